@@ -1,0 +1,40 @@
+// The node's one error type: a flat set of outcomes a caller can act on (ldk-node's error.rs shape).
+
+export type NodeErrorCode =
+  | 'NOT_INITIALIZED'
+  | 'INVALID_INPUT'
+  | 'INVALID_INVOICE'
+  | 'INVOICE_EXPIRED'
+  | 'INVOICE_CREATION_FAILED'
+  | 'ROUTE_NOT_FOUND'
+  | 'DUPLICATE_PAYMENT'
+  | 'PAYMENT_FAILED'
+  | 'INSUFFICIENT_BALANCE'
+  | 'PEER_NOT_CONNECTED'
+  | 'CONNECTION_FAILED'
+  | 'CHANNEL_NOT_FOUND'
+  | 'CHANNEL_CREATION_FAILED'
+  | 'CHANNEL_CLOSING_FAILED'
+  | 'FUNDING_FAILED'
+  | 'HTLC_NOT_FOUND'
+  | 'PERSISTENCE_FAILED'
+  | 'RESTORE_FAILED'
+  | 'CALLBACK_FAILED'
+  | 'NODE_STOPPED'
+  | 'TIMEOUT'
+  | 'LDK_API_ERROR';
+
+export class NodeError extends Error {
+  override readonly name = 'NodeError';
+  constructor(
+    readonly code: NodeErrorCode,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message ? `${code}: ${message}` : code, options);
+  }
+}
+
+export function isNodeError(e: unknown, code?: NodeErrorCode): e is NodeError {
+  return e instanceof NodeError && (code === undefined || e.code === code);
+}

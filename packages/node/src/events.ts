@@ -1,0 +1,175 @@
+// Typed events the node emits, and how to listen: `on(kind, fn)`, an async iterator, `waitFor`.
+// Listeners run after the LDK call that produced the event has returned (never inside WASM), each
+// isolated: a listener that throws is reported as an `error` event and harms nothing else.
+import { NodeError, type NodeErrorCode } from './errors.ts';
+
+export type NodeEvent =
+  | {
+      kind: 'payment-received';
+      paymentHash: string;
+      amountMsat: bigint;
+      /** Fee an LSP took from the forwarded HTLC (JIT channel opening fee). */
+      skimmedFeeMsat: bigint;
+      paymentId?: string;
+    }
+  | {
+      kind: 'payment-sent';
+      paymentId: string;
+      paymentHash: string;
+      preimage: string;
+      feeMsat: bigint | undefined;
+      amountMsat: bigint | undefined;
+    }
+  | { kind: 'payment-failed'; paymentId: string; paymentHash: string | undefined; reason: string }
+  | {
+      kind: 'payment-forwarded';
+      prevChannelId: string;
+      nextChannelId: string;
+      feeEarnedMsat: bigint | undefined;
+      skimmedFeeMsat: bigint | undefined;
+      outboundAmountMsat: bigint | undefined;
+    }
+  | {
+      kind: 'channel-pending';
+      channelId: string;
+      userChannelId: bigint;
+      peerId: string;
+      fundingTxo: string;
+      formerTemporaryChannelId: string;
+    }
+  | { kind: 'channel-ready'; channelId: string; userChannelId: bigint; peerId: string }
+  | {
+      kind: 'channel-closed';
+      channelId: string;
+      userChannelId: bigint;
+      peerId: string;
+      reason: string;
+      capacitySat: bigint | undefined;
+      lastLocalBalanceMsat: bigint | undefined;
+    }
+  | {
+      kind: 'funding-needed';
+      temporaryChannelId: string;
+      peerId: string;
+      userChannelId: bigint;
+      valueSat: bigint;
+      outputScript: Uint8Array;
+    }
+  | {
+      kind: 'htlc-intercepted';
+      interceptId: string;
+      requestedScid: bigint;
+      paymentHash: string;
+      inboundAmountMsat: bigint;
+      expectedOutboundAmountMsat: bigint;
+    }
+  | { kind: 'htlc-handling-failed'; prevChannelId: string; destination: string }
+  | { kind: 'spendable-outputs'; channelId: string | undefined; descriptors: Uint8Array[] }
+  | {
+      kind: 'open-channel-request';
+      temporaryChannelId: string;
+      peerId: string;
+      fundingSat: bigint;
+      pushMsat: bigint;
+      announced: boolean;
+    }
+  | { kind: 'peer-connected'; peerId: string }
+  | { kind: 'peer-disconnected'; peerId: string }
+  | { kind: 'error'; code: NodeErrorCode; message: string; cause?: unknown };
+
+export type NodeEventKind = NodeEvent['kind'];
+export type EventOf<K extends NodeEventKind> = Extract<NodeEvent, { kind: K }>;
+export type Listener<K extends NodeEventKind> = (event: EventOf<K>) => void;
+
+export class EventBus {
+  private readonly listeners = new Map<NodeEventKind | '*', Set<(e: NodeEvent) => void>>();
+  private readonly defer: (fn: () => void) => void;
+
+  constructor(defer: (fn: () => void) => void) {
+    this.defer = defer;
+  }
+
+  on<K extends NodeEventKind>(kind: K, fn: Listener<K>): () => void {
+    return this.add(kind, fn as (e: NodeEvent) => void);
+  }
+
+  onAny(fn: (event: NodeEvent) => void): () => void {
+    return this.add('*', fn);
+  }
+
+  /** Queued delivery: listeners run after the current (LDK) call stack has unwound. */
+  emit(event: NodeEvent): void {
+    this.defer(() => this.deliver(event));
+  }
+
+  /** Resolves with the first event of `kind` matching `match`; NodeError('TIMEOUT') otherwise. */
+  waitFor<K extends NodeEventKind>(
+    kind: K,
+    match: (event: EventOf<K>) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<EventOf<K>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new NodeError('TIMEOUT', `no ${kind} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.on(kind, (event) => {
+        if (!match(event)) return;
+        clearTimeout(timer);
+        off();
+        resolve(event);
+      });
+    });
+  }
+
+  /** Every event from now on, in order, until the consumer stops (`break`) iterating. */
+  iterate(): AsyncIterableIterator<NodeEvent> {
+    const buffer: NodeEvent[] = [];
+    let wake: (() => void) | null = null;
+    const off = this.onAny((event) => {
+      buffer.push(event);
+      wake?.();
+    });
+    const iterator: AsyncIterableIterator<NodeEvent> = {
+      async next() {
+        while (buffer.length === 0) await new Promise<void>((r) => (wake = r));
+        wake = null;
+        return { value: buffer.shift()!, done: false };
+      },
+      async return() {
+        off();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  private add(kind: NodeEventKind | '*', fn: (e: NodeEvent) => void): () => void {
+    let set = this.listeners.get(kind);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(kind, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  private deliver(event: NodeEvent): void {
+    for (const fn of [...(this.listeners.get(event.kind) ?? []), ...(this.listeners.get('*') ?? [])]) {
+      try {
+        fn(event);
+      } catch (error) {
+        if (event.kind === 'error') continue; // an error listener that throws: nowhere left to report
+        this.emit({
+          kind: 'error',
+          code: 'CALLBACK_FAILED',
+          message: `listener for ${event.kind} threw: ${error instanceof Error ? error.message : String(error)}`,
+          cause: error,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// Key layout of a node's Store. Monitor updates sort by a zero-padded update id so a prefix scan
+// returns them in the order they must be applied.
+
+export const MANAGER_KEY = 'ldk/manager';
+export const GRAPH_KEY = 'ldk/network-graph';
+export const SCORER_KEY = 'ldk/scorer';
+export const MONITOR_PREFIX = 'ldk/monitor/';
+export const MONITOR_UPDATE_PREFIX = 'ldk/monitor-update/';
+export const ARCHIVE_PREFIX = 'ldk/archive/';
+export const PAYMENT_PREFIX = 'payment/';
+export const SPENDABLE_PREFIX = 'spendable/';
+
+export const monitorKey = (outpoint: string): string => `${MONITOR_PREFIX}${outpoint}`;
+export const monitorUpdatePrefix = (outpoint: string): string => `${MONITOR_UPDATE_PREFIX}${outpoint}/`;
+export const monitorUpdateKey = (outpoint: string, updateId: bigint): string =>
+  `${monitorUpdatePrefix(outpoint)}${updateId.toString().padStart(20, '0')}`;

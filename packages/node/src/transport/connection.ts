@@ -1,0 +1,230 @@
+// One BOLT 8 connection between the node's PeerManager and a byte transport (in-memory, TCP,
+// WebSocket). Bytes are always delivered to LDK asynchronously, never from inside its own
+// send_data; reads pause while LDK asks (read_event → true) or while the transport's send buffer is
+// full, and resume on `resume_read` / drain, so back-pressure recovers instead of stalling.
+import * as ldk from 'lightningdevkit';
+import { NodeError } from '../errors.ts';
+import { type CallbackErrorSink, guard, type Retainer } from '../ldk/callbacks.ts';
+import { bool, unwrap } from '../ldk/values.ts';
+
+/** What a transport offers the connection. */
+export interface ByteSink {
+  /** Queues bytes for the peer; returns false when the transport's buffer is over its high-water mark. */
+  send(bytes: Uint8Array): boolean;
+  /** Closes the transport; it must then call `PeerConnection.closedByTransport()`. */
+  close(): void;
+  /** Optional: stop/restart reading from the underlying socket (TCP flow control). */
+  pauseReading?(): void;
+  resumeReading?(): void;
+}
+
+/** The node-side surface transports talk to. */
+export interface PeerHost {
+  readonly peerManager: ldk.PeerManager;
+  readonly retainer: Retainer;
+  readonly onCallbackError: CallbackErrorSink;
+  /** Run later, outside any LDK call. */
+  defer(fn: () => void): void;
+  /** Wake the event pump (process_events, persistence). */
+  wake(): void;
+  readonly stopped: boolean;
+}
+
+/** Opens a transport to a peer and returns the connection (handshake may still be running). */
+export type Connector = (host: PeerHost, theirNodeId: Uint8Array) => Promise<PeerConnection>;
+
+const MAX_READ_CHUNK = 4096; // read_event wants ~4 KiB at a time
+let nextDescriptorId = 1n;
+
+export class PeerConnection {
+  readonly descriptor: ldk.SocketDescriptor;
+  private readonly host: PeerHost;
+  private readonly sink: ByteSink;
+  private readonly id = nextDescriptorId++;
+  private readonly inbox: Uint8Array[] = [];
+  private readPausedByLdk = false;
+  private writeBlocked = false;
+  private socketPaused = false;
+  private drainScheduled = false;
+  private isClosed = false;
+  private disconnectedReported = false;
+  private readonly closeListeners: Array<() => void> = [];
+  private readonly impl: ldk.SocketDescriptorInterface;
+
+  private constructor(host: PeerHost, sink: ByteSink) {
+    this.host = host;
+    this.sink = sink;
+    const id = this.id;
+    this.impl = {
+      send_data: guard(
+        'SocketDescriptor.send_data',
+        (data: Uint8Array, resumeRead: boolean) => this.sendData(data, bool(resumeRead)),
+        0,
+        host.onCallbackError,
+      ),
+      disconnect_socket: guard(
+        'SocketDescriptor.disconnect_socket',
+        () => this.shutdown(),
+        undefined,
+        host.onCallbackError,
+      ),
+      eq: guard(
+        'SocketDescriptor.eq',
+        (other: ldk.SocketDescriptor) => other.hash() === id,
+        false,
+        host.onCallbackError,
+      ),
+      hash: () => id,
+    };
+    // Kept for the node's life, not just the connection's: Rust may hold a clone a little longer
+    // than we can prove, and a collected callback object panics the whole WASM instance.
+    host.retainer.keep(this.impl);
+    this.descriptor = host.retainer.keep(ldk.SocketDescriptor.new_impl(this.impl));
+  }
+
+  /** We dial: registers the connection and sends act one of the handshake. */
+  static outbound(host: PeerHost, theirNodeId: Uint8Array, sink: ByteSink): PeerConnection {
+    const conn = new PeerConnection(host, sink);
+    let actOne: Uint8Array;
+    try {
+      actOne = unwrap<Uint8Array>(
+        host.peerManager.new_outbound_connection(
+          theirNodeId,
+          conn.descriptor,
+          ldk.Option_SocketAddressZ.constructor_none(),
+        ),
+        'CONNECTION_FAILED',
+        'new_outbound_connection',
+      );
+    } catch (error) {
+      sink.close();
+      throw error;
+    }
+    conn.sendData(actOne, false);
+    return conn;
+  }
+
+  /** The peer dialled us. */
+  static inbound(host: PeerHost, sink: ByteSink): PeerConnection {
+    const conn = new PeerConnection(host, sink);
+    const result = host.peerManager.new_inbound_connection(
+      conn.descriptor,
+      ldk.Option_SocketAddressZ.constructor_none(),
+    );
+    if (!bool(result.is_ok())) {
+      sink.close();
+      throw new NodeError('CONNECTION_FAILED', 'new_inbound_connection refused');
+    }
+    return conn;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  onClose(fn: () => void): void {
+    if (this.disconnectedReported) fn();
+    else this.closeListeners.push(fn);
+  }
+
+  /** Transport → LDK. */
+  receive(bytes: Uint8Array): void {
+    if (this.isClosed || bytes.length === 0) return;
+    for (let i = 0; i < bytes.length; i += MAX_READ_CHUNK)
+      this.inbox.push(bytes.subarray(i, i + MAX_READ_CHUNK));
+    this.scheduleDrain();
+  }
+
+  /** The transport's send buffer drained. */
+  writable(): void {
+    if (!this.writeBlocked || this.isClosed) return;
+    this.writeBlocked = false;
+    this.host.defer(() => {
+      if (this.isClosed) return;
+      const result = this.host.peerManager.write_buffer_space_avail(this.descriptor);
+      if (!bool(result.is_ok())) {
+        this.shutdown();
+        return;
+      }
+      this.updateSocketReading();
+      this.scheduleDrain();
+      this.host.wake();
+    });
+  }
+
+  /** The transport is closed (by either side). Idempotent. */
+  closedByTransport(): void {
+    this.isClosed = true;
+    if (this.disconnectedReported) return;
+    this.disconnectedReported = true;
+    this.host.defer(() => {
+      // a no-op if LDK itself asked for the disconnect; required otherwise
+      this.host.peerManager.socket_disconnected(this.descriptor);
+      this.host.wake();
+      for (const fn of this.closeListeners.splice(0)) {
+        try {
+          fn();
+        } catch (error) {
+          this.host.onCallbackError('PeerConnection.onClose', error);
+        }
+      }
+    });
+  }
+
+  /** Close from our side (LDK asked, bad bytes, node stopping). */
+  shutdown(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.inbox.length = 0;
+    this.host.defer(() => this.sink.close());
+  }
+
+  private sendData(data: Uint8Array, resumeRead: boolean): number {
+    if (resumeRead && this.readPausedByLdk) {
+      this.readPausedByLdk = false;
+      this.scheduleDrain();
+    }
+    if (this.isClosed || this.writeBlocked || data.length === 0) {
+      this.updateSocketReading();
+      return 0;
+    }
+    if (!this.sink.send(data)) this.writeBlocked = true; // accepted; later sends wait for drain
+    this.updateSocketReading();
+    return data.length;
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    this.host.defer(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.host.stopped) return;
+    let delivered = false;
+    while (!this.readPausedByLdk && !this.writeBlocked && !this.isClosed && this.inbox.length > 0) {
+      const chunk = this.inbox.shift()!;
+      const result = this.host.peerManager.read_event(this.descriptor, chunk);
+      delivered = true;
+      if (!bool(result.is_ok())) {
+        // garbage or a protocol violation: LDK has dropped the peer; close the transport
+        this.shutdown();
+        break;
+      }
+      if (bool((result as unknown as { res: boolean }).res)) this.readPausedByLdk = true;
+    }
+    this.updateSocketReading();
+    if (delivered) this.host.wake();
+  }
+
+  private updateSocketReading(): void {
+    const wantPaused = this.readPausedByLdk || this.writeBlocked;
+    if (wantPaused === this.socketPaused || this.isClosed) return;
+    this.socketPaused = wantPaused;
+    if (wantPaused) this.sink.pauseReading?.();
+    else this.sink.resumeReading?.();
+  }
+}

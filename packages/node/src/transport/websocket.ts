@@ -1,0 +1,117 @@
+// WebSocket transport using only the browser WebSocket API, so the wallet's Web Worker runs it as
+// is; Node tests inject `ws`. The server half takes an already-open socket (e.g. from `ws`'s
+// WebSocketServer, which implements the same API). WebSocket reads cannot be paused: inbound bytes
+// wait in the connection's inbox while LDK asks us to pause; sends report back-pressure from
+// `bufferedAmount`.
+import { NodeError } from '../errors.ts';
+import { type ByteSink, type Connector, PeerConnection, type PeerHost } from './connection.ts';
+
+/** The subset of the browser WebSocket the bridge uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(
+    type: 'open' | 'close' | 'error' | 'message',
+    listener: (event: { data?: unknown }) => void,
+  ): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+const OPEN = 1;
+const HIGH_WATER_BYTES = 1 << 20;
+const DRAIN_POLL_MS = 10;
+
+function bridge(ws: WebSocketLike, connect: (sink: ByteSink) => PeerConnection): PeerConnection {
+  ws.binaryType = 'arraybuffer';
+  let polling = false;
+  let conn: PeerConnection | null = null;
+  const pollDrain = () => {
+    if (polling) return;
+    polling = true;
+    const tick = () => {
+      if (ws.readyState !== OPEN) return;
+      if (ws.bufferedAmount < HIGH_WATER_BYTES / 2) {
+        polling = false;
+        conn?.writable();
+      } else setTimeout(tick, DRAIN_POLL_MS);
+    };
+    setTimeout(tick, DRAIN_POLL_MS);
+  };
+  const sink: ByteSink = {
+    send(bytes) {
+      if (ws.readyState !== OPEN) return false;
+      ws.send(bytes);
+      if (ws.bufferedAmount < HIGH_WATER_BYTES) return true;
+      pollDrain();
+      return false;
+    },
+    close() {
+      ws.close();
+    },
+  };
+  conn = connect(sink);
+  const c = conn;
+  ws.addEventListener('message', (event) => {
+    const data = event.data;
+    if (data instanceof ArrayBuffer) c.receive(new Uint8Array(data));
+    else if (ArrayBuffer.isView(data))
+      c.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    else c.shutdown(); // text frames are not BOLT 8
+  });
+  ws.addEventListener('close', () => c.closedByTransport());
+  return conn;
+}
+
+/** Dial a peer's WebSocket endpoint (the LSP serves one). */
+export function webSocket(url: string, WebSocketImpl?: WebSocketConstructor, timeoutMs = 10_000): Connector {
+  return (local: PeerHost, theirNodeId: Uint8Array) =>
+    new Promise((resolve, reject) => {
+      const Impl = WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (!Impl) {
+        reject(new NodeError('CONNECTION_FAILED', 'no WebSocket implementation available'));
+        return;
+      }
+      const ws = new Impl(url);
+      let settled = false;
+      const timer = setTimeout(
+        () => fail(new NodeError('CONNECTION_FAILED', `WebSocket ${url} timed out`)),
+        timeoutMs,
+      );
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        ws.close();
+        reject(error);
+      };
+      ws.addEventListener('error', () => fail(new NodeError('CONNECTION_FAILED', `WebSocket ${url} failed`)));
+      ws.addEventListener('close', () => fail(new NodeError('CONNECTION_FAILED', `WebSocket ${url} closed`)));
+      ws.addEventListener('open', () => {
+        if (settled) return;
+        try {
+          const conn = bridge(ws, (sink) => PeerConnection.outbound(local, theirNodeId, sink));
+          settled = true;
+          clearTimeout(timer);
+          resolve(conn);
+        } catch (error) {
+          fail(error);
+        }
+      });
+    });
+}
+
+/** Server half: adopt an open WebSocket from a peer as an inbound connection. */
+export function acceptWebSocket(
+  node: { readonly peerHost: PeerHost },
+  ws: WebSocketLike,
+): PeerConnection | null {
+  try {
+    return bridge(ws, (sink) => PeerConnection.inbound(node.peerHost, sink));
+  } catch {
+    ws.close();
+    return null;
+  }
+}
