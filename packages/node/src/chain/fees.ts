@@ -1,0 +1,157 @@
+// LDK's FeeEstimator over the chain source's estimates. LDK asks synchronously (inside its own
+// calls), so answers come from a cache that `refresh()` fills asynchronously on every sync.
+// Every answer is clamped: never below 253 sat/kW (LDK's and the relay minimum), never above a
+// ceiling (a lying or broken source must not make us burn the channel balance in fees).
+import * as ldk from 'lightningdevkit';
+import type { ChainLog, ChainSource, FeeRates } from './source.ts';
+import { silentLog } from './source.ts';
+
+const CT = ldk.ConfirmationTarget;
+
+/** 253 sat/kW: 1 sat/vB rounded up so that the weight rounding never lands below the relay minimum. */
+export const FEERATE_FLOOR_SAT_PER_KW = 253;
+
+export type FeeTargetName =
+  | 'MaximumFeeEstimate'
+  | 'UrgentOnChainSweep'
+  | 'MinAllowedAnchorChannelRemoteFee'
+  | 'MinAllowedNonAnchorChannelRemoteFee'
+  | 'AnchorChannelFee'
+  | 'NonAnchorChannelFee'
+  | 'ChannelCloseMinimum'
+  | 'OutputSpendingFee';
+
+interface TargetPolicy {
+  /** Confirmation target in blocks asked of the source. */
+  blocks: number;
+  /** Used until the source has an estimate (fresh regtest, source down at start). */
+  fallback: number;
+  /** Lowest value returned, above the global floor. */
+  floor: number;
+}
+
+/**
+ * Per target: which estimate backs it and why.
+ * - MaximumFeeEstimate: the highest we know (next block). It also sets LDK's default dust-exposure
+ *   cap (10,000 × this value in msat): 253 would cap dust HTLCs in flight at ~2.5k sat and small
+ *   payments would fail, so it never goes below 2,500 sat/kW (cap ≥ 25k sat).
+ * - UrgentOnChainSweep: claims racing a timelock (HTLC timeouts, justice txs): 6 blocks, and at
+ *   least 1,000 sat/kW so a claim is never left at the relay minimum.
+ * - MinAllowed*RemoteFee: the lowest commitment feerate we accept from a peer. Too high force-closes
+ *   channels, so a long horizon (1008/144 blocks), and for non-anchor channels 250 sat/kW below it
+ *   so a peer rounding up to whole sat/vB does not disagree with us.
+ * - AnchorChannelFee: anchors can be bumped later, so the long-horizon (1008-block) estimate.
+ * - NonAnchorChannelFee: our commitment must confirm later without bumping: 12 blocks. Also caps
+ *   cooperative-close feerates.
+ * - ChannelCloseMinimum: cooperative close, a day is fine: 144 blocks.
+ * - OutputSpendingFee: sweeping our outputs after a close; not urgent: 12 blocks.
+ */
+const POLICY: Readonly<Record<FeeTargetName, TargetPolicy>> = {
+  MaximumFeeEstimate: { blocks: 1, fallback: 5_000, floor: 2_500 },
+  UrgentOnChainSweep: { blocks: 6, fallback: 5_000, floor: 1_000 },
+  MinAllowedAnchorChannelRemoteFee: {
+    blocks: 1008,
+    fallback: FEERATE_FLOOR_SAT_PER_KW,
+    floor: FEERATE_FLOOR_SAT_PER_KW,
+  },
+  MinAllowedNonAnchorChannelRemoteFee: {
+    blocks: 144,
+    fallback: FEERATE_FLOOR_SAT_PER_KW,
+    floor: FEERATE_FLOOR_SAT_PER_KW,
+  },
+  AnchorChannelFee: { blocks: 1008, fallback: 500, floor: FEERATE_FLOOR_SAT_PER_KW },
+  NonAnchorChannelFee: { blocks: 12, fallback: 2_000, floor: FEERATE_FLOOR_SAT_PER_KW },
+  ChannelCloseMinimum: { blocks: 144, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW },
+  OutputSpendingFee: { blocks: 12, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW },
+};
+
+const NAMES: Readonly<Record<number, FeeTargetName>> = {
+  [CT.LDKConfirmationTarget_MaximumFeeEstimate]: 'MaximumFeeEstimate',
+  [CT.LDKConfirmationTarget_UrgentOnChainSweep]: 'UrgentOnChainSweep',
+  [CT.LDKConfirmationTarget_MinAllowedAnchorChannelRemoteFee]: 'MinAllowedAnchorChannelRemoteFee',
+  [CT.LDKConfirmationTarget_MinAllowedNonAnchorChannelRemoteFee]: 'MinAllowedNonAnchorChannelRemoteFee',
+  [CT.LDKConfirmationTarget_AnchorChannelFee]: 'AnchorChannelFee',
+  [CT.LDKConfirmationTarget_NonAnchorChannelFee]: 'NonAnchorChannelFee',
+  [CT.LDKConfirmationTarget_ChannelCloseMinimum]: 'ChannelCloseMinimum',
+  [CT.LDKConfirmationTarget_OutputSpendingFee]: 'OutputSpendingFee',
+};
+
+export interface FeeEstimatorOptions {
+  source: ChainSource;
+  log?: ChainLog;
+  /** Fixed answers in sat/kW for some targets (tests, regtest policy); still floored and capped. */
+  overrides?: Partial<Record<FeeTargetName, number>>;
+  /** Highest answer ever given, sat/kW; default 250,000 (1,000 sat/vB). */
+  ceilingSatPerKw?: number;
+}
+
+/**
+ * Fee estimator for LDK and the on-chain wallet.
+ * @example
+ * const fees = new ChainFeeEstimator({ source });
+ * await fees.refresh();
+ * ChainMonitor.constructor_new(filter, broadcaster.ldk, logger, fees.ldk, persist);
+ */
+export class ChainFeeEstimator {
+  /** Pass this to ChainMonitor, ChannelManager and OutputSweeper. Held here for the node's life. */
+  readonly ldk: ldk.FeeEstimator;
+  private rates: FeeRates = new Map();
+  private readonly log: ChainLog;
+  private readonly ceiling: number;
+
+  constructor(private readonly opts: FeeEstimatorOptions) {
+    this.log = opts.log ?? silentLog;
+    this.ceiling = opts.ceilingSatPerKw ?? 250_000;
+    this.ldk = ldk.FeeEstimator.new_impl({
+      // called from inside LDK: must never throw (a throw kills the node's event delivery)
+      get_est_sat_per_1000_weight: (target: ldk.ConfirmationTarget): number => {
+        try {
+          const name = NAMES[target];
+          return name ? this.satPerKw(name) : POLICY.MaximumFeeEstimate.fallback;
+        } catch (e) {
+          this.log('error', 'fee estimator failed', { error: String(e) });
+          return POLICY.UrgentOnChainSweep.fallback;
+        }
+      },
+    });
+  }
+
+  /** Fetch fresh estimates. Failures keep the previous cache and are logged, never thrown. */
+  async refresh(): Promise<void> {
+    try {
+      const rates = await this.opts.source.feeRates();
+      if (rates.size > 0) this.rates = rates;
+    } catch (e) {
+      this.log('warn', 'fee estimates unavailable, keeping the cached ones', { error: String(e) });
+    }
+  }
+
+  /** The answer LDK gets for `target`, in sat per 1000 weight units. */
+  satPerKw(target: FeeTargetName): number {
+    const policy = POLICY[target];
+    let rate = this.opts.overrides?.[target] ?? this.estimate(policy.blocks) ?? policy.fallback;
+    if (target === 'MinAllowedNonAnchorChannelRemoteFee') rate -= 250;
+    return Math.min(this.ceiling, Math.max(FEERATE_FLOOR_SAT_PER_KW, policy.floor, Math.round(rate)));
+  }
+
+  /** The estimate for the nearest target at or below `blocks` (faster is the safe side); else the slowest known. */
+  private estimate(blocks: number): number | undefined {
+    let best: number | undefined;
+    let bestBlocks = 0;
+    for (const [target, rate] of this.rates) {
+      if (target <= blocks && target > bestBlocks) {
+        best = rate;
+        bestBlocks = target;
+      }
+    }
+    if (best !== undefined) return best;
+    // only faster targets than asked are missing: take the fastest estimate there is
+    let fastest = Number.POSITIVE_INFINITY;
+    for (const [target, rate] of this.rates)
+      if (target < fastest) {
+        fastest = target;
+        best = rate;
+      }
+    return best;
+  }
+}

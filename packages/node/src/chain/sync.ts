@@ -1,0 +1,362 @@
+// Feeds LDK's `Confirm` implementors (ChannelManager, ChainMonitor, OutputSweeper) from a chain
+// source, the way lightning-transaction-sync does in Rust (it is not in the bindings):
+//   1. reorgs: every relevant tx whose block left the best chain → `transaction_unconfirmed`;
+//   2. registered txs and spends of registered outputs that confirmed → `transactions_confirmed`,
+//      in block order, with the block's header and each tx's position;
+//   3. the tip → `best_block_updated`.
+// Repeated until the tip is stable and LDK registered nothing new. Esplora: per-tx queries (a
+// wallet offline for weeks asks about its few txs, not every block). bitcoind: block-by-block
+// scan from the last synced height (local and cheap; bitcoind has no outspend index).
+import * as ldk from 'lightningdevkit';
+import { hashFromDisplay, hashToDisplay, parseBlock, parseTxIo, txidOf } from './bytes.ts';
+import { isChainError } from './errors.ts';
+import { type BlockRef, type ChainLog, type ChainSource, silentLog, type TxConfirmation } from './source.ts';
+
+/** Safety bound on sync rounds; an unstable tip after this many is picked up by the next sync. */
+const MAX_ROUNDS = 8;
+/** Block hashes remembered (bitcoind scan) for finding a fork point. */
+const BLOCK_HISTORY = 2016;
+
+export interface ChainSyncOptions {
+  source: ChainSource;
+  log?: ChainLog;
+  /**
+   * bitcoind only: the height whose successors the first sync scans. Pass the lowest best-block
+   * height among the confirmables (ChannelManager, every ChannelMonitor, OutputSweeper) — the
+   * node's birth height for a fresh node. Esplora ignores it.
+   */
+  startHeight?: number;
+}
+
+export interface SyncReport {
+  tip: BlockRef;
+  /** Txids handed to `transactions_confirmed` (display hex). */
+  confirmed: string[];
+  /** Txids handed to `transaction_unconfirmed` (display hex). */
+  unconfirmed: string[];
+  rounds: number;
+}
+
+interface WatchedOutputRef {
+  txid: string;
+  vout: number;
+}
+
+interface Found {
+  txid: string;
+  raw: Uint8Array;
+  conf: TxConfirmation;
+}
+
+/** Registrations LDK makes through `Filter`: what a sync must look for. */
+export class ChainFilter {
+  /** Pass to `ChainMonitor.constructor_new(Option_FilterZ.constructor_some(filter.ldk), …)` and the OutputSweeper. */
+  readonly ldk: ldk.Filter;
+  readonly txs = new Set<string>();
+  readonly outputs = new Map<string, WatchedOutputRef>();
+  /** Bumped on every new registration; a sync that saw it change runs again. */
+  generation = 0;
+
+  constructor(log: ChainLog) {
+    this.ldk = ldk.Filter.new_impl({
+      // called from inside LDK (watch_channel, transactions_confirmed): record only, never throw
+      register_tx: (txid: Uint8Array, _script: Uint8Array): void => {
+        try {
+          this.watchTx(hashToDisplay(txid));
+        } catch (e) {
+          log('error', 'Filter.register_tx failed', { error: String(e) });
+        }
+      },
+      register_output: (output: ldk.WatchedOutput): void => {
+        try {
+          const outpoint = output.get_outpoint();
+          this.watchOutput(hashToDisplay(outpoint.get_txid()), outpoint.get_index());
+        } catch (e) {
+          log('error', 'Filter.register_output failed', { error: String(e) });
+        }
+      },
+    });
+  }
+
+  watchTx(txid: string): void {
+    if (this.txs.has(txid)) return;
+    this.txs.add(txid);
+    this.generation++;
+  }
+
+  watchOutput(txid: string, vout: number): void {
+    const key = `${txid}:${vout}`;
+    if (this.outputs.has(key)) return;
+    this.outputs.set(key, { txid, vout });
+    this.generation++;
+  }
+}
+
+/**
+ * @example
+ * const chainSync = new ChainSync({ source, log });
+ * const chainMonitor = ldk.ChainMonitor.constructor_new(
+ *   ldk.Option_FilterZ.constructor_some(chainSync.filter.ldk), broadcaster.ldk, logger, fees.ldk, persist);
+ * // … on start and then every ~30 s (wallet) / on each new block (LSP):
+ * await chainSync.sync([channelManager.as_Confirm(), chainMonitor.as_Confirm(), sweeper.as_Confirm()]);
+ */
+export class ChainSync {
+  readonly filter: ChainFilter;
+  private readonly source: ChainSource;
+  private readonly log: ChainLog;
+  /** Txs we told LDK about: txid → the block they confirmed in. Re-checked for reorgs. */
+  private readonly confirmedTxs = new Map<string, { blockHash: string; height: number }>();
+  /** Watched outputs whose spender confirmed (txid of the spender), so we stop asking. */
+  private readonly spentOutputs = new Map<string, string>();
+  /** Best chain as we last saw it: height → hash (sync tips for Esplora, every block for bitcoind). */
+  private readonly seenBlocks = new Map<number, string>();
+  private scannedHeight: number | undefined;
+  private lastTip: BlockRef | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: ChainSyncOptions) {
+    this.source = opts.source;
+    this.log = opts.log ?? silentLog;
+    this.filter = new ChainFilter(this.log);
+    this.scannedHeight = opts.startHeight;
+  }
+
+  /** The tip of the last completed sync. */
+  get tip(): BlockRef | undefined {
+    return this.lastTip;
+  }
+
+  /**
+   * Bring `confirmables` up to the source's tip. Calls run one at a time (a call made while one
+   * runs waits for it). Throws ChainError (e.g. UNREACHABLE) for the caller to log and retry;
+   * nothing done before the failure is lost or repeated wrongly (every LDK call is idempotent).
+   */
+  sync(confirmables: ldk.Confirm[]): Promise<SyncReport> {
+    const run = this.queue.then(() => this.syncNow(confirmables));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async syncNow(confirmables: ldk.Confirm[]): Promise<SyncReport> {
+    const report: SyncReport = { tip: { hash: '', height: 0 }, confirmed: [], unconfirmed: [], rounds: 0 };
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      report.rounds = round;
+      const generation = this.filter.generation;
+      const tip = await this.source.tip();
+      const hashAt = this.blockHashCache();
+
+      const forkHeight = await this.findFork(hashAt);
+      report.unconfirmed.push(...(await this.unconfirmReorged(confirmables, hashAt, forkHeight)));
+
+      const confirmedNow =
+        this.source.kind === 'bitcoind'
+          ? await this.confirmByBlocks(confirmables, tip, hashAt, forkHeight)
+          : await this.confirmByTxs(confirmables, tip);
+      if (confirmedNow === 'tip-moved') continue;
+      report.confirmed.push(...confirmedNow);
+
+      const header = await this.source.header(tip.hash);
+      for (const c of confirmables) c.best_block_updated(header, tip.height);
+      this.lastTip = tip;
+      this.remember(tip.height, tip.hash);
+      report.tip = tip;
+
+      const after = await this.source.tip();
+      if (after.hash === tip.hash && this.filter.generation === generation) return report;
+    }
+    if (this.lastTip) report.tip = this.lastTip;
+    this.log('info', 'chain sync stopped before the tip settled; the next sync continues', {
+      rounds: MAX_ROUNDS,
+    });
+    return report;
+  }
+
+  /** getblockhash memoised for one round (the best chain is read once per height per round). */
+  private blockHashCache(): (height: number) => Promise<string | null> {
+    const cache = new Map<number, Promise<string | null>>();
+    return (height) => {
+      let hit = cache.get(height);
+      if (!hit) {
+        hit = this.source.blockHash(height);
+        cache.set(height, hit);
+      }
+      return hit;
+    };
+  }
+
+  /**
+   * Highest height at which our view of the chain is certainly still the best chain, or -1 when
+   * we know nothing (first sync, or a reorg deeper than our history): everything gets checked.
+   */
+  private async findFork(hashAt: (h: number) => Promise<string | null>): Promise<number> {
+    const heights = [...this.seenBlocks.keys()].sort((a, b) => b - a);
+    for (const height of heights) {
+      if ((await hashAt(height)) === this.seenBlocks.get(height)) {
+        for (const h of heights) if (h > height) this.seenBlocks.delete(h);
+        if (this.scannedHeight !== undefined && this.scannedHeight > height) this.scannedHeight = height;
+        return height;
+      }
+    }
+    this.seenBlocks.clear();
+    return -1;
+  }
+
+  /** Step 1: `transaction_unconfirmed` for every tx whose block is no longer in the best chain. */
+  private async unconfirmReorged(
+    confirmables: ldk.Confirm[],
+    hashAt: (h: number) => Promise<string | null>,
+    forkHeight: number,
+  ): Promise<string[]> {
+    const candidates = new Map<string, { blockHash: string; height: number }>();
+    for (const c of confirmables)
+      for (const t of c.get_relevant_txids()) {
+        const block = t.get_c();
+        if (block instanceof ldk.Option_ThirtyTwoBytesZ_Some)
+          candidates.set(hashToDisplay(t.get_a()), {
+            blockHash: hashToDisplay(block.some),
+            height: t.get_b(),
+          });
+      }
+    for (const [txid, at] of this.confirmedTxs) if (!candidates.has(txid)) candidates.set(txid, at);
+
+    const reorged: string[] = [];
+    for (const [txid, at] of candidates) {
+      if (at.height <= forkHeight) continue; // below the fork point: its block is still ours
+      if ((await hashAt(at.height)) === at.blockHash) continue;
+      reorged.push(txid);
+    }
+    // newest first, so that children leave before their parents
+    reorged.sort((a, b) => (candidates.get(b)?.height ?? 0) - (candidates.get(a)?.height ?? 0));
+    for (const txid of reorged) {
+      const internal = hashFromDisplay(txid);
+      for (const c of confirmables) c.transaction_unconfirmed(internal);
+      this.confirmedTxs.delete(txid);
+      for (const [outpoint, spender] of this.spentOutputs)
+        if (spender === txid) this.spentOutputs.delete(outpoint);
+      this.log('info', 'transaction unconfirmed by a reorg', { txid });
+    }
+    return reorged;
+  }
+
+  /** Step 2, Esplora: ask about each watched tx and output not yet known confirmed. */
+  private async confirmByTxs(confirmables: ldk.Confirm[], tip: BlockRef): Promise<string[] | 'tip-moved'> {
+    const found = new Map<string, Found>();
+    for (const txid of this.filter.txs) {
+      if (this.confirmedTxs.has(txid) || found.has(txid)) continue;
+      const conf = await this.source.txConfirmation(txid);
+      if (conf && conf.height <= tip.height) await this.collect(found, txid, conf);
+    }
+    for (const [key, out] of this.filter.outputs) {
+      if (this.spentOutputs.has(key)) continue;
+      let spend: Awaited<ReturnType<ChainSource['outspend']>>;
+      try {
+        spend = await this.source.outspend(out.txid, out.vout);
+      } catch (e) {
+        if (isChainError(e, 'NOT_FOUND')) continue; // its tx is not known yet: nothing spends it
+        throw e;
+      }
+      if (!spend.spent || !spend.status.confirmed) continue;
+      if (this.confirmedTxs.has(spend.txid) || found.has(spend.txid)) {
+        this.spentOutputs.set(key, spend.txid);
+        continue;
+      }
+      const conf = await this.source.txConfirmation(spend.txid);
+      if (conf && conf.height <= tip.height) await this.collect(found, spend.txid, conf);
+    }
+    // everything above was read while the chain may have moved: apply only a consistent picture
+    if ((await this.source.tip()).hash !== tip.hash) return 'tip-moved';
+    const byBlock = new Map<string, Found[]>();
+    for (const f of found.values()) {
+      const list = byBlock.get(f.conf.blockHash) ?? [];
+      list.push(f);
+      byBlock.set(f.conf.blockHash, list);
+    }
+    const blocks = [...byBlock.values()].sort((a, b) => a[0]!.conf.height - b[0]!.conf.height);
+    const confirmed: string[] = [];
+    for (const txs of blocks) {
+      const { blockHash, height } = txs[0]!.conf;
+      const header = await this.source.header(blockHash);
+      txs.sort((a, b) => a.conf.position - b.conf.position);
+      this.applyBlock(confirmables, header, height, blockHash, txs);
+      confirmed.push(...txs.map((t) => t.txid));
+    }
+    return confirmed;
+  }
+
+  private async collect(found: Map<string, Found>, txid: string, conf: TxConfirmation): Promise<void> {
+    const raw = await this.source.rawTx(txid);
+    if (raw) found.set(txid, { txid, raw, conf });
+  }
+
+  /** Step 2, bitcoind: scan each block after the last scanned one for watched txs and spends. */
+  private async confirmByBlocks(
+    confirmables: ldk.Confirm[],
+    tip: BlockRef,
+    hashAt: (h: number) => Promise<string | null>,
+    forkHeight: number,
+  ): Promise<string[] | 'tip-moved'> {
+    // no history and no start height: nothing can have confirmed for a node born at the tip
+    if (this.scannedHeight === undefined) this.scannedHeight = tip.height;
+    if (forkHeight >= 0 && this.scannedHeight > forkHeight) this.scannedHeight = forkHeight;
+    const confirmed: string[] = [];
+    for (let height = this.scannedHeight + 1; height <= tip.height; height++) {
+      const hash = await hashAt(height);
+      if (hash === null) return 'tip-moved';
+      const block = parseBlock(await this.source.block(hash));
+      // LDK may register outputs while we confirm (a commitment tx's outputs, spent in the same
+      // block by an HTLC tx): rescan the block until nothing new matches
+      const given = new Set<number>();
+      for (;;) {
+        const matches: Found[] = [];
+        block.txs.forEach((raw, position) => {
+          if (given.has(position)) return;
+          const txid = txidOf(raw);
+          if (this.isWatched(txid, raw))
+            matches.push({ txid, raw, conf: { blockHash: hash, height, position } });
+        });
+        if (matches.length === 0) break;
+        for (const m of matches) given.add(m.conf.position);
+        this.applyBlock(confirmables, block.header, height, hash, matches);
+        confirmed.push(...matches.map((m) => m.txid));
+      }
+      this.scannedHeight = height;
+      this.remember(height, hash);
+    }
+    return confirmed;
+  }
+
+  private isWatched(txid: string, raw: Uint8Array): boolean {
+    if (this.filter.txs.has(txid)) return true;
+    if (this.filter.outputs.size === 0) return false;
+    return parseTxIo(raw).inputs.some((i) => this.filter.outputs.has(`${i.txid}:${i.vout}`));
+  }
+
+  /** One `transactions_confirmed` per confirmable for txs of one block, in block order. */
+  private applyBlock(
+    confirmables: ldk.Confirm[],
+    header: Uint8Array,
+    height: number,
+    blockHash: string,
+    txs: Found[],
+  ): void {
+    for (const c of confirmables) {
+      const txdata = txs.map((t) => ldk.TwoTuple_usizeTransactionZ.constructor_new(t.conf.position, t.raw));
+      c.transactions_confirmed(header, txdata, height);
+    }
+    for (const t of txs) {
+      this.confirmedTxs.set(t.txid, { blockHash, height });
+      for (const input of parseTxIo(t.raw).inputs) {
+        const key = `${input.txid}:${input.vout}`;
+        if (this.filter.outputs.has(key)) this.spentOutputs.set(key, t.txid);
+      }
+    }
+  }
+
+  private remember(height: number, hash: string): void {
+    this.seenBlocks.set(height, hash);
+    if (this.seenBlocks.size > BLOCK_HISTORY) {
+      const lowest = Math.min(...this.seenBlocks.keys());
+      this.seenBlocks.delete(lowest);
+    }
+  }
+}
