@@ -407,9 +407,9 @@ export class Chain implements ChainView {
 
   private indexScript(script: Uint8Array, txid: string): void {
     const hash = scriptHash(script);
-    let txids = this.scriptTxs.get(hash);
-    if (!txids) this.scriptTxs.set(hash, (txids = new Set()));
+    const txids = this.scriptTxs.get(hash) ?? new Set<string>();
     txids.add(txid);
+    this.scriptTxs.set(hash, txids);
   }
 
   /** Replaying the active chain is simpler than undo data and fast at devnet sizes. */

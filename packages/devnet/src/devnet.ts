@@ -2,7 +2,10 @@
 
 import type { Block } from './block.ts';
 import { Chain, type ChainOptions } from './chain.ts';
+import { startEsplora } from './esplora.ts';
 import { Faucet, type FundOptions, faucetKey } from './faucet.ts';
+import type { Listening } from './http.ts';
+import { startRpc } from './rpc.ts';
 
 export interface DevnetOptions extends Omit<ChainOptions, 'coinbaseScript'> {
   /** Everything (faucet key, blocks, txids) follows from it. */
@@ -15,7 +18,7 @@ export interface DevnetOptions extends Omit<ChainOptions, 'coinbaseScript'> {
   /** Basic auth for the JSON-RPC server; none when omitted. */
   rpcUser?: string;
   rpcPassword?: string;
-  /** Set false to run the chain in-process only. */
+  /** Set false to run the chain in-process only (esploraUrl and rpcUrl are then empty). */
   servers?: boolean;
 }
 
@@ -34,13 +37,30 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const chain = new Chain({ ...options, coinbaseScript: key.script });
   chain.mine(options.premine ?? 101);
   const faucet = new Faucet(chain, key);
+  const servers: Listening[] = [];
+  if (options.servers !== false) {
+    const host = options.host ?? '127.0.0.1';
+    const auth =
+      options.rpcUser !== undefined
+        ? { user: options.rpcUser, password: options.rpcPassword ?? '' }
+        : undefined;
+    servers.push(await startEsplora(chain, host, options.esploraPort ?? 0));
+    try {
+      servers.push(await startRpc({ chain, faucet }, host, options.rpcPort ?? 0, auth));
+    } catch (e) {
+      await servers[0]!.close();
+      throw e;
+    }
+  }
   return {
     chain,
     faucet,
-    esploraUrl: '',
-    rpcUrl: '',
+    esploraUrl: servers[0]?.url ?? '',
+    rpcUrl: servers[1]?.url ?? '',
     fund: (address, sats, fundOptions) => faucet.fund(address, sats, fundOptions),
     mine: (n = 1, toAddress) => chain.mine(n, toAddress),
-    stop: async () => {},
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    },
   };
 }

@@ -1,0 +1,68 @@
+// The devnet CLI: `start` serves a devnet until SIGINT/SIGTERM; `mine N` and `fund ADDRESS SATS`
+// drive a running one over its JSON-RPC (DEVNET_RPC_URL, default http://127.0.0.1:18443).
+import { startDevnet } from './devnet.ts';
+
+const DEFAULT_RPC_PORT = 18443;
+const DEFAULT_ESPLORA_PORT = 3002;
+
+async function rpc(method: string, params: unknown[]): Promise<unknown> {
+  const url = process.env.DEVNET_RPC_URL ?? `http://127.0.0.1:${DEFAULT_RPC_PORT}`;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const reply = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
+  if (reply.error) throw new Error(`${method}: ${reply.error.message} (code ${reply.error.code})`);
+  return reply.result;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'start': {
+      const devnet = await startDevnet({
+        seed: process.env.DEVNET_SEED,
+        host: process.env.DEVNET_HOST ?? '127.0.0.1',
+        esploraPort: Number(process.env.DEVNET_ESPLORA_PORT ?? DEFAULT_ESPLORA_PORT),
+        rpcPort: Number(process.env.DEVNET_RPC_PORT ?? DEFAULT_RPC_PORT),
+      });
+      const port = (url: string) => new URL(url).port;
+      console.log(`devnet regtest at height ${devnet.chain.tipHeight}, faucet ${devnet.faucet.address}`);
+      console.log(`esplora ${devnet.esploraUrl} (port ${port(devnet.esploraUrl)})`);
+      console.log(`rpc     ${devnet.rpcUrl} (port ${port(devnet.rpcUrl)})`);
+      const stop = async (signal: string) => {
+        console.log(`devnet: ${signal}, stopping`);
+        await devnet.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      return;
+    }
+    case 'mine': {
+      const n = Number(args[0] ?? 1);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`mine: N must be a positive integer, got ${args[0]}`);
+      // generatetoaddress needs an address; by default the rewards go to the faucet, as at start.
+      const address = args[1] ?? ((await rpc('devnet_faucetaddress', [])) as string);
+      const hashes = (await rpc('generatetoaddress', [n, address])) as string[];
+      console.log(hashes.join('\n'));
+      return;
+    }
+    case 'fund': {
+      const [address, sats] = args;
+      if (!address || !sats || !/^\d+$/.test(sats)) throw new Error('usage: fund ADDRESS SATS');
+      console.log(await rpc('devnet_fund', [address, Number(sats)]));
+      return;
+    }
+    default:
+      console.log('usage: devnet start | mine N [ADDRESS] | fund ADDRESS SATS');
+      process.exitCode = command ? 1 : 0;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
