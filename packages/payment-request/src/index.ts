@@ -1,0 +1,27 @@
+// @lpw/payment-request: parse what a QR code or a paste may hold into a typed request or a typed error.
+
+export {
+  FALLBACK_P2PKH,
+  FALLBACK_P2SH,
+  type Network,
+} from './address.ts';
+export {
+  assertPayable,
+  type Bolt11Fields,
+  type Bolt11Invoice,
+  type Bolt11Signer,
+  type Bolt11TaggedField,
+  DEFAULT_EXPIRY_SECONDS,
+  DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA,
+  decodeBolt11,
+  encodeBolt11,
+  encodeBolt11TaggedFields,
+  type FallbackAddress,
+  type FallbackProgram,
+  isExpired,
+  privateKeySigner,
+  type RouteHint,
+  type RouteHintHop,
+  verifyDescriptionHash,
+} from './bolt11.ts';
+export { PaymentRequestError, type PaymentRequestErrorCode } from './errors.ts';
