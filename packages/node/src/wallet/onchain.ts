@@ -1,0 +1,738 @@
+// The node's on-chain wallet: BIP 84 (P2WPKH) keys from the node's BIP 39 seed, receive and change
+// addresses with a gap limit, a UTXO set kept from the chain source, and the transactions the node
+// needs — channel funding (segwit inputs only: LDK requires witnesses), payments, fee bumps.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { hex } from '@scure/base';
+import { HDKey } from '@scure/bip32';
+import * as btc from '@scure/btc-signer';
+import type { ChainBroadcaster } from '../chain/broadcaster.ts';
+import { parseBlock, parseTxIo, txidOf } from '../chain/bytes.ts';
+import { isChainError } from '../chain/errors.ts';
+import type { EsploraSource, EsploraTx } from '../chain/esplora.ts';
+import { FEERATE_FLOOR_SAT_PER_KW } from '../chain/fees.ts';
+import {
+  type BitcoinNetwork,
+  type ChainLog,
+  type ChainSource,
+  silentLog,
+  type TxStatus,
+} from '../chain/source.ts';
+import type { Store } from '../persist/store.ts';
+import { WalletError } from './errors.ts';
+
+const STATE_KEY = 'wallet/onchain/state';
+const STATE_VERSION = 1;
+const EXTERNAL = 0;
+const INTERNAL = 1;
+/** nSequence that signals BIP 125 replaceability (and enables nothing else). */
+const RBF_SEQUENCE = 0xfffffffd;
+/** Block hashes remembered by the bitcoind block scan, to find a fork point after a reorg. */
+const SCAN_HISTORY = 144;
+
+export const REGTEST_NETWORK = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef } as const;
+
+export function addressNetwork(network: BitcoinNetwork): typeof btc.NETWORK {
+  if (network === 'mainnet') return btc.NETWORK;
+  if (network === 'regtest') return REGTEST_NETWORK;
+  return btc.TEST_NETWORK;
+}
+
+/** BIP 84 account path: coin type 0' on mainnet, 1' on every test network. */
+export function bip84AccountPath(network: BitcoinNetwork): string {
+  return `m/84'/${network === 'mainnet' ? 0 : 1}'/0'`;
+}
+
+export type WalletTxKind = 'funding' | 'send' | 'bump' | 'sweep' | 'external';
+
+export interface WalletTx {
+  txid: string;
+  inputs: { txid: string; vout: number }[];
+  outputs: { scriptHex: string; valueSat: bigint }[];
+  status: TxStatus;
+}
+
+/** A transaction this wallet made and that the chain source has not shown yet. */
+interface LocalTx extends WalletTx {
+  raw: Uint8Array;
+  kind: WalletTxKind;
+  createdAtMs: number;
+}
+
+export interface Utxo {
+  txid: string;
+  vout: number;
+  valueSat: bigint;
+  script: Uint8Array;
+  confirmed: boolean;
+  /** BIP 84 chain (0 receive, 1 change) and index of the key that spends it. */
+  chain: number;
+  index: number;
+}
+
+export interface WalletBalance {
+  /** In confirmed outputs: what coin selection spends. */
+  confirmedSat: bigint;
+  /** In outputs of unconfirmed transactions (incoming payments, our own change). */
+  unconfirmedSat: bigint;
+  totalSat: bigint;
+}
+
+export interface BuiltTx {
+  raw: Uint8Array;
+  txid: string;
+  feeSat: bigint;
+  /** Index of the change output, if any. */
+  changeVout: number | undefined;
+}
+
+export interface OnchainWalletOptions {
+  /** The BIP 39 seed (64 bytes from mnemonicToSeed), the same the node's keys come from. */
+  seed: Uint8Array;
+  network: BitcoinNetwork;
+  source: ChainSource;
+  /** When given, own transactions are sent through it (and rebroadcast until confirmed). */
+  broadcaster?: ChainBroadcaster;
+  /** Durable wallet state; without it the wallet lives in memory (tests). */
+  store?: Store;
+  /** What `store.load()` returned at node start (the node loads everything once). */
+  stored?: Map<string, Uint8Array>;
+  /** Unused addresses looked ahead on each chain; default 20 (BIP 44). */
+  gapLimit?: number;
+  /** bitcoind only: height to start scanning blocks from on first use (wallet birthday). */
+  birthHeight?: number;
+  log?: ChainLog;
+}
+
+interface ScanState {
+  height: number;
+  hashes: [number, string][];
+}
+
+/**
+ * @example
+ * const wallet = await OnchainWallet.open({ seed, network: 'regtest', source, broadcaster, store, stored });
+ * const address = await wallet.newAddress();
+ * await wallet.sync();
+ * const funding = await wallet.buildFundingTx(outputScript, 100_000n, fees.satPerKw('NonAnchorChannelFee'));
+ */
+export class OnchainWallet {
+  readonly network: BitcoinNetwork;
+  private readonly account: HDKey;
+  private readonly chains: [HDKey, HDKey];
+  private readonly btcNetwork: typeof btc.NETWORK;
+  private readonly gap: number;
+  private readonly log: ChainLog;
+  /** Next unused index per chain (receive, change). */
+  private next: [number, number] = [0, 0];
+  /** scriptHex → key position, for every revealed script plus the look-ahead. */
+  private readonly scripts = new Map<string, { chain: number; index: number }>();
+  private readonly derived: [number, number] = [0, 0];
+  /** Transactions touching our scripts, as the chain source last reported them. */
+  private history = new Map<string, WalletTx>();
+  /** Own transactions not (yet) reported by the source. */
+  private local = new Map<string, LocalTx>();
+  /** What each own transaction was for (kept after it shows up in history; decides RBF eligibility). */
+  private kinds = new Map<string, WalletTxKind>();
+  private scan: ScanState | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private syncing: Promise<void> | undefined;
+
+  private constructor(private readonly opts: OnchainWalletOptions) {
+    if (opts.seed.length < 16 || opts.seed.length > 64)
+      throw new WalletError('INVALID_INPUT', `"seed" expected 16..64 bytes, got ${opts.seed.length}`);
+    this.network = opts.network;
+    this.btcNetwork = addressNetwork(opts.network);
+    this.account = HDKey.fromMasterSeed(opts.seed).derive(bip84AccountPath(opts.network));
+    this.chains = [this.account.deriveChild(EXTERNAL), this.account.deriveChild(INTERNAL)];
+    this.gap = opts.gapLimit ?? 20;
+    this.log = opts.log ?? silentLog;
+  }
+
+  /** Open the wallet, restoring its state from `stored` when present. */
+  static async open(opts: OnchainWalletOptions): Promise<OnchainWallet> {
+    const wallet = new OnchainWallet(opts);
+    const bytes = opts.stored?.get(STATE_KEY);
+    if (bytes) wallet.restore(bytes);
+    wallet.extendLookahead();
+    return wallet;
+  }
+
+  // --- addresses ---------------------------------------------------------------------------
+
+  private scriptAt(chain: number, index: number): Uint8Array {
+    const key = this.chains[chain]!.deriveChild(index);
+    return btc.p2wpkh(key.publicKey!, this.btcNetwork).script;
+  }
+
+  private extendLookahead(): void {
+    for (const chain of [EXTERNAL, INTERNAL]) {
+      const want = this.next[chain]! + this.gap;
+      for (let i = this.derived[chain]!; i < want; i++)
+        this.scripts.set(hex.encode(this.scriptAt(chain, i)), { chain, index: i });
+      this.derived[chain] = Math.max(this.derived[chain]!, want);
+    }
+  }
+
+  private markUsed(chain: number, index: number): void {
+    if (index >= this.next[chain]!) {
+      this.next[chain] = index + 1;
+      this.extendLookahead();
+    }
+  }
+
+  /** A fresh receive address (BIP 84, chain 0). Persisted so it is never handed out twice. */
+  async newAddress(): Promise<string> {
+    const index = this.next[EXTERNAL];
+    this.markUsed(EXTERNAL, index);
+    await this.save();
+    return this.addressOf(this.scriptAt(EXTERNAL, index));
+  }
+
+  /** A fresh change script (chain 1): LDK's ChangeDestinationSource and shutdown scripts use it. */
+  async newChangeScript(): Promise<Uint8Array> {
+    const index = this.next[INTERNAL];
+    this.markUsed(INTERNAL, index);
+    await this.save();
+    return this.scriptAt(INTERNAL, index);
+  }
+
+  /** Synchronous variant for LDK callbacks: reveals the script now, persists in the background. */
+  newChangeScriptSync(): Uint8Array {
+    const index = this.next[INTERNAL];
+    this.markUsed(INTERNAL, index);
+    void this.save().catch((e) => this.log('error', 'wallet state not saved', { error: String(e) }));
+    return this.scriptAt(INTERNAL, index);
+  }
+
+  isMine(script: Uint8Array): boolean {
+    return this.scripts.has(hex.encode(script));
+  }
+
+  private addressOf(script: Uint8Array): string {
+    return btc.Address(this.btcNetwork).encode(btc.OutScript.decode(script));
+  }
+
+  private scriptOf(address: string): Uint8Array {
+    try {
+      return btc.OutScript.encode(btc.Address(this.btcNetwork).decode(address));
+    } catch (e) {
+      throw new WalletError('INVALID_INPUT', `"address" is not a ${this.network} address: ${address}`, {
+        cause: e,
+      });
+    }
+  }
+
+  // --- state -------------------------------------------------------------------------------
+
+  /** Every transaction the wallet counts: the source's view plus our own not yet shown by it. */
+  private allTxs(): WalletTx[] {
+    return [...this.history.values(), ...this.local.values()];
+  }
+
+  /** Unspent outputs paying to our scripts (spent = an input of any counted transaction). */
+  utxos(): Utxo[] {
+    const txs = this.allTxs();
+    const spent = new Set<string>();
+    for (const tx of txs) for (const i of tx.inputs) spent.add(`${i.txid}:${i.vout}`);
+    const out: Utxo[] = [];
+    for (const tx of txs)
+      tx.outputs.forEach((o, vout) => {
+        const pos = this.scripts.get(o.scriptHex);
+        if (!pos || spent.has(`${tx.txid}:${vout}`)) return;
+        out.push({
+          txid: tx.txid,
+          vout,
+          valueSat: o.valueSat,
+          script: hex.decode(o.scriptHex),
+          confirmed: tx.status.confirmed,
+          ...pos,
+        });
+      });
+    return out;
+  }
+
+  balance(): WalletBalance {
+    let confirmedSat = 0n;
+    let unconfirmedSat = 0n;
+    for (const u of this.utxos()) {
+      if (u.confirmed) confirmedSat += u.valueSat;
+      else unconfirmedSat += u.valueSat;
+    }
+    return { confirmedSat, unconfirmedSat, totalSat: confirmedSat + unconfirmedSat };
+  }
+
+  /** Transactions touching the wallet, newest unconfirmed first. */
+  transactions(): (WalletTx & { kind: WalletTxKind })[] {
+    return this.allTxs()
+      .map((t) => ({ ...t, kind: this.kinds.get(t.txid) ?? ('external' as const) }))
+      .sort(
+        (a, b) =>
+          (a.status.confirmed ? a.status.height : Infinity) -
+          (b.status.confirmed ? b.status.height : Infinity),
+      )
+      .reverse();
+  }
+
+  // --- sync --------------------------------------------------------------------------------
+
+  /** Refresh history and UTXOs from the chain source. Concurrent calls share one run. */
+  sync(): Promise<void> {
+    this.syncing ??= this.syncNow().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async syncNow(): Promise<void> {
+    if (this.opts.source.kind === 'esplora') await this.syncEsplora(this.opts.source as EsploraSource);
+    else await this.syncBlocks();
+    this.settleLocal();
+    await this.save();
+  }
+
+  /** Esplora: the history of every revealed script plus `gap` unused ones per chain. */
+  private async syncEsplora(source: EsploraSource): Promise<void> {
+    const history = new Map<string, WalletTx>();
+    for (const chain of [EXTERNAL, INTERNAL]) {
+      let unusedRun = 0;
+      for (let index = 0; index < this.next[chain]! || unusedRun < this.gap; index++) {
+        const script = this.scriptAt(chain, index);
+        const txs = await source.scriptHistory(hex.encode(sha256(script)));
+        if (txs.length === 0) {
+          unusedRun++;
+          continue;
+        }
+        unusedRun = 0;
+        this.markUsed(chain, index);
+        for (const t of txs) history.set(t.txid, fromEsploraTx(t));
+      }
+    }
+    this.history = history;
+  }
+
+  /**
+   * bitcoind: scan blocks from the last scanned height for outputs to our scripts and spends of
+   * our coins. Limitation: unconfirmed incoming payments are not seen (bitcoind offers no address
+   * index); our own unconfirmed transactions are, as local transactions.
+   */
+  private async syncBlocks(): Promise<void> {
+    const source = this.opts.source;
+    const tip = await source.tip();
+    this.scan ??= { height: this.opts.birthHeight ?? tip.height, hashes: [] };
+    const scan = this.scan;
+    // reorg: rewind to the highest remembered block still in the best chain
+    for (let i = scan.hashes.length - 1; i >= 0; i--) {
+      const [height, hash] = scan.hashes[i]!;
+      if ((await source.blockHash(height)) === hash) break;
+      scan.hashes.splice(i, 1);
+      scan.height = Math.min(scan.height, height - 1);
+    }
+    for (const tx of this.history.values())
+      if (tx.status.confirmed && tx.status.height > scan.height) tx.status = { confirmed: false };
+
+    for (let height = scan.height + 1; height <= tip.height; height++) {
+      const hash = await source.blockHash(height);
+      if (hash === null) break;
+      const block = parseBlock(await source.block(hash));
+      for (const raw of block.txs) {
+        const io = parseTxIo(raw);
+        const ours =
+          io.outputs.some((o) => this.noteScript(hex.encode(o.script))) ||
+          io.inputs.some((i) => this.isOurOutpoint(i.txid, i.vout));
+        if (!ours) continue;
+        const txid = txidOf(raw);
+        this.history.set(txid, {
+          txid,
+          inputs: io.inputs,
+          outputs: io.outputs.map((o) => ({ scriptHex: hex.encode(o.script), valueSat: o.valueSat })),
+          status: { confirmed: true, blockHash: hash, height },
+        });
+      }
+      scan.height = height;
+      scan.hashes.push([height, hash]);
+      if (scan.hashes.length > SCAN_HISTORY) scan.hashes.shift();
+    }
+  }
+
+  private noteScript(scriptHex: string): boolean {
+    const pos = this.scripts.get(scriptHex);
+    if (pos) this.markUsed(pos.chain, pos.index);
+    return pos !== undefined;
+  }
+
+  private isOurOutpoint(txid: string, vout: number): boolean {
+    const tx = this.history.get(txid) ?? this.local.get(txid);
+    const out = tx?.outputs[vout];
+    return out !== undefined && this.scripts.has(out.scriptHex);
+  }
+
+  /** Local txs the source now reports move to history; those conflicting with it are dropped. */
+  private settleLocal(): void {
+    const spentBy = new Map<string, string>();
+    for (const tx of this.history.values())
+      for (const i of tx.inputs) spentBy.set(`${i.txid}:${i.vout}`, tx.txid);
+    for (const [txid, tx] of this.local) {
+      if (this.history.has(txid)) {
+        this.local.delete(txid);
+        continue;
+      }
+      const conflict = tx.inputs.map((i) => spentBy.get(`${i.txid}:${i.vout}`)).find((s) => s && s !== txid);
+      if (conflict) {
+        this.log('info', 'own transaction replaced or double-spent', { txid, by: conflict });
+        this.local.delete(txid);
+        this.opts.broadcaster?.forget(txid);
+      }
+    }
+  }
+
+  // --- building transactions ---------------------------------------------------------------
+
+  /**
+   * A signed transaction paying `valueSat` to `outputScript` (the channel's P2WSH), spending only
+   * confirmed P2WPKH coins, with change back to us. Not broadcast: LDK does that once the peer
+   * signed. The coins stay reserved until the tx confirms, conflicts, or `releaseTx(txid)` (call it
+   * on LDK's DiscardFunding event).
+   */
+  async buildFundingTx(
+    outputScript: Uint8Array,
+    valueSat: bigint,
+    feerateSatPerKw: number,
+  ): Promise<BuiltTx> {
+    const built = this.build([{ script: outputScript, valueSat }], feerateSatPerKw);
+    await this.record(built, 'funding');
+    return built;
+  }
+
+  /** Pay `amountSat` to `address`; broadcasts and returns the txid. */
+  async send(address: string, amountSat: bigint, feerateSatPerKw: number): Promise<string> {
+    const built = this.build([{ script: this.scriptOf(address), valueSat: amountSat }], feerateSatPerKw);
+    await this.record(built, 'send');
+    await this.publish(built);
+    return built.txid;
+  }
+
+  /**
+   * Replace an unconfirmed own transaction (not a channel funding) by one paying
+   * `feerateSatPerKw`, same recipients, same inputs plus more if needed (BIP 125). Returns the new txid.
+   */
+  async bumpFee(txid: string, feerateSatPerKw: number): Promise<string> {
+    const original = this.local.get(txid) ?? this.history.get(txid);
+    const kind = this.kinds.get(txid);
+    if (!original || !kind || original.status.confirmed)
+      throw new WalletError('NOT_REPLACEABLE', `${txid} is not an unconfirmed transaction of this wallet`);
+    if (kind === 'funding')
+      throw new WalletError(
+        'NOT_REPLACEABLE',
+        `${txid} funds a channel: a replacement would change its txid`,
+      );
+    const coins = new Map<string, Utxo>();
+    for (const tx of this.allTxs())
+      tx.outputs.forEach((o, vout) => {
+        const pos = this.scripts.get(o.scriptHex);
+        if (pos)
+          coins.set(`${tx.txid}:${vout}`, {
+            txid: tx.txid,
+            vout,
+            valueSat: o.valueSat,
+            script: hex.decode(o.scriptHex),
+            confirmed: tx.status.confirmed,
+            ...pos,
+          });
+      });
+    const inputs = original.inputs.map((i) => coins.get(`${i.txid}:${i.vout}`));
+    if (inputs.some((i) => i === undefined))
+      throw new WalletError('NOT_REPLACEABLE', `${txid} spends coins that are not ours`);
+    const ownInputs = inputs as Utxo[];
+    const recipients = original.outputs
+      .filter((o) => this.scripts.get(o.scriptHex)?.chain !== INTERNAL)
+      .map((o) => ({ script: hex.decode(o.scriptHex), valueSat: o.valueSat }));
+    const oldFee =
+      ownInputs.reduce((n, u) => n + u.valueSat, 0n) - original.outputs.reduce((n, o) => n + o.valueSat, 0n);
+    // free the original's coins for the rebuild, but restore it if the replacement fails
+    const local = this.local.get(txid);
+    this.local.delete(txid);
+    this.history.delete(txid);
+    let built: BuiltTx;
+    try {
+      // BIP 125 rule 4: pay at least the old fee plus the relay fee (1 sat/vB) of the new tx
+      built = this.build(recipients, feerateSatPerKw, {
+        mustSpend: ownInputs,
+        minFeeSat: oldFee,
+        perVbyteExtra: 1n,
+      });
+    } catch (e) {
+      if (local) this.local.set(txid, local);
+      else this.history.set(txid, original);
+      throw e;
+    }
+    await this.record(built, 'bump');
+    try {
+      await this.publish(built);
+    } catch (e) {
+      this.local.delete(built.txid);
+      if (local) this.local.set(txid, local);
+      else this.history.set(txid, original);
+      await this.save();
+      throw e;
+    }
+    this.opts.broadcaster?.forget(txid);
+    return built.txid;
+  }
+
+  /** Give back the coins of a transaction that will never be broadcast (LDK DiscardFunding). */
+  async releaseTx(txid: string): Promise<void> {
+    if (!this.local.delete(txid)) return;
+    this.kinds.delete(txid);
+    this.opts.broadcaster?.forget(txid);
+    await this.save();
+  }
+
+  private async record(built: BuiltTx, kind: WalletTxKind): Promise<void> {
+    const io = parseTxIo(built.raw);
+    this.local.set(built.txid, {
+      txid: built.txid,
+      raw: built.raw,
+      kind,
+      createdAtMs: Date.now(),
+      inputs: io.inputs,
+      outputs: io.outputs.map((o) => ({ scriptHex: hex.encode(o.script), valueSat: o.valueSat })),
+      status: { confirmed: false },
+    });
+    this.kinds.set(built.txid, kind);
+    await this.save();
+  }
+
+  /** Broadcast an own tx; a definite refusal undoes it, an unreachable source leaves it for rebroadcast. */
+  private async publish(built: BuiltTx): Promise<void> {
+    try {
+      if (this.opts.broadcaster) await this.opts.broadcaster.broadcast(built.raw);
+      else await this.opts.source.broadcast(built.raw);
+    } catch (e) {
+      if (!isChainError(e, 'REJECTED')) {
+        this.log('warn', 'broadcast not confirmed by the source; will retry', {
+          txid: built.txid,
+          error: String(e),
+        });
+        return;
+      }
+      this.local.delete(built.txid);
+      this.kinds.delete(built.txid);
+      this.opts.broadcaster?.forget(built.txid);
+      await this.save();
+      throw new WalletError('BROADCAST_REJECTED', `${built.txid}: ${e.rejectReason}`, {
+        rejectReason: e.rejectReason,
+        cause: e,
+      });
+    }
+  }
+
+  /** Re-send own transactions the source has not shown (call on each sync). */
+  async rebroadcastLocal(): Promise<void> {
+    for (const tx of this.local.values()) {
+      if (tx.kind === 'funding') continue; // LDK broadcasts funding itself, after the peer signed
+      try {
+        if (this.opts.broadcaster) await this.opts.broadcaster.broadcast(tx.raw);
+        else await this.opts.source.broadcast(tx.raw);
+      } catch (e) {
+        this.log('warn', 'rebroadcast of own transaction failed', { txid: tx.txid, error: String(e) });
+      }
+    }
+  }
+
+  /**
+   * Coin selection (largest confirmed coins first, after any that must be spent), change to a
+   * fresh internal address unless it would be dust, P2WPKH signatures.
+   */
+  private build(
+    recipients: { script: Uint8Array; valueSat: bigint }[],
+    feerateSatPerKw: number,
+    opts: { mustSpend?: Utxo[]; minFeeSat?: bigint; perVbyteExtra?: bigint } = {},
+  ): BuiltTx {
+    if (!Number.isSafeInteger(feerateSatPerKw) || feerateSatPerKw < FEERATE_FLOOR_SAT_PER_KW)
+      throw new WalletError(
+        'INVALID_INPUT',
+        `"feerateSatPerKw" expected an integer ≥ 253, got ${feerateSatPerKw}`,
+      );
+    if (recipients.length === 0) throw new WalletError('INVALID_INPUT', 'no recipients');
+    for (const r of recipients) {
+      if (typeof r.valueSat !== 'bigint' || r.valueSat < dustLimit(r.script))
+        throw new WalletError(
+          'INVALID_INPUT',
+          `"valueSat" ${r.valueSat} is below the dust limit ${dustLimit(r.script)}`,
+        );
+      if (r.script.length === 0 || r.script.length > 10_000)
+        throw new WalletError('INVALID_INPUT', 'bad output script');
+    }
+    const rate = BigInt(feerateSatPerKw);
+    const changeIndex = this.next[INTERNAL];
+    const changeScript = this.scriptAt(INTERNAL, changeIndex);
+    const sendSat = recipients.reduce((n, r) => n + r.valueSat, 0n);
+    const outputsWeight = recipients.reduce((w, r) => w + outputWeight(r.script), 0);
+
+    const must = opts.mustSpend ?? [];
+    const mustKeys = new Set(must.map((u) => `${u.txid}:${u.vout}`));
+    const candidates = this.utxos()
+      .filter((u) => u.confirmed && !mustKeys.has(`${u.txid}:${u.vout}`))
+      .sort((a, b) => (b.valueSat > a.valueSat ? 1 : b.valueSat < a.valueSat ? -1 : 0));
+    const available = [...must, ...candidates].reduce((n, u) => n + u.valueSat, 0n);
+
+    const feeFor = (nInputs: number, withChange: boolean): bigint => {
+      const weight = txWeight(nInputs, outputsWeight + (withChange ? outputWeight(changeScript) : 0));
+      let fee = (BigInt(weight) * rate + 999n) / 1000n;
+      if (opts.minFeeSat !== undefined) {
+        const floor = opts.minFeeSat + (opts.perVbyteExtra ?? 0n) * BigInt(Math.ceil(weight / 4));
+        if (fee < floor) fee = floor;
+      }
+      return fee;
+    };
+
+    const selected: Utxo[] = [...must];
+    let total = selected.reduce((n, u) => n + u.valueSat, 0n);
+    let i = 0;
+    for (;;) {
+      if (selected.length > 0) {
+        const feeNoChange = feeFor(selected.length, false);
+        if (total >= sendSat + feeNoChange) break;
+      }
+      const next = candidates[i++];
+      if (!next) {
+        const needed = sendSat + feeFor(Math.max(1, selected.length), false);
+        throw new WalletError('INSUFFICIENT_FUNDS', `need ${needed} sat, have ${available} sat confirmed`, {
+          neededSat: needed,
+          availableSat: available,
+        });
+      }
+      selected.push(next);
+      total += next.valueSat;
+    }
+
+    const feeWithChange = feeFor(selected.length, true);
+    const change = total - sendSat - feeWithChange;
+    const withChange = change >= dustLimit(changeScript);
+    const feeSat = withChange ? feeWithChange : total - sendSat;
+
+    const tx = new btc.Transaction({ allowUnknownOutputs: true });
+    for (const u of selected)
+      tx.addInput({
+        txid: u.txid,
+        index: u.vout,
+        witnessUtxo: { script: u.script, amount: u.valueSat },
+        sequence: RBF_SEQUENCE,
+      });
+    for (const r of recipients) tx.addOutput({ script: r.script, amount: r.valueSat });
+    let changeVout: number | undefined;
+    if (withChange) changeVout = tx.addOutput({ script: changeScript, amount: change });
+    selected.forEach((u, idx) => {
+      tx.signIdx(this.chains[u.chain]!.deriveChild(u.index).privateKey!, idx);
+    });
+    tx.finalize();
+    const raw = tx.extract();
+    if (withChange) this.markUsed(INTERNAL, changeIndex);
+    return { raw, txid: tx.id, feeSat, changeVout };
+  }
+
+  // --- persistence -------------------------------------------------------------------------
+
+  private serialize(): Uint8Array {
+    const txJson = (t: WalletTx) => ({
+      txid: t.txid,
+      inputs: t.inputs,
+      outputs: t.outputs.map((o) => ({ s: o.scriptHex, v: o.valueSat.toString() })),
+      status: t.status,
+    });
+    const state = {
+      v: STATE_VERSION,
+      network: this.network,
+      next: this.next,
+      history: [...this.history.values()].map(txJson),
+      local: [...this.local.values()].map((t) => ({
+        raw: hex.encode(t.raw),
+        kind: t.kind,
+        at: t.createdAtMs,
+      })),
+      kinds: [...this.kinds],
+      scan: this.scan,
+    };
+    return new TextEncoder().encode(JSON.stringify(state));
+  }
+
+  private restore(bytes: Uint8Array): void {
+    try {
+      const s = JSON.parse(new TextDecoder().decode(bytes));
+      if (s.v !== STATE_VERSION) throw new Error(`unknown version ${s.v}`);
+      if (s.network !== this.network) throw new Error(`state is for ${s.network}, wallet is ${this.network}`);
+      this.next = [Number(s.next[0]), Number(s.next[1])];
+      for (const t of s.history)
+        this.history.set(t.txid, {
+          txid: t.txid,
+          inputs: t.inputs,
+          outputs: t.outputs.map((o: { s: string; v: string }) => ({
+            scriptHex: o.s,
+            valueSat: BigInt(o.v),
+          })),
+          status: t.status,
+        });
+      for (const l of s.local) {
+        const raw = hex.decode(l.raw);
+        const io = parseTxIo(raw);
+        const txid = txidOf(raw);
+        this.local.set(txid, {
+          txid,
+          raw,
+          kind: l.kind,
+          createdAtMs: l.at,
+          inputs: io.inputs,
+          outputs: io.outputs.map((o) => ({ scriptHex: hex.encode(o.script), valueSat: o.valueSat })),
+          status: { confirmed: false },
+        });
+      }
+      this.kinds = new Map(s.kinds);
+      this.scan = s.scan ?? undefined;
+    } catch (e) {
+      throw new WalletError('CORRUPT_STATE', `stored on-chain wallet state unreadable: ${String(e)}`, {
+        cause: e,
+      });
+    }
+  }
+
+  /** Persist the whole state in one atomic write; writes are serialized in call order. */
+  private save(): Promise<void> {
+    const store = this.opts.store;
+    if (!store) return Promise.resolve();
+    const value = this.serialize();
+    const run = this.saving.then(() => store.commit([{ key: STATE_KEY, value }]));
+    this.saving = run.catch(() => {});
+    return run;
+  }
+}
+
+function fromEsploraTx(t: EsploraTx): WalletTx {
+  return {
+    txid: t.txid,
+    inputs: t.inputs.map((i) => ({ txid: i.txid, vout: i.vout })),
+    outputs: t.outputs.map((o) => ({ scriptHex: o.scriptHex, valueSat: o.valueSat })),
+    status: t.status,
+  };
+}
+
+/** Weight of one output: 8-byte value, script length, script; × 4 (non-witness). */
+function outputWeight(script: Uint8Array): number {
+  const len = script.length;
+  return 4 * (8 + (len < 0xfd ? 1 : 3) + len);
+}
+
+/**
+ * Weight of a segwit tx spending `nInputs` P2WPKH coins: version, counts and locktime (4 × 10),
+ * marker and flag (2), per input outpoint + empty scriptSig + sequence (4 × 41) and a witness of
+ * at most 1 + 73 + 34 = 108 bytes (72-byte DER signature + sighash byte, 33-byte key).
+ */
+function txWeight(nInputs: number, outputsWeight: number): number {
+  return 4 * 10 + 2 + nInputs * (4 * 41 + 108) + outputsWeight;
+}
+
+/** bitcoind's dust thresholds at the default 3 sat/vB dust relay fee. */
+function dustLimit(script: Uint8Array): bigint {
+  if (script.length === 22 && script[0] === 0x00 && script[1] === 0x14) return 294n; // P2WPKH
+  if (script.length === 34 && (script[0] === 0x00 || script[0] === 0x51) && script[1] === 0x20) return 330n; // P2WSH, P2TR
+  return 546n;
+}
