@@ -307,7 +307,7 @@ describe('BOLT 11 examples (valid)', () => {
       if (invoice.payeeNodeId !== SPEC_PAYEE) continue;
       if (encodeBolt11(fieldsOf(invoice), SPEC_PRIVATE_KEY) === vector.invoice.toLowerCase()) identical++;
     }
-    expect(identical).toBeGreaterThanOrEqual(5);
+    expect(identical).toBe(7); // the other 8 differ only in field order (or are the high-S one)
   });
 
   it('checks the description hash against the description it commits to', () => {
