@@ -200,7 +200,7 @@ export class BitcoindSource implements ChainSource {
     const position = txids.indexOf(txid);
     if (position < 0)
       throw new ChainError('BAD_RESPONSE', `block ${status.blockHash} does not contain ${txid}`);
-    return { ...status, position };
+    return { blockHash: status.blockHash, height: status.height, position };
   }
 
   async rawTx(txid: string): Promise<Uint8Array | null> {
