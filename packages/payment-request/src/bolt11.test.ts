@@ -345,12 +345,9 @@ const base: Bolt11Fields = {
   features: [8, 14, 17],
 };
 const tagged = (fields: Bolt11Fields) => decodeBolt11(encodeBolt11(fields, TEST_KEY)).taggedFields;
-const craft = (
-  taggedFields: readonly Bolt11TaggedField[],
-  extra: Partial<Parameters<typeof encodeBolt11TaggedFields>[0]> = {},
-) =>
+const craft = (taggedFields: readonly Bolt11TaggedField[]) =>
   encodeBolt11TaggedFields(
-    { network: 'regtest', amountMsat: 10_000n, timestamp: 1_700_000_000, taggedFields, ...extra },
+    { network: 'regtest', amountMsat: 10_000n, timestamp: 1_700_000_000, taggedFields },
     TEST_KEY,
   );
 const without = (fields: readonly Bolt11TaggedField[], tag: string) =>
