@@ -1,0 +1,167 @@
+// The on-chain wallet against the devnet (whose mempool verifies every input script): faucet
+// funding, balances, channel funding txs the network accepts, change, typed insufficient funds,
+// RBF replacement, restart from the Store, and the bitcoind block-scan sync.
+
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { hex } from '@scure/base';
+import { mnemonicToSeedSync } from '@scure/bip39';
+import * as btc from '@scure/btc-signer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bitcoindSource } from '../chain/bitcoind.ts';
+import { parseTxIo } from '../chain/bytes.ts';
+import { esploraSource } from '../chain/esplora.ts';
+import type { ChainSource } from '../chain/source.ts';
+import { MemoryStore } from '../persist/memory.ts';
+import { isWalletError } from './errors.ts';
+import { bip84AccountPath, OnchainWallet } from './onchain.ts';
+
+const MNEMONIC =
+  'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+const seed = mnemonicToSeedSync(MNEMONIC);
+const FEERATE = 1_000; // sat/kW = 4 sat/vB
+
+let devnet: Devnet;
+let esplora: ChainSource;
+let bitcoind: ChainSource;
+
+beforeAll(async () => {
+  devnet = await startDevnet({ seed: 'wallet-test' });
+  esplora = esploraSource({ url: devnet.esploraUrl });
+  bitcoind = bitcoindSource({ url: devnet.rpcUrl });
+});
+afterAll(() => devnet?.stop());
+
+/** A P2WSH script like a channel's funding output. */
+const fundingScript = (tag: string) =>
+  btc.OutScript.encode({ type: 'wsh', hash: sha256(new TextEncoder().encode(tag)) });
+
+describe('OnchainWallet', () => {
+  it('derives BIP 84 addresses (the spec test vector on mainnet, bcrt1 on regtest)', async () => {
+    expect(bip84AccountPath('mainnet')).toBe("m/84'/0'/0'");
+    expect(bip84AccountPath('regtest')).toBe("m/84'/1'/0'");
+    const main = await OnchainWallet.open({ seed, network: 'mainnet', source: esplora });
+    // BIP 84 test vector: first receive address of the "abandon … about" mnemonic
+    expect(await main.newAddress()).toBe('bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu');
+    const regtest = await OnchainWallet.open({ seed, network: 'regtest', source: esplora });
+    expect(await regtest.newAddress()).toMatch(/^bcrt1q/);
+  });
+
+  it('receives, funds a channel, keeps change, bumps a payment, survives a restart', async () => {
+    const store = new MemoryStore();
+    const wallet = await OnchainWallet.open({ seed, network: 'regtest', source: esplora, store });
+    const a1 = await wallet.newAddress();
+    const a2 = await wallet.newAddress();
+    expect(a1).not.toBe(a2);
+    devnet.fund(a1, 200_000n);
+    devnet.fund(a2, 100_000n);
+    await wallet.sync();
+    expect(wallet.balance()).toEqual({ confirmedSat: 0n, unconfirmedSat: 300_000n, totalSat: 300_000n });
+    devnet.mine(1);
+    await wallet.sync();
+    expect(wallet.balance()).toEqual({ confirmedSat: 300_000n, unconfirmedSat: 0n, totalSat: 300_000n });
+
+    // more than there is: typed error with the numbers
+    const err = await wallet.buildFundingTx(fundingScript('too-big'), 400_000n, FEERATE).catch((e) => e);
+    expect(isWalletError(err, 'INSUFFICIENT_FUNDS')).toBe(true);
+    expect(err.availableSat).toBe(300_000n);
+
+    // channel funding: P2WSH output, segwit inputs only, change to us; the devnet verifies the scripts
+    const script = fundingScript('channel-1');
+    const funding = await wallet.buildFundingTx(script, 250_000n, FEERATE);
+    const tx = btc.Transaction.fromRaw(funding.raw);
+    expect(tx.inputsLength).toBe(2); // 200k alone is not enough
+    for (let i = 0; i < tx.inputsLength; i++) expect(tx.getInput(i).finalScriptWitness?.length).toBe(2);
+    expect(hex.encode(tx.getOutput(0).script!)).toBe(hex.encode(script));
+    expect(funding.changeVout).toBe(1);
+    const change = tx.getOutput(1).amount!;
+    expect(change + 250_000n + funding.feeSat).toBe(300_000n);
+    expect(wallet.isMine(tx.getOutput(1).script!)).toBe(true);
+    // fee at least the asked rate, at most ~5% over (signature size estimate)
+    const minFee = BigInt(Math.ceil((tx.weight * FEERATE) / 1000));
+    expect(funding.feeSat >= minFee && funding.feeSat <= (minFee * 105n) / 100n).toBe(true);
+    // reserved: the same coins are not handed out twice while LDK holds the funding tx
+    expect(
+      isWalletError(
+        await wallet.buildFundingTx(script, 10_000n, FEERATE).catch((e) => e),
+        'INSUFFICIENT_FUNDS',
+      ),
+    ).toBe(true);
+    expect(await esplora.broadcast(funding.raw)).toBe(funding.txid);
+    devnet.mine(1);
+    await wallet.sync();
+    expect(wallet.balance()).toEqual({ confirmedSat: change, unconfirmedSat: 0n, totalSat: change });
+
+    // a payment, then a fee bump that replaces it in the devnet mempool
+    const dest = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+    const paid = await wallet.send(dest, 10_000n, 253);
+    expect(await esplora.txStatus(paid)).toEqual({ confirmed: false });
+    const bumped = await wallet.bumpFee(paid, 2_000);
+    expect(bumped).not.toBe(paid);
+    expect(await esplora.txStatus(bumped)).toEqual({ confirmed: false });
+    expect(await esplora.txStatus(paid)).toBeNull(); // evicted by the replacement
+    const bumpedIo = parseTxIo((await esplora.rawTx(bumped))!);
+    expect(bumpedIo.outputs.some((o) => o.valueSat === 10_000n)).toBe(true);
+    // a funding tx is never bumped (its txid is the channel's)
+    expect(isWalletError(await wallet.bumpFee(funding.txid, 5_000).catch((e) => e), 'NOT_REPLACEABLE')).toBe(
+      true,
+    );
+    devnet.mine(1);
+    await wallet.sync();
+    const afterBump = wallet.balance();
+    expect(afterBump.unconfirmedSat).toBe(0n);
+    expect(afterBump.confirmedSat).toBeLessThan(change - 10_000n);
+    expect(wallet.utxos().every((u) => u.txid === bumped)).toBe(true);
+
+    // restart from the store: same balance before any sync, and addresses are not reused
+    const reopened = await OnchainWallet.open({
+      seed,
+      network: 'regtest',
+      source: esplora,
+      store,
+      stored: await store.load(),
+    });
+    expect(reopened.balance()).toEqual(afterBump);
+    const a3 = await reopened.newAddress();
+    expect([a1, a2]).not.toContain(a3);
+    await reopened.sync();
+    expect(reopened.balance()).toEqual(afterBump);
+  });
+
+  it('releases the coins of a funding tx that will never be broadcast', async () => {
+    const wallet = await OnchainWallet.open({ seed: seed.slice(0, 32), network: 'regtest', source: esplora });
+    devnet.fund(await wallet.newAddress(), 50_000n, { confirmations: 1 });
+    await wallet.sync();
+    const funding = await wallet.buildFundingTx(fundingScript('discarded'), 40_000n, FEERATE);
+    expect(wallet.balance().confirmedSat).toBe(0n);
+    await wallet.releaseTx(funding.txid);
+    expect(wallet.balance().confirmedSat).toBe(50_000n);
+  });
+
+  it('finds the same coins by scanning blocks over bitcoind RPC', async () => {
+    const birthHeight = (await bitcoind.tip()).height;
+    const scanSeed = sha256(new TextEncoder().encode('scan-wallet'));
+    const viaRpc = await OnchainWallet.open({
+      seed: scanSeed,
+      network: 'regtest',
+      source: bitcoind,
+      birthHeight,
+    });
+    const viaEsplora = await OnchainWallet.open({ seed: scanSeed, network: 'regtest', source: esplora });
+    const address = await viaRpc.newAddress();
+    await viaEsplora.newAddress();
+    devnet.fund(address, 70_000n, { confirmations: 1 });
+    await viaRpc.sync();
+    await viaEsplora.sync();
+    expect(viaRpc.balance().confirmedSat).toBe(70_000n);
+    expect(viaRpc.utxos().map((u) => [u.txid, u.vout])).toEqual(
+      viaEsplora.utxos().map((u) => [u.txid, u.vout]),
+    );
+    // spend it, see the spend confirmed by the scan
+    const sent = await viaRpc.send('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', 20_000n, 1_000);
+    devnet.mine(1);
+    await viaRpc.sync();
+    expect(viaRpc.utxos().map((u) => u.txid)).toEqual([sent]);
+    expect(viaRpc.balance().unconfirmedSat).toBe(0n);
+  });
+});
