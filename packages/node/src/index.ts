@@ -1,0 +1,39 @@
+// @lpw/node: one runtime-neutral Lightning node on LDK. Node-only adapters live in subpaths:
+// `@lpw/node/sqlite`, `@lpw/node/tcp`, `@lpw/node/node-wasm`.
+export { buildUserConfig, type NodeRole } from './config.ts';
+export { isNodeError, NodeError, type NodeErrorCode } from './errors.ts';
+export type { EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
+export { initLdkFromBinary, initLdkFromUrl, isLdkReady } from './ldk/init.ts';
+export type {
+  ChainFilter,
+  FeeSource,
+  FeeTarget,
+  LogEntry,
+  LogLevel,
+  LogSink,
+  TxBroadcaster,
+} from './ldk/traits.ts';
+export {
+  type Balances,
+  type ChainAccess,
+  type ChannelSummary,
+  createNode,
+  LightningNode,
+  type Network,
+  type NodeOptions,
+  type PeerSummary,
+  type SentPayment,
+} from './node.ts';
+export type { FundingWallet, InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
+export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
+export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
+export type { Store, StoreWrite } from './persist/store.ts';
+export { defaultScheduler, type Scheduler } from './scheduler.ts';
+export type { ByteSink, Connector, PeerConnection, PeerHost } from './transport/connection.ts';
+export { inMemory } from './transport/memory.ts';
+export {
+  acceptWebSocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  webSocket,
+} from './transport/websocket.ts';

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestNet, testNet, until } from '../test/harness.ts';
+import { NodeError } from './errors.ts';
+import type { LightningNode } from './node.ts';
+import { inMemory } from './transport/memory.ts';
+
+describe('two nodes in memory, zero-conf channel funded by a real transaction', () => {
+  let net: TestNet;
+  let lsp: LightningNode;
+  let wallet: LightningNode;
+
+  beforeAll(async () => {
+    net = await testNet();
+    const a = await net.make('lsp', 1, { role: 'lsp' });
+    lsp = a.node;
+    net.devnet.fund(a.wallet.address, 2_000_000n, { confirmations: 1 });
+    await lsp.syncChain();
+    const b = await net.make('wallet', 2, { role: 'wallet', trustedPeers: [lsp.nodeId] });
+    wallet = b.node;
+    await wallet.connect(lsp.nodeId, inMemory(lsp));
+    await until(() => lsp.isConnected(wallet.nodeId), 'lsp sees wallet');
+    const readyL = lsp.waitFor('channel-ready');
+    const readyW = wallet.waitFor('channel-ready');
+    lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 1_000_000n, zeroConf: true });
+    await Promise.all([readyL, readyW]);
+    await until(
+      () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+      'usable',
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    await wallet?.stop();
+    await lsp?.stop();
+  });
+
+  it('the funding transaction is real and reached the chain', () => {
+    const ch = lsp.listChannels()[0]!;
+    expect(ch.confirmations ?? 0).toBe(0);
+    const txid = ch.fundingTxo!.split(':')[0]!;
+    expect(net.devnet.chain.mempool.has?.(txid) ?? true).toBeTruthy();
+  });
+
+  it('pays invoices both ways with exact msat accounting', async () => {
+    const before = lsp.listChannels()[0]!.outboundMsat;
+    const invoice = wallet.createInvoice({ amountMsat: 50_000_000n, description: 'coffee', expirySecs: 600 });
+    const received = wallet.waitFor('payment-received');
+    const sent = await lsp.payInvoice(invoice.bolt11, { maxFeeMsat: 10_000n });
+    expect(sent.amountMsat).toBe(50_000_000n);
+    expect(sent.feeMsat).toBe(0n);
+    expect((await received).amountMsat).toBe(50_000_000n);
+    await until(() => lsp.listChannels()[0]!.outboundMsat === before - 50_000_000n, 'lsp balance');
+    expect(wallet.payment(invoice.paymentHash)?.status).toBe('succeeded');
+
+    // the wallet can spend what it received once the commitment dance has settled
+    await until(() => wallet.balances().spendableNowMsat >= 7_000_123n, 'wallet balance settled');
+    const back = lsp.createInvoice({ amountMsat: 7_000_123n, description: 'change', expirySecs: 600 });
+    const got = lsp.waitFor('payment-received');
+    const paid = await wallet.payInvoice(back.bolt11);
+    expect(paid.preimage).toMatch(/^[0-9a-f]{64}$/);
+    expect((await got).amountMsat).toBe(7_000_123n);
+    expect(wallet.payment(paid.paymentId)?.status).toBe('succeeded');
+  });
+
+  it('keysend', async () => {
+    const got = wallet.waitFor('payment-received');
+    const sent = await lsp.keysend(wallet.nodeId, 1_234_567n);
+    expect((await got).amountMsat).toBe(1_234_567n);
+    expect(lsp.payment(sent.paymentId)?.status).toBe('succeeded');
+  });
+
+  it('bad input gives typed errors and changes nothing', async () => {
+    const before = lsp.listPayments().length;
+    const bal = lsp.balances();
+    await expect(lsp.payInvoice('lnbcrt1garbage')).rejects.toMatchObject({ code: 'INVALID_INVOICE' });
+    await expect(lsp.payInvoice('')).rejects.toBeInstanceOf(NodeError);
+    const big = wallet.createInvoice({
+      amountMsat: 5_000_000_000n,
+      description: 'too much',
+      expirySecs: 600,
+    });
+    await expect(lsp.payInvoice(big.bolt11)).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
+    await expect(lsp.keysend('02'.padEnd(66, '1'), 1n)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(() => lsp.openChannel({ peerId: `03${'ab'.repeat(32)}`, capacitySat: 100_000n })).toThrow(
+      /PEER_NOT_CONNECTED/,
+    );
+    expect(() => lsp.closeChannel('00'.repeat(32))).toThrow(/CHANNEL_NOT_FOUND/);
+    expect(lsp.listPayments().length).toBe(before);
+    expect(lsp.balances()).toEqual(bal);
+  });
+
+  it('an exception in an event listener does not kill the node', async () => {
+    const off = wallet.on('payment-received', () => {
+      throw new Error('listener bug');
+    });
+    const err = wallet.waitFor('error', (e) => e.code === 'CALLBACK_FAILED');
+    const inv = wallet.createInvoice({ amountMsat: 1_000n, description: 'x', expirySecs: 600 });
+    await lsp.payInvoice(inv.bolt11);
+    await err;
+    off();
+    const inv2 = wallet.createInvoice({ amountMsat: 2_000n, description: 'y', expirySecs: 600 });
+    await lsp.payInvoice(inv2.bolt11);
+  });
+});
