@@ -1,9 +1,11 @@
 // Mempool admission as bitcoind: scripts verified by bitcore, lock times, conflicts and BIP 125.
+
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
-import { OP, RawTx, Script } from '@scure/btc-signer';
+import { OP, p2tr, RawTx, Script, Transaction } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, RejectError, startDevnet } from './index.ts';
-import { scriptSpend, signSpend, testKey, type Utxo, witnessScriptOutput } from './testkit.ts';
+import { NET, scriptSpend, signSpend, testKey, type Utxo, witnessScriptOutput } from './testkit.ts';
 
 let devnet: Devnet;
 const alice = testKey('alice');
@@ -69,6 +71,33 @@ describe('script verification', () => {
     expect(rejection(forged).reason).toBe(
       'mandatory-script-verify-flag-failed (Script failed an OP_EQUALVERIFY operation)',
     );
+  });
+});
+
+describe('taproot (verified by bitcore, BIP 341 key path)', () => {
+  it('accepts a key-path P2TR spend and rejects one whose signature no longer matches', () => {
+    const internal = schnorr.getPublicKey(alice.privateKey);
+    const taproot = p2tr(internal, undefined, NET);
+    const coin = fundedCoin(taproot.address!, 80_000n);
+    const build = (value: bigint) => {
+      const tx = new Transaction();
+      tx.addInput({
+        txid: coin.txid,
+        index: coin.vout,
+        witnessUtxo: { script: taproot.script, amount: coin.value },
+        tapInternalKey: internal,
+      });
+      tx.addOutput({ script: bob.script, amount: value });
+      tx.sign(alice.privateKey);
+      tx.finalize();
+      return tx.hex;
+    };
+    const tampered = RawTx.decode(hex.decode(build(79_000n)));
+    tampered.outputs[0]!.amount = 78_000n;
+    expect(rejection(hex.encode(RawTx.encode(tampered))).reason).toBe(
+      'mandatory-script-verify-flag-failed (Invalid Schnorr signature)',
+    );
+    expect(devnet.chain.submitTransaction(build(79_000n))).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 

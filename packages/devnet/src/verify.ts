@@ -2,7 +2,7 @@
 // VerifyScript), so a transaction our own signing code got wrong is refused as bitcoind would.
 import bitcore from 'bitcore-lib';
 import { RejectError } from './errors.ts';
-import type { Tx, TxOutput } from './tx.ts';
+import { scriptKind, type Tx, type TxOutput } from './tx.ts';
 
 const { Interpreter } = bitcore.Script;
 
@@ -122,6 +122,9 @@ export function verifyInputScripts(tx: Tx, spent: TxOutput[]): void {
       interpreter.errstr = `SCRIPT_ERR_UNKNOWN_ERROR: ${(e as Error).message}`;
       ok = false;
     }
+    // bitcore's key-path check fails without naming why; bitcoind calls it SCRIPT_ERR_SCHNORR_SIG.
+    if (!ok && !interpreter.errstr && scriptKind(prev.script) === 'v1_p2tr')
+      interpreter.errstr = 'SCRIPT_ERR_SCHNORR_SIG';
     if (!ok) {
       throw new RejectError(`mandatory-script-verify-flag-failed (${scriptErrorText(interpreter.errstr)})`);
     }
