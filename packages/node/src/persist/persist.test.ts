@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type TestNet, testNet, until } from '../../test/harness.ts';
+import type { LightningNode } from '../node.ts';
+import { inMemory } from '../transport/memory.ts';
+import { MemoryStore } from './memory.ts';
+import { SqliteStore } from './sqlite.ts';
+
+describe('persistence: async InProgress path and restart from SQLite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lpw-node-'));
+  let net: TestNet;
+  const live: LightningNode[] = [];
+  afterAll(async () => {
+    for (const n of live) await n.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hundreds of payments over a slow async store, then a restart mid-life keeps paying', async () => {
+    net = await testNet();
+    const path = join(dir, 'lsp.sqlite');
+    let store = new SqliteStore(path);
+    const a = await net.make('lsp', 11, { role: 'lsp', store, compactMonitorEvery: 16 });
+    let lsp = a.node;
+    net.devnet.fund(a.wallet.address, 2_000_000n, { confirmations: 1 });
+    await lsp.syncChain();
+    const slow = new MemoryStore({ delayMs: 3 });
+    const b = await net.make('wallet', 12, { role: 'wallet', trustedPeers: [lsp.nodeId], store: slow });
+    const wallet = b.node;
+    live.push(wallet);
+    const closed: string[] = [];
+    wallet.on('channel-closed', (e) => closed.push(e.reason));
+    await wallet.connect(lsp.nodeId, inMemory(lsp));
+    const ready = wallet.waitFor('channel-ready');
+    lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 1_000_000n });
+    await ready;
+    await until(
+      () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+      'usable',
+    );
+
+    const startOutbound = lsp.listChannels()[0]!.outboundMsat;
+    // 200 payments, 20 in flight at a time, the receiver's every monitor update acknowledged late
+    let receivedMsat = 0n;
+    wallet.on('payment-received', (e) => {
+      receivedMsat += e.amountMsat;
+    });
+    const total = 200;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        const inv = wallet.createInvoice({
+          amountMsat: 10_000n + BigInt(i),
+          description: `p${i}`,
+          expirySecs: 600,
+        });
+        await lsp.payInvoice(inv.bolt11, { timeoutMs: 60_000 });
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, worker));
+    let expected = 0n;
+    for (let i = 0; i < total; i++) expected += 10_000n + BigInt(i);
+    await until(() => receivedMsat === expected, 'all received', 20_000);
+    expect(wallet.listPayments().filter((p) => p.status === 'succeeded').length).toBe(total);
+    // exact accounting: the payer's channel balance dropped by exactly what was received (direct, no fees)
+    await until(() => lsp.listChannels()[0]!.outboundMsat === startOutbound - expected, 'settled', 20_000);
+
+    // restart the LSP from its SQLite file mid-life
+    const outboundBefore = lsp.listChannels()[0]!.outboundMsat;
+    const height = a.chain.syncedHeight;
+    await lsp.stop();
+    await store.close();
+    store = new SqliteStore(path);
+    const restarted = await net.make('lsp', 11, { role: 'lsp', store, syncedHeight: height });
+    lsp = restarted.node;
+    live.push(lsp);
+    expect(lsp.nodeId).toBe(a.node.nodeId);
+    expect(lsp.listChannels()[0]!.outboundMsat).toBe(outboundBefore);
+    expect(lsp.listPayments().filter((p) => p.status === 'succeeded').length).toBe(total);
+    await until(() => !wallet.isConnected(lsp.nodeId), 'old connection gone');
+    await wallet.connect(lsp.nodeId, inMemory(lsp));
+    await until(
+      () => lsp.listChannels()[0]?.isUsable === true && wallet.listChannels()[0]?.isUsable === true,
+      'usable again',
+    );
+    const inv = wallet.createInvoice({
+      amountMsat: 3_000_000n,
+      description: 'after restart',
+      expirySecs: 600,
+    });
+    await lsp.payInvoice(inv.bolt11);
+    expect(closed).toEqual([]);
+    // only the funding transaction (LDK re-broadcasts it while unconfirmed), never a commitment
+    const distinct = new Set(net.broadcasts.map((tx) => Buffer.from(tx).toString('hex')));
+    expect(distinct.size).toBe(1);
+  }, 120_000);
+});
