@@ -67,7 +67,7 @@ function postTx(chain: Chain, body: Buffer, res: ServerResponse): void {
       send(
         res,
         400,
-        `sendrawtransaction RPC error: ${JSON.stringify({ code: -22, message: 'TX decode failed' })}`,
+        `sendrawtransaction RPC error: ${JSON.stringify({ code: -22, message: 'TX decode failed. Make sure the tx has at least one input.' })}`,
       );
     } else throw e;
   }

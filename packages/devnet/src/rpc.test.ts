@@ -170,6 +170,14 @@ describe('bitcoind RPC chain methods', () => {
     expect(await rpc('getrawmempool')).toEqual([]);
     const confirmed = await rpc('getrawtransaction', txid, 1, hash);
     expect(confirmed).toMatchObject({ blockhash: hash, confirmations: 1, in_active_chain: true });
+    const withPrevouts = await rpc('getrawtransaction', txid, 2);
+    expect(withPrevouts.fee).toBe(0.00001);
+    expect(withPrevouts.vin[0].prevout).toMatchObject({
+      generated: false,
+      height: devnet.chain.getTransaction(fundTxid)!.location!.height,
+      value: 0.002,
+    });
+    expect((await rpc('getblock', hash, 2)).tx[1].fee).toBe(0.00001);
     expect(await rpcError('getrawtransaction', '22'.repeat(32))).toEqual({
       code: -5,
       message: 'No such mempool or blockchain transaction. Use gettransaction for wallet transactions.',

@@ -224,7 +224,7 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
         tx:
           level === 1
             ? block.txs.map((t) => t.txid)
-            : block.txs.map((t) => decodedTx(chain.getTransaction(t.txid)!, level >= 3)),
+            : block.txs.map((t) => decodedTx(chain, chain.getTransaction(t.txid)!, level >= 3, true)),
       };
     }
     case 'getrawtransaction':
@@ -376,7 +376,10 @@ function getRawTransaction(chain: Chain, p: unknown[]): unknown {
       );
   }
   if (level === 0) return toHex(found.tx.raw);
-  const json: Record<string, unknown> = { ...decodedTx(found, level >= 2), hex: toHex(found.tx.raw) };
+  const json: Record<string, unknown> = {
+    ...decodedTx(chain, found, level >= 2, level >= 2),
+    hex: toHex(found.tx.raw),
+  };
   if (found.location) {
     const block = chain.getBlock(found.location.blockHash)!;
     Object.assign(json, {
@@ -445,8 +448,8 @@ function scriptPubKeyJson(o: TxOutput): Record<string, unknown> {
   };
 }
 
-/** decoderawtransaction's shape; with `prevouts` (getblock 3 / getrawtransaction 2) also fee and prevout. */
-function decodedTx(t: ChainTx, prevouts: boolean): Record<string, unknown> {
+/** decoderawtransaction's shape; plus fee (getblock 2+, getrawtransaction 2) and prevouts (getblock 3, getrawtransaction 2). */
+function decodedTx(chain: Chain, t: ChainTx, prevouts: boolean, withFee: boolean): Record<string, unknown> {
   const { tx } = t;
   const coinbase = isCoinbase(tx);
   const json: Record<string, unknown> = {
@@ -461,6 +464,7 @@ function decodedTx(t: ChainTx, prevouts: boolean): Record<string, unknown> {
       const witness = input.witness.length ? { txinwitness: input.witness.map(toHex) } : {};
       if (coinbase) return { coinbase: toHex(input.scriptSig), ...witness, sequence: input.sequence };
       const spent = t.spent[i];
+      const prevTx = prevouts ? chain.getTransaction(input.txid) : undefined;
       return {
         txid: input.txid,
         vout: input.vout,
@@ -469,8 +473,9 @@ function decodedTx(t: ChainTx, prevouts: boolean): Record<string, unknown> {
         ...(prevouts && spent
           ? {
               prevout: {
-                generated: false,
-                height: 0,
+                generated: prevTx ? isCoinbase(prevTx.tx) : false,
+                // bitcoind's MEMPOOL_HEIGHT for an unconfirmed parent
+                height: prevTx?.location?.height ?? 0x7fffffff,
                 value: satsToBtc(spent.value),
                 scriptPubKey: scriptPubKeyJson(spent),
               },
@@ -481,7 +486,7 @@ function decodedTx(t: ChainTx, prevouts: boolean): Record<string, unknown> {
     }),
     vout: tx.outputs.map((o, n) => ({ value: satsToBtc(o.value), n, scriptPubKey: scriptPubKeyJson(o) })),
   };
-  if (prevouts && !coinbase) json.fee = satsToBtc(t.fee);
+  if (withFee && !coinbase) json.fee = satsToBtc(t.fee);
   return json;
 }
 
