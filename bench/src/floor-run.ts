@@ -1,0 +1,62 @@
+// Measures the floor: A pays C through B with bare LDK nodes (see floor.ts).
+import { startDevnet } from '@lpw/devnet';
+import { FloorNode, initFloorWasm, linkFloor } from './floor.ts';
+import { percentile, windowed } from './stats.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, check: () => boolean, timeoutMs = 20_000) {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`floor: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+export async function measureFloor(payments: number, throughputPayments: number) {
+  await initFloorWasm();
+  const devnet = await startDevnet({ servers: false, seed: 'floor' });
+  const a = new FloorNode(devnet, false);
+  const b = new FloorNode(devnet, true);
+  const c = new FloorNode(devnet, false);
+  linkFloor(a, b);
+  linkFloor(b, c);
+  await until('peers', () => a.pm.list_peers().length === 1 && c.pm.list_peers().length === 1);
+  for (const [from, to] of [
+    [a, b],
+    [b, c],
+  ] as const) {
+    const r = from.cm.create_channel(to.nodeId, 5_000_000n, 2_000_000_000n, 1n, null, null);
+    if (!r.is_ok()) throw new Error('floor: create_channel failed');
+  }
+  // Two faucet payments and two funding transactions.
+  await until('funding broadcast', () => devnet.chain.mempool.ordered().length >= 4);
+  devnet.mine(6);
+  await until(
+    'channels usable',
+    () => a.cm.list_usable_channels().length === 1 && c.cm.list_usable_channels().length === 1,
+  );
+  // LDK needs the counterparty's channel_update for the hint; a few rounds settle it.
+  await sleep(200);
+  // 10-sat payments: small enough that 50 in flight stay under LDK's dust-exposure cap.
+  const pay = () => a.pay(c.invoice(10_000n));
+  for (let i = 0; i < 20; i++) if (!(await pay())) throw new Error('floor: warm-up payment failed');
+  const latencies: number[] = [];
+  for (let i = 0; i < payments; i++) {
+    const t0 = performance.now();
+    if (!(await pay())) throw new Error('floor: payment failed');
+    latencies.push(performance.now() - t0);
+  }
+  const throughput = await windowed(throughputPayments, 50, pay);
+  await devnet.stop();
+  return {
+    floor_latency_ms_p50: percentile(latencies, 50),
+    floor_latency_ms_p99: percentile(latencies, 99),
+    floor_forwards_per_s: throughput.perSecond,
+    floor_failed: throughput.failed,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(await measureFloor(200, 1000));
+  process.exit(0);
+}
