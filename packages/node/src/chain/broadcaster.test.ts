@@ -1,0 +1,70 @@
+// Broadcaster: LDK's callback never throws and sends in the background; rejected txs are logged
+// with the reject string; a tx dropped by a reorg is sent again; buried txs are forgotten.
+
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { hex } from '@scure/base';
+import * as btc from '@scure/btc-signer';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { initLdkNode } from '../ldk/init-node.ts';
+import { ChainBroadcaster } from './broadcaster.ts';
+import { parseTxIo } from './bytes.ts';
+import { esploraSource } from './esplora.ts';
+import type { ChainLog } from './source.ts';
+
+const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
+const key = sha256(new TextEncoder().encode('broadcaster-test'));
+const spk = btc.p2wpkh(secp256k1.getPublicKey(key, true), REGTEST);
+
+let devnet: Devnet;
+beforeAll(async () => {
+  await initLdkNode();
+  devnet = await startDevnet({ seed: 'broadcaster-test' });
+});
+afterAll(() => devnet?.stop());
+
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
+it('rebroadcasts a tx a reorg dropped, logs rejects, forgets buried txs', async () => {
+  const source = esploraSource({ url: devnet.esploraUrl });
+  const logs: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const log: ChainLog = (level, message, fields) => logs.push({ level, message, fields });
+  const broadcaster = new ChainBroadcaster({ source, log });
+
+  const fundTxid = devnet.fund(spk.address!, 50_000n, { confirmations: 1 });
+  const vout = parseTxIo((await source.rawTx(fundTxid))!).outputs.findIndex(
+    (o) => hex.encode(o.script) === hex.encode(spk.script),
+  );
+  const tx = new btc.Transaction();
+  tx.addInput({ txid: fundTxid, index: vout, witnessUtxo: { script: spk.script, amount: 50_000n } });
+  tx.addOutput({ script: spk.script, amount: 49_000n });
+  tx.sign(key);
+  tx.finalize();
+  const raw = tx.extract();
+
+  // through LDK's interface: returns at once, sends in the background
+  broadcaster.ldk.broadcast_transactions([raw, new Uint8Array([1, 2, 3])]);
+  await settle();
+  expect(await source.txStatus(tx.id)).toEqual({ confirmed: false });
+  expect(
+    logs.some(
+      (l) => l.message === 'broadcast rejected' && /^TX decode failed/.test(String(l.fields?.reason)),
+    ),
+  ).toBe(true);
+
+  const [block] = devnet.mine(1);
+  expect((await broadcaster.rebroadcast()).sent).toEqual([]);
+  // the block is reorged out and its tx does not come back by itself
+  devnet.chain.invalidateBlock(block!.hash);
+  devnet.chain.mempool.remove(tx.id);
+  devnet.mine(1);
+  expect(await source.txStatus(tx.id)).toBeNull();
+  expect((await broadcaster.rebroadcast()).sent).toContain(tx.id);
+  expect(await source.txStatus(tx.id)).toEqual({ confirmed: false });
+
+  devnet.mine(6);
+  const report = await broadcaster.rebroadcast();
+  expect(report.forgotten).toContain(tx.id);
+  expect(broadcaster.pending()).not.toContain(tx.id);
+});

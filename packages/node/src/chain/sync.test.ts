@@ -1,0 +1,152 @@
+// ChainSync against the devnet, over both sources. The confirmable is a recording
+// `ldk.Confirm.new_impl` that behaves like LDK's bookkeeping (it answers get_relevant_txids from
+// what it was told), because a real ChannelManager/ChainMonitor needs a whole node: that wiring is
+// tested with createNode. Checked here: order of calls, headers/heights/positions, spends of
+// watched outputs, reorgs (unconfirm, then confirm in the new block), idempotent re-syncs.
+
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { hex } from '@scure/base';
+import * as btc from '@scure/btc-signer';
+import * as ldk from 'lightningdevkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initLdkNode } from '../ldk/init-node.ts';
+import { bitcoindSource } from './bitcoind.ts';
+import { hashFromDisplay, hashToDisplay, headerHash, parseTxIo } from './bytes.ts';
+import { esploraSource } from './esplora.ts';
+import type { ChainSource } from './source.ts';
+import { ChainSync } from './sync.ts';
+
+type Call =
+  | { op: 'confirmed'; height: number; block: string; txs: [number, string][] }
+  | { op: 'unconfirmed'; txid: string }
+  | { op: 'best'; height: number; block: string };
+
+function recorder() {
+  const calls: Call[] = [];
+  const confirmed = new Map<string, { height: number; block: Uint8Array }>();
+  const confirm = ldk.Confirm.new_impl({
+    transactions_confirmed(header, txdata, height) {
+      const block = headerHash(header);
+      const txs = txdata.map((t): [number, string] => [t.get_a(), btc.Transaction.fromRaw(t.get_b()).id]);
+      for (const [, txid] of txs) confirmed.set(txid, { height, block: hashFromDisplay(block) });
+      calls.push({ op: 'confirmed', height, block, txs });
+    },
+    transaction_unconfirmed(txid) {
+      confirmed.delete(hashToDisplay(txid));
+      calls.push({ op: 'unconfirmed', txid: hashToDisplay(txid) });
+    },
+    best_block_updated(header, height) {
+      calls.push({ op: 'best', height, block: headerHash(header) });
+    },
+    get_relevant_txids() {
+      return [...confirmed].map(([txid, at]) =>
+        ldk.ThreeTuple_ThirtyTwoBytesu32COption_ThirtyTwoBytesZZ.constructor_new(
+          hashFromDisplay(txid),
+          at.height,
+          ldk.Option_ThirtyTwoBytesZ.constructor_some(at.block),
+        ),
+      );
+    },
+  });
+  return { confirm, calls, confirmed };
+}
+
+const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
+const key = sha256(new TextEncoder().encode('sync-test'));
+const spk = btc.p2wpkh(secp256k1.getPublicKey(key, true), REGTEST);
+
+let devnet: Devnet;
+beforeAll(async () => {
+  await initLdkNode();
+  devnet = await startDevnet({ seed: 'sync-test' });
+});
+afterAll(() => devnet?.stop());
+
+async function fundedOutput(source: ChainSource, sats: bigint) {
+  const txid = devnet.fund(spk.address!, sats);
+  const vout = parseTxIo((await source.rawTx(txid))!).outputs.findIndex(
+    (o) => hex.encode(o.script) === hex.encode(spk.script),
+  );
+  return { txid, vout };
+}
+
+function spend(txid: string, vout: number, valueSat: bigint): Uint8Array {
+  const tx = new btc.Transaction();
+  tx.addInput({
+    txid,
+    index: vout,
+    witnessUtxo: { script: spk.script, amount: valueSat },
+    sequence: 0xfffffffd,
+  });
+  tx.addOutput({ script: spk.script, amount: valueSat - 1_000n });
+  tx.sign(key);
+  tx.finalize();
+  return tx.extract();
+}
+
+describe.each(['esplora', 'bitcoind'] as const)('ChainSync over %s', (kind) => {
+  it('confirms watched txs and spends in block order, then the tip; unconfirms on reorg', async () => {
+    const source =
+      kind === 'esplora' ? esploraSource({ url: devnet.esploraUrl }) : bitcoindSource({ url: devnet.rpcUrl });
+    const sync = new ChainSync({ source, startHeight: (await source.tip()).height });
+    const { confirm, calls, confirmed } = recorder();
+
+    // LDK registers a tx (funding) and an output (to see its spend) through the Filter
+    const watched = await fundedOutput(source, 30_000n);
+    const other = await fundedOutput(source, 40_000n);
+    sync.filter.ldk.register_tx(hashFromDisplay(watched.txid), spk.script);
+    sync.filter.ldk.register_output(
+      ldk.WatchedOutput.constructor_new(
+        ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+        ldk.OutPoint.constructor_new(hashFromDisplay(other.txid), other.vout),
+        spk.script,
+      ),
+    );
+    const [b1] = devnet.mine(1);
+    const spender = await source.broadcast(spend(other.txid, other.vout, 40_000n));
+    const [b2] = devnet.mine(1);
+
+    let report = await sync.sync([confirm]);
+    const t1 = await source.txConfirmation(watched.txid);
+    const t2 = await source.txConfirmation(spender);
+    expect(calls).toEqual([
+      { op: 'confirmed', height: b1!.height, block: b1!.hash, txs: [[t1!.position, watched.txid]] },
+      { op: 'confirmed', height: b2!.height, block: b2!.hash, txs: [[t2!.position, spender]] },
+      { op: 'best', height: b2!.height, block: b2!.hash },
+    ]);
+    expect(report.tip).toEqual({ hash: b2!.hash, height: b2!.height });
+
+    // nothing new: only the tip again (idempotent)
+    calls.length = 0;
+    await sync.sync([confirm]);
+    expect(calls).toEqual([{ op: 'best', height: b2!.height, block: b2!.hash }]);
+
+    // reorg: b2 is replaced; the spend goes back to the mempool and into the new block
+    calls.length = 0;
+    devnet.chain.invalidateBlock(b2!.hash);
+    const [c2, c3] = devnet.mine(2);
+    report = await sync.sync([confirm]);
+    const t2b = await source.txConfirmation(spender);
+    expect(t2b?.blockHash).toBe(c2!.hash);
+    expect(calls).toEqual([
+      { op: 'unconfirmed', txid: spender },
+      { op: 'confirmed', height: c2!.height, block: c2!.hash, txs: [[t2b!.position, spender]] },
+      { op: 'best', height: c3!.height, block: c3!.hash },
+    ]);
+    expect(report.unconfirmed).toEqual([spender]);
+    expect(confirmed.get(spender)?.height).toBe(c2!.height);
+
+    // reorg that drops the spend entirely: unconfirmed, and not confirmed again
+    calls.length = 0;
+    devnet.chain.invalidateBlock(c2!.hash);
+    devnet.chain.mempool.remove(spender);
+    const [d2] = devnet.mine(1);
+    await sync.sync([confirm]);
+    expect(calls).toEqual([
+      { op: 'unconfirmed', txid: spender },
+      { op: 'best', height: d2!.height, block: d2!.hash },
+    ]);
+  });
+});
