@@ -1,5 +1,6 @@
 // Script verification by an interpreter we did not write (bitcore-lib's port of bitcoind's
 // VerifyScript), so a transaction our own signing code got wrong is refused as bitcoind would.
+/// <reference path="./types/bitcore-lib.d.ts" />
 import bitcore from 'bitcore-lib';
 import { RejectError } from './errors.ts';
 import { scriptKind, type Tx, type TxOutput } from './tx.ts';
