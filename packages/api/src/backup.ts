@@ -1,0 +1,49 @@
+// Encrypted backups the LSP keeps but cannot read: per-wallet versioned blobs with compare-and-swap,
+// written only under the newest device lease (fencing token), so two devices never interleave.
+import { z } from 'zod';
+import { u32 } from './amounts.ts';
+import { isoDatetime } from './lsps2.ts';
+
+export const MAX_BACKUP_BLOB_BYTES = 4 * 1024 * 1024;
+export const MAX_BACKUP_KEYS = 256;
+
+/** Key names are the wallet's own (e.g. "channel-manager", "monitors"); no paths, no control bytes. */
+export const backupKey = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'expected 1–128 of [A-Za-z0-9._-]');
+/** Standard base64 with padding. */
+export const base64Blob = z
+  .string()
+  .max(Math.ceil(MAX_BACKUP_BLOB_BYTES / 3) * 4, 'blob too large')
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'expected base64');
+
+export const deviceId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected 8–64 of [A-Za-z0-9_-]');
+/** Fencing tokens are positive integers, monotonic per wallet. */
+export const fencingToken = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const acquireLeaseInput = z.object({ deviceId, ttlSec: z.number().int().min(10).max(3600) }).strict();
+export const leaseOutput = z.object({ fencingToken, deviceId, expiresAt: isoDatetime });
+export type LeaseOutput = z.infer<typeof leaseOutput>;
+
+export const releaseLeaseInput = z.object({ fencingToken }).strict();
+
+export const backupPutInput = z
+  .object({
+    key: backupKey,
+    /** The version the writer last saw: 0 to create. The write lands as `version + 1`. */
+    version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    blob: base64Blob,
+    leaseToken: fencingToken,
+  })
+  .strict();
+export const backupPutOutput = z.object({ key: backupKey, version: u32 });
+
+export const backupGetInput = z.object({ key: backupKey }).strict();
+export const backupEntry = z.object({
+  key: backupKey,
+  version: u32,
+  blob: base64Blob,
+  updatedAt: isoDatetime,
+});
+export const backupGetOutput = backupEntry.nullable();
+export const backupListOutput = z.object({
+  entries: z.array(z.object({ key: backupKey, version: u32, size: u32, updatedAt: isoDatetime })),
+});

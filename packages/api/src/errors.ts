@@ -1,0 +1,68 @@
+// The contract's one error type: an app code the client can act on, mapped to one tRPC code.
+// LSPS2 (bLIP 52) errors keep their numeric codes (200–203) so wallets can speak the spec.
+
+export const API_ERRORS = {
+  // bLIP 52 `lsps2.get_info` / `lsps2.buy`
+  UNRECOGNIZED_OR_STALE_TOKEN: { trpc: 'BAD_REQUEST', lsps2: 200 },
+  INVALID_OPENING_FEE_PARAMS: { trpc: 'BAD_REQUEST', lsps2: 201 },
+  PAYMENT_SIZE_TOO_SMALL: { trpc: 'BAD_REQUEST', lsps2: 202 },
+  PAYMENT_SIZE_TOO_LARGE: { trpc: 'BAD_REQUEST', lsps2: 203 },
+  // fee arithmetic left the u64 range (bLIP 52 says: abort)
+  FEE_OVERFLOW: { trpc: 'BAD_REQUEST', lsps2: 203 },
+  // auth
+  INVALID_CHALLENGE: { trpc: 'UNAUTHORIZED', lsps2: undefined },
+  INVALID_SIGNATURE: { trpc: 'UNAUTHORIZED', lsps2: undefined },
+  SESSION_REQUIRED: { trpc: 'UNAUTHORIZED', lsps2: undefined },
+  SESSION_EXPIRED: { trpc: 'UNAUTHORIZED', lsps2: undefined },
+  // backups
+  VERSION_CONFLICT: { trpc: 'CONFLICT', lsps2: undefined },
+  LEASE_FENCED: { trpc: 'CONFLICT', lsps2: undefined },
+  BLOB_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
+  QUOTA_EXCEEDED: { trpc: 'FORBIDDEN', lsps2: undefined },
+  // general
+  INVALID_INPUT: { trpc: 'BAD_REQUEST', lsps2: undefined },
+  NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },
+  RATE_LIMITED: { trpc: 'TOO_MANY_REQUESTS', lsps2: undefined },
+  UNAVAILABLE: { trpc: 'PRECONDITION_FAILED', lsps2: undefined },
+  NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', lsps2: undefined },
+  INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', lsps2: undefined },
+} as const satisfies Record<string, { trpc: string; lsps2: number | undefined }>;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+export type TrpcErrorCode = (typeof API_ERRORS)[ApiErrorCode]['trpc'];
+
+/** Extra facts a client needs to recover (e.g. the current version after a CAS conflict). */
+export interface ApiErrorDetails {
+  currentVersion?: number;
+  retryAfterSec?: number;
+  field?: string;
+}
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message?: string,
+    readonly details: ApiErrorDetails = {},
+  ) {
+    super(message ? `${code}: ${message}` : code);
+  }
+  get trpcCode(): TrpcErrorCode {
+    return API_ERRORS[this.code].trpc;
+  }
+  /** The bLIP 52 numeric code, when the error is one of LSPS2's. */
+  get lsps2Code(): number | undefined {
+    return API_ERRORS[this.code].lsps2;
+  }
+}
+
+export function isApiError(e: unknown, code?: ApiErrorCode): e is ApiError {
+  return e instanceof ApiError && (code === undefined || e.code === code);
+}
+
+/** What the server puts in a tRPC error's `data.app` so the client can act without parsing text. */
+export interface ApiErrorData {
+  code: ApiErrorCode;
+  lsps2Code?: number;
+  details: ApiErrorDetails;
+}
