@@ -6,4 +6,11 @@ pnpm() { npx --yes pnpm@10.34.9 "$@"; }
 pnpm install --frozen-lockfile
 pnpm -r --workspace-concurrency=1 run typecheck
 pnpm exec biome check .
+# lsp-server's store tests run on SQLite and PostgreSQL; start a local PostgreSQL (or say loudly why not)
+if TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash lsp-server/scripts/ensure-postgres.sh)}"; then
+  export TEST_DATABASE_URL
+else
+  echo "!!! PostgreSQL could not be started: lsp-server store tests run on SQLite only !!!" >&2
+  unset TEST_DATABASE_URL
+fi
 pnpm -r --workspace-concurrency=1 run test

@@ -1,0 +1,136 @@
+// Versioned schema: numbered migrations, one SQL text per step with the few dialect differences
+// spelled as tokens. Applied in order inside a transaction, recorded in schema_migrations.
+import type { Db, Dialect } from './db.ts';
+
+const TOKENS: Record<Dialect, Record<string, string>> = {
+  sqlite: { BLOB: 'BLOB', AUTOID: 'INTEGER PRIMARY KEY AUTOINCREMENT' },
+  postgres: { BLOB: 'BYTEA', AUTOID: 'BIGSERIAL PRIMARY KEY' },
+};
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'accounts, auth, jit, forwards, orders, backups, node kv',
+    sql: `
+CREATE TABLE wallets (
+  node_id TEXT PRIMARY KEY,
+  created_at BIGINT NOT NULL,
+  last_login_at BIGINT NOT NULL
+);
+CREATE TABLE auth_challenges (
+  challenge TEXT PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL REFERENCES wallets(node_id),
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+CREATE TABLE jit_purchases (
+  scid TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL REFERENCES wallets(node_id),
+  params TEXT NOT NULL,
+  payment_size_msat TEXT,
+  opening_fee_msat TEXT,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX jit_purchases_wallet ON jit_purchases(node_id, created_at);
+CREATE TABLE forwards (
+  id {{AUTOID}},
+  node_id TEXT,
+  inbound_channel TEXT,
+  outbound_channel TEXT,
+  inbound_msat TEXT NOT NULL,
+  outbound_msat TEXT NOT NULL,
+  fee_msat TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  latency_ms BIGINT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX forwards_time ON forwards(created_at);
+CREATE TABLE orders (
+  order_id TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL REFERENCES wallets(node_id),
+  state TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX orders_wallet ON orders(node_id, created_at);
+CREATE TABLE backup_leases (
+  node_id TEXT PRIMARY KEY REFERENCES wallets(node_id),
+  fencing_token BIGINT NOT NULL,
+  device_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE backups (
+  node_id TEXT NOT NULL REFERENCES wallets(node_id),
+  key TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  blob {{BLOB}} NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (node_id, key)
+);
+CREATE TABLE node_kv (
+  namespace TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value {{BLOB}} NOT NULL,
+  PRIMARY KEY (namespace, key)
+);
+`,
+  },
+];
+
+export function render(sql: string, dialect: Dialect): string {
+  return sql.replace(/\{\{(\w+)\}\}/g, (_, token: string) => {
+    const value = TOKENS[dialect][token];
+    if (value === undefined) throw new Error(`migration token ${token} unknown`);
+    return value;
+  });
+}
+
+/** Apply what is missing; returns the versions applied now. Refuses a database newer than us. */
+export async function migrate(
+  db: Db,
+  migrations: Migration[] = MIGRATIONS,
+  nowMs = Date.now(),
+): Promise<number[]> {
+  await db.run(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
+  const applied: number[] = [];
+  for (const m of migrations) {
+    const done = await db.transaction(async (tx) => {
+      // under the transaction: a second process migrating at once conflicts on the primary key
+      const rows = await tx.all('SELECT version FROM schema_migrations WHERE version = ?', [m.version]);
+      if (rows.length > 0) return false;
+      for (const statement of render(m.sql, db.dialect).split(';')) {
+        if (statement.trim()) await tx.run(statement);
+      }
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        m.version,
+        m.name,
+        nowMs,
+      ]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  const newest = await db.all('SELECT MAX(version) AS v FROM schema_migrations');
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (Number(newest[0]?.v ?? 0) > latest) {
+    throw new Error(
+      `database schema version ${newest[0]?.v} is newer than this server (${latest}); upgrade the server`,
+    );
+  }
+  return applied;
+}

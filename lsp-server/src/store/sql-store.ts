@@ -1,0 +1,411 @@
+// The store's logic, written once over the `Db` seam; SQLite and PostgreSQL differ only below it.
+import { feeParamsToWire, openingFeeParamsInput, orderWire } from '@lpw/api';
+import type { Store as NodeStore, StoreWrite } from '@lpw/node';
+import { bytes, type Db, num, one, type Row } from './db.ts';
+import { migrate } from './migrations.ts';
+import type {
+  BackupRecord,
+  BackupSummary,
+  ForwardRecord,
+  JitPurchaseRecord,
+  LeaseRecord,
+  LspStore,
+  OrderRecord,
+  PutBackupResult,
+  SessionRecord,
+  WalletRecord,
+} from './types.ts';
+
+const TABLES: Record<string, string> = {
+  schema_migrations: 'version',
+  wallets: 'node_id',
+  auth_challenges: 'challenge',
+  sessions: 'token_hash',
+  jit_purchases: 'scid',
+  forwards: 'id',
+  orders: 'order_id',
+  backup_leases: 'node_id',
+  backups: 'node_id, key',
+  node_kv: 'namespace, key',
+};
+
+const wallet = (r: Row): WalletRecord => ({
+  nodeId: String(r.node_id),
+  createdAtMs: num(r.created_at),
+  lastLoginAtMs: num(r.last_login_at),
+});
+
+const purchase = (r: Row): JitPurchaseRecord => ({
+  scid: BigInt(String(r.scid)),
+  nodeId: String(r.node_id),
+  params: openingFeeParamsInput.parse(JSON.parse(String(r.params))),
+  paymentSizeMsat: r.payment_size_msat == null ? null : BigInt(String(r.payment_size_msat)),
+  openingFeeMsat: r.opening_fee_msat == null ? null : BigInt(String(r.opening_fee_msat)),
+  state: String(r.state) as JitPurchaseRecord['state'],
+  createdAtMs: num(r.created_at),
+  updatedAtMs: num(r.updated_at),
+});
+
+const forward = (r: Row): ForwardRecord => ({
+  id: num(r.id),
+  nodeId: r.node_id == null ? null : String(r.node_id),
+  inboundChannel: r.inbound_channel == null ? null : String(r.inbound_channel),
+  outboundChannel: r.outbound_channel == null ? null : String(r.outbound_channel),
+  inboundMsat: BigInt(String(r.inbound_msat)),
+  outboundMsat: BigInt(String(r.outbound_msat)),
+  feeMsat: BigInt(String(r.fee_msat)),
+  outcome: String(r.outcome) as ForwardRecord['outcome'],
+  latencyMs: r.latency_ms == null ? null : num(r.latency_ms),
+  createdAtMs: num(r.created_at),
+});
+
+const order = (r: Row): OrderRecord => ({
+  orderId: String(r.order_id),
+  nodeId: String(r.node_id),
+  state: String(r.state) as OrderRecord['state'],
+  body: orderWire.parse(JSON.parse(String(r.body))),
+  createdAtMs: num(r.created_at),
+  updatedAtMs: num(r.updated_at),
+});
+
+const lease = (r: Row): LeaseRecord => ({
+  fencingToken: num(r.fencing_token),
+  deviceId: String(r.device_id),
+  expiresAtMs: num(r.expires_at),
+});
+
+export class SqlStore implements LspStore {
+  readonly backend: 'sqlite' | 'postgres';
+
+  private constructor(private readonly db: Db) {
+    this.backend = db.dialect;
+  }
+
+  /** Opens over `db` and brings its schema up to date. */
+  static async open(db: Db): Promise<SqlStore> {
+    await migrate(db);
+    return new SqlStore(db);
+  }
+
+  // ---------------------------------------------------------------- wallets, auth
+
+  async touchWallet(nodeId: string, nowMs: number): Promise<WalletRecord> {
+    await this.db.run(
+      `INSERT INTO wallets (node_id, created_at, last_login_at) VALUES (?, ?, ?)
+       ON CONFLICT (node_id) DO UPDATE SET last_login_at = excluded.last_login_at`,
+      [nodeId, nowMs, nowMs],
+    );
+    return (await this.getWallet(nodeId))!;
+  }
+
+  async getWallet(nodeId: string): Promise<WalletRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM wallets WHERE node_id = ?', [nodeId]);
+    return r && wallet(r);
+  }
+
+  async listWallets(limit = 1000): Promise<WalletRecord[]> {
+    return (await this.db.all('SELECT * FROM wallets ORDER BY created_at, node_id LIMIT ?', [limit])).map(
+      wallet,
+    );
+  }
+
+  async insertChallenge(challenge: string, expiresAtMs: number): Promise<void> {
+    await this.db.run('INSERT INTO auth_challenges (challenge, expires_at) VALUES (?, ?)', [
+      challenge,
+      expiresAtMs,
+    ]);
+  }
+
+  async consumeChallenge(challenge: string, nowMs: number): Promise<boolean> {
+    // the DELETE is the claim: of two concurrent logins with one challenge, only one deletes a row
+    const deleted = await this.db.transaction(async (tx) => {
+      const r = await one(tx, 'SELECT expires_at FROM auth_challenges WHERE challenge = ?', [challenge]);
+      if (!r) return false;
+      const n = await tx.run('DELETE FROM auth_challenges WHERE challenge = ?', [challenge]);
+      return n === 1 && num(r.expires_at) > nowMs;
+    });
+    return deleted;
+  }
+
+  async insertSession(tokenHash: string, session: SessionRecord): Promise<void> {
+    await this.db.run('INSERT INTO sessions (token_hash, node_id, expires_at) VALUES (?, ?, ?)', [
+      tokenHash,
+      session.nodeId,
+      session.expiresAtMs,
+    ]);
+  }
+
+  async getSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined> {
+    const r = await one(
+      this.db,
+      'SELECT node_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?',
+      [tokenHash, nowMs],
+    );
+    return r && { nodeId: String(r.node_id), expiresAtMs: num(r.expires_at) };
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.run('DELETE FROM sessions WHERE token_hash = ?', [tokenHash]);
+  }
+
+  async sweepExpired(nowMs: number): Promise<number> {
+    const a = await this.db.run('DELETE FROM auth_challenges WHERE expires_at <= ?', [nowMs]);
+    const b = await this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [nowMs]);
+    return a + b;
+  }
+
+  // ---------------------------------------------------------------- JIT purchases, forwards
+
+  async insertJitPurchase(p: JitPurchaseRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO jit_purchases (scid, node_id, params, payment_size_msat, opening_fee_msat, state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        p.scid.toString(),
+        p.nodeId,
+        JSON.stringify(feeParamsToWire(p.params)),
+        p.paymentSizeMsat?.toString() ?? null,
+        p.openingFeeMsat?.toString() ?? null,
+        p.state,
+        p.createdAtMs,
+        p.updatedAtMs,
+      ],
+    );
+  }
+
+  async getJitPurchase(scid: bigint): Promise<JitPurchaseRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM jit_purchases WHERE scid = ?', [scid.toString()]);
+    return r && purchase(r);
+  }
+
+  async listJitPurchases(nodeId: string, limit = 100): Promise<JitPurchaseRecord[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM jit_purchases WHERE node_id = ? ORDER BY created_at DESC, scid LIMIT ?',
+      [nodeId, limit],
+    );
+    return rows.map(purchase);
+  }
+
+  async setJitPurchaseState(
+    scid: bigint,
+    state: JitPurchaseRecord['state'],
+    nowMs: number,
+  ): Promise<boolean> {
+    const n = await this.db.run('UPDATE jit_purchases SET state = ?, updated_at = ? WHERE scid = ?', [
+      state,
+      nowMs,
+      scid.toString(),
+    ]);
+    return n === 1;
+  }
+
+  async insertForward(f: ForwardRecord): Promise<number> {
+    const rows = await this.db.all(
+      `INSERT INTO forwards (node_id, inbound_channel, outbound_channel, inbound_msat, outbound_msat, fee_msat,
+         outcome, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
+        f.nodeId,
+        f.inboundChannel,
+        f.outboundChannel,
+        f.inboundMsat.toString(),
+        f.outboundMsat.toString(),
+        f.feeMsat.toString(),
+        f.outcome,
+        f.latencyMs,
+        f.createdAtMs,
+      ],
+    );
+    return num(rows[0]?.id);
+  }
+
+  async listForwards(limit: number): Promise<ForwardRecord[]> {
+    return (await this.db.all('SELECT * FROM forwards ORDER BY id DESC LIMIT ?', [limit])).map(forward);
+  }
+
+  // ---------------------------------------------------------------- orders
+
+  async insertOrder(o: OrderRecord): Promise<void> {
+    await this.db.run(
+      'INSERT INTO orders (order_id, node_id, state, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [o.orderId, o.nodeId, o.state, JSON.stringify(o.body), o.createdAtMs, o.updatedAtMs],
+    );
+  }
+
+  async getOrder(orderId: string): Promise<OrderRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM orders WHERE order_id = ?', [orderId]);
+    return r && order(r);
+  }
+
+  async listOrders(nodeId: string, limit = 100): Promise<OrderRecord[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM orders WHERE node_id = ? ORDER BY created_at DESC LIMIT ?',
+      [nodeId, limit],
+    );
+    return rows.map(order);
+  }
+
+  async updateOrder(orderId: string, state: OrderRecord['state'], body: OrderRecord['body'], nowMs: number) {
+    const n = await this.db.run('UPDATE orders SET state = ?, body = ?, updated_at = ? WHERE order_id = ?', [
+      state,
+      JSON.stringify(body),
+      nowMs,
+      orderId,
+    ]);
+    return n === 1;
+  }
+
+  // ---------------------------------------------------------------- backups and leases
+
+  async acquireLease(nodeId: string, deviceId: string, expiresAtMs: number): Promise<LeaseRecord> {
+    return this.db.transaction(async (tx) => {
+      // the upsert bumps the token atomically: two devices racing get distinct, ordered tokens
+      const rows = await tx.all(
+        `INSERT INTO backup_leases (node_id, fencing_token, device_id, expires_at) VALUES (?, 1, ?, ?)
+         ON CONFLICT (node_id) DO UPDATE SET fencing_token = backup_leases.fencing_token + 1,
+           device_id = excluded.device_id, expires_at = excluded.expires_at
+         RETURNING fencing_token, device_id, expires_at`,
+        [nodeId, deviceId, expiresAtMs],
+      );
+      return lease(rows[0]!);
+    });
+  }
+
+  async getLease(nodeId: string): Promise<LeaseRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM backup_leases WHERE node_id = ?', [nodeId]);
+    return r && lease(r);
+  }
+
+  async releaseLease(nodeId: string, fencingToken: number, nowMs: number): Promise<boolean> {
+    const n = await this.db.run(
+      'UPDATE backup_leases SET expires_at = ? WHERE node_id = ? AND fencing_token = ? AND expires_at > ?',
+      [nowMs, nodeId, fencingToken, nowMs],
+    );
+    return n === 1;
+  }
+
+  async putBackup(req: {
+    nodeId: string;
+    key: string;
+    expectedVersion: number;
+    blob: Uint8Array;
+    fencingToken: number;
+    nowMs: number;
+    maxKeys: number;
+  }): Promise<PutBackupResult> {
+    return this.db.transaction(async (tx): Promise<PutBackupResult> => {
+      // lock the lease row (PostgreSQL) so a takeover cannot slip between the check and the write
+      const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      const l = await one(tx, `SELECT * FROM backup_leases WHERE node_id = ?${lock}`, [req.nodeId]);
+      const current = l && lease(l);
+      if (!current || current.fencingToken !== req.fencingToken || current.expiresAtMs <= req.nowMs) {
+        return { ok: false, reason: 'LEASE_FENCED', currentToken: current?.fencingToken ?? null };
+      }
+      const existing = await one(tx, 'SELECT version FROM backups WHERE node_id = ? AND key = ?', [
+        req.nodeId,
+        req.key,
+      ]);
+      const currentVersion = existing ? num(existing.version) : 0;
+      if (currentVersion !== req.expectedVersion) {
+        return { ok: false, reason: 'VERSION_CONFLICT', currentVersion };
+      }
+      const next = currentVersion + 1;
+      if (existing) {
+        await tx.run(
+          'UPDATE backups SET version = ?, blob = ?, updated_at = ? WHERE node_id = ? AND key = ?',
+          [next, req.blob, req.nowMs, req.nodeId, req.key],
+        );
+      } else {
+        const count = await one(tx, 'SELECT COUNT(*) AS n FROM backups WHERE node_id = ?', [req.nodeId]);
+        if (num(count?.n ?? 0) >= req.maxKeys) return { ok: false, reason: 'QUOTA_EXCEEDED' };
+        await tx.run('INSERT INTO backups (node_id, key, version, blob, updated_at) VALUES (?, ?, ?, ?, ?)', [
+          req.nodeId,
+          req.key,
+          next,
+          req.blob,
+          req.nowMs,
+        ]);
+      }
+      return { ok: true, version: next };
+    });
+  }
+
+  async getBackup(nodeId: string, key: string): Promise<BackupRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM backups WHERE node_id = ? AND key = ?', [nodeId, key]);
+    return (
+      r && {
+        key: String(r.key),
+        version: num(r.version),
+        blob: bytes(r.blob),
+        updatedAtMs: num(r.updated_at),
+      }
+    );
+  }
+
+  async listBackups(nodeId: string): Promise<BackupSummary[]> {
+    const rows = await this.db.all(
+      'SELECT key, version, LENGTH(blob) AS size, updated_at FROM backups WHERE node_id = ? ORDER BY key',
+      [nodeId],
+    );
+    return rows.map((r) => ({
+      key: String(r.key),
+      version: num(r.version),
+      size: num(r.size),
+      updatedAtMs: num(r.updated_at),
+    }));
+  }
+
+  // ---------------------------------------------------------------- node persistence
+
+  nodeStore(namespace: string): NodeStore {
+    const db = this.db;
+    return {
+      async load() {
+        const rows = await db.all('SELECT key, value FROM node_kv WHERE namespace = ?', [namespace]);
+        return new Map(rows.map((r) => [String(r.key), bytes(r.value)]));
+      },
+      async commit(writes: StoreWrite[]) {
+        if (writes.length === 0) return;
+        // both databases would quietly store a string where bytes belong
+        for (const w of writes) {
+          if (w.value !== null && !(w.value instanceof Uint8Array)) {
+            throw new Error(`node store: value of ${w.key} must be bytes or null`);
+          }
+        }
+        await db.transaction(async (tx) => {
+          for (const { key, value } of writes) {
+            if (value === null)
+              await tx.run('DELETE FROM node_kv WHERE namespace = ? AND key = ?', [namespace, key]);
+            else
+              await tx.run(
+                `INSERT INTO node_kv (namespace, key, value) VALUES (?, ?, ?)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value`,
+                [namespace, key, value],
+              );
+          }
+        });
+      },
+      // the LSP store owns the connection; closing the node must not close it
+      async close() {},
+    };
+  }
+
+  async snapshot(): Promise<Record<string, Record<string, unknown>[]>> {
+    const out: Record<string, Record<string, unknown>[]> = {};
+    for (const [table, order] of Object.entries(TABLES)) {
+      const rows = await this.db.all(`SELECT * FROM ${table} ORDER BY ${order}`);
+      out[table] = rows.map((r) =>
+        Object.fromEntries(
+          Object.entries(r).map(([k, v]) => [
+            k,
+            v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'number' ? String(v) : v,
+          ]),
+        ),
+      );
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,58 @@
+// SQLite backend (better-sqlite3): WAL, synchronous=FULL. better-sqlite3 is synchronous, so a
+// transaction whose body awaits must not let another request's statements slip in between: every
+// operation goes through one FIFO lock, and a transaction holds it from BEGIN to COMMIT.
+import Database from 'better-sqlite3';
+import type { Db, Row, SqlValue } from './db.ts';
+
+export function openSqlite(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  let tail: Promise<unknown> = Promise.resolve();
+
+  const locked = <T>(work: () => Promise<T> | T): Promise<T> => {
+    const result = tail.then(work);
+    tail = result.catch(() => {});
+    return result;
+  };
+  const conv = (params: SqlValue[]) =>
+    params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
+  const direct: Db = {
+    dialect: 'sqlite',
+    async all(sql, params = []) {
+      const stmt = db.prepare(sql);
+      if (stmt.reader) return stmt.all(...conv(params)) as Row[];
+      stmt.run(...conv(params));
+      return [];
+    },
+    async run(sql, params = []) {
+      return db.prepare(sql).run(...conv(params)).changes;
+    },
+    transaction: () => Promise.reject(new Error('store: nested transaction')),
+    close: () => Promise.reject(new Error('store: close inside a transaction')),
+  };
+
+  return {
+    dialect: 'sqlite',
+    all: (sql, params) => locked(() => direct.all(sql, params)),
+    run: (sql, params) => locked(() => direct.run(sql, params)),
+    transaction: (body) =>
+      locked(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const out = await body(direct);
+          db.exec('COMMIT');
+          return out;
+        } catch (e) {
+          if (db.inTransaction) db.exec('ROLLBACK');
+          throw e;
+        }
+      }),
+    close: () =>
+      locked(async () => {
+        db.close();
+      }),
+  };
+}

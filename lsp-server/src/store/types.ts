@@ -1,0 +1,132 @@
+// What the LSP keeps, as one interface with two backends (SQLite, PostgreSQL). Every wallet-owned
+// record is read and written by node id, which the routers take from the session, never the input.
+import type { JitPurchaseState, OpeningFeeParams, OrderState, OrderWire } from '@lpw/api';
+import type { Store as NodeStore } from '@lpw/node';
+
+export interface WalletRecord {
+  nodeId: string;
+  createdAtMs: number;
+  lastLoginAtMs: number;
+}
+
+export interface SessionRecord {
+  nodeId: string;
+  expiresAtMs: number;
+}
+
+export interface JitPurchaseRecord {
+  scid: bigint;
+  nodeId: string;
+  params: OpeningFeeParams;
+  paymentSizeMsat: bigint | null;
+  openingFeeMsat: bigint | null;
+  state: JitPurchaseState;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface ForwardRecord {
+  id?: number;
+  /** The wallet the forward served, when it did. */
+  nodeId: string | null;
+  inboundChannel: string | null;
+  outboundChannel: string | null;
+  inboundMsat: bigint;
+  outboundMsat: bigint;
+  feeMsat: bigint;
+  outcome: 'forwarded' | 'failed';
+  latencyMs: number | null;
+  createdAtMs: number;
+}
+
+export interface OrderRecord {
+  orderId: string;
+  nodeId: string;
+  state: OrderState;
+  /** The LSPS1 order as the wallet sees it. */
+  body: OrderWire;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface LeaseRecord {
+  fencingToken: number;
+  deviceId: string;
+  expiresAtMs: number;
+}
+
+export interface BackupRecord {
+  key: string;
+  version: number;
+  blob: Uint8Array;
+  updatedAtMs: number;
+}
+
+export interface BackupSummary {
+  key: string;
+  version: number;
+  size: number;
+  updatedAtMs: number;
+}
+
+export type PutBackupResult =
+  | { ok: true; version: number }
+  | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
+  | { ok: false; reason: 'LEASE_FENCED'; currentToken: number | null }
+  | { ok: false; reason: 'QUOTA_EXCEEDED' };
+
+export interface LspStore {
+  readonly backend: 'sqlite' | 'postgres';
+
+  touchWallet(nodeId: string, nowMs: number): Promise<WalletRecord>;
+  getWallet(nodeId: string): Promise<WalletRecord | undefined>;
+  listWallets(limit?: number): Promise<WalletRecord[]>;
+
+  insertChallenge(challenge: string, expiresAtMs: number): Promise<void>;
+  /** Single use: true only for the first call while unexpired; the challenge is gone afterwards. */
+  consumeChallenge(challenge: string, nowMs: number): Promise<boolean>;
+
+  insertSession(tokenHash: string, session: SessionRecord): Promise<void>;
+  getSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Drop expired challenges and sessions. */
+  sweepExpired(nowMs: number): Promise<number>;
+
+  insertJitPurchase(purchase: JitPurchaseRecord): Promise<void>;
+  getJitPurchase(scid: bigint): Promise<JitPurchaseRecord | undefined>;
+  listJitPurchases(nodeId: string, limit?: number): Promise<JitPurchaseRecord[]>;
+  setJitPurchaseState(scid: bigint, state: JitPurchaseState, nowMs: number): Promise<boolean>;
+
+  insertForward(forward: ForwardRecord): Promise<number>;
+  listForwards(limit: number): Promise<ForwardRecord[]>;
+
+  insertOrder(order: OrderRecord): Promise<void>;
+  getOrder(orderId: string): Promise<OrderRecord | undefined>;
+  listOrders(nodeId: string, limit?: number): Promise<OrderRecord[]>;
+  updateOrder(orderId: string, state: OrderState, body: OrderWire, nowMs: number): Promise<boolean>;
+
+  /** A new lease for `deviceId` with the next fencing token; any older lease is fenced off. */
+  acquireLease(nodeId: string, deviceId: string, expiresAtMs: number): Promise<LeaseRecord>;
+  getLease(nodeId: string): Promise<LeaseRecord | undefined>;
+  /** Ends the lease early when `fencingToken` is still the current one. */
+  releaseLease(nodeId: string, fencingToken: number, nowMs: number): Promise<boolean>;
+  /** Compare-and-swap under the current, unexpired lease; lands as `expectedVersion + 1`. */
+  putBackup(request: {
+    nodeId: string;
+    key: string;
+    expectedVersion: number;
+    blob: Uint8Array;
+    fencingToken: number;
+    nowMs: number;
+    maxKeys: number;
+  }): Promise<PutBackupResult>;
+  getBackup(nodeId: string, key: string): Promise<BackupRecord | undefined>;
+  listBackups(nodeId: string): Promise<BackupSummary[]>;
+
+  /** The Lightning node's persistence (packages/node `Store`), one namespace per node. */
+  nodeStore(namespace: string): NodeStore;
+
+  /** Every row of every table, in a stable order: for tests that prove nothing changed. */
+  snapshot(): Promise<Record<string, Record<string, unknown>[]>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,31 @@
+// The store backends every storage test runs against: SQLite in a temp dir, and PostgreSQL (a fresh
+// schema per store) when global setup found one.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { openStore } from '../src/store/index.ts';
+import type { LspStore } from '../src/store/types.ts';
+
+export interface Backend {
+  name: 'sqlite' | 'postgres';
+  open(): Promise<LspStore>;
+}
+
+export function backends(): Backend[] {
+  const list: Backend[] = [
+    {
+      name: 'sqlite',
+      open: () => openStore(join(mkdtempSync(join(tmpdir(), 'lsp-store-')), 'lsp.sqlite')),
+    },
+  ];
+  const pgUrl = inject('pgUrl');
+  if (pgUrl) {
+    list.push({
+      name: 'postgres',
+      open: () => openStore(pgUrl, { schema: `t_${randomBytes(6).toString('hex')}` }),
+    });
+  }
+  return list;
+}
