@@ -1,0 +1,216 @@
+// Crash test: a wallet process on SQLite, paying and being paid over TCP by an LSP (this process),
+// is SIGKILLed at random moments and restarted from its file, again and again. After each restart
+// the channel must still be open and usable, every in-flight payment resolved the same way on both
+// sides, and the msat balances exactly what the payment records say. CRASH_SEED replays a run's
+// choices (kill delays, amounts); CRASH_KILLS sets the number of kills (default 50).
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PaymentRecord } from '../../src/payments.ts';
+import type { ChildWallet } from './child-process.ts';
+import {
+  balanceOf,
+  big,
+  checkBalancesAddUp,
+  checkChannel,
+  checkOwnLedger,
+  checkPaymentsAgree,
+  checkSettledKept,
+  type Side,
+} from './ledger.ts';
+import { type NodeView, prng } from './protocol.ts';
+import { CrashRig } from './rig.ts';
+
+const SEED = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
+const KILLS = Number(process.env.CRASH_KILLS ?? 50);
+const CAPACITY_SAT = 2_000_000n;
+const PUSH_MSAT = 1_000_000_000n; // half to the wallet: both can pay from the start
+const WORKERS = 3; // payments in flight per direction
+const SETTLE_MS = 60_000; // in-flight payments and HTLCs must resolve within this after a restart
+const MINE_EVERY = 10; // cycles between blocks (the channel confirms, heights move under the wallet)
+
+describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite', () => {
+  let rig: CrashRig | undefined;
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  it(`${KILLS} kills: no force close, exact msat accounting, nothing left in flight (seed ${SEED})`, async () => {
+    console.log(`crash test seed ${SEED} — replay with CRASH_SEED=${SEED}`);
+    const random = prng(SEED);
+    rig = await CrashRig.start(`crash-${SEED}`);
+    const r = rig;
+    const stats = { kills: 0, startupKills: 0, checks: 0, settleMsMax: 0, restartMsMax: 0 };
+    let walletBefore: PaymentRecord[] = [];
+    let lspBefore: PaymentRecord[] = [];
+    const started = Date.now();
+
+    try {
+      // first run: the LSP opens a 0-conf channel to the fresh wallet, pushing half
+      let child = await startWallet(r, random, stats, false);
+      const ready = r.lsp.waitFor('channel-ready', undefined, 30_000);
+      r.lsp.openChannel({
+        peerId: r.childNodeId,
+        capacitySat: CAPACITY_SAT,
+        pushMsat: PUSH_MSAT,
+        zeroConf: true,
+      });
+      await ready;
+      await usable(r, child);
+
+      while (stats.kills < KILLS) {
+        const cycle = stats.checks;
+        if (cycle > 0 && cycle % MINE_EVERY === 0) {
+          r.devnet.mine(1);
+          await r.lsp.syncChain();
+          r.note(`mined block ${r.devnet.chain.tipHeight}`);
+        }
+        // idle, restarted wallet: everything must add up
+        const settleStart = Date.now();
+        const { lspView, walletView } = await settled(r, child);
+        stats.settleMsMax = Math.max(stats.settleMsMax, Date.now() - settleStart);
+        const lsp: Side = {
+          name: 'lsp',
+          view: lspView,
+          openingBalanceMsat: CAPACITY_SAT * 1000n - PUSH_MSAT,
+        };
+        const wallet: Side = { name: 'wallet', view: walletView, openingBalanceMsat: PUSH_MSAT };
+        const problems = [
+          ...closes(r),
+          ...checkChannel(lsp, wallet),
+          ...checkBalancesAddUp(lsp, wallet),
+          ...checkOwnLedger(lsp),
+          ...checkOwnLedger(wallet),
+          ...checkPaymentsAgree(lsp, wallet),
+          ...checkPaymentsAgree(wallet, lsp),
+          ...checkSettledKept('wallet', walletBefore, walletView),
+          ...checkSettledKept('lsp', lspBefore, lspView),
+        ];
+        const inFlight = r.parentPayments.filter((p) => p.outcome === 'pending');
+        if (inFlight.length > 0) problems.push(`lsp: ${inFlight.length} payment promises never settled`);
+        if (problems.length > 0)
+          throw new Error(`cycle ${cycle}, wallet run #${child.run}:\n  ${problems.join('\n  ')}`);
+        stats.checks++;
+        walletBefore = walletView.payments!;
+        lspBefore = lspView.payments!;
+        r.note(
+          `check ${cycle} ok: lsp ${balanceOf(lspView.channels[0]!)} wallet ${balanceOf(walletView.channels[0]!)} msat, ` +
+            `${walletBefore.length} wallet / ${lspBefore.length} lsp records`,
+        );
+
+        // traffic both ways, steered toward the middle, then the kill at a random moment
+        const share = Number((balanceOf(lspView.channels[0]!) * 1000n) / (CAPACITY_SAT * 1000n)) / 1000;
+        const maxMsat = (s: number) =>
+          BigInt(Math.max(2_000_000, Math.round(40_000_000 * Math.min(1, 2 * s))));
+        await child.ask({
+          op: 'traffic',
+          seed: random.int(0, 2 ** 31),
+          concurrency: WORKERS,
+          minMsat: 1_000n,
+          maxMsat: maxMsat(1 - share),
+        });
+        r.startTraffic(child, random, WORKERS, maxMsat(share));
+        const delayMs = random.next() < 0.5 ? random.int(0, 300) : random.int(300, 1_500);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        r.stopTraffic();
+        r.note(`SIGKILL wallet#${child.run} after ${delayMs} ms of traffic`);
+        await child.kill();
+        stats.kills++;
+        child = await startWallet(r, random, stats, true);
+        await usable(r, child);
+      }
+      const elapsed = Date.now() - started;
+      const sent = r.parentPayments.filter((p) => p.outcome === 'sent').length;
+      console.log(
+        `crash test seed ${SEED}: ${stats.kills} kills in traffic + ${stats.startupKills} during restarts, ` +
+          `${stats.checks} checks passed, ${walletBefore.length} wallet payment records ` +
+          `(${walletBefore.filter((p) => p.status === 'succeeded').length} succeeded), lsp sent ${sent}; ` +
+          `slowest settle ${stats.settleMsMax} ms, slowest restart ${stats.restartMsMax} ms, ${Math.round(elapsed / 1000)} s`,
+      );
+      expect(stats.kills).toBe(KILLS);
+    } catch (error) {
+      console.error(`crash test FAILED, seed ${SEED} (replay with CRASH_SEED=${SEED})\n${r.dumpLog(SEED)}`);
+      throw error;
+    }
+  }, 900_000);
+});
+
+/**
+ * Spawns the wallet until a run gets to `ready`; when `mayKill`, sometimes kills a run during its
+ * start (restore, chain sync, reconnect and channel_reestablish) at a random moment first.
+ */
+async function startWallet(
+  r: CrashRig,
+  random: ReturnType<typeof prng>,
+  stats: { startupKills: number; restartMsMax: number },
+  mayKill: boolean,
+): Promise<ChildWallet> {
+  for (;;) {
+    const t0 = Date.now();
+    const child = r.spawnWallet();
+    if (mayKill && random.next() < 0.2) {
+      const delayMs = random.int(0, 2_500);
+      const outcome = await Promise.race([
+        child.ready.then(() => 'ready' as const),
+        new Promise<'timer'>((resolve) => setTimeout(() => resolve('timer'), delayMs)),
+      ]).catch(() => 'exited' as const);
+      // even when ready came first, the kill lands while channel_reestablish is under way
+      r.note(`SIGKILL wallet#${child.run} ${delayMs} ms into its start (${outcome})`);
+      await child.kill();
+      stats.startupKills++;
+      continue;
+    }
+    const ready = await child.ready;
+    r.childNodeId = ready.nodeId;
+    stats.restartMsMax = Math.max(stats.restartMsMax, Date.now() - t0);
+    return child;
+  }
+}
+
+async function usable(r: CrashRig, child: ChildWallet): Promise<void> {
+  await r.until(
+    async () =>
+      r.lsp.isConnected(r.childNodeId) &&
+      r.lspView(false).channels[0]?.isUsable === true &&
+      (await child.view(false)).channels[0]?.isUsable === true,
+    `wallet#${child.run} reconnected with a usable channel`,
+    30_000,
+  );
+}
+
+/** Waits (event-driven) until nothing is in flight on either side, then takes full views. */
+async function settled(
+  r: CrashRig,
+  child: ChildWallet,
+): Promise<{ lspView: NodeView; walletView: NodeView }> {
+  const idle = (v: NodeView) =>
+    v.pendingOutbound === 0 &&
+    v.channels.every((c) => c.isUsable && c.pendingInbound.length === 0 && c.pendingOutbound.length === 0);
+  await r.until(
+    async () =>
+      r.parentPayments.every((p) => p.outcome !== 'pending') &&
+      idle(r.lspView(false)) &&
+      idle(await child.view(false)),
+    `payments and HTLCs in flight at the kill of wallet#${child.run - 1} to resolve`,
+    SETTLE_MS,
+  );
+  return { lspView: r.lspView(true), walletView: await child.view(true) };
+}
+
+/** A close of any kind: an event on either side, or the funding output spent on the devnet. */
+function closes(r: CrashRig): string[] {
+  const problems: string[] = [];
+  for (const e of r.lspEvents)
+    if (e.kind === 'channel-closed') problems.push(`lsp: channel closed: ${e.reason}`);
+  for (const e of r.lspEvents)
+    if (e.kind === 'error') problems.push(`lsp error event ${e.code}: ${e.message}`);
+  for (const line of r.log.lines)
+    if (line.includes('"kind":"channel-closed"') && line.includes(' wallet#'))
+      problems.push(`wallet: ${line.slice(0, 400)}`);
+  // a commitment (or any close) spends the funding output, in the mempool or in a block
+  const channel = r.lsp.listChannels()[0];
+  if (channel?.fundingTxo) {
+    const [txid, vout] = channel.fundingTxo.split(':');
+    const spend = r.devnet.chain.outspend(txid!, Number(vout));
+    if (spend) problems.push(`funding output ${channel.fundingTxo} spent: ${JSON.stringify(spend, big)}`);
+  }
+  return problems;
+}
