@@ -1,30 +1,33 @@
 // @lpw/node: one runtime-neutral Lightning node on LDK. Node-only adapters live in subpaths:
 // `@lpw/node/sqlite`, `@lpw/node/tcp`, `@lpw/node/node-wasm`.
+
+export {
+  type BitcoinNetwork,
+  ChainError,
+  type ChainErrorCode,
+  type ChainSource,
+  type FeeTargetName,
+  isChainError,
+  type SyncReport,
+} from './chain/index.ts';
 export { buildUserConfig, type NodeRole } from './config.ts';
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.ts';
 export type { EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
 export { initLdkFromBinary, initLdkFromUrl, isLdkReady } from './ldk/init.ts';
-export type {
-  ChainFilter,
-  FeeSource,
-  FeeTarget,
-  LogEntry,
-  LogLevel,
-  LogSink,
-  TxBroadcaster,
-} from './ldk/traits.ts';
+export type { LogEntry, LogLevel, LogSink } from './ldk/traits.ts';
 export {
   type Balances,
-  type ChainAccess,
+  type ChainOption,
   type ChannelSummary,
   createNode,
+  type GraphSummary,
   LightningNode,
   type Network,
   type NodeOptions,
   type PeerSummary,
   type SentPayment,
 } from './node.ts';
-export type { FundingWallet, InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
+export type { InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
 export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
@@ -37,3 +40,11 @@ export {
   type WebSocketLike,
   webSocket,
 } from './transport/websocket.ts';
+export {
+  isWalletError,
+  OnchainWallet,
+  type SweptOutput,
+  type WalletBalance,
+  WalletError,
+  type WalletErrorCode,
+} from './wallet/index.ts';

@@ -3,7 +3,7 @@
 // Idempotent: events from before a restart are replayed.
 import * as ldk from 'lightningdevkit';
 import type { EventBus, NodeEvent } from './events.ts';
-import { bool, channelIdHex, outpointKey, someOf, toHex } from './ldk/values.ts';
+import { bool, channelIdHex, outpointKey, someOf, toHex, u128FromLdk } from './ldk/values.ts';
 import type { PaymentStore } from './payments.ts';
 
 export type InboundChannelDecision = 'accept' | 'accept-0conf' | 'reject' | 'manual';
@@ -14,25 +14,24 @@ export interface InboundChannelRequest {
   announced: boolean;
 }
 
-/** What the wallet helper provides to fund channels we open. */
-export interface FundingWallet {
-  /** Build and sign (do not broadcast) a transaction paying `valueSat` to `outputScript`. */
-  fundChannel(request: {
-    temporaryChannelId: string;
-    peerId: string;
-    valueSat: bigint;
-    outputScript: Uint8Array;
-  }): Promise<Uint8Array> | Uint8Array;
+export interface FundingRequest {
+  temporaryChannelId: string;
+  peerId: string;
+  valueSat: bigint;
+  outputScript: Uint8Array;
 }
 
 export interface EventContext {
   channelManager: ldk.ChannelManager;
   scorer: ldk.ProbabilisticScorer;
   payments: PaymentStore;
-  /** Durably record a serialized SpendableOutputDescriptor (same or earlier commit than the manager). */
-  recordSpendable: (descriptor: Uint8Array) => void;
   bus: EventBus;
-  wallet: FundingWallet | undefined;
+  /** Build and sign (not broadcast) a transaction paying `valueSat` to `outputScript` (the on-chain wallet). */
+  fundChannel: (request: FundingRequest) => Promise<Uint8Array>;
+  /** Give a funding transaction's coins back to the wallet (LDK will never broadcast it). */
+  releaseFunding: (transaction: Uint8Array) => void;
+  /** Hand descriptors to the sweeper; true once its state is durable (false: replay the event later). */
+  trackSpendable: (outputs: ldk.SpendableOutputDescriptor[], channelId: ldk.ChannelId | null) => boolean;
   inboundPolicy: (request: InboundChannelRequest) => InboundChannelDecision;
   scheduleForwards: () => void;
   /** Run after the current LDK call (async work: funding). */
@@ -56,36 +55,43 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
   if (event instanceof ldk.Event_FundingGenerationReady) {
     const temporaryChannelId = event.temporary_channel_id;
     const peer = Uint8Array.from(event.counterparty_node_id);
-    const request = {
+    const request: FundingRequest = {
       temporaryChannelId: channelIdHex(temporaryChannelId),
       peerId: toHex(peer),
       valueSat: event.channel_value_satoshis,
       outputScript: Uint8Array.from(event.output_script),
     };
-    emit({ kind: 'funding-needed', ...request, userChannelId: event.user_channel_id });
-    const wallet = ctx.wallet;
-    if (wallet) {
-      const heldId = temporaryChannelId.clone();
-      ctx.defer(() => {
-        Promise.resolve()
-          .then(() => wallet.fundChannel(request))
-          .then((tx) => {
-            const result = cm.funding_transaction_generated(heldId, peer, tx);
-            if (!bool(result.is_ok()))
-              throw new Error('funding_transaction_generated refused the transaction');
-          })
-          .catch((error: unknown) => {
-            emit({
-              kind: 'error',
-              code: 'FUNDING_FAILED',
-              message: `funding ${request.temporaryChannelId}: ${error instanceof Error ? error.message : String(error)}`,
-              cause: error,
-            });
-            cm.force_close_without_broadcasting_txn(heldId, peer, 'funding failed');
-          })
-          .finally(() => ctx.wake());
-      });
-    }
+    emit({ kind: 'funding-needed', ...request, userChannelId: u128FromLdk(event.user_channel_id) });
+    const heldId = temporaryChannelId.clone();
+    // outside the event handler: coin selection is async, and LDK must not be re-entered here
+    ctx.defer(() => {
+      let funding: Uint8Array | undefined;
+      ctx
+        .fundChannel(request)
+        .then((tx) => {
+          funding = tx;
+          const result = cm.funding_transaction_generated(heldId, peer, tx);
+          if (!bool(result.is_ok())) throw new Error('funding_transaction_generated refused the transaction');
+        })
+        .catch((error: unknown) => {
+          emit({
+            kind: 'error',
+            code: 'FUNDING_FAILED',
+            message: `funding ${request.temporaryChannelId}: ${error instanceof Error ? error.message : String(error)}`,
+            cause: error,
+          });
+          if (funding) ctx.releaseFunding(funding);
+          cm.force_close_without_broadcasting_txn(heldId, peer, 'funding failed');
+        })
+        .finally(() => ctx.wake());
+    });
+    return true;
+  }
+
+  if (event instanceof ldk.Event_DiscardFunding) {
+    // the channel closed before its funding was broadcast: the coins are ours to spend again
+    const info = event.funding_info;
+    if (info instanceof ldk.FundingInfo_Tx) ctx.releaseFunding(Uint8Array.from(info.transaction));
     return true;
   }
 
@@ -201,12 +207,12 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
   }
 
   if (event instanceof ldk.Event_SpendableOutputs) {
-    // Lost descriptors are lost money: written through the queue before the manager that marks the
-    // event handled can be (same or earlier commit).
+    // Lost descriptors are lost money: the event counts as handled only once the sweeper's state
+    // holding them is durable; until then LDK replays it (tracking twice is a no-op).
+    const channel = isChannelId(event.channel_id) ? event.channel_id : null;
+    if (!ctx.trackSpendable(event.outputs, channel)) return false;
     const descriptors = event.outputs.map((d) => d.write());
-    for (const bytes of descriptors) ctx.recordSpendable(bytes);
-    const channelId = isChannelId(event.channel_id) ? channelIdHex(event.channel_id) : undefined;
-    emit({ kind: 'spendable-outputs', channelId, descriptors });
+    emit({ kind: 'spendable-outputs', channelId: channel ? channelIdHex(channel) : undefined, descriptors });
     return true;
   }
 
@@ -226,7 +232,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
     emit({
       kind: 'channel-pending',
       channelId: channelIdHex(event.channel_id),
-      userChannelId: event.user_channel_id,
+      userChannelId: u128FromLdk(event.user_channel_id),
       peerId: toHex(event.counterparty_node_id),
       fundingTxo: outpointKey(event.funding_txo),
       formerTemporaryChannelId: channelIdHex(event.former_temporary_channel_id),
@@ -238,7 +244,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
     emit({
       kind: 'channel-ready',
       channelId: channelIdHex(event.channel_id),
-      userChannelId: event.user_channel_id,
+      userChannelId: u128FromLdk(event.user_channel_id),
       peerId: toHex(event.counterparty_node_id),
     });
     return true;
@@ -248,7 +254,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
     emit({
       kind: 'channel-closed',
       channelId: channelIdHex(event.channel_id),
-      userChannelId: event.user_channel_id,
+      userChannelId: u128FromLdk(event.user_channel_id),
       peerId: toHex(event.counterparty_node_id),
       reason: event.reason.to_str(),
       capacitySat: someOf<bigint>(event.channel_capacity_sats),
@@ -297,7 +303,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
     return true;
   }
 
-  return true; // FundingTxBroadcastSafe, DiscardFunding, ConnectionNeeded, onion/offer events: unused
+  return true; // FundingTxBroadcastSafe, ConnectionNeeded, onion/offer events: unused
 }
 
 function isChannelId(value: unknown): value is ldk.ChannelId {

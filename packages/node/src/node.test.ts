@@ -13,8 +13,7 @@ describe('two nodes in memory, zero-conf channel funded by a real transaction', 
     net = await testNet();
     const a = await net.make('lsp', 1, { role: 'lsp' });
     lsp = a.node;
-    net.devnet.fund(a.wallet.address, 2_000_000n, { confirmations: 1 });
-    await lsp.syncChain();
+    await net.fund(lsp, 2_000_000n);
     const b = await net.make('wallet', 2, { role: 'wallet', trustedPeers: [lsp.nodeId] });
     wallet = b.node;
     await wallet.connect(lsp.nodeId, inMemory(lsp));
@@ -32,13 +31,20 @@ describe('two nodes in memory, zero-conf channel funded by a real transaction', 
   afterAll(async () => {
     await wallet?.stop();
     await lsp?.stop();
+    await net?.stop();
   });
 
-  it('the funding transaction is real and reached the chain', () => {
+  it('the funding transaction is real, from the on-chain wallet, and reached the chain', async () => {
     const ch = lsp.listChannels()[0]!;
     expect(ch.confirmations ?? 0).toBe(0);
     const txid = ch.fundingTxo!.split(':')[0]!;
     expect(net.devnet.chain.getTransaction(txid)).toBeDefined();
+    // the wallet spent its 2,000,000 sat coin: 1,000,000 into the channel, a fee, change back
+    await lsp.syncChain();
+    const b = lsp.balances();
+    expect(b.onchainConfirmedMsat).toBe(0n);
+    expect(b.onchainUnconfirmedMsat).toBeGreaterThan(990_000_000n);
+    expect(b.onchainUnconfirmedMsat).toBeLessThan(1_000_000_000n);
   });
 
   it('pays invoices both ways with exact msat accounting', async () => {

@@ -1,26 +1,32 @@
 // createNode(): assembles one Lightning node from explicit parts, the one place to see the whole
-// node. Storage, chain access, fee source, broadcaster, transports, clock and randomness are
-// injected; nothing here touches the DOM or Node builtins.
+// node. Storage, chain source, transports, clock and randomness are injected; nothing here touches
+// the DOM or Node builtins. The chain layer (chain/) supplies the one fee policy, the one
+// rebroadcasting broadcaster and Confirm-based sync; the on-chain wallet (wallet/) funds channels
+// and receives closed-channel money.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as ldk from 'lightningdevkit';
+import { type BitcoindOptions, bitcoindSource } from './chain/bitcoind.ts';
+import { ChainBroadcaster } from './chain/broadcaster.ts';
+import { hashFromDisplay, txidOf } from './chain/bytes.ts';
+import { esploraSource } from './chain/esplora.ts';
+import { ChainFeeEstimator, type FeeTargetName } from './chain/fees.ts';
+import {
+  assertNetwork,
+  type BitcoinNetwork,
+  type BlockRef,
+  type ChainLog,
+  type ChainSource,
+} from './chain/source.ts';
+import { ChainSync, type SyncReport } from './chain/sync.ts';
 import { buildUserConfig, type NodeRole } from './config.ts';
 import { NodeError } from './errors.ts';
 import { EventBus, type EventOf, type Listener, type NodeEvent, type NodeEventKind } from './events.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { assertLdkReady } from './ldk/init.ts';
-import {
-  type ChainFilter,
-  createBroadcaster,
-  createFeeEstimator,
-  createFilter,
-  createLogger,
-  type FeeSource,
-  type LogLevel,
-  type LogSink,
-  type TxBroadcaster,
-} from './ldk/traits.ts';
+import { createWalletSignerProvider } from './ldk/signer-provider.ts';
+import { createLogger, type LogLevel, type LogSink } from './ldk/traits.ts';
 import {
   bool,
   bytesEqual,
@@ -37,48 +43,42 @@ import {
   outpointKey,
   someOf,
   toHex,
+  u128FromLdk,
   unwrap,
 } from './ldk/values.ts';
-import {
-  type FundingWallet,
-  handleLdkEvent,
-  type InboundChannelDecision,
-  type InboundChannelRequest,
-} from './node-events.ts';
+import { handleLdkEvent, type InboundChannelDecision, type InboundChannelRequest } from './node-events.ts';
 import { type PaymentRecord, PaymentStore } from './payments.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
-import { GRAPH_KEY, MANAGER_KEY, MONITOR_PREFIX, SCORER_KEY, SPENDABLE_PREFIX } from './persist/keys.ts';
+import { GRAPH_KEY, MANAGER_KEY, MONITOR_PREFIX, SCORER_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
 import { readMonitors } from './persist/restore.ts';
 import type { Store } from './persist/store.ts';
 import { Pump } from './pump.ts';
 import { defaultRandomBytes, defaultScheduler, type Scheduler } from './scheduler.ts';
 import type { Connector, PeerConnection, PeerHost } from './transport/connection.ts';
+import { OnchainWallet } from './wallet/onchain.ts';
+import { Sweeper, type SweptOutput } from './wallet/sweeper.ts';
 
 export type Network = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
 
 /**
- * The seam to the chain helper (`src/chain/`): Confirm-based sync and the tip. Block hashes are in
- * internal byte order (sha256d of the header as is, not reversed for display).
+ * Where the node reads the chain: an Esplora REST base URL, a bitcoind JSON-RPC URL, or a
+ * ChainSource built by the caller (chain/). The source is fully trusted by LDK: use your own.
  */
-export interface ChainAccess {
-  /** Bring these Confirm implementors (ChannelManager, ChainMonitor) up to the chain tip. */
-  sync(confirmables: ldk.Confirm[]): Promise<void>;
-  bestBlock(): { hash: Uint8Array; height: number } | Promise<{ hash: Uint8Array; height: number }>;
-}
+export type ChainOption =
+  | { esploraUrl: string; timeoutMs?: number }
+  | { bitcoindUrl: string; auth?: BitcoindOptions['auth']; timeoutMs?: number }
+  | ChainSource;
 
 export interface NodeOptions {
-  /** 32-byte node seed (from the wallet's BIP 39 seed or the LSP's secret); the node key derives from it. */
+  /** 32-byte node seed (from the wallet's BIP 39 seed or the LSP's secret); every key derives from it. */
   seed: Uint8Array;
   network: Network;
   role: NodeRole;
   store: Store;
-  chain: ChainAccess;
-  feeEstimator: FeeSource | ldk.FeeEstimator;
-  broadcaster: TxBroadcaster | ldk.BroadcasterInterface;
-  filter?: ChainFilter | ldk.Filter;
-  /** Funds channels we open (the on-chain wallet helper); without it, answer `funding-needed`. */
-  wallet?: FundingWallet;
+  chain: ChainOption;
+  /** Fixed fee answers in sat/kW for some targets (tests, regtest policy); still floored and capped. */
+  feeOverrides?: Partial<Record<FeeTargetName, number>>;
   /** Peers (hex node ids) whose channels we accept with zero confirmations (the wallet's LSP). */
   trustedPeers?: string[];
   /** Decide inbound channel opens; default: trusted peers 0-conf, wallets reject others, else accept. */
@@ -93,10 +93,15 @@ export interface NodeOptions {
   forwardDelayMs?: number;
   /** Rewrite a full ChannelMonitor after this many stored incremental updates (default 64). */
   compactMonitorEvery?: number;
-  /** Periodic chain sync (default 30 s; 0 = only on `syncChain()`). */
+  /** Periodic chain sync (default 30 s for a wallet, 10 s otherwise; 0 = only on `syncChain()`). */
   chainSyncIntervalMs?: number;
-  /** Run P2P gossip (default true); a wallet may route only over its LSP and route hints. */
+  /** Persist the network graph and scorer this often (default 10 min; also on stop). */
+  graphPersistIntervalMs?: number;
+  /** Run P2P gossip (default: every role but 'wallet', which routes over its LSP and route hints). */
   gossip?: boolean;
+  /** Node announcement alias (≤ 32 bytes UTF-8) and IPv4 addresses, sent once we have public channels. */
+  alias?: string;
+  announceAddresses?: Array<{ host: string; port: number }>;
   /** Last word on LDK's UserConfig (tests, experiments). */
   configure?: (config: ldk.UserConfig) => void;
 }
@@ -131,8 +136,23 @@ export interface Balances {
   lightningInboundMsat: bigint;
   /** What usable channels can send right now (next-HTLC limits). */
   spendableNowMsat: bigint;
-  /** Claimable on chain from closing / closed channels, not yet swept. */
+  /** Claimable on chain from closing / closed channels, not yet handed to the sweeper (LDK's view). */
   closingMsat: bigint;
+  /** On-chain wallet: confirmed outputs (what funds channels). */
+  onchainConfirmedMsat: bigint;
+  /** On-chain wallet: outputs of unconfirmed transactions (incoming, our own change). */
+  onchainUnconfirmedMsat: bigint;
+  /**
+   * Outputs of closed channels the sweeper is moving into the wallet (before the sweep confirms).
+   * For a few blocks around the CSV expiry an output can be counted here and in `closingMsat`.
+   */
+  pendingSweepsMsat: bigint;
+}
+
+export interface GraphSummary {
+  channels: Array<{ shortChannelId: bigint; node1: string; node2: string; capacitySat: bigint | undefined }>;
+  /** Nodes in the graph; `alias` only for those whose node_announcement we have. */
+  nodes: Array<{ nodeId: string; announced: boolean; alias: string | undefined }>;
 }
 
 export interface SentPayment {
@@ -149,7 +169,14 @@ const NETWORKS: Record<Network, { ldk: ldk.Network; currency: ldk.Currency }> = 
   signet: { ldk: ldk.Network.LDKNetwork_Signet, currency: ldk.Currency.LDKCurrency_Signet },
   regtest: { ldk: ldk.Network.LDKNetwork_Regtest, currency: ldk.Currency.LDKCurrency_Regtest },
 };
+const CHAIN_NETWORK: Record<Network, BitcoinNetwork> = {
+  bitcoin: 'mainnet',
+  testnet: 'testnet',
+  signet: 'signet',
+  regtest: 'regtest',
+};
 const KEYSEND_CLTV_DELTA = 40;
+const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
 const PAYMENT_RETRIES = 3;
 
 function assertBigint(value: unknown, what: string, min = 0n): asserts value is bigint {
@@ -178,10 +205,93 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   if (!(options.seed instanceof Uint8Array) || options.seed.length !== 32) {
     throw new NodeError('INVALID_INPUT', '"seed" expected 32 bytes');
   }
+  const network = NETWORKS[options.network];
+  if (!network) throw new NodeError('INVALID_INPUT', `unknown network ${String(options.network)}`);
+  const logSink: LogSink = options.log ?? (() => {});
+  const chainLog: ChainLog = (level, message, fields) =>
+    logSink({
+      level: level === 'debug' ? 'debug' : level,
+      module: 'lpw::chain',
+      line: 0,
+      message: fields
+        ? `${message} ${JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`
+        : message,
+    });
+  const source = chainSourceOf(options.chain);
+  // refuse to start on the wrong chain before anything is read or written
+  await assertNetwork(source, CHAIN_NETWORK[options.network]);
   const data = await options.store.load();
-  const node = new LightningNode(options, data);
+  const fees = new ChainFeeEstimator({
+    source,
+    log: chainLog,
+    ...(options.feeOverrides ? { overrides: options.feeOverrides } : {}),
+  });
+  await fees.refresh();
+  const broadcaster = new ChainBroadcaster({ source, log: chainLog });
+  const tip = await source.tip();
+  const chainSync = new ChainSync({ source, log: chainLog });
+  const storedHeight = data.get(SYNCED_HEIGHT_KEY);
+  const wallet = await OnchainWallet.open({
+    seed: options.seed,
+    network: CHAIN_NETWORK[options.network],
+    source,
+    broadcaster,
+    store: options.store,
+    stored: data,
+    birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
+    log: chainLog,
+  });
+  const node = new LightningNode(options, data, {
+    source,
+    fees,
+    broadcaster,
+    chainSync,
+    wallet,
+    tip,
+    logSink,
+  });
   await node.start(data);
   return node;
+}
+
+function chainSourceOf(chain: ChainOption): ChainSource {
+  if (chain && typeof chain === 'object') {
+    if ('esploraUrl' in chain && typeof chain.esploraUrl === 'string')
+      return esploraSource({
+        url: chain.esploraUrl,
+        ...(chain.timeoutMs ? { timeoutMs: chain.timeoutMs } : {}),
+      });
+    if ('bitcoindUrl' in chain && typeof chain.bitcoindUrl === 'string')
+      return bitcoindSource({
+        url: chain.bitcoindUrl,
+        ...(chain.auth ? { auth: chain.auth } : {}),
+        ...(chain.timeoutMs ? { timeoutMs: chain.timeoutMs } : {}),
+      });
+    if ('tip' in chain && typeof chain.tip === 'function') return chain;
+  }
+  throw new NodeError(
+    'INVALID_INPUT',
+    '"chain" expected { esploraUrl }, { bitcoindUrl, auth } or a ChainSource',
+  );
+}
+
+const encodeHeight = (height: number): Uint8Array => new TextEncoder().encode(String(height));
+const decodeHeight = (bytes: Uint8Array): number => {
+  const height = Number(new TextDecoder().decode(bytes));
+  if (!Number.isSafeInteger(height) || height < 0)
+    throw new NodeError('RESTORE_FAILED', 'stored chain height unreadable');
+  return height;
+};
+
+/** The chain and wallet parts createNode builds (asynchronously) before the node itself. */
+interface ChainParts {
+  source: ChainSource;
+  fees: ChainFeeEstimator;
+  broadcaster: ChainBroadcaster;
+  chainSync: ChainSync;
+  wallet: OnchainWallet;
+  tip: BlockRef;
+  logSink: LogSink;
 }
 
 export class LightningNode {
@@ -190,9 +300,13 @@ export class LightningNode {
   readonly network: Network;
   /** For transports (in-memory, TCP, WebSocket): the PeerManager surface they bridge to. */
   readonly peerHost: PeerHost;
+  /** The node's BIP 84 on-chain wallet (funds channels, receives closes and sweeps). */
+  readonly onchain: OnchainWallet;
+  /** The chain source this node reads and broadcasts through. */
+  readonly chainSource: ChainSource;
   /**
-   * Raw LDK objects for the chain and wallet helpers (Confirm sync, sweeping with the KeysManager).
-   * Anything called on them must follow LDK-NOTES (no re-entrancy, keep references).
+   * Raw LDK objects for tests and tools. Anything called on them must follow LDK-NOTES (no
+   * re-entrancy, keep references).
    */
   readonly ldk: {
     keysManager: ldk.KeysManager;
@@ -214,33 +328,47 @@ export class LightningNode {
   private readonly payments: PaymentStore;
   private readonly pump: Pump;
   private readonly logger: ldk.Logger;
-  private readonly feeEstimator: ldk.FeeEstimator;
-  private readonly broadcaster: ldk.BroadcasterInterface;
+  private readonly logSink: LogSink;
+  // chain layer: held for the node's life (LDK holds their trait objects only weakly)
+  private readonly fees: ChainFeeEstimator;
+  private readonly broadcaster: ChainBroadcaster;
+  private readonly chainSync: ChainSync;
+  private readonly sweeper: Sweeper;
   private readonly keys: ldk.KeysManager;
+  private readonly signerProvider: ldk.SignerProvider;
   private readonly cm: ldk.ChannelManager;
   private readonly chainMonitor: ldk.ChainMonitor;
   private readonly pm: ldk.PeerManager;
   private readonly graph: ldk.NetworkGraph;
   private readonly scorer: ldk.ProbabilisticScorer;
   private readonly config: ldk.UserConfig;
+  private readonly gossip: boolean;
   private readonly connections = new Set<PeerConnection>();
-  /** Serialized SpendableOutputDescriptors by store key (durable; swept by the wallet helper). */
-  private readonly spendable = new Map<string, Uint8Array>();
   private stopped = false;
-  private syncing: Promise<void> | null = null;
+  private syncing: Promise<SyncReport> | null = null;
+  /** Public channels (scids) in our graph when we last sent a node_announcement, and when. */
+  private announced = { scids: '', atMs: 0 };
+  /** Best-block heights of the ChannelMonitors read at start (where a block scan must begin). */
+  private restoredMonitorHeights: number[] = [];
 
   /** @internal use createNode() */
-  constructor(options: NodeOptions, data: Map<string, Uint8Array>) {
+  constructor(options: NodeOptions, data: Map<string, Uint8Array>, parts: ChainParts) {
     this.options = options;
     this.role = options.role;
     this.network = options.network;
     const network = NETWORKS[options.network];
-    if (!network) throw new NodeError('INVALID_INPUT', `unknown network ${String(options.network)}`);
     this.scheduler = options.scheduler ?? defaultScheduler();
     this.now = options.clock ?? (() => Date.now());
     this.random = options.randomBytes ?? defaultRandomBytes;
     this.bus = new EventBus((fn) => this.scheduler.defer(fn));
+    this.gossip = options.gossip ?? options.role !== 'wallet';
+    this.chainSource = parts.source;
+    this.fees = parts.fees;
+    this.broadcaster = parts.broadcaster;
+    this.chainSync = parts.chainSync;
+    this.onchain = parts.wallet;
     const retainer = this.retainer;
+    retainer.keep(parts);
     const onCallbackError: CallbackErrorSink = (where, error) =>
       this.bus.emit({
         kind: 'error',
@@ -249,11 +377,11 @@ export class LightningNode {
         cause: error,
       });
 
-    const logSink: LogSink = options.log ?? (() => {});
+    const logSink = parts.logSink;
+    this.logSink = logSink;
     this.logger = createLogger(options.logLevel ?? 'warn', logSink, retainer, onCallbackError);
-    this.feeEstimator = createFeeEstimator(options.feeEstimator, retainer, onCallbackError);
-    this.broadcaster = createBroadcaster(options.broadcaster, retainer, onCallbackError);
-    const filter = options.filter ? createFilter(options.filter, retainer, onCallbackError) : undefined;
+    const feeEstimator = retainer.keep(this.fees.ldk);
+    const broadcaster = retainer.keep(this.broadcaster.ldk);
 
     this.queue = new CommitQueue({
       store: options.store,
@@ -271,14 +399,13 @@ export class LightningNode {
       ...(options.compactMonitorEvery !== undefined ? { compactEvery: options.compactMonitorEvery } : {}),
     });
     this.payments = new PaymentStore(data, this.queue, this.now);
-    for (const [key, value] of data) if (key.startsWith(SPENDABLE_PREFIX)) this.spendable.set(key, value);
 
     this.chainMonitor = retainer.keep(
       ldk.ChainMonitor.constructor_new(
-        filter ? ldk.Option_FilterZ.constructor_some(filter) : ldk.Option_FilterZ.constructor_none(),
-        this.broadcaster,
+        retainer.keep(ldk.Option_FilterZ.constructor_some(retainer.keep(this.chainSync.filter.ldk))),
+        broadcaster,
         this.logger,
-        this.feeEstimator,
+        feeEstimator,
         this.persister.persist,
       ),
     );
@@ -293,6 +420,7 @@ export class LightningNode {
     this.keys = retainer.keep(
       ldk.KeysManager.constructor_new(ldkSeed, BigInt(Math.floor(startMs / 1000)), nanos),
     );
+    this.signerProvider = createWalletSignerProvider(this.keys, this.onchain, retainer, onCallbackError);
 
     this.graph = retainer.keep(this.readGraph(data.get(GRAPH_KEY), network.ldk));
     const decay = ldk.ProbabilisticScoringDecayParameters.constructor_default();
@@ -312,8 +440,37 @@ export class LightningNode {
     );
     this.config = buildUserConfig(options.role, options.configure);
 
-    this.cm = retainer.keep(this.restoreOrCreateManager(data, network.ldk, router, messageRouter));
+    this.cm = retainer.keep(this.restoreOrCreateManager(data, network.ldk, router, messageRouter, parts.tip));
     this.nodeId = toHex(this.cm.get_our_node_id());
+
+    // bitcoind block scan: start below every confirmable's best block (Esplora ignores it)
+    let startHeight = this.cm.current_best_block().get_height();
+    for (const height of this.restoredMonitorHeights) startHeight = Math.min(startHeight, height);
+    const synced = data.get(SYNCED_HEIGHT_KEY);
+    if (synced) startHeight = Math.min(startHeight, decodeHeight(synced));
+    this.chainSync.setStartHeight(startHeight);
+
+    this.sweeper = Sweeper.open({
+      keysManager: this.keys,
+      wallet: this.onchain,
+      broadcaster: this.broadcaster,
+      fees: this.fees,
+      filter: this.chainSync.filter,
+      logger: this.logger,
+      bestBlock: parts.tip,
+      store: options.store,
+      stored: data,
+      // shutdown and destination scripts are the wallet's (signer-provider.ts): static outputs need no sweep
+      excludeStaticOutputs: true,
+      log: (level, message, fields) =>
+        logSink({
+          level,
+          module: 'lpw::sweeper',
+          line: 0,
+          message: fields ? `${message} ${JSON.stringify(fields)}` : message,
+        }),
+    });
+    retainer.keep(this.sweeper);
 
     // Manager snapshot rule (see monitor-persister.ts): any batch carrying monitor writes, or any
     // time LDK says so, also carries a manager written after them.
@@ -326,22 +483,21 @@ export class LightningNode {
     });
 
     const ignoring = retainer.keep(ldk.IgnoringMessageHandler.constructor_new());
-    const routing =
-      options.gossip === false
-        ? ignoring.as_RoutingMessageHandler()
-        : retainer
-            .keep(
-              ldk.P2PGossipSync.constructor_new(
-                this.graph,
-                ldk.Option_UtxoLookupZ.constructor_none(),
-                this.logger,
-              ),
-            )
-            .as_RoutingMessageHandler();
+    const routing = this.gossip
+      ? retainer
+          .keep(
+            ldk.P2PGossipSync.constructor_new(
+              this.graph,
+              ldk.Option_UtxoLookupZ.constructor_none(),
+              this.logger,
+            ),
+          )
+          .as_RoutingMessageHandler()
+      : ignoring.as_RoutingMessageHandler();
     this.pm = retainer.keep(
       ldk.PeerManager.constructor_new(
         this.cm.as_ChannelMessageHandler(),
-        routing,
+        retainer.keep(routing),
         ignoring.as_OnionMessageHandler(),
         ignoring.as_CustomMessageHandler(),
         Math.floor(startMs / 1000),
@@ -357,6 +513,7 @@ export class LightningNode {
       ((request: InboundChannelRequest): InboundChannelDecision =>
         trusted.has(request.peerId) ? 'accept-0conf' : options.role === 'wallet' ? 'reject' : 'accept');
 
+    const syncEvery = options.chainSyncIntervalMs ?? (options.role === 'wallet' ? 30_000 : 10_000);
     this.pump = new Pump({
       channelManager: this.cm,
       chainMonitor: this.chainMonitor,
@@ -372,9 +529,22 @@ export class LightningNode {
             channelManager: this.cm,
             scorer: this.scorer,
             payments: this.payments,
-            recordSpendable: (bytes) => this.recordSpendable(bytes),
             bus: this.bus,
-            wallet: options.wallet,
+            fundChannel: async (request) => {
+              const built = await this.onchain.buildFundingTx(
+                request.outputScript,
+                request.valueSat,
+                this.fees.satPerKw('NonAnchorChannelFee'),
+              );
+              return built.raw;
+            },
+            releaseFunding: (tx) => this.releaseFunding(tx),
+            trackSpendable: (outputs, channelId) => {
+              const durable = this.sweeper.track(outputs, channelId);
+              // not durable yet (async store): LDK replays the event; wake once the write landed
+              if (!durable) void this.sweeper.flushed().then(() => this.pump.wake());
+              return durable;
+            },
             inboundPolicy,
             scheduleForwards: () => this.pump.scheduleForwards(),
             defer: (fn) => this.scheduler.defer(fn),
@@ -386,20 +556,42 @@ export class LightningNode {
           event,
         ),
       periodic: [
-        { name: 'persist graph and scorer', everyMs: 10 * 60_000, run: () => this.persistGraphAndScorer() },
-        ...((options.chainSyncIntervalMs ?? 30_000) > 0
+        {
+          name: 'persist graph and scorer',
+          everyMs: options.graphPersistIntervalMs ?? 10 * 60_000,
+          run: () => this.persistGraphAndScorer(),
+        },
+        ...(this.gossip
+          ? [{ name: 'node announcement', everyMs: 2_000, run: () => this.announceNodeIfDue() }]
+          : []),
+        ...(syncEvery > 0
           ? [
               {
                 name: 'chain sync',
-                everyMs: options.chainSyncIntervalMs ?? 30_000,
-                run: () => this.syncChain(),
+                everyMs: syncEvery,
+                // a failed sync (source unreachable) is logged and retried on the next tick
+                run: () =>
+                  this.syncChain().then(
+                    () => {},
+                    (error: unknown) =>
+                      logSink({
+                        level: 'warn',
+                        module: 'lpw::chain',
+                        line: 0,
+                        message: `chain sync failed, retrying next tick: ${String(error)}`,
+                      }),
+                  ),
               },
             ]
           : []),
       ],
     });
 
-    const confirmables = [retainer.keep(this.cm.as_Confirm()), retainer.keep(this.chainMonitor.as_Confirm())];
+    const confirmables = [
+      retainer.keep(this.cm.as_Confirm()),
+      retainer.keep(this.chainMonitor.as_Confirm()),
+      this.sweeper.confirm,
+    ];
     this.ldk = {
       keysManager: this.keys,
       channelManager: this.cm,
@@ -453,18 +645,102 @@ export class LightningNode {
 
   // ---------------------------------------------------------------- chain
 
-  /** Sync ChannelManager and ChainMonitor to the chain tip (coalesces concurrent calls). */
-  syncChain(): Promise<void> {
+  /**
+   * Bring LDK (ChannelManager, ChainMonitor, OutputSweeper) to the chain tip, then refresh fee
+   * estimates, rebroadcast what is not buried yet and sync the on-chain wallet. Coalesces
+   * concurrent calls. Throws ChainError when the source fails (the periodic sync logs and retries).
+   */
+  syncChain(): Promise<SyncReport> {
     this.syncing ??= (async () => {
       try {
-        await this.options.chain.sync(this.ldk.confirmables);
+        const report = await this.chainSync.sync(this.ldk.confirmables);
         this.chainMonitor.archive_fully_resolved_channel_monitors();
+        this.pump.wake();
+        await this.fees.refresh();
+        await this.broadcaster.rebroadcast(report.tip.height);
+        await this.onchain.sync();
+        await this.onchain.rebroadcastLocal();
+        if (!this.stopped) this.queue.write(SYNCED_HEIGHT_KEY, encodeHeight(report.tip.height));
+        return report;
       } finally {
         this.syncing = null;
         this.pump.wake();
       }
     })();
     return this.syncing;
+  }
+
+  /** A fresh receive address of the on-chain wallet (BIP 84, never handed out twice). */
+  newAddress(): Promise<string> {
+    this.assertRunning();
+    return this.onchain.newAddress();
+  }
+
+  // ---------------------------------------------------------------- gossip
+
+  /** What our network graph holds (from gossip, restored from the store at start). */
+  graphSummary(): GraphSummary {
+    const view = this.graph.read_only();
+    try {
+      const channels: GraphSummary['channels'] = [];
+      for (const scid of view.list_channels()) {
+        const info = view.channel(scid);
+        if (isNullPointer(info)) continue;
+        channels.push({
+          shortChannelId: scid,
+          node1: toHex(info.get_node_one().as_slice()),
+          node2: toHex(info.get_node_two().as_slice()),
+          capacitySat: someOf<bigint>(info.get_capacity_sats()),
+        });
+      }
+      const nodes: GraphSummary['nodes'] = [];
+      for (const id of view.list_nodes()) {
+        const info = view.node(id);
+        const announcement = isNullPointer(info)
+          ? undefined
+          : someOf<ldk.NodeAnnouncementInfo>(info.get_announcement_info());
+        nodes.push({
+          nodeId: toHex(id.as_slice()),
+          announced: announcement !== undefined,
+          alias: announcement ? aliasText(announcement.alias().get_a()) : undefined,
+        });
+      }
+      return { channels, nodes };
+    } finally {
+      // the view holds the graph's read lock until freed (its finalizer throws instead of freeing)
+      view.free();
+    }
+  }
+
+  /**
+   * LDK relays a node_announcement only for nodes with an announced channel: send ours once our
+   * public channels are in the graph, again when that set changes, and hourly.
+   */
+  private announceNodeIfDue(): void {
+    if (this.stopped) return;
+    const scids: bigint[] = [];
+    const view = this.graph.read_only();
+    try {
+      for (const c of this.cm.list_channels()) {
+        const scid = someOf<bigint>(c.get_short_channel_id());
+        if (!bool(c.get_is_announced()) || scid === undefined) continue;
+        if (!isNullPointer(view.channel(scid))) scids.push(scid);
+      }
+    } finally {
+      view.free();
+    }
+    if (scids.length === 0) return;
+    const key = scids.sort().join(',');
+    const nowMs = this.now();
+    if (key === this.announced.scids && nowMs - this.announced.atMs < NODE_ANNOUNCEMENT_EVERY_MS) return;
+    this.announced = { scids: key, atMs: nowMs };
+    const alias = new Uint8Array(32);
+    alias.set(new TextEncoder().encode(this.options.alias ?? '').slice(0, 32));
+    const addresses = (this.options.announceAddresses ?? []).map((a) =>
+      ldk.SocketAddress.constructor_tcp_ip_v4(ipv4Bytes(a.host), a.port),
+    );
+    this.pm.broadcast_node_announcement(new Uint8Array([0x33, 0x66, 0x99]), alias, addresses);
+    this.pump.wake();
   }
 
   // ---------------------------------------------------------------- peers
@@ -540,17 +816,6 @@ export class LightningNode {
     return { temporaryChannelId: channelIdHex(temporaryChannelId), userChannelId };
   }
 
-  /** Supply the signed funding transaction for a `funding-needed` event (when no wallet is injected). */
-  fundChannel(temporaryChannelId: string, peerId: string, transaction: Uint8Array): void {
-    const channelId = ldk.ChannelId.constructor_new(fromHex(temporaryChannelId, 'temporaryChannelId'));
-    expectOk(
-      this.cm.funding_transaction_generated(channelId, nodeIdBytes(peerId), transaction),
-      'FUNDING_FAILED',
-      'funding_transaction_generated',
-    );
-    this.pump.wake();
-  }
-
   /** Answer an `open-channel-request` (inbound policy returned 'manual'). */
   acceptChannel(temporaryChannelId: string, peerId: string, options: { zeroConf?: boolean } = {}): bigint {
     const channelId = ldk.ChannelId.constructor_new(fromHex(temporaryChannelId, 'temporaryChannelId'));
@@ -594,7 +859,7 @@ export class LightningNode {
       return {
         channelId: channelIdHex(c.get_channel_id()),
         peerId: toHex(c.get_counterparty().get_node_id()),
-        userChannelId: c.get_user_channel_id(),
+        userChannelId: u128FromLdk(c.get_user_channel_id()),
         fundingTxo: isNullPointer(txo) ? undefined : outpointKey(txo),
         capacityMsat: c.get_channel_value_satoshis() * 1000n,
         outboundMsat: c.get_outbound_capacity_msat(),
@@ -625,12 +890,23 @@ export class LightningNode {
     let closingMsat = 0n;
     for (const b of this.chainMonitor.get_claimable_balances(open))
       closingMsat += b.claimable_amount_satoshis() * 1000n;
-    return { lightningOutboundMsat, lightningInboundMsat, spendableNowMsat, closingMsat };
+    const wallet = this.onchain.balance();
+    let pendingSweepsMsat = 0n;
+    for (const o of this.sweeper.tracked()) pendingSweepsMsat += o.valueSat * 1000n;
+    return {
+      lightningOutboundMsat,
+      lightningInboundMsat,
+      spendableNowMsat,
+      closingMsat,
+      onchainConfirmedMsat: wallet.confirmedSat * 1000n,
+      onchainUnconfirmedMsat: wallet.unconfirmedSat * 1000n,
+      pendingSweepsMsat,
+    };
   }
 
-  /** Serialized SpendableOutputDescriptors recorded from closes, for the wallet helper to sweep. */
-  spendableOutputs(): Uint8Array[] {
-    return [...this.spendable.values()];
+  /** Closed-channel outputs the sweeper is still moving into the wallet. */
+  pendingSweeps(): SweptOutput[] {
+    return this.sweeper.tracked();
   }
 
   // ---------------------------------------------------------------- receiving
@@ -939,6 +1215,8 @@ export class LightningNode {
     this.persistGraphAndScorer();
     await this.queue.drain();
     while (this.persister.pendingAcks > 0 || this.queue.busy) await this.queue.drain();
+    await this.syncing?.catch(() => {});
+    await this.sweeper.flushed();
   }
 
   /** Number of durable commits so far (tests, metrics). */
@@ -953,46 +1231,47 @@ export class LightningNode {
     network: ldk.Network,
     router: ldk.DefaultRouter,
     messageRouter: ldk.DefaultMessageRouter,
+    tip: BlockRef,
   ): ldk.ChannelManager {
     const managerBytes = data.get(MANAGER_KEY);
     if (!managerBytes) {
       if ([...data.keys()].some((k) => k.startsWith(MONITOR_PREFIX))) {
         throw new NodeError('RESTORE_FAILED', 'store holds channel monitors but no channel manager');
       }
-      // the best block is filled in synchronously only when the chain seam answers synchronously
-      const tip = this.options.chain.bestBlock();
-      if (tip instanceof Promise)
-        throw new NodeError('INVALID_INPUT', 'chain.bestBlock() must answer synchronously');
       return ldk.ChannelManager.constructor_new(
-        this.feeEstimator,
+        this.fees.ldk,
         this.chainMonitor.as_Watch(),
-        this.broadcaster,
+        this.broadcaster.ldk,
         router.as_Router(),
         messageRouter.as_MessageRouter(),
         this.logger,
         this.keys.as_EntropySource(),
         this.keys.as_NodeSigner(),
-        this.keys.as_SignerProvider(),
+        this.signerProvider,
         this.config,
-        ldk.ChainParameters.constructor_new(network, ldk.BestBlock.constructor_new(tip.hash, tip.height)),
+        ldk.ChainParameters.constructor_new(
+          network,
+          ldk.BestBlock.constructor_new(hashFromDisplay(tip.hash), tip.height),
+        ),
         Math.floor(this.now() / 1000),
       );
     }
     // Restore order: monitors (with their stored updates), then the manager, then watch_channel.
     const monitors = readMonitors(data, {
       keys: this.keys,
-      broadcaster: this.broadcaster,
-      feeEstimator: this.feeEstimator,
+      broadcaster: this.broadcaster.ldk,
+      feeEstimator: this.fees.ldk,
       logger: this.logger,
     });
+    this.restoredMonitorHeights = monitors.map((m) => m.current_best_block().get_height());
     const read = ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelManagerZ_read(
       managerBytes,
       this.keys.as_EntropySource(),
       this.keys.as_NodeSigner(),
-      this.keys.as_SignerProvider(),
-      this.feeEstimator,
+      this.signerProvider,
+      this.fees.ldk,
       this.chainMonitor.as_Watch(),
-      this.broadcaster,
+      this.broadcaster.ldk,
       router.as_Router(),
       messageRouter.as_MessageRouter(),
       this.logger,
@@ -1054,10 +1333,17 @@ export class LightningNode {
     this.pump.wake();
   }
 
-  private recordSpendable(bytes: Uint8Array): void {
-    const key = SPENDABLE_PREFIX + toHex(sha256(bytes));
-    this.spendable.set(key, bytes);
-    this.queue.write(key, bytes);
+  /** Give a funding transaction's coins back to the wallet (LDK discarded it, or refused it). */
+  private releaseFunding(tx: Uint8Array): void {
+    const txid = txidOf(tx);
+    this.onchain.releaseTx(txid).catch((error: unknown) =>
+      this.logSink({
+        level: 'error',
+        module: 'lpw::node',
+        line: 0,
+        message: `releasing funding tx ${txid} failed: ${String(error)}`,
+      }),
+    );
   }
 
   private paymentOutcome(id: string, timeoutMs = 120_000) {
@@ -1138,4 +1424,17 @@ export class LightningNode {
   private assertRunning(): void {
     if (this.stopped) throw new NodeError('NODE_STOPPED');
   }
+}
+
+/** A node alias: UTF-8 up to the first NUL. */
+function aliasText(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(end < 0 ? bytes : bytes.slice(0, end));
+}
+
+function ipv4Bytes(host: string): Uint8Array {
+  const parts = host.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new NodeError('INVALID_INPUT', `"announceAddresses" expected IPv4 hosts, got ${host}`);
+  return Uint8Array.from(parts);
 }

@@ -51,10 +51,12 @@ export class Pump {
       handle_event: guard(
         'EventHandler.handle_event',
         (event: ldk.Event) => {
+          if (!options.handleEvent(event))
+            return ldk.Result_NoneReplayEventZ.constructor_err(ldk.ReplayEvent.constructor_new());
+          // only handled events count: a replayed one must not spin the step loop (whoever asked
+          // for the replay wakes the pump when it can be handled)
           this.handled++;
-          return options.handleEvent(event)
-            ? ok()
-            : ldk.Result_NoneReplayEventZ.constructor_err(ldk.ReplayEvent.constructor_new());
+          return ok();
         },
         ok,
         onCallbackError,

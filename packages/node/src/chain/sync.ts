@@ -121,6 +121,16 @@ export class ChainSync {
     this.scannedHeight = opts.startHeight;
   }
 
+  /**
+   * bitcoind: where the first block scan starts, once the node knows its confirmables' lowest best
+   * block (after reading them back). Ignored once a sync ran.
+   */
+  setStartHeight(height: number): void {
+    if (this.lastTip !== undefined || this.seenBlocks.size > 0) return;
+    if (!Number.isSafeInteger(height) || height < 0) throw new RangeError(`bad start height ${height}`);
+    this.scannedHeight = height;
+  }
+
   /** The tip of the last completed sync. */
   get tip(): BlockRef | undefined {
     return this.lastTip;

@@ -98,6 +98,20 @@ export function expectOk(result: LdkResult, code: NodeErrorCode, what: string): 
   throw new NodeError(code, `${what}: ${describeLdkError(err)}`);
 }
 
+/**
+ * A u128 read from LDK (user channel ids). Bindings bug in 0.1.0: `encodeUint128` writes little-endian
+ * (what Rust expects) but `decodeUint128` reads big-endian, so every u128 coming back from LDK is
+ * byte-reversed. Reversing again gives the value Rust holds (and the one we passed in).
+ */
+export function u128FromLdk(value: bigint): bigint {
+  let out = 0n;
+  for (let i = 0; i < 16; i++) {
+    out = (out << 8n) | (value & 0xffn);
+    value >>= 8n;
+  }
+  return out;
+}
+
 export function channelIdHex(id: ldk.ChannelId): string {
   return toHex(id.get_a());
 }

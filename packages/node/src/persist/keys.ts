@@ -8,7 +8,8 @@ export const MONITOR_PREFIX = 'ldk/monitor/';
 export const MONITOR_UPDATE_PREFIX = 'ldk/monitor-update/';
 export const ARCHIVE_PREFIX = 'ldk/archive/';
 export const PAYMENT_PREFIX = 'payment/';
-export const SPENDABLE_PREFIX = 'spendable/';
+/** Height of the last completed chain sync (where a bitcoind block scan resumes). */
+export const SYNCED_HEIGHT_KEY = 'chain/synced-height';
 
 export const monitorKey = (outpoint: string): string => `${MONITOR_PREFIX}${outpoint}`;
 export const monitorUpdatePrefix = (outpoint: string): string => `${MONITOR_UPDATE_PREFIX}${outpoint}/`;

@@ -39,6 +39,12 @@ export interface SweeperOptions {
   bestBlock: BlockRef;
   store?: Pick<Store, 'commit'>;
   stored?: Map<string, Uint8Array>;
+  /**
+   * Leave StaticOutput descriptors alone: true when the node's SignerProvider makes shutdown and
+   * destination scripts wallet addresses (they already pay the wallet, and the KeysManager could
+   * not sign for them). Default false: they pay the KeysManager's destination key and are swept.
+   */
+  excludeStaticOutputs?: boolean;
   log?: ChainLog;
 }
 
@@ -190,7 +196,7 @@ export class Sweeper {
     const result = this.sweeper.track_spendable_outputs(
       descriptors,
       channelId ?? null,
-      false, // sweep static outputs too: they pay KeysManager's destination key, not the BIP 84 wallet
+      this.opts.excludeStaticOutputs ?? false,
       ldk.Option_u32Z.constructor_none(),
     );
     if (!result.is_ok()) throw new WalletError('INVALID_INPUT', 'OutputSweeper refused the descriptors');
