@@ -36,8 +36,30 @@ export type Connector = (host: PeerHost, theirNodeId: Uint8Array) => Promise<Pee
 const MAX_READ_CHUNK = 4096; // read_event wants ~4 KiB at a time
 let nextDescriptorId = 1n;
 
+/** Counters of one connection's flow control (tests, metrics). */
+export interface ConnectionStats {
+  bytesIn: number;
+  bytesOut: number;
+  /** `send_data` calls answered with less than asked (LDK then waits for `write_buffer_space_avail`). */
+  shortWrites: number;
+  /** Times the transport reported its send buffer over the high-water mark. */
+  transportFull: number;
+  /** Times `read_event` asked us to stop reading. */
+  ldkReadPauses: number;
+  /** Times reading from the socket was paused (for either reason). */
+  socketPauses: number;
+}
+
 export class PeerConnection {
   readonly descriptor: ldk.SocketDescriptor;
+  readonly stats: ConnectionStats = {
+    bytesIn: 0,
+    bytesOut: 0,
+    shortWrites: 0,
+    transportFull: 0,
+    ldkReadPauses: 0,
+    socketPauses: 0,
+  };
   private readonly host: PeerHost;
   private readonly sink: ByteSink;
   private readonly id = nextDescriptorId++;
@@ -46,6 +68,9 @@ export class PeerConnection {
   private writeBlocked = false;
   private socketPaused = false;
   private drainScheduled = false;
+  /** Inside `sink.send`: a transport may report 'drained' before it even returns false. */
+  private sending = false;
+  private drainedWhileSending = false;
   private isClosed = false;
   private disconnectedReported = false;
   private readonly closeListeners: Array<() => void> = [];
@@ -130,6 +155,7 @@ export class PeerConnection {
   /** Transport → LDK. */
   receive(bytes: Uint8Array): void {
     if (this.isClosed || bytes.length === 0) return;
+    this.stats.bytesIn += bytes.length;
     for (let i = 0; i < bytes.length; i += MAX_READ_CHUNK)
       this.inbox.push(bytes.subarray(i, i + MAX_READ_CHUNK));
     this.scheduleDrain();
@@ -137,6 +163,10 @@ export class PeerConnection {
 
   /** The transport's send buffer drained. */
   writable(): void {
+    if (this.sending) {
+      this.drainedWhileSending = true;
+      return;
+    }
     if (!this.writeBlocked || this.isClosed) return;
     this.writeBlocked = false;
     this.host.defer(() => {
@@ -184,11 +214,31 @@ export class PeerConnection {
       this.readPausedByLdk = false;
       this.scheduleDrain();
     }
-    if (this.isClosed || this.writeBlocked || data.length === 0) {
+    if (data.length === 0) return 0;
+    if (this.isClosed || this.writeBlocked) {
+      this.stats.shortWrites++;
       this.updateSocketReading();
       return 0;
     }
-    if (!this.sink.send(data)) this.writeBlocked = true; // accepted; later sends wait for drain
+    let accepted: boolean;
+    this.sending = true;
+    this.drainedWhileSending = false;
+    try {
+      accepted = this.sink.send(data);
+    } catch (error) {
+      // a transport that cannot take bytes any more is a dead connection, not a node failure
+      this.host.onCallbackError('PeerConnection: transport send failed', error);
+      this.shutdown();
+      return 0;
+    } finally {
+      this.sending = false;
+    }
+    this.stats.bytesOut += data.length;
+    if (!accepted) {
+      this.stats.transportFull++;
+      // the bytes are taken; further sends wait for the transport's drain
+      if (!this.drainedWhileSending) this.writeBlocked = true;
+    }
     this.updateSocketReading();
     return data.length;
   }
@@ -214,7 +264,10 @@ export class PeerConnection {
         this.shutdown();
         break;
       }
-      if (bool((result as unknown as { res: boolean }).res)) this.readPausedByLdk = true;
+      if (bool((result as unknown as { res: boolean }).res)) {
+        this.readPausedByLdk = true;
+        this.stats.ldkReadPauses++;
+      }
     }
     this.updateSocketReading();
     if (delivered) this.host.wake();
@@ -224,7 +277,9 @@ export class PeerConnection {
     const wantPaused = this.readPausedByLdk || this.writeBlocked;
     if (wantPaused === this.socketPaused || this.isClosed) return;
     this.socketPaused = wantPaused;
-    if (wantPaused) this.sink.pauseReading?.();
-    else this.sink.resumeReading?.();
+    if (wantPaused) {
+      this.stats.socketPauses++;
+      this.sink.pauseReading?.();
+    } else this.sink.resumeReading?.();
   }
 }

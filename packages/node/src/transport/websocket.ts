@@ -6,6 +6,12 @@
 import { NodeError } from '../errors.ts';
 import { type ByteSink, type Connector, PeerConnection, type PeerHost } from './connection.ts';
 
+/** What the bridge reads from an event: `data` on 'message'. */
+export interface WebSocketEventLike {
+  readonly type: string;
+  readonly data?: unknown;
+}
+
 /** The subset of the browser WebSocket the bridge uses. */
 export interface WebSocketLike {
   binaryType: string;
@@ -15,17 +21,37 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
   addEventListener(
     type: 'open' | 'close' | 'error' | 'message',
-    listener: (event: { data?: unknown }) => void,
+    listener: (event: WebSocketEventLike) => void,
   ): void;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
+export interface WebSocketBridgeOptions {
+  /**
+   * `bufferedAmount` at which sends report back-pressure (default 1 MiB); sending resumes below half
+   * of it. The browser API has no drain event, so that is polled.
+   */
+  highWaterBytes?: number;
+}
+
+export interface WebSocketDialOptions extends WebSocketBridgeOptions {
+  /** Give up opening after this long (default 10 s). */
+  timeoutMs?: number;
+}
+
 const OPEN = 1;
-const HIGH_WATER_BYTES = 1 << 20;
+const DEFAULT_HIGH_WATER_BYTES = 1 << 20;
 const DRAIN_POLL_MS = 10;
 
-function bridge(ws: WebSocketLike, connect: (sink: ByteSink) => PeerConnection): PeerConnection {
+function bridge(
+  ws: WebSocketLike,
+  options: WebSocketBridgeOptions,
+  connect: (sink: ByteSink) => PeerConnection,
+): PeerConnection {
+  const highWater = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
   ws.binaryType = 'arraybuffer';
+  // a 'close' event follows every 'error'; `ws` (Node) would throw an error nobody listens to
+  ws.addEventListener('error', () => {});
   let polling = false;
   let conn: PeerConnection | null = null;
   const pollDrain = () => {
@@ -33,7 +59,7 @@ function bridge(ws: WebSocketLike, connect: (sink: ByteSink) => PeerConnection):
     polling = true;
     const tick = () => {
       if (ws.readyState !== OPEN) return;
-      if (ws.bufferedAmount < HIGH_WATER_BYTES / 2) {
+      if (ws.bufferedAmount < highWater / 2) {
         polling = false;
         conn?.writable();
       } else setTimeout(tick, DRAIN_POLL_MS);
@@ -44,7 +70,7 @@ function bridge(ws: WebSocketLike, connect: (sink: ByteSink) => PeerConnection):
     send(bytes) {
       if (ws.readyState !== OPEN) return false;
       ws.send(bytes);
-      if (ws.bufferedAmount < HIGH_WATER_BYTES) return true;
+      if (ws.bufferedAmount < highWater) return true;
       pollDrain();
       return false;
     },
@@ -66,7 +92,12 @@ function bridge(ws: WebSocketLike, connect: (sink: ByteSink) => PeerConnection):
 }
 
 /** Dial a peer's WebSocket endpoint (the LSP serves one). */
-export function webSocket(url: string, WebSocketImpl?: WebSocketConstructor, timeoutMs = 10_000): Connector {
+export function webSocket(
+  url: string,
+  WebSocketImpl?: WebSocketConstructor,
+  options: WebSocketDialOptions = {},
+): Connector {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return (local: PeerHost, theirNodeId: Uint8Array) =>
     new Promise((resolve, reject) => {
       const Impl = WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -92,7 +123,7 @@ export function webSocket(url: string, WebSocketImpl?: WebSocketConstructor, tim
       ws.addEventListener('open', () => {
         if (settled) return;
         try {
-          const conn = bridge(ws, (sink) => PeerConnection.outbound(local, theirNodeId, sink));
+          const conn = bridge(ws, options, (sink) => PeerConnection.outbound(local, theirNodeId, sink));
           settled = true;
           clearTimeout(timer);
           resolve(conn);
@@ -107,9 +138,10 @@ export function webSocket(url: string, WebSocketImpl?: WebSocketConstructor, tim
 export function acceptWebSocket(
   node: { readonly peerHost: PeerHost },
   ws: WebSocketLike,
+  options: WebSocketBridgeOptions = {},
 ): PeerConnection | null {
   try {
-    return bridge(ws, (sink) => PeerConnection.inbound(node.peerHost, sink));
+    return bridge(ws, options, (sink) => PeerConnection.inbound(node.peerHost, sink));
   } catch {
     ws.close();
     return null;

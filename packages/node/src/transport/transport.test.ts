@@ -1,0 +1,655 @@
+// The transports carrying real LDK nodes on the devnet: TCP and WebSocket links with a zero-conf
+// channel, payments under back-pressure and stalls, garbage from strangers, drops and reconnects, and
+// the no-re-entry rule checked against a transport that does everything synchronously.
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { type TestNet, testNet, until } from '../../test/harness.ts';
+import type { LightningNode } from '../node.ts';
+import { type ByteSink, type Connector, PeerConnection, type PeerHost } from './connection.ts';
+import { listenTcp, type TcpListener, tcp } from './tcp.ts';
+import {
+  acceptWebSocket,
+  type WebSocketConstructor,
+  type WebSocketEventLike,
+  type WebSocketLike,
+  webSocket,
+} from './websocket.ts';
+
+let net_: TestNet;
+let nextSeed = 21;
+const live: LightningNode[] = [];
+
+beforeAll(async () => {
+  net_ = await testNet();
+});
+afterAll(async () => {
+  for (const node of live) await node.stop();
+});
+
+/** A funded LSP and a wallet that trusts it, not yet connected. */
+async function makePair(): Promise<{ lsp: LightningNode; wallet: LightningNode }> {
+  const a = await net_.make('lsp', nextSeed++, { role: 'lsp' });
+  net_.devnet.fund(a.wallet.address, 2_000_000n, { confirmations: 1 });
+  await a.node.syncChain();
+  const b = await net_.make('wallet', nextSeed++, { role: 'wallet', trustedPeers: [a.node.nodeId] });
+  live.push(a.node, b.node);
+  return { lsp: a.node, wallet: b.node };
+}
+
+async function openZeroConf(lsp: LightningNode, wallet: LightningNode): Promise<void> {
+  const readyL = lsp.waitFor('channel-ready');
+  const readyW = wallet.waitFor('channel-ready');
+  lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 1_000_000n, zeroConf: true });
+  await Promise.all([readyL, readyW]);
+  await usable(lsp, wallet);
+}
+
+async function usable(lsp: LightningNode, wallet: LightningNode): Promise<void> {
+  await until(
+    () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+    'channel usable on both sides',
+  );
+}
+
+/** Pays one invoice and checks both ends to the msat. */
+async function payOnce(payer: LightningNode, payee: LightningNode, amountMsat: bigint): Promise<void> {
+  // what the payer just received becomes spendable once the commitment dance has settled
+  await until(() => payer.balances().spendableNowMsat >= amountMsat, 'payer can spend');
+  const payerBefore = payer.listChannels()[0]!.outboundMsat;
+  const payeeBefore = payee.listChannels()[0]!.outboundMsat;
+  const invoice = payee.createInvoice({ amountMsat, description: 'transport', expirySecs: 600 });
+  const received = payee.waitFor('payment-received', (e) => e.paymentHash === invoice.paymentHash);
+  const sent = await payer.payInvoice(invoice.bolt11, { timeoutMs: 20_000 });
+  expect(sent.amountMsat).toBe(amountMsat);
+  expect(sent.feeMsat).toBe(0n);
+  expect((await received).amountMsat).toBe(amountMsat);
+  // the payee's outbound capacity is its balance less the channel reserve: it moves by exactly the
+  // amount once the payee is above the reserve (every first payment here is well above it)
+  await until(() => {
+    const payeeNow = payee.listChannels()[0]!.outboundMsat;
+    return (
+      payer.listChannels()[0]!.outboundMsat === payerBefore - amountMsat &&
+      (payeeBefore === 0n ? payeeNow > 0n : payeeNow === payeeBefore + amountMsat)
+    );
+  }, 'balances settled to the msat');
+}
+
+/**
+ * `count` payments, `inFlight` at a time, amounts distinct so a lost or doubled one shows in the sum.
+ * Resolves once every payment succeeded and both channel balances moved by exactly the total.
+ */
+async function payMany(
+  payer: LightningNode,
+  payee: LightningNode,
+  count: number,
+  inFlight: number,
+  baseMsat: bigint,
+): Promise<void> {
+  const payerBefore = payer.listChannels()[0]!.outboundMsat;
+  const payeeBefore = payee.listChannels()[0]!.outboundMsat;
+  const hashes = new Set<string>();
+  let receivedMsat = 0n;
+  let receivedCount = 0;
+  const off = payee.on('payment-received', (e) => {
+    if (!hashes.has(e.paymentHash)) return;
+    receivedMsat += e.amountMsat;
+    receivedCount++;
+  });
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const invoice = payee.createInvoice({
+        amountMsat: baseMsat + BigInt(i),
+        description: `burst ${i}`,
+        expirySecs: 600,
+      });
+      hashes.add(invoice.paymentHash);
+      await payer.payInvoice(invoice.bolt11, { timeoutMs: 30_000 });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: inFlight }, worker));
+    let expected = 0n;
+    for (let i = 0; i < count; i++) expected += baseMsat + BigInt(i);
+    await until(() => receivedCount === count, `${count} payments received`, 20_000);
+    expect(receivedMsat).toBe(expected);
+    await until(
+      () =>
+        payer.listChannels()[0]!.outboundMsat === payerBefore - expected &&
+        payee.listChannels()[0]!.outboundMsat === payeeBefore + expected,
+      'balances settled to the msat after the burst',
+      20_000,
+    );
+  } finally {
+    off();
+  }
+}
+
+/** Node errors other than the ones a test provokes on purpose (none expected here). */
+const callbackFailures = () =>
+  net_.errors.filter((e) => (e as { code?: string } | undefined)?.code === 'CALLBACK_FAILED');
+
+/** Keeps a handle on every connection a connector opens (for their flow-control counters). */
+function recording(via: Connector, into: PeerConnection[]): Connector {
+  return async (host, theirNodeId) => {
+    const conn = await via(host, theirNodeId);
+    into.push(conn);
+    return conn;
+  };
+}
+
+function sumStats(conns: Iterable<PeerConnection>) {
+  const total = { shortWrites: 0, transportFull: 0, ldkReadPauses: 0, socketPauses: 0, bytesIn: 0 };
+  for (const c of conns) {
+    total.shortWrites += c.stats.shortWrites;
+    total.transportFull += c.stats.transportFull;
+    total.ldkReadPauses += c.stats.ldkReadPauses;
+    total.socketPauses += c.stats.socketPauses;
+    total.bytesIn += c.stats.bytesIn;
+  }
+  return total;
+}
+
+/** Resolves when the socket has closed; rejects after `ms`. */
+function closedWithin(socket: { once(event: 'close', fn: () => void): unknown }, ms = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('peer socket was not closed')), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** BOLT 8 act one shapes a stranger might send: 50 bytes, version 0, then a key and a MAC. */
+function garbageActs(): Array<{ name: string; bytes: Uint8Array }> {
+  const generator = Uint8Array.from(
+    Buffer.from('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798', 'hex'),
+  );
+  const validKeyBadMac = new Uint8Array(50);
+  validKeyBadMac.set(generator, 1);
+  validKeyBadMac.set(randomBytes(16), 34);
+  const notAPoint = new Uint8Array(50);
+  notAPoint[1] = 0x02;
+  notAPoint.fill(0xff, 2, 34);
+  const badVersion = new Uint8Array(50);
+  badVersion[0] = 7;
+  badVersion.set(generator, 1);
+  return [
+    { name: 'random bytes', bytes: randomBytes(4_000) },
+    { name: 'act one, valid key, bad MAC', bytes: validKeyBadMac },
+    { name: 'act one, key not on the curve', bytes: notAPoint },
+    { name: 'act one, unknown version', bytes: badVersion },
+  ];
+}
+
+// ------------------------------------------------------------------------------------------------
+// A TCP relay between the nodes: forwards in small random pieces, can stall (stops reading both
+// ways, so the kernel buffers fill and TCP flow control pushes back) and can cut every link.
+class TcpRelay {
+  private readonly links = new Set<net.Socket>();
+  private readonly resumers = new Map<net.Socket, () => void>();
+  private stalled = false;
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {}
+
+  static start(targetPort: number): Promise<TcpRelay> {
+    let relay: TcpRelay;
+    const server = net.createServer((inbound) => {
+      const outbound = net.connect({ host: '127.0.0.1', port: targetPort });
+      relay.join(inbound, outbound);
+    });
+    return new Promise((resolve) => {
+      server.listen(0, '127.0.0.1', () => {
+        relay = new TcpRelay(server, (server.address() as net.AddressInfo).port);
+        resolve(relay);
+      });
+    });
+  }
+
+  private join(a: net.Socket, b: net.Socket): void {
+    for (const s of [a, b]) {
+      this.links.add(s);
+      s.setNoDelay(true);
+      s.on('error', () => {});
+      s.on('close', () => {
+        this.links.delete(s);
+        a.destroy();
+        b.destroy();
+      });
+    }
+    this.pipe(a, b);
+    this.pipe(b, a);
+  }
+
+  private pipe(from: net.Socket, to: net.Socket): void {
+    let blocked = false;
+    from.on('data', (chunk: Buffer) => {
+      for (let i = 0; i < chunk.length; ) {
+        const size = 1 + Math.floor(Math.random() * 97);
+        if (!to.write(chunk.subarray(i, i + size))) blocked = true;
+        i += size;
+      }
+      if (blocked) from.pause();
+    });
+    const resume = () => {
+      if (!blocked && !this.stalled) from.resume();
+    };
+    to.on('drain', () => {
+      blocked = false;
+      resume();
+    });
+    this.resumers.set(from, resume);
+    from.on('close', () => this.resumers.delete(from));
+  }
+
+  /** Stop moving bytes for `ms`. */
+  async stall(ms: number): Promise<void> {
+    this.stalled = true;
+    for (const s of this.links) s.pause();
+    await new Promise((r) => setTimeout(r, ms));
+    this.stalled = false;
+    for (const resume of this.resumers.values()) resume();
+  }
+
+  /** Destroy every relayed socket, as a dropped network would. */
+  cut(): void {
+    for (const s of this.links) s.destroy();
+  }
+
+  close(): Promise<void> {
+    this.cut();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+describe('TCP on 127.0.0.1', () => {
+  let lsp: LightningNode;
+  let wallet: LightningNode;
+  let listener: TcpListener;
+  let relay: TcpRelay;
+  const outbound: PeerConnection[] = [];
+  // a small socket high-water mark so write() returns false and 'drain' is needed all the time
+  const dial = () => recording(tcp('127.0.0.1', relay.port, { highWaterMark: 256 }), outbound);
+
+  beforeAll(async () => {
+    ({ lsp, wallet } = await makePair());
+    listener = await listenTcp(lsp, 0, { highWaterMark: 256 });
+    relay = await TcpRelay.start(listener.port);
+    await wallet.connect(lsp.nodeId, dial());
+    await until(() => lsp.isConnected(wallet.nodeId), 'lsp sees the wallet');
+    await openZeroConf(lsp, wallet);
+  }, 30_000);
+
+  afterAll(async () => {
+    await relay?.close();
+    await listener?.close();
+  });
+
+  it('pays both ways over a zero-conf channel with exact msat accounting', async () => {
+    await payOnce(lsp, wallet, 50_000_000n);
+    await payOnce(wallet, lsp, 7_000_123n);
+    expect(outbound.length).toBe(1);
+    expect(listener.connections.size).toBe(1);
+  }, 20_000);
+
+  it('300 payments, 25 in flight, through stalls: none lost, none stuck, back-pressure exercised', async () => {
+    let stalling = true;
+    const stalls = (async () => {
+      while (stalling) {
+        await new Promise((r) => setTimeout(r, 250));
+        if (stalling) await relay.stall(80);
+      }
+    })();
+    try {
+      await payMany(lsp, wallet, 200, 25, 10_000n);
+      await payMany(wallet, lsp, 100, 25, 5_000n);
+    } finally {
+      stalling = false;
+      await stalls;
+    }
+    const stats = sumStats([...outbound, ...listener.connections]);
+    // every flow-control path ran: socket buffer over its mark, LDK told to wait for
+    // write_buffer_space_avail, LDK asking us to stop reading and resuming us
+    expect(stats.transportFull).toBeGreaterThan(0);
+    expect(stats.shortWrites).toBeGreaterThan(0);
+    expect(stats.socketPauses).toBeGreaterThan(0);
+    await payOnce(lsp, wallet, 1_000n);
+    expect(callbackFailures()).toEqual([]);
+  }, 60_000);
+
+  it('garbage from a stranger drops that connection only; the channel keeps paying', async () => {
+    for (const act of garbageActs()) {
+      const stranger = net.connect({ host: '127.0.0.1', port: listener.port });
+      stranger.on('error', () => {});
+      await new Promise<void>((r) => stranger.once('connect', () => r()));
+      await until(() => listener.connections.size === 2, `${act.name}: accepted`);
+      const closed = closedWithin(stranger);
+      stranger.write(act.bytes);
+      await closed;
+      // socket_disconnected reached LDK: the listener dropped it and only the wallet is left
+      await until(() => listener.connections.size === 1, `${act.name}: connection dropped`);
+      expect(lsp.isConnected(wallet.nodeId)).toBe(true);
+    }
+    // a stranger that speaks half an act and hangs up
+    const quitter = net.connect({ host: '127.0.0.1', port: listener.port });
+    await new Promise<void>((r) => quitter.once('connect', () => r()));
+    await until(() => listener.connections.size === 2, 'quitter accepted');
+    quitter.end(new Uint8Array(20));
+    await until(() => listener.connections.size === 1, 'quitter dropped');
+
+    await payOnce(lsp, wallet, 2_000_000n);
+    await payOnce(wallet, lsp, 1_000_000n);
+    expect(lsp.listPeers().map((p) => p.peerId)).toEqual([wallet.nodeId]);
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+
+  it('a dropped link is seen on both sides; reconnecting makes the channel usable again', async () => {
+    relay.cut();
+    await until(
+      () => !lsp.isConnected(wallet.nodeId) && !wallet.isConnected(lsp.nodeId),
+      'both sides see the peer gone',
+    );
+    await until(() => listener.connections.size === 0, 'listener forgot the connection');
+    expect(lsp.listChannels()[0]!.isUsable).toBe(false);
+
+    await wallet.connect(lsp.nodeId, dial());
+    await usable(lsp, wallet);
+    await payOnce(lsp, wallet, 3_000_000n);
+    await payOnce(wallet, lsp, 1_500_000n);
+    await payMany(lsp, wallet, 50, 10, 20_000n);
+    expect(lsp.listChannels()[0]!.confirmations ?? 0).toBe(0); // still the zero-conf channel
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+});
+
+// ------------------------------------------------------------------------------------------------
+// A client WebSocket behind a slow link: while stalled, frames wait in this wrapper and count in
+// `bufferedAmount`, as they would in a browser on a congested network.
+class SlowLinkWebSocket implements WebSocketLike {
+  static readonly open = new Set<SlowLinkWebSocket>();
+  private static stalled = false;
+  private readonly inner: WebSocket;
+  private readonly held: Uint8Array[] = [];
+  private heldBytes = 0;
+
+  constructor(url: string) {
+    this.inner = new WebSocket(url);
+    SlowLinkWebSocket.open.add(this);
+    this.inner.addEventListener('close', () => SlowLinkWebSocket.open.delete(this));
+  }
+
+  static async stall(ms: number): Promise<void> {
+    SlowLinkWebSocket.stalled = true;
+    await new Promise((r) => setTimeout(r, ms));
+    SlowLinkWebSocket.stalled = false;
+    for (const ws of SlowLinkWebSocket.open) ws.flush();
+  }
+
+  get binaryType(): string {
+    return this.inner.binaryType;
+  }
+  set binaryType(value: string) {
+    this.inner.binaryType = value as WebSocket['binaryType'];
+  }
+  get readyState(): number {
+    return this.inner.readyState;
+  }
+  get bufferedAmount(): number {
+    return this.inner.bufferedAmount + this.heldBytes;
+  }
+  send(data: Uint8Array): void {
+    if (!SlowLinkWebSocket.stalled && this.held.length === 0) this.inner.send(data);
+    else {
+      this.held.push(Uint8Array.from(data));
+      this.heldBytes += data.length;
+    }
+  }
+  close(code?: number, reason?: string): void {
+    this.inner.close(code, reason);
+  }
+  addEventListener(
+    type: 'open' | 'close' | 'error' | 'message',
+    listener: (event: WebSocketEventLike) => void,
+  ): void {
+    this.inner.addEventListener(type, listener);
+  }
+  private flush(): void {
+    if (this.inner.readyState !== WebSocket.OPEN) return;
+    for (const frame of this.held.splice(0)) this.inner.send(frame);
+    this.heldBytes = 0;
+  }
+}
+
+describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocket API)', () => {
+  let lsp: LightningNode;
+  let wallet: LightningNode;
+  let server: WebSocketServer;
+  let url: string;
+  const inbound = new Set<PeerConnection>();
+  const outbound: PeerConnection[] = [];
+  const dial = () => recording(webSocket(url, SlowLinkWebSocket, { highWaterBytes: 256 }), outbound);
+
+  beforeAll(async () => {
+    ({ lsp, wallet } = await makePair());
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    server.on('connection', (ws) => {
+      const conn = acceptWebSocket(lsp, ws, { highWaterBytes: 256 });
+      if (!conn) return;
+      inbound.add(conn);
+      conn.onClose(() => inbound.delete(conn));
+    });
+    await wallet.connect(lsp.nodeId, dial());
+    await until(() => lsp.isConnected(wallet.nodeId), 'lsp sees the wallet');
+    await openZeroConf(lsp, wallet);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const ws of server?.clients ?? []) ws.terminate();
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('pays both ways over a zero-conf channel with exact msat accounting', async () => {
+    // the client needs nothing but the browser's WebSocket (Node 20 has none at run time)
+    expectTypeOf<typeof globalThis.WebSocket>().toExtend<WebSocketConstructor>();
+    await payOnce(lsp, wallet, 50_000_000n);
+    await payOnce(wallet, lsp, 7_000_123n);
+    expect(inbound.size).toBe(1);
+  }, 20_000);
+
+  it('300 payments, 25 in flight, through a stalling link: none lost, none stuck', async () => {
+    let stalling = true;
+    const stalls = (async () => {
+      while (stalling) {
+        await new Promise((r) => setTimeout(r, 250));
+        if (stalling) await SlowLinkWebSocket.stall(80);
+      }
+    })();
+    try {
+      await payMany(lsp, wallet, 200, 25, 10_000n);
+      await payMany(wallet, lsp, 100, 25, 5_000n);
+    } finally {
+      stalling = false;
+      await stalls;
+    }
+    // the wallet's sends backed up behind the stalled link and resumed when it drained
+    const stats = sumStats(outbound);
+    expect(stats.transportFull).toBeGreaterThan(0);
+    expect(stats.shortWrites).toBeGreaterThan(0);
+    await payOnce(lsp, wallet, 1_000n);
+    expect(callbackFailures()).toEqual([]);
+  }, 60_000);
+
+  it('garbage from a WebSocket stranger drops that connection only; the channel keeps paying', async () => {
+    const strangers: Array<{ name: string; send: (ws: WebSocket) => void }> = [
+      ...garbageActs().map((act) => ({ name: act.name, send: (ws: WebSocket) => ws.send(act.bytes) })),
+      { name: 'a text frame', send: (ws: WebSocket) => ws.send('hello, node') },
+    ];
+    for (const stranger of strangers) {
+      const ws = new WebSocket(url);
+      ws.on('error', () => {});
+      await new Promise<void>((r) => ws.once('open', () => r()));
+      await until(() => inbound.size === 2, `${stranger.name}: accepted`);
+      const closed = closedWithin(ws);
+      stranger.send(ws);
+      await closed;
+      await until(() => inbound.size === 1, `${stranger.name}: connection dropped`);
+    }
+    // broken WebSocket framing after a valid upgrade: `ws` reports an error on the server socket
+    const raw = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
+    raw.on('error', () => {});
+    raw.write(
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await new Promise<void>((r) => raw.once('data', () => r()));
+    await until(() => inbound.size === 2, 'raw upgrade accepted');
+    const rawClosed = closedWithin(raw);
+    raw.write(randomBytes(64)); // unmasked, unknown opcodes
+    await rawClosed;
+    await until(() => inbound.size === 1, 'broken framing dropped');
+
+    expect(lsp.isConnected(wallet.nodeId)).toBe(true);
+    await payOnce(lsp, wallet, 2_000_000n);
+    await payOnce(wallet, lsp, 1_000_000n);
+    expect(lsp.listPeers().map((p) => p.peerId)).toEqual([wallet.nodeId]);
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+
+  it('a dropped socket is seen on both sides; reconnecting makes the channel usable again', async () => {
+    for (const ws of server.clients) ws.terminate();
+    await until(
+      () => !lsp.isConnected(wallet.nodeId) && !wallet.isConnected(lsp.nodeId),
+      'both sides see the peer gone',
+    );
+    await until(() => inbound.size === 0, 'server side forgot the connection');
+
+    await wallet.connect(lsp.nodeId, dial());
+    await usable(lsp, wallet);
+    await payOnce(lsp, wallet, 3_000_000n);
+    await payOnce(wallet, lsp, 1_500_000n);
+    await payMany(lsp, wallet, 50, 10, 20_000n);
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+});
+
+// ------------------------------------------------------------------------------------------------
+describe('connection: LDK is never re-entered from inside its own callbacks', () => {
+  it('a transport that delivers, drains and closes synchronously still pays, drops and reconnects', async () => {
+    const { lsp, wallet } = await makePair();
+    // depth of transport calls made from inside LDK (send_data → sink.send, disconnect → close)
+    let insideTransport = 0;
+    const reentered: string[] = [];
+    // the host a connection sees, with every PeerManager call checked against that depth
+    const watched = (host: PeerHost): PeerHost => {
+      const pm = host.peerManager;
+      const peerManager = new Proxy(pm, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (insideTransport > 0) reentered.push(String(prop));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      return {
+        peerManager,
+        retainer: host.retainer,
+        onCallbackError: host.onCallbackError,
+        defer: host.defer,
+        wake: host.wake,
+        get stopped() {
+          return host.stopped;
+        },
+      };
+    };
+    const connections: PeerConnection[] = [];
+    let sends = 0;
+    const synchronousLink =
+      (remote: LightningNode): Connector =>
+      async (local, theirNodeId) => {
+        let dialer: PeerConnection | undefined;
+        let acceptor: PeerConnection | undefined;
+        const sink = (self: () => PeerConnection | undefined, peer: () => PeerConnection | undefined) =>
+          ({
+            send(bytes) {
+              insideTransport++;
+              try {
+                peer()?.receive(Uint8Array.from(bytes));
+                sends++;
+                // "full", then drained before even returning
+                if (sends % 5 === 0) {
+                  self()?.writable();
+                  return false;
+                }
+                // "full", drained as soon as the current call stack (LDK's included) unwinds
+                if (sends % 7 === 0) {
+                  queueMicrotask(() => self()?.writable());
+                  return false;
+                }
+                return true;
+              } finally {
+                insideTransport--;
+              }
+            },
+            close() {
+              insideTransport++;
+              try {
+                dialer?.closedByTransport();
+                acceptor?.closedByTransport();
+              } finally {
+                insideTransport--;
+              }
+            },
+          }) satisfies ByteSink;
+        acceptor = PeerConnection.inbound(
+          watched(remote.peerHost),
+          sink(
+            () => acceptor,
+            () => dialer,
+          ),
+        );
+        dialer = PeerConnection.outbound(
+          watched(local),
+          theirNodeId,
+          sink(
+            () => dialer,
+            () => acceptor,
+          ),
+        );
+        connections.push(dialer, acceptor);
+        return dialer;
+      };
+
+    await wallet.connect(lsp.nodeId, synchronousLink(lsp));
+    await until(() => lsp.isConnected(wallet.nodeId), 'lsp sees the wallet');
+    await openZeroConf(lsp, wallet);
+    await payOnce(lsp, wallet, 40_000_000n);
+    await payMany(lsp, wallet, 60, 20, 10_000n);
+    await payMany(wallet, lsp, 40, 20, 5_000n);
+
+    // LDK asks for the disconnect (disconnect_socket), the transport closes both ends at once
+    wallet.disconnect(lsp.nodeId);
+    await until(
+      () => !lsp.isConnected(wallet.nodeId) && !wallet.isConnected(lsp.nodeId),
+      'both sides see the peer gone',
+    );
+    await wallet.connect(lsp.nodeId, synchronousLink(lsp));
+    await usable(lsp, wallet);
+    await payOnce(wallet, lsp, 1_000_000n);
+
+    expect(reentered).toEqual([]);
+    const stats = sumStats(connections);
+    expect(stats.transportFull).toBeGreaterThan(0);
+    expect(stats.shortWrites).toBeGreaterThan(0);
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+});
