@@ -1,0 +1,264 @@
+// Configuration: defaults < JSON file (CONFIG_FILE) < environment variables, validated with zod once
+// at start. Every refusal names the variable and says what to put there.
+
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { U64_MAX } from '@lpw/api';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const msat = (name: string) =>
+  z.union([z.string(), z.number(), z.bigint()]).transform((v, ctx) => {
+    const s = String(v);
+    if (!/^(0|[1-9][0-9]{0,19})$/.test(s) || BigInt(s) > U64_MAX) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a whole number of msat (0 … 2^64-1), got ${s}`,
+      });
+      return z.NEVER;
+    }
+    return BigInt(s);
+  });
+const int = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: `${name} must be a number` })
+    .refine(
+      (n) => Number.isInteger(n) && n >= min && n <= max,
+      `${name} must be an integer from ${min} to ${max}`,
+    );
+const url = (name: string, schemes: string[]) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return schemes.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `${name} must be a ${schemes.map((p) => `${p}//`).join(' or ')} URL`,
+  );
+
+const configSchema = z
+  .object({
+    port: int('PORT', 0, 65535).default(8080),
+    host: z.string().min(1, 'HOST must not be empty').default('0.0.0.0'),
+    network: z
+      .enum(['bitcoin', 'testnet', 'signet', 'regtest'], {
+        message: 'NETWORK must be one of bitcoin, testnet, signet, regtest',
+      })
+      .default('regtest'),
+    dataDir: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
+    /** postgres://… or a SQLite path (sqlite:… or a plain path); default: DATA_DIR/lsp.sqlite. */
+    databaseUrl: z
+      .string()
+      .refine(
+        (s) => /^postgres(ql)?:\/\/[^\s]+$/.test(s) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(s),
+        'DATABASE_URL must be a postgres:// URL or a SQLite file path',
+      )
+      .optional(),
+    esploraUrl: url('ESPLORA_URL', ['http:', 'https:']).optional(),
+    bitcoindRpcUrl: url('BITCOIND_RPC_URL', ['http:', 'https:']).optional(),
+    /** Esplora URL handed to wallets (defaults to esploraUrl). */
+    publicEsploraUrl: url('PUBLIC_ESPLORA_URL', ['http:', 'https:']).optional(),
+    adminPassword: z.string().min(12, 'ADMIN_PASSWORD must be at least 12 characters').optional(),
+    lspSeed: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'LSP_SEED must be 64 hex characters (32 bytes)')
+      .optional(),
+    publicPeerAddress: z
+      .string()
+      .regex(/^[^\s:]+:[0-9]{1,5}$/, 'PUBLIC_PEER_ADDRESS must be host:port')
+      .optional(),
+    websocketPath: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_-]*$/, 'WEBSOCKET_PATH must be a path like /peer')
+      .default('/peer'),
+    logLevel: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+        message: 'LOG_LEVEL must be trace, debug, info, warn, error, fatal or silent',
+      })
+      .default('info'),
+    fee: z
+      .object({
+        minFeeMsat: msat('JIT_MIN_FEE_MSAT').default(2_000_000n),
+        proportional: int('JIT_PROPORTIONAL', 0, 0xffff_ffff).default(4_000),
+        validForSec: int('JIT_VALID_FOR_SEC', 60, 7 * 24 * 3600).default(3_600),
+        minLifetimeBlocks: int('JIT_MIN_LIFETIME', 0, 0xffff_ffff).default(4_320),
+        maxClientToSelfDelay: int('JIT_MAX_CLIENT_TO_SELF_DELAY', 0, 0xffff).default(2_016),
+        minPaymentSizeMsat: msat('JIT_MIN_PAYMENT_MSAT').default(10_000_000n),
+        maxPaymentSizeMsat: msat('JIT_MAX_PAYMENT_MSAT').default(10_000_000_000n),
+        lspCltvExpiryDelta: int('JIT_CLTV_EXPIRY_DELTA', 18, 2016).default(72),
+      })
+      .prefault({}),
+    orders: z
+      .object({
+        minLspBalanceSat: int('ORDER_MIN_LSP_BALANCE_SAT', 0, 21e14).default(100_000),
+        maxLspBalanceSat: int('ORDER_MAX_LSP_BALANCE_SAT', 0, 21e14).default(16_000_000),
+        maxClientBalanceSat: int('ORDER_MAX_CLIENT_BALANCE_SAT', 0, 21e14).default(0),
+        baseFeeSat: int('ORDER_BASE_FEE_SAT', 0, 21e14).default(1_000),
+        feePpm: int('ORDER_FEE_PPM', 0, 1_000_000).default(5_000),
+        maxChannelExpiryBlocks: int('ORDER_MAX_CHANNEL_EXPIRY_BLOCKS', 1, 1_000_000).default(13_140),
+        invoiceExpirySec: int('ORDER_INVOICE_EXPIRY_SEC', 60, 86_400).default(3_600),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_024, 64 * 1024 * 1024).default(6 * 1024 * 1024),
+        authPerMinutePerIp: int('RATE_AUTH_PER_MIN', 1, 1_000_000).default(30),
+        buyPerMinutePerWallet: int('RATE_BUY_PER_MIN', 1, 1_000_000).default(10),
+        requestsPerMinutePerIp: int('RATE_REQUESTS_PER_MIN', 1, 10_000_000).default(600),
+        sessionTtlSec: int('SESSION_TTL_SEC', 60, 30 * 86_400).default(3_600),
+        maxBackupBlobBytes: int('MAX_BACKUP_BLOB_BYTES', 1, 4 * 1024 * 1024).default(4 * 1024 * 1024),
+        maxBackupKeys: int('MAX_BACKUP_KEYS', 1, 256).default(64),
+      })
+      .prefault({}),
+    /** LSPS2 tokens; when non-empty, `jit.getInfo` requires one of them. */
+    jitTokens: z.array(z.string().min(1).max(256)).default([]),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.fee.minPaymentSizeMsat > c.fee.maxPaymentSizeMsat) {
+      ctx.addIssue({ code: 'custom', message: 'JIT_MIN_PAYMENT_MSAT must not exceed JIT_MAX_PAYMENT_MSAT' });
+    }
+    if (c.orders.minLspBalanceSat > c.orders.maxLspBalanceSat) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'ORDER_MIN_LSP_BALANCE_SAT must not exceed ORDER_MAX_LSP_BALANCE_SAT',
+      });
+    }
+    if (c.network === 'bitcoin' && !c.esploraUrl && !c.bitcoindRpcUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'NETWORK=bitcoin needs ESPLORA_URL or BITCOIND_RPC_URL (devnet is regtest only)',
+      });
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ResolvedConfig = z.output<typeof configSchema>;
+export interface Config extends ResolvedConfig {
+  databaseUrl: string;
+  /** Where the chain comes from: the in-process devnet unless a real source is configured. */
+  chain: 'devnet' | 'esplora' | 'bitcoind';
+}
+
+/** Environment variable → path in the config object. */
+const ENV: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  NETWORK: 'network',
+  DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  ESPLORA_URL: 'esploraUrl',
+  BITCOIND_RPC_URL: 'bitcoindRpcUrl',
+  PUBLIC_ESPLORA_URL: 'publicEsploraUrl',
+  ADMIN_PASSWORD: 'adminPassword',
+  LSP_SEED: 'lspSeed',
+  PUBLIC_PEER_ADDRESS: 'publicPeerAddress',
+  WEBSOCKET_PATH: 'websocketPath',
+  LOG_LEVEL: 'logLevel',
+  JIT_MIN_FEE_MSAT: 'fee.minFeeMsat',
+  JIT_PROPORTIONAL: 'fee.proportional',
+  JIT_VALID_FOR_SEC: 'fee.validForSec',
+  JIT_MIN_LIFETIME: 'fee.minLifetimeBlocks',
+  JIT_MAX_CLIENT_TO_SELF_DELAY: 'fee.maxClientToSelfDelay',
+  JIT_MIN_PAYMENT_MSAT: 'fee.minPaymentSizeMsat',
+  JIT_MAX_PAYMENT_MSAT: 'fee.maxPaymentSizeMsat',
+  JIT_CLTV_EXPIRY_DELTA: 'fee.lspCltvExpiryDelta',
+  ORDER_MIN_LSP_BALANCE_SAT: 'orders.minLspBalanceSat',
+  ORDER_MAX_LSP_BALANCE_SAT: 'orders.maxLspBalanceSat',
+  ORDER_MAX_CLIENT_BALANCE_SAT: 'orders.maxClientBalanceSat',
+  ORDER_BASE_FEE_SAT: 'orders.baseFeeSat',
+  ORDER_FEE_PPM: 'orders.feePpm',
+  ORDER_MAX_CHANNEL_EXPIRY_BLOCKS: 'orders.maxChannelExpiryBlocks',
+  ORDER_INVOICE_EXPIRY_SEC: 'orders.invoiceExpirySec',
+  BODY_LIMIT_BYTES: 'limits.bodyLimitBytes',
+  RATE_AUTH_PER_MIN: 'limits.authPerMinutePerIp',
+  RATE_BUY_PER_MIN: 'limits.buyPerMinutePerWallet',
+  RATE_REQUESTS_PER_MIN: 'limits.requestsPerMinutePerIp',
+  SESSION_TTL_SEC: 'limits.sessionTtlSec',
+  MAX_BACKUP_BLOB_BYTES: 'limits.maxBackupBlobBytes',
+  MAX_BACKUP_KEYS: 'limits.maxBackupKeys',
+};
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+/**
+ * Read and validate the configuration.
+ * @example const config = loadConfig(process.env); // throws ConfigError listing every problem
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  if (env.CONFIG_FILE) {
+    let text: string;
+    try {
+      text = readFileSync(env.CONFIG_FILE, 'utf8');
+    } catch (e) {
+      throw new ConfigError([`CONFIG_FILE ${env.CONFIG_FILE} cannot be read: ${(e as Error).message}`]);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError([`CONFIG_FILE ${env.CONFIG_FILE} is not valid JSON: ${(e as Error).message}`]);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new ConfigError([`CONFIG_FILE ${env.CONFIG_FILE} must hold a JSON object`]);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, value);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) =>
+        i.code === 'unrecognized_keys'
+          ? `unknown setting(s) ${i.keys.join(', ')}${i.path.length ? ` in ${i.path.join('.')}` : ''} in CONFIG_FILE`
+          : i.message,
+      ),
+    );
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    databaseUrl: c.databaseUrl ?? join(c.dataDir, 'lsp.sqlite'),
+    chain: c.bitcoindRpcUrl ? 'bitcoind' : c.esploraUrl ? 'esplora' : 'devnet',
+  };
+}
+
+/**
+ * The LSP's 32-byte secret: LSP_SEED, else DATA_DIR/lsp-seed (created on first start, mode 0600).
+ * Refuses a seed file others can read.
+ */
+export function loadOrCreateSeed(config: Pick<Config, 'lspSeed' | 'dataDir'>): Uint8Array {
+  if (config.lspSeed) return Uint8Array.from(Buffer.from(config.lspSeed, 'hex'));
+  const dir = resolve(config.dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'lsp-seed');
+  if (!existsSync(path)) {
+    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  }
+  const mode = statSync(path).mode & 0o777;
+  if (mode & 0o077)
+    throw new ConfigError([`${path} is readable by others (mode ${mode.toString(8)}); chmod 600 it`]);
+  const hex = readFileSync(path, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError([`${path} must hold 64 hex characters`]);
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}

@@ -1,0 +1,10 @@
+// @lpw/lsp-server: the router type the wallet's tRPC client imports, and the parts tests assemble.
+export { createApp, createServices } from './app.ts';
+export { type Config, ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
+export type { Deps } from './deps.ts';
+export { Metrics } from './metrics.ts';
+export { ldkLspNode } from './node/ldk.ts';
+export type { LspBalances, LspChannel, LspNode, RouteHop, RouteRequest } from './node/lsp-node.ts';
+export type { AppRouter } from './router/index.ts';
+export { openStore } from './store/index.ts';
+export type { LspStore } from './store/types.ts';

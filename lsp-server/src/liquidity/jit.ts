@@ -1,0 +1,84 @@
+// LSPS2 service side up to the channel: offer the fee menu, accept a purchase, hand the intercept
+// SCID to the node. Opening the channel when the HTLC arrives is the Lightning step's.
+import {
+  ApiError,
+  checkBuy,
+  feeParamsToWire,
+  formatScid,
+  type JitBuyInput,
+  type JitBuyOutput,
+  parseScid,
+} from '@lpw/api';
+import type { Deps } from '../deps.ts';
+import type { JitPurchaseRecord } from '../store/types.ts';
+import { feeMenu } from './fees.ts';
+
+const purchaseWire = (p: JitPurchaseRecord) => ({
+  jit_channel_scid: formatScid(p.scid),
+  opening_fee_params: feeParamsToWire(p.params),
+  payment_size_msat: p.paymentSizeMsat?.toString() ?? null,
+  state: p.state,
+  created_at: new Date(p.createdAtMs).toISOString(),
+});
+
+export class JitService {
+  constructor(
+    private readonly deps: Pick<Deps, 'store' | 'node' | 'clock' | 'config' | 'secrets' | 'metrics' | 'log'>,
+  ) {}
+
+  getInfo(token: string | undefined) {
+    const tokens = this.deps.config.jitTokens;
+    if (tokens.length > 0 && (token === undefined || !tokens.includes(token))) {
+      throw new ApiError('UNRECOGNIZED_OR_STALE_TOKEN', 'this LSP requires a valid token');
+    }
+    const menu = feeMenu(this.deps.config.fee, this.deps.secrets.promise, this.deps.clock());
+    return { opening_fee_params_menu: menu.map(feeParamsToWire) };
+  }
+
+  async buy(nodeId: string, input: JitBuyInput): Promise<JitBuyOutput> {
+    const now = this.deps.clock();
+    const { openingFeeMsat } = checkBuy(
+      input.opening_fee_params,
+      input.payment_size_msat,
+      this.deps.secrets.promise,
+      now,
+    );
+    const scid = this.deps.node.newInterceptScid();
+    const purchase: JitPurchaseRecord = {
+      scid,
+      nodeId,
+      params: input.opening_fee_params,
+      paymentSizeMsat: input.payment_size_msat ?? null,
+      openingFeeMsat: openingFeeMsat ?? null,
+      state: 'PENDING',
+      createdAtMs: now,
+      updatedAtMs: now,
+    };
+    await this.deps.store.insertJitPurchase(purchase);
+    await this.deps.node.registerJitScid(purchase);
+    this.deps.metrics.jitBuys.inc();
+    this.deps.log.info({ nodeId, scid: formatScid(scid) }, 'jit purchase');
+    return {
+      jit_channel_scid: formatScid(scid),
+      lsp_cltv_expiry_delta: this.deps.node.jitInvoiceParams().lspCltvExpiryDelta,
+      client_trusts_lsp: false,
+    };
+  }
+
+  async list(nodeId: string) {
+    return { purchases: (await this.deps.store.listJitPurchases(nodeId)).map(purchaseWire) };
+  }
+
+  async get(nodeId: string, scidText: string) {
+    let scid: bigint;
+    try {
+      scid = parseScid(scidText);
+    } catch {
+      throw new ApiError('INVALID_INPUT', 'jit_channel_scid is not a valid NxNxN');
+    }
+    const p = await this.deps.store.getJitPurchase(scid);
+    // another wallet's purchase looks exactly like a missing one
+    if (!p || p.nodeId !== nodeId) throw new ApiError('NOT_FOUND', 'no such purchase');
+    return purchaseWire(p);
+  }
+}

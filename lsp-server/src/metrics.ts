@@ -1,0 +1,130 @@
+// Prometheus metrics in text exposition format 0.0.4. Counters and the histogram are filled by the
+// code that sees the event (the Lightning step for opens, forwards, fees); gauges are read from the
+// node at scrape time.
+import type { LspNode } from './node/lsp-node.ts';
+import type { LspStore } from './store/types.ts';
+
+type Labels = Record<string, string>;
+const labelText = (l: Labels) => {
+  const parts = Object.entries(l).map(
+    ([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`,
+  );
+  return parts.length ? `{${parts.join(',')}}` : '';
+};
+
+export class Counter {
+  private readonly values = new Map<string, { labels: Labels; value: bigint }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(by: bigint | number = 1, labels: Labels = {}): void {
+    const key = labelText(labels);
+    const v = BigInt(by);
+    if (v < 0n) throw new RangeError(`${this.name}: counters only go up`);
+    const cur = this.values.get(key);
+    this.values.set(key, { labels, value: (cur?.value ?? 0n) + v });
+  }
+  get(labels: Labels = {}): bigint {
+    return this.values.get(labelText(labels))?.value ?? 0n;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.values.size === 0) lines.push(`${this.name} 0`);
+    for (const { labels, value } of this.values.values())
+      lines.push(`${this.name}${labelText(labels)} ${value}`);
+    return lines.join('\n');
+  }
+}
+
+export class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {
+    this.counts = buckets.map(() => 0);
+  }
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    this.buckets.forEach((b, i) => {
+      if (value <= b) this.counts[i]!++;
+    });
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    this.buckets.forEach((b, i) => {
+      lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`);
+    });
+    lines.push(
+      `${this.name}_bucket{le="+Inf"} ${this.count}`,
+      `${this.name}_sum ${this.sum}`,
+      `${this.name}_count ${this.count}`,
+    );
+    return lines.join('\n');
+  }
+}
+
+const gauge = (name: string, help: string, value: bigint | number) =>
+  `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}`;
+
+export class Metrics {
+  readonly jitBuys = new Counter('lsp_jit_buys_total', 'LSPS2 purchases accepted');
+  readonly jitChannelsOpened = new Counter('lsp_jit_channels_opened_total', 'JIT channels opened');
+  readonly feesEarnedMsat = new Counter(
+    'lsp_fees_earned_msat_total',
+    'Fees earned (opening and forwarding), msat',
+  );
+  readonly paymentsForwarded = new Counter('lsp_payments_forwarded_total', 'HTLCs forwarded successfully');
+  readonly paymentsFailed = new Counter('lsp_payments_failed_total', 'HTLC forwards that failed');
+  readonly httpRequests = new Counter('lsp_http_requests_total', 'HTTP requests by status class');
+  readonly rateLimited = new Counter('lsp_rate_limited_total', 'Requests refused by a rate limit');
+  readonly forwardLatency = new Histogram(
+    'lsp_forward_latency_seconds',
+    'Time from HTLC received to forwarded',
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  );
+
+  /** The full exposition, reading gauges from the node and store now. */
+  async render(node: LspNode, store: LspStore): Promise<string> {
+    const channels = node.listChannels();
+    const sum = (f: (c: (typeof channels)[number]) => bigint) => channels.reduce((a, c) => a + f(c), 0n);
+    const balances = await node.balances();
+    const wallets = (await store.listWallets(1_000_000)).length;
+    return [
+      gauge('lsp_channels', 'Open channels', channels.length),
+      gauge('lsp_channels_usable', 'Usable channels', channels.filter((c) => c.isUsable).length),
+      gauge(
+        'lsp_channel_capacity_msat',
+        'Total channel capacity, msat',
+        sum((c) => c.capacityMsat),
+      ),
+      gauge(
+        'lsp_outbound_liquidity_msat',
+        'What we can send, msat',
+        sum((c) => c.outboundMsat),
+      ),
+      gauge(
+        'lsp_inbound_liquidity_msat',
+        'What we can receive, msat',
+        sum((c) => c.inboundMsat),
+      ),
+      gauge('lsp_onchain_balance_sat', 'On-chain wallet balance, sat', balances.onchainSat),
+      gauge('lsp_peers', 'Connected peers', node.listPeers().length),
+      gauge('lsp_wallets', 'Wallets that have logged in', wallets),
+      this.jitBuys.render(),
+      this.jitChannelsOpened.render(),
+      this.feesEarnedMsat.render(),
+      this.paymentsForwarded.render(),
+      this.paymentsFailed.render(),
+      this.httpRequests.render(),
+      this.rateLimited.render(),
+      this.forwardLatency.render(),
+      '',
+    ].join('\n');
+  }
+}

@@ -1,0 +1,67 @@
+// Builds the LSP's Lightning node from the configuration: the in-process devnet (with its Esplora
+// server) unless a real chain source is set, node state in the LSP store. JIT interception,
+// forwarding and the WebSocket peer endpoint are wired by the Lightning step.
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { createNode, type LightningNode } from '@lpw/node';
+import { initLdkNode } from '@lpw/node/node-wasm';
+import { tcp } from '@lpw/node/tcp';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { LspStore } from '../store/types.ts';
+import { ldkLspNode } from './ldk.ts';
+import type { LspNode } from './lsp-node.ts';
+
+export interface AssembledNode {
+  lspNode: LspNode;
+  node: LightningNode;
+  devnet: Devnet | undefined;
+  stop(): Promise<void>;
+}
+
+export async function assembleNode(
+  config: Config,
+  store: LspStore,
+  nodeSeed: Uint8Array,
+  log: Logger,
+): Promise<AssembledNode> {
+  await initLdkNode();
+  let devnet: Devnet | undefined;
+  let chain: { esploraUrl: string } | { bitcoindUrl: string };
+  if (config.chain === 'devnet') {
+    devnet = await startDevnet({ seed: 'lsp-server' });
+    chain = { esploraUrl: devnet.esploraUrl };
+    log.warn(
+      { esploraUrl: devnet.esploraUrl },
+      'using the in-process devnet chain (regtest, for trying only)',
+    );
+  } else if (config.chain === 'esplora') {
+    chain = { esploraUrl: config.esploraUrl! };
+  } else {
+    chain = { bitcoindUrl: config.bitcoindRpcUrl! };
+  }
+  const node = await createNode({
+    seed: nodeSeed,
+    network: config.network,
+    role: 'lsp',
+    store: store.nodeStore('lsp-0'),
+    chain,
+    log: (entry) => {
+      if (entry.level === 'error') log.error({ module: entry.module }, entry.message);
+      else if (entry.level === 'warn') log.warn({ module: entry.module }, entry.message);
+    },
+  });
+  const lspNode = ldkLspNode(node, {
+    lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta,
+    dial: (host, port) => tcp(host, port),
+    onchainBalanceSat: async () => node.balances().onchainConfirmedMsat / 1000n,
+  });
+  return {
+    lspNode,
+    node,
+    devnet,
+    async stop() {
+      await node.stop();
+      await devnet?.stop();
+    },
+  };
+}

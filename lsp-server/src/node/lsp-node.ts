@@ -1,0 +1,66 @@
+// The seam between the service (routers, admin, metrics) and the Lightning node. The routers need
+// only this; the Lightning step implements it over packages/node (see ldk.ts for the part done).
+import type { Network } from '@lpw/api';
+import type { JitPurchaseRecord } from '../store/types.ts';
+
+export interface LspChannel {
+  channelId: string;
+  peerId: string;
+  capacityMsat: bigint;
+  outboundMsat: bigint;
+  inboundMsat: bigint;
+  isUsable: boolean;
+  isAnnounced: boolean;
+  shortChannelId: bigint | undefined;
+}
+
+export interface LspBalances {
+  onchainSat: bigint;
+  lightningOutboundMsat: bigint;
+  lightningInboundMsat: bigint;
+}
+
+export interface RouteRequest {
+  payeeNodeId: string;
+  amountMsat: bigint;
+  finalCltvExpiryDelta: number;
+}
+
+export interface RouteHop {
+  nodeId: string;
+  shortChannelId: bigint;
+  feeMsat: bigint;
+  cltvExpiryDelta: number;
+}
+
+export interface LspNode {
+  readonly nodeId: string;
+  readonly network: Network;
+  /**
+   * What a JIT invoice needs from us: LSPS2's `lsp_cltv_expiry_delta` (the delta our forward over
+   * the new channel takes from the incoming HTLC).
+   */
+  jitInvoiceParams(): { lspCltvExpiryDelta: number };
+  /** A fresh intercept SCID (LDK `get_intercept_scid`). */
+  newInterceptScid(): bigint;
+  /**
+   * The purchase is durable: from now on an HTLC to `purchase.scid` opens a channel to
+   * `purchase.nodeId` and forwards the payment minus the opening fee. Later step.
+   */
+  registerJitScid(purchase: JitPurchaseRecord): Promise<void>;
+  listChannels(): LspChannel[];
+  listPeers(): { peerId: string; inbound: boolean }[];
+  balances(): Promise<LspBalances>;
+  /** A BOLT 11 invoice to us (LSPS1 order payments). */
+  createInvoice(request: { amountMsat: bigint; description: string; expirySecs: number }): Promise<{
+    bolt11: string;
+    paymentHash: string;
+    expiresAtMs: number;
+  }>;
+  /** Connect to a public peer at `address` (host:port) and open an outbound channel. */
+  openChannel(request: { peerId: string; address: string; capacitySat: bigint; announce: boolean }): Promise<{
+    temporaryChannelId: string;
+  }>;
+  /** A route on our graph for a wallet that has none. Later step; may throw ApiError NOT_IMPLEMENTED. */
+  findRoute(request: RouteRequest): Promise<RouteHop[][]>;
+}

@@ -1,0 +1,26 @@
+// `routes`: a path over the LSP's graph for a wallet without gossip. Computing it is the node's job.
+import { formatScid, routesFindInput, routesFindOutput } from '@lpw/api';
+import { router, walletProcedure } from './trpc.ts';
+
+export const routesRouter = router({
+  find: walletProcedure
+    .input(routesFindInput)
+    .output(routesFindOutput)
+    .query(async ({ ctx, input }) => {
+      const paths = await ctx.deps.node.findRoute({
+        payeeNodeId: input.payee_node_id,
+        amountMsat: input.amount_msat,
+        finalCltvExpiryDelta: input.final_cltv_expiry_delta,
+      });
+      return {
+        paths: paths.map((hops) => ({
+          hops: hops.map((h) => ({
+            node_id: h.nodeId,
+            short_channel_id: formatScid(h.shortChannelId),
+            fee_msat: h.feeMsat.toString(),
+            cltv_expiry_delta: h.cltvExpiryDelta,
+          })),
+        })),
+      };
+    }),
+});

@@ -1,0 +1,89 @@
+// tRPC setup: the request context, the error shape (tRPC code + our ApiError code and details in
+// `data.app`), and the procedure kinds: public, rate-limited by IP, and wallet (bearer session).
+import { ApiError, type ApiErrorData } from '@lpw/api';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
+import type { AuthService } from '../auth.ts';
+import type { BackupService } from '../backup.ts';
+import type { Deps } from '../deps.ts';
+import type { JitService } from '../liquidity/jit.ts';
+import type { OrderService } from '../liquidity/orders.ts';
+import type { RateLimiter } from '../rate-limit.ts';
+
+export interface Services {
+  auth: AuthService;
+  backup: BackupService;
+  jit: JitService;
+  orders: OrderService;
+  limits: { authPerIp: RateLimiter; buyPerWallet: RateLimiter };
+}
+
+export interface Context {
+  deps: Deps;
+  services: Services;
+  ip: string;
+  /** Bearer token from the Authorization header, if any. */
+  token: string | undefined;
+}
+
+function appData(error: TRPCError): ApiErrorData | undefined {
+  const cause = error.cause;
+  if (cause instanceof ApiError) {
+    return { code: cause.code, lsps2Code: cause.lsps2Code, details: cause.details };
+  }
+  if (cause instanceof ZodError) {
+    const field = cause.issues[0]?.path.join('.');
+    return { code: 'INVALID_INPUT', details: field ? { field } : {} };
+  }
+  return undefined;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const app = appData(error);
+    // never leak internals: a 500's message is generic, the log has the cause
+    const message = error.code === 'INTERNAL_SERVER_ERROR' ? 'internal error' : shape.message;
+    const issues =
+      error.cause instanceof ZodError
+        ? error.cause.issues
+            .slice(0, 10)
+            .map((i) => ({ path: i.path.map(String).join('.'), message: i.message }))
+        : undefined;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, app, issues } };
+  },
+});
+
+export const router = t.router;
+
+/** ApiError → TRPCError with the mapped code; anything else is logged and becomes a 500. */
+const typedErrors = t.middleware(async ({ ctx, next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof ApiError) {
+      throw new TRPCError({ code: cause.trpcCode, message: cause.message, cause });
+    }
+    if (result.error.code === 'INTERNAL_SERVER_ERROR') {
+      ctx.deps.log.error({ err: cause ?? result.error, path }, 'procedure failed');
+    }
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(typedErrors);
+
+/** For unauthenticated procedures that cost us something: a token bucket per client IP. */
+export const ipLimitedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const wait = ctx.services.limits.authPerIp.take(ctx.ip);
+  if (wait > 0) {
+    ctx.deps.metrics.rateLimited.inc(1, { scope: 'ip' });
+    throw new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, { retryAfterSec: wait });
+  }
+  return next();
+});
+
+/** Requires `Authorization: Bearer <token>`; handlers get `ctx.wallet.nodeId`, never an id from input. */
+export const walletProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const wallet = await ctx.services.auth.walletFor(ctx.token);
+  return next({ ctx: { wallet } });
+});
