@@ -43,6 +43,13 @@ export function buildUserConfig(
   }
   config.set_channel_config(channelConfig);
 
+  if (role !== 'wallet') {
+    // Routing nodes accept public and private channels alike (the opener chooses). A wallet keeps
+    // LDK's default and refuses announced channels: a phone is no routing node.
+    const limits = config.get_channel_handshake_limits();
+    limits.set_force_announced_channel_preference(false);
+    config.set_channel_handshake_limits(limits);
+  }
   if (role === 'lsp') {
     config.set_accept_forwards_to_priv_channels(true); // else HTLCs to wallets fail unknown_next_peer
     config.set_accept_intercept_htlcs(true); // JIT: HTLCs to intercept SCIDs become events

@@ -123,6 +123,10 @@ export interface ChannelSummary {
   shortChannelId: bigint | undefined;
   inboundScidAlias: bigint | undefined;
   outboundScidAlias: bigint | undefined;
+  /** What the peer makes us keep in the channel (our `outboundMsat` is the balance above it). */
+  ourReserveMsat: bigint | undefined;
+  /** Blocks our own output waits (CSV) after we force-close; set by the peer. */
+  toSelfDelay: number | undefined;
 }
 
 export interface PeerSummary {
@@ -175,6 +179,7 @@ const CHAIN_NETWORK: Record<Network, BitcoinNetwork> = {
   signet: 'signet',
   regtest: 'regtest',
 };
+const LOG_LEVELS: LogLevel[] = ['gossip', 'trace', 'debug', 'info', 'warn', 'error'];
 const KEYSEND_CLTV_DELTA = 40;
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
 const PAYMENT_RETRIES = 3;
@@ -208,7 +213,9 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   const network = NETWORKS[options.network];
   if (!network) throw new NodeError('INVALID_INPUT', `unknown network ${String(options.network)}`);
   const logSink: LogSink = options.log ?? (() => {});
+  const minLevel = LOG_LEVELS.indexOf(options.logLevel ?? 'warn');
   const chainLog: ChainLog = (level, message, fields) =>
+    LOG_LEVELS.indexOf(level) >= minLevel &&
     logSink({
       level: level === 'debug' ? 'debug' : level,
       module: 'lpw::chain',
@@ -249,6 +256,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     wallet,
     tip,
     logSink,
+    chainLog,
   });
   await node.start(data);
   return node;
@@ -292,6 +300,8 @@ interface ChainParts {
   wallet: OnchainWallet;
   tip: BlockRef;
   logSink: LogSink;
+  /** logSink for the chain and wallet layers, filtered by the node's log level. */
+  chainLog: ChainLog;
 }
 
 export class LightningNode {
@@ -462,13 +472,7 @@ export class LightningNode {
       stored: data,
       // shutdown and destination scripts are the wallet's (signer-provider.ts): static outputs need no sweep
       excludeStaticOutputs: true,
-      log: (level, message, fields) =>
-        logSink({
-          level,
-          module: 'lpw::sweeper',
-          line: 0,
-          message: fields ? `${message} ${JSON.stringify(fields)}` : message,
-        }),
+      log: parts.chainLog,
     });
     retainer.keep(this.sweeper);
 
@@ -873,6 +877,8 @@ export class LightningNode {
         shortChannelId: someOf<bigint>(c.get_short_channel_id()),
         inboundScidAlias: someOf<bigint>(c.get_inbound_scid_alias()),
         outboundScidAlias: someOf<bigint>(c.get_outbound_scid_alias()),
+        ourReserveMsat: reserveMsat(c),
+        toSelfDelay: someOf<number>(c.get_force_close_spend_delay()),
       };
     });
   }
@@ -1424,6 +1430,11 @@ export class LightningNode {
   private assertRunning(): void {
     if (this.stopped) throw new NodeError('NODE_STOPPED');
   }
+}
+
+function reserveMsat(channel: ldk.ChannelDetails): bigint | undefined {
+  const sat = someOf<bigint>(channel.get_unspendable_punishment_reserve());
+  return sat === undefined ? undefined : sat * 1000n;
 }
 
 /** A node alias: UTF-8 up to the first NUL. */
