@@ -101,8 +101,8 @@ export class PeerConnection {
       ),
       hash: () => id,
     };
-    // Kept for the node's life, not just the connection's: Rust may hold a clone a little longer
-    // than we can prove, and a collected callback object panics the whole WASM instance.
+    // Rust holds only a weak reference to the callbacks, and a collected one panics the whole WASM
+    // instance: kept until LDK has provably forgotten the socket (`releaseFromLdk`).
     host.retainer.keep(this.impl);
     this.descriptor = host.retainer.keep(ldk.SocketDescriptor.new_impl(this.impl));
   }
@@ -122,6 +122,7 @@ export class PeerConnection {
         'new_outbound_connection',
       );
     } catch (error) {
+      conn.releaseFromLdk();
       sink.close();
       throw error;
     }
@@ -137,6 +138,7 @@ export class PeerConnection {
       ldk.Option_SocketAddressZ.constructor_none(),
     );
     if (!bool(result.is_ok())) {
+      conn.releaseFromLdk();
       sink.close();
       throw new NodeError('CONNECTION_FAILED', 'new_inbound_connection refused');
     }
@@ -190,6 +192,7 @@ export class PeerConnection {
     this.host.defer(() => {
       // a no-op if LDK itself asked for the disconnect; required otherwise
       this.host.peerManager.socket_disconnected(this.descriptor);
+      this.releaseFromLdk();
       this.host.wake();
       for (const fn of this.closeListeners.splice(0)) {
         try {
@@ -207,6 +210,16 @@ export class PeerConnection {
     this.isClosed = true;
     this.inbox.length = 0;
     this.host.defer(() => this.sink.close());
+  }
+
+  /**
+   * After `socket_disconnected` (or a refused registration) the PeerManager holds no clone of the
+   * descriptor and never calls it again, so the callbacks may go; keeping them for the node's life
+   * would also keep every dead socket (a slow leak on a listening LSP).
+   */
+  private releaseFromLdk(): void {
+    this.host.retainer.release(this.impl);
+    this.host.retainer.release(this.descriptor);
   }
 
   private sendData(data: Uint8Array, resumeRead: boolean): number {

@@ -3,6 +3,8 @@
 // the no-re-entry rule checked against a transport that does everything synchronously.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type TestNet, testNet, until } from '../../test/harness.ts';
@@ -162,6 +164,12 @@ function closedWithin(socket: { once(event: 'close', fn: () => void): unknown },
       resolve();
     });
   });
+}
+
+/** `gc()` without starting Node with --expose-gc. */
+function forcedGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
 }
 
 /** BOLT 8 act one shapes a stranger might send: 50 bytes, version 0, then a key and a MAC. */
@@ -349,6 +357,29 @@ describe('TCP on 127.0.0.1', () => {
     expect(callbackFailures()).toEqual([]);
   }, 30_000);
 
+  it('ended connections are let go, and collecting them does not hurt the WASM instance', async () => {
+    const gc = forcedGc();
+    const baseline = lsp.peerHost.retainer.size;
+    for (let i = 0; i < 30; i++) {
+      const stranger = net.connect({ host: '127.0.0.1', port: listener.port });
+      stranger.on('error', () => {});
+      await new Promise<void>((r) => stranger.once('connect', () => r()));
+      const closed = closedWithin(stranger);
+      stranger.write(randomBytes(60));
+      await closed;
+    }
+    await until(() => listener.connections.size === 1, 'strangers dropped');
+    await until(() => lsp.peerHost.retainer.size === baseline, 'their callbacks released');
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // a collected callback LDK still used would panic here ("function call on GC'd JS object")
+    await payOnce(lsp, wallet, 2_500_000n);
+    await payOnce(wallet, lsp, 1_250_000n);
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+
   it('a dropped link is seen on both sides; reconnecting makes the channel usable again', async () => {
     relay.cut();
     await until(
@@ -358,6 +389,7 @@ describe('TCP on 127.0.0.1', () => {
     await until(() => listener.connections.size === 0, 'listener forgot the connection');
     expect(lsp.listChannels()[0]!.isUsable).toBe(false);
 
+    forcedGc()(); // the dropped connection's callbacks are gone now
     await wallet.connect(lsp.nodeId, dial());
     await usable(lsp, wallet);
     await payOnce(lsp, wallet, 3_000_000n);
