@@ -5,6 +5,7 @@ import { trpcServer } from '@hono/trpc-server';
 import { ApiError } from '@lpw/api';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from './admin/index.ts';
 import { AuthService } from './auth.ts';
@@ -145,6 +146,8 @@ export function createApp(deps: Deps): Hono {
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {
+    // middleware refusals (csrf 403, …) keep their status
+    if (err instanceof HTTPException) return err.getResponse();
     deps.log.error({ err, path: c.req.path }, 'unhandled');
     return c.json({ error: 'internal error' }, 500);
   });

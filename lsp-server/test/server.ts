@@ -1,0 +1,107 @@
+// A real lsp-server for tests: HTTP on a random port, a real store backend, a real LDK node (role
+// 'lsp') on the in-process devnet, a clock the test can move, and a typed tRPC client.
+import { serve } from '@hono/node-server';
+import { loginMessage, signNodeMessage } from '@lpw/api';
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
+import { initLdkNode } from '@lpw/node/node-wasm';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import pino from 'pino';
+import { createApp } from '../src/app.ts';
+import { type Config, loadConfig } from '../src/config.ts';
+import { Metrics } from '../src/metrics.ts';
+import { ldkLspNode } from '../src/node/ldk.ts';
+import type { AppRouter } from '../src/router/index.ts';
+import { deriveSecrets } from '../src/secrets.ts';
+import type { LspStore } from '../src/store/types.ts';
+import type { Backend } from './stores.ts';
+
+export interface TestLightning {
+  devnet: Devnet;
+  node: LightningNode;
+  stop(): Promise<void>;
+}
+
+/** One LDK node for a test file (starting one takes a moment). */
+export async function startLightning(): Promise<TestLightning> {
+  await initLdkNode();
+  const devnet = await startDevnet({ seed: 'lsp-server-tests' });
+  const node = await createNode({
+    seed: new Uint8Array(32).fill(42),
+    network: 'regtest',
+    role: 'lsp',
+    store: new MemoryStore(),
+    chain: { esploraUrl: devnet.esploraUrl },
+    chainSyncIntervalMs: 0,
+    gossip: false,
+  });
+  return {
+    devnet,
+    node,
+    async stop() {
+      await node.stop();
+      await devnet.stop();
+    },
+  };
+}
+
+export interface TestServer {
+  url: string;
+  store: LspStore;
+  config: Config;
+  metrics: Metrics;
+  now: { ms: number };
+  client(token?: string): ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** Logs in as the wallet whose node key is `secretKey`; returns its bearer token. */
+  login(secretKey: Uint8Array): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  backend: Backend,
+  lightning: TestLightning,
+  env: Record<string, string> = {},
+): Promise<TestServer> {
+  const config = loadConfig({ ADMIN_PASSWORD: 'correct horse battery', LOG_LEVEL: 'silent', ...env });
+  const store = await backend.open();
+  const now = { ms: Date.parse('2029-01-01T00:00:00Z') };
+  const metrics = new Metrics();
+  const app = createApp({
+    config,
+    store,
+    node: ldkLspNode(lightning.node, { lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta }),
+    log: pino({ level: 'silent' }),
+    metrics,
+    clock: () => now.ms,
+    secrets: deriveSecrets(new Uint8Array(32).fill(1)),
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const client = (token?: string) =>
+    createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${url}/trpc`, headers: token ? { authorization: `Bearer ${token}` } : {} })],
+    });
+  return {
+    url,
+    store,
+    config,
+    metrics,
+    now,
+    client,
+    async login(secretKey) {
+      const nodeId = bytesToHex(secp256k1.getPublicKey(secretKey, true));
+      const { challenge } = await client().auth.challenge.mutate();
+      const signature = signNodeMessage(loginMessage(challenge), secretKey);
+      return (await client().auth.login.mutate({ nodeId, challenge, signature })).token;
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
