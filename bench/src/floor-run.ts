@@ -1,7 +1,7 @@
 // Measures the floor: A pays C through B with bare LDK nodes (see floor.ts).
 import { startDevnet } from '@lpw/devnet';
 import { FloorNode, initFloorWasm, linkFloor } from './floor.ts';
-import { percentile, windowed } from './stats.ts';
+import { cpuMsSince, percentile, windowed } from './stats.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, check: () => boolean, timeoutMs = 20_000) {
@@ -41,16 +41,24 @@ export async function measureFloor(payments: number, throughputPayments: number)
   const pay = () => a.pay(c.invoice(10_000n));
   for (let i = 0; i < 20; i++) if (!(await pay())) throw new Error('floor: warm-up payment failed');
   const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < payments; i++) {
     const t0 = performance.now();
     if (!(await pay())) throw new Error('floor: payment failed');
     latencies.push(performance.now() - t0);
   }
+  const latencyCpuMs = cpuMsSince(cpu0);
+  const cpu1 = process.cpuUsage();
   const throughput = await windowed(throughputPayments, 50, pay);
+  const throughputCpuMs = cpuMsSince(cpu1);
   await devnet.stop();
   return {
     floor_latency_ms_p50: percentile(latencies, 50),
+    floor_latency_ms_p90: percentile(latencies, 90),
     floor_latency_ms_p99: percentile(latencies, 99),
+    /** CPU of the three nodes (one process) per sequential payment: less sensitive to a busy machine. */
+    floor_cpu_ms_per_payment: latencyCpuMs / payments,
+    floor_cpu_ms_per_forward: throughputCpuMs / throughputPayments,
     floor_forwards_per_s: throughput.perSecond,
     floor_failed: throughput.failed,
   };

@@ -1,0 +1,26 @@
+// One measurement group in its own process (fresh heap, fresh WASM instance): `group.ts <name> <json>`.
+import { reportToParent } from './child.ts';
+import { measureFloor } from './floor-run.ts';
+import { measureProduct } from './product-run.ts';
+import { measureSoak } from './soak-run.ts';
+
+const [name, json] = process.argv.slice(2);
+const p = JSON.parse(json ?? '{}') as Record<string, number>;
+const num = (k: string) => {
+  const v = p[k];
+  if (typeof v !== 'number') throw new Error(`group ${name}: "${k}" expected a number`);
+  return v;
+};
+switch (name) {
+  case 'floor':
+    reportToParent(await measureFloor(num('payments'), num('throughputPayments')));
+    break;
+  case 'product':
+    reportToParent(await measureProduct(num('payments'), num('throughputPayments'), num('startRuns')));
+    break;
+  case 'soak':
+    reportToParent(await measureSoak(num('payments'), num('deadlineMs')));
+    break;
+  default:
+    throw new Error(`unknown group ${name}`);
+}

@@ -1,0 +1,180 @@
+// Our node as the product ships it (createNode, SQLite store: WAL, synchronous=FULL, its own on-chain
+// wallet, chain over the devnet's Esplora API) on an in-process devnet, plus the counters the
+// benchmark reads: commits, bytes and time spent in the store.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import {
+  createNode,
+  inMemory,
+  type LightningNode,
+  type NodeRole,
+  type Store,
+  type StoreWrite,
+} from '@lpw/node';
+import { SqliteStore } from '@lpw/node/sqlite';
+import { benchNodeOptions } from './options.ts';
+
+export { initWasm, wasmMemoryBytes } from './wasm.ts';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Store counters: what a payment costs in durable writes. */
+export interface StoreCounters {
+  commits: number;
+  writes: number;
+  bytes: number;
+  managerWrites: number;
+  managerBytes: number;
+  monitorFullWrites: number;
+  monitorFullBytes: number;
+  monitorUpdateWrites: number;
+  monitorUpdateBytes: number;
+  paymentWrites: number;
+  commitMs: number;
+  lastManagerBytes: number;
+  lastMonitorFullBytes: number;
+}
+
+const zeroCounters = (): StoreCounters => ({
+  commits: 0,
+  writes: 0,
+  bytes: 0,
+  managerWrites: 0,
+  managerBytes: 0,
+  monitorFullWrites: 0,
+  monitorFullBytes: 0,
+  monitorUpdateWrites: 0,
+  monitorUpdateBytes: 0,
+  paymentWrites: 0,
+  commitMs: 0,
+  lastManagerBytes: 0,
+  lastMonitorFullBytes: 0,
+});
+
+/** Wraps the SQLite store and counts every commit (the store itself is unchanged). */
+export class CountingStore implements Store {
+  counters = zeroCounters();
+  constructor(readonly inner: SqliteStore) {}
+  load() {
+    return this.inner.load();
+  }
+  commit(writes: StoreWrite[]): void {
+    const c = this.counters;
+    c.commits++;
+    for (const w of writes) {
+      const size = w.value?.length ?? 0;
+      c.writes++;
+      c.bytes += size;
+      if (w.key === 'ldk/manager') {
+        c.managerWrites++;
+        c.managerBytes += size;
+        c.lastManagerBytes = size;
+      } else if (w.key.startsWith('ldk/monitor/') && w.value) {
+        c.monitorFullWrites++;
+        c.monitorFullBytes += size;
+        c.lastMonitorFullBytes = size;
+      } else if (w.key.startsWith('ldk/monitor-update/') && w.value) {
+        c.monitorUpdateWrites++;
+        c.monitorUpdateBytes += size;
+      } else if (w.key.startsWith('payment/')) c.paymentWrites++;
+    }
+    const t0 = performance.now();
+    this.inner.commit(writes);
+    c.commitMs += performance.now() - t0;
+  }
+  close() {
+    return this.inner.close();
+  }
+  /** Counters since the last call. */
+  take(): StoreCounters {
+    const c = this.counters;
+    this.counters = {
+      ...zeroCounters(),
+      lastManagerBytes: c.lastManagerBytes,
+      lastMonitorFullBytes: c.lastMonitorFullBytes,
+    };
+    return c;
+  }
+}
+
+export interface BenchNode {
+  name: string;
+  node: LightningNode;
+  store: CountingStore;
+  path: string;
+  seed: Uint8Array;
+  role: NodeRole;
+}
+
+/** One devnet and a temp dir of SQLite files; `close()` stops the nodes and removes the files. */
+export class BenchNet {
+  readonly nodes: BenchNode[] = [];
+  readonly errors: string[] = [];
+  private constructor(
+    readonly devnet: Devnet,
+    readonly dir: string,
+  ) {}
+
+  static async start(seed: string): Promise<BenchNet> {
+    const devnet = await startDevnet({ seed }); // Esplora on a loopback port: the nodes' chain source
+    return new BenchNet(devnet, mkdtempSync(join(tmpdir(), 'lpw-bench-')));
+  }
+
+  async node(name: string, seedByte: number, role: NodeRole): Promise<BenchNode> {
+    const path = join(this.dir, `${name}.sqlite`);
+    const store = new CountingStore(new SqliteStore(path));
+    const seed = new Uint8Array(32).fill(seedByte);
+    const node = await createNode({
+      seed,
+      network: 'regtest',
+      role,
+      store,
+      chain: { esploraUrl: this.devnet.esploraUrl },
+      ...benchNodeOptions(),
+      log: (e) => this.errors.push(`[${name}] ${e.module}: ${e.message}`),
+    });
+    node.on('error', (e) => this.errors.push(`[${name}] ${e.code}: ${e.message}`));
+    const made = { name, node, store, path, seed, role };
+    this.nodes.push(made);
+    return made;
+  }
+
+  /** `from` opens a confirmed channel to `to` (connected first), usable on both sides. */
+  async channel(from: BenchNode, to: BenchNode, capacitySat: bigint): Promise<void> {
+    this.devnet.fund(await from.node.newAddress(), capacitySat + 100_000n, { confirmations: 1 });
+    await from.node.syncChain();
+    if (!from.node.isConnected(to.node.nodeId)) await from.node.connect(to.node.nodeId, inMemory(to.node));
+    const before = this.devnet.chain.mempool.ordered().length;
+    from.node.openChannel({ peerId: to.node.nodeId, capacitySat });
+    await until('funding broadcast', () => this.devnet.chain.mempool.ordered().length > before);
+    this.devnet.mine(6);
+    for (const n of this.nodes) await n.node.syncChain();
+    const usable = (n: BenchNode, peer: BenchNode) =>
+      n.node.listChannels().some((c) => c.peerId === peer.node.nodeId && c.isUsable);
+    await until('channel usable', () => usable(from, to) && usable(to, from));
+  }
+
+  async stopNodes(): Promise<void> {
+    for (const n of this.nodes) {
+      await n.node.stop();
+      await n.store.close();
+    }
+    this.nodes.length = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.stopNodes();
+    await this.devnet.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

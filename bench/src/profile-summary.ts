@@ -1,0 +1,72 @@
+// Summarises V8 .cpuprofile files (from `npm run bench -- --profile`): self time by function and
+// by bucket (LDK's WASM, SQLite, JS of the node, GC, idle).
+// `tsx src/profile-summary.ts [--from=0.8 --to=1 --top=25] <file>...` (from/to: slice of wall time)
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function bucketOf(frame: ProfileNode['callFrame']): string {
+  const { url, functionName } = frame;
+  if (functionName === '(garbage collector)') return 'gc';
+  if (functionName === '(idle)' || functionName === '(program)') return functionName;
+  if (url.startsWith('wasm://')) return 'ldk wasm';
+  if (url.includes('lightningdevkit')) return 'ldk js glue';
+  if (url.includes('better-sqlite3') || functionName === 'run' || functionName.includes('transaction'))
+    return 'sqlite';
+  if (url.includes('packages/node/')) return 'node (ours)';
+  if (url.includes('packages/devnet/')) return 'devnet';
+  if (url.includes('bench/')) return 'bench';
+  if (url.includes('@noble') || url.includes('@scure')) return 'noble/scure';
+  if (url.startsWith('node:') || url === '') return 'node runtime / native';
+  return 'other js';
+}
+
+/** `from`/`to`: the slice of the profile's wall time to read, as fractions (0..1). */
+export function summarise(file: string, top = 25, from = 0, to = 1): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  const span = profile.timeDeltas.reduce((s, d) => s + d, 0);
+  let clock = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    clock += profile.timeDeltas[i] ?? 0;
+    if (clock < from * span || clock > to * span) continue;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const byFunction = new Map<string, number>();
+  const byBucket = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of self) {
+    const frame = byId.get(id)!.callFrame;
+    const url = frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/work\/[^/]+\//, '');
+    const key = `${frame.functionName || '(anonymous)'} ${url}:${frame.lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+    const bucket = bucketOf(frame);
+    byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + us);
+    total += us;
+  }
+  const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
+  const lines = [`${file} [${from}..${to}]: ${(total / 1e6).toFixed(1)} s sampled`, 'by bucket (self time):'];
+  for (const [b, us] of [...byBucket].sort((x, y) => y[1] - x[1])) lines.push(`  ${pct(us)}  ${b}`);
+  lines.push(`top ${top} functions (self time):`);
+  for (const [f, us] of [...byFunction].sort((x, y) => y[1] - x[1]).slice(0, top))
+    lines.push(`  ${pct(us)}  ${f}`);
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const flag = (name: string, fallback: number) =>
+    Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+  for (const file of process.argv.slice(2).filter((a) => !a.startsWith('--')))
+    console.log(summarise(file, flag('top', 25), flag('from', 0), flag('to', 1)));
+}

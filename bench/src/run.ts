@@ -1,0 +1,182 @@
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak]`: the floor (bare LDK), our
+// node (createNode + SQLite) and the soak, each group in its own process, one after another (two
+// cores: running them side by side would measure the contention). Prints a table, writes
+// bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
+// tests.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runChild } from './child.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const resultsDir = join(here, '..', 'results');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const profile = args.includes('--profile');
+const groups = (
+  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ?? 'floor,product,soak'
+)
+  .split(',')
+  .filter(Boolean);
+
+const plan = quick
+  ? {
+      floor: { payments: 200, throughputPayments: 500 },
+      product: { payments: 200, throughputPayments: 500, startRuns: 3 },
+      soak: { payments: 5_000, deadlineMs: 150_000 },
+    }
+  : {
+      floor: { payments: 1_000, throughputPayments: 2_000 },
+      product: { payments: 1_000, throughputPayments: 2_000, startRuns: 5 },
+      soak: { payments: 20_000, deadlineMs: 900_000 },
+    };
+
+type Results = Record<string, unknown>;
+const results: Results = {};
+const timings: Record<string, number> = {};
+/** 1-minute load average before and after each group: other work on the machine skews wall time. */
+const load: Record<string, [number, number]> = {};
+const failures: Record<string, string> = {};
+for (const group of groups) {
+  if (!(group in plan)) throw new Error(`unknown group ${group} (floor, product, soak)`);
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`] : [];
+  process.stderr.write(`bench: ${group} ${JSON.stringify(plan[group as keyof typeof plan])}…\n`);
+  const loadBefore = loadavg()[0]!;
+  const t0 = performance.now();
+  try {
+    Object.assign(
+      results,
+      await runChild<Results>('group.ts', [group, JSON.stringify(plan[group as keyof typeof plan])], flags),
+    );
+  } catch (error) {
+    // one group failing leaves the others' figures standing; the failure is in the report
+    failures[group] = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`bench: ${group} failed: ${failures[group]}\n`);
+  }
+  timings[group] = Math.round((performance.now() - t0) / 1000);
+  load[group] = [loadBefore, loadavg()[0]!];
+}
+
+const num = (k: string) => (typeof results[k] === 'number' ? (results[k] as number) : Number.NaN);
+const goals = [
+  {
+    name: 'latency p50 vs floor',
+    ratio: num('pay_latency_ms_p50') / num('floor_latency_ms_p50'),
+    goal: '≤ 1.3',
+    pass: (r: number) => r <= 1.3,
+  },
+  {
+    name: 'throughput vs floor',
+    ratio: num('forwards_per_s') / num('floor_forwards_per_s'),
+    goal: '≥ 0.7',
+    pass: (r: number) => r >= 0.7,
+  },
+  {
+    name: 'soak last/first 1,000',
+    ratio: num('soak_last_vs_first'),
+    goal: '≥ 0.8',
+    pass: (r: number) => r >= 0.8,
+  },
+].map((g) => ({
+  name: g.name,
+  ratio: g.ratio,
+  goal: g.goal,
+  verdict: Number.isNaN(g.ratio) ? 'n/a' : g.pass(g.ratio) ? 'PASS' : 'MISS',
+}));
+
+const fmt = (v: unknown) =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1)) : String(v);
+const MB = 1048576;
+const rows: Array<[string, unknown, string?]> = [
+  ['node_start_ms (WASM init + restore, fresh process)', num('node_start_ms')],
+  [
+    '  wasm init / restore / import (ms)',
+    `${fmt(num('node_start_wasm_init_ms'))} / ${fmt(num('node_start_restore_ms'))} / ${fmt(num('node_start_import_ms'))}`,
+  ],
+  [
+    'pay_latency_ms_p50 / p99 (A→B→C, SQLite)',
+    `${fmt(num('pay_latency_ms_p50'))} / ${fmt(num('pay_latency_ms_p99'))}`,
+  ],
+  [
+    'floor_latency_ms_p50 / p99 (bare LDK)',
+    `${fmt(num('floor_latency_ms_p50'))} / ${fmt(num('floor_latency_ms_p99'))}`,
+  ],
+  [
+    'forwards_per_s (50 in flight, successes)',
+    num('forwards_per_s'),
+    `failed ${fmt(results.forwards_failed)}`,
+  ],
+  ['floor_forwards_per_s', num('floor_forwards_per_s'), `failed ${fmt(results.floor_failed)}`],
+  [
+    'CPU ms per payment, ours / floor (sequential)',
+    `${fmt(num('pay_cpu_ms_per_payment'))} / ${fmt(num('floor_cpu_ms_per_payment'))}`,
+  ],
+  [
+    'CPU ms per payment, ours / floor (50 in flight)',
+    `${fmt(num('forward_cpu_ms_per_payment'))} / ${fmt(num('floor_cpu_ms_per_forward'))}`,
+  ],
+  ['soak_payments', num('soak_payments'), `failed ${fmt(results.soak_failed)}`],
+  [
+    'soak first / last 1,000 (payments/s)',
+    `${fmt(num('soak_first_per_s'))} / ${fmt(num('soak_last_per_s'))}`,
+  ],
+  ['soak_last_vs_first', num('soak_last_vs_first')],
+  ['soak CPU per payment, first/last 1,000', num('soak_cpu_first_vs_last'), '(1 = no decay)'],
+  [
+    'soak monitor / manager bytes (stored)',
+    `${fmt(num('soak_monitor_bytes'))} / ${fmt(num('soak_manager_bytes'))}`,
+  ],
+  [
+    'soak WASM memory / RSS (MB)',
+    `${fmt(num('soak_wasm_memory_bytes') / MB)} / ${fmt(num('soak_rss_bytes') / MB)}`,
+  ],
+];
+console.log(`\nbench (${quick ? 'quick' : 'full'}; ${cpus().length} cores, Node ${process.version})`);
+for (const [name, value, note] of rows)
+  console.log(`  ${name.padEnd(52)} ${fmt(value).padStart(16)}  ${note ?? ''}`);
+console.log('\ngoals');
+for (const g of goals)
+  console.log(`  ${g.name.padEnd(30)} ${fmt(g.ratio).padStart(8)}  goal ${g.goal}  ${g.verdict}`);
+console.log(`\ngroup wall time (s): ${JSON.stringify(timings)}`);
+console.log(`load average before/after: ${JSON.stringify(load)}`);
+for (const [group, message] of Object.entries(failures))
+  console.log(`FAILED ${group}: ${message.split('\n')[0]}`);
+if (Object.values(load).some(([before]) => before > cpus().length * 0.5)) {
+  console.log(
+    'note: the machine was busy with other work; wall-clock figures are pessimistic (see the CPU rows)',
+  );
+}
+
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+} catch {
+  // not a git checkout: the figures stand without it
+}
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, 'latest.json');
+writeFileSync(
+  file,
+  `${JSON.stringify(
+    {
+      mode: quick ? 'quick' : 'full',
+      date: new Date().toISOString(),
+      commit,
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+      plan,
+      timings_s: timings,
+      load_average: load,
+      failures,
+      goals,
+      results,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`wrote ${file}`);
