@@ -28,7 +28,7 @@ const msat = (name: string) =>
   });
 const int = (name: string, min: number, max: number) =>
   z.coerce
-    .number({ message: `${name} must be a number` })
+    .number({ message: `${name} must be an integer from ${min} to ${max}` })
     .refine(
       (n) => Number.isInteger(n) && n >= min && n <= max,
       `${name} must be an integer from ${min} to ${max}`,

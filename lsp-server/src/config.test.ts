@@ -1,0 +1,73 @@
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
+
+const problems = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+};
+
+describe('config', () => {
+  it('defaults: SQLite under ./data, devnet chain, port 8080, regtest', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8080,
+      network: 'regtest',
+      chain: 'devnet',
+      databaseUrl: 'data/lsp.sqlite',
+    });
+    expect(c.fee.minFeeMsat).toBe(2_000_000n);
+  });
+  it('messages say what to fix', () => {
+    expect(problems({ DATABASE_URL: 'mysql://x' })).toEqual([
+      'DATABASE_URL must be a postgres:// URL or a SQLite file path',
+    ]);
+    expect(problems({ PORT: 'eighty' })).toEqual(['PORT must be an integer from 0 to 65535']);
+    expect(problems({ NETWORK: 'mainnet' })).toEqual([
+      'NETWORK must be one of bitcoin, testnet, signet, regtest',
+    ]);
+    expect(problems({ ESPLORA_URL: 'ftp://x' })).toEqual(['ESPLORA_URL must be a http:// or https:// URL']);
+    expect(problems({ LSP_SEED: 'abc' })).toEqual(['LSP_SEED must be 64 hex characters (32 bytes)']);
+    expect(problems({ ADMIN_PASSWORD: 'short' })).toEqual(['ADMIN_PASSWORD must be at least 12 characters']);
+    expect(problems({ JIT_MIN_FEE_MSAT: '-5' })[0]).toMatch(
+      /^JIT_MIN_FEE_MSAT must be a whole number of msat/,
+    );
+    expect(problems({ JIT_MIN_PAYMENT_MSAT: '5', JIT_MAX_PAYMENT_MSAT: '4' })).toEqual([
+      'JIT_MIN_PAYMENT_MSAT must not exceed JIT_MAX_PAYMENT_MSAT',
+    ]);
+    expect(problems({ NETWORK: 'bitcoin' })[0]).toMatch(/needs ESPLORA_URL or BITCOIND_RPC_URL/);
+    expect(problems({ PORT: 'x', NETWORK: 'y' })).toHaveLength(2);
+  });
+  it('reads a JSON file; the environment wins; unknown keys are refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lsp-config-'));
+    const file = join(dir, 'lsp.json');
+    writeFileSync(file, JSON.stringify({ port: 9000, fee: { proportional: 1000 }, jitTokens: ['a'] }));
+    const c = loadConfig({ CONFIG_FILE: file, DATABASE_URL: 'postgres://u@h/db' });
+    expect(c).toMatchObject({ port: 9000, databaseUrl: 'postgres://u@h/db', jitTokens: ['a'] });
+    expect(c.fee.proportional).toBe(1000);
+    expect(loadConfig({ CONFIG_FILE: file, PORT: '9100' }).port).toBe(9100);
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    expect(problems({ CONFIG_FILE: file })[0]).toContain('unknown setting(s) prot');
+    writeFileSync(file, '{');
+    expect(problems({ CONFIG_FILE: file })[0]).toContain('is not valid JSON');
+    expect(problems({ CONFIG_FILE: join(dir, 'missing.json') })[0]).toContain('cannot be read');
+  });
+  it('creates the seed file once, mode 0600, and refuses one others can read', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lsp-seed-'));
+    const a = loadOrCreateSeed({ dataDir });
+    expect(a).toHaveLength(32);
+    expect(statSync(join(dataDir, 'lsp-seed')).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateSeed({ dataDir })).toEqual(a);
+    expect(loadOrCreateSeed({ dataDir, lspSeed: '11'.repeat(32) })).toEqual(new Uint8Array(32).fill(0x11));
+    const loose = mkdtempSync(join(tmpdir(), 'lsp-seed-'));
+    writeFileSync(join(loose, 'lsp-seed'), '22'.repeat(32), { mode: 0o644 });
+    expect(() => loadOrCreateSeed({ dataDir: loose })).toThrow(/chmod 600/);
+  });
+});
