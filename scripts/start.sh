@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { npx --yes pnpm@10.34.9 "$@"; }
 pnpm install --frozen-lockfile --reporter=silent
-exec pnpm --filter @lpw/devnet exec tsx src/cli.ts start
+cd packages/devnet && exec ../../node_modules/.bin/tsx src/cli.ts start

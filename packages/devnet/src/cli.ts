@@ -1,9 +1,13 @@
-// The devnet CLI: `start` serves a devnet until SIGINT/SIGTERM; `mine N` and `fund ADDRESS SATS`
-// drive a running one over its JSON-RPC (DEVNET_RPC_URL, default http://127.0.0.1:18443).
+// The devnet CLI: `start` serves a devnet and its public Lightning network until SIGINT/SIGTERM;
+// `mine N` and `fund ADDRESS SATS` drive a running one over its JSON-RPC (DEVNET_RPC_URL, default
+// http://127.0.0.1:18443).
 import { startDevnet } from './devnet.ts';
+import { startPublicNetwork } from './network.ts';
 
 const DEFAULT_RPC_PORT = 18443;
 const DEFAULT_ESPLORA_PORT = 3002;
+const DEFAULT_ROUTER_PORT = 9735;
+const DEFAULT_MERCHANT_PORT = 9736;
 
 async function rpc(method: string, params: unknown[]): Promise<unknown> {
   const url = process.env.DEVNET_RPC_URL ?? `http://127.0.0.1:${DEFAULT_RPC_PORT}`;
@@ -16,6 +20,9 @@ async function rpc(method: string, params: unknown[]): Promise<unknown> {
   if (reply.error) throw new Error(`${method}: ${reply.error.message} (code ${reply.error.code})`);
   return reply.result;
 }
+
+/** BOLT 7's human form of a short channel id: block x transaction x output. */
+const scidText = (scid: bigint) => `${scid >> 40n}x${(scid >> 16n) & 0xffffffn}x${scid & 0xffffn}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -31,8 +38,24 @@ async function main(argv: string[]): Promise<void> {
       console.log(`devnet regtest at height ${devnet.chain.tipHeight}, faucet ${devnet.faucet.address}`);
       console.log(`esplora ${devnet.esploraUrl} (port ${port(devnet.esploraUrl)})`);
       console.log(`rpc     ${devnet.rpcUrl} (port ${port(devnet.rpcUrl)})`);
+      // DEVNET_PEERS=0 serves the chain alone (faster to start, no Lightning nodes)
+      const network =
+        process.env.DEVNET_PEERS === '0'
+          ? undefined
+          : await startPublicNetwork(devnet, {
+              host: process.env.DEVNET_HOST ?? '127.0.0.1',
+              routerPort: Number(process.env.DEVNET_ROUTER_PORT ?? DEFAULT_ROUTER_PORT),
+              merchantPort: Number(process.env.DEVNET_MERCHANT_PORT ?? DEFAULT_MERCHANT_PORT),
+            });
+      if (network) {
+        console.log(`router   ${network.router.uri}`);
+        console.log(
+          `merchant ${network.merchant.uri} (announced channel ${scidText(network.channelScid)} with the router)`,
+        );
+      }
       const stop = async (signal: string) => {
         console.log(`devnet: ${signal}, stopping`);
+        await network?.stop();
         await devnet.stop();
         process.exit(0);
       };
