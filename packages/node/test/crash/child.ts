@@ -14,7 +14,6 @@ import {
   lineReader,
   prng,
   type Report,
-  randomBytesU128Safe,
 } from './protocol.ts';
 import { nodeView } from './view.ts';
 
@@ -43,7 +42,6 @@ async function main(): Promise<void> {
     store,
     chain: { esploraUrl: config.esploraUrl },
     feeOverrides: FIXED_FEES,
-    randomBytes: randomBytesU128Safe,
     trustedPeers: [config.lspNodeId],
     compactMonitorEvery: config.compactMonitorEvery,
     chainSyncIntervalMs: config.chainSyncIntervalMs,

@@ -2,7 +2,9 @@
 // is SIGKILLed at random moments and restarted from its file, again and again. After each restart
 // the channel must still be open and usable, every in-flight payment resolved the same way on both
 // sides, and the msat balances exactly what the payment records say. CRASH_SEED replays a run's
-// choices (kill delays, amounts); CRASH_KILLS sets the number of kills (default 50).
+// choices (kill delays, amounts); CRASH_KILLS sets the number of kills (default 50);
+// CRASH_DIRECTIONS=wallet-pays|lsp-pays restricts the traffic; CRASH_LOG=1 prints the log and
+// keeps the SQLite files.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PaymentRecord } from '../../src/payments.ts';
 import type { ChildWallet } from './child-process.ts';
@@ -24,13 +26,16 @@ const KILLS = Number(process.env.CRASH_KILLS ?? 50);
 const CAPACITY_SAT = 2_000_000n;
 const PUSH_MSAT = 1_000_000_000n; // half to the wallet: both can pay from the start
 const WORKERS = 3; // payments in flight per direction
+/** Which side pays: both (default), or one direction only to look at one side's paths in isolation. */
+const DIRECTIONS = (process.env.CRASH_DIRECTIONS ?? 'both') as 'both' | 'wallet-pays' | 'lsp-pays';
 const SETTLE_MS = 60_000; // in-flight payments and HTLCs must resolve within this after a restart
 const MINE_EVERY = 10; // cycles between blocks (the channel confirms, heights move under the wallet)
 
 describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite', () => {
   let rig: CrashRig | undefined;
+  let failed = true;
   afterAll(async () => {
-    await rig?.stop();
+    await rig?.stop(failed || process.env.CRASH_LOG !== undefined);
   });
 
   it(`${KILLS} kills: no force close, exact msat accounting, nothing left in flight (seed ${SEED})`, async () => {
@@ -100,15 +105,17 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
         const share = Number((balanceOf(lspView.channels[0]!) * 1000n) / (CAPACITY_SAT * 1000n)) / 1000;
         const maxMsat = (s: number) =>
           BigInt(Math.max(2_000_000, Math.round(40_000_000 * Math.min(1, 2 * s))));
-        await child.ask({
-          op: 'traffic',
-          seed: random.int(0, 2 ** 31),
-          concurrency: WORKERS,
-          minMsat: 1_000n,
-          maxMsat: maxMsat(1 - share),
-        });
-        r.startTraffic(child, random, WORKERS, maxMsat(share));
-        const delayMs = random.next() < 0.5 ? random.int(0, 300) : random.int(300, 1_500);
+        const walletSeed = random.int(0, 2 ** 31); // drawn either way: a seed replays the same choices
+        if (DIRECTIONS !== 'lsp-pays')
+          await child.ask({
+            op: 'traffic',
+            seed: walletSeed,
+            concurrency: WORKERS,
+            minMsat: 1_000n,
+            maxMsat: maxMsat(1 - share),
+          });
+        if (DIRECTIONS !== 'wallet-pays') r.startTraffic(child, random, WORKERS, maxMsat(share));
+        const delayMs = random.next() < 0.5 ? random.int(0, 300) : random.int(300, 1_000);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         r.stopTraffic();
         r.note(`SIGKILL wallet#${child.run} after ${delayMs} ms of traffic`);
@@ -126,6 +133,8 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
           `slowest settle ${stats.settleMsMax} ms, slowest restart ${stats.restartMsMax} ms, ${Math.round(elapsed / 1000)} s`,
       );
       expect(stats.kills).toBe(KILLS);
+      failed = false;
+      if (process.env.CRASH_LOG) console.log(r.dumpLog(SEED, 0));
     } catch (error) {
       console.error(`crash test FAILED, seed ${SEED} (replay with CRASH_SEED=${SEED})\n${r.dumpLog(SEED)}`);
       throw error;
@@ -134,8 +143,9 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
 });
 
 /**
- * Spawns the wallet until a run gets to `ready`; when `mayKill`, sometimes kills a run during its
- * start (restore, chain sync, reconnect and channel_reestablish) at a random moment first.
+ * Spawns the wallet until a run gets to `ready`. When `mayKill`, one start in five is killed 0–400 ms
+ * after its `ready` line: while it re-establishes the channel, replays the HTLCs and claims it had
+ * in flight, and catches up on events (the kill lands wherever that work is by then).
  */
 async function startWallet(
   r: CrashRig,
@@ -146,21 +156,17 @@ async function startWallet(
   for (;;) {
     const t0 = Date.now();
     const child = r.spawnWallet();
+    const ready = await child.ready;
+    r.childNodeId = ready.nodeId;
+    stats.restartMsMax = Math.max(stats.restartMsMax, Date.now() - t0);
     if (mayKill && random.next() < 0.2) {
-      const delayMs = random.int(0, 2_500);
-      const outcome = await Promise.race([
-        child.ready.then(() => 'ready' as const),
-        new Promise<'timer'>((resolve) => setTimeout(() => resolve('timer'), delayMs)),
-      ]).catch(() => 'exited' as const);
-      // even when ready came first, the kill lands while channel_reestablish is under way
-      r.note(`SIGKILL wallet#${child.run} ${delayMs} ms into its start (${outcome})`);
+      const delayMs = random.int(0, 400);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      r.note(`SIGKILL wallet#${child.run} ${delayMs} ms after its ready line`);
       await child.kill();
       stats.startupKills++;
       continue;
     }
-    const ready = await child.ready;
-    r.childNodeId = ready.nodeId;
-    stats.restartMsMax = Math.max(stats.restartMsMax, Date.now() - t0);
     return child;
   }
 }

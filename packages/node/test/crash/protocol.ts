@@ -51,20 +51,6 @@ export interface NodeView {
   payments?: PaymentRecord[];
 }
 
-/**
- * WORKAROUND (remove when src/ldk/signer-provider.ts fixes it): the bindings decode a u128 handed
- * to a JS trait big-endian but encode it little-endian, so the wallet SignerProvider wrapper passes
- * LDK a byte-reversed user_channel_id, which throws ("U128s cannot exceed 128 bits", fatal inside
- * WASM) unless the reversed value is < 2^124. LightningNode draws user channel ids as 15 random
- * bytes, big-endian: keeping the last one < 0x10 keeps the reversed value in range.
- */
-export function randomBytesU128Safe(length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  globalThis.crypto.getRandomValues(bytes);
-  if (length === 15) bytes[14]! &= 0x0f;
-  return bytes;
-}
-
 /** Parent → child, on the child's stdin. */
 export type Command =
   | { op: 'state'; id: number; full: boolean }

@@ -1,6 +1,6 @@
 // The parent side of the crash test: a devnet with its Esplora server, the LSP node on its own
 // SQLite file listening on TCP, the event log, and the wallet process it starts, drives and kills.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
@@ -12,7 +12,7 @@ import { listenTcp, type TcpListener } from '../../src/transport/tcp.ts';
 import type { ChildConfig } from './child.ts';
 import { ChildWallet } from './child-process.ts';
 import { big } from './ledger.ts';
-import { FIXED_FEES, type NodeView, type Prng, randomBytesU128Safe } from './protocol.ts';
+import { FIXED_FEES, type NodeView, type Prng } from './protocol.ts';
 import { nodeView } from './view.ts';
 
 export interface ParentPayment {
@@ -67,7 +67,6 @@ export class CrashRig {
       store: new SqliteStore(join(dir, 'lsp.sqlite')),
       chain: { esploraUrl: devnet.esploraUrl },
       feeOverrides: FIXED_FEES,
-      randomBytes: randomBytesU128Safe,
       chainSyncIntervalMs: 0,
       logLevel: 'error',
       log: (e) => log.note(`lsp log-${e.level} ${e.module}:${e.line} ${e.message}`),
@@ -197,12 +196,14 @@ export class CrashRig {
     return `--- last ${lines.length} of ${this.log.lines.length} log lines (full log: ${file}) ---\n${lines.join('\n')}`;
   }
 
-  async stop(): Promise<void> {
+  /** Stops everything; the directory (SQLite files, log) is removed unless `keep`. */
+  async stop(keep: boolean): Promise<void> {
     this.stopTraffic();
     await this.child?.kill();
     void this.events.return?.();
     await this.lsp.stop();
     await this.listener.close();
     await this.devnet.stop();
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
