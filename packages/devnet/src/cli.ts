@@ -2,7 +2,6 @@
 // `mine N` and `fund ADDRESS SATS` drive a running one over its JSON-RPC (DEVNET_RPC_URL, default
 // http://127.0.0.1:18443).
 import { startDevnet } from './devnet.ts';
-import { startPublicNetwork } from './network.ts';
 
 const DEFAULT_RPC_PORT = 18443;
 const DEFAULT_ESPLORA_PORT = 3002;
@@ -38,11 +37,12 @@ async function main(argv: string[]): Promise<void> {
       console.log(`devnet regtest at height ${devnet.chain.tipHeight}, faucet ${devnet.faucet.address}`);
       console.log(`esplora ${devnet.esploraUrl} (port ${port(devnet.esploraUrl)})`);
       console.log(`rpc     ${devnet.rpcUrl} (port ${port(devnet.rpcUrl)})`);
-      // DEVNET_PEERS=0 serves the chain alone (faster to start, no Lightning nodes)
+      // DEVNET_PEERS=0 serves the chain alone (faster to start, no Lightning nodes); imported on
+      // demand so `mine` and `fund` do not load LDK
       const network =
         process.env.DEVNET_PEERS === '0'
           ? undefined
-          : await startPublicNetwork(devnet, {
+          : await (await import('./network.ts')).startPublicNetwork(devnet, {
               host: process.env.DEVNET_HOST ?? '127.0.0.1',
               routerPort: Number(process.env.DEVNET_ROUTER_PORT ?? DEFAULT_ROUTER_PORT),
               merchantPort: Number(process.env.DEVNET_MERCHANT_PORT ?? DEFAULT_MERCHANT_PORT),
