@@ -13,4 +13,5 @@ else
   echo "!!! PostgreSQL could not be started: lsp-server store tests run on SQLite only !!!" >&2
   unset TEST_DATABASE_URL
 fi
-pnpm -r --workspace-concurrency=1 run test
+# every package runs even when one fails, so one CI run shows every failure
+pnpm -r --workspace-concurrency=1 --no-bail run test
