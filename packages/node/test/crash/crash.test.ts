@@ -126,11 +126,18 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
       }
       const elapsed = Date.now() - started;
       const sent = r.parentPayments.filter((p) => p.outcome === 'sent').length;
+      const refusals = new Map<string, number>();
+      for (const p of r.parentPayments)
+        if (p.error) {
+          const reason = p.error.replace(/[0-9a-f]{64}|\d+/g, '…');
+          refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+        }
       console.log(
         `crash test seed ${SEED}: ${stats.kills} kills in traffic + ${stats.startupKills} during restarts, ` +
           `${stats.checks} checks passed, ${walletBefore.length} wallet payment records ` +
           `(${walletBefore.filter((p) => p.status === 'succeeded').length} succeeded), lsp sent ${sent}; ` +
-          `slowest settle ${stats.settleMsMax} ms, slowest restart ${stats.restartMsMax} ms, ${Math.round(elapsed / 1000)} s`,
+          `slowest settle ${stats.settleMsMax} ms, slowest restart ${stats.restartMsMax} ms, ${Math.round(elapsed / 1000)} s; ` +
+          `lsp payments not sent: ${JSON.stringify(Object.fromEntries(refusals))}`,
       );
       expect(stats.kills).toBe(KILLS);
       failed = false;
@@ -201,7 +208,7 @@ async function settled(
   return { lspView: r.lspView(true), walletView: await child.view(true) };
 }
 
-/** A close of any kind: an event on either side, or the funding output spent on the devnet. */
+/** A close of any kind (an event on either side, the funding output spent on the devnet), or an error event. */
 function closes(r: CrashRig): string[] {
   const problems: string[] = [];
   for (const e of r.lspEvents)
@@ -209,7 +216,7 @@ function closes(r: CrashRig): string[] {
   for (const e of r.lspEvents)
     if (e.kind === 'error') problems.push(`lsp error event ${e.code}: ${e.message}`);
   for (const line of r.log.lines)
-    if (line.includes('"kind":"channel-closed"') && line.includes(' wallet#'))
+    if (line.includes(' wallet#') && /"kind":"(channel-closed|error)"/.test(line))
       problems.push(`wallet: ${line.slice(0, 400)}`);
   // a commitment (or any close) spends the funding output, in the mempool or in a block
   const channel = r.lsp.listChannels()[0];
