@@ -48,6 +48,7 @@ export type NodeEvent =
       lastLocalBalanceMsat: bigint | undefined;
     }
   | {
+      /** Informational: the on-chain wallet builds and signs the funding transaction itself. */
       kind: 'funding-needed';
       temporaryChannelId: string;
       peerId: string;

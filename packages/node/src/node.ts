@@ -355,6 +355,7 @@ export class LightningNode {
   private readonly gossip: boolean;
   private readonly connections = new Set<PeerConnection>();
   private stopped = false;
+  private stopping = false;
   private syncing: Promise<SyncReport> | null = null;
   /** Public channels (scids) in our graph when we last sent a node_announcement, and when. */
   private announced = { scids: '', atMs: 0 };
@@ -655,6 +656,7 @@ export class LightningNode {
    * concurrent calls. Throws ChainError when the source fails (the periodic sync logs and retries).
    */
   syncChain(): Promise<SyncReport> {
+    if (this.stopping) return Promise.reject(new NodeError('NODE_STOPPED'));
     this.syncing ??= (async () => {
       try {
         const report = await this.chainSync.sync(this.ldk.confirmables);
@@ -806,6 +808,13 @@ export class LightningNode {
       throw new NodeError('INVALID_INPUT', '"pushMsat" exceeds the capacity');
     const peer = nodeIdBytes(request.peerId);
     if (!this.isConnected(request.peerId)) throw new NodeError('PEER_NOT_CONNECTED', request.peerId);
+    // the wallet funds it from confirmed coins (plus a fee, checked when the funding tx is built)
+    const confirmedSat = this.onchain.balance().confirmedSat;
+    if (confirmedSat < request.capacitySat)
+      throw new NodeError(
+        'INSUFFICIENT_BALANCE',
+        `a ${request.capacitySat} sat channel needs more than the wallet's ${confirmedSat} confirmed sat`,
+      );
     const override = buildUserConfig(this.role, this.options.configure);
     const handshake = override.get_channel_handshake_config();
     handshake.set_announce_for_forwarding(request.announce ?? false);
@@ -1212,17 +1221,20 @@ export class LightningNode {
 
   /** Stops timers and peers, then waits until everything queued is durable. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.stopping) return;
+    this.stopping = true; // no new chain sync starts from here
     this.pm.disconnect_all_peers();
     for (const conn of this.connections) conn.shutdown();
+    // a sync in flight still feeds LDK (monitor writes): let it finish before the last snapshot
+    await this.syncing?.catch(() => {});
     this.pump.step(); // last events and the final manager snapshot into the queue
     this.stopped = true;
     this.pump.stop();
     this.persistGraphAndScorer();
     await this.queue.drain();
     while (this.persister.pendingAcks > 0 || this.queue.busy) await this.queue.drain();
-    await this.syncing?.catch(() => {});
     await this.sweeper.flushed();
+    await this.onchain.flushed();
   }
 
   /** Number of durable commits so far (tests, metrics). */

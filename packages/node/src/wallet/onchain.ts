@@ -695,6 +695,11 @@ export class OnchainWallet {
     }
   }
 
+  /** Resolves once every state write started so far is durable (or failed and was logged). */
+  flushed(): Promise<void> {
+    return this.saving;
+  }
+
   /** Persist the whole state in one atomic write; writes are serialized in call order. */
   private save(): Promise<void> {
     const store = this.opts.store;
