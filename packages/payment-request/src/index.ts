@@ -24,4 +24,13 @@ export {
   type RouteHintHop,
   verifyDescriptionHash,
 } from './bolt11.ts';
+export {
+  assertOfferPayable,
+  type BlindedHop,
+  type BlindedPath,
+  type BlindedPathIntroduction,
+  type Bolt12Offer,
+  decodeOffer,
+  type TlvRecord,
+} from './bolt12.ts';
 export { PaymentRequestError, type PaymentRequestErrorCode } from './errors.ts';
