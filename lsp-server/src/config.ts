@@ -76,6 +76,27 @@ const configSchema = z
       .string()
       .regex(/^[^\s:]+:[0-9]{1,5}$/, 'PUBLIC_PEER_ADDRESS must be host:port')
       .optional(),
+    /** host:port to accept public Lightning peers on over TCP (off when unset). */
+    peerListen: z
+      .string()
+      .regex(/^[^\s:]+:[0-9]{1,5}$/, 'PEER_LISTEN must be host:port')
+      .optional(),
+    /** Public peers to stay connected to: nodeId@host:port, comma separated. */
+    publicPeers: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^0[23][0-9a-f]{64}@[^\s:@]+:[0-9]{1,5}$/,
+              'PUBLIC_PEERS entries must be nodeId@host:port (66 lowercase hex characters for the id)',
+            ),
+        ),
+      )
+      .default([]),
+    nodeAlias: z.string().max(32, 'NODE_ALIAS must be at most 32 characters').default('lpw-lsp'),
     websocketPath: z
       .string()
       .regex(/^\/[A-Za-z0-9/_-]*$/, 'WEBSOCKET_PATH must be a path like /peer')
@@ -95,6 +116,21 @@ const configSchema = z
         minPaymentSizeMsat: msat('JIT_MIN_PAYMENT_MSAT').default(10_000_000n),
         maxPaymentSizeMsat: msat('JIT_MAX_PAYMENT_MSAT').default(10_000_000_000n),
         lspCltvExpiryDelta: int('JIT_CLTV_EXPIRY_DELTA', 18, 2016).default(72),
+      })
+      .prefault({}),
+    /** How JIT channels are sized, and what the LSP risks on unconfirmed channels. */
+    jit: z
+      .object({
+        /** Channel = max(multiplier × payment, min), capped by on-chain funds and exposure. */
+        channelMultiplier: int('JIT_CHANNEL_MULTIPLIER', 1, 100).default(2),
+        minChannelSat: int('JIT_MIN_CHANNEL_SAT', 20_000, 21e14).default(100_000),
+        maxChannelSat: int('JIT_MAX_CHANNEL_SAT', 20_000, 21e14).default(16_000_000),
+        /** Total capacity of our unconfirmed (zero-conf) channels may not exceed this. */
+        maxZeroConfExposureSat: int('JIT_MAX_ZEROCONF_EXPOSURE_SAT', 0, 21e14).default(50_000_000),
+        /** Kept in the on-chain wallet for fees; never put into a JIT channel. */
+        onchainReserveSat: int('JIT_ONCHAIN_RESERVE_SAT', 0, 21e14).default(50_000),
+        /** How long MPP parts (and a payment waiting for its wallet to connect) are held. */
+        holdTimeoutSec: int('JIT_HOLD_TIMEOUT_SEC', 10, 3_600).default(90),
       })
       .prefault({}),
     orders: z
@@ -163,6 +199,15 @@ const ENV: Record<string, string> = {
   LSP_SEED: 'lspSeed',
   PUBLIC_PEER_ADDRESS: 'publicPeerAddress',
   WEBSOCKET_PATH: 'websocketPath',
+  PEER_LISTEN: 'peerListen',
+  PUBLIC_PEERS: 'publicPeers',
+  NODE_ALIAS: 'nodeAlias',
+  JIT_CHANNEL_MULTIPLIER: 'jit.channelMultiplier',
+  JIT_MIN_CHANNEL_SAT: 'jit.minChannelSat',
+  JIT_MAX_CHANNEL_SAT: 'jit.maxChannelSat',
+  JIT_MAX_ZEROCONF_EXPOSURE_SAT: 'jit.maxZeroConfExposureSat',
+  JIT_ONCHAIN_RESERVE_SAT: 'jit.onchainReserveSat',
+  JIT_HOLD_TIMEOUT_SEC: 'jit.holdTimeoutSec',
   LOG_LEVEL: 'logLevel',
   JIT_MIN_FEE_MSAT: 'fee.minFeeMsat',
   JIT_PROPORTIONAL: 'fee.proportional',

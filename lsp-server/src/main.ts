@@ -2,13 +2,12 @@
 // and the HTTP server; SIGTERM/SIGINT stop them in reverse order.
 
 import { mkdirSync } from 'node:fs';
-import { serve } from '@hono/node-server';
 import pino from 'pino';
-import { createApp } from './app.ts';
 import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
 import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
 import { deriveSecrets } from './secrets.ts';
+import { startLsp } from './server.ts';
 import { openStore } from './store/index.ts';
 
 async function main(): Promise<void> {
@@ -30,13 +29,8 @@ async function main(): Promise<void> {
   log.info({ backend: store.backend, chain: config.chain, network: config.network }, 'store open');
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log);
   const metrics = new Metrics();
-  const app = createApp({ config, store, node: assembled.lspNode, log, metrics, clock: Date.now, secrets });
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
-    log.info(
-      { port: info.port, host: config.host, nodeId: assembled.lspNode.nodeId },
-      'lsp-server listening',
-    ),
-  );
+  const deps = { config, store, node: assembled.lspNode, log, metrics, clock: Date.now, secrets };
+  const lsp = await startLsp(deps, assembled.node);
   const sweeper = setInterval(() => {
     store
       .sweepExpired(Date.now())
@@ -50,7 +44,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     clearInterval(sweeper);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // HTTP, peers and JIT first (held HTLCs stay in LDK and the store), then the node flushes its state
+    await lsp.close();
     await assembled.stop();
     await store.close();
     log.info('stopped');

@@ -28,6 +28,12 @@ export class Counter {
   get(labels: Labels = {}): bigint {
     return this.values.get(labelText(labels))?.value ?? 0n;
   }
+  /** Sum over every label set. */
+  total(): bigint {
+    let sum = 0n;
+    for (const { value } of this.values.values()) sum += value;
+    return sum;
+  }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
     if (this.values.size === 0) lines.push(`${this.name} 0`);
@@ -75,6 +81,10 @@ const gauge = (name: string, help: string, value: bigint | number) =>
 export class Metrics {
   readonly jitBuys = new Counter('lsp_jit_buys_total', 'LSPS2 purchases accepted');
   readonly jitChannelsOpened = new Counter('lsp_jit_channels_opened_total', 'JIT channels opened');
+  readonly jitHtlcsFailed = new Counter(
+    'lsp_jit_htlcs_failed_total',
+    'HTLCs to JIT SCIDs failed back, by reason',
+  );
   readonly feesEarnedMsat = new Counter(
     'lsp_fees_earned_msat_total',
     'Fees earned (opening and forwarding), msat',
@@ -118,6 +128,7 @@ export class Metrics {
       gauge('lsp_wallets', 'Wallets that have logged in', wallets),
       this.jitBuys.render(),
       this.jitChannelsOpened.render(),
+      this.jitHtlcsFailed.render(),
       this.feesEarnedMsat.render(),
       this.paymentsForwarded.render(),
       this.paymentsFailed.render(),

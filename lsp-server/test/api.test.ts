@@ -381,14 +381,14 @@ for (const backend of backends()) {
       });
     });
 
-    it('routes.find is refused typed until the Lightning step', async () => {
+    it('routes.find: no route to a node outside our graph is NOT_FOUND, typed', async () => {
       expect(
         await refusal(
           s
             .client(aliceToken)
             .routes.find.query({ payee_node_id: bobId, amount_msat: '1000', final_cltv_expiry_delta: 18 }),
         ),
-      ).toMatchObject({ http: 501, app: 'NOT_IMPLEMENTED' });
+      ).toMatchObject({ http: 404, app: 'NOT_FOUND' });
     });
 
     it('/health and /metrics', async () => {

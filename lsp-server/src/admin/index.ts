@@ -60,7 +60,7 @@ export function adminRoutes(deps: Deps): Hono {
         onchainSat: balances.onchainSat,
         outboundMsat: balances.lightningOutboundMsat,
         inboundMsat: balances.lightningInboundMsat,
-        feesEarnedMsat: metrics.feesEarnedMsat.get(),
+        feesEarnedMsat: metrics.feesEarnedMsat.total(),
         channels,
         wallets: wallets.map((w) => ({
           nodeId: w.nodeId,

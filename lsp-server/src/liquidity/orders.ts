@@ -83,6 +83,7 @@ export class OrderService {
       nodeId,
       state: 'CREATED',
       body,
+      paymentHash: invoice.paymentHash,
       createdAtMs: now,
       updatedAtMs: now,
     });

@@ -1,6 +1,5 @@
 // Builds the LSP's Lightning node from the configuration: the in-process devnet (with its Esplora
-// server) unless a real chain source is set, node state in the LSP store. JIT interception,
-// forwarding and the WebSocket peer endpoint are wired by the Lightning step.
+// server) unless a real chain source is set (or the caller hands one in), node state in the LSP store.
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { createNode, type LightningNode } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -23,11 +22,15 @@ export async function assembleNode(
   store: LspStore,
   nodeSeed: Uint8Array,
   log: Logger,
+  /** An Esplora URL to use instead of starting a devnet (dev.ts runs one devnet for everything). */
+  esploraOverride?: string,
 ): Promise<AssembledNode> {
   await initLdkNode();
   let devnet: Devnet | undefined;
   let chain: { esploraUrl: string } | { bitcoindUrl: string };
-  if (config.chain === 'devnet') {
+  if (esploraOverride) {
+    chain = { esploraUrl: esploraOverride };
+  } else if (config.chain === 'devnet') {
     devnet = await startDevnet({ seed: 'lsp-server' });
     chain = { esploraUrl: devnet.esploraUrl };
     log.warn(
@@ -45,6 +48,17 @@ export async function assembleNode(
     role: 'lsp',
     store: store.nodeStore('lsp-0'),
     chain,
+    alias: config.nodeAlias,
+    ...(config.publicPeerAddress && /^\d+\.\d+\.\d+\.\d+:/.test(config.publicPeerAddress)
+      ? {
+          announceAddresses: [
+            {
+              host: config.publicPeerAddress.split(':')[0]!,
+              port: Number(config.publicPeerAddress.split(':')[1]),
+            },
+          ],
+        }
+      : {}),
     log: (entry) => {
       if (entry.level === 'error') log.error({ module: entry.module }, entry.message);
       else if (entry.level === 'warn') log.warn({ module: entry.module }, entry.message);

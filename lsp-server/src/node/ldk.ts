@@ -1,9 +1,10 @@
-// LspNode over a running packages/node LightningNode (role 'lsp'). What the Lightning step has not
-// built yet (JIT interception, on-chain wallet, routes) is taken as options or refused typed.
+// LspNode over a running packages/node LightningNode (role 'lsp'). JIT interception itself lives in
+// liquidity/jit-channels.ts (it listens to the node); routes are found here on the node's graph.
 import { ApiError } from '@lpw/api';
 import type { Connector, LightningNode } from '@lpw/node';
 import type { JitPurchaseRecord } from '../store/types.ts';
 import type { LspBalances, LspNode } from './lsp-node.ts';
+import { routeFinder } from './routes.ts';
 
 export interface LdkLspNodeOptions {
   lspCltvExpiryDelta: number;
@@ -14,6 +15,7 @@ export interface LdkLspNodeOptions {
 }
 
 export function ldkLspNode(node: LightningNode, options: LdkLspNodeOptions): LspNode {
+  const findRoute = routeFinder(node);
   return {
     nodeId: node.nodeId,
     network: node.network,
@@ -58,8 +60,8 @@ export function ldkLspNode(node: LightningNode, options: LdkLspNodeOptions): Lsp
       });
       return { temporaryChannelId: opened.temporaryChannelId };
     },
-    async findRoute() {
-      throw new ApiError('NOT_IMPLEMENTED', 'routes come with the Lightning step');
+    async findRoute(request) {
+      return findRoute(request);
     },
   };
 }

@@ -21,11 +21,18 @@ export interface LspBalances {
 }
 
 export interface RouteRequest {
+  /** The wallet that will pay (its channel with us is the first hop). */
+  payerNodeId?: string;
   payeeNodeId: string;
   amountMsat: bigint;
   finalCltvExpiryDelta: number;
 }
 
+/**
+ * One hop as in LDK's `RouteHop`: the channel `shortChannelId` leads to `nodeId`, which takes
+ * `feeMsat` and `cltvExpiryDelta` for the next channel; on the last hop they are the amount and
+ * the payee's final delta. A path starts with our own hop (the payer's channel to us).
+ */
 export interface RouteHop {
   nodeId: string;
   shortChannelId: bigint;
@@ -61,6 +68,6 @@ export interface LspNode {
   openChannel(request: { peerId: string; address: string; capacitySat: bigint; announce: boolean }): Promise<{
     temporaryChannelId: string;
   }>;
-  /** A route on our graph for a wallet that has none. Later step; may throw ApiError NOT_IMPLEMENTED. */
+  /** Routes on our graph for a wallet that has none, starting with the hop to us. */
   findRoute(request: RouteRequest): Promise<RouteHop[][]>;
 }

@@ -8,6 +8,7 @@ export const routesRouter = router({
     .output(routesFindOutput)
     .query(async ({ ctx, input }) => {
       const paths = await ctx.deps.node.findRoute({
+        payerNodeId: ctx.wallet.nodeId,
         payeeNodeId: input.payee_node_id,
         amountMsat: input.amount_msat,
         finalCltvExpiryDelta: input.final_cltv_expiry_delta,

@@ -88,6 +88,38 @@ CREATE TABLE node_kv (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'jit channels and held HTLCs, order payment hash',
+    sql: `
+CREATE TABLE jit_channels (
+  scid TEXT PRIMARY KEY REFERENCES jit_purchases(scid),
+  payment_hash TEXT NOT NULL,
+  user_channel_id TEXT NOT NULL UNIQUE,
+  channel_id TEXT,
+  capacity_sat TEXT NOT NULL,
+  opening_fee_msat TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE jit_intercepts (
+  intercept_id TEXT PRIMARY KEY,
+  scid TEXT NOT NULL,
+  payment_hash TEXT NOT NULL,
+  inbound_msat TEXT NOT NULL,
+  expected_outbound_msat TEXT NOT NULL,
+  state TEXT NOT NULL,
+  forwarded_msat TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX jit_intercepts_scid ON jit_intercepts(scid, state);
+ALTER TABLE orders ADD COLUMN payment_hash TEXT;
+ALTER TABLE orders ADD COLUMN user_channel_id TEXT;
+CREATE INDEX orders_payment_hash ON orders(payment_hash);
+CREATE INDEX orders_state ON orders(state)
+`,
+  },
 ];
 
 export function render(sql: string, dialect: Dialect): string {

@@ -7,6 +7,9 @@ import type {
   BackupRecord,
   BackupSummary,
   ForwardRecord,
+  InterceptRecord,
+  InterceptState,
+  JitChannelRecord,
   JitPurchaseRecord,
   LeaseRecord,
   LspStore,
@@ -22,6 +25,8 @@ const TABLES: Record<string, string> = {
   auth_challenges: 'challenge',
   sessions: 'token_hash',
   jit_purchases: 'scid',
+  jit_channels: 'scid',
+  jit_intercepts: 'intercept_id',
   forwards: 'id',
   orders: 'order_id',
   backup_leases: 'node_id',
@@ -46,6 +51,29 @@ const purchase = (r: Row): JitPurchaseRecord => ({
   updatedAtMs: num(r.updated_at),
 });
 
+const jitChannel = (r: Row): JitChannelRecord => ({
+  scid: BigInt(String(r.scid)),
+  paymentHash: String(r.payment_hash),
+  userChannelId: BigInt(String(r.user_channel_id)),
+  channelId: r.channel_id == null ? null : String(r.channel_id),
+  capacitySat: BigInt(String(r.capacity_sat)),
+  openingFeeMsat: BigInt(String(r.opening_fee_msat)),
+  createdAtMs: num(r.created_at),
+  updatedAtMs: num(r.updated_at),
+});
+
+const intercept = (r: Row): InterceptRecord => ({
+  interceptId: String(r.intercept_id),
+  scid: BigInt(String(r.scid)),
+  paymentHash: String(r.payment_hash),
+  inboundMsat: BigInt(String(r.inbound_msat)),
+  expectedOutboundMsat: BigInt(String(r.expected_outbound_msat)),
+  state: String(r.state) as InterceptState,
+  forwardedMsat: r.forwarded_msat == null ? null : BigInt(String(r.forwarded_msat)),
+  createdAtMs: num(r.created_at),
+  updatedAtMs: num(r.updated_at),
+});
+
 const forward = (r: Row): ForwardRecord => ({
   id: num(r.id),
   nodeId: r.node_id == null ? null : String(r.node_id),
@@ -64,6 +92,8 @@ const order = (r: Row): OrderRecord => ({
   nodeId: String(r.node_id),
   state: String(r.state) as OrderRecord['state'],
   body: orderWire.parse(JSON.parse(String(r.body))),
+  paymentHash: r.payment_hash == null ? null : String(r.payment_hash),
+  userChannelId: r.user_channel_id == null ? null : BigInt(String(r.user_channel_id)),
   createdAtMs: num(r.created_at),
   updatedAtMs: num(r.updated_at),
 });
@@ -199,6 +229,92 @@ export class SqlStore implements LspStore {
     return n === 1;
   }
 
+  async putJitChannel(c: JitChannelRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO jit_channels (scid, payment_hash, user_channel_id, channel_id, capacity_sat, opening_fee_msat,
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scid) DO UPDATE SET payment_hash = excluded.payment_hash,
+         user_channel_id = excluded.user_channel_id, channel_id = excluded.channel_id,
+         capacity_sat = excluded.capacity_sat, opening_fee_msat = excluded.opening_fee_msat,
+         updated_at = excluded.updated_at`,
+      [
+        c.scid.toString(),
+        c.paymentHash,
+        c.userChannelId.toString(),
+        c.channelId,
+        c.capacitySat.toString(),
+        c.openingFeeMsat.toString(),
+        c.createdAtMs,
+        c.updatedAtMs,
+      ],
+    );
+  }
+
+  async getJitChannel(scid: bigint): Promise<JitChannelRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM jit_channels WHERE scid = ?', [scid.toString()]);
+    return r && jitChannel(r);
+  }
+
+  async getJitChannelByUserChannelId(userChannelId: bigint): Promise<JitChannelRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM jit_channels WHERE user_channel_id = ?', [
+      userChannelId.toString(),
+    ]);
+    return r && jitChannel(r);
+  }
+
+  async recordIntercept(i: InterceptRecord): Promise<InterceptRecord> {
+    await this.db.run(
+      `INSERT INTO jit_intercepts (intercept_id, scid, payment_hash, inbound_msat, expected_outbound_msat, state,
+         forwarded_msat, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (intercept_id) DO NOTHING`,
+      [
+        i.interceptId,
+        i.scid.toString(),
+        i.paymentHash,
+        i.inboundMsat.toString(),
+        i.expectedOutboundMsat.toString(),
+        i.state,
+        i.forwardedMsat?.toString() ?? null,
+        i.createdAtMs,
+        i.updatedAtMs,
+      ],
+    );
+    const r = await one(this.db, 'SELECT * FROM jit_intercepts WHERE intercept_id = ?', [i.interceptId]);
+    return intercept(r!);
+  }
+
+  async setInterceptState(
+    interceptId: string,
+    state: InterceptState,
+    forwardedMsat: bigint | null,
+    nowMs: number,
+  ): Promise<boolean> {
+    const n = await this.db.run(
+      'UPDATE jit_intercepts SET state = ?, forwarded_msat = ?, updated_at = ? WHERE intercept_id = ?',
+      [state, forwardedMsat?.toString() ?? null, nowMs, interceptId],
+    );
+    return n === 1;
+  }
+
+  async listIntercepts(filter: { scid?: bigint; state?: InterceptState }): Promise<InterceptRecord[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.scid !== undefined) {
+      where.push('scid = ?');
+      params.push(filter.scid.toString());
+    }
+    if (filter.state !== undefined) {
+      where.push('state = ?');
+      params.push(filter.state);
+    }
+    const rows = await this.db.all(
+      `SELECT * FROM jit_intercepts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at, intercept_id`,
+      params,
+    );
+    return rows.map(intercept);
+  }
+
   async insertForward(f: ForwardRecord): Promise<number> {
     const rows = await this.db.all(
       `INSERT INTO forwards (node_id, inbound_channel, outbound_channel, inbound_msat, outbound_msat, fee_msat,
@@ -226,8 +342,17 @@ export class SqlStore implements LspStore {
 
   async insertOrder(o: OrderRecord): Promise<void> {
     await this.db.run(
-      'INSERT INTO orders (order_id, node_id, state, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [o.orderId, o.nodeId, o.state, JSON.stringify(o.body), o.createdAtMs, o.updatedAtMs],
+      `INSERT INTO orders (order_id, node_id, state, body, payment_hash, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        o.orderId,
+        o.nodeId,
+        o.state,
+        JSON.stringify(o.body),
+        o.paymentHash ?? null,
+        o.createdAtMs,
+        o.updatedAtMs,
+      ],
     );
   }
 
@@ -242,6 +367,28 @@ export class SqlStore implements LspStore {
       [nodeId, limit],
     );
     return rows.map(order);
+  }
+
+  async getOrderByPaymentHash(paymentHash: string): Promise<OrderRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM orders WHERE payment_hash = ?', [paymentHash]);
+    return r && order(r);
+  }
+
+  async listOrdersInState(state: OrderRecord['state'], limit = 1000): Promise<OrderRecord[]> {
+    const rows = await this.db.all('SELECT * FROM orders WHERE state = ? ORDER BY created_at LIMIT ?', [
+      state,
+      limit,
+    ]);
+    return rows.map(order);
+  }
+
+  async setOrderChannel(orderId: string, userChannelId: bigint, nowMs: number): Promise<boolean> {
+    const n = await this.db.run('UPDATE orders SET user_channel_id = ?, updated_at = ? WHERE order_id = ?', [
+      userChannelId.toString(),
+      nowMs,
+      orderId,
+    ]);
+    return n === 1;
   }
 
   async updateOrder(orderId: string, state: OrderRecord['state'], body: OrderRecord['body'], nowMs: number) {

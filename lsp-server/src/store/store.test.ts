@@ -225,7 +225,7 @@ for (const backend of backends()) {
     it('snapshot lists every table', async () => {
       const snap = await store.snapshot();
       expect(Object.keys(snap)).toContain('backups');
-      expect(snap.schema_migrations).toHaveLength(1);
+      expect(snap.schema_migrations).toHaveLength(2);
     });
   });
 }

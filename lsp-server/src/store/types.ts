@@ -25,6 +25,36 @@ export interface JitPurchaseRecord {
   updatedAtMs: number;
 }
 
+/** The channel a JIT purchase opened (or is opening): one per purchase. */
+export interface JitChannelRecord {
+  scid: bigint;
+  /** The payment whose HTLCs triggered the open. */
+  paymentHash: string;
+  userChannelId: bigint;
+  /** Set once LDK reports the channel pending (funded). */
+  channelId: string | null;
+  capacitySat: bigint;
+  /** The fee taken across the payment's parts. */
+  openingFeeMsat: bigint;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export type InterceptState = 'held' | 'forwarded' | 'failed';
+
+/** One intercepted HTLC to a JIT SCID (an MPP part), kept until forwarded or failed back. */
+export interface InterceptRecord {
+  interceptId: string;
+  scid: bigint;
+  paymentHash: string;
+  inboundMsat: bigint;
+  expectedOutboundMsat: bigint;
+  state: InterceptState;
+  forwardedMsat: bigint | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
 export interface ForwardRecord {
   id?: number;
   /** The wallet the forward served, when it did. */
@@ -45,6 +75,10 @@ export interface OrderRecord {
   state: OrderState;
   /** The LSPS1 order as the wallet sees it. */
   body: OrderWire;
+  /** Payment hash of the order's BOLT 11 invoice (hex), when it has one. */
+  paymentHash?: string | null;
+  /** The channel opened for the order (LDK user channel id), once asked for. */
+  userChannelId?: bigint | null;
   createdAtMs: number;
   updatedAtMs: number;
 }
@@ -97,12 +131,30 @@ export interface LspStore {
   listJitPurchases(nodeId: string, limit?: number): Promise<JitPurchaseRecord[]>;
   setJitPurchaseState(scid: bigint, state: JitPurchaseState, nowMs: number): Promise<boolean>;
 
+  /** Insert, or replace the channel fields of, the purchase's JIT channel. */
+  putJitChannel(channel: JitChannelRecord): Promise<void>;
+  getJitChannel(scid: bigint): Promise<JitChannelRecord | undefined>;
+  getJitChannelByUserChannelId(userChannelId: bigint): Promise<JitChannelRecord | undefined>;
+  /** Records an intercepted HTLC; a replayed one (same id) keeps its first record. Returns it. */
+  recordIntercept(intercept: InterceptRecord): Promise<InterceptRecord>;
+  setInterceptState(
+    interceptId: string,
+    state: InterceptState,
+    forwardedMsat: bigint | null,
+    nowMs: number,
+  ): Promise<boolean>;
+  listIntercepts(filter: { scid?: bigint; state?: InterceptState }): Promise<InterceptRecord[]>;
+
   insertForward(forward: ForwardRecord): Promise<number>;
   listForwards(limit: number): Promise<ForwardRecord[]>;
 
   insertOrder(order: OrderRecord): Promise<void>;
   getOrder(orderId: string): Promise<OrderRecord | undefined>;
   listOrders(nodeId: string, limit?: number): Promise<OrderRecord[]>;
+  getOrderByPaymentHash(paymentHash: string): Promise<OrderRecord | undefined>;
+  /** Orders of every wallet in `state`, oldest first (restart: finish what was paid). */
+  listOrdersInState(state: OrderRecord['state'], limit?: number): Promise<OrderRecord[]>;
+  setOrderChannel(orderId: string, userChannelId: bigint, nowMs: number): Promise<boolean>;
   updateOrder(orderId: string, state: OrderState, body: OrderWire, nowMs: number): Promise<boolean>;
 
   /** A new lease for `deviceId` with the next fencing token; any older lease is fenced off. */

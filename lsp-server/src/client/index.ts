@@ -1,0 +1,303 @@
+// The wallet's side of this LSP, shared by the wallet app and the tests: log in with the node key,
+// open the Lightning peer link over the LSP's WebSocket, receive through a JIT channel (LSPS2
+// "MPP+fixed-invoice": menu → buy → our own invoice over the intercept SCID), and pay along a route
+// the LSP found (a wallet keeps no graph). Browser-safe: no Node builtins.
+//
+// The wallet node must be created with `role: 'wallet'` and `trustedPeers: [lspNodeId]`, so it
+// accepts the LSP's zero-conf channel.
+import {
+  ApiError,
+  type InfoOutput,
+  loginMessage,
+  type OpeningFeeParamsWire,
+  openingFeeMsat,
+  openingFeeParamsInput,
+  parseScid,
+  signNodeMessage,
+} from '@lpw/api';
+import {
+  createJitInvoice,
+  type LightningNode,
+  NodeError,
+  type WebSocketConstructor,
+  webSocket,
+} from '@lpw/node';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import * as ldk from 'lightningdevkit';
+import type { AppRouter } from '../router/index.ts';
+
+export type LspTrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
+
+export interface LspClientOptions {
+  /** The LSP's base URL, e.g. https://lsp.example.com */
+  url: string;
+  /** WebSocket implementation (browsers have one; Node tests pass `ws`). */
+  WebSocket?: WebSocketConstructor;
+  fetch?: typeof fetch;
+}
+
+/** A JIT receive: the invoice to hand out and what the LSP will keep from it. */
+export interface JitReceive {
+  bolt11: string;
+  paymentHash: string;
+  amountMsat: bigint;
+  /** The opening fee the LSP skims; the node refuses to claim if more is taken. */
+  openingFeeMsat: bigint;
+  jitChannelScid: string;
+}
+
+export interface RoutedPayment {
+  paymentId: string;
+  paymentHash: string;
+  preimage: string;
+  amountMsat: bigint;
+  feeMsat: bigint;
+}
+
+/** The parts of a wallet node the client uses. */
+export type WalletNode = Pick<
+  LightningNode,
+  | 'nodeId'
+  | 'network'
+  | 'ldk'
+  | 'connect'
+  | 'isConnected'
+  | 'createInboundPayment'
+  | 'signInvoice'
+  | 'waitFor'
+  | 'on'
+>;
+
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const bytesOf = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+
+/**
+ * @example
+ * const lsp = createLspClient({ url: 'https://lsp.example.com' });
+ * await lsp.login(node); await lsp.connect(node);
+ * const { bolt11, openingFeeMsat } = await lsp.receiveJit(node, { amountMsat: 50_000_000n, description: 'coffee' });
+ */
+export function createLspClient(options: LspClientOptions) {
+  const base = options.url.replace(/\/+$/, '');
+  let token: string | undefined;
+  let info: InfoOutput | undefined;
+  const trpc: LspTrpcClient = createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${base}/trpc`,
+        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    ],
+  });
+
+  const getInfo = async (): Promise<InfoOutput> => {
+    info ??= await trpc.info.get.query();
+    return info;
+  };
+
+  return {
+    trpc,
+    info: getInfo,
+    get token() {
+      return token;
+    },
+
+    /** Sign the LSP's challenge with the node key; the session token is kept for later calls. */
+    async login(node: WalletNode): Promise<string> {
+      const { challenge } = await trpc.auth.challenge.mutate();
+      const secret = node.ldk.keysManager.get_node_secret_key();
+      try {
+        const signature = signNodeMessage(loginMessage(challenge), secret);
+        token = (await trpc.auth.login.mutate({ nodeId: node.nodeId, challenge, signature })).token;
+      } finally {
+        secret.fill(0);
+      }
+      return token;
+    },
+
+    /** Open (or keep) the BOLT 8 link to the LSP over its WebSocket endpoint. */
+    async connect(node: WalletNode): Promise<void> {
+      if (!token) throw new ApiError('SESSION_REQUIRED', 'log in before connecting');
+      const lsp = await getInfo();
+      if (node.isConnected(lsp.nodeId)) return;
+      const wsUrl = `${base.replace(/^http/, 'ws')}${lsp.websocketPath}?token=${encodeURIComponent(token)}`;
+      await node.connect(lsp.nodeId, webSocket(wsUrl, options.WebSocket));
+    },
+
+    /**
+     * Buy a JIT channel for a payment of `amountMsat` at the cheapest offered fee and build the
+     * invoice (route hint over the intercept SCID). `maxFeeMsat` refuses a dearer menu.
+     */
+    async receiveJit(
+      node: WalletNode,
+      request: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
+    ): Promise<JitReceive> {
+      const lsp = await getInfo();
+      const { opening_fee_params_menu: menu } = await trpc.jit.getInfo.query({});
+      const priced = menu
+        .map((wire) => ({ wire, params: openingFeeParamsInput.parse(wire) }))
+        .filter(
+          ({ params }) =>
+            request.amountMsat >= params.min_payment_size_msat &&
+            request.amountMsat <= params.max_payment_size_msat,
+        )
+        .map((o) => ({ ...o, feeMsat: openingFeeMsat(request.amountMsat, o.params) }))
+        .sort((a, b) => (a.feeMsat < b.feeMsat ? -1 : a.feeMsat > b.feeMsat ? 1 : 0));
+      const offer = priced[0];
+      if (!offer) throw new ApiError('PAYMENT_SIZE_TOO_SMALL', 'no offered fee covers this amount');
+      if (request.maxFeeMsat !== undefined && offer.feeMsat > request.maxFeeMsat) {
+        throw new ApiError(
+          'INVALID_OPENING_FEE_PARAMS',
+          `opening fee ${offer.feeMsat} msat exceeds the limit`,
+        );
+      }
+      const bought = await trpc.jit.buy.mutate({
+        opening_fee_params: offer.wire satisfies OpeningFeeParamsWire,
+        payment_size_msat: request.amountMsat.toString(),
+      });
+      const validUntilSec = Math.floor(Date.parse(offer.params.valid_until) / 1000);
+      const expirySecs = Math.min(request.expirySecs ?? 3600, validUntilSec - Math.floor(Date.now() / 1000));
+      if (expirySecs <= 0) throw new ApiError('INVALID_OPENING_FEE_PARAMS', 'the fee offer has expired');
+      const inbound = node.createInboundPayment({
+        amountMsat: request.amountMsat,
+        expirySecs,
+        maxLspFeeMsat: offer.feeMsat,
+        description: request.description,
+      });
+      const bolt11 = createJitInvoice({
+        amountMsat: request.amountMsat,
+        description: request.description,
+        expirySecs,
+        paymentHash: inbound.paymentHash,
+        paymentSecret: inbound.paymentSecret,
+        minFinalCltvExpiryDelta: MIN_FINAL_CLTV_EXPIRY_DELTA,
+        payeeNodeId: node.nodeId,
+        lspNodeId: lsp.nodeId,
+        interceptScid: parseScid(bought.jit_channel_scid),
+        lspCltvExpiryDelta: bought.lsp_cltv_expiry_delta,
+        validUntilSec,
+        network: node.network,
+        sign: (hash) => {
+          const { signature, recoveryId } = node.signInvoice(hash);
+          return { signature64: signature, recovery: recoveryId };
+        },
+      });
+      return {
+        bolt11,
+        paymentHash: inbound.paymentHash,
+        amountMsat: request.amountMsat,
+        openingFeeMsat: offer.feeMsat,
+        jitChannelScid: bought.jit_channel_scid,
+      };
+    },
+
+    /** The LSP's route to `payee` for `amountMsat`, hops from the LSP on (see RouteHop). */
+    async findRoute(payeeNodeId: string, amountMsat: bigint, finalCltvExpiryDelta: number) {
+      return trpc.routes.find.query({
+        payee_node_id: payeeNodeId,
+        amount_msat: amountMsat.toString(),
+        final_cltv_expiry_delta: finalCltvExpiryDelta,
+      });
+    },
+
+    /**
+     * Pay a BOLT 11 invoice along the route the LSP computes: the LSP's path (after our channel
+     * to it) becomes a route hint, so the node's own router builds the onion from our channel to
+     * the LSP plus those hops, with the fees and CLTV deltas the LSP reported.
+     */
+    async payWithRoute(
+      node: WalletNode,
+      bolt11: string,
+      payOptions: { timeoutMs?: number } = {},
+    ): Promise<RoutedPayment> {
+      const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11.trim());
+      if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) {
+        throw new NodeError('INVALID_INVOICE', 'not a BOLT 11 invoice');
+      }
+      const invoice = parsed.res;
+      const amountOpt = invoice.amount_milli_satoshis();
+      if (!(amountOpt instanceof ldk.Option_u64Z_Some)) {
+        throw new NodeError('INVALID_INVOICE', 'invoice has no amount');
+      }
+      const amountMsat = amountOpt.some;
+      const payee = invoice.recover_payee_pub_key();
+      const finalCltv = Number(invoice.min_final_cltv_expiry_delta());
+      const { paths } = await this.findRoute(hexOf(payee), amountMsat, finalCltv);
+      const path = paths[0];
+      if (!path || path.hops.length < 2) throw new NodeError('ROUTE_NOT_FOUND', 'the LSP found no route');
+      // hop k ≥ 1 is the channel hops[k].short_channel_id from hops[k-1].node_id, which charges
+      // hops[k-1].fee_msat and adds hops[k-1].cltv_expiry_delta for it
+      const hintHops = path.hops.slice(1).map((hop, k) => {
+        const from = path.hops[k]!;
+        const feeMsat = BigInt(from.fee_msat);
+        if (feeMsat > 0xffff_ffffn) throw new NodeError('ROUTE_NOT_FOUND', 'hop fee out of range');
+        return ldk.RouteHintHop.constructor_new(
+          bytesOf(from.node_id),
+          parseScid(hop.short_channel_id),
+          ldk.RoutingFees.constructor_new(Number(feeMsat), 0),
+          from.cltv_expiry_delta,
+          ldk.Option_u64Z.constructor_none(),
+          ldk.Option_u64Z.constructor_none(),
+        );
+      });
+      const payeeParams = ldk.PaymentParameters.constructor_new(
+        ldk.Payee.constructor_clear(
+          payee,
+          [ldk.RouteHint.constructor_new(hintHops)],
+          invoice.features(),
+          finalCltv,
+        ),
+        invoice.expires_at(),
+        1008,
+        1,
+        19,
+        2,
+        [],
+        [],
+      );
+      const routeParams = ldk.RouteParameters.constructor_from_payment_params_and_value(
+        payeeParams,
+        amountMsat,
+      );
+      const paymentHash = invoice.payment_hash();
+      const paymentId = hexOf(paymentHash);
+      const sent = node.waitFor(
+        'payment-sent',
+        (e) => e.paymentId === paymentId,
+        payOptions.timeoutMs ?? 60_000,
+      );
+      const failed = node
+        .waitFor('payment-failed', (e) => e.paymentId === paymentId, payOptions.timeoutMs ?? 60_000)
+        .then((e) => {
+          throw new NodeError(e.reason === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED', e.reason);
+        });
+      failed.catch(() => {});
+      sent.catch(() => {});
+      const result = node.ldk.channelManager.send_payment(
+        paymentHash,
+        ldk.RecipientOnionFields.constructor_secret_only(invoice.payment_secret()),
+        Uint8Array.from(paymentHash),
+        routeParams,
+        ldk.Retry.constructor_attempts(0),
+      );
+      if (!result.is_ok()) {
+        const err = (result as unknown as { err: ldk.RetryableSendFailure }).err;
+        throw new NodeError('PAYMENT_FAILED', `send_payment: ${ldk.RetryableSendFailure[err] ?? err}`);
+      }
+      const done = await Promise.race([sent, failed]);
+      return {
+        paymentId,
+        paymentHash: done.paymentHash,
+        preimage: done.preimage,
+        amountMsat,
+        feeMsat: done.feeMsat ?? 0n,
+      };
+    },
+  };
+}
+
+export type LspClient = ReturnType<typeof createLspClient>;
+
+/** The delta our node enforces on JIT receives (the invoice states it plus the LSPS2 margin). */
+export const MIN_FINAL_CLTV_EXPIRY_DELTA = 144;

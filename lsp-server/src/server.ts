@@ -1,0 +1,66 @@
+// One running LSP: the HTTP app (tRPC, /metrics, /admin) with the wallets' WebSocket peer endpoint
+// on the same port, the TCP listener and dialler for public peers, and the Lightning services.
+// main.ts, dev.ts and the tests start it the same way.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { LightningNode } from '@lpw/node';
+import type { TcpListener } from '@lpw/node/tcp';
+import { createApp } from './app.ts';
+import { AuthService } from './auth.ts';
+import type { Deps } from './deps.ts';
+import { type LightningServices, startLightningServices } from './lightning.ts';
+import { keepConnected, listenPublic, parsePeerUri, servePeerWebSocket } from './node/peers.ts';
+
+export interface RunningLsp {
+  url: string;
+  port: number;
+  /** Port of the public TCP listener, when PEER_LISTEN is set. */
+  peerPort: number | undefined;
+  lightning: LightningServices;
+  close(): Promise<void>;
+}
+
+/** Starts serving; `node` must be the node behind `deps.node`. */
+export async function startLsp(deps: Deps, node: LightningNode): Promise<RunningLsp> {
+  const { config, log } = deps;
+  const lightning = await startLightningServices(deps, node);
+  const app = createApp(deps);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const auth = new AuthService(deps);
+  const peerWs = servePeerWebSocket(server as unknown as import('node:http').Server, {
+    path: config.websocketPath,
+    node,
+    authenticate: async (token) => {
+      try {
+        return (await auth.walletFor(token)).nodeId;
+      } catch {
+        return undefined;
+      }
+    },
+    log,
+  });
+  let tcp: TcpListener | undefined;
+  if (config.peerListen) tcp = await listenPublic(node, config.peerListen);
+  const keeper = keepConnected(node, config.publicPeers.map(parsePeerUri), log);
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  log.info(
+    { port, peerPort: tcp?.port, websocketPath: config.websocketPath, nodeId: node.nodeId },
+    'lsp-server listening',
+  );
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    peerPort: tcp?.port,
+    lightning,
+    async close() {
+      keeper.stop();
+      peerWs.close();
+      await tcp?.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await lightning.stop();
+    },
+  };
+}
