@@ -2,6 +2,7 @@
 // (version + program, as BOLT 11 carries it) is written as a Bitcoin address on each of them.
 
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { bech32, bech32m, createBase58check } from '@scure/base';
 import { PaymentRequestError } from './errors.ts';
 
@@ -62,6 +63,8 @@ export interface OnchainAddress {
   /** Normalised: bech32 addresses in lowercase (QR codes often carry them in uppercase). */
   readonly address: string;
   readonly type: AddressType;
+  /** The output script that pays it, hex. */
+  readonly scriptPubKey: string;
   /** Testnet and signet share their address formats; regtest shares the base58 ones too. */
   readonly networks: readonly Network[];
 }
@@ -116,7 +119,9 @@ function decodeSegwitAddress(text: string, lower: string, networks: Network[]): 
       : version === 1 && program.length === 32
         ? 'p2tr'
         : 'witness-future';
-  return { address: lower, type, networks };
+  const opcode = version === 0 ? 0 : 0x50 + version;
+  const scriptPubKey = bytesToHex(new Uint8Array([opcode, program.length, ...program]));
+  return { address: lower, type, scriptPubKey, networks };
 }
 
 function decodeBase58Address(text: string): OnchainAddress {
@@ -131,8 +136,10 @@ function decodeBase58Address(text: string): OnchainAddress {
   const prefix = payload[0];
   const p2pkh = NETWORKS.filter((n) => ADDRESS_PARAMS[n].p2pkhVersion === prefix);
   const p2sh = NETWORKS.filter((n) => ADDRESS_PARAMS[n].p2shVersion === prefix);
-  if (p2pkh.length > 0) return { address: text, type: 'p2pkh', networks: p2pkh };
-  if (p2sh.length > 0) return { address: text, type: 'p2sh', networks: p2sh };
+  const hash = bytesToHex(payload.slice(1));
+  if (p2pkh.length > 0)
+    return { address: text, type: 'p2pkh', scriptPubKey: `76a914${hash}88ac`, networks: p2pkh };
+  if (p2sh.length > 0) return { address: text, type: 'p2sh', scriptPubKey: `a914${hash}87`, networks: p2sh };
   throw invalidAddress(`its version byte 0x${prefix?.toString(16).padStart(2, '0')} names no known network`);
 }
 

@@ -1,9 +1,12 @@
 // @lpw/payment-request: parse what a QR code or a paste may hold into a typed request or a typed error.
 
 export {
+  type AddressType,
+  decodeAddress,
   FALLBACK_P2PKH,
   FALLBACK_P2SH,
   type Network,
+  type OnchainAddress,
 } from './address.ts';
 export {
   assertPayable,
@@ -34,3 +37,27 @@ export {
   type TlvRecord,
 } from './bolt12.ts';
 export { PaymentRequestError, type PaymentRequestErrorCode } from './errors.ts';
+export {
+  allowsPlainHttp,
+  checkLnurlUrl,
+  decodeLnurl,
+  decodeLud17,
+  type LightningAddress,
+  parseLightningAddress,
+} from './lnurl.ts';
+export {
+  type FetchInvoiceOptions,
+  fetchInvoice,
+  type LnurlFetch,
+  type LnurlRequestOptions,
+  type PayRequest,
+  resolvePayRequest,
+} from './lnurl-pay.ts';
+export {
+  type Bip21Notes,
+  type OnchainFallback,
+  type ParseOptions,
+  type PaymentRequest,
+  parseBtcAmount,
+  parsePaymentRequest,
+} from './parse.ts';
