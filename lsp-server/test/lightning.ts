@@ -1,0 +1,157 @@
+// The whole picture for Lightning tests: a devnet chain, its public network (router + merchant on
+// TCP), an LSP (real store backend, real node, startLsp: HTTP + WebSocket peers + JIT) connected to
+// the router with channels both ways, and wallets that talk to it through the client module.
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import { initLdkNode } from '@lpw/node/node-wasm';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { createLspClient, type LspClient } from '../src/client/index.ts';
+import { type Config, loadConfig } from '../src/config.ts';
+import { Metrics } from '../src/metrics.ts';
+import { ldkLspNode } from '../src/node/ldk.ts';
+import { deriveSecrets } from '../src/secrets.ts';
+import { type RunningLsp, startLsp } from '../src/server.ts';
+import type { LspStore } from '../src/store/types.ts';
+import type { Backend } from './stores.ts';
+
+export interface Stack {
+  devnet: Devnet;
+  net: PublicNetwork;
+  lsp: LightningNode;
+  server: RunningLsp;
+  store: LspStore;
+  config: Config;
+  metrics: Metrics;
+  /** Added to Date.now() for the LSP's clock (moves valid_until into the past). */
+  clockOffsetMs: { value: number };
+  /** A fresh wallet node (role wallet, trusting the LSP) and its logged-in, connected client. */
+  wallet(seedByte: number): Promise<{ node: LightningNode; client: LspClient }>;
+  mine(n: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timeout waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function startStack(
+  backend: Backend,
+  env: Record<string, string> = {},
+  seed = 'lsp-lightning-tests',
+): Promise<Stack> {
+  await initLdkNode();
+  const devnet = await startDevnet({ seed });
+  const net = await startPublicNetwork(devnet, { routerFundsSat: 20_000_000n });
+  const store = await backend.open();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ESPLORA_URL: devnet.esploraUrl,
+    PUBLIC_PEERS: net.router.uri,
+    RATE_BUY_PER_MIN: '1000',
+    RATE_AUTH_PER_MIN: '1000',
+    SESSION_TTL_SEC: '86400',
+    ...env,
+  });
+  const secrets = deriveSecrets(new Uint8Array(32).fill(7));
+  const lsp = await createNode({
+    seed: secrets.nodeSeed,
+    network: 'regtest',
+    role: 'lsp',
+    store: store.nodeStore('lsp-0'),
+    chain: { esploraUrl: devnet.esploraUrl },
+    chainSyncIntervalMs: 0,
+    logLevel: 'error',
+    alias: 'test-lsp',
+  });
+  const wallets: LightningNode[] = [];
+  const nodes = () => [lsp, net.router.node, net.merchant.node, ...wallets];
+  const syncAll = () => Promise.all(nodes().map((n) => n.syncChain().catch(() => {})));
+  const unsubscribe = devnet.chain.onBlock(() => void syncAll());
+
+  // on-chain funds in several coins, so every JIT open has a confirmed one to spend
+  for (let i = 0; i < 6; i++) devnet.fund(await lsp.newAddress(), 5_000_000n, { confirmations: 1 });
+  await lsp.syncChain();
+
+  const metrics = new Metrics();
+  const clockOffsetMs = { value: 0 };
+  const clock = () => Date.now() + clockOffsetMs.value;
+  const log = pino({ level: process.env.LSP_TEST_LOG ?? 'silent' });
+  const deps = {
+    config,
+    store,
+    node: ldkLspNode(lsp, { lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta }),
+    log,
+    metrics,
+    clock,
+    secrets,
+  };
+  const server = await startLsp(deps, lsp);
+  await until(() => lsp.isConnected(net.router.nodeId), 'LSP connected to the router');
+
+  // router → LSP: two public channels (inbound for wallets, and room for a payment split in two)
+  const mine = async (n: number) => {
+    devnet.mine(n);
+    await syncAll();
+  };
+  for (let i = 0; i < 2; i++) {
+    const pending = lsp.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
+    net.router.node.openChannel({ peerId: lsp.nodeId, capacitySat: 2_500_000n, announce: true });
+    const { fundingTxo } = await pending;
+    await until(() => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined, 'funding broadcast');
+    await mine(1);
+  }
+  await mine(6);
+  await until(
+    () => lsp.listChannels().filter((c) => c.isUsable && c.peerId === net.router.nodeId).length === 2,
+    'router → LSP channels usable',
+  );
+
+  return {
+    devnet,
+    net,
+    lsp,
+    server,
+    store,
+    config,
+    metrics,
+    clockOffsetMs,
+    mine,
+    async wallet(seedByte) {
+      const node = await createNode({
+        seed: new Uint8Array(32).fill(seedByte),
+        network: 'regtest',
+        role: 'wallet',
+        store: new MemoryStore(),
+        chain: { esploraUrl: devnet.esploraUrl },
+        chainSyncIntervalMs: 0,
+        trustedPeers: [lsp.nodeId],
+        logLevel: 'error',
+      });
+      wallets.push(node);
+      const client = createLspClient({
+        url: server.url,
+        WebSocket: WebSocket as unknown as WebSocketConstructor,
+      });
+      await client.login(node);
+      await client.connect(node);
+      return { node, client };
+    },
+    async stop() {
+      unsubscribe();
+      await server.close();
+      for (const w of wallets) await w.stop();
+      await lsp.stop();
+      await store.close();
+      await net.stop();
+      await devnet.stop();
+    },
+  };
+}
