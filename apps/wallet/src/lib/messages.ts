@@ -1,0 +1,29 @@
+// Failures in words a person understands, by the code the worker sent (NodeError, ApiError, ours).
+
+const WORDS: Record<string, string> = {
+  ROUTE_NOT_FOUND: 'No route to the recipient was found. They may be offline, or the amount too large.',
+  PAYMENT_FAILED: 'The payment did not go through. No money left your wallet.',
+  INSUFFICIENT_BALANCE: 'You don’t have enough to pay this (including the network fee).',
+  INVOICE_EXPIRED: 'This invoice has expired. Ask the recipient for a new one.',
+  INVALID_INVOICE: 'This invoice is not valid.',
+  DUPLICATE_PAYMENT: 'You already paid this invoice.',
+  PEER_NOT_CONNECTED: 'Not connected to your service provider right now. Try again in a moment.',
+  LSP_UNREACHABLE: 'Your service provider can’t be reached right now.',
+  UNREACHABLE: 'Your service provider can’t be reached right now.',
+  NODE_NOT_RUNNING: 'Your wallet is not running yet.',
+  TIMEOUT: 'The payment is taking too long. It may still complete; check your history.',
+  RATE_LIMITED: 'Too many requests. Wait a minute and try again.',
+  WRONG_PIN: 'Wrong PIN.',
+};
+
+export function inWords(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string' && WORDS[code]) {
+    // our own errors already carry a sentence for the person; LDK/LSP ones get ours
+    if (/^[A-Z_]+:/.test(message) || message === code || !/\s/.test(message)) return WORDS[code]!;
+    if (code === 'LSP_UNREACHABLE' || code === 'NODE_NOT_RUNNING') return message;
+    return WORDS[code]!;
+  }
+  return message.replace(/^[A-Z_]+: /, '');
+}

@@ -1,0 +1,70 @@
+// Restore: the 12 words, then a PIN for this device; the channel state comes from the LSP's backup.
+import { useState } from 'react';
+import { Notice } from '../../components/ui.tsx';
+import { normaliseMnemonic, VaultError } from '../../lib/vault.ts';
+import { useSession } from '../../stores/session.ts';
+import { PinForm } from '../lock/PinForm.tsx';
+
+export function RestoreWallet(props: { onCancel: () => void }) {
+  const [text, setText] = useState('');
+  const [phrase, setPhrase] = useState<string>();
+  const [error, setError] = useState<string>();
+  const restoreWallet = useSession((s) => s.restoreWallet);
+  if (phrase) {
+    return (
+      <PinForm
+        title="Choose a PIN"
+        intro="The PIN locks this wallet on this device."
+        confirm
+        submitLabel="Restore wallet"
+        testId="screen-restore-pin"
+        onCancel={() => setPhrase(undefined)}
+        onSubmit={(pin) => restoreWallet(phrase, pin)}
+      />
+    );
+  }
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    try {
+      setPhrase(normaliseMnemonic(text));
+    } catch (err) {
+      setError(err instanceof VaultError ? err.message : String(err));
+    }
+  };
+  return (
+    <main className="frame" data-testid="screen-restore">
+      <header className="bar">
+        <button type="button" className="back" onClick={props.onCancel} aria-label="Back">
+          ‹
+        </button>
+        <h1>Restore</h1>
+        <span className="back-spacer" />
+      </header>
+      <form className="content" onSubmit={submit}>
+        <p>Enter your 12 recovery words, separated by spaces.</p>
+        <label className="field">
+          <span>Recovery words</span>
+          <textarea
+            name="words"
+            rows={4}
+            autoCapitalize="none"
+            autoComplete="off"
+            spellCheck={false}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+        </label>
+        <Notice tone="info">
+          Your channel comes back from the encrypted backup your service provider keeps. Close the wallet on
+          any other device first.
+        </Notice>
+        {error && <Notice tone="error">{error}</Notice>}
+        <div className="actions">
+          <button type="submit" className="primary">
+            Continue
+          </button>
+        </div>
+      </form>
+    </main>
+  );
+}

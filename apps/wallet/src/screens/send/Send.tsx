@@ -1,0 +1,243 @@
+// Send: scan or paste; then what will happen (amount, description, payee, fee limit) before paying;
+// then progress; then the proof (preimage) or what went wrong, in words.
+import { useState } from 'react';
+import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
+import { inWords } from '../../lib/messages.ts';
+import { maxRoutingFeeMsat, type PayableInvoice, parsePayable } from '../../lib/send-input.ts';
+import { AmountInputError, parseAmountInput } from '../../lib/units.ts';
+import { useNav } from '../../stores/nav.ts';
+import { useSettings } from '../../stores/settings.ts';
+import { useWallet } from '../../stores/wallet.ts';
+import type { PaidInvoice } from '../../worker/protocol.ts';
+import { Scanner } from './Scanner.tsx';
+
+type Step =
+  | { kind: 'input' }
+  | { kind: 'review'; invoice: PayableInvoice }
+  | { kind: 'paying'; invoice: PayableInvoice; amountMsat: bigint }
+  | { kind: 'done'; paid: PaidInvoice; invoice: PayableInvoice }
+  | { kind: 'failed'; message: string; invoice: PayableInvoice };
+
+export function Send() {
+  const [step, setStep] = useState<Step>({ kind: 'input' });
+  const [scan, setScan] = useState(false);
+  const [pasted, setPasted] = useState('');
+  const [error, setError] = useState<string>();
+  const network = useWallet((s) => s.snapshot?.network ?? s.snapshot?.lsp.network);
+  const go = useNav((s) => s.go);
+
+  const read = (text: string) => {
+    setScan(false);
+    try {
+      setError(undefined);
+      setStep({ kind: 'review', invoice: parsePayable(text, network, Date.now()) });
+    } catch (err) {
+      setError(inWords(err));
+    }
+  };
+
+  if (step.kind === 'review')
+    return <Review invoice={step.invoice} onBack={() => setStep({ kind: 'input' })} setStep={setStep} />;
+  if (step.kind === 'paying')
+    return (
+      <Frame title="Sending" testId="screen-send-paying">
+        <div className="center">
+          <div className="spinner" aria-hidden="true" />
+          <p className="big">
+            <Amount msat={step.amountMsat} />
+          </p>
+          <p className="muted">Finding a route and paying… This usually takes a few seconds.</p>
+        </div>
+      </Frame>
+    );
+  if (step.kind === 'done')
+    return (
+      <Frame title="Sent" testId="screen-send-done">
+        <div className="center">
+          <div className="tick" aria-hidden="true">
+            ✓
+          </div>
+          <p className="big" data-testid="sent-amount">
+            <Amount msat={step.paid.amountMsat} />
+          </p>
+          <p className="muted">
+            Network fee: <Amount msat={step.paid.feeMsat} round="ceil" />
+          </p>
+          <p className="small">Proof of payment (preimage):</p>
+          <code className="invoice-text" data-testid="preimage">
+            {step.paid.preimage}
+          </code>
+        </div>
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => go('home')}>
+            Done
+          </button>
+        </div>
+      </Frame>
+    );
+  if (step.kind === 'failed')
+    return (
+      <Frame title="Not sent" back testId="screen-send-failed">
+        <Notice tone="error" testId="send-failure">
+          {step.message}
+        </Notice>
+        <div className="actions">
+          <button
+            type="button"
+            className="primary"
+            onClick={() => setStep({ kind: 'review', invoice: step.invoice })}
+          >
+            Try again
+          </button>
+        </div>
+      </Frame>
+    );
+
+  return (
+    <Frame title="Send" back testId="screen-send">
+      {scan ? (
+        <>
+          <Scanner onText={read} />
+          <div className="actions">
+            <button type="button" className="secondary" onClick={() => setScan(false)}>
+              Stop camera
+            </button>
+          </div>
+        </>
+      ) : (
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => setScan(true)}>
+            Scan QR code
+          </button>
+        </div>
+      )}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          read(pasted);
+        }}
+      >
+        <label className="field">
+          <span>Or paste an invoice</span>
+          <textarea
+            name="invoice"
+            rows={3}
+            autoCapitalize="none"
+            spellCheck={false}
+            value={pasted}
+            onChange={(e) => setPasted(e.target.value)}
+          />
+        </label>
+        {error && (
+          <Notice tone="error" testId="send-input-error">
+            {error}
+          </Notice>
+        )}
+        <div className="actions">
+          <button type="submit" className="secondary">
+            Continue
+          </button>
+        </div>
+      </form>
+    </Frame>
+  );
+}
+
+function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (s: Step) => void }) {
+  const { invoice } = props;
+  const unit = useSettings((s) => s.unit);
+  const spendable = useWallet((s) => s.snapshot?.spendableMsat ?? 0n);
+  const pay = useWallet((s) => s.pay);
+  const blocker = useBlocker();
+  const [amountText, setAmountText] = useState('');
+  const [error, setError] = useState<string>();
+  let amountMsat = invoice.amountMsat;
+  let amountProblem: string | undefined;
+  if (amountMsat === undefined) {
+    try {
+      amountMsat = parseAmountInput(amountText, unit);
+    } catch (err) {
+      amountProblem = err instanceof AmountInputError ? err.message : String(err);
+    }
+  }
+  const feeLimit = amountMsat !== undefined ? maxRoutingFeeMsat(amountMsat) : undefined;
+  const over = amountMsat !== undefined && feeLimit !== undefined && amountMsat + feeLimit > spendable;
+  const confirm = async () => {
+    if (amountMsat === undefined || feeLimit === undefined) return setError('Enter an amount.');
+    if (Date.now() >= invoice.expiresAt) return setError('This invoice has expired. Ask for a new one.');
+    props.setStep({ kind: 'paying', invoice, amountMsat });
+    try {
+      const paid = await pay(
+        invoice.bolt11,
+        invoice.amountMsat === undefined ? amountMsat : undefined,
+        feeLimit,
+      );
+      props.setStep({ kind: 'done', paid, invoice });
+    } catch (err) {
+      props.setStep({ kind: 'failed', message: inWords(err), invoice });
+    }
+  };
+  return (
+    <Frame title="Confirm payment" back testId="screen-send-review">
+      <dl className="facts">
+        <dt>Amount</dt>
+        <dd data-testid="review-amount">
+          {invoice.amountMsat !== undefined ? (
+            <Amount msat={invoice.amountMsat} />
+          ) : (
+            <input
+              name="amount"
+              inputMode="decimal"
+              aria-label={`Amount in ${unit === 'sat' ? 'sats' : 'BTC'}`}
+              value={amountText}
+              onChange={(e) => setAmountText(e.target.value)}
+            />
+          )}
+        </dd>
+        <dt>For</dt>
+        <dd>{invoice.description || <span className="muted">No description</span>}</dd>
+        <dt>To</dt>
+        <dd className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</dd>
+        <dt>Network fee</dt>
+        <dd>
+          {feeLimit !== undefined ? (
+            <>
+              at most <Amount msat={feeLimit} round="ceil" />
+            </>
+          ) : (
+            '—'
+          )}
+        </dd>
+        <dt>You can send</dt>
+        <dd>
+          <Amount msat={spendable} />
+        </dd>
+      </dl>
+      {amountProblem && amountText !== '' && <Notice tone="error">{amountProblem}</Notice>}
+      {over && (
+        <Notice tone="error" testId="send-over-balance">
+          That is more than you can send right now (amount plus the most the network fee can be).
+        </Notice>
+      )}
+      {blocker && (
+        <Notice tone="warn" testId="send-blocked">
+          {blocker}
+        </Notice>
+      )}
+      {error && <Notice tone="error">{error}</Notice>}
+      <div className="actions">
+        <button
+          type="button"
+          className="primary"
+          disabled={amountMsat === undefined || over || blocker !== undefined}
+          onClick={confirm}
+        >
+          Pay
+        </button>
+        <button type="button" className="secondary" onClick={props.onBack}>
+          Cancel
+        </button>
+      </div>
+    </Frame>
+  );
+}

@@ -1,0 +1,86 @@
+// Settings: LSP URL, units, fee cap, recovery words (behind the PIN), lock.
+import { useState } from 'react';
+import { Frame, Notice } from '../../components/ui.tsx';
+import { formatAmount, parseAmountInput } from '../../lib/units.ts';
+import { useNav } from '../../stores/nav.ts';
+import { useSession } from '../../stores/session.ts';
+import { useSettings } from '../../stores/settings.ts';
+
+export function Settings() {
+  const settings = useSettings();
+  const lock = useSession((s) => s.lock);
+  const go = useNav((s) => s.go);
+  const [lspUrl, setLspUrl] = useState(settings.lspUrl);
+  const [cap, setCap] = useState(String(settings.feeCapMsat / 1000n));
+  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string }>();
+
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    let url: URL;
+    try {
+      url = new URL(lspUrl.trim());
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+    } catch {
+      return setMessage({ tone: 'error', text: 'The LSP address must be an https:// URL.' });
+    }
+    let capMsat: bigint | undefined;
+    try {
+      capMsat = parseAmountInput(cap, 'sat');
+    } catch {
+      return setMessage({ tone: 'error', text: 'The fee limit must be a whole number of sats.' });
+    }
+    const origin = url.origin;
+    const changed = origin !== settings.lspUrl;
+    await settings.update({ lspUrl: origin, feeCapMsat: capMsat ?? 0n });
+    setMessage({
+      tone: 'ok',
+      text: changed ? 'Saved. Lock and unlock the wallet to connect to the new provider.' : 'Saved.',
+    });
+  };
+
+  return (
+    <Frame title="Settings" back testId="screen-settings">
+      <form onSubmit={save}>
+        <label className="field">
+          <span>Service provider (LSP)</span>
+          <input name="lsp-url" inputMode="url" value={lspUrl} onChange={(e) => setLspUrl(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>Most a channel opening may cost (sats)</span>
+          <input name="fee-cap" inputMode="numeric" value={cap} onChange={(e) => setCap(e.target.value)} />
+        </label>
+        {message && <Notice tone={message.tone}>{message.text}</Notice>}
+        <div className="actions">
+          <button type="submit" className="secondary">
+            Save
+          </button>
+        </div>
+      </form>
+      <fieldset className="units">
+        <legend>Show amounts in</legend>
+        {(['sat', 'btc'] as const).map((u) => (
+          <label key={u} className="radio">
+            <input
+              type="radio"
+              name="unit"
+              value={u}
+              checked={settings.unit === u}
+              onChange={() => void settings.update({ unit: u })}
+            />
+            {u === 'sat'
+              ? `Sats (${formatAmount(21_000_000n, 'sat')})`
+              : `BTC (${formatAmount(21_000_000n, 'btc')})`}
+          </label>
+        ))}
+      </fieldset>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={() => go('words')}>
+          Show recovery words
+        </button>
+        <button type="button" className="secondary" onClick={() => void lock()}>
+          Lock wallet
+        </button>
+      </div>
+    </Frame>
+  );
+}

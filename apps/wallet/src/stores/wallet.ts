@@ -1,0 +1,42 @@
+// The wallet's live state as the node worker reports it, and the actions screens call. The worker
+// is started by the session store on unlock and ended on lock.
+import { create } from 'zustand';
+import type { NodeWorker } from '../worker/client.ts';
+import type { CreatedInvoice, PaidInvoice, ReceiveQuote, WalletSnapshot } from '../worker/protocol.ts';
+
+interface WalletState {
+  snapshot: WalletSnapshot | undefined;
+  worker: NodeWorker | undefined;
+  attach(worker: NodeWorker | undefined): void;
+  receiveSnapshot(snapshot: WalletSnapshot): void;
+  quoteReceive(amountMsat: bigint | undefined, feeCapMsat: bigint): Promise<ReceiveQuote>;
+  createInvoice(
+    amountMsat: bigint | undefined,
+    description: string,
+    quote: ReceiveQuote,
+  ): Promise<CreatedInvoice>;
+  pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
+  retry(): void;
+}
+
+function need(worker: NodeWorker | undefined): NodeWorker {
+  if (!worker) throw new Error('The wallet is locked');
+  return worker;
+}
+
+export const useWallet = create<WalletState>((set, get) => ({
+  snapshot: undefined,
+  worker: undefined,
+  attach: (worker) => set({ worker, ...(worker ? {} : { snapshot: undefined }) }),
+  receiveSnapshot: (snapshot) => set({ snapshot }),
+  quoteReceive: (amountMsat, feeCapMsat) =>
+    need(get().worker).call({ type: 'quoteReceive', amountMsat, feeCapMsat }),
+  createInvoice: (amountMsat, description, quote) =>
+    need(get().worker).call({ type: 'createInvoice', amountMsat, description, quote }),
+  pay: (bolt11, amountMsat, maxFeeMsat) =>
+    need(get().worker).call({ type: 'pay', bolt11, amountMsat, maxFeeMsat }),
+  retry: () =>
+    void get()
+      .worker?.call({ type: 'retry' })
+      .catch(() => {}),
+}));

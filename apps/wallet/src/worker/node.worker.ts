@@ -1,0 +1,91 @@
+// The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
+// a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
+import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
+import type { CommandResult, FromWorker, ToWorker, WalletSnapshot } from './protocol.ts';
+import { describeError, WalletRuntime } from './runtime.ts';
+
+const scope = self as unknown as {
+  postMessage(message: FromWorker): void;
+  addEventListener(type: 'message', fn: (event: MessageEvent<ToWorker>) => void): void;
+};
+const post = (message: FromWorker) => scope.postMessage(message);
+
+const runtime = new WalletRuntime(
+  wasmUrl,
+  (snapshot) => post({ type: 'snapshot', snapshot }),
+  (level, message) => {
+    if (level === 'error' || level === 'warn') post({ type: 'log', level, message });
+  },
+);
+
+let releaseLock: (() => void) | undefined;
+
+/** Holds `lpw-wallet-<id>` until the worker ends; false when another context holds it. */
+function takeWalletLock(walletId: string): Promise<boolean> {
+  if (!('locks' in navigator)) return Promise.resolve(true); // no Web Locks: nothing to coordinate with
+  return new Promise((resolve) => {
+    void navigator.locks.request(`lpw-wallet-${walletId}`, { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolve(false);
+        return undefined;
+      }
+      resolve(true);
+      return new Promise<void>((release) => {
+        releaseLock = release;
+      });
+    });
+  });
+}
+
+function lockedElsewhere(lspUrl: string): WalletSnapshot {
+  return {
+    status: 'locked-elsewhere',
+    statusReason:
+      'This wallet is open in another tab or in the installed app. Close it there to use it here.',
+    nodeId: undefined,
+    network: undefined,
+    balanceMsat: 0n,
+    spendableMsat: 0n,
+    receivableMsat: 0n,
+    channels: [],
+    payments: [],
+    lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
+    backup: { version: undefined, savedAt: undefined, problem: undefined },
+    updatedAt: Date.now(),
+  };
+}
+
+async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult]> {
+  const { command } = message;
+  switch (command.type) {
+    case 'open': {
+      if (!(await takeWalletLock(command.request.walletId))) {
+        post({ type: 'snapshot', snapshot: lockedElsewhere(command.request.lspUrl) });
+        return undefined;
+      }
+      await runtime.open(command.request);
+      return undefined;
+    }
+    case 'quoteReceive':
+      return runtime.quoteReceive(command.amountMsat, command.feeCapMsat);
+    case 'createInvoice':
+      return runtime.createInvoice(command.amountMsat, command.description, command.quote);
+    case 'pay':
+      return runtime.pay(command.bolt11, command.amountMsat, command.maxFeeMsat);
+    case 'retry':
+      runtime.retry();
+      return undefined;
+    case 'close':
+      await runtime.close();
+      releaseLock?.();
+      return undefined;
+  }
+}
+
+scope.addEventListener('message', (event) => {
+  const message = event.data;
+  run(message).then(
+    (value) => post({ type: 'reply', id: message.id, ok: true, value }),
+    (error: unknown) => post({ type: 'reply', id: message.id, ok: false, error: describeError(error) }),
+  );
+});

@@ -1,0 +1,150 @@
+// The typed messages between the UI and the node's Web Worker. Commands go UI → worker and get one
+// reply each; the worker pushes `snapshot` events whenever what the screens show has changed.
+// Everything crosses postMessage by structured clone, so amounts stay bigint msat.
+
+export type NodeStatus =
+  /** Nothing started yet (locked, or no wallet). */
+  | 'idle'
+  | 'starting'
+  | 'running'
+  /** The node cannot run now (LSP or chain unreachable); local state is shown, retries continue. */
+  | 'offline'
+  /** Another tab or the installed app runs this wallet's node (Web Lock held elsewhere). */
+  | 'locked-elsewhere'
+  /** Another device took over this wallet at the LSP (newer backup lease); this node stopped. */
+  | 'fenced'
+  /** Stopped for good; `statusReason` says why. */
+  | 'failed';
+
+export interface ChannelView {
+  channelId: string;
+  capacityMsat: bigint;
+  outboundMsat: bigint;
+  inboundMsat: bigint;
+  isUsable: boolean;
+}
+
+export type PaymentViewStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface PaymentView {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  status: PaymentViewStatus;
+  amountMsat: bigint | undefined;
+  /** Outbound: routing fee paid. Inbound: the LSP's opening fee (skimmed). */
+  feeMsat: bigint | undefined;
+  description: string | undefined;
+  preimage: string | undefined;
+  failureReason: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface LspView {
+  url: string;
+  nodeId: string | undefined;
+  network: string | undefined;
+  reachable: boolean;
+  /** Why the LSP cannot be used right now, in words. */
+  problem: string | undefined;
+}
+
+export interface WalletSnapshot {
+  status: NodeStatus;
+  statusReason: string | undefined;
+  nodeId: string | undefined;
+  network: string | undefined;
+  /** Ours in channels (what a close would give us before fees). */
+  balanceMsat: bigint;
+  /** What can be sent now. */
+  spendableMsat: bigint;
+  /** The largest payment a channel can take in now. */
+  receivableMsat: bigint;
+  channels: ChannelView[];
+  payments: PaymentView[];
+  lsp: LspView;
+  backup: { version: number | undefined; savedAt: number | undefined; problem: string | undefined };
+  updatedAt: number;
+}
+
+export interface OpenRequest {
+  walletId: string;
+  nodeSeed: Uint8Array;
+  backupKey: Uint8Array;
+  lspUrl: string;
+  deviceId: string;
+  /** A wallet restored from its words on this device: fetch its channel state from the LSP first. */
+  restore: boolean;
+}
+
+export type ReceiveQuote =
+  | { kind: 'direct'; amountMsat: bigint | undefined }
+  | {
+      kind: 'jit';
+      amountMsat: bigint;
+      feeMsat: bigint;
+      /** The LSP's opening_fee_params as received (wire form), handed back to `createInvoice`. */
+      feeParams: unknown;
+      validUntil: string;
+    };
+
+export interface CreatedInvoice {
+  bolt11: string;
+  paymentHash: string;
+  expiresAt: number;
+  /** The opening fee the LSP will take (JIT), 0 otherwise. */
+  feeMsat: bigint;
+}
+
+export interface PaidInvoice {
+  paymentHash: string;
+  preimage: string;
+  amountMsat: bigint;
+  feeMsat: bigint;
+}
+
+export type Command =
+  | { type: 'open'; request: OpenRequest }
+  | { type: 'quoteReceive'; amountMsat: bigint | undefined; feeCapMsat: bigint }
+  | {
+      type: 'createInvoice';
+      amountMsat: bigint | undefined;
+      description: string;
+      quote: ReceiveQuote;
+    }
+  | { type: 'pay'; bolt11: string; amountMsat: bigint | undefined; maxFeeMsat: bigint }
+  | { type: 'retry' }
+  | { type: 'close' };
+
+export interface CommandResult {
+  open: undefined;
+  quoteReceive: ReceiveQuote;
+  createInvoice: CreatedInvoice;
+  pay: PaidInvoice;
+  retry: undefined;
+  close: undefined;
+}
+
+/** A failure the UI turns into words: `code` from NodeError / ApiError / our own. */
+export interface WorkerFailure {
+  code: string;
+  message: string;
+}
+
+export type ToWorker = { id: number; command: Command };
+
+export type FromWorker =
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: WorkerFailure }
+  | { type: 'snapshot'; snapshot: WalletSnapshot }
+  | { type: 'log'; level: string; message: string };
+
+export class WalletCommandError extends Error {
+  override readonly name = 'WalletCommandError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

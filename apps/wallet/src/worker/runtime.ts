@@ -1,0 +1,592 @@
+// The wallet node's life inside the Web Worker: local state first (IndexedDB), then the LSP (info,
+// login, backup lease, restore), then the LDK node and its peer link to the LSP. Whatever fails,
+// what is stored stays visible, and the reason is in the snapshot in words.
+import {
+  feeParamsToWire,
+  type InfoOutput,
+  type OpeningFeeParamsWire,
+  openingFeeMsat,
+  openingFeeParamsInput,
+  parseScid,
+} from '@lpw/api';
+import {
+  createNode,
+  initLdkFromUrl,
+  isNodeError,
+  type LightningNode,
+  NodeError,
+  type PaymentRecord,
+  webSocket,
+} from '@lpw/node';
+import { IndexedDbStore } from '@lpw/node/indexeddb';
+import { createJitInvoice } from '@lpw/node/jit';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { get as idbGet, set as idbSet } from 'idb-keyval';
+import * as ldk from 'lightningdevkit';
+import { BackupRefused, ChannelBackup, MirroredStore } from './backup.ts';
+import { LspSession, lspErrorCode } from './lsp.ts';
+import {
+  type ChannelView,
+  type CreatedInvoice,
+  type OpenRequest,
+  type PaidInvoice,
+  type PaymentView,
+  type ReceiveQuote,
+  WalletCommandError,
+  type WalletSnapshot,
+} from './protocol.ts';
+
+const INVOICE_EXPIRY_SECS = 3600;
+/** The delta the invoice states for the final hop (LDK enforces less; stating more is safe). */
+const MIN_FINAL_CLTV_EXPIRY_DELTA = 144;
+const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
+
+/** Math.max does not take bigints. */
+const maxMsat = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+export const nodeDbName = (walletId: string) => `lpw-node-${walletId}`;
+export const snapshotKey = (walletId: string) => `lpw-snapshot-${walletId}`;
+
+/**
+ * The node's secret key, derived as createNode derives it (KeysManager over a labelled HMAC of the
+ * seed). Needed before the node exists (login to fetch a backup); checked against the running node.
+ */
+export function nodeSecretFromSeed(seed: Uint8Array): Uint8Array {
+  const ldkSeed = hmac(sha256, new TextEncoder().encode('lpw/ldk-keys-manager/v1'), seed);
+  return ldk.KeysManager.constructor_new(ldkSeed, 0n, 0).get_node_secret_key();
+}
+
+export const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+function emptySnapshot(lspUrl: string): WalletSnapshot {
+  return {
+    status: 'idle',
+    statusReason: undefined,
+    nodeId: undefined,
+    network: undefined,
+    balanceMsat: 0n,
+    spendableMsat: 0n,
+    receivableMsat: 0n,
+    channels: [],
+    payments: [],
+    lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
+    backup: { version: undefined, savedAt: undefined, problem: undefined },
+    updatedAt: Date.now(),
+  };
+}
+
+const BIGINT_FIELDS = ['amountMsat', 'feeMsat', 'skimmedFeeMsat', 'maxSkimmedFeeMsat'] as const;
+
+/** Payment records straight from the store (the node's JSON form), for when the node is not running. */
+function paymentsFromStore(data: Map<string, Uint8Array>): PaymentRecord[] {
+  const out: PaymentRecord[] = [];
+  for (const [key, value] of data) {
+    if (!key.startsWith('payment/')) continue;
+    try {
+      const plain = JSON.parse(new TextDecoder().decode(value)) as Record<string, unknown>;
+      for (const f of BIGINT_FIELDS) if (typeof plain[f] === 'string') plain[f] = BigInt(plain[f] as string);
+      out.push(plain as unknown as PaymentRecord);
+    } catch {
+      /* an unreadable record is skipped for display; the node reports it when it starts */
+    }
+  }
+  return out;
+}
+
+function paymentView(p: PaymentRecord): PaymentView {
+  return {
+    id: p.id,
+    direction: p.direction,
+    status: p.status,
+    amountMsat: p.amountMsat,
+    feeMsat: p.direction === 'outbound' ? p.feeMsat : p.skimmedFeeMsat,
+    description: p.description,
+    preimage: p.preimage,
+    failureReason: p.failureReason,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}
+
+/** History shows money that moved or tried to: inbound invoices nobody paid are not history. */
+function historyOf(records: PaymentRecord[]): PaymentView[] {
+  return records
+    .filter((p) => !(p.direction === 'inbound' && p.status !== 'succeeded'))
+    .map(paymentView)
+    .sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof WalletCommandError) return { code: error.code, message: error.message };
+  if (isNodeError(error)) return { code: error.code, message: error.message };
+  if (error instanceof BackupRefused) return { code: error.code, message: error.message };
+  const code = lspErrorCode(error);
+  return { code, message: error instanceof Error ? error.message : String(error) };
+}
+
+export class WalletRuntime {
+  private snap: WalletSnapshot = emptySnapshot('');
+  private req: OpenRequest | undefined;
+  private idb: IndexedDbStore | undefined;
+  private store: MirroredStore | undefined;
+  private node: LightningNode | undefined;
+  private session: LspSession | undefined;
+  private backup: ChannelBackup | undefined;
+  private info: InfoOutput | undefined;
+  private nodeId = '';
+  private peerConnected = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private starting: Promise<void> | null = null;
+  private closed = false;
+  private emitQueued = false;
+
+  constructor(
+    private readonly wasmUrl: string,
+    private readonly publish: (snapshot: WalletSnapshot) => void,
+    private readonly log: (level: string, message: string) => void,
+  ) {}
+
+  // ------------------------------------------------------------ life cycle
+
+  async open(req: OpenRequest): Promise<void> {
+    if (this.req) throw new WalletCommandError('ALREADY_OPEN', 'This wallet is already open');
+    this.req = req;
+    this.snap = emptySnapshot(req.lspUrl);
+    await initLdkFromUrl(this.wasmUrl);
+    const secret = nodeSecretFromSeed(req.nodeSeed);
+    this.nodeId = hexOf(secp256k1.getPublicKey(secret, true));
+    secret.fill(0);
+    this.snap.nodeId = this.nodeId;
+    this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
+    this.store = new MirroredStore(this.idb, () => {
+      this.backup?.schedule();
+      this.changed();
+    });
+    // what is on the phone shows at once, LSP or not
+    const cached = await idbGet<WalletSnapshot>(snapshotKey(req.walletId)).catch(() => undefined);
+    if (cached && cached.nodeId === this.nodeId) {
+      Object.assign(this.snap, {
+        balanceMsat: cached.balanceMsat,
+        spendableMsat: 0n,
+        receivableMsat: 0n,
+        channels: cached.channels.map((c) => ({ ...c, isUsable: false })),
+        network: cached.network,
+        backup: cached.backup,
+      });
+      this.snap.lsp = { ...cached.lsp, url: req.lspUrl, reachable: false, problem: undefined };
+    }
+    this.snap.payments = historyOf(paymentsFromStore(await this.idb.load()));
+    this.setStatus('starting', undefined);
+    void this.start();
+  }
+
+  /** Try now instead of waiting for the next retry (the UI's "Try again"). */
+  retry(): void {
+    if (this.node) {
+      if (!this.peerConnected) this.connectPeer(0);
+      return;
+    }
+    if (this.snap.status === 'offline') {
+      clearTimeout(this.retryTimer);
+      void this.start();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.reconnectTimer);
+    await this.starting?.catch(() => {});
+    const node = this.node;
+    this.node = undefined;
+    await node?.stop();
+    await this.backup?.flushed();
+    await this.store?.close();
+    this.setStatus('idle', 'Locked');
+  }
+
+  private start(): Promise<void> {
+    this.starting ??= this.startOnce().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
+    const req = this.req!;
+    this.setStatus('starting', undefined);
+    try {
+      this.session = new LspSession(req.lspUrl, this.nodeId, () => nodeSecretFromSeed(req.nodeSeed));
+      let info: InfoOutput;
+      try {
+        info = await this.session.info();
+      } catch (error) {
+        throw new WalletCommandError(
+          'LSP_UNREACHABLE',
+          `Your service provider at ${req.lspUrl} can’t be reached (${describeError(error).code}).`,
+        );
+      }
+      this.info = info;
+      this.snap.lsp = {
+        url: req.lspUrl,
+        nodeId: info.nodeId,
+        network: info.network,
+        reachable: true,
+        problem: undefined,
+      };
+      this.snap.network = info.network;
+      if (!info.esploraUrl) throw new WalletCommandError('NO_CHAIN_SOURCE', 'The LSP names no chain source');
+      const backup = new ChannelBackup(
+        this.session,
+        this.nodeId,
+        req.backupKey,
+        req.deviceId,
+        () => new Map(this.store!.data),
+        (fenced) => {
+          this.snap.backup = { ...backup.status };
+          if (fenced) void this.fence();
+          this.changed();
+        },
+      );
+      this.backup = backup;
+      const local = await this.store!.load();
+      if (req.restore && ![...local.keys()].some((k) => k.startsWith('ldk/'))) {
+        // the newest channel state from the LSP, written in one transaction before the node exists
+        const entries = await backup.fetchLatest();
+        if (entries && entries.size > 0) {
+          await this.idb!.commit([...entries].map(([key, value]) => ({ key, value })));
+          this.log('info', `restored ${entries.size} keys from backup version ${backup.status.version}`);
+        }
+        this.snap.payments = historyOf(paymentsFromStore(await this.idb!.load()));
+      }
+      await backup.acquireLease();
+      this.snap.backup = { ...backup.status };
+      const esploraUrl = new URL(info.esploraUrl, req.lspUrl).toString().replace(/\/$/, '');
+      const node = await createNode({
+        seed: req.nodeSeed,
+        network: info.network,
+        role: 'wallet',
+        store: this.store!,
+        chain: { esploraUrl },
+        trustedPeers: [info.nodeId],
+        logLevel: 'warn',
+        log: (entry) => this.log(entry.level, `${entry.module}: ${entry.message}`),
+      });
+      if (node.nodeId !== this.nodeId) {
+        await node.stop();
+        throw new WalletCommandError('KEY_MISMATCH', 'Node key derivation changed; refusing to run');
+      }
+      if (this.closed) {
+        await node.stop();
+        return;
+      }
+      this.node = node;
+      node.events();
+      for (const kind of [
+        'payment-received',
+        'payment-sent',
+        'payment-failed',
+        'channel-ready',
+        'channel-pending',
+        'channel-closed',
+      ] as const) {
+        node.on(kind, () => this.changed());
+      }
+      node.on('peer-connected', (e) => {
+        if (e.peerId === info.nodeId) this.peerState(true);
+      });
+      node.on('peer-disconnected', (e) => {
+        if (e.peerId === info.nodeId) this.peerState(false);
+      });
+      node.on('error', (e) => this.log('error', `${e.code}: ${e.message}`));
+      this.attempt = 0;
+      this.setStatus('running', undefined);
+      backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
+      this.connectPeer(0);
+    } catch (error) {
+      const { code, message } = describeError(error);
+      this.log('warn', `start failed: ${code}: ${message}`);
+      if (code === 'BACKUP_STALE' || code === 'BACKUP_UNREADABLE' || code === 'KEY_MISMATCH') {
+        this.setStatus('failed', message);
+        return;
+      }
+      this.snap.lsp = { ...this.snap.lsp, reachable: false, problem: message };
+      this.setStatus('offline', message);
+      const wait = RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)]!;
+      if (!this.closed) this.retryTimer = setTimeout(() => void this.start(), wait);
+    }
+  }
+
+  private async fence(): Promise<void> {
+    const node = this.node;
+    this.node = undefined;
+    clearTimeout(this.reconnectTimer);
+    await node?.stop();
+    this.setStatus('fenced', 'This wallet was opened on another device, so it stopped here.');
+  }
+
+  private connectPeer(delayMs: number): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(async () => {
+      const node = this.node;
+      const info = this.info;
+      if (!node || !info || this.closed || node.isConnected(info.nodeId)) return;
+      const base = new URL(this.req!.lspUrl);
+      base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+      const url = new URL(info.websocketPath, base).toString();
+      try {
+        await node.connect(info.nodeId, webSocket(url));
+        this.peerState(true);
+      } catch (error) {
+        this.peerState(false, describeError(error).message);
+      }
+    }, delayMs);
+  }
+
+  private peerState(connected: boolean, why?: string): void {
+    const was = this.peerConnected;
+    this.peerConnected = connected;
+    this.snap.lsp = {
+      ...this.snap.lsp,
+      reachable: connected,
+      problem: connected ? undefined : (why ?? 'Disconnected from your service provider; reconnecting…'),
+    };
+    if (!connected && this.node && !this.closed) {
+      this.connectPeer(RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)]!);
+    }
+    if (connected) this.attempt = 0;
+    if (was !== connected) this.changed();
+  }
+
+  // ------------------------------------------------------------ receiving
+
+  async quoteReceive(amountMsat: bigint | undefined, feeCapMsat: bigint): Promise<ReceiveQuote> {
+    const node = this.requireNode();
+    this.requirePeer();
+    const usable = node.listChannels().filter((c) => c.isUsable);
+    const receivable = usable.reduce((m, c) => maxMsat(m, c.inboundMsat), 0n);
+    if (usable.length > 0 && (amountMsat === undefined ? receivable > 0n : receivable >= amountMsat)) {
+      return { kind: 'direct', amountMsat };
+    }
+    if (amountMsat === undefined) {
+      throw new WalletCommandError(
+        'AMOUNT_REQUIRED',
+        'Enter an amount: your first payment opens your channel, and its fee depends on the amount.',
+      );
+    }
+    const session = this.session!;
+    let menu: OpeningFeeParamsWire[];
+    try {
+      menu = (await session.api.jit.getInfo.query({})).opening_fee_params_menu;
+    } catch (error) {
+      throw new WalletCommandError(
+        'LSP_UNREACHABLE',
+        `Your service provider did not answer (${describeError(error).code}).`,
+      );
+    }
+    const nowMs = Date.now();
+    const offers = menu
+      .map((wire) => ({ wire, params: openingFeeParamsInput.parse(wire) }))
+      .filter(({ params }) => Date.parse(params.valid_until) > nowMs + 120_000);
+    const fitting = offers.filter(
+      ({ params }) =>
+        amountMsat >= params.min_payment_size_msat && amountMsat <= params.max_payment_size_msat,
+    );
+    if (fitting.length === 0) {
+      const min = offers.reduce<bigint | undefined>(
+        (m, o) =>
+          m === undefined || o.params.min_payment_size_msat < m ? o.params.min_payment_size_msat : m,
+        undefined,
+      );
+      const max = offers.reduce((m, o) => maxMsat(m, o.params.max_payment_size_msat), 0n);
+      throw new WalletCommandError(
+        'AMOUNT_OUT_OF_RANGE',
+        min === undefined
+          ? 'Your service provider offers no channel right now.'
+          : `The first payment must be between ${min / 1000n} and ${max / 1000n} sats.`,
+      );
+    }
+    const priced = fitting
+      .map((o) => ({ ...o, feeMsat: openingFeeMsat(amountMsat, o.params) }))
+      .sort((a, b) => (a.feeMsat < b.feeMsat ? -1 : a.feeMsat > b.feeMsat ? 1 : 0));
+    const best = priced[0]!;
+    if (best.feeMsat >= amountMsat) {
+      throw new WalletCommandError('AMOUNT_TOO_SMALL', 'The channel fee would take the whole amount.');
+    }
+    if (best.feeMsat > feeCapMsat) {
+      throw new WalletCommandError(
+        'FEE_ABOVE_CAP',
+        `The channel fee (${(best.feeMsat + 999n) / 1000n} sats) is above your limit of ${feeCapMsat / 1000n} sats (Settings).`,
+      );
+    }
+    return {
+      kind: 'jit',
+      amountMsat,
+      feeMsat: best.feeMsat,
+      feeParams: feeParamsToWire(best.params),
+      validUntil: best.params.valid_until,
+    };
+  }
+
+  async createInvoice(
+    amountMsat: bigint | undefined,
+    description: string,
+    quote: ReceiveQuote,
+  ): Promise<CreatedInvoice> {
+    const node = this.requireNode();
+    this.requirePeer();
+    if (quote.kind === 'direct') {
+      const made = node.createInvoice({
+        ...(amountMsat !== undefined ? { amountMsat } : {}),
+        description,
+        expirySecs: INVOICE_EXPIRY_SECS,
+      });
+      return { bolt11: made.bolt11, paymentHash: made.paymentHash, expiresAt: made.expiresAt, feeMsat: 0n };
+    }
+    if (amountMsat === undefined || amountMsat !== quote.amountMsat) {
+      throw new WalletCommandError('QUOTE_MISMATCH', 'The amount changed after the fee was shown');
+    }
+    const params = openingFeeParamsInput.parse(quote.feeParams);
+    // the fee we agree to is recomputed here from the promised parameters, not taken from the UI
+    const feeMsat = openingFeeMsat(amountMsat, params);
+    if (feeMsat !== quote.feeMsat) throw new WalletCommandError('QUOTE_MISMATCH', 'The fee changed');
+    const session = this.session!;
+    const bought = await session.authed(() =>
+      session.api.jit.buy.mutate({
+        opening_fee_params: feeParamsToWire(params),
+        payment_size_msat: amountMsat.toString(),
+      }),
+    );
+    const validUntilSec = Math.floor(Date.parse(params.valid_until) / 1000);
+    const nowSec = Math.floor(Date.now() / 1000);
+    const expirySecs = Math.min(INVOICE_EXPIRY_SECS, validUntilSec - nowSec - 5);
+    if (expirySecs < 60) throw new WalletCommandError('QUOTE_EXPIRED', 'The fee offer expired; try again');
+    const inbound = node.createInboundPayment({
+      amountMsat,
+      expirySecs,
+      maxLspFeeMsat: feeMsat,
+      description,
+    });
+    const bolt11 = createJitInvoice({
+      amountMsat,
+      description,
+      expirySecs,
+      paymentHash: inbound.paymentHash,
+      paymentSecret: inbound.paymentSecret,
+      minFinalCltvExpiryDelta: MIN_FINAL_CLTV_EXPIRY_DELTA,
+      payeeNodeId: this.nodeId,
+      lspNodeId: this.info!.nodeId,
+      interceptScid: parseScid(bought.jit_channel_scid),
+      lspCltvExpiryDelta: bought.lsp_cltv_expiry_delta,
+      validUntilSec,
+      network: this.info!.network,
+      nowSec,
+      sign: (hash32) => {
+        const { signature, recoveryId } = node.signInvoice(hash32);
+        return { signature64: signature, recovery: recoveryId };
+      },
+    });
+    return { bolt11, paymentHash: inbound.paymentHash, expiresAt: (nowSec + expirySecs) * 1000, feeMsat };
+  }
+
+  // ------------------------------------------------------------ paying
+
+  async pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
+    const node = this.requireNode();
+    this.requirePeer();
+    const sent = await node.payInvoice(bolt11, {
+      maxFeeMsat,
+      ...(amountMsat !== undefined ? { amountMsat } : {}),
+      timeoutMs: 90_000,
+    });
+    this.changed();
+    return {
+      paymentHash: sent.paymentHash,
+      preimage: sent.preimage,
+      amountMsat: sent.amountMsat,
+      feeMsat: sent.feeMsat,
+    };
+  }
+
+  // ------------------------------------------------------------ state
+
+  private requireNode(): LightningNode {
+    if (!this.node) {
+      throw new WalletCommandError(
+        'NODE_NOT_RUNNING',
+        this.snap.statusReason ?? 'Your wallet is still starting.',
+      );
+    }
+    return this.node;
+  }
+
+  private requirePeer(): void {
+    if (!this.peerConnected) {
+      throw new WalletCommandError(
+        'LSP_UNREACHABLE',
+        this.snap.lsp.problem ?? 'Not connected to your service provider right now.',
+      );
+    }
+  }
+
+  private setStatus(status: WalletSnapshot['status'], reason: string | undefined): void {
+    this.snap.status = status;
+    this.snap.statusReason = reason;
+    this.changed();
+  }
+
+  /** Recompute from the node and publish, at most once per turn of the event loop. */
+  private changed(): void {
+    if (this.emitQueued) return;
+    this.emitQueued = true;
+    queueMicrotask(() => {
+      this.emitQueued = false;
+      this.refresh();
+    });
+  }
+
+  private refresh(): void {
+    const node = this.node;
+    if (node) {
+      try {
+        const channels: ChannelView[] = node.listChannels().map((c) => ({
+          channelId: c.channelId,
+          capacityMsat: c.capacityMsat,
+          outboundMsat: c.outboundMsat,
+          inboundMsat: c.inboundMsat,
+          isUsable: c.isUsable,
+        }));
+        const balances = node.balances();
+        this.snap.channels = channels;
+        // ours in channels: what we can send plus the reserve the peer makes us keep (LDK reports
+        // no balance below the reserve: such a channel counts 0, never more than is ours)
+        this.snap.balanceMsat = node
+          .listChannels()
+          .reduce(
+            (sum, c) => sum + (c.outboundMsat === 0n ? 0n : c.outboundMsat + (c.ourReserveMsat ?? 0n)),
+            0n,
+          );
+        this.snap.spendableMsat = this.peerConnected ? balances.spendableNowMsat : 0n;
+        this.snap.receivableMsat = this.peerConnected
+          ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
+          : 0n;
+        this.snap.payments = historyOf(node.listPayments());
+      } catch (error) {
+        this.log('error', `refresh failed: ${describeError(error).message}`);
+      }
+    }
+    if (this.backup) this.snap.backup = { ...this.backup.status };
+    this.snap.updatedAt = Date.now();
+    const copy = structuredClone(this.snap);
+    this.publish(copy);
+    if (this.req && (node || this.snap.status === 'running')) {
+      void idbSet(snapshotKey(this.req.walletId), copy).catch(() => {});
+    }
+  }
+}
+
+export { NodeError };

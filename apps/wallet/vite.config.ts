@@ -1,0 +1,78 @@
+// Build: React, the node's Web Worker (ES module), the PWA (manifest + Workbox precache of the app
+// shell and LDK's 12 MB WASM, hence the raised size limit) and the Content-Security-Policy.
+import react from '@vitejs/plugin-react';
+import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+
+/**
+ * No inline script, no third-party origin. 'wasm-unsafe-eval' lets LDK's WASM compile; styles allow
+ * 'unsafe-inline' because html5-qrcode sets style attributes on the elements it creates (styles
+ * cannot run code). connect-src 'self' covers the LSP's tRPC, its /peer WebSocket and Esplora
+ * served from the same origin.
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' blob:",
+  "media-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** The CSP as a meta tag in the built index.html (the dev server needs inline scripts; the build none). */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'lpw-csp',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
+export default defineConfig({
+  build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 2_000 },
+  worker: { format: 'es' },
+  plugins: [
+    react(),
+    contentSecurityPolicy(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      includeAssets: ['icons/*.png'],
+      manifest: {
+        name: 'Lightning Wallet',
+        short_name: 'Wallet',
+        description: 'A self-custodial Lightning wallet: your keys and channel stay on this device.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        background_color: '#f6f7f9',
+        theme_color: '#5b3cc4',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,png,wasm,webmanifest}'],
+        // LDK's WASM is ~12 MB: precache it so the wallet opens offline
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/trpc/, /^\/peer/, /^\/esplora/, /^\/admin/, /^\/health/, /^\/metrics/],
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
+});
