@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `npm start`: install, then run the product on embedded defaults. Today that is the devnet
-# (regtest chain simulator) with its Esplora and bitcoind RPC endpoints; the LSP and the wallet
-# join it when they exist.
+# `npm start`: install, then run the whole product on embedded defaults: the devnet (regtest chain
+# simulator with Esplora and bitcoind RPC, its router and merchant Lightning nodes) and the LSP
+# (SQLite under ./data, funded channels with the router), printing the URLs. See lsp-server/src/dev.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { npx --yes pnpm@10.34.9 "$@"; }
 pnpm install --frozen-lockfile --reporter=silent
-cd packages/devnet && exec ../../node_modules/.bin/tsx src/cli.ts start
+export DATA_DIR="${DATA_DIR:-$PWD/data}"
+cd lsp-server && exec ../node_modules/.bin/tsx src/dev.ts

@@ -1,0 +1,132 @@
+// `npm start`: the whole product on embedded defaults, for trying it. One in-memory devnet chain
+// (Esplora + bitcoind RPC), its public network (router + merchant on TCP), and the LSP (SQLite under
+// DATA_DIR/devnet, connected to the router with a funded channel each way so wallets can pay out
+// and receive). The devnet's chain lives in memory, so the LSP's devnet state is reset each start.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDevnet } from '@lpw/devnet';
+import { startPublicNetwork } from '@lpw/devnet/network';
+import pino from 'pino';
+import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
+import { Metrics } from './metrics.ts';
+import { assembleNode } from './node/assemble.ts';
+import { deriveSecrets } from './secrets.ts';
+import { startLsp } from './server.ts';
+import { openStore } from './store/index.ts';
+
+const CHANNEL_SAT = 5_000_000n;
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`dev: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const host = env.DEVNET_HOST ?? '127.0.0.1';
+  const devnet = await startDevnet({
+    seed: env.DEVNET_SEED ?? 'lpw-dev',
+    host,
+    esploraPort: Number(env.DEVNET_ESPLORA_PORT ?? 3002),
+    rpcPort: Number(env.DEVNET_RPC_PORT ?? 18443),
+  });
+  const net = await startPublicNetwork(devnet, {
+    host,
+    routerPort: Number(env.DEVNET_ROUTER_PORT ?? 9735),
+    merchantPort: Number(env.DEVNET_MERCHANT_PORT ?? 9736),
+    routerFundsSat: 30_000_000n,
+  });
+  const baseDir = env.DATA_DIR ?? './data';
+  const dataDir = join(baseDir, 'devnet');
+  rmSync(dataDir, { recursive: true, force: true }); // its chain is gone: start the LSP afresh
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      PEER_LISTEN: `${host}:9737`,
+      PUBLIC_PEER_ADDRESS: `${host}:9737`,
+      ADMIN_PASSWORD: 'devnet-admin-password',
+      LOG_LEVEL: 'info',
+      ...env,
+      DATA_DIR: dataDir,
+      ESPLORA_URL: devnet.esploraUrl,
+      PUBLIC_PEERS: net.router.uri,
+      NETWORK: 'regtest',
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = pino({ level: config.logLevel });
+  const secrets = deriveSecrets(loadOrCreateSeed(config));
+  const store = await openStore(config.databaseUrl);
+  const assembled = await assembleNode(config, store, secrets.nodeSeed, log, devnet.esploraUrl);
+  const node = assembled.node;
+  const syncOnBlock = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
+  const metrics = new Metrics();
+  const lsp = await startLsp(
+    { config, store, node: assembled.lspNode, log, metrics, clock: Date.now, secrets },
+    node,
+  );
+
+  // liquidity: on-chain funds for JIT channels, a channel out to the router and one in from it
+  for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
+  await node.syncChain();
+  await waitUntil(() => node.isConnected(net.router.nodeId), 'the LSP to connect to the router');
+  const out = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
+  node.openChannel({ peerId: net.router.nodeId, capacitySat: CHANNEL_SAT, announce: true });
+  await out;
+  const inbound = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
+  net.router.node.openChannel({ peerId: node.nodeId, capacitySat: CHANNEL_SAT, announce: true });
+  await inbound;
+  await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
+  devnet.mine(6);
+  await waitUntil(
+    () => node.listChannels().filter((c) => c.peerId === net.router.nodeId && c.isUsable).length === 2,
+    'LSP ↔ router channels',
+  );
+
+  const lines = [
+    '',
+    `  LSP           ${lsp.url}   (tRPC ${lsp.url}/trpc, metrics ${lsp.url}/metrics)`,
+    `  admin         ${lsp.url}/admin   (user admin, password ${config.adminPassword ?? '— set ADMIN_PASSWORD'})`,
+    `  wallet peer   ${lsp.url.replace(/^http/, 'ws')}${config.websocketPath}?token=<session token>`,
+    `  LSP node      ${node.nodeId}@${config.peerListen ?? '(no TCP listener)'}`,
+    `  router        ${net.router.uri}`,
+    `  merchant      ${net.merchant.uri}`,
+    `  esplora       ${devnet.esploraUrl}`,
+    `  bitcoind rpc  ${devnet.rpcUrl}`,
+    `  data          ${dataDir} (reset at each start: the devnet chain lives in memory)`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    syncOnBlock();
+    await lsp.close();
+    await node.stop();
+    await store.close();
+    await net.stop();
+    await devnet.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error('npm start failed:', e);
+  process.exit(1);
+});
