@@ -7,8 +7,8 @@ import {
   type OpeningFeeParamsWire,
   openingFeeMsat,
   openingFeeParamsInput,
-  parseScid,
 } from '@lpw/api';
+import { createLspClient } from '@lpw/lsp-server/client';
 import {
   createNode,
   initLdkFromUrl,
@@ -16,10 +16,9 @@ import {
   type LightningNode,
   NodeError,
   type PaymentRecord,
-  webSocket,
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
-import { createJitInvoice } from '@lpw/node/jit';
+import { decodeBolt11 } from '@lpw/payment-request';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -27,6 +26,7 @@ import { get as idbGet, set as idbSet } from 'idb-keyval';
 import * as ldk from 'lightningdevkit';
 import { BackupRefused, ChannelBackup, MirroredStore } from './backup.ts';
 import { LspSession, lspErrorCode } from './lsp.ts';
+import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
 import {
   type ChannelView,
   type CreatedInvoice,
@@ -39,8 +39,6 @@ import {
 } from './protocol.ts';
 
 const INVOICE_EXPIRY_SECS = 3600;
-/** The delta the invoice states for the final hop (LDK enforces less; stating more is safe). */
-const MIN_FINAL_CLTV_EXPIRY_DELTA = 144;
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 
 /** Math.max does not take bigints. */
@@ -110,12 +108,19 @@ function paymentView(p: PaymentRecord): PaymentView {
   };
 }
 
-/** History shows money that moved or tried to: inbound invoices nobody paid are not history. */
-function historyOf(records: PaymentRecord[]): PaymentView[] {
-  return records
-    .filter((p) => !(p.direction === 'inbound' && p.status !== 'succeeded'))
-    .map(paymentView)
-    .sort((a, b) => b.createdAt - a.createdAt);
+/**
+ * History shows money that moved or tried to: inbound invoices nobody paid are not history. Our
+ * outbound records (routes from the LSP) stand beside the node's own ones.
+ */
+function historyOf(records: PaymentRecord[], outbound: OutboundRecord[]): PaymentView[] {
+  const ours = new Set(outbound.map((r) => r.paymentHash));
+  return [
+    ...records
+      .filter((p) => !(p.direction === 'inbound' && p.status !== 'succeeded'))
+      .filter((p) => !(p.direction === 'outbound' && ours.has(p.id)))
+      .map(paymentView),
+    ...outbound.map(outboundView),
+  ].sort((a, b) => b.createdAt - a.createdAt);
 }
 
 export function describeError(error: unknown): { code: string; message: string } {
@@ -133,6 +138,7 @@ export class WalletRuntime {
   private store: MirroredStore | undefined;
   private node: LightningNode | undefined;
   private session: LspSession | undefined;
+  private client: ReturnType<typeof createLspClient> | undefined;
   private backup: ChannelBackup | undefined;
   private info: InfoOutput | undefined;
   private nodeId = '';
@@ -179,7 +185,8 @@ export class WalletRuntime {
       });
       this.snap.lsp = { ...cached.lsp, url: req.lspUrl, reachable: false, problem: undefined };
     }
-    this.snap.payments = historyOf(paymentsFromStore(await this.idb.load()));
+    const stored = await this.store.load();
+    this.snap.payments = historyOf(paymentsFromStore(stored), outboundFrom(stored));
     this.setStatus('starting', undefined);
     void this.start();
   }
@@ -261,7 +268,8 @@ export class WalletRuntime {
           await this.idb!.commit([...entries].map(([key, value]) => ({ key, value })));
           this.log('info', `restored ${entries.size} keys from backup version ${backup.status.version}`);
         }
-        this.snap.payments = historyOf(paymentsFromStore(await this.idb!.load()));
+        const restored = await this.store!.load();
+        this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
       }
       await backup.acquireLease();
       this.snap.backup = { ...backup.status };
@@ -303,6 +311,25 @@ export class WalletRuntime {
         if (e.peerId === info.nodeId) this.peerState(false);
       });
       node.on('error', (e) => this.log('error', `${e.code}: ${e.message}`));
+      // outcomes of our route-hinted payments, also those replayed after a restart
+      node.on(
+        'payment-sent',
+        (e) =>
+          void this.settleOutbound(e.paymentHash, {
+            status: 'succeeded',
+            preimage: e.preimage,
+            feeMsat: e.feeMsat,
+          }),
+      );
+      node.on(
+        'payment-failed',
+        (e) =>
+          void this.settleOutbound(e.paymentHash ?? e.paymentId, {
+            status: 'failed',
+            failureReason: e.reason,
+          }),
+      );
+      this.client = createLspClient({ url: req.lspUrl });
       this.attempt = 0;
       this.setStatus('running', undefined);
       backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
@@ -335,11 +362,11 @@ export class WalletRuntime {
       const node = this.node;
       const info = this.info;
       if (!node || !info || this.closed || node.isConnected(info.nodeId)) return;
-      const base = new URL(this.req!.lspUrl);
-      base.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
-      const url = new URL(info.websocketPath, base).toString();
+      const client = this.client!;
       try {
-        await node.connect(info.nodeId, webSocket(url));
+        // a fresh session for each connect: the WebSocket is authorised by the session token
+        await client.login(node);
+        await client.connect(node);
         this.peerState(true);
       } catch (error) {
         this.peerState(false, describeError(error).message);
@@ -451,65 +478,140 @@ export class WalletRuntime {
       throw new WalletCommandError('QUOTE_MISMATCH', 'The amount changed after the fee was shown');
     }
     const params = openingFeeParamsInput.parse(quote.feeParams);
-    // the fee we agree to is recomputed here from the promised parameters, not taken from the UI
+    // the fee we agree to is recomputed here from the promised parameters, not taken from the UI,
+    // and is the most the LSP's client may accept (a dearer menu now is refused, not paid)
     const feeMsat = openingFeeMsat(amountMsat, params);
     if (feeMsat !== quote.feeMsat) throw new WalletCommandError('QUOTE_MISMATCH', 'The fee changed');
-    const session = this.session!;
-    const bought = await session.authed(() =>
-      session.api.jit.buy.mutate({
-        opening_fee_params: feeParamsToWire(params),
-        payment_size_msat: amountMsat.toString(),
+    const jit = await this.withSession(node, (client) =>
+      client.receiveJit(node, {
+        amountMsat,
+        description,
+        expirySecs: INVOICE_EXPIRY_SECS,
+        maxFeeMsat: feeMsat,
       }),
     );
-    const validUntilSec = Math.floor(Date.parse(params.valid_until) / 1000);
-    const nowSec = Math.floor(Date.now() / 1000);
-    const expirySecs = Math.min(INVOICE_EXPIRY_SECS, validUntilSec - nowSec - 5);
-    if (expirySecs < 60) throw new WalletCommandError('QUOTE_EXPIRED', 'The fee offer expired; try again');
-    const inbound = node.createInboundPayment({
-      amountMsat,
-      expirySecs,
-      maxLspFeeMsat: feeMsat,
-      description,
-    });
-    const bolt11 = createJitInvoice({
-      amountMsat,
-      description,
-      expirySecs,
-      paymentHash: inbound.paymentHash,
-      paymentSecret: inbound.paymentSecret,
-      minFinalCltvExpiryDelta: MIN_FINAL_CLTV_EXPIRY_DELTA,
-      payeeNodeId: this.nodeId,
-      lspNodeId: this.info!.nodeId,
-      interceptScid: parseScid(bought.jit_channel_scid),
-      lspCltvExpiryDelta: bought.lsp_cltv_expiry_delta,
-      validUntilSec,
-      network: this.info!.network,
-      nowSec,
-      sign: (hash32) => {
-        const { signature, recoveryId } = node.signInvoice(hash32);
-        return { signature64: signature, recovery: recoveryId };
-      },
-    });
-    return { bolt11, paymentHash: inbound.paymentHash, expiresAt: (nowSec + expirySecs) * 1000, feeMsat };
+    const decoded = decodeBolt11(jit.bolt11);
+    return {
+      bolt11: jit.bolt11,
+      paymentHash: jit.paymentHash,
+      expiresAt: decoded.expiresAt * 1000,
+      feeMsat: jit.openingFeeMsat,
+    };
+  }
+
+  /** Runs a call of the LSP client; an expired session is renewed once. */
+  private async withSession<T>(
+    node: LightningNode,
+    call: (client: ReturnType<typeof createLspClient>) => Promise<T>,
+  ): Promise<T> {
+    const client = this.client!;
+    if (!client.token) await client.login(node);
+    try {
+      return await call(client);
+    } catch (error) {
+      const code = lspErrorCode(error);
+      if (code !== 'SESSION_EXPIRED' && code !== 'SESSION_REQUIRED') throw error;
+      await client.login(node);
+      return call(client);
+    }
   }
 
   // ------------------------------------------------------------ paying
 
+  /**
+   * Pays along the route the LSP finds (a wallet keeps no gossip graph). The payment's record is
+   * durable before LDK sees the payment, so a crash mid-payment still shows it (pending, then its
+   * outcome when LDK replays the event).
+   */
   async pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
     const node = this.requireNode();
     this.requirePeer();
-    const sent = await node.payInvoice(bolt11, {
-      maxFeeMsat,
-      ...(amountMsat !== undefined ? { amountMsat } : {}),
-      timeoutMs: 90_000,
+    const invoice = decodeBolt11(bolt11);
+    if (invoice.network !== node.network) {
+      throw new WalletCommandError('WRONG_NETWORK', 'This invoice is for another network.');
+    }
+    if (invoice.amountMsat === undefined || (amountMsat !== undefined && amountMsat !== invoice.amountMsat)) {
+      throw new WalletCommandError(
+        'AMOUNT_REQUIRED',
+        'Invoices without an amount cannot be paid yet; ask for one with an amount.',
+      );
+    }
+    if (invoice.expiresAt * 1000 <= Date.now()) throw new NodeError('INVOICE_EXPIRED');
+    const total = invoice.amountMsat + maxFeeMsat;
+    const spendable = node.balances().spendableNowMsat;
+    if (total > spendable) {
+      throw new WalletCommandError(
+        'INSUFFICIENT_BALANCE',
+        'You don’t have enough to pay this (amount plus the most the network fee can be).',
+      );
+    }
+    const existing = this.outbound().find((r) => r.paymentHash === invoice.paymentHash);
+    if (existing && existing.status !== 'failed') throw new NodeError('DUPLICATE_PAYMENT');
+    const now = Date.now();
+    await saveOutbound(this.store!, {
+      paymentHash: invoice.paymentHash,
+      status: 'pending',
+      amountMsat: invoice.amountMsat,
+      feeMsat: undefined,
+      description: invoice.description,
+      preimage: undefined,
+      failureReason: undefined,
+      createdAt: now,
+      updatedAt: now,
     });
     this.changed();
-    return {
-      paymentHash: sent.paymentHash,
-      preimage: sent.preimage,
-      amountMsat: sent.amountMsat,
-      feeMsat: sent.feeMsat,
-    };
+    try {
+      const sent = await this.withSession(node, async (client) => {
+        const route = await client.findRoute(
+          invoice.payeeNodeId,
+          invoice.amountMsat!,
+          invoice.minFinalCltvExpiryDelta,
+        );
+        const routeFee = (route.paths[0]?.hops ?? []).reduce((sum, h) => sum + BigInt(h.fee_msat), 0n);
+        if (route.paths.length > 0 && routeFee > maxFeeMsat) {
+          throw new WalletCommandError(
+            'FEE_TOO_HIGH',
+            'The network fee for this payment is above the limit.',
+          );
+        }
+        return client.payWithRoute(node, bolt11, { timeoutMs: 90_000 });
+      });
+      await this.settleOutbound(invoice.paymentHash, {
+        status: 'succeeded',
+        preimage: sent.preimage,
+        feeMsat: sent.feeMsat,
+      });
+      return {
+        paymentHash: sent.paymentHash,
+        preimage: sent.preimage,
+        amountMsat: sent.amountMsat,
+        feeMsat: sent.feeMsat,
+      };
+    } catch (error) {
+      // LDK may still deliver an outcome (timeout); only a refusal before sending is final here
+      const { code, message } = describeError(error);
+      if (code !== 'TIMEOUT') {
+        await this.settleOutbound(invoice.paymentHash, {
+          status: 'failed',
+          failureReason: `${code}: ${message}`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private outbound(): OutboundRecord[] {
+    return this.store ? outboundFrom(this.store.data) : [];
+  }
+
+  private async settleOutbound(
+    paymentHash: string,
+    changes: Partial<Pick<OutboundRecord, 'status' | 'preimage' | 'feeMsat' | 'failureReason'>>,
+  ): Promise<void> {
+    const record = this.outbound().find((r) => r.paymentHash === paymentHash);
+    if (!record || record.status === 'succeeded') return; // a success is final
+    await saveOutbound(this.store!, { ...record, ...changes, updatedAt: Date.now() });
+    this.changed();
   }
 
   // ------------------------------------------------------------ state
@@ -574,7 +676,7 @@ export class WalletRuntime {
         this.snap.receivableMsat = this.peerConnected
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
           : 0n;
-        this.snap.payments = historyOf(node.listPayments());
+        this.snap.payments = historyOf(node.listPayments(), this.outbound());
       } catch (error) {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }
