@@ -3,26 +3,7 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-
-/**
- * No inline script, no third-party origin. 'wasm-unsafe-eval' lets LDK's WASM compile; styles allow
- * 'unsafe-inline' because html5-qrcode sets style attributes on the elements it creates (styles
- * cannot run code). connect-src 'self' covers the LSP's tRPC, its /peer WebSocket and Esplora
- * served from the same origin.
- */
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' blob:",
-  "media-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "manifest-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+import { CSP } from './csp.ts';
 
 /** The CSP as a meta tag in the built index.html (the dev server needs inline scripts; the build none). */
 function contentSecurityPolicy(): Plugin {

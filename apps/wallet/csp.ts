@@ -1,0 +1,18 @@
+// The wallet's Content-Security-Policy: no inline script, no third-party origin. 'wasm-unsafe-eval'
+// lets LDK's WASM compile; styles allow 'unsafe-inline' because html5-qrcode sets style attributes
+// on the elements it creates (styles cannot run code). connect-src 'self' covers the LSP's tRPC, its
+// /peer WebSocket and the Esplora API, all served from the wallet's origin. Used by the build (meta
+// tag) and by servers of the built app (header).
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' blob:",
+  "media-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');

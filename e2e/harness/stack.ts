@@ -1,0 +1,105 @@
+// One real stack for browser journeys: the devnet chain, its public network (router, merchant), an
+// LSP with channels to the router both ways and on-chain funds for JIT channels, and the front
+// origin serving the built wallet. Same shape as `npm start` (lsp-server/src/dev.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
+import { assembleNode } from '@lpw/lsp-server/assemble';
+import { deriveSecrets } from '@lpw/lsp-server/secrets';
+import { type RunningLsp, startLsp } from '@lpw/lsp-server/server';
+import type { LightningNode } from '@lpw/node';
+import pino from 'pino';
+import { type Front, startFront } from './front.ts';
+
+export interface Stack {
+  devnet: Devnet;
+  net: PublicNetwork;
+  lspNode: LightningNode;
+  lsp: RunningLsp;
+  front: Front;
+  stop(): Promise<void>;
+}
+
+const CHANNEL_SAT = 5_000_000n;
+
+export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startStack(options: { distDir: string; csp: string; seed?: string }): Promise<Stack> {
+  const devnet = await startDevnet({ seed: options.seed ?? 'lpw-e2e', host: '127.0.0.1' });
+  const net = await startPublicNetwork(devnet, { host: '127.0.0.1', routerFundsSat: 30_000_000n });
+  const front = await startFront({
+    distDir: options.distDir,
+    esploraUrl: devnet.esploraUrl!,
+    csp: options.csp,
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'lpw-e2e-lsp-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_PASSWORD: 'e2e-admin-password',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    ESPLORA_URL: devnet.esploraUrl,
+    PUBLIC_ESPLORA_URL: `${front.url}/esplora`,
+    PUBLIC_PEERS: net.router.uri,
+    NETWORK: 'regtest',
+  });
+  const log = pino({ level: 'warn' });
+  const secrets = deriveSecrets(loadOrCreateSeed(config));
+  const store = await openStore(config.databaseUrl);
+  const assembled = await assembleNode(config, store, secrets.nodeSeed, log, devnet.esploraUrl);
+  const node = assembled.node;
+  const unfollow = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
+  const lsp = await startLsp(
+    { config, store, node: assembled.lspNode, log, metrics: new Metrics(), clock: Date.now, secrets },
+    node,
+  );
+  front.setLsp(lsp.url);
+  for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
+  await node.syncChain();
+  await waitUntil(() => node.isConnected(net.router.nodeId), 'the LSP to connect to the router');
+  const out = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
+  node.openChannel({ peerId: net.router.nodeId, capacitySat: CHANNEL_SAT, announce: true });
+  await out;
+  const inbound = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
+  net.router.node.openChannel({ peerId: node.nodeId, capacitySat: CHANNEL_SAT, announce: true });
+  await inbound;
+  await new Promise((r) => setTimeout(r, 500));
+  devnet.mine(6);
+  await waitUntil(
+    () => node.listChannels().filter((c) => c.peerId === net.router.nodeId && c.isUsable).length === 2,
+    'LSP ↔ router channels',
+  );
+  // the merchant must learn the LSP's channels by gossip to route to wallets behind it
+  await waitUntil(
+    () => net.merchant.node.graphSummary().channels.length >= 3,
+    'the merchant to see the LSP in its graph',
+    90_000,
+  ).catch(() => {});
+  return {
+    devnet,
+    net,
+    lspNode: node,
+    lsp,
+    front,
+    async stop() {
+      unfollow();
+      await front.close();
+      await lsp.close();
+      await node.stop();
+      await store.close();
+      await net.stop();
+      await devnet.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

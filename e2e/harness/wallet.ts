@@ -1,0 +1,75 @@
+// Steps a person takes in the wallet, as page actions (by visible text and form names).
+import { execSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+
+export const WALLET_DIR = join(import.meta.dirname, '..', '..', 'apps', 'wallet');
+export const DIST = join(WALLET_DIR, 'dist');
+
+let built = false;
+/** Builds the wallet once per run (the journeys test what ships). */
+export function buildWallet(): void {
+  if (built || process.env.E2E_SKIP_BUILD) return;
+  execSync('npx --yes pnpm@10.34.9 run build', { cwd: WALLET_DIR, stdio: 'pipe' });
+  built = true;
+}
+
+export const PIN = '482915';
+
+/** Create → words → confirm three of them → PIN. Returns the 12 words. */
+export async function createWallet(
+  page: Page,
+  onScreen?: (name: string) => Promise<unknown>,
+): Promise<string[]> {
+  await page.getByRole('button', { name: 'Create a new wallet' }).click();
+  const words = await page.locator('[data-testid=recovery-words] .w').allTextContents();
+  await onScreen?.('02-create-words');
+  await page.getByRole('button', { name: 'I wrote them down' }).click();
+  await page.getByTestId('screen-create-confirm').waitFor();
+  for (const input of await page.locator('input[name^=word-]').all()) {
+    const n = Number((await input.getAttribute('name'))!.slice('word-'.length));
+    await input.fill(words[n - 1]!);
+  }
+  await onScreen?.('03-create-confirm');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('input[name=pin]').fill(PIN);
+  await page.locator('input[name=pin-again]').fill(PIN);
+  await onScreen?.('04-create-pin');
+  await page.getByRole('button', { name: 'Create wallet' }).click();
+  await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+  return words;
+}
+
+export async function restoreWallet(page: Page, words: string[]): Promise<void> {
+  await page.getByRole('button', { name: 'Restore from recovery words' }).click();
+  await page.locator('textarea[name=words]').fill(words.join(' '));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.locator('input[name=pin]').fill(PIN);
+  await page.locator('input[name=pin-again]').fill(PIN);
+  await page.getByRole('button', { name: 'Restore wallet' }).click();
+  await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+}
+
+export async function unlock(page: Page): Promise<void> {
+  await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+  await page.locator('input[name=pin]').fill(PIN);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+}
+
+/** Waits until the node runs and the LSP peer link is up (no status notice on home). */
+export async function waitConnected(page: Page, timeoutMs = 90_000): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-testid=screen-home]') !== null &&
+      document.querySelector('[data-testid^=status]') === null,
+    undefined,
+    { timeout: timeoutMs, polling: 250 },
+  );
+}
+
+/** Balance text as shown, parsed back to whole sats ("19 920 sats" → 19920n). */
+export async function balanceSat(page: Page): Promise<bigint> {
+  const text = await page.getByTestId('balance').innerText();
+  return BigInt(text.replace(/[^0-9]/g, '') || '0');
+}
