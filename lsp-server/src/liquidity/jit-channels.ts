@@ -34,6 +34,8 @@ export type JitFailReason =
   | 'channel_closed'
   | 'hold_timeout';
 
+/** How often held parts are looked at again (a channel usable again after a reconnection). */
+const RETRY_EVERY_MS = 1_000;
 /** Each part keeps at least this much: an HTLC of 0 msat cannot be forwarded. */
 const MIN_PART_MSAT = 1n;
 /** Capacity margin over the payment for the wallet's reserve (1 %) and the commitment fee. */
@@ -59,6 +61,8 @@ export class JitChannels {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly offs: Array<() => void> = [];
   private stopped = false;
+  private busy = false;
+  private retry: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: JitChannelsOptions) {
     this.deps = options.deps;
@@ -82,15 +86,28 @@ export class JitChannels {
       n.on('peer-connected', (e) => void this.serial('peer-connected', () => this.onPeerConnected(e.peerId))),
     );
     // what a restart interrupted: held parts and opening channels (LDK also replays intercepts)
-    await this.serial('recover', async () => {
+    await this.serial('recover', () => this.advanceAllHeld());
+    // LDK has no event for a channel that becomes usable again after a reconnection: look again
+    this.retry = setInterval(() => {
+      if (!this.busy) void this.serial('retry', () => this.advanceAllHeld());
+    }, RETRY_EVERY_MS);
+    this.retry.unref?.();
+  }
+
+  private async advanceAllHeld(): Promise<void> {
+    this.busy = true;
+    try {
       const scids = new Set((await this.deps.store.listIntercepts({ state: 'held' })).map((i) => i.scid));
       for (const scid of scids) await this.advance(scid);
-    });
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** Stop reacting; held parts stay in the store and in LDK for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.retry);
     for (const off of this.offs.splice(0)) off();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -287,6 +304,8 @@ export class JitChannels {
     const live = this.liveChannel(channel);
     if (!live) {
       if (channel.channelId === null && purchase.state === 'OPENING') {
+        // peer-connected brings us back; LDK fails the HTLCs itself if that comes too late
+        if (!this.node.isConnected(purchase.nodeId)) return;
         // LDK never persisted an unfunded channel: the restart forgot it. Ask again.
         log.warn({ scid: formatScid(purchase.scid) }, 'jit: channel lost before funding; reopening');
         const capacitySat = channel.capacitySat;

@@ -1,0 +1,232 @@
+// The LSP process is SIGKILLed during a JIT channel open and during a burst of forwards, then
+// restarted from its SQLite file: every payment settles (none stuck past its timeout), the JIT
+// payment is delivered or failed back, the wallet's ledger matches the payer's, nothing was
+// force-closed, and the purchase is still on record.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseScid } from '@lpw/api';
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import { initLdkNode } from '@lpw/node/node-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createLspClient, type LspClient } from '../src/client/index.ts';
+import { deriveSecrets } from '../src/secrets.ts';
+import { openStore } from '../src/store/index.ts';
+import { until } from './lightning.ts';
+
+const LSP_SEED = '77'.repeat(32);
+
+interface LspProcess {
+  child: ChildProcess;
+  url: string;
+  logs: string[];
+}
+
+describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lsp-crash-'));
+  const dbPath = join(dir, 'lsp.sqlite');
+  let devnet: Devnet;
+  let net: PublicNetwork;
+  let lspNodeId: string;
+  let lsp: LspProcess | undefined;
+  let wallet: LightningNode;
+  let client: LspClient;
+  const closes: string[] = [];
+
+  const startLsp = async (): Promise<LspProcess> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: join(import.meta.dirname, '..'),
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dir,
+        DATABASE_URL: dbPath,
+        ESPLORA_URL: devnet.esploraUrl,
+        PUBLIC_PEERS: net.router.uri,
+        LSP_SEED,
+        LOG_LEVEL: 'info',
+        RATE_BUY_PER_MIN: '1000',
+        RATE_AUTH_PER_MIN: '1000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logs: string[] = [];
+    let port = 0;
+    const onLine = (line: string) => {
+      logs.push(line);
+      const m = /"port":(\d+)[^}]*"msg":"lsp-server listening"/.exec(line);
+      if (m) port = Number(m[1]);
+    };
+    let buffer = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const l of lines) onLine(l);
+    });
+    child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+    await until(() => port > 0 || child.exitCode !== null, 'LSP process listening', 60_000);
+    if (!port) throw new Error(`LSP exited: ${logs.join('\n')}`);
+    return { child, url: `http://127.0.0.1:${port}`, logs };
+  };
+
+  const kill = async (p: LspProcess) => {
+    const exited = new Promise((r) => p.child.once('exit', r));
+    p.child.kill('SIGKILL');
+    await exited;
+  };
+
+  const connectWallet = async () => {
+    client = createLspClient({ url: lsp!.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    await until(
+      async () => {
+        try {
+          await client.login(wallet);
+          await client.connect(wallet);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      'wallet reconnected',
+      60_000,
+    );
+  };
+
+  beforeAll(async () => {
+    await initLdkNode();
+    devnet = await startDevnet({ seed: 'lsp-crash' });
+    net = await startPublicNetwork(devnet, { routerFundsSat: 20_000_000n });
+    // prepare the LSP's node in this process on the file the child will use: funds, router → LSP channel
+    const store = await openStore(dbPath);
+    const prep = await createNode({
+      seed: deriveSecrets(Buffer.from(LSP_SEED, 'hex')).nodeSeed,
+      network: 'regtest',
+      role: 'lsp',
+      store: store.nodeStore('lsp-0'),
+      chain: { esploraUrl: devnet.esploraUrl },
+      chainSyncIntervalMs: 0,
+      logLevel: 'error',
+    });
+    lspNodeId = prep.nodeId;
+    for (let i = 0; i < 4; i++) devnet.fund(await prep.newAddress(), 5_000_000n, { confirmations: 1 });
+    await prep.syncChain();
+    const { tcp } = await import('@lpw/node/tcp');
+    await prep.connect(net.router.nodeId, tcp(net.router.host, net.router.port));
+    const pending = prep.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
+    net.router.node.openChannel({ peerId: prep.nodeId, capacitySat: 4_000_000n, announce: true });
+    const { fundingTxo } = await pending;
+    await until(() => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined, 'funding broadcast');
+    devnet.mine(6);
+    await Promise.all([prep.syncChain(), net.router.node.syncChain(), net.merchant.node.syncChain()]);
+    await until(() => prep.listChannels().some((c) => c.isUsable), 'router → LSP usable');
+    await prep.stop();
+    await store.close();
+
+    wallet = await createNode({
+      seed: new Uint8Array(32).fill(0x51),
+      network: 'regtest',
+      role: 'wallet',
+      store: new MemoryStore(),
+      chain: { esploraUrl: devnet.esploraUrl },
+      chainSyncIntervalMs: 0,
+      trustedPeers: [lspNodeId],
+      logLevel: 'error',
+    });
+    for (const n of [wallet, net.router.node])
+      n.on('channel-closed', (e) =>
+        closes.push(`${n === wallet ? 'wallet' : 'router'}: ${e.reason} ${e.channelId}`),
+      );
+    lsp = await startLsp();
+    await until(() => net.router.node.isConnected(lspNodeId), 'LSP reconnected to the router', 30_000);
+    await until(
+      () => net.router.node.listChannels().some((c) => c.peerId === lspNodeId && c.isUsable),
+      'router → LSP usable again',
+      30_000,
+    );
+    await connectWallet();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (lsp && lsp.child.exitCode === null) await kill(lsp);
+    await wallet?.stop();
+    await net?.stop();
+    await devnet?.stop();
+  }, 60_000);
+
+  it('killed while opening the JIT channel: after the restart the payment is delivered minus the fee', async () => {
+    const jit = await client.receiveJit(wallet, {
+      amountMsat: 500_000_000n,
+      description: 'crash during open',
+    });
+    const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 120_000);
+    const paying = net.router.node.payInvoice(jit.bolt11, { timeoutMs: 120_000 });
+    paying.catch(() => {});
+    await until(
+      () => lsp!.logs.some((l) => l.includes('jit: opening zero-conf channel')),
+      'JIT open started',
+      30_000,
+    );
+    await kill(lsp!);
+    lsp = await startLsp();
+    await connectWallet();
+    const [sent, got] = await Promise.all([paying, received]).catch((e) => {
+      process.stderr.write(`${lsp!.logs.join('\n')}\n`);
+      throw e;
+    });
+    expect(sent.amountMsat).toBe(500_000_000n);
+    expect(got.amountMsat).toBe(500_000_000n - jit.openingFeeMsat);
+    expect(wallet.listChannels().filter((c) => c.peerId === lspNodeId)).toHaveLength(1);
+    const store = await openStore(dbPath);
+    try {
+      expect((await store.getJitPurchase(parseScid(jit.jitChannelScid)))?.state).toBe('FORWARDED');
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
+
+  it('killed during a burst of forwards: every payment settles, ledgers agree, nothing force-closed', async () => {
+    const invoices = Array.from({ length: 12 }, (_, i) =>
+      wallet.createInvoice({
+        amountMsat: 1_000_000n + BigInt(i),
+        description: `burst ${i}`,
+        expirySecs: 600,
+      }),
+    );
+    const results = invoices.map((inv) =>
+      net.router.node.payInvoice(inv.bolt11, { timeoutMs: 120_000 }).then(
+        () => 'sent' as const,
+        (e: Error) => `failed: ${e.message}`,
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    await kill(lsp!);
+    lsp = await startLsp();
+    await connectWallet();
+    const outcomes = await Promise.all(results); // none stuck: each resolves within its timeout
+    const sentCount = outcomes.filter((o) => o === 'sent').length;
+    // what the payer counts as paid is what the wallet received, invoice by invoice
+    await until(
+      () =>
+        invoices.filter((inv) => wallet.payment(inv.paymentHash)?.status === 'succeeded').length ===
+        sentCount,
+      'wallet ledger matches the payer',
+      30_000,
+    );
+    for (const [i, inv] of invoices.entries()) {
+      const paid = outcomes[i] === 'sent';
+      expect(wallet.payment(inv.paymentHash)?.status === 'succeeded').toBe(paid);
+    }
+    // the channels still carry payments after all this
+    const after = wallet.createInvoice({ amountMsat: 2_000_000n, description: 'after', expirySecs: 600 });
+    await net.router.node.payInvoice(after.bolt11, { timeoutMs: 60_000 });
+    // an unfunded channel dropped at the kill (the LSP reopens it) is no close: no money was in it
+    expect(closes.filter((c) => !c.includes('prior to the channel being funded'))).toEqual([]);
+    for (const c of wallet.listChannels()) expect(c.isUsable).toBe(true);
+  }, 180_000);
+});
