@@ -26,6 +26,7 @@ export {
   type Network,
   type NodeOptions,
   type PeerSummary,
+  type RouteHintHop,
   type SentPayment,
 } from './node.ts';
 export type { InboundChannelDecision, InboundChannelRequest } from './node-events.ts';

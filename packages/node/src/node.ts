@@ -167,6 +167,18 @@ export interface SentPayment {
   feeMsat: bigint;
 }
 
+/**
+ * One hop of a private route towards the payee, as in a BOLT 11 `r` field: the channel
+ * `shortChannelId` leaving `srcNodeId`, with the fees and CLTV delta that node charges for it.
+ */
+export interface RouteHintHop {
+  srcNodeId: string;
+  shortChannelId: bigint;
+  feeBaseMsat: number;
+  feeProportionalMillionths: number;
+  cltvExpiryDelta: number;
+}
+
 const NETWORKS: Record<Network, { ldk: ldk.Network; currency: ldk.Currency }> = {
   bitcoin: { ldk: ldk.Network.LDKNetwork_Bitcoin, currency: ldk.Currency.LDKCurrency_Bitcoin },
   testnet: { ldk: ldk.Network.LDKNetwork_Testnet, currency: ldk.Currency.LDKCurrency_BitcoinTestnet },
@@ -188,6 +200,73 @@ function assertBigint(value: unknown, what: string, min = 0n): asserts value is 
   if (typeof value !== 'bigint')
     throw new NodeError('INVALID_INPUT', `"${what}" expected bigint, got ${typeof value}`);
   if (value < min) throw new NodeError('INVALID_INPUT', `"${what}" must be ≥ ${min}, got ${value}`);
+}
+
+function assertInteger(value: unknown, what: string, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new NodeError('INVALID_INPUT', `"${what}" expected an integer 0..${max}, got ${String(value)}`);
+  }
+}
+
+function routeHintHop(hop: RouteHintHop, what: string): ldk.RouteHintHop {
+  if (typeof hop !== 'object' || hop === null)
+    throw new NodeError('INVALID_INPUT', `"${what}" expected a hop`);
+  assertBigint(hop.shortChannelId, `${what}.shortChannelId`);
+  if (hop.shortChannelId > 0xffff_ffff_ffff_ffffn) {
+    throw new NodeError('INVALID_INPUT', `"${what}.shortChannelId" out of range`);
+  }
+  assertInteger(hop.feeBaseMsat, `${what}.feeBaseMsat`, 0xffff_ffff);
+  assertInteger(hop.feeProportionalMillionths, `${what}.feeProportionalMillionths`, 0xffff_ffff);
+  assertInteger(hop.cltvExpiryDelta, `${what}.cltvExpiryDelta`, 0xffff);
+  return ldk.RouteHintHop.constructor_new(
+    nodeIdBytes(hop.srcNodeId, `${what}.srcNodeId`),
+    hop.shortChannelId,
+    ldk.RoutingFees.constructor_new(hop.feeBaseMsat, hop.feeProportionalMillionths),
+    hop.cltvExpiryDelta,
+    ldk.Option_u64Z.constructor_none(),
+    ldk.Option_u64Z.constructor_none(),
+  );
+}
+
+/**
+ * `routeParams` for `invoice` with `extra` route hints beside the invoice's own: a wallet that
+ * keeps no graph pays along the route its LSP found, turned into hints from the LSP on.
+ */
+function withRouteHints(
+  routeParams: ldk.RouteParameters,
+  invoice: ldk.Bolt11Invoice,
+  extra: RouteHintHop[][],
+): ldk.RouteParameters {
+  if (!Array.isArray(extra) || extra.length > 32) {
+    throw new NodeError('INVALID_INPUT', '"routeHints" expected an array of at most 32 routes');
+  }
+  const hints = extra.map((route, i) => {
+    if (!Array.isArray(route) || route.length === 0 || route.length > 19) {
+      throw new NodeError('INVALID_INPUT', `"routeHints[${i}]" expected 1 to 19 hops`);
+    }
+    return ldk.RouteHint.constructor_new(route.map((hop, j) => routeHintHop(hop, `routeHints[${i}][${j}]`)));
+  });
+  const base = routeParams.get_payment_params();
+  const paymentParams = ldk.PaymentParameters.constructor_new(
+    ldk.Payee.constructor_clear(
+      invoice.recover_payee_pub_key(),
+      [...invoice.route_hints(), ...hints],
+      invoice.features(),
+      Number(invoice.min_final_cltv_expiry_delta()),
+    ),
+    base.get_expiry_time(),
+    base.get_max_total_cltv_expiry_delta(),
+    base.get_max_path_count(),
+    base.get_max_path_length(),
+    base.get_max_channel_saturation_power_of_half(),
+    [],
+    [],
+  );
+  return ldk.RouteParameters.constructor_new(
+    paymentParams,
+    routeParams.get_final_value_msat(),
+    routeParams.get_max_total_routing_fee_msat(),
+  );
 }
 
 function nodeIdBytes(hex: string, what = 'peerId'): Uint8Array {
@@ -1038,10 +1117,19 @@ export class LightningNode {
 
   // ---------------------------------------------------------------- paying
 
-  /** Pays a BOLT 11 invoice; resolves when it succeeded, rejects with a NodeError when it failed. */
+  /**
+   * Pays a BOLT 11 invoice; resolves when it succeeded, rejects with a NodeError when it failed.
+   * `routeHints` adds private routes to the payee beside the invoice's own (e.g. the route an LSP
+   * found, from the LSP on), for a node that keeps no graph.
+   */
   async payInvoice(
     bolt11: string,
-    options: { maxFeeMsat?: bigint; amountMsat?: bigint; timeoutMs?: number } = {},
+    options: {
+      maxFeeMsat?: bigint;
+      amountMsat?: bigint;
+      timeoutMs?: number;
+      routeHints?: RouteHintHop[][];
+    } = {},
   ): Promise<SentPayment> {
     this.assertRunning();
     if (typeof bolt11 !== 'string' || bolt11.length === 0 || bolt11.length > 7089) {
@@ -1088,7 +1176,10 @@ export class LightningNode {
       'INVALID_INVOICE',
       'payment parameters',
     );
-    const routeParams = params.get_c();
+    const routeParams =
+      options.routeHints === undefined
+        ? params.get_c()
+        : withRouteHints(params.get_c(), invoice, options.routeHints);
     if (options.maxFeeMsat !== undefined)
       routeParams.set_max_total_routing_fee_msat(optionU64(options.maxFeeMsat));
     const paymentHash = params.get_a();
