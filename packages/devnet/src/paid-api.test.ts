@@ -1,0 +1,42 @@
+import { fetchWithL402 } from '@lpw/l402';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Devnet, startDevnet } from './devnet.ts';
+import { type PublicNetwork, startPublicNetwork } from './network.ts';
+import { type PaidApi, startPaidApi } from './paid-api.ts';
+
+describe('the devnet demo paid API', () => {
+  let devnet: Devnet;
+  let network: PublicNetwork;
+  let api: PaidApi;
+
+  beforeAll(async () => {
+    devnet = await startDevnet({ seed: 'paid-api-test' });
+    network = await startPublicNetwork(devnet);
+    api = await startPaidApi(network.merchant.node);
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await network?.stop();
+    await devnet?.stop();
+  });
+
+  it('lists its prices for free and charges per request, paid by the router over Lightning', async () => {
+    const menu = (await (await fetch(`${api.url}/`)).json()) as { endpoints: Array<{ priceSat: number }> };
+    expect(menu.endpoints.map((e) => e.priceSat)).toEqual([10, 20]);
+    const unpaid = await fetch(`${api.url}/api/quote`);
+    expect(unpaid.status).toBe(402);
+    expect(unpaid.headers.get('www-authenticate')).toMatch(/^L402 macaroon="/);
+
+    const before = network.merchant.node.listPayments().filter((p) => p.status === 'succeeded').length;
+    const pay = async (bolt11: string) => (await network.router.node.payInvoice(bolt11)).preimage;
+    const quote = await fetchWithL402(`${api.url}/api/quote`, { pay, maxSats: 10 });
+    expect(quote.status).toBe(200);
+    expect(((await quote.json()) as { quote: string }).quote).toMatch(/\w/);
+    const weather = await fetchWithL402(`${api.url}/api/weather?city=Lisbon`, { pay, maxSats: 20 });
+    expect(await weather.json()).toMatchObject({ city: 'Lisbon', madeUp: true });
+    const received = network.merchant.node.listPayments().filter((p) => p.status === 'succeeded');
+    expect(received.length - before).toBe(2);
+    expect(received.map((p) => p.amountMsat)).toEqual(expect.arrayContaining([10_000n, 20_000n]));
+  });
+});

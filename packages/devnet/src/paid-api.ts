@@ -1,0 +1,84 @@
+// A demo paid API on the devnet merchant: L402 (HTTP 402 + Lightning invoice from the merchant
+// node), so a wallet can try paying per request. Started by `npm start` (lsp-server/src/dev.ts).
+//   GET /             free: what is on offer and the prices
+//   GET /api/quote    10 sats: a random quote
+//   GET /api/weather  20 sats: made-up weather for ?city= (the devnet has no real world)
+import { serve } from '@hono/node-server';
+import { type L402Env, l402, type RootKey } from '@lpw/l402';
+import type { LightningNode } from '@lpw/node';
+import { Hono } from 'hono';
+
+export interface PaidApiOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Service root key; random per start by default (the devnet forgets everything at stop anyway). */
+  rootKey?: RootKey;
+}
+
+export interface PaidApi {
+  url: string;
+  port: number;
+  app: Hono<L402Env>;
+  close(): Promise<void>;
+}
+
+const QUOTES = [
+  'Not your keys, not your coins.',
+  "Don't trust, verify.",
+  'Running bitcoin. — Hal Finney',
+  'The root problem with conventional currency is all the trust that is required to make it work.',
+  'Stay humble, stack sats.',
+  'Fix the money, fix the world.',
+  'A payment channel is a promise you can enforce.',
+];
+
+export function paidApiApp(merchant: Pick<LightningNode, 'createInvoice'>, rootKey: RootKey): Hono<L402Env> {
+  const app = new Hono<L402Env>();
+  const paid = (priceSat: number, description: string) =>
+    l402({ node: merchant, rootKeys: [rootKey], priceSat, description });
+  app.get('/', (c) =>
+    c.json({
+      about:
+        'devnet demo paid API (L402): pay the invoice in the 402, retry with Authorization: L402 <macaroon>:<preimage>',
+      endpoints: [
+        { path: '/api/quote', priceSat: 10 },
+        { path: '/api/weather?city=NAME', priceSat: 20 },
+      ],
+    }),
+  );
+  app.get('/api/quote', paid(10, 'devnet paid API: one quote'), (c) =>
+    c.json({ quote: QUOTES[Math.floor(Math.random() * QUOTES.length)] }),
+  );
+  app.get('/api/weather', paid(20, 'devnet paid API: one weather report'), (c) => {
+    const city = (c.req.query('city') ?? 'Devnet City').slice(0, 64);
+    // made up, but stable for a city within an hour
+    let h = Math.floor(Date.now() / 3_600_000);
+    for (const ch of city) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    const skies = ['sunny', 'cloudy', 'rain', 'fog', 'wind', 'snow'];
+    return c.json({ city, sky: skies[h % skies.length], temperatureC: (h % 35) - 5, madeUp: true });
+  });
+  return app;
+}
+
+/** Serves the demo paid API with invoices from `merchant`. */
+export async function startPaidApi(
+  merchant: Pick<LightningNode, 'createInvoice'>,
+  options: PaidApiOptions = {},
+): Promise<PaidApi> {
+  const host = options.host ?? '127.0.0.1';
+  const rootKey = options.rootKey ?? { id: 'devnet', secret: crypto.getRandomValues(new Uint8Array(32)) };
+  const app = paidApiApp(merchant, rootKey);
+  const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    app,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
