@@ -72,9 +72,37 @@ for (const backend of backends()) {
         expirySecs: 600,
       });
       await until(() => s.lsp.graphSummary().channels.length >= 3, 'LSP graph has the public channels');
-      const paid = await client.payWithRoute(wallet, invoice.bolt11);
+      const sentEvents: bigint[] = [];
+      const off = wallet.on('payment-sent', (e) => {
+        if (e.paymentHash === invoice.paymentHash) sentEvents.push(e.feeMsat ?? 0n);
+      });
+      // a fee limit one msat below the route's fees: the node's own payment path refuses it
+      const route = await client.findRoute(s.net.merchant.nodeId, 10_000_000n, 18);
+      // the last hop's fee_msat is the amount itself (LDK's convention): the fees are the others'
+      const routeFeeMsat = route.paths[0]!.hops.slice(0, -1).reduce((a, h) => a + BigInt(h.fee_msat), 0n);
+      expect(routeFeeMsat).toBeGreaterThan(0n);
+      await expect(
+        client.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: routeFeeMsat - 1n }),
+      ).rejects.toSatisfy((e) => isNodeError(e) && e.code === 'ROUTE_NOT_FOUND');
+      expect(wallet.payment(invoice.paymentHash)).toBeUndefined();
+
+      const paid = await client.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: routeFeeMsat });
+      off();
       expect(paid.amountMsat).toBe(10_000_000n);
+      expect(paid.feeMsat).toBe(routeFeeMsat);
       expect(s.net.merchant.node.payment(invoice.paymentHash)?.status).toBe('succeeded');
+      // the payment went through the node's payment path: in its history with its fee, and an event
+      const record = wallet.listPayments().find((p) => p.paymentHash === invoice.paymentHash);
+      expect(record).toMatchObject({
+        direction: 'outbound',
+        kind: 'bolt11',
+        status: 'succeeded',
+        amountMsat: 10_000_000n,
+        feeMsat: paid.feeMsat,
+        preimage: paid.preimage,
+        invoice: invoice.bolt11,
+      });
+      expect(sentEvents).toEqual([paid.feeMsat]);
     }, 120_000);
 
     it('refuses a forged promise, an expired offer, too small and too large payments at buy', async () => {

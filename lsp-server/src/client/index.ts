@@ -19,6 +19,8 @@ import {
   createJitInvoice,
   type LightningNode,
   NodeError,
+  type RouteHintHop,
+  type SentPayment,
   type WebSocketConstructor,
   webSocket,
 } from '@lpw/node';
@@ -46,13 +48,7 @@ export interface JitReceive {
   jitChannelScid: string;
 }
 
-export interface RoutedPayment {
-  paymentId: string;
-  paymentHash: string;
-  preimage: string;
-  amountMsat: bigint;
-  feeMsat: bigint;
-}
+export type RoutedPayment = SentPayment;
 
 /** The parts of a wallet node the client uses. */
 export type WalletNode = Pick<
@@ -66,10 +62,38 @@ export type WalletNode = Pick<
   | 'signInvoice'
   | 'waitFor'
   | 'on'
+  | 'payInvoice'
 >;
 
 const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-const bytesOf = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
+
+/** A hop of a route the LSP found (`routes.find`), amounts as decimal strings. */
+interface FoundHop {
+  node_id: string;
+  short_channel_id: string;
+  fee_msat: string;
+  cltv_expiry_delta: number;
+}
+
+/**
+ * The LSP's path as one route hint from the LSP on: hop k ≥ 1 is the channel hops[k].short_channel_id
+ * leaving hops[k-1].node_id, which charges hops[k-1].fee_msat (for this amount, so a base fee) and
+ * adds hops[k-1].cltv_expiry_delta for it.
+ */
+export function routeHintFromPath(hops: readonly FoundHop[]): RouteHintHop[] {
+  return hops.slice(1).map((hop, k) => {
+    const from = hops[k]!;
+    const feeMsat = BigInt(from.fee_msat);
+    if (feeMsat > 0xffff_ffffn) throw new NodeError('ROUTE_NOT_FOUND', 'hop fee out of range');
+    return {
+      srcNodeId: from.node_id,
+      shortChannelId: parseScid(hop.short_channel_id),
+      feeBaseMsat: Number(feeMsat),
+      feeProportionalMillionths: 0,
+      cltvExpiryDelta: from.cltv_expiry_delta,
+    };
+  });
+}
 
 /**
  * @example
@@ -203,13 +227,14 @@ export function createLspClient(options: LspClientOptions) {
 
     /**
      * Pay a BOLT 11 invoice along the route the LSP computes: the LSP's path (after our channel
-     * to it) becomes a route hint, so the node's own router builds the onion from our channel to
-     * the LSP plus those hops, with the fees and CLTV deltas the LSP reported.
+     * to it) becomes a route hint, and the node pays through its own payment path (records,
+     * events, retries, `maxFeeMsat`), building the onion from our channel to the LSP plus those
+     * hops, with the fees and CLTV deltas the LSP reported.
      */
     async payWithRoute(
       node: WalletNode,
       bolt11: string,
-      payOptions: { timeoutMs?: number } = {},
+      payOptions: { timeoutMs?: number; maxFeeMsat?: bigint } = {},
     ): Promise<RoutedPayment> {
       const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11.trim());
       if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) {
@@ -220,79 +245,16 @@ export function createLspClient(options: LspClientOptions) {
       if (!(amountOpt instanceof ldk.Option_u64Z_Some)) {
         throw new NodeError('INVALID_INVOICE', 'invoice has no amount');
       }
-      const amountMsat = amountOpt.some;
-      const payee = invoice.recover_payee_pub_key();
+      const payee = hexOf(invoice.recover_payee_pub_key());
       const finalCltv = Number(invoice.min_final_cltv_expiry_delta());
-      const { paths } = await this.findRoute(hexOf(payee), amountMsat, finalCltv);
+      const { paths } = await this.findRoute(payee, amountOpt.some, finalCltv);
       const path = paths[0];
       if (!path || path.hops.length < 2) throw new NodeError('ROUTE_NOT_FOUND', 'the LSP found no route');
-      // hop k ≥ 1 is the channel hops[k].short_channel_id from hops[k-1].node_id, which charges
-      // hops[k-1].fee_msat and adds hops[k-1].cltv_expiry_delta for it
-      const hintHops = path.hops.slice(1).map((hop, k) => {
-        const from = path.hops[k]!;
-        const feeMsat = BigInt(from.fee_msat);
-        if (feeMsat > 0xffff_ffffn) throw new NodeError('ROUTE_NOT_FOUND', 'hop fee out of range');
-        return ldk.RouteHintHop.constructor_new(
-          bytesOf(from.node_id),
-          parseScid(hop.short_channel_id),
-          ldk.RoutingFees.constructor_new(Number(feeMsat), 0),
-          from.cltv_expiry_delta,
-          ldk.Option_u64Z.constructor_none(),
-          ldk.Option_u64Z.constructor_none(),
-        );
+      return node.payInvoice(bolt11, {
+        routeHints: [routeHintFromPath(path.hops)],
+        ...(payOptions.maxFeeMsat !== undefined ? { maxFeeMsat: payOptions.maxFeeMsat } : {}),
+        timeoutMs: payOptions.timeoutMs ?? 60_000,
       });
-      const payeeParams = ldk.PaymentParameters.constructor_new(
-        ldk.Payee.constructor_clear(
-          payee,
-          [ldk.RouteHint.constructor_new(hintHops)],
-          invoice.features(),
-          finalCltv,
-        ),
-        invoice.expires_at(),
-        1008,
-        1,
-        19,
-        2,
-        [],
-        [],
-      );
-      const routeParams = ldk.RouteParameters.constructor_from_payment_params_and_value(
-        payeeParams,
-        amountMsat,
-      );
-      const paymentHash = invoice.payment_hash();
-      const paymentId = hexOf(paymentHash);
-      const sent = node.waitFor(
-        'payment-sent',
-        (e) => e.paymentId === paymentId,
-        payOptions.timeoutMs ?? 60_000,
-      );
-      const failed = node
-        .waitFor('payment-failed', (e) => e.paymentId === paymentId, payOptions.timeoutMs ?? 60_000)
-        .then((e) => {
-          throw new NodeError(e.reason === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED', e.reason);
-        });
-      failed.catch(() => {});
-      sent.catch(() => {});
-      const result = node.ldk.channelManager.send_payment(
-        paymentHash,
-        ldk.RecipientOnionFields.constructor_secret_only(invoice.payment_secret()),
-        Uint8Array.from(paymentHash),
-        routeParams,
-        ldk.Retry.constructor_attempts(0),
-      );
-      if (!result.is_ok()) {
-        const err = (result as unknown as { err: ldk.RetryableSendFailure }).err;
-        throw new NodeError('PAYMENT_FAILED', `send_payment: ${ldk.RetryableSendFailure[err] ?? err}`);
-      }
-      const done = await Promise.race([sent, failed]);
-      return {
-        paymentId,
-        paymentHash: done.paymentHash,
-        preimage: done.preimage,
-        amountMsat,
-        feeMsat: done.feeMsat ?? 0n,
-      };
     },
   };
 }
