@@ -1,7 +1,8 @@
 // LSPS1 fulfilment: when an order's invoice is paid, open the ordered channel to the wallet (once it
 // is connected); the order is COMPLETED when the funding is broadcast, FAILED (refund owed, logged
-// for the operator) when the channel cannot be opened. Decisions come from the store, so a restart
-// picks up paid orders without opening twice.
+// for the operator) when the channel cannot be opened, FAILED too when its invoice expires unpaid.
+// Decisions come from the store and run one at a time, so a restart picks up paid orders without
+// opening twice and an expiry never races a payment.
 import type { EventOf, LightningNode } from '@lpw/node';
 import type { Deps } from '../deps.ts';
 import type { OrderRecord } from '../store/types.ts';
@@ -9,12 +10,15 @@ import type { OrderRecord } from '../store/types.ts';
 export type OrderNode = Pick<LightningNode, 'on' | 'openChannel' | 'isConnected' | 'listChannels'>;
 
 const BLOCK_MS = 600_000;
+/** How often unpaid orders are checked for an expired invoice. */
+const EXPIRY_SWEEP_MS = 2_000;
 
 export class OrderChannels {
   private readonly deps: Pick<Deps, 'store' | 'clock' | 'log'>;
   private readonly node: OrderNode;
   private readonly offs: Array<() => void> = [];
   private tail: Promise<unknown> = Promise.resolve();
+  private sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: { deps: OrderChannels['deps']; node: OrderNode }) {
     this.deps = options.deps;
@@ -29,10 +33,13 @@ export class OrderChannels {
       this.node.on('peer-connected', () => this.queue(() => this.resume())),
     );
     this.queue(() => this.resume());
+    this.sweep = setInterval(() => this.queue(() => this.expireUnpaid()), EXPIRY_SWEEP_MS);
+    this.sweep.unref?.();
     await this.idle();
   }
 
   stop(): Promise<void> {
+    clearInterval(this.sweep);
     for (const off of this.offs.splice(0)) off();
     return this.idle();
   }
@@ -49,10 +56,14 @@ export class OrderChannels {
 
   private async paid(e: EventOf<'payment-received'>): Promise<void> {
     const order = await this.deps.store.getOrderByPaymentHash(e.paymentHash);
-    if (order?.state !== 'CREATED' || !order.body.payment.bolt11) return;
+    if (!order?.body.payment.bolt11) return;
+    // an order failed only for its expiry is paid after all (a late HTLC): the channel is owed
+    const expiredUnpaid = order.state === 'FAILED' && order.body.payment.bolt11.state === 'EXPECT_PAYMENT';
+    if (order.state !== 'CREATED' && !expiredUnpaid) return;
     if (order.body.payment.bolt11.state === 'EXPECT_PAYMENT') {
       const body = {
         ...order.body,
+        order_state: 'CREATED' as const,
         payment: { ...order.body.payment, bolt11: { ...order.body.payment.bolt11, state: 'PAID' as const } },
       };
       await this.deps.store.updateOrder(order.orderId, 'CREATED', body, this.deps.clock());
@@ -62,6 +73,18 @@ export class OrderChannels {
       );
     }
     await this.open(order.orderId);
+  }
+
+  /** Unpaid orders past their invoice's expiry are FAILED: the wallet must order again. */
+  private async expireUnpaid(): Promise<void> {
+    const now = this.deps.clock();
+    for (const order of await this.deps.store.listOrdersInState('CREATED')) {
+      const bolt11 = order.body.payment.bolt11;
+      if (bolt11?.state !== 'EXPECT_PAYMENT' || Date.parse(bolt11.expires_at) > now) continue;
+      const body = { ...order.body, order_state: 'FAILED' as const };
+      await this.deps.store.updateOrder(order.orderId, 'FAILED', body, now);
+      this.deps.log.info({ orderId: order.orderId, nodeId: order.nodeId }, 'lsps1: unpaid order expired');
+    }
   }
 
   /** Paid orders whose channel is not asked for yet (after a restart, or once a wallet connects). */
