@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevnet } from '@lpw/devnet';
 import { startPublicNetwork } from '@lpw/devnet/network';
+import { startPaidApi } from '@lpw/devnet/paid-api';
 import pino from 'pino';
 import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
 import { Metrics } from './metrics.ts';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     merchantPort: Number(env.DEVNET_MERCHANT_PORT ?? 9736),
     routerFundsSat: 30_000_000n,
   });
+  // demo paid API (L402) with invoices from the merchant, for trying pay-per-request
+  const paidApi = await startPaidApi(net.merchant.node, { host, port: Number(env.PAID_API_PORT ?? 8090) });
   const baseDir = env.DATA_DIR ?? './data';
   const dataDir = join(baseDir, 'devnet');
   rmSync(dataDir, { recursive: true, force: true }); // its chain is gone: start the LSP afresh
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     `  LSP node      ${node.nodeId}@${config.peerListen ?? '(no TCP listener)'}`,
     `  router        ${net.router.uri}`,
     `  merchant      ${net.merchant.uri}`,
+    `  paid API      ${paidApi.url}   (L402: /api/quote 10 sats, /api/weather 20 sats; menu at /)`,
     `  esplora       ${devnet.esploraUrl}`,
     `  bitcoind rpc  ${devnet.rpcUrl}`,
     `  data          ${dataDir} (reset at each start: the devnet chain lives in memory)`,
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
     await lsp.close();
     await node.stop();
     await store.close();
+    await paidApi.close();
     await net.stop();
     await devnet.stop();
     log.info('stopped');
