@@ -51,7 +51,7 @@ import { type PaymentRecord, PaymentStore } from './payments.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
 import { GRAPH_KEY, MANAGER_KEY, MONITOR_PREFIX, SCORER_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
-import { readMonitors } from './persist/restore.ts';
+import { restoreChannelState } from './persist/restore.ts';
 import type { Store } from './persist/store.ts';
 import { Pump } from './pump.ts';
 import { defaultRandomBytes, defaultScheduler, type Scheduler } from './scheduler.ts';
@@ -558,11 +558,16 @@ export class LightningNode {
 
     // Manager snapshot rule (see monitor-persister.ts): any batch carrying monitor writes, or any
     // time LDK says so, also carries a manager written after them.
+    // Before a snapshot is cut, the manager processes the MonitorEvent::Completed our
+    // acknowledgements produced: its in-flight monitor updates are then exactly those not yet
+    // acknowledged, and the persister records where that list starts with the snapshot.
     this.queue.beforeCommit(() => {
+      if (this.persister.takeAcked()) this.pump?.processManagerEvents();
       const needed = bool(this.cm.get_and_clear_needs_persistence());
       if (needed || this.persister.monitorsDirty) {
         this.persister.monitorsDirty = false;
         this.queue.write(MANAGER_KEY, this.cm.write());
+        this.persister.snapshotCut();
       }
     });
 
@@ -1366,32 +1371,38 @@ export class LightningNode {
       );
     }
     // Restore order: monitors (with their stored updates), then the manager, then watch_channel.
-    const monitors = readMonitors(data, {
-      keys: this.keys,
-      broadcaster: this.broadcaster.ldk,
-      feeEstimator: this.fees.ldk,
-      logger: this.logger,
-    });
-    this.restoredMonitorHeights = monitors.map((m) => m.current_best_block().get_height());
-    const read = ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelManagerZ_read(
+    // restore.ts falls back to leaving the manager's in-flight updates out of the monitors when
+    // LDK 0.1.0 refuses the manager (a crash mid-claim): LDK replays them.
+    const restored = restoreChannelState(
+      data,
       managerBytes,
-      this.keys.as_EntropySource(),
-      this.keys.as_NodeSigner(),
-      this.signerProvider,
-      this.fees.ldk,
-      this.chainMonitor.as_Watch(),
-      this.broadcaster.ldk,
-      router.as_Router(),
-      messageRouter.as_MessageRouter(),
-      this.logger,
-      this.config,
-      monitors,
+      {
+        keys: this.keys,
+        broadcaster: this.broadcaster.ldk,
+        feeEstimator: this.fees.ldk,
+        logger: this.logger,
+      },
+      (monitors) =>
+        ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelManagerZ_read(
+          managerBytes,
+          this.keys.as_EntropySource(),
+          this.keys.as_NodeSigner(),
+          this.signerProvider,
+          this.fees.ldk,
+          this.chainMonitor.as_Watch(),
+          this.broadcaster.ldk,
+          router.as_Router(),
+          messageRouter.as_MessageRouter(),
+          this.logger,
+          this.config,
+          monitors,
+        ),
+      (message) => this.logSink({ level: 'error', module: 'lpw::persist', line: 0, message }),
     );
-    const manager = unwrap<ldk.TwoTuple_ThirtyTwoBytesChannelManagerZ>(
-      read,
-      'RESTORE_FAILED',
-      'reading the channel manager',
-    ).get_b();
+    const manager = restored.manager;
+    const monitors = restored.monitors.map((m) => m.monitor);
+    this.restoredMonitorHeights = monitors.map((m) => m.current_best_block().get_height());
+    this.persister.restored(restored.monitors.map((m) => m.channel));
     this.persister.restoring = true;
     try {
       for (const monitor of monitors) {

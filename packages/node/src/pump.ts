@@ -170,6 +170,20 @@ export class Pump {
     }
   }
 
+  /**
+   * Lets the ChannelManager process pending events now — above all the MonitorEvent::Completed our
+   * acknowledgements queued (channelmanager.rs `process_pending_monitor_events`, run by
+   * `process_pending_events`), so the next snapshot no longer lists acknowledged updates in flight.
+   * Called by the commit queue's hook, never from inside an LDK callback.
+   */
+  processManagerEvents(): void {
+    try {
+      this.cmEvents.process_pending_events(this.eventHandler);
+    } catch (error) {
+      this.o.onCallbackError('Pump.processManagerEvents', error);
+    }
+  }
+
   /** Stops timers and further steps; the caller then drains the commit queue. */
   stop(): void {
     this.stopped = true;

@@ -6,12 +6,21 @@ export const GRAPH_KEY = 'ldk/network-graph';
 export const SCORER_KEY = 'ldk/scorer';
 export const MONITOR_PREFIX = 'ldk/monitor/';
 export const MONITOR_UPDATE_PREFIX = 'ldk/monitor-update/';
+/**
+ * Per channel monitor, written with every manager snapshot while the manager holds monitor updates
+ * in flight: the lowest update id in that in-flight list (decimal). Restore's fallback path needs it.
+ */
+export const MONITOR_INFLIGHT_PREFIX = 'ldk/monitor-inflight/';
+/** An older full monitor kept while the current one contains updates still in flight. */
+export const MONITOR_FALLBACK_PREFIX = 'ldk/monitor-fallback/';
 export const ARCHIVE_PREFIX = 'ldk/archive/';
 export const PAYMENT_PREFIX = 'payment/';
 /** Height of the last completed chain sync (where a bitcoind block scan resumes). */
 export const SYNCED_HEIGHT_KEY = 'chain/synced-height';
 
 export const monitorKey = (outpoint: string): string => `${MONITOR_PREFIX}${outpoint}`;
+export const monitorInflightKey = (outpoint: string): string => `${MONITOR_INFLIGHT_PREFIX}${outpoint}`;
+export const monitorFallbackKey = (outpoint: string): string => `${MONITOR_FALLBACK_PREFIX}${outpoint}`;
 export const monitorUpdatePrefix = (outpoint: string): string => `${MONITOR_UPDATE_PREFIX}${outpoint}/`;
 export const monitorUpdateKey = (outpoint: string, updateId: bigint): string =>
   `${monitorUpdatePrefix(outpoint)}${updateId.toString().padStart(20, '0')}`;

@@ -8,13 +8,34 @@
 // MonitorUpdatingPersister pattern): on restore the updates are applied in order with
 // `ChannelMonitor.update_monitor`; every `compactEvery` updates the full monitor is rewritten and the
 // update keys deleted in the same commit.
+//
+// In-flight tracking (restore.ts's fallback path needs it). LDK 0.1.0 refuses to read a manager
+// that lists a payment as being claimed when a monitor already holds that payment's preimage with
+// its claim details (DecodeError::InvalidValue, fixed upstream in 0.1.4) — exactly what a crash
+// leaves between the commit of a claim's preimage update and the next snapshot. Restore can then
+// read the monitors *without* the updates the manager still lists in flight, and LDK replays them
+// itself. For that to be exact this class mirrors what the manager holds in flight per channel:
+// - ChainMonitor emits MonitorEvent::Completed{latest id} when its last pending update is
+//   acknowledged (chainmonitor.rs `channel_monitor_updated`); the manager then drops every in-flight
+//   update up to that id (channelmanager.rs `channel_monitor_updated`: `retain(> highest_applied)`).
+// - The node processes that event (manager `process_pending_events`) before it cuts the next
+//   snapshot (`takeAcked`), so at a cut the manager's in-flight list is exactly the updates above
+//   the last Completed id (`completedThrough`); each snapshot is written with its lowest id
+//   (`ldk/monitor-inflight/<outpoint>`, see `snapshotCut`).
+// - A full monitor written while it contains updates still in flight keeps the previous full
+//   monitor (`ldk/monitor-fallback/<outpoint>`) and every update key, until a snapshot no longer
+//   lists anything the new full monitor contains.
 import * as ldk from 'lightningdevkit';
 import { type CallbackErrorSink, guard, type Retainer } from '../ldk/callbacks.ts';
 import { isNullPointer, outpointKey } from '../ldk/values.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import {
   ARCHIVE_PREFIX,
+  MONITOR_FALLBACK_PREFIX,
+  MONITOR_INFLIGHT_PREFIX,
   MONITOR_UPDATE_PREFIX,
+  monitorFallbackKey,
+  monitorInflightKey,
   monitorKey,
   monitorUpdateKey,
   monitorUpdatePrefix,
@@ -37,6 +58,36 @@ export interface MonitorPersisterOptions {
   compactEvery?: number;
 }
 
+/** What restore handed to the ChainMonitor for one channel. */
+export interface RestoredChannel {
+  outpoint: string;
+  /** Update id of the full monitor stored under `ldk/monitor/<outpoint>`. */
+  baseId: bigint;
+  /** Update id of the monitor given to the ChainMonitor. */
+  latest: bigint;
+  /** Highest update id the restored manager may still hold in flight (the highest stored one). */
+  knownThrough: bigint;
+}
+
+interface ChannelState {
+  /** Every stored update key, by update id. */
+  updates: Map<bigint, string>;
+  /** Update id of the full monitor under `ldk/monitor/<outpoint>`. */
+  baseId: bigint;
+  /** An older full monitor is kept under `ldk/monitor-fallback/<outpoint>`. */
+  hasFallback: boolean;
+  /** The live monitor's latest update id (as ChainMonitor puts it in MonitorEvent::Completed). */
+  monitorLatest: bigint;
+  /** Update ids returned InProgress and not yet acknowledged (ChainMonitor's pending set). */
+  unacked: Set<bigint>;
+  /** Id carried by the last MonitorEvent::Completed: the manager holds nothing in flight up to it. */
+  completedThrough: bigint;
+  /** Highest update id the manager generated for this channel (its in-flight list ends there). */
+  knownThrough: bigint;
+  /** The stored `ldk/monitor-inflight/<outpoint>` value, null when absent. */
+  recordedStart: bigint | null;
+}
+
 export class MonitorPersister {
   readonly persist: ldk.Persist;
   /** Set while the node hands already-durable monitors to the ChainMonitor at restore. */
@@ -44,10 +95,11 @@ export class MonitorPersister {
   /** True when monitor writes were queued since the last manager snapshot. */
   monitorsDirty = false;
   private chainMonitor: ldk.ChainMonitor | null = null;
-  private readonly updateKeys = new Map<string, Set<string>>();
+  private readonly channels = new Map<string, ChannelState>();
   private readonly mirror = new Map<string, Uint8Array>();
   private readonly options: MonitorPersisterOptions;
   private readonly compactEvery: number;
+  private acked = false;
   /** Monitor update acknowledgements awaiting durability, for observability. */
   pendingAcks = 0;
 
@@ -56,8 +108,13 @@ export class MonitorPersister {
     this.compactEvery = options.compactEvery ?? 64;
     for (const [key, value] of options.initial) {
       if (key.startsWith(MONITOR_UPDATE_PREFIX)) {
-        const outpoint = key.slice(MONITOR_UPDATE_PREFIX.length, key.lastIndexOf('/'));
-        this.updateKeysOf(outpoint).add(key);
+        const slash = key.lastIndexOf('/');
+        const outpoint = key.slice(MONITOR_UPDATE_PREFIX.length, slash);
+        this.stateOf(outpoint).updates.set(BigInt(key.slice(slash + 1)), key);
+      } else if (key.startsWith(MONITOR_INFLIGHT_PREFIX)) {
+        this.stateOf(key.slice(MONITOR_INFLIGHT_PREFIX.length)).recordedStart = decodeUpdateId(value);
+      } else if (key.startsWith(MONITOR_FALLBACK_PREFIX)) {
+        this.stateOf(key.slice(MONITOR_FALLBACK_PREFIX.length)).hasFallback = true;
       }
       if (key.startsWith('ldk/monitor')) this.mirror.set(key, value);
     }
@@ -93,11 +150,68 @@ export class MonitorPersister {
     this.chainMonitor = chainMonitor;
   }
 
+  /** Restore: the monitors handed to the ChainMonitor, and what the restored manager holds in flight. */
+  restored(channels: RestoredChannel[]): void {
+    for (const c of channels) {
+      const st = this.stateOf(c.outpoint);
+      st.baseId = c.baseId;
+      st.monitorLatest = c.latest;
+      // the manager's in-flight list after its read: the updates above the monitor it was given
+      st.completedThrough = c.latest;
+      st.knownThrough = c.latest;
+      if (c.knownThrough > st.knownThrough) st.knownThrough = c.knownThrough;
+    }
+  }
+
+  /** True (once) when updates were acknowledged since the last call: the manager has events to process. */
+  takeAcked(): boolean {
+    const acked = this.acked;
+    this.acked = false;
+    return acked;
+  }
+
+  /**
+   * Called right after a manager snapshot is queued, in the same batch: records per channel the
+   * lowest update id that snapshot holds in flight, and drops fallback copies no longer needed.
+   * The caller has let the manager process every MonitorEvent::Completed first (`takeAcked`).
+   */
+  snapshotCut(): void {
+    for (const [outpoint, st] of this.channels) {
+      const start = st.knownThrough > st.completedThrough ? st.completedThrough + 1n : null;
+      if (start !== st.recordedStart) {
+        const key = monitorInflightKey(outpoint);
+        const value = start === null ? null : encodeUpdateId(start);
+        this.options.queue.write(key, value);
+        if (value) this.mirror.set(key, value);
+        else this.mirror.delete(key);
+        st.recordedStart = start;
+      }
+      // the current full monitor holds nothing this snapshot lists in flight: it is the fallback now
+      if (st.hasFallback && (start === null || st.baseId < start)) {
+        this.options.queue.write(monitorFallbackKey(outpoint), null);
+        this.mirror.delete(monitorFallbackKey(outpoint));
+        st.hasFallback = false;
+        for (const [id, key] of st.updates) {
+          if (id > st.baseId) continue;
+          this.options.queue.write(key, null);
+          this.mirror.delete(key);
+          st.updates.delete(id);
+        }
+      }
+    }
+  }
+
   private persistNew(outpoint: ldk.OutPoint, monitor: ldk.ChannelMonitor): ldk.ChannelMonitorUpdateStatus {
     if (this.restoring) return COMPLETED; // read from the store a moment ago, updates included
     const key = outpointKey(outpoint);
+    const st = this.stateOf(key);
+    const latest = monitor.get_latest_update_id();
+    // the first monitor is not in the manager's in-flight list (it waits for it differently)
+    st.monitorLatest = latest;
+    st.completedThrough = latest;
+    st.knownThrough = latest;
     this.writeFull(key, monitor);
-    this.ackWhenDurable(outpoint, monitor.get_latest_update_id());
+    this.ackWhenDurable(outpoint, key, latest);
     return IN_PROGRESS;
   }
 
@@ -107,55 +221,89 @@ export class MonitorPersister {
     monitor: ldk.ChannelMonitor,
   ): ldk.ChannelMonitorUpdateStatus {
     const key = outpointKey(outpoint);
+    const st = this.stateOf(key);
+    const latest = monitor.get_latest_update_id();
     const hasUpdate = !isNullPointer(update);
-    const updateId = hasUpdate ? update!.get_update_id() : undefined;
-    const stored = this.updateKeysOf(key);
-    if (updateId !== undefined && updateId !== U64_MAX && stored.size < this.compactEvery) {
-      const updateKey = monitorUpdateKey(key, updateId);
+    // ChainMonitor tracks (and waits for an acknowledgement of) every update it was given; one that
+    // failed to apply arrives without the update, but the monitor's latest id moved to it
+    // (channelmonitor.rs `update_monitor` sets latest_update_id first). Chain-sync persists leave
+    // the id where it was and need no acknowledgement (chainmonitor.rs `channel_monitor_updated`).
+    const updateId = hasUpdate ? update!.get_update_id() : latest > st.monitorLatest ? latest : undefined;
+    st.monitorLatest = latest;
+    if (updateId !== undefined && updateId > st.knownThrough) st.knownThrough = updateId;
+    const storable = hasUpdate && updateId !== U64_MAX;
+    if (storable) {
+      // stored even when compacting below: while a fallback monitor is kept, restore may need the
+      // chain of updates from it (writeFull deletes the key again when it is not needed)
+      const updateKey = monitorUpdateKey(key, updateId!);
       const bytes = update!.write();
       this.options.queue.write(updateKey, bytes);
       this.mirror.set(updateKey, bytes);
-      stored.add(updateKey);
+      st.updates.set(updateId!, updateKey);
       this.monitorsDirty = true;
-    } else {
-      // chain-sync persist (no update), a post-close update, or time to compact
+    }
+    if (!storable || this.updatesAboveBase(st) > this.compactEvery) {
+      // chain-sync persist, a failed or post-close update, or time to compact
       this.writeFull(key, monitor);
     }
-    // Chain-sync persists (no update) need no acknowledgement (ChainMonitor docs), but are durable
-    // with the next batch all the same.
-    if (updateId !== undefined) this.ackWhenDurable(outpoint, updateId);
+    if (updateId !== undefined) this.ackWhenDurable(outpoint, key, updateId);
     this.options.requestFlush();
     return IN_PROGRESS;
   }
 
+  private updatesAboveBase(st: ChannelState): number {
+    let n = 0;
+    for (const id of st.updates.keys()) if (id > st.baseId) n++;
+    return n;
+  }
+
   private writeFull(key: string, monitor: ldk.ChannelMonitor): void {
+    const st = this.stateOf(key);
+    const id = monitor.get_latest_update_id();
+    const previous = this.mirror.get(monitorKey(key));
+    // This monitor contains updates the manager may still list in flight: keep the current full
+    // monitor (it contains none, or a fallback is already kept) and the update keys above it.
+    if (id > st.completedThrough && previous && !st.hasFallback) {
+      this.options.queue.write(monitorFallbackKey(key), previous);
+      this.mirror.set(monitorFallbackKey(key), previous);
+      st.hasFallback = true;
+    }
     const bytes = monitor.write();
     this.options.queue.write(monitorKey(key), bytes);
     this.mirror.set(monitorKey(key), bytes);
-    const stored = this.updateKeysOf(key);
-    for (const updateKey of stored) {
-      this.options.queue.write(updateKey, null);
-      this.mirror.delete(updateKey);
+    st.baseId = id;
+    if (!st.hasFallback) {
+      for (const updateKey of st.updates.values()) {
+        this.options.queue.write(updateKey, null);
+        this.mirror.delete(updateKey);
+      }
+      st.updates.clear();
     }
-    stored.clear();
     this.monitorsDirty = true;
     this.options.requestFlush();
   }
 
-  private ackWhenDurable(outpoint: ldk.OutPoint, updateId: bigint): void {
+  private ackWhenDurable(outpoint: ldk.OutPoint, key: string, updateId: bigint): void {
     const held = outpoint.clone(); // the argument is only valid during the callback
+    const st = this.stateOf(key);
+    st.unacked.add(updateId);
     this.pendingAcks++;
     this.options.queue.onDurable(() => {
       this.pendingAcks--;
       const chainMonitor = this.chainMonitor;
       if (!chainMonitor) return;
+      st.unacked.delete(updateId);
       const result = chainMonitor.channel_monitor_updated(held, updateId);
       if (!result.is_ok()) {
         this.options.onCallbackError(
           'ChainMonitor.channel_monitor_updated',
           new Error(`no monitor for ${outpointKey(held)} (update ${updateId})`),
         );
+        return;
       }
+      // nothing pending any more: ChainMonitor queued MonitorEvent::Completed with the latest id
+      if (st.unacked.size === 0) st.completedThrough = st.monitorLatest;
+      this.acked = true;
     });
   }
 
@@ -165,25 +313,43 @@ export class MonitorPersister {
     if (full) this.options.queue.write(`${ARCHIVE_PREFIX}${monitorKey(key)}`, full);
     this.options.queue.write(monitorKey(key), null);
     this.mirror.delete(monitorKey(key));
-    for (const updateKey of this.updateKeysOf(key)) {
+    const st = this.stateOf(key);
+    for (const updateKey of st.updates.values()) {
       const bytes = this.mirror.get(updateKey);
       if (bytes) this.options.queue.write(`${ARCHIVE_PREFIX}${updateKey}`, bytes);
       this.options.queue.write(updateKey, null);
       this.mirror.delete(updateKey);
     }
-    this.updateKeys.delete(key);
+    for (const extra of [monitorFallbackKey(key), monitorInflightKey(key)]) {
+      if (!this.mirror.has(extra)) continue;
+      this.options.queue.write(extra, null);
+      this.mirror.delete(extra);
+    }
+    this.channels.delete(key);
     this.options.requestFlush();
   }
 
-  private updateKeysOf(outpoint: string): Set<string> {
-    let keys = this.updateKeys.get(outpoint);
-    if (!keys) {
-      keys = new Set();
-      this.updateKeys.set(outpoint, keys);
+  private stateOf(outpoint: string): ChannelState {
+    let st = this.channels.get(outpoint);
+    if (!st) {
+      st = {
+        updates: new Map(),
+        baseId: 0n,
+        hasFallback: false,
+        monitorLatest: 0n,
+        unacked: new Set(),
+        completedThrough: 0n,
+        knownThrough: 0n,
+        recordedStart: null,
+      };
+      this.channels.set(outpoint, st);
     }
-    return keys;
+    return st;
   }
 }
+
+export const encodeUpdateId = (id: bigint): Uint8Array => new TextEncoder().encode(id.toString());
+export const decodeUpdateId = (bytes: Uint8Array): bigint => BigInt(new TextDecoder().decode(bytes));
 
 /** The update keys stored for one monitor, in application order. */
 export function storedUpdatesOf(
