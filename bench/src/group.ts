@@ -1,6 +1,7 @@
 // One measurement group in its own process (fresh heap, fresh WASM instance): `group.ts <name> <json>`.
 import { reportToParent } from './child.ts';
 import { measureFloor } from './floor-run.ts';
+import { measureL402 } from './l402-run.ts';
 import { measureProduct } from './product-run.ts';
 import { measureSoak } from './soak-run.ts';
 
@@ -20,6 +21,9 @@ switch (name) {
     break;
   case 'soak':
     reportToParent(await measureSoak(num('payments'), num('deadlineMs')));
+    break;
+  case 'l402':
+    reportToParent(await measureL402(num('requests'), num('purchases')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

@@ -1,5 +1,5 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak]`: the floor (bare LDK), our
-// node (createNode + SQLite) and the soak, each group in its own process, one after another (two
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402]`: the floor (bare LDK), our
+// node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
 // tests.
@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const groups = (
-  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ?? 'floor,product,soak'
+  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ?? 'floor,product,soak,l402'
 )
   .split(',')
   .filter(Boolean);
@@ -26,11 +26,13 @@ const plan = quick
       floor: { payments: 200, throughputPayments: 500 },
       product: { payments: 200, throughputPayments: 500, startRuns: 3 },
       soak: { payments: 5_000, deadlineMs: 150_000 },
+      l402: { requests: 200, purchases: 10 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
       product: { payments: 1_000, throughputPayments: 2_000, startRuns: 5 },
       soak: { payments: 20_000, deadlineMs: 900_000 },
+      l402: { requests: 1_000, purchases: 50 },
     };
 
 type Results = Record<string, unknown>;
@@ -40,7 +42,7 @@ const timings: Record<string, number> = {};
 const load: Record<string, [number, number]> = {};
 const failures: Record<string, string> = {};
 for (const group of groups) {
-  if (!(group in plan)) throw new Error(`unknown group ${group} (floor, product, soak)`);
+  if (!(group in plan)) throw new Error(`unknown group ${group} (${Object.keys(plan).join(', ')})`);
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`] : [];
   process.stderr.write(`bench: ${group} ${JSON.stringify(plan[group as keyof typeof plan])}…\n`);
   const loadBefore = loadavg()[0]!;
@@ -72,6 +74,12 @@ const goals = [
     ratio: num('forwards_per_s') / num('floor_forwards_per_s'),
     goal: '≥ 0.7',
     pass: (r: number) => r >= 0.7,
+  },
+  {
+    name: 'l402 overhead p50 (ms)',
+    ratio: num('l402_overhead_ms_p50'),
+    goal: '< 100',
+    pass: (r: number) => r < 100,
   },
   {
     name: 'soak last/first 1,000',
@@ -117,6 +125,12 @@ const rows: Array<[string, unknown, string?]> = [
     'CPU ms per payment, ours / floor (50 in flight)',
     `${fmt(num('forward_cpu_ms_per_payment'))} / ${fmt(num('floor_cpu_ms_per_forward'))}`,
   ],
+  [
+    'l402_overhead_ms_p50 (paid token − unprotected twin)',
+    num('l402_overhead_ms_p50'),
+    `paid ${fmt(num('l402_paid_ms_p50'))} / free ${fmt(num('l402_unprotected_ms_p50'))} ms`,
+  ],
+  ['l402_purchase_ms_p50 (402 → pay → 200)', num('l402_purchase_ms_p50')],
   ['soak_payments', num('soak_payments'), `failed ${fmt(results.soak_failed)}`],
   [
     'soak first / last 1,000 (payments/s)',
