@@ -10,7 +10,12 @@ let built = false;
 /** Builds the wallet once per run (the journeys test what ships). */
 export function buildWallet(): void {
   if (built || process.env.E2E_SKIP_BUILD) return;
-  execSync('npx --yes pnpm@10.34.9 run build', { cwd: WALLET_DIR, stdio: 'pipe' });
+  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build
+  execSync('npx --yes pnpm@10.34.9 run build', {
+    cwd: WALLET_DIR,
+    stdio: 'pipe',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   built = true;
 }
 
