@@ -138,6 +138,18 @@ describe('L402 middleware on the devnet', () => {
     expect((await get('/api/quote', once.authorization)).status).toBe(402);
   });
 
+  it('lets exactly one of concurrent requests through on a one-use token', async () => {
+    const app = paidApi();
+    const token = await paidToken(app, '/api/quote');
+    const statuses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        app.request('/api/quote', { headers: { authorization: token.authorization } }),
+      ),
+    ).then((all) => all.map((r) => r.status));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(7);
+  });
+
   it('refuses an expired token with 402 TOKEN_EXPIRED and a fresh challenge', async () => {
     let now = Date.now();
     const app = paidApi({ now: () => now, tokenLifetimeSecs: 60 });
