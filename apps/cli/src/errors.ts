@@ -1,0 +1,102 @@
+// The machine wallet's one error type: outcomes a script can act on, each with a distinct exit code.
+import { isApiError } from '@lpw/api';
+import { isNodeError } from '@lpw/node';
+
+export type WalletErrorCode =
+  | 'USAGE'
+  | 'INVALID_INPUT'
+  | 'NOT_INITIALIZED'
+  | 'ALREADY_INITIALIZED'
+  | 'WALLET_LOCKED'
+  | 'LSP_UNREACHABLE'
+  | 'FEE_TOO_HIGH'
+  | 'INSUFFICIENT_BALANCE'
+  | 'ROUTE_NOT_FOUND'
+  | 'PAYMENT_FAILED'
+  | 'INVOICE_EXPIRED'
+  | 'INVALID_INVOICE'
+  | 'TIMEOUT'
+  | 'STREAM_NOT_FOUND'
+  | 'STREAM_FINISHED'
+  | 'BUDGET_EXHAUSTED'
+  | 'L402_FAILED'
+  | 'BACKUP_FAILED'
+  | 'INTERNAL';
+
+/** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
+const EXIT: Record<WalletErrorCode, number> = {
+  USAGE: 2,
+  INVALID_INPUT: 3,
+  INVALID_INVOICE: 3,
+  NOT_INITIALIZED: 4,
+  ALREADY_INITIALIZED: 4,
+  WALLET_LOCKED: 4,
+  STREAM_NOT_FOUND: 4,
+  STREAM_FINISHED: 4,
+  FEE_TOO_HIGH: 5,
+  INSUFFICIENT_BALANCE: 5,
+  BUDGET_EXHAUSTED: 5,
+  INVOICE_EXPIRED: 5,
+  ROUTE_NOT_FOUND: 6,
+  PAYMENT_FAILED: 6,
+  LSP_UNREACHABLE: 6,
+  TIMEOUT: 6,
+  L402_FAILED: 6,
+  BACKUP_FAILED: 6,
+  INTERNAL: 1,
+};
+
+export class WalletError extends Error {
+  override readonly name = 'WalletError';
+  constructor(
+    readonly code: WalletErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get exitCode(): number {
+    return EXIT[this.code];
+  }
+}
+
+export function isWalletError(e: unknown, code?: WalletErrorCode): e is WalletError {
+  return e instanceof WalletError && (code === undefined || e.code === code);
+}
+
+/** Node, LSP and network failures become WalletErrors with the cause kept. */
+export function toWalletError(e: unknown): WalletError {
+  if (e instanceof WalletError) return e;
+  if (isNodeError(e)) {
+    const map: Partial<Record<string, WalletErrorCode>> = {
+      INVALID_INPUT: 'INVALID_INPUT',
+      INVALID_INVOICE: 'INVALID_INVOICE',
+      INVOICE_EXPIRED: 'INVOICE_EXPIRED',
+      ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+      PAYMENT_FAILED: 'PAYMENT_FAILED',
+      DUPLICATE_PAYMENT: 'PAYMENT_FAILED',
+      INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+      TIMEOUT: 'TIMEOUT',
+      CONNECTION_FAILED: 'LSP_UNREACHABLE',
+      PEER_NOT_CONNECTED: 'LSP_UNREACHABLE',
+    };
+    return new WalletError(map[e.code] ?? 'INTERNAL', e.message, { cause: e });
+  }
+  if (isApiError(e)) {
+    const code: WalletErrorCode = e.code === 'INVALID_OPENING_FEE_PARAMS' ? 'FEE_TOO_HIGH' : 'INVALID_INPUT';
+    return new WalletError(code, `LSP refused: ${e.message}`, { cause: e });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof Error && e.name === 'TRPCClientError') {
+    const app = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
+    if (app === 'INVALID_OPENING_FEE_PARAMS')
+      return new WalletError('FEE_TOO_HIGH', `LSP refused: ${message}`, { cause: e });
+    if (app?.startsWith('PAYMENT_SIZE'))
+      return new WalletError('INVALID_INPUT', `LSP refused: ${message}`, { cause: e });
+    return new WalletError('LSP_UNREACHABLE', `LSP: ${message}`, { cause: e });
+  }
+  if (/ECONNREFUSED|fetch failed|ENOTFOUND|ETIMEDOUT/.test(message))
+    return new WalletError('LSP_UNREACHABLE', message, { cause: e });
+  return new WalletError('INTERNAL', message, { cause: e });
+}

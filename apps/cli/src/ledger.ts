@@ -1,0 +1,404 @@
+// The stream ledger (SQLite, synchronous=FULL): a period is RESERVED durably before its payment is
+// handed to LDK, then settled or failed. A settled period leaves only aggregates behind (count,
+// total, fees, first/last time), so a month of per-second payments is one row, not millions.
+// `next_period` only moves forward: a period, once reserved, is never reserved again.
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { WalletError } from './errors.ts';
+
+export type StreamState = 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+export type OnRestart = 'resume' | 'stop';
+
+export interface StreamParams {
+  payee: string;
+  satsPerMinute: bigint;
+  periodMs: number;
+  budgetMsat: bigint;
+  maxFeeMsat: bigint;
+  startMs: number;
+  endMs: number;
+  onRestart: OnRestart;
+}
+
+export interface StreamRecord extends StreamParams {
+  id: string;
+  state: StreamState;
+  stopReason: string | null;
+  nextPeriod: number;
+  paidCount: number;
+  paidMsat: bigint;
+  feeMsat: bigint;
+  failedAttempts: number;
+  skippedPeriods: number;
+  firstPaidMs: number | null;
+  lastPaidMs: number | null;
+  createdMs: number;
+  updatedMs: number;
+}
+
+export interface PeriodRecord {
+  streamId: string;
+  period: number;
+  attempt: number;
+  paymentId: string;
+  paymentHash: string;
+  amountMsat: bigint;
+  plannedFeeMsat: bigint;
+  maxFeeMsat: bigint;
+  state: 'reserved' | 'failed';
+  reservedMs: number;
+  failureReason: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS streams (
+  id TEXT PRIMARY KEY NOT NULL,
+  payee TEXT NOT NULL,
+  sats_per_minute INTEGER NOT NULL,
+  period_ms INTEGER NOT NULL,
+  budget_msat INTEGER NOT NULL,
+  max_fee_msat INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  on_restart TEXT NOT NULL,
+  state TEXT NOT NULL,
+  stop_reason TEXT,
+  next_period INTEGER NOT NULL DEFAULT 0,
+  paid_count INTEGER NOT NULL DEFAULT 0,
+  paid_msat INTEGER NOT NULL DEFAULT 0,
+  fee_msat INTEGER NOT NULL DEFAULT 0,
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  skipped_periods INTEGER NOT NULL DEFAULT 0,
+  first_paid_ms INTEGER,
+  last_paid_ms INTEGER,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS payments (
+  payment_id TEXT PRIMARY KEY NOT NULL,
+  payment_hash TEXT NOT NULL,
+  bolt11 TEXT NOT NULL,
+  amount_msat INTEGER NOT NULL,
+  fee_msat INTEGER,
+  status TEXT NOT NULL,
+  failure_reason TEXT,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS periods (
+  stream_id TEXT NOT NULL REFERENCES streams(id),
+  period INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  payment_id TEXT NOT NULL UNIQUE,
+  payment_hash TEXT NOT NULL,
+  amount_msat INTEGER NOT NULL,
+  planned_fee_msat INTEGER NOT NULL,
+  max_fee_msat INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reserved_ms INTEGER NOT NULL,
+  failure_reason TEXT,
+  PRIMARY KEY (stream_id, period)
+) WITHOUT ROWID;
+`;
+
+type Row = Record<string, unknown>;
+const big = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(v as number));
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function streamOf(r: Row): StreamRecord {
+  return {
+    id: r.id as string,
+    payee: r.payee as string,
+    satsPerMinute: big(r.sats_per_minute),
+    periodMs: Number(r.period_ms),
+    budgetMsat: big(r.budget_msat),
+    maxFeeMsat: big(r.max_fee_msat),
+    startMs: Number(r.start_ms),
+    endMs: Number(r.end_ms),
+    onRestart: r.on_restart as OnRestart,
+    state: r.state as StreamState,
+    stopReason: (r.stop_reason as string | null) ?? null,
+    nextPeriod: Number(r.next_period),
+    paidCount: Number(r.paid_count),
+    paidMsat: big(r.paid_msat),
+    feeMsat: big(r.fee_msat),
+    failedAttempts: Number(r.failed_attempts),
+    skippedPeriods: Number(r.skipped_periods),
+    firstPaidMs: num(r.first_paid_ms),
+    lastPaidMs: num(r.last_paid_ms),
+    createdMs: Number(r.created_ms),
+    updatedMs: Number(r.updated_ms),
+  };
+}
+
+function periodOf(r: Row): PeriodRecord {
+  return {
+    streamId: r.stream_id as string,
+    period: Number(r.period),
+    attempt: Number(r.attempt),
+    paymentId: r.payment_id as string,
+    paymentHash: r.payment_hash as string,
+    amountMsat: big(r.amount_msat),
+    plannedFeeMsat: big(r.planned_fee_msat),
+    maxFeeMsat: big(r.max_fee_msat),
+    state: r.state as 'reserved' | 'failed',
+    reservedMs: Number(r.reserved_ms),
+    failureReason: (r.failure_reason as string | null) ?? null,
+  };
+}
+
+export class StreamLedger {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.defaultSafeIntegers(true);
+    this.db.exec(SCHEMA);
+  }
+
+  create(params: StreamParams, now = Date.now()): StreamRecord {
+    const id = `s_${randomBytes(8).toString('hex')}`;
+    this.db
+      .prepare(
+        `INSERT INTO streams (id, payee, sats_per_minute, period_ms, budget_msat, max_fee_msat, start_ms,
+           end_ms, on_restart, state, created_ms, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(
+        id,
+        params.payee,
+        params.satsPerMinute,
+        params.periodMs,
+        params.budgetMsat,
+        params.maxFeeMsat,
+        params.startMs,
+        params.endMs,
+        params.onRestart,
+        now,
+        now,
+      );
+    return this.get(id);
+  }
+
+  get(id: string): StreamRecord {
+    const row = this.db.prepare('SELECT * FROM streams WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw new WalletError('STREAM_NOT_FOUND', `no stream ${id}`);
+    return streamOf(row);
+  }
+
+  list(): StreamRecord[] {
+    return (this.db.prepare('SELECT * FROM streams ORDER BY created_ms').all() as Row[]).map(streamOf);
+  }
+
+  /** Periods not settled: reserved (outcome pending or unknown) or failed (awaiting a retry). */
+  openPeriods(streamId?: string): PeriodRecord[] {
+    const rows = streamId
+      ? this.db.prepare('SELECT * FROM periods WHERE stream_id = ? ORDER BY period').all(streamId)
+      : this.db.prepare('SELECT * FROM periods ORDER BY stream_id, period').all();
+    return (rows as Row[]).map(periodOf);
+  }
+
+  /** Amount + fee limit of every reserved period: money that may still leave. */
+  inFlightMsat(streamId: string): bigint {
+    const row = this.db
+      .prepare(
+        "SELECT COALESCE(SUM(amount_msat + max_fee_msat), 0) AS v FROM periods WHERE stream_id = ? AND state = 'reserved'",
+      )
+      .get(streamId) as Row;
+    return big(row.v);
+  }
+
+  /**
+   * Durably reserves `period` (first attempt, or a retry of a failed one) BEFORE anything is sent.
+   * Refuses a period already settled or reserved, and anything past the budget.
+   */
+  reserve(
+    p: Omit<PeriodRecord, 'state' | 'reservedMs' | 'failureReason'>,
+    now = Date.now(),
+  ): 'reserved' | 'over-budget' {
+    return this.db.transaction((): 'reserved' | 'over-budget' => {
+      const stream = this.get(p.streamId);
+      const existing = this.db
+        .prepare('SELECT * FROM periods WHERE stream_id = ? AND period = ?')
+        .get(p.streamId, p.period) as Row | undefined;
+      if (existing) {
+        const prior = periodOf(existing);
+        if (prior.state !== 'failed' || p.attempt <= prior.attempt)
+          throw new WalletError(
+            'INTERNAL',
+            `period ${p.period} of ${p.streamId} is ${prior.state}: not reserving it again`,
+          );
+      } else if (p.period < stream.nextPeriod) {
+        throw new WalletError(
+          'INTERNAL',
+          `period ${p.period} of ${p.streamId} was already settled or skipped`,
+        );
+      }
+      const committed = stream.paidMsat + stream.feeMsat + this.inFlightMsat(p.streamId);
+      if (committed + p.amountMsat + p.maxFeeMsat > stream.budgetMsat) return 'over-budget';
+      this.db
+        .prepare(
+          `INSERT INTO periods (stream_id, period, attempt, payment_id, payment_hash, amount_msat, planned_fee_msat,
+             max_fee_msat, state, reserved_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'reserved', ?)
+           ON CONFLICT (stream_id, period) DO UPDATE SET attempt = excluded.attempt, payment_id = excluded.payment_id,
+             payment_hash = excluded.payment_hash, amount_msat = excluded.amount_msat,
+             planned_fee_msat = excluded.planned_fee_msat, max_fee_msat = excluded.max_fee_msat,
+             state = 'reserved', reserved_ms = excluded.reserved_ms, failure_reason = NULL`,
+        )
+        .run(
+          p.streamId,
+          p.period,
+          p.attempt,
+          p.paymentId,
+          p.paymentHash,
+          p.amountMsat,
+          p.plannedFeeMsat,
+          p.maxFeeMsat,
+          now,
+        );
+      if (p.period >= stream.nextPeriod) {
+        this.db
+          .prepare(
+            'UPDATE streams SET next_period = ?, skipped_periods = skipped_periods + ?, updated_ms = ? WHERE id = ?',
+          )
+          .run(p.period + 1, p.period - stream.nextPeriod, now, p.streamId);
+      }
+      return 'reserved';
+    })();
+  }
+
+  /** The payment of a reserved period succeeded: fold it into the aggregates, drop the row. */
+  settle(paymentId: string, feeMsat: bigint | undefined, now = Date.now()): PeriodRecord | undefined {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare("SELECT * FROM periods WHERE payment_id = ? AND state = 'reserved'")
+        .get(paymentId) as Row | undefined;
+      if (!row) return undefined; // not ours, or already settled (events replay after a restart)
+      const p = periodOf(row);
+      this.db.prepare('DELETE FROM periods WHERE payment_id = ?').run(paymentId);
+      this.db
+        .prepare(
+          `UPDATE streams SET paid_count = paid_count + 1, paid_msat = paid_msat + ?, fee_msat = fee_msat + ?,
+             first_paid_ms = COALESCE(first_paid_ms, ?), last_paid_ms = ?, updated_ms = ? WHERE id = ?`,
+        )
+        .run(p.amountMsat, feeMsat ?? p.plannedFeeMsat, now, now, now, p.streamId);
+      return p;
+    })();
+  }
+
+  /** The payment of a reserved period definitely failed (nothing left us): retry or give up later. */
+  fail(paymentId: string, reason: string, now = Date.now()): PeriodRecord | undefined {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare("SELECT * FROM periods WHERE payment_id = ? AND state = 'reserved'")
+        .get(paymentId) as Row | undefined;
+      if (!row) return undefined;
+      const p = periodOf(row);
+      this.db
+        .prepare("UPDATE periods SET state = 'failed', failure_reason = ? WHERE payment_id = ?")
+        .run(reason, paymentId);
+      this.db
+        .prepare('UPDATE streams SET failed_attempts = failed_attempts + 1, updated_ms = ? WHERE id = ?')
+        .run(now, p.streamId);
+      return { ...p, state: 'failed' as const, failureReason: reason };
+    })();
+  }
+
+  /** A failed period will not be retried (stream ended): it stays unpaid and is counted as skipped. */
+  abandon(streamId: string, period: number, now = Date.now()): void {
+    this.db.transaction(() => {
+      const r = this.db
+        .prepare("DELETE FROM periods WHERE stream_id = ? AND period = ? AND state = 'failed'")
+        .run(streamId, period);
+      if (r.changes > 0)
+        this.db
+          .prepare('UPDATE streams SET skipped_periods = skipped_periods + 1, updated_ms = ? WHERE id = ?')
+          .run(now, streamId);
+    })();
+  }
+
+  /** Moves `next_period` forward without paying (paused or down time is not billed). */
+  skipTo(streamId: string, period: number, now = Date.now()): void {
+    this.db
+      .prepare(
+        `UPDATE streams SET skipped_periods = skipped_periods + (? - next_period), next_period = ?, updated_ms = ?
+         WHERE id = ? AND next_period < ?`,
+      )
+      .run(period, period, now, streamId, period);
+  }
+
+  setState(streamId: string, state: StreamState, reason: string | null = null, now = Date.now()): void {
+    this.db
+      .prepare(
+        'UPDATE streams SET state = ?, stop_reason = COALESCE(?, stop_reason), updated_ms = ? WHERE id = ?',
+      )
+      .run(state, reason, now, streamId);
+  }
+
+  // ------------------------------------------------------------ single BOLT 11 payments
+
+  /** Written before the payment is handed to LDK, like a stream period. */
+  recordPayment(
+    p: { paymentId: string; paymentHash: string; bolt11: string; amountMsat: bigint },
+    now = Date.now(),
+  ): void {
+    this.db
+      .prepare(
+        `INSERT INTO payments (payment_id, payment_hash, bolt11, amount_msat, status, created_ms, updated_ms)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+      )
+      .run(p.paymentId, p.paymentHash, p.bolt11, p.amountMsat, now, now);
+  }
+
+  resolvePayment(
+    paymentId: string,
+    outcome: { status: 'succeeded'; feeMsat: bigint | null } | { status: 'failed'; reason: string },
+    now = Date.now(),
+  ): boolean {
+    const r =
+      outcome.status === 'succeeded'
+        ? this.db
+            .prepare(
+              "UPDATE payments SET status = 'succeeded', fee_msat = ?, updated_ms = ? WHERE payment_id = ? AND status = 'pending'",
+            )
+            .run(outcome.feeMsat, now, paymentId)
+        : this.db
+            .prepare(
+              "UPDATE payments SET status = 'failed', failure_reason = ?, updated_ms = ? WHERE payment_id = ? AND status = 'pending'",
+            )
+            .run(outcome.reason, now, paymentId);
+    return r.changes > 0;
+  }
+
+  payments(): SinglePayment[] {
+    return (this.db.prepare('SELECT * FROM payments ORDER BY created_ms').all() as Row[]).map((r) => ({
+      paymentId: r.payment_id as string,
+      paymentHash: r.payment_hash as string,
+      bolt11: r.bolt11 as string,
+      amountMsat: big(r.amount_msat),
+      feeMsat: r.fee_msat === null ? null : big(r.fee_msat),
+      status: r.status as SinglePayment['status'],
+      failureReason: (r.failure_reason as string | null) ?? null,
+      createdMs: Number(r.created_ms),
+      updatedMs: Number(r.updated_ms),
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export interface SinglePayment {
+  paymentId: string;
+  paymentHash: string;
+  bolt11: string;
+  amountMsat: bigint;
+  feeMsat: bigint | null;
+  status: 'pending' | 'succeeded' | 'failed';
+  failureReason: string | null;
+  createdMs: number;
+  updatedMs: number;
+}

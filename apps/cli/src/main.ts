@@ -1,0 +1,364 @@
+// `lpw-wallet`: the headless wallet's command line. Human-readable output by default, one JSON
+// object per line with --json; errors go to stderr with a code and a non-zero exit status.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isWalletError, toWalletError, WalletError } from './errors.ts';
+import { isoOrDash, sat, toJson } from './format.ts';
+import type { StreamRecord } from './ledger.ts';
+import { initWallet, openWallet, type Wallet } from './wallet.ts';
+
+const USAGE = `lpw-wallet — a Lightning wallet for machines
+
+usage: lpw-wallet <command> [options]
+
+commands
+  init                                   create the wallet directory and its seed (seed.txt, mode 0600)
+  receive AMOUNT_SATS [--desc TEXT] [--max-fee-sats N] [--expiry SECS] [--no-wait] [--timeout SECS]
+                                         print an invoice (a JIT channel when there is no inbound
+                                         capacity: the LSP's fee is shown first), then wait for it
+  pay BOLT11 [--max-fee-sats N]          pay an invoice
+  balance                                what the wallet holds
+  history                                payments, newest first (a stream is one entry)
+  stream --to NODE_ID --sats-per-minute N --budget-sats B (--until ISO | --minutes M)
+         [--per-second | --period-ms MS] [--max-fee-msat-per-payment N] [--on-restart resume|stop]
+  stream --resume STREAM_ID              continue a stream after a crash or a stop
+                                         (keysend; SIGINT stops gracefully, SIGUSR1 pauses, SIGUSR2 resumes)
+  streams                                every stream with its totals
+  l402 fetch URL --max-sats N [--max-fee-sats N]
+                                         fetch a URL, paying its L402 challenge
+
+options
+  --dir DIR        wallet directory (default $LPW_WALLET_DIR or ~/.lpw-wallet)
+  --lsp URL        the LSP (default $LPW_LSP_URL or http://127.0.0.1:8080)
+  --esplora URL    chain source (default: the one the LSP advertises)
+  --json           machine output: one JSON object per line
+  --verbose        diagnostics on stderr
+`;
+
+const OPTIONS = {
+  dir: { type: 'string' },
+  lsp: { type: 'string' },
+  esplora: { type: 'string' },
+  json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  desc: { type: 'string' },
+  'max-fee-sats': { type: 'string' },
+  'max-fee-msat-per-payment': { type: 'string' },
+  expiry: { type: 'string' },
+  'no-wait': { type: 'boolean' },
+  timeout: { type: 'string' },
+  to: { type: 'string' },
+  'sats-per-minute': { type: 'string' },
+  'per-second': { type: 'boolean' },
+  'period-ms': { type: 'string' },
+  'budget-sats': { type: 'string' },
+  until: { type: 'string' },
+  minutes: { type: 'string' },
+  'on-restart': { type: 'string' },
+  resume: { type: 'string' },
+  'max-sats': { type: 'string' },
+  words: { type: 'string' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function bigintFlag(value: string | undefined, name: string, min = 0n): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]{1,18}$/.test(value))
+    throw new WalletError('USAGE', `--${name} expects a whole number, got "${value}"`);
+  const n = BigInt(value);
+  if (n < min) throw new WalletError('USAGE', `--${name} must be at least ${min}`);
+  return n;
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new WalletError('USAGE', `missing ${what}`);
+  return value;
+}
+
+class Output {
+  constructor(private readonly json: boolean) {}
+  /** One result: an object for --json, lines for people. */
+  emit(event: string, data: Record<string, unknown>, human: string | string[]): void {
+    if (this.json) process.stdout.write(`${toJson({ event, ...data })}\n`);
+    else process.stdout.write(`${(Array.isArray(human) ? human : [human]).join('\n')}\n`);
+  }
+}
+
+// stdout carries results only (one JSON object per line with --json): libraries that talk on
+// console.log (the LDK bindings announce themselves when loaded) go to stderr
+console.log = console.error;
+console.info = console.error;
+
+async function main(argv: string[]): Promise<number> {
+  const { values: flags, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+  const command = positionals[0];
+  if (flags.help || !command) {
+    process.stdout.write(USAGE);
+    return command || flags.help ? 0 : 2;
+  }
+  const out = new Output(flags.json ?? false);
+  const dir = resolve(flags.dir ?? process.env.LPW_WALLET_DIR ?? join(homedir(), '.lpw-wallet'));
+
+  if (command === 'init') {
+    initWallet(dir, flags.words);
+    const seedFile = join(dir, 'seed.txt');
+    out.emit('initialized', { dir, seedFile }, [
+      `wallet created in ${dir}`,
+      `seed: ${seedFile} (mode 0600) — this file IS the wallet's key: back it up, never share it`,
+    ]);
+    return 0;
+  }
+  const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402'];
+  if (!known.includes(command)) throw new WalletError('USAGE', `unknown command "${command}" (see --help)`);
+  if (command === 'l402' && positionals[1] !== 'fetch')
+    throw new WalletError('USAGE', 'usage: l402 fetch URL --max-sats N');
+
+  const verbose = flags.verbose ?? false;
+  const wallet = await openWallet({
+    dir,
+    lspUrl: flags.lsp ?? process.env.LPW_LSP_URL ?? 'http://127.0.0.1:8080',
+    ...(flags.esplora ? { esploraUrl: flags.esplora } : {}),
+    ...(verbose ? { log: (m: string) => process.stderr.write(`${m}\n`), logLevel: 'warn' as const } : {}),
+  });
+  try {
+    return await run(command, positionals.slice(1), flags, wallet, out);
+  } finally {
+    await wallet.close();
+  }
+}
+
+async function run(
+  command: string,
+  args: string[],
+  flags: Flags,
+  wallet: Wallet,
+  out: Output,
+): Promise<number> {
+  switch (command) {
+    case 'receive': {
+      const amountSat = required(bigintFlag(args[0], 'AMOUNT_SATS', 1n), 'AMOUNT_SATS');
+      const maxFeeSat = bigintFlag(flags['max-fee-sats'], 'max-fee-sats');
+      const quote = await wallet.quoteReceive(amountSat * 1000n);
+      if (quote.jit)
+        out.emit('quote', { jit: true, amountMsat: quote.amountMsat, openingFeeMsat: quote.openingFeeMsat }, [
+          `no inbound capacity for ${amountSat} sat: the LSP opens a channel when this is paid`,
+          `  opening fee ${sat(quote.openingFeeMsat)} sat (you receive ${sat(quote.amountMsat - quote.openingFeeMsat)} sat)`,
+        ]);
+      const receive = await wallet.receive({
+        amountMsat: amountSat * 1000n,
+        ...(flags.desc !== undefined ? { description: flags.desc } : {}),
+        ...(maxFeeSat !== undefined ? { maxFeeMsat: maxFeeSat * 1000n } : {}),
+        ...(flags.expiry ? { expirySecs: Number(bigintFlag(flags.expiry, 'expiry', 60n)) } : {}),
+        quote,
+      });
+      out.emit(
+        'invoice',
+        {
+          bolt11: receive.bolt11,
+          paymentHash: receive.paymentHash,
+          amountMsat: receive.amountMsat,
+          jit: receive.jit,
+          openingFeeMsat: receive.openingFeeMsat,
+          expiresAt: new Date(receive.expiresAtMs).toISOString(),
+        },
+        receive.bolt11,
+      );
+      if (flags['no-wait']) return 0;
+      const timeoutMs = Number(bigintFlag(flags.timeout, 'timeout', 1n) ?? 3600n) * 1000;
+      const got = await wallet.waitForPayment(
+        receive.paymentHash,
+        Math.min(timeoutMs, receive.expiresAtMs - Date.now()),
+      );
+      out.emit(
+        'received',
+        { paymentHash: receive.paymentHash, amountMsat: got.amountMsat, feeMsat: got.feeMsat },
+        `received ${sat(got.amountMsat)} sat${got.feeMsat > 0n ? ` (LSP fee ${sat(got.feeMsat)} sat)` : ''}`,
+      );
+      return 0;
+    }
+    case 'pay': {
+      const bolt11 = required(args[0], 'BOLT11');
+      const maxFeeSat = bigintFlag(flags['max-fee-sats'], 'max-fee-sats');
+      const paid = await wallet.pay(bolt11, maxFeeSat !== undefined ? { maxFeeMsat: maxFeeSat * 1000n } : {});
+      out.emit(
+        'paid',
+        { ...paid },
+        `paid ${sat(paid.amountMsat)} sat, fee ${sat(paid.feeMsat)} sat (preimage ${paid.preimage})`,
+      );
+      return 0;
+    }
+    case 'balance': {
+      const b = wallet.balance();
+      out.emit('balance', { nodeId: wallet.nodeId, ...b }, [
+        `node       ${wallet.nodeId}`,
+        `spendable  ${sat(b.spendableMsat)} sat`,
+        `lightning  ${sat(b.lightningMsat)} sat in ${b.channels} channel(s), can receive ${sat(b.inboundMsat)} sat`,
+        `on-chain   ${sat(b.onchainMsat)} sat`,
+        ...(b.pendingOutMsat > 0n
+          ? [`pending    ${sat(b.pendingOutMsat)} sat outgoing, outcome not known yet`]
+          : []),
+      ]);
+      return 0;
+    }
+    case 'history': {
+      const entries = wallet.history();
+      if (flags.json) for (const e of entries) out.emit('history', { ...e }, '');
+      else
+        for (const e of entries) {
+          const when = new Date(e.at).toISOString();
+          if (e.stream)
+            process.stdout.write(
+              `${when}  stream ${e.stream.id} → ${e.stream.to.slice(0, 16)}…  ${e.stream.count} payments, ${sat(e.amountMsat)} sat + ${sat(e.feeMsat)} fee, ${isoOrDash(e.stream.firstMs)} … ${isoOrDash(e.stream.lastMs)}  ${e.status}\n`,
+            );
+          else
+            process.stdout.write(
+              `${when}  ${e.kind.padEnd(8)} ${sat(e.amountMsat)} sat (fee ${sat(e.feeMsat)})  ${e.status}  ${e.paymentHash ?? ''}\n`,
+            );
+        }
+      return 0;
+    }
+    case 'streams': {
+      for (const s of wallet.ledger.list()) out.emit('stream', streamJson(s), streamLine(s));
+      return 0;
+    }
+    case 'stream':
+      return runStream(flags, wallet, out);
+    case 'l402': {
+      const url = required(args[1], 'URL');
+      const maxSats = required(bigintFlag(flags['max-sats'], 'max-sats'), '--max-sats');
+      const maxFeeSat = bigintFlag(flags['max-fee-sats'], 'max-fee-sats');
+      const result = await wallet.l402Fetch(url, {
+        maxSats,
+        ...(maxFeeSat !== undefined ? { maxFeeMsat: maxFeeSat * 1000n } : {}),
+      });
+      const body = await result.response.text();
+      if (flags.json)
+        out.emit('l402', { status: result.response.status, paid: result.paid ?? null, body }, '');
+      else {
+        if (result.paid)
+          process.stderr.write(
+            `paid ${sat(result.paid.amountMsat)} sat + ${sat(result.paid.feeMsat)} fee for access\n`,
+          );
+        process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
+      }
+      return result.response.ok ? 0 : 1;
+    }
+  }
+  return 2;
+}
+
+async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<number> {
+  const onProgress = progressPrinter(out);
+  let handle: ReturnType<Wallet['stream']>;
+  if (flags.resume) {
+    handle = wallet.resumeStream(flags.resume, { onProgress });
+  } else {
+    const to = required(flags.to, '--to NODE_ID');
+    const satsPerMinute = required(
+      bigintFlag(flags['sats-per-minute'], 'sats-per-minute', 1n),
+      '--sats-per-minute',
+    );
+    const budgetSats = required(bigintFlag(flags['budget-sats'], 'budget-sats', 1n), '--budget-sats');
+    let untilMs: number;
+    if (flags.until) {
+      untilMs = Date.parse(flags.until);
+      if (Number.isNaN(untilMs))
+        throw new WalletError('USAGE', `--until expects an ISO time, got "${flags.until}"`);
+    } else {
+      const minutes = Number(required(flags.minutes, '--until ISO or --minutes M'));
+      if (!(minutes > 0)) throw new WalletError('USAGE', '--minutes must be positive');
+      untilMs = Date.now() + minutes * 60_000;
+    }
+    const periodMs = flags['period-ms']
+      ? Number(bigintFlag(flags['period-ms'], 'period-ms', 50n))
+      : flags['per-second']
+        ? 1000
+        : 60_000;
+    const onRestart = flags['on-restart'] ?? 'resume';
+    if (onRestart !== 'resume' && onRestart !== 'stop')
+      throw new WalletError('USAGE', '--on-restart is resume or stop');
+    const maxFee = bigintFlag(flags['max-fee-msat-per-payment'], 'max-fee-msat-per-payment');
+    handle = wallet.stream(
+      {
+        to,
+        satsPerMinute,
+        budgetSats,
+        untilMs,
+        periodMs,
+        onRestart,
+        ...(maxFee !== undefined ? { maxFeeMsatPerPayment: maxFee } : {}),
+      },
+      { onProgress },
+    );
+  }
+  const started = wallet.ledger.get(handle.id);
+  out.emit('started', streamJson(started), `stream ${handle.id}: ${streamLine(started)}`);
+  const onSigint = () => handle.stop();
+  const onPause = () => handle.pause();
+  const onResume = () => handle.resume();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  process.on('SIGUSR1', onPause);
+  process.on('SIGUSR2', onResume);
+  try {
+    const final = await handle.done;
+    out.emit('done', streamJson(final), `stream ${final.id} ${streamLine(final)}`);
+    return final.state === 'failed' ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    process.off('SIGUSR1', onPause);
+    process.off('SIGUSR2', onResume);
+  }
+}
+
+function progressPrinter(out: Output) {
+  let lastMs = 0;
+  return (p: { kind: string; stream: StreamRecord; period?: number; reason?: string }) => {
+    if (p.kind === 'failed') {
+      out.emit(
+        'period-failed',
+        { id: p.stream.id, period: p.period, reason: p.reason },
+        `period ${p.period} failed: ${p.reason}`,
+      );
+      return;
+    }
+    if (p.kind === 'state') return;
+    const now = Date.now();
+    if (now - lastMs < 5_000) return;
+    lastMs = now;
+    out.emit('progress', streamJson(p.stream), streamLine(p.stream));
+  };
+}
+
+function streamJson(s: StreamRecord): Record<string, unknown> {
+  return { ...s, startAt: new Date(s.startMs).toISOString(), endAt: new Date(s.endMs).toISOString() };
+}
+
+function streamLine(s: StreamRecord): string {
+  return `${s.state}${s.stopReason ? ` (${s.stopReason})` : ''} → ${s.payee.slice(0, 16)}… ${s.satsPerMinute} sat/min every ${s.periodMs} ms: ${s.paidCount} payments, ${sat(s.paidMsat)} sat + ${sat(s.feeMsat)} fee of ${sat(s.budgetMsat)} budget, until ${new Date(s.endMs).toISOString()}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const error = isWalletError(e)
+      ? e
+      : e instanceof Error && 'code' in e && e.name === 'TypeError'
+        ? new WalletError('USAGE', e.message)
+        : toWalletError(e);
+    const json = process.argv.includes('--json');
+    if (json)
+      process.stderr.write(`${toJson({ event: 'error', code: error.code, message: error.message })}\n`);
+    else process.stderr.write(`error ${error.code}: ${error.message}\n`);
+    process.exit(error.exitCode);
+  },
+);

@@ -1,0 +1,300 @@
+// A payment stream: `satsPerMinute` paid as keysends of one period each (down to per-second and
+// below), within a budget (amounts + fees) and until an end time. Each period is reserved in the
+// ledger before its payment goes out and settled or failed from the node's events, so a crash
+// never pays a period twice. Time the stream is paused or down is not billed (those periods are
+// skipped); a short lag (a slow payment) is caught up.
+
+import type { LspClient } from '@lpw/lsp-server/client';
+import type { LightningNode } from '@lpw/node';
+import { WalletError } from './errors.ts';
+import { findKeysendRoute, type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
+import type { PeriodRecord, StreamLedger, StreamRecord } from './ledger.ts';
+
+export interface StreamOptions {
+  /** Payments in flight at once (default 8). */
+  maxInFlight?: number;
+  /** Attempts per period before it is given up (default 3). */
+  maxAttempts?: number;
+  /** Periods of lag caught up; older due periods are skipped (default: 10 s worth, at least 1). */
+  catchUpPeriods?: number;
+  /** Stop as failed after this many periods in a row were given up (default 3). */
+  maxConsecutiveGivenUp?: number;
+}
+
+export interface StreamProgress {
+  kind: 'settled' | 'failed' | 'state';
+  stream: StreamRecord;
+  period?: number;
+  reason?: string;
+}
+
+/** msat due for period k: the floor of the cumulative amount, so no msat is lost to rounding. */
+export function periodAmountMsat(
+  stream: Pick<StreamRecord, 'satsPerMinute' | 'periodMs'>,
+  k: number,
+): bigint {
+  const perPeriodTimes60k = stream.satsPerMinute * 1000n * BigInt(stream.periodMs);
+  const cumulative = (n: bigint) => (n * perPeriodTimes60k) / 60_000n;
+  return cumulative(BigInt(k) + 1n) - cumulative(BigInt(k));
+}
+
+/** The largest single-period amount of a stream (routes are priced for it). */
+export function maxPeriodAmountMsat(stream: Pick<StreamRecord, 'satsPerMinute' | 'periodMs'>): bigint {
+  const perPeriodTimes60k = stream.satsPerMinute * 1000n * BigInt(stream.periodMs);
+  return (perPeriodTimes60k + 59_999n) / 60_000n;
+}
+
+export class StreamRunner {
+  private readonly inFlight = new Map<string, PeriodRecord>();
+  private readonly retries: PeriodRecord[] = [];
+  private route: KeysendRoute | undefined;
+  private wake: (() => void) | undefined;
+  private stopReason: string | undefined;
+  private stopState: 'stopped' | 'failed' = 'stopped';
+  private paused = false;
+  private consecutiveGivenUp = 0;
+  private readonly options: Required<StreamOptions>;
+
+  constructor(
+    private readonly deps: {
+      ledger: StreamLedger;
+      node: LightningNode;
+      client: LspClient;
+      streamKey: Uint8Array;
+      onProgress?: (p: StreamProgress) => void;
+      log: (message: string) => void;
+    },
+    readonly id: string,
+    options: StreamOptions = {},
+  ) {
+    const stream = deps.ledger.get(id);
+    this.options = {
+      maxInFlight: options.maxInFlight ?? 8,
+      maxAttempts: options.maxAttempts ?? 3,
+      catchUpPeriods: options.catchUpPeriods ?? Math.max(1, Math.ceil(10_000 / stream.periodMs)),
+      maxConsecutiveGivenUp: options.maxConsecutiveGivenUp ?? 3,
+    };
+    // periods left open by an earlier run: reserved ones are in flight, failed ones get retried
+    for (const p of deps.ledger.openPeriods(id)) {
+      if (p.state === 'reserved') this.inFlight.set(p.paymentId, p);
+      else this.retries.push(p);
+    }
+  }
+
+  get stream(): StreamRecord {
+    return this.deps.ledger.get(this.id);
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.deps.ledger.setState(this.id, 'paused');
+    this.emitState();
+    this.wake?.();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.deps.ledger.setState(this.id, 'running');
+    this.emitState();
+    this.wake?.();
+  }
+
+  /** Stops sending; run() resolves once payments in flight have an outcome. */
+  stop(reason = 'stopped', state: 'stopped' | 'failed' = 'stopped'): void {
+    if (this.stopReason === undefined) {
+      this.stopReason = reason;
+      this.stopState = state;
+    }
+    this.wake?.();
+  }
+
+  /** The wallet saw a payment of ours succeed (the ledger already settled it). */
+  settled(paymentId: string, period: PeriodRecord): void {
+    if (!this.inFlight.delete(paymentId)) return;
+    this.consecutiveGivenUp = 0;
+    this.deps.onProgress?.({ kind: 'settled', stream: this.stream, period: period.period });
+    this.wake?.();
+  }
+
+  /** The wallet saw a payment of ours fail for good (the ledger already marked it failed). */
+  failed(paymentId: string, period: PeriodRecord): void {
+    if (!this.inFlight.delete(paymentId)) return;
+    this.afterFailure(period);
+    this.wake?.();
+  }
+
+  async run(): Promise<StreamRecord> {
+    const { ledger } = this.deps;
+    let stream = ledger.get(this.id);
+    if (stream.state !== 'running' && stream.state !== 'paused')
+      throw new WalletError('STREAM_FINISHED', `stream ${this.id} is ${stream.state}`);
+    this.paused = stream.state === 'paused';
+    // down time is not billed: continue from the period due now
+    ledger.skipTo(this.id, this.duePeriod(stream, Date.now()));
+    let endState: 'stopped' | 'finished' | 'failed' = 'stopped';
+    let reason = 'stopped';
+    try {
+      for (;;) {
+        stream = ledger.get(this.id);
+        const now = Date.now();
+        if (this.stopReason) {
+          reason = this.stopReason;
+          endState = this.stopState;
+          break;
+        }
+        if (now >= stream.endMs) {
+          endState = 'finished';
+          reason = 'end time reached';
+          break;
+        }
+        const due = this.duePeriod(stream, now);
+        if (this.paused) {
+          ledger.skipTo(this.id, due + 1);
+          await this.sleep(stream.periodMs);
+          continue;
+        }
+        if (this.inFlight.size < this.options.maxInFlight) {
+          const retry = this.retries.shift();
+          if (retry) {
+            const outcome = await this.send(stream, retry.period, retry.attempt + 1);
+            if (outcome === 'over-budget') {
+              ledger.abandon(this.id, retry.period);
+              endState = 'finished';
+              reason = 'budget exhausted';
+              break;
+            }
+            continue;
+          }
+          if (stream.nextPeriod <= due) {
+            if (due - stream.nextPeriod >= this.options.catchUpPeriods)
+              ledger.skipTo(this.id, due - this.options.catchUpPeriods + 1);
+            const k = ledger.get(this.id).nextPeriod;
+            const outcome = await this.send(stream, k, 0);
+            if (outcome === 'over-budget') {
+              endState = 'finished';
+              reason = 'budget exhausted';
+              break;
+            }
+            continue;
+          }
+        }
+        const nextDueMs = stream.startMs + (due + 1) * stream.periodMs;
+        await this.sleep(Math.max(1, Math.min(nextDueMs, stream.endMs) - now));
+      }
+    } catch (e) {
+      endState = 'failed';
+      reason = e instanceof Error ? e.message : String(e);
+      this.deps.log(`stream ${this.id} failed: ${reason}`);
+    }
+    await this.drain(60_000);
+    for (const p of this.retries.splice(0)) ledger.abandon(this.id, p.period);
+    const final = ledger.get(this.id);
+    if (final.state === 'running' || final.state === 'paused') ledger.setState(this.id, endState, reason);
+    this.emitState();
+    return ledger.get(this.id);
+  }
+
+  /** Reserve period k (durably), then hand its keysend to LDK. */
+  private async send(
+    stream: StreamRecord,
+    k: number,
+    attempt: number,
+  ): Promise<'sent' | 'over-budget' | 'skipped'> {
+    const { ledger, node, streamKey } = this.deps;
+    const amountMsat = periodAmountMsat(stream, k);
+    if (amountMsat === 0n) {
+      ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
+      return 'skipped';
+    }
+    this.route ??= await findKeysendRoute(this.deps.client, stream.payee, maxPeriodAmountMsat(stream));
+    if (this.route.feeMsat > stream.maxFeeMsat)
+      throw new WalletError(
+        'FEE_TOO_HIGH',
+        `route fee ${this.route.feeMsat} msat per payment exceeds the limit of ${stream.maxFeeMsat} msat`,
+      );
+    const secrets = periodSecrets(streamKey, this.id, k, attempt);
+    const record: Omit<PeriodRecord, 'state' | 'reservedMs' | 'failureReason'> = {
+      streamId: this.id,
+      period: k,
+      attempt,
+      paymentId: secrets.paymentId,
+      paymentHash: secrets.paymentHash,
+      amountMsat,
+      plannedFeeMsat: this.route.feeMsat,
+      maxFeeMsat: stream.maxFeeMsat,
+    };
+    if (ledger.reserve(record) === 'over-budget') return 'over-budget';
+    const reserved: PeriodRecord = {
+      ...record,
+      state: 'reserved',
+      reservedMs: Date.now(),
+      failureReason: null,
+    };
+    this.inFlight.set(secrets.paymentId, reserved);
+    try {
+      sendKeysend(node, this.route, amountMsat, secrets, stream.maxFeeMsat);
+    } catch (e) {
+      // refused before anything left: a definite failure
+      this.inFlight.delete(secrets.paymentId);
+      const why = e instanceof Error ? e.message : String(e);
+      const failed = ledger.fail(secrets.paymentId, why);
+      if (e instanceof WalletError && e.code === 'ROUTE_NOT_FOUND') this.route = undefined;
+      if (failed) this.afterFailure(failed);
+    }
+    return 'sent';
+  }
+
+  private afterFailure(period: PeriodRecord): void {
+    this.deps.onProgress?.({
+      kind: 'failed',
+      stream: this.stream,
+      period: period.period,
+      reason: period.failureReason ?? 'failed',
+    });
+    this.route = undefined; // ask the LSP again: the failure may be a stale route
+    if (period.attempt + 1 < this.options.maxAttempts && !this.stopReason) {
+      this.retries.push(period);
+      return;
+    }
+    this.deps.ledger.abandon(this.id, period.period);
+    this.consecutiveGivenUp++;
+    if (this.consecutiveGivenUp >= this.options.maxConsecutiveGivenUp)
+      this.stop(
+        `${this.consecutiveGivenUp} periods in a row failed (${period.failureReason ?? 'payment failed'})`,
+        'failed',
+      );
+  }
+
+  private duePeriod(stream: StreamRecord, now: number): number {
+    return Math.max(-1, Math.floor((now - stream.startMs) / stream.periodMs));
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await this.sleep(deadline - Date.now());
+    if (this.inFlight.size > 0)
+      this.deps.log(
+        `stream ${this.id}: ${this.inFlight.size} payment(s) still unresolved; they stay reserved and are resolved at the next start`,
+      );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private emitState(): void {
+    this.deps.onProgress?.({ kind: 'state', stream: this.stream });
+  }
+}

@@ -1,0 +1,215 @@
+// `lpw-wallet` end to end on the devnet, as child processes: init, receive through a JIT channel,
+// balance, pay, L402 fetch, a 10-per-second stream of 1-sat keysends for a minute with exact
+// accounting on both ends, and a stream SIGKILLed mid-way that resumes without paying twice.
+import { readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodSecrets } from '../src/keysend.ts';
+import { deriveSecrets } from '../src/seed.ts';
+import { cli, cliDone, type Stack, startStack } from './stack.ts';
+
+const big = (v: unknown) => BigInt(v as string);
+
+describe('lpw-wallet on the devnet', () => {
+  let s: Stack;
+  let dir: string;
+  let received: Array<{ paymentHash: string; amountMsat: bigint }>;
+  beforeAll(async () => {
+    s = await startStack();
+    dir = join(s.tmp, 'wallet');
+    received = [];
+    s.net.merchant.node.on('payment-received', (e) =>
+      received.push({ paymentHash: e.paymentHash, amountMsat: e.amountMsat }),
+    );
+  });
+  afterAll(() => s?.stop());
+
+  const balance = async () => {
+    const r = await cliDone(s, dir, ['balance']);
+    expect(r.code, r.stderr).toBe(0);
+    return r.lines[0]!;
+  };
+
+  it('init writes a 0600 seed file and refuses to overwrite it', async () => {
+    const r = await cliDone(s, dir, ['init']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines[0]).toMatchObject({ event: 'initialized', dir });
+    expect(statSync(join(dir, 'seed.txt')).mode & 0o777).toBe(0o600);
+    const again = await cliDone(s, dir, ['init']);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/ALREADY_INITIALIZED/);
+  });
+
+  it('receive: no channel yet, so the LSP fee is shown, then a JIT channel delivers amount − fee', async () => {
+    const run = cli(s, dir, ['receive', '200000', '--desc', 'float', '--max-fee-sats', '5000']);
+    const quote = await run.next('quote');
+    expect(quote.jit).toBe(true);
+    const fee = big(quote.openingFeeMsat);
+    expect(fee).toBeGreaterThan(0n);
+    const invoice = await run.next('invoice');
+    expect(big(invoice.openingFeeMsat)).toBe(fee);
+    await s.net.router.node.payInvoice(invoice.bolt11 as string, { timeoutMs: 60_000 });
+    const got = await run.next('received');
+    expect(await run.exit).toBe(0);
+    expect(big(got.amountMsat)).toBe(200_000_000n - fee);
+    const b = await balance();
+    expect(b.channels).toBe(1);
+    expect(big(b.lightningMsat)).toBeGreaterThan(150_000_000n);
+  });
+
+  it('receive refuses a JIT fee above --max-fee-sats with a typed error', async () => {
+    const r = await cliDone(s, dir, ['receive', '9000000', '--max-fee-sats', '1']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/FEE_TOO_HIGH/);
+  });
+
+  it('pay: an invoice of the merchant, routed by the LSP; a fee limit below the route fee is refused', async () => {
+    const invoice = s.net.merchant.node.createInvoice({
+      amountMsat: 1_000_000n,
+      description: 'tea',
+      expirySecs: 600,
+    });
+    const refused = await cliDone(s, dir, ['pay', invoice.bolt11, '--max-fee-sats', '0']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/FEE_TOO_HIGH/);
+    const before = big((await balance()).lightningMsat);
+    const r = await cliDone(s, dir, ['pay', invoice.bolt11, '--max-fee-sats', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    const paid = r.lines[0]!;
+    expect(paid.event).toBe('paid');
+    expect(bytesToHex(sha256(hexToBytes(paid.preimage as string)))).toBe(invoice.paymentHash);
+    expect(s.net.merchant.node.payment(invoice.paymentHash)?.status).toBe('succeeded');
+    const after = big((await balance()).lightningMsat);
+    expect(before - after).toBe(1_000_000n + big(paid.feeMsat));
+    const twice = await cliDone(s, dir, ['pay', invoice.bolt11]);
+    expect(twice.code).not.toBe(0);
+  });
+
+  it('l402 fetch pays the challenge and gets the resource with the token', async () => {
+    const tokens = new Map<string, string>(); // macaroon → payment hash
+    const server: Server = createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      const m = /^L402 ([^:]+):([0-9a-f]{64})$/.exec(auth);
+      if (m && tokens.get(m[1]!) === bytesToHex(sha256(hexToBytes(m[2]!)))) {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('the paid resource');
+        return;
+      }
+      const inv = s.net.merchant.node.createInvoice({
+        amountMsat: 21_000n,
+        description: 'l402',
+        expirySecs: 600,
+      });
+      const macaroon = Buffer.from(`token-${inv.paymentHash}`).toString('base64');
+      tokens.set(macaroon, inv.paymentHash);
+      res
+        .writeHead(402, { 'www-authenticate': `L402 macaroon="${macaroon}", invoice="${inv.bolt11}"` })
+        .end('payment required');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data`;
+    try {
+      const tooDear = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '20']);
+      expect(tooDear.code).toBe(5);
+      const r = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '21']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.lines[0]).toMatchObject({ event: 'l402', status: 200, body: 'the paid resource' });
+      expect((r.lines[0]!.paid as { amountMsat: string }).amountMsat).toBe('21000');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('streams 1-sat keysends at 10 per second for 60 s: no failure, exact accounting on both ends', async () => {
+    const before = big((await balance()).lightningMsat);
+    received.length = 0;
+    const run = cli(s, dir, [
+      'stream',
+      '--to',
+      s.net.merchant.nodeId,
+      '--sats-per-minute',
+      '600',
+      '--period-ms',
+      '100',
+      '--budget-sats',
+      '5000',
+      '--minutes',
+      '1',
+    ]);
+    const started = await run.next('started');
+    const done = await run.next('done', 120_000);
+    expect(await run.exit, run.stderr()).toBe(0);
+    expect(done).toMatchObject({
+      id: started.id,
+      state: 'finished',
+      stopReason: 'end time reached',
+      failedAttempts: 0,
+    });
+    const count = Number(done.paidCount);
+    expect(count).toBeGreaterThanOrEqual(540); // 600 periods; lag beyond 10 s would be skipped
+    expect(big(done.paidMsat)).toBe(BigInt(count) * 1000n);
+    // payee: exactly count × 1 sat, one keysend per period
+    expect(received.length).toBe(count);
+    expect(received.reduce((sum, r) => sum + r.amountMsat, 0n)).toBe(BigInt(count) * 1000n);
+    expect(new Set(received.map((r) => r.paymentHash)).size).toBe(count);
+    // payer: the balance went down by exactly amounts + fees
+    const after = big((await balance()).lightningMsat);
+    expect(before - after).toBe(big(done.paidMsat) + big(done.feeMsat));
+    // history: one entry for the whole stream
+    const history = await cliDone(s, dir, ['history']);
+    const streamEntries = history.lines.filter((l) => l.kind === 'stream');
+    expect(streamEntries).toHaveLength(1);
+    expect((streamEntries[0]!.stream as { count: number }).count).toBe(count);
+  }, 180_000);
+
+  it('a stream SIGKILLed mid-way resumes from its ledger and never pays a period twice', async () => {
+    received.length = 0;
+    const before = big((await balance()).lightningMsat);
+    const args = [
+      'stream',
+      '--to',
+      s.net.merchant.nodeId,
+      '--sats-per-minute',
+      '600',
+      '--period-ms',
+      '100',
+      '--budget-sats',
+      '5000',
+      '--minutes',
+      '0.4',
+    ];
+    const first = cli(s, dir, args);
+    const started = await first.next('started');
+    const id = started.id as string;
+    const startMs = Date.parse(started.startAt as string);
+    while (received.length < 50) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGKILL'); // payments in flight, periods reserved
+    expect(await first.exit).toBe('SIGKILL');
+    const receivedAtKill = received.length;
+    const second = cli(s, dir, ['stream', '--resume', id]);
+    const done = await second.next('done', 120_000);
+    expect(await second.exit, second.stderr()).toBe(0);
+    expect(done).toMatchObject({ id, state: 'finished', stopReason: 'end time reached' });
+
+    // every keysend the payee got is one period of this stream, and no period twice
+    const { streamKey } = deriveSecrets(readFileSync(join(dir, 'seed.txt'), 'utf8'));
+    const periodOfHash = new Map<string, number>();
+    const lastPeriod = Math.ceil((Date.parse(done.endAt as string) - startMs) / 100) + 1;
+    for (let k = 0; k <= lastPeriod; k++)
+      for (let attempt = 0; attempt < 3; attempt++)
+        periodOfHash.set(periodSecrets(streamKey, id, k, attempt).paymentHash, k);
+    const periods = received.map((r) => periodOfHash.get(r.paymentHash));
+    expect(periods.every((p) => p !== undefined)).toBe(true);
+    expect(new Set(periods).size).toBe(received.length);
+    expect(received.length).toBeGreaterThan(receivedAtKill);
+    // and the ledger agrees with the payee and with the balance, across the crash
+    const count = Number(done.paidCount);
+    expect(received.length).toBe(count);
+    expect(big(done.paidMsat)).toBe(BigInt(count) * 1000n);
+    const after = big((await balance()).lightningMsat);
+    expect(before - after).toBe(big(done.paidMsat) + big(done.feeMsat));
+  }, 180_000);
+});

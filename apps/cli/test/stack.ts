@@ -1,0 +1,177 @@
+// The product as `npm start` runs it, for the CLI's tests and benchmark: a devnet chain, its public
+// network (router + merchant), the LSP (SQLite, HTTP + WebSocket peers, JIT) with a channel each
+// way to the router, and helpers to run `lpw-wallet` as a child process against it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { loadConfig, Metrics, openStore } from '@lpw/lsp-server';
+import type { LightningNode } from '@lpw/node';
+import pino from 'pino';
+// the LSP's own start-up parts, by path: the package exports only its API and wallet client
+import { assembleNode } from '../../../lsp-server/src/node/assemble.ts';
+import { deriveSecrets } from '../../../lsp-server/src/secrets.ts';
+import { type RunningLsp, startLsp } from '../../../lsp-server/src/server.ts';
+
+export interface Stack {
+  devnet: Devnet;
+  net: PublicNetwork;
+  lspNode: LightningNode;
+  lsp: RunningLsp;
+  tmp: string;
+  stop(): Promise<void>;
+}
+
+const CHANNEL_SAT = 5_000_000n;
+const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
+  const tmp = mkdtempSync(join(tmpdir(), 'lpw-cli-'));
+  const devnet = await startDevnet({ seed, host: '127.0.0.1' });
+  const net = await startPublicNetwork(devnet, { host: '127.0.0.1', routerFundsSat: 30_000_000n });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_PASSWORD: 'cli-tests-admin-password',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: join(tmp, 'lsp'),
+    ESPLORA_URL: devnet.esploraUrl,
+    PUBLIC_PEERS: net.router.uri,
+    NETWORK: 'regtest',
+    RATE_BUY_PER_MIN: '1000',
+    RATE_AUTH_PER_MIN: '1000',
+  });
+  const log = pino({ level: 'silent' });
+  const secrets = deriveSecrets(new Uint8Array(32).fill(9));
+  const store = await openStore(`sqlite:${join(tmp, 'lsp.sqlite')}`);
+  const assembled = await assembleNode(config, store, secrets.nodeSeed, log, devnet.esploraUrl);
+  const node = assembled.node;
+  const unfollow = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
+  const lsp = await startLsp(
+    { config, store, node: assembled.lspNode, log, metrics: new Metrics(), clock: Date.now, secrets },
+    node,
+  );
+  for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
+  await node.syncChain();
+  await until(() => node.isConnected(net.router.nodeId), 'the LSP to connect to the router');
+  const out = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
+  node.openChannel({ peerId: net.router.nodeId, capacitySat: CHANNEL_SAT, announce: true });
+  await out;
+  const inbound = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
+  net.router.node.openChannel({ peerId: node.nodeId, capacitySat: CHANNEL_SAT, announce: true });
+  await inbound;
+  await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
+  devnet.mine(6);
+  await until(
+    () => node.listChannels().filter((c) => c.peerId === net.router.nodeId && c.isUsable).length === 2,
+    'LSP ↔ router channels',
+  );
+  // routes.find needs the router → merchant channel in the LSP's graph (gossip from the router)
+  await until(
+    () => node.graphSummary().channels.length >= 3,
+    'the LSP to learn the public channels',
+    120_000,
+  );
+  return {
+    devnet,
+    net,
+    lspNode: node,
+    lsp,
+    tmp,
+    async stop() {
+      unfollow();
+      await lsp.close();
+      await node.stop();
+      await store.close();
+      await net.stop();
+      await devnet.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  /** JSON lines printed so far. */
+  lines: Array<Record<string, unknown>>;
+  stderr: () => string;
+  /** Resolves with the exit code (or the signal's name). */
+  exit: Promise<number | string>;
+  /** Resolves with the first JSON line whose `event` is `event`. */
+  next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** Runs `lpw-wallet <args> --json --dir dir --lsp url` as a child process. */
+export function cli(stack: Stack, dir: string, args: string[]): CliRun {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/main.ts', ...args, '--json', '--dir', dir, '--lsp', stack.lsp.url],
+    { cwd: cliDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: Array<Record<string, unknown>> = [];
+  let buffered = '';
+  let err = '';
+  const waiters: Array<() => void> = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      nl = buffered.indexOf('\n');
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const exit = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w();
+      resolve(code ?? signal ?? -1);
+    }),
+  );
+  let exited = false;
+  void exit.then(() => {
+    exited = true;
+  });
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    exit,
+    async next(event, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = lines.find((l) => l.event === event);
+        if (found) return found;
+        if (exited) throw new Error(`lpw-wallet exited before printing "${event}": ${err}`);
+        if (Date.now() > deadline)
+          throw new Error(`lpw-wallet printed no "${event}" in ${timeoutMs} ms: ${err}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+  };
+}
+
+/** Runs a command to completion; returns its JSON lines and exit code. */
+export async function cliDone(stack: Stack, dir: string, args: string[]) {
+  const run = cli(stack, dir, args);
+  const code = await run.exit;
+  return { code, lines: run.lines, stderr: run.stderr() };
+}
