@@ -477,7 +477,16 @@ export class LightningNode {
       store: options.store,
       onError: (error) =>
         this.bus.emit({ kind: 'error', code: error.code, message: error.message, cause: error }),
-      onCommitted: () => this.pump?.wake(),
+      onCommitted: () => {
+        // Acknowledgements just queued MonitorEvent::Completed: the manager processes them now, in
+        // the same turn, before LDK can generate another update for the channel. Its in-flight list
+        // is then empty, so it runs the completion actions (a claim's PaymentClaimed, which ends
+        // "being claimed"); later they would wait for the next update to complete, and a snapshot
+        // cut meanwhile would list a payment as being claimed whose preimage update is no longer in
+        // flight — a state restore's fallback cannot undo.
+        if (this.persister.takeAcked()) this.pump?.processManagerEvents();
+        this.pump?.wake();
+      },
       setTimer: (fn, ms) => this.scheduler.setTimeout(fn, ms),
     });
     this.persister = new MonitorPersister({

@@ -1,12 +1,58 @@
 // The parent's handle on one run of the wallet process: spawn it, wait for its `ready` line, send
 // commands and await their replies, SIGKILL it. Every line the child writes goes to `onLine`.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildConfig } from './child.ts';
 import { type Command, decodeLine, encodeLine, lineReader, type NodeView, type Report } from './protocol.ts';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./child.ts', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+let childArgs: string[] | undefined;
+
+/**
+ * How to start the child: a restart is dominated by loading it, so it is bundled once per test run
+ * with esbuild (installed with vite/tsx) into node_modules/.cache — plain JS, no transpiling per
+ * start; LDK and better-sqlite3 stay external and resolve from the package. Without esbuild, tsx.
+ */
+function childCommand(): string[] {
+  if (childArgs) return childArgs;
+  childArgs = ['--import', 'tsx', CHILD_SCRIPT];
+  for (let dir = PACKAGE_DIR; ; dir = dirname(dir)) {
+    const esbuild = join(dir, 'node_modules', '.bin', 'esbuild');
+    if (existsSync(esbuild)) {
+      try {
+        const cache = join(PACKAGE_DIR, 'node_modules', '.cache');
+        mkdirSync(cache, { recursive: true });
+        const outDir = mkdtempSync(join(cache, 'crash-child-'));
+        process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+        const out = join(outDir, 'child.mjs');
+        execFileSync(
+          esbuild,
+          [
+            CHILD_SCRIPT,
+            '--bundle',
+            '--platform=node',
+            '--format=esm',
+            '--external:lightningdevkit',
+            '--external:better-sqlite3',
+            '--log-level=error',
+            `--outfile=${out}`,
+          ],
+          { cwd: PACKAGE_DIR, stdio: ['ignore', 'ignore', 'inherit'] },
+        );
+        childArgs = [out];
+      } catch {
+        // keep tsx
+      }
+      break;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return childArgs;
+}
 
 type Reply = Extract<Report, { t: 'reply' }>;
 type Ready = Extract<Report, { t: 'ready' }>;
@@ -32,7 +78,7 @@ export class ChildWallet {
     config: ChildConfig,
     onLine: (source: 'out' | 'err', text: string, report?: Report) => void,
   ) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', CHILD_SCRIPT, encodeLine(config).trim()], {
+    this.proc = spawn(process.execPath, [...childCommand(), encodeLine(config).trim()], {
       cwd: PACKAGE_DIR,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,7 +1,8 @@
 // The wallet process the crash test kills: a node on a SQLite file, the devnet reached over Esplora
 // HTTP (the node's own chain layer), its LSP (the test process) over TCP. It announces itself with a `ready` line on stdout,
 // answers commands from stdin, and pays the LSP on its own when asked to make traffic. Run with
-// `node --import tsx child.ts '<config json>'`; it never exits by itself: it is SIGKILLed.
+// `node --import tsx child.ts '<config json>'` (the crash test runs an esbuild bundle of it); it
+// never exits by itself: it is SIGKILLed.
 import { initLdkNode } from '../../src/ldk/init-node.ts';
 import { createNode, type LightningNode } from '../../src/node.ts';
 import { SqliteStore } from '../../src/persist/sqlite.ts';
