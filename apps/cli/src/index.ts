@@ -9,7 +9,7 @@ export {
 } from './backup.ts';
 export { isWalletError, WalletError, type WalletErrorCode } from './errors.ts';
 export { periodSecrets } from './keysend.ts';
-export { fetchWithL402, parseL402Challenge } from './l402.ts';
+export { type L402Result, l402Fetch } from './l402.ts';
 export type { OnRestart, PeriodRecord, StreamRecord, StreamState } from './ledger.ts';
 export { deriveSecrets, SEED_FILE } from './seed.ts';
 export { maxPeriodAmountMsat, periodAmountMsat, type StreamOptions, type StreamProgress } from './stream.ts';

@@ -34,6 +34,8 @@ options
   --esplora URL    chain source (default: the one the LSP advertises)
   --json           machine output: one JSON object per line
   --verbose        diagnostics on stderr
+  --compact-monitor-every N
+                   rewrite the full ChannelMonitor after N stored updates (default 64; measurements)
 `;
 
 const OPTIONS = {
@@ -60,6 +62,7 @@ const OPTIONS = {
   resume: { type: 'string' },
   'max-sats': { type: 'string' },
   words: { type: 'string' },
+  'compact-monitor-every': { type: 'string' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -126,6 +129,15 @@ async function main(argv: string[]): Promise<number> {
     dir,
     lspUrl: flags.lsp ?? process.env.LPW_LSP_URL ?? 'http://127.0.0.1:8080',
     ...(flags.esplora ? { esploraUrl: flags.esplora } : {}),
+    ...(flags['compact-monitor-every']
+      ? {
+          node: {
+            compactMonitorEvery: Number(
+              bigintFlag(flags['compact-monitor-every'], 'compact-monitor-every', 1n),
+            ),
+          },
+        }
+      : {}),
     ...(verbose ? { log: (m: string) => process.stderr.write(`${m}\n`), logLevel: 'warn' as const } : {}),
   });
   try {
@@ -197,11 +209,13 @@ async function run(
     }
     case 'balance': {
       const b = wallet.balance();
-      out.emit('balance', { nodeId: wallet.nodeId, ...b }, [
+      const state = wallet.channelStateBytes();
+      out.emit('balance', { nodeId: wallet.nodeId, ...b, channelState: state }, [
         `node       ${wallet.nodeId}`,
         `spendable  ${sat(b.spendableMsat)} sat`,
         `lightning  ${sat(b.lightningMsat)} sat in ${b.channels} channel(s), can receive ${sat(b.inboundMsat)} sat`,
         `on-chain   ${sat(b.onchainMsat)} sat`,
+        `state      ${state.managerBytes} B manager, ${state.monitorBytes} B monitors (+ ${state.monitorUpdateBytes} B updates)`,
         ...(b.pendingOutMsat > 0n
           ? [`pending    ${sat(b.pendingOutMsat)} sat outgoing, outcome not known yet`]
           : []),
@@ -278,7 +292,7 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
       untilMs = Date.now() + minutes * 60_000;
     }
     const periodMs = flags['period-ms']
-      ? Number(bigintFlag(flags['period-ms'], 'period-ms', 50n))
+      ? Number(bigintFlag(flags['period-ms'], 'period-ms', 10n))
       : flags['per-second']
         ? 1000
         : 60_000;

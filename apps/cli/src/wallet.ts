@@ -21,7 +21,7 @@ import WebSocket from 'ws';
 import { BackupUploader, MirroredStore } from './backup.ts';
 import { toWalletError, WalletError } from './errors.ts';
 import { recentPayment } from './keysend.ts';
-import { fetchWithL402, type L402Result } from './l402.ts';
+import { type L402Result, l402Fetch } from './l402.ts';
 import { type OnRestart, type SinglePayment, StreamLedger, type StreamRecord } from './ledger.ts';
 import { parseInvoice, sendInvoicePayment } from './pay.ts';
 import { createSeedFile, readSeedFile, type WalletSecrets } from './seed.ts';
@@ -538,8 +538,8 @@ export class Wallet {
       throw new WalletError('INVALID_INPUT', 'sats per minute must be positive');
     if (request.budgetSats <= 0n) throw new WalletError('INVALID_INPUT', 'budget must be positive');
     const periodMs = request.periodMs ?? 60_000;
-    if (!Number.isInteger(periodMs) || periodMs < 50 || periodMs > 3_600_000)
-      throw new WalletError('INVALID_INPUT', 'period must be 50 ms … 1 h');
+    if (!Number.isInteger(periodMs) || periodMs < 10 || periodMs > 3_600_000)
+      throw new WalletError('INVALID_INPUT', 'period must be 10 ms … 1 h');
     const now = Date.now();
     if (!(request.untilMs > now)) throw new WalletError('INVALID_INPUT', 'the end time is in the past');
     const record = this.ledger.create({
@@ -614,17 +614,11 @@ export class Wallet {
     url: string,
     options: { maxSats: bigint; maxFeeMsat?: bigint; init?: RequestInit },
   ): Promise<L402Result> {
-    return fetchWithL402(url, {
+    return l402Fetch(url, {
       maxSats: options.maxSats,
       ...(options.init ? { init: options.init } : {}),
-      invoiceAmountMsat: (bolt11) => parseInvoice(bolt11, this.node.network).amountMsat,
-      pay: async (bolt11) => {
-        const paid = await this.pay(
-          bolt11,
-          options.maxFeeMsat !== undefined ? { maxFeeMsat: options.maxFeeMsat } : {},
-        );
-        return { preimage: paid.preimage, feeMsat: paid.feeMsat, paymentHash: paid.paymentHash };
-      },
+      pay: (bolt11) =>
+        this.pay(bolt11, options.maxFeeMsat !== undefined ? { maxFeeMsat: options.maxFeeMsat } : {}),
     });
   }
 
@@ -653,6 +647,19 @@ export class Wallet {
     await this.store.close();
     this.ledger.close();
     this.unlock?.();
+  }
+
+  /** Bytes of channel state as stored now: the manager, full monitors, pending monitor updates. */
+  channelStateBytes(): { managerBytes: number; monitorBytes: number; monitorUpdateBytes: number } {
+    let managerBytes = 0;
+    let monitorBytes = 0;
+    let monitorUpdateBytes = 0;
+    for (const [key, value] of this.store.channelState) {
+      if (key === 'ldk/manager') managerBytes += value.length;
+      else if (key.startsWith('ldk/monitor/')) monitorBytes += value.length;
+      else if (key.startsWith('ldk/monitor-update/')) monitorUpdateBytes += value.length;
+    }
+    return { managerBytes, monitorBytes, monitorUpdateBytes };
   }
 
   /** Backup state (tests, `status`). */

@@ -2,12 +2,15 @@
 // balance, pay, L402 fetch, a 10-per-second stream of 1-sat keysends for a minute with exact
 // accounting on both ends, and a stream SIGKILLed mid-way that resumes without paying twice.
 import { readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { l402 } from '@lpw/l402';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKUP_KEY, decodeSnapshot, openBackup } from '../src/backup.ts';
 import { periodSecrets } from '../src/keysend.ts';
 import { deriveSecrets } from '../src/seed.ts';
 import { cli, cliDone, type Stack, startStack } from './stack.ts';
@@ -89,38 +92,41 @@ describe('lpw-wallet on the devnet', () => {
     expect(twice.code).not.toBe(0);
   });
 
-  it('l402 fetch pays the challenge and gets the resource with the token', async () => {
-    const tokens = new Map<string, string>(); // macaroon → payment hash
-    const server: Server = createServer((req, res) => {
-      const auth = req.headers.authorization ?? '';
-      const m = /^L402 ([^:]+):([0-9a-f]{64})$/.exec(auth);
-      if (m && tokens.get(m[1]!) === bytesToHex(sha256(hexToBytes(m[2]!)))) {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('the paid resource');
-        return;
-      }
-      const inv = s.net.merchant.node.createInvoice({
-        amountMsat: 21_000n,
-        description: 'l402',
-        expirySecs: 600,
-      });
-      const macaroon = Buffer.from(`token-${inv.paymentHash}`).toString('base64');
-      tokens.set(macaroon, inv.paymentHash);
-      res
-        .writeHead(402, { 'www-authenticate': `L402 macaroon="${macaroon}", invoice="${inv.bolt11}"` })
-        .end('payment required');
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  it('l402 fetch pays the challenge of an @lpw/l402 service and gets the resource with the token', async () => {
+    const app = new Hono();
+    const rootKeys = [{ id: 'cli-test', secret: new Uint8Array(32).fill(3) }];
+    app.get('/data', l402({ node: s.net.merchant.node, rootKeys, priceSat: 21 }), (c) =>
+      c.text('the paid resource'),
+    );
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise<void>((r) => server.once('listening', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data`;
     try {
       const tooDear = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '20']);
       expect(tooDear.code).toBe(5);
+      expect(tooDear.stderr).toMatch(/FEE_TOO_HIGH/);
       const r = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '21']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.lines[0]).toMatchObject({ event: 'l402', status: 200, body: 'the paid resource' });
-      expect((r.lines[0]!.paid as { amountMsat: string }).amountMsat).toBe('21000');
+      const paid = r.lines[0]!.paid as { amountMsat: string; paymentHash: string };
+      expect(paid.amountMsat).toBe('21000');
+      expect(s.net.merchant.node.payment(paid.paymentHash)?.status).toBe('succeeded');
     } finally {
       server.close();
     }
+  });
+
+  it('the LSP holds a sealed backup of the channel state that only the seed opens', async () => {
+    const b = await balance();
+    const entry = await s.store.getBackup(b.nodeId as string, BACKUP_KEY);
+    expect(entry).toBeDefined();
+    const { backupKey } = deriveSecrets(readFileSync(join(dir, 'seed.txt'), 'utf8'));
+    const snapshot = decodeSnapshot(await openBackup(backupKey, b.nodeId as string, entry!.blob));
+    expect(snapshot.has('ldk/manager')).toBe(true);
+    expect([...snapshot.keys()].some((k) => k.startsWith('ldk/monitor/'))).toBe(true);
+    await expect(openBackup(new Uint8Array(32).fill(1), b.nodeId as string, entry!.blob)).rejects.toThrow(
+      /does not decrypt/,
+    );
   });
 
   it('streams 1-sat keysends at 10 per second for 60 s: no failure, exact accounting on both ends', async () => {

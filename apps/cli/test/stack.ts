@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import { loadConfig, Metrics, openStore } from '@lpw/lsp-server';
+import { type LspStore, loadConfig, Metrics, openStore } from '@lpw/lsp-server';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
 // the LSP's own start-up parts, by path: the package exports only its API and wallet client
@@ -21,6 +21,7 @@ export interface Stack {
   net: PublicNetwork;
   lspNode: LightningNode;
   lsp: RunningLsp;
+  store: LspStore;
   tmp: string;
   stop(): Promise<void>;
 }
@@ -88,6 +89,7 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     net,
     lspNode: node,
     lsp,
+    store,
     tmp,
     async stop() {
       unfollow();
