@@ -2,8 +2,10 @@
 import { reportToParent } from './child.ts';
 import { measureFloor } from './floor-run.ts';
 import { measureL402 } from './l402-run.ts';
+import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
 import { measureProduct } from './product-run.ts';
 import { measureSoak } from './soak-run.ts';
+import { measureStreams } from './stream-run.ts';
 
 const [name, json] = process.argv.slice(2);
 const p = JSON.parse(json ?? '{}') as Record<string, number>;
@@ -19,11 +21,20 @@ switch (name) {
   case 'product':
     reportToParent(await measureProduct(num('payments'), num('throughputPayments'), num('startRuns')));
     break;
+  case 'lsp':
+    reportToParent(await measureLspForwards(num('wallets'), num('forwardPayments')));
+    break;
+  case 'lsp-channels':
+    reportToParent(await measureLspChannels(num('wallets'), num('channelsPerWallet')));
+    break;
   case 'soak':
     reportToParent(await measureSoak(num('payments'), num('deadlineMs')));
     break;
   case 'l402':
     reportToParent(await measureL402(num('requests'), num('purchases')));
+    break;
+  case 'stream':
+    reportToParent(await measureStreams(num('seconds'), num('monitorPayments')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

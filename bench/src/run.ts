@@ -16,7 +16,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const groups = (
-  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ?? 'floor,product,soak,l402'
+  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
+  'floor,product,soak,l402,lsp,lsp-channels'
 )
   .split(',')
   .filter(Boolean);
@@ -27,12 +28,17 @@ const plan = quick
       product: { payments: 200, throughputPayments: 500, startRuns: 3 },
       soak: { payments: 5_000, deadlineMs: 150_000 },
       l402: { requests: 200, purchases: 10 },
+      // quick: 20 JIT wallets paying, 100 channels (20 wallets × 5) instead of 1,000
+      lsp: { wallets: 20, forwardPayments: 200 },
+      'lsp-channels': { wallets: 20, channelsPerWallet: 5 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
       product: { payments: 1_000, throughputPayments: 2_000, startRuns: 5 },
       soak: { payments: 20_000, deadlineMs: 900_000 },
       l402: { requests: 1_000, purchases: 50 },
+      lsp: { wallets: 50, forwardPayments: 2_000 },
+      'lsp-channels': { wallets: 100, channelsPerWallet: 10 },
     };
 
 type Results = Record<string, unknown>;
@@ -61,6 +67,12 @@ for (const group of groups) {
   load[group] = [loadBefore, loadavg()[0]!];
 }
 
+// the 1,000-channel keys only when 1,000 channels were measured (a quick run measures 100)
+if (results.lsp_channels === 1000) {
+  results.lsp_rss_mb_1000_channels = results.lsp_rss_mb;
+  results.lsp_restart_ms_1000_channels = results.lsp_restart_ms;
+}
+const fmtCount = (v: unknown) => (typeof v === 'number' ? v.toLocaleString('en-US') : '?');
 const num = (k: string) => (typeof results[k] === 'number' ? (results[k] as number) : Number.NaN);
 const goals = [
   {
@@ -80,6 +92,24 @@ const goals = [
     ratio: num('l402_overhead_ms_p50'),
     goal: '< 100',
     pass: (r: number) => r < 100,
+  },
+  {
+    name: 'LSP JIT receive p50 (ms)',
+    ratio: num('jit_receive_ms_p50'),
+    goal: '< 1000',
+    pass: (r: number) => r < 1000,
+  },
+  {
+    name: 'LSP forwards/s (wallets → merchant)',
+    ratio: num('lsp_forwards_per_s'),
+    goal: '≥ 50',
+    pass: (r: number) => r >= 50,
+  },
+  {
+    name: `LSP restart, ${fmtCount(results.lsp_channels)} channels (ms)`,
+    ratio: num('lsp_restart_ms'),
+    goal: '< 10000',
+    pass: (r: number) => r < 10_000,
   },
   {
     name: 'soak last/first 1,000',
@@ -131,6 +161,26 @@ const rows: Array<[string, unknown, string?]> = [
     `paid ${fmt(num('l402_paid_ms_p50'))} / free ${fmt(num('l402_unprotected_ms_p50'))} ms`,
   ],
   ['l402_purchase_ms_p50 (402 → pay → 200)', num('l402_purchase_ms_p50')],
+  [
+    `jit_receive_ms_p50 / p90 (${fmt(results.jit_receives)} fresh wallets)`,
+    `${fmt(num('jit_receive_ms_p50'))} / ${fmt(num('jit_receive_ms_p90'))}`,
+    `failed ${fmt(results.jit_failed)}`,
+  ],
+  [
+    `lsp_forwards_per_s (${fmt(results.lsp_forwards_wallets)} wallets at once, LSP on SQLite)`,
+    num('lsp_forwards_per_s'),
+    `failed ${fmt(results.lsp_forwards_failed)}; alone ${fmt(num('lsp_forward_ms_p50_alone'))} ms`,
+  ],
+  [
+    `lsp_rss_mb, ${fmtCount(results.lsp_channels)} channels${results.lsp_channels === 1000 ? '' : ' (not 1,000)'}`,
+    num('lsp_rss_mb'),
+    `after restart ${fmt(num('lsp_rss_mb_after_restart'))} MB`,
+  ],
+  [
+    `lsp_restart_ms, ${fmtCount(results.lsp_channels)} channels (createNode restore + ready)`,
+    num('lsp_restart_ms'),
+    `spawn → listening ${fmt(num('lsp_restart_spawn_to_listening_ms'))} ms`,
+  ],
   ['soak_payments', num('soak_payments'), `failed ${fmt(results.soak_failed)}`],
   [
     'soak first / last 1,000 (payments/s)',

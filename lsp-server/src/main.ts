@@ -27,7 +27,16 @@ async function main(): Promise<void> {
   const secrets = deriveSecrets(seed);
   const store = await openStore(config.databaseUrl);
   log.info({ backend: store.backend, chain: config.chain, network: config.network }, 'store open');
+  const restoreStart = performance.now();
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log);
+  // restart time and size: what an operator (and `npm run bench`) watches as channels pile up
+  log.info(
+    {
+      restoreMs: Math.round(performance.now() - restoreStart),
+      channels: assembled.node.listChannels().length,
+    },
+    'node ready',
+  );
   const metrics = new Metrics();
   const deps = { config, store, node: assembled.lspNode, log, metrics, clock: Date.now, secrets };
   const lsp = await startLsp(deps, assembled.node);

@@ -1,0 +1,165 @@
+// The LSP as it ships, for the LSP benchmarks: lsp-server's main.ts in its own process on a durable
+// SQLite file (the devnet's Esplora as chain source, TCP peer listener), prepared beforehand by an
+// in-process node on the same file (funds, channels), as an operator's node would be before a start.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { deriveSecrets } from '../../lsp-server/src/secrets.ts';
+import { openStore } from '../../lsp-server/src/store/index.ts';
+import type { LspStore } from '../../lsp-server/src/store/types.ts';
+import { sleep } from './product.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const lspServerDir = join(here, '..', '..', 'lsp-server');
+
+export const LSP_SEED_HEX = '5b'.repeat(32);
+
+export interface LspProcess {
+  child: ChildProcess;
+  url: string;
+  peerPort: number;
+  /** createNode restore + first chain sync inside the process (main.ts's "node ready"). */
+  restoreMs: number;
+  /** Channels the restored node holds. */
+  channels: number;
+  /** Spawn to the HTTP server listening: imports, WASM, restore, services. */
+  spawnToListeningMs: number;
+  logs: string[];
+  /** SIGTERM: the LSP stops cleanly (its node flushes its state). */
+  stop(): Promise<void>;
+}
+
+/** Starts lsp-server's main.ts on `databasePath`; resolves once it listens. */
+export async function spawnLsp(options: {
+  databasePath: string;
+  dataDir: string;
+  esploraUrl: string;
+  publicPeers?: string;
+  timeoutMs?: number;
+}): Promise<LspProcess> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: lspServerDir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PEER_LISTEN: '127.0.0.1:0',
+      DATA_DIR: options.dataDir,
+      DATABASE_URL: options.databasePath,
+      ESPLORA_URL: options.esploraUrl,
+      PUBLIC_PEERS: options.publicPeers ?? '',
+      LSP_SEED: LSP_SEED_HEX,
+      LOG_LEVEL: 'info',
+      RATE_BUY_PER_MIN: '1000000',
+      RATE_AUTH_PER_MIN: '1000000',
+      RATE_REQUESTS_PER_MIN: '10000000',
+      SESSION_TTL_SEC: '86400',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const seen: { port?: number; peerPort?: number; restoreMs?: number; channels?: number; at?: number } = {};
+  let buffer = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffer += chunk;
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      if (logs.length < 2_000) logs.push(line);
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (entry.msg === 'node ready') {
+        seen.restoreMs = entry.restoreMs as number;
+        seen.channels = entry.channels as number;
+      }
+      if (entry.msg === 'lsp-server listening') {
+        seen.port = entry.port as number;
+        seen.peerPort = entry.peerPort as number;
+        seen.at = performance.now();
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => logs.push(chunk));
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  while (seen.at === undefined && child.exitCode === null) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`bench: the LSP did not start in time:\n${logs.slice(-20).join('\n')}`);
+    }
+    await sleep(10);
+  }
+  if (seen.at === undefined) throw new Error(`bench: the LSP exited:\n${logs.slice(-20).join('\n')}`);
+  return {
+    child,
+    url: `http://127.0.0.1:${seen.port}`,
+    peerPort: seen.peerPort!,
+    restoreMs: seen.restoreMs ?? Number.NaN,
+    channels: seen.channels ?? -1,
+    spawnToListeningMs: seen.at - t0,
+    logs,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Resident set size of a process (Linux /proc), in bytes. */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`bench: no VmRSS for process ${pid}`);
+  return Number(kb) * 1024;
+}
+
+/** The LSP's node on its SQLite file in this process, for preparing state before the real start. */
+export async function openLspForPrep(
+  databasePath: string,
+  esploraUrl: string,
+): Promise<{ node: LightningNode; store: LspStore; close(): Promise<void> }> {
+  const store = await openStore(databasePath);
+  const node = await createNode({
+    seed: deriveSecrets(Uint8Array.from(Buffer.from(LSP_SEED_HEX, 'hex'))).nodeSeed,
+    network: 'regtest',
+    role: 'lsp',
+    store: store.nodeStore('lsp-0'),
+    chain: { esploraUrl },
+    chainSyncIntervalMs: 0,
+    logLevel: 'error',
+  });
+  return {
+    node,
+    store,
+    async close() {
+      await node.stop();
+      await store.close();
+    },
+  };
+}
+
+/** A simulated wallet: a real node (role wallet, trusting the LSP) in this process, in memory. */
+export function walletNode(index: number, lspNodeId: string, esploraUrl: string): Promise<LightningNode> {
+  return createNode({
+    seed: sha256(new TextEncoder().encode(`bench-wallet/${index}`)),
+    network: 'regtest',
+    role: 'wallet',
+    store: new MemoryStore(),
+    chain: { esploraUrl },
+    chainSyncIntervalMs: 0,
+    trustedPeers: [lspNodeId],
+    logLevel: 'error',
+  });
+}
