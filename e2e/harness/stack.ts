@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
+import type { LightningNode } from '@lpw/node';
+import pino from 'pino';
 // the LSP's own start-up parts, by path: the package exports only its API and wallet client
 import { assembleNode } from '../../lsp-server/src/node/assemble.ts';
 import { deriveSecrets } from '../../lsp-server/src/secrets.ts';
 import { type RunningLsp, startLsp } from '../../lsp-server/src/server.ts';
-import type { LightningNode } from '@lpw/node';
-import pino from 'pino';
 import { type Front, startFront } from './front.ts';
 
 export interface Stack {
@@ -81,7 +81,11 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     'LSP ↔ router channels',
   );
   // the merchant starts with all its channel on the router's side: give it money to pay with
-  const topUp = net.merchant.node.createInvoice({ amountMsat: 1_000_000_000n, description: 'float', expirySecs: 600 });
+  const topUp = net.merchant.node.createInvoice({
+    amountMsat: 1_000_000_000n,
+    description: 'float',
+    expirySecs: 600,
+  });
   await net.router.node.payInvoice(topUp.bolt11, { timeoutMs: 60_000 });
   // the merchant must learn the LSP's channels by gossip to route to wallets behind it
   const t0 = Date.now();

@@ -75,6 +75,6 @@ export async function waitConnected(page: Page, timeoutMs = 90_000): Promise<voi
 
 /** Balance text as shown, parsed back to whole sats ("19 920 sats" → 19920n). */
 export async function balanceSat(page: Page): Promise<bigint> {
-  const text = await page.getByTestId('balance').innerText();
+  const text = (await page.getByTestId('balance').textContent()) ?? '';
   return BigInt(text.replace(/[^0-9]/g, '') || '0');
 }

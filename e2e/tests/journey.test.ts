@@ -2,24 +2,36 @@
 // JIT channel, pay by camera scan, reload, second tab, offline, restore on a fresh profile.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
 import { isNodeError } from '@lpw/node';
-import { decodeBolt11 } from '@lpw/payment-request';
+import { decodeBolt11, encodeBolt11 } from '@lpw/payment-request';
 import { CSP } from '@lpw/wallet/csp';
 import { formatAmount } from '@lpw/wallet/units';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { balanceSat, buildWallet, createWallet, DIST, waitConnected } from '../harness/wallet.ts';
+import {
+  balanceSat,
+  buildWallet,
+  createWallet,
+  DIST,
+  PIN,
+  restoreWallet,
+  unlock,
+  waitConnected,
+} from '../harness/wallet.ts';
+import { writeQrVideo } from '../harness/y4m.ts';
 
 let stack: Stack;
 let profile: string;
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
-const state: { words: string[]; feeMsat: bigint } = { words: [], feeMsat: 0n };
+const state = { words: [] as string[], feeMsat: 0n, balanceMsat: 0n, balanceSat: 0n };
 
 beforeAll(async () => {
   buildWallet();
@@ -29,6 +41,12 @@ beforeAll(async () => {
   page = await context.newPage();
   errors = watchErrors(page);
   page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
+});
+
+afterEach(async (test) => {
+  if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
+    await shot(page, `failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+  }
 });
 
 afterAll(async () => {
@@ -45,7 +63,10 @@ afterAll(async () => {
  */
 async function publicNetworkPays(bolt11: string) {
   try {
-    return { payer: 'merchant', sent: await stack.net.merchant.node.payInvoice(bolt11, { timeoutMs: 90_000 }) };
+    return {
+      payer: 'merchant',
+      sent: await stack.net.merchant.node.payInvoice(bolt11, { timeoutMs: 90_000 }),
+    };
   } catch (error) {
     if (!isNodeError(error, 'ROUTE_NOT_FOUND')) throw error;
     console.warn('e2e: the merchant found no route to the LSP (devnet gossip); the router pays');
@@ -84,8 +105,8 @@ describe('wallet journey', () => {
     const params = openingFeeParamsInput.parse(menu.result.data.opening_fee_params_menu[0]);
     const feeMsat = openingFeeMsat(20_000_000n, params);
     state.feeMsat = feeMsat;
-    expect(await page.getByTestId('jit-fee').innerText()).toBe(formatAmount(feeMsat, 'sat', 'ceil'));
-    expect(await page.getByTestId('jit-net').innerText()).toBe(formatAmount(20_000_000n - feeMsat, 'sat'));
+    expect(await page.getByTestId('jit-fee').textContent()).toBe(formatAmount(feeMsat, 'sat', 'ceil'));
+    expect(await page.getByTestId('jit-net').textContent()).toBe(formatAmount(20_000_000n - feeMsat, 'sat'));
     await shot(page, '08-receive-fee');
     await page.getByRole('button', { name: 'Agree and create invoice' }).click();
     await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
@@ -97,7 +118,7 @@ describe('wallet journey', () => {
     await page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 });
     await paid;
     await shot(page, '10-receive-done');
-    expect(await page.getByTestId('received-amount').innerText()).toBe(
+    expect(await page.getByTestId('received-amount').textContent()).toBe(
       `+${formatAmount(20_000_000n - feeMsat, 'sat')}`,
     );
     await page.getByRole('button', { name: 'Done' }).click();
@@ -112,5 +133,188 @@ describe('wallet journey', () => {
       .listChannels()
       .find((c) => !c.isAnnounced && c.isUsable && c.peerId !== stack.net.router.nodeId);
     expect(jitChannel).toBeDefined();
+    state.balanceMsat = 20_000_000n - feeMsat;
+    state.balanceSat = state.balanceMsat / 1000n;
+  });
+
+  it('pays a merchant invoice by scanning its QR code with the camera: review, then proof of payment', async () => {
+    const invoice = stack.net.merchant.node.createInvoice({
+      amountMsat: 5_000_000n,
+      description: 'Coffee',
+      expirySecs: 900,
+    });
+    const video = join(profile, '..', `${basename(profile)}-qr.y4m`);
+    writeQrVideo(video, invoice.bolt11.toUpperCase());
+    // the fake camera is chosen at launch: reopen the same profile with it (the wallet locks)
+    await context.close();
+    context = await openProfile(profile, { cameraY4m: video });
+    page = await context.newPage();
+    errors = watchErrors(page);
+    await page.goto(stack.front.url);
+    await shot(page, '12-lock');
+    await unlock(page);
+    await waitConnected(page);
+    expect(await page.getByTestId('balance').textContent()).toBe(formatAmount(state.balanceMsat, 'sat'));
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('button', { name: 'Scan QR code' }).click();
+    await page.getByTestId('qr-reader').locator('video').waitFor({ timeout: 20_000 });
+    await shot(page, '13-send-scanning');
+    await page.getByTestId('screen-send-review').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('review-amount').textContent()).toBe('5\u202f000 sats');
+    await page.getByText('Coffee').first().waitFor();
+    await page.waitForFunction(
+      () => /about/.test(document.querySelector('[data-testid=review-fee]')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await shot(page, '14-send-review');
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.getByTestId('screen-send-done').waitFor({ timeout: 90_000 });
+    await shot(page, '15-send-done');
+    const preimage = ((await page.getByTestId('preimage').textContent()) ?? '').trim();
+    expect(bytesToHex(sha256(hexToBytes(preimage)))).toBe(invoice.paymentHash);
+    expect(stack.net.merchant.node.payment(invoice.paymentHash)?.status).toBe('succeeded');
+    await page.getByRole('button', { name: 'Done' }).click();
+    const history = await page.getByTestId('payment-row').allTextContents();
+    expect(history[0]).toContain('Coffee');
+    const fee = history[0]!.match(/fee ([0-9\u202f]+) sats?/);
+    // balance = before − 5,000 sats − routing fee (both exact in msat; the display floors)
+    const after = await balanceSat(page);
+    expect(after).toBeLessThanOrEqual(state.balanceMsat / 1000n - 5_000n);
+    expect(after).toBeGreaterThanOrEqual(state.balanceMsat / 1000n - 5_000n - 20n);
+    state.balanceSat = after;
+    await shot(page, '16-home-after-send');
+    void fee;
+  });
+
+  it('refuses bad input with a clear message and changes nothing', async () => {
+    const before = await balanceSat(page);
+    const rowsBefore = await page.getByTestId('payment-row').count();
+    await page.getByRole('button', { name: 'Send' }).click();
+    const tryPaste = async (text: string, expected: RegExp, name: string) => {
+      await page.locator('textarea[name=invoice]').fill(text);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      const error = page.getByTestId('send-input-error');
+      await error.waitFor();
+      expect(await error.textContent()).toMatch(expected);
+      await shot(page, name);
+    };
+    await tryPaste('hello, this is not money', /not a Lightning invoice/, '17-send-garbage');
+    const merchantInvoice = stack.net.merchant.node.createInvoice({
+      amountMsat: 1_000n,
+      description: 'x',
+      expirySecs: 60,
+    }).bolt11;
+    await tryPaste(`${merchantInvoice.slice(0, -6)}qqqqqq`, /not valid/, '18-send-invalid');
+    const key = new Uint8Array(32).fill(7);
+    const fields = {
+      amountMsat: 1_000_000n,
+      paymentHash: '11'.repeat(32),
+      paymentSecret: '22'.repeat(32),
+      description: 'old',
+      features: [8, 14],
+    };
+    const expired = encodeBolt11(
+      { ...fields, network: 'regtest', timestamp: Math.floor(Date.now() / 1000) - 7200, expirySeconds: 3600 },
+      key,
+    );
+    await tryPaste(expired, /expired/, '19-send-expired');
+    const mainnet = encodeBolt11(
+      { ...fields, network: 'bitcoin', timestamp: Math.floor(Date.now() / 1000), expirySeconds: 3600 },
+      key,
+    );
+    await tryPaste(mainnet, /Bitcoin mainnet.*regtest/, '20-send-wrong-network');
+    // over the balance: the review says so and Pay stays disabled
+    const big = stack.net.merchant.node.createInvoice({
+      amountMsat: (before + 1_000n) * 1000n,
+      description: 'Too much',
+      expirySecs: 600,
+    });
+    await page.locator('textarea[name=invoice]').fill(big.bolt11);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('send-over-balance').waitFor();
+    expect(await page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true);
+    await shot(page, '21-send-over-balance');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Back' }).click();
+    expect(await balanceSat(page)).toBe(before);
+    expect(await page.getByTestId('payment-row').count()).toBe(rowsBefore);
+  });
+
+  it('reloads with its state intact; a second tab refuses to start a node', async () => {
+    await page.reload();
+    await unlock(page);
+    await waitConnected(page);
+    expect(await balanceSat(page)).toBe(state.balanceSat);
+    const second = await context.newPage();
+    await second.goto(stack.front.url);
+    await unlock(second);
+    await second.getByTestId('status-locked-elsewhere').waitFor({ timeout: 30_000 });
+    expect(await second.getByTestId('status-locked-elsewhere').textContent()).toMatch(/another tab/);
+    await shot(second, '22-second-tab');
+    await second.close();
+  });
+
+  it('with the LSP unreachable: balance, history and words stay; send and receive say why', async () => {
+    stack.front.cut(true);
+    await page.getByTestId('status-offline').waitFor({ timeout: 60_000 });
+    expect(await balanceSat(page)).toBe(state.balanceSat);
+    await shot(page, '23-lsp-down-home');
+    await page.getByRole('button', { name: 'Receive' }).click();
+    await page.getByTestId('receive-blocked').waitFor();
+    expect(await page.getByRole('button', { name: 'Create invoice' }).isDisabled()).toBe(true);
+    await shot(page, '24-lsp-down-receive');
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Show recovery words' }).click();
+    await page.locator('input[name=pin]').fill(PIN);
+    await page.getByRole('button', { name: 'Show words' }).click();
+    expect(await page.locator('[data-testid=recovery-words] .w').allTextContents()).toEqual(state.words);
+    await shot(page, '25-words');
+    await page.getByRole('button', { name: 'Back' }).click();
+    stack.front.cut(false);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await waitConnected(page);
+  });
+
+  it('opens offline from the service worker and shows the balance from local state', async () => {
+    await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, {
+      timeout: 30_000,
+    });
+    await context.setOffline(true);
+    await page.reload();
+    await unlock(page);
+    await page.getByTestId('balance').waitFor();
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid=balance]')?.textContent === want,
+      formatAmount(state.balanceSat * 1000n, 'sat'),
+      { timeout: 30_000 },
+    );
+    expect(await page.getByTestId('payment-row').count()).toBeGreaterThanOrEqual(2);
+    await shot(page, '26-offline-home');
+    await context.setOffline(false);
+  });
+
+  it('restores from its words in a fresh browser profile: balance and channel come back', async () => {
+    // one wallet runs in one place: close this one first (the restore takes the backup lease)
+    await context.close();
+    const fresh = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
+    context = await openProfile(fresh);
+    page = await context.newPage();
+    errors = watchErrors(page);
+    await page.goto(stack.front.url);
+    await restoreWallet(page, state.words);
+    await waitConnected(page);
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid=balance]')?.textContent === want,
+      formatAmount(state.balanceSat * 1000n, 'sat'),
+      { timeout: 60_000 },
+    );
+    await shot(page, '27-restored-home');
+    await page.getByRole('button', { name: 'Channel' }).click();
+    await page.getByTestId('channel-facts').waitFor();
+    await shot(page, '28-restored-channel');
+    expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    rmSync(fresh, { recursive: true, force: true });
   });
 });

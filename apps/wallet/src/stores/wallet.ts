@@ -16,6 +16,7 @@ interface WalletState {
     quote: ReceiveQuote,
   ): Promise<CreatedInvoice>;
   pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
+  estimateFee(bolt11: string): Promise<bigint | undefined>;
   retry(): void;
 }
 
@@ -35,6 +36,7 @@ export const useWallet = create<WalletState>((set, get) => ({
     need(get().worker).call({ type: 'createInvoice', amountMsat, description, quote }),
   pay: (bolt11, amountMsat, maxFeeMsat) =>
     need(get().worker).call({ type: 'pay', bolt11, amountMsat, maxFeeMsat }),
+  estimateFee: (bolt11) => need(get().worker).call({ type: 'estimateFee', bolt11 }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

@@ -72,6 +72,8 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return runtime.createInvoice(command.amountMsat, command.description, command.quote);
     case 'pay':
       return runtime.pay(command.bolt11, command.amountMsat, command.maxFeeMsat);
+    case 'estimateFee':
+      return runtime.estimateFee(command.bolt11);
     case 'retry':
       runtime.retry();
       return undefined;

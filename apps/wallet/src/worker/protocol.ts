@@ -113,6 +113,7 @@ export type Command =
       quote: ReceiveQuote;
     }
   | { type: 'pay'; bolt11: string; amountMsat: bigint | undefined; maxFeeMsat: bigint }
+  | { type: 'estimateFee'; bolt11: string }
   | { type: 'retry' }
   | { type: 'close' };
 
@@ -121,6 +122,7 @@ export interface CommandResult {
   quoteReceive: ReceiveQuote;
   createInvoice: CreatedInvoice;
   pay: PaidInvoice;
+  estimateFee: bigint | undefined;
   retry: undefined;
   close: undefined;
 }

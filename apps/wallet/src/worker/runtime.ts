@@ -41,6 +41,18 @@ import {
 const INVOICE_EXPIRY_SECS = 3600;
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 
+/**
+ * What a route from routes.find costs: each hop's `fee_msat` but the last one's, which (as in LDK's
+ * RouteHop) is the amount delivered to the payee.
+ */
+export function routeFeeMsat(route: {
+  paths: Array<{ hops: Array<{ fee_msat: string }> }>;
+}): bigint | undefined {
+  const hops = route.paths[0]?.hops;
+  if (!hops || hops.length === 0) return undefined;
+  return hops.slice(0, -1).reduce((sum, h) => sum + BigInt(h.fee_msat), 0n);
+}
+
 /** Math.max does not take bigints. */
 const maxMsat = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
@@ -146,6 +158,8 @@ export class WalletRuntime {
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The node emits no peer events: the link to the LSP is checked on this timer. */
+  private peerWatch: ReturnType<typeof setInterval> | undefined;
   private starting: Promise<void> | null = null;
   private closed = false;
   private emitQueued = false;
@@ -207,6 +221,7 @@ export class WalletRuntime {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.peerWatch);
     await this.starting?.catch(() => {});
     const node = this.node;
     this.node = undefined;
@@ -332,6 +347,10 @@ export class WalletRuntime {
       this.client = createLspClient({ url: req.lspUrl });
       this.attempt = 0;
       this.setStatus('running', undefined);
+      this.peerWatch = setInterval(() => {
+        const connected = this.node?.isConnected(info.nodeId) ?? false;
+        if (connected !== this.peerConnected) this.peerState(connected);
+      }, 1_000);
       backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
     } catch (error) {
@@ -352,6 +371,7 @@ export class WalletRuntime {
     const node = this.node;
     this.node = undefined;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.peerWatch);
     await node?.stop();
     this.setStatus('fenced', 'This wallet was opened on another device, so it stopped here.');
   }
@@ -567,8 +587,8 @@ export class WalletRuntime {
           invoice.amountMsat!,
           invoice.minFinalCltvExpiryDelta,
         );
-        const routeFee = (route.paths[0]?.hops ?? []).reduce((sum, h) => sum + BigInt(h.fee_msat), 0n);
-        if (route.paths.length > 0 && routeFee > maxFeeMsat) {
+        const routeFee = routeFeeMsat(route);
+        if (routeFee !== undefined && routeFee > maxFeeMsat) {
           throw new WalletCommandError(
             'FEE_TOO_HIGH',
             'The network fee for this payment is above the limit.',
@@ -598,6 +618,18 @@ export class WalletRuntime {
       }
       throw error;
     }
+  }
+
+  /** The routing fee of the LSP's route for this invoice now (undefined: no route known). */
+  async estimateFee(bolt11: string): Promise<bigint | undefined> {
+    const node = this.requireNode();
+    this.requirePeer();
+    const invoice = decodeBolt11(bolt11);
+    if (invoice.amountMsat === undefined) return undefined;
+    const route = await this.withSession(node, (client) =>
+      client.findRoute(invoice.payeeNodeId, invoice.amountMsat!, invoice.minFinalCltvExpiryDelta),
+    );
+    return routeFeeMsat(route);
   }
 
   private outbound(): OutboundRecord[] {

@@ -1,6 +1,6 @@
 // Send: scan or paste; then what will happen (amount, description, payee, fee limit) before paying;
 // then progress; then the proof (preimage) or what went wrong, in words.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import { maxRoutingFeeMsat, type PayableInvoice, parsePayable } from '../../lib/send-input.ts';
@@ -151,6 +151,19 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
   const blocker = useBlocker();
   const [amountText, setAmountText] = useState('');
   const [error, setError] = useState<string>();
+  const estimateFee = useWallet((s) => s.estimateFee);
+  const [estimate, setEstimate] = useState<{ feeMsat: bigint | undefined; failed: boolean }>();
+  useEffect(() => {
+    if (invoice.amountMsat === undefined || blocker) return;
+    let live = true;
+    estimateFee(invoice.bolt11).then(
+      (feeMsat) => live && setEstimate({ feeMsat, failed: false }),
+      () => live && setEstimate({ feeMsat: undefined, failed: true }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [invoice, estimateFee, blocker]);
   let amountMsat = invoice.amountMsat;
   let amountProblem: string | undefined;
   if (amountMsat === undefined) {
@@ -199,13 +212,21 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         <dt>To</dt>
         <dd className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</dd>
         <dt>Network fee</dt>
-        <dd>
-          {feeLimit !== undefined ? (
+        <dd data-testid="review-fee">
+          {estimate?.feeMsat !== undefined ? (
             <>
-              at most <Amount msat={feeLimit} round="ceil" />
+              about <Amount msat={estimate.feeMsat} round="ceil" />
             </>
-          ) : (
-            '—'
+          ) : estimate?.failed ? (
+            <span className="muted">no route found yet</span>
+          ) : feeLimit !== undefined && !blocker ? (
+            <span className="muted">estimating…</span>
+          ) : null}
+          {feeLimit !== undefined && (
+            <span className="muted small">
+              {' '}
+              (at most <Amount msat={feeLimit} round="ceil" />)
+            </span>
           )}
         </dd>
         <dt>You can send</dt>
