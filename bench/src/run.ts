@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402]`: the floor (bare LDK), our
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream]`: the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -17,7 +17,7 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  'floor,product,soak,l402,lsp,lsp-channels'
+  'floor,product,soak,l402,stream,lsp,lsp-channels'
 )
   .split(',')
   .filter(Boolean);
@@ -31,6 +31,7 @@ const plan = quick
       // quick: 20 JIT wallets paying, 100 channels (20 wallets × 5) instead of 1,000
       lsp: { wallets: 20, forwardPayments: 200 },
       'lsp-channels': { wallets: 20, channelsPerWallet: 5 },
+      stream: { seconds: 15, monitorPayments: 300 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -39,6 +40,7 @@ const plan = quick
       l402: { requests: 1_000, purchases: 50 },
       lsp: { wallets: 50, forwardPayments: 2_000 },
       'lsp-channels': { wallets: 100, channelsPerWallet: 10 },
+      stream: { seconds: 60, monitorPayments: 1_000 },
     };
 
 type Results = Record<string, unknown>;
@@ -161,6 +163,16 @@ const rows: Array<[string, unknown, string?]> = [
     `paid ${fmt(num('l402_paid_ms_p50'))} / free ${fmt(num('l402_unprotected_ms_p50'))} ms`,
   ],
   ['l402_purchase_ms_p50 (402 → pay → 200)', num('l402_purchase_ms_p50')],
+  [
+    'stream_payments_per_s (CLI wallet → LSP → router → merchant)',
+    num('stream_payments_per_s'),
+    `best rung paid ${fmt(num('stream_achieved_per_s'))}/s`,
+  ],
+  [
+    'monitor_bytes_per_1000_payments (wallet, sequential)',
+    num('monitor_bytes_per_1000_payments'),
+    `${fmt(num('monitor_bytes_per_hour_per_second_stream') / MB)} MB per hour of 1/s`,
+  ],
   [
     `jit_receive_ms_p50 / p90 (${fmt(results.jit_receives)} fresh wallets)`,
     `${fmt(num('jit_receive_ms_p50'))} / ${fmt(num('jit_receive_ms_p90'))}`,
