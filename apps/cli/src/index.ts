@@ -12,7 +12,15 @@ export { periodSecrets } from './keysend.ts';
 export { type L402Result, l402Fetch } from './l402.ts';
 export type { OnRestart, PeriodRecord, StreamRecord, StreamState } from './ledger.ts';
 export { deriveSecrets, SEED_FILE } from './seed.ts';
-export { maxPeriodAmountMsat, periodAmountMsat, type StreamOptions, type StreamProgress } from './stream.ts';
+export {
+  BACKUP_BLOB_LIMIT_BYTES,
+  expectedMonitorGrowth,
+  MONITOR_BYTES_PER_PAYMENT,
+  maxPeriodAmountMsat,
+  periodAmountMsat,
+  type StreamOptions,
+  type StreamProgress,
+} from './stream.ts';
 export {
   type Balance,
   defaultMaxFeeMsat,

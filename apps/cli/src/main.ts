@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { isWalletError, toWalletError, WalletError } from './errors.ts';
 import { isoOrDash, sat, toJson } from './format.ts';
 import type { StreamRecord } from './ledger.ts';
+import { BACKUP_BLOB_LIMIT_BYTES, expectedMonitorGrowth, MONITOR_BYTES_PER_PAYMENT } from './stream.ts';
 import { initWallet, openWallet, type Wallet } from './wallet.ts';
 
 const USAGE = `lpw-wallet — a Lightning wallet for machines
@@ -300,6 +301,11 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
     if (onRestart !== 'resume' && onRestart !== 'stop')
       throw new WalletError('USAGE', '--on-restart is resume or stop');
     const maxFee = bigintFlag(flags['max-fee-msat-per-payment'], 'max-fee-msat-per-payment');
+    const growth = expectedMonitorGrowth(periodMs, Date.now(), untilMs);
+    if (growth > 1024 * 1024)
+      process.stderr.write(
+        `warning: ~${Math.round(growth / 1024 / 1024)} MB of channel-state growth (one payment every ${periodMs} ms, ~${MONITOR_BYTES_PER_PAYMENT} B each, kept until the channel closes)${growth > BACKUP_BLOB_LIMIT_BYTES ? '; beyond the LSP backup limit of 4 MB' : ''}: consider a longer --period-ms (default 60000)\n`,
+      );
     handle = wallet.stream(
       {
         to,
