@@ -8,7 +8,8 @@ export function writeQrVideo(path: string, text: string, frames = 20): void {
   const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
   const modules = qr.modules.size;
   const quiet = 4;
-  const scale = Math.floor(Math.min(width, height) / (modules + 2 * quiet));
+  // well inside the scanner's viewfinder (85% of the shorter side), quiet zone included
+  const scale = Math.floor((Math.min(width, height) * 0.7) / (modules + 2 * quiet));
   const side = scale * (modules + 2 * quiet);
   const x0 = Math.floor((width - side) / 2);
   const y0 = Math.floor((height - side) / 2);

@@ -257,6 +257,16 @@ describe('wallet journey', () => {
 
   it('with the LSP unreachable: balance, history and words stay; send and receive say why', async () => {
     stack.front.cut(true);
+    try {
+      await lspDownChecks();
+    } finally {
+      stack.front.cut(false);
+    }
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await waitConnected(page);
+  });
+
+  async function lspDownChecks() {
     await page.getByTestId('status-offline').waitFor({ timeout: 60_000 });
     expect(await balanceSat(page)).toBe(state.balanceSat);
     await shot(page, '23-lsp-down-home');
@@ -269,13 +279,11 @@ describe('wallet journey', () => {
     await page.getByRole('button', { name: 'Show recovery words' }).click();
     await page.locator('input[name=pin]').fill(PIN);
     await page.getByRole('button', { name: 'Show words' }).click();
+    await page.getByTestId('screen-words').waitFor();
     expect(await page.locator('[data-testid=recovery-words] .w').allTextContents()).toEqual(state.words);
     await shot(page, '25-words');
     await page.getByRole('button', { name: 'Back' }).click();
-    stack.front.cut(false);
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await waitConnected(page);
-  });
+  }
 
   it('opens offline from the service worker and shows the balance from local state', async () => {
     await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, {

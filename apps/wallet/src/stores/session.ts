@@ -12,6 +12,8 @@ import { useWallet } from './wallet.ts';
 const VAULT_KEY = 'lpw-vault';
 /** Set while a restored wallet has not fetched its channel state yet. */
 const RESTORE_PENDING_KEY = 'lpw-restore-pending';
+/** The person agreed (once, on this device) to keep a wallet in storage the browser may evict. */
+const STORAGE_RISK_KEY = 'lpw-storage-risk-accepted';
 
 export type Phase = 'loading' | 'no-wallet' | 'locked' | 'unlocked';
 
@@ -56,11 +58,17 @@ export const useSession = create<SessionState>((setState, getState) => ({
   storageRiskAccepted: false,
   async init() {
     await useSettings.getState().load();
-    const [vault, storage] = await Promise.all([
+    const [vault, storage, accepted] = await Promise.all([
       get<VaultRecord>(VAULT_KEY).catch(() => undefined),
       checkStorage(),
+      get<boolean>(STORAGE_RISK_KEY).catch(() => false),
     ]);
-    setState({ vault, storage, phase: vault ? 'locked' : 'no-wallet' });
+    setState({
+      vault,
+      storage,
+      storageRiskAccepted: accepted === true,
+      phase: vault ? 'locked' : 'no-wallet',
+    });
   },
   async createWallet(mnemonic, pin) {
     const vault = await sealMnemonic(mnemonic, pin);
@@ -102,7 +110,10 @@ export const useSession = create<SessionState>((setState, getState) => ({
     if (!vault) throw new Error('No wallet on this device');
     return (await openVault(vault, pin)).split(' ');
   },
-  acceptStorageRisk: () => setState({ storageRiskAccepted: true }),
+  acceptStorageRisk: () => {
+    setState({ storageRiskAccepted: true });
+    void set(STORAGE_RISK_KEY, true).catch(() => {});
+  },
 }));
 
 /** Once the node ran with the restored state, later unlocks are ordinary ones. */

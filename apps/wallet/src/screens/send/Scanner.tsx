@@ -19,7 +19,13 @@ export function Scanner(props: { onText: (text: string) => void }) {
     scanner
       .start(
         { facingMode: 'environment' },
-        { fps: 10, qrbox: { width: 240, height: 240 } },
+        {
+          fps: 10,
+          qrbox: (w: number, h: number) => {
+            const side = Math.floor(Math.min(w, h) * 0.85);
+            return { width: side, height: side };
+          },
+        },
         (text) => {
           if (done.current) return;
           done.current = true;
