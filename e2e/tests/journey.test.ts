@@ -79,6 +79,16 @@ describe('wallet journey', () => {
     await page.goto(stack.front.url);
     await page.getByTestId('screen-welcome').waitFor();
     await shot(page, '01-welcome');
+    // installable: Chromium's own check (manifest, icons, service worker with a fetch handler)
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+      installabilityErrors: Array<{ errorId: string }>;
+    };
+    expect(installabilityErrors).toEqual([]);
+    const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] };
+    expect(manifest.errors).toEqual([]);
+    await cdp.detach();
     state.words = await createWallet(page, (name) => shot(page, name));
     expect(state.words).toHaveLength(12);
     await waitConnected(page);
@@ -322,7 +332,7 @@ describe('wallet journey', () => {
     await page.getByRole('button', { name: 'Channel' }).click();
     await page.getByTestId('channel-facts').waitFor();
     await shot(page, '28-restored-channel');
-    expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    expect(errors.filter((e) => e.startsWith('pageerror') || /Content Security Policy/i.test(e))).toEqual([]);
     rmSync(fresh, { recursive: true, force: true });
   });
 });
