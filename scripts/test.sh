@@ -4,6 +4,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { npx --yes pnpm@10.34.9 "$@"; }
 pnpm install --frozen-lockfile
+# e2e/ drives Debian's Chromium (playwright-core, no browser download): install it when missing
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
+  else
+    echo "!!! chromium is not installed and we are not root: the e2e browser journeys will fail !!!" >&2
+  fi
+fi
 pnpm -r --workspace-concurrency=1 run typecheck
 pnpm exec biome check .
 # lsp-server's store tests run on SQLite and PostgreSQL; start a local PostgreSQL (or say loudly why not)
