@@ -29,7 +29,6 @@ export default defineConfig({
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: false,
-      includeAssets: ['icons/*.png'],
       manifest: {
         name: 'Lightning Wallet',
         short_name: 'Wallet',
@@ -53,6 +52,9 @@ export default defineConfig({
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/trpc/, /^\/peer/, /^\/esplora/, /^\/admin/, /^\/health/, /^\/metrics/],
         cleanupOutdatedCaches: true,
+        // the first visit is controlled at once, so the wallet opens offline from then on
+        clientsClaim: true,
+        skipWaiting: true,
       },
     }),
   ],
