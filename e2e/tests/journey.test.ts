@@ -331,7 +331,14 @@ describe('wallet journey', () => {
     await shot(page, '27-restored-home');
     await page.getByRole('button', { name: 'Channel' }).click();
     await page.getByTestId('channel-facts').waitFor();
+    // the restored channel is live again (reestablished, not force-closed by either side)
+    await page.getByText('Ready').waitFor({ timeout: 60_000 });
     await shot(page, '28-restored-channel');
+    const atLsp = stack.lspNode
+      .listChannels()
+      .filter((c) => !c.isAnnounced && c.peerId !== stack.net.router.nodeId);
+    expect(atLsp).toHaveLength(1);
+    expect(atLsp[0]!.isUsable).toBe(true);
     expect(errors.filter((e) => e.startsWith('pageerror') || /Content Security Policy/i.test(e))).toEqual([]);
     rmSync(fresh, { recursive: true, force: true });
   });
