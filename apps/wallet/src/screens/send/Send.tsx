@@ -1,6 +1,6 @@
 // Send: scan or paste; then what will happen (amount, description, payee, fee limit) before paying;
 // then progress; then the proof (preimage) or what went wrong, in words.
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import { maxRoutingFeeMsat, type PayableInvoice, parsePayable } from '../../lib/send-input.ts';
@@ -9,7 +9,9 @@ import { useNav } from '../../stores/nav.ts';
 import { useSettings } from '../../stores/settings.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import type { PaidInvoice } from '../../worker/protocol.ts';
-import { Scanner } from './Scanner.tsx';
+
+// the QR decoder is most of the app's JavaScript: loaded only when the camera is opened
+const Scanner = lazy(() => import('./Scanner.tsx').then((m) => ({ default: m.Scanner })));
 
 type Step =
   | { kind: 'input' }
@@ -97,7 +99,9 @@ export function Send() {
     <Frame title="Send" back testId="screen-send">
       {scan ? (
         <>
-          <Scanner onText={read} />
+          <Suspense fallback={<p className="muted">Starting the camera…</p>}>
+            <Scanner onText={read} />
+          </Suspense>
           <div className="actions">
             <button type="button" className="secondary" onClick={() => setScan(false)}>
               Stop camera
