@@ -344,12 +344,22 @@ export class StreamLedger {
     p: { paymentId: string; paymentHash: string; bolt11: string; amountMsat: bigint },
     now = Date.now(),
   ): void {
-    this.db
+    // a failed payment may be tried again; a pending or succeeded one never
+    const r = this.db
       .prepare(
         `INSERT INTO payments (payment_id, payment_hash, bolt11, amount_msat, status, created_ms, updated_ms)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+         VALUES (?, ?, ?, ?, 'pending', ?, ?)
+         ON CONFLICT (payment_id) DO UPDATE SET status = 'pending', failure_reason = NULL,
+           updated_ms = excluded.updated_ms WHERE payments.status = 'failed'`,
       )
       .run(p.paymentId, p.paymentHash, p.bolt11, p.amountMsat, now, now);
+    if (r.changes === 0) {
+      const row = this.db.prepare('SELECT status FROM payments WHERE payment_id = ?').get(p.paymentId) as Row;
+      throw new WalletError(
+        'PAYMENT_FAILED',
+        row.status === 'succeeded' ? 'this invoice was already paid' : 'this invoice is being paid',
+      );
+    }
   }
 
   resolvePayment(

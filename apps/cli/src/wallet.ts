@@ -455,15 +455,19 @@ export class Wallet {
         }),
     ]);
     outcome.catch(() => {});
+    let recorded = false;
     try {
-      await sendInvoicePayment(this.node, this.lsp, parsed, maxFeeMsat, () =>
-        this.ledger.recordPayment({ paymentId: id, paymentHash: id, bolt11, amountMsat }),
-      );
-    } catch (e) {
-      this.ledger.resolvePayment(id, {
-        status: 'failed',
-        reason: e instanceof Error ? e.message : String(e),
+      await sendInvoicePayment(this.node, this.lsp, parsed, maxFeeMsat, () => {
+        this.ledger.recordPayment({ paymentId: id, paymentHash: id, bolt11, amountMsat });
+        recorded = true;
       });
+    } catch (e) {
+      // LDK refused it before anything left: our reservation becomes a failure (retry allowed)
+      if (recorded)
+        this.ledger.resolvePayment(id, {
+          status: 'failed',
+          reason: e instanceof Error ? e.message : String(e),
+        });
       throw toWalletError(e);
     }
     try {
@@ -571,9 +575,15 @@ export class Wallet {
       );
     if (record.onRestart === 'stop') {
       this.ledger.setState(id, 'stopped', 'stopped after a restart (on-restart: stop)');
-      for (const p of this.ledger.openPeriods(id))
-        if (p.state === 'failed') this.ledger.abandon(id, p.period);
-      const done = Promise.resolve(this.ledger.get(id));
+      const done = (async () => {
+        // payments still in flight from before the crash get their outcome before the summary
+        const deadline = Date.now() + 60_000;
+        while (this.ledger.openPeriods(id).some((p) => p.state === 'reserved') && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
+        for (const p of this.ledger.openPeriods(id))
+          if (p.state === 'failed') this.ledger.abandon(id, p.period);
+        return this.ledger.get(id);
+      })();
       return { id, pause() {}, resume() {}, stop() {}, done };
     }
     return this.runStream(id, options);

@@ -89,7 +89,8 @@ describe('lpw-wallet on the devnet', () => {
     const after = big((await balance()).lightningMsat);
     expect(before - after).toBe(1_000_000n + big(paid.feeMsat));
     const twice = await cliDone(s, dir, ['pay', invoice.bolt11]);
-    expect(twice.code).not.toBe(0);
+    expect(twice.code).toBe(6);
+    expect(twice.stderr).toMatch(/already paid/);
   });
 
   it('l402 fetch pays the challenge of an @lpw/l402 service and gets the resource with the token', async () => {
@@ -218,4 +219,41 @@ describe('lpw-wallet on the devnet', () => {
     const after = big((await balance()).lightningMsat);
     expect(before - after).toBe(big(done.paidMsat) + big(done.feeMsat));
   }, 180_000);
+
+  it('a stream configured --on-restart stop ends at the restart, its open periods resolved first', async () => {
+    received.length = 0;
+    const first = cli(s, dir, [
+      'stream',
+      '--to',
+      s.net.merchant.nodeId,
+      '--sats-per-minute',
+      '600',
+      '--period-ms',
+      '100',
+      '--budget-sats',
+      '5000',
+      '--minutes',
+      '1',
+      '--on-restart',
+      'stop',
+    ]);
+    const id = (await first.next('started')).id as string;
+    while (received.length < 20) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const second = await cliDone(s, dir, ['stream', '--resume', id]);
+    expect(second.code, second.stderr).toBe(0);
+    const done = second.lines.find((l) => l.event === 'done')!;
+    expect(done).toMatchObject({
+      id,
+      state: 'stopped',
+      stopReason: 'stopped after a restart (on-restart: stop)',
+    });
+    // nothing was paid after the restart, and every payment before it is accounted once
+    expect(received.length).toBe(Number(done.paidCount));
+    expect(new Set(received.map((r) => r.paymentHash)).size).toBe(received.length);
+    const again = await cliDone(s, dir, ['stream', '--resume', id]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/STREAM_FINISHED/);
+  }, 120_000);
 });
