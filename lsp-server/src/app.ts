@@ -16,6 +16,7 @@ import { OrderService } from './liquidity/orders.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { appRouter } from './router/index.ts';
 import type { Services } from './router/trpc.ts';
+import { serveWalletApp } from './wallet-app.ts';
 
 export function createServices(deps: Deps): Services {
   return {
@@ -47,6 +48,13 @@ export function createApp(deps: Deps): Hono {
   const services = createServices(deps);
   const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
   const app = new Hono();
+  if (deps.walletApp) {
+    // before the LSP's own headers: the wallet's pages carry the wallet's CSP, not the admin page's
+    serveWalletApp(app, {
+      ...deps.walletApp,
+      reserved: ['/trpc', '/health', '/metrics', '/admin', deps.config.websocketPath],
+    });
+  }
 
   // one CSP for everything: the admin page needs only its own stylesheet and form posts
   app.use(

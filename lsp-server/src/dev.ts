@@ -2,7 +2,7 @@
 // (Esplora + bitcoind RPC), its public network (router + merchant on TCP), and the LSP (SQLite under
 // DATA_DIR/devnet, connected to the router with a funded channel each way so wallets can pay out
 // and receive). The devnet's chain lives in memory, so the LSP's devnet state is reset each start.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevnet } from '@lpw/devnet';
 import { startPublicNetwork } from '@lpw/devnet/network';
@@ -16,6 +16,8 @@ import { startLsp } from './server.ts';
 import { openStore } from './store/index.ts';
 
 const CHANNEL_SAT = 5_000_000n;
+/** The built wallet (scripts/start.sh builds it), served from the LSP's origin. */
+const WALLET_DIST = join(import.meta.dirname, '..', '..', 'apps', 'wallet', 'dist');
 
 async function waitUntil(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const start = Date.now();
@@ -57,6 +59,8 @@ async function main(): Promise<void> {
       ...env,
       DATA_DIR: dataDir,
       ESPLORA_URL: devnet.esploraUrl,
+      // the wallet served from this origin reads the chain through it (its CSP allows no other origin)
+      PUBLIC_ESPLORA_URL: `http://${host}:${env.PORT ?? '8080'}/esplora`,
       PUBLIC_PEERS: net.router.uri,
       NETWORK: 'regtest',
     });
@@ -75,7 +79,18 @@ async function main(): Promise<void> {
   const syncOnBlock = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
   const metrics = new Metrics();
   const lsp = await startLsp(
-    { config, store, node: assembled.lspNode, log, metrics, clock: Date.now, secrets },
+    {
+      config,
+      store,
+      node: assembled.lspNode,
+      log,
+      metrics,
+      clock: Date.now,
+      secrets,
+      ...(existsSync(join(WALLET_DIST, 'index.html'))
+        ? { walletApp: { distDir: WALLET_DIST, esploraUrl: devnet.esploraUrl } }
+        : {}),
+    },
     node,
   );
 
@@ -98,6 +113,7 @@ async function main(): Promise<void> {
 
   const lines = [
     '',
+    `  wallet app    ${existsSync(join(WALLET_DIST, 'index.html')) ? `${lsp.url}/` : '(not built: npx pnpm@10.34.9 --filter @lpw/wallet build)'}`,
     `  LSP           ${lsp.url}   (tRPC ${lsp.url}/trpc, metrics ${lsp.url}/metrics)`,
     `  admin         ${lsp.url}/admin   (user admin, password ${config.adminPassword ?? '— set ADMIN_PASSWORD'})`,
     `  wallet peer   ${lsp.url.replace(/^http/, 'ws')}${config.websocketPath}?token=<session token>`,
