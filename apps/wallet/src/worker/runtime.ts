@@ -347,9 +347,21 @@ export class WalletRuntime {
       this.client = createLspClient({ url: req.lspUrl });
       this.attempt = 0;
       this.setStatus('running', undefined);
+      // nor events when a channel becomes usable again (after reestablish): watch that too
+      let channelsSeen = '';
       this.peerWatch = setInterval(() => {
-        const connected = this.node?.isConnected(info.nodeId) ?? false;
+        const current = this.node;
+        if (!current) return;
+        const connected = current.isConnected(info.nodeId);
         if (connected !== this.peerConnected) this.peerState(connected);
+        const channels = current
+          .listChannels()
+          .map((c) => `${c.channelId}:${c.isUsable}:${c.outboundMsat}:${c.inboundMsat}`)
+          .join(',');
+        if (channels !== channelsSeen) {
+          channelsSeen = channels;
+          this.changed();
+        }
       }, 1_000);
       backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
