@@ -152,6 +152,7 @@ export interface BackupStatus {
 export class BackupUploader {
   readonly status: BackupStatus = { version: 0, uploadedGeneration: 0, lastError: undefined, uploads: 0 };
   private leaseToken: number | undefined;
+  private leaseAtMs = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> | undefined;
   private lastUploadMs = 0;
@@ -166,18 +167,32 @@ export class BackupUploader {
       deviceId: string;
       minIntervalMs: number;
       log: (message: string) => void;
+      /** Log in again (sessions expire; a stream runs for days). */
+      reauth: () => Promise<void>;
     },
   ) {
     deps.store.onChannelUpdate = () => this.schedule();
   }
 
   async start(): Promise<void> {
-    const { client, deviceId } = this.deps;
-    const lease = await client.trpc.backup.acquireLease.mutate({ deviceId, ttlSec: LEASE_TTL_SEC });
-    this.leaseToken = lease.fencingToken;
-    const { entries } = await client.trpc.backup.list.query();
-    this.status.version = entries.find((e) => e.key === BACKUP_KEY)?.version ?? 0;
+    await this.renewLease();
+    await this.refreshVersion();
     this.schedule();
+  }
+
+  /** Acquiring again is how a lease is renewed (the token moves on; this process is the wallet's one). */
+  private async renewLease(): Promise<void> {
+    const lease = await this.deps.client.trpc.backup.acquireLease.mutate({
+      deviceId: this.deps.deviceId,
+      ttlSec: LEASE_TTL_SEC,
+    });
+    this.leaseToken = lease.fencingToken;
+    this.leaseAtMs = Date.now();
+  }
+
+  private async refreshVersion(): Promise<void> {
+    const { entries } = await this.deps.client.trpc.backup.list.query();
+    this.status.version = entries.find((e) => e.key === BACKUP_KEY)?.version ?? 0;
   }
 
   /** Upload now if anything changed since the last upload; waits for an upload in flight. */
@@ -229,9 +244,24 @@ export class BackupUploader {
     return this.running;
   }
 
+  /** One upload; after an expired session, lease or a stale version: repair and try once more. */
   private async upload(): Promise<void> {
+    try {
+      await this.uploadOnce();
+    } catch (e) {
+      const code = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
+      if (code === 'SESSION_EXPIRED' || code === 'SESSION_REQUIRED') await this.deps.reauth();
+      else if (code === 'LEASE_FENCED') await this.renewLease();
+      else if (code === 'VERSION_CONFLICT') await this.refreshVersion();
+      else throw e;
+      await this.uploadOnce();
+    }
+  }
+
+  private async uploadOnce(): Promise<void> {
     const { store, client, key, nodeId } = this.deps;
     if (this.leaseToken === undefined) return;
+    if (Date.now() - this.leaseAtMs > (LEASE_TTL_SEC * 1000) / 2) await this.renewLease();
     const generation = store.generation;
     const blob = await sealBackup(key, nodeId, encodeSnapshot(store.channelState));
     const put = await client.trpc.backup.put.mutate({

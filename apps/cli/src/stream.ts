@@ -4,10 +4,9 @@
 // never pays a period twice. Time the stream is paused or down is not billed (those periods are
 // skipped); a short lag (a slow payment) is caught up.
 
-import type { LspClient } from '@lpw/lsp-server/client';
 import type { LightningNode } from '@lpw/node';
 import { WalletError } from './errors.ts';
-import { findKeysendRoute, type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
+import { type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
 import type { PeriodRecord, StreamLedger, StreamRecord } from './ledger.ts';
 
 /**
@@ -73,7 +72,8 @@ export class StreamRunner {
     private readonly deps: {
       ledger: StreamLedger;
       node: LightningNode;
-      client: LspClient;
+      /** The LSP's route to the payee for amounts up to `maxAmountMsat` (routes.find). */
+      findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
       streamKey: Uint8Array;
       onProgress?: (p: StreamProgress) => void;
       log: (message: string) => void;
@@ -146,7 +146,8 @@ export class StreamRunner {
       throw new WalletError('STREAM_FINISHED', `stream ${this.id} is ${stream.state}`);
     this.paused = stream.state === 'paused';
     // down time is not billed: continue from the period due now
-    ledger.skipTo(this.id, this.duePeriod(stream, Date.now()));
+    const periods = Math.ceil((stream.endMs - stream.startMs) / stream.periodMs);
+    ledger.skipTo(this.id, Math.min(this.duePeriod(stream, Date.now()), periods));
     let endState: 'stopped' | 'finished' | 'failed' = 'stopped';
     let reason = 'stopped';
     try {
@@ -158,12 +159,20 @@ export class StreamRunner {
           endState = this.stopState;
           break;
         }
-        if (now >= stream.endMs) {
+        // the periods that start before the end time are owed; ones still lagging at the end are
+        // paid within the catch-up window after it, then the stream finishes
+        const lastPeriod = Math.ceil((stream.endMs - stream.startMs) / stream.periodMs) - 1;
+        const graceMs = this.options.catchUpPeriods * stream.periodMs;
+        if (
+          now >= stream.endMs &&
+          ((stream.nextPeriod > lastPeriod && this.retries.length === 0) || now >= stream.endMs + graceMs)
+        ) {
+          if (stream.nextPeriod <= lastPeriod) ledger.skipTo(this.id, lastPeriod + 1);
           endState = 'finished';
           reason = 'end time reached';
           break;
         }
-        const due = this.duePeriod(stream, now);
+        const due = Math.min(this.duePeriod(stream, now), lastPeriod);
         if (this.paused) {
           ledger.skipTo(this.id, due + 1);
           await this.sleep(stream.periodMs);
@@ -196,6 +205,7 @@ export class StreamRunner {
         }
         const nextDueMs = stream.startMs + (due + 1) * stream.periodMs;
         await this.sleep(Math.max(1, Math.min(nextDueMs, stream.endMs) - now));
+        if (now >= stream.endMs) await this.sleep(stream.periodMs); // only in-flight outcomes left to wait for
       }
     } catch (e) {
       endState = 'failed';
@@ -222,7 +232,7 @@ export class StreamRunner {
       ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
       return 'skipped';
     }
-    this.route ??= await findKeysendRoute(this.deps.client, stream.payee, maxPeriodAmountMsat(stream));
+    this.route ??= await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
     if (this.route.feeMsat > stream.maxFeeMsat)
       throw new WalletError(
         'FEE_TOO_HIGH',

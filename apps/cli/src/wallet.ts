@@ -20,7 +20,7 @@ import { SqliteStore } from '@lpw/node/sqlite';
 import WebSocket from 'ws';
 import { BackupUploader, MirroredStore } from './backup.ts';
 import { toWalletError, WalletError } from './errors.ts';
-import { recentPayment } from './keysend.ts';
+import { findKeysendRoute, recentPayment } from './keysend.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
 import { type OnRestart, type SinglePayment, StreamLedger, type StreamRecord } from './ledger.ts';
 import { parseInvoice, sendInvoicePayment } from './pay.ts';
@@ -270,6 +270,9 @@ export class Wallet {
         deviceId: deviceIdOf(this.options.dir),
         minIntervalMs: this.options.backupIntervalMs ?? 10_000,
         log: this.log,
+        reauth: async () => {
+          await this.lsp.login(this.node);
+        },
       });
       await this.backup.start().catch((e: unknown) => this.log(`backups disabled: ${String(e)}`));
     }
@@ -319,6 +322,18 @@ export class Wallet {
       if (!busy) return true;
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Runs an LSP call, logging in again once if the session expired (streams run for days). */
+  private async withSession<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      const code = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
+      if (code !== 'SESSION_EXPIRED' && code !== 'SESSION_REQUIRED') throw e;
+      await this.lsp.login(this.node);
+      return call();
     }
   }
 
@@ -386,12 +401,14 @@ export class Wallet {
         `receiving needs a new channel; the LSP's fee is ${quote.openingFeeMsat} msat, above the limit of ${request.maxFeeMsat} msat`,
       );
     try {
-      const jit = await this.lsp.receiveJit(this.node, {
-        amountMsat: request.amountMsat,
-        description,
-        expirySecs,
-        maxFeeMsat: quote.openingFeeMsat, // never more than what was shown
-      });
+      const jit = await this.withSession(() =>
+        this.lsp.receiveJit(this.node, {
+          amountMsat: request.amountMsat,
+          description,
+          expirySecs,
+          maxFeeMsat: quote.openingFeeMsat, // never more than what was shown
+        }),
+      );
       const parsed = parseInvoice(jit.bolt11, this.node.network);
       return {
         ...quote,
@@ -457,10 +474,12 @@ export class Wallet {
     outcome.catch(() => {});
     let recorded = false;
     try {
-      await sendInvoicePayment(this.node, this.lsp, parsed, maxFeeMsat, () => {
-        this.ledger.recordPayment({ paymentId: id, paymentHash: id, bolt11, amountMsat });
-        recorded = true;
-      });
+      await this.withSession(() =>
+        sendInvoicePayment(this.node, this.lsp, parsed, maxFeeMsat, () => {
+          this.ledger.recordPayment({ paymentId: id, paymentHash: id, bolt11, amountMsat });
+          recorded = true;
+        }),
+      );
     } catch (e) {
       // LDK refused it before anything left: our reservation becomes a failure (retry allowed)
       if (recorded)
@@ -598,7 +617,8 @@ export class Wallet {
       {
         ledger: this.ledger,
         node: this.node,
-        client: this.lsp,
+        findRoute: (payee, maxAmountMsat) =>
+          this.withSession(() => findKeysendRoute(this.lsp, payee, maxAmountMsat)),
         streamKey: this.secrets.streamKey,
         log: this.log,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
