@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     `  LSP node      ${node.nodeId}@${config.peerListen ?? '(no TCP listener)'}`,
     `  router        ${net.router.uri}`,
     `  merchant      ${net.merchant.uri}`,
+    `  merchant shop ${paidApi.url}/shop   (invoices as QR codes to scan with the wallet)`,
     `  paid API      ${paidApi.url}   (L402: /api/quote 10 sats, /api/weather 20 sats; menu at /)`,
     `  esplora       ${devnet.esploraUrl}`,
     `  bitcoind rpc  ${devnet.rpcUrl}`,

@@ -39,4 +39,22 @@ describe('the devnet demo paid API', () => {
     expect(received.length - before).toBe(2);
     expect(received.map((p) => p.amountMsat)).toEqual(expect.arrayContaining([10_000n, 20_000n]));
   });
+
+  it('the shop shows the invoice of an item as a QR code and marks the order paid once it is', async () => {
+    const menu = await (await fetch(`${api.url}/shop`)).text();
+    expect(menu).toContain('Coffee');
+    expect(menu).not.toContain('<script');
+    const order = await fetch(`${api.url}/shop/buy/coffee`);
+    expect(order.url).toMatch(/\/shop\/order\/[0-9a-f]{64}$/);
+    const unpaid = await order.text();
+    expect(unpaid).toContain('<svg');
+    const bolt11 = /<code>(lnbcrt[0-9a-z]+)<\/code>/.exec(unpaid)?.[1];
+    expect(bolt11).toBeDefined();
+    expect(order.headers.get('content-security-policy')).toContain("default-src 'none'");
+    await network.router.node.payInvoice(bolt11!);
+    const paid = await (await fetch(order.url)).text();
+    expect(paid).toContain('Paid ✓ 5,000 sats');
+    expect((await fetch(`${api.url}/shop/buy/unicorn`)).status).toBe(404);
+    expect((await fetch(`${api.url}/shop/order/${'ab'.repeat(32)}`)).status).toBe(404);
+  });
 });

@@ -3,10 +3,12 @@
 //   GET /             free: what is on offer and the prices
 //   GET /api/quote    10 sats: a random quote
 //   GET /api/weather  20 sats: made-up weather for ?city= (the devnet has no real world)
+//   GET /shop         the demo shop: invoices as QR codes to scan with the wallet (shop.ts)
 import { serve } from '@hono/node-server';
 import { type L402Env, l402, type RootKey } from '@lpw/l402';
 import type { LightningNode } from '@lpw/node';
 import { Hono } from 'hono';
+import { shopApp } from './shop.ts';
 
 export interface PaidApiOptions {
   host?: string;
@@ -63,12 +65,14 @@ export function paidApiApp(merchant: Pick<LightningNode, 'createInvoice'>, rootK
 
 /** Serves the demo paid API with invoices from `merchant`. */
 export async function startPaidApi(
-  merchant: Pick<LightningNode, 'createInvoice'>,
+  merchant: Pick<LightningNode, 'createInvoice' | 'listPayments'>,
   options: PaidApiOptions = {},
 ): Promise<PaidApi> {
   const host = options.host ?? '127.0.0.1';
   const rootKey = options.rootKey ?? { id: 'devnet', secret: crypto.getRandomValues(new Uint8Array(32)) };
   const app = paidApiApp(merchant, rootKey);
+  // the merchant's demo shop (invoices as QR codes for the wallet to scan) on the same server
+  app.route('/shop', shopApp(merchant, '/shop'));
   const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
