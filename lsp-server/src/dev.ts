@@ -43,7 +43,11 @@ async function main(): Promise<void> {
     routerFundsSat: 30_000_000n,
   });
   // demo paid API (L402) with invoices from the merchant, for trying pay-per-request
-  const paidApi = await startPaidApi(net.merchant.node, { host, port: Number(env.PAID_API_PORT ?? 8090) });
+  const paidApi = await startPaidApi(net.merchant.node, {
+    host,
+    port: Number(env.PAID_API_PORT ?? 8090),
+    faucet: net.router.node,
+  });
   const baseDir = env.DATA_DIR ?? './data';
   const dataDir = join(baseDir, 'devnet');
   rmSync(dataDir, { recursive: true, force: true }); // its chain is gone: start the LSP afresh
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
     `  LSP node      ${node.nodeId}@${config.peerListen ?? '(no TCP listener)'}`,
     `  router        ${net.router.uri}`,
     `  merchant      ${net.merchant.uri}`,
-    `  merchant shop ${paidApi.url}/shop   (invoices as QR codes to scan with the wallet)`,
+    `  merchant shop ${paidApi.url}/shop   (invoices as QR codes to scan; a faucet for first sats at /shop/faucet)`,
     `  paid API      ${paidApi.url}   (L402: /api/quote 10 sats, /api/weather 20 sats; menu at /)`,
     `  esplora       ${devnet.esploraUrl}`,
     `  bitcoind rpc  ${devnet.rpcUrl}`,

@@ -12,7 +12,7 @@ describe('the devnet demo paid API', () => {
   beforeAll(async () => {
     devnet = await startDevnet({ seed: 'paid-api-test' });
     network = await startPublicNetwork(devnet);
-    api = await startPaidApi(network.merchant.node);
+    api = await startPaidApi(network.merchant.node, { faucet: network.router.node });
   }, 60_000);
 
   afterAll(async () => {
@@ -56,5 +56,34 @@ describe('the devnet demo paid API', () => {
     expect(paid).toContain('Paid ✓ 5,000 sats');
     expect((await fetch(`${api.url}/shop/buy/unicorn`)).status).toBe(404);
     expect((await fetch(`${api.url}/shop/order/${'ab'.repeat(32)}`)).status).toBe(404);
+  });
+
+  it('the faucet pays a pasted regtest invoice from the router and refuses bad ones with a reason', async () => {
+    const post = (invoice: string) =>
+      fetch(`${api.url}/shop/faucet`, { method: 'POST', body: new URLSearchParams({ invoice }) });
+    const invoice = network.merchant.node.createInvoice({
+      amountMsat: 2_500_000n,
+      description: 'faucet',
+      expirySecs: 600,
+    });
+    const sent = await post(`lightning:${invoice.bolt11}`);
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain('2,500 sats are on their way');
+    const record = network.merchant.node.listPayments().find((p) => p.paymentHash === invoice.paymentHash);
+    expect(record?.status).toBe('succeeded');
+
+    const garbage = await post('not an invoice');
+    expect(garbage.status).toBe(400);
+    expect(await garbage.text()).toContain('not a Lightning invoice');
+    const tooMuch = network.merchant.node.createInvoice({
+      amountMsat: 200_000_000n,
+      description: 'greedy',
+      expirySecs: 600,
+    });
+    const refused = await post(tooMuch.bolt11);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('at most 100,000 sats');
+    const noAmount = network.merchant.node.createInvoice({ description: 'any', expirySecs: 600 });
+    expect((await post(noAmount.bolt11)).status).toBe(400);
   });
 });

@@ -16,6 +16,8 @@ export interface PaidApiOptions {
   port?: number;
   /** Service root key; random per start by default (the devnet forgets everything at stop anyway). */
   rootKey?: RootKey;
+  /** A node that pays invoices pasted into the shop's faucet (the devnet router); no faucet without. */
+  faucet?: Pick<LightningNode, 'payInvoice'>;
 }
 
 export interface PaidApi {
@@ -72,7 +74,7 @@ export async function startPaidApi(
   const rootKey = options.rootKey ?? { id: 'devnet', secret: crypto.getRandomValues(new Uint8Array(32)) };
   const app = paidApiApp(merchant, rootKey);
   // the merchant's demo shop (invoices as QR codes for the wallet to scan) on the same server
-  app.route('/shop', shopApp(merchant, '/shop'));
+  app.route('/shop', shopApp(merchant, '/shop', options.faucet));
   const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -1,7 +1,8 @@
 // The devnet merchant's demo shop: pick an item, get its invoice as a QR code to scan with the
-// wallet, see it marked paid. Server-rendered, no script (a meta refresh follows the payment), so it
+// wallet, see it marked paid. And a Lightning faucet, so a new wallet can receive its first sats. Server-rendered, no script (a meta refresh follows the payment), so it
 // works under a strict CSP and on any phone. Mounted at /shop by startPaidApi.
 import type { LightningNode } from '@lpw/node';
+import { decodeBolt11 } from '@lpw/payment-request';
 import { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import QRCode from 'qrcode';
@@ -20,6 +21,11 @@ export const SHOP_ITEMS: readonly ShopItem[] = [
 ];
 
 type Merchant = Pick<LightningNode, 'createInvoice' | 'listPayments'>;
+/** The devnet's Lightning faucet pays invoices from this node (the router: it has liquidity). */
+type FaucetPayer = Pick<LightningNode, 'payInvoice'>;
+
+/** The most the faucet sends per invoice. */
+export const FAUCET_MAX_SAT = 100_000n;
 
 const page = (title: string, body: unknown, refreshSecs?: number) => html`<!doctype html>
 <html lang="en">
@@ -47,7 +53,7 @@ const page = (title: string, body: unknown, refreshSecs?: number) => html`<!doct
 const sats = (n: bigint) => `${n.toLocaleString('en-US')} sats`;
 
 /** The shop's routes; `base` is where it is mounted (links are absolute). */
-export function shopApp(merchant: Merchant, base: string): Hono {
+export function shopApp(merchant: Merchant, base: string, faucet?: FaucetPayer): Hono {
   const app = new Hono();
   app.use(async (c, next) => {
     await next();
@@ -63,7 +69,8 @@ export function shopApp(merchant: Merchant, base: string): Hono {
           ${SHOP_ITEMS.map(
             (item) =>
               html`<a class="item" href="${base}/buy/${item.id}"><span>${item.name}</span><strong>${sats(item.priceSat)}</strong></a>`,
-          )}`,
+          )}
+          ${faucet ? html`<p class="muted">No sats yet? <a href="${base}/faucet">The devnet faucet</a> pays your wallet's invoice.</p>` : ''}`,
       ),
     ),
   );
@@ -115,5 +122,49 @@ export function shopApp(merchant: Merchant, base: string): Hono {
       ),
     );
   });
+  if (faucet) {
+    const form = (message?: unknown) =>
+      page(
+        'Faucet',
+        html`<h1>Devnet faucet</h1>
+          <p class="muted">Paste an invoice from your wallet (up to ${sats(FAUCET_MAX_SAT)}); the devnet router pays it.</p>
+          ${message ?? ''}
+          <form method="post" action="${base}/faucet">
+            <textarea name="invoice" rows="6" style="width:100%;font:inherit" required></textarea>
+            <p><button type="submit" style="font:inherit;padding:.6rem 1.2rem">Send me the sats</button></p>
+          </form>
+          <a href="${base}">Back to the shop</a>`,
+      );
+    app.get('/faucet', (c) => c.html(form()));
+    app.post('/faucet', async (c) => {
+      const body = await c.req.parseBody();
+      const invoice = typeof body.invoice === 'string' ? body.invoice.trim().replace(/^lightning:/i, '') : '';
+      const refuse = (text: string) => c.html(form(html`<p style="color:#a33">${text}</p>`), 400);
+      const decoded = (() => {
+        try {
+          return decodeBolt11(invoice);
+        } catch {
+          return undefined;
+        }
+      })();
+      if (!decoded) return refuse('That is not a Lightning invoice.');
+      if (decoded.network !== 'regtest') return refuse('That invoice is not for the devnet (regtest).');
+      if (decoded.amountMsat === undefined)
+        return refuse('Ask for an amount in your wallet, then paste that invoice.');
+      if (decoded.amountMsat > FAUCET_MAX_SAT * 1000n)
+        return refuse(`The faucet sends at most ${sats(FAUCET_MAX_SAT)}.`);
+      try {
+        const sent = await faucet.payInvoice(invoice, { maxFeeMsat: 100_000n, timeoutMs: 60_000 });
+        return c.html(
+          page(
+            'Sent',
+            html`<h1>Sent</h1><p class="paid">${sats(sent.amountMsat / 1000n)} are on their way to your wallet.</p><a href="${base}">Back to the shop</a>`,
+          ),
+        );
+      } catch (error) {
+        return refuse(`The faucet could not pay it: ${(error as Error).message}`);
+      }
+    });
+  }
   return app;
 }
