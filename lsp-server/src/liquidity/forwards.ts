@@ -2,6 +2,7 @@
 // to forward, in the store and in /metrics.
 import type { EventOf, LightningNode } from '@lpw/node';
 import type { Deps } from '../deps.ts';
+import type { ForwardRecord } from '../store/types.ts';
 
 export type ForwardNode = Pick<LightningNode, 'on' | 'listChannels'>;
 
@@ -15,7 +16,9 @@ export class ForwardLog {
   /** JIT channel id → when its first HTLC was intercepted (latency includes the channel open). */
   private readonly jitStarted = new Map<string, number>();
   private readonly offs: Array<() => void> = [];
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Records not yet written, with the channels whose wallet peer they name. */
+  private pending: Array<{ record: ForwardRecord; channelIds: string[] }> = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(options: { deps: ForwardLog['deps']; node: ForwardNode }) {
     this.deps = options.deps;
@@ -24,14 +27,14 @@ export class ForwardLog {
 
   start(): void {
     this.offs.push(
-      this.node.on('payment-forwarded', (e) => this.queue(() => this.forwarded(e))),
-      this.node.on('htlc-handling-failed', (e) => this.queue(() => this.failed(e))),
+      this.node.on('payment-forwarded', (e) => this.add(this.forwarded(e))),
+      this.node.on('htlc-handling-failed', (e) => this.add(this.failed(e))),
     );
   }
 
   stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
-    return this.tail.then(() => {});
+    return this.idle();
   }
 
   /** The JIT engine says: HTLCs over `channelId` waited since `startedAtMs`. */
@@ -39,28 +42,59 @@ export class ForwardLog {
     if (!this.jitStarted.has(channelId)) this.jitStarted.set(channelId, startedAtMs);
   }
 
-  idle(): Promise<void> {
-    return this.tail.then(() => {});
+  /** Resolves once every record so far is written (or its write failed and was logged). */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
-  private queue(work: () => Promise<void>): void {
-    this.tail = this.tail
-      .then(work)
-      .catch((err: unknown) => this.deps.log.error({ err }, 'forward log failed'));
+  private add(entry: { record: ForwardRecord; channelIds: string[] }): void {
+    this.pending.push(entry);
+    this.flushing ??= this.flush();
+  }
+
+  /**
+   * Writes what is pending in batches, one transaction each: a forward is a log line, not channel
+   * state, and one fsync per forward (SQLite autocommit) cost the LSP as much as a node commit.
+   * Records arriving while a batch is written form the next one.
+   */
+  private async flush(): Promise<void> {
+    try {
+      // the events of the current pump step join this batch
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0);
+        // one channel list per batch: listing every channel per forward grows with the wallets
+        const walletOf = this.walletFinder();
+        const records = batch.map(({ record, channelIds }) => ({
+          ...record,
+          nodeId: walletOf(channelIds),
+        }));
+        try {
+          await this.deps.store.insertForwards(records);
+        } catch (err) {
+          this.deps.log.error({ err, forwards: records.length }, 'forward log failed');
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
   }
 
   /** The wallet a forward served: the peer of the private channel on either side. */
-  private walletOf(...channelIds: string[]): string | null {
-    const channels = this.node.listChannels();
-    for (const id of channelIds) {
-      const c = channels.find((x) => x.channelId === id);
-      if (c && !c.isAnnounced) return c.peerId;
-    }
-    return null;
+  private walletFinder(): (channelIds: string[]) => string | null {
+    let byId: Map<string, { peerId: string; isAnnounced: boolean }> | undefined;
+    return (channelIds) => {
+      byId ??= new Map(this.node.listChannels().map((c) => [c.channelId, c]));
+      for (const id of channelIds) {
+        const c = byId.get(id);
+        if (c && !c.isAnnounced) return c.peerId;
+      }
+      return null;
+    };
   }
 
-  private async forwarded(e: EventOf<'payment-forwarded'>): Promise<void> {
-    const { store, metrics, clock } = this.deps;
+  private forwarded(e: EventOf<'payment-forwarded'>): { record: ForwardRecord; channelIds: string[] } {
+    const { metrics, clock } = this.deps;
     const now = clock();
     const skimmed = e.skimmedFeeMsat ?? 0n;
     const earned = e.feeEarnedMsat ?? 0n;
@@ -72,32 +106,38 @@ export class ForwardLog {
     if (latencyMs !== null) metrics.forwardLatency.observe(latencyMs / 1000);
     metrics.paymentsForwarded.inc(1, { kind: skimmed > 0n ? 'jit' : 'routed' });
     metrics.feesEarnedMsat.inc(feeMsat, { kind: skimmed > 0n ? 'jit_opening' : 'routing' });
-    await store.insertForward({
-      nodeId: this.walletOf(e.nextChannelId, e.prevChannelId),
-      inboundChannel: e.prevChannelId,
-      outboundChannel: e.nextChannelId,
-      inboundMsat: outboundMsat + feeMsat,
-      outboundMsat,
-      feeMsat,
-      outcome: 'forwarded',
-      latencyMs,
-      createdAtMs: now,
-    });
+    return {
+      channelIds: [e.nextChannelId, e.prevChannelId],
+      record: {
+        nodeId: null,
+        inboundChannel: e.prevChannelId,
+        outboundChannel: e.nextChannelId,
+        inboundMsat: outboundMsat + feeMsat,
+        outboundMsat,
+        feeMsat,
+        outcome: 'forwarded',
+        latencyMs,
+        createdAtMs: now,
+      },
+    };
   }
 
-  private async failed(e: EventOf<'htlc-handling-failed'>): Promise<void> {
-    const { store, metrics, clock } = this.deps;
+  private failed(e: EventOf<'htlc-handling-failed'>): { record: ForwardRecord; channelIds: string[] } {
+    const { metrics, clock } = this.deps;
     metrics.paymentsFailed.inc(1, { reason: e.destination });
-    await store.insertForward({
-      nodeId: this.walletOf(e.prevChannelId),
-      inboundChannel: e.prevChannelId,
-      outboundChannel: null,
-      inboundMsat: 0n,
-      outboundMsat: 0n,
-      feeMsat: 0n,
-      outcome: 'failed',
-      latencyMs: null,
-      createdAtMs: clock(),
-    });
+    return {
+      channelIds: [e.prevChannelId],
+      record: {
+        nodeId: null,
+        inboundChannel: e.prevChannelId,
+        outboundChannel: null,
+        inboundMsat: 0n,
+        outboundMsat: 0n,
+        feeMsat: 0n,
+        outcome: 'failed',
+        latencyMs: null,
+        createdAtMs: clock(),
+      },
+    };
   }
 }

@@ -87,6 +87,21 @@ const forward = (r: Row): ForwardRecord => ({
   createdAtMs: num(r.created_at),
 });
 
+const INSERT_FORWARD = `INSERT INTO forwards (node_id, inbound_channel, outbound_channel, inbound_msat, outbound_msat,
+  fee_msat, outcome, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const forwardParams = (f: ForwardRecord) => [
+  f.nodeId,
+  f.inboundChannel,
+  f.outboundChannel,
+  f.inboundMsat.toString(),
+  f.outboundMsat.toString(),
+  f.feeMsat.toString(),
+  f.outcome,
+  f.latencyMs,
+  f.createdAtMs,
+];
+
 const order = (r: Row): OrderRecord => ({
   orderId: String(r.order_id),
   nodeId: String(r.node_id),
@@ -316,22 +331,15 @@ export class SqlStore implements LspStore {
   }
 
   async insertForward(f: ForwardRecord): Promise<number> {
-    const rows = await this.db.all(
-      `INSERT INTO forwards (node_id, inbound_channel, outbound_channel, inbound_msat, outbound_msat, fee_msat,
-         outcome, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      [
-        f.nodeId,
-        f.inboundChannel,
-        f.outboundChannel,
-        f.inboundMsat.toString(),
-        f.outboundMsat.toString(),
-        f.feeMsat.toString(),
-        f.outcome,
-        f.latencyMs,
-        f.createdAtMs,
-      ],
-    );
+    const rows = await this.db.all(`${INSERT_FORWARD} RETURNING id`, forwardParams(f));
     return num(rows[0]?.id);
+  }
+
+  async insertForwards(forwards: ForwardRecord[]): Promise<void> {
+    if (forwards.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const f of forwards) await tx.run(INSERT_FORWARD, forwardParams(f));
+    });
   }
 
   async listForwards(limit: number): Promise<ForwardRecord[]> {

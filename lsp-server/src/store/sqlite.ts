@@ -17,18 +17,29 @@ export function openSqlite(path: string): Db {
     tail = result.catch(() => {});
     return result;
   };
+  // prepared once per SQL text (the store's statements are a fixed set): preparing on every call
+  // showed in the LSP's profile under forwarding load
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (sql: string) => {
+    let stmt = statements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
   const conv = (params: SqlValue[]) =>
     params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
   const direct: Db = {
     dialect: 'sqlite',
     async all(sql, params = []) {
-      const stmt = db.prepare(sql);
+      const stmt = prepare(sql);
       if (stmt.reader) return stmt.all(...conv(params)) as Row[];
       stmt.run(...conv(params));
       return [];
     },
     async run(sql, params = []) {
-      return db.prepare(sql).run(...conv(params)).changes;
+      return prepare(sql).run(...conv(params)).changes;
     },
     transaction: () => Promise.reject(new Error('store: nested transaction')),
     close: () => Promise.reject(new Error('store: close inside a transaction')),

@@ -87,6 +87,16 @@ for (const backend of backends()) {
       }
       const list = await store.listForwards(2);
       expect(list.map((f) => f.feeMsat)).toEqual([300n, 200n]);
+      // a batch is one transaction, in order
+      const batch = [4, 5].map((i) => ({
+        ...list[0]!,
+        id: undefined,
+        feeMsat: 100n * BigInt(i),
+        createdAtMs: i,
+      }));
+      await store.insertForwards(batch);
+      await store.insertForwards([]);
+      expect((await store.listForwards(3)).map((f) => f.feeMsat)).toEqual([500n, 400n, 300n]);
     });
 
     it('leases: tokens increase, a newer lease fences the older', async () => {

@@ -146,6 +146,8 @@ export interface LspStore {
   listIntercepts(filter: { scid?: bigint; state?: InterceptState }): Promise<InterceptRecord[]>;
 
   insertForward(forward: ForwardRecord): Promise<number>;
+  /** Several forwards in one transaction (one fsync on SQLite instead of one per forward). */
+  insertForwards(forwards: ForwardRecord[]): Promise<void>;
   listForwards(limit: number): Promise<ForwardRecord[]>;
 
   insertOrder(order: OrderRecord): Promise<void>;
