@@ -10,7 +10,7 @@ import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, type LspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
-import { type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
+import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
 import { initWasm, sleep, until } from './product.ts';
 import { percentile } from './stats.ts';
 
@@ -147,6 +147,8 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
     let succeeded = 0;
     let failed = 0;
     const failures: string[] = [];
+    const lspCpu0 = cpuMsOf(lsp.child.pid!);
+    const benchCpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       funded.map(async (node) => {
@@ -163,6 +165,11 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    // CPU per forward on each side: on two cores both processes are busy, so forwards/s is bounded
+    // by their sum (and by whatever else runs on the machine, see the load average in the report)
+    const lspCpuMs = cpuMsOf(lsp.child.pid!) - lspCpu0;
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const benchCpuMs = (benchCpu.user + benchCpu.system) / 1000;
     const lspRssAfterForwards = rssOf(lsp.child.pid!);
     const metricsText = await (await fetch(`${lsp.url}/metrics`)).text();
     const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metricsText)?.[1]);
@@ -183,6 +190,10 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
       lsp_forwards_seconds: seconds,
       lsp_forward_ms_p50_alone: sequentialMs,
       lsp_forward_ms_p50_loaded: percentile(latencies, 50),
+      /** CPU of the LSP process per forward under load (its event loop also blocks in fsync). */
+      lsp_cpu_ms_per_forward: lspCpuMs / Math.max(1, succeeded),
+      /** CPU of this process (wallets, router, merchant, devnet) per payment under load. */
+      lsp_bench_cpu_ms_per_forward: benchCpuMs / Math.max(1, succeeded),
       lsp_rss_bytes_after_forwards: lspRssAfterForwards,
       /** Inside the LSP: HTLC in to forwarded, mean (its own /metrics). */
       lsp_forward_latency_ms_mean_inside: lspForwardLatencyMs,

@@ -41,7 +41,10 @@ export async function spawnLsp(options: {
   timeoutMs?: number;
 }): Promise<LspProcess> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_LSP_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the LSP process
+  // (NODE_OPTIONS refuses --cpu-prof)
+  const nodeFlags = process.env.BENCH_LSP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/main.ts'], {
     cwd: lspServerDir,
     env: {
       PATH: process.env.PATH ?? '',
@@ -115,6 +118,13 @@ export async function spawnLsp(options: {
       await exited;
     },
   };
+}
+
+/** CPU time (user + system) a process has used so far (Linux /proc), in ms. */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime (fields 14 and 15 of stat) in clock ticks, 100 per second on Linux
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resident set size of a process (Linux /proc), in bytes. */
