@@ -68,3 +68,42 @@ it('rebroadcasts a tx a reorg dropped, logs rejects, forgets buried txs', async 
   expect(report.forgotten).toContain(tx.id);
   expect(broadcaster.pending()).not.toContain(tx.id);
 });
+
+it("does not post a tx LDK hands over again while the source's acceptance is fresh", async () => {
+  const inner = esploraSource({ url: devnet.esploraUrl });
+  let posts = 0;
+  const source: typeof inner = Object.assign(Object.create(inner) as typeof inner, {
+    broadcast: (raw: Uint8Array) => {
+      posts++;
+      return inner.broadcast(raw);
+    },
+  });
+  let now = 1_000_000;
+  const broadcaster = new ChainBroadcaster({ source, now: () => now });
+  const fundTxid = devnet.fund(spk.address!, 40_000n, { confirmations: 1 });
+  const vout = parseTxIo((await inner.rawTx(fundTxid))!).outputs.findIndex(
+    (o) => hex.encode(o.script) === hex.encode(spk.script),
+  );
+  const tx = new btc.Transaction();
+  tx.addInput({ txid: fundTxid, index: vout, witnessUtxo: { script: spk.script, amount: 40_000n } });
+  tx.addOutput({ script: spk.script, amount: 39_000n });
+  tx.sign(key);
+  tx.finalize();
+  const raw = tx.extract();
+
+  broadcaster.ldk.broadcast_transactions([raw]);
+  await settle();
+  expect(posts).toBe(1);
+  // LDK resends an unconfirmed funding tx on every completed monitor update
+  for (let i = 0; i < 5; i++) broadcaster.ldk.broadcast_transactions([raw]);
+  await settle();
+  expect(posts).toBe(1);
+  // a minute on, it is sent again; the source dropping it is rebroadcast()'s job meanwhile
+  now += 60_000;
+  broadcaster.ldk.broadcast_transactions([raw]);
+  await settle();
+  expect(posts).toBe(2);
+  devnet.chain.mempool.remove(tx.id);
+  expect((await broadcaster.rebroadcast()).sent).toContain(tx.id);
+  expect(posts).toBe(3);
+});

@@ -11,6 +11,14 @@ const BURIED_DEPTH = 6;
 /** A tx the network keeps refusing for this many blocks is given up (it was replaced or conflicted). */
 const GIVE_UP_AFTER_BLOCKS = 1008;
 
+/**
+ * LDK hands an unconfirmed outbound channel's funding tx over again on every completed monitor
+ * update (channel.rs `monitor_updating_restored`): an LSP with fresh 0-conf JIT channels would post
+ * it to the chain source for every payment. A tx the source accepted this recently is not sent again
+ * from there; `rebroadcast()` (every sync) still resends whatever the source no longer has.
+ */
+const RESEND_AFTER_MS = 60_000;
+
 /** bitcoind's words (also relayed by Esplora) for "already have it", which is success for us. */
 const ALREADY_IN_MEMPOOL = /txn-already-in-mempool|txn-already-known|already in mempool/i;
 const ALREADY_IN_CHAIN = /already in (the )?block ?chain|outputs already in utxo set|already-in-chain/i;
@@ -22,11 +30,14 @@ interface Remembered {
   /** Tip height when the network first refused it, cleared when it is accepted again. */
   rejectedSince: number | undefined;
   lastReason: string | undefined;
+  /** When the source last accepted it (or said it already had it in its mempool). */
+  acceptedAtMs: number | undefined;
 }
 
 export interface BroadcasterOptions {
   source: ChainSource;
   log?: ChainLog;
+  now?: () => number;
 }
 
 export interface RebroadcastReport {
@@ -53,12 +64,19 @@ export class ChainBroadcaster {
       // inside LDK: remember synchronously, send in the background, never throw
       broadcast_transactions: (txs: Uint8Array[]): void => {
         try {
-          void this.sendPackage(txs.map((t) => Uint8Array.from(t)));
+          const raws = txs.map((t) => Uint8Array.from(t));
+          if (raws.every((raw) => this.recentlyAccepted(txidOf(raw)))) return;
+          void this.sendPackage(raws);
         } catch (e) {
           this.log('error', 'broadcast_transactions failed', { error: String(e) });
         }
       },
     });
+  }
+
+  private recentlyAccepted(txid: string): boolean {
+    const at = this.txs.get(txid)?.acceptedAtMs;
+    return at !== undefined && (this.opts.now ?? Date.now)() - at < RESEND_AFTER_MS;
   }
 
   /** Send in order (a package's parents first); each outcome is logged, nothing thrown. */
@@ -81,7 +99,13 @@ export class ChainBroadcaster {
   async broadcast(raw: Uint8Array): Promise<string> {
     const txid = txidOf(raw);
     if (!this.txs.has(txid))
-      this.txs.set(txid, { raw, inChainSince: undefined, rejectedSince: undefined, lastReason: undefined });
+      this.txs.set(txid, {
+        raw,
+        inChainSince: undefined,
+        rejectedSince: undefined,
+        lastReason: undefined,
+        acceptedAtMs: undefined,
+      });
     await this.send(txid);
     return txid;
   }
@@ -104,9 +128,11 @@ export class ChainBroadcaster {
       entry.inChainSince = undefined; // accepted into the mempool: it is not in the chain
       entry.rejectedSince = undefined;
       entry.lastReason = undefined;
+      entry.acceptedAtMs = (this.opts.now ?? Date.now)();
       this.log('info', 'broadcast accepted', { txid });
     } catch (e) {
       if (!isChainError(e, 'REJECTED')) {
+        entry.acceptedAtMs = undefined;
         this.log('warn', 'broadcast could not reach the chain source; will retry', {
           txid,
           error: String(e),
@@ -114,7 +140,11 @@ export class ChainBroadcaster {
         throw e;
       }
       const reason = e.rejectReason ?? e.message;
-      if (ALREADY_IN_MEMPOOL.test(reason)) return;
+      entry.acceptedAtMs = undefined;
+      if (ALREADY_IN_MEMPOOL.test(reason)) {
+        entry.acceptedAtMs = (this.opts.now ?? Date.now)();
+        return;
+      }
       if (ALREADY_IN_CHAIN.test(reason)) {
         entry.inChainSince ??= this.lastTipHeight;
         return;
