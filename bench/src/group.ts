@@ -6,6 +6,7 @@ import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
 import { measureProduct } from './product-run.ts';
 import { measureSoak } from './soak-run.ts';
 import { measureStreams } from './stream-run.ts';
+import { measureWallet } from './wallet-run.ts';
 
 const [name, json] = process.argv.slice(2);
 const p = JSON.parse(json ?? '{}') as Record<string, number>;
@@ -35,6 +36,9 @@ switch (name) {
     break;
   case 'stream':
     reportToParent(await measureStreams(num('seconds'), num('monitorPayments')));
+    break;
+  case 'wallet':
+    reportToParent(await measureWallet(num('readyRuns'), num('payments')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

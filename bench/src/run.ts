@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream]`: the floor (bare LDK), our
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet]`: the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -17,7 +17,7 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  'floor,product,soak,l402,stream,lsp,lsp-channels'
+  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet'
 )
   .split(',')
   .filter(Boolean);
@@ -32,6 +32,8 @@ const plan = quick
       lsp: { wallets: 20, forwardPayments: 200 },
       'lsp-channels': { wallets: 20, channelsPerWallet: 5 },
       stream: { seconds: 15, monitorPayments: 300 },
+      // the PWA in Chromium: cold starts to ready, payments from the browser and from a Node wallet
+      wallet: { readyRuns: 3, payments: 5 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -41,6 +43,7 @@ const plan = quick
       lsp: { wallets: 50, forwardPayments: 2_000 },
       'lsp-channels': { wallets: 100, channelsPerWallet: 10 },
       stream: { seconds: 60, monitorPayments: 1_000 },
+      wallet: { readyRuns: 5, payments: 10 },
     };
 
 type Results = Record<string, unknown>;
@@ -112,6 +115,24 @@ const goals = [
     ratio: num('lsp_restart_ms'),
     goal: '< 10000',
     pass: (r: number) => r < 10_000,
+  },
+  {
+    name: 'PWA JS gzip (KB)',
+    ratio: num('pwa_js_gzip_kb'),
+    goal: '< 250',
+    pass: (r: number) => r < 250,
+  },
+  {
+    name: 'PWA cold start to ready p50 (ms)',
+    ratio: num('pwa_ready_ms_p50'),
+    goal: '< 2500',
+    pass: (r: number) => r < 2500,
+  },
+  {
+    name: 'PWA pay p50 vs Node wallet',
+    ratio: num('pwa_pay_latency_ms_p50') / num('node_pay_latency_ms_p50'),
+    goal: '≤ 1.5',
+    pass: (r: number) => r <= 1.5,
   },
   {
     name: 'soak last/first 1,000',
@@ -192,6 +213,25 @@ const rows: Array<[string, unknown, string?]> = [
     `lsp_restart_ms, ${fmtCount(results.lsp_channels)} channels (createNode restore + ready)`,
     num('lsp_restart_ms'),
     `spawn → listening ${fmt(num('lsp_restart_spawn_to_listening_ms'))} ms`,
+  ],
+  [
+    'pwa_js_gzip_kb / pwa_wasm_gzip_kb (built wallet)',
+    `${fmt(num('pwa_js_gzip_kb'))} / ${fmt(num('pwa_wasm_gzip_kb'))}`,
+    Object.entries((results.pwa_js_gzip_kb_files as Record<string, number> | undefined) ?? {})
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 3)
+      .map(([name, kb]) => `${name} ${fmt(kb)}`)
+      .join(', '),
+  ],
+  [
+    `pwa_ready_ms_p50 (cold Chromium, unlock → LSP link; ${fmt(results.pwa_ready_runs)} runs)`,
+    num('pwa_ready_ms_p50'),
+    `lock screen ${fmt(num('pwa_lock_screen_ms_p50'))} ms; max ${fmt(num('pwa_ready_ms_max'))} ms`,
+  ],
+  [
+    'pay_latency_ms_p50, PWA / Node wallet (via LSP → merchant)',
+    `${fmt(num('pwa_pay_latency_ms_p50'))} / ${fmt(num('node_pay_latency_ms_p50'))}`,
+    `p90 ${fmt(num('pwa_pay_latency_ms_p90'))} / ${fmt(num('node_pay_latency_ms_p90'))} ms`,
   ],
   ['soak_payments', num('soak_payments'), `failed ${fmt(results.soak_failed)}`],
   [

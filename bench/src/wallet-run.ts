@@ -1,0 +1,201 @@
+// The wallet PWA as a person gets it: what it ships (gzip of the built JS and of the WASM), how long a
+// cold start of an existing wallet takes in Debian's Chromium until it can pay (unlocked, node
+// started, linked to the LSP), and a payment from the browser next to the same payment from a Node
+// wallet in the same run (both: LSP route lookup, then pay through the LSP to the merchant). The stack
+// and the page steps are the e2e harness's (e2e/harness), so the figures follow what the journeys test.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { LightningNode, WebSocketConstructor } from '@lpw/node';
+import WebSocket from 'ws';
+import { CSP } from '../../apps/wallet/csp.ts';
+import { openProfile } from '../../e2e/harness/browser.ts';
+import { type Stack, startStack } from '../../e2e/harness/stack.ts';
+import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../../e2e/harness/wallet.ts';
+import { createLspClient } from '../../lsp-server/src/client/index.ts';
+import { walletNode } from './lsp.ts';
+import { initWasm } from './product.ts';
+import { percentile } from './stats.ts';
+
+type Context = Awaited<ReturnType<typeof openProfile>>;
+type Page = Awaited<ReturnType<Context['newPage']>>;
+
+const KB = 1024;
+const RECEIVE_SAT = 20_000;
+const PAY_MSAT = 1_000_000n; // 1,000 sats a payment
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? listFiles(path) : [path];
+  });
+}
+
+/** gzip -9 size of every .js and of every .wasm file in the built wallet (what a phone downloads). */
+export function measureBundle(distDir: string) {
+  let js = 0;
+  let wasm = 0;
+  const kb = (bytes: number) => Math.round((bytes / KB) * 10) / 10;
+  /** Each JS file's share, by its name without the content hash (index, node.worker, Scanner, sw…). */
+  const files: Record<string, number> = {};
+  for (const file of listFiles(distDir)) {
+    const size = gzipSync(readFileSync(file), { level: 9 }).length;
+    if (file.endsWith('.js')) {
+      js += size;
+      files[basename(file).replace(/-[A-Za-z0-9_-]{8}\.js$/, '.js')] = kb(size);
+    } else if (file.endsWith('.wasm')) wasm += size;
+  }
+  return { pwa_js_gzip_kb: kb(js), pwa_wasm_gzip_kb: kb(wasm), pwa_js_gzip_kb_files: files };
+}
+
+/** Drop the HTTP cache, the service worker and its caches: the next launch loads from the network. */
+async function clearCaches(context: Context, page: Page, origin: string) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.clearBrowserCache');
+  await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'cache_storage,service_workers' });
+  await cdp.detach();
+}
+
+export async function measureWallet(readyRuns: number, payments: number) {
+  buildWallet();
+  const bundle = measureBundle(DIST);
+  await initWasm();
+  let stack: Stack | undefined;
+  let context: Context | undefined;
+  let node: LightningNode | undefined;
+  let unfollow = () => {};
+  const profile = mkdtempSync(join(tmpdir(), 'lpw-bench-profile-'));
+  try {
+    stack = await startStack({ distDir: DIST, csp: CSP, seed: 'bench-wallet' });
+    const { front, net } = stack;
+    const router = net.router.node;
+    const merchant = net.merchant.node;
+
+    // the browser wallet: created, funded through a JIT channel (the router pays)
+    context = await openProfile(profile);
+    let page = await context.newPage();
+    await page.goto(front.url);
+    await page.getByTestId('screen-welcome').waitFor({ timeout: 60_000 });
+    await createWallet(page);
+    await waitConnected(page);
+    await page.getByRole('button', { name: 'Receive' }).click();
+    await page.getByTestId('screen-receive').waitFor();
+    if (await page.getByTestId('storage-warning').isVisible()) {
+      await page.getByRole('button', { name: 'I understand, continue' }).click();
+    }
+    await page.locator('input[name=amount]').fill(String(RECEIVE_SAT));
+    await page.getByRole('button', { name: 'Create invoice' }).click();
+    await page.getByTestId('screen-receive-fee').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Agree and create invoice' }).click();
+    await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
+    const jitInvoice = (await page.getByTestId('invoice-text').textContent())!.trim();
+    await Promise.all([
+      router.payInvoice(jitInvoice, { timeoutMs: 90_000 }),
+      page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 }),
+    ]);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('screen-home').waitFor();
+
+    // cold start of the existing wallet: caches dropped, a new browser process on the same profile
+    const readyMs: number[] = [];
+    const lockMs: number[] = [];
+    for (let i = 0; i < readyRuns; i++) {
+      await clearCaches(context, page, front.url);
+      await context.close();
+      context = await openProfile(profile);
+      page = await context.newPage();
+      const t0 = performance.now();
+      await page.goto(front.url);
+      await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+      lockMs.push(performance.now() - t0);
+      await unlock(page);
+      await waitConnected(page);
+      readyMs.push(performance.now() - t0);
+    }
+
+    // payments from the browser: Send → paste → review (the fee estimate is in) → Pay → proof shown
+    const pwaPayMs: number[] = [];
+    for (let i = 0; i < payments; i++) {
+      const invoice = merchant.createInvoice({
+        amountMsat: PAY_MSAT,
+        description: `pwa ${i}`,
+        expirySecs: 900,
+      });
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.locator('textarea[name=invoice]').fill(invoice.bolt11);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('screen-send-review').waitFor({ timeout: 30_000 });
+      const pay = page.getByRole('button', { name: 'Pay' }).and(page.locator(':enabled'));
+      await pay.waitFor({ timeout: 30_000 });
+      await page.waitForFunction(
+        () => /about/.test(document.querySelector('[data-testid=review-fee]')?.textContent ?? ''),
+        undefined,
+        { timeout: 30_000 },
+      );
+      const t0 = performance.now();
+      await pay.click();
+      await page.getByTestId('screen-send-done').waitFor({ timeout: 90_000 });
+      pwaPayMs.push(performance.now() - t0);
+      if (merchant.payment(invoice.paymentHash)?.status !== 'succeeded') {
+        throw new Error(`bench: the merchant did not record browser payment ${i} as received`);
+      }
+      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByTestId('screen-home').waitFor();
+    }
+    await context.close();
+    context = undefined;
+
+    // the same from a Node wallet (createNode, in memory) through the same origin and WebSocket link
+    const lspNodeId = stack.lspNode.nodeId;
+    node = await walletNode(0, lspNodeId, stack.devnet.esploraUrl!);
+    const walletNodeRef = node;
+    unfollow = stack.devnet.chain.onBlock(() => void walletNodeRef.syncChain().catch(() => {}));
+    const client = createLspClient({
+      url: front.url,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    await client.login(node);
+    await client.connect(node);
+    const jit = await client.receiveJit(node, {
+      amountMsat: BigInt(RECEIVE_SAT) * 1000n,
+      description: 'node',
+    });
+    const received = node.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 90_000);
+    await Promise.all([router.payInvoice(jit.bolt11, { timeoutMs: 90_000 }), received]);
+    const nodePayMs: number[] = [];
+    for (let i = 0; i < payments; i++) {
+      const invoice = merchant.createInvoice({
+        amountMsat: PAY_MSAT,
+        description: `node ${i}`,
+        expirySecs: 900,
+      });
+      const t0 = performance.now();
+      await client.payWithRoute(node, invoice.bolt11, { timeoutMs: 90_000 });
+      nodePayMs.push(performance.now() - t0);
+    }
+
+    const round = (v: number) => Math.round(v);
+    const pwaPay = percentile(pwaPayMs, 50);
+    const nodePay = percentile(nodePayMs, 50);
+    return {
+      ...bundle,
+      pwa_ready_ms_p50: round(percentile(readyMs, 50)),
+      pwa_ready_ms_max: round(Math.max(...readyMs)),
+      pwa_lock_screen_ms_p50: round(percentile(lockMs, 50)),
+      pwa_ready_runs: readyMs.length,
+      pwa_pay_latency_ms_p50: round(pwaPay),
+      pwa_pay_latency_ms_p90: round(percentile(pwaPayMs, 90)),
+      node_pay_latency_ms_p50: round(nodePay),
+      node_pay_latency_ms_p90: round(percentile(nodePayMs, 90)),
+      pwa_vs_node_pay_p50: Math.round((pwaPay / nodePay) * 100) / 100,
+      wallet_payments: payments,
+    };
+  } finally {
+    unfollow();
+    await context?.close().catch(() => {});
+    await node?.stop().catch(() => {});
+    await stack?.stop().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
