@@ -1,21 +1,66 @@
-// What the person scanned or pasted, turned into an invoice we can pay — or a sentence saying why not.
-// BOLT 11 is decoded by @lpw/payment-request; `lightning:` and BIP 21 `bitcoin:?lightning=` wrappers
-// are unwrapped here. Nothing here changes any state.
-import { type Bolt11Invoice, decodeBolt11, PaymentRequestError } from '@lpw/payment-request';
+// What the person scanned or pasted, read by @lpw/payment-request's parsePaymentRequest, turned into
+// what the Send screen shows: an invoice to review, an LNURL-pay / Lightning Address service to ask
+// for one — or a sentence saying why not. Nothing here changes any state; the only I/O is the
+// injected `fetch` of the LNURL steps.
+import {
+  type Bolt11Invoice,
+  fetchInvoice,
+  type LnurlFetch,
+  type Network,
+  type PaymentRequest,
+  PaymentRequestError,
+  type PaymentRequestErrorCode,
+  type PayRequest,
+  parsePaymentRequest,
+  resolvePayRequest,
+} from '@lpw/payment-request';
+import { formatAmount, parseAmountInput, type Unit } from './units.ts';
 
 export interface PayableInvoice {
   bolt11: string;
   amountMsat: bigint | undefined;
   description: string | undefined;
   payeeNodeId: string;
+  /** Who the person meant to pay, when known (a Lightning Address or the LNURL service's host). */
+  payeeName?: string;
   expiresAt: number;
   paymentHash: string;
 }
 
+/** An LNURL-pay service (LNURL or Lightning Address) to fetch before there is an invoice. */
+export interface LnurlTarget {
+  url: string;
+  /** What to call it: `alice@example.com`, or the service's host. */
+  name: string;
+  host: string;
+}
+
+/** What the screen does with the input: review an invoice, or ask an LNURL-pay service for one. */
+export type SendTarget =
+  | { kind: 'invoice'; invoice: PayableInvoice }
+  | { kind: 'lnurl'; target: LnurlTarget };
+
+export type SendInputErrorCode =
+  | 'EMPTY'
+  | 'NOT_AN_INVOICE'
+  | 'UNSUPPORTED'
+  /** On-chain addresses and BOLT 12 offers: this wallet pays BOLT 11 Lightning invoices only. */
+  | 'LIGHTNING_ONLY'
+  | 'INVALID'
+  | 'WRONG_NETWORK'
+  | 'EXPIRED'
+  /** The LNURL service cannot be reached (for other origins: the wallet's CSP blocks it). */
+  | 'SERVICE_UNREACHABLE'
+  /** The wallet's node has not told its network yet. */
+  | 'NOT_READY'
+  /** The LNURL service refused or answered something unusable. */
+  | 'SERVICE_ERROR'
+  | 'OUT_OF_RANGE';
+
 export class SendInputError extends Error {
   override readonly name = 'SendInputError';
   constructor(
-    readonly code: 'EMPTY' | 'NOT_AN_INVOICE' | 'UNSUPPORTED' | 'INVALID' | 'WRONG_NETWORK' | 'EXPIRED',
+    readonly code: SendInputErrorCode,
     message: string,
   ) {
     super(message);
@@ -27,68 +72,282 @@ const NETWORK_NAMES: Record<string, string> = {
   testnet: 'testnet',
   signet: 'signet',
   regtest: 'regtest (a test network)',
+  simnet: 'simnet (a test network)',
 };
+const NETWORKS: readonly Network[] = ['bitcoin', 'testnet', 'signet', 'regtest', 'simnet'];
 
-function unwrap(text: string): string {
-  let t = text.trim();
-  if (/^lightning:/i.test(t)) t = t.slice('lightning:'.length);
-  if (/^bitcoin:/i.test(t)) {
-    const query = t.indexOf('?');
-    const params = new URLSearchParams(query >= 0 ? t.slice(query + 1) : '');
-    const ln = params.get('lightning') ?? params.get('LIGHTNING');
-    if (!ln) {
-      throw new SendInputError(
-        'UNSUPPORTED',
-        'This is an on-chain Bitcoin address. This wallet pays Lightning invoices only.',
-      );
-    }
-    t = ln.trim();
-  }
-  return t;
+const LIGHTNING_ONLY_ONCHAIN =
+  'This is an on-chain bitcoin address. This wallet pays Lightning only: ask for a Lightning invoice or Lightning address instead.';
+const LIGHTNING_ONLY_OFFER =
+  'This is a BOLT 12 offer (lno…). This wallet pays Lightning invoices (BOLT 11) only: ask for an invoice instead.';
+
+const networkName = (network: string) => NETWORK_NAMES[network] ?? network;
+
+function isNetwork(network: string | undefined): network is Network {
+  return network !== undefined && (NETWORKS as readonly string[]).includes(network);
 }
 
-/**
- * @param network the network this wallet runs on ('regtest', 'bitcoin', …)
- * @example parsePayable(scannedText, 'regtest', Date.now())
- */
-export function parsePayable(text: string, network: string | undefined, nowMs: number): PayableInvoice {
-  if (typeof text !== 'string' || text.trim() === '') throw new SendInputError('EMPTY', 'Nothing to pay');
-  if (text.length > 7_500)
-    throw new SendInputError('NOT_AN_INVOICE', 'That is far too long to be an invoice.');
-  const candidate = unwrap(text);
-  if (/^lnurl/i.test(candidate) || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(candidate)) {
-    throw new SendInputError(
-      'UNSUPPORTED',
-      'Lightning addresses and LNURL are not supported yet. Ask for an invoice (starts with “ln”).',
-    );
+/** The networks the text parses for (for WRONG_NETWORK: which one it is really for), and its kind. */
+function parseOnAnyNetwork(
+  text: string,
+  nowSec: number,
+): { request: PaymentRequest | undefined; networks: Network[]; error: unknown } {
+  const networks: Network[] = [];
+  let request: PaymentRequest | undefined;
+  let error: unknown;
+  for (const network of NETWORKS) {
+    try {
+      const parsed = parsePaymentRequest(text, { network, nowSec });
+      request ??= parsed;
+      networks.push(network);
+    } catch (err) {
+      if (err instanceof PaymentRequestError && err.code === 'WRONG_NETWORK') continue;
+      // valid for this network, refused for another reason (expired…)
+      networks.push(network);
+      error ??= err;
+    }
   }
-  if (/^ln[a-z0-9]*1/i.test(candidate) === false) {
-    throw new SendInputError('NOT_AN_INVOICE', 'This is not a Lightning invoice.');
-  }
-  let invoice: Bolt11Invoice;
-  try {
-    invoice = decodeBolt11(candidate.toLowerCase());
-  } catch (error) {
-    const message = error instanceof PaymentRequestError ? error.message : 'It could not be read.';
-    throw new SendInputError('INVALID', `This invoice is not valid: ${message}`);
-  }
-  if (network && invoice.network !== network) {
-    throw new SendInputError(
-      'WRONG_NETWORK',
-      `This invoice is for ${NETWORK_NAMES[invoice.network] ?? invoice.network}, but this wallet uses ${NETWORK_NAMES[network] ?? network}.`,
-    );
-  }
-  if (invoice.expiresAt * 1000 <= nowMs) {
-    throw new SendInputError('EXPIRED', 'This invoice has expired. Ask the recipient for a new one.');
-  }
+  return { request, networks, error };
+}
+
+export function toPayable(invoice: Bolt11Invoice, payeeName?: string): PayableInvoice {
   return {
-    bolt11: candidate.toLowerCase(),
+    bolt11: invoice.paymentRequest.trim().toLowerCase(),
     amountMsat: invoice.amountMsat,
     description: invoice.description,
     payeeNodeId: invoice.payeeNodeId,
+    ...(payeeName === undefined ? {} : { payeeName }),
     expiresAt: invoice.expiresAt * 1000,
     paymentHash: invoice.paymentHash,
   };
+}
+
+function fromRequest(request: PaymentRequest): SendTarget {
+  switch (request.kind) {
+    case 'bolt11':
+      return { kind: 'invoice', invoice: toPayable(request.invoice) };
+    case 'lnurl-pay': {
+      const host = new URL(request.url).host;
+      return { kind: 'lnurl', target: { url: request.url, name: host, host } };
+    }
+    case 'lightning-address':
+      return {
+        kind: 'lnurl',
+        target: { url: request.url, name: `${request.user}@${request.domain}`, host: request.domain },
+      };
+    case 'onchain':
+      throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_ONCHAIN);
+    case 'bolt12-offer':
+      throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_OFFER);
+  }
+}
+
+/**
+ * Read what was scanned or pasted: a BOLT 11 invoice (plain, `lightning:`, BIP 21 `lightning=`), an
+ * LNURL-pay link or a Lightning Address. Throws SendInputError with a sentence for the person.
+ * @param network the network this wallet runs on ('regtest', 'bitcoin', …); undefined: not checked
+ * @example readSendInput(scannedText, 'regtest', Date.now())
+ */
+export function readSendInput(text: string, network: string | undefined, nowMs: number): SendTarget {
+  if (typeof text !== 'string' || text.trim() === '') throw new SendInputError('EMPTY', 'Nothing to pay');
+  if (text.length > 7_500)
+    throw new SendInputError('NOT_AN_INVOICE', 'That is far too long to be an invoice.');
+  const nowSec = Math.floor(nowMs / 1000);
+  if (!isNetwork(network)) {
+    const { request, error } = parseOnAnyNetwork(text, nowSec);
+    if (request) return fromRequest(request);
+    throw inputError(error ?? new PaymentRequestError('UNRECOGNIZED', ''));
+  }
+  try {
+    return fromRequest(parsePaymentRequest(text, { network, nowSec }));
+  } catch (err) {
+    if (err instanceof PaymentRequestError && err.code === 'WRONG_NETWORK') {
+      const { request, networks } = parseOnAnyNetwork(text, nowSec);
+      if (request?.kind === 'onchain') throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_ONCHAIN);
+      if (request?.kind === 'bolt12-offer') throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_OFFER);
+      const what = request?.kind === 'bolt11' ? 'invoice' : 'request';
+      const named = networks.length > 0 ? networks.map(networkName).join(' or ') : 'another network';
+      throw new SendInputError(
+        'WRONG_NETWORK',
+        `This ${what} is for ${named}, but this wallet uses ${networkName(network)}.`,
+      );
+    }
+    throw inputError(err);
+  }
+}
+
+const INVOICE_CODES: ReadonlySet<PaymentRequestErrorCode> = new Set<PaymentRequestErrorCode>([
+  'INVALID_BECH32',
+  'INVALID_CHECKSUM',
+  'INVALID_PREFIX',
+  'UNKNOWN_NETWORK',
+  'INVALID_AMOUNT',
+  'TOO_SHORT',
+  'INVALID_SIGNATURE',
+  'MISSING_PAYMENT_HASH',
+  'MISSING_PAYMENT_SECRET',
+  'MISSING_DESCRIPTION',
+  'INVALID_DESCRIPTION',
+  'UNKNOWN_REQUIRED_FEATURE',
+  'MISSING_FEATURE_DEPENDENCY',
+  'INVALID_FIELD',
+]);
+
+/** A parse error (no network I/O yet) in the person's words. */
+function inputError(err: unknown): SendInputError {
+  if (err instanceof SendInputError) return err;
+  if (!(err instanceof PaymentRequestError)) {
+    return new SendInputError('INVALID', 'This could not be read.');
+  }
+  const code = err.code;
+  if (INVOICE_CODES.has(code))
+    return new SendInputError('INVALID', `This invoice is not valid: ${err.message}.`);
+  switch (code) {
+    case 'UNRECOGNIZED':
+      return new SendInputError(
+        'NOT_AN_INVOICE',
+        'This is not a Lightning invoice, Lightning address or LNURL this wallet can pay.',
+      );
+    case 'INVOICE_EXPIRED':
+      return new SendInputError('EXPIRED', 'This invoice has expired. Ask the recipient for a new one.');
+    case 'INVALID_OFFER':
+    case 'OFFER_EXPIRED':
+      return new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_OFFER);
+    case 'INVALID_ADDRESS':
+      return new SendInputError(
+        'LIGHTNING_ONLY',
+        `This looks like a damaged bitcoin address (${err.message}). This wallet pays Lightning only.`,
+      );
+    case 'INVALID_URI':
+      return new SendInputError('INVALID', `This bitcoin: link is not valid: ${err.message}.`);
+    case 'INVALID_LNURL':
+      return new SendInputError('INVALID', `This LNURL is not valid: ${err.message}.`);
+    case 'UNSUPPORTED':
+      return new SendInputError('UNSUPPORTED', `${err.message}.`);
+    default:
+      return serviceError(err, undefined, undefined);
+  }
+}
+
+/**
+ * An error of the LNURL steps in the person's words. `ownOrigin` is the wallet's origin: its CSP
+ * (connect-src 'self') blocks every other one, so a failed fetch there is the policy, not the network.
+ */
+export function serviceError(
+  err: unknown,
+  host: string | undefined,
+  ownOrigin: string | undefined,
+): SendInputError {
+  if (err instanceof SendInputError) return err;
+  const name = host ?? 'The payment service';
+  if (!(err instanceof PaymentRequestError)) {
+    return new SendInputError(
+      'SERVICE_ERROR',
+      `${name} could not be used: ${String((err as Error)?.message ?? err)}`,
+    );
+  }
+  switch (err.code) {
+    case 'LNURL_UNREACHABLE': {
+      const sameOrigin = host !== undefined && ownOrigin !== undefined && new URL(ownOrigin).host === host;
+      if (!sameOrigin && host !== undefined) {
+        return new SendInputError(
+          'SERVICE_UNREACHABLE',
+          `This wallet can't reach ${host}. For your safety it only talks to its own service provider, so Lightning addresses and LNURL links of other sites can't be paid. Ask for an invoice instead.`,
+        );
+      }
+      return new SendInputError(
+        'SERVICE_UNREACHABLE',
+        `${name} can't be reached right now. Try again in a moment.`,
+      );
+    }
+    case 'LNURL_ERROR':
+      return new SendInputError('SERVICE_ERROR', `${name} refused: ${err.reason ?? 'no reason given'}`);
+    case 'LNURL_BAD_RESPONSE':
+      return new SendInputError(
+        'SERVICE_ERROR',
+        `${name} answered something this wallet can't use. Nothing was paid.`,
+      );
+    case 'AMOUNT_MISMATCH':
+    case 'DESCRIPTION_HASH_MISMATCH':
+      return new SendInputError(
+        'SERVICE_ERROR',
+        `${name} sent an invoice that doesn't match what it showed, so it was not paid.`,
+      );
+    case 'AMOUNT_OUT_OF_RANGE':
+      return new SendInputError('OUT_OF_RANGE', `${err.message}.`);
+    case 'COMMENT_TOO_LONG':
+      return new SendInputError('INVALID', `${err.message}.`);
+    case 'INVOICE_EXPIRED':
+      return new SendInputError('EXPIRED', `${name} sent an invoice that has already expired. Try again.`);
+    case 'WRONG_NETWORK':
+      return new SendInputError(
+        'WRONG_NETWORK',
+        `${name} sent an invoice for another network: ${err.message}.`,
+      );
+    case 'UNSUPPORTED':
+    case 'INVALID_LNURL':
+      return new SendInputError('UNSUPPORTED', `${err.message}.`);
+    default:
+      return new SendInputError(
+        'SERVICE_ERROR',
+        `${name} sent an invoice that is not valid: ${err.message}.`,
+      );
+  }
+}
+
+/** Step 1 of LNURL-pay: the service's limits and description. Throws SendInputError. */
+export async function resolveLnurl(
+  target: LnurlTarget,
+  fetch: LnurlFetch,
+  ownOrigin: string | undefined,
+): Promise<PayRequest> {
+  try {
+    return await resolvePayRequest(target.url, fetch);
+  } catch (err) {
+    throw serviceError(err, target.host, ownOrigin);
+  }
+}
+
+/** What the person typed for an LNURL-pay amount, checked against the service's range. */
+export function lnurlAmountMsat(text: string, unit: Unit, payRequest: PayRequest): bigint {
+  const amountMsat = parseAmountInput(text, unit);
+  if (amountMsat === undefined) throw new SendInputError('OUT_OF_RANGE', 'Enter an amount.');
+  const min = payRequest.minSendableMsat;
+  const max = payRequest.maxSendableMsat;
+  if (amountMsat < min || amountMsat > max) {
+    throw new SendInputError(
+      'OUT_OF_RANGE',
+      min === max
+        ? `This service takes exactly ${formatAmount(min, unit, 'ceil')}.`
+        : `Enter between ${formatAmount(min, unit, 'ceil')} and ${formatAmount(max, unit)}.`,
+    );
+  }
+  return amountMsat;
+}
+
+/** Step 2 of LNURL-pay: the invoice for `amountMsat`, checked, ready for the review screen. */
+export async function invoiceFromLnurl(
+  target: LnurlTarget,
+  payRequest: PayRequest,
+  amountMsat: bigint,
+  fetch: LnurlFetch,
+  options: { network: string | undefined; nowMs: number; ownOrigin: string | undefined },
+): Promise<PayableInvoice> {
+  const { network } = options;
+  if (!isNetwork(network)) {
+    throw new SendInputError('NOT_READY', 'Your wallet is not running yet. Try again in a moment.');
+  }
+  const nowSec = Math.floor(options.nowMs / 1000);
+  let request: PaymentRequest;
+  try {
+    const bolt11 = await fetchInvoice(payRequest, amountMsat, fetch, { network, nowSec });
+    request = parsePaymentRequest(bolt11, { network, nowSec });
+  } catch (err) {
+    throw serviceError(err, target.host, options.ownOrigin);
+  }
+  if (request.kind !== 'bolt11') throw new SendInputError('SERVICE_ERROR', `${target.host} sent no invoice.`);
+  // the invoice carries only the hash of the description; show the text it commits to
+  return { ...toPayable(request.invoice, target.name), description: payRequest.description };
 }
 
 /** The most we let routing cost: 1% of the amount, at least 10 sats (shown before paying). */

@@ -1,9 +1,20 @@
-// Send: scan or paste; then what will happen (amount, description, payee, fee limit) before paying;
-// then progress; then the proof (preimage) or what went wrong, in words.
-import { lazy, Suspense, useEffect, useState } from 'react';
+// Send: scan or paste — an invoice, or a Lightning Address / LNURL-pay (its limits and description,
+// then an amount, then its invoice); then what will happen (amount, description, payee, fee limit)
+// before paying; then progress; then the proof (preimage) or what went wrong, in words.
+
+import type { LnurlFetch, PayRequest } from '@lpw/payment-request';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
-import { maxRoutingFeeMsat, type PayableInvoice, parsePayable } from '../../lib/send-input.ts';
+import {
+  invoiceFromLnurl,
+  type LnurlTarget,
+  lnurlAmountMsat,
+  maxRoutingFeeMsat,
+  type PayableInvoice,
+  readSendInput,
+  resolveLnurl,
+} from '../../lib/send-input.ts';
 import { AmountInputError, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSettings } from '../../stores/settings.ts';
@@ -13,8 +24,14 @@ import type { PaidInvoice } from '../../worker/protocol.ts';
 // the QR decoder is most of the app's JavaScript: loaded only when the camera is opened
 const Scanner = lazy(() => import('./Scanner.tsx').then((m) => ({ default: m.Scanner })));
 
+// the browser's fetch; the CSP (connect-src 'self') lets it reach the wallet's own origin only
+const browserFetch: LnurlFetch = (url, init) => fetch(url, init);
+const ownOrigin = () => (typeof location === 'undefined' ? undefined : location.origin);
+
 type Step =
   | { kind: 'input' }
+  | { kind: 'lnurl-loading'; target: LnurlTarget }
+  | { kind: 'lnurl-amount'; target: LnurlTarget; payRequest: PayRequest }
   | { kind: 'review'; invoice: PayableInvoice }
   | { kind: 'paying'; invoice: PayableInvoice; amountMsat: bigint }
   | { kind: 'done'; paid: PaidInvoice; invoice: PayableInvoice }
@@ -27,16 +44,68 @@ export function Send() {
   const [error, setError] = useState<string>();
   const network = useWallet((s) => s.snapshot?.network ?? s.snapshot?.lsp.network);
   const go = useNav((s) => s.go);
+  // the LNURL service being asked; a Cancel or a new input makes its late answer be ignored
+  const pending = useRef<LnurlTarget>(undefined);
 
   const read = (text: string) => {
     setScan(false);
+    let target: ReturnType<typeof readSendInput>;
     try {
       setError(undefined);
-      setStep({ kind: 'review', invoice: parsePayable(text, network, Date.now()) });
+      target = readSendInput(text, network, Date.now());
     } catch (err) {
-      setError(inWords(err));
+      return setError(inWords(err));
     }
+    if (target.kind === 'invoice') return setStep({ kind: 'review', invoice: target.invoice });
+    const lnurl = target.target;
+    pending.current = lnurl;
+    setStep({ kind: 'lnurl-loading', target: lnurl });
+    resolveLnurl(lnurl, browserFetch, ownOrigin()).then(
+      (payRequest) => {
+        if (pending.current !== lnurl) return;
+        pending.current = undefined;
+        setStep({ kind: 'lnurl-amount', target: lnurl, payRequest });
+      },
+      (err) => {
+        if (pending.current !== lnurl) return;
+        pending.current = undefined;
+        setStep({ kind: 'input' });
+        setError(inWords(err));
+      },
+    );
   };
+
+  if (step.kind === 'lnurl-loading')
+    return (
+      <Frame title="Send" back testId="screen-send-lnurl-loading">
+        <div className="center">
+          <div className="spinner" aria-hidden="true" />
+          <p className="muted">Asking {step.target.name} what it accepts…</p>
+        </div>
+        <div className="actions">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              pending.current = undefined;
+              setStep({ kind: 'input' });
+            }}
+          >
+            Cancel
+          </button>
+        </div>
+      </Frame>
+    );
+  if (step.kind === 'lnurl-amount')
+    return (
+      <LnurlAmount
+        target={step.target}
+        payRequest={step.payRequest}
+        network={network}
+        onBack={() => setStep({ kind: 'input' })}
+        onInvoice={(invoice) => setStep({ kind: 'review', invoice })}
+      />
+    );
 
   if (step.kind === 'review')
     return <Review invoice={step.invoice} onBack={() => setStep({ kind: 'input' })} setStep={setStep} />;
@@ -122,7 +191,7 @@ export function Send() {
         }}
       >
         <label className="field">
-          <span>Or paste an invoice</span>
+          <span>Or paste an invoice, Lightning address or LNURL</span>
           <textarea
             name="invoice"
             rows={3}
@@ -214,6 +283,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         <dt>For</dt>
         <dd>{invoice.description || <span className="muted">No description</span>}</dd>
         <dt>To</dt>
+        {invoice.payeeName && <dd data-testid="review-payee">{invoice.payeeName}</dd>}
         <dd className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</dd>
         <dt>Network fee</dt>
         <dd data-testid="review-fee">
@@ -263,6 +333,110 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
           Cancel
         </button>
       </div>
+    </Frame>
+  );
+}
+
+function LnurlAmount(props: {
+  target: LnurlTarget;
+  payRequest: PayRequest;
+  network: string | undefined;
+  onBack: () => void;
+  onInvoice: (invoice: PayableInvoice) => void;
+}) {
+  const { target, payRequest } = props;
+  const unit = useSettings((s) => s.unit);
+  const fixed = payRequest.minSendableMsat === payRequest.maxSendableMsat;
+  const [amountText, setAmountText] = useState('');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  // a Cancel while the invoice is being fetched: its late answer is dropped
+  const live = useRef(true);
+  useEffect(() => {
+    live.current = true;
+    return () => {
+      live.current = false;
+    };
+  }, []);
+  let amountMsat: bigint | undefined = fixed ? payRequest.minSendableMsat : undefined;
+  let amountProblem: string | undefined;
+  if (!fixed && amountText !== '') {
+    try {
+      amountMsat = lnurlAmountMsat(amountText, unit, payRequest);
+    } catch (err) {
+      amountProblem = inWords(err);
+    }
+  }
+  const next = async () => {
+    if (amountMsat === undefined) return setError('Enter an amount.');
+    setBusy(true);
+    setError(undefined);
+    try {
+      const invoice = await invoiceFromLnurl(target, payRequest, amountMsat, browserFetch, {
+        network: props.network,
+        nowMs: Date.now(),
+        ownOrigin: ownOrigin(),
+      });
+      if (live.current) props.onInvoice(invoice);
+    } catch (err) {
+      if (!live.current) return;
+      setError(inWords(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Frame title={`Pay ${target.name}`} back testId="screen-send-lnurl">
+      <dl className="facts">
+        <dt>To</dt>
+        <dd data-testid="lnurl-payee">{target.name}</dd>
+        <dt>For</dt>
+        <dd data-testid="lnurl-description">
+          {payRequest.description || <span className="muted">No description</span>}
+        </dd>
+        <dt>{fixed ? 'Amount' : 'It accepts'}</dt>
+        <dd data-testid="lnurl-range">
+          {fixed ? (
+            <Amount msat={payRequest.minSendableMsat} round="ceil" />
+          ) : (
+            <>
+              <Amount msat={payRequest.minSendableMsat} round="ceil" /> to{' '}
+              <Amount msat={payRequest.maxSendableMsat} />
+            </>
+          )}
+        </dd>
+      </dl>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void next();
+        }}
+      >
+        {!fixed && (
+          <label className="field">
+            <span>Amount in {unit === 'sat' ? 'sats' : 'BTC'}</span>
+            <input
+              name="amount"
+              inputMode="decimal"
+              value={amountText}
+              onChange={(e) => setAmountText(e.target.value)}
+            />
+          </label>
+        )}
+        {amountProblem && <Notice tone="error">{amountProblem}</Notice>}
+        {error && (
+          <Notice tone="error" testId="send-lnurl-error">
+            {error}
+          </Notice>
+        )}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy || amountMsat === undefined}>
+            {busy ? 'Asking for an invoice…' : 'Continue'}
+          </button>
+          <button type="button" className="secondary" onClick={props.onBack}>
+            Cancel
+          </button>
+        </div>
+      </form>
     </Frame>
   );
 }
