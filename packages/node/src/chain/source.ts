@@ -109,8 +109,32 @@ export interface HttpResponse {
   body: Uint8Array;
 }
 
-/** fetch with a timeout covering the whole body; network failures become `UNREACHABLE`. */
+/**
+ * fetch with a timeout covering the whole body; network failures become `UNREACHABLE`. A GET whose
+ * connection was reset is sent once more: a keep-alive socket that the server closed while this
+ * process was busy resets when reused, and a GET is safe to repeat.
+ */
 export async function httpRequest(url: string, init: RequestInit, opts: HttpOptions): Promise<HttpResponse> {
+  try {
+    return await httpAttempt(url, init, opts);
+  } catch (error) {
+    if ((init.method ?? 'GET') !== 'GET' || !isConnectionReset(error)) throw error;
+    return httpAttempt(url, init, opts);
+  }
+}
+
+function isConnectionReset(error: unknown): boolean {
+  // ChainError ← fetch's TypeError ← the socket error carrying the code
+  let cause: unknown = error;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
+async function httpAttempt(url: string, init: RequestInit, opts: HttpOptions): Promise<HttpResponse> {
   const doFetch = opts.fetch ?? globalThis.fetch;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), opts.timeoutMs ?? 15_000);
