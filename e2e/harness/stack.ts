@@ -9,6 +9,7 @@ import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
+import { provideDevnetLiquidity } from '../../lsp-server/src/devnet-liquidity.ts';
 // the LSP's own start-up parts, by path: the package exports only its API and wallet client
 import { assembleNode } from '../../lsp-server/src/node/assemble.ts';
 import { deriveSecrets } from '../../lsp-server/src/secrets.ts';
@@ -23,8 +24,6 @@ export interface Stack {
   front: Front;
   stop(): Promise<void>;
 }
-
-const CHANNEL_SAT = 5_000_000n;
 
 export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
   const start = Date.now();
@@ -65,21 +64,7 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     node,
   );
   front.setLsp(lsp.url);
-  for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
-  await node.syncChain();
-  await waitUntil(() => node.isConnected(net.router.nodeId), 'the LSP to connect to the router');
-  const out = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
-  node.openChannel({ peerId: net.router.nodeId, capacitySat: CHANNEL_SAT, announce: true });
-  await out;
-  const inbound = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
-  net.router.node.openChannel({ peerId: node.nodeId, capacitySat: CHANNEL_SAT, announce: true });
-  await inbound;
-  await new Promise((r) => setTimeout(r, 500));
-  devnet.mine(6);
-  await waitUntil(
-    () => node.listChannels().filter((c) => c.peerId === net.router.nodeId && c.isUsable).length === 2,
-    'LSP ↔ router channels',
-  );
+  await provideDevnetLiquidity(devnet, net, node);
   // the merchant starts with all its channel on the router's side: give it money to pay with
   const topUp = net.merchant.node.createInvoice({
     amountMsat: 1_000_000_000n,

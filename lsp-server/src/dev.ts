@@ -9,23 +9,15 @@ import { startPublicNetwork } from '@lpw/devnet/network';
 import { startPaidApi } from '@lpw/devnet/paid-api';
 import pino from 'pino';
 import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
+import { provideDevnetLiquidity } from './devnet-liquidity.ts';
 import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
 import { deriveSecrets } from './secrets.ts';
 import { startLsp } from './server.ts';
 import { openStore } from './store/index.ts';
 
-const CHANNEL_SAT = 5_000_000n;
 /** The built wallet (scripts/start.sh builds it), served from the LSP's origin. */
 const WALLET_DIST = join(import.meta.dirname, '..', '..', 'apps', 'wallet', 'dist');
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`dev: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -99,21 +91,7 @@ async function main(): Promise<void> {
   );
 
   // liquidity: on-chain funds for JIT channels, a channel out to the router and one in from it
-  for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
-  await node.syncChain();
-  await waitUntil(() => node.isConnected(net.router.nodeId), 'the LSP to connect to the router');
-  const out = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
-  node.openChannel({ peerId: net.router.nodeId, capacitySat: CHANNEL_SAT, announce: true });
-  await out;
-  const inbound = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
-  net.router.node.openChannel({ peerId: node.nodeId, capacitySat: CHANNEL_SAT, announce: true });
-  await inbound;
-  await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
-  devnet.mine(6);
-  await waitUntil(
-    () => node.listChannels().filter((c) => c.peerId === net.router.nodeId && c.isUsable).length === 2,
-    'LSP ↔ router channels',
-  );
+  await provideDevnetLiquidity(devnet, net, node);
 
   const lines = [
     '',

@@ -11,6 +11,7 @@ import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type LspStore, loadConfig, Metrics, openStore } from '@lpw/lsp-server';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
+import { provideDevnetLiquidity } from '../../../lsp-server/src/devnet-liquidity.ts';
 // the LSP's own start-up parts, by path: the package exports only its API and wallet client
 import { assembleNode } from '../../../lsp-server/src/node/assemble.ts';
 import { deriveSecrets } from '../../../lsp-server/src/secrets.ts';
@@ -26,7 +27,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const CHANNEL_SAT = 5_000_000n;
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
@@ -63,21 +63,7 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     { config, store, node: assembled.lspNode, log, metrics: new Metrics(), clock: Date.now, secrets },
     node,
   );
-  for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
-  await node.syncChain();
-  await until(() => node.isConnected(net.router.nodeId), 'the LSP to connect to the router');
-  const out = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
-  node.openChannel({ peerId: net.router.nodeId, capacitySat: CHANNEL_SAT, announce: true });
-  await out;
-  const inbound = node.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 30_000);
-  net.router.node.openChannel({ peerId: node.nodeId, capacitySat: CHANNEL_SAT, announce: true });
-  await inbound;
-  await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
-  devnet.mine(6);
-  await until(
-    () => node.listChannels().filter((c) => c.peerId === net.router.nodeId && c.isUsable).length === 2,
-    'LSP ↔ router channels',
-  );
+  await provideDevnetLiquidity(devnet, net, node);
   // routes.find needs the router → merchant channel in the LSP's graph (gossip from the router)
   await until(
     () => node.graphSummary().channels.length >= 3,
