@@ -2,7 +2,7 @@
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import type { CommandResult, FromWorker, ToWorker, WalletSnapshot } from './protocol.ts';
-import { describeError, WalletRuntime } from './runtime.ts';
+import { describeError, emptySnapshot, WalletRuntime } from './runtime.ts';
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -39,19 +39,10 @@ function takeWalletLock(walletId: string): Promise<boolean> {
 
 function lockedElsewhere(lspUrl: string): WalletSnapshot {
   return {
+    ...emptySnapshot(lspUrl),
     status: 'locked-elsewhere',
     statusReason:
       'This wallet is open in another tab or in the installed app. Close it there to use it here.',
-    nodeId: undefined,
-    network: undefined,
-    balanceMsat: 0n,
-    spendableMsat: 0n,
-    receivableMsat: 0n,
-    channels: [],
-    payments: [],
-    lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
-    backup: { version: undefined, savedAt: undefined, problem: undefined },
-    updatedAt: Date.now(),
   };
 }
 

@@ -70,7 +70,7 @@ export function nodeSecretFromSeed(seed: Uint8Array): Uint8Array {
 
 export const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-function emptySnapshot(lspUrl: string): WalletSnapshot {
+export function emptySnapshot(lspUrl: string): WalletSnapshot {
   return {
     status: 'idle',
     statusReason: undefined,
