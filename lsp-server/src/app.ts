@@ -14,6 +14,7 @@ import type { Deps } from './deps.ts';
 import { JitService } from './liquidity/jit.ts';
 import { OrderService } from './liquidity/orders.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { RelayService } from './relay.ts';
 import { appRouter } from './router/index.ts';
 import type { Services } from './router/trpc.ts';
 import { serveWalletApp } from './wallet-app.ts';
@@ -24,9 +25,11 @@ export function createServices(deps: Deps): Services {
     backup: new BackupService(deps),
     jit: new JitService(deps),
     orders: new OrderService(deps),
+    relay: new RelayService(deps),
     limits: {
       authPerIp: new RateLimiter(deps.config.limits.authPerMinutePerIp, deps.clock),
       buyPerWallet: new RateLimiter(deps.config.limits.buyPerMinutePerWallet, deps.clock),
+      relayPerWallet: new RateLimiter(deps.config.relay.perMinutePerWallet, deps.clock),
     },
   };
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { U64_MAX } from '@lpw/api';
+import { MAX_RELAY_RESPONSE_BYTES, U64_MAX } from '@lpw/api';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -33,6 +33,10 @@ const int = (name: string, min: number, max: number) =>
       (n) => Number.isInteger(n) && n >= min && n <= max,
       `${name} must be an integer from ${min} to ${max}`,
     );
+const flag = (name: string) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'], { message: `${name} must be true or false` })])
+    .transform((v) => v === true || v === 'true' || v === '1');
 const url = (name: string, schemes: string[]) =>
   z.string().refine(
     (s) => {
@@ -155,6 +159,18 @@ const configSchema = z
         maxBackupKeys: int('MAX_BACKUP_KEYS', 1, 256).default(64),
       })
       .prefault({}),
+    /** The HTTP relay wallets use to reach other origins (LNURL, Lightning Addresses, L402). */
+    relay: z
+      .object({
+        /** Devnet only: let wallets reach loopback sites (the devnet's merchant), over http too. */
+        allowLoopback: flag('RELAY_ALLOW_LOOPBACK').default(false),
+        timeoutMs: int('RELAY_TIMEOUT_MS', 100, 60_000).default(10_000),
+        maxResponseBytes: int('RELAY_MAX_RESPONSE_BYTES', 1_024, MAX_RELAY_RESPONSE_BYTES).default(
+          MAX_RELAY_RESPONSE_BYTES,
+        ),
+        perMinutePerWallet: int('RATE_RELAY_PER_MIN', 1, 1_000_000).default(60),
+      })
+      .prefault({}),
     /** LSPS2 tokens; when non-empty, `jit.getInfo` requires one of them. */
     jitTokens: z.array(z.string().min(1).max(256)).default([]),
   })
@@ -168,6 +184,9 @@ const configSchema = z
         code: 'custom',
         message: 'ORDER_MIN_LSP_BALANCE_SAT must not exceed ORDER_MAX_LSP_BALANCE_SAT',
       });
+    }
+    if (c.relay.allowLoopback && c.network !== 'regtest') {
+      ctx.addIssue({ code: 'custom', message: 'RELAY_ALLOW_LOOPBACK is for a regtest devnet only' });
     }
     if (c.network === 'bitcoin' && !c.esploraUrl && !c.bitcoindRpcUrl) {
       ctx.addIssue({
@@ -231,6 +250,10 @@ const ENV: Record<string, string> = {
   SESSION_TTL_SEC: 'limits.sessionTtlSec',
   MAX_BACKUP_BLOB_BYTES: 'limits.maxBackupBlobBytes',
   MAX_BACKUP_KEYS: 'limits.maxBackupKeys',
+  RELAY_ALLOW_LOOPBACK: 'relay.allowLoopback',
+  RELAY_TIMEOUT_MS: 'relay.timeoutMs',
+  RELAY_MAX_RESPONSE_BYTES: 'relay.maxResponseBytes',
+  RATE_RELAY_PER_MIN: 'relay.perMinutePerWallet',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -93,6 +93,14 @@ export class Metrics {
   readonly paymentsFailed = new Counter('lsp_payments_failed_total', 'HTLC forwards that failed');
   readonly httpRequests = new Counter('lsp_http_requests_total', 'HTTP requests by status class');
   readonly rateLimited = new Counter('lsp_rate_limited_total', 'Requests refused by a rate limit');
+  readonly relayRequests = new Counter(
+    'lsp_relay_requests_total',
+    'Requests relayed for wallets, by outcome (ok, refused, unreachable, timeout, too_large, invalid)',
+  );
+  readonly relayResponseBytes = new Counter(
+    'lsp_relay_response_bytes_total',
+    'Bytes relayed back to wallets',
+  );
   readonly forwardLatency = new Histogram(
     'lsp_forward_latency_seconds',
     'Time from HTLC received to forwarded',
@@ -134,6 +142,8 @@ export class Metrics {
       this.paymentsFailed.render(),
       this.httpRequests.render(),
       this.rateLimited.render(),
+      this.relayRequests.render(),
+      this.relayResponseBytes.render(),
       this.forwardLatency.render(),
       '',
     ].join('\n');

@@ -4,6 +4,7 @@ import { backupRouter } from './backup.ts';
 import { infoRouter } from './info.ts';
 import { jitRouter } from './jit.ts';
 import { ordersRouter } from './orders.ts';
+import { relayRouter } from './relay.ts';
 import { routesRouter } from './routes.ts';
 import { router } from './trpc.ts';
 
@@ -14,6 +15,7 @@ export const appRouter = router({
   jit: jitRouter,
   orders: ordersRouter,
   routes: routesRouter,
+  relay: relayRouter,
 });
 
 export type AppRouter = typeof appRouter;

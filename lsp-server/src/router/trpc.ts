@@ -9,13 +9,15 @@ import type { Deps } from '../deps.ts';
 import type { JitService } from '../liquidity/jit.ts';
 import type { OrderService } from '../liquidity/orders.ts';
 import type { RateLimiter } from '../rate-limit.ts';
+import type { RelayService } from '../relay.ts';
 
 export interface Services {
   auth: AuthService;
   backup: BackupService;
   jit: JitService;
   orders: OrderService;
-  limits: { authPerIp: RateLimiter; buyPerWallet: RateLimiter };
+  relay: RelayService;
+  limits: { authPerIp: RateLimiter; buyPerWallet: RateLimiter; relayPerWallet: RateLimiter };
 }
 
 export interface Context {
@@ -87,3 +89,14 @@ export const walletProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const wallet = await ctx.services.auth.walletFor(ctx.token);
   return next({ ctx: { wallet } });
 });
+
+/** A wallet procedure with its own token bucket per wallet (`scope` names it in the metrics). */
+export const walletLimitedProcedure = (pick: (limits: Services['limits']) => RateLimiter, what: string) =>
+  walletProcedure.use(async ({ ctx, next }) => {
+    const wait = pick(ctx.services.limits).take(ctx.wallet.nodeId);
+    if (wait > 0) {
+      ctx.deps.metrics.rateLimited.inc(1, { scope: 'wallet' });
+      throw new ApiError('RATE_LIMITED', `too many ${what}; retry in ${wait} s`, { retryAfterSec: wait });
+    }
+    return next();
+  });

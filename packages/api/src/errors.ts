@@ -19,6 +19,14 @@ export const API_ERRORS = {
   LEASE_FENCED: { trpc: 'CONFLICT', lsps2: undefined },
   BLOB_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
   QUOTA_EXCEEDED: { trpc: 'FORBIDDEN', lsps2: undefined },
+  // relay (the LSP's HTTP requests for the wallet)
+  /** The destination is not one the relay may reach (scheme, private address, redirect there). */
+  RELAY_REFUSED: { trpc: 'FORBIDDEN', lsps2: undefined },
+  /** The site did not answer (DNS, connection, TLS). */
+  RELAY_UNREACHABLE: { trpc: 'BAD_GATEWAY', lsps2: undefined },
+  RELAY_TIMEOUT: { trpc: 'GATEWAY_TIMEOUT', lsps2: undefined },
+  /** The site's answer is larger than the relay returns. */
+  RELAY_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
   // general
   INVALID_INPUT: { trpc: 'BAD_REQUEST', lsps2: undefined },
   NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },
