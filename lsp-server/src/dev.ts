@@ -59,6 +59,8 @@ async function main(): Promise<void> {
       PUBLIC_ESPLORA_URL: `http://${host}:${env.PORT ?? '8080'}/esplora`,
       PUBLIC_PEERS: net.router.uri,
       NETWORK: 'regtest',
+      // the merchant's Lightning Address and paid API are on this machine: let the relay reach them
+      RELAY_ALLOW_LOOPBACK: 'true',
     });
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -103,7 +105,8 @@ async function main(): Promise<void> {
     `  router        ${net.router.uri}`,
     `  merchant      ${net.merchant.uri}`,
     `  merchant shop ${paidApi.url}/shop   (invoices as QR codes to scan; a faucet for first sats at /shop/faucet)`,
-    `  paid API      ${paidApi.url}   (L402: /api/quote 10 sats, /api/weather 20 sats; menu at /)`,
+    `  paid API      ${paidApi.url}   (L402: /api/quote 10 sats for 3 quotes, /api/weather 20 sats; menu at /)`,
+    `  merchant address merchant@${new URL(paidApi.url).host}   (Lightning Address, LNURL-pay)`,
     `  esplora       ${devnet.esploraUrl}`,
     `  bitcoind rpc  ${devnet.rpcUrl}`,
     `  data          ${dataDir} (reset at each start: the devnet chain lives in memory)`,

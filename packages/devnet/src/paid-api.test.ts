@@ -1,4 +1,5 @@
 import { fetchWithL402 } from '@lpw/l402';
+import { decodeBolt11, fetchInvoice, parsePaymentRequest, resolvePayRequest } from '@lpw/payment-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Devnet, startDevnet } from './devnet.ts';
 import { type PublicNetwork, startPublicNetwork } from './network.ts';
@@ -38,6 +39,48 @@ describe('the devnet demo paid API', () => {
     const received = network.merchant.node.listPayments().filter((p) => p.status === 'succeeded');
     expect(received.length - before).toBe(2);
     expect(received.map((p) => p.amountMsat)).toEqual(expect.arrayContaining([10_000n, 20_000n]));
+  });
+
+  it('a quote token serves three requests, then a fourth needs a new payment', async () => {
+    let paid = 0;
+    const pay = async (bolt11: string) => {
+      paid++;
+      return (await network.router.node.payInvoice(bolt11)).preimage;
+    };
+    let authorization: string | undefined;
+    for (let i = 0; i < 4; i++) {
+      const res = await fetchWithL402(`${api.url}/api/quote`, {
+        pay,
+        maxSats: 10,
+        ...(authorization ? { authorization } : {}),
+        onPaid: (receipt) => {
+          authorization = receipt.authorization;
+        },
+      });
+      expect(res.status).toBe(200);
+    }
+    expect(paid).toBe(2);
+  });
+
+  it('the merchant has a Lightning Address: LNURL-pay answers, and its invoice commits to the metadata', async () => {
+    const host = new URL(api.url).host;
+    const request = parsePaymentRequest(`merchant@${host}`, { network: 'regtest', nowSec: 0 });
+    expect(request.kind).toBe('lightning-address');
+    const url = request.kind === 'lightning-address' ? request.url : '';
+    const payRequest = await resolvePayRequest(url, fetch);
+    expect(payRequest).toMatchObject({
+      description: 'Pay the devnet merchant',
+      identifier: `merchant@${host}`,
+    });
+    const nowSec = Math.floor(Date.now() / 1000);
+    // fetchInvoice checks amount, network and description hash = SHA-256(metadata)
+    const bolt11 = await fetchInvoice(payRequest, 21_000n, fetch, { network: 'regtest', nowSec });
+    expect(decodeBolt11(bolt11).amountMsat).toBe(21_000n);
+    await network.router.node.payInvoice(bolt11);
+    await expect(
+      fetchInvoice(payRequest, 2_000_000_000n, fetch, { network: 'regtest', nowSec }),
+    ).rejects.toThrow(/accepts/);
+    expect((await fetch(`${api.url}/.well-known/lnurlp/nobody`)).status).toBe(404);
   });
 
   it('the shop shows the invoice of an item as a QR code and marks the order paid once it is', async () => {

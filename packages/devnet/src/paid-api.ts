@@ -1,13 +1,15 @@
 // A demo paid API on the devnet merchant: L402 (HTTP 402 + Lightning invoice from the merchant
 // node), so a wallet can try paying per request. Started by `npm start` (lsp-server/src/dev.ts).
 //   GET /             free: what is on offer and the prices
-//   GET /api/quote    10 sats: a random quote
+//   GET /api/quote    10 sats for 3 quotes (the token serves three requests)
 //   GET /api/weather  20 sats: made-up weather for ?city= (the devnet has no real world)
 //   GET /shop         the demo shop: invoices as QR codes to scan with the wallet (shop.ts)
+//   merchant@<host:port>  the merchant's Lightning Address (LNURL-pay, lnurl-pay.ts)
 import { serve } from '@hono/node-server';
 import { type L402Env, l402, type RootKey } from '@lpw/l402';
 import type { LightningNode } from '@lpw/node';
 import { Hono } from 'hono';
+import { lnurlPayApp } from './lnurl-pay.ts';
 import { shopApp } from './shop.ts';
 
 export interface PaidApiOptions {
@@ -39,19 +41,19 @@ const QUOTES = [
 
 export function paidApiApp(merchant: Pick<LightningNode, 'createInvoice'>, rootKey: RootKey): Hono<L402Env> {
   const app = new Hono<L402Env>();
-  const paid = (priceSat: number, description: string) =>
-    l402({ node: merchant, rootKeys: [rootKey], priceSat, description });
+  const paid = (priceSat: number, description: string, maxUses = 1) =>
+    l402({ node: merchant, rootKeys: [rootKey], priceSat, description, maxUses });
   app.get('/', (c) =>
     c.json({
       about:
         'devnet demo paid API (L402): pay the invoice in the 402, retry with Authorization: L402 <macaroon>:<preimage>',
       endpoints: [
-        { path: '/api/quote', priceSat: 10 },
-        { path: '/api/weather?city=NAME', priceSat: 20 },
+        { path: '/api/quote', priceSat: 10, uses: 3 },
+        { path: '/api/weather?city=NAME', priceSat: 20, uses: 1 },
       ],
     }),
   );
-  app.get('/api/quote', paid(10, 'devnet paid API: one quote'), (c) =>
+  app.get('/api/quote', paid(10, 'devnet paid API: three quotes', 3), (c) =>
     c.json({ quote: QUOTES[Math.floor(Math.random() * QUOTES.length)] }),
   );
   app.get('/api/weather', paid(20, 'devnet paid API: one weather report'), (c) => {
@@ -75,6 +77,7 @@ export async function startPaidApi(
   const app = paidApiApp(merchant, rootKey);
   // the merchant's demo shop (invoices as QR codes for the wallet to scan) on the same server
   app.route('/shop', shopApp(merchant, '/shop', options.faucet));
+  app.route('/', lnurlPayApp(merchant));
   const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

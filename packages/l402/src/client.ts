@@ -37,17 +37,31 @@ export interface L402Receipt {
   amountMsat: bigint;
 }
 
+/** A challenge that checked out and is within `maxSats`, before anything is paid. */
+export interface L402Offer {
+  /** Base64 of the macaroon, as sent. */
+  macaroon: string;
+  bolt11: string;
+  paymentHash: string;
+  amountMsat: bigint;
+}
+
 export interface FetchWithL402Options {
   /** Pays a BOLT 11 invoice, resolves with its preimage (64 hex). Failures propagate as thrown. */
   pay: (bolt11: string) => Promise<string>;
+  /**
+   * Asked before paying (a budget check, the person's consent, a durable note of the purchase);
+   * throwing refuses the payment and propagates.
+   */
+  approve?: (offer: L402Offer) => void | Promise<void>;
   /** The most this call may pay, in sats; a dearer invoice is refused before paying. */
   maxSats: number;
   /** Request init; its body must be replayable (string, bytes), as the request may be sent twice. */
   init?: RequestInit;
   /** A token from an earlier receipt, tried first. */
   authorization?: string;
-  /** Told after a payment, with the token for reuse. */
-  onPaid?: (receipt: L402Receipt) => void;
+  /** Told after a payment, with the token for reuse; awaited before the retry (store it durably). */
+  onPaid?: (receipt: L402Receipt) => void | Promise<void>;
   fetch?: typeof fetch;
 }
 
@@ -103,10 +117,16 @@ export async function fetchWithL402(url: string | URL, options: FetchWithL402Opt
       `invoice asks ${amountMsat} msat, more than ${options.maxSats} sats`,
     );
 
+  await options.approve?.({
+    macaroon: challenge.macaroon,
+    bolt11: challenge.invoice,
+    paymentHash,
+    amountMsat,
+  });
   const preimage = (await options.pay(challenge.invoice)).toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(preimage) || bytesToHex(sha256(hexToBytes(preimage))) !== paymentHash)
     throw new L402ClientError('BAD_PREIMAGE', "pay() did not return the invoice's preimage");
   const authorization = formatAuthorization(challenge.macaroon, preimage);
-  options.onPaid?.({ authorization, bolt11: challenge.invoice, paymentHash, amountMsat });
+  await options.onPaid?.({ authorization, bolt11: challenge.invoice, paymentHash, amountMsat });
   return send(authorization);
 }

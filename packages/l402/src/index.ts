@@ -4,6 +4,7 @@ export {
   fetchWithL402,
   L402ClientError,
   type L402ClientErrorCode,
+  type L402Offer,
   type L402Receipt,
 } from './client.ts';
 export { L402Error, type L402ErrorCode } from './errors.ts';

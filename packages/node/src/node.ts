@@ -1025,6 +1025,8 @@ export class LightningNode {
     description: string;
     expirySecs: number;
     minFinalCltvExpiryDelta?: number;
+    /** Commit to SHA-256 of `description` instead of carrying it (LNURL-pay's metadata, LUD-06). */
+    hashDescription?: boolean;
   }): {
     bolt11: string;
     paymentHash: string;
@@ -1041,15 +1043,21 @@ export class LightningNode {
     if (!Number.isInteger(request.expirySecs) || request.expirySecs <= 0) {
       throw new NodeError('INVALID_INPUT', '"expirySecs" expected a positive integer');
     }
-    const description = unwrap<ldk.Description>(
-      ldk.Description.constructor_new(request.description),
-      'INVALID_INPUT',
-      'description',
-    );
+    const invoiceDescription = request.hashDescription
+      ? ldk.Bolt11InvoiceDescription.constructor_hash(
+          ldk.Sha256.constructor_from_bytes(sha256(new TextEncoder().encode(request.description))),
+        )
+      : ldk.Bolt11InvoiceDescription.constructor_direct(
+          unwrap<ldk.Description>(
+            ldk.Description.constructor_new(request.description),
+            'INVALID_INPUT',
+            'description',
+          ),
+        );
     const invoice = unwrap<ldk.Bolt11Invoice>(
       this.cm.create_bolt11_invoice(
         optionU64(request.amountMsat),
-        ldk.Bolt11InvoiceDescription.constructor_direct(description),
+        invoiceDescription,
         optionU32(request.expirySecs),
         optionU16(request.minFinalCltvExpiryDelta),
         option32Bytes(undefined),

@@ -370,6 +370,20 @@ describe('fetchWithL402 over HTTP', () => {
         maxSats: 9,
       });
       await expect(dear).rejects.toMatchObject({ name: 'L402ClientError', code: 'PRICE_TOO_HIGH' });
+      // approve() sees the offer before any payment; its refusal propagates and nothing is paid
+      const offers: Array<{ amountMsat: bigint; paymentHash: string }> = [];
+      const declined = fetchWithL402(`http://127.0.0.1:${port}/api/quote`, {
+        pay: () => Promise.reject(new Error('should not pay')),
+        maxSats: 10,
+        approve: (offer) => {
+          offers.push(offer);
+          throw new Error('over budget');
+        },
+      });
+      await expect(declined).rejects.toThrow('over budget');
+      expect(offers).toHaveLength(1);
+      expect(offers[0]!.amountMsat).toBe(10_000n);
+      expect(offers[0]!.paymentHash).toMatch(/^[0-9a-f]{64}$/);
       // not a paid route: passes through untouched
       const free = await fetchWithL402(`http://127.0.0.1:${port}/api/free`, {
         pay: () => Promise.reject(),
