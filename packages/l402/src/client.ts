@@ -61,7 +61,7 @@ export interface FetchWithL402Options {
   /** A token from an earlier receipt, tried first. */
   authorization?: string;
   /** Told after a payment, with the token for reuse; awaited before the retry (store it durably). */
-  onPaid?: (receipt: L402Receipt) => void | Promise<void>;
+  onPaid?: (receipt: L402Receipt) => unknown;
   fetch?: typeof fetch;
 }
 
