@@ -107,6 +107,21 @@ describe('readSendInput: what the Send screen does with the text', () => {
     });
   });
 
+  it('opens a web link (it may ask for an L402 payment); a link with ?lightning= is that payment request', () => {
+    expect(read('https://api.example.com/quote?x=1')).toEqual({
+      kind: 'url',
+      url: 'https://api.example.com/quote?x=1',
+      host: 'api.example.com',
+    });
+    expect(read(' http://127.0.0.1:8090/api/quote ')).toEqual({
+      kind: 'url',
+      url: 'http://127.0.0.1:8090/api/quote',
+      host: '127.0.0.1:8090',
+    });
+    expect(read(`https://example.com/pay?lightning=${invoice('regtest', 1000n)}`).kind).toBe('invoice');
+    expect(failure(() => read('https://user:pw@example.com/')).code).toBe('NOT_AN_INVOICE');
+  });
+
   it('says this wallet pays Lightning only for on-chain addresses and BOLT 12 offers', () => {
     for (const [text, network] of [
       [MAINNET_ADDRESS, 'bitcoin'],
@@ -191,7 +206,7 @@ const blocked: LnurlFetch = async () => {
 describe('LNURL-pay on the Send screen', () => {
   it('shows the service limits and description, then reviews its invoice for the amount typed', async () => {
     const fetch = service();
-    const payRequest = await resolveLnurl(TARGET, fetch, 'https://wallet.example');
+    const payRequest = await resolveLnurl(TARGET, fetch);
     expect(payRequest.description).toBe('Tip for Alice');
     expect(payRequest.minSendableMsat).toBe(1_000n);
     expect(payRequest.maxSendableMsat).toBe(100_000_000n);
@@ -201,7 +216,6 @@ describe('LNURL-pay on the Send screen', () => {
     const payable = await invoiceFromLnurl(TARGET, payRequest, amountMsat, fetch, {
       network: 'regtest',
       nowMs: NOW_MS,
-      ownOrigin: 'https://wallet.example',
     });
     expect(payable.amountMsat).toBe(2_100_000n);
     expect(payable.payeeName).toBe('alice@example.com');
@@ -219,27 +233,35 @@ describe('LNURL-pay on the Send screen', () => {
     expect(failure(() => lnurlAmountMsat('1', 'sat', fixed)).message).toMatch(/exactly 5\u202f000 sats/);
   });
 
-  it('says the wallet cannot reach another site (its CSP allows its own origin only)', async () => {
-    const error = await asyncFailure(() => resolveLnurl(TARGET, blocked, 'https://wallet.example'));
+  it('tells an unreachable site from one the relay refuses to contact', async () => {
+    const error = await asyncFailure(() => resolveLnurl(TARGET, blocked));
     expect(error.code).toBe('SERVICE_UNREACHABLE');
-    expect(error.message).toMatch(/^This wallet can't reach example\.com\./);
-    // its own origin is allowed: then it is the network
-    const own = await asyncFailure(() => resolveLnurl(TARGET, blocked, 'https://example.com'));
-    expect(own.message).toBe("example.com can't be reached right now. Try again in a moment.");
+    expect(error.message).toBe("example.com can't be reached right now. Try again in a moment.");
+    // the worker's error for a relay refusal: code and the LSP's words
+    const refusedByRelay: LnurlFetch = async () => {
+      throw Object.assign(new Error('RELAY_REFUSED: example.com is at a private address (10.0.0.7)'), {
+        code: 'RELAY_REFUSED',
+      });
+    };
+    const refused = await asyncFailure(() => resolveLnurl(TARGET, refusedByRelay));
+    expect(refused.code).toBe('RELAY_REFUSED');
+    expect(refused.message).toBe(
+      "Your service provider won't contact example.com for you: example.com is at a private address (10.0.0.7). Nothing was paid.",
+    );
   });
 
   it('says what the service did wrong', async () => {
     const refusing: LnurlFetch = async () => answer({ status: 'ERROR', reason: 'User not found' });
-    expect((await asyncFailure(() => resolveLnurl(TARGET, refusing, undefined))).message).toBe(
+    expect((await asyncFailure(() => resolveLnurl(TARGET, refusing))).message).toBe(
       'example.com refused: User not found',
     );
     const withdraw: LnurlFetch = async () => answer({ tag: 'withdrawRequest' });
-    expect((await asyncFailure(() => resolveLnurl(TARGET, withdraw, undefined))).code).toBe('UNSUPPORTED');
+    expect((await asyncFailure(() => resolveLnurl(TARGET, withdraw))).code).toBe('UNSUPPORTED');
     const junk: LnurlFetch = async () => ({ ok: true, status: 200, text: async () => '<html>' });
-    expect((await asyncFailure(() => resolveLnurl(TARGET, junk, undefined))).code).toBe('SERVICE_ERROR');
+    expect((await asyncFailure(() => resolveLnurl(TARGET, junk))).code).toBe('SERVICE_ERROR');
 
-    const payRequest = await resolveLnurl(TARGET, service(), undefined);
-    const options = { network: 'regtest', nowMs: NOW_MS, ownOrigin: undefined };
+    const payRequest = await resolveLnurl(TARGET, service());
+    const options = { network: 'regtest', nowMs: NOW_MS };
     const greedy = service((amountMsat) => invoice('regtest', amountMsat + 1000n, 600, metadataHash));
     const mismatch = await asyncFailure(() => invoiceFromLnurl(TARGET, payRequest, 5_000n, greedy, options));
     expect(mismatch.message).toBe(

@@ -1,7 +1,7 @@
 // What the person scanned or pasted, read by @lpw/payment-request's parsePaymentRequest, turned into
 // what the Send screen shows: an invoice to review, an LNURL-pay / Lightning Address service to ask
-// for one — or a sentence saying why not. Nothing here changes any state; the only I/O is the
-// injected `fetch` of the LNURL steps.
+// for one, a web link to open (L402) — or a sentence saying why not. Nothing here changes any state;
+// the only I/O is the injected `fetch` of the LNURL steps (the LSP's relay for other origins).
 import {
   type Bolt11Invoice,
   fetchInvoice,
@@ -35,10 +35,14 @@ export interface LnurlTarget {
   host: string;
 }
 
-/** What the screen does with the input: review an invoice, or ask an LNURL-pay service for one. */
+/**
+ * What the screen does with the input: review an invoice, ask an LNURL-pay service for one, or
+ * open a web link (which may ask for an L402 payment).
+ */
 export type SendTarget =
   | { kind: 'invoice'; invoice: PayableInvoice }
-  | { kind: 'lnurl'; target: LnurlTarget };
+  | { kind: 'lnurl'; target: LnurlTarget }
+  | { kind: 'url'; url: string; host: string };
 
 export type SendInputErrorCode =
   | 'EMPTY'
@@ -49,8 +53,10 @@ export type SendInputErrorCode =
   | 'INVALID'
   | 'WRONG_NETWORK'
   | 'EXPIRED'
-  /** The LNURL service cannot be reached (for other origins: the wallet's CSP blocks it). */
+  /** The LNURL service cannot be reached (network, timeout). */
   | 'SERVICE_UNREACHABLE'
+  /** The wallet's service provider would not contact that site (not a public https address). */
+  | 'RELAY_REFUSED'
   /** The wallet's node has not told its network yet. */
   | 'NOT_READY'
   /** The LNURL service refused or answered something unusable. */
@@ -152,6 +158,8 @@ export function readSendInput(text: string, network: string | undefined, nowMs: 
   if (typeof text !== 'string' || text.trim() === '') throw new SendInputError('EMPTY', 'Nothing to pay');
   if (text.length > 7_500)
     throw new SendInputError('NOT_AN_INVOICE', 'That is far too long to be an invoice.');
+  const web = webLink(text.trim());
+  if (web) return { kind: 'url', url: web.toString(), host: web.host };
   const nowSec = Math.floor(nowMs / 1000);
   if (!isNetwork(network)) {
     const { request, error } = parseOnAnyNetwork(text, nowSec);
@@ -174,6 +182,19 @@ export function readSendInput(text: string, network: string | undefined, nowMs: 
     }
     throw inputError(err);
   }
+}
+
+/** An http(s) link that is not a payment request's web fallback (`?lightning=`): a page to open. */
+function webLink(text: string): URL | undefined {
+  if (!/^https?:\/\//i.test(text) || /\s/.test(text)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.searchParams.has('lightning') || url.username !== '' || url.password !== '') return undefined;
+  return url;
 }
 
 const INVOICE_CODES: ReadonlySet<PaymentRequestErrorCode> = new Set<PaymentRequestErrorCode>([
@@ -225,21 +246,35 @@ function inputError(err: unknown): SendInputError {
     case 'UNSUPPORTED':
       return new SendInputError('UNSUPPORTED', `${err.message}.`);
     default:
-      return serviceError(err, undefined, undefined);
+      return serviceError(err, undefined);
   }
 }
 
-/**
- * An error of the LNURL steps in the person's words. `ownOrigin` is the wallet's origin: its CSP
- * (connect-src 'self') blocks every other one, so a failed fetch there is the policy, not the network.
- */
-export function serviceError(
-  err: unknown,
-  host: string | undefined,
-  ownOrigin: string | undefined,
-): SendInputError {
+/** What the LSP's relay said, when a request to another origin failed there (code from the worker). */
+function relayRefusal(err: unknown): { code: string; reason: string } | undefined {
+  const cause = (err as { cause?: unknown })?.cause ?? err;
+  const code = (cause as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('RELAY_')) return undefined;
+  return { code, reason: String((cause as Error).message ?? '').replace(/^[A-Z_]+: /, '') };
+}
+
+/** An error of the LNURL steps in the person's words. */
+export function serviceError(err: unknown, host: string | undefined): SendInputError {
   if (err instanceof SendInputError) return err;
   const name = host ?? 'The payment service';
+  const relay = relayRefusal(err);
+  if (relay?.code === 'RELAY_REFUSED') {
+    return new SendInputError(
+      'RELAY_REFUSED',
+      `Your service provider won't contact ${host ?? 'this site'} for you: ${relay.reason}. Nothing was paid.`,
+    );
+  }
+  if (relay?.code === 'RELAY_TOO_LARGE') {
+    return new SendInputError(
+      'SERVICE_ERROR',
+      `${name} answered too much to be an LNURL service. Nothing was paid.`,
+    );
+  }
   if (!(err instanceof PaymentRequestError)) {
     return new SendInputError(
       'SERVICE_ERROR',
@@ -247,19 +282,11 @@ export function serviceError(
     );
   }
   switch (err.code) {
-    case 'LNURL_UNREACHABLE': {
-      const sameOrigin = host !== undefined && ownOrigin !== undefined && new URL(ownOrigin).host === host;
-      if (!sameOrigin && host !== undefined) {
-        return new SendInputError(
-          'SERVICE_UNREACHABLE',
-          `This wallet can't reach ${host}. For your safety it only talks to its own service provider, so Lightning addresses and LNURL links of other sites can't be paid. Ask for an invoice instead.`,
-        );
-      }
+    case 'LNURL_UNREACHABLE':
       return new SendInputError(
         'SERVICE_UNREACHABLE',
         `${name} can't be reached right now. Try again in a moment.`,
       );
-    }
     case 'LNURL_ERROR':
       return new SendInputError('SERVICE_ERROR', `${name} refused: ${err.reason ?? 'no reason given'}`);
     case 'LNURL_BAD_RESPONSE':
@@ -296,15 +323,11 @@ export function serviceError(
 }
 
 /** Step 1 of LNURL-pay: the service's limits and description. Throws SendInputError. */
-export async function resolveLnurl(
-  target: LnurlTarget,
-  fetch: LnurlFetch,
-  ownOrigin: string | undefined,
-): Promise<PayRequest> {
+export async function resolveLnurl(target: LnurlTarget, fetch: LnurlFetch): Promise<PayRequest> {
   try {
     return await resolvePayRequest(target.url, fetch);
   } catch (err) {
-    throw serviceError(err, target.host, ownOrigin);
+    throw serviceError(err, target.host);
   }
 }
 
@@ -331,7 +354,7 @@ export async function invoiceFromLnurl(
   payRequest: PayRequest,
   amountMsat: bigint,
   fetch: LnurlFetch,
-  options: { network: string | undefined; nowMs: number; ownOrigin: string | undefined },
+  options: { network: string | undefined; nowMs: number },
 ): Promise<PayableInvoice> {
   const { network } = options;
   if (!isNetwork(network)) {
@@ -343,7 +366,7 @@ export async function invoiceFromLnurl(
     const bolt11 = await fetchInvoice(payRequest, amountMsat, fetch, { network, nowSec });
     request = parsePaymentRequest(bolt11, { network, nowSec });
   } catch (err) {
-    throw serviceError(err, target.host, options.ownOrigin);
+    throw serviceError(err, target.host);
   }
   if (request.kind !== 'bolt11') throw new SendInputError('SERVICE_ERROR', `${target.host} sent no invoice.`);
   // the invoice carries only the hash of the description; show the text it commits to

@@ -1,5 +1,6 @@
 // The wallet's live state as the node worker reports it, and the actions screens call. The worker
 // is started by the session store on unlock and ended on lock.
+import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 import { create } from 'zustand';
 import type { NodeWorker } from '../worker/client.ts';
 import type { CreatedInvoice, PaidInvoice, ReceiveQuote, WalletSnapshot } from '../worker/protocol.ts';
@@ -17,6 +18,7 @@ interface WalletState {
   ): Promise<CreatedInvoice>;
   pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
   estimateFee(bolt11: string): Promise<bigint | undefined>;
+  relay(request: RelayFetchInput): Promise<RelayFetchOutput>;
   retry(): void;
 }
 
@@ -37,6 +39,7 @@ export const useWallet = create<WalletState>((set, get) => ({
   pay: (bolt11, amountMsat, maxFeeMsat) =>
     need(get().worker).call({ type: 'pay', bolt11, amountMsat, maxFeeMsat }),
   estimateFee: (bolt11) => need(get().worker).call({ type: 'estimateFee', bolt11 }),
+  relay: (request) => need(get().worker).call({ type: 'relay', request }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

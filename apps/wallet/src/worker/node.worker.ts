@@ -65,6 +65,8 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return runtime.pay(command.bolt11, command.amountMsat, command.maxFeeMsat);
     case 'estimateFee':
       return runtime.estimateFee(command.bolt11);
+    case 'relay':
+      return runtime.relay(command.request);
     case 'retry':
       runtime.retry();
       return undefined;

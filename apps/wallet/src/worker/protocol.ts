@@ -1,6 +1,7 @@
 // The typed messages between the UI and the node's Web Worker. Commands go UI → worker and get one
 // reply each; the worker pushes `snapshot` events whenever what the screens show has changed.
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
+import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 
 export type NodeStatus =
   /** Nothing started yet (locked, or no wallet). */
@@ -114,6 +115,8 @@ export type Command =
     }
   | { type: 'pay'; bolt11: string; amountMsat: bigint | undefined; maxFeeMsat: bigint }
   | { type: 'estimateFee'; bolt11: string }
+  /** One request to another origin through the LSP's relay (the session token stays in the worker). */
+  | { type: 'relay'; request: RelayFetchInput }
   | { type: 'retry' }
   | { type: 'close' };
 
@@ -123,6 +126,7 @@ export interface CommandResult {
   createInvoice: CreatedInvoice;
   pay: PaidInvoice;
   estimateFee: bigint | undefined;
+  relay: RelayFetchOutput;
   retry: undefined;
   close: undefined;
 }

@@ -7,6 +7,8 @@ import {
   type OpeningFeeParamsWire,
   openingFeeMsat,
   openingFeeParamsInput,
+  type RelayFetchInput,
+  type RelayFetchOutput,
 } from '@lpw/api';
 import { createLspClient } from '@lpw/lsp-server/client';
 import {
@@ -642,6 +644,17 @@ export class WalletRuntime {
       client.findRoute(invoice.payeeNodeId, invoice.amountMsat!, invoice.minFinalCltvExpiryDelta),
     );
     return routeFeeMsat(route);
+  }
+
+  // ------------------------------------------------------------ other origins
+
+  /** A request to another origin, made by the LSP's relay under this wallet's session. */
+  async relay(request: RelayFetchInput): Promise<RelayFetchOutput> {
+    const session = this.session;
+    if (!session) {
+      throw new WalletCommandError('LSP_UNREACHABLE', 'Not connected to your service provider yet.');
+    }
+    return session.authed(() => session.api.relay.fetch.mutate(request));
   }
 
   private outbound(): OutboundRecord[] {

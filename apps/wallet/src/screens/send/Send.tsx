@@ -1,8 +1,9 @@
 // Send: scan or paste — an invoice, or a Lightning Address / LNURL-pay (its limits and description,
-// then an amount, then its invoice); then what will happen (amount, description, payee, fee limit)
-// before paying; then progress; then the proof (preimage) or what went wrong, in words.
+// then an amount, then its invoice), or a web link (L402, PaidUrl.tsx); then what will happen
+// (amount, description, payee, fee limit) before paying; then progress; then the proof (preimage)
+// or what went wrong, in words. Other sites are reached through the LSP's relay (stores/web.ts).
 
-import type { LnurlFetch, PayRequest } from '@lpw/payment-request';
+import type { PayRequest } from '@lpw/payment-request';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
@@ -19,19 +20,18 @@ import { AmountInputError, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSettings } from '../../stores/settings.ts';
 import { useWallet } from '../../stores/wallet.ts';
+import { webFetch } from '../../stores/web.ts';
 import type { PaidInvoice } from '../../worker/protocol.ts';
+import { PaidUrl } from './PaidUrl.tsx';
 
 // the QR decoder is most of the app's JavaScript: loaded only when the camera is opened
 const Scanner = lazy(() => import('./Scanner.tsx').then((m) => ({ default: m.Scanner })));
-
-// the browser's fetch; the CSP (connect-src 'self') lets it reach the wallet's own origin only
-const browserFetch: LnurlFetch = (url, init) => fetch(url, init);
-const ownOrigin = () => (typeof location === 'undefined' ? undefined : location.origin);
 
 type Step =
   | { kind: 'input' }
   | { kind: 'lnurl-loading'; target: LnurlTarget }
   | { kind: 'lnurl-amount'; target: LnurlTarget; payRequest: PayRequest }
+  | { kind: 'url'; url: string }
   | { kind: 'review'; invoice: PayableInvoice }
   | { kind: 'paying'; invoice: PayableInvoice; amountMsat: bigint }
   | { kind: 'done'; paid: PaidInvoice; invoice: PayableInvoice }
@@ -57,10 +57,11 @@ export function Send() {
       return setError(inWords(err));
     }
     if (target.kind === 'invoice') return setStep({ kind: 'review', invoice: target.invoice });
+    if (target.kind === 'url') return setStep({ kind: 'url', url: target.url });
     const lnurl = target.target;
     pending.current = lnurl;
     setStep({ kind: 'lnurl-loading', target: lnurl });
-    resolveLnurl(lnurl, browserFetch, ownOrigin()).then(
+    resolveLnurl(lnurl, webFetch).then(
       (payRequest) => {
         if (pending.current !== lnurl) return;
         pending.current = undefined;
@@ -107,6 +108,7 @@ export function Send() {
       />
     );
 
+  if (step.kind === 'url') return <PaidUrl url={step.url} onBack={() => go('home')} />;
   if (step.kind === 'review')
     return <Review invoice={step.invoice} onBack={() => setStep({ kind: 'input' })} setStep={setStep} />;
   if (step.kind === 'paying')
@@ -191,7 +193,7 @@ export function Send() {
         }}
       >
         <label className="field">
-          <span>Or paste an invoice, Lightning address or LNURL</span>
+          <span>Or paste an invoice, Lightning address, LNURL or web link</span>
           <textarea
             name="invoice"
             rows={3}
@@ -372,10 +374,9 @@ function LnurlAmount(props: {
     setBusy(true);
     setError(undefined);
     try {
-      const invoice = await invoiceFromLnurl(target, payRequest, amountMsat, browserFetch, {
+      const invoice = await invoiceFromLnurl(target, payRequest, amountMsat, webFetch, {
         network: props.network,
         nowMs: Date.now(),
-        ownOrigin: ownOrigin(),
       });
       if (live.current) props.onInvoice(invoice);
     } catch (err) {

@@ -1,10 +1,12 @@
-// Settings: LSP URL, units, fee cap, recovery words (behind the PIN), lock.
-import { useState } from 'react';
+// Settings: LSP URL, units, fee cap, budgets of paid (L402) sites, recovery words (behind the PIN), lock.
+import { useEffect, useState } from 'react';
+import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
 import { formatAmount, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
 import { useSettings } from '../../stores/settings.ts';
+import { useWeb } from '../../stores/web.ts';
 
 export function Settings() {
   const settings = useSettings();
@@ -13,6 +15,9 @@ export function Settings() {
   const [lspUrl, setLspUrl] = useState(settings.lspUrl);
   const [cap, setCap] = useState(String(settings.feeCapMsat / 1000n));
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string }>();
+  const sites = Object.values(useWeb((s) => s.sites));
+  const loadSites = useWeb((s) => s.loadSites);
+  useEffect(() => void loadSites(), [loadSites]);
 
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -73,6 +78,14 @@ export function Settings() {
           </label>
         ))}
       </fieldset>
+      {sites.length > 0 && (
+        <fieldset className="units" data-testid="paid-sites">
+          <legend>Paid sites (L402)</legend>
+          {sites.map((site) => (
+            <SiteBudget key={site.origin} site={site} />
+          ))}
+        </fieldset>
+      )}
       <div className="actions">
         <button type="button" className="secondary" onClick={() => go('words')}>
           Show recovery words

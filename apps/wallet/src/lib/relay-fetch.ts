@@ -1,0 +1,66 @@
+// `fetch` for the wallet's cross-origin requests. Its CSP (connect-src 'self') lets the browser reach
+// the wallet's own origin only, so a request to any other origin is made by the LSP's relay
+// (`relay.fetch`) and its answer rebuilt here as a Response: status, content-type,
+// www-authenticate and body — all LNURL and L402 need.
+import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
+
+export type Relay = (request: RelayFetchInput) => Promise<RelayFetchOutput>;
+
+const PASSED_HEADERS = ['authorization', 'accept', 'content-type'] as const;
+// statuses a Response may not carry a body with
+const NULL_BODY = new Set([204, 205, 304]);
+
+function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** The relay's answer as a Response (its `url` is where the answer came from). */
+export function responseOf(answer: RelayFetchOutput): Response {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(answer.headers))
+    if (value !== undefined) headers.set(name, value);
+  const response = new Response(NULL_BODY.has(answer.status) ? null : bytesOf(answer.body_base64), {
+    status: answer.status,
+    headers,
+  });
+  Object.defineProperty(response, 'url', { value: answer.url });
+  return response;
+}
+
+/**
+ * A `fetch` that goes straight to `ownOrigin` and through `relay` everywhere else. Only GET and POST
+ * with a text body, and the Authorization, Accept and Content-Type headers, cross the relay.
+ * @example const fetchAnywhere = relayedFetch(useWallet.getState().relay, location.origin);
+ */
+export function relayedFetch(relay: Relay, ownOrigin: string | undefined): typeof fetch {
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (ownOrigin !== undefined && new URL(url, ownOrigin).origin === ownOrigin) return fetch(input, init);
+    const method = (init?.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'POST') throw new TypeError(`${method} requests are not relayed`);
+    if (init?.body != null && typeof init.body !== 'string')
+      throw new TypeError('only text bodies are relayed');
+    const given = new Headers(init?.headers);
+    const headers: Record<string, string> = {};
+    for (const name of PASSED_HEADERS) {
+      const value = given.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    const signal = init?.signal;
+    signal?.throwIfAborted();
+    const answer = relay({
+      url,
+      method,
+      headers,
+      ...(typeof init?.body === 'string' ? { body: init.body } : {}),
+    });
+    // the relay call cannot be cancelled, but its late answer is not waited for
+    const aborted = new Promise<never>((_, reject) =>
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+    );
+    return responseOf(await Promise.race([answer, aborted]));
+  };
+}

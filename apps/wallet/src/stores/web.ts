@@ -1,0 +1,83 @@
+// The wallet's reach beyond its own origin: a fetch for any site (the LSP's relay, under this
+// wallet's session, for other origins) and the L402 sites the person pays — budget, spent and
+// tokens per site in IndexedDB — with the actions the screens call.
+import { get, keys, set } from 'idb-keyval';
+import { create } from 'zustand';
+import {
+  type OpenedUrl,
+  openPaidUrl,
+  type PaidSite,
+  type SiteStore,
+  setSiteBudget,
+} from '../lib/paid-url.ts';
+import { relayedFetch } from '../lib/relay-fetch.ts';
+import { maxRoutingFeeMsat } from '../lib/send-input.ts';
+import { useWallet } from './wallet.ts';
+
+const SITE_KEY = 'lpw-l402-site:';
+
+/** `fetch` for any origin: this one directly, others through the LSP's relay. */
+export const webFetch: typeof fetch = (input, init) =>
+  relayedFetch(useWallet.getState().relay, globalThis.location?.origin)(input, init);
+
+const siteStore: SiteStore = {
+  get: (origin) => get<PaidSite>(SITE_KEY + origin),
+  put: (site) => set(SITE_KEY + site.origin, site),
+};
+
+export interface PaidUrlPrompts {
+  /** The first payment at a site: resolve with the budget (msat) the person set, reject to cancel. */
+  askBudget(offer: { origin: string; priceMsat: bigint }): Promise<bigint>;
+  onPaying?(offer: { origin: string; priceMsat: bigint }): void;
+}
+
+interface WebState {
+  /** Sites known on this device, by origin (loaded by `loadSites`, kept current by the actions). */
+  sites: Record<string, PaidSite>;
+  loadSites(): Promise<void>;
+  openUrl(url: string, prompts: PaidUrlPrompts): Promise<OpenedUrl>;
+  setBudget(origin: string, budgetMsat: bigint): Promise<void>;
+}
+
+export const useWeb = create<WebState>((setState, getState) => {
+  const remember = (site: PaidSite) => setState({ sites: { ...getState().sites, [site.origin]: site } });
+  return {
+    sites: {},
+    async loadSites() {
+      const names = (await keys()).filter(
+        (k): k is string => typeof k === 'string' && k.startsWith(SITE_KEY),
+      );
+      const sites = await Promise.all(names.map((k) => get<PaidSite>(k)));
+      setState({ sites: Object.fromEntries(sites.filter((s) => s !== undefined).map((s) => [s.origin, s])) });
+    },
+    async openUrl(url, prompts) {
+      const wallet = useWallet.getState;
+      const opened = await openPaidUrl(url, {
+        fetch: webFetch,
+        store: {
+          get: siteStore.get,
+          put: async (site) => {
+            await siteStore.put(site);
+            remember(site);
+          },
+        },
+        pay: async (bolt11, amountMsat) =>
+          (await wallet().pay(bolt11, undefined, maxRoutingFeeMsat(amountMsat))).preimage,
+        paymentOutcome: (paymentHash) => {
+          const payment = wallet().snapshot?.payments.find((p) => p.id === paymentHash);
+          if (payment?.status === 'succeeded' && payment.preimage) return { preimage: payment.preimage };
+          if (payment?.status === 'failed') return { failed: true };
+          return undefined;
+        },
+        askBudget: prompts.askBudget,
+        ...(prompts.onPaying ? { onPaying: prompts.onPaying } : {}),
+        nowMs: Date.now,
+      });
+      remember(opened.site);
+      return opened;
+    },
+    async setBudget(origin, budgetMsat) {
+      remember(await setSiteBudget(siteStore, origin, budgetMsat));
+    },
+  };
+});
