@@ -1,11 +1,13 @@
 // One real stack for browser journeys: the devnet chain, its public network (router, merchant), an
 // LSP with channels to the router both ways and on-chain funds for JIT channels, and the front
-// origin serving the built wallet. Same shape as `npm start` (lsp-server/src/dev.ts).
+// origin serving the built wallet, and the merchant's paid API + Lightning Address on another origin.
+// Same shape as `npm start` (lsp-server/src/dev.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
 import { loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
@@ -22,6 +24,8 @@ export interface Stack {
   lspNode: LightningNode;
   lsp: RunningLsp;
   front: Front;
+  /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
+  paidApi: PaidApi;
   stop(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     PUBLIC_ESPLORA_URL: `${front.url}/esplora`,
     PUBLIC_PEERS: net.router.uri,
     NETWORK: 'regtest',
+    // the merchant's site is on this machine, as with npm start
+    RELAY_ALLOW_LOOPBACK: 'true',
   });
   const log = pino({ level: 'warn' });
   const secrets = deriveSecrets(loadOrCreateSeed(config));
@@ -64,6 +70,7 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     node,
   );
   front.setLsp(lsp.url);
+  const paidApi = await startPaidApi(net.merchant.node, { host: '127.0.0.1' });
   await provideDevnetLiquidity(devnet, net, node);
   // the merchant starts with all its channel on the router's side: give it money to pay with
   const topUp = net.merchant.node.createInvoice({
@@ -86,8 +93,10 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     lspNode: node,
     lsp,
     front,
+    paidApi,
     async stop() {
       unfollow();
+      await paidApi.close();
       await front.close();
       await lsp.close();
       await node.stop();

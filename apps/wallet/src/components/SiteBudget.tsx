@@ -38,20 +38,26 @@ export function SiteBudget(props: { site: PaidSite }) {
       }}
     >
       <dl className="facts">
-        <dt>Paid to {siteName(site.origin)}</dt>
+        <dt>Site</dt>
+        <dd>{siteName(site.origin)}</dd>
+        <dt>Paid so far</dt>
         <dd data-testid="site-spent">
           <Amount msat={site.spentMsat} round="ceil" />
-          {site.budgetMsat !== undefined && (
+        </dd>
+        <dt>Budget</dt>
+        <dd data-testid="site-left">
+          {site.budgetMsat === undefined ? (
+            'not set'
+          ) : (
             <>
-              {' '}
-              of <Amount msat={site.budgetMsat} /> (<Amount msat={left ?? 0n} /> left)
+              <Amount msat={site.budgetMsat} />, <Amount msat={left ?? 0n} /> left
             </>
           )}
         </dd>
       </dl>
       <label className="field">
         <span>
-          Change the budget for {siteName(site.origin)} ({unit === 'sat' ? 'sats' : 'BTC'})
+          New budget for {siteName(site.origin)} ({unit === 'sat' ? 'sats' : 'BTC'})
         </span>
         <input
           name="site-budget"

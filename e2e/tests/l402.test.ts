@@ -1,0 +1,192 @@
+// Other origins from the wallet, in Chromium against the real stack: the merchant's site (another
+// port than the wallet's) reached through the LSP's relay — a Lightning Address payment, and an L402
+// link paid within the budget set for that site, its token reused, then a dearer link refused with
+// nothing paid. The wallet is funded first through a JIT channel, as in the journey.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CSP } from '@lpw/wallet/csp';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openProfile, shot, watchErrors } from '../harness/browser.ts';
+import { type Stack, startStack } from '../harness/stack.ts';
+import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+
+let stack: Stack;
+let profile: string;
+let context: BrowserContext;
+let page: Page;
+let errors: string[];
+
+/** Inbound payments the merchant has been paid, in msat. */
+const merchantReceived = () =>
+  stack.net.merchant.node
+    .listPayments()
+    .filter((p) => p.direction === 'inbound' && p.status === 'succeeded')
+    .map((p) => p.amountMsat);
+
+async function send(text: string) {
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByTestId('screen-send').waitFor();
+  await page.locator('textarea[name=invoice]').fill(text);
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+async function home() {
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByTestId('screen-home').waitFor();
+}
+
+beforeAll(async () => {
+  buildWallet();
+  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-l402' });
+  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-l402-'));
+  context = await openProfile(profile);
+  page = await context.newPage();
+  errors = watchErrors(page);
+  await page.goto(stack.front.url);
+  await page.getByTestId('screen-welcome').waitFor();
+  await createWallet(page);
+  await waitConnected(page);
+  // 20,000 sats in through a JIT channel, paid by the router
+  await page.getByRole('button', { name: 'Receive' }).click();
+  if (await page.getByTestId('storage-warning').isVisible()) {
+    await page.getByRole('button', { name: 'I understand, continue' }).click();
+  }
+  await page.locator('input[name=amount]').fill('20000');
+  await page.getByRole('button', { name: 'Create invoice' }).click();
+  await page.getByRole('button', { name: 'Agree and create invoice' }).click({ timeout: 30_000 });
+  await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
+  const bolt11 = (await page.getByTestId('invoice-text').textContent())!.trim();
+  await stack.net.router.node.payInvoice(bolt11, { timeoutMs: 90_000 });
+  await page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 });
+  await home();
+});
+
+afterEach(async (test) => {
+  if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
+    await shot(page, `l402-failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(
+      () => {},
+    );
+  }
+});
+
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('other sites through the LSP relay', () => {
+  it('pays the merchant’s Lightning Address on another origin', async () => {
+    const site = new URL(stack.paidApi.url).host;
+    expect(site).not.toBe(new URL(stack.front.url).host);
+    const relayedBefore = await relayedOk();
+    await send(`merchant@${site}`);
+    await page.getByTestId('screen-send-lnurl').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('lnurl-payee').textContent()).toBe(`merchant@${site}`);
+    expect(await page.getByTestId('lnurl-description').textContent()).toBe('Pay the devnet merchant');
+    await page.locator('input[name=amount]').fill('1000');
+    await shot(page, 'l402-01-lightning-address');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('screen-send-review').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('review-payee').textContent()).toBe(`merchant@${site}`);
+    await page
+      .getByRole('button', { name: 'Pay' })
+      .and(page.locator(':enabled'))
+      .waitFor({ timeout: 30_000 });
+    await shot(page, 'l402-02-lightning-address-review');
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.getByTestId('screen-send-done').waitFor({ timeout: 90_000 });
+    await shot(page, 'l402-03-lightning-address-paid');
+    const preimage = ((await page.getByTestId('preimage').textContent()) ?? '').trim();
+    const paid = stack.net.merchant.node.payment(bytesToHex(sha256(hexToBytes(preimage))));
+    expect(paid?.status).toBe('succeeded');
+    expect(paid?.amountMsat).toBe(1_000_000n);
+    // both LNURL steps went through the relay (the CSP lets the page reach its own origin only)
+    expect((await relayedOk()) - relayedBefore).toBe(2);
+    await home();
+  });
+
+  it('opens an L402 link: asks a budget once, pays within it, shows the answer, reuses the token', async () => {
+    const url = `${stack.paidApi.url}/api/quote`;
+    const before = merchantReceived().length;
+    await send(url);
+    await page.getByTestId('screen-url-budget').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('url-price').textContent()).toBe('10 sats');
+    await page.locator('input[name=budget]').fill('25');
+    await shot(page, 'l402-04-budget');
+    await page.getByRole('button', { name: 'Set budget and pay' }).click();
+    await page.getByTestId('screen-url-opened').waitFor({ timeout: 90_000 });
+    await shot(page, 'l402-05-paid-answer');
+    expect(await page.getByTestId('url-status').textContent()).toBe('HTTP 200');
+    expect(await page.getByTestId('url-paid').textContent()).toBe('10 sats');
+    expect(JSON.parse((await page.getByTestId('url-body').textContent())!).quote).toMatch(/\w/);
+    expect(await page.getByTestId('site-spent').textContent()).toBe('10 sats');
+    expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 15 sats left');
+    const received = merchantReceived().slice(before);
+    expect(received).toEqual([10_000n]);
+
+    // again: the token bought is reused, nothing paid
+    await page.getByRole('button', { name: 'Open again' }).click();
+    await page.getByTestId('screen-url-opened').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() =>
+      /token/.test(document.querySelector('[data-testid=url-paid]')?.textContent ?? ''),
+    );
+    expect(await page.getByTestId('url-paid').textContent()).toBe(
+      'nothing: a token you bought earlier was used',
+    );
+    await shot(page, 'l402-06-token-reused');
+    expect(merchantReceived().length - before).toBe(1);
+    await home();
+  });
+
+  it('what was spent survives a reload; a link dearer than the budget left is refused, nothing paid; a raised budget pays it', async () => {
+    await page.reload();
+    await unlock(page);
+    await waitConnected(page);
+    // Settings lists the site with what it was paid
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByTestId('paid-sites').waitFor();
+    expect(await page.getByTestId('site-spent').textContent()).toBe('10 sats');
+    expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 15 sats left');
+    await shot(page, 'l402-07-settings-sites');
+    await page.getByRole('button', { name: 'Back' }).click();
+
+    const paymentsBefore = await page.getByTestId('payment-row').count();
+    const before = merchantReceived().length;
+    await send(`${stack.paidApi.url}/api/weather?city=Lisbon`);
+    await page.getByTestId('screen-url-refused').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('url-refused').textContent()).toBe(
+      `${new URL(stack.paidApi.url).host} asks 20 sats, but only 15 sats are left of your budget for it. Nothing was paid.`,
+    );
+    await shot(page, 'l402-08-over-budget');
+    expect(merchantReceived().length).toBe(before);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('screen-home').waitFor();
+    expect(await page.getByTestId('payment-row').count()).toBe(paymentsBefore);
+
+    // the person raises the budget on that screen, and the link is paid
+    await send(`${stack.paidApi.url}/api/weather?city=Lisbon`);
+    await page.getByTestId('screen-url-refused').waitFor({ timeout: 30_000 });
+    await page.locator('input[name=site-budget]').fill('40');
+    await page.getByRole('button', { name: 'Save budget' }).click();
+    await page.getByText('Budget saved.').waitFor();
+    expect(await page.getByTestId('site-left').textContent()).toBe('40 sats, 30 sats left');
+    await page.getByRole('button', { name: 'Open again' }).click();
+    await page.getByTestId('screen-url-opened').waitFor({ timeout: 90_000 });
+    expect(JSON.parse((await page.getByTestId('url-body').textContent())!)).toMatchObject({ city: 'Lisbon' });
+    expect(await page.getByTestId('site-spent').textContent()).toBe('30 sats');
+    await shot(page, 'l402-09-raised-budget-paid');
+    expect(merchantReceived().slice(before)).toEqual([20_000n]);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+});
+
+/** Relayed requests the LSP answered, from its metrics. */
+async function relayedOk(): Promise<number> {
+  const text = await (await fetch(`${stack.lsp.url}/metrics`)).text();
+  return Number(/lsp_relay_requests_total\{outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
