@@ -1,7 +1,8 @@
 // The wallet's Content-Security-Policy: no inline script, no third-party origin. 'wasm-unsafe-eval'
 // lets LDK's WASM compile; styles allow 'unsafe-inline' because html5-qrcode sets style attributes
 // on the elements it creates (styles cannot run code). connect-src 'self' covers the LSP's tRPC, its
-// /peer WebSocket and the Esplora API, all served from the wallet's origin. Used by the build (meta
+// /peer WebSocket and the Esplora API, all served from the wallet's origin; other sites (LNURL, L402)
+// are reached through the LSP's relay (src/lib/relay-fetch.ts), never from the page. Used by the build (meta
 // tag) and by servers of the built app (header).
 export const CSP = [
   "default-src 'self'",

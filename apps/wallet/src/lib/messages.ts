@@ -14,11 +14,18 @@ const WORDS: Record<string, string> = {
   TIMEOUT: 'The payment is taking too long. It may still complete; check your history.',
   RATE_LIMITED: 'Too many requests. Wait a minute and try again.',
   WRONG_PIN: 'Wrong PIN.',
+  // the LSP's relay, for requests to other sites
+  RELAY_TIMEOUT: 'The site took too long to answer. Nothing was paid.',
+  RELAY_UNREACHABLE: 'The site can’t be reached right now. Nothing was paid.',
+  RELAY_TOO_LARGE: 'The site’s answer is larger than this wallet opens (1 MB).',
 };
 
 export function inWords(error: unknown): string {
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
+  if (code === 'RELAY_REFUSED') {
+    return `Your service provider won’t contact that site for you: ${message.replace(/^[A-Z_]+: /, '')}.`;
+  }
   if (typeof code === 'string' && WORDS[code]) {
     // our own errors already carry a sentence for the person; LDK/LSP ones get ours
     if (/^[A-Z_]+:/.test(message) || message === code || !/\s/.test(message)) return WORDS[code]!;

@@ -44,17 +44,17 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
       onPaying: ({ priceMsat }) => show({ kind: 'paying', priceMsat }),
     }).then(
       (opened) => show({ kind: 'opened', opened }),
-      (err: unknown) =>
-        show(
-          err instanceof PaidUrlError && err.code !== 'PAYMENT_FAILED'
-            ? { kind: 'refused', error: err }
-            : { kind: 'failed', message: inWords(err) },
-        ),
+      (err: unknown) => {
+        if (!(err instanceof PaidUrlError)) return show({ kind: 'failed', message: inWords(err) });
+        if (err.code !== 'PAYMENT_FAILED') return show({ kind: 'refused', error: err });
+        // the wallet's own words for why (a timeout may still complete: not "nothing was paid")
+        show({ kind: 'failed', message: `The payment to ${host} did not go through. ${inWords(err.cause)}` });
+      },
     );
     return () => {
       live.current = false;
     };
-  }, [props.url, openUrl, attempt]);
+  }, [props.url, host, openUrl, attempt]);
 
   const again = (
     <button type="button" className="secondary" onClick={() => setAttempt((n) => n + 1)}>
