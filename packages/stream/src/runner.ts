@@ -1,0 +1,340 @@
+// A payment stream: `satsPerMinute` paid as keysends of one period each (down to per-second and
+// below), within a budget (amounts + fees) and until an end time. Each period is reserved in the
+// ledger (durably) before its payment goes out and settled or failed from the node's events, so a
+// crash never pays a period twice. Time the stream is paused or down is not billed (those periods
+// are skipped); a short lag (a slow payment) is caught up.
+
+import type { LightningNode } from '@lpw/node';
+import { StreamError } from './errors.ts';
+import { type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
+import type { PeriodRecord, PeriodReservation, StreamLedger, StreamRecord } from './ledger.ts';
+
+/**
+ * What one payment adds to the wallet's ChannelMonitor (measured: bench `monitor_bytes_per_1000_payments`
+ * ≈ 293,000 on LDK 0.1 — each commitment keeps the payment's HTLC and route until the channel closes).
+ */
+export const MONITOR_BYTES_PER_PAYMENT = 300;
+
+/** The LSP keeps at most this much per backup blob (packages/api MAX_BACKUP_BLOB_BYTES). */
+export const BACKUP_BLOB_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** The default settlement period: one payment a minute keeps channel-state growth small. */
+export const DEFAULT_PERIOD_MS = 60_000;
+
+/** Monitor growth a stream of `periodMs` until `untilMs` will cause, in bytes. */
+export function expectedMonitorGrowth(periodMs: number, fromMs: number, untilMs: number): number {
+  return Math.ceil(Math.max(0, untilMs - fromMs) / periodMs) * MONITOR_BYTES_PER_PAYMENT;
+}
+
+export interface StreamOptions {
+  /** Payments in flight at once (default 8). */
+  maxInFlight?: number;
+  /** Attempts per period before it is given up (default 3). */
+  maxAttempts?: number;
+  /** Periods of lag caught up; older due periods are skipped (default: 10 s worth, at least 1). */
+  catchUpPeriods?: number;
+  /** Stop as failed after this many periods in a row were given up (default 3). */
+  maxConsecutiveGivenUp?: number;
+}
+
+export interface StreamProgress {
+  kind: 'settled' | 'failed' | 'state';
+  stream: StreamRecord;
+  period?: number;
+  reason?: string;
+}
+
+/** msat due for period k: the floor of the cumulative amount, so no msat is lost to rounding. */
+export function periodAmountMsat(
+  stream: Pick<StreamRecord, 'satsPerMinute' | 'periodMs'>,
+  k: number,
+): bigint {
+  const perPeriodTimes60k = stream.satsPerMinute * 1000n * BigInt(stream.periodMs);
+  const cumulative = (n: bigint) => (n * perPeriodTimes60k) / 60_000n;
+  return cumulative(BigInt(k) + 1n) - cumulative(BigInt(k));
+}
+
+/** The largest single-period amount of a stream (routes are priced for it). */
+export function maxPeriodAmountMsat(stream: Pick<StreamRecord, 'satsPerMinute' | 'periodMs'>): bigint {
+  const perPeriodTimes60k = stream.satsPerMinute * 1000n * BigInt(stream.periodMs);
+  return (perPeriodTimes60k + 59_999n) / 60_000n;
+}
+
+/** How many periods start before the end time. */
+export function periodCount(stream: Pick<StreamRecord, 'startMs' | 'endMs' | 'periodMs'>): number {
+  return Math.ceil((stream.endMs - stream.startMs) / stream.periodMs);
+}
+
+export interface RunnerDeps {
+  ledger: StreamLedger;
+  node: LightningNode;
+  /** The LSP's route to the payee for amounts up to `maxAmountMsat` (routes.find). */
+  findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
+  streamKey: Uint8Array;
+  onProgress?: (p: StreamProgress) => void;
+  log: (message: string) => void;
+}
+
+export class StreamRunner {
+  private readonly inFlight = new Map<string, PeriodRecord>();
+  private readonly retries: PeriodRecord[] = [];
+  private route: KeysendRoute | undefined;
+  private wake: (() => void) | undefined;
+  private stopReason: string | undefined;
+  private stopState: 'stopped' | 'failed' = 'stopped';
+  private paused = false;
+  private consecutiveGivenUp = 0;
+  private readonly options: Required<StreamOptions>;
+
+  /** Use StreamRunner.load: the periods an earlier run left open are read first. */
+  private constructor(
+    private readonly deps: RunnerDeps,
+    readonly id: string,
+    stream: StreamRecord,
+    open: PeriodRecord[],
+    options: StreamOptions,
+  ) {
+    this.options = {
+      maxInFlight: options.maxInFlight ?? 8,
+      maxAttempts: options.maxAttempts ?? 3,
+      catchUpPeriods: options.catchUpPeriods ?? Math.max(1, Math.ceil(10_000 / stream.periodMs)),
+      maxConsecutiveGivenUp: options.maxConsecutiveGivenUp ?? 3,
+    };
+    // periods left open by an earlier run: reserved ones are in flight, failed ones get retried
+    for (const p of open) {
+      if (p.state === 'reserved') this.inFlight.set(p.paymentId, p);
+      else this.retries.push(p);
+    }
+  }
+
+  static async load(deps: RunnerDeps, id: string, options: StreamOptions = {}): Promise<StreamRunner> {
+    const stream = await deps.ledger.get(id);
+    return new StreamRunner(deps, id, stream, await deps.ledger.openPeriods(id), options);
+  }
+
+  async pause(): Promise<void> {
+    if (this.paused || this.stopReason) return;
+    this.paused = true;
+    await this.deps.ledger.setState(this.id, 'paused');
+    await this.emitState();
+    this.wake?.();
+  }
+
+  async resume(): Promise<void> {
+    if (!this.paused || this.stopReason) return;
+    this.paused = false;
+    await this.deps.ledger.setState(this.id, 'running');
+    await this.emitState();
+    this.wake?.();
+  }
+
+  /** Stops sending; run() resolves once payments in flight have an outcome. */
+  stop(reason = 'stopped', state: 'stopped' | 'failed' = 'stopped'): void {
+    if (this.stopReason === undefined) {
+      this.stopReason = reason;
+      this.stopState = state;
+    }
+    this.wake?.();
+  }
+
+  /** The wallet saw a payment of ours succeed (the ledger already settled it). */
+  async settled(paymentId: string, period: PeriodRecord): Promise<void> {
+    if (!this.inFlight.delete(paymentId)) return;
+    this.consecutiveGivenUp = 0;
+    this.deps.onProgress?.({
+      kind: 'settled',
+      stream: await this.deps.ledger.get(this.id),
+      period: period.period,
+    });
+    this.wake?.();
+  }
+
+  /** The wallet saw a payment of ours fail for good (the ledger already marked it failed). */
+  async failed(paymentId: string, period: PeriodRecord): Promise<void> {
+    if (!this.inFlight.delete(paymentId)) return;
+    await this.afterFailure(period);
+    this.wake?.();
+  }
+
+  async run(): Promise<StreamRecord> {
+    const { ledger } = this.deps;
+    let stream = await ledger.get(this.id);
+    if (stream.state !== 'running' && stream.state !== 'paused')
+      throw new StreamError('STREAM_FINISHED', `stream ${this.id} is ${stream.state}`);
+    this.paused = stream.state === 'paused';
+    // down time is not billed: continue from the period due now
+    await ledger.skipTo(this.id, Math.min(this.duePeriod(stream, Date.now()), periodCount(stream)));
+    let endState: 'stopped' | 'finished' | 'failed' = 'stopped';
+    let reason = 'stopped';
+    try {
+      for (;;) {
+        stream = await ledger.get(this.id);
+        const now = Date.now();
+        if (this.stopReason) {
+          reason = this.stopReason;
+          endState = this.stopState;
+          break;
+        }
+        // the periods that start before the end time are owed; ones still lagging at the end are
+        // paid within the catch-up window after it, then the stream finishes
+        const lastPeriod = periodCount(stream) - 1;
+        const graceMs = this.options.catchUpPeriods * stream.periodMs;
+        if (
+          now >= stream.endMs &&
+          ((stream.nextPeriod > lastPeriod && this.retries.length === 0) || now >= stream.endMs + graceMs)
+        ) {
+          if (stream.nextPeriod <= lastPeriod) await ledger.skipTo(this.id, lastPeriod + 1);
+          endState = 'finished';
+          reason = 'end time reached';
+          break;
+        }
+        const due = Math.min(this.duePeriod(stream, now), lastPeriod);
+        if (this.paused) {
+          await ledger.skipTo(this.id, due + 1);
+          await this.sleep(stream.periodMs);
+          continue;
+        }
+        if (this.inFlight.size < this.options.maxInFlight) {
+          const retry = this.retries.shift();
+          if (retry) {
+            const outcome = await this.send(stream, retry.period, retry.attempt + 1);
+            if (outcome === 'over-budget') {
+              await ledger.abandon(this.id, retry.period);
+              endState = 'finished';
+              reason = 'budget exhausted';
+              break;
+            }
+            continue;
+          }
+          if (stream.nextPeriod <= due) {
+            if (due - stream.nextPeriod >= this.options.catchUpPeriods)
+              await ledger.skipTo(this.id, due - this.options.catchUpPeriods + 1);
+            const k = (await ledger.get(this.id)).nextPeriod;
+            const outcome = await this.send(stream, k, 0);
+            if (outcome === 'over-budget') {
+              endState = 'finished';
+              reason = 'budget exhausted';
+              break;
+            }
+            continue;
+          }
+        }
+        const nextDueMs = stream.startMs + (due + 1) * stream.periodMs;
+        await this.sleep(Math.max(1, Math.min(nextDueMs, stream.endMs) - now));
+        if (now >= stream.endMs) await this.sleep(stream.periodMs); // only in-flight outcomes left to wait for
+      }
+    } catch (e) {
+      endState = 'failed';
+      reason = e instanceof Error ? e.message : String(e);
+      this.deps.log(`stream ${this.id} failed: ${reason}`);
+    }
+    await this.drain(60_000);
+    for (const p of this.retries.splice(0)) await ledger.abandon(this.id, p.period);
+    const final = await ledger.get(this.id);
+    if (final.state === 'running' || final.state === 'paused')
+      await ledger.setState(this.id, endState, reason);
+    await this.emitState();
+    return ledger.get(this.id);
+  }
+
+  /** Reserve period k (durably), then hand its keysend to LDK. */
+  private async send(
+    stream: StreamRecord,
+    k: number,
+    attempt: number,
+  ): Promise<'sent' | 'over-budget' | 'skipped'> {
+    const { ledger, node, streamKey } = this.deps;
+    const amountMsat = periodAmountMsat(stream, k);
+    if (amountMsat === 0n) {
+      await ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
+      return 'skipped';
+    }
+    this.route ??= await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
+    if (this.route.feeMsat > stream.maxFeeMsat)
+      throw new StreamError(
+        'FEE_TOO_HIGH',
+        `route fee ${this.route.feeMsat} msat per payment exceeds the limit of ${stream.maxFeeMsat} msat`,
+      );
+    const secrets = periodSecrets(streamKey, this.id, k, attempt);
+    const record: PeriodReservation = {
+      streamId: this.id,
+      period: k,
+      attempt,
+      paymentId: secrets.paymentId,
+      paymentHash: secrets.paymentHash,
+      amountMsat,
+      plannedFeeMsat: this.route.feeMsat,
+      maxFeeMsat: stream.maxFeeMsat,
+    };
+    if ((await ledger.reserve(record)) === 'over-budget') return 'over-budget';
+    this.inFlight.set(secrets.paymentId, {
+      ...record,
+      state: 'reserved',
+      reservedMs: Date.now(),
+      failureReason: null,
+    });
+    try {
+      sendKeysend(node, this.route, amountMsat, secrets, stream.maxFeeMsat);
+    } catch (e) {
+      // refused before anything left: a definite failure
+      this.inFlight.delete(secrets.paymentId);
+      const why = e instanceof Error ? e.message : String(e);
+      const failed = await ledger.fail(secrets.paymentId, why);
+      if (e instanceof StreamError && e.code === 'ROUTE_NOT_FOUND') this.route = undefined;
+      if (failed) await this.afterFailure(failed);
+    }
+    return 'sent';
+  }
+
+  private async afterFailure(period: PeriodRecord): Promise<void> {
+    this.deps.onProgress?.({
+      kind: 'failed',
+      stream: await this.deps.ledger.get(this.id),
+      period: period.period,
+      reason: period.failureReason ?? 'failed',
+    });
+    this.route = undefined; // ask the LSP again: the failure may be a stale route
+    if (period.attempt + 1 < this.options.maxAttempts && !this.stopReason) {
+      this.retries.push(period);
+      return;
+    }
+    await this.deps.ledger.abandon(this.id, period.period);
+    this.consecutiveGivenUp++;
+    if (this.consecutiveGivenUp >= this.options.maxConsecutiveGivenUp)
+      this.stop(
+        `${this.consecutiveGivenUp} periods in a row failed (${period.failureReason ?? 'payment failed'})`,
+        'failed',
+      );
+  }
+
+  private duePeriod(stream: StreamRecord, now: number): number {
+    return Math.max(-1, Math.floor((now - stream.startMs) / stream.periodMs));
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await this.sleep(deadline - Date.now());
+    if (this.inFlight.size > 0)
+      this.deps.log(
+        `stream ${this.id}: ${this.inFlight.size} payment(s) still unresolved; they stay reserved and are resolved at the next start`,
+      );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+
+  private async emitState(): Promise<void> {
+    this.deps.onProgress?.({ kind: 'state', stream: await this.deps.ledger.get(this.id) });
+  }
+}
