@@ -121,7 +121,7 @@ export class StoreStreamLedger implements StreamLedger {
   settle(paymentId: string, feeMsat: bigint | undefined): Promise<PeriodRecord | undefined> {
     return this.write(() => {
       const p = this.periods.get(paymentId);
-      if (!p || p.state !== 'reserved') return { result: undefined }; // not ours, or replayed
+      if (p?.state !== 'reserved') return { result: undefined }; // not ours, or replayed
       const s = this.get(p.streamId);
       const now = this.now();
       const stream: StreamRecord = {
@@ -140,7 +140,7 @@ export class StoreStreamLedger implements StreamLedger {
   fail(paymentId: string, reason: string): Promise<PeriodRecord | undefined> {
     return this.write(() => {
       const p = this.periods.get(paymentId);
-      if (!p || p.state !== 'reserved') return { result: undefined };
+      if (p?.state !== 'reserved') return { result: undefined };
       const s = this.get(p.streamId);
       const failed: PeriodRecord = { ...p, state: 'failed', failureReason: reason };
       const stream = { ...s, failedAttempts: s.failedAttempts + 1, updatedMs: this.now() };
