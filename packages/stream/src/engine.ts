@@ -184,17 +184,20 @@ export class StreamEngine {
     return handles;
   }
 
-  /** The running stream `id`; STREAM_FINISHED when it is not running here. */
-  runner(id: string): StreamRunner {
-    const runner = this.runners.get(id);
-    if (!runner) throw new StreamError('STREAM_FINISHED', `stream ${id} is not running`);
-    return runner;
+  /** The runner of stream `id` when it runs here now. */
+  running(id: string): StreamRunner | undefined {
+    return this.runners.get(id);
   }
 
-  /** Stops every stream and waits until their payments have outcomes (or 60 s passed). */
-  async close(reason = 'wallet closed'): Promise<void> {
+  /**
+   * Stops every stream and waits until their payments have outcomes (or 60 s passed). `halt`:
+   * they stay running in the ledger and the next start resumes them (the wallet PWA locking).
+   */
+  async close(reason = 'wallet closed', how: 'stop' | 'halt' = 'stop'): Promise<void> {
     const running = [...this.runners.values()];
-    for (const r of running) r.stop(reason);
+    for (const r of running)
+      if (how === 'halt') r.halt();
+      else r.stop(reason);
     while (running.some((r) => this.runners.has(r.id))) await new Promise((r) => setTimeout(r, 50));
   }
 

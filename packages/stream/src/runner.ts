@@ -83,6 +83,8 @@ export class StreamRunner {
   private stopReason: string | undefined;
   private stopState: 'stopped' | 'failed' = 'stopped';
   private paused = false;
+  /** Halted, not ended: the ledger keeps the stream running or paused for the next start. */
+  private halted = false;
   private consecutiveGivenUp = 0;
   private readonly options: Required<StreamOptions>;
 
@@ -135,6 +137,12 @@ export class StreamRunner {
       this.stopState = state;
     }
     this.wake?.();
+  }
+
+  /** Stops sending but leaves the stream running (or paused) in the ledger, to be resumed at the next start. */
+  halt(): void {
+    this.halted = true;
+    this.stop('halted');
   }
 
   /** The wallet saw a payment of ours succeed (the ledger already settled it). */
@@ -229,9 +237,10 @@ export class StreamRunner {
       this.deps.log(`stream ${this.id} failed: ${reason}`);
     }
     await this.drain(60_000);
-    for (const p of this.retries.splice(0)) await ledger.abandon(this.id, p.period);
+    // a halted stream's failed periods stay open: the next start retries them
+    if (!this.halted) for (const p of this.retries.splice(0)) await ledger.abandon(this.id, p.period);
     const final = await ledger.get(this.id);
-    if (final.state === 'running' || final.state === 'paused')
+    if (!this.halted && (final.state === 'running' || final.state === 'paused'))
       await ledger.setState(this.id, endState, reason);
     await this.emitState();
     return ledger.get(this.id);

@@ -2,7 +2,13 @@
 // is started by the session store on unlock and ended on lock.
 import { create } from 'zustand';
 import type { NodeWorker } from '../worker/client.ts';
-import type { CreatedInvoice, PaidInvoice, ReceiveQuote, WalletSnapshot } from '../worker/protocol.ts';
+import type {
+  CreatedInvoice,
+  PaidInvoice,
+  ReceiveQuote,
+  StreamStart,
+  WalletSnapshot,
+} from '../worker/protocol.ts';
 
 interface WalletState {
   snapshot: WalletSnapshot | undefined;
@@ -17,6 +23,9 @@ interface WalletState {
   ): Promise<CreatedInvoice>;
   pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
   estimateFee(bolt11: string): Promise<bigint | undefined>;
+  /** Returns the new stream's id. */
+  startStream(request: StreamStart): Promise<string>;
+  streamControl(id: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
   retry(): void;
 }
 
@@ -37,6 +46,8 @@ export const useWallet = create<WalletState>((set, get) => ({
   pay: (bolt11, amountMsat, maxFeeMsat) =>
     need(get().worker).call({ type: 'pay', bolt11, amountMsat, maxFeeMsat }),
   estimateFee: (bolt11) => need(get().worker).call({ type: 'estimateFee', bolt11 }),
+  startStream: (request) => need(get().worker).call({ type: 'startStream', request }),
+  streamControl: (id, action) => need(get().worker).call({ type: 'streamControl', id, action }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

@@ -65,6 +65,11 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return runtime.pay(command.bolt11, command.amountMsat, command.maxFeeMsat);
     case 'estimateFee':
       return runtime.estimateFee(command.bolt11);
+    case 'startStream':
+      return runtime.startStream(command.request);
+    case 'streamControl':
+      await runtime.streamControl(command.id, command.action);
+      return undefined;
     case 'retry':
       runtime.retry();
       return undefined;
