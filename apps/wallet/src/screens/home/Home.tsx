@@ -123,7 +123,7 @@ export function Home() {
       <div className="content">
         <section className="balance" aria-label="Balance">
           <span className="caption">Balance</span>
-          <span className="big" data-testid="balance">
+          <span className="big" data-testid="balance" data-msat={snap?.balanceMsat.toString()}>
             {locked ? '—' : <Amount msat={snap?.balanceMsat ?? 0n} />}
           </span>
         </section>

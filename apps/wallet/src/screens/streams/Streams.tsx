@@ -124,7 +124,7 @@ function StreamCard(props: { s: StreamView; now: number }) {
   );
 }
 
-function StartForm() {
+function StartForm(props: { onStarted: () => void }) {
   const startStream = useWallet((w) => w.startStream);
   const blocker = useBlocker();
   const [to, setTo] = useState('');
@@ -154,7 +154,7 @@ function StartForm() {
     setBusy(true);
     try {
       await startStream(request);
-      setTo('');
+      props.onStarted();
     } catch (err) {
       setError(inWords(err));
     } finally {
@@ -258,6 +258,9 @@ function StartForm() {
 export function Streams() {
   const streams = useWallet((w) => w.snapshot?.streams ?? []);
   const now = useNow(1000);
+  const [adding, setAdding] = useState(false);
+  // the live streams come first; the form is one tap away once there are any
+  const showForm = adding || streams.length === 0;
   return (
     <Frame title="Streams" back testId="screen-streams">
       {streams.length > 0 && (
@@ -267,8 +270,16 @@ export function Streams() {
           ))}
         </ul>
       )}
-      <h2>New stream</h2>
-      <StartForm />
+      {showForm ? (
+        <>
+          <h2>New stream</h2>
+          <StartForm onStarted={() => setAdding(false)} />
+        </>
+      ) : (
+        <button type="button" className="secondary" onClick={() => setAdding(true)}>
+          New stream
+        </button>
+      )}
     </Frame>
   );
 }
