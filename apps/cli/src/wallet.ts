@@ -240,6 +240,8 @@ export class Wallet {
           keysendRoute(payee, maxAmountMsat, await lsp.findRoute(payee, maxAmountMsat, KEYSEND_FINAL_CLTV)),
         ),
       streamKey: secrets.streamKey,
+      // while the peer link to the LSP is down (re-established every 5 s) nothing is reserved
+      canSend: () => node.isConnected(lspNodeId),
       log,
     });
   }

@@ -46,6 +46,8 @@ export interface EngineDeps {
   node: LightningNode;
   findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
   streamKey: Uint8Array;
+  /** Whether a payment can leave now (see RunnerDeps.canSend). */
+  canSend?: () => boolean;
   log: (message: string) => void;
   /** Every stream's progress (settled and failed periods, state changes). */
   onProgress?: (p: StreamProgress) => void;

@@ -18,6 +18,9 @@ export const MONITOR_BYTES_PER_PAYMENT = 300;
 /** The LSP keeps at most this much per backup blob (packages/api MAX_BACKUP_BLOB_BYTES). */
 export const BACKUP_BLOB_LIMIT_BYTES = 4 * 1024 * 1024;
 
+/** How long a stream waits before asking the LSP for a route again after it gave none. */
+const ROUTE_RETRY_MS = 2_000;
+
 /** The default settlement period: one payment a minute keeps channel-state growth small. */
 export const DEFAULT_PERIOD_MS = 60_000;
 
@@ -35,6 +38,8 @@ export interface StreamOptions {
   catchUpPeriods?: number;
   /** Stop as failed after this many periods in a row were given up (default 3). */
   maxConsecutiveGivenUp?: number;
+  /** Stop as failed when the LSP gave no route for this long (default 60 s); shorter outages wait. */
+  routeOutageMs?: number;
 }
 
 export interface StreamProgress {
@@ -71,6 +76,11 @@ export interface RunnerDeps {
   /** The LSP's route to the payee for amounts up to `maxAmountMsat` (routes.find). */
   findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
   streamKey: Uint8Array;
+  /**
+   * Whether a payment can leave now (peer link up, a channel usable). While it cannot, nothing is
+   * reserved and the time is not billed, instead of periods failing one after another.
+   */
+  canSend?: () => boolean;
   onProgress?: (p: StreamProgress) => void;
   log: (message: string) => void;
 }
@@ -86,6 +96,7 @@ export class StreamRunner {
   /** Halted, not ended: the ledger keeps the stream running or paused for the next start. */
   private halted = false;
   private consecutiveGivenUp = 0;
+  private routeFailingSince: number | undefined;
   private readonly options: Required<StreamOptions>;
 
   /** Use StreamRunner.load: the periods an earlier run left open are read first. */
@@ -101,6 +112,7 @@ export class StreamRunner {
       maxAttempts: options.maxAttempts ?? 3,
       catchUpPeriods: options.catchUpPeriods ?? Math.max(1, Math.ceil(10_000 / stream.periodMs)),
       maxConsecutiveGivenUp: options.maxConsecutiveGivenUp ?? 3,
+      routeOutageMs: options.routeOutageMs ?? 60_000,
     };
     // periods left open by an earlier run: reserved ones are in flight, failed ones get retried
     for (const p of open) {
@@ -202,10 +214,19 @@ export class StreamRunner {
           await this.sleep(stream.periodMs);
           continue;
         }
+        if (this.deps.canSend && !this.deps.canSend()) {
+          await this.sleep(Math.min(stream.periodMs, 1000));
+          continue;
+        }
         if (this.inFlight.size < this.options.maxInFlight) {
           const retry = this.retries.shift();
           if (retry) {
             const outcome = await this.send(stream, retry.period, retry.attempt + 1);
+            if (outcome === 'no-route') {
+              this.retries.unshift(retry);
+              await this.sleep(ROUTE_RETRY_MS);
+              continue;
+            }
             if (outcome === 'over-budget') {
               await ledger.abandon(this.id, retry.period);
               endState = 'finished';
@@ -219,6 +240,10 @@ export class StreamRunner {
               await ledger.skipTo(this.id, due - this.options.catchUpPeriods + 1);
             const k = (await ledger.get(this.id)).nextPeriod;
             const outcome = await this.send(stream, k, 0);
+            if (outcome === 'no-route') {
+              await this.sleep(ROUTE_RETRY_MS); // nothing reserved: the period lags, then is caught up or skipped
+              continue;
+            }
             if (outcome === 'over-budget') {
               endState = 'finished';
               reason = 'budget exhausted';
@@ -251,14 +276,25 @@ export class StreamRunner {
     stream: StreamRecord,
     k: number,
     attempt: number,
-  ): Promise<'sent' | 'over-budget' | 'skipped'> {
+  ): Promise<'sent' | 'over-budget' | 'skipped' | 'no-route'> {
     const { ledger, node, streamKey } = this.deps;
     const amountMsat = periodAmountMsat(stream, k);
     if (amountMsat === 0n) {
       await ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
       return 'skipped';
     }
-    this.route ??= await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
+    if (!this.route) {
+      try {
+        this.route = await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
+        this.routeFailingSince = undefined;
+      } catch (e) {
+        // an LSP or payee outage: wait it out for a while, then fail the stream with its reason
+        this.routeFailingSince ??= Date.now();
+        if (Date.now() - this.routeFailingSince >= this.options.routeOutageMs) throw e;
+        this.deps.log(`stream ${this.id}: no route yet (${e instanceof Error ? e.message : String(e)})`);
+        return 'no-route';
+      }
+    }
     if (this.route.feeMsat > stream.maxFeeMsat)
       throw new StreamError(
         'FEE_TOO_HIGH',

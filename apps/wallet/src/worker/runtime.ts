@@ -390,7 +390,7 @@ export class WalletRuntime {
       }, 1_000);
       backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
-      void this.resumeStreams(node, this.streams);
+      void this.resumeStreams(this.streams);
     } catch (error) {
       const { code, message } = describeError(error);
       this.log('warn', `start failed: ${code}: ${message}`);
@@ -701,6 +701,8 @@ export class WalletRuntime {
           ),
         ),
       streamKey,
+      // nothing is reserved while the LSP link or the channel is down (a reload, a tunnel, a lock)
+      canSend: () => this.peerConnected && node.listChannels().some((c) => c.isUsable),
       log: (message) => this.log('warn', message),
       onProgress: () => this.changed(),
     });
@@ -709,20 +711,14 @@ export class WalletRuntime {
   }
 
   /**
-   * After a start: periods a reload left reserved are resolved against LDK, then streams continue
-   * (or stop, as each was set) once the LSP link and a channel are up — a period sent before would
-   * fail, and the time waited is not billed.
+   * After a start: periods a reload left reserved are resolved against LDK, then each stream
+   * continues or stops as it was set. A continued one sends nothing until the LSP link and a
+   * channel are up (`canSend`), and the time it waited is not billed.
    */
-  private async resumeStreams(node: LightningNode, streams: StreamEngine): Promise<void> {
+  private async resumeStreams(streams: StreamEngine): Promise<void> {
     try {
       await new Promise((r) => setTimeout(r, 50)); // outcomes LDK replays come first
       await streams.reconcile();
-      this.changed();
-      const ready = () => this.peerConnected && node.listChannels().some((c) => c.isUsable);
-      while (!ready()) {
-        if (this.closed || this.node !== node) return;
-        await new Promise((r) => setTimeout(r, 250));
-      }
       for (const handle of await streams.resumeAll()) void handle.done.then(() => this.changed());
       this.changed();
     } catch (error) {

@@ -18,6 +18,7 @@ export function duration(ms: number): string {
   return `${s} s`;
 }
 
+const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 const short = (nodeId: string) => `${nodeId.slice(0, 8)}…${nodeId.slice(-6)}`;
 
 /** Whole non-negative numbers only; what the worker then refuses (zero, past) it says in words. */
@@ -100,7 +101,7 @@ function StreamCard(props: { s: StreamView; now: number }) {
         </dd>
         <dt>{live ? 'Time left' : 'Ended'}</dt>
         <dd data-testid="stream-time-left">
-          {live ? duration(s.endMs - now) : (s.stopReason ?? STATE_WORDS[s.state])}
+          {live ? duration(s.endMs - now) : sentence(s.stopReason ?? STATE_WORDS[s.state])}
         </dd>
       </dl>
       {error && <Notice tone="error">{error}</Notice>}
