@@ -196,8 +196,8 @@ function StartForm(props: { onStarted: () => void }) {
           Every second
         </label>
         <p className="small muted">
-          Each payment adds about 300 bytes to your channel’s stored state, so paying every second grows it 60
-          times faster than once a minute.
+          Every second settles more finely, but each payment pays its own routing fee and adds about 300 bytes
+          to your channel’s stored state.
         </p>
       </fieldset>
       <label className="field">
