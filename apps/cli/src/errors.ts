@@ -1,6 +1,7 @@
 // The machine wallet's one error type: outcomes a script can act on, each with a distinct exit code.
 import { isApiError } from '@lpw/api';
 import { isNodeError } from '@lpw/node';
+import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
 export type WalletErrorCode =
   | 'USAGE'
@@ -65,9 +66,26 @@ export function isWalletError(e: unknown, code?: WalletErrorCode): e is WalletEr
   return e instanceof WalletError && (code === undefined || e.code === code);
 }
 
-/** Node, LSP and network failures become WalletErrors with the cause kept. */
+const STREAM_CODES: Record<StreamErrorCode, WalletErrorCode> = {
+  INVALID_NODE_ID: 'INVALID_INPUT',
+  INVALID_RATE: 'INVALID_INPUT',
+  INVALID_PERIOD: 'INVALID_INPUT',
+  BUDGET_BELOW_ONE_PERIOD: 'INVALID_INPUT',
+  INVALID_FEE_LIMIT: 'INVALID_INPUT',
+  END_IN_PAST: 'INVALID_INPUT',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  FEE_TOO_HIGH: 'FEE_TOO_HIGH',
+  PAYMENT_FAILED: 'PAYMENT_FAILED',
+  STREAM_NOT_FOUND: 'STREAM_NOT_FOUND',
+  STREAM_FINISHED: 'STREAM_FINISHED',
+  STREAM_RUNNING: 'INVALID_INPUT',
+  INTERNAL: 'INTERNAL',
+};
+
+/** Node, stream, LSP and network failures become WalletErrors with the cause kept. */
 export function toWalletError(e: unknown): WalletError {
   if (e instanceof WalletError) return e;
+  if (isStreamError(e)) return new WalletError(STREAM_CODES[e.code], e.message, { cause: e });
   if (isNodeError(e)) {
     const map: Partial<Record<string, WalletErrorCode>> = {
       INVALID_INPUT: 'INVALID_INPUT',

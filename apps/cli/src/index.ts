@@ -1,4 +1,21 @@
 // @lpw/cli: the headless wallet SDK behind the `lpw-wallet` command.
+
+// streams: the engine and its types live in @lpw/stream, shared with the wallet PWA
+export {
+  BACKUP_BLOB_LIMIT_BYTES,
+  expectedMonitorGrowth,
+  MONITOR_BYTES_PER_PAYMENT,
+  maxPeriodAmountMsat,
+  type OnRestart,
+  type PeriodRecord,
+  periodAmountMsat,
+  periodSecrets,
+  type StreamHandle,
+  type StreamOptions,
+  type StreamProgress,
+  type StreamRecord,
+  type StreamState,
+} from '@lpw/stream';
 export {
   BACKUP_KEY,
   type BackupStatus,
@@ -8,19 +25,8 @@ export {
   sealBackup,
 } from './backup.ts';
 export { isWalletError, WalletError, type WalletErrorCode } from './errors.ts';
-export { periodSecrets } from './keysend.ts';
 export { type L402Result, l402Fetch } from './l402.ts';
-export type { OnRestart, PeriodRecord, StreamRecord, StreamState } from './ledger.ts';
 export { deriveSecrets, SEED_FILE } from './seed.ts';
-export {
-  BACKUP_BLOB_LIMIT_BYTES,
-  expectedMonitorGrowth,
-  MONITOR_BYTES_PER_PAYMENT,
-  maxPeriodAmountMsat,
-  periodAmountMsat,
-  type StreamOptions,
-  type StreamProgress,
-} from './stream.ts';
 export {
   type Balance,
   defaultMaxFeeMsat,
@@ -31,7 +37,6 @@ export {
   type Payment,
   type Receive,
   type ReceiveQuote,
-  type StreamHandle,
   type StreamRequest,
   Wallet,
 } from './wallet.ts';

@@ -1,54 +1,22 @@
-// The stream ledger (SQLite, synchronous=FULL): a period is RESERVED durably before its payment is
-// handed to LDK, then settled or failed. A settled period leaves only aggregates behind (count,
-// total, fees, first/last time), so a month of per-second payments is one row, not millions.
-// `next_period` only moves forward: a period, once reserved, is never reserved again.
+// The CLI's ledger (SQLite, synchronous=FULL): streams, as a StreamLedger of @lpw/stream with its
+// rules (a period is RESERVED durably before its payment is handed to LDK, then settled or failed;
+// a settled period leaves only aggregates behind, so a month of per-second payments is one row), and
+// single BOLT 11 payments, recorded before they are sent.
 import { randomBytes } from 'node:crypto';
+import {
+  newStreamRecord,
+  type OnRestart,
+  type PeriodRecord,
+  type PeriodReservation,
+  reservationVerdict,
+  StreamError,
+  type StreamLedger,
+  type StreamParams,
+  type StreamRecord,
+  type StreamState,
+} from '@lpw/stream';
 import Database from 'better-sqlite3';
 import { WalletError } from './errors.ts';
-
-export type StreamState = 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
-export type OnRestart = 'resume' | 'stop';
-
-export interface StreamParams {
-  payee: string;
-  satsPerMinute: bigint;
-  periodMs: number;
-  budgetMsat: bigint;
-  maxFeeMsat: bigint;
-  startMs: number;
-  endMs: number;
-  onRestart: OnRestart;
-}
-
-export interface StreamRecord extends StreamParams {
-  id: string;
-  state: StreamState;
-  stopReason: string | null;
-  nextPeriod: number;
-  paidCount: number;
-  paidMsat: bigint;
-  feeMsat: bigint;
-  failedAttempts: number;
-  skippedPeriods: number;
-  firstPaidMs: number | null;
-  lastPaidMs: number | null;
-  createdMs: number;
-  updatedMs: number;
-}
-
-export interface PeriodRecord {
-  streamId: string;
-  period: number;
-  attempt: number;
-  paymentId: string;
-  paymentHash: string;
-  amountMsat: bigint;
-  plannedFeeMsat: bigint;
-  maxFeeMsat: bigint;
-  state: 'reserved' | 'failed';
-  reservedMs: number;
-  failureReason: string | null;
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS streams (
@@ -147,7 +115,7 @@ function periodOf(r: Row): PeriodRecord {
   };
 }
 
-export class StreamLedger {
+export class SqliteLedger implements StreamLedger {
   private readonly db: Database.Database;
 
   constructor(path: string) {
@@ -159,32 +127,33 @@ export class StreamLedger {
   }
 
   create(params: StreamParams, now = Date.now()): StreamRecord {
-    const id = `s_${randomBytes(8).toString('hex')}`;
+    const r = newStreamRecord(`s_${randomBytes(8).toString('hex')}`, params, now);
     this.db
       .prepare(
         `INSERT INTO streams (id, payee, sats_per_minute, period_ms, budget_msat, max_fee_msat, start_ms,
            end_ms, on_restart, state, created_ms, updated_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        id,
-        params.payee,
-        params.satsPerMinute,
-        params.periodMs,
-        params.budgetMsat,
-        params.maxFeeMsat,
-        params.startMs,
-        params.endMs,
-        params.onRestart,
+        r.id,
+        r.payee,
+        r.satsPerMinute,
+        r.periodMs,
+        r.budgetMsat,
+        r.maxFeeMsat,
+        r.startMs,
+        r.endMs,
+        r.onRestart,
+        r.state,
         now,
         now,
       );
-    return this.get(id);
+    return this.get(r.id);
   }
 
   get(id: string): StreamRecord {
     const row = this.db.prepare('SELECT * FROM streams WHERE id = ?').get(id) as Row | undefined;
-    if (!row) throw new WalletError('STREAM_NOT_FOUND', `no stream ${id}`);
+    if (!row) throw new StreamError('STREAM_NOT_FOUND', `no stream ${id}`);
     return streamOf(row);
   }
 
@@ -214,30 +183,19 @@ export class StreamLedger {
    * Durably reserves `period` (first attempt, or a retry of a failed one) BEFORE anything is sent.
    * Refuses a period already settled or reserved, and anything past the budget.
    */
-  reserve(
-    p: Omit<PeriodRecord, 'state' | 'reservedMs' | 'failureReason'>,
-    now = Date.now(),
-  ): 'reserved' | 'over-budget' {
+  reserve(p: PeriodReservation, now = Date.now()): 'reserved' | 'over-budget' {
     return this.db.transaction((): 'reserved' | 'over-budget' => {
       const stream = this.get(p.streamId);
       const existing = this.db
         .prepare('SELECT * FROM periods WHERE stream_id = ? AND period = ?')
         .get(p.streamId, p.period) as Row | undefined;
-      if (existing) {
-        const prior = periodOf(existing);
-        if (prior.state !== 'failed' || p.attempt <= prior.attempt)
-          throw new WalletError(
-            'INTERNAL',
-            `period ${p.period} of ${p.streamId} is ${prior.state}: not reserving it again`,
-          );
-      } else if (p.period < stream.nextPeriod) {
-        throw new WalletError(
-          'INTERNAL',
-          `period ${p.period} of ${p.streamId} was already settled or skipped`,
-        );
-      }
-      const committed = stream.paidMsat + stream.feeMsat + this.inFlightMsat(p.streamId);
-      if (committed + p.amountMsat + p.maxFeeMsat > stream.budgetMsat) return 'over-budget';
+      const verdict = reservationVerdict(
+        stream,
+        existing ? periodOf(existing) : undefined,
+        this.inFlightMsat(p.streamId),
+        p,
+      );
+      if (verdict === 'over-budget') return verdict;
       this.db
         .prepare(
           `INSERT INTO periods (stream_id, period, attempt, payment_id, payment_hash, amount_msat, planned_fee_msat,

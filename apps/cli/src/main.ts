@@ -3,10 +3,15 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  BACKUP_BLOB_LIMIT_BYTES,
+  expectedMonitorGrowth,
+  MONITOR_BYTES_PER_PAYMENT,
+  type StreamHandle,
+  type StreamRecord,
+} from '@lpw/stream';
 import { isWalletError, toWalletError, WalletError } from './errors.ts';
 import { isoOrDash, sat, toJson } from './format.ts';
-import type { StreamRecord } from './ledger.ts';
-import { BACKUP_BLOB_LIMIT_BYTES, expectedMonitorGrowth, MONITOR_BYTES_PER_PAYMENT } from './stream.ts';
 import { initWallet, openWallet, type Wallet } from './wallet.ts';
 
 const USAGE = `lpw-wallet — a Lightning wallet for machines
@@ -272,9 +277,9 @@ async function run(
 
 async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<number> {
   const onProgress = progressPrinter(out);
-  let handle: ReturnType<Wallet['stream']>;
+  let handle: StreamHandle;
   if (flags.resume) {
-    handle = wallet.resumeStream(flags.resume, { onProgress });
+    handle = await wallet.resumeStream(flags.resume, { onProgress });
   } else {
     const to = required(flags.to, '--to NODE_ID');
     const satsPerMinute = required(
@@ -306,7 +311,7 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
       process.stderr.write(
         `warning: ~${Math.round(growth / 1024 / 1024)} MB of channel-state growth (one payment every ${periodMs} ms, ~${MONITOR_BYTES_PER_PAYMENT} B each, kept until the channel closes)${growth > BACKUP_BLOB_LIMIT_BYTES ? '; beyond the LSP backup limit of 4 MB' : ''}: consider a longer --period-ms (default 60000)\n`,
       );
-    handle = wallet.stream(
+    handle = await wallet.stream(
       {
         to,
         satsPerMinute,
@@ -322,8 +327,8 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
   const started = wallet.ledger.get(handle.id);
   out.emit('started', streamJson(started), `stream ${handle.id}: ${streamLine(started)}`);
   const onSigint = () => handle.stop();
-  const onPause = () => handle.pause();
-  const onResume = () => handle.resume();
+  const onPause = () => void handle.pause();
+  const onResume = () => void handle.resume();
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   process.on('SIGUSR1', onPause);

@@ -17,15 +17,22 @@ import {
 } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { SqliteStore } from '@lpw/node/sqlite';
+import {
+  KEYSEND_FINAL_CLTV,
+  keysendRoute,
+  type OnRestart,
+  type RunOptions,
+  recentPayment,
+  StreamEngine,
+  type StreamHandle,
+} from '@lpw/stream';
 import WebSocket from 'ws';
 import { BackupUploader, MirroredStore } from './backup.ts';
 import { toWalletError, WalletError } from './errors.ts';
-import { findKeysendRoute, recentPayment } from './keysend.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
-import { type OnRestart, type SinglePayment, StreamLedger, type StreamRecord } from './ledger.ts';
+import { type SinglePayment, SqliteLedger } from './ledger.ts';
 import { parseInvoice, sendInvoicePayment } from './pay.ts';
 import { createSeedFile, readSeedFile, type WalletSecrets } from './seed.ts';
-import { type StreamOptions, type StreamProgress, StreamRunner } from './stream.ts';
 
 export interface OpenWalletOptions {
   /** The wallet directory (seed.txt, node.sqlite, streams.sqlite). */
@@ -88,15 +95,6 @@ export interface StreamRequest {
   maxFeeMsatPerPayment?: bigint;
   /** After a crash, `resumeStream` continues it ('resume', default) or ends it ('stop'). */
   onRestart?: OnRestart;
-}
-
-export interface StreamHandle {
-  id: string;
-  pause(): void;
-  resume(): void;
-  stop(): void;
-  /** Resolves with the final record once the stream ended and its payments have outcomes. */
-  done: Promise<StreamRecord>;
 }
 
 export interface HistoryEntry {
@@ -198,7 +196,7 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
       ...options.node,
     });
     closers.push(() => node.stop());
-    const ledger = new StreamLedger(join(options.dir, 'streams.sqlite'));
+    const ledger = new SqliteLedger(join(options.dir, 'streams.sqlite'));
     closers.push(() => ledger.close());
     const wallet = new Wallet(options, secrets, node, client, ledger, store, info.nodeId, log);
     closers.length = 0; // the wallet owns them now
@@ -215,7 +213,7 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
 
 export class Wallet {
   readonly nodeId: string;
-  private readonly runners = new Map<string, StreamRunner>();
+  private readonly streams: StreamEngine;
   private readonly offs: Array<() => void> = [];
   private backup: BackupUploader | undefined;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -228,12 +226,24 @@ export class Wallet {
     private readonly secrets: WalletSecrets,
     readonly node: LightningNode,
     readonly lsp: LspClient,
-    readonly ledger: StreamLedger,
+    readonly ledger: SqliteLedger,
     private readonly store: MirroredStore,
     readonly lspNodeId: string,
     private readonly log: (message: string) => void,
   ) {
     this.nodeId = node.nodeId;
+    this.streams = new StreamEngine({
+      ledger,
+      node,
+      findRoute: (payee, maxAmountMsat) =>
+        this.withSession(async () =>
+          keysendRoute(payee, maxAmountMsat, await lsp.findRoute(payee, maxAmountMsat, KEYSEND_FINAL_CLTV)),
+        ),
+      streamKey: secrets.streamKey,
+      // while the peer link to the LSP is down (re-established every 5 s) nothing is reserved
+      canSend: () => node.isConnected(lspNodeId),
+      log,
+    });
   }
 
   /** @internal */
@@ -241,19 +251,17 @@ export class Wallet {
     this.unlock = unlock;
     // outcomes first: a payment replayed by LDK after a restart settles before anything new is sent
     this.offs.push(
+      this.streams.listen(),
       this.node.on('payment-sent', (e) => {
-        const period = this.ledger.settle(e.paymentId, e.feeMsat);
-        if (period) this.runners.get(period.streamId)?.settled(e.paymentId, period);
         this.ledger.resolvePayment(e.paymentId, { status: 'succeeded', feeMsat: e.feeMsat ?? null });
       }),
       this.node.on('payment-failed', (e) => {
-        const period = this.ledger.fail(e.paymentId, e.reason);
-        if (period) this.runners.get(period.streamId)?.failed(e.paymentId, period);
         this.ledger.resolvePayment(e.paymentId, { status: 'failed', reason: e.reason });
       }),
     );
     await new Promise((r) => setTimeout(r, 50)); // let replayed events reach the listeners
-    this.resolveUnknownOutcomes();
+    await this.streams.reconcile();
+    this.resolveUnknownPayments();
     await this.connectLsp();
     await this.quiescent(10_000);
     this.keepAlive = setInterval(() => {
@@ -279,18 +287,10 @@ export class Wallet {
   }
 
   /**
-   * Periods and payments reserved before a crash whose outcome we never saw: LDK's record decides.
-   * Known to LDK (pending, abandoned): its event will come. Fulfilled: settled (at the route's fee
-   * when LDK no longer reports it). Unknown to LDK: it never left (LDK persists a payment together
-   * with the channel update that sends it), so it failed and may be retried.
+   * Payments recorded before a crash whose outcome we never saw: LDK's record decides, as for
+   * stream periods (StreamEngine.reconcile).
    */
-  private resolveUnknownOutcomes(): void {
-    for (const p of this.ledger.openPeriods()) {
-      if (p.state !== 'reserved') continue;
-      const state = recentPayment(this.node, p.paymentId);
-      if (state === 'fulfilled') this.ledger.settle(p.paymentId, undefined);
-      else if (state === undefined) this.ledger.fail(p.paymentId, 'not handed to LDK before a crash');
-    }
+  private resolveUnknownPayments(): void {
     for (const p of this.ledger.payments()) {
       if (p.status !== 'pending') continue;
       const state = recentPayment(this.node, p.paymentId);
@@ -551,90 +551,18 @@ export class Wallet {
 
   // ------------------------------------------------------------------ streams
 
-  stream(
-    request: StreamRequest,
-    options: StreamOptions & { onProgress?: (p: StreamProgress) => void } = {},
-  ): StreamHandle {
-    if (!/^0[23][0-9a-f]{64}$/.test(request.to))
-      throw new WalletError('INVALID_INPUT', '"to" expected a 33-byte node id in hex');
-    if (request.satsPerMinute <= 0n)
-      throw new WalletError('INVALID_INPUT', 'sats per minute must be positive');
-    if (request.budgetSats <= 0n) throw new WalletError('INVALID_INPUT', 'budget must be positive');
-    const periodMs = request.periodMs ?? 60_000;
-    if (!Number.isInteger(periodMs) || periodMs < 10 || periodMs > 3_600_000)
-      throw new WalletError('INVALID_INPUT', 'period must be 10 ms … 1 h');
-    const now = Date.now();
-    if (!(request.untilMs > now)) throw new WalletError('INVALID_INPUT', 'the end time is in the past');
-    const record = this.ledger.create({
-      payee: request.to,
-      satsPerMinute: request.satsPerMinute,
-      periodMs,
-      budgetMsat: request.budgetSats * 1000n,
-      maxFeeMsat: request.maxFeeMsatPerPayment ?? 5_000n,
-      startMs: now,
-      endMs: request.untilMs,
-      onRestart: request.onRestart ?? 'resume',
-    });
-    return this.runStream(record.id, options);
+  /** Starts a stream; bad input is a typed error (INVALID_INPUT) and stores nothing. */
+  stream(request: StreamRequest, options: RunOptions = {}): Promise<StreamHandle> {
+    const { budgetSats, ...rest } = request;
+    return this.streams.start({ ...rest, budgetMsat: budgetSats * 1000n }, options);
   }
 
   /**
    * Picks a stream up after a restart. Its open periods were resolved when the wallet opened; a
    * stream configured `onRestart: 'stop'` is ended here instead of continued.
    */
-  resumeStream(
-    id: string,
-    options: StreamOptions & { onProgress?: (p: StreamProgress) => void } = {},
-  ): StreamHandle {
-    const record = this.ledger.get(id);
-    if (record.state !== 'running' && record.state !== 'paused')
-      throw new WalletError(
-        'STREAM_FINISHED',
-        `stream ${id} is ${record.state}${record.stopReason ? ` (${record.stopReason})` : ''}`,
-      );
-    if (record.onRestart === 'stop') {
-      this.ledger.setState(id, 'stopped', 'stopped after a restart (on-restart: stop)');
-      const done = (async () => {
-        // payments still in flight from before the crash get their outcome before the summary
-        const deadline = Date.now() + 60_000;
-        while (this.ledger.openPeriods(id).some((p) => p.state === 'reserved') && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 50));
-        for (const p of this.ledger.openPeriods(id))
-          if (p.state === 'failed') this.ledger.abandon(id, p.period);
-        return this.ledger.get(id);
-      })();
-      return { id, pause() {}, resume() {}, stop() {}, done };
-    }
-    return this.runStream(id, options);
-  }
-
-  private runStream(
-    id: string,
-    options: StreamOptions & { onProgress?: (p: StreamProgress) => void },
-  ): StreamHandle {
-    if (this.runners.has(id)) throw new WalletError('INVALID_INPUT', `stream ${id} is already running`);
-    const runner = new StreamRunner(
-      {
-        ledger: this.ledger,
-        node: this.node,
-        findRoute: (payee, maxAmountMsat) =>
-          this.withSession(() => findKeysendRoute(this.lsp, payee, maxAmountMsat)),
-        streamKey: this.secrets.streamKey,
-        log: this.log,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      },
-      id,
-      options,
-    );
-    this.runners.set(id, runner);
-    const done = runner.run().finally(() => this.runners.delete(id));
-    return {
-      id,
-      pause: () => runner.pause(),
-      resume: () => runner.resume(),
-      stop: () => runner.stop(),
-      done,
-    };
+  resumeStream(id: string, options: RunOptions = {}): Promise<StreamHandle> {
+    return this.streams.resume(id, options);
   }
 
   // ------------------------------------------------------------------ L402
@@ -659,17 +587,7 @@ export class Wallet {
     if (this.closed) return;
     this.closed = true;
     if (this.keepAlive) clearInterval(this.keepAlive);
-    const running = [...this.runners.values()];
-    for (const r of running) r.stop('wallet closed');
-    await Promise.all(
-      running.map(
-        (r) =>
-          new Promise<void>((resolve) => {
-            const check = () => (this.runners.has(r.id) ? setTimeout(check, 50) : resolve());
-            check();
-          }),
-      ),
-    );
+    await this.streams.close('wallet closed');
     if (this.node.isConnected(this.lspNodeId)) await this.quiescent(10_000);
     await this.backup?.close();
     for (const off of this.offs) off();

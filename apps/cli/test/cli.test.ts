@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { l402 } from '@lpw/l402';
+import { periodSecrets } from '@lpw/stream';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKUP_KEY, decodeSnapshot, openBackup } from '../src/backup.ts';
-import { periodSecrets } from '../src/keysend.ts';
 import { deriveSecrets } from '../src/seed.ts';
 import { cli, cliDone, type Stack, startStack } from './stack.ts';
 

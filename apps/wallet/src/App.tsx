@@ -6,6 +6,7 @@ import { Lock } from './screens/lock/Lock.tsx';
 import { Receive } from './screens/receive/Receive.tsx';
 import { Send } from './screens/send/Send.tsx';
 import { Settings } from './screens/settings/Settings.tsx';
+import { Streams } from './screens/streams/Streams.tsx';
 import { Welcome } from './screens/welcome/Welcome.tsx';
 import { Words } from './screens/words/Words.tsx';
 import { useNav } from './stores/nav.ts';
@@ -25,6 +26,8 @@ export function App() {
       return <Receive />;
     case 'send':
       return <Send />;
+    case 'streams':
+      return <Streams />;
     case 'channel':
       return <Channel />;
     case 'settings':

@@ -129,11 +129,17 @@ export interface WalletSecrets {
   nodeSeed: Uint8Array;
   /** AES-256-GCM key of the channel-state backups kept at the LSP. */
   backupKey: Uint8Array;
+  /** HMAC key of stream payment ids and preimages (the same after a reload, so none is paid twice). */
+  streamKey: Uint8Array;
 }
 
 /** Everything derives from the BIP 39 seed under distinct labels, so one secret never serves two uses. */
 export function deriveSecrets(mnemonic: string): WalletSecrets {
   const seed = mnemonicToSeedSync(normaliseMnemonic(mnemonic));
   const label = (l: string) => hmac(sha256, new TextEncoder().encode(l), seed);
-  return { nodeSeed: label('lpw/node-seed/v1'), backupKey: label('lpw/backup-key/v1') };
+  return {
+    nodeSeed: label('lpw/node-seed/v1'),
+    backupKey: label('lpw/backup-key/v1'),
+    streamKey: label('lpw/stream-key/v1'),
+  };
 }

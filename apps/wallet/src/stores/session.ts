@@ -42,6 +42,7 @@ async function startNode(vault: VaultRecord, mnemonic: string, restore: boolean)
       walletId: vault.walletId,
       nodeSeed: secrets.nodeSeed,
       backupKey: secrets.backupKey,
+      streamKey: secrets.streamKey,
       lspUrl: useSettings.getState().lspUrl,
       deviceId: await deviceId(),
       restore,
@@ -49,6 +50,7 @@ async function startNode(vault: VaultRecord, mnemonic: string, restore: boolean)
   });
   secrets.nodeSeed.fill(0);
   secrets.backupKey.fill(0);
+  secrets.streamKey.fill(0);
 }
 
 export const useSession = create<SessionState>((setState, getState) => ({

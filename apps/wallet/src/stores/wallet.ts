@@ -3,7 +3,13 @@
 import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 import { create } from 'zustand';
 import type { NodeWorker } from '../worker/client.ts';
-import type { CreatedInvoice, PaidInvoice, ReceiveQuote, WalletSnapshot } from '../worker/protocol.ts';
+import type {
+  CreatedInvoice,
+  PaidInvoice,
+  ReceiveQuote,
+  StreamStart,
+  WalletSnapshot,
+} from '../worker/protocol.ts';
 
 interface WalletState {
   snapshot: WalletSnapshot | undefined;
@@ -19,6 +25,9 @@ interface WalletState {
   pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
   estimateFee(bolt11: string): Promise<bigint | undefined>;
   relay(request: RelayFetchInput): Promise<RelayFetchOutput>;
+  /** Returns the new stream's id. */
+  startStream(request: StreamStart): Promise<string>;
+  streamControl(id: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
   retry(): void;
 }
 
@@ -40,6 +49,8 @@ export const useWallet = create<WalletState>((set, get) => ({
     need(get().worker).call({ type: 'pay', bolt11, amountMsat, maxFeeMsat }),
   estimateFee: (bolt11) => need(get().worker).call({ type: 'estimateFee', bolt11 }),
   relay: (request) => need(get().worker).call({ type: 'relay', request }),
+  startStream: (request) => need(get().worker).call({ type: 'startStream', request }),
+  streamControl: (id, action) => need(get().worker).call({ type: 'streamControl', id, action }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

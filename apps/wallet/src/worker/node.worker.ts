@@ -67,6 +67,11 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return runtime.estimateFee(command.bolt11);
     case 'relay':
       return runtime.relay(command.request);
+    case 'startStream':
+      return runtime.startStream(command.request);
+    case 'streamControl':
+      await runtime.streamControl(command.id, command.action);
+      return undefined;
     case 'retry':
       runtime.retry();
       return undefined;

@@ -41,6 +41,40 @@ export interface PaymentView {
   updatedAt: number;
 }
 
+export type StreamViewState = 'running' | 'paused' | 'stopped' | 'finished' | 'failed';
+
+/** One payment stream with its totals (the ledger keeps aggregates, not one row per payment). */
+export interface StreamView {
+  id: string;
+  payee: string;
+  satsPerMinute: bigint;
+  periodMs: number;
+  budgetMsat: bigint;
+  startMs: number;
+  endMs: number;
+  onRestart: 'resume' | 'stop';
+  state: StreamViewState;
+  stopReason: string | null;
+  paidCount: number;
+  paidMsat: bigint;
+  feeMsat: bigint;
+  /** Reserved periods whose payment is on its way (amount + fee limit). */
+  inFlightMsat: bigint;
+  failedAttempts: number;
+  lastPaidMs: number | null;
+  createdMs: number;
+}
+
+export interface StreamStart {
+  /** The recipient's node id (keysend). */
+  to: string;
+  satsPerMinute: bigint;
+  periodMs: number;
+  budgetMsat: bigint;
+  untilMs: number;
+  onRestart: 'resume' | 'stop';
+}
+
 export interface LspView {
   url: string;
   nodeId: string | undefined;
@@ -63,6 +97,8 @@ export interface WalletSnapshot {
   receivableMsat: bigint;
   channels: ChannelView[];
   payments: PaymentView[];
+  /** Payment streams, newest first: each is one entry of history however many payments it made. */
+  streams: StreamView[];
   lsp: LspView;
   backup: { version: number | undefined; savedAt: number | undefined; problem: string | undefined };
   updatedAt: number;
@@ -72,6 +108,8 @@ export interface OpenRequest {
   walletId: string;
   nodeSeed: Uint8Array;
   backupKey: Uint8Array;
+  /** Makes stream payment ids and preimages reproducible after a reload (HMAC key). */
+  streamKey: Uint8Array;
   lspUrl: string;
   deviceId: string;
   /** A wallet restored from its words on this device: fetch its channel state from the LSP first. */
@@ -117,6 +155,8 @@ export type Command =
   | { type: 'estimateFee'; bolt11: string }
   /** One request to another origin through the LSP's relay (the session token stays in the worker). */
   | { type: 'relay'; request: RelayFetchInput }
+  | { type: 'startStream'; request: StreamStart }
+  | { type: 'streamControl'; id: string; action: 'pause' | 'resume' | 'stop' }
   | { type: 'retry' }
   | { type: 'close' };
 
@@ -127,6 +167,8 @@ export interface CommandResult {
   pay: PaidInvoice;
   estimateFee: bigint | undefined;
   relay: RelayFetchOutput;
+  startStream: string;
+  streamControl: undefined;
   retry: undefined;
   close: undefined;
 }

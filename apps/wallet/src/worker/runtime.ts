@@ -21,6 +21,15 @@ import {
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
 import { decodeBolt11 } from '@lpw/payment-request';
+import {
+  checkStreamRequest,
+  inFlightMsat,
+  isStreamError,
+  KEYSEND_FINAL_CLTV,
+  keysendRoute,
+  StoreStreamLedger,
+  StreamEngine,
+} from '@lpw/stream';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -36,6 +45,8 @@ import {
   type PaidInvoice,
   type PaymentView,
   type ReceiveQuote,
+  type StreamStart,
+  type StreamView,
   WalletCommandError,
   type WalletSnapshot,
 } from './protocol.ts';
@@ -60,6 +71,8 @@ const maxMsat = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 export const nodeDbName = (walletId: string) => `lpw-node-${walletId}`;
 export const snapshotKey = (walletId: string) => `lpw-snapshot-${walletId}`;
+/** The stream ledger has its own database: its per-period writes stay out of channel-state backups. */
+export const streamsDbName = (walletId: string) => `lpw-streams-${walletId}`;
 
 /**
  * The node's secret key, derived as createNode derives it (KeysManager over a labelled HMAC of the
@@ -83,6 +96,7 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     receivableMsat: 0n,
     channels: [],
     payments: [],
+    streams: [],
     lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
     backup: { version: undefined, savedAt: undefined, problem: undefined },
     updatedAt: Date.now(),
@@ -139,6 +153,7 @@ function historyOf(records: PaymentRecord[], outbound: OutboundRecord[]): Paymen
 
 export function describeError(error: unknown): { code: string; message: string } {
   if (error instanceof WalletCommandError) return { code: error.code, message: error.message };
+  if (isStreamError(error)) return { code: error.code, message: error.message };
   if (isNodeError(error)) return { code: error.code, message: error.message };
   if (error instanceof BackupRefused) return { code: error.code, message: error.message };
   const code = lspErrorCode(error);
@@ -154,6 +169,9 @@ export class WalletRuntime {
   private session: LspSession | undefined;
   private client: ReturnType<typeof createLspClient> | undefined;
   private backup: ChannelBackup | undefined;
+  private streamsDb: IndexedDbStore | undefined;
+  private streamLedger: StoreStreamLedger | undefined;
+  private streams: StreamEngine | undefined;
   private info: InfoOutput | undefined;
   private nodeId = '';
   private peerConnected = false;
@@ -203,6 +221,9 @@ export class WalletRuntime {
     }
     const stored = await this.store.load();
     this.snap.payments = historyOf(paymentsFromStore(stored), outboundFrom(stored));
+    this.streamsDb = await IndexedDbStore.open(streamsDbName(req.walletId));
+    this.streamLedger = await StoreStreamLedger.open(this.streamsDb);
+    this.snap.streams = this.streamViews();
     this.setStatus('starting', undefined);
     void this.start();
   }
@@ -225,11 +246,14 @@ export class WalletRuntime {
     clearTimeout(this.reconnectTimer);
     clearInterval(this.peerWatch);
     await this.starting?.catch(() => {});
+    // streams halt, not end: the next unlock resumes them (or stops those set to stop on restart)
+    await this.streams?.close('wallet locked', 'halt');
     const node = this.node;
     this.node = undefined;
     await node?.stop();
     await this.backup?.flushed();
     await this.store?.close();
+    await this.streamsDb?.close();
     this.setStatus('idle', 'Locked');
   }
 
@@ -310,6 +334,7 @@ export class WalletRuntime {
         return;
       }
       this.node = node;
+      this.streams = this.streamEngine(node, req.streamKey);
       node.events();
       for (const kind of [
         'payment-received',
@@ -367,6 +392,7 @@ export class WalletRuntime {
       }, 1_000);
       backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
+      void this.resumeStreams(this.streams);
     } catch (error) {
       const { code, message } = describeError(error);
       this.log('warn', `start failed: ${code}: ${message}`);
@@ -382,6 +408,7 @@ export class WalletRuntime {
   }
 
   private async fence(): Promise<void> {
+    await this.streams?.close('opened on another device', 'halt');
     const node = this.node;
     this.node = undefined;
     clearTimeout(this.reconnectTimer);
@@ -671,6 +698,114 @@ export class WalletRuntime {
     this.changed();
   }
 
+  // ------------------------------------------------------------ streams
+
+  /** The stream engine on this node: outcomes from its events (also those replayed after a reload). */
+  private streamEngine(node: LightningNode, streamKey: Uint8Array): StreamEngine {
+    const streams = new StreamEngine({
+      ledger: this.streamLedger!,
+      node,
+      findRoute: (payee, maxAmountMsat) =>
+        this.withSession(node, async (client) =>
+          keysendRoute(
+            payee,
+            maxAmountMsat,
+            await client.findRoute(payee, maxAmountMsat, KEYSEND_FINAL_CLTV),
+          ),
+        ),
+      streamKey,
+      // nothing is reserved while the LSP link or the channel is down (a reload, a tunnel, a lock)
+      canSend: () => this.peerConnected && node.listChannels().some((c) => c.isUsable),
+      log: (message) => this.log('warn', message),
+      onProgress: () => this.changed(),
+    });
+    streams.listen();
+    return streams;
+  }
+
+  /**
+   * After a start: periods a reload left reserved are resolved against LDK, then each stream
+   * continues or stops as it was set. A continued one sends nothing until the LSP link and a
+   * channel are up (`canSend`), and the time it waited is not billed.
+   */
+  private async resumeStreams(streams: StreamEngine): Promise<void> {
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // outcomes LDK replays come first
+      await streams.reconcile();
+      for (const handle of await streams.resumeAll()) void handle.done.then(() => this.changed());
+      this.changed();
+    } catch (error) {
+      this.log('error', `resuming streams failed: ${describeError(error).message}`);
+    }
+  }
+
+  /** Starts a stream; bad input is refused in words before anything is stored. Returns its id. */
+  async startStream(request: StreamStart): Promise<string> {
+    checkStreamRequest(request, Date.now());
+    const node = this.requireNode();
+    this.requirePeer();
+    if (request.to === node.nodeId)
+      throw new WalletCommandError('INVALID_NODE_ID', 'That is this wallet’s own node id.');
+    const handle = await this.streams!.start(request);
+    void handle.done.then(
+      () => this.changed(),
+      (error: unknown) => this.log('error', `stream ${handle.id}: ${describeError(error).message}`),
+    );
+    this.changed();
+    return handle.id;
+  }
+
+  async streamControl(id: string, action: 'pause' | 'resume' | 'stop'): Promise<void> {
+    const ledger = this.streamLedger;
+    if (!ledger) throw new WalletCommandError('NODE_NOT_RUNNING', 'Your wallet is still starting.');
+    const record = ledger.get(id);
+    const runner = this.streams?.running(id);
+    if (runner) {
+      if (action === 'pause') await runner.pause();
+      else if (action === 'resume') await runner.resume();
+      else runner.stop('stopped by you');
+    } else if (action === 'stop' && (record.state === 'running' || record.state === 'paused')) {
+      // waiting for the connection: nothing is being sent, so it ends here
+      await ledger.setState(id, 'stopped', 'stopped by you');
+    } else {
+      throw new WalletCommandError(
+        'STREAM_NOT_RUNNING',
+        record.state === 'running' || record.state === 'paused'
+          ? 'This stream continues once your wallet is connected; you can stop it now.'
+          : `This stream has ${record.state === 'finished' ? 'finished' : 'ended'}.`,
+      );
+    }
+    this.changed();
+  }
+
+  private streamViews(): StreamView[] {
+    const ledger = this.streamLedger;
+    if (!ledger) return [];
+    const open = ledger.openPeriods();
+    return ledger
+      .list()
+      .reverse()
+      .map((s) => ({
+        id: s.id,
+        payee: s.payee,
+        satsPerMinute: s.satsPerMinute,
+        periodMs: s.periodMs,
+        budgetMsat: s.budgetMsat,
+        startMs: s.startMs,
+        endMs: s.endMs,
+        onRestart: s.onRestart,
+        state: s.state,
+        stopReason: s.stopReason,
+        paidCount: s.paidCount,
+        paidMsat: s.paidMsat,
+        feeMsat: s.feeMsat,
+        inFlightMsat: inFlightMsat(open.filter((p) => p.streamId === s.id)),
+        failedAttempts: s.failedAttempts,
+        lastPaidMs: s.lastPaidMs,
+        createdMs: s.createdMs,
+      }));
+  }
+
   // ------------------------------------------------------------ state
 
   private requireNode(): LightningNode {
@@ -739,6 +874,7 @@ export class WalletRuntime {
       }
     }
     if (this.backup) this.snap.backup = { ...this.backup.status };
+    this.snap.streams = this.streamViews();
     this.snap.updatedAt = Date.now();
     const copy = structuredClone(this.snap);
     this.publish(copy);

@@ -2,7 +2,7 @@
 import { Amount, Notice } from '../../components/ui.tsx';
 import { useNav } from '../../stores/nav.ts';
 import { useWallet } from '../../stores/wallet.ts';
-import type { PaymentView, WalletSnapshot } from '../../worker/protocol.ts';
+import type { PaymentView, StreamView, WalletSnapshot } from '../../worker/protocol.ts';
 
 function StatusLine(props: { snap: WalletSnapshot | undefined }) {
   const retry = useWallet((s) => s.retry);
@@ -71,10 +71,43 @@ function PaymentRow(props: { p: PaymentView }) {
   );
 }
 
+/** A stream is ONE entry of history: its count, total and fees, however many payments it made. */
+function StreamRow(props: { s: StreamView }) {
+  const { s } = props;
+  const go = useNav((n) => n.go);
+  const live = s.state === 'running' || s.state === 'paused';
+  return (
+    <li className="payment stream" data-testid="stream-row" data-count={s.paidCount}>
+      <button type="button" className="what link-row" onClick={() => go('streams')}>
+        <span className="label">
+          Stream to {s.payee.slice(0, 8)}…{live ? ` · ${s.state === 'running' ? 'streaming' : 'paused'}` : ''}
+        </span>
+        <span className="meta">
+          {when(s.createdMs)} · {s.paidCount} {s.paidCount === 1 ? 'payment' : 'payments'}
+          {s.feeMsat > 0n && (
+            <>
+              {' '}
+              · fee <Amount msat={s.feeMsat} round="ceil" />
+            </>
+          )}
+        </span>
+      </button>
+      <span className="sum outbound">
+        −<Amount msat={s.paidMsat} />
+      </span>
+    </li>
+  );
+}
+
+type HistoryItem = { at: number; payment: PaymentView } | { at: number; stream: StreamView };
+
 export function Home() {
   const snap = useWallet((s) => s.snapshot);
   const go = useNav((s) => s.go);
-  const payments = snap?.payments ?? [];
+  const history: HistoryItem[] = [
+    ...(snap?.payments ?? []).map((payment) => ({ at: payment.createdAt, payment })),
+    ...(snap?.streams ?? []).map((stream) => ({ at: stream.lastPaidMs ?? stream.createdMs, stream })),
+  ].sort((a, b) => b.at - a.at);
   const locked = snap?.status === 'locked-elsewhere';
   return (
     <main className="frame home" data-testid="screen-home">
@@ -90,7 +123,7 @@ export function Home() {
       <div className="content">
         <section className="balance" aria-label="Balance">
           <span className="caption">Balance</span>
-          <span className="big" data-testid="balance">
+          <span className="big" data-testid="balance" data-msat={snap?.balanceMsat.toString()}>
             {locked ? '—' : <Amount msat={snap?.balanceMsat ?? 0n} />}
           </span>
         </section>
@@ -103,15 +136,22 @@ export function Home() {
             Send
           </button>
         </div>
+        <button type="button" className="secondary" disabled={locked} onClick={() => go('streams')}>
+          Streams
+        </button>
         <section aria-label="History">
           <h2>History</h2>
-          {payments.length === 0 ? (
+          {history.length === 0 ? (
             <p className="muted">No payments yet.</p>
           ) : (
             <ul className="history" data-testid="history">
-              {payments.map((p) => (
-                <PaymentRow key={p.id} p={p} />
-              ))}
+              {history.map((item) =>
+                'stream' in item ? (
+                  <StreamRow key={item.stream.id} s={item.stream} />
+                ) : (
+                  <PaymentRow key={item.payment.id} p={item.payment} />
+                ),
+              )}
             </ul>
           )}
         </section>

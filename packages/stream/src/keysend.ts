@@ -1,14 +1,13 @@
 // Keysend along the LSP's route with a payment id and preimage WE choose (derived from the stream
 // key, the stream and the period), so after a crash the ledger can ask LDK about a payment it
 // reserved but never saw the end of, and the payee can tell periods apart by payment hash.
-import { parseScid } from '@lpw/api';
-import type { LspClient } from '@lpw/lsp-server/client';
+import { parseScid, type RoutesFindOutput } from '@lpw/api';
 import type { LightningNode } from '@lpw/node';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import * as ldk from 'lightningdevkit';
-import { WalletError } from './errors.ts';
+import { StreamError } from './errors.ts';
 
 /** The final CLTV delta our keysends ask for (LDK's default for keysend is 40 blocks). */
 export const KEYSEND_FINAL_CLTV = 40;
@@ -43,19 +42,17 @@ export function periodSecrets(
   return { paymentId: bytesToHex(paymentId), preimage, paymentHash: bytesToHex(sha256(preimage)) };
 }
 
-/** Ask the LSP for a route to `payee` able to carry `maxAmountMsat` (the wallet keeps no graph). */
-export async function findKeysendRoute(
-  client: LspClient,
-  payee: string,
-  maxAmountMsat: bigint,
-): Promise<KeysendRoute> {
-  const { paths } = await client.findRoute(payee, maxAmountMsat, KEYSEND_FINAL_CLTV);
-  const hops = paths[0]?.hops;
+/**
+ * The LSP's answer to routes.find (the wallet keeps no graph) as keysend route hints for amounts up
+ * to `maxAmountMsat`. Ask with `final_cltv_expiry_delta` = KEYSEND_FINAL_CLTV.
+ */
+export function keysendRoute(payee: string, maxAmountMsat: bigint, found: RoutesFindOutput): KeysendRoute {
+  const hops = found.paths[0]?.hops;
   if (!hops || hops.length === 0)
-    throw new WalletError('ROUTE_NOT_FOUND', `the LSP found no route to ${payee}`);
+    throw new StreamError('ROUTE_NOT_FOUND', `the LSP found no route to ${payee}`);
   const last = hops[hops.length - 1]!;
   if (last.node_id !== payee)
-    throw new WalletError('ROUTE_NOT_FOUND', 'the LSP route does not end at the payee');
+    throw new StreamError('ROUTE_NOT_FOUND', 'the LSP route does not end at the payee');
   // hop k ≥ 1 is the channel hops[k].short_channel_id from hops[k-1].node_id, which charges
   // hops[k-1].fee_msat and adds hops[k-1].cltv_expiry_delta (hops[0] is our channel to the LSP)
   const hints = hops.slice(1).map((hop, k) => {
@@ -84,14 +81,14 @@ export function sendKeysend(
   maxFeeMsat: bigint,
 ): void {
   if (amountMsat > route.maxAmountMsat)
-    throw new WalletError('INTERNAL', 'amount above what the route was priced for');
+    throw new StreamError('INTERNAL', 'amount above what the route was priced for');
   if (route.feeMsat > maxFeeMsat)
-    throw new WalletError(
+    throw new StreamError(
       'FEE_TOO_HIGH',
       `route fee ${route.feeMsat} msat exceeds the limit of ${maxFeeMsat} msat`,
     );
   const hints = route.hints.map((h) => {
-    if (h.feeMsat > 0xffff_ffffn) throw new WalletError('ROUTE_NOT_FOUND', 'hop fee out of range');
+    if (h.feeMsat > 0xffff_ffffn) throw new StreamError('ROUTE_NOT_FOUND', 'hop fee out of range');
     return ldk.RouteHintHop.constructor_new(
       hexToBytes(h.nodeId),
       h.scid,
@@ -135,7 +132,7 @@ export function sendKeysend(
       'LDKRetryableSendFailure_',
       '',
     );
-    throw new WalletError(
+    throw new StreamError(
       name === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED',
       `keysend refused by LDK: ${name}`,
     );

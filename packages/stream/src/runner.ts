@@ -1,13 +1,13 @@
 // A payment stream: `satsPerMinute` paid as keysends of one period each (down to per-second and
 // below), within a budget (amounts + fees) and until an end time. Each period is reserved in the
-// ledger before its payment goes out and settled or failed from the node's events, so a crash
-// never pays a period twice. Time the stream is paused or down is not billed (those periods are
-// skipped); a short lag (a slow payment) is caught up.
+// ledger (durably) before its payment goes out and settled or failed from the node's events, so a
+// crash never pays a period twice. Time the stream is paused or down is not billed (those periods
+// are skipped); a short lag (a slow payment) is caught up.
 
 import type { LightningNode } from '@lpw/node';
-import { WalletError } from './errors.ts';
+import { StreamError } from './errors.ts';
 import { type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
-import type { PeriodRecord, StreamLedger, StreamRecord } from './ledger.ts';
+import type { PeriodRecord, PeriodReservation, StreamLedger, StreamRecord } from './ledger.ts';
 
 /**
  * What one payment adds to the wallet's ChannelMonitor (measured: bench `monitor_bytes_per_1000_payments`
@@ -17,6 +17,12 @@ export const MONITOR_BYTES_PER_PAYMENT = 300;
 
 /** The LSP keeps at most this much per backup blob (packages/api MAX_BACKUP_BLOB_BYTES). */
 export const BACKUP_BLOB_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** How long a stream waits before asking the LSP for a route again after it gave none. */
+const ROUTE_RETRY_MS = 2_000;
+
+/** The default settlement period: one payment a minute keeps channel-state growth small. */
+export const DEFAULT_PERIOD_MS = 60_000;
 
 /** Monitor growth a stream of `periodMs` until `untilMs` will cause, in bytes. */
 export function expectedMonitorGrowth(periodMs: number, fromMs: number, untilMs: number): number {
@@ -32,6 +38,8 @@ export interface StreamOptions {
   catchUpPeriods?: number;
   /** Stop as failed after this many periods in a row were given up (default 3). */
   maxConsecutiveGivenUp?: number;
+  /** Stop as failed when the LSP gave no route for this long (default 60 s); shorter outages wait. */
+  routeOutageMs?: number;
 }
 
 export interface StreamProgress {
@@ -57,6 +65,26 @@ export function maxPeriodAmountMsat(stream: Pick<StreamRecord, 'satsPerMinute' |
   return (perPeriodTimes60k + 59_999n) / 60_000n;
 }
 
+/** How many periods start before the end time. */
+export function periodCount(stream: Pick<StreamRecord, 'startMs' | 'endMs' | 'periodMs'>): number {
+  return Math.ceil((stream.endMs - stream.startMs) / stream.periodMs);
+}
+
+export interface RunnerDeps {
+  ledger: StreamLedger;
+  node: LightningNode;
+  /** The LSP's route to the payee for amounts up to `maxAmountMsat` (routes.find). */
+  findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
+  streamKey: Uint8Array;
+  /**
+   * Whether a payment can leave now (peer link up, a channel usable). While it cannot, nothing is
+   * reserved and the time is not billed, instead of periods failing one after another.
+   */
+  canSend?: () => boolean;
+  onProgress?: (p: StreamProgress) => void;
+  log: (message: string) => void;
+}
+
 export class StreamRunner {
   private readonly inFlight = new Map<string, PeriodRecord>();
   private readonly retries: PeriodRecord[] = [];
@@ -65,53 +93,52 @@ export class StreamRunner {
   private stopReason: string | undefined;
   private stopState: 'stopped' | 'failed' = 'stopped';
   private paused = false;
+  /** Halted, not ended: the ledger keeps the stream running or paused for the next start. */
+  private halted = false;
   private consecutiveGivenUp = 0;
+  private routeFailingSince: number | undefined;
   private readonly options: Required<StreamOptions>;
 
-  constructor(
-    private readonly deps: {
-      ledger: StreamLedger;
-      node: LightningNode;
-      /** The LSP's route to the payee for amounts up to `maxAmountMsat` (routes.find). */
-      findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
-      streamKey: Uint8Array;
-      onProgress?: (p: StreamProgress) => void;
-      log: (message: string) => void;
-    },
+  /** Use StreamRunner.load: the periods an earlier run left open are read first. */
+  private constructor(
+    private readonly deps: RunnerDeps,
     readonly id: string,
-    options: StreamOptions = {},
+    stream: StreamRecord,
+    open: PeriodRecord[],
+    options: StreamOptions,
   ) {
-    const stream = deps.ledger.get(id);
     this.options = {
       maxInFlight: options.maxInFlight ?? 8,
       maxAttempts: options.maxAttempts ?? 3,
       catchUpPeriods: options.catchUpPeriods ?? Math.max(1, Math.ceil(10_000 / stream.periodMs)),
       maxConsecutiveGivenUp: options.maxConsecutiveGivenUp ?? 3,
+      routeOutageMs: options.routeOutageMs ?? 60_000,
     };
     // periods left open by an earlier run: reserved ones are in flight, failed ones get retried
-    for (const p of deps.ledger.openPeriods(id)) {
+    for (const p of open) {
       if (p.state === 'reserved') this.inFlight.set(p.paymentId, p);
       else this.retries.push(p);
     }
   }
 
-  get stream(): StreamRecord {
-    return this.deps.ledger.get(this.id);
+  static async load(deps: RunnerDeps, id: string, options: StreamOptions = {}): Promise<StreamRunner> {
+    const stream = await deps.ledger.get(id);
+    return new StreamRunner(deps, id, stream, await deps.ledger.openPeriods(id), options);
   }
 
-  pause(): void {
-    if (this.paused) return;
+  async pause(): Promise<void> {
+    if (this.paused || this.stopReason) return;
     this.paused = true;
-    this.deps.ledger.setState(this.id, 'paused');
-    this.emitState();
+    await this.deps.ledger.setState(this.id, 'paused');
+    await this.emitState();
     this.wake?.();
   }
 
-  resume(): void {
-    if (!this.paused) return;
+  async resume(): Promise<void> {
+    if (!this.paused || this.stopReason) return;
     this.paused = false;
-    this.deps.ledger.setState(this.id, 'running');
-    this.emitState();
+    await this.deps.ledger.setState(this.id, 'running');
+    await this.emitState();
     this.wake?.();
   }
 
@@ -124,35 +151,44 @@ export class StreamRunner {
     this.wake?.();
   }
 
+  /** Stops sending but leaves the stream running (or paused) in the ledger, to be resumed at the next start. */
+  halt(): void {
+    this.halted = true;
+    this.stop('halted');
+  }
+
   /** The wallet saw a payment of ours succeed (the ledger already settled it). */
-  settled(paymentId: string, period: PeriodRecord): void {
+  async settled(paymentId: string, period: PeriodRecord): Promise<void> {
     if (!this.inFlight.delete(paymentId)) return;
     this.consecutiveGivenUp = 0;
-    this.deps.onProgress?.({ kind: 'settled', stream: this.stream, period: period.period });
+    this.deps.onProgress?.({
+      kind: 'settled',
+      stream: await this.deps.ledger.get(this.id),
+      period: period.period,
+    });
     this.wake?.();
   }
 
   /** The wallet saw a payment of ours fail for good (the ledger already marked it failed). */
-  failed(paymentId: string, period: PeriodRecord): void {
+  async failed(paymentId: string, period: PeriodRecord): Promise<void> {
     if (!this.inFlight.delete(paymentId)) return;
-    this.afterFailure(period);
+    await this.afterFailure(period);
     this.wake?.();
   }
 
   async run(): Promise<StreamRecord> {
     const { ledger } = this.deps;
-    let stream = ledger.get(this.id);
+    let stream = await ledger.get(this.id);
     if (stream.state !== 'running' && stream.state !== 'paused')
-      throw new WalletError('STREAM_FINISHED', `stream ${this.id} is ${stream.state}`);
+      throw new StreamError('STREAM_FINISHED', `stream ${this.id} is ${stream.state}`);
     this.paused = stream.state === 'paused';
     // down time is not billed: continue from the period due now
-    const periods = Math.ceil((stream.endMs - stream.startMs) / stream.periodMs);
-    ledger.skipTo(this.id, Math.min(this.duePeriod(stream, Date.now()), periods));
+    await ledger.skipTo(this.id, Math.min(this.duePeriod(stream, Date.now()), periodCount(stream)));
     let endState: 'stopped' | 'finished' | 'failed' = 'stopped';
     let reason = 'stopped';
     try {
       for (;;) {
-        stream = ledger.get(this.id);
+        stream = await ledger.get(this.id);
         const now = Date.now();
         if (this.stopReason) {
           reason = this.stopReason;
@@ -161,29 +197,38 @@ export class StreamRunner {
         }
         // the periods that start before the end time are owed; ones still lagging at the end are
         // paid within the catch-up window after it, then the stream finishes
-        const lastPeriod = Math.ceil((stream.endMs - stream.startMs) / stream.periodMs) - 1;
+        const lastPeriod = periodCount(stream) - 1;
         const graceMs = this.options.catchUpPeriods * stream.periodMs;
         if (
           now >= stream.endMs &&
           ((stream.nextPeriod > lastPeriod && this.retries.length === 0) || now >= stream.endMs + graceMs)
         ) {
-          if (stream.nextPeriod <= lastPeriod) ledger.skipTo(this.id, lastPeriod + 1);
+          if (stream.nextPeriod <= lastPeriod) await ledger.skipTo(this.id, lastPeriod + 1);
           endState = 'finished';
           reason = 'end time reached';
           break;
         }
         const due = Math.min(this.duePeriod(stream, now), lastPeriod);
         if (this.paused) {
-          ledger.skipTo(this.id, due + 1);
+          await ledger.skipTo(this.id, due + 1);
           await this.sleep(stream.periodMs);
+          continue;
+        }
+        if (this.deps.canSend && !this.deps.canSend()) {
+          await this.sleep(Math.min(stream.periodMs, 1000));
           continue;
         }
         if (this.inFlight.size < this.options.maxInFlight) {
           const retry = this.retries.shift();
           if (retry) {
             const outcome = await this.send(stream, retry.period, retry.attempt + 1);
+            if (outcome === 'no-route') {
+              this.retries.unshift(retry);
+              await this.sleep(ROUTE_RETRY_MS);
+              continue;
+            }
             if (outcome === 'over-budget') {
-              ledger.abandon(this.id, retry.period);
+              await ledger.abandon(this.id, retry.period);
               endState = 'finished';
               reason = 'budget exhausted';
               break;
@@ -192,9 +237,13 @@ export class StreamRunner {
           }
           if (stream.nextPeriod <= due) {
             if (due - stream.nextPeriod >= this.options.catchUpPeriods)
-              ledger.skipTo(this.id, due - this.options.catchUpPeriods + 1);
-            const k = ledger.get(this.id).nextPeriod;
+              await ledger.skipTo(this.id, due - this.options.catchUpPeriods + 1);
+            const k = (await ledger.get(this.id)).nextPeriod;
             const outcome = await this.send(stream, k, 0);
+            if (outcome === 'no-route') {
+              await this.sleep(ROUTE_RETRY_MS); // nothing reserved: the period lags, then is caught up or skipped
+              continue;
+            }
             if (outcome === 'over-budget') {
               endState = 'finished';
               reason = 'budget exhausted';
@@ -213,10 +262,12 @@ export class StreamRunner {
       this.deps.log(`stream ${this.id} failed: ${reason}`);
     }
     await this.drain(60_000);
-    for (const p of this.retries.splice(0)) ledger.abandon(this.id, p.period);
-    const final = ledger.get(this.id);
-    if (final.state === 'running' || final.state === 'paused') ledger.setState(this.id, endState, reason);
-    this.emitState();
+    // a halted stream's failed periods stay open: the next start retries them
+    if (!this.halted) for (const p of this.retries.splice(0)) await ledger.abandon(this.id, p.period);
+    const final = await ledger.get(this.id);
+    if (!this.halted && (final.state === 'running' || final.state === 'paused'))
+      await ledger.setState(this.id, endState, reason);
+    await this.emitState();
     return ledger.get(this.id);
   }
 
@@ -225,21 +276,32 @@ export class StreamRunner {
     stream: StreamRecord,
     k: number,
     attempt: number,
-  ): Promise<'sent' | 'over-budget' | 'skipped'> {
+  ): Promise<'sent' | 'over-budget' | 'skipped' | 'no-route'> {
     const { ledger, node, streamKey } = this.deps;
     const amountMsat = periodAmountMsat(stream, k);
     if (amountMsat === 0n) {
-      ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
+      await ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
       return 'skipped';
     }
-    this.route ??= await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
+    if (!this.route) {
+      try {
+        this.route = await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
+        this.routeFailingSince = undefined;
+      } catch (e) {
+        // an LSP or payee outage: wait it out for a while, then fail the stream with its reason
+        this.routeFailingSince ??= Date.now();
+        if (Date.now() - this.routeFailingSince >= this.options.routeOutageMs) throw e;
+        this.deps.log(`stream ${this.id}: no route yet (${e instanceof Error ? e.message : String(e)})`);
+        return 'no-route';
+      }
+    }
     if (this.route.feeMsat > stream.maxFeeMsat)
-      throw new WalletError(
+      throw new StreamError(
         'FEE_TOO_HIGH',
         `route fee ${this.route.feeMsat} msat per payment exceeds the limit of ${stream.maxFeeMsat} msat`,
       );
     const secrets = periodSecrets(streamKey, this.id, k, attempt);
-    const record: Omit<PeriodRecord, 'state' | 'reservedMs' | 'failureReason'> = {
+    const record: PeriodReservation = {
       streamId: this.id,
       period: k,
       attempt,
@@ -249,31 +311,30 @@ export class StreamRunner {
       plannedFeeMsat: this.route.feeMsat,
       maxFeeMsat: stream.maxFeeMsat,
     };
-    if (ledger.reserve(record) === 'over-budget') return 'over-budget';
-    const reserved: PeriodRecord = {
+    if ((await ledger.reserve(record)) === 'over-budget') return 'over-budget';
+    this.inFlight.set(secrets.paymentId, {
       ...record,
       state: 'reserved',
       reservedMs: Date.now(),
       failureReason: null,
-    };
-    this.inFlight.set(secrets.paymentId, reserved);
+    });
     try {
       sendKeysend(node, this.route, amountMsat, secrets, stream.maxFeeMsat);
     } catch (e) {
       // refused before anything left: a definite failure
       this.inFlight.delete(secrets.paymentId);
       const why = e instanceof Error ? e.message : String(e);
-      const failed = ledger.fail(secrets.paymentId, why);
-      if (e instanceof WalletError && e.code === 'ROUTE_NOT_FOUND') this.route = undefined;
-      if (failed) this.afterFailure(failed);
+      const failed = await ledger.fail(secrets.paymentId, why);
+      if (e instanceof StreamError && e.code === 'ROUTE_NOT_FOUND') this.route = undefined;
+      if (failed) await this.afterFailure(failed);
     }
     return 'sent';
   }
 
-  private afterFailure(period: PeriodRecord): void {
+  private async afterFailure(period: PeriodRecord): Promise<void> {
     this.deps.onProgress?.({
       kind: 'failed',
-      stream: this.stream,
+      stream: await this.deps.ledger.get(this.id),
       period: period.period,
       reason: period.failureReason ?? 'failed',
     });
@@ -282,7 +343,7 @@ export class StreamRunner {
       this.retries.push(period);
       return;
     }
-    this.deps.ledger.abandon(this.id, period.period);
+    await this.deps.ledger.abandon(this.id, period.period);
     this.consecutiveGivenUp++;
     if (this.consecutiveGivenUp >= this.options.maxConsecutiveGivenUp)
       this.stop(
@@ -318,7 +379,7 @@ export class StreamRunner {
     });
   }
 
-  private emitState(): void {
-    this.deps.onProgress?.({ kind: 'state', stream: this.stream });
+  private async emitState(): Promise<void> {
+    this.deps.onProgress?.({ kind: 'state', stream: await this.deps.ledger.get(this.id) });
   }
 }

@@ -1,0 +1,195 @@
+// A payment stream in the browser wallet against the real stack: funded through a JIT channel, a
+// per-second keysend stream to the devnet merchant survives a page reload mid-stream without paying
+// any period twice (the wallet's totals equal what the merchant received, to the msat), pauses,
+// resumes and stops; bad input is refused in words and starts nothing; history shows one entry.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CSP } from '@lpw/wallet/csp';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openProfile, shot, watchErrors } from '../harness/browser.ts';
+import { type Stack, startStack, waitUntil } from '../harness/stack.ts';
+import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+
+let stack: Stack;
+let profile: string;
+let context: BrowserContext;
+let page: Page;
+let errors: string[];
+/** Keysends the merchant received since the stream started. */
+const received: Array<{ paymentHash: string; amountMsat: bigint }> = [];
+const totals = { balanceBeforeMsat: 0n, paidMsat: 0n, feeMsat: 0n, count: 0 };
+
+/** Home's balance in msat (the screen shows whole sats; the element carries the exact value). */
+async function balanceMsat(): Promise<bigint> {
+  return BigInt((await page.getByTestId('balance').getAttribute('data-msat')) ?? '0');
+}
+
+beforeAll(async () => {
+  buildWallet();
+  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-stream' });
+  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-stream-'));
+  context = await openProfile(profile);
+  page = await context.newPage();
+  errors = watchErrors(page);
+  page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
+});
+
+afterEach(async (test) => {
+  if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
+    await shot(page, `failed-stream-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(
+      () => {},
+    );
+  }
+});
+
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+/** The stream card's figures as the screen has them (exact msat in data attributes). */
+async function card() {
+  const el = page.getByTestId('stream-card').first();
+  const [state, count, paid, fee] = await Promise.all([
+    el.getAttribute('data-state'),
+    el.getAttribute('data-count'),
+    el.getAttribute('data-paid-msat'),
+    el.getAttribute('data-fee-msat'),
+  ]);
+  return { state, count: Number(count), paidMsat: BigInt(paid ?? '0'), feeMsat: BigInt(fee ?? '0') };
+}
+
+async function waitForCount(atLeast: number, timeoutMs = 60_000) {
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid=stream-card]')?.getAttribute('data-count')) >= n,
+    atLeast,
+    { timeout: timeoutMs, polling: 250 },
+  );
+}
+
+async function fillStream(fields: { to: string; rate: string; budget: string; minutes: string }) {
+  await page.locator('textarea[name=to]').fill(fields.to);
+  await page.locator('input[name=rate]').fill(fields.rate);
+  await page.locator('input[name=budget]').fill(fields.budget);
+  await page.locator('input[name=minutes]').fill(fields.minutes);
+}
+
+describe('payment streams in the wallet', () => {
+  it('a funded wallet (20,000 sats through a JIT channel)', async () => {
+    await page.goto(stack.front.url);
+    await createWallet(page);
+    await waitConnected(page);
+    await page.getByRole('button', { name: 'Receive' }).click();
+    if (await page.getByTestId('storage-warning').isVisible())
+      await page.getByRole('button', { name: 'I understand, continue' }).click();
+    await page.locator('input[name=amount]').fill('20000');
+    await page.getByRole('button', { name: 'Create invoice' }).click();
+    await page.getByRole('button', { name: 'Agree and create invoice' }).click();
+    const bolt11 = (await page.getByTestId('invoice-text').textContent())!.trim();
+    await stack.net.router.node.payInvoice(bolt11, { timeoutMs: 90_000 });
+    await page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 });
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=balance]')?.getAttribute('data-msat') !== '0',
+    );
+    totals.balanceBeforeMsat = await balanceMsat();
+  });
+
+  it('refuses bad stream input in words and starts nothing', async () => {
+    await page.getByRole('button', { name: 'Streams' }).click();
+    await page.getByTestId('screen-streams').waitFor();
+    const merchant = stack.net.merchant.nodeId;
+    const cases: Array<[Parameters<typeof fillStream>[0], RegExp]> = [
+      [{ to: 'merchant@example.com', rate: '60', budget: '1000', minutes: '5' }, /node id/],
+      [{ to: merchant, rate: '0', budget: '1000', minutes: '5' }, /at least 1 sat per minute/],
+      // once a minute, 60 sats + a 5 sat fee limit: 64 sats cannot pay one period
+      [{ to: merchant, rate: '60', budget: '64', minutes: '5' }, /at least one payment.*65 sats/],
+      [{ to: merchant, rate: '60', budget: '1000', minutes: '0' }, /end time is in the past/],
+    ];
+    for (const [fields, words] of cases) {
+      await fillStream(fields);
+      await page.getByRole('button', { name: 'Start stream' }).click();
+      await page.getByTestId('stream-error').waitFor();
+      expect(await page.getByTestId('stream-error').textContent()).toMatch(words);
+    }
+    await shot(page, 'stream-01-refused');
+    expect(await page.getByTestId('stream-card').count()).toBe(0);
+  });
+
+  it('streams every second to the merchant, survives a reload mid-stream and never pays a period twice', async () => {
+    stack.net.merchant.node.on('payment-received', (e) =>
+      received.push({ paymentHash: e.paymentHash, amountMsat: e.amountMsat }),
+    );
+    await fillStream({ to: stack.net.merchant.nodeId, rate: '60', budget: '2000', minutes: '5' });
+    await page.getByLabel('Every second').check();
+    await shot(page, 'stream-02-form');
+    await page.getByRole('button', { name: 'Start stream' }).click();
+    await page.getByTestId('stream-card').waitFor();
+    await waitForCount(5);
+    await shot(page, 'stream-03-running');
+    const beforeReload = await card();
+    expect(beforeReload.state).toBe('running');
+
+    // reload mid-stream: periods are reserved and keysends in flight
+    await page.reload();
+    await unlock(page);
+    await waitConnected(page);
+    await page.getByRole('button', { name: 'Streams' }).click();
+    await waitForCount(beforeReload.count + 5);
+    await shot(page, 'stream-04-after-reload');
+    expect((await card()).state).toBe('running');
+
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=stream-card]')?.getAttribute('data-state') === 'paused',
+    );
+    await new Promise((r) => setTimeout(r, 1_500)); // payments in flight at the pause settle
+    const paused = await card();
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await card()).count).toBe(paused.count); // nothing paid while paused
+    expect(await page.getByTestId('stream-state').textContent()).toBe('Paused');
+    await shot(page, 'stream-05-paused');
+
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await waitForCount(paused.count + 3);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=stream-card]')?.getAttribute('data-state') === 'stopped',
+      undefined,
+      { timeout: 60_000 },
+    );
+    await shot(page, 'stream-06-stopped');
+    const final = await card();
+    Object.assign(totals, { paidMsat: final.paidMsat, feeMsat: final.feeMsat, count: final.count });
+
+    // the merchant got exactly what the wallet accounts for: one keysend per paid period, no repeats
+    await waitUntil(() => received.length >= final.count, 'the merchant to see every payment', 10_000);
+    expect(received.length).toBe(final.count);
+    expect(new Set(received.map((r) => r.paymentHash)).size).toBe(received.length);
+    expect(received.reduce((sum, r) => sum + r.amountMsat, 0n)).toBe(final.paidMsat);
+    expect(final.paidMsat).toBe(BigInt(final.count) * 1000n); // 60 sats a minute = 1 sat a second
+    expect(final.feeMsat).toBeGreaterThanOrEqual(0n);
+    console.log(
+      `e2e stream: ${final.count} payments (${beforeReload.count} before the reload), ${final.paidMsat} msat + ${final.feeMsat} msat fees`,
+    );
+  });
+
+  it('history shows the stream as one entry; the balance went down by exactly its payments and fees', async () => {
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByTestId('screen-home').waitFor();
+    expect(await page.getByTestId('stream-row').count()).toBe(1);
+    expect(Number(await page.getByTestId('stream-row').getAttribute('data-count'))).toBe(totals.count);
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid=balance]')?.getAttribute('data-msat') === want,
+      (totals.balanceBeforeMsat - totals.paidMsat - totals.feeMsat).toString(),
+      { timeout: 30_000 },
+    );
+    // the JIT receive is the only other entry: no row per keysend
+    expect(await page.getByTestId('payment-row').count()).toBe(1);
+    await shot(page, 'stream-07-home-history');
+    expect(errors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  });
+});

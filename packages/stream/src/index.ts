@@ -1,0 +1,47 @@
+// @lpw/stream: payment streams (keysend per period, durable ledger, restart-safe) for the CLI wallet
+// and the wallet PWA's worker. Runtime-neutral: no Node builtins, no DOM.
+export {
+  checkStreamRequest,
+  DEFAULT_MAX_FEE_MSAT_PER_PAYMENT,
+  type EngineDeps,
+  type RunOptions,
+  StreamEngine,
+  type StreamHandle,
+  type StreamRequest,
+} from './engine.ts';
+export { INPUT_ERRORS, isStreamError, StreamError, type StreamErrorCode } from './errors.ts';
+export {
+  KEYSEND_FINAL_CLTV,
+  type KeysendRoute,
+  keysendRoute,
+  type PeriodSecrets,
+  periodSecrets,
+  recentPayment,
+  sendKeysend,
+} from './keysend.ts';
+export {
+  type Awaitable,
+  inFlightMsat,
+  newStreamRecord,
+  type OnRestart,
+  type PeriodRecord,
+  type PeriodReservation,
+  reservationVerdict,
+  type StreamLedger,
+  type StreamParams,
+  type StreamRecord,
+  type StreamState,
+} from './ledger.ts';
+export {
+  BACKUP_BLOB_LIMIT_BYTES,
+  DEFAULT_PERIOD_MS,
+  expectedMonitorGrowth,
+  MONITOR_BYTES_PER_PAYMENT,
+  maxPeriodAmountMsat,
+  periodAmountMsat,
+  periodCount,
+  type StreamOptions,
+  type StreamProgress,
+  StreamRunner,
+} from './runner.ts';
+export { StoreStreamLedger } from './store-ledger.ts';
