@@ -4,6 +4,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { CSP } from './csp.ts';
+import { pruneLdkMethods } from './scripts/ldk-prune.ts';
 
 /** The CSP as a meta tag in the built index.html (the dev server needs inline scripts; the build none). */
 function contentSecurityPolicy(): Plugin {
@@ -22,7 +23,11 @@ function contentSecurityPolicy(): Plugin {
 
 export default defineConfig({
   build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 2_000 },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // every workspace source the worker may bundle: a method named in none of them cannot be called
+    plugins: () => [pruneLdkMethods(['src', '../../packages', '../../lsp-server/src'])],
+  },
   plugins: [
     react(),
     contentSecurityPolicy(),
