@@ -1,5 +1,6 @@
-// Build: React components on Preact, the node's Web Worker (ES module), the PWA (manifest + Workbox precache of the app
-// shell and LDK's 12 MB WASM, hence the raised size limit) and the Content-Security-Policy.
+// Build: React components on Preact, the node's Web Worker (ES module, LDK's unused methods pruned),
+// the PWA (manifest + Workbox precache of the app shell and LDK's 12 MB WASM, hence the raised size
+// limit) and the Content-Security-Policy.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
