@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core (no browser download): phone viewport, a profile
 // directory that survives relaunches (reload, offline, second tab), and optionally a fake camera
 // that plays a .y4m file.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
@@ -40,6 +40,11 @@ export async function openProfile(
     permissions: ['clipboard-read', 'clipboard-write', ...(options.cameraY4m ? ['camera'] : [])],
   });
   return context;
+}
+
+/** Deletes a profile directory; Chromium may still be flushing into it just after close, hence retries. */
+export function removeProfile(profileDir: string): void {
+  rmSync(profileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 /** Collects the page's console errors and uncaught exceptions (a test can assert there are none). */

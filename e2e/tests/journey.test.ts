@@ -1,6 +1,6 @@
 // The person's journey on a phone-sized Chromium against the real stack: create, receive through a
 // JIT channel, pay by camera scan, reload, second tab, offline, restore on a fresh profile.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
@@ -12,7 +12,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, shot, watchErrors } from '../harness/browser.ts';
+import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
 import {
   balanceSat,
@@ -27,7 +27,8 @@ import {
 import { writeQrVideo } from '../harness/y4m.ts';
 
 let stack: Stack;
-let profile: string;
+/** Browser profiles made by this file, deleted once their browser is closed. */
+const profiles: string[] = [];
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
@@ -36,7 +37,8 @@ const state = { words: [] as string[], feeMsat: 0n, balanceMsat: 0n, balanceSat:
 beforeAll(async () => {
   buildWallet();
   stack = await startStack({ distDir: DIST, csp: CSP });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
+  const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
+  profiles.push(profile);
   context = await openProfile(profile);
   page = await context.newPage();
   errors = watchErrors(page);
@@ -52,7 +54,7 @@ afterEach(async (test) => {
 afterAll(async () => {
   await context?.close();
   await stack?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  for (const dir of profiles) removeProfile(dir);
 });
 
 /**
@@ -153,11 +155,11 @@ describe('wallet journey', () => {
       description: 'Coffee',
       expirySecs: 900,
     });
-    const video = join(profile, '..', `${basename(profile)}-qr.y4m`);
+    const video = join(profiles[0]!, '..', `${basename(profiles[0]!)}-qr.y4m`);
     writeQrVideo(video, invoice.bolt11.toUpperCase());
     // the fake camera is chosen at launch: reopen the same profile with it (the wallet locks)
     await context.close();
-    context = await openProfile(profile, { cameraY4m: video });
+    context = await openProfile(profiles[0]!, { cameraY4m: video });
     page = await context.newPage();
     errors = watchErrors(page);
     await page.goto(stack.front.url);
@@ -322,6 +324,7 @@ describe('wallet journey', () => {
     // one wallet runs in one place: close this one first (the restore takes the backup lease)
     await context.close();
     const fresh = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
+    profiles.push(fresh);
     context = await openProfile(fresh);
     page = await context.newPage();
     errors = watchErrors(page);
@@ -345,6 +348,5 @@ describe('wallet journey', () => {
     expect(atLsp).toHaveLength(1);
     expect(atLsp[0]!.isUsable).toBe(true);
     expect(errors.filter((e) => e.startsWith('pageerror') || /Content Security Policy/i.test(e))).toEqual([]);
-    rmSync(fresh, { recursive: true, force: true });
   });
 });

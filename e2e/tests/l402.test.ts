@@ -2,7 +2,7 @@
 // port than the wallet's) reached through the LSP's relay — a Lightning Address payment, and an L402
 // link paid within the budget set for that site, its token reused, then a dearer link refused with
 // nothing paid. The wallet is funded first through a JIT channel, as in the journey.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSP } from '@lpw/wallet/csp';
@@ -10,7 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, shot, watchErrors } from '../harness/browser.ts';
+import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
 import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
@@ -76,7 +76,7 @@ afterEach(async (test) => {
 afterAll(async () => {
   await context?.close();
   await stack?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (profile) removeProfile(profile);
 });
 
 describe('other sites through the LSP relay', () => {

@@ -1,11 +1,11 @@
 // The shipped shell without a running LSP: the CSP (no inline script, no third-party origin), the
 // precache manifest holding LDK's WASM, and the screens at desktop size.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSP } from '@lpw/wallet/csp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, shot, watchErrors } from '../harness/browser.ts';
+import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
 import { buildWallet, DIST } from '../harness/wallet.ts';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await front?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (profile) removeProfile(profile);
 });
 
 describe('the built wallet', () => {

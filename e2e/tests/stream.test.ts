@@ -2,13 +2,13 @@
 // per-second keysend stream to the devnet merchant survives a page reload mid-stream without paying
 // any period twice (the wallet's totals equal what the merchant received, to the msat), pauses,
 // resumes and stops; bad input is refused in words and starts nothing; history shows one entry.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSP } from '@lpw/wallet/csp';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, shot, watchErrors } from '../harness/browser.ts';
+import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Stack, startStack, waitUntil } from '../harness/stack.ts';
 import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
@@ -47,7 +47,7 @@ afterEach(async (test) => {
 afterAll(async () => {
   await context?.close();
   await stack?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (profile) removeProfile(profile);
 });
 
 /** The stream card's figures as the screen has them (exact msat in data attributes). */
