@@ -29,14 +29,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const start = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export async function startStack(options: { distDir: string; csp: string; seed?: string }): Promise<Stack> {
   const devnet = await startDevnet({ seed: options.seed ?? 'lpw-e2e', host: '127.0.0.1' });
   const net = await startPublicNetwork(devnet, { host: '127.0.0.1', routerFundsSat: 30_000_000n });
@@ -79,14 +71,6 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     expirySecs: 600,
   });
   await net.router.node.payInvoice(topUp.bolt11, { timeoutMs: 60_000 });
-  // the merchant must learn the LSP's channels by gossip to route to wallets behind it
-  const t0 = Date.now();
-  await waitUntil(
-    () => net.merchant.node.graphSummary().channels.length >= 3,
-    'the merchant to see the LSP in its graph',
-    180_000,
-  );
-  console.log(`merchant learned the LSP's channels by gossip in ${Date.now() - t0} ms`);
   return {
     devnet,
     net,

@@ -4,7 +4,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
-import { isNodeError } from '@lpw/node';
 import { decodeBolt11, encodeBolt11 } from '@lpw/payment-request';
 import { CSP } from '@lpw/wallet/csp';
 import { formatAmount } from '@lpw/wallet/units';
@@ -57,25 +56,6 @@ afterAll(async () => {
   for (const dir of profiles) removeProfile(dir);
 });
 
-/**
- * The merchant pays. Its graph lacks the LSP→router direction of the LSP's public channels (no
- * channel_update from the LSP reaches it on the devnet), and then it finds no route; the router (one
- * hop closer, the same public network) pays instead, and the test says so. Route-not-found is
- * refused before anything is sent, so falling back is safe.
- */
-async function publicNetworkPays(bolt11: string) {
-  try {
-    return {
-      payer: 'merchant',
-      sent: await stack.net.merchant.node.payInvoice(bolt11, { timeoutMs: 90_000 }),
-    };
-  } catch (error) {
-    if (!isNodeError(error, 'ROUTE_NOT_FOUND')) throw error;
-    console.warn('e2e: the merchant found no route to the LSP (devnet gossip); the router pays');
-    return { payer: 'router', sent: await stack.net.router.node.payInvoice(bolt11, { timeoutMs: 90_000 }) };
-  }
-}
-
 describe('wallet journey', () => {
   it('a new user opens the URL and creates a wallet; the node starts and connects to the LSP', async () => {
     await page.goto(stack.front.url);
@@ -125,7 +105,8 @@ describe('wallet journey', () => {
     const bolt11 = (await page.getByTestId('invoice-text').textContent())!.trim();
     expect(decodeBolt11(bolt11).amountMsat).toBe(20_000_000n);
     await shot(page, '09-receive-invoice');
-    const paid = publicNetworkPays(bolt11);
+    // merchant → router → LSP (public channels, learnt by gossip) → the wallet (the invoice's hint)
+    const paid = stack.net.merchant.node.payInvoice(bolt11, { timeoutMs: 90_000 });
     paid.catch(() => {}); // awaited below, once the screen shows the outcome
     await page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 });
     await paid;

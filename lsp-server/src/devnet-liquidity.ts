@@ -1,8 +1,9 @@
 // Liquidity for an LSP on the devnet, as `npm start`, the browser journeys and the CLI tests need it:
 // on-chain coins from the faucet, then an announced channel to the devnet router and one from it,
-// both confirmed, so wallets behind the LSP can pay out and receive. Devnet only.
+// both confirmed and known both ways to every node's graph, so wallets behind the LSP can pay out and
+// the merchant can pay them. Devnet only.
 import type { Devnet } from '@lpw/devnet';
-import type { PublicNetwork } from '@lpw/devnet/network';
+import { type PublicNetwork, spreadChannelGossip } from '@lpw/devnet/network';
 import type { LightningNode } from '@lpw/node';
 
 export const DEVNET_CHANNEL_SAT = 5_000_000n;
@@ -24,9 +25,13 @@ export async function provideDevnetLiquidity(
   await inbound;
   await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
   devnet.mine(6);
-  await waitUntil(
-    () => node.listChannels().filter((c) => c.peerId === routerId && c.isUsable).length === 2,
-    'LSP ↔ router channels',
+  const routerChannels = () => node.listChannels().filter((c) => c.peerId === routerId && c.isUsable);
+  await waitUntil(() => routerChannels().length === 2, 'LSP ↔ router channels');
+  // the merchant routes to wallets behind the LSP over the LSP → router direction: wait for it
+  await spreadChannelGossip(
+    devnet,
+    [node, net.router.node, net.merchant.node],
+    [net.channelScid, ...routerChannels().map((c) => c.shortChannelId!)],
   );
 }
 

@@ -1,5 +1,5 @@
-// LSPS2 end to end on the devnet: a payer on the public network (the devnet router) pays a brand-new
-// wallet that has no channel; the LSP intercepts, opens a zero-conf channel and forwards minus the
+// LSPS2 end to end on the devnet: a payer on the public network (the devnet router or merchant) pays a
+// brand-new wallet that has no channel; the LSP intercepts, opens a zero-conf channel and forwards minus the
 // opening fee. Refusals, unknown SCIDs, MPP parts and held parts timing out, on both stores.
 import { feeParamsToWire, formatScid, openingFeeMsat, openingFeeParamsInput, parseScid } from '@lpw/api';
 import { createJitInvoice, isNodeError } from '@lpw/node';
@@ -103,6 +103,26 @@ for (const backend of backends()) {
         invoice: invoice.bolt11,
       });
       expect(sentEvents).toEqual([paid.feeMsat]);
+    }, 120_000);
+
+    it('the merchant, two hops away on the public network, pays a wallet behind the LSP', async () => {
+      // the merchant's channel starts all on the router's side: give it something to pay with
+      const float = s.net.merchant.node.createInvoice({
+        amountMsat: 100_000_000n,
+        description: 'float',
+        expirySecs: 600,
+      });
+      await s.net.router.node.payInvoice(float.bolt11, { timeoutMs: 60_000 });
+
+      const { node: wallet, client } = await s.wallet(0x36);
+      const amountMsat = 20_000_000n;
+      const jit = await client.receiveJit(wallet, { amountMsat, description: 'from the merchant' });
+      const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
+      // merchant → router → LSP (its public channels, known by gossip) → wallet (the invoice's hint)
+      const sent = await s.net.merchant.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
+      expect(sent.amountMsat).toBe(amountMsat);
+      expect(sent.feeMsat).toBeGreaterThan(0n); // the router's forwarding fee: it went through the router
+      expect((await received).amountMsat).toBe(amountMsat - jit.openingFeeMsat);
     }, 120_000);
 
     it('refuses a forged promise, an expired offer, too small and too large payments at buy', async () => {

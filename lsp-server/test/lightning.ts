@@ -2,7 +2,7 @@
 // TCP), an LSP (real store backend, real node, startLsp: HTTP + WebSocket peers + JIT) connected to
 // the router with channels both ways, and wallets that talk to it through the client module.
 import { type Devnet, startDevnet } from '@lpw/devnet';
-import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { type PublicNetwork, spreadChannelGossip, startPublicNetwork } from '@lpw/devnet/network';
 import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pino from 'pino';
@@ -109,9 +109,12 @@ export async function startStack(
     await mine(1);
   }
   await mine(6);
-  await until(
-    () => lsp.listChannels().filter((c) => c.isUsable && c.peerId === net.router.nodeId).length === 2,
-    'router → LSP channels usable',
+  const routerChannels = () => lsp.listChannels().filter((c) => c.isUsable && c.peerId === net.router.nodeId);
+  await until(() => routerChannels().length === 2, 'router → LSP channels usable');
+  await spreadChannelGossip(
+    devnet,
+    [lsp, net.router.node, net.merchant.node],
+    [net.channelScid, ...routerChannels().map((c) => c.shortChannelId!)],
   );
 
   return {

@@ -29,14 +29,6 @@ export interface Stack {
 
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const start = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
   const tmp = mkdtempSync(join(tmpdir(), 'lpw-cli-'));
   const devnet = await startDevnet({ seed, host: '127.0.0.1' });
@@ -63,13 +55,8 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     { config, store, node: assembled.lspNode, log, metrics: new Metrics(), clock: Date.now, secrets },
     node,
   );
+  // also puts the router → merchant channel in the LSP's graph, which routes.find needs
   await provideDevnetLiquidity(devnet, net, node);
-  // routes.find needs the router → merchant channel in the LSP's graph (gossip from the router)
-  await until(
-    () => node.graphSummary().channels.length >= 3,
-    'the LSP to learn the public channels',
-    120_000,
-  );
   return {
     devnet,
     net,

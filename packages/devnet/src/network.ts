@@ -99,17 +99,83 @@ export async function startPublicNetwork(
     await Promise.all([router.node.syncChain(), merchant.node.syncChain()]);
     const channel = () => router.node.listChannels().find((ch) => ch.peerId === merchant.nodeId);
     await waitUntil(() => channel()?.isUsable === true && channel()?.isAnnounced === true, 'channel usable');
-    return { router, merchant, channelScid: channel()!.shortChannelId!, stop };
+    const channelScid = channel()!.shortChannelId!;
+    await spreadChannelGossip(devnet, [router.node, merchant.node], [channelScid]);
+    return { router, merchant, channelScid, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Returns once every node in `nodes` (both parties of each channel among them) holds each of the
+ * announced channels `scids` with both directions' channel_update, i.e. can route over it both ways.
+ *
+ * It mines blocks on the way, because LDK 0.1 loses one direction at first: the party that completes
+ * the announcement first sends its announcement_signatures and its channel_update together; the
+ * other party handles both in one read, and the update meets a graph that does not hold the channel
+ * yet (its ChannelManager only queued its own channel_announcement) — "Couldn't find channel for
+ * update", dropped, never relayed (rust-lightning issue 2479). LDK heals it by broadcasting every
+ * announced channel's channel_announcement and own channel_update again at each block whose height
+ * is the funding's confirmation height modulo 6 (hourly on a real chain). The devnet mines only on
+ * demand, so we mine up to that block, once both parties have the announcement, block by block.
+ */
+export async function spreadChannelGossip(
+  devnet: Devnet,
+  nodes: LightningNode[],
+  scids: bigint[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const inGraph = (node: LightningNode, scid: bigint) =>
+    node.graphSummary().channels.find((ch) => ch.shortChannelId === scid);
+  const parties = (scid: bigint) =>
+    nodes.filter((n) => n.listChannels().some((ch) => ch.shortChannelId === scid));
+  await waitUntil(
+    () => scids.every((scid) => parties(scid).length === 2 && parties(scid).every((n) => inGraph(n, scid))),
+    'both parties to complete the channel announcements',
+    timeoutMs,
+  );
+  const missing = () =>
+    nodes.flatMap((n) =>
+      scids
+        .filter((scid) => {
+          const ch = inGraph(n, scid);
+          return ch?.oneToTwo !== true || ch.twoToOne !== true;
+        })
+        .map((scid) => `${n.nodeId.slice(0, 8)} lacks a direction of ${scid}`),
+    );
+  if (missing().length === 0) return;
+  // the next rebroadcast height of each channel: above the tip, ≡ its confirmation height (mod 6)
+  const tip = devnet.chain.tipHeight;
+  const blocks = Math.max(
+    ...scids.map((scid) => {
+      const confirmedAt = Number(scid >> 40n); // a short channel id starts with its block height
+      return (((confirmedAt - tip) % 6) + 6) % 6 || 6;
+    }),
+  );
+  // one at a time: a node that syncs several blocks at once sees only the last as its best block
+  for (let i = 0; i < blocks; i++) {
+    devnet.mine(1);
+    await Promise.all(nodes.map((n) => n.syncChain()));
+  }
+  await waitUntil(
+    () => missing().length === 0,
+    () => `every graph to hold both directions of the new channels (${missing().join(', ')})`,
+    timeoutMs,
+  );
+}
+
+async function waitUntil(
+  condition: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 30_000,
+): Promise<void> {
   const start = Date.now();
   while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`devnet network: timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`devnet network: timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

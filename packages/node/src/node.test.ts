@@ -95,6 +95,23 @@ describe('two nodes in memory, zero-conf channel funded by a real transaction', 
     expect(lsp.balances()).toEqual(bal);
   });
 
+  it('a chain sync asked for while one runs reads the tip after the ask (no block is skipped)', async () => {
+    const best = () => lsp.ldk.channelManager.current_best_block().get_height();
+    // a few rounds, each with a block mined at a different point of a running sync
+    for (const delayMs of [0, 1, 2, 4, 8]) {
+      net.devnet.mine(1);
+      const running = lsp.syncChain();
+      // the running sync has handed LDK its tip: a block from now on may be one it does not see
+      while (best() < net.devnet.chain.tipHeight) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, delayMs));
+      net.devnet.mine(1);
+      const asked = await lsp.syncChain();
+      expect(asked.tip.height).toBe(net.devnet.chain.tipHeight);
+      expect(best()).toBe(net.devnet.chain.tipHeight);
+      await running;
+    }
+  });
+
   it('an exception in an event listener does not kill the node', async () => {
     const off = wallet.on('payment-received', () => {
       throw new Error('listener bug');

@@ -154,7 +154,18 @@ export interface Balances {
 }
 
 export interface GraphSummary {
-  channels: Array<{ shortChannelId: bigint; node1: string; node2: string; capacitySat: bigint | undefined }>;
+  /**
+   * Announced channels; `oneToTwo` / `twoToOne` say whether we hold node1's / node2's channel_update,
+   * without which a router cannot use that direction.
+   */
+  channels: Array<{
+    shortChannelId: bigint;
+    node1: string;
+    node2: string;
+    capacitySat: bigint | undefined;
+    oneToTwo: boolean;
+    twoToOne: boolean;
+  }>;
   /** Nodes in the graph; `alias` only for those whose node_announcement we have. */
   nodes: Array<{ nodeId: string; announced: boolean; alias: string | undefined }>;
 }
@@ -436,6 +447,7 @@ export class LightningNode {
   private stopped = false;
   private stopping = false;
   private syncing: Promise<SyncReport> | null = null;
+  private syncAgain: Promise<SyncReport> | null = null;
   /** Public channels (scids) in our graph when we last sent a node_announcement, and when. */
   private announced = { scids: '', atMs: 0 };
   /** Best-block heights of the ChannelMonitors read at start (where a block scan must begin). */
@@ -745,12 +757,24 @@ export class LightningNode {
 
   /**
    * Bring LDK (ChannelManager, ChainMonitor, OutputSweeper) to the chain tip, then refresh fee
-   * estimates, rebroadcast what is not buried yet and sync the on-chain wallet. Coalesces
-   * concurrent calls. Throws ChainError when the source fails (the periodic sync logs and retries).
+   * estimates, rebroadcast what is not buried yet and sync the on-chain wallet. The sync a call
+   * returns reads the tip after the call: a call made while one runs gets one more sync after it,
+   * shared by every call made meanwhile (else a block announced mid-sync is missed until the next
+   * periodic sync, and LDK never sees it as its best block). Throws ChainError when the source
+   * fails (the periodic sync logs and retries).
    */
   syncChain(): Promise<SyncReport> {
     if (this.stopping) return Promise.reject(new NodeError('NODE_STOPPED'));
-    this.syncing ??= (async () => {
+    if (this.syncing) {
+      this.syncAgain ??= this.syncing
+        .catch(() => {})
+        .then(() => {
+          this.syncAgain = null;
+          return this.syncChain();
+        });
+      return this.syncAgain;
+    }
+    this.syncing = (async () => {
       try {
         const report = await this.chainSync.sync(this.ldk.confirmables);
         this.chainMonitor.archive_fully_resolved_channel_monitors();
@@ -790,6 +814,8 @@ export class LightningNode {
           node1: toHex(info.get_node_one().as_slice()),
           node2: toHex(info.get_node_two().as_slice()),
           capacitySat: someOf<bigint>(info.get_capacity_sats()),
+          oneToTwo: !isNullPointer(info.get_one_to_two()),
+          twoToOne: !isNullPointer(info.get_two_to_one()),
         });
       }
       const nodes: GraphSummary['nodes'] = [];
