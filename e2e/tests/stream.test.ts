@@ -5,11 +5,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@lpw/devnet/network';
 import { CSP } from '@lpw/wallet/csp';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
-import { type Stack, startStack, waitUntil } from '../harness/stack.ts';
+import { type Stack, startStack } from '../harness/stack.ts';
 import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;

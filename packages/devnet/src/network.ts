@@ -166,7 +166,8 @@ export async function spreadChannelGossip(
   );
 }
 
-async function waitUntil(
+/** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(
   condition: () => boolean,
   what: string | (() => string),
   timeoutMs = 30_000,
@@ -174,7 +175,7 @@ async function waitUntil(
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > timeoutMs) {
-      throw new Error(`devnet network: timed out waiting for ${typeof what === 'string' ? what : what()}`);
+      throw new Error(`devnet: timed out waiting for ${typeof what === 'string' ? what : what()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

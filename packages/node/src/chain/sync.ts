@@ -165,8 +165,13 @@ export class ChainSync {
       if (confirmedNow === 'tip-moved') continue;
       report.confirmed.push(...confirmedNow);
 
-      const header = await this.source.header(tip.hash);
-      for (const c of confirmables) c.best_block_updated(header, tip.height);
+      // only a new tip is reported: LDK treats every call as a block (it rebroadcasts channel
+      // announcements whenever the reported height is due, so repeating an unchanged tip each
+      // periodic sync would send them again and again while the chain sits at such a height)
+      if (tip.hash !== this.lastTip?.hash) {
+        const header = await this.source.header(tip.hash);
+        for (const c of confirmables) c.best_block_updated(header, tip.height);
+      }
       this.lastTip = tip;
       this.remember(tip.height, tip.hash);
       report.tip = tip;
