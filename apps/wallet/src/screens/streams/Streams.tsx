@@ -22,7 +22,7 @@ export function duration(ms: number): string {
 const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 const NODE_ID = /^0[23][0-9a-f]{64}$/i;
 /** A node id or a bech32 LNURL shortened; a Lightning Address as typed. */
-const recipient = (to: string) => (to.length > 40 ? `${to.slice(0, 8)}…${to.slice(-6)}` : to);
+export const recipient = (to: string) => (to.length > 40 ? `${to.slice(0, 8)}…${to.slice(-6)}` : to);
 
 /** Whole non-negative numbers only; what the worker then refuses (zero, past) it says in words. */
 function wholeNumber(text: string, what: string): bigint {
@@ -76,7 +76,7 @@ function StreamCard(props: { s: StreamView; now: number }) {
       data-fee-msat={s.feeMsat.toString()}
     >
       <div className="stream-head">
-        <span className="mono" data-testid="stream-to">
+        <span className={NODE_ID.test(s.payee) ? 'mono' : 'address'} data-testid="stream-to">
           To {recipient(s.payee)}
         </span>
         <span className={`tag ${s.state}`} data-testid="stream-state">
