@@ -297,6 +297,8 @@ export class StreamRunner {
     let route: KeysendRoute;
     try {
       invoice = await this.lnurl?.invoice(amountMsat, Math.floor(Date.now() / 1000));
+      if (invoice?.payeeNodeId === node.nodeId)
+        throw new StreamError('INVOICE_REFUSED', 'This Lightning Address is paid to this wallet itself.');
       route = await this.routeTo(
         invoice?.payeeNodeId ?? stream.payee,
         invoice?.minFinalCltvExpiryDelta ?? KEYSEND_FINAL_CLTV,

@@ -177,6 +177,30 @@ describe('streams to a Lightning Address', () => {
     });
   }
 
+  it('a service that does not answer for a while is waited out, nothing reserved; for too long, the stream fails with the reason', async () => {
+    let downUntil = Date.now() + 1_000;
+    let calls = 0;
+    const flaky: LnurlFetch = async (url, init) => {
+      // the pay request is fetched at start; the invoice requests fail while the service is down
+      if (url.includes('/callback') && Date.now() < downUntil) {
+        calls++;
+        throw new Error('connection refused');
+      }
+      return timedFetch(url, init);
+    };
+    const ledger = await StoreStreamLedger.open(new MemoryStore());
+    const { engine, off } = engineOn(ledger, flaky);
+    const short = await (await engine.start(request(3))).done;
+    expect(calls).toBeGreaterThan(0);
+    expect(short).toMatchObject({ state: 'finished', failedAttempts: 0 });
+    expect(short.paidCount).toBeGreaterThan(5);
+    downUntil = Number.POSITIVE_INFINITY;
+    const long = await (await engine.start(request(10), { routeOutageMs: 1_000 })).done;
+    off();
+    expect(long).toMatchObject({ state: 'failed', paidCount: 0, failedAttempts: 0 });
+    expect(long.stopReason).toMatch(/could not be reached \(connection refused\)/);
+  });
+
   it('after a crash, a reserved period is settled if LDK paid it and retried (once) if LDK never saw it', async () => {
     const mark = received.length;
     const store = new MemoryStore({ delayMs: 1 });
