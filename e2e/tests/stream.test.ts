@@ -1,7 +1,9 @@
 // A payment stream in the browser wallet against the real stack: funded through a JIT channel, a
 // per-second keysend stream to the devnet merchant survives a page reload mid-stream without paying
 // any period twice (the wallet's totals equal what the merchant received, to the msat), pauses,
-// resumes and stops; bad input is refused in words and starts nothing; history shows one entry.
+// resumes and stops; a short stream to the merchant's Lightning Address (an invoice per payment,
+// fetched through the LSP's relay) pays exactly what the merchant received; bad input is refused in
+// words and starts nothing; history shows one entry per stream.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,9 @@ let errors: string[];
 /** Keysends the merchant received since the stream started. */
 const received: Array<{ paymentHash: string; amountMsat: bigint }> = [];
 const totals = { balanceBeforeMsat: 0n, paidMsat: 0n, feeMsat: 0n, count: 0 };
+
+/** The merchant's Lightning Address, as `npm start` prints it. */
+const address = () => `merchant@127.0.0.1:${stack.paidApi.port}`;
 
 /** Home's balance in msat (the screen shows whole sats; the element carries the exact value). */
 async function balanceMsat(): Promise<bigint> {
@@ -104,7 +109,7 @@ describe('payment streams in the wallet', () => {
     await page.getByTestId('screen-streams').waitFor();
     const merchant = stack.net.merchant.nodeId;
     const cases: Array<[Parameters<typeof fillStream>[0], RegExp]> = [
-      [{ to: 'merchant@example.com', rate: '60', budget: '1000', minutes: '5' }, /node id/],
+      [{ to: 'merchant', rate: '60', budget: '1000', minutes: '5' }, /node id .*, a Lightning Address/],
       [{ to: merchant, rate: '0', budget: '1000', minutes: '5' }, /at least 1 sat per minute/],
       // once a minute, 60 sats + a 5 sat fee limit: 64 sats cannot pay one period
       [{ to: merchant, rate: '60', budget: '64', minutes: '5' }, /at least one payment.*65 sats/],
@@ -116,6 +121,14 @@ describe('payment streams in the wallet', () => {
       await page.getByTestId('stream-error').waitFor();
       expect(await page.getByTestId('stream-error').textContent()).toMatch(words);
     }
+    // every 10 s (the shortest period for an address), 5 sats a minute is 833 msat a payment: the
+    // merchant's service takes 1 sat at least
+    await fillStream({ to: address(), rate: '5', budget: '1000', minutes: '5' });
+    await page.getByLabel('Every 10 seconds').check();
+    await page.getByRole('button', { name: 'Start stream' }).click();
+    await page.getByTestId('stream-error').waitFor();
+    expect(await page.getByTestId('stream-error').textContent()).toMatch(/does not take payments this small/);
+    await page.getByLabel('Once a minute (default)').check();
     await shot(page, 'stream-01-refused');
     expect(await page.getByTestId('stream-card').count()).toBe(0);
   });
@@ -178,11 +191,48 @@ describe('payment streams in the wallet', () => {
     );
   });
 
-  it('history shows the stream as one entry; the balance went down by exactly its payments and fees', async () => {
+  it('streams to the merchant’s Lightning Address every 10 s: an invoice per payment, exact accounting', async () => {
+    const mark = received.length;
+    await page.getByRole('button', { name: 'New stream' }).click();
+    await fillStream({ to: address(), rate: '60', budget: '1000', minutes: '5' });
+    await page.getByLabel('Every 10 seconds').check();
+    await shot(page, 'stream-07-address-form');
+    const started = Date.now();
+    await page.getByRole('button', { name: 'Start stream' }).click();
+    const el = page.getByTestId('stream-card').filter({ hasText: address() });
+    await el.waitFor();
+    expect(await el.getByTestId('stream-to').textContent()).toBe(`To ${address()}`);
+    const count = async () => Number(await el.getAttribute('data-count'));
+    await waitUntil(async () => (await count()) >= 1, 'the first payment to the address', 30_000);
+    const firstMs = Date.now() - started;
+    await waitUntil(async () => (await count()) >= 2, 'the second payment to the address', 30_000);
+    await el.getByRole('button', { name: 'Stop' }).click();
+    await waitUntil(async () => (await el.getAttribute('data-state')) === 'stopped', 'the stop', 60_000);
+    await shot(page, 'stream-08-address-stopped');
+    const paidMsat = BigInt((await el.getAttribute('data-paid-msat')) ?? '0');
+    const feeMsat = BigInt((await el.getAttribute('data-fee-msat')) ?? '0');
+    const n = await count();
+    await waitUntil(() => received.length - mark >= n, 'the merchant to see every payment', 10_000);
+    const got = received.slice(mark);
+    expect(got.length).toBe(n);
+    expect(new Set(got.map((r) => r.paymentHash)).size).toBe(n);
+    expect(got.reduce((sum, r) => sum + r.amountMsat, 0n)).toBe(paidMsat);
+    expect(paidMsat).toBe(BigInt(n) * 10_000n); // 60 sats a minute = 10 sats every 10 s
+    totals.paidMsat += paidMsat;
+    totals.feeMsat += feeMsat;
+    console.log(
+      `e2e address stream: ${n} payments, ${paidMsat} msat + ${feeMsat} msat fees; start to first payment ${firstMs} ms (pay request + invoice through the relay, route, payment)`,
+    );
+  });
+
+  it('history shows each stream as one entry; the balance went down by exactly their payments and fees', async () => {
     await page.getByRole('button', { name: 'Back' }).click();
     await page.getByTestId('screen-home').waitFor();
-    expect(await page.getByTestId('stream-row').count()).toBe(1);
-    expect(Number(await page.getByTestId('stream-row').getAttribute('data-count'))).toBe(totals.count);
+    expect(await page.getByTestId('stream-row').count()).toBe(2);
+    const counts = await page
+      .getByTestId('stream-row')
+      .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-count'))));
+    expect(counts).toContain(totals.count);
     await page.waitForFunction(
       (want) => document.querySelector('[data-testid=balance]')?.getAttribute('data-msat') === want,
       (totals.balanceBeforeMsat - totals.paidMsat - totals.feeMsat).toString(),

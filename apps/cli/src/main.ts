@@ -26,10 +26,12 @@ commands
   pay BOLT11 [--max-fee-sats N]          pay an invoice
   balance                                what the wallet holds
   history                                payments, newest first (a stream is one entry)
-  stream --to NODE_ID --sats-per-minute N --budget-sats B (--until ISO | --minutes M)
+  stream --to NODE_ID|ADDRESS --sats-per-minute N --budget-sats B (--until ISO | --minutes M)
          [--per-second | --period-ms MS] [--max-fee-msat-per-payment N] [--on-restart resume|stop]
   stream --resume STREAM_ID              continue a stream after a crash or a stop
-                                         (keysend; SIGINT stops gracefully, SIGUSR1 pauses, SIGUSR2 resumes)
+                                         (keysend to a node id; to a Lightning Address or LNURL-pay, an
+                                         invoice fetched per payment, at most one a second; SIGINT stops
+                                         gracefully, SIGUSR1 pauses, SIGUSR2 resumes)
   streams                                every stream with its totals
   l402 fetch URL --max-sats N [--max-fee-sats N]
                                          fetch a URL, paying its L402 challenge
@@ -236,7 +238,7 @@ async function run(
           const when = new Date(e.at).toISOString();
           if (e.stream)
             process.stdout.write(
-              `${when}  stream ${e.stream.id} → ${e.stream.to.slice(0, 16)}…  ${e.stream.count} payments, ${sat(e.amountMsat)} sat + ${sat(e.feeMsat)} fee, ${isoOrDash(e.stream.firstMs)} … ${isoOrDash(e.stream.lastMs)}  ${e.status}\n`,
+              `${when}  stream ${e.stream.id} → ${shortRecipient(e.stream.to)}  ${e.stream.count} payments, ${sat(e.amountMsat)} sat + ${sat(e.feeMsat)} fee, ${isoOrDash(e.stream.firstMs)} … ${isoOrDash(e.stream.lastMs)}  ${e.status}\n`,
             );
           else
             process.stdout.write(
@@ -281,7 +283,7 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
   if (flags.resume) {
     handle = await wallet.resumeStream(flags.resume, { onProgress });
   } else {
-    const to = required(flags.to, '--to NODE_ID');
+    const to = required(flags.to, '--to NODE_ID or Lightning Address');
     const satsPerMinute = required(
       bigintFlag(flags['sats-per-minute'], 'sats-per-minute', 1n),
       '--sats-per-minute',
@@ -364,12 +366,17 @@ function progressPrinter(out: Output) {
   };
 }
 
+/** A node id shortened; a Lightning Address or LNURL as given. */
+function shortRecipient(to: string): string {
+  return /^0[23][0-9a-f]{64}$/.test(to) ? `${to.slice(0, 16)}…` : to;
+}
+
 function streamJson(s: StreamRecord): Record<string, unknown> {
   return { ...s, startAt: new Date(s.startMs).toISOString(), endAt: new Date(s.endMs).toISOString() };
 }
 
 function streamLine(s: StreamRecord): string {
-  return `${s.state}${s.stopReason ? ` (${s.stopReason})` : ''} → ${s.payee.slice(0, 16)}… ${s.satsPerMinute} sat/min every ${s.periodMs} ms: ${s.paidCount} payments, ${sat(s.paidMsat)} sat + ${sat(s.feeMsat)} fee of ${sat(s.budgetMsat)} budget, until ${new Date(s.endMs).toISOString()}`;
+  return `${s.state}${s.stopReason ? ` (${s.stopReason})` : ''} → ${shortRecipient(s.payee)} ${s.satsPerMinute} sat/min every ${s.periodMs} ms: ${s.paidCount} payments, ${sat(s.paidMsat)} sat + ${sat(s.feeMsat)} fee of ${sat(s.budgetMsat)} budget, until ${new Date(s.endMs).toISOString()}`;
 }
 
 main(process.argv.slice(2)).then(

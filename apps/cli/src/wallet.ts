@@ -18,7 +18,6 @@ import {
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { SqliteStore } from '@lpw/node/sqlite';
 import {
-  KEYSEND_FINAL_CLTV,
   keysendRoute,
   type OnRestart,
   type RunOptions,
@@ -235,11 +234,13 @@ export class Wallet {
     this.streams = new StreamEngine({
       ledger,
       node,
-      findRoute: (payee, maxAmountMsat) =>
+      findRoute: (payee, maxAmountMsat, finalCltv) =>
         this.withSession(async () =>
-          keysendRoute(payee, maxAmountMsat, await lsp.findRoute(payee, maxAmountMsat, KEYSEND_FINAL_CLTV)),
+          keysendRoute(payee, maxAmountMsat, await lsp.findRoute(payee, maxAmountMsat, finalCltv)),
         ),
       streamKey: secrets.streamKey,
+      // a machine reaches Lightning Addresses directly (no relay, no rate limit): per-second works
+      lnurl: { fetch: globalThis.fetch, minPeriodMs: 1_000 },
       // while the peer link to the LSP is down (re-established every 5 s) nothing is reserved
       canSend: () => node.isConnected(lspNodeId),
       log,

@@ -1,10 +1,12 @@
 // `lpw-wallet` end to end on the devnet, as child processes: init, receive through a JIT channel,
 // balance, pay, L402 fetch, a 10-per-second stream of 1-sat keysends for a minute with exact
-// accounting on both ends, and a stream SIGKILLed mid-way that resumes without paying twice.
+// accounting on both ends, a per-second stream to the merchant's Lightning Address (an invoice per
+// payment, fetched by the CLI itself), and a stream SIGKILLed mid-way that resumes without paying twice.
 import { readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { startPaidApi } from '@lpw/devnet/paid-api';
 import { l402 } from '@lpw/l402';
 import { periodSecrets } from '@lpw/stream';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -175,6 +177,45 @@ describe('lpw-wallet on the devnet', () => {
     expect(streamEntries).toHaveLength(1);
     expect((streamEntries[0]!.stream as { count: number }).count).toBe(count);
   }, 180_000);
+
+  it('streams to the merchant’s Lightning Address every second: one checked invoice per payment, exact accounting', async () => {
+    const shop = await startPaidApi(s.net.merchant.node);
+    try {
+      received.length = 0;
+      const before = big((await balance()).lightningMsat);
+      const to = `merchant@127.0.0.1:${shop.port}`;
+      const args = ['stream', '--to', to, '--sats-per-minute', '60', '--per-second', '--budget-sats', '100'];
+      const run = cli(s, dir, [...args, '--minutes', '0.1']);
+      const started = await run.next('started');
+      expect(started.payee).toBe(to);
+      const done = await run.next('done', 60_000);
+      expect(await run.exit, run.stderr()).toBe(0);
+      expect(done).toMatchObject({ state: 'finished', failedAttempts: 0 });
+      const count = Number(done.paidCount);
+      expect(count).toBeGreaterThanOrEqual(4); // 6 periods due; a lagging one may be skipped, never paid twice
+      expect(count + Number(done.skippedPeriods)).toBe(6);
+      expect(received.length).toBe(count);
+      expect(new Set(received.map((r) => r.paymentHash)).size).toBe(count);
+      expect(received.reduce((sum, r) => sum + r.amountMsat, 0n)).toBe(big(done.paidMsat));
+      expect(big(done.paidMsat)).toBe(BigInt(count) * 1000n);
+      const after = big((await balance()).lightningMsat);
+      expect(before - after).toBe(big(done.paidMsat) + big(done.feeMsat));
+      // a period below what the address takes is refused before anything is stored
+      const small = await cliDone(s, dir, [
+        ...args.slice(0, 4),
+        '1',
+        '--per-second',
+        '--budget-sats',
+        '100',
+        '--minutes',
+        '1',
+      ]);
+      expect(small.code).toBe(3);
+      expect(small.stderr).toMatch(/does not take payments this small/);
+    } finally {
+      await shop.close();
+    }
+  }, 120_000);
 
   it('a stream SIGKILLed mid-way resumes from its ledger and never pays a period twice', async () => {
     received.length = 0;

@@ -168,12 +168,12 @@ export async function spreadChannelGossip(
 
 /** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
 export async function waitUntil(
-  condition: () => boolean,
+  condition: () => boolean | Promise<boolean>,
   what: string | (() => string),
   timeoutMs = 30_000,
 ): Promise<void> {
   const start = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - start > timeoutMs) {
       throw new Error(`devnet: timed out waiting for ${typeof what === 'string' ? what : what()}`);
     }

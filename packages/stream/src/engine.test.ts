@@ -1,9 +1,11 @@
-// What a new stream must be, checked before anything is stored; and the per-period amounts of a
-// rate add up exactly (no msat lost to rounding).
+// What a new stream must be, checked before anything is stored (a Lightning Address recipient too:
+// the shortest period allowed for it, the amounts its service takes); and the per-period amounts of
+// a rate add up exactly (no msat lost to rounding).
 import { describe, expect, it } from 'vitest';
 import { checkStreamRequest, type StreamRequest } from './engine.ts';
 import { isStreamError } from './errors.ts';
-import { maxPeriodAmountMsat, periodAmountMsat } from './runner.ts';
+import { checkPeriodAmounts } from './lnurl.ts';
+import { maxPeriodAmountMsat, minPeriodAmountMsat, periodAmountMsat } from './periods.ts';
 
 const now = 1_700_000_000_000;
 const good: StreamRequest = {
@@ -13,9 +15,10 @@ const good: StreamRequest = {
   budgetMsat: 100_000n,
   untilMs: now + 60_000,
 };
+const lnurl = { minPeriodMs: 10_000 };
 const codeOf = (request: StreamRequest) => {
   try {
-    checkStreamRequest(request, now);
+    checkStreamRequest(request, now, lnurl);
     return 'ok';
   } catch (e) {
     return isStreamError(e) ? e.code : String(e);
@@ -37,8 +40,9 @@ describe('checkStreamRequest', () => {
   });
 
   it('names what is wrong', () => {
-    expect(codeOf({ ...good, to: 'merchant' })).toBe('INVALID_NODE_ID');
-    expect(codeOf({ ...good, to: `04${'ab'.repeat(32)}` })).toBe('INVALID_NODE_ID');
+    expect(codeOf({ ...good, to: 'merchant' })).toBe('INVALID_RECIPIENT');
+    expect(codeOf({ ...good, to: `04${'ab'.repeat(32)}` })).toBe('INVALID_RECIPIENT');
+    expect(codeOf({ ...good, to: 'lnbcrt1invoice' })).toBe('INVALID_RECIPIENT');
     expect(codeOf({ ...good, satsPerMinute: 0n })).toBe('INVALID_RATE');
     expect(codeOf({ ...good, periodMs: 5 })).toBe('INVALID_PERIOD');
     expect(codeOf({ ...good, untilMs: now })).toBe('END_IN_PAST');
@@ -46,6 +50,39 @@ describe('checkStreamRequest', () => {
     // one period is 1 sat + a 5 sat fee limit: 5,999 msat cannot pay it
     expect(codeOf({ ...good, budgetMsat: 5_999n })).toBe('BUDGET_BELOW_ONE_PERIOD');
     expect(codeOf({ ...good, budgetMsat: 6_000n })).toBe('ok');
+  });
+});
+
+describe('a Lightning Address recipient', () => {
+  const address = { ...good, to: ' Merchant@example.com ', periodMs: 10_000 };
+
+  it('is kept as typed; a node id is kept lowercase', () => {
+    expect(checkStreamRequest(address, now, lnurl).payee).toBe('Merchant@example.com');
+    expect(checkStreamRequest({ ...good, to: good.to.toUpperCase() }, now).payee).toBe(good.to);
+  });
+
+  it('needs a wallet that can reach it, and a period no shorter than its minimum', () => {
+    expect(() => checkStreamRequest(address, now)).toThrow('node ids only');
+    expect(codeOf({ ...address, periodMs: 9_999 })).toBe('INVALID_PERIOD');
+    expect(codeOf(address)).toBe('ok');
+  });
+
+  it('is refused when a period pays less than it takes, or more', () => {
+    const takes = { minSendableMsat: 1_000n, maxSendableMsat: 100_000n };
+    const refusal = (stream: { satsPerMinute: bigint; periodMs: number }) => {
+      try {
+        checkPeriodAmounts(takes as Parameters<typeof checkPeriodAmounts>[0], stream);
+        return 'ok';
+      } catch (e) {
+        return isStreamError(e, 'AMOUNT_OUT_OF_RANGE') ? e.message : String(e);
+      }
+    };
+    // 5 sats a minute every 10 s: 833 or 834 msat a period, below 1 sat
+    expect(refusal({ satsPerMinute: 5n, periodMs: 10_000 })).toMatch(/does not take payments this small/);
+    expect(refusal({ satsPerMinute: 6n, periodMs: 10_000 })).toBe('ok');
+    expect(refusal({ satsPerMinute: 600n, periodMs: 10_000 })).toBe('ok'); // 100 sats
+    // 601 sats a minute every 10 s: up to 100,167 msat a period
+    expect(refusal({ satsPerMinute: 601n, periodMs: 10_000 })).toMatch(/does not take payments this large/);
   });
 });
 
@@ -64,6 +101,7 @@ describe('period amounts', () => {
       for (let k = 0; k < periods; k++) {
         const amount = periodAmountMsat(stream, k);
         expect(amount).toBeLessThanOrEqual(maxPeriodAmountMsat(stream));
+        expect(amount).toBeGreaterThanOrEqual(minPeriodAmountMsat(stream));
         total += amount;
       }
       expect(total).toBe((satsPerMinute * 1000n * BigInt(periods * periodMs)) / 60_000n);

@@ -6,16 +6,15 @@ import type { LightningNode } from '@lpw/node';
 import { StreamError } from './errors.ts';
 import { type KeysendRoute, recentPayment } from './keysend.ts';
 import type { OnRestart, StreamLedger, StreamRecord } from './ledger.ts';
-import {
-  DEFAULT_PERIOD_MS,
-  maxPeriodAmountMsat,
-  type StreamOptions,
-  type StreamProgress,
-  StreamRunner,
-} from './runner.ts';
+import { checkPeriodAmounts, type LnurlAccess, LnurlPayee, parseRecipient } from './lnurl.ts';
+import { maxPeriodAmountMsat } from './periods.ts';
+import { DEFAULT_PERIOD_MS, type StreamOptions, type StreamProgress, StreamRunner } from './runner.ts';
 
 export interface StreamRequest {
-  /** The payee's node id (33 bytes, hex): keysend. */
+  /**
+   * The payee: a node id (33 bytes, hex) paid by keysend, or a Lightning Address / LNURL-pay asked
+   * for an invoice each period. Kept as given, to show.
+   */
   to: string;
   satsPerMinute: bigint;
   /** Payment period (default 60 s; 1 s = per-second payments). */
@@ -44,8 +43,10 @@ export interface StreamHandle {
 export interface EngineDeps {
   ledger: StreamLedger;
   node: LightningNode;
-  findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
+  findRoute: (payee: string, maxAmountMsat: bigint, finalCltvExpiryDelta: number) => Promise<KeysendRoute>;
   streamKey: Uint8Array;
+  /** How LNURL-pay recipients are reached; without it a stream pays node ids only. */
+  lnurl?: LnurlAccess;
   /** Whether a payment can leave now (see RunnerDeps.canSend). */
   canSend?: () => boolean;
   log: (message: string) => void;
@@ -54,20 +55,29 @@ export interface EngineDeps {
   now?: () => number;
 }
 
-const NODE_ID = /^0[23][0-9a-f]{64}$/;
-
-/** The stream `request` describes, or a StreamError naming what is wrong with it. */
-export function checkStreamRequest(request: StreamRequest, now: number) {
-  if (!NODE_ID.test(request.to))
-    throw new StreamError(
-      'INVALID_NODE_ID',
-      'The recipient must be a node id: 66 hex characters starting 02 or 03.',
-    );
+/**
+ * The stream `request` describes, or a StreamError naming what is wrong with it. `lnurl`: the
+ * wallet's LNURL access (its minimum period); without it only node ids are accepted. What the
+ * LNURL recipient itself takes is checked by StreamEngine.start.
+ */
+export function checkStreamRequest(
+  request: StreamRequest,
+  now: number,
+  lnurl?: Pick<LnurlAccess, 'minPeriodMs'>,
+) {
+  const recipient = parseRecipient(request.to, Math.floor(now / 1000));
+  if (recipient.kind === 'lnurl' && !lnurl)
+    throw new StreamError('INVALID_RECIPIENT', 'This wallet streams to node ids only.');
   if (request.satsPerMinute <= 0n)
     throw new StreamError('INVALID_RATE', 'The rate must be at least 1 sat per minute.');
   const periodMs = request.periodMs ?? DEFAULT_PERIOD_MS;
   if (!Number.isInteger(periodMs) || periodMs < 10 || periodMs > 3_600_000)
     throw new StreamError('INVALID_PERIOD', 'The payment period must be 10 ms … 1 h.');
+  if (recipient.kind === 'lnurl' && lnurl && periodMs < lnurl.minPeriodMs)
+    throw new StreamError(
+      'INVALID_PERIOD',
+      `A Lightning Address is paid at most once every ${lnurl.minPeriodMs / 1000} s: each payment first asks the recipient for an invoice.`,
+    );
   const maxFeeMsat = request.maxFeeMsatPerPayment ?? DEFAULT_MAX_FEE_MSAT_PER_PAYMENT;
   if (maxFeeMsat < 0n) throw new StreamError('INVALID_FEE_LIMIT', 'The fee limit cannot be negative.');
   if (!(request.untilMs > now)) throw new StreamError('END_IN_PAST', 'The end time is in the past.');
@@ -78,7 +88,7 @@ export function checkStreamRequest(request: StreamRequest, now: number) {
       `The budget must cover at least one payment and its fee limit: ${(onePeriodMsat + 999n) / 1000n} sats.`,
     );
   return {
-    payee: request.to,
+    payee: recipient.kind === 'node' ? recipient.nodeId : request.to.trim(),
     satsPerMinute: request.satsPerMinute,
     periodMs,
     budgetMsat: request.budgetMsat,
@@ -142,11 +152,21 @@ export class StreamEngine {
     }
   }
 
-  /** Checks the request, stores the stream, starts paying. Bad input stores nothing. */
+  /**
+   * Checks the request (for an LNURL recipient: its service is asked what it takes, and a period
+   * amount outside that is refused), stores the stream, starts paying. Bad input stores nothing.
+   */
   async start(request: StreamRequest, options: RunOptions = {}): Promise<StreamHandle> {
-    const params = checkStreamRequest(request, this.now());
+    const { lnurl, node } = this.deps;
+    const params = checkStreamRequest(request, this.now(), lnurl);
+    const recipient = parseRecipient(params.payee, Math.floor(this.now() / 1000));
+    let payee: LnurlPayee | undefined;
+    if (recipient.kind === 'lnurl' && lnurl) {
+      payee = new LnurlPayee(recipient.url, lnurl.fetch, node.network);
+      checkPeriodAmounts(await payee.resolve(), params);
+    }
     const record = await this.deps.ledger.create(params);
-    return this.run(record.id, options);
+    return this.run(record.id, options, payee);
   }
 
   /**
@@ -203,7 +223,7 @@ export class StreamEngine {
     while (running.some((r) => this.runners.has(r.id))) await new Promise((r) => setTimeout(r, 50));
   }
 
-  private async run(id: string, options: RunOptions): Promise<StreamHandle> {
+  private async run(id: string, options: RunOptions, lnurl?: LnurlPayee): Promise<StreamHandle> {
     if (this.runners.has(id) || this.loading.has(id))
       throw new StreamError('STREAM_RUNNING', `stream ${id} is already running`);
     const { onProgress, ...runOptions } = options;
@@ -222,6 +242,7 @@ export class StreamEngine {
         { ...this.deps, ...(both ? { onProgress: both } : {}) },
         id,
         runOptions,
+        lnurl,
       );
     } finally {
       this.loading.delete(id);

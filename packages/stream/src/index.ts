@@ -1,4 +1,4 @@
-// @lpw/stream: payment streams (keysend per period, durable ledger, restart-safe) for the CLI wallet
+// @lpw/stream: payment streams (keysend or an LNURL-pay invoice per period, durable ledger, restart-safe) for the CLI wallet
 // and the wallet PWA's worker. Runtime-neutral: no Node builtins, no DOM.
 export {
   checkStreamRequest,
@@ -10,6 +10,7 @@ export {
   type StreamRequest,
 } from './engine.ts';
 export { INPUT_ERRORS, isStreamError, StreamError, type StreamErrorCode } from './errors.ts';
+export { sendInvoice } from './invoice.ts';
 export {
   KEYSEND_FINAL_CLTV,
   type KeysendRoute,
@@ -33,13 +34,19 @@ export {
   type StreamState,
 } from './ledger.ts';
 export {
+  checkPeriodAmounts,
+  type LnurlAccess,
+  LnurlPayee,
+  type PeriodInvoice,
+  parseRecipient,
+  type Recipient,
+} from './lnurl.ts';
+export { maxPeriodAmountMsat, minPeriodAmountMsat, periodAmountMsat, periodCount } from './periods.ts';
+export {
   BACKUP_BLOB_LIMIT_BYTES,
   DEFAULT_PERIOD_MS,
   expectedMonitorGrowth,
   MONITOR_BYTES_PER_PAYMENT,
-  maxPeriodAmountMsat,
-  periodAmountMsat,
-  periodCount,
   type StreamOptions,
   type StreamProgress,
   StreamRunner,

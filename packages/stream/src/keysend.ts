@@ -1,6 +1,7 @@
 // Keysend along the LSP's route with a payment id and preimage WE choose (derived from the stream
 // key, the stream and the period), so after a crash the ledger can ask LDK about a payment it
-// reserved but never saw the end of, and the payee can tell periods apart by payment hash.
+// reserved but never saw the end of, and the payee can tell periods apart by payment hash. The
+// route hints and LDK's refusals are shared with invoice periods (invoice.ts).
 import { parseScid, type RoutesFindOutput } from '@lpw/api';
 import type { LightningNode } from '@lpw/node';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -80,6 +81,28 @@ export function sendKeysend(
   secrets: PeriodSecrets,
   maxFeeMsat: bigint,
 ): void {
+  const payee = ldk.Payee.constructor_clear(
+    hexToBytes(route.payee),
+    routeHints(route, amountMsat, maxFeeMsat),
+    ldk.Bolt11InvoiceFeatures.constructor_for_keysend(false),
+    KEYSEND_FINAL_CLTV,
+  );
+  const sent = node.ldk.channelManager.send_spontaneous_payment(
+    ldk.Option_ThirtyTwoBytesZ.constructor_some(secrets.preimage),
+    ldk.RecipientOnionFields.constructor_spontaneous_empty(),
+    hexToBytes(secrets.paymentId),
+    routeParameters(payee, amountMsat, maxFeeMsat),
+    ldk.Retry.constructor_attempts(0),
+  );
+  throwIfRefused(sent, 'keysend');
+  node.peerHost.wake();
+}
+
+/**
+ * The LSP's route as LDK route hints, for a payment of `amountMsat` with fees up to `maxFeeMsat`;
+ * refuses an amount above what the route was priced for, or a route above the fee limit.
+ */
+export function routeHints(route: KeysendRoute, amountMsat: bigint, maxFeeMsat: bigint): ldk.RouteHint[] {
   if (amountMsat > route.maxAmountMsat)
     throw new StreamError('INTERNAL', 'amount above what the route was priced for');
   if (route.feeMsat > maxFeeMsat)
@@ -87,7 +110,7 @@ export function sendKeysend(
       'FEE_TOO_HIGH',
       `route fee ${route.feeMsat} msat exceeds the limit of ${maxFeeMsat} msat`,
     );
-  const hints = route.hints.map((h) => {
+  const hops = route.hints.map((h) => {
     if (h.feeMsat > 0xffff_ffffn) throw new StreamError('ROUTE_NOT_FOUND', 'hop fee out of range');
     return ldk.RouteHintHop.constructor_new(
       hexToBytes(h.nodeId),
@@ -98,12 +121,15 @@ export function sendKeysend(
       ldk.Option_u64Z.constructor_none(),
     );
   });
-  const payee = ldk.Payee.constructor_clear(
-    hexToBytes(route.payee),
-    hints.length > 0 ? [ldk.RouteHint.constructor_new(hints)] : [],
-    ldk.Bolt11InvoiceFeatures.constructor_for_keysend(false),
-    KEYSEND_FINAL_CLTV,
-  );
+  return hops.length > 0 ? [ldk.RouteHint.constructor_new(hops)] : [];
+}
+
+/** One path, LDK's default CLTV and path limits, the fee limit of one period. */
+export function routeParameters(
+  payee: ldk.Payee,
+  amountMsat: bigint,
+  maxFeeMsat: bigint,
+): ldk.RouteParameters {
   const params = ldk.PaymentParameters.constructor_new(
     payee,
     ldk.Option_u64Z.constructor_none(),
@@ -114,30 +140,27 @@ export function sendKeysend(
     [],
     [],
   );
-  const routeParams = ldk.RouteParameters.constructor_new(
+  return ldk.RouteParameters.constructor_new(
     params,
     amountMsat,
     ldk.Option_u64Z.constructor_some(maxFeeMsat),
   );
-  const sent = node.ldk.channelManager.send_spontaneous_payment(
-    ldk.Option_ThirtyTwoBytesZ.constructor_some(secrets.preimage),
-    ldk.RecipientOnionFields.constructor_spontaneous_empty(),
-    hexToBytes(secrets.paymentId),
-    routeParams,
-    ldk.Retry.constructor_attempts(0),
+}
+
+/** LDK's immediate refusal of a payment as a StreamError (nothing left us). */
+export function throwIfRefused(
+  sent: ldk.Result_ThirtyTwoBytesRetryableSendFailureZ | ldk.Result_NoneRetryableSendFailureZ,
+  what: string,
+): void {
+  if (sent.is_ok()) return;
+  const failure = (
+    sent as ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_Err | ldk.Result_NoneRetryableSendFailureZ_Err
+  ).err;
+  const name = (ldk.RetryableSendFailure[failure] ?? String(failure)).replace('LDKRetryableSendFailure_', '');
+  throw new StreamError(
+    name === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED',
+    `${what} refused by LDK: ${name}`,
   );
-  if (!(sent instanceof ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_OK)) {
-    const failure = (sent as ldk.Result_ThirtyTwoBytesRetryableSendFailureZ_Err).err;
-    const name = (ldk.RetryableSendFailure[failure] ?? String(failure)).replace(
-      'LDKRetryableSendFailure_',
-      '',
-    );
-    throw new StreamError(
-      name === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED',
-      `keysend refused by LDK: ${name}`,
-    );
-  }
-  node.peerHost.wake();
 }
 
 /** What LDK remembers of an outbound payment id (it forgets resolved ones after a few timer ticks). */

@@ -1,13 +1,17 @@
-// A payment stream: `satsPerMinute` paid as keysends of one period each (down to per-second and
-// below), within a budget (amounts + fees) and until an end time. Each period is reserved in the
+// A payment stream: `satsPerMinute` paid one period at a time (down to per-second and below) —
+// keysends to a node, or invoices fetched per period from a Lightning Address / LNURL-pay — within
+// a budget (amounts + fees) and until an end time. Each period is reserved in the
 // ledger (durably) before its payment goes out and settled or failed from the node's events, so a
 // crash never pays a period twice. Time the stream is paused or down is not billed (those periods
 // are skipped); a short lag (a slow payment) is caught up.
 
 import type { LightningNode } from '@lpw/node';
 import { StreamError } from './errors.ts';
-import { type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
+import { sendInvoice } from './invoice.ts';
+import { KEYSEND_FINAL_CLTV, type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
 import type { PeriodRecord, PeriodReservation, StreamLedger, StreamRecord } from './ledger.ts';
+import { type LnurlAccess, LnurlPayee, type PeriodInvoice, parseRecipient } from './lnurl.ts';
+import { maxPeriodAmountMsat, periodAmountMsat, periodCount } from './periods.ts';
 
 /**
  * What one payment adds to the wallet's ChannelMonitor (measured: bench `monitor_bytes_per_1000_payments`
@@ -38,7 +42,10 @@ export interface StreamOptions {
   catchUpPeriods?: number;
   /** Stop as failed after this many periods in a row were given up (default 3). */
   maxConsecutiveGivenUp?: number;
-  /** Stop as failed when the LSP gave no route for this long (default 60 s); shorter outages wait. */
+  /**
+   * Stop as failed when the LSP gave no route (or the LNURL recipient no invoice) for this long
+   * (default 60 s); shorter outages wait.
+   */
   routeOutageMs?: number;
 }
 
@@ -49,32 +56,13 @@ export interface StreamProgress {
   reason?: string;
 }
 
-/** msat due for period k: the floor of the cumulative amount, so no msat is lost to rounding. */
-export function periodAmountMsat(
-  stream: Pick<StreamRecord, 'satsPerMinute' | 'periodMs'>,
-  k: number,
-): bigint {
-  const perPeriodTimes60k = stream.satsPerMinute * 1000n * BigInt(stream.periodMs);
-  const cumulative = (n: bigint) => (n * perPeriodTimes60k) / 60_000n;
-  return cumulative(BigInt(k) + 1n) - cumulative(BigInt(k));
-}
-
-/** The largest single-period amount of a stream (routes are priced for it). */
-export function maxPeriodAmountMsat(stream: Pick<StreamRecord, 'satsPerMinute' | 'periodMs'>): bigint {
-  const perPeriodTimes60k = stream.satsPerMinute * 1000n * BigInt(stream.periodMs);
-  return (perPeriodTimes60k + 59_999n) / 60_000n;
-}
-
-/** How many periods start before the end time. */
-export function periodCount(stream: Pick<StreamRecord, 'startMs' | 'endMs' | 'periodMs'>): number {
-  return Math.ceil((stream.endMs - stream.startMs) / stream.periodMs);
-}
-
 export interface RunnerDeps {
   ledger: StreamLedger;
   node: LightningNode;
-  /** The LSP's route to the payee for amounts up to `maxAmountMsat` (routes.find). */
-  findRoute: (payee: string, maxAmountMsat: bigint) => Promise<KeysendRoute>;
+  /** The LSP's route to the payee node for amounts up to `maxAmountMsat` (routes.find). */
+  findRoute: (payee: string, maxAmountMsat: bigint, finalCltvExpiryDelta: number) => Promise<KeysendRoute>;
+  /** Needed for streams to Lightning Addresses / LNURL-pay. */
+  lnurl?: LnurlAccess;
   streamKey: Uint8Array;
   /**
    * Whether a payment can leave now (peer link up, a channel usable). While it cannot, nothing is
@@ -89,6 +77,10 @@ export class StreamRunner {
   private readonly inFlight = new Map<string, PeriodRecord>();
   private readonly retries: PeriodRecord[] = [];
   private route: KeysendRoute | undefined;
+  /** The payee node and final CLTV delta `route` was found for. */
+  private routeFor = '';
+  /** An LNURL-pay recipient; undefined for a node (keysend). */
+  private readonly lnurl: LnurlPayee | undefined;
   private wake: (() => void) | undefined;
   private stopReason: string | undefined;
   private stopState: 'stopped' | 'failed' = 'stopped';
@@ -96,7 +88,8 @@ export class StreamRunner {
   /** Halted, not ended: the ledger keeps the stream running or paused for the next start. */
   private halted = false;
   private consecutiveGivenUp = 0;
-  private routeFailingSince: number | undefined;
+  /** Since when no route (or no invoice) could be had. */
+  private outageSince: number | undefined;
   private readonly options: Required<StreamOptions>;
 
   /** Use StreamRunner.load: the periods an earlier run left open are read first. */
@@ -106,7 +99,9 @@ export class StreamRunner {
     stream: StreamRecord,
     open: PeriodRecord[],
     options: StreamOptions,
+    lnurl: LnurlPayee | undefined,
   ) {
+    this.lnurl = lnurl;
     this.options = {
       maxInFlight: options.maxInFlight ?? 8,
       maxAttempts: options.maxAttempts ?? 3,
@@ -121,9 +116,21 @@ export class StreamRunner {
     }
   }
 
-  static async load(deps: RunnerDeps, id: string, options: StreamOptions = {}): Promise<StreamRunner> {
+  /** `lnurl`: the recipient's service already resolved (by the engine's start), else resolved here. */
+  static async load(
+    deps: RunnerDeps,
+    id: string,
+    options: StreamOptions = {},
+    lnurl?: LnurlPayee,
+  ): Promise<StreamRunner> {
     const stream = await deps.ledger.get(id);
-    return new StreamRunner(deps, id, stream, await deps.ledger.openPeriods(id), options);
+    const recipient = parseRecipient(stream.payee, Math.floor(Date.now() / 1000));
+    if (recipient.kind === 'lnurl' && !lnurl) {
+      if (!deps.lnurl)
+        throw new StreamError('INVALID_RECIPIENT', 'This wallet cannot reach Lightning Address recipients.');
+      lnurl = new LnurlPayee(recipient.url, deps.lnurl.fetch, deps.node.network);
+    }
+    return new StreamRunner(deps, id, stream, await deps.ledger.openPeriods(id), options, lnurl);
   }
 
   async pause(): Promise<void> {
@@ -271,7 +278,10 @@ export class StreamRunner {
     return ledger.get(this.id);
   }
 
-  /** Reserve period k (durably), then hand its keysend to LDK. */
+  /**
+   * Reserve period k (durably), then hand its payment to LDK: a keysend, or the invoice the LNURL
+   * recipient gave for exactly this period's amount (fetched and checked before the reservation).
+   */
   private async send(
     stream: StreamRecord,
     k: number,
@@ -283,22 +293,32 @@ export class StreamRunner {
       await ledger.skipTo(this.id, k + 1); // rate below 1 msat per period: this period owes nothing
       return 'skipped';
     }
-    if (!this.route) {
-      try {
-        this.route = await this.deps.findRoute(stream.payee, maxPeriodAmountMsat(stream));
-        this.routeFailingSince = undefined;
-      } catch (e) {
-        // an LSP or payee outage: wait it out for a while, then fail the stream with its reason
-        this.routeFailingSince ??= Date.now();
-        if (Date.now() - this.routeFailingSince >= this.options.routeOutageMs) throw e;
-        this.deps.log(`stream ${this.id}: no route yet (${e instanceof Error ? e.message : String(e)})`);
-        return 'no-route';
-      }
+    let invoice: PeriodInvoice | undefined;
+    let route: KeysendRoute;
+    try {
+      invoice = await this.lnurl?.invoice(amountMsat, Math.floor(Date.now() / 1000));
+      if (invoice?.payeeNodeId === node.nodeId)
+        throw new StreamError('INVOICE_REFUSED', 'This Lightning Address is paid to this wallet itself.');
+      route = await this.routeTo(
+        invoice?.payeeNodeId ?? stream.payee,
+        invoice?.minFinalCltvExpiryDelta ?? KEYSEND_FINAL_CLTV,
+        stream,
+      );
+      this.outageSince = undefined;
+    } catch (e) {
+      // a recipient whose invoice broke a rule is not paid again; an LSP or payee outage is waited
+      // out for a while, then fails the stream with its reason
+      if (e instanceof StreamError && (e.code === 'INVOICE_REFUSED' || e.code === 'AMOUNT_OUT_OF_RANGE'))
+        throw e;
+      this.outageSince ??= Date.now();
+      if (Date.now() - this.outageSince >= this.options.routeOutageMs) throw e;
+      this.deps.log(`stream ${this.id}: cannot pay yet (${e instanceof Error ? e.message : String(e)})`);
+      return 'no-route';
     }
-    if (this.route.feeMsat > stream.maxFeeMsat)
+    if (route.feeMsat > stream.maxFeeMsat)
       throw new StreamError(
         'FEE_TOO_HIGH',
-        `route fee ${this.route.feeMsat} msat per payment exceeds the limit of ${stream.maxFeeMsat} msat`,
+        `route fee ${route.feeMsat} msat per payment exceeds the limit of ${stream.maxFeeMsat} msat`,
       );
     const secrets = periodSecrets(streamKey, this.id, k, attempt);
     const record: PeriodReservation = {
@@ -306,9 +326,10 @@ export class StreamRunner {
       period: k,
       attempt,
       paymentId: secrets.paymentId,
-      paymentHash: secrets.paymentHash,
+      // an invoice's hash is the recipient's: recorded so the period can be told apart and looked up
+      paymentHash: invoice?.paymentHash ?? secrets.paymentHash,
       amountMsat,
-      plannedFeeMsat: this.route.feeMsat,
+      plannedFeeMsat: route.feeMsat,
       maxFeeMsat: stream.maxFeeMsat,
     };
     if ((await ledger.reserve(record)) === 'over-budget') return 'over-budget';
@@ -319,7 +340,8 @@ export class StreamRunner {
       failureReason: null,
     });
     try {
-      sendKeysend(node, this.route, amountMsat, secrets, stream.maxFeeMsat);
+      if (invoice) sendInvoice(node, route, invoice, amountMsat, secrets.paymentId, stream.maxFeeMsat);
+      else sendKeysend(node, route, amountMsat, secrets, stream.maxFeeMsat);
     } catch (e) {
       // refused before anything left: a definite failure
       this.inFlight.delete(secrets.paymentId);
@@ -329,6 +351,16 @@ export class StreamRunner {
       if (failed) await this.afterFailure(failed);
     }
     return 'sent';
+  }
+
+  /** The LSP's route to `payee` (kept until a payment fails or the payee or CLTV delta changes). */
+  private async routeTo(payee: string, finalCltv: number, stream: StreamRecord): Promise<KeysendRoute> {
+    const key = `${payee}/${finalCltv}`;
+    if (!this.route || this.routeFor !== key) {
+      this.route = await this.deps.findRoute(payee, maxPeriodAmountMsat(stream), finalCltv);
+      this.routeFor = key;
+    }
+    return this.route;
   }
 
   private async afterFailure(period: PeriodRecord): Promise<void> {

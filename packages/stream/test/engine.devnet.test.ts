@@ -10,7 +10,7 @@ import { MemoryStore } from '@lpw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEngine, type StreamRequest } from '../src/engine.ts';
 import { keysendRoute, periodSecrets } from '../src/keysend.ts';
-import { periodCount } from '../src/runner.ts';
+import { periodCount } from '../src/periods.ts';
 import { StoreStreamLedger } from '../src/store-ledger.ts';
 
 let devnet: Devnet;

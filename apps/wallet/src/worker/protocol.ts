@@ -65,8 +65,15 @@ export interface StreamView {
   createdMs: number;
 }
 
+/**
+ * The shortest period of a stream to a Lightning Address: each period is one invoice request through
+ * the LSP's relay, which allows a wallet 60 a minute by default (RATE_RELAY_PER_MIN); one every
+ * 10 s leaves most of that to the rest of the wallet.
+ */
+export const LNURL_STREAM_PERIOD_MS = 10_000;
+
 export interface StreamStart {
-  /** The recipient's node id (keysend). */
+  /** The recipient: a node id (keysend) or a Lightning Address / LNURL-pay (an invoice each period). */
   to: string;
   satsPerMinute: bigint;
   periodMs: number;

@@ -25,8 +25,9 @@ import {
   checkStreamRequest,
   inFlightMsat,
   isStreamError,
-  KEYSEND_FINAL_CLTV,
   keysendRoute,
+  type LnurlAccess,
+  parseRecipient,
   StoreStreamLedger,
   StreamEngine,
 } from '@lpw/stream';
@@ -35,12 +36,14 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import * as ldk from 'lightningdevkit';
+import { relayedFetch } from '../lib/relay-fetch.ts';
 import { BackupRefused, ChannelBackup, MirroredStore } from './backup.ts';
 import { LspSession, lspErrorCode } from './lsp.ts';
 import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
 import {
   type ChannelView,
   type CreatedInvoice,
+  LNURL_STREAM_PERIOD_MS,
   type OpenRequest,
   type PaidInvoice,
   type PaymentView,
@@ -705,15 +708,12 @@ export class WalletRuntime {
     const streams = new StreamEngine({
       ledger: this.streamLedger!,
       node,
-      findRoute: (payee, maxAmountMsat) =>
+      findRoute: (payee, maxAmountMsat, finalCltv) =>
         this.withSession(node, async (client) =>
-          keysendRoute(
-            payee,
-            maxAmountMsat,
-            await client.findRoute(payee, maxAmountMsat, KEYSEND_FINAL_CLTV),
-          ),
+          keysendRoute(payee, maxAmountMsat, await client.findRoute(payee, maxAmountMsat, finalCltv)),
         ),
       streamKey,
+      lnurl: this.lnurlAccess,
       // nothing is reserved while the LSP link or the channel is down (a reload, a tunnel, a lock)
       canSend: () => this.peerConnected && node.listChannels().some((c) => c.isUsable),
       log: (message) => this.log('warn', message),
@@ -739,12 +739,19 @@ export class WalletRuntime {
     }
   }
 
+  /** Lightning Address recipients of streams: reached through the LSP's relay, one period per 10 s at most. */
+  private readonly lnurlAccess: LnurlAccess = {
+    fetch: relayedFetch((request) => this.relay(request), undefined),
+    minPeriodMs: LNURL_STREAM_PERIOD_MS,
+  };
+
   /** Starts a stream; bad input is refused in words before anything is stored. Returns its id. */
   async startStream(request: StreamStart): Promise<string> {
-    checkStreamRequest(request, Date.now());
+    checkStreamRequest(request, Date.now(), this.lnurlAccess);
     const node = this.requireNode();
     this.requirePeer();
-    if (request.to === node.nodeId)
+    const recipient = parseRecipient(request.to, Math.floor(Date.now() / 1000));
+    if (recipient.kind === 'node' && recipient.nodeId === node.nodeId)
       throw new WalletCommandError('INVALID_NODE_ID', 'That is this wallet’s own node id.');
     const handle = await this.streams!.start(request);
     void handle.done.then(

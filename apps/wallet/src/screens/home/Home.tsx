@@ -3,6 +3,7 @@ import { Amount, Notice } from '../../components/ui.tsx';
 import { useNav } from '../../stores/nav.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import type { PaymentView, StreamView, WalletSnapshot } from '../../worker/protocol.ts';
+import { recipient } from '../streams/Streams.tsx';
 
 function StatusLine(props: { snap: WalletSnapshot | undefined }) {
   const retry = useWallet((s) => s.retry);
@@ -80,7 +81,8 @@ function StreamRow(props: { s: StreamView }) {
     <li className="payment stream" data-testid="stream-row" data-count={s.paidCount}>
       <button type="button" className="what link-row" onClick={() => go('streams')}>
         <span className="label">
-          Stream to {s.payee.slice(0, 8)}…{live ? ` · ${s.state === 'running' ? 'streaming' : 'paused'}` : ''}
+          Stream to {recipient(s.payee)}
+          {live ? ` · ${s.state === 'running' ? 'streaming' : 'paused'}` : ''}
         </span>
         <span className="meta">
           {when(s.createdMs)} · {s.paidCount} {s.paidCount === 1 ? 'payment' : 'payments'}

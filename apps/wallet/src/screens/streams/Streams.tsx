@@ -1,11 +1,12 @@
-// Streams: pay a node a rate in sats per minute (keysend), within a budget and until an end time.
+// Streams: pay a node (keysend) or a Lightning Address / LNURL-pay (an invoice per payment) a rate in
+// sats per minute, within a budget and until an end time.
 // Each stream shows live what it sent, its fees, the budget and time left, with pause, resume and
 // stop. The worker keeps the accounting durable before each payment, so a reload resumes safely.
 import { useEffect, useState } from 'react';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import { useWallet } from '../../stores/wallet.ts';
-import type { StreamView } from '../../worker/protocol.ts';
+import { LNURL_STREAM_PERIOD_MS, type StreamView } from '../../worker/protocol.ts';
 
 const MINUTE_MS = 60_000;
 const SECOND_MS = 1_000;
@@ -19,7 +20,9 @@ export function duration(ms: number): string {
 }
 
 const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
-const short = (nodeId: string) => `${nodeId.slice(0, 8)}…${nodeId.slice(-6)}`;
+const NODE_ID = /^0[23][0-9a-f]{64}$/i;
+/** A node id or a bech32 LNURL shortened; a Lightning Address as typed. */
+export const recipient = (to: string) => (to.length > 40 ? `${to.slice(0, 8)}…${to.slice(-6)}` : to);
 
 /** Whole non-negative numbers only; what the worker then refuses (zero, past) it says in words. */
 function wholeNumber(text: string, what: string): bigint {
@@ -73,7 +76,9 @@ function StreamCard(props: { s: StreamView; now: number }) {
       data-fee-msat={s.feeMsat.toString()}
     >
       <div className="stream-head">
-        <span className="mono">To {short(s.payee)}</span>
+        <span className={NODE_ID.test(s.payee) ? 'mono' : 'address'} data-testid="stream-to">
+          To {recipient(s.payee)}
+        </span>
         <span className={`tag ${s.state}`} data-testid="stream-state">
           {STATE_WORDS[s.state]}
         </span>
@@ -136,15 +141,18 @@ function StartForm(props: { onStarted: () => void }) {
   const [onRestart, setOnRestart] = useState<'resume' | 'stop'>('resume');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // a Lightning Address (or LNURL) is asked for an invoice before each payment: not every second
+  const toAddress = to.trim() !== '' && !NODE_ID.test(to.trim());
+  const finePeriodMs = toAddress ? LNURL_STREAM_PERIOD_MS : SECOND_MS;
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(undefined);
     let request: Parameters<typeof startStream>[0];
     try {
       request = {
-        to: to.trim().toLowerCase(),
+        to: to.trim(),
         satsPerMinute: wholeNumber(rate, 'the rate in sats per minute'),
-        periodMs: perSecond ? SECOND_MS : MINUTE_MS,
+        periodMs: perSecond ? finePeriodMs : MINUTE_MS,
         budgetMsat: wholeNumber(budget, 'the budget in sats') * 1000n,
         untilMs: Date.now() + Number(wholeNumber(minutes, 'the duration in minutes')) * MINUTE_MS,
         onRestart,
@@ -165,7 +173,7 @@ function StartForm(props: { onStarted: () => void }) {
   return (
     <form onSubmit={submit} data-testid="stream-form">
       <label className="field">
-        <span>Recipient node id</span>
+        <span>Recipient: node id or Lightning Address</span>
         <textarea
           name="to"
           rows={2}
@@ -193,11 +201,12 @@ function StartForm(props: { onStarted: () => void }) {
         </label>
         <label className="radio">
           <input type="radio" name="period" checked={perSecond} onChange={() => setPerSecond(true)} />
-          Every second
+          {toAddress ? `Every ${LNURL_STREAM_PERIOD_MS / SECOND_MS} seconds` : 'Every second'}
         </label>
         <p className="small muted">
-          Every second settles more finely, but each payment pays its own routing fee and adds about 300 bytes
-          to your channel’s stored state.
+          {toAddress
+            ? `A Lightning Address is asked for an invoice before each payment, through your service provider, so it is paid at most every ${LNURL_STREAM_PERIOD_MS / SECOND_MS} seconds.`
+            : 'Every second settles more finely, but each payment pays its own routing fee and adds about 300 bytes to your channel’s stored state.'}
         </p>
       </fieldset>
       <label className="field">
