@@ -29,6 +29,8 @@ export interface LnurlAccess {
 const NODE_ID = /^0[23][0-9a-f]{64}$/;
 
 /** `to` as a node id, a Lightning Address or an LNURL-pay (bech32 or lnurlp://), or INVALID_RECIPIENT. */
+const sats = (n: bigint) => `${n} sat${n === 1n ? '' : 's'}`;
+
 export function parseRecipient(to: string, nowSec: number): Recipient {
   const text = to.trim();
   if (NODE_ID.test(text.toLowerCase())) return { kind: 'node', nodeId: text.toLowerCase() };
@@ -82,12 +84,12 @@ export function checkPeriodAmounts(
   if (minPeriodAmountMsat(stream) < payRequest.minSendableMsat)
     throw new StreamError(
       'AMOUNT_OUT_OF_RANGE',
-      `This recipient does not take payments this small: at least ${(payRequest.minSendableMsat + 999n) / 1000n} sats a payment (raise the rate or pay less often).`,
+      `This recipient does not take payments this small: at least ${sats((payRequest.minSendableMsat + 999n) / 1000n)} a payment (raise the rate or pay less often).`,
     );
   if (maxPeriodAmountMsat(stream) > payRequest.maxSendableMsat)
     throw new StreamError(
       'AMOUNT_OUT_OF_RANGE',
-      `This recipient does not take payments this large: at most ${payRequest.maxSendableMsat / 1000n} sats a payment (lower the rate or pay more often).`,
+      `This recipient does not take payments this large: at most ${sats(payRequest.maxSendableMsat / 1000n)} a payment (lower the rate or pay more often).`,
     );
 }
 

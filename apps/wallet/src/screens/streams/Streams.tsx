@@ -170,8 +170,9 @@ function StartForm(props: { onStarted: () => void }) {
       setBusy(false);
     }
   };
+  // editing the form answers the last refusal, so its message goes
   return (
-    <form onSubmit={submit} data-testid="stream-form">
+    <form onSubmit={submit} onChange={() => setError(undefined)} data-testid="stream-form">
       <label className="field">
         <span>Recipient: node id or Lightning Address</span>
         <textarea
