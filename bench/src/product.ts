@@ -31,7 +31,7 @@ export async function until(what: string, check: () => boolean, timeoutMs = 20_0
 /** Store counters: what a payment costs in durable writes. */
 export interface StoreCounters {
   commits: number;
-  /** Commits carrying a manager snapshot and no monitor write (e.g. after acknowledgements). */
+  /** Commits carrying a manager snapshot and no monitor or payment write (e.g. after acknowledgements). */
   managerOnlyCommits: number;
   writes: number;
   bytes: number;
@@ -75,7 +75,7 @@ export class CountingStore implements Store {
     const c = this.counters;
     c.commits++;
     let manager = false;
-    let monitor = false;
+    let other = false;
     for (const w of writes) {
       const size = w.value?.length ?? 0;
       c.writes++;
@@ -86,17 +86,20 @@ export class CountingStore implements Store {
         c.managerBytes += size;
         c.lastManagerBytes = size;
       } else if (w.key.startsWith('ldk/monitor/') && w.value) {
-        monitor = true;
+        other = true;
         c.monitorFullWrites++;
         c.monitorFullBytes += size;
         c.lastMonitorFullBytes = size;
       } else if (w.key.startsWith('ldk/monitor-update/') && w.value) {
-        monitor = true;
+        other = true;
         c.monitorUpdateWrites++;
         c.monitorUpdateBytes += size;
-      } else if (w.key.startsWith('payment/')) c.paymentWrites++;
+      } else if (!w.key.startsWith('ldk/')) {
+        other = true;
+        if (w.key.startsWith('payment/')) c.paymentWrites++;
+      }
     }
-    if (manager && !monitor) c.managerOnlyCommits++;
+    if (manager && !other) c.managerOnlyCommits++;
     const t0 = performance.now();
     this.inner.commit(writes);
     c.commitMs += performance.now() - t0;

@@ -1,20 +1,21 @@
 // When a ChannelManager snapshot goes into a commit. A batch carrying monitor writes always carries
 // a snapshot taken after them (the manager is never older than its monitors, and lists in flight
-// every update not yet acknowledged). A snapshot LDK asks for while no monitor write is queued —
-// mostly the manager having processed the MonitorEvent::Completed of our acknowledgements — is
-// deferred: it rides with the next batch that carries monitor writes, or is written on its own
-// once `delayMs` passed without one, or when the node stops.
+// every update not yet acknowledged). So does a batch carrying any other write: a payment record
+// must land with the manager that knows of its payment (a `pending` record whose send the stored
+// manager never saw would stay pending forever). Only a snapshot that would be alone in its commit
+// — mostly the manager having processed the MonitorEvent::Completed of our acknowledgements — is
+// deferred: it rides with the next batch that carries anything, or is written on its own once
+// `delayMs` passed without one, or when the node stops.
 //
-// Why deferring is safe: what the store holds meanwhile is the snapshot cut with the last monitor
-// writes, together with those writes and its in-flight record (`snapshotCut`) — exactly what a
-// crash right after that commit leaves, which restore already handles (LDK treats the in-flight
+// Why deferring is safe: what the store holds meanwhile is exactly what a crash right before that
+// manager-only commit leaves, which restore already handles: the snapshot cut with the last
+// monitor writes, those writes and its in-flight record (`snapshotCut`). LDK treats the in-flight
 // updates the monitors hold as completed and replays their completion; the claim case takes
-// restore.ts's fallback path). Nothing a deferred snapshot holds can be lost for good: messages
-// its completion released are resent by channel re-establishment, events it marks handled are
-// replayed to idempotent handlers, and every later monitor write brings a fresh snapshot into its
-// own commit. So LDK's acknowledgements still wait for their commit only, and a snapshot stays in
-// the same batch as the monitor writes it follows; only the number of commits changes (on a
-// payment's critical path, every other commit was a manager-only one).
+// restore.ts's fallback path. Nothing a deferred snapshot holds is lost for good: messages its
+// completion released are resent by channel re-establishment, events it marks handled are
+// replayed to idempotent handlers, and the next write of any kind brings a fresh snapshot into its
+// own commit. Acknowledgements to LDK still wait for the commit holding their update; only the
+// number of commits changes (on a payment's critical path, about every other one was manager-only).
 import type { CommitQueue } from './commit-queue.ts';
 import { MANAGER_KEY } from './keys.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
@@ -55,7 +56,9 @@ export class ManagerSnapshots {
     const { persister, queue } = this.o;
     if (persister.takeAcked()) this.o.processAcked();
     if (this.o.takeNeedsPersistence()) this.pending = true;
-    if (!persister.monitorsDirty && !(this.pending && (this.due || this.immediate))) {
+    const write =
+      persister.monitorsDirty || (this.pending && (queue.hasWrites || this.due || this.immediate));
+    if (!write) {
       if (this.pending && this.timer === null) {
         this.timer = this.o.setTimer(() => {
           this.timer = null;
