@@ -491,7 +491,7 @@ export class LightningNode {
         // "being claimed"); later they would wait for the next update to complete, and a snapshot
         // cut meanwhile would list a payment as being claimed whose preimage update is no longer in
         // flight — a state restore's fallback cannot undo.
-        if (this.persister.takeAcked()) this.pump?.processManagerEvents();
+        this.managerSnapshots.processAcknowledgements();
         this.pump?.wake();
       },
       setTimer: (fn, ms) => this.scheduler.setTimeout(fn, ms),

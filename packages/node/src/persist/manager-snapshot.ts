@@ -1,21 +1,22 @@
 // When a ChannelManager snapshot goes into a commit. A batch carrying monitor writes always carries
 // a snapshot taken after them (the manager is never older than its monitors, and lists in flight
-// every update not yet acknowledged). So does a batch carrying any other write: a payment record
-// must land with the manager that knows of its payment (a `pending` record whose send the stored
-// manager never saw would stay pending forever). Only a snapshot that would be alone in its commit
-// — mostly the manager having processed the MonitorEvent::Completed of our acknowledgements — is
-// deferred: it rides with the next batch that carries anything, or is written on its own once
-// `delayMs` passed without one, or when the node stops.
+// every update not yet acknowledged), and so does a batch cut when LDK asked for one because of
+// anything else (a send, a channel open, an event): those are written as before. One kind waits:
+// the snapshot LDK asks for only because the manager processed the MonitorEvent::Completed of our
+// acknowledgements (its in-flight list shrank, completion actions ran) — on a payment's critical
+// path about every other commit was one of those, alone. It rides with the next batch that carries
+// any write (a payment record must land with the manager that knows its payment), or is written
+// alone once `delayMs` passed without one, or when the node stops.
 //
-// Why deferring is safe: what the store holds meanwhile is exactly what a crash right before that
-// manager-only commit leaves, which restore already handles: the snapshot cut with the last
+// Why deferring it is safe: what the store holds meanwhile is exactly what a crash right before
+// that manager-only commit leaves, which restore already handles — the snapshot cut with the last
 // monitor writes, those writes and its in-flight record (`snapshotCut`). LDK treats the in-flight
 // updates the monitors hold as completed and replays their completion; the claim case takes
-// restore.ts's fallback path. Nothing a deferred snapshot holds is lost for good: messages its
-// completion released are resent by channel re-establishment, events it marks handled are
-// replayed to idempotent handlers, and the next write of any kind brings a fresh snapshot into its
-// own commit. Acknowledgements to LDK still wait for the commit holding their update; only the
-// number of commits changes (on a payment's critical path, about every other one was manager-only).
+// restore.ts's fallback path. Nothing the deferred snapshot holds is lost for good: messages the
+// completion released are resent by channel re-establishment, events it marks handled are replayed
+// to idempotent handlers, and any later write brings a fresh snapshot into its own commit.
+// Acknowledgements to LDK still wait for the commit holding their update; the in-flight record is
+// still written only with a snapshot, so it always describes the stored one.
 import type { CommitQueue } from './commit-queue.ts';
 import { MANAGER_KEY } from './keys.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
@@ -37,11 +38,13 @@ export interface ManagerSnapshotOptions {
 
 export class ManagerSnapshots {
   private readonly o: ManagerSnapshotOptions;
-  /** LDK asked for a snapshot (its flag is cleared when read) that no commit has carried yet. */
-  private pending = false;
+  /** LDK asked for a snapshot for anything but acknowledgements: the next batch carries one. */
+  private wanted = false;
+  /** Only the acknowledgements' completion is missing from the stored snapshot. */
+  private deferred = false;
   private due = false;
   private timer: unknown = null;
-  /** Stopping: every snapshot LDK asks for is written at once (the last one must land). */
+  /** Stopping: every snapshot is written at once (the last one must land). */
   immediate = false;
 
   constructor(options: ManagerSnapshotOptions) {
@@ -49,17 +52,31 @@ export class ManagerSnapshots {
     options.queue.beforeCommit(() => this.beforeCommit());
   }
 
+  /**
+   * Right after a durable commit (and before any cut): the manager processes the
+   * MonitorEvent::Completed our acknowledgements queued (node.ts says why in the same turn). LDK's
+   * flag is read before and after, so only what that processing changed is deferred.
+   */
+  processAcknowledgements(): void {
+    if (!this.o.persister.takeAcked()) return;
+    if (this.o.takeNeedsPersistence()) this.wanted = true;
+    this.o.processAcked();
+    if (this.o.takeNeedsPersistence()) this.deferred = true;
+  }
+
   // Before a snapshot is cut, the manager processes the MonitorEvent::Completed our
   // acknowledgements produced: its in-flight monitor updates are then exactly those not yet
   // acknowledged, and the persister records where that list starts with the snapshot.
   private beforeCommit(): void {
     const { persister, queue } = this.o;
-    if (persister.takeAcked()) this.o.processAcked();
-    if (this.o.takeNeedsPersistence()) this.pending = true;
+    this.processAcknowledgements();
+    if (this.o.takeNeedsPersistence()) this.wanted = true;
     const write =
-      persister.monitorsDirty || (this.pending && (queue.hasWrites || this.due || this.immediate));
+      persister.monitorsDirty ||
+      this.wanted ||
+      (this.deferred && (queue.hasWrites || this.due || this.immediate));
     if (!write) {
-      if (this.pending && this.timer === null) {
+      if (this.deferred && this.timer === null) {
         this.timer = this.o.setTimer(() => {
           this.timer = null;
           this.due = true;
@@ -69,7 +86,8 @@ export class ManagerSnapshots {
       return;
     }
     persister.monitorsDirty = false;
-    this.pending = false;
+    this.wanted = false;
+    this.deferred = false;
     this.due = false;
     if (this.timer !== null) this.o.clearTimer(this.timer);
     this.timer = null;
