@@ -197,8 +197,9 @@ const KEYSEND_CLTV_DELTA = 40;
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
 const PAYMENT_RETRIES = 3;
 /**
- * Longest a manager snapshot without monitor writes waits to ride with a monitor batch. Under
- * traffic one comes within a round trip; an idle node writes its manager a second later.
+ * Longest the manager snapshot after acknowledgements waits to ride with another write
+ * (persist/manager-snapshot.ts). Under traffic one comes within a round trip; an idle node writes
+ * its manager a second later.
  */
 const MANAGER_SNAPSHOT_DELAY_MS = 1_000;
 
@@ -573,7 +574,7 @@ export class LightningNode {
     retainer.keep(this.sweeper);
 
     // Manager snapshot rule (see manager-snapshot.ts): any batch carrying monitor writes also
-    // carries a manager written after them; one LDK asks for without monitor writes is deferred.
+    // carries a manager written after them; the one acknowledgements alone ask for is deferred.
     this.managerSnapshots = new ManagerSnapshots({
       queue: this.queue,
       persister: this.persister,

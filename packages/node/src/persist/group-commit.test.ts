@@ -1,3 +1,6 @@
+// Group commit on real LDK nodes: what queues while a commit is in flight goes out as one commit
+// with one manager snapshot and reaches no peer before it is durable; the manager snapshot that
+// acknowledgements alone ask for waits for the next batch, and the store in between restores.
 import { afterAll, describe, expect, it } from 'vitest';
 import { type TestNet, testNet, until } from '../../test/harness.ts';
 import type { LightningNode } from '../node.ts';
@@ -141,7 +144,7 @@ describe('group commit', () => {
     expect(closed).toEqual([]);
   }, 120_000);
 
-  it('a manager snapshot without monitor writes waits for the next monitor batch, and the store in between restores', async () => {
+  it('the manager snapshot after acknowledgements waits for the next batch, and the store in between restores', async () => {
     const store = new GatedStore(); // never held: a synchronous store
     const { lsp, wallets, closed, channelTo } = await lspWithWallets(71, 1, store);
     const wallet = wallets[0]!;

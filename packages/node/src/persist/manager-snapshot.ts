@@ -32,7 +32,7 @@ export interface ManagerSnapshotOptions {
   processAcked: () => void;
   setTimer: (fn: () => void, ms: number) => unknown;
   clearTimer: (handle: unknown) => void;
-  /** Longest a snapshot LDK asked for waits for a batch with monitor writes. */
+  /** Longest the acknowledgements' snapshot waits for a batch with other writes. */
   delayMs: number;
 }
 
