@@ -21,6 +21,7 @@ function perPayment(counters: StoreCounters, payments: number) {
   const r = (x: number) => Math.round((x / payments) * 100) / 100;
   return {
     commits: r(counters.commits),
+    manager_only_commits: r(counters.managerOnlyCommits),
     bytes: Math.round(counters.bytes / payments),
     manager_writes: r(counters.managerWrites),
     manager_bytes: Math.round(counters.managerBytes / payments),

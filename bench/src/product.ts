@@ -31,6 +31,8 @@ export async function until(what: string, check: () => boolean, timeoutMs = 20_0
 /** Store counters: what a payment costs in durable writes. */
 export interface StoreCounters {
   commits: number;
+  /** Commits carrying a manager snapshot and no monitor or payment write (e.g. after acknowledgements). */
+  managerOnlyCommits: number;
   writes: number;
   bytes: number;
   managerWrites: number;
@@ -47,6 +49,7 @@ export interface StoreCounters {
 
 const zeroCounters = (): StoreCounters => ({
   commits: 0,
+  managerOnlyCommits: 0,
   writes: 0,
   bytes: 0,
   managerWrites: 0,
@@ -71,23 +74,32 @@ export class CountingStore implements Store {
   commit(writes: StoreWrite[]): void {
     const c = this.counters;
     c.commits++;
+    let manager = false;
+    let other = false;
     for (const w of writes) {
       const size = w.value?.length ?? 0;
       c.writes++;
       c.bytes += size;
       if (w.key === 'ldk/manager') {
+        manager = true;
         c.managerWrites++;
         c.managerBytes += size;
         c.lastManagerBytes = size;
       } else if (w.key.startsWith('ldk/monitor/') && w.value) {
+        other = true;
         c.monitorFullWrites++;
         c.monitorFullBytes += size;
         c.lastMonitorFullBytes = size;
       } else if (w.key.startsWith('ldk/monitor-update/') && w.value) {
+        other = true;
         c.monitorUpdateWrites++;
         c.monitorUpdateBytes += size;
-      } else if (w.key.startsWith('payment/')) c.paymentWrites++;
+      } else if (!w.key.startsWith('ldk/')) {
+        other = true;
+        if (w.key.startsWith('payment/')) c.paymentWrites++;
+      }
     }
+    if (manager && !other) c.managerOnlyCommits++;
     const t0 = performance.now();
     this.inner.commit(writes);
     c.commitMs += performance.now() - t0;

@@ -50,6 +50,7 @@ import { handleLdkEvent, type InboundChannelDecision, type InboundChannelRequest
 import { type PaymentRecord, PaymentStore } from './payments.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
 import { GRAPH_KEY, MANAGER_KEY, MONITOR_PREFIX, SCORER_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
+import { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
 import { restoreChannelState } from './persist/restore.ts';
 import type { Store } from './persist/store.ts';
@@ -206,6 +207,12 @@ const LOG_LEVELS: LogLevel[] = ['gossip', 'trace', 'debug', 'info', 'warn', 'err
 const KEYSEND_CLTV_DELTA = 40;
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
 const PAYMENT_RETRIES = 3;
+/**
+ * Longest the manager snapshot after acknowledgements waits to ride with another write
+ * (persist/manager-snapshot.ts). Under traffic one comes within a round trip; an idle node writes
+ * its manager a second later.
+ */
+const MANAGER_SNAPSHOT_DELAY_MS = 1_000;
 
 function assertBigint(value: unknown, what: string, min = 0n): asserts value is bigint {
   if (typeof value !== 'bigint')
@@ -425,6 +432,7 @@ export class LightningNode {
   private readonly random: (length: number) => Uint8Array;
   private readonly queue: CommitQueue;
   private readonly persister: MonitorPersister;
+  private readonly managerSnapshots: ManagerSnapshots;
   private readonly payments: PaymentStore;
   private readonly pump: Pump;
   private readonly logger: ldk.Logger;
@@ -496,7 +504,7 @@ export class LightningNode {
         // "being claimed"); later they would wait for the next update to complete, and a snapshot
         // cut meanwhile would list a payment as being claimed whose preimage update is no longer in
         // flight — a state restore's fallback cannot undo.
-        if (this.persister.takeAcked()) this.pump?.processManagerEvents();
+        this.managerSnapshots.processAcknowledgements();
         this.pump?.wake();
       },
       setTimer: (fn, ms) => this.scheduler.setTimeout(fn, ms),
@@ -577,19 +585,17 @@ export class LightningNode {
     });
     retainer.keep(this.sweeper);
 
-    // Manager snapshot rule (see monitor-persister.ts): any batch carrying monitor writes, or any
-    // time LDK says so, also carries a manager written after them.
-    // Before a snapshot is cut, the manager processes the MonitorEvent::Completed our
-    // acknowledgements produced: its in-flight monitor updates are then exactly those not yet
-    // acknowledged, and the persister records where that list starts with the snapshot.
-    this.queue.beforeCommit(() => {
-      if (this.persister.takeAcked()) this.pump?.processManagerEvents();
-      const needed = bool(this.cm.get_and_clear_needs_persistence());
-      if (needed || this.persister.monitorsDirty) {
-        this.persister.monitorsDirty = false;
-        this.queue.write(MANAGER_KEY, this.cm.write());
-        this.persister.snapshotCut();
-      }
+    // Manager snapshot rule (see manager-snapshot.ts): any batch carrying monitor writes also
+    // carries a manager written after them; the one acknowledgements alone ask for is deferred.
+    this.managerSnapshots = new ManagerSnapshots({
+      queue: this.queue,
+      persister: this.persister,
+      takeNeedsPersistence: () => bool(this.cm.get_and_clear_needs_persistence()),
+      write: () => this.cm.write(),
+      processAcked: () => this.pump?.processManagerEvents(),
+      setTimer: (fn, ms) => this.scheduler.setTimeout(fn, ms),
+      clearTimer: (handle) => this.scheduler.clearTimeout(handle),
+      delayMs: MANAGER_SNAPSHOT_DELAY_MS,
     });
 
     const ignoring = retainer.keep(ldk.IgnoringMessageHandler.constructor_new());
@@ -1362,6 +1368,7 @@ export class LightningNode {
   async stop(): Promise<void> {
     if (this.stopped || this.stopping) return;
     this.stopping = true; // no new chain sync starts from here
+    this.managerSnapshots.immediate = true; // the last snapshot is not deferred
     this.pm.disconnect_all_peers();
     for (const conn of this.connections) conn.shutdown();
     // a sync in flight still feeds LDK (monitor writes): let it finish before the last snapshot

@@ -1,6 +1,6 @@
 // The event pump: what LDK's BackgroundProcessor does, which the bindings lack. One coalesced step
 // processes ChannelManager and ChainMonitor events, lets the PeerManager send, then cuts a commit
-// (the manager is snapshotted inside it when LDK says it needs persisting or monitors changed) and
+// (persist/manager-snapshot.ts decides whether the manager is snapshotted inside it) and
 // re-arms the futures that wake it. Timers drive LDK's periodic duties.
 import * as ldk from 'lightningdevkit';
 import { type CallbackErrorSink, guard, type Retainer } from './ldk/callbacks.ts';

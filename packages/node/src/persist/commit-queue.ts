@@ -49,6 +49,11 @@ export class CommitQueue {
     this.hooks.push(hook);
   }
 
+  /** Writes are queued for the next batch. */
+  get hasWrites(): boolean {
+    return this.pending.size > 0;
+  }
+
   get busy(): boolean {
     return this.committing || this.pending.size > 0 || this.callbacks.length > 0;
   }
