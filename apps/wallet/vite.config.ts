@@ -85,6 +85,11 @@ export default defineConfig({
       // html5-qrcode's modules only declare (TypeScript's class IIFEs): its ready-made scanner UI,
       // which the wallet doesn't use, can be left out
       treeshake: { moduleSideEffects: [{ test: /[\\/]html5-qrcode[\\/]esm[\\/]/, sideEffects: false }] },
+      // a chunk that is no entry holds code the app and the worker share: name it so
+      output: {
+        chunkFileNames: (chunk) =>
+          chunk.isEntry || chunk.isDynamicEntry ? 'assets/[name]-[hash].js' : 'assets/shared-[hash].js',
+      },
     },
   },
   plugins: [
