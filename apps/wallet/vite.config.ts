@@ -19,6 +19,31 @@ function qrOnlyZxing(): Plugin {
   };
 }
 
+/**
+ * The node's Web Worker as a second entry of the app's own build (not Vite's separate worker
+ * bundle): what both load — payment-request parsing, noble/scure crypto — then ships once, in chunks
+ * they share, instead of once in each. The dev server keeps Vite's `new URL(…, import.meta.url)`.
+ */
+function workerInAppBuild(): Plugin {
+  const entry = fileURLToPath(new URL('./src/worker/node.worker.ts', import.meta.url));
+  const workerUrl = "new URL('./node.worker.ts', import.meta.url)";
+  let ref = '';
+  return {
+    name: 'lpw-worker-in-app-build',
+    apply: 'build',
+    enforce: 'pre',
+    buildStart() {
+      ref = this.emitFile({ type: 'chunk', id: entry, name: 'node.worker' });
+    },
+    transform(code, id) {
+      if (!id.endsWith('/src/worker/client.ts')) return null;
+      if (!code.includes(workerUrl)) this.error(`${id} no longer starts the worker as ${workerUrl}`);
+      // the file URL is the asset path from the base (`/assets/…`), so it needs a base too
+      return code.replace(workerUrl, `new URL(import.meta.ROLLUP_FILE_URL_${ref}, import.meta.url)`);
+    },
+  };
+}
+
 /** The CSP as a meta tag in the built index.html (the dev server needs inline scripts; the build none). */
 function contentSecurityPolicy(): Plugin {
   return {
@@ -52,18 +77,25 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     chunkSizeWarningLimit: 2_000,
+    // Vite's preloading of a dynamic import's chunks uses `document`: none from the worker, which has none
+    modulePreload: {
+      resolveDependencies: (_file, deps, { hostId }) => (hostId.includes('node.worker') ? [] : deps),
+    },
     rolldownOptions: {
       // html5-qrcode's modules only declare (TypeScript's class IIFEs): its ready-made scanner UI,
       // which the wallet doesn't use, can be left out
       treeshake: { moduleSideEffects: [{ test: /[\\/]html5-qrcode[\\/]esm[\\/]/, sideEffects: false }] },
+      // a chunk that is no entry holds code the app and the worker share: name it so
+      output: {
+        chunkFileNames: (chunk) =>
+          chunk.isEntry || chunk.isDynamicEntry ? 'assets/[name]-[hash].js' : 'assets/shared-[hash].js',
+      },
     },
   },
-  worker: {
-    format: 'es',
-    // every workspace source the worker may bundle: a method named in none of them cannot be called
-    plugins: () => [pruneLdkMethods(['src', '../../packages', '../../lsp-server/src'])],
-  },
   plugins: [
+    // every workspace source the worker may bundle: a method named in none of them cannot be called
+    pruneLdkMethods(['src', '../../packages', '../../lsp-server/src']),
+    workerInAppBuild(),
     react(),
     qrOnlyZxing(),
     contentSecurityPolicy(),

@@ -2,7 +2,7 @@
 // `data.app`), and the procedure kinds: public, rate-limited by IP, and wallet (bearer session).
 import { ApiError, type ApiErrorData } from '@lpw/api';
 import { initTRPC, TRPCError } from '@trpc/server';
-import { ZodError } from 'zod';
+import * as z from 'zod/mini';
 import type { AuthService } from '../auth.ts';
 import type { BackupService } from '../backup.ts';
 import type { Deps } from '../deps.ts';
@@ -28,12 +28,15 @@ export interface Context {
   token: string | undefined;
 }
 
+// the contract's schemas are zod/mini, which leaves issue messages to the app: ours are English
+z.config(z.locales.en());
+
 function appData(error: TRPCError): ApiErrorData | undefined {
   const cause = error.cause;
   if (cause instanceof ApiError) {
     return { code: cause.code, lsps2Code: cause.lsps2Code, details: cause.details };
   }
-  if (cause instanceof ZodError) {
+  if (cause instanceof z.core.$ZodError) {
     const field = cause.issues[0]?.path.join('.');
     return { code: 'INVALID_INPUT', details: field ? { field } : {} };
   }
@@ -46,7 +49,7 @@ const t = initTRPC.context<Context>().create({
     // never leak internals: a 500's message is generic, the log has the cause
     const message = error.code === 'INTERNAL_SERVER_ERROR' ? 'internal error' : shape.message;
     const issues =
-      error.cause instanceof ZodError
+      error.cause instanceof z.core.$ZodError
         ? error.cause.issues
             .slice(0, 10)
             .map((i) => ({ path: i.path.map(String).join('.'), message: i.message }))

@@ -1,25 +1,30 @@
 // Wallet login: sign the LSP's single-use challenge with the node key, get a bearer session token.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { nodeIdHex } from './amounts.ts';
 import { isoDatetime } from './lsps2.ts';
+import { checked } from './schema.ts';
 
 /** What a wallet signs (signmessage format): domain-separated so a login signature is good for nothing else. */
 export function loginMessage(challenge: string): string {
   return `lpw-lsp-login:${challenge}`;
 }
 
-export const challengeString = z.string().regex(/^[0-9a-f]{64}$/, 'expected the 32-byte hex challenge');
+export const challengeString = checked(
+  z.string(),
+  z.regex(/^[0-9a-f]{64}$/, 'expected the 32-byte hex challenge'),
+);
 
 export const authChallengeOutput = z.object({ challenge: challengeString, expires_at: isoDatetime });
 export type AuthChallengeOutput = z.infer<typeof authChallengeOutput>;
 
-export const authLoginInput = z
-  .object({
-    nodeId: nodeIdHex,
-    challenge: challengeString,
-    signature: z.string().regex(/^[ybndrfg8ejkmcpqxot1uwisza345h769]{104}$/, 'expected a zbase32 signature'),
-  })
-  .strict();
+export const authLoginInput = z.strictObject({
+  nodeId: nodeIdHex,
+  challenge: challengeString,
+  signature: checked(
+    z.string(),
+    z.regex(/^[ybndrfg8ejkmcpqxot1uwisza345h769]{104}$/, 'expected a zbase32 signature'),
+  ),
+});
 export type AuthLoginInput = z.infer<typeof authLoginInput>;
 
 export const authLoginOutput = z.object({ token: z.string(), expires_at: isoDatetime, nodeId: nodeIdHex });

@@ -1,5 +1,5 @@
 // `info`: what a wallet needs to know before it talks to this LSP.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { msatString, nodeIdHex, u32 } from './amounts.ts';
 
 export const network = z.enum(['bitcoin', 'testnet', 'signet', 'regtest']);
@@ -12,11 +12,11 @@ export const infoOutput = z.object({
   nodeId: nodeIdHex,
   network,
   /** host:port where public Lightning peers reach the node over TCP, when it listens. */
-  peerAddress: z.string().nullable(),
+  peerAddress: z.nullable(z.string()),
   /** Path on this server where wallets open the BOLT 8 WebSocket (e.g. "/peer"). */
   websocketPath: z.string(),
   /** Chain source wallets should sync from. */
-  esploraUrl: z.string().nullable(),
+  esploraUrl: z.nullable(z.string()),
   limits: z.object({
     minJitPaymentMsat: msatString,
     maxJitPaymentMsat: msatString,

@@ -1,8 +1,9 @@
 // LSPS1 (bLIP 51) channel orders: the client buys a channel of a given size, paid up front.
 // Names and states are the spec's; sat amounts travel as decimal strings.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { satInput, satString, u32 } from './amounts.ts';
 import { isoDatetime } from './lsps2.ts';
+import { checked } from './schema.ts';
 
 export const lsps1Options = z.object({
   min_required_channel_confirmations: u32,
@@ -19,18 +20,16 @@ export const lsps1Options = z.object({
 export const ordersGetInfoOutput = z.object({ options: lsps1Options });
 export type OrdersGetInfoOutput = z.infer<typeof ordersGetInfoOutput>;
 
-export const ordersCreateInput = z
-  .object({
-    lsp_balance_sat: satInput,
-    client_balance_sat: satInput,
-    required_channel_confirmations: u32.max(144),
-    funding_confirms_within_blocks: u32.min(1).max(2016),
-    channel_expiry_blocks: u32.min(1),
-    token: z.string().max(256).optional(),
-    refund_onchain_address: z.string().min(14).max(90).optional(),
-    announce_channel: z.boolean(),
-  })
-  .strict();
+export const ordersCreateInput = z.strictObject({
+  lsp_balance_sat: satInput,
+  client_balance_sat: satInput,
+  required_channel_confirmations: checked(u32, z.maximum(144)),
+  funding_confirms_within_blocks: checked(u32, z.minimum(1), z.maximum(2016)),
+  channel_expiry_blocks: checked(u32, z.minimum(1)),
+  token: z.optional(checked(z.string(), z.maxLength(256))),
+  refund_onchain_address: z.optional(checked(z.string(), z.minLength(14), z.maxLength(90))),
+  announce_channel: z.boolean(),
+});
 export type OrdersCreateInput = z.output<typeof ordersCreateInput>;
 
 export const orderState = z.enum(['CREATED', 'COMPLETED', 'FAILED']);
@@ -39,26 +38,26 @@ export const bolt11PaymentState = z.enum(['EXPECT_PAYMENT', 'HOLD', 'PAID', 'REF
 export type Bolt11PaymentState = z.infer<typeof bolt11PaymentState>;
 
 export const orderPayment = z.object({
-  bolt11: z
-    .object({
+  bolt11: z.nullable(
+    z.object({
       state: bolt11PaymentState,
       expires_at: isoDatetime,
       fee_total_sat: satString,
       order_total_sat: satString,
       invoice: z.string(),
-    })
-    .nullable(),
-  onchain: z
-    .object({
+    }),
+  ),
+  onchain: z.nullable(
+    z.object({
       state: bolt11PaymentState,
       expires_at: isoDatetime,
       fee_total_sat: satString,
       order_total_sat: satString,
       address: z.string(),
-      min_onchain_payment_confirmations: u32.nullable(),
+      min_onchain_payment_confirmations: z.nullable(u32),
       min_fee_for_0conf: u32,
-    })
-    .nullable(),
+    }),
+  ),
 });
 
 export const orderChannel = z.object({
@@ -79,9 +78,9 @@ export const orderWire = z.object({
   announce_channel: z.boolean(),
   order_state: orderState,
   payment: orderPayment,
-  channel: orderChannel.nullable(),
+  channel: z.nullable(orderChannel),
 });
 export type OrderWire = z.infer<typeof orderWire>;
 
-export const ordersGetInput = z.object({ order_id: z.string().uuid() }).strict();
+export const ordersGetInput = z.strictObject({ order_id: checked(z.string(), z.uuid()) });
 export const ordersListOutput = z.object({ orders: z.array(orderWire) });

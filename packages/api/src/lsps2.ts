@@ -3,25 +3,27 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { msatInput, msatString, msatToWire, scidString, U64_MAX, u32 } from './amounts.ts';
 import { ApiError } from './errors.ts';
+import { checked } from './schema.ts';
 
 /** bLIP 52 datetime: ISO 8601 UTC, "YYYY-MM-DDThh:mm:ss.uuuZ" (milliseconds optional on input). */
-export const isoDatetime = z
-  .string()
-  .regex(
+export const isoDatetime = checked(
+  z.string(),
+  z.regex(
     /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/,
     'expected ISO 8601 UTC (YYYY-MM-DDThh:mm:ss.sssZ)',
-  )
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date');
+  ),
+  z.refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date'),
+);
 
 const feeParamsShape = {
   proportional: u32,
   valid_until: isoDatetime,
   min_lifetime: u32,
   max_client_to_self_delay: u32,
-  promise: z.string().min(1).max(512),
+  promise: checked(z.string(), z.minLength(1), z.maxLength(512)),
 };
 
 /** `opening_fee_params` as it travels (msat as decimal strings). */
@@ -159,17 +161,15 @@ export function checkBuy(
 
 // ---------------------------------------------------------------- procedures
 
-export const jitGetInfoInput = z.object({ token: z.string().max(256).optional() }).strict();
+export const jitGetInfoInput = z.strictObject({ token: z.optional(checked(z.string(), z.maxLength(256))) });
 export const jitGetInfoOutput = z.object({ opening_fee_params_menu: z.array(openingFeeParamsWire) });
 export type JitGetInfoOutput = z.infer<typeof jitGetInfoOutput>;
 
-export const jitBuyInput = z
-  .object({
-    opening_fee_params: openingFeeParamsInput.strict(),
-    /** Set for "MPP+fixed-invoice" mode; omitted for "no-MPP+var-invoice". */
-    payment_size_msat: msatInput.optional(),
-  })
-  .strict();
+export const jitBuyInput = z.strictObject({
+  opening_fee_params: z.strictObject(openingFeeParamsInput.shape),
+  /** Set for "MPP+fixed-invoice" mode; omitted for "no-MPP+var-invoice". */
+  payment_size_msat: z.optional(msatInput),
+});
 export type JitBuyInput = z.output<typeof jitBuyInput>;
 
 export const jitBuyOutput = z.object({
@@ -185,9 +185,9 @@ export type JitPurchaseState = z.infer<typeof jitPurchaseState>;
 export const jitPurchaseWire = z.object({
   jit_channel_scid: scidString,
   opening_fee_params: openingFeeParamsWire,
-  payment_size_msat: msatString.nullable(),
+  payment_size_msat: z.nullable(msatString),
   state: jitPurchaseState,
   created_at: isoDatetime,
 });
 export const jitListOutput = z.object({ purchases: z.array(jitPurchaseWire) });
-export const jitGetInput = z.object({ jit_channel_scid: scidString }).strict();
+export const jitGetInput = z.strictObject({ jit_channel_scid: scidString });
