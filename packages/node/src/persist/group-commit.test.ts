@@ -101,11 +101,10 @@ describe('group commit', () => {
     const store = new GatedStore();
     const { lsp, wallets, closed, channelTo } = await lspWithWallets(61, 3, store);
     const received = wallets.map(() => 0n);
-    wallets.forEach((w, i) =>
+    for (const [i, w] of wallets.entries())
       w.on('payment-received', (e) => {
         received[i]! += e.amountMsat;
-      }),
-    );
+      });
     const outboundBefore = wallets.map((w) => channelTo(w)!.outboundMsat);
     const pay = (w: LightningNode, amountMsat: bigint) =>
       lsp.payInvoice(w.createInvoice({ amountMsat, description: 'group', expirySecs: 600 }).bolt11, {
