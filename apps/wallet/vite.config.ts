@@ -76,6 +76,9 @@ export default defineConfig({
   build: {
     target: 'es2022',
     sourcemap: false,
+    // terser packs this code a little smaller than the default minifier (about 3 KB gzip of ~250)
+    minify: 'terser',
+    terserOptions: { module: true, ecma: 2020, compress: { passes: 2 } },
     chunkSizeWarningLimit: 2_000,
     // Vite's preloading of a dynamic import's chunks uses `document`: none from the worker, which has none
     modulePreload: {
