@@ -13,6 +13,7 @@ import {
   openingFeeMsat,
   openingFeeParamsInput,
   parseScid,
+  type RoutesFindOutput,
   signNodeMessage,
 } from '@lpw/api';
 import {
@@ -217,7 +218,11 @@ export function createLspClient(options: LspClientOptions) {
     },
 
     /** The LSP's route to `payee` for `amountMsat`, hops from the LSP on (see RouteHop). */
-    async findRoute(payeeNodeId: string, amountMsat: bigint, finalCltvExpiryDelta: number) {
+    async findRoute(
+      payeeNodeId: string,
+      amountMsat: bigint,
+      finalCltvExpiryDelta: number,
+    ): Promise<RoutesFindOutput> {
       return trpc.routes.find.query({
         payee_node_id: payeeNodeId,
         amount_msat: amountMsat.toString(),
@@ -247,8 +252,18 @@ export function createLspClient(options: LspClientOptions) {
       }
       const payee = hexOf(invoice.recover_payee_pub_key());
       const finalCltv = Number(invoice.min_final_cltv_expiry_delta());
-      const { paths } = await this.findRoute(payee, amountOpt.some, finalCltv);
-      const path = paths[0];
+      const route = await this.findRoute(payee, amountOpt.some, finalCltv);
+      return this.payAlongRoute(node, bolt11, route, payOptions);
+    },
+
+    /** payWithRoute with a route already asked for (a caller that looked at its fee first). */
+    payAlongRoute(
+      node: WalletNode,
+      bolt11: string,
+      route: RoutesFindOutput,
+      payOptions: { timeoutMs?: number; maxFeeMsat?: bigint } = {},
+    ): Promise<RoutedPayment> {
+      const path = route.paths[0];
       if (!path || path.hops.length < 2) throw new NodeError('ROUTE_NOT_FOUND', 'the LSP found no route');
       return node.payInvoice(bolt11, {
         routeHints: [routeHintFromPath(path.hops)],

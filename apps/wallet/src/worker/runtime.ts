@@ -638,7 +638,8 @@ export class WalletRuntime {
             'The network fee for this payment is above the limit.',
           );
         }
-        return client.payWithRoute(node, bolt11, { timeoutMs: 90_000 });
+        // the route just priced is the one paid along (one routes.find per payment)
+        return client.payAlongRoute(node, bolt11, route, { timeoutMs: 90_000 });
       });
       await this.settleOutbound(invoice.paymentHash, {
         status: 'succeeded',
