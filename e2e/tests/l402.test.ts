@@ -110,6 +110,8 @@ describe('other sites through the LSP relay', () => {
     await home();
   });
 
+  // A site's budget covers its prices and their routing fees: on the devnet the LSP and the router
+  // each charge 1 sat per payment (LDK's default base fee, no proportional fee).
   it('opens an L402 link: asks a budget once, pays within it, shows the answer, reuses the token', async () => {
     const url = `${stack.paidApi.url}/api/quote`;
     const before = merchantReceived().length;
@@ -122,10 +124,10 @@ describe('other sites through the LSP relay', () => {
     await page.getByTestId('screen-url-opened').waitFor({ timeout: 90_000 });
     await shot(page, 'l402-05-paid-answer');
     expect(await page.getByTestId('url-status').textContent()).toBe('HTTP 200');
-    expect(await page.getByTestId('url-paid').textContent()).toBe('10 sats');
+    expect(await page.getByTestId('url-paid').textContent()).toBe('12 sats');
     expect(JSON.parse((await page.getByTestId('url-body').textContent())!).quote).toMatch(/\w/);
-    expect(await page.getByTestId('site-spent').textContent()).toBe('10 sats');
-    expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 15 sats left');
+    expect(await page.getByTestId('site-spent').textContent()).toBe('12 sats');
+    expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 13 sats left');
     const received = merchantReceived().slice(before);
     expect(received).toEqual([10_000n]);
 
@@ -150,8 +152,8 @@ describe('other sites through the LSP relay', () => {
     // Settings lists the site with what it was paid
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByTestId('paid-sites').waitFor();
-    expect(await page.getByTestId('site-spent').textContent()).toBe('10 sats');
-    expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 15 sats left');
+    expect(await page.getByTestId('site-spent').textContent()).toBe('12 sats');
+    expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 13 sats left');
     await shot(page, 'l402-07-settings-sites');
     await page.getByRole('button', { name: 'Back' }).click();
 
@@ -160,7 +162,7 @@ describe('other sites through the LSP relay', () => {
     await send(`${stack.paidApi.url}/api/weather?city=Lisbon`);
     await page.getByTestId('screen-url-refused').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('url-refused').textContent()).toBe(
-      `${new URL(stack.paidApi.url).host} asks 20 sats, but only 15 sats are left of your budget for it. Nothing was paid.`,
+      `${new URL(stack.paidApi.url).host} asks 20 sats, but only 13 sats are left of your budget for it. Nothing was paid.`,
     );
     await shot(page, 'l402-08-over-budget');
     expect(merchantReceived().length).toBe(before);
@@ -174,11 +176,11 @@ describe('other sites through the LSP relay', () => {
     await page.locator('input[name=site-budget]').fill('40');
     await page.getByRole('button', { name: 'Save budget' }).click();
     await page.getByText('Budget saved.').waitFor();
-    expect(await page.getByTestId('site-left').textContent()).toBe('40 sats, 30 sats left');
+    expect(await page.getByTestId('site-left').textContent()).toBe('40 sats, 28 sats left');
     await page.getByRole('button', { name: 'Open again' }).click();
     await page.getByTestId('screen-url-opened').waitFor({ timeout: 90_000 });
     expect(JSON.parse((await page.getByTestId('url-body').textContent())!)).toMatchObject({ city: 'Lisbon' });
-    expect(await page.getByTestId('site-spent').textContent()).toBe('30 sats');
+    expect(await page.getByTestId('site-spent').textContent()).toBe('34 sats');
     await shot(page, 'l402-09-raised-budget-paid');
     expect(merchantReceived().slice(before)).toEqual([20_000n]);
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);

@@ -17,6 +17,8 @@ import {
 } from './paid-url.ts';
 
 const SITE = 'http://paid.example';
+/** What routing costs each payment here (the devnet's two hops charge 1 sat each). */
+const ROUTE_FEE_MSAT = 2_000n;
 const nodeKey = new Uint8Array(32).fill(7);
 const preimages = new Map<string, string>();
 const merchant = {
@@ -49,6 +51,7 @@ function wallet(budgetSat: bigint | 'cancel' = 25n) {
   const paid: bigint[] = [];
   const outcomes = new Map<string, PaymentOutcome>();
   const asked: bigint[] = [];
+  const maxFees: bigint[] = [];
   const deps: OpenPaidUrlDeps = {
     fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
       app.request(String(input), init)) as typeof fetch,
@@ -58,11 +61,16 @@ function wallet(budgetSat: bigint | 'cancel' = 25n) {
         records.set(site.origin, structuredClone(site));
       },
     },
-    async pay(bolt11, amountMsat) {
+    async pay(bolt11, amountMsat, maxFeeMsat) {
       const hash = decodeBolt11(bolt11).paymentHash;
+      maxFees.push(maxFeeMsat);
+      if (ROUTE_FEE_MSAT > maxFeeMsat) {
+        outcomes.set(hash, { failed: true });
+        throw new Error('The network fee for this payment is above the limit.');
+      }
       paid.push(amountMsat);
-      outcomes.set(hash, { preimage: preimages.get(hash)! });
-      return preimages.get(hash)!;
+      outcomes.set(hash, { preimage: preimages.get(hash)!, feeMsat: ROUTE_FEE_MSAT });
+      return { preimage: preimages.get(hash)!, feeMsat: ROUTE_FEE_MSAT };
     },
     paymentOutcome: (hash) => outcomes.get(hash),
     async askBudget({ priceMsat }) {
@@ -72,7 +80,7 @@ function wallet(budgetSat: bigint | 'cancel' = 25n) {
     },
     nowMs: () => Date.now(),
   };
-  return { deps, records, paid, outcomes, asked, site: () => records.get(SITE)! };
+  return { deps, records, paid, outcomes, asked, maxFees, site: () => records.get(SITE)! };
 }
 const text = (body: Uint8Array) => new TextDecoder().decode(body);
 
@@ -82,10 +90,11 @@ describe('opening an L402 link', () => {
     const first = await openPaidUrl(`${SITE}/api/quote`, w.deps);
     expect(first.status).toBe(200);
     expect(JSON.parse(text(first.body)).quote).toMatch(/\w/);
-    expect(first.paidMsat).toBe(10_000n);
+    expect(first.paidMsat).toBe(10_000n + ROUTE_FEE_MSAT); // the price and its routing fee
     expect(w.asked).toEqual([10_000n]); // the price, shown when the budget is asked
     expect(w.paid).toEqual([10_000n]);
-    expect(w.site()).toMatchObject({ budgetMsat: 25_000n, spentMsat: 10_000n, pending: undefined });
+    expect(w.maxFees).toEqual([10_000n]); // the usual fee limit: the budget leaves room for it
+    expect(w.site()).toMatchObject({ budgetMsat: 25_000n, spentMsat: 12_000n, pending: undefined });
     expect(w.site().tokens).toHaveLength(1);
     expect(w.site().tokens[0]!.paths).toEqual(['/api/quote']);
 
@@ -95,12 +104,12 @@ describe('opening an L402 link', () => {
     expect(second.paidMsat).toBe(0n);
     expect(w.paid).toHaveLength(1);
 
-    // the weather costs 20 sats; 15 are left
+    // the weather costs 20 sats; 13 are left
     const over = await openPaidUrl(`${SITE}/api/weather?city=Lisbon`, w.deps).catch((e: unknown) => e);
     expect(over).toBeInstanceOf(PaidUrlError);
-    expect(over).toMatchObject({ code: 'OVER_BUDGET', facts: { priceMsat: 20_000n, leftMsat: 15_000n } });
+    expect(over).toMatchObject({ code: 'OVER_BUDGET', facts: { priceMsat: 20_000n, leftMsat: 13_000n } });
     expect(w.paid).toHaveLength(1);
-    expect(w.site().spentMsat).toBe(10_000n);
+    expect(w.site().spentMsat).toBe(12_000n);
     expect(w.asked).toHaveLength(1); // the budget is not asked again
   });
 
@@ -108,7 +117,7 @@ describe('opening an L402 link', () => {
     const w = wallet(100n);
     for (let i = 0; i < 4; i++) await openPaidUrl(`${SITE}/api/quote`, w.deps); // 3 uses per token
     expect(w.paid).toEqual([10_000n, 10_000n]);
-    expect(w.site().spentMsat).toBe(20_000n);
+    expect(w.site().spentMsat).toBe(24_000n);
     expect(w.site().tokens).toHaveLength(1);
   });
 
@@ -123,19 +132,27 @@ describe('opening an L402 link', () => {
     const w = wallet(25n);
     const realPay = w.deps.pay;
     // the page goes away while the payment is in flight: pay never returns here
-    w.deps.pay = async (bolt11, amountMsat) => {
-      await realPay(bolt11, amountMsat); // it does complete in the worker…
+    w.deps.pay = async (bolt11, amountMsat, maxFeeMsat) => {
+      await realPay(bolt11, amountMsat, maxFeeMsat); // it does complete in the worker…
       throw new Error('page reloaded'); // …but this page never hears of it
     };
     await expect(openPaidUrl(`${SITE}/api/quote`, w.deps)).rejects.toMatchObject({ code: 'PAYMENT_FAILED' });
-    expect(w.site().spentMsat).toBe(10_000n);
+    expect(w.site().spentMsat).toBe(20_000n); // the price and the most its fee could be
     expect(w.site().pending).toBeDefined();
     w.deps.pay = realPay;
     const again = await openPaidUrl(`${SITE}/api/quote`, w.deps);
     expect(again.status).toBe(200);
     expect(again.reusedToken).toBe(true);
     expect(w.paid).toHaveLength(1);
-    expect(w.site()).toMatchObject({ spentMsat: 10_000n, pending: undefined });
+    expect(w.site()).toMatchObject({ spentMsat: 12_000n, pending: undefined }); // the fee it did cost
+  });
+
+  it('never goes over the budget for the routing fee: a budget of exactly the price pays nothing', async () => {
+    const w = wallet(10n);
+    await expect(openPaidUrl(`${SITE}/api/quote`, w.deps)).rejects.toMatchObject({ code: 'PAYMENT_FAILED' });
+    expect(w.maxFees).toEqual([0n]); // nothing of the budget was left for a fee
+    expect(w.paid).toEqual([]);
+    expect(w.site()).toMatchObject({ spentMsat: 0n, pending: undefined, budgetMsat: 10_000n });
   });
 
   it('a payment that failed gives its price back to the budget', async () => {

@@ -13,6 +13,9 @@ import {
   parseCaveats,
   pathCovered,
 } from '@lpw/l402';
+import { maxRoutingFeeMsat } from './send-input.ts';
+
+const minMsat = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 export interface SiteToken {
   /** `L402 <macaroon>:<preimage>`, sent as Authorization. */
@@ -30,6 +33,8 @@ export interface PendingPurchase {
   paymentHash: string;
   macaroon: string;
   amountMsat: bigint;
+  /** The most routing fee this payment may cost: counted as spent until the actual fee is known. */
+  maxFeeMsat?: bigint;
   at: number;
 }
 
@@ -38,7 +43,7 @@ export interface PaidSite {
   origin: string;
   /** The most the site may be paid in total; undefined until the person sets it. */
   budgetMsat: bigint | undefined;
-  /** Prices paid (and in flight) so far; routing fees are not counted. */
+  /** Prices and routing fees paid so far (a payment in flight counts its most fee). */
   spentMsat: bigint;
   tokens: SiteToken[];
   pending: PendingPurchase | undefined;
@@ -76,6 +81,8 @@ export class PaidUrlError extends Error {
 
 export interface PaymentOutcome {
   preimage?: string;
+  /** The routing fee a succeeded payment cost. */
+  feeMsat?: bigint;
   failed?: boolean;
 }
 
@@ -83,8 +90,8 @@ export interface OpenPaidUrlDeps {
   /** fetch for any origin (relayedFetch). */
   fetch: typeof fetch;
   store: SiteStore;
-  /** Pays the invoice; resolves with its preimage. */
-  pay(bolt11: string, amountMsat: bigint): Promise<string>;
+  /** Pays the invoice with at most `maxFeeMsat` routing fee; resolves with its preimage and fee. */
+  pay(bolt11: string, amountMsat: bigint, maxFeeMsat: bigint): Promise<{ preimage: string; feeMsat: bigint }>;
   /** The outcome of an earlier payment, from the wallet's history; undefined while unknown. */
   paymentOutcome(paymentHash: string): PaymentOutcome | undefined;
   /** First payment at a site: the person sets its budget (msat), seeing the price; rejecting cancels. */
@@ -99,7 +106,7 @@ export interface OpenedUrl {
   status: number;
   contentType: string | undefined;
   body: Uint8Array;
-  /** What this opening paid (0: nothing). */
+  /** What this opening paid, routing fee included (0: nothing). */
   paidMsat: bigint;
   /** A stored token was accepted: nothing was paid. */
   reusedToken: boolean;
@@ -146,16 +153,18 @@ export function tokenFor(site: PaidSite, url: URL, nowSec: number): SiteToken | 
 }
 
 /** An earlier purchase whose payment has ended since: its token kept, or its price given back. */
-function settlePending(site: PaidSite, deps: OpenPaidUrlDeps): PaidSite {
+function settlePending(site: PaidSite, deps: Pick<OpenPaidUrlDeps, 'paymentOutcome' | 'nowMs'>): PaidSite {
   const pending = site.pending;
   if (!pending) return site;
   const outcome = deps.paymentOutcome(pending.paymentHash);
+  const reservedMsat = pending.amountMsat + (pending.maxFeeMsat ?? 0n);
   if (outcome?.preimage) {
-    return withToken({ ...site, pending: undefined }, pending, outcome.preimage, deps.nowMs());
+    // the fee actually paid replaces the most it could have been (unknown: the most stays spent)
+    const feeMsat = outcome.feeMsat ?? pending.maxFeeMsat ?? 0n;
+    const spentMsat = site.spentMsat - reservedMsat + pending.amountMsat + feeMsat;
+    return withToken({ ...site, pending: undefined, spentMsat }, pending, outcome.preimage, deps.nowMs());
   }
-  if (outcome?.failed) {
-    return { ...site, pending: undefined, spentMsat: site.spentMsat - pending.amountMsat };
-  }
+  if (outcome?.failed) return { ...site, pending: undefined, spentMsat: site.spentMsat - reservedMsat };
   return site;
 }
 
@@ -188,6 +197,7 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
   }
   const token = tokenFor(site, target, Math.floor(deps.nowMs() / 1000));
   let paidMsat = 0n;
+  let paidFeeMsat: bigint | undefined;
   let response: Response;
   try {
     response = await fetchWithL402(url, {
@@ -219,6 +229,8 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
           await deps.store.put(site);
         }
         const leftMsat = budgetLeftMsat(site) ?? 0n;
+        // the routing fee comes out of the same budget: at most what the price leaves of it
+        const feeCapMsat = minMsat(maxRoutingFeeMsat(priceMsat), leftMsat - priceMsat);
         if (priceMsat > leftMsat) {
           throw new PaidUrlError(
             'OVER_BUDGET',
@@ -229,11 +241,12 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
         // spent and the purchase are durable before the payment starts
         site = {
           ...site,
-          spentMsat: site.spentMsat + priceMsat,
+          spentMsat: site.spentMsat + priceMsat + feeCapMsat,
           pending: {
             paymentHash: offer.paymentHash,
             macaroon: offer.macaroon,
             amountMsat: priceMsat,
+            maxFeeMsat: feeCapMsat,
             at: deps.nowMs(),
           },
         };
@@ -243,11 +256,13 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
       pay: async (bolt11) => {
         const pending = site.pending!;
         try {
-          return await deps.pay(bolt11, pending.amountMsat);
+          const paid = await deps.pay(bolt11, pending.amountMsat, pending.maxFeeMsat ?? 0n);
+          paidFeeMsat = paid.feeMsat;
+          return paid.preimage;
         } catch (cause) {
           // a payment that certainly failed gives its price back; one that may still complete stays
           if (deps.paymentOutcome(pending.paymentHash)?.failed) {
-            site = { ...site, pending: undefined, spentMsat: site.spentMsat - pending.amountMsat };
+            site = settlePending(site, deps);
             await deps.store.put(site);
           }
           throw new PaidUrlError(
@@ -262,11 +277,11 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
       onPaid: async (receipt) => {
         const pending = site.pending!;
         const preimage = receipt.authorization.slice(receipt.authorization.lastIndexOf(':') + 1);
-        site = withToken({ ...site, pending: undefined }, pending, preimage, deps.nowMs());
+        site = settlePending(site, { ...deps, paymentOutcome: () => ({ preimage, feeMsat: paidFeeMsat }) });
         // a token the site refused (used up, expired) is dropped
         if (token)
           site = { ...site, tokens: site.tokens.filter((t) => t.authorization !== token.authorization) };
-        paidMsat = pending.amountMsat;
+        paidMsat = pending.amountMsat + (paidFeeMsat ?? pending.maxFeeMsat ?? 0n);
         await deps.store.put(site);
       },
     });

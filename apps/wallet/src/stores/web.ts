@@ -11,7 +11,6 @@ import {
   setSiteBudget,
 } from '../lib/paid-url.ts';
 import { relayedFetch } from '../lib/relay-fetch.ts';
-import { maxRoutingFeeMsat } from '../lib/send-input.ts';
 import { useWallet } from './wallet.ts';
 
 const SITE_KEY = 'lpw-l402-site:';
@@ -61,11 +60,17 @@ export const useWeb = create<WebState>((setState, getState) => {
             remember(site);
           },
         },
-        pay: async (bolt11, amountMsat) =>
-          (await wallet().pay(bolt11, undefined, maxRoutingFeeMsat(amountMsat))).preimage,
+        pay: async (bolt11, _amountMsat, maxFeeMsat) => {
+          const paid = await wallet().pay(bolt11, undefined, maxFeeMsat);
+          return { preimage: paid.preimage, feeMsat: paid.feeMsat };
+        },
         paymentOutcome: (paymentHash) => {
           const payment = wallet().snapshot?.payments.find((p) => p.id === paymentHash);
-          if (payment?.status === 'succeeded' && payment.preimage) return { preimage: payment.preimage };
+          if (payment?.status === 'succeeded' && payment.preimage)
+            return {
+              preimage: payment.preimage,
+              ...(payment.feeMsat !== undefined ? { feeMsat: payment.feeMsat } : {}),
+            };
           if (payment?.status === 'failed') return { failed: true };
           return undefined;
         },

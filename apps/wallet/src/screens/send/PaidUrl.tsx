@@ -130,7 +130,7 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
         <dd className="mono small">{opened.url}</dd>
         <dt>Answer</dt>
         <dd data-testid="url-status">HTTP {opened.status}</dd>
-        <dt>Paid now</dt>
+        <dt>Paid now, fee included</dt>
         <dd data-testid="url-paid">
           {opened.paidMsat > 0n ? (
             <Amount msat={opened.paidMsat} round="ceil" />
@@ -178,8 +178,8 @@ function AskBudget(props: {
         (L402) for this.
       </p>
       <p className="muted">
-        Set a budget for {props.host}: the most this wallet may pay it in total. Within it, its links open and
-        are paid without asking again; above it, nothing is paid.
+        Set a budget for {props.host}: the most this wallet may pay it in total, network fees included. Within
+        it, its links open and are paid without asking again; above it, nothing is paid.
       </p>
       <form
         onSubmit={(e) => {
