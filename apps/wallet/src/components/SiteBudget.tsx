@@ -40,7 +40,7 @@ export function SiteBudget(props: { site: PaidSite }) {
       <dl className="facts">
         <dt>Site</dt>
         <dd>{siteName(site.origin)}</dd>
-        <dt>Paid so far, fees included</dt>
+        <dt>Paid with fees</dt>
         <dd data-testid="site-spent">
           <Amount msat={site.spentMsat} round="ceil" />
         </dd>

@@ -130,7 +130,7 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
         <dd className="mono small">{opened.url}</dd>
         <dt>Answer</dt>
         <dd data-testid="url-status">HTTP {opened.status}</dd>
-        <dt>Paid now, fee included</dt>
+        <dt>Paid with fee</dt>
         <dd data-testid="url-paid">
           {opened.paidMsat > 0n ? (
             <Amount msat={opened.paidMsat} round="ceil" />
