@@ -1,7 +1,7 @@
 // Where a stream's time goes, one rung at a time on one stack (the stream group's): paid/failed/
 // skipped per rung, CPU ms per payment of the stack's process (LSP + router + merchant) and of the
 // CLI wallet child, node commits and pump steps per payment of each node in the stack, the wallet's
-// ChannelManager size and the stack's WASM memory before and after, and LDK's refusal reasons.
+// ChannelManager and ChannelMonitor sizes (as stored) and the stack's WASM memory before and after, and LDK's refusal reasons.
 // `node --import tsx src/stream-probe.ts <rates per s, e.g. 50,100> <seconds per rung>`; with
 // LPW_CLI_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR" (and --cpu-prof here) both processes are profiled.
 import { readFileSync } from 'node:fs';
@@ -39,8 +39,15 @@ try {
   await receive.exit;
   const state = async () => {
     const r = await cliDone(s, dir, ['balance']);
-    const { managerBytes } = r.lines[0]!.channelState as { managerBytes: number };
-    return { walletManagerBytes: managerBytes, stackWasmMb: Math.round((wasmMemoryBytes() ?? 0) / MB) };
+    const { managerBytes, monitorBytes } = r.lines[0]!.channelState as {
+      managerBytes: number;
+      monitorBytes: number;
+    };
+    return {
+      walletManagerBytes: managerBytes,
+      walletMonitorBytes: monitorBytes,
+      stackWasmMb: Math.round((wasmMemoryBytes() ?? 0) / MB),
+    };
   };
   const nodes = { lsp: s.lspNode, router: s.net.router.node, merchant: s.net.merchant.node };
   for (const rate of rates) {
