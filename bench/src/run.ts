@@ -55,6 +55,8 @@ const failures: Record<string, string> = {};
 for (const group of groups) {
   if (!(group in plan)) throw new Error(`unknown group ${group} (${Object.keys(plan).join(', ')})`);
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`] : [];
+  // the CLI wallet children of the stream group too (apps/cli/test/stack.ts reads this)
+  if (profile) process.env.LPW_CLI_NODE_FLAGS = flags.join(' ');
   process.stderr.write(`bench: ${group} ${JSON.stringify(plan[group as keyof typeof plan])}…\n`);
   const loadBefore = loadavg()[0]!;
   const t0 = performance.now();

@@ -87,11 +87,30 @@ export interface CliRun {
   next(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
+/**
+ * Node flags for the wallet child from LPW_CLI_NODE_FLAGS (space-separated), e.g. the bench's
+ * `--profile` passing `--cpu-prof` on: NODE_OPTIONS refuses the profiling flags.
+ */
+function childNodeFlags(): string[] {
+  return (process.env.LPW_CLI_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
 /** Runs `lpw-wallet <args> --json --dir dir --lsp url` as a child process. */
 export function cli(stack: Stack, dir: string, args: string[]): CliRun {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/main.ts', ...args, '--json', '--dir', dir, '--lsp', stack.lsp.url],
+    [
+      ...childNodeFlags(),
+      '--import',
+      'tsx',
+      'src/main.ts',
+      ...args,
+      '--json',
+      '--dir',
+      dir,
+      '--lsp',
+      stack.lsp.url,
+    ],
     { cwd: cliDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: Array<Record<string, unknown>> = [];

@@ -2,7 +2,8 @@
 // their channel), on the Store ledger the wallet PWA runs: exact accounting on both ends; a halt (a
 // lock or reload) keeps the stream for the next start, which resumes it without paying a period
 // twice; `onRestart: 'stop'` ends it instead; while no payment can leave nothing is reserved; a
-// short route outage is waited out, a long one fails the stream with its reason.
+// short route outage is waited out, a long one fails the stream with its reason; a burst beyond
+// what the channel takes in flight waits for room.
 import { formatScid } from '@lpw/api';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
@@ -162,6 +163,29 @@ describe('StreamEngine on LDK', () => {
     expect(done.paidCount).toBeGreaterThan(5);
     expect(since(mark).length).toBe(done.paidCount);
     expect(done.paidCount + done.skippedPeriods).toBe(periodCount(done));
+  });
+
+  it('a burst of lagging periods waits for room in the channel instead of being refused by LDK', async () => {
+    const mark = received.length;
+    let open = false;
+    const store = new MemoryStore();
+    const ledger = await StoreStreamLedger.open(store);
+    const { engine, off } = engineOn(store, ledger, { canSend: () => open });
+    // 1 sat every 10 ms; a second of lag is 100 periods at once, twice what the merchant's side of
+    // the channel accepts in flight (LDK's default max_accepted_htlcs, 50)
+    const handle = await engine.start(
+      { ...request(2), satsPerMinute: 6_000n, periodMs: 10, budgetMsat: 10_000_000n },
+      { maxInFlight: 200 },
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    open = true;
+    const done = await handle.done;
+    off();
+    expect(done).toMatchObject({ state: 'finished', failedAttempts: 0 });
+    expect(done.paidCount).toBeGreaterThan(100);
+    expect(since(mark).length).toBe(done.paidCount);
+    expect(done.paidCount + done.skippedPeriods).toBe(periodCount(done));
+    expect(ledger.openPeriods()).toEqual([]);
   });
 
   it('a short route outage is waited out; a long one fails the stream with the reason', async () => {
