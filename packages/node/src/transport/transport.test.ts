@@ -511,10 +511,11 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
       stalling = false;
       await stalls;
     }
-    // the wallet's sends backed up behind the stalled link and resumed when it drained
+    // the wallet's sends backed up behind the stalled link and resumed when it drained (had they
+    // not, the payments above would be stuck). Whether LDK also tried to write while blocked (a short
+    // write) depends on how many messages one flush carries, which timing decides: not asserted.
     const stats = sumStats(outbound);
     expect(stats.transportFull).toBeGreaterThan(0);
-    expect(stats.shortWrites).toBeGreaterThan(0);
     await payOnce(lsp, wallet, 1_000n);
     expect(callbackFailures()).toEqual([]);
   }, 60_000);
