@@ -4,15 +4,15 @@
 // twice; `onRestart: 'stop'` ends it instead; while no payment can leave nothing is reserved; a
 // short route outage is waited out, a long one fails the stream with its reason; a burst beyond
 // what the channel takes in flight waits for room.
-import { formatScid } from '@lpw/api';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { MemoryStore } from '@lpw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEngine, type StreamRequest } from '../src/engine.ts';
-import { keysendRoute, periodSecrets } from '../src/keysend.ts';
+import { periodSecrets } from '../src/keysend.ts';
 import { periodCount } from '../src/periods.ts';
 import { StoreStreamLedger } from '../src/store-ledger.ts';
+import { directRoute } from './direct-route.ts';
 
 let devnet: Devnet;
 let net: PublicNetwork;
@@ -32,23 +32,6 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-/** The router's direct channel to the merchant, as the LSP's routes.find would answer it. */
-const directRoute = async (payee: string, maxAmountMsat: bigint) =>
-  keysendRoute(payee, maxAmountMsat, {
-    paths: [
-      {
-        hops: [
-          {
-            node_id: payee,
-            short_channel_id: formatScid(net.channelScid),
-            fee_msat: maxAmountMsat.toString(),
-            cltv_expiry_delta: 40,
-          },
-        ],
-      },
-    ],
-  });
-
 function engineOn(
   store: MemoryStore,
   ledger: StoreStreamLedger,
@@ -57,7 +40,7 @@ function engineOn(
   const engine = new StreamEngine({
     ledger,
     node: net.router.node,
-    findRoute: directRoute,
+    findRoute: directRoute(net),
     streamKey,
     log: () => {},
     ...extra,
@@ -192,7 +175,7 @@ describe('StreamEngine on LDK', () => {
     let failUntil = Date.now() + 1_000;
     const flaky = async (payee: string, max: bigint) => {
       if (Date.now() < failUntil) throw new Error('LSP unreachable');
-      return directRoute(payee, max);
+      return directRoute(net)(payee, max);
     };
     const store = new MemoryStore();
     const { engine, off } = engineOn(store, await StoreStreamLedger.open(store), { findRoute: flaky });

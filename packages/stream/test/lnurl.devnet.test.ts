@@ -3,7 +3,6 @@
 // exact accounting (what the merchant received is what the ledger says, each period paid once); a
 // service whose invoice has the wrong amount or description hash is refused and nothing is paid; a
 // period reserved before a crash is settled or failed from LDK's record by its derived payment id.
-import { formatScid } from '@lpw/api';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
@@ -12,10 +11,11 @@ import type { LnurlFetch } from '@lpw/payment-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEngine, type StreamRequest } from '../src/engine.ts';
 import { sendInvoice } from '../src/invoice.ts';
-import { keysendRoute, periodSecrets, recentPayment } from '../src/keysend.ts';
+import { periodSecrets, recentPayment } from '../src/keysend.ts';
 import { LnurlPayee } from '../src/lnurl.ts';
 import { periodCount } from '../src/periods.ts';
 import { StoreStreamLedger } from '../src/store-ledger.ts';
+import { directRoute } from './direct-route.ts';
 
 let devnet: Devnet;
 let net: PublicNetwork;
@@ -50,28 +50,11 @@ afterAll(async () => {
   await devnet?.stop();
 });
 
-/** The router's direct channel to the merchant, as the LSP's routes.find would answer it. */
-const directRoute = async (payee: string, maxAmountMsat: bigint) =>
-  keysendRoute(payee, maxAmountMsat, {
-    paths: [
-      {
-        hops: [
-          {
-            node_id: payee,
-            short_channel_id: formatScid(net.channelScid),
-            fee_msat: maxAmountMsat.toString(),
-            cltv_expiry_delta: 40,
-          },
-        ],
-      },
-    ],
-  });
-
 function engineOn(ledger: StoreStreamLedger, fetch: LnurlFetch = timedFetch) {
   const engine = new StreamEngine({
     ledger,
     node: net.router.node,
-    findRoute: directRoute,
+    findRoute: directRoute(net),
     streamKey,
     lnurl: { fetch, minPeriodMs: 100 },
     log: () => {},
@@ -236,7 +219,7 @@ describe('streams to a Lightning Address', () => {
     };
     const paid = await reserveWithInvoice(halted.nextPeriod);
     const lost = await reserveWithInvoice(halted.nextPeriod + 1);
-    const route = await directRoute(paid.invoice.payeeNodeId, 2_000n);
+    const route = await directRoute(net)(paid.invoice.payeeNodeId, 2_000n);
     sendInvoice(net.router.node, route, paid.invoice, 2_000n, paid.secrets.paymentId, halted.maxFeeMsat);
     await waitFor(() => recentPayment(net.router.node, paid.secrets.paymentId) === 'fulfilled');
 
