@@ -15,7 +15,7 @@ interface Vector {
   network?: string;
 }
 const vectors = (
-  JSON.parse(readFileSync(new URL('../../../../shared/vectors/bolt11.json', import.meta.url), 'utf8')) as {
+  JSON.parse(readFileSync(new URL('../../../vectors/bolt11.json', import.meta.url), 'utf8')) as {
     vectors: Vector[];
   }
 ).vectors;

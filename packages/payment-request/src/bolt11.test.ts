@@ -30,7 +30,7 @@ interface Vector {
   amount_msat?: number | null;
 }
 const vectorFile = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/bolt11.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../vectors/bolt11.json', import.meta.url), 'utf8'),
 ) as { payee_node_id: string; vectors: Vector[] };
 const validVectors = vectorFile.vectors.filter((vector) => vector.valid);
 const invalidVectors = vectorFile.vectors.filter((vector) => !vector.valid);

@@ -14,7 +14,7 @@ interface OfferVector {
   fields?: { type: number; length: number; hex: string }[];
 }
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/bolt12-offers.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../vectors/bolt12-offers.json', import.meta.url), 'utf8'),
 ) as OfferVector[];
 
 describe('BOLT 12 offer vectors', () => {

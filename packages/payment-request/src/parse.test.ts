@@ -70,7 +70,7 @@ describe('BOLT 11', () => {
   });
   it('reads the spec vectors on mainnet', () => {
     const vectors = JSON.parse(
-      readFileSync(new URL('../../../../shared/vectors/bolt11.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../../vectors/bolt11.json', import.meta.url), 'utf8'),
     ) as { vectors: { invoice: string; valid: boolean; network?: string }[] };
     const mainnet = vectors.vectors.filter((v) => v.valid && v.network === 'bitcoin');
     expect(mainnet.length).toBeGreaterThan(3);
@@ -235,7 +235,7 @@ describe('Lightning Address and LNURL', () => {
 
 describe('BOLT 12 offers', () => {
   const offers = JSON.parse(
-    readFileSync(new URL('../../../../shared/vectors/bolt12-offers.json', import.meta.url), 'utf8'),
+    readFileSync(new URL('../../../vectors/bolt12-offers.json', import.meta.url), 'utf8'),
   ) as { description: string; bolt12: string }[];
   const offer = offers.find((v) => v.description === 'with amount')!.bolt12;
   it('reads an offer, bare, after lightning: and in a unified QR', () => {
