@@ -8,21 +8,17 @@ import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
-import { loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
+import { createLsp, type Lsp, loadConfig } from '@lpw/lsp-server';
+import { provideDevnetLiquidity } from '@lpw/lsp-server/devnet';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
-import { provideDevnetLiquidity } from '../../lsp-server/src/devnet-liquidity.ts';
-// the LSP's own start-up parts, by path: the package exports only its API and wallet client
-import { assembleNode } from '../../lsp-server/src/node/assemble.ts';
-import { deriveSecrets } from '../../lsp-server/src/secrets.ts';
-import { type RunningLsp, startLsp } from '../../lsp-server/src/server.ts';
 import { type Front, startFront } from './front.ts';
 
 export interface Stack {
   devnet: Devnet;
   net: PublicNetwork;
   lspNode: LightningNode;
-  lsp: RunningLsp;
+  lsp: Lsp;
   front: Front;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
@@ -51,16 +47,8 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     // the merchant's site is on this machine, as with npm start
     RELAY_ALLOW_LOOPBACK: 'true',
   });
-  const log = pino({ level: 'warn' });
-  const secrets = deriveSecrets(loadOrCreateSeed(config));
-  const store = await openStore(config.databaseUrl);
-  const assembled = await assembleNode(config, store, secrets.nodeSeed, log, devnet.esploraUrl);
-  const node = assembled.node;
-  const unfollow = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
-  const lsp = await startLsp(
-    { config, store, node: assembled.lspNode, log, metrics: new Metrics(), clock: Date.now, secrets },
-    node,
-  );
+  const lsp = await createLsp(config, { devnet, log: pino({ level: 'warn' }) });
+  const node = lsp.node;
   front.setLsp(lsp.url);
   const paidApi = await startPaidApi(net.merchant.node, { host: '127.0.0.1' });
   await provideDevnetLiquidity(devnet, net, node);
@@ -79,12 +67,9 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     front,
     paidApi,
     async stop() {
-      unfollow();
       await paidApi.close();
       await front.close();
-      await lsp.close();
-      await node.stop();
-      await store.close();
+      await lsp.stop();
       await net.stop();
       await devnet.stop();
       rmSync(dataDir, { recursive: true, force: true });

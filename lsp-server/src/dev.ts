@@ -8,13 +8,9 @@ import { startDevnet } from '@lpw/devnet';
 import { startPublicNetwork } from '@lpw/devnet/network';
 import { startPaidApi } from '@lpw/devnet/paid-api';
 import pino from 'pino';
-import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
+import { ConfigError, loadConfig } from './config.ts';
 import { provideDevnetLiquidity } from './devnet-liquidity.ts';
-import { Metrics } from './metrics.ts';
-import { assembleNode } from './node/assemble.ts';
-import { deriveSecrets } from './secrets.ts';
-import { startLsp } from './server.ts';
-import { openStore } from './store/index.ts';
+import { createLsp } from './lsp.ts';
 
 /** The built wallet (scripts/start.sh builds it), served from the LSP's origin. */
 const WALLET_DIST = join(import.meta.dirname, '..', '..', 'apps', 'wallet', 'dist');
@@ -70,34 +66,20 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = pino({ level: config.logLevel });
-  const secrets = deriveSecrets(loadOrCreateSeed(config));
-  const store = await openStore(config.databaseUrl);
-  const assembled = await assembleNode(config, store, secrets.nodeSeed, log, devnet.esploraUrl);
-  const node = assembled.node;
-  const syncOnBlock = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
-  const metrics = new Metrics();
-  const lsp = await startLsp(
-    {
-      config,
-      store,
-      node: assembled.lspNode,
-      log,
-      metrics,
-      clock: Date.now,
-      secrets,
-      ...(existsSync(join(WALLET_DIST, 'index.html'))
-        ? { walletApp: { distDir: WALLET_DIST, esploraUrl: devnet.esploraUrl } }
-        : {}),
-    },
-    node,
-  );
+  const walletBuilt = existsSync(join(WALLET_DIST, 'index.html'));
+  const lsp = await createLsp(config, {
+    devnet,
+    log,
+    ...(walletBuilt ? { walletApp: { distDir: WALLET_DIST, esploraUrl: devnet.esploraUrl } } : {}),
+  });
+  const node = lsp.node;
 
   // liquidity: on-chain funds for JIT channels, a channel out to the router and one in from it
   await provideDevnetLiquidity(devnet, net, node);
 
   const lines = [
     '',
-    `  wallet app    ${existsSync(join(WALLET_DIST, 'index.html')) ? `${lsp.url}/` : '(not built: npx pnpm@10.34.9 --filter @lpw/wallet build)'}`,
+    `  wallet app    ${walletBuilt ? `${lsp.url}/` : '(not built: npx pnpm@10.34.9 --filter @lpw/wallet build)'}`,
     `  LSP           ${lsp.url}   (tRPC ${lsp.url}/trpc, metrics ${lsp.url}/metrics)`,
     `  admin         ${lsp.url}/admin   (user admin, password ${config.adminPassword ?? '— set ADMIN_PASSWORD'})`,
     `  wallet peer   ${lsp.url.replace(/^http/, 'ws')}${config.websocketPath}?token=<session token>`,
@@ -119,10 +101,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    syncOnBlock();
-    await lsp.close();
-    await node.stop();
-    await store.close();
+    await lsp.stop();
     await paidApi.close();
     await net.stop();
     await devnet.stop();

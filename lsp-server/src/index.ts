@@ -1,7 +1,9 @@
-// @lpw/lsp-server: the router type the wallet's tRPC client imports, and the parts tests assemble.
+// @lpw/lsp-server: createLsp (the one way to run an LSP), the router type the wallet's tRPC client
+// imports, and the parts tests use.
 export { createApp, createServices } from './app.ts';
 export { type Config, ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
 export type { Deps } from './deps.ts';
+export { createLsp, type Lsp, type LspOverrides } from './lsp.ts';
 export { Metrics } from './metrics.ts';
 export { ldkLspNode } from './node/ldk.ts';
 export type { LspBalances, LspChannel, LspNode, RouteHop, RouteRequest } from './node/lsp-node.ts';

@@ -9,10 +9,9 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { createLspClient, type LspClient } from '../src/client/index.ts';
 import { type Config, loadConfig } from '../src/config.ts';
-import { Metrics } from '../src/metrics.ts';
-import { ldkLspNode } from '../src/node/ldk.ts';
-import { deriveSecrets } from '../src/secrets.ts';
-import { type RunningLsp, startLsp } from '../src/server.ts';
+import { createLsp } from '../src/lsp.ts';
+import type { Metrics } from '../src/metrics.ts';
+import type { RunningLsp } from '../src/server.ts';
 import type { LspStore } from '../src/store/types.ts';
 import type { Backend } from './stores.ts';
 
@@ -60,17 +59,15 @@ export async function startStack(
     SESSION_TTL_SEC: '86400',
     ...env,
   });
-  const secrets = deriveSecrets(new Uint8Array(32).fill(7));
-  const lsp = await createNode({
-    seed: secrets.nodeSeed,
-    network: 'regtest',
-    role: 'lsp',
-    store: store.nodeStore('lsp-0'),
-    chain: { esploraUrl: devnet.esploraUrl },
-    chainSyncIntervalMs: 0,
-    logLevel: 'error',
-    alias: 'test-lsp',
+  const clockOffsetMs = { value: 0 };
+  const running = await createLsp(config, {
+    store,
+    seed: new Uint8Array(32).fill(7),
+    node: { chainSyncIntervalMs: 0, logLevel: 'error', alias: 'test-lsp' },
+    log: pino({ level: process.env.LSP_TEST_LOG ?? 'silent' }),
+    clock: () => Date.now() + clockOffsetMs.value,
   });
+  const { node: lsp, server, metrics } = running;
   const wallets: LightningNode[] = [];
   const nodes = () => [lsp, net.router.node, net.merchant.node, ...wallets];
   const syncAll = () => Promise.all(nodes().map((n) => n.syncChain().catch(() => {})));
@@ -80,20 +77,6 @@ export async function startStack(
   for (let i = 0; i < 6; i++) devnet.fund(await lsp.newAddress(), 5_000_000n, { confirmations: 1 });
   await lsp.syncChain();
 
-  const metrics = new Metrics();
-  const clockOffsetMs = { value: 0 };
-  const clock = () => Date.now() + clockOffsetMs.value;
-  const log = pino({ level: process.env.LSP_TEST_LOG ?? 'silent' });
-  const deps = {
-    config,
-    store,
-    node: ldkLspNode(lsp, { lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta }),
-    log,
-    metrics,
-    clock,
-    secrets,
-  };
-  const server = await startLsp(deps, lsp);
   await until(() => lsp.isConnected(net.router.nodeId), 'LSP connected to the router');
 
   // router → LSP: two public channels (inbound for wallets, and room for a payment split in two)
@@ -149,10 +132,8 @@ export async function startStack(
     },
     async stop() {
       unsubscribe();
-      await server.close();
       for (const w of wallets) await w.stop();
-      await lsp.stop();
-      await store.close();
+      await running.stop();
       await net.stop();
       await devnet.stop();
     },

@@ -8,20 +8,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import { type LspStore, loadConfig, Metrics, openStore } from '@lpw/lsp-server';
+import { createLsp, type Lsp, type LspStore, loadConfig, openStore } from '@lpw/lsp-server';
+import { provideDevnetLiquidity } from '@lpw/lsp-server/devnet';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
-import { provideDevnetLiquidity } from '../../../lsp-server/src/devnet-liquidity.ts';
-// the LSP's own start-up parts, by path: the package exports only its API and wallet client
-import { assembleNode } from '../../../lsp-server/src/node/assemble.ts';
-import { deriveSecrets } from '../../../lsp-server/src/secrets.ts';
-import { type RunningLsp, startLsp } from '../../../lsp-server/src/server.ts';
 
 export interface Stack {
   devnet: Devnet;
   net: PublicNetwork;
   lspNode: LightningNode;
-  lsp: RunningLsp;
+  lsp: Lsp;
   store: LspStore;
   tmp: string;
   stop(): Promise<void>;
@@ -45,16 +41,14 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     RATE_BUY_PER_MIN: '1000',
     RATE_AUTH_PER_MIN: '1000',
   });
-  const log = pino({ level: 'silent' });
-  const secrets = deriveSecrets(new Uint8Array(32).fill(9));
   const store = await openStore(`sqlite:${join(tmp, 'lsp.sqlite')}`);
-  const assembled = await assembleNode(config, store, secrets.nodeSeed, log, devnet.esploraUrl);
-  const node = assembled.node;
-  const unfollow = devnet.chain.onBlock(() => void node.syncChain().catch(() => {}));
-  const lsp = await startLsp(
-    { config, store, node: assembled.lspNode, log, metrics: new Metrics(), clock: Date.now, secrets },
-    node,
-  );
+  const lsp = await createLsp(config, {
+    devnet,
+    store,
+    seed: new Uint8Array(32).fill(9),
+    log: pino({ level: 'silent' }),
+  });
+  const node = lsp.node;
   // also puts the router → merchant channel in the LSP's graph, which routes.find needs
   await provideDevnetLiquidity(devnet, net, node);
   return {
@@ -65,10 +59,7 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     store,
     tmp,
     async stop() {
-      unfollow();
-      await lsp.close();
-      await node.stop();
-      await store.close();
+      await lsp.stop();
       await net.stop();
       await devnet.stop();
       rmSync(tmp, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Builds the LSP's Lightning node from the configuration: the in-process devnet (with its Esplora
 // server) unless a real chain source is set (or the caller hands one in), node state in the LSP store.
 import { type Devnet, startDevnet } from '@lpw/devnet';
-import { createNode, type LightningNode } from '@lpw/node';
+import { createNode, type LightningNode, type NodeOptions } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { tcp } from '@lpw/node/tcp';
 import type { Logger } from 'pino';
@@ -22,14 +22,18 @@ export async function assembleNode(
   store: LspStore,
   nodeSeed: Uint8Array,
   log: Logger,
-  /** An Esplora URL to use instead of starting a devnet (dev.ts runs one devnet for everything). */
-  esploraOverride?: string,
+  overrides: {
+    /** An Esplora URL to use instead of the configured chain (dev.ts runs one devnet for everything). */
+    esploraUrl?: string;
+    /** Last word on the node's options (tests). */
+    node?: Partial<NodeOptions>;
+  } = {},
 ): Promise<AssembledNode> {
   await initLdkNode();
   let devnet: Devnet | undefined;
   let chain: { esploraUrl: string } | { bitcoindUrl: string };
-  if (esploraOverride) {
-    chain = { esploraUrl: esploraOverride };
+  if (overrides.esploraUrl) {
+    chain = { esploraUrl: overrides.esploraUrl };
   } else if (config.chain === 'devnet') {
     devnet = await startDevnet({ seed: 'lsp-server' });
     chain = { esploraUrl: devnet.esploraUrl };
@@ -63,6 +67,7 @@ export async function assembleNode(
       if (entry.level === 'error') log.error({ module: entry.module }, entry.message);
       else if (entry.level === 'warn') log.warn({ module: entry.module }, entry.message);
     },
+    ...overrides.node,
   });
   const lspNode = ldkLspNode(node, {
     lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta,
