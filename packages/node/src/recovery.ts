@@ -223,7 +223,7 @@ const bigints = (_key: string, value: unknown) => (typeof value === 'bigint' ? v
 /**
  * LDK's claimable balances of closed channels in msat, counting every sat once: a channel whose
  * peer's commitment is known pays our balance into the on-chain wallet (static payment key), which
- * counts it, so its ClaimableOnChannelClose and counterparty-close balances are left out; a
+ * counts it, so its balances other than HTLCs and revoked outputs are left out; a
  * recovery channel not closed yet counts nothing (its restored state may be stale, too high).
  */
 export function closingBalanceMsat(
@@ -249,11 +249,13 @@ export function closingBalanceMsat(
     const others = monitors.filter((o) => outpointKey(o) !== key).map((o) => ignoredStub(o, ourNodeId));
     total += sum(
       chainMonitor.get_claimable_balances([...open, ...others]),
+      // what stays is HTLC claims and revoked outputs; a stale monitor (restored from an old backup)
+      // takes the peer's unknown commitment for a cooperative close paying its own stale balance
       (b) =>
         !(b instanceof ldk.Balance_ClaimableOnChannelClose) &&
         !(
           b instanceof ldk.Balance_ClaimableAwaitingConfirmations &&
-          b.source === ldk.BalanceSource.LDKBalanceSource_CounterpartyForceClosed
+          b.source !== ldk.BalanceSource.LDKBalanceSource_Htlc
         ),
     );
   }
