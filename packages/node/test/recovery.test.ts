@@ -282,4 +282,67 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     await expectMoneyBack(node, w.fundingTxo, w.balanceMsat());
     await node.stop();
   }, 120_000);
+  it('f. penalty while the phone sleeps: the LSP publishes a revoked commitment, the woken wallet takes the whole channel', async () => {
+    const w = await walletWithChannel(0xf6, 0);
+    // the LSP's store as it was before paying the wallet: its cheating copy
+    await new Promise((r) => setTimeout(r, 1_500)); // the LSP's deferred manager snapshot
+    const oldLspState = lspStore.snapshot();
+    for (let i = 0; i < 3; i++) {
+      const invoice = w.node.createInvoice({
+        amountMsat: 50_000_000n,
+        description: `f${i}`,
+        expirySecs: 600,
+      });
+      await lsp.payInvoice(invoice.bolt11);
+    }
+    const channel = () => w.node.listChannels().find((c) => c.channelId === w.channelId)!;
+    await until(
+      () => channel().outboundMsat + channel().ourReserveMsat! === PUSH_MSAT + 150_000_000n,
+      'paid',
+    );
+    await w.node.stop(); // the phone sleeps
+
+    // a node restored from the LSP's old store, never connected, broadcasts its old commitment
+    const cheat = (
+      await net.make('old-lsp', 0x15, { role: 'lsp', store: new MemoryStore({ initial: oldLspState }) })
+    ).node;
+    cheat.closeChannel(w.channelId, { force: true });
+    const revoked = await peerClose(w.fundingTxo);
+    await cheat.stop();
+    const staticScript = w.node.onchain.staticPaymentKey().script;
+    const toRemote = revoked.outputs.findIndex((o) => Buffer.from(o.script).equals(staticScript));
+    const toLocal = revoked.outputs.findIndex((o) => o.script.length === 34);
+    // the old state: our balance was only the push
+    expect(revoked.outputs[toRemote]!.value).toBe(PUSH_MSAT / 1000n);
+    net.devnet.mine(3); // fewer blocks than the LSP's to_self_delay, the wallet still asleep
+    expect(WALLET_TO_SELF_DELAY).toBeGreaterThan(3);
+
+    const { node } = await net.make('woken-f6', 0xf6, {
+      role: 'wallet',
+      store: w.store,
+      trustedPeers: [lsp.nodeId],
+    });
+    await until(() => net.devnet.chain.outspend(revoked.txid, toLocal) !== undefined, 'justice tx', 20_000);
+    const justice = net.devnet.chain.getTransaction(net.devnet.chain.outspend(revoked.txid, toLocal)!.txid)!;
+    expect(justice.tx.outputs).toHaveLength(1);
+    expect(node.onchain.isMine(justice.tx.outputs[0]!.script)).toBe(true);
+    await net.mine(1, [lsp, node]);
+
+    // everything the channel held is ours on chain, less the two transactions' fees
+    const commitmentFee = net.devnet.chain.getTransaction(revoked.txid)!.fee;
+    const heldSat = CAPACITY_SAT - commitmentFee - justice.fee;
+    const coins = [
+      ...net.devnet.chain.unspentFor(staticScript, false),
+      ...net.devnet.chain.unspentFor(justice.tx.outputs[0]!.script, false),
+    ];
+    expect(coins.reduce((n, c) => n + c.value, 0n)).toBe(heldSat);
+    expect(justice.fee).toBeLessThan(5_000n);
+    for (let block = 0; block < 7; block++) {
+      expect(node.balances().onchainConfirmedMsat).toBe(heldSat * 1000n);
+      expect(total(node.balances())).toBe(heldSat * 1000n);
+      await net.mine(1, [lsp, node]);
+    }
+    expect(node.pendingSweeps()).toEqual([]);
+    await node.stop();
+  }, 120_000);
 });
