@@ -9,6 +9,7 @@ import { txidOf } from '../src/chain/bytes.ts';
 import { EsploraSource } from '../src/chain/esplora.ts';
 import { WALLET_TO_SELF_DELAY } from '../src/config.ts';
 import type { Balances, LightningNode } from '../src/node.ts';
+import { SYNCED_AT_KEY } from '../src/persist/keys.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
 import { type TestNet, testNet, until } from './harness.ts';
@@ -345,4 +346,27 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     expect(node.pendingSweeps()).toEqual([]);
     await node.stop();
   }, 120_000);
+  it('bad input: recoverChannels must be a boolean (typed error, nothing created); chainWatch tells the window', async () => {
+    const store = new MemoryStore();
+    await expect(
+      net.make('bad', 0x77, { role: 'wallet', store, recoverChannels: 'yes' as unknown as boolean }),
+    ).rejects.toMatchObject({
+      name: 'NodeError',
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/recoverChannels/),
+    });
+    expect(store.data.size).toBe(0);
+
+    // a wallet that synced at start: the window is the delay it demands, the warning at its half
+    const before = Date.now();
+    const { node } = await net.make('watch', 0x78, { role: 'wallet', store });
+    const watch = node.chainWatch();
+    expect(watch.toSelfDelayBlocks).toBe(WALLET_TO_SELF_DELAY);
+    expect(watch.lastSyncHeight).toBe(net.devnet.chain.tipHeight);
+    expect(watch.lastSyncAtMs).toBeGreaterThanOrEqual(before);
+    expect(watch.warnAtMs).toBe(watch.lastSyncAtMs! + 1008 * 600_000);
+    await node.stop();
+    // durable with the sync: a restart reads it before its first sync (which needs the network)
+    expect(new TextDecoder().decode(store.data.get(SYNCED_AT_KEY))).toBe(String(watch.lastSyncAtMs));
+  }, 60_000);
 });
