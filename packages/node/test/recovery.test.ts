@@ -3,6 +3,9 @@
 // satoshi of its channel balance back into its on-chain wallet when the LSP closes with its
 // latest commitment; a silent LSP leaves the wallet waiting and nothing broadcast; an LSP that
 // publishes a revoked commitment while the phone sleeps loses the whole channel to the wallet.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Tx } from '@lpw/devnet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { txidOf } from '../src/chain/bytes.ts';
@@ -15,6 +18,8 @@ import { inMemory } from '../src/transport/memory.ts';
 import { type TestNet, testNet, until } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
+const STALE_CHILD = fileURLToPath(new URL('./stale-restore-child.ts', import.meta.url));
+const execFileAsync = promisify(execFile);
 const PUSH_MSAT = 300_000_000n;
 
 /** The LSP's chain source; `drop` makes its broadcasts vanish (an LSP that never publishes). */
@@ -222,6 +227,20 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     const node = await restoreAndRecover(0xb2, backup, w.fundingTxo, w.balanceMsat());
     await node.stop();
   }, 120_000);
+
+  it('b (without recovery mode): the same one-payment-old restore panics LDK ("fallen behind"); with it, the LSP closes', async () => {
+    // in child processes: the panic kills the WASM instance of every node in the process
+    const run = async (mode: 'plain' | 'recover') => {
+      const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', STALE_CHILD, mode], {
+        timeout: 90_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const line = stdout.split('\n').filter((l) => l.startsWith('{"fallenBehind"')).at(-1);
+      return JSON.parse(line!) as { fallenBehind: boolean; panicked: string | false; lspClosed?: boolean };
+    };
+    expect(await run('plain')).toEqual({ fallenBehind: true, panicked: 'RuntimeError: unreachable' });
+    expect(await run('recover')).toEqual({ fallenBehind: false, panicked: false, lspClosed: true });
+  }, 200_000);
 
   it('c. restore from a backup ten payments old: the latest balance comes back, not the backup one', async () => {
     const w = await walletWithChannel(0xc3, 12);
