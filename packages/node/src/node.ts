@@ -567,6 +567,13 @@ export class LightningNode {
     this.payments = new PaymentStore(data, this.queue, this.now);
     this.recoveryRecords = decodeRecords(data.get(RECOVERY_KEY));
     this.recovery = new RecoveryTracker(this.recoveryRecords, this.onchain, this.chainSource);
+    // a restored state may be revoked: our commitment of a recovery channel is never published,
+    // not even when LDK would go on chain for an HTLC of that state about to time out
+    this.broadcaster.addVeto((inputs) =>
+      inputs.some((i) => this.recoveryRecords.some((r) => r.fundingTxo === `${i.txid}:${i.vout}`))
+        ? 'spends the funding of a channel restored from a backup: only the peer may close it'
+        : undefined,
+    );
     const syncedAt = data.get(SYNCED_AT_KEY);
     this.lastSyncAtMs = syncedAt ? decodeHeight(syncedAt) : undefined;
     const syncedHeight = data.get(SYNCED_HEIGHT_KEY);

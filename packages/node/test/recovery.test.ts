@@ -235,7 +235,10 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
         timeout: 90_000,
         maxBuffer: 64 * 1024 * 1024,
       });
-      const line = stdout.split('\n').filter((l) => l.startsWith('{"fallenBehind"')).at(-1);
+      const line = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{"fallenBehind"'))
+        .at(-1);
       return JSON.parse(line!) as { fallenBehind: boolean; panicked: string | false; lspClosed?: boolean };
     };
     expect(await run('plain')).toEqual({ fallenBehind: true, panicked: 'RuntimeError: unreachable' });
