@@ -179,7 +179,12 @@ export interface Balances {
   lightningInboundMsat: bigint;
   /** What usable channels can send right now (next-HTLC limits). */
   spendableNowMsat: bigint;
-  /** Claimable on chain from closing / closed channels, not yet handed to the sweeper (LDK's view). */
+  /**
+   * Claimable on chain from closing / closed channels, not yet handed to the sweeper (LDK's view),
+   * less what the on-chain wallet already counts: a peer's commitment pays our balance to the
+   * wallet's static payment key. A channel closed for recovery counts nothing until its peer's
+   * close is seen (the restored state may be stale); see `recoveryStatus()`.
+   */
   closingMsat: bigint;
   /** On-chain wallet: confirmed outputs (what funds channels). */
   onchainConfirmedMsat: bigint;
