@@ -571,7 +571,12 @@ export class LightningNode {
     });
     this.payments = new PaymentStore(data, this.queue, this.now);
     this.recoveryRecords = decodeRecords(data.get(RECOVERY_KEY));
-    this.recovery = new RecoveryTracker(this.recoveryRecords, this.onchain, this.chainSource);
+    this.recovery = new RecoveryTracker(
+      this.recoveryRecords,
+      this.onchain,
+      this.chainSource,
+      () => new Set(this.chainMonitor.list_monitors().map((m) => outpointKey(m.get_a()))),
+    );
     // a restored state may be revoked: our commitment of a recovery channel is never published,
     // not even when LDK would go on chain for an HTLC of that state about to time out
     this.broadcaster.addVeto((inputs) =>
