@@ -286,6 +286,28 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
       // sat/vB → BTC/kvB
       return { feerate: Number(((chain.estimateFeeRate(target) * 1000) / 1e8).toFixed(8)), blocks: target };
     }
+    case 'getmempoolinfo': {
+      let bytes = 0;
+      let fee = 0n;
+      for (const e of chain.mempool.entries.values()) {
+        bytes += e.tx.vsize;
+        fee += e.fee;
+      }
+      const btcPerKvb = (satPerVb: number) => Number(((satPerVb * 1000) / 1e8).toFixed(8));
+      return {
+        loaded: true,
+        size: chain.mempool.entries.size,
+        bytes,
+        usage: bytes * 4, // Core counts allocator bytes; the devnet has no better figure than weight
+        total_fee: satsToBtc(fee),
+        maxmempool: 300_000_000,
+        mempoolminfee: btcPerKvb(chain.mempoolMinFeeRate),
+        minrelaytxfee: btcPerKvb(chain.minRelayFeeRate),
+        incrementalrelayfee: btcPerKvb(chain.minRelayFeeRate),
+        unbroadcastcount: 0,
+        fullrbf: chain.fullRbf,
+      };
+    }
     case 'getrawmempool': {
       if (!p[0]) return [...chain.mempool.entries.keys()];
       return Object.fromEntries(
