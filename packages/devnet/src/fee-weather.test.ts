@@ -83,6 +83,9 @@ describe('fee weather', () => {
     expect((await estimates(url))['12']).toBe(200);
     expect((await estimates())['12']).toBe(20);
     expect(() => devnet.chain.weather.scaled(10).spike(2)).toThrow(DevnetError);
+    const view = devnet.chain.weather.scaled(1);
+    view.rescale(0.1);
+    expect(view.estimate(12)).toBe(2);
     devnet.chain.weather.crash();
     devnet.mine(1);
   });

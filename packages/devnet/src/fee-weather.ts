@@ -109,6 +109,12 @@ export class FeeWeather {
     return view;
   }
 
+  /** On a `scaled()` view: change how far it disagrees with its source, from now on. */
+  rescale(factor: number): void {
+    if (!this.follows) throw new DevnetError('INVALID_ARGUMENT', 'only a scaled fee weather can be rescaled');
+    this.follows.factor = positive(factor, 'factor');
+  }
+
   private assertScriptable(): void {
     if (this.follows)
       throw new DevnetError('INVALID_ARGUMENT', 'a scaled fee weather follows its source: script the source');
