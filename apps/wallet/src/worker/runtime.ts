@@ -101,6 +101,7 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     payments: [],
     streams: [],
     lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
+    fees: undefined,
     backup: { version: undefined, savedAt: undefined, problem: undefined },
     updatedAt: Date.now(),
   };
@@ -877,6 +878,8 @@ export class WalletRuntime {
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
           : 0n;
         this.snap.payments = historyOf(node.listPayments(), this.outbound());
+        const { notice, smallPaymentMinMsat, closeCostMsat } = node.feeWeather();
+        this.snap.fees = { notice, smallPaymentMinMsat, closeCostMsat };
       } catch (error) {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }
