@@ -108,6 +108,35 @@ describe('fee weather', () => {
   });
 });
 
+describe("devnet_feeweather (the CLI's `devnet fees`)", () => {
+  it('scripts a running devnet over JSON-RPC and says what it did', async () => {
+    expect((await rpc('devnet_feeweather')).result).toEqual({
+      satPerVb: 2,
+      nextBlockSatPerVb: 2,
+      mempoolMinFeeSatPerVb: 1,
+    });
+    expect((await rpc('devnet_feeweather', 'spike', 100)).result).toMatchObject({
+      satPerVb: 2,
+      nextBlockSatPerVb: 200,
+    });
+    expect((await rpc('devnet_feeweather', 'crash')).result).toMatchObject({ nextBlockSatPerVb: 2 });
+    expect((await rpc('devnet_feeweather', 'mempoolminfee', 5)).result).toMatchObject({
+      mempoolMinFeeSatPerVb: 5,
+    });
+    expect((await rpc('devnet_feeweather', 'mempoolminfee', 1)).result).toMatchObject({
+      mempoolMinFeeSatPerVb: 1,
+    });
+    expect((await rpc('devnet_feeweather', 'spike', 'x')).error).toEqual({
+      code: -8,
+      message: 'parameter 2 must be a number',
+    });
+    expect((await rpc('devnet_feeweather', 'spike', -1)).error?.code).toBe(-8);
+    expect((await rpc('devnet_feeweather', 'storm')).error?.message).toMatch(
+      /^unknown fee weather action "storm"/,
+    );
+  });
+});
+
 describe('mempool under load', () => {
   it('getmempoolinfo has Core fields; mempoolminfee follows the load and clamps estimates', async () => {
     const quiet = (await rpc('getmempoolinfo')).result as Record<string, unknown>;

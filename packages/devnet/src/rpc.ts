@@ -178,6 +178,15 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
         throw new RpcError(RPC_CODE.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address');
       return faucet.fund(p[0], BigInt(intParam(p[1])), { confirmations: intParam(p[2], 0) });
     }
+    // Fee weather of the chain's estimators and the mempool's load: ['spike', 10], ['climb', 10, 5],
+    // ['crash'], ['set', 2], ['mempoolminfee', 20], or [] to read it. Answers the state after.
+    case 'devnet_feeweather':
+      feeWeatherCommand(chain, p);
+      return {
+        satPerVb: chain.weather.level(),
+        nextBlockSatPerVb: chain.weather.level(chain.tipHeight + 1),
+        mempoolMinFeeSatPerVb: chain.mempoolMinFeeRate,
+      };
     case 'getblockchaininfo': {
       const tip = chain.tip();
       return {
@@ -354,6 +363,38 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
       };
     default:
       throw new RpcError(RPC_CODE.METHOD_NOT_FOUND, 'Method not found');
+  }
+}
+
+function feeWeatherCommand(chain: Chain, p: unknown[]): void {
+  const number = (i: number) => {
+    if (typeof p[i] !== 'number')
+      throw new RpcError(RPC_CODE.INVALID_PARAMETER, `parameter ${i + 1} must be a number`);
+    return p[i] as number;
+  };
+  switch (p[0]) {
+    case undefined:
+      return;
+    case 'spike':
+      chain.weather.spike(number(1));
+      return;
+    case 'climb':
+      chain.weather.climb(number(1), number(2));
+      return;
+    case 'crash':
+      chain.weather.crash();
+      return;
+    case 'set':
+      chain.weather.set(number(1));
+      return;
+    case 'mempoolminfee':
+      chain.mempoolMinFeeRate = number(1);
+      return;
+    default:
+      throw new RpcError(
+        RPC_CODE.INVALID_PARAMETER,
+        `unknown fee weather action ${JSON.stringify(p[0])} (spike, climb, crash, set, mempoolminfee)`,
+      );
   }
 }
 
