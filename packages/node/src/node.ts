@@ -784,10 +784,13 @@ export class LightningNode {
     }
     this.syncing = (async () => {
       try {
+        // fees first: claims LDK builds for the new blocks use today's estimates, and pending ones
+        // are re-bumped to them (a rising mempool minimum shows in the estimates)
+        await this.fees.refresh();
         const report = await this.chainSync.sync(this.ldk.confirmables);
         this.chainMonitor.archive_fully_resolved_channel_monitors();
+        this.chainMonitor.rebroadcast_pending_claims();
         this.pump.wake();
-        await this.fees.refresh();
         await this.broadcaster.rebroadcast(report.tip.height);
         await this.onchain.sync();
         await this.onchain.rebroadcastLocal();

@@ -73,7 +73,7 @@ describe('ChainFeeEstimator', () => {
       source: esploraSource({ url: 'http://127.0.0.1:1', timeoutMs: 1000 }),
     });
     await down.refresh(); // logs, does not throw
-    expect(down.satPerKw('UrgentOnChainSweep')).toBe(5_000);
+    expect(down.satPerKw('UrgentOnChainSweep')).toBe(5_050); // + 1% for whole-vbyte pricing
     const overridden = new ChainFeeEstimator({
       source: esploraSource({ url: devnet.esploraUrl }),
       overrides: { OutputSpendingFee: 1 },

@@ -28,7 +28,16 @@ interface TargetPolicy {
   fallback: number;
   /** Lowest value returned, above the global floor. */
   floor: number;
+  /** Prices a transaction of its own that must pass the mempool minimum: add VBYTE_ROUNDING_MARGIN. */
+  standalone?: boolean;
 }
+
+/**
+ * LDK prices a transaction by weight (sat/kW × WU), nodes by whole vbytes: a 439 WU sweep at
+ * exactly 260 sat/vB pays 28,535 sat where Core asks 110 vB × 260 = 28,600 ("mempool min fee not
+ * met", measured on the devnet under load). 1% covers every transaction above 300 WU.
+ */
+const VBYTE_ROUNDING_MARGIN = 0.01;
 
 /**
  * Per target: which estimate backs it and why.
@@ -50,7 +59,7 @@ interface TargetPolicy {
  */
 const POLICY: Readonly<Record<FeeTargetName, TargetPolicy>> = {
   MaximumFeeEstimate: { blocks: 1, fallback: 5_000, floor: 2_500 },
-  UrgentOnChainSweep: { blocks: 6, fallback: 5_000, floor: 1_000 },
+  UrgentOnChainSweep: { blocks: 6, fallback: 5_000, floor: 1_000, standalone: true },
   MinAllowedAnchorChannelRemoteFee: {
     blocks: 1008,
     fallback: FEERATE_FLOOR_SAT_PER_KW,
@@ -64,7 +73,7 @@ const POLICY: Readonly<Record<FeeTargetName, TargetPolicy>> = {
   AnchorChannelFee: { blocks: 1008, fallback: 500, floor: FEERATE_FLOOR_SAT_PER_KW },
   NonAnchorChannelFee: { blocks: 12, fallback: 2_000, floor: FEERATE_FLOOR_SAT_PER_KW },
   ChannelCloseMinimum: { blocks: 144, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW },
-  OutputSpendingFee: { blocks: 12, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW },
+  OutputSpendingFee: { blocks: 12, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW, standalone: true },
 };
 
 const NAMES: Readonly<Record<number, FeeTargetName>> = {
@@ -148,7 +157,8 @@ export class ChainFeeEstimator {
       if (this.opts.trustFunderFeerate) return FEERATE_FLOOR_SAT_PER_KW;
       rate = Math.min(rate, ...this.slowSeen.map((s) => s.satPerKw)) / 2 - 250;
     }
-    return Math.min(this.ceiling, Math.max(FEERATE_FLOOR_SAT_PER_KW, policy.floor, Math.round(rate)));
+    if (policy.standalone && this.opts.overrides?.[target] === undefined) rate *= 1 + VBYTE_ROUNDING_MARGIN;
+    return Math.min(this.ceiling, Math.max(FEERATE_FLOOR_SAT_PER_KW, policy.floor, Math.ceil(rate)));
   }
 
   private rememberSlowEstimate(): void {
