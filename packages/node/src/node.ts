@@ -1070,6 +1070,24 @@ export class LightningNode {
     });
   }
 
+  /**
+   * Throws NodeError FEES_TOO_HIGH ("network fees are high right now; payments under N sats wait")
+   * when a wallet's payment of `amountMsat` would be a dust HTLC while fees are high (fee-policy.ts).
+   * payInvoice and keysend check it; code that sends through LDK itself (streams) should too.
+   */
+  assertFeesAllow(amountMsat: bigint): void {
+    if (this.role !== 'wallet') return;
+    assertPaymentNotDust(
+      amountMsat,
+      this.cm.list_usable_channels().map((c) => ({
+        feerateSatPerKw: someOf<number>(c.get_feerate_sat_per_1000_weight()) ?? 0,
+        dustInFlightMsat: c
+          .get_pending_outbound_htlcs()
+          .reduce((n, h) => (bool(h.get_is_dust()) ? n + h.get_amount_msat() : n), 0n),
+      })),
+    );
+  }
+
   /** Closed-channel outputs the sweeper is still moving into the wallet. */
   pendingSweeps(): SweptOutput[] {
     return this.sweeper.tracked();
@@ -1248,7 +1266,7 @@ export class LightningNode {
     if (amountMsat === undefined)
       throw new NodeError('INVALID_INPUT', 'invoice has no amount: pass amountMsat');
     this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
-    this.assertNotDustNow(amountMsat);
+    this.assertFeesAllow(amountMsat);
 
     const params = unwrap<ldk.ThreeTuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZ>(
       invoiceAmount !== undefined
@@ -1309,7 +1327,7 @@ export class LightningNode {
     assertBigint(amountMsat, 'amountMsat', 1n);
     if (options.maxFeeMsat !== undefined) assertBigint(options.maxFeeMsat, 'maxFeeMsat');
     this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
-    this.assertNotDustNow(amountMsat);
+    this.assertFeesAllow(amountMsat);
     const preimage = this.random(32);
     const paymentHash = sha256(preimage);
     const paymentId = this.random(32);
@@ -1610,20 +1628,6 @@ export class LightningNode {
         `need ${totalMsat} msat, channels can send ${available} msat now`,
       );
     }
-  }
-
-  /** A wallet's small payment that would be dust while fees are high waits (fee-policy.ts). */
-  private assertNotDustNow(amountMsat: bigint): void {
-    if (this.role !== 'wallet') return;
-    assertPaymentNotDust(
-      amountMsat,
-      this.cm.list_usable_channels().map((c) => ({
-        feerateSatPerKw: someOf<number>(c.get_feerate_sat_per_1000_weight()) ?? 0,
-        dustInFlightMsat: c
-          .get_pending_outbound_htlcs()
-          .reduce((n, h) => (bool(h.get_is_dust()) ? n + h.get_amount_msat() : n), 0n),
-      })),
-    );
   }
 
   /** A user channel id: 120 random bits, because the bindings reject u128 values ≥ 2^124. */
