@@ -385,10 +385,11 @@ export class WalletRuntime {
         if (!current) return;
         const connected = current.isConnected(info.nodeId);
         if (connected !== this.peerConnected) this.peerState(connected);
-        const channels = current
+        // the fee notice too: it follows the chain's fees and the LSP's update_fee, which emit no event
+        const channels = `${current
           .listChannels()
           .map((c) => `${c.channelId}:${c.isUsable}:${c.outboundMsat}:${c.inboundMsat}`)
-          .join(',');
+          .join(',')}|${current.feeWeather().notice ?? ''}`;
         if (channels !== channelsSeen) {
           channelsSeen = channels;
           this.changed();
