@@ -124,10 +124,10 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     expect(received.amountMsat).toBe(amountMsat);
 
     // the commitment confirms; then the load rises (260 sat/vB) before the nodes see that block.
-    // The LSP's claim of the HTLC output with the preimage cannot pay that: LDK 0.1 spends at most
-    // about half of what it claims on fees (29,999 sat of 60,001), and 143 vB at 260 sat/vB is
-    // 37,180 sat. Refused ('mempool min fee not met'), it is re-signed and offered at every block
-    // until the load eases, well before the HTLC's expiry.
+    // The LSP's claim of the HTLC output with the preimage does not pay that: LDK 0.1 held its fee
+    // at 29,999 sat (about half of the 60,001 claimed; measured) where 143 vB at 260 sat/vB needs
+    // 37,180, though its own estimate then asked ~37,000. Refused ('mempool min fee not met'), it
+    // is re-signed and offered at every block until the load eases, well before the HTLC's expiry.
     net.devnet.mine(1);
     expect(net.devnet.chain.getTransaction(commitment.tx.txid)?.location).toBeDefined();
     net.devnet.chain.mempoolMinFeeRate = 260;
