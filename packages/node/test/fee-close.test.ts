@@ -173,16 +173,19 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
       const tx = net.devnet.chain.getTransaction(txid)!;
       expect(tx.location, `${txid} confirmed`).toBeDefined();
       fees += tx.fee;
-      tx.tx.outputs.forEach((output, vout) => {
+      for (const [vout, output] of tx.tx.outputs.entries()) {
         const spend = net.devnet.chain.outspend(txid, vout);
-        if (spend) return follow(spend.txid);
+        if (spend) {
+          follow(spend.txid);
+          continue;
+        }
         const owner = wallet.onchain.isMine(output.script)
           ? 'wallet'
           : lsp.onchain.isMine(output.script)
             ? 'lsp'
             : 'unknown';
         leaves.push({ owner, value: output.value });
-      });
+      }
     };
     follow(commitment.tx.txid);
     expect(leaves.filter((l) => l.owner === 'unknown')).toEqual([]);
