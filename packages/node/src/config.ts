@@ -107,6 +107,13 @@ export function buildUserConfig(
 //    our next-block estimate is rare; a fixed limit here would let a hostile router burn the LSP's
 //    in-flight HTLCs to fees.
 //
+// When a channel must close while fees are high (test/fee-close.test.ts): the commitment carries
+// the feerate of the LSP's last update_fee (its 12-block estimate), so it enters a mempool loaded
+// below that level. Claims and sweeps are priced 1% over the estimate (LDK prices by weight, nodes
+// by whole vbytes) and re-bumped to fresh estimates after every chain sync (node.ts). Measured:
+// LDK 0.1 held an HTLC claim's fee to about half the HTLC; an HTLC whose claim costs more waits for
+// the load to ease, another reason small payments wait while fees are high.
+//
 // Anchors? Not yet for wallet channels, though they are the better type for THIS issue: with
 // anchors the commitment feerate stays low (update_fee disputes mostly vanish, MinAllowedAnchor is
 // the mempool minimum) and HTLC fees leave the dust computation. But a commitment with anchors
