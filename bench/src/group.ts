@@ -1,5 +1,6 @@
 // One measurement group in its own process (fresh heap, fresh WASM instance): `group.ts <name> <json>`.
 import { reportToParent } from './child.ts';
+import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
 import { measureL402 } from './l402-run.ts';
 import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
@@ -39,6 +40,9 @@ switch (name) {
     break;
   case 'wallet':
     reportToParent(await measureWallet(num('readyRuns'), num('payments')));
+    break;
+  case 'fees':
+    reportToParent(await measureFeeWeather(num('rounds')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

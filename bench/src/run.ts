@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet]`: the floor (bare LDK), our
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees]`: the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -17,7 +17,7 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet'
+  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees'
 )
   .split(',')
   .filter(Boolean);
@@ -34,6 +34,8 @@ const plan = quick
       stream: { seconds: 15, monitorPayments: 300 },
       // the PWA in Chromium: cold starts to ready, payments from the browser and from a Node wallet
       wallet: { readyRuns: 3, payments: 5 },
+      // every fee-weather scenario once, payments both ways (packages/node/test/fee-stack.ts)
+      fees: { rounds: 1 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -44,6 +46,7 @@ const plan = quick
       'lsp-channels': { wallets: 100, channelsPerWallet: 10 },
       stream: { seconds: 60, monitorPayments: 1_000 },
       wallet: { readyRuns: 5, payments: 10 },
+      fees: { rounds: 2 },
     };
 
 type Results = Record<string, unknown>;
@@ -135,6 +138,18 @@ const goals = [
     ratio: num('pwa_pay_latency_ms_p50') / num('node_pay_latency_ms_p50'),
     goal: '≤ 1.5',
     pass: (r: number) => r <= 1.5,
+  },
+  {
+    name: 'fee spikes: force-closes',
+    ratio: num('fee_spike_force_closes'),
+    goal: '0',
+    pass: (r: number) => r === 0,
+  },
+  {
+    name: 'fee spikes: msat mismatch',
+    ratio: num('fee_spike_msat_mismatch'),
+    goal: '0',
+    pass: (r: number) => r === 0,
   },
   {
     name: 'soak last/first 1,000',
@@ -234,6 +249,13 @@ const rows: Array<[string, unknown, string?]> = [
     'pay_latency_ms_p50, PWA / Node wallet (via LSP → merchant)',
     `${fmt(num('pwa_pay_latency_ms_p50'))} / ${fmt(num('node_pay_latency_ms_p50'))}`,
     `p90 ${fmt(num('pwa_pay_latency_ms_p90'))} / ${fmt(num('node_pay_latency_ms_p90'))} ms`,
+  ],
+  [
+    `fee_spike_failed_payments (of ${fmt(results.fee_spike_payments)}, ${fmt((results.fee_spike_scenarios as string[] | undefined)?.length)} scenarios)`,
+    num('fee_spike_failed_payments'),
+    Object.entries((results.fee_spike_failed_reasons as Record<string, number> | undefined) ?? {})
+      .map(([reason, n]) => `${n}× ${reason}`)
+      .join('; '),
   ],
   ['soak_payments', num('soak_payments'), `failed ${fmt(results.soak_failed)}`],
   [

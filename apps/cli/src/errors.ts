@@ -98,6 +98,7 @@ export function toWalletError(e: unknown): WalletError {
       PAYMENT_FAILED: 'PAYMENT_FAILED',
       DUPLICATE_PAYMENT: 'PAYMENT_FAILED',
       INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+      FEES_TOO_HIGH: 'FEE_TOO_HIGH', // network fees: this payment waits (the message says under how much)
       TIMEOUT: 'TIMEOUT',
       CONNECTION_FAILED: 'LSP_UNREACHABLE',
       PEER_NOT_CONNECTED: 'LSP_UNREACHABLE',

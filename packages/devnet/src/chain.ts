@@ -11,6 +11,7 @@ import {
   MAX_BLOCK_WEIGHT,
 } from './block.ts';
 import { DevnetError, RejectError } from './errors.ts';
+import { type FeeShape, FeeWeather } from './fee-weather.ts';
 import {
   admit,
   type ChainView,
@@ -38,8 +39,10 @@ export interface ChainOptions {
   blockSpacing?: number;
   /** Relay floor in sat/vB (also the BIP 125 increment). */
   minRelayFeeRate?: number;
-  /** What fee estimates answer, in sat/vB. */
+  /** The fair-weather fee level estimates answer, in sat/vB (`chain.weather` scripts it over time). */
   feeRate?: number;
+  /** How estimates fall with the confirmation target (default: flat, every target alike). */
+  feeShape?: FeeShape;
   fullRbf?: boolean;
 }
 
@@ -94,14 +97,20 @@ export class Chain implements ChainView {
   private readonly blockSpacing: number;
   /** Counts every block ever built so a rebuilt height after a reorg gets a different coinbase. */
   private blocksBuilt = 0;
-  feeRate: number;
+  /** The fee market the chain's own estimators (Esplora, estimatesmartfee) answer from. */
+  readonly weather: FeeWeather;
 
   constructor(options: ChainOptions) {
     this.coinbaseScript = options.coinbaseScript;
     this.startTime = options.startTime ?? 1_700_000_000;
     this.blockSpacing = options.blockSpacing ?? 600;
-    this.policy = { minRelayFeeRate: options.minRelayFeeRate ?? 1, fullRbf: options.fullRbf ?? false };
-    this.feeRate = options.feeRate ?? 2;
+    const minRelayFeeRate = options.minRelayFeeRate ?? 1;
+    this.policy = { minRelayFeeRate, mempoolMinFeeRate: minRelayFeeRate, fullRbf: options.fullRbf ?? false };
+    this.weather = new FeeWeather({
+      baseSatPerVb: options.feeRate ?? 2,
+      ...(options.feeShape ? { shape: options.feeShape } : {}),
+      tipHeight: () => this.tipHeight,
+    });
     this.mineBlock(this.coinbaseScript); // genesis
   }
 
@@ -247,13 +256,49 @@ export class Chain implements ChainView {
     return !coin.coinbase || this.tipHeight + 1 - coin.height >= COINBASE_MATURITY;
   }
 
-  /** Fee estimate in sat/vB; regtest has no fee market, so one configured figure for every target. */
-  estimateFeeRate(_targetBlocks: number): number {
-    return this.feeRate;
+  /**
+   * Fee estimate in sat/vB from `weather` (the chain's own by default), never below what the
+   * mempool takes: Core's estimatesmartfee clamps to mempoolminfee and minrelaytxfee, and
+   * Esplora serves estimatesmartfee's answers.
+   */
+  estimateFeeRate(targetBlocks: number, weather: FeeWeather = this.weather): number {
+    return Math.max(weather.estimate(targetBlocks), this.mempoolMinFeeRate);
+  }
+
+  /** The weather's fair-weather level; setting it sets the level now (as before weather existed). */
+  get feeRate(): number {
+    return this.weather.level();
+  }
+
+  set feeRate(satPerVb: number) {
+    this.weather.set(satPerVb);
   }
 
   get minRelayFeeRate(): number {
     return this.policy.minRelayFeeRate;
+  }
+
+  get fullRbf(): boolean {
+    return this.policy.fullRbf;
+  }
+
+  /** getmempoolinfo's mempoolminfee in sat/vB: never below minrelaytxfee. */
+  get mempoolMinFeeRate(): number {
+    return Math.max(this.policy.mempoolMinFeeRate, this.policy.minRelayFeeRate);
+  }
+
+  /**
+   * A mempool under load (as Core's rolling minimum): new transactions below `satPerVb` are refused
+   * with `mempool min fee not met`, and those already in wait unmined until it falls again or a
+   * child pays for them (package feerate). Set it back to minRelayFeeRate for a quiet mempool.
+   */
+  set mempoolMinFeeRate(satPerVb: number) {
+    if (typeof satPerVb !== 'number' || !Number.isFinite(satPerVb) || satPerVb < 0)
+      throw new DevnetError(
+        'INVALID_ARGUMENT',
+        `"mempoolMinFeeRate" expected a non-negative number, got ${satPerVb}`,
+      );
+    this.policy.mempoolMinFeeRate = satPerVb;
   }
 
   // --- writing ---------------------------------------------------------------------------
@@ -356,12 +401,18 @@ export class Chain implements ChainView {
     return block;
   }
 
-  /** Mempool transactions in parent-before-child order, within the block weight limit. */
+  /**
+   * Mempool transactions in parent-before-child order, within the block weight limit. Under load
+   * (mempoolminfee above the relay floor) only packages paying the mempool minimum get in: a
+   * transaction whose own-plus-unconfirmed-ancestors feerate reaches it, with those ancestors.
+   */
   private selectTransactions(): MempoolEntry[] {
     const selected: MempoolEntry[] = [];
     const included = new Set<string>();
+    const eligible = this.minableTxids();
     let weight = 4000; // room for the header and the coinbase
     for (const entry of this.mempool.ordered()) {
+      if (eligible && !eligible.has(entry.tx.txid)) continue;
       const parentsIn = entry.tx.inputs.every((i) => !this.mempool.get(i.txid) || included.has(i.txid));
       if (!parentsIn || weight + entry.tx.weight > MAX_BLOCK_WEIGHT) continue;
       selected.push(entry);
@@ -369,6 +420,22 @@ export class Chain implements ChainView {
       weight += entry.tx.weight;
     }
     return selected;
+  }
+
+  /** Txids a block under load may include; undefined when the mempool is quiet (all of them). */
+  private minableTxids(): Set<string> | undefined {
+    const floor = this.policy.mempoolMinFeeRate;
+    if (floor <= this.policy.minRelayFeeRate) return undefined;
+    const minable = new Set<string>();
+    for (const entry of this.mempool.entries.values()) {
+      const ancestors = [...this.mempool.ancestors(entry.tx.txid)].map((id) => this.mempool.get(id)!);
+      const fee = ancestors.reduce((n, a) => n + a.fee, entry.fee);
+      const vsize = ancestors.reduce((n, a) => n + a.tx.vsize, entry.tx.vsize);
+      if (Number(fee) / vsize < floor) continue;
+      minable.add(entry.tx.txid);
+      for (const a of ancestors) minable.add(a.tx.txid);
+    }
+    return minable;
   }
 
   private connectBlock(block: Block): void {

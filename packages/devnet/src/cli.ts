@@ -1,6 +1,6 @@
 // The devnet CLI: `start` serves a devnet and its public Lightning network until SIGINT/SIGTERM;
-// `mine N` and `fund ADDRESS SATS` drive a running one over its JSON-RPC (DEVNET_RPC_URL, default
-// http://127.0.0.1:18443).
+// `mine N`, `fund ADDRESS SATS` and `fees …` (spikes, climbs, crashes, mempool load) drive a running
+// one over its JSON-RPC (DEVNET_RPC_URL, default http://127.0.0.1:18443).
 import { startDevnet } from './devnet.ts';
 
 const DEFAULT_RPC_PORT = 18443;
@@ -79,8 +79,17 @@ async function main(argv: string[]): Promise<void> {
       console.log(await rpc('devnet_fund', [address, Number(sats)]));
       return;
     }
+    case 'fees': {
+      // spike FACTOR | climb FACTOR BLOCKS | crash | set SAT_PER_VB | mempoolminfee SAT_PER_VB | (nothing: show)
+      const [action, ...numbers] = args;
+      const params = action === undefined ? [] : [action, ...numbers.map(Number)];
+      console.log(JSON.stringify(await rpc('devnet_feeweather', params)));
+      return;
+    }
     default:
-      console.log('usage: devnet start | mine N [ADDRESS] | fund ADDRESS SATS');
+      console.log(
+        'usage: devnet start | mine N [ADDRESS] | fund ADDRESS SATS | fees [spike F | climb F BLOCKS | crash | set SAT_PER_VB | mempoolminfee SAT_PER_VB]',
+      );
       process.exitCode = command ? 1 : 0;
   }
 }

@@ -4,6 +4,7 @@ import type { Block } from './block.ts';
 import { Chain, type ChainOptions } from './chain.ts';
 import { startEsplora } from './esplora.ts';
 import { Faucet, type FundOptions, faucetKey } from './faucet.ts';
+import type { FeeWeather } from './fee-weather.ts';
 import type { Listening } from './http.ts';
 import { startRpc } from './rpc.ts';
 
@@ -29,6 +30,11 @@ export interface Devnet {
   rpcUrl: string;
   fund(address: string, sats: bigint | number, options?: FundOptions): string;
   mine(n?: number, toAddress?: string): Block[];
+  /**
+   * One more Esplora over the same chain whose /fee-estimates read `weather` (e.g.
+   * `chain.weather.scaled(10)`, a source that disagrees ×10); returns its URL. Stopped with the devnet.
+   */
+  startEsplora(options: { weather: FeeWeather }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -38,8 +44,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   chain.mine(options.premine ?? 101);
   const faucet = new Faucet(chain, key);
   const servers: Listening[] = [];
+  const extra: Listening[] = [];
+  const host = options.host ?? '127.0.0.1';
   if (options.servers !== false) {
-    const host = options.host ?? '127.0.0.1';
     const auth =
       options.rpcUser !== undefined
         ? { user: options.rpcUser, password: options.rpcPassword ?? '' }
@@ -59,8 +66,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     rpcUrl: servers[1]?.url ?? '',
     fund: (address, sats, fundOptions) => faucet.fund(address, sats, fundOptions),
     mine: (n = 1, toAddress) => chain.mine(n, toAddress),
+    startEsplora: async ({ weather }) => {
+      const server = await startEsplora(chain, host, 0, weather);
+      extra.push(server);
+      return server.url;
+    },
     stop: async () => {
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all([...servers, ...extra].map((s) => s.close()));
     },
   };
 }

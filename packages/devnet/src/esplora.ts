@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Block, merkleBranch, serializeBlock } from './block.ts';
 import type { Chain, ChainTx, Spend, TxLocation } from './chain.ts';
 import { DevnetError, RejectError } from './errors.ts';
+import type { FeeWeather } from './fee-weather.ts';
 import { type Listening, listen, send } from './http.ts';
 import type { Coin } from './mempool.ts';
 import {
@@ -34,11 +35,23 @@ class HttpError extends Error {
   }
 }
 
-export function startEsplora(chain: Chain, host: string, port: number): Promise<Listening> {
-  return listen((req, body, res) => handle(chain, req, body, res), host, port);
+/** `weather`: the fee market this server's /fee-estimates reads (the chain's own by default). */
+export function startEsplora(
+  chain: Chain,
+  host: string,
+  port: number,
+  weather?: FeeWeather,
+): Promise<Listening> {
+  return listen((req, body, res) => handle(chain, weather ?? chain.weather, req, body, res), host, port);
 }
 
-function handle(chain: Chain, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+function handle(
+  chain: Chain,
+  weather: FeeWeather,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+): void {
   const path = new URL(req.url ?? '/', 'http://devnet').pathname.replace(/\/+$/, '');
   try {
     if (req.method === 'POST' && path === '/tx') {
@@ -46,7 +59,7 @@ function handle(chain: Chain, req: IncomingMessage, body: Buffer, res: ServerRes
       return;
     }
     if (req.method !== 'GET') throw new HttpError(405, 'Method not allowed');
-    const result = route(chain, path.split('/').slice(1));
+    const result = route(chain, weather, path.split('/').slice(1));
     if (result === undefined) throw new HttpError(404, 'Not found');
     send(res, 200, result);
   } catch (e) {
@@ -75,7 +88,7 @@ function postTx(chain: Chain, body: Buffer, res: ServerResponse): void {
 
 type Body = string | Uint8Array | object | undefined;
 
-function route(chain: Chain, parts: string[]): Body {
+function route(chain: Chain, weather: FeeWeather, parts: string[]): Body {
   const [head, a, b, c, d] = parts;
   switch (head) {
     case 'blocks':
@@ -103,7 +116,7 @@ function route(chain: Chain, parts: string[]): Body {
       return undefined;
     case 'fee-estimates':
       if (a) return undefined;
-      return Object.fromEntries(FEE_TARGETS.map((t) => [String(t), chain.estimateFeeRate(t)]));
+      return Object.fromEntries(FEE_TARGETS.map((t) => [String(t), chain.estimateFeeRate(t, weather)]));
     default:
       return undefined;
   }

@@ -36,6 +36,11 @@ export interface ChainView {
 export interface Policy {
   /** sat/vB under which nothing is relayed (bitcoind -minrelaytxfee, also the RBF increment). */
   minRelayFeeRate: number;
+  /**
+   * sat/vB under which a full mempool refuses transactions (getmempoolinfo's mempoolminfee; Core
+   * raises it under load). At or below minRelayFeeRate it never refuses anything on its own.
+   */
+  mempoolMinFeeRate: number;
   /** Replace without BIP 125 signalling, as bitcoind ≥ 28 does by default. */
   fullRbf: boolean;
 }
@@ -214,6 +219,12 @@ export function admit(tx: Tx, view: ChainView, pool: Mempool, policy: Policy): A
     );
   }
   const fee = valueIn - valueOut;
+  // Core checks the (rolling) mempool minimum first, and only while the mempool is full.
+  if (policy.mempoolMinFeeRate > policy.minRelayFeeRate) {
+    const poolFee = feeAt(policy.mempoolMinFeeRate, tx.vsize);
+    if (fee < poolFee)
+      throw new RejectError('mempool min fee not met', RPC_CODE.VERIFY_REJECTED, `${fee} < ${poolFee}`);
+  }
   const minFee = feeAt(policy.minRelayFeeRate, tx.vsize);
   if (fee < minFee)
     throw new RejectError('min relay fee not met', RPC_CODE.VERIFY_REJECTED, `${fee} < ${minFee}`);

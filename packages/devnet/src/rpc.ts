@@ -178,6 +178,15 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
         throw new RpcError(RPC_CODE.INVALID_ADDRESS_OR_KEY, 'Error: Invalid address');
       return faucet.fund(p[0], BigInt(intParam(p[1])), { confirmations: intParam(p[2], 0) });
     }
+    // Fee weather of the chain's estimators and the mempool's load: ['spike', 10], ['climb', 10, 5],
+    // ['crash'], ['set', 2], ['mempoolminfee', 20], or [] to read it. Answers the state after.
+    case 'devnet_feeweather':
+      feeWeatherCommand(chain, p);
+      return {
+        satPerVb: chain.weather.level(),
+        nextBlockSatPerVb: chain.weather.level(chain.tipHeight + 1),
+        mempoolMinFeeSatPerVb: chain.mempoolMinFeeRate,
+      };
     case 'getblockchaininfo': {
       const tip = chain.tip();
       return {
@@ -286,6 +295,28 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
       // sat/vB → BTC/kvB
       return { feerate: Number(((chain.estimateFeeRate(target) * 1000) / 1e8).toFixed(8)), blocks: target };
     }
+    case 'getmempoolinfo': {
+      let bytes = 0;
+      let fee = 0n;
+      for (const e of chain.mempool.entries.values()) {
+        bytes += e.tx.vsize;
+        fee += e.fee;
+      }
+      const btcPerKvb = (satPerVb: number) => Number(((satPerVb * 1000) / 1e8).toFixed(8));
+      return {
+        loaded: true,
+        size: chain.mempool.entries.size,
+        bytes,
+        usage: bytes * 4, // Core counts allocator bytes; the devnet has no better figure than weight
+        total_fee: satsToBtc(fee),
+        maxmempool: 300_000_000,
+        mempoolminfee: btcPerKvb(chain.mempoolMinFeeRate),
+        minrelaytxfee: btcPerKvb(chain.minRelayFeeRate),
+        incrementalrelayfee: btcPerKvb(chain.minRelayFeeRate),
+        unbroadcastcount: 0,
+        fullrbf: chain.fullRbf,
+      };
+    }
     case 'getrawmempool': {
       if (!p[0]) return [...chain.mempool.entries.keys()];
       return Object.fromEntries(
@@ -332,6 +363,38 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
       };
     default:
       throw new RpcError(RPC_CODE.METHOD_NOT_FOUND, 'Method not found');
+  }
+}
+
+function feeWeatherCommand(chain: Chain, p: unknown[]): void {
+  const number = (i: number) => {
+    if (typeof p[i] !== 'number')
+      throw new RpcError(RPC_CODE.INVALID_PARAMETER, `parameter ${i + 1} must be a number`);
+    return p[i] as number;
+  };
+  switch (p[0]) {
+    case undefined:
+      return;
+    case 'spike':
+      chain.weather.spike(number(1));
+      return;
+    case 'climb':
+      chain.weather.climb(number(1), number(2));
+      return;
+    case 'crash':
+      chain.weather.crash();
+      return;
+    case 'set':
+      chain.weather.set(number(1));
+      return;
+    case 'mempoolminfee':
+      chain.mempoolMinFeeRate = number(1);
+      return;
+    default:
+      throw new RpcError(
+        RPC_CODE.INVALID_PARAMETER,
+        `unknown fee weather action ${JSON.stringify(p[0])} (spike, climb, crash, set, mempoolminfee)`,
+      );
   }
 }
 

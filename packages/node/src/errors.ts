@@ -10,6 +10,8 @@ export type NodeErrorCode =
   | 'DUPLICATE_PAYMENT'
   | 'PAYMENT_FAILED'
   | 'INSUFFICIENT_BALANCE'
+  /** Network fees make this payment's HTLC dust right now (the message says under how many sats). */
+  | 'FEES_TOO_HIGH'
   | 'PEER_NOT_CONNECTED'
   | 'CONNECTION_FAILED'
   | 'CHANNEL_NOT_FOUND'

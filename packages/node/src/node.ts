@@ -23,6 +23,7 @@ import { ChainSync, type SyncReport } from './chain/sync.ts';
 import { buildUserConfig, type NodeRole } from './config.ts';
 import { NodeError } from './errors.ts';
 import { EventBus, type EventOf, type Listener, type NodeEvent, type NodeEventKind } from './events.ts';
+import { assertPaymentNotDust, type FeeWeatherReport, feeWeatherReport } from './fee-policy.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { assertLdkReady } from './ldk/init.ts';
 import { createWalletSignerProvider } from './ldk/signer-provider.ts';
@@ -377,6 +378,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     source,
     log: chainLog,
     ...(options.feeOverrides ? { overrides: options.feeOverrides } : {}),
+    trustFunderFeerate: options.role === 'wallet', // fee policy: config.ts
   });
   await fees.refresh();
   const broadcaster = new ChainBroadcaster({ source, log: chainLog });
@@ -864,10 +866,13 @@ export class LightningNode {
     }
     this.syncing = (async () => {
       try {
+        // fees first: claims LDK builds for the new blocks use today's estimates, and pending ones
+        // are re-bumped to them (a rising mempool minimum shows in the estimates)
+        await this.fees.refresh();
         const report = await this.chainSync.sync(this.ldk.confirmables);
         this.chainMonitor.archive_fully_resolved_channel_monitors();
+        this.chainMonitor.rebroadcast_pending_claims();
         this.pump.wake();
-        await this.fees.refresh();
         await this.broadcaster.rebroadcast(report.tip.height);
         await this.onchain.sync();
         await this.onchain.rebroadcastLocal();
@@ -1136,6 +1141,45 @@ export class LightningNode {
     };
   }
 
+  /**
+   * Network fees as they bear on the person now: whether small payments must wait (and under how
+   * much), and what closing would cost. For the wallet's notice and the close confirmation.
+   */
+  feeWeather(): FeeWeatherReport {
+    const usable = this.cm.list_usable_channels();
+    return feeWeatherReport({
+      nextBlockSatPerKw: this.fees.satPerKw('MaximumFeeEstimate'),
+      commitmentSatPerKw: this.fees.satPerKw('NonAnchorChannelFee'),
+      dayAheadSatPerKw: this.fees.satPerKw('ChannelCloseMinimum'),
+      sweepSatPerKw: this.fees.satPerKw('OutputSpendingFee'),
+      channels: usable.map((c) => ({
+        feerateSatPerKw: someOf<number>(c.get_feerate_sat_per_1000_weight()) ?? 0,
+        weFund: bool(c.get_is_outbound()),
+        nonDustHtlcs: [...c.get_pending_inbound_htlcs(), ...c.get_pending_outbound_htlcs()].filter(
+          (h) => !bool(h.get_is_dust()),
+        ).length,
+      })),
+    });
+  }
+
+  /**
+   * Throws NodeError FEES_TOO_HIGH ("network fees are high right now; payments under N sats wait")
+   * when a wallet's payment of `amountMsat` would be a dust HTLC while fees are high (fee-policy.ts).
+   * payInvoice and keysend check it; code that sends through LDK itself (streams) should too.
+   */
+  assertFeesAllow(amountMsat: bigint): void {
+    if (this.role !== 'wallet') return;
+    assertPaymentNotDust(
+      amountMsat,
+      this.cm.list_usable_channels().map((c) => ({
+        feerateSatPerKw: someOf<number>(c.get_feerate_sat_per_1000_weight()) ?? 0,
+        dustInFlightMsat: c
+          .get_pending_outbound_htlcs()
+          .reduce((n, h) => (bool(h.get_is_dust()) ? n + h.get_amount_msat() : n), 0n),
+      })),
+    );
+  }
+
   /** Closed-channel outputs the sweeper is still moving into the wallet. */
   pendingSweeps(): SweptOutput[] {
     return this.sweeper.tracked();
@@ -1335,6 +1379,7 @@ export class LightningNode {
     if (amountMsat === undefined)
       throw new NodeError('INVALID_INPUT', 'invoice has no amount: pass amountMsat');
     this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
+    this.assertFeesAllow(amountMsat);
 
     const params = unwrap<ldk.ThreeTuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZ>(
       invoiceAmount !== undefined
@@ -1395,6 +1440,7 @@ export class LightningNode {
     assertBigint(amountMsat, 'amountMsat', 1n);
     if (options.maxFeeMsat !== undefined) assertBigint(options.maxFeeMsat, 'maxFeeMsat');
     this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
+    this.assertFeesAllow(amountMsat);
     const preimage = this.random(32);
     const paymentHash = sha256(preimage);
     const paymentId = this.random(32);

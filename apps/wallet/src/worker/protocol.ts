@@ -91,6 +91,16 @@ export interface LspView {
   problem: string | undefined;
 }
 
+/** Network fees as they bear on the person now (LightningNode.feeWeather). */
+export interface FeesView {
+  /** "network fees are high right now; payments under N sats wait", only while fees are high. */
+  notice: string | undefined;
+  /** Payments under this wait now; 0n when none do. */
+  smallPaymentMinMsat: bigint;
+  /** What closing now costs us: cooperative (0 when the LSP funded) and force (sweep after the delay). */
+  closeCostMsat: { cooperative: bigint; force: bigint };
+}
+
 export interface WalletSnapshot {
   status: NodeStatus;
   statusReason: string | undefined;
@@ -107,6 +117,7 @@ export interface WalletSnapshot {
   /** Payment streams, newest first: each is one entry of history however many payments it made. */
   streams: StreamView[];
   lsp: LspView;
+  fees: FeesView | undefined;
   backup: { version: number | undefined; savedAt: number | undefined; problem: string | undefined };
   updatedAt: number;
 }

@@ -101,6 +101,7 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     payments: [],
     streams: [],
     lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
+    fees: undefined,
     backup: { version: undefined, savedAt: undefined, problem: undefined },
     updatedAt: Date.now(),
   };
@@ -384,10 +385,11 @@ export class WalletRuntime {
         if (!current) return;
         const connected = current.isConnected(info.nodeId);
         if (connected !== this.peerConnected) this.peerState(connected);
-        const channels = current
+        // the fee notice too: it follows the chain's fees and the LSP's update_fee, which emit no event
+        const channels = `${current
           .listChannels()
           .map((c) => `${c.channelId}:${c.isUsable}:${c.outboundMsat}:${c.inboundMsat}`)
-          .join(',');
+          .join(',')}|${current.feeWeather().notice ?? ''}`;
         if (channels !== channelsSeen) {
           channelsSeen = channels;
           this.changed();
@@ -877,6 +879,8 @@ export class WalletRuntime {
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
           : 0n;
         this.snap.payments = historyOf(node.listPayments(), this.outbound());
+        const { notice, smallPaymentMinMsat, closeCostMsat } = node.feeWeather();
+        this.snap.fees = { notice, smallPaymentMinMsat, closeCostMsat };
       } catch (error) {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }

@@ -38,17 +38,42 @@ describe('ChainFeeEstimator', () => {
     expect(fees.satPerKw('NonAnchorChannelFee')).toBe(2_000); // fallback before the first refresh
     await fees.refresh();
     expect(fees.satPerKw('NonAnchorChannelFee')).toBe(10_000);
-    expect(fees.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(10_000);
+    // half the lowest slow estimate seen, 250 below (fees.ts): 12,500 / 2 − 250
+    expect(fees.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(6_000);
     devnet.chain.feeRate = 10;
     await fees.refresh();
     expect(fees.satPerKw('NonAnchorChannelFee')).toBe(2_500);
-    expect(fees.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(2_250); // 250 below, see fees.ts
+    expect(fees.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(1_000);
+
+    // a funder that saw the market crash before our next refresh is no reason to close: the
+    // lowest slow estimate of the last day still rules after a spike
+    devnet.chain.feeRate = 1000;
+    await fees.refresh();
+    expect(fees.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(1_000);
+    let nowMs = 0;
+    const later = new ChainFeeEstimator({
+      source: esploraSource({ url: devnet.esploraUrl }),
+      now: () => nowMs,
+    });
+    devnet.chain.feeRate = 10;
+    await later.refresh();
+    devnet.chain.feeRate = 100;
+    nowMs += 25 * 3600_000; // a day later the fair-weather figure is forgotten
+    await later.refresh();
+    expect(later.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(12_250);
+    // a wallet takes what its LSP (the funder) sends, down to the relay floor
+    const wallet = new ChainFeeEstimator({
+      source: esploraSource({ url: devnet.esploraUrl }),
+      trustFunderFeerate: true,
+    });
+    await wallet.refresh();
+    expect(wallet.satPerKw('MinAllowedNonAnchorChannelRemoteFee')).toBe(FEERATE_FLOOR_SAT_PER_KW);
 
     const down = new ChainFeeEstimator({
       source: esploraSource({ url: 'http://127.0.0.1:1', timeoutMs: 1000 }),
     });
     await down.refresh(); // logs, does not throw
-    expect(down.satPerKw('UrgentOnChainSweep')).toBe(5_000);
+    expect(down.satPerKw('UrgentOnChainSweep')).toBe(5_050); // + 1% for whole-vbyte pricing
     const overridden = new ChainFeeEstimator({
       source: esploraSource({ url: devnet.esploraUrl }),
       overrides: { OutputSpendingFee: 1 },

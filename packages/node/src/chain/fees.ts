@@ -28,7 +28,16 @@ interface TargetPolicy {
   fallback: number;
   /** Lowest value returned, above the global floor. */
   floor: number;
+  /** Prices a transaction of its own that must pass the mempool minimum: add VBYTE_ROUNDING_MARGIN. */
+  standalone?: boolean;
 }
+
+/**
+ * LDK prices a transaction by weight (sat/kW × WU), nodes by whole vbytes: a 439 WU sweep at
+ * exactly 260 sat/vB pays 28,535 sat where Core asks 110 vB × 260 = 28,600 ("mempool min fee not
+ * met", measured on the devnet under load). 1% covers every transaction above 300 WU.
+ */
+const VBYTE_ROUNDING_MARGIN = 0.01;
 
 /**
  * Per target: which estimate backs it and why.
@@ -38,8 +47,10 @@ interface TargetPolicy {
  * - UrgentOnChainSweep: claims racing a timelock (HTLC timeouts, justice txs): 6 blocks, and at
  *   least 1,000 sat/kW so a claim is never left at the relay minimum.
  * - MinAllowed*RemoteFee: the lowest commitment feerate we accept from a peer. Too high force-closes
- *   channels, so a long horizon (1008/144 blocks), and for non-anchor channels 250 sat/kW below it
- *   so a peer rounding up to whole sat/vB does not disagree with us.
+ *   channels (config.ts, FEE POLICY). Anchor channels: the 1008-block estimate. Non-anchor: a
+ *   wallet takes anything at the relay floor from its LSP (`trustFunderFeerate`); others take half
+ *   the lowest 1008-block estimate of the last 24 h, minus 250 sat/kW (a peer rounding up to whole
+ *   sat/vB, a funder whose source crashed back before ours, or reads 2× lower, is no reason to close).
  * - AnchorChannelFee: anchors can be bumped later, so the long-horizon (1008-block) estimate.
  * - NonAnchorChannelFee: our commitment must confirm later without bumping: 12 blocks. Also caps
  *   cooperative-close feerates.
@@ -48,21 +59,21 @@ interface TargetPolicy {
  */
 const POLICY: Readonly<Record<FeeTargetName, TargetPolicy>> = {
   MaximumFeeEstimate: { blocks: 1, fallback: 5_000, floor: 2_500 },
-  UrgentOnChainSweep: { blocks: 6, fallback: 5_000, floor: 1_000 },
+  UrgentOnChainSweep: { blocks: 6, fallback: 5_000, floor: 1_000, standalone: true },
   MinAllowedAnchorChannelRemoteFee: {
     blocks: 1008,
     fallback: FEERATE_FLOOR_SAT_PER_KW,
     floor: FEERATE_FLOOR_SAT_PER_KW,
   },
   MinAllowedNonAnchorChannelRemoteFee: {
-    blocks: 144,
+    blocks: 1008,
     fallback: FEERATE_FLOOR_SAT_PER_KW,
     floor: FEERATE_FLOOR_SAT_PER_KW,
   },
   AnchorChannelFee: { blocks: 1008, fallback: 500, floor: FEERATE_FLOOR_SAT_PER_KW },
   NonAnchorChannelFee: { blocks: 12, fallback: 2_000, floor: FEERATE_FLOOR_SAT_PER_KW },
   ChannelCloseMinimum: { blocks: 144, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW },
-  OutputSpendingFee: { blocks: 12, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW },
+  OutputSpendingFee: { blocks: 12, fallback: 1_000, floor: FEERATE_FLOOR_SAT_PER_KW, standalone: true },
 };
 
 const NAMES: Readonly<Record<number, FeeTargetName>> = {
@@ -83,7 +94,14 @@ export interface FeeEstimatorOptions {
   overrides?: Partial<Record<FeeTargetName, number>>;
   /** Highest answer ever given, sat/kW; default 250,000 (1,000 sat/vB). */
   ceilingSatPerKw?: number;
+  /** Take any non-anchor commitment feerate at the relay floor from the funder (a wallet's LSP). */
+  trustFunderFeerate?: boolean;
+  /** Milliseconds since the epoch (the 24 h window of slow estimates). */
+  now?: () => number;
 }
+
+/** How long the lowest slow estimate is remembered for MinAllowedNonAnchorChannelRemoteFee. */
+const REMOTE_FEE_MEMORY_MS = 24 * 3600_000;
 
 /**
  * Fee estimator for LDK and the on-chain wallet.
@@ -96,6 +114,8 @@ export class ChainFeeEstimator {
   /** Pass this to ChainMonitor, ChannelManager and OutputSweeper. Held here for the node's life. */
   readonly ldk: ldk.FeeEstimator;
   private rates: FeeRates = new Map();
+  /** The slow (1008-block) estimate at each refresh of the last 24 h that lowered it. */
+  private slowSeen: Array<{ atMs: number; satPerKw: number }> = [];
   private readonly log: ChainLog;
   private readonly ceiling: number;
 
@@ -120,7 +140,10 @@ export class ChainFeeEstimator {
   async refresh(): Promise<void> {
     try {
       const rates = await this.opts.source.feeRates();
-      if (rates.size > 0) this.rates = rates;
+      if (rates.size > 0) {
+        this.rates = rates;
+        this.rememberSlowEstimate();
+      }
     } catch (e) {
       this.log('warn', 'fee estimates unavailable, keeping the cached ones', { error: String(e) });
     }
@@ -130,8 +153,23 @@ export class ChainFeeEstimator {
   satPerKw(target: FeeTargetName): number {
     const policy = POLICY[target];
     let rate = this.opts.overrides?.[target] ?? this.estimate(policy.blocks) ?? policy.fallback;
-    if (target === 'MinAllowedNonAnchorChannelRemoteFee') rate -= 250;
-    return Math.min(this.ceiling, Math.max(FEERATE_FLOOR_SAT_PER_KW, policy.floor, Math.round(rate)));
+    if (target === 'MinAllowedNonAnchorChannelRemoteFee' && this.opts.overrides?.[target] === undefined) {
+      if (this.opts.trustFunderFeerate) return FEERATE_FLOOR_SAT_PER_KW;
+      rate = Math.min(rate, ...this.slowSeen.map((s) => s.satPerKw)) / 2 - 250;
+    }
+    if (policy.standalone && this.opts.overrides?.[target] === undefined) rate *= 1 + VBYTE_ROUNDING_MARGIN;
+    return Math.min(this.ceiling, Math.max(FEERATE_FLOOR_SAT_PER_KW, policy.floor, Math.ceil(rate)));
+  }
+
+  private rememberSlowEstimate(): void {
+    const now = (this.opts.now ?? Date.now)();
+    const slow = this.estimate(POLICY.MinAllowedNonAnchorChannelRemoteFee.blocks);
+    this.slowSeen = this.slowSeen.filter((s) => now - s.atMs < REMOTE_FEE_MEMORY_MS);
+    // keep only the entries that could still be the minimum after older ones expire
+    if (slow !== undefined) {
+      this.slowSeen = this.slowSeen.filter((s) => s.satPerKw < slow);
+      this.slowSeen.push({ atMs: now, satPerKw: slow });
+    }
   }
 
   /** The estimate for the nearest target at or below `blocks` (faster is the safe side); else the slowest known. */

@@ -130,6 +130,11 @@ export function Home() {
           </span>
         </section>
         <StatusLine snap={snap} />
+        {snap?.status === 'running' && snap.fees?.notice && (
+          <Notice tone="warn" testId="fees-high">
+            {snap.fees.notice.charAt(0).toUpperCase() + snap.fees.notice.slice(1)}.
+          </Notice>
+        )}
         <div className="pair">
           <button type="button" className="primary" disabled={locked} onClick={() => go('receive')}>
             Receive
