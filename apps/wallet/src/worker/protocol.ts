@@ -23,6 +23,11 @@ export interface ChannelView {
   outboundMsat: bigint;
   inboundMsat: bigint;
   isUsable: boolean;
+  /**
+   * Ours in the channel: what we can send plus the reserve the peer makes us keep (what a close
+   * pays us before fees). LDK reports no balance below the reserve: such a channel counts 0.
+   */
+  balanceMsat: bigint;
   /** Blocks our money waits after a force close (the CSV delay the peer set). */
   toSelfDelay: number | undefined;
 }

@@ -244,7 +244,7 @@ export class WalletRuntime {
         balanceMsat: cached.balanceMsat,
         spendableMsat: 0n,
         receivableMsat: 0n,
-        channels: cached.channels.map((c) => ({ ...c, isUsable: false })),
+        channels: cached.channels.map((c) => ({ ...c, isUsable: false, balanceMsat: c.balanceMsat ?? 0n })),
         network: cached.network,
         backup: cached.backup,
         onchain: cached.onchain ?? this.snap.onchain,
@@ -462,7 +462,10 @@ export class WalletRuntime {
         await client.connect(node);
         this.peerState(true);
       } catch (error) {
-        this.peerState(false, describeError(error).message);
+        this.peerState(
+          false,
+          `Your service provider can’t be reached (${describeError(error).code}); trying again.`,
+        );
       }
     }, delayMs);
   }
@@ -1005,17 +1008,13 @@ export class WalletRuntime {
           inboundMsat: c.inboundMsat,
           isUsable: c.isUsable,
           toSelfDelay: c.toSelfDelay,
+          balanceMsat: c.outboundMsat === 0n ? 0n : c.outboundMsat + (c.ourReserveMsat ?? 0n),
         }));
         const balances = node.balances();
         this.snap.channels = channels;
         // ours in channels: what we can send plus the reserve the peer makes us keep (LDK reports
         // no balance below the reserve: such a channel counts 0, never more than is ours)
-        this.snap.balanceMsat = node
-          .listChannels()
-          .reduce(
-            (sum, c) => sum + (c.outboundMsat === 0n ? 0n : c.outboundMsat + (c.ourReserveMsat ?? 0n)),
-            0n,
-          );
+        this.snap.balanceMsat = channels.reduce((sum, c) => sum + c.balanceMsat, 0n);
         this.snap.spendableMsat = this.peerConnected ? balances.spendableNowMsat : 0n;
         this.snap.receivableMsat = this.peerConnected
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)

@@ -57,13 +57,13 @@ function CloseChannel(props: { channel: ChannelView; lspReachable: boolean }) {
       {asking === 'close' ? (
         <Notice tone="info">
           You and your provider sign a closing transaction together. Your{' '}
-          <Amount msat={channel.outboundMsat} /> arrive in your on-chain wallet once it confirms, usually
+          <Amount msat={channel.balanceMsat} /> arrive in your on-chain wallet once it confirms, usually
           within an hour. You pay no fee; your provider opened the channel.
         </Notice>
       ) : (
         <Notice tone="warn">
           Your wallet closes the channel on its own, without your provider. Your{' '}
-          <Amount msat={channel.outboundMsat} /> stay locked for{' '}
+          <Amount msat={channel.balanceMsat} /> stay locked for{' '}
           {delay === undefined ? 'a while' : `${delay} blocks (${waitInWords(hoursOf(delay))})`} after the
           closing transaction confirms, then move to your on-chain wallet by themselves, less a small network
           fee. Use this when your provider is gone. You can’t undo it.

@@ -33,7 +33,7 @@ function StatusLine(props: { snap: WalletSnapshot | undefined }) {
     return (
       <Notice tone="warn" testId="status-offline">
         {snap.status === 'offline' ? snap.statusReason : snap.lsp.problem} Your balance and history below are
-        from this device. Sending and receiving need the connection.{' '}
+        from this device. Lightning payments need the connection; on-chain sends and closes do not.{' '}
         <button type="button" className="link" onClick={retry}>
           Try again
         </button>
@@ -45,7 +45,8 @@ function StatusLine(props: { snap: WalletSnapshot | undefined }) {
 /** "3 days", "5 hours", "12 minutes": how long something has lasted, roughly. */
 function howLong(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
-  if (minutes < 120) return `${Math.max(1, minutes)} ${minutes === 1 ? 'minute' : 'minutes'}`;
+  if (minutes < 2) return 'a minute';
+  if (minutes < 120) return `${minutes} minutes`;
   const hours = Math.floor(minutes / 60);
   return hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
 }

@@ -26,12 +26,12 @@ function ReceiveAddress() {
     <section aria-label="Receive on chain">
       <h2>Receive</h2>
       {address ? (
-        <>
+        <div className="center">
           <QrCode text={`bitcoin:${address}`} label="Your on-chain address as a QR code" />
           <p className="mono small invoice-text" data-testid="onchain-address">
             {address}
           </p>
-        </>
+        </div>
       ) : (
         <div className="actions">
           <button type="button" className="secondary" onClick={() => void show()}>
