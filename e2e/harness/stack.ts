@@ -22,6 +22,8 @@ export interface Stack {
   front: Front;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
+  /** The LSP goes away for good: its server and node stop (the front, chain and network stay). */
+  stopLsp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     lsp,
     front,
     paidApi,
+    stopLsp: () => lsp.stop(), // runs once however often it is called
     async stop() {
       await paidApi.close();
       await front.close();

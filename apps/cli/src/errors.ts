@@ -22,6 +22,10 @@ export type WalletErrorCode =
   | 'BUDGET_EXHAUSTED'
   | 'L402_FAILED'
   | 'BACKUP_FAILED'
+  | 'CHANNEL_NOT_FOUND'
+  /** The person (or a missing --yes) declined; nothing was done. */
+  | 'DECLINED'
+  | 'BROADCAST_FAILED'
   | 'INTERNAL';
 
 /** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
@@ -34,6 +38,8 @@ const EXIT: Record<WalletErrorCode, number> = {
   WALLET_LOCKED: 4,
   STREAM_NOT_FOUND: 4,
   STREAM_FINISHED: 4,
+  CHANNEL_NOT_FOUND: 4,
+  DECLINED: 5,
   FEE_TOO_HIGH: 5,
   INSUFFICIENT_BALANCE: 5,
   BUDGET_EXHAUSTED: 5,
@@ -44,6 +50,7 @@ const EXIT: Record<WalletErrorCode, number> = {
   TIMEOUT: 6,
   L402_FAILED: 6,
   BACKUP_FAILED: 6,
+  BROADCAST_FAILED: 6,
   INTERNAL: 1,
 };
 
@@ -101,6 +108,14 @@ export function toWalletError(e: unknown): WalletError {
       FEES_TOO_HIGH: 'FEE_TOO_HIGH', // network fees: this payment waits (the message says under how much)
       TIMEOUT: 'TIMEOUT',
       CONNECTION_FAILED: 'LSP_UNREACHABLE',
+      INSUFFICIENT_FUNDS: 'INSUFFICIENT_BALANCE',
+      INVALID_ADDRESS: 'INVALID_INPUT',
+      INVALID_URI: 'INVALID_INPUT',
+      WRONG_NETWORK: 'INVALID_INPUT',
+      AMOUNT_BELOW_DUST: 'INVALID_INPUT',
+      SEND_OUTDATED: 'INVALID_INPUT',
+      CHANNEL_NOT_FOUND: 'CHANNEL_NOT_FOUND',
+      BROADCAST_REJECTED: 'BROADCAST_FAILED',
       PEER_NOT_CONNECTED: 'LSP_UNREACHABLE',
     };
     return new WalletError(map[e.code] ?? 'INTERNAL', e.message, { cause: e });

@@ -2,7 +2,9 @@
 // object per line with --json; errors go to stderr with a code and a non-zero exit status.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { hoursOf } from '@lpw/node';
 import {
   BACKUP_BLOB_LIMIT_BYTES,
   expectedMonitorGrowth,
@@ -36,10 +38,23 @@ commands
   l402 fetch URL --max-sats N [--max-fee-sats N]
                                          fetch a URL, paying its L402 challenge
 
+leaving (these work when the LSP is unreachable: network and chain source as last seen,
+--esplora-url to choose another)
+  channels                               open channels, and closed ones whose money is on its way
+  close [CHANNEL_ID] [--force]           close a channel (the only one when no id is given); a
+                                         cooperative close needs the LSP, --force does not: the money
+                                         then waits the channel's CSV delay and is swept on chain
+  sweeps                                 closing channels (amount, blocks and hours left), pending sweeps
+  onchain balance                        the on-chain wallet
+  onchain address                        a fresh receive address
+  onchain send ADDRESS|BIP21_URI [--amount-sats N | --all] [--yes]
+                                         prints the fee first and asks (--yes: no question), then sends
+
 options
   --dir DIR        wallet directory (default $LPW_WALLET_DIR or ~/.lpw-wallet)
   --lsp URL        the LSP (default $LPW_LSP_URL or http://127.0.0.1:8080)
-  --esplora URL    chain source (default: the one the LSP advertises)
+  --esplora-url URL
+                   chain source, an Esplora base URL (default: the one the LSP advertises; --esplora too)
   --json           machine output: one JSON object per line
   --verbose        diagnostics on stderr
   --compact-monitor-every N
@@ -50,6 +65,11 @@ const OPTIONS = {
   dir: { type: 'string' },
   lsp: { type: 'string' },
   esplora: { type: 'string' },
+  'esplora-url': { type: 'string' },
+  force: { type: 'boolean' },
+  all: { type: 'boolean' },
+  yes: { type: 'boolean' },
+  'amount-sats': { type: 'string' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -127,16 +147,21 @@ async function main(argv: string[]): Promise<number> {
     ]);
     return 0;
   }
-  const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402'];
+  const leaving = ['channels', 'close', 'sweeps', 'onchain'];
+  const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402', ...leaving];
   if (!known.includes(command)) throw new WalletError('USAGE', `unknown command "${command}" (see --help)`);
   if (command === 'l402' && positionals[1] !== 'fetch')
     throw new WalletError('USAGE', 'usage: l402 fetch URL --max-sats N');
+  if (command === 'onchain' && !['balance', 'address', 'send'].includes(positionals[1] ?? ''))
+    throw new WalletError('USAGE', 'usage: onchain balance | onchain address | onchain send ADDRESS|URI');
+  const esploraUrl = flags['esplora-url'] ?? flags.esplora;
 
   const verbose = flags.verbose ?? false;
   const wallet = await openWallet({
     dir,
     lspUrl: flags.lsp ?? process.env.LPW_LSP_URL ?? 'http://127.0.0.1:8080',
-    ...(flags.esplora ? { esploraUrl: flags.esplora } : {}),
+    ...(esploraUrl ? { esploraUrl } : {}),
+    lspOptional: leaving.includes(command),
     ...(flags['compact-monitor-every']
       ? {
           node: {
@@ -253,6 +278,28 @@ async function run(
     }
     case 'stream':
       return runStream(flags, wallet, out);
+    case 'channels':
+      printChannels(wallet, out);
+      return 0;
+    case 'close': {
+      const closed = await wallet.closeChannel(args[0], { force: flags.force ?? false });
+      const wait =
+        flags.force && closed.toSelfDelay !== undefined
+          ? `; your side waits ${closed.toSelfDelay} blocks (~${hoursOf(closed.toSelfDelay)} h) after it confirms, then is swept to the on-chain wallet (see sweeps)`
+          : '; the money is in the on-chain wallet once it confirms';
+      out.emit(
+        'closed',
+        { ...closed, force: flags.force ?? false },
+        `${flags.force ? 'force-closed' : 'closed'} ${closed.channelId}: closing transaction ${closed.closingTxid}${wait}`,
+      );
+      return 0;
+    }
+    case 'sweeps': {
+      printExits(wallet, out);
+      return 0;
+    }
+    case 'onchain':
+      return runOnchain(args[0]!, args[1], flags, wallet, out);
     case 'l402': {
       const url = required(args[1], 'URL');
       const maxSats = required(bigintFlag(flags['max-sats'], 'max-sats'), '--max-sats');
@@ -344,6 +391,99 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
     process.off('SIGTERM', onSigint);
     process.off('SIGUSR1', onPause);
     process.off('SIGUSR2', onResume);
+  }
+}
+
+function printChannels(wallet: Wallet, out: Output): void {
+  const channels = wallet.node.listChannels();
+  for (const c of channels)
+    out.emit(
+      'channel',
+      {
+        channelId: c.channelId,
+        peerId: c.peerId,
+        capacityMsat: c.capacityMsat,
+        outboundMsat: c.outboundMsat,
+        inboundMsat: c.inboundMsat,
+        isUsable: c.isUsable,
+        toSelfDelay: c.toSelfDelay,
+      },
+      `${c.channelId}  ${c.isUsable ? 'usable' : 'not usable'}  ours ${sat(c.outboundMsat)} sat, can receive ${sat(c.inboundMsat)} sat of ${sat(c.capacityMsat)}${c.toSelfDelay !== undefined ? `, a force close waits ${c.toSelfDelay} blocks` : ''}`,
+    );
+  if (channels.length === 0 && !wallet.lspReachable) process.stderr.write('no open channel\n');
+  printExits(wallet, out, false);
+}
+
+/** Closing channels with their countdown, then (with `sweeps`) the outputs being swept. */
+function printExits(wallet: Wallet, out: Output, withSweeps = true): void {
+  for (const c of wallet.node.onchainPayment.closingChannels())
+    out.emit(
+      'closing',
+      { ...c },
+      `${c.channelId}  closing: ${sat(c.claimableMsat)} sat ${c.blocksLeft === undefined ? 'waiting for the closing transaction to confirm' : c.blocksLeft === 0 ? 'claimable now' : `in ${c.blocksLeft} blocks (~${c.hoursLeft} h)`}`,
+    );
+  if (!withSweeps) return;
+  for (const s of wallet.node.onchainPayment.pendingSweeps())
+    out.emit('sweep', { ...s }, `${s.outpoint}  sweeping ${sat(s.amountMsat)} sat: ${s.status}`);
+}
+
+async function runOnchain(
+  sub: string,
+  destination: string | undefined,
+  flags: Flags,
+  wallet: Wallet,
+  out: Output,
+): Promise<number> {
+  const onchain = wallet.node.onchainPayment;
+  if (sub === 'balance') {
+    const b = onchain.balance();
+    out.emit('onchain-balance', { ...b }, [
+      `confirmed    ${sat(b.confirmedMsat)} sat`,
+      `unconfirmed  ${sat(b.unconfirmedMsat)} sat`,
+    ]);
+    return 0;
+  }
+  if (sub === 'address') {
+    const address = await onchain.receiveAddress();
+    out.emit('onchain-address', { address }, address);
+    return 0;
+  }
+  const amountSat = bigintFlag(flags['amount-sats'], 'amount-sats', 1n);
+  if (amountSat !== undefined && flags.all)
+    throw new WalletError('USAGE', '--amount-sats and --all exclude each other');
+  const prepared = onchain.prepareSend({
+    destination: required(destination, 'ADDRESS or bitcoin: URI'),
+    ...(flags.all
+      ? { amountMsat: 'all' as const }
+      : amountSat !== undefined
+        ? { amountMsat: amountSat * 1000n }
+        : {}),
+  });
+  out.emit(
+    'onchain-fee',
+    { ...prepared },
+    `send ${sat(prepared.amountMsat)} sat to ${prepared.address}: network fee ${sat(prepared.feeMsat)} sat (${prepared.feerateSatPerVb} sat/vB), ${sat(prepared.amountMsat + prepared.feeMsat)} sat in all`,
+  );
+  if (!flags.yes && !(await confirm('send it? [y/N] ')))
+    throw new WalletError(
+      'DECLINED',
+      flags.yes === undefined && !process.stdin.isTTY
+        ? 'not sent: pass --yes to send without a question'
+        : 'not sent',
+    );
+  const txid = await onchain.send(prepared);
+  out.emit('onchain-sent', { txid, ...prepared }, `sent: ${txid}`);
+  return 0;
+}
+
+/** Asks on the terminal; without one (scripts) the answer is no. */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
   }
 }
 

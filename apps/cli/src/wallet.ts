@@ -3,7 +3,16 @@
 // payment a crash left open, and uploads encrypted channel-state backups after channel updates.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
 import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
@@ -49,6 +58,34 @@ export interface OpenWalletOptions {
   log?: (message: string) => void;
   /** Node knobs for tests and benchmarks. */
   node?: Partial<Pick<NodeOptions, 'compactMonitorEvery' | 'chainSyncIntervalMs'>>;
+  /**
+   * Start without the LSP when it cannot be reached (closes, on-chain sends, sweeps): the network,
+   * LSP node id and chain source then come from the last successful start (`lsp.json`), the chain
+   * source from `esploraUrl` first.
+   */
+  lspOptional?: boolean;
+}
+
+/** What the wallet needs of the LSP to start, kept from the last time it answered. */
+interface LspFacts {
+  network: Network;
+  nodeId: string;
+  esploraUrl: string | undefined;
+}
+
+const LSP_FACTS_FILE = 'lsp.json';
+
+function readLspFacts(dir: string): LspFacts | undefined {
+  try {
+    const facts = JSON.parse(readFileSync(join(dir, LSP_FACTS_FILE), 'utf8')) as LspFacts;
+    return typeof facts.network === 'string' && typeof facts.nodeId === 'string' ? facts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeLspFacts(dir: string, facts: LspFacts): void {
+  writeFileSync(join(dir, LSP_FACTS_FILE), JSON.stringify(facts), { mode: 0o600 });
 }
 
 export interface ReceiveQuote {
@@ -171,16 +208,12 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
       url: options.lspUrl,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
     });
-    const info = await client.info().catch((e: unknown) => {
-      throw new WalletError('LSP_UNREACHABLE', `cannot reach the LSP at ${options.lspUrl}: ${String(e)}`, {
-        cause: e,
-      });
-    });
+    const info = await lspFacts(client, options);
     if (options.network && info.network !== options.network)
       throw new WalletError('INVALID_INPUT', `the LSP runs on ${info.network}, not ${options.network}`);
     const esploraUrl = options.esploraUrl ?? info.esploraUrl;
     if (!esploraUrl)
-      throw new WalletError('INVALID_INPUT', 'the LSP advertises no chain source: pass --esplora URL');
+      throw new WalletError('INVALID_INPUT', 'the LSP advertises no chain source: pass --esplora-url URL');
     const store = new MirroredStore(new SqliteStore(join(options.dir, 'node.sqlite')));
     closers.push(() => store.close());
     const node = await createNode({
@@ -197,7 +230,17 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
     closers.push(() => node.stop());
     const ledger = new SqliteLedger(join(options.dir, 'streams.sqlite'));
     closers.push(() => ledger.close());
-    const wallet = new Wallet(options, secrets, node, client, ledger, store, info.nodeId, log);
+    const wallet = new Wallet(
+      options,
+      secrets,
+      node,
+      client,
+      ledger,
+      store,
+      info.nodeId,
+      log,
+      info.reachable,
+    );
     closers.length = 0; // the wallet owns them now
     await wallet.start(unlock).catch(async (e: unknown) => {
       await wallet.close().catch(() => {});
@@ -207,6 +250,30 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
   } catch (e) {
     await cleanup();
     throw toWalletError(e);
+  }
+}
+
+/** The LSP's network, node id and chain source: asked now, or (lspOptional) as last seen. */
+async function lspFacts(
+  client: LspClient,
+  options: OpenWalletOptions,
+): Promise<LspFacts & { reachable: boolean }> {
+  try {
+    const info = await client.info();
+    const facts = { network: info.network, nodeId: info.nodeId, esploraUrl: info.esploraUrl ?? undefined };
+    writeLspFacts(options.dir, facts);
+    return { ...facts, reachable: true };
+  } catch (e) {
+    const unreachable = new WalletError(
+      'LSP_UNREACHABLE',
+      `cannot reach the LSP at ${options.lspUrl}: ${String(e)}`,
+      { cause: e },
+    );
+    if (!options.lspOptional) throw unreachable;
+    const known = readLspFacts(options.dir);
+    if (!known) throw unreachable; // never started: nothing to exit from
+    options.log?.(`the LSP is unreachable; starting without it (${String(e)})`);
+    return { ...known, reachable: false };
   }
 }
 
@@ -229,6 +296,8 @@ export class Wallet {
     private readonly store: MirroredStore,
     readonly lspNodeId: string,
     private readonly log: (message: string) => void,
+    /** Whether the LSP answered at start; without it only local and on-chain commands work. */
+    readonly lspReachable = true,
   ) {
     this.nodeId = node.nodeId;
     this.streams = new StreamEngine({
@@ -263,6 +332,7 @@ export class Wallet {
     await new Promise((r) => setTimeout(r, 50)); // let replayed events reach the listeners
     await this.streams.reconcile();
     this.resolveUnknownPayments();
+    if (!this.lspReachable) return; // leaving without the LSP: no peer link, no backups
     await this.connectLsp();
     await this.quiescent(10_000);
     this.keepAlive = setInterval(() => {
@@ -520,6 +590,55 @@ export class Wallet {
       channels: this.node.listChannels().length,
       pendingOutMsat,
     };
+  }
+
+  // ------------------------------------------------------------------ leaving: closes, on-chain
+
+  /**
+   * Closes a channel (the only one when `channelId` is omitted) and resolves once the closing
+   * transaction is at the chain source. A cooperative close needs the LSP online; a forced one does
+   * not, and its money waits the channel's CSV delay (`toSelfDelay` blocks) before it is swept into
+   * the on-chain wallet.
+   */
+  async closeChannel(
+    channelId: string | undefined,
+    options: { force?: boolean; timeoutMs?: number } = {},
+  ): Promise<{ channelId: string; closingTxid: string; toSelfDelay: number | undefined }> {
+    const channels = this.node.listChannels();
+    const channel =
+      channelId === undefined
+        ? channels.length === 1
+          ? channels[0]
+          : undefined
+        : channels.find((c) => c.channelId === channelId.toLowerCase());
+    if (!channel)
+      throw channelId === undefined
+        ? new WalletError('USAGE', `the wallet has ${channels.length} channels: name the one to close`)
+        : new WalletError('CHANNEL_NOT_FOUND', `no open channel ${channelId}`);
+    if (!options.force && !this.node.isConnected(this.lspNodeId))
+      throw new WalletError(
+        'LSP_UNREACHABLE',
+        'a cooperative close needs the LSP online; --force closes without it',
+      );
+    if (!channel.fundingTxo)
+      throw new WalletError(
+        'CHANNEL_NOT_FOUND',
+        `channel ${channel.channelId} has no funding transaction yet`,
+      );
+    const [fundingTxid, vout] = channel.fundingTxo.split(':') as [string, string];
+    this.node.closeChannel(channel.channelId, { force: options.force ?? false });
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      const spend = await this.node.chainSource.outspend(fundingTxid, Number(vout)).catch(() => undefined);
+      if (spend?.spent)
+        return { channelId: channel.channelId, closingTxid: spend.txid, toSelfDelay: channel.toSelfDelay };
+      if (Date.now() > deadline)
+        throw new WalletError(
+          'TIMEOUT',
+          `the closing transaction of ${channel.channelId} is not at the chain source yet (it is rebroadcast on every start)`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Newest first; a stream is ONE entry however many payments it made. */

@@ -20,6 +20,8 @@ export interface Stack {
   lsp: Lsp;
   store: LspStore;
   tmp: string;
+  /** The LSP goes away for good (its server and node stop); `stop` still ends the rest. */
+  stopLsp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     lsp,
     store,
     tmp,
+    stopLsp: () => lsp.stop(), // runs once however often it is called
     async stop() {
       await lsp.stop();
       await net.stop();

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { Channel } from './screens/channel/Channel.tsx';
 import { Home } from './screens/home/Home.tsx';
 import { Lock } from './screens/lock/Lock.tsx';
+import { Onchain } from './screens/onchain/Onchain.tsx';
 import { Receive } from './screens/receive/Receive.tsx';
 import { Send } from './screens/send/Send.tsx';
 import { Settings } from './screens/settings/Settings.tsx';
@@ -30,6 +31,8 @@ export function App() {
       return <Streams />;
     case 'channel':
       return <Channel />;
+    case 'onchain':
+      return <Onchain />;
     case 'settings':
       return <Settings />;
     case 'words':

@@ -12,6 +12,17 @@ export type NodeErrorCode =
   | 'INSUFFICIENT_BALANCE'
   /** Network fees make this payment's HTLC dust right now (the message says under how many sats). */
   | 'FEES_TOO_HIGH'
+  /** On-chain: not enough confirmed coins for the amount and its fee. */
+  | 'INSUFFICIENT_FUNDS'
+  /** On-chain destination: not an address, or a BIP 21 URI that breaks the spec, or for another network. */
+  | 'INVALID_ADDRESS'
+  | 'INVALID_URI'
+  | 'WRONG_NETWORK'
+  /** An output so small the network would not relay it. */
+  | 'AMOUNT_BELOW_DUST'
+  /** A prepared on-chain send whose coins changed (or that was sent already): prepare it again. */
+  | 'SEND_OUTDATED'
+  | 'BROADCAST_REJECTED'
   | 'PEER_NOT_CONNECTED'
   | 'CONNECTION_FAILED'
   | 'CHANNEL_NOT_FOUND'

@@ -37,6 +37,17 @@ export {
   type SentPayment,
 } from './node.ts';
 export type { InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
+export {
+  type ClaimableOutput,
+  type ClosingChannel,
+  hoursOf,
+  MINUTES_PER_BLOCK,
+  type OnchainBalance,
+  OnchainPayment,
+  type PendingSweep,
+  type PreparedOnchainSend,
+  type PrepareSendRequest,
+} from './payment/onchain.ts';
 export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';

@@ -48,6 +48,7 @@ import {
   unwrap,
 } from './ldk/values.ts';
 import { handleLdkEvent, type InboundChannelDecision, type InboundChannelRequest } from './node-events.ts';
+import { OnchainPayment } from './payment/onchain.ts';
 import { type PaymentRecord, PaymentStore } from './payments.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
 import {
@@ -459,6 +460,8 @@ export class LightningNode {
   readonly peerHost: PeerHost;
   /** The node's BIP 84 on-chain wallet (funds channels, receives closes and sweeps). */
   readonly onchain: OnchainWallet;
+  /** On-chain payments and the way out of channels: balance, address, priced sends, closes, sweeps. */
+  readonly onchainPayment: OnchainPayment;
   /** The chain source this node reads and broadcasts through. */
   readonly chainSource: ChainSource;
   /**
@@ -662,6 +665,15 @@ export class LightningNode {
       log: parts.chainLog,
     });
     retainer.keep(this.sweeper);
+    this.onchainPayment = new OnchainPayment({
+      wallet: this.onchain,
+      fees: this.fees,
+      network: options.network,
+      channelManager: this.cm,
+      chainMonitor: this.chainMonitor,
+      sweeper: this.sweeper,
+      assertRunning: () => this.assertRunning(),
+    });
 
     // Manager snapshot rule (see manager-snapshot.ts): any batch carrying monitor writes also
     // carries a manager written after them; the one acknowledgements alone ask for is deferred.

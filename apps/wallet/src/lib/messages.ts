@@ -14,6 +14,16 @@ const WORDS: Record<string, string> = {
   TIMEOUT: 'The payment is taking too long. It may still complete; check your history.',
   RATE_LIMITED: 'Too many requests. Wait a minute and try again.',
   WRONG_PIN: 'Wrong PIN.',
+  // on-chain sends and closes
+  INSUFFICIENT_FUNDS: 'Your on-chain balance is not enough for this amount plus the network fee.',
+  INVALID_ADDRESS: 'This is not a valid bitcoin address. Check it for a mistyped or missing character.',
+  INVALID_URI: 'This bitcoin: link is broken (its amount or another part is not valid).',
+  WRONG_NETWORK: 'This address is for another bitcoin network than your wallet’s.',
+  AMOUNT_BELOW_DUST: 'This amount is too small to send on chain; the network would not relay it.',
+  SEND_OUTDATED: 'Your coins changed since the fee was shown. Review the send again.',
+  BROADCAST_REJECTED: 'The network refused this transaction. Nothing was sent.',
+  CHANNEL_NOT_FOUND: 'This channel is already closed.',
+  CHANNEL_CLOSING_FAILED: 'The channel could not be closed now. Try again, or force close it.',
   // the LSP's relay, for requests to other sites
   RELAY_TIMEOUT: 'The site took too long to answer. Nothing was paid.',
   RELAY_UNREACHABLE: 'The site can’t be reached right now. Nothing was paid.',

@@ -2,7 +2,7 @@
 // the lock screen or home, never mid-payment.
 import { create } from 'zustand';
 
-export type Screen = 'home' | 'receive' | 'send' | 'streams' | 'channel' | 'settings' | 'words';
+export type Screen = 'home' | 'receive' | 'send' | 'streams' | 'channel' | 'onchain' | 'settings' | 'words';
 
 interface NavState {
   screen: Screen;

@@ -44,6 +44,7 @@ async function startNode(vault: VaultRecord, mnemonic: string, restore: boolean)
       backupKey: secrets.backupKey,
       streamKey: secrets.streamKey,
       lspUrl: useSettings.getState().lspUrl,
+      esploraUrl: useSettings.getState().esploraUrl || undefined,
       deviceId: await deviceId(),
       restore,
     },

@@ -1,5 +1,6 @@
 // Settings: LSP URL (default: the origin the app came from), display unit, the most a channel
-// opening may cost. Kept in idb-keyval; msat inside.
+// opening may cost, the chain source (default: the LSP's), and how long the LSP may be gone before
+// Home suggests leaving it. Kept in idb-keyval; msat inside.
 import { get, set } from 'idb-keyval';
 import { create } from 'zustand';
 import type { Unit } from '../lib/units.ts';
@@ -9,15 +10,22 @@ export interface Settings {
   unit: Unit;
   /** Refuse a JIT channel whose opening fee is above this. */
   feeCapMsat: bigint;
+  /** An Esplora base URL to read the chain from; empty: the one the LSP names. */
+  esploraUrl: string;
+  /** Home offers to leave (force close) once the LSP has not answered for this long. */
+  leaveAfterMs: number;
 }
 
 const KEY = 'lpw-settings';
 export const DEFAULT_FEE_CAP_MSAT = 5_000_000n; // 5,000 sats
+export const DEFAULT_LEAVE_AFTER_MS = 3 * 24 * 3_600_000; // 3 days
 
 export const defaultSettings = (): Settings => ({
   lspUrl: globalThis.location?.origin ?? 'http://localhost',
   unit: 'sat',
   feeCapMsat: DEFAULT_FEE_CAP_MSAT,
+  esploraUrl: '',
+  leaveAfterMs: DEFAULT_LEAVE_AFTER_MS,
 });
 
 interface SettingsState extends Settings {
@@ -34,8 +42,8 @@ export const useSettings = create<SettingsState>((setState, getState) => ({
     setState({ ...defaultSettings(), ...stored, loaded: true });
   },
   async update(changes) {
-    const { lspUrl, unit, feeCapMsat } = { ...getState(), ...changes };
-    await set(KEY, { lspUrl, unit, feeCapMsat } satisfies Settings);
+    const { lspUrl, unit, feeCapMsat, esploraUrl, leaveAfterMs } = { ...getState(), ...changes };
+    await set(KEY, { lspUrl, unit, feeCapMsat, esploraUrl, leaveAfterMs } satisfies Settings);
     setState(changes);
   },
 }));

@@ -6,6 +6,7 @@ import type { NodeWorker } from '../worker/client.ts';
 import type {
   CreatedInvoice,
   PaidInvoice,
+  PreparedSendView,
   ReceiveQuote,
   StreamStart,
   WalletSnapshot,
@@ -28,6 +29,12 @@ interface WalletState {
   /** Returns the new stream's id. */
   startStream(request: StreamStart): Promise<string>;
   streamControl(id: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
+  onchainAddress(): Promise<string>;
+  /** Checks and prices an on-chain send (nothing signed); `amountMsat` undefined: the URI's. */
+  prepareOnchainSend(destination: string, amountMsat: bigint | 'all' | undefined): Promise<PreparedSendView>;
+  /** Signs and broadcasts a prepared send; returns its txid. */
+  sendOnchain(id: string): Promise<string>;
+  closeChannel(channelId: string, force: boolean): Promise<void>;
   retry(): void;
 }
 
@@ -51,6 +58,11 @@ export const useWallet = create<WalletState>((set, get) => ({
   relay: (request) => need(get().worker).call({ type: 'relay', request }),
   startStream: (request) => need(get().worker).call({ type: 'startStream', request }),
   streamControl: (id, action) => need(get().worker).call({ type: 'streamControl', id, action }),
+  onchainAddress: () => need(get().worker).call({ type: 'onchainAddress' }),
+  prepareOnchainSend: (destination, amountMsat) =>
+    need(get().worker).call({ type: 'prepareOnchainSend', destination, amountMsat }),
+  sendOnchain: (id) => need(get().worker).call({ type: 'sendOnchain', id }),
+  closeChannel: (channelId, force) => need(get().worker).call({ type: 'closeChannel', channelId, force }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

@@ -72,6 +72,15 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
     case 'streamControl':
       await runtime.streamControl(command.id, command.action);
       return undefined;
+    case 'onchainAddress':
+      return runtime.onchainAddress();
+    case 'prepareOnchainSend':
+      return runtime.prepareOnchainSend(command.destination, command.amountMsat);
+    case 'sendOnchain':
+      return runtime.sendOnchain(command.id);
+    case 'closeChannel':
+      runtime.closeChannel(command.channelId, command.force);
+      return undefined;
     case 'retry':
       runtime.retry();
       return undefined;

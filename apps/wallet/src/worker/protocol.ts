@@ -23,6 +23,38 @@ export interface ChannelView {
   outboundMsat: bigint;
   inboundMsat: bigint;
   isUsable: boolean;
+  /**
+   * Ours in the channel: what we can send plus the reserve the peer makes us keep (what a close
+   * pays us before fees). LDK reports no balance below the reserve: such a channel counts 0.
+   */
+  balanceMsat: bigint;
+  /** Blocks our money waits after a force close (the CSV delay the peer set). */
+  toSelfDelay: number | undefined;
+}
+
+/** A closed channel whose money is on its way to the on-chain wallet. */
+export interface ClosingView {
+  channelId: string;
+  claimableMsat: bigint;
+  /** Blocks until it is ours on chain; undefined while the closing transaction is unconfirmed. */
+  blocksLeft: number | undefined;
+  hoursLeft: number | undefined;
+}
+
+export interface SweepView {
+  outpoint: string;
+  amountMsat: bigint;
+  status: 'waiting' | 'broadcast' | 'confirming';
+}
+
+/** An on-chain send checked and priced in the worker, waiting for the person's yes. */
+export interface PreparedSendView {
+  id: string;
+  address: string;
+  amountMsat: bigint;
+  feeMsat: bigint;
+  feerateSatPerVb: number;
+  sendsAll: boolean;
 }
 
 export type PaymentViewStatus = 'pending' | 'succeeded' | 'failed';
@@ -89,6 +121,8 @@ export interface LspView {
   reachable: boolean;
   /** Why the LSP cannot be used right now, in words. */
   problem: string | undefined;
+  /** When it last answered (ms since epoch; kept across reloads): how long it has been gone. */
+  lastSeenMs: number | undefined;
 }
 
 /** Network fees as they bear on the person now (LightningNode.feeWeather). */
@@ -118,6 +152,12 @@ export interface WalletSnapshot {
   streams: StreamView[];
   lsp: LspView;
   fees: FeesView | undefined;
+  /** The on-chain wallet: where closes and sweeps land, and what an on-chain send spends. */
+  onchain: { confirmedMsat: bigint; unconfirmedMsat: bigint };
+  closing: ClosingView[];
+  sweeps: SweepView[];
+  /** The Esplora URL the node reads the chain from. */
+  chainSource: string | undefined;
   backup: { version: number | undefined; savedAt: number | undefined; problem: string | undefined };
   updatedAt: number;
 }
@@ -129,6 +169,8 @@ export interface OpenRequest {
   /** Makes stream payment ids and preimages reproducible after a reload (HMAC key). */
   streamKey: Uint8Array;
   lspUrl: string;
+  /** The chain source chosen in Settings (an Esplora URL); undefined: the one the LSP names. */
+  esploraUrl: string | undefined;
   deviceId: string;
   /** A wallet restored from its words on this device: fetch its channel state from the LSP first. */
   restore: boolean;
@@ -175,6 +217,11 @@ export type Command =
   | { type: 'relay'; request: RelayFetchInput }
   | { type: 'startStream'; request: StreamStart }
   | { type: 'streamControl'; id: string; action: 'pause' | 'resume' | 'stop' }
+  | { type: 'onchainAddress' }
+  /** `amountMsat` undefined: the BIP 21 URI's amount. */
+  | { type: 'prepareOnchainSend'; destination: string; amountMsat: bigint | 'all' | undefined }
+  | { type: 'sendOnchain'; id: string }
+  | { type: 'closeChannel'; channelId: string; force: boolean }
   | { type: 'retry' }
   | { type: 'close' };
 
@@ -187,6 +234,11 @@ export interface CommandResult {
   relay: RelayFetchOutput;
   startStream: string;
   streamControl: undefined;
+  onchainAddress: string;
+  prepareOnchainSend: PreparedSendView;
+  /** The txid. */
+  sendOnchain: string;
+  closeChannel: undefined;
   retry: undefined;
   close: undefined;
 }

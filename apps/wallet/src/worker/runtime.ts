@@ -16,8 +16,10 @@ import {
   initLdkFromUrl,
   isNodeError,
   type LightningNode,
+  type Network,
   NodeError,
   type PaymentRecord,
+  type PreparedOnchainSend,
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
 import { decodeBolt11 } from '@lpw/payment-request';
@@ -47,6 +49,7 @@ import {
   type OpenRequest,
   type PaidInvoice,
   type PaymentView,
+  type PreparedSendView,
   type ReceiveQuote,
   type StreamStart,
   type StreamView,
@@ -55,6 +58,10 @@ import {
 } from './protocol.ts';
 
 const INVOICE_EXPIRY_SECS = 3600;
+/** How often "the LSP answered" is written down while it does (for the notice that suggests leaving). */
+const LSP_SEEN_EVERY_MS = 60_000;
+/** While money is on its way on chain (closes, sweeps, unconfirmed coins) the chain is read this often. */
+const EXIT_SYNC_EVERY_MS = 10_000;
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 
 /**
@@ -74,6 +81,7 @@ const maxMsat = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 export const nodeDbName = (walletId: string) => `lpw-node-${walletId}`;
 export const snapshotKey = (walletId: string) => `lpw-snapshot-${walletId}`;
+export const lspSeenKey = (walletId: string) => `lpw-lsp-seen-${walletId}`;
 /** The stream ledger has its own database: its per-period writes stay out of channel-state backups. */
 export const streamsDbName = (walletId: string) => `lpw-streams-${walletId}`;
 
@@ -100,7 +108,18 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     channels: [],
     payments: [],
     streams: [],
-    lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
+    lsp: {
+      url: lspUrl,
+      nodeId: undefined,
+      network: undefined,
+      reachable: false,
+      problem: undefined,
+      lastSeenMs: undefined,
+    },
+    onchain: { confirmedMsat: 0n, unconfirmedMsat: 0n },
+    closing: [],
+    sweeps: [],
+    chainSource: undefined,
     fees: undefined,
     backup: { version: undefined, savedAt: undefined, problem: undefined },
     updatedAt: Date.now(),
@@ -176,7 +195,14 @@ export class WalletRuntime {
   private streamsDb: IndexedDbStore | undefined;
   private streamLedger: StoreStreamLedger | undefined;
   private streams: StreamEngine | undefined;
-  private info: InfoOutput | undefined;
+  /** The LSP's identity, network and chain source: from it now, or from the last snapshot when it is gone. */
+  private info: Pick<InfoOutput, 'nodeId' | 'network' | 'esploraUrl'> | undefined;
+  /** The last snapshot saved on this device (what an offline start knows of the LSP). */
+  private cached: WalletSnapshot | undefined;
+  /** On-chain sends shown to the person, by id, until sent (one at a time). */
+  private readonly prepared = new Map<string, PreparedOnchainSend>();
+  private lspSeenWrittenMs = 0;
+  private exitSyncMs = 0;
   private nodeId = '';
   private peerConnected = false;
   private attempt = 0;
@@ -212,17 +238,24 @@ export class WalletRuntime {
     });
     // what is on the phone shows at once, LSP or not
     const cached = await idbGet<WalletSnapshot>(snapshotKey(req.walletId)).catch(() => undefined);
+    const lastSeenMs = await idbGet<number>(lspSeenKey(req.walletId)).catch(() => undefined);
     if (cached && cached.nodeId === this.nodeId) {
+      this.cached = cached;
       Object.assign(this.snap, {
         balanceMsat: cached.balanceMsat,
         spendableMsat: 0n,
         receivableMsat: 0n,
-        channels: cached.channels.map((c) => ({ ...c, isUsable: false })),
+        channels: cached.channels.map((c) => ({ ...c, isUsable: false, balanceMsat: c.balanceMsat ?? 0n })),
         network: cached.network,
         backup: cached.backup,
+        onchain: cached.onchain ?? this.snap.onchain,
+        closing: cached.closing ?? [],
+        sweeps: cached.sweeps ?? [],
+        chainSource: cached.chainSource,
       });
       this.snap.lsp = { ...cached.lsp, url: req.lspUrl, reachable: false, problem: undefined };
     }
+    this.snap.lsp.lastSeenMs = lastSeenMs ?? this.snap.lsp.lastSeenMs;
     const stored = await this.store.load();
     this.snap.payments = historyOf(paymentsFromStore(stored), outboundFrom(stored));
     this.streamsDb = await IndexedDbStore.open(streamsDbName(req.walletId));
@@ -273,52 +306,39 @@ export class WalletRuntime {
     this.setStatus('starting', undefined);
     try {
       this.session = new LspSession(req.lspUrl, this.nodeId, () => nodeSecretFromSeed(req.nodeSeed));
-      let info: InfoOutput;
+      let info: Pick<InfoOutput, 'nodeId' | 'network' | 'esploraUrl'>;
+      let online = true;
       try {
         info = await this.session.info();
+        this.lspSeen();
       } catch (error) {
-        throw new WalletCommandError(
-          'LSP_UNREACHABLE',
-          `Your service provider at ${req.lspUrl} can’t be reached (${describeError(error).code}).`,
-        );
+        const unreachable = `Your service provider at ${req.lspUrl} can’t be reached (${describeError(error).code}).`;
+        // a wallet with channels here can still leave: start its node without the LSP
+        const known = await this.offlineFacts();
+        if (!known) throw new WalletCommandError('LSP_UNREACHABLE', unreachable);
+        info = known;
+        online = false;
+        this.snap.lsp = { ...this.snap.lsp, problem: unreachable };
       }
       this.info = info;
       this.snap.lsp = {
         url: req.lspUrl,
         nodeId: info.nodeId,
         network: info.network,
-        reachable: true,
-        problem: undefined,
+        reachable: online,
+        problem: online ? undefined : this.snap.lsp.problem,
+        lastSeenMs: this.snap.lsp.lastSeenMs,
       };
       this.snap.network = info.network;
-      if (!info.esploraUrl) throw new WalletCommandError('NO_CHAIN_SOURCE', 'The LSP names no chain source');
-      const backup = new ChannelBackup(
-        this.session,
-        this.nodeId,
-        req.backupKey,
-        req.deviceId,
-        () => new Map(this.store!.data),
-        (fenced) => {
-          this.snap.backup = { ...backup.status };
-          if (fenced) void this.fence();
-          this.changed();
-        },
-      );
-      this.backup = backup;
-      const local = await this.store!.load();
-      if (req.restore && ![...local.keys()].some((k) => k.startsWith('ldk/'))) {
-        // the newest channel state from the LSP, written in one transaction before the node exists
-        const entries = await backup.fetchLatest();
-        if (entries && entries.size > 0) {
-          await this.idb!.commit([...entries].map(([key, value]) => ({ key, value })));
-          this.log('info', `restored ${entries.size} keys from backup version ${backup.status.version}`);
-        }
-        const restored = await this.store!.load();
-        this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
-      }
-      await backup.acquireLease();
-      this.snap.backup = { ...backup.status };
-      const esploraUrl = new URL(info.esploraUrl, req.lspUrl).toString().replace(/\/$/, '');
+      const lspEsplora = info.esploraUrl ? new URL(info.esploraUrl, req.lspUrl).toString() : undefined;
+      const esploraUrl = (req.esploraUrl ?? lspEsplora)?.replace(/\/$/, '');
+      if (!esploraUrl)
+        throw new WalletCommandError(
+          'NO_CHAIN_SOURCE',
+          'No chain source: set one in Settings (an Esplora URL).',
+        );
+      this.snap.chainSource = esploraUrl;
+      if (online) await this.startBackup(req);
       const node = await createNode({
         seed: req.nodeSeed,
         network: info.network,
@@ -385,17 +405,27 @@ export class WalletRuntime {
         if (!current) return;
         const connected = current.isConnected(info.nodeId);
         if (connected !== this.peerConnected) this.peerState(connected);
-        // the fee notice too: it follows the chain's fees and the LSP's update_fee, which emit no event
-        const channels = `${current
-          .listChannels()
-          .map((c) => `${c.channelId}:${c.isUsable}:${c.outboundMsat}:${c.inboundMsat}`)
-          .join(',')}|${current.feeWeather().notice ?? ''}`;
+        if (connected) this.lspSeen();
+        this.followExits(current);
+        // blocks and on-chain coins count too: closes count down, sweeps land; and the fee notice,
+        // which follows the chain's fees and the LSP's update_fee (no event for either)
+        const onchain = current.onchainPayment.balance();
+        const channels = [
+          ...current
+            .listChannels()
+            .map((c) => `${c.channelId}:${c.isUsable}:${c.outboundMsat}:${c.inboundMsat}`),
+          current.ldk.channelManager.current_best_block().get_height(),
+          onchain.confirmedMsat,
+          onchain.unconfirmedMsat,
+          current.onchainPayment.pendingSweeps().length,
+          current.feeWeather().notice ?? '',
+        ].join(',');
         if (channels !== channelsSeen) {
           channelsSeen = channels;
           this.changed();
         }
       }, 1_000);
-      backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
+      this.backup?.schedule(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
       void this.resumeStreams(this.streams);
     } catch (error) {
@@ -435,7 +465,10 @@ export class WalletRuntime {
         await client.connect(node);
         this.peerState(true);
       } catch (error) {
-        this.peerState(false, describeError(error).message);
+        this.peerState(
+          false,
+          `Your service provider can’t be reached (${describeError(error).code}); trying again.`,
+        );
       }
     }, delayMs);
   }
@@ -451,8 +484,78 @@ export class WalletRuntime {
     if (!connected && this.node && !this.closed) {
       this.connectPeer(RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)]!);
     }
-    if (connected) this.attempt = 0;
+    if (connected) {
+      this.attempt = 0;
+      this.lspSeen();
+    }
     if (was !== connected) this.changed();
+  }
+
+  /** Notes that the LSP answered now (written down at most once a minute). */
+  private lspSeen(): void {
+    const now = Date.now();
+    this.snap.lsp.lastSeenMs = now;
+    if (!this.req || now - this.lspSeenWrittenMs < LSP_SEEN_EVERY_MS) return;
+    this.lspSeenWrittenMs = now;
+    void idbSet(lspSeenKey(this.req.walletId), now).catch(() => {});
+  }
+
+  /**
+   * What an offline start knows: the LSP's node id and network from the last snapshot, and only
+   * for a wallet whose node already lives here (a restore waiting for its backup must not start).
+   */
+  private async offlineFacts(): Promise<Pick<InfoOutput, 'nodeId' | 'network' | 'esploraUrl'> | undefined> {
+    const cached = this.cached;
+    const local = await this.store!.load();
+    if (!local.has('ldk/manager') || !cached?.lsp.nodeId || !cached.network) return undefined;
+    return {
+      nodeId: cached.lsp.nodeId,
+      network: cached.network as Network,
+      esploraUrl: cached.chainSource ?? null,
+    };
+  }
+
+  /** Backups at the LSP: restore a wallet restored from its words, then take the lease. */
+  private async startBackup(req: OpenRequest): Promise<void> {
+    const backup = new ChannelBackup(
+      this.session!,
+      this.nodeId,
+      req.backupKey,
+      req.deviceId,
+      () => new Map(this.store!.data),
+      (fenced) => {
+        this.snap.backup = { ...backup.status };
+        if (fenced) void this.fence();
+        this.changed();
+      },
+    );
+    this.backup = backup;
+    const local = await this.store!.load();
+    if (req.restore && ![...local.keys()].some((k) => k.startsWith('ldk/'))) {
+      // the newest channel state from the LSP, written in one transaction before the node exists
+      const entries = await backup.fetchLatest();
+      if (entries && entries.size > 0) {
+        await this.idb!.commit([...entries].map(([key, value]) => ({ key, value })));
+        this.log('info', `restored ${entries.size} keys from backup version ${backup.status.version}`);
+      }
+      const restored = await this.store!.load();
+      this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
+    }
+    await backup.acquireLease();
+    this.snap.backup = { ...backup.status };
+  }
+
+  /** While money is on its way on chain, read the chain more often than the node's 30 s. */
+  private followExits(node: LightningNode): void {
+    const now = Date.now();
+    if (now - this.exitSyncMs < EXIT_SYNC_EVERY_MS) return;
+    const pending =
+      this.snap.closing.length > 0 || this.snap.sweeps.length > 0 || this.snap.onchain.unconfirmedMsat > 0n;
+    if (!pending) return;
+    this.exitSyncMs = now;
+    node
+      .syncChain()
+      .catch((error: unknown) => this.log('warn', `chain sync: ${describeError(error).message}`));
   }
 
   // ------------------------------------------------------------ receiving
@@ -704,6 +807,50 @@ export class WalletRuntime {
     this.changed();
   }
 
+  // ------------------------------------------------------------ leaving: on-chain, closes
+
+  onchainAddress(): Promise<string> {
+    return this.requireNode().onchainPayment.receiveAddress();
+  }
+
+  /** Checks and prices an on-chain send; nothing is signed until `sendOnchain(id)`. */
+  prepareOnchainSend(destination: string, amountMsat: bigint | 'all' | undefined): PreparedSendView {
+    const prepared = this.requireNode().onchainPayment.prepareSend({
+      destination,
+      ...(amountMsat !== undefined ? { amountMsat } : {}),
+    });
+    const id = hexOf(crypto.getRandomValues(new Uint8Array(8)));
+    this.prepared.clear(); // one send under review at a time
+    this.prepared.set(id, prepared);
+    return {
+      id,
+      address: prepared.address,
+      amountMsat: prepared.amountMsat,
+      feeMsat: prepared.feeMsat,
+      feerateSatPerVb: prepared.feerateSatPerVb,
+      sendsAll: prepared.sendsAll,
+    };
+  }
+
+  async sendOnchain(id: string): Promise<string> {
+    const node = this.requireNode();
+    const prepared = this.prepared.get(id);
+    if (!prepared)
+      throw new WalletCommandError('SEND_OUTDATED', 'This send is no longer ready. Review it again.');
+    this.prepared.delete(id);
+    const txid = await node.onchainPayment.send(prepared);
+    this.changed();
+    return txid;
+  }
+
+  /** A cooperative close needs the LSP; a forced one does not (its money waits the CSV delay). */
+  closeChannel(channelId: string, force: boolean): void {
+    const node = this.requireNode();
+    if (!force) this.requirePeer();
+    node.closeChannel(channelId, { force });
+    this.changed();
+  }
+
   // ------------------------------------------------------------ streams
 
   /** The stream engine on this node: outcomes from its events (also those replayed after a reload). */
@@ -863,17 +1010,14 @@ export class WalletRuntime {
           outboundMsat: c.outboundMsat,
           inboundMsat: c.inboundMsat,
           isUsable: c.isUsable,
+          toSelfDelay: c.toSelfDelay,
+          balanceMsat: c.outboundMsat === 0n ? 0n : c.outboundMsat + (c.ourReserveMsat ?? 0n),
         }));
         const balances = node.balances();
         this.snap.channels = channels;
         // ours in channels: what we can send plus the reserve the peer makes us keep (LDK reports
         // no balance below the reserve: such a channel counts 0, never more than is ours)
-        this.snap.balanceMsat = node
-          .listChannels()
-          .reduce(
-            (sum, c) => sum + (c.outboundMsat === 0n ? 0n : c.outboundMsat + (c.ourReserveMsat ?? 0n)),
-            0n,
-          );
+        this.snap.balanceMsat = channels.reduce((sum, c) => sum + c.balanceMsat, 0n);
         this.snap.spendableMsat = this.peerConnected ? balances.spendableNowMsat : 0n;
         this.snap.receivableMsat = this.peerConnected
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
@@ -881,6 +1025,16 @@ export class WalletRuntime {
         this.snap.payments = historyOf(node.listPayments(), this.outbound());
         const { notice, smallPaymentMinMsat, closeCostMsat } = node.feeWeather();
         this.snap.fees = { notice, smallPaymentMinMsat, closeCostMsat };
+        this.snap.onchain = node.onchainPayment.balance();
+        this.snap.closing = node.onchainPayment.closingChannels().map((c) => ({
+          channelId: c.channelId,
+          claimableMsat: c.claimableMsat,
+          blocksLeft: c.blocksLeft,
+          hoursLeft: c.hoursLeft,
+        }));
+        this.snap.sweeps = node.onchainPayment
+          .pendingSweeps()
+          .map((w) => ({ outpoint: w.outpoint, amountMsat: w.amountMsat, status: w.status }));
       } catch (error) {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }

@@ -9,6 +9,8 @@ export type WalletErrorCode =
   | 'BROADCAST_REJECTED'
   /** Fee bump refused: unknown, confirmed, not ours, or a channel funding tx (its txid is fixed). */
   | 'NOT_REPLACEABLE'
+  /** A planned send whose coins were spent since it was planned: plan it again. */
+  | 'STALE_PLAN'
   /** The stored wallet state cannot be read. */
   | 'CORRUPT_STATE';
 

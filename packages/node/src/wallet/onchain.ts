@@ -92,6 +92,16 @@ export interface BuiltTx {
   changeVout: number | undefined;
 }
 
+/** A transaction chosen but not signed: its coins, outputs and fee (`planSend`, then `sendPlanned`). */
+export interface TxPlan {
+  recipients: { script: Uint8Array; valueSat: bigint }[];
+  inputs: Utxo[];
+  /** Change to the internal chain at `index`; none when it would be dust (it goes to the fee). */
+  change: { index: number; valueSat: bigint } | undefined;
+  feeSat: bigint;
+  feerateSatPerKw: number;
+}
+
 export interface OnchainWalletOptions {
   /** The BIP 39 seed (64 bytes from mnemonicToSeed), the same the node's keys come from. */
   seed: Uint8Array;
@@ -428,7 +438,37 @@ export class OnchainWallet {
 
   /** Pay `amountSat` to `address`; broadcasts and returns the txid. */
   async send(address: string, amountSat: bigint, feerateSatPerKw: number): Promise<string> {
-    const built = this.build([{ script: this.scriptOf(address), valueSat: amountSat }], feerateSatPerKw);
+    return this.sendPlanned(this.planSend(this.scriptOf(address), amountSat, feerateSatPerKw));
+  }
+
+  /**
+   * What paying `amountSat` (or 'all': every confirmed coin, no change) to `script` would spend and
+   * cost, without signing anything: the fee can be shown before the person agrees.
+   */
+  planSend(script: Uint8Array, amountSat: bigint | 'all', feerateSatPerKw: number): TxPlan {
+    if (amountSat !== 'all') return this.plan([{ script, valueSat: amountSat }], feerateSatPerKw);
+    const coins = this.utxos().filter((u) => u.confirmed);
+    const totalSat = coins.reduce((n, u) => n + u.valueSat, 0n);
+    const feeSat =
+      (BigInt(txWeight(coins.length, outputWeight(script))) * BigInt(feerateSatPerKw) + 999n) / 1000n;
+    if (coins.length === 0 || totalSat - feeSat < dustLimit(script))
+      throw new WalletError(
+        'INSUFFICIENT_FUNDS',
+        `have ${totalSat} sat confirmed, the fee alone is ${feeSat} sat`,
+        {
+          neededSat: feeSat + dustLimit(script),
+          availableSat: totalSat,
+        },
+      );
+    return this.plan([{ script, valueSat: totalSat - feeSat }], feerateSatPerKw, { mustSpend: coins });
+  }
+
+  /** Sign, record and broadcast a plan from `planSend`, if its coins are still unspent and ours. */
+  async sendPlanned(plan: TxPlan): Promise<string> {
+    const unspent = new Set(this.utxos().map((u) => `${u.txid}:${u.vout}`));
+    if (plan.inputs.some((u) => !unspent.has(`${u.txid}:${u.vout}`)))
+      throw new WalletError('STALE_PLAN', 'coins of this send were spent since it was prepared');
+    const built = this.sign(plan);
     await this.record(built, 'send');
     await this.publish(built);
     return built.txid;
@@ -571,6 +611,14 @@ export class OnchainWallet {
     feerateSatPerKw: number,
     opts: { mustSpend?: Utxo[]; minFeeSat?: bigint; perVbyteExtra?: bigint } = {},
   ): BuiltTx {
+    return this.sign(this.plan(recipients, feerateSatPerKw, opts));
+  }
+
+  private plan(
+    recipients: { script: Uint8Array; valueSat: bigint }[],
+    feerateSatPerKw: number,
+    opts: { mustSpend?: Utxo[]; minFeeSat?: bigint; perVbyteExtra?: bigint } = {},
+  ): TxPlan {
     if (!Number.isSafeInteger(feerateSatPerKw) || feerateSatPerKw < FEERATE_FLOOR_SAT_PER_KW)
       throw new WalletError(
         'INVALID_INPUT',
@@ -633,7 +681,18 @@ export class OnchainWallet {
     const change = total - sendSat - feeWithChange;
     const withChange = change >= dustLimit(changeScript);
     const feeSat = withChange ? feeWithChange : total - sendSat;
+    return {
+      recipients,
+      inputs: selected,
+      change: withChange ? { index: changeIndex, valueSat: change } : undefined,
+      feeSat,
+      feerateSatPerKw,
+    };
+  }
 
+  /** Sign a plan with the keys of its coins (P2WPKH, RBF-signalling inputs). */
+  private sign(plan: TxPlan): BuiltTx {
+    const { recipients, inputs: selected, change, feeSat } = plan;
     const tx = new btc.Transaction({ allowUnknownOutputs: true });
     for (const u of selected)
       tx.addInput({
@@ -644,13 +703,14 @@ export class OnchainWallet {
       });
     for (const r of recipients) tx.addOutput({ script: r.script, amount: r.valueSat });
     let changeVout: number | undefined;
-    if (withChange) changeVout = tx.addOutput({ script: changeScript, amount: change });
+    if (change)
+      changeVout = tx.addOutput({ script: this.scriptAt(INTERNAL, change.index), amount: change.valueSat });
     selected.forEach((u, idx) => {
       tx.signIdx(this.chains[u.chain]!.deriveChild(u.index).privateKey!, idx);
     });
     tx.finalize();
     const raw = tx.extract();
-    if (withChange) this.markUsed(INTERNAL, changeIndex);
+    if (change) this.markUsed(INTERNAL, change.index);
     return { raw, txid: tx.id, feeSat, changeVout };
   }
 
@@ -759,7 +819,7 @@ function txWeight(nInputs: number, outputsWeight: number): number {
 }
 
 /** bitcoind's dust thresholds at the default 3 sat/vB dust relay fee. */
-function dustLimit(script: Uint8Array): bigint {
+export function dustLimit(script: Uint8Array): bigint {
   if (script.length === 22 && script[0] === 0x00 && script[1] === 0x14) return 294n; // P2WPKH
   if (script.length === 34 && (script[0] === 0x00 || script[0] === 0x51) && script[1] === 0x20) return 330n; // P2WSH, P2TR
   return 546n;

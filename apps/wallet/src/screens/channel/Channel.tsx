@@ -1,13 +1,98 @@
-// The channel and the LSP behind it: capacity, what can be sent and received now, the backup.
+// The channel and the LSP behind it: capacity, what can be sent and received now, the backup; and
+// the way out — a cooperative close, or a force close that needs no LSP — each confirmed after
+// saying what happens and how long the money waits.
+import { useState } from 'react';
 import { Amount, Frame, Notice } from '../../components/ui.tsx';
+import { inWords } from '../../lib/messages.ts';
 import { useWallet } from '../../stores/wallet.ts';
+import type { ChannelView } from '../../worker/protocol.ts';
+import { Exits, waitInWords } from '../onchain/Exits.tsx';
+
+/** Blocks at 10 minutes each, in hours (one decimal). */
+const hoursOf = (blocks: number) => Math.round((blocks * 10) / 6) / 10;
+
+function CloseChannel(props: { channel: ChannelView; lspReachable: boolean }) {
+  const { channel } = props;
+  const closeChannel = useWallet((s) => s.closeChannel);
+  const [asking, setAsking] = useState<'close' | 'force'>();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const delay = channel.toSelfDelay;
+  const close = async (force: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await closeChannel(channel.channelId, force);
+      setAsking(undefined);
+    } catch (e) {
+      setError(inWords(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!asking)
+    return (
+      <>
+        <div className="pair">
+          <button
+            type="button"
+            className="secondary"
+            disabled={!props.lspReachable}
+            onClick={() => setAsking('close')}
+          >
+            Close
+          </button>
+          <button type="button" className="secondary" onClick={() => setAsking('force')}>
+            Force close
+          </button>
+        </div>
+        {!props.lspReachable && (
+          <p className="muted small">Closing together needs your provider online; a force close does not.</p>
+        )}
+        {error && <Notice tone="error">{error}</Notice>}
+      </>
+    );
+  return (
+    <div data-testid={`confirm-${asking}`}>
+      {asking === 'close' ? (
+        <Notice tone="info">
+          You and your provider sign a closing transaction together. Your{' '}
+          <Amount msat={channel.balanceMsat} /> arrive in your on-chain wallet once it confirms, usually
+          within an hour. You pay no fee; your provider opened the channel.
+        </Notice>
+      ) : (
+        <Notice tone="warn">
+          Your wallet closes the channel on its own, without your provider. Your{' '}
+          <Amount msat={channel.balanceMsat} /> stay locked for{' '}
+          {delay === undefined ? 'a while' : `${delay} blocks (${waitInWords(hoursOf(delay))})`} after the
+          closing transaction confirms, then move to your on-chain wallet by themselves, less a small network
+          fee. Use this when your provider is gone. You can’t undo it.
+        </Notice>
+      )}
+      <div className="pair">
+        <button type="button" className="secondary" disabled={busy} onClick={() => setAsking(undefined)}>
+          Keep channel
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={busy}
+          onClick={() => void close(asking === 'force')}
+        >
+          {asking === 'force' ? 'Force close now' : 'Close channel'}
+        </button>
+      </div>
+      {error && <Notice tone="error">{error}</Notice>}
+    </div>
+  );
+}
 
 export function Channel() {
   const snap = useWallet((s) => s.snapshot);
   const channels = snap?.channels ?? [];
   return (
     <Frame title="Channel" back testId="screen-channel">
-      {channels.length === 0 ? (
+      {channels.length === 0 && (snap?.closing.length ?? 0) > 0 ? null : channels.length === 0 ? (
         <Notice tone="info">
           No channel yet. Your first payment in opens one: your service provider sets it up just in time and
           takes a fee from that payment, shown before you agree.
@@ -29,9 +114,13 @@ export function Channel() {
             </dd>
             <dt>State</dt>
             <dd>{c.isUsable ? 'Ready' : 'Not usable right now'}</dd>
+            <dd className="wide">
+              <CloseChannel channel={c} lspReachable={snap?.lsp.reachable ?? false} />
+            </dd>
           </dl>
         ))
       )}
+      <Exits />
       <h2>Service provider</h2>
       <dl className="facts">
         <dt>Address</dt>

@@ -1,6 +1,9 @@
 // Home: the balance, one pair of actions (receive, send), the wallet's state in words, and history.
+// When the service provider has been gone longer than the Settings say, it offers the way out.
+import { useEffect, useState } from 'react';
 import { Amount, Notice } from '../../components/ui.tsx';
 import { useNav } from '../../stores/nav.ts';
+import { useSettings } from '../../stores/settings.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import type { PaymentView, StreamView, WalletSnapshot } from '../../worker/protocol.ts';
 import { recipient } from '../streams/Streams.tsx';
@@ -30,13 +33,49 @@ function StatusLine(props: { snap: WalletSnapshot | undefined }) {
     return (
       <Notice tone="warn" testId="status-offline">
         {snap.status === 'offline' ? snap.statusReason : snap.lsp.problem} Your balance and history below are
-        from this device. Sending and receiving need the connection.{' '}
+        from this device. Lightning payments need the connection; on-chain sends and closes do not.{' '}
         <button type="button" className="link" onClick={retry}>
           Try again
         </button>
       </Notice>
     );
   return null;
+}
+
+/** "3 days", "5 hours", "12 minutes": how long something has lasted, roughly. */
+function howLong(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 2) return 'a minute';
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} hours` : `${Math.floor(hours / 24)} days`;
+}
+
+/**
+ * The service provider has not answered for longer than the person set: say so plainly and offer
+ * the exit (a force close, which needs nothing from it).
+ */
+function LeaveNotice(props: { snap: WalletSnapshot | undefined }) {
+  const leaveAfterMs = useSettings((s) => s.leaveAfterMs);
+  const go = useNav((s) => s.go);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 5_000);
+    return () => clearInterval(timer);
+  }, []);
+  const snap = props.snap;
+  const since = snap?.lsp.lastSeenMs;
+  if (!snap || snap.lsp.reachable || snap.channels.length === 0 || since === undefined) return null;
+  if (now - since < leaveAfterMs) return null;
+  return (
+    <Notice tone="warn" testId="leave-notice">
+      Your service provider has not answered for {howLong(now - since)}. Your money is still yours: you can
+      close your channel without it, and the money moves to your on-chain wallet after a waiting time.{' '}
+      <button type="button" className="link" onClick={() => go('channel')}>
+        Take my money out
+      </button>
+    </Notice>
+  );
 }
 
 function when(ms: number): string {
@@ -111,6 +150,11 @@ export function Home() {
     ...(snap?.streams ?? []).map((stream) => ({ at: stream.lastPaidMs ?? stream.createdMs, stream })),
   ].sort((a, b) => b.at - a.at);
   const locked = snap?.status === 'locked-elsewhere';
+  const onTheWay = (snap?.closing.length ?? 0) + (snap?.sweeps.length ?? 0) > 0;
+  const onchainMsat =
+    (snap?.onchain.confirmedMsat ?? 0n) +
+    (snap?.onchain.unconfirmedMsat ?? 0n) +
+    (snap?.closing ?? []).reduce((n, c) => n + c.claimableMsat, 0n);
   return (
     <main className="frame home" data-testid="screen-home">
       <header className="bar">
@@ -128,7 +172,13 @@ export function Home() {
           <span className="big" data-testid="balance" data-msat={snap?.balanceMsat.toString()}>
             {locked ? '—' : <Amount msat={snap?.balanceMsat ?? 0n} />}
           </span>
+          {snap && onchainMsat > 0n && (
+            <button type="button" className="link" data-testid="home-onchain" onClick={() => go('onchain')}>
+              + <Amount msat={onchainMsat} /> on chain{onTheWay ? ', more on its way' : ''}
+            </button>
+          )}
         </section>
+        <LeaveNotice snap={snap} />
         <StatusLine snap={snap} />
         {snap?.status === 'running' && snap.fees?.notice && (
           <Notice tone="warn" testId="fees-high">
@@ -143,9 +193,14 @@ export function Home() {
             Send
           </button>
         </div>
-        <button type="button" className="secondary" disabled={locked} onClick={() => go('streams')}>
-          Streams
-        </button>
+        <div className="pair">
+          <button type="button" className="secondary" disabled={locked} onClick={() => go('streams')}>
+            Streams
+          </button>
+          <button type="button" className="secondary" disabled={locked} onClick={() => go('onchain')}>
+            On-chain
+          </button>
+        </div>
         <section aria-label="History">
           <h2>History</h2>
           {history.length === 0 ? (

@@ -1,4 +1,5 @@
-// Settings: LSP URL, units, fee cap, budgets of paid (L402) sites, recovery words (behind the PIN), lock.
+// Settings: LSP URL, chain source, units, fee cap, when to suggest leaving an unreachable LSP,
+// budgets of paid (L402) sites, recovery words (behind the PIN), lock.
 import { useEffect, useState } from 'react';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
@@ -14,6 +15,8 @@ export function Settings() {
   const go = useNav((s) => s.go);
   const [lspUrl, setLspUrl] = useState(settings.lspUrl);
   const [cap, setCap] = useState(String(settings.feeCapMsat / 1000n));
+  const [esplora, setEsplora] = useState(settings.esploraUrl);
+  const [leaveHours, setLeaveHours] = useState(String(settings.leaveAfterMs / 3_600_000));
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string }>();
   const sites = Object.values(useWeb((s) => s.sites));
   const loadSites = useWeb((s) => s.loadSites);
@@ -34,12 +37,34 @@ export function Settings() {
     } catch {
       return setMessage({ tone: 'error', text: 'The fee limit must be a whole number of sats.' });
     }
+    let esploraUrl = esplora.trim().replace(/\/$/, '');
+    if (esploraUrl) {
+      try {
+        const chain = new URL(esploraUrl);
+        // the page may reach other origins over https only (csp.ts); its own origin also over http
+        if (chain.protocol !== 'https:' && chain.origin !== globalThis.location?.origin) throw new Error();
+        esploraUrl = chain.toString().replace(/\/$/, '');
+      } catch {
+        return setMessage({ tone: 'error', text: 'The chain source must be an https:// Esplora URL.' });
+      }
+    }
+    const hours = Number(leaveHours.trim());
+    if (!leaveHours.trim() || !Number.isFinite(hours) || hours <= 0)
+      return setMessage({
+        tone: 'error',
+        text: 'The time before suggesting to leave must be a number of hours.',
+      });
     const origin = url.origin;
-    const changed = origin !== settings.lspUrl;
-    await settings.update({ lspUrl: origin, feeCapMsat: capMsat ?? 0n });
+    const changed = origin !== settings.lspUrl || esploraUrl !== settings.esploraUrl;
+    await settings.update({
+      lspUrl: origin,
+      feeCapMsat: capMsat ?? 0n,
+      esploraUrl,
+      leaveAfterMs: Math.round(hours * 3_600_000),
+    });
     setMessage({
       tone: 'ok',
-      text: changed ? 'Saved. Lock and unlock the wallet to connect to the new provider.' : 'Saved.',
+      text: changed ? 'Saved. Lock and unlock the wallet to use the new provider or chain source.' : 'Saved.',
     });
   };
 
@@ -49,6 +74,25 @@ export function Settings() {
         <label className="field">
           <span>Service provider (LSP)</span>
           <input name="lsp-url" inputMode="url" value={lspUrl} onChange={(e) => setLspUrl(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>Chain source (Esplora URL; empty: your provider’s)</span>
+          <input
+            name="esplora-url"
+            inputMode="url"
+            placeholder="https://…/api"
+            value={esplora}
+            onChange={(e) => setEsplora(e.target.value)}
+          />
+        </label>
+        <label className="field">
+          <span>Suggest leaving when your provider is gone for (hours)</span>
+          <input
+            name="leave-after-hours"
+            inputMode="decimal"
+            value={leaveHours}
+            onChange={(e) => setLeaveHours(e.target.value)}
+          />
         </label>
         <label className="field">
           <span>Most a channel opening may cost (sats)</span>

@@ -1,0 +1,205 @@
+// Leaving the LSP for good, in a phone-sized Chromium: a wallet funded through a JIT channel sees its
+// service provider stop; the wallet still starts (reload, unlock) with its own chain source, Home
+// offers the way out after the time set in Settings, the person force-closes (told the wait in
+// blocks and hours), the devnet mines past the CSV delay, the sweep lands on chain, and everything
+// is sent to an outside address with the fee shown first — which the chain's UTXO set then holds.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scriptAddress } from '@lpw/devnet';
+import { CSP } from '@lpw/wallet/csp';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openProfile, removeProfile, watchErrors } from '../harness/browser.ts';
+import { type Stack, startStack } from '../harness/stack.ts';
+import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+
+/** Screens of this journey, to look at: in the system's temporary directory. */
+const SHOTS = join(tmpdir(), 'lpw-exit-shots');
+// a P2WPKH output of nobody in this test: where the coins leave to
+const outsideScript = Uint8Array.from([
+  0x00,
+  0x14,
+  ...sha256(new TextEncoder().encode('e2e outside')).slice(0, 20),
+]);
+const outsideAddress = scriptAddress(outsideScript)!;
+
+let stack: Stack;
+let profile: string;
+let context: BrowserContext;
+let page: Page;
+let errors: string[];
+const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0 };
+
+const shot = async (name: string) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+};
+const msatOf = async (testId: string) =>
+  BigInt((await page.getByTestId(testId).getAttribute('data-msat')) ?? '0');
+const back = () => page.getByRole('button', { name: 'Back' }).click();
+
+beforeAll(async () => {
+  buildWallet();
+  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-exit' });
+  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
+  context = await openProfile(profile);
+  page = await context.newPage();
+  errors = watchErrors(page);
+});
+
+afterEach(async (test) => {
+  if (test.task.result?.state === 'fail' && page && !page.isClosed())
+    await shot(`failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
+});
+
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+  if (profile) removeProfile(profile);
+});
+
+describe('leaving the LSP', () => {
+  it('creates a wallet, sets its chain source and when to suggest leaving, is funded through JIT', async () => {
+    await page.goto(stack.front.url);
+    await page.getByTestId('screen-welcome').waitFor();
+    await createWallet(page);
+    await waitConnected(page);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    // the chain source chosen here, not the LSP's: the front's Esplora path stays when the LSP goes
+    await page.locator('input[name=esplora-url]').fill(`${stack.front.url}/esplora`);
+    await page.locator('input[name=leave-after-hours]').fill('0.002'); // 7.2 s
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Lock and unlock the wallet').waitFor();
+    await shot('01-settings-chain-source');
+    await page.getByRole('button', { name: 'Lock wallet' }).click();
+    await unlock(page);
+    await waitConnected(page);
+
+    await page.getByRole('button', { name: 'Receive' }).click();
+    if (await page.getByTestId('storage-warning').isVisible())
+      await page.getByRole('button', { name: 'I understand, continue' }).click();
+    await page.locator('input[name=amount]').fill('50000');
+    await page.getByRole('button', { name: 'Create invoice' }).click();
+    await page.getByRole('button', { name: 'Agree and create invoice' }).click({ timeout: 30_000 });
+    await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
+    const bolt11 = (await page.getByTestId('invoice-text').textContent())!.trim();
+    await stack.net.merchant.node.payInvoice(bolt11, { timeoutMs: 90_000 });
+    await page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 });
+    await page.getByRole('button', { name: 'Done' }).click();
+    const channel = stack.lspNode.listChannels().find((c) => !c.isAnnounced && c.isUsable);
+    expect(channel?.fundingTxo).toBeDefined();
+    const [fundingTxid, fundingVout] = channel!.fundingTxo!.split(':');
+    state.fundingTxid = fundingTxid!;
+    state.fundingVout = Number(fundingVout);
+
+    await page.getByRole('button', { name: 'Channel' }).click();
+    await page.getByRole('button', { name: 'Force close' }).waitFor();
+    await shot('02-channel-with-close');
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByTestId('confirm-close').waitFor();
+    await shot('03-channel-confirm-close');
+    await page.getByRole('button', { name: 'Keep channel' }).click();
+    await back();
+    await page.getByRole('button', { name: 'On-chain' }).click();
+    await page.getByTestId('screen-onchain').waitFor();
+    expect(await msatOf('onchain-balance')).toBe(0n);
+    await page.getByRole('button', { name: 'Show a receive address' }).click();
+    expect(await page.getByTestId('onchain-address').textContent()).toMatch(/^bcrt1q/);
+    await shot('04-onchain-receive');
+    await back();
+  });
+
+  it('with the LSP gone for good, the wallet starts without it and Home offers the way out', async () => {
+    await stack.stopLsp();
+    stack.front.cut(true);
+    await page.reload();
+    await unlock(page);
+    // the node runs (its own chain source, the LSP's identity as last seen), the LSP does not answer
+    await page.getByTestId('status-offline').waitFor({ timeout: 60_000 });
+    await page.getByTestId('leave-notice').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('leave-notice').textContent()).toMatch(
+      /has not answered for .*close your channel/,
+    );
+    await shot('05-home-leave-notice');
+  });
+
+  it('force-closes from the notice, told the wait in blocks and hours; the countdown follows the chain', async () => {
+    await page.getByRole('button', { name: 'Take my money out' }).click();
+    await page.getByTestId('screen-channel').waitFor();
+    // a cooperative close needs the LSP: not offered now
+    expect(await page.getByRole('button', { name: 'Close', exact: true }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Force close' }).click();
+    const confirm = page.getByTestId('confirm-force');
+    const text = (await confirm.textContent()) ?? '';
+    const [, blocks, hours] = /locked for (\d+) blocks \(about ([\d.]+) (hours|days)\)/.exec(text) ?? [];
+    state.toSelfDelay = Number(blocks);
+    expect(state.toSelfDelay).toBeGreaterThan(6);
+    expect(Number(hours)).toBeGreaterThan(0);
+    await shot('06-channel-confirm-force');
+    await page.getByRole('button', { name: 'Force close now' }).click();
+    // the commitment reaches the chain through the wallet's own chain source
+    await expect
+      .poll(() => stack.devnet.chain.outspend(state.fundingTxid, state.fundingVout), { timeout: 60_000 })
+      .toBeDefined();
+    stack.devnet.mine(1);
+    const row = page.getByTestId('closing-row');
+    await expect
+      .poll(async () => row.getAttribute('data-blocks-left'), { timeout: 60_000 })
+      .toBe(String(state.toSelfDelay - 1));
+    expect(await row.textContent()).toMatch(new RegExp(`${state.toSelfDelay - 1} blocks left \\(about`));
+    await shot('07-channel-closing-countdown');
+  });
+
+  it('past the CSV delay the sweep arrives; everything goes to an outside address, fee shown first', async () => {
+    stack.devnet.mine(state.toSelfDelay - 1);
+    await back();
+    await page.getByRole('button', { name: 'On-chain' }).click();
+    // the sweeper broadcasts once LDK hands it the matured output; a block confirms it
+    for (let i = 0; i < 12 && (await msatOf('onchain-balance')) === 0n; i++) {
+      await page.waitForTimeout(10_000);
+      stack.devnet.mine(1);
+      if (i === 0) await shot('08-onchain-sweep-on-its-way');
+    }
+    const balanceMsat = await msatOf('onchain-balance');
+    expect(balanceMsat).toBeGreaterThan(40_000_000n);
+
+    // bad input: refused in words, nothing signed
+    const destination = page.locator('input[name=onchain-destination]');
+    await destination.fill('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
+    await page.locator('input[name=onchain-amount]').fill('1000');
+    await page.getByRole('button', { name: 'Review' }).click();
+    expect(await page.getByTestId('onchain-error').textContent()).toMatch(/another bitcoin network/);
+    await destination.fill(`bitcoin:${outsideAddress}?amount=1.2.3`);
+    await page.getByRole('button', { name: 'Review' }).click();
+    await expect.poll(() => page.getByTestId('onchain-error').textContent()).toMatch(/link is broken/);
+    await shot('09-onchain-refused');
+    expect(stack.devnet.chain.mempool.ordered()).toEqual([]);
+
+    await destination.fill(`bitcoin:${outsideAddress}?label=savings`);
+    await page.locator('input[name=onchain-all]').check();
+    await page.getByRole('button', { name: 'Review' }).click();
+    await page.getByTestId('onchain-review').waitFor();
+    const amountMsat = await msatOf('onchain-review-amount');
+    const feeMsat = await msatOf('onchain-review-fee');
+    expect(amountMsat + feeMsat).toBe(balanceMsat);
+    expect(stack.devnet.chain.mempool.ordered()).toEqual([]); // shown, not signed
+    await shot('10-onchain-review');
+    await page.getByRole('button', { name: 'Send now' }).click();
+    const sent = page.getByTestId('onchain-sent');
+    await sent.waitFor({ timeout: 30_000 });
+    const txid = /[0-9a-f]{64}/.exec((await sent.textContent()) ?? '')![0];
+    await shot('11-onchain-sent');
+    stack.devnet.mine(1);
+    const coins = stack.devnet.chain.unspentFor(outsideScript, false);
+    expect(coins.map((c) => [c.txid, c.value])).toEqual([[txid, amountMsat / 1000n]]);
+    expect(stack.devnet.chain.getTransaction(txid)!.fee).toBe(feeMsat / 1000n);
+    await back();
+    await shot('12-home-after-exit');
+    // LDK logs its own force close at error level: expected here
+    expect(
+      errors.filter((e) => !/Failed to load resource|ERR_|WebSocket|Force-closing channel/.test(e)),
+    ).toEqual([]);
+  });
+});
