@@ -150,7 +150,8 @@ export function Home() {
     ...(snap?.streams ?? []).map((stream) => ({ at: stream.lastPaidMs ?? stream.createdMs, stream })),
   ].sort((a, b) => b.at - a.at);
   const locked = snap?.status === 'locked-elsewhere';
-  const onTheWay = (snap?.closing.length ?? 0) + (snap?.sweeps.length ?? 0) > 0;
+  const onTheWay =
+    (snap?.closing.length ?? 0) + (snap?.sweeps ?? []).filter((w) => w.status !== 'confirming').length > 0;
   const onchainMsat =
     (snap?.onchain.confirmedMsat ?? 0n) +
     (snap?.onchain.unconfirmedMsat ?? 0n) +

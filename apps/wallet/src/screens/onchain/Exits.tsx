@@ -15,15 +15,19 @@ function closingWait(c: ClosingView): string {
   return `${c.blocksLeft} ${c.blocksLeft === 1 ? 'block' : 'blocks'} left (${waitInWords(c.hoursLeft ?? 0)})`;
 }
 
-const SWEEP_WORDS: Record<SweepView['status'], string> = {
+const SWEEP_WORDS: Record<Exclude<SweepView['status'], 'confirming'>, string> = {
   waiting: 'Being sent to your on-chain wallet',
   broadcast: 'Sent to your on-chain wallet, waiting for a block',
-  confirming: 'In your on-chain wallet, confirming',
 };
 
 export function Exits() {
   const snap = useWallet((s) => s.snapshot);
-  if (!snap || (snap.closing.length === 0 && snap.sweeps.length === 0)) return null;
+  // a sweep that confirmed is a coin of the on-chain balance already: listing it too would show the
+  // same money twice (LDK keeps tracking it until it is six blocks deep)
+  const sweeps = (snap?.sweeps ?? []).filter(
+    (w): w is SweepView & { status: 'waiting' | 'broadcast' } => w.status !== 'confirming',
+  );
+  if (!snap || (snap.closing.length === 0 && sweeps.length === 0)) return null;
   return (
     <section aria-label="On its way" data-testid="exits">
       <h2>On its way to your on-chain wallet</h2>
@@ -44,7 +48,7 @@ export function Exits() {
             </span>
           </li>
         ))}
-        {snap.sweeps.map((w) => (
+        {sweeps.map((w) => (
           <li className="payment" key={w.outpoint} data-testid="sweep-row" data-status={w.status}>
             <div className="what">
               <span className="label">From a closed channel</span>
