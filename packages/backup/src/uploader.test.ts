@@ -135,7 +135,7 @@ describe('BackupUploader', () => {
     const lsp = new LittleLsp();
     const { uploader, store } = setup(
       lsp,
-      { maxBlobBytes: 300, sleep: (ms) => new Promise((r) => setTimeout(r, 10)) },
+      { maxBlobBytes: 300, sleep: () => new Promise((r) => setTimeout(r, 10)) },
       20,
     );
     await uploader.start();
