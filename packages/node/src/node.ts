@@ -105,6 +105,13 @@ export interface NodeOptions {
   announceAddresses?: Array<{ host: string; port: number }>;
   /** Last word on LDK's UserConfig (tests, experiments). */
   configure?: (config: ldk.UserConfig) => void;
+  /**
+   * The store was restored from a backup (not this node's own live store): close every channel in
+   * it without broadcasting, before any peer connects, and let each peer close with its latest
+   * state, which pays our balance into the on-chain wallet (recovery.ts). Pass it on the first
+   * start after a restore only: it closes every channel the store holds. `recoveryStatus()` follows.
+   */
+  recoverChannels?: boolean;
 }
 
 export interface ChannelSummary {
