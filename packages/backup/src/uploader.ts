@@ -119,8 +119,9 @@ export class BackupUploader {
     return this.o.key;
   }
 
-  /** The store's contents as loaded (before the node runs); only backed-up keys are kept. */
+  /** The store's whole contents (as loaded): replaces the mirror; only backed-up keys are kept. */
   seed(entries: ReadonlyMap<string, Uint8Array>): void {
+    this.channelState.clear();
     for (const [key, value] of entries) if (isBackedUpKey(key)) this.channelState.set(key, value);
   }
 
