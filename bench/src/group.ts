@@ -1,4 +1,5 @@
 // One measurement group in its own process (fresh heap, fresh WASM instance): `group.ts <name> <json>`.
+import { measureBackup } from './backup-run.ts';
 import { reportToParent } from './child.ts';
 import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
@@ -43,6 +44,8 @@ switch (name) {
     break;
   case 'fees':
     reportToParent(await measureFeeWeather(num('rounds')));
+  case 'backup':
+    reportToParent(await measureBackup(num('latencyPayments'), num('payments')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
-import { createLsp, type Lsp, loadConfig } from '@lpw/lsp-server';
+import { createLsp, type Lsp, type LspStore, loadConfig } from '@lpw/lsp-server';
 import { provideDevnetLiquidity } from '@lpw/lsp-server/devnet';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
@@ -19,6 +19,8 @@ export interface Stack {
   net: PublicNetwork;
   lspNode: LightningNode;
   lsp: Lsp;
+  /** The LSP's store (tests write into it what a misbehaving LSP would serve). */
+  lspStore: LspStore;
   front: Front;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
@@ -66,6 +68,7 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     net,
     lspNode: node,
     lsp,
+    lspStore: lsp.store,
     front,
     paidApi,
     stopLsp: () => lsp.stop(), // runs once however often it is called

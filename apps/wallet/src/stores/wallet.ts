@@ -5,6 +5,7 @@ import { create } from 'zustand';
 import type { NodeWorker } from '../worker/client.ts';
 import type {
   CreatedInvoice,
+  ExportedBackup,
   PaidInvoice,
   PreparedSendView,
   ReceiveQuote,
@@ -35,6 +36,8 @@ interface WalletState {
   /** Signs and broadcasts a prepared send; returns its txid. */
   sendOnchain(id: string): Promise<string>;
   closeChannel(channelId: string, force: boolean): Promise<void>;
+  /** The newest backup the LSP acknowledged (the device's copy), to save as a file. */
+  exportBackup(): Promise<ExportedBackup>;
   retry(): void;
 }
 
@@ -63,6 +66,7 @@ export const useWallet = create<WalletState>((set, get) => ({
     need(get().worker).call({ type: 'prepareOnchainSend', destination, amountMsat }),
   sendOnchain: (id) => need(get().worker).call({ type: 'sendOnchain', id }),
   closeChannel: (channelId, force) => need(get().worker).call({ type: 'closeChannel', channelId, force }),
+  exportBackup: () => need(get().worker).call({ type: 'exportBackup' }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

@@ -81,6 +81,8 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
     case 'closeChannel':
       runtime.closeChannel(command.channelId, command.force);
       return undefined;
+    case 'exportBackup':
+      return runtime.exportBackup();
     case 'retry':
       runtime.retry();
       return undefined;

@@ -10,6 +10,14 @@ import {
   type RelayFetchInput,
   type RelayFetchOutput,
 } from '@lpw/api';
+import {
+  BackedUpStore,
+  BackupError,
+  BackupUploader,
+  chooseNewest,
+  isBackedUpKey,
+  type UploaderStatus,
+} from '@lpw/backup';
 import { createLspClient } from '@lpw/lsp-server/client';
 import {
   createNode,
@@ -39,12 +47,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import * as ldk from 'lightningdevkit';
 import { relayedFetch } from '../lib/relay-fetch.ts';
-import { BackupRefused, ChannelBackup, MirroredStore } from './backup.ts';
+import { BACKUP_KEY, DeviceCopy, FENCED_KEY, lspBackupTransport, RECOVERY_PENDING_KEY } from './backup.ts';
 import { LspSession, lspErrorCode } from './lsp.ts';
 import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
 import {
   type ChannelView,
   type CreatedInvoice,
+  type ExportedBackup,
   LNURL_STREAM_PERIOD_MS,
   type OpenRequest,
   type PaidInvoice,
@@ -63,6 +72,8 @@ const LSP_SEEN_EVERY_MS = 60_000;
 /** While money is on its way on chain (closes, sweeps, unconfirmed coins) the chain is read this often. */
 const EXIT_SYNC_EVERY_MS = 10_000;
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
+/** How long a channel-state commit waits for the LSP to hold its backup before it goes through behind. */
+const BACKUP_GATE_MS = 30_000;
 
 /**
  * What a route from routes.find costs: each hop's `fee_msat` but the last one's, which (as in LDK's
@@ -121,7 +132,14 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     sweeps: [],
     chainSource: undefined,
     fees: undefined,
-    backup: { version: undefined, savedAt: undefined, problem: undefined },
+    backup: {
+      version: undefined,
+      savedAt: undefined,
+      problem: undefined,
+      behindBy: 0,
+      behindSince: undefined,
+      warning: undefined,
+    },
     updatedAt: Date.now(),
   };
 }
@@ -178,7 +196,7 @@ export function describeError(error: unknown): { code: string; message: string }
   if (error instanceof WalletCommandError) return { code: error.code, message: error.message };
   if (isStreamError(error)) return { code: error.code, message: error.message };
   if (isNodeError(error)) return { code: error.code, message: error.message };
-  if (error instanceof BackupRefused) return { code: error.code, message: error.message };
+  if (error instanceof BackupError) return { code: error.code, message: error.message };
   const code = lspErrorCode(error);
   return { code, message: error instanceof Error ? error.message : String(error) };
 }
@@ -187,11 +205,12 @@ export class WalletRuntime {
   private snap: WalletSnapshot = emptySnapshot('');
   private req: OpenRequest | undefined;
   private idb: IndexedDbStore | undefined;
-  private store: MirroredStore | undefined;
+  private store: BackedUpStore | undefined;
   private node: LightningNode | undefined;
   private session: LspSession | undefined;
   private client: ReturnType<typeof createLspClient> | undefined;
-  private backup: ChannelBackup | undefined;
+  private backup: BackupUploader | undefined;
+  private deviceCopy: DeviceCopy | undefined;
   private streamsDb: IndexedDbStore | undefined;
   private streamLedger: StoreStreamLedger | undefined;
   private streams: StreamEngine | undefined;
@@ -232,10 +251,20 @@ export class WalletRuntime {
     secret.fill(0);
     this.snap.nodeId = this.nodeId;
     this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
-    this.store = new MirroredStore(this.idb, () => {
-      this.backup?.schedule();
-      this.changed();
+    this.deviceCopy = DeviceCopy.open(req.walletId);
+    const deviceCopy = this.deviceCopy;
+    this.backup = new BackupUploader({
+      transport: lspBackupTransport(() => this.session),
+      nodeId: this.nodeId,
+      keys: req.backupKeys,
+      deviceId: req.deviceId,
+      takeOver: true, // a new phone wins; the old one is fenced and stops
+      key: BACKUP_KEY,
+      onDurable: (blob) => deviceCopy.write(blob),
+      onStatus: (status) => this.backupStatus(status),
     });
+    // a channel-state commit resolves once the LSP holds it: LDK revokes nothing the LSP lacks
+    this.store = new BackedUpStore(this.idb, this.backup, { timeoutMs: BACKUP_GATE_MS });
     // what is on the phone shows at once, LSP or not
     const cached = await idbGet<WalletSnapshot>(snapshotKey(req.walletId)).catch(() => undefined);
     const lastSeenMs = await idbGet<number>(lspSeenKey(req.walletId)).catch(() => undefined);
@@ -247,7 +276,7 @@ export class WalletRuntime {
         receivableMsat: 0n,
         channels: cached.channels.map((c) => ({ ...c, isUsable: false, balanceMsat: c.balanceMsat ?? 0n })),
         network: cached.network,
-        backup: cached.backup,
+        backup: { ...this.snap.backup, ...cached.backup },
         onchain: cached.onchain ?? this.snap.onchain,
         closing: cached.closing ?? [],
         sweeps: cached.sweeps ?? [],
@@ -257,6 +286,15 @@ export class WalletRuntime {
     }
     this.snap.lsp.lastSeenMs = lastSeenMs ?? this.snap.lsp.lastSeenMs;
     const stored = await this.store.load();
+    const copy = await deviceCopy.decoded({ nodeId: this.nodeId, keys: req.backupKeys });
+    if (copy) {
+      this.backup.raiseFloor(copy.header.version); // versions only grow, whatever the LSP holds
+      this.snap.backup = {
+        ...this.snap.backup,
+        version: copy.header.version,
+        savedAt: copy.header.createdAtMs,
+      };
+    }
     this.snap.payments = historyOf(paymentsFromStore(stored), outboundFrom(stored));
     this.streamsDb = await IndexedDbStore.open(streamsDbName(req.walletId));
     this.streamLedger = await StoreStreamLedger.open(this.streamsDb);
@@ -288,7 +326,7 @@ export class WalletRuntime {
     const node = this.node;
     this.node = undefined;
     await node?.stop();
-    await this.backup?.flushed();
+    await this.backup?.close({ flush: true });
     await this.store?.close();
     await this.streamsDb?.close();
     this.setStatus('idle', 'Locked');
@@ -338,7 +376,16 @@ export class WalletRuntime {
           'No chain source: set one in Settings (an Esplora URL).',
         );
       this.snap.chainSource = esploraUrl;
-      if (online) await this.startBackup(req);
+      const backup = this.backup!;
+      if (online) {
+        const local = await this.store!.load();
+        if (req.restore && ![...local.keys()].some(isBackedUpKey)) await this.restoreChannelState(req);
+        await backup.start(); // the lease (taking it over) and the LSP's version
+        await this.checkLspCopy(req);
+        if (this.store!.data.has(FENCED_KEY)) await this.store!.commit([{ key: FENCED_KEY, value: null }]);
+      }
+      // set by a restore, or by a newer copy another device wrote: kept until a node has started on it
+      const recoverChannels = this.store!.data.has(RECOVERY_PENDING_KEY);
       const node = await createNode({
         seed: req.nodeSeed,
         network: info.network,
@@ -346,6 +393,9 @@ export class WalletRuntime {
         store: this.store!,
         chain: { esploraUrl },
         trustedPeers: [info.nodeId],
+        // restored channel state may be stale: close it without broadcasting before any peer
+        // connects, so LDK can neither panic nor publish a revoked commitment
+        recoverChannels,
         logLevel: 'warn',
         log: (entry) => this.log(entry.level, `${entry.module}: ${entry.message}`),
       });
@@ -358,6 +408,7 @@ export class WalletRuntime {
         return;
       }
       this.node = node;
+      if (recoverChannels) await this.store!.commit([{ key: RECOVERY_PENDING_KEY, value: null }]);
       this.streams = this.streamEngine(node, req.streamKey);
       node.events();
       for (const kind of [
@@ -425,13 +476,13 @@ export class WalletRuntime {
           this.changed();
         }
       }, 1_000);
-      this.backup?.schedule(); // a first backup, so a restore finds this wallet even before its first channel
+      if (online) backup.markDirty(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
       void this.resumeStreams(this.streams);
     } catch (error) {
       const { code, message } = describeError(error);
       this.log('warn', `start failed: ${code}: ${message}`);
-      if (code === 'BACKUP_STALE' || code === 'BACKUP_UNREADABLE' || code === 'KEY_MISMATCH') {
+      if (code === 'BACKUP_REFUSED' || code === 'KEY_MISMATCH' || code === 'LEASE_HELD') {
         this.setStatus('failed', message);
         return;
       }
@@ -449,7 +500,119 @@ export class WalletRuntime {
     clearTimeout(this.reconnectTimer);
     clearInterval(this.peerWatch);
     await node?.stop();
+    await this.idb?.commit([{ key: FENCED_KEY, value: Uint8Array.of(1) }]);
     this.setStatus('fenced', 'This wallet was opened on another device, so it stopped here.');
+  }
+
+  /**
+   * A wallet restored on this device: the newest valid copy among the LSP's, this device's and an
+   * imported file goes into the store before the node exists, marked for recovery. An LSP copy that
+   * is older, missing or broken while another is newer is said in words; a broken LSP copy with
+   * nothing else valid stops here rather than run on it.
+   */
+  private async restoreChannelState(req: OpenRequest): Promise<void> {
+    const expect = { nodeId: this.nodeId, keys: req.backupKeys };
+    const lsp = await this.backup!.fetch();
+    const choice = await chooseNewest(
+      [
+        { source: 'lsp', blob: lsp?.blob },
+        { source: 'device', blob: await this.deviceCopy!.read().catch(() => undefined) },
+        { source: 'file', blob: req.restoreFile },
+      ],
+      expect,
+    );
+    this.snap.backup = { ...this.snap.backup, warning: choice.rollbackReport };
+    const refused = choice.verdicts.find((v) => v.source === 'file' && v.error);
+    if (refused?.error) this.log('warn', `backup file refused: ${refused.error.code}`);
+    if (!choice.chosen) {
+      const lspVerdict = choice.verdicts.find((v) => v.source === 'lsp');
+      if (lspVerdict?.error || refused) {
+        throw new WalletCommandError(
+          'BACKUP_REFUSED',
+          choice.rollbackReport ??
+            `The backup file failed its check (${refused?.error?.code}): ${refused?.error?.message}`,
+        );
+      }
+      return; // no backup anywhere: a wallet that never had a channel
+    }
+    const { entries, header, source } = choice.chosen;
+    await this.idb!.commit([
+      ...[...entries].map(([key, value]) => ({ key, value })),
+      { key: RECOVERY_PENDING_KEY, value: Uint8Array.of(1) },
+    ]);
+    this.backup!.raiseFloor(header.version);
+    this.snap.backup = { ...this.snap.backup, version: header.version, savedAt: header.createdAtMs };
+    this.log('info', `restored ${entries.size} keys from backup version ${header.version} (${source})`);
+    const restored = await this.store!.load();
+    this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
+  }
+
+  /**
+   * On every online start, the LSP's version against the newest this device uploaded:
+   * - lower: the LSP lost or rolled back our copy; say so and upload the current state again;
+   * - higher, in a copy signed with this wallet's key: another device ran this wallet since (the
+   *   newest lease holder wins). The channel state here is then behind the LSP's, and running it
+   *   would make LDK panic on reconnect or could publish a revoked commitment: the node starts in
+   *   recovery mode instead (the channel closes with the LSP's latest state; the money comes back
+   *   on chain).
+   */
+  private async checkLspCopy(req: OpenRequest): Promise<void> {
+    const atLsp = this.backup!.status.version;
+    const uploaded = this.snap.backup.version;
+    if (uploaded === undefined || atLsp === uploaded || this.store!.data.has(RECOVERY_PENDING_KEY)) return;
+    if (atLsp > uploaded) {
+      const lsp = await this.backup!.fetch();
+      const choice = await chooseNewest([{ source: 'lsp', blob: lsp?.blob }], {
+        nodeId: this.nodeId,
+        keys: req.backupKeys,
+      });
+      if (!choice.chosen || choice.chosen.header.version <= uploaded) return; // not genuinely newer
+      const warning = `This wallet ran on another device since this one last did (its backup is at version ${choice.chosen.header.version}; this device wrote version ${uploaded}). The channel state here is older, so the wallet closes the channel safely instead of using it: your money comes back to your on-chain wallet once the LSP's closing transaction confirms.`;
+      this.log('warn', warning);
+      this.snap.backup = { ...this.snap.backup, warning };
+      this.backup!.raiseFloor(choice.chosen.header.version);
+      await this.store!.commit([{ key: RECOVERY_PENDING_KEY, value: Uint8Array.of(1) }]);
+      return;
+    }
+    const warning =
+      atLsp === 0
+        ? `Your LSP holds no backup of this wallet, but this device uploaded version ${uploaded}. The LSP lost or dropped it; the wallet is uploading the current state again.`
+        : `Your LSP holds backup version ${atLsp}, but this device uploaded version ${uploaded}. An LSP that serves an old backup may be trying to make your wallet use an old channel state; the wallet is uploading the current state again.`;
+    this.log('warn', warning);
+    this.snap.backup = { ...this.snap.backup, warning };
+    this.backup!.markDirty();
+  }
+
+  private backupStatus(status: UploaderStatus): void {
+    this.snap.backup = this.backupView(status);
+    if (status.fenced) void this.fence();
+    this.changed();
+  }
+
+  private backupView(status: UploaderStatus): WalletSnapshot['backup'] {
+    const was = this.snap.backup;
+    return {
+      ...was,
+      version: status.lastGoodAt ? status.version : was.version,
+      savedAt: status.lastGoodAt ?? was.savedAt,
+      problem: status.problem?.message,
+      behindBy: status.behindBy,
+      behindSince: status.behindBy === 0 ? undefined : (was.behindSince ?? Date.now()),
+    };
+  }
+
+  async exportBackup(): Promise<ExportedBackup> {
+    const blob = await this.deviceCopy?.read();
+    const copy =
+      blob && (await this.deviceCopy!.decoded({ nodeId: this.nodeId, keys: this.req!.backupKeys }));
+    if (!blob || !copy) {
+      throw new WalletCommandError(
+        'NO_BACKUP_YET',
+        'No backup has been saved at your LSP yet; try again once it has.',
+      );
+    }
+    const version = copy.header.version;
+    return { blob, version, fileName: `wallet-backup-${this.nodeId.slice(0, 8)}-v${version}.lpwb` };
   }
 
   private connectPeer(delayMs: number): void {
@@ -507,42 +670,13 @@ export class WalletRuntime {
   private async offlineFacts(): Promise<Pick<InfoOutput, 'nodeId' | 'network' | 'esploraUrl'> | undefined> {
     const cached = this.cached;
     const local = await this.store!.load();
-    if (!local.has('ldk/manager') || !cached?.lsp.nodeId || !cached.network) return undefined;
+    if (!local.has('ldk/manager') || local.has(FENCED_KEY) || !cached?.lsp.nodeId || !cached.network)
+      return undefined;
     return {
       nodeId: cached.lsp.nodeId,
       network: cached.network as Network,
       esploraUrl: cached.chainSource ?? null,
     };
-  }
-
-  /** Backups at the LSP: restore a wallet restored from its words, then take the lease. */
-  private async startBackup(req: OpenRequest): Promise<void> {
-    const backup = new ChannelBackup(
-      this.session!,
-      this.nodeId,
-      req.backupKey,
-      req.deviceId,
-      () => new Map(this.store!.data),
-      (fenced) => {
-        this.snap.backup = { ...backup.status };
-        if (fenced) void this.fence();
-        this.changed();
-      },
-    );
-    this.backup = backup;
-    const local = await this.store!.load();
-    if (req.restore && ![...local.keys()].some((k) => k.startsWith('ldk/'))) {
-      // the newest channel state from the LSP, written in one transaction before the node exists
-      const entries = await backup.fetchLatest();
-      if (entries && entries.size > 0) {
-        await this.idb!.commit([...entries].map(([key, value]) => ({ key, value })));
-        this.log('info', `restored ${entries.size} keys from backup version ${backup.status.version}`);
-      }
-      const restored = await this.store!.load();
-      this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
-    }
-    await backup.acquireLease();
-    this.snap.backup = { ...backup.status };
   }
 
   /** While money is on its way on chain, read the chain more often than the node's 30 s. */
@@ -1039,7 +1173,7 @@ export class WalletRuntime {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }
     }
-    if (this.backup) this.snap.backup = { ...this.backup.status };
+    if (this.backup) this.snap.backup = this.backupView(this.backup.status);
     this.snap.streams = this.streamViews();
     this.snap.updatedAt = Date.now();
     const copy = structuredClone(this.snap);
