@@ -44,6 +44,7 @@ switch (name) {
     break;
   case 'fees':
     reportToParent(await measureFeeWeather(num('rounds')));
+    break;
   case 'backup':
     reportToParent(await measureBackup(num('latencyPayments'), num('payments')));
     break;
