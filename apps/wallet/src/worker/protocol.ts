@@ -3,6 +3,7 @@
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
 import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 import type { BackupKeys } from '@lpw/backup';
+import type { RecoveryChannel } from '@lpw/node';
 
 export type NodeStatus =
   /** Nothing started yet (locked, or no wallet). */
@@ -157,6 +158,13 @@ export interface WalletSnapshot {
   onchain: { confirmedMsat: bigint; unconfirmedMsat: bigint };
   closing: ClosingView[];
   sweeps: SweepView[];
+  /**
+   * Channels closed because the wallet was restored (or another device ran it since): how far the
+   * money has come back (packages/node recovery.ts).
+   */
+  recovery: RecoveryChannel[];
+  /** When the chain was last checked, and from when to warn (half the window to catch a cheating LSP). */
+  chainWatch: { lastSyncAtMs: number | undefined; warnAtMs: number | undefined } | undefined;
   /** The Esplora URL the node reads the chain from. */
   chainSource: string | undefined;
   backup: BackupView;

@@ -130,6 +130,8 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     onchain: { confirmedMsat: 0n, unconfirmedMsat: 0n },
     closing: [],
     sweeps: [],
+    recovery: [],
+    chainWatch: undefined,
     chainSource: undefined,
     fees: undefined,
     backup: {
@@ -280,6 +282,8 @@ export class WalletRuntime {
         onchain: cached.onchain ?? this.snap.onchain,
         closing: cached.closing ?? [],
         sweeps: cached.sweeps ?? [],
+        recovery: cached.recovery ?? [],
+        chainWatch: cached.chainWatch,
         chainSource: cached.chainSource,
       });
       this.snap.lsp = { ...cached.lsp, url: req.lspUrl, reachable: false, problem: undefined };
@@ -418,6 +422,7 @@ export class WalletRuntime {
         'channel-ready',
         'channel-pending',
         'channel-closed',
+        'recovery-changed',
       ] as const) {
         node.on(kind, () => this.changed());
       }
@@ -684,7 +689,10 @@ export class WalletRuntime {
     const now = Date.now();
     if (now - this.exitSyncMs < EXIT_SYNC_EVERY_MS) return;
     const pending =
-      this.snap.closing.length > 0 || this.snap.sweeps.length > 0 || this.snap.onchain.unconfirmedMsat > 0n;
+      this.snap.closing.length > 0 ||
+      this.snap.sweeps.length > 0 ||
+      this.snap.onchain.unconfirmedMsat > 0n ||
+      this.snap.recovery.some((r) => r.stage !== 'close-confirmed');
     if (!pending) return;
     this.exitSyncMs = now;
     node
@@ -1169,6 +1177,9 @@ export class WalletRuntime {
         this.snap.sweeps = node.onchainPayment
           .pendingSweeps()
           .map((w) => ({ outpoint: w.outpoint, amountMsat: w.amountMsat, status: w.status }));
+        this.snap.recovery = node.recoveryStatus();
+        const { lastSyncAtMs, warnAtMs } = node.chainWatch();
+        this.snap.chainWatch = { lastSyncAtMs, warnAtMs };
       } catch (error) {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }

@@ -2,11 +2,58 @@
 // When the service provider has been gone longer than the Settings say, it offers the way out.
 import { useEffect, useState } from 'react';
 import { Amount, Notice } from '../../components/ui.tsx';
+import { formatAmount, type Unit } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSettings } from '../../stores/settings.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import type { PaymentView, StreamView, WalletSnapshot } from '../../worker/protocol.ts';
 import { recipient } from '../streams/Streams.tsx';
+
+/** How long an LSP may take to publish its closing transaction before the wallet says it is stalling. */
+const PEER_CLOSE_EXPECTED_MS = 10 * 60_000;
+
+/**
+ * A restored wallet (or one another device ran since) closes its channels without publishing
+ * anything, and the LSP's closing transaction brings the money back on chain: say where that is,
+ * and, if the LSP does not close, exactly what it is doing.
+ */
+export function recoveryWords(snap: WalletSnapshot, now: number, unit: Unit): string | undefined {
+  const formatSat = (msat: bigint) => formatAmount(msat, unit);
+  const open = snap.recovery.filter((r) => r.stage !== 'close-confirmed');
+  if (open.length === 0) {
+    const arrived = snap.recovery.reduce((n, r) => n + r.recoveredMsat, 0n);
+    return arrived > 0n
+      ? `Recovered: ${formatSat(arrived)} from your closed channel arrived in your on-chain wallet.`
+      : undefined;
+  }
+  const r = open[0]!;
+  const expected =
+    r.backupBalanceMsat !== undefined
+      ? ` Your backup says about ${formatSat(r.backupBalanceMsat)} is yours in it.`
+      : '';
+  if (r.stage === 'close-unconfirmed')
+    return `Your LSP published the closing transaction of your channel. ${formatSat(r.recoveredMsat)} arrive in your on-chain wallet with its first confirmation (usually about 10 minutes).`;
+  const since = r.closedAtMs ?? now;
+  if (snap.lsp.reachable && now - since > PEER_CLOSE_EXPECTED_MS)
+    return `Your LSP has not closed your channel since ${clock(since)}, although your wallet asked it to when it connected. Until it publishes its closing transaction your money in that channel stays locked.${expected} Your wallet cannot close it alone: it was restored from a backup that may be older than the channel's last state, and publishing an old state would let the LSP take the whole channel. Nothing is lost while you wait.`;
+  return `This wallet was restored, so its channel with your LSP is being closed to bring your money back safely.${expected} Waiting for the LSP to publish its closing transaction: it does so when your wallet connects to it, usually within a minute; then one confirmation takes about 10 minutes.`;
+}
+
+function clock(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** Half the window to catch a revoked commitment has passed without a look at the chain. */
+export function chainWatchWarning(snap: WalletSnapshot, now: number): string | undefined {
+  const watch = snap.chainWatch;
+  if (!watch?.warnAtMs || now < watch.warnAtMs || snap.channels.length === 0) return undefined;
+  return `Your wallet last checked the blockchain on ${clock(watch.lastSyncAtMs ?? now)}. Keep it online for a moment at least once a week: if your LSP ever published an old channel state, your wallet has about two weeks to answer it and keep your money.`;
+}
 
 function StatusLine(props: { snap: WalletSnapshot | undefined }) {
   const retry = useWallet((s) => s.retry);
@@ -167,6 +214,7 @@ type HistoryItem = { at: number; payment: PaymentView } | { at: number; stream: 
 export function Home() {
   const snap = useWallet((s) => s.snapshot);
   const go = useNav((s) => s.go);
+  const unit = useSettings((s) => s.unit);
   const history: HistoryItem[] = [
     ...(snap?.payments ?? []).map((payment) => ({ at: payment.createdAt, payment })),
     ...(snap?.streams ?? []).map((stream) => ({ at: stream.lastPaidMs ?? stream.createdMs, stream })),
@@ -206,6 +254,16 @@ export function Home() {
         {snap?.status === 'running' && snap.fees?.notice && (
           <Notice tone="warn" testId="fees-high">
             {snap.fees.notice.charAt(0).toUpperCase() + snap.fees.notice.slice(1)}.
+          </Notice>
+        )}
+        {snap && recoveryWords(snap, Date.now(), unit) && (
+          <Notice tone="warn" testId="recovery-notice">
+            {recoveryWords(snap, Date.now(), unit)}
+          </Notice>
+        )}
+        {snap && chainWatchWarning(snap, Date.now()) && (
+          <Notice tone="warn" testId="chain-watch-warning">
+            {chainWatchWarning(snap, Date.now())}
           </Notice>
         )}
         {snap && backupWarning(snap, Date.now()) && (
