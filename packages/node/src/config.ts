@@ -9,6 +9,17 @@ import * as ldk from 'lightningdevkit';
  */
 export type NodeRole = 'wallet' | 'lsp' | 'router';
 
+/**
+ * Blocks the LSP waits for its own balance after it force-closes a wallet's channel (the wallet's
+ * `our_to_self_delay`): the window in which a wallet that wakes up can still punish a revoked
+ * commitment. A phone may sit in a drawer for days, so the wallet asks for LDK's maximum, 2016
+ * blocks (about two weeks); the LSP's handshake limit (`their_to_self_delay`) and its LSPS2
+ * `max_client_to_self_delay` (lsp-server config, default 2016) both accept it. The price is the
+ * LSP's: its money in a force-closed wallet channel is locked that long. The wallet should warn
+ * once half of this has passed without a chain sync (LightningNode.chainWatch()).
+ */
+export const WALLET_TO_SELF_DELAY = 2016;
+
 export function buildUserConfig(
   role: NodeRole,
   customize?: (config: ldk.UserConfig) => void,
@@ -31,6 +42,7 @@ export function buildUserConfig(
   handshake.set_max_inbound_htlc_value_in_flight_percent_of_channel(100);
   // Private by default; openChannel({ announce: true }) overrides per channel.
   handshake.set_announce_for_forwarding(false);
+  if (role === 'wallet') handshake.set_our_to_self_delay(WALLET_TO_SELF_DELAY);
   config.set_channel_handshake_config(handshake);
 
   const channelConfig = config.get_channel_config();
@@ -48,6 +60,8 @@ export function buildUserConfig(
     // LDK's default and refuses announced channels: a phone is no routing node.
     const limits = config.get_channel_handshake_limits();
     limits.set_force_announced_channel_preference(false);
+    // LDK's default already, set so that a change to either side shows here: wallets demand this
+    limits.set_their_to_self_delay(Math.max(limits.get_their_to_self_delay(), WALLET_TO_SELF_DELAY));
     config.set_channel_handshake_limits(limits);
   }
   if (role === 'lsp') {

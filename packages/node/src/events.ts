@@ -2,6 +2,7 @@
 // Listeners run after the LDK call that produced the event has returned (never inside WASM), each
 // isolated: a listener that throws is reported as an `error` event and harms nothing else.
 import { NodeError, type NodeErrorCode } from './errors.ts';
+import type { RecoveryChannel } from './recovery.ts';
 
 export type NodeEvent =
   | {
@@ -73,6 +74,11 @@ export type NodeEvent =
       fundingSat: bigint;
       pushMsat: bigint;
       announced: boolean;
+    }
+  | {
+      /** A recovery moved on (recoveryStatus()): the peer's close seen, confirmed, money in the wallet. */
+      kind: 'recovery-changed';
+      channels: RecoveryChannel[];
     }
   | { kind: 'peer-connected'; peerId: string }
   | { kind: 'peer-disconnected'; peerId: string }

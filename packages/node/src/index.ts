@@ -10,7 +10,7 @@ export {
   isChainError,
   type SyncReport,
 } from './chain/index.ts';
-export { buildUserConfig, type NodeRole } from './config.ts';
+export { buildUserConfig, type NodeRole, WALLET_TO_SELF_DELAY } from './config.ts';
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.ts';
 export type { EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
 export { createJitInvoice, JIT_CLTV_MARGIN, type JitInvoiceParams } from './invoice/jit.ts';
@@ -19,6 +19,7 @@ export type { LogEntry, LogLevel, LogSink } from './ldk/traits.ts';
 export {
   type Balances,
   type ChainOption,
+  type ChainWatch,
   type ChannelSummary,
   createNode,
   type GraphSummary,
@@ -33,6 +34,7 @@ export type { InboundChannelDecision, InboundChannelRequest } from './node-event
 export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
+export type { RecoveryChannel, RecoveryStage } from './recovery.ts';
 export { defaultScheduler, type Scheduler } from './scheduler.ts';
 export type { ByteSink, Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 export { inMemory } from './transport/memory.ts';

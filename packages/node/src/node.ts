@@ -49,12 +49,29 @@ import {
 import { handleLdkEvent, type InboundChannelDecision, type InboundChannelRequest } from './node-events.ts';
 import { type PaymentRecord, PaymentStore } from './payments.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
-import { GRAPH_KEY, MANAGER_KEY, MONITOR_PREFIX, SCORER_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
+import {
+  GRAPH_KEY,
+  MANAGER_KEY,
+  MONITOR_PREFIX,
+  SCORER_KEY,
+  SYNCED_AT_KEY,
+  SYNCED_HEIGHT_KEY,
+} from './persist/keys.ts';
 import { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
 import { restoreChannelState } from './persist/restore.ts';
 import type { Store } from './persist/store.ts';
 import { Pump } from './pump.ts';
+import {
+  closeChannelsForRecovery,
+  closingBalanceMsat,
+  decodeRecords,
+  encodeRecords,
+  RECOVERY_KEY,
+  type RecoveryChannel,
+  type RecoveryRecord,
+  RecoveryTracker,
+} from './recovery.ts';
 import { defaultRandomBytes, defaultScheduler, type Scheduler } from './scheduler.ts';
 import type { Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 import { OnchainWallet } from './wallet/onchain.ts';
@@ -105,6 +122,27 @@ export interface NodeOptions {
   announceAddresses?: Array<{ host: string; port: number }>;
   /** Last word on LDK's UserConfig (tests, experiments). */
   configure?: (config: ldk.UserConfig) => void;
+  /**
+   * The store was restored from a backup (not this node's own live store): close every channel in
+   * it without broadcasting, before any peer connects, and let each peer close with its latest
+   * state, which pays our balance into the on-chain wallet (recovery.ts). Pass it on the first
+   * start after a restore only: it closes every channel the store holds. `recoveryStatus()` follows.
+   */
+  recoverChannels?: boolean;
+}
+
+/** How far the node watches the chain for the LSP cheating (see `chainWatch()`). */
+export interface ChainWatch {
+  /** When the last chain sync completed (ms since the epoch; survives restarts), if ever. */
+  lastSyncAtMs: number | undefined;
+  lastSyncHeight: number | undefined;
+  /**
+   * Blocks a peer waits for its own output after closing with a commitment (ours to choose, the
+   * delay we demand): a revoked commitment must be caught within this window.
+   */
+  toSelfDelayBlocks: number;
+  /** Half the window after the last sync at ~10 minutes per block: warn the user from here on. */
+  warnAtMs: number | undefined;
 }
 
 export interface ChannelSummary {
@@ -309,6 +347,11 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   }
   const network = NETWORKS[options.network];
   if (!network) throw new NodeError('INVALID_INPUT', `unknown network ${String(options.network)}`);
+  if (options.recoverChannels !== undefined && typeof options.recoverChannels !== 'boolean')
+    throw new NodeError(
+      'INVALID_INPUT',
+      `"recoverChannels" expected a boolean, got ${typeof options.recoverChannels}`,
+    );
   const logSink: LogSink = options.log ?? (() => {});
   const minLevel = LOG_LEVELS.indexOf(options.logLevel ?? 'warn');
   const chainLog: ChainLog = (level, message, fields) =>
@@ -460,6 +503,10 @@ export class LightningNode {
   private announced = { scids: '', atMs: 0 };
   /** Best-block heights of the ChannelMonitors read at start (where a block scan must begin). */
   private restoredMonitorHeights: number[] = [];
+  private readonly recoveryRecords: RecoveryRecord[];
+  private readonly recovery: RecoveryTracker;
+  private lastSyncAtMs: number | undefined;
+  private lastSyncHeight: number | undefined;
 
   /** @internal use createNode() */
   constructor(options: NodeOptions, data: Map<string, Uint8Array>, parts: ChainParts) {
@@ -518,6 +565,12 @@ export class LightningNode {
       ...(options.compactMonitorEvery !== undefined ? { compactEvery: options.compactMonitorEvery } : {}),
     });
     this.payments = new PaymentStore(data, this.queue, this.now);
+    this.recoveryRecords = decodeRecords(data.get(RECOVERY_KEY));
+    this.recovery = new RecoveryTracker(this.recoveryRecords, this.onchain, this.chainSource);
+    const syncedAt = data.get(SYNCED_AT_KEY);
+    this.lastSyncAtMs = syncedAt ? decodeHeight(syncedAt) : undefined;
+    const syncedHeight = data.get(SYNCED_HEIGHT_KEY);
+    this.lastSyncHeight = syncedHeight ? decodeHeight(syncedHeight) : undefined;
 
     this.chainMonitor = retainer.keep(
       ldk.ChainMonitor.constructor_new(
@@ -539,7 +592,13 @@ export class LightningNode {
     this.keys = retainer.keep(
       ldk.KeysManager.constructor_new(ldkSeed, BigInt(Math.floor(startMs / 1000)), nanos),
     );
-    this.signerProvider = createWalletSignerProvider(this.keys, this.onchain, retainer, onCallbackError);
+    this.signerProvider = createWalletSignerProvider(
+      this.keys,
+      this.onchain,
+      retainer,
+      onCallbackError,
+      this.random,
+    );
 
     this.graph = retainer.keep(this.readGraph(data.get(GRAPH_KEY), network.ldk));
     const decay = ldk.ProbabilisticScoringDecayParameters.constructor_default();
@@ -735,6 +794,12 @@ export class LightningNode {
       // a brand-new node: its first manager is durable before anything can happen to it
       this.queue.write(MANAGER_KEY, this.cm.write());
     }
+    if (this.options.recoverChannels) {
+      // before any peer can connect (createNode has not returned): closed, durable, then online
+      this.recoveryRecords.push(...closeChannelsForRecovery(this.cm, this.now()));
+      this.queue.write(RECOVERY_KEY, encodeRecords(this.recoveryRecords));
+      this.pump.step(); // the monitors' close updates and the manager without the channels
+    }
     await this.queue.drain();
     await this.syncChain();
     this.pump.start();
@@ -789,7 +854,14 @@ export class LightningNode {
         await this.broadcaster.rebroadcast(report.tip.height);
         await this.onchain.sync();
         await this.onchain.rebroadcastLocal();
-        if (!this.stopped) this.queue.write(SYNCED_HEIGHT_KEY, encodeHeight(report.tip.height));
+        if (await this.recovery.refresh(report.tip.height))
+          this.bus.emit({ kind: 'recovery-changed', channels: this.recovery.status() });
+        this.lastSyncAtMs = this.now();
+        this.lastSyncHeight = report.tip.height;
+        if (!this.stopped) {
+          this.queue.write(SYNCED_HEIGHT_KEY, encodeHeight(report.tip.height));
+          this.queue.write(SYNCED_AT_KEY, encodeHeight(this.lastSyncAtMs));
+        }
         return report;
       } finally {
         this.syncing = null;
@@ -1027,9 +1099,12 @@ export class LightningNode {
       lightningInboundMsat += c.get_inbound_capacity_msat();
       if (bool(c.get_is_usable())) spendableNowMsat += c.get_next_outbound_htlc_limit_msat();
     }
-    let closingMsat = 0n;
-    for (const b of this.chainMonitor.get_claimable_balances(open))
-      closingMsat += b.claimable_amount_satoshis() * 1000n;
+    const closingMsat = closingBalanceMsat(
+      this.chainMonitor,
+      open,
+      this.cm.get_our_node_id(),
+      this.recovery.settlement(),
+    );
     const wallet = this.onchain.balance();
     let pendingSweepsMsat = 0n;
     for (const o of this.sweeper.tracked()) pendingSweepsMsat += o.valueSat * 1000n;
@@ -1047,6 +1122,27 @@ export class LightningNode {
   /** Closed-channel outputs the sweeper is still moving into the wallet. */
   pendingSweeps(): SweptOutput[] {
     return this.sweeper.tracked();
+  }
+
+  /**
+   * Channels closed for recovery (`recoverChannels`) and peer closes found after a words-only
+   * restore: waiting for the peer's closing transaction (since when), its confirmations, what it
+   * paid into the on-chain wallet. As of the last chain sync; `recovery-changed` on each change.
+   */
+  recoveryStatus(): RecoveryChannel[] {
+    return this.recovery.status();
+  }
+
+  /** When the chain was last watched, against the delay a revoked commitment must be caught in. */
+  chainWatch(): ChainWatch {
+    const toSelfDelayBlocks = this.config.get_channel_handshake_config().get_our_to_self_delay();
+    return {
+      lastSyncAtMs: this.lastSyncAtMs,
+      lastSyncHeight: this.lastSyncHeight,
+      toSelfDelayBlocks,
+      warnAtMs:
+        this.lastSyncAtMs === undefined ? undefined : this.lastSyncAtMs + (toSelfDelayBlocks / 2) * 600_000,
+    };
   }
 
   // ---------------------------------------------------------------- receiving

@@ -2,20 +2,41 @@
 // but cooperative-close outputs (shutdown script) and on-chain claims (destination script) pay a
 // fresh address of the BIP 84 wallet, so closed-channel money lands where the wallet sees it
 // without a second sweep transaction (ldk-node's WalletKeysManager does the same).
+//
+// The payment key is the one exception to KeysManager derivation. In LDK 0.1 KeysManager derives it
+// from the channel_keys_id, which holds the start time and a counter: a wallet restored from its
+// words alone cannot find it, so the to_remote output of the LSP's closing commitment would be
+// lost (LDK 0.2 fixes this upstream, rust-lightning PR 4117). Our channels are static_remote_key,
+// where that output pays the payment key's P2WPKH directly, with no delay and no per-commitment
+// tweak: so every channel gets the wallet's fixed static payment key, and the counterparty's
+// commitment pays a plain output of our own wallet.
 import * as ldk from 'lightningdevkit';
 import { type CallbackErrorSink, guard, type Retainer } from './callbacks.ts';
 import { u128FromLdk } from './values.ts';
 
 const U128_ENCODABLE = 1n << 124n;
 const U120_MASK = (1n << 120n) - 1n;
+/**
+ * Marks a channel_keys_id whose signer uses the static payment key: bytes 16..19 of KeysManager's
+ * id hold the user channel id's top bytes, which are below 0x10 for every id it accepts (< 2^124),
+ * so ids made before this scheme never carry 0xff there and keep KeysManager's payment key.
+ */
+const STATIC_KEY_MARK = Uint8Array.of(0xff, 0x6c, 0x70, 0x77); // 0xff 'lpw'
+const MARK_AT = 16;
 
-/** What the wallet provides: a fresh P2WPKH script, synchronously (called from inside LDK). */
+/** What the wallet provides: fresh P2WPKH scripts and the static payment key, synchronously. */
 export interface ScriptSource {
   newChangeScriptSync(): Uint8Array;
+  staticPaymentKey(): { privateKey: Uint8Array };
 }
 
 function isP2wpkh(script: Uint8Array): boolean {
   return script.length === 22 && script[0] === 0x00 && script[1] === 0x14;
+}
+
+/** Whether channels with this keys id pay our balance to the wallet's static payment key. */
+export function usesStaticPaymentKey(keysId: Uint8Array): boolean {
+  return STATIC_KEY_MARK.every((b, i) => keysId[MARK_AT + i] === b);
 }
 
 export function createWalletSignerProvider(
@@ -23,17 +44,52 @@ export function createWalletSignerProvider(
   wallet: ScriptSource,
   retainer: Retainer,
   onError: CallbackErrorSink,
+  randomBytes: (length: number) => Uint8Array,
 ): ldk.SignerProvider {
   const inner = retainer.keep(keys.as_SignerProvider());
   const impl: ldk.SignerProviderInterface = {
     // the id arrives byte-reversed (values.ts u128FromLdk) and the bindings refuse to send back
     // values ≥ 2^124; the keys id only needs to be unique, which KeysManager's counter and start
-    // time guarantee, so an out-of-range id is masked rather than refused
+    // time (bytes 0..16) guarantee, so an out-of-range id is masked rather than refused
     generate_channel_keys_id: (inbound, valueSat, userChannelId) => {
       const id = u128FromLdk(userChannelId);
-      return inner.generate_channel_keys_id(inbound, valueSat, id < U128_ENCODABLE ? id : id & U120_MASK);
+      const keysId = inner.generate_channel_keys_id(
+        inbound,
+        valueSat,
+        id < U128_ENCODABLE ? id : id & U120_MASK,
+      );
+      keysId.set(STATIC_KEY_MARK, MARK_AT);
+      return keysId;
     },
-    derive_channel_signer: (valueSat, keysId) => inner.derive_channel_signer(valueSat, keysId),
+    // Deterministic in (value, keys id): LDK 0.1 re-derives the signer of every channel and monitor
+    // it reads (the serialized signer bytes are skipped), so a restart must get the same keys.
+    derive_channel_signer: guard(
+      'SignerProvider.derive_channel_signer',
+      (valueSat: bigint, keysId: Uint8Array) => {
+        if (!usesStaticPaymentKey(keysId)) return inner.derive_channel_signer(valueSat, keysId);
+        const derived = keys.derive_channel_keys(valueSat, keysId);
+        const paymentKey = wallet.staticPaymentKey().privateKey;
+        try {
+          return ldk.InMemorySigner.constructor_new(
+            derived.get_funding_key(),
+            derived.get_revocation_base_key(),
+            paymentKey,
+            derived.get_delayed_payment_base_key(),
+            derived.get_htlc_base_key(),
+            derived.get_commitment_seed(),
+            valueSat,
+            keysId,
+            randomBytes(32),
+          ).as_EcdsaChannelSigner();
+        } finally {
+          paymentKey.fill(0);
+        }
+      },
+      // never reached in practice; KeysManager's keys at least never pay someone else
+      (valueSat: bigint, keysId: Uint8Array) => inner.derive_channel_signer(valueSat, keysId),
+      onError,
+    ),
+    // InMemorySigner's bytes carry every key, the payment key included: KeysManager reads ours too
     read_chan_signer: (reader) => inner.read_chan_signer(reader),
     get_destination_script: guard(
       'SignerProvider.get_destination_script',

@@ -17,6 +17,8 @@ export const ARCHIVE_PREFIX = 'ldk/archive/';
 export const PAYMENT_PREFIX = 'payment/';
 /** Height of the last completed chain sync (where a bitcoind block scan resumes). */
 export const SYNCED_HEIGHT_KEY = 'chain/synced-height';
+/** When the last chain sync completed, ms since the epoch (decimal): how long the node was asleep. */
+export const SYNCED_AT_KEY = 'chain/synced-at-ms';
 
 export const monitorKey = (outpoint: string): string => `${MONITOR_PREFIX}${outpoint}`;
 export const monitorInflightKey = (outpoint: string): string => `${MONITOR_INFLIGHT_PREFIX}${outpoint}`;

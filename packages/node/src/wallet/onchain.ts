@@ -24,6 +24,13 @@ const STATE_KEY = 'wallet/onchain/state';
 const STATE_VERSION = 1;
 const EXTERNAL = 0;
 const INTERNAL = 1;
+/**
+ * Change-chain index reserved for the static payment key of every channel (ldk/signer-provider.ts):
+ * the counterparty's commitment pays our balance to this key's P2WPKH script. It is on a standard
+ * BIP 84 path that every sync scans first, so a words-only restore (this wallet or any BIP 84
+ * wallet) finds that money; it is never handed out as change.
+ */
+const STATIC_PAYMENT_INDEX = 0;
 /** nSequence that signals BIP 125 replaceability (and enables nothing else). */
 const RBF_SEQUENCE = 0xfffffffd;
 /** Block hashes remembered by the bitcoind block scan, to find a fork point after a reorg. */
@@ -153,8 +160,24 @@ export class OnchainWallet {
     const wallet = new OnchainWallet(opts);
     const bytes = opts.stored?.get(STATE_KEY);
     if (bytes) wallet.restore(bytes);
+    // reserved before any change script is handed out (a wallet state from before the reservation
+    // may have used it as change once: harmless, it is ours either way)
+    wallet.markUsed(INTERNAL, STATIC_PAYMENT_INDEX);
     wallet.extendLookahead();
     return wallet;
+  }
+
+  /**
+   * The key every channel's counterparty pays our balance to when it closes (static_remote_key):
+   * a P2WPKH output this wallet counts and spends like any other.
+   */
+  staticPaymentKey(): { privateKey: Uint8Array; publicKey: Uint8Array; script: Uint8Array } {
+    const key = this.chains[INTERNAL].deriveChild(STATIC_PAYMENT_INDEX);
+    return {
+      privateKey: Uint8Array.from(key.privateKey!),
+      publicKey: Uint8Array.from(key.publicKey!),
+      script: this.scriptAt(INTERNAL, STATIC_PAYMENT_INDEX),
+    };
   }
 
   // --- addresses ---------------------------------------------------------------------------

@@ -193,8 +193,19 @@ export class Sweeper {
    * (or rely on the descriptors having been written durably by the event handler itself).
    */
   track(descriptors: ldk.SpendableOutputDescriptor[], channelId?: ldk.ChannelId | null): boolean {
+    // A static payment output paying the wallet's own static payment key (signer-provider.ts) is
+    // already a wallet coin: sweeping it would cost a fee, and KeysManager would sign it with the
+    // key it derives, not ours.
+    const toSweep = descriptors.filter(
+      (d) =>
+        !(
+          d instanceof ldk.SpendableOutputDescriptor_StaticPaymentOutput &&
+          this.opts.wallet.isMine(Uint8Array.from(d.static_payment_output.get_output().script_pubkey))
+        ),
+    );
+    if (toSweep.length === 0) return true;
     const result = this.sweeper.track_spendable_outputs(
-      descriptors,
+      toSweep,
       channelId ?? null,
       this.opts.excludeStaticOutputs ?? false,
       ldk.Option_u32Z.constructor_none(),
