@@ -13,6 +13,7 @@ export {
 export { buildUserConfig, type NodeRole, WALLET_TO_SELF_DELAY } from './config.ts';
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.ts';
 export type { EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
+export { keysManagerSeed, type NodeIdentity, nodeIdentity } from './identity.ts';
 export { createJitInvoice, JIT_CLTV_MARGIN, type JitInvoiceParams } from './invoice/jit.ts';
 export { initLdkFromBinary, initLdkFromUrl, isLdkReady } from './ldk/init.ts';
 export type { LogEntry, LogLevel, LogSink } from './ldk/traits.ts';
