@@ -22,6 +22,21 @@ export type WalletErrorCode =
   | 'BUDGET_EXHAUSTED'
   | 'L402_FAILED'
   | 'BACKUP_FAILED'
+  /** A backup file (or export) that failed its check: not a backup, cut, another wallet's, altered… */
+  | 'BACKUP_CORRUPT'
+  | 'BACKUP_TRUNCATED'
+  | 'BACKUP_WRONG_WALLET'
+  | 'BACKUP_WRONG_KEY'
+  | 'BACKUP_UNKNOWN_FORMAT'
+  | 'BACKUP_BAD_SIGNATURE'
+  /** No backup to export (the wallet never uploaded one from this directory). */
+  | 'BACKUP_NONE'
+  /** This state holds fewer channels than the LSP's backup it would replace: nothing is uploaded. */
+  | 'BACKUP_FEWER_CHANNELS'
+  /** Another device (directory) runs this wallet now: this one does not start. */
+  | 'LEASE_HELD'
+  /** Another device took this wallet over while it ran: this process stopped, the lease stays there. */
+  | 'LEASE_FENCED'
   | 'INTERNAL';
 
 /** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
@@ -44,6 +59,16 @@ const EXIT: Record<WalletErrorCode, number> = {
   TIMEOUT: 6,
   L402_FAILED: 6,
   BACKUP_FAILED: 6,
+  BACKUP_CORRUPT: 3,
+  BACKUP_TRUNCATED: 3,
+  BACKUP_WRONG_WALLET: 3,
+  BACKUP_WRONG_KEY: 3,
+  BACKUP_UNKNOWN_FORMAT: 3,
+  BACKUP_BAD_SIGNATURE: 3,
+  BACKUP_NONE: 4,
+  BACKUP_FEWER_CHANNELS: 4,
+  LEASE_HELD: 4,
+  LEASE_FENCED: 4,
   INTERNAL: 1,
 };
 
