@@ -126,7 +126,15 @@ export default defineConfig({
         // LDK's WASM is ~12 MB: precache it so the wallet opens offline
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         navigateFallback: '/index.html',
-        navigateFallbackDenylist: [/^\/trpc/, /^\/peer/, /^\/esplora/, /^\/admin/, /^\/health/, /^\/metrics/],
+        navigateFallbackDenylist: [
+          /^\/trpc/,
+          /^\/backup/,
+          /^\/peer/,
+          /^\/esplora/,
+          /^\/admin/,
+          /^\/health/,
+          /^\/metrics/,
+        ],
         cleanupOutdatedCaches: true,
         // the first visit is controlled at once, so the wallet opens offline from then on
         clientsClaim: true,

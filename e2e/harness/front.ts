@@ -1,5 +1,5 @@
 // The origin the browser sees, as the LSP will serve it: the built wallet (static, CSP header, SPA
-// fallback), /trpc and the /peer WebSocket passed to the LSP, /esplora passed to the chain source.
+// fallback), /trpc, /backup and the /peer WebSocket passed to the LSP, /esplora passed to the chain source.
 // `cut()` makes the LSP unreachable from the browser (connections refused, sockets dropped).
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
@@ -20,7 +20,7 @@ export interface Front {
   url: string;
   port: number;
   setLsp(url: string): void;
-  /** Make the LSP (tRPC, /peer) unreachable, or reachable again. */
+  /** Make the LSP (tRPC, /backup, /peer) unreachable, or reachable again. */
   cut(down: boolean): void;
   close(): Promise<void>;
 }
@@ -50,7 +50,7 @@ export async function startFront(options: {
   };
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path.startsWith('/trpc/')) {
+    if (path.startsWith('/trpc/') || path.startsWith('/backup/')) {
       if (down || !lsp) {
         req.socket.destroy();
         return;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
-import { loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
+import { type LspStore, loadConfig, loadOrCreateSeed, Metrics, openStore } from '@lpw/lsp-server';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
 import { provideDevnetLiquidity } from '../../lsp-server/src/devnet-liquidity.ts';
@@ -23,6 +23,8 @@ export interface Stack {
   net: PublicNetwork;
   lspNode: LightningNode;
   lsp: RunningLsp;
+  /** The LSP's store (tests write into it what a misbehaving LSP would serve). */
+  lspStore: LspStore;
   front: Front;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
@@ -76,6 +78,7 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     net,
     lspNode: node,
     lsp,
+    lspStore: store,
     front,
     paidApi,
     async stop() {

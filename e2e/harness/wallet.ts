@@ -45,9 +45,10 @@ export async function createWallet(
   return words;
 }
 
-export async function restoreWallet(page: Page, words: string[]): Promise<void> {
+export async function restoreWallet(page: Page, words: string[], backupFile?: string): Promise<void> {
   await page.getByRole('button', { name: 'Restore from recovery words' }).click();
   await page.locator('textarea[name=words]').fill(words.join(' '));
+  if (backupFile) await page.locator('input[name=backup-file]').setInputFiles(backupFile);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.locator('input[name=pin]').fill(PIN);
   await page.locator('input[name=pin-again]').fill(PIN);

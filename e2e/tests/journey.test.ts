@@ -1,9 +1,11 @@
 // The person's journey on a phone-sized Chromium against the real stack: create, receive through a
-// JIT channel, pay by camera scan, reload, second tab, offline, restore on a fresh profile.
-import { mkdtempSync } from 'node:fs';
+// JIT channel, pay by camera scan, reload, second tab, offline, restore on a fresh profile from its
+// words and an exported backup file while the LSP serves an old backup.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
+import { readBackupHeader } from '@lpw/backup';
 import { decodeBolt11, encodeBolt11 } from '@lpw/payment-request';
 import { CSP } from '@lpw/wallet/csp';
 import { formatAmount } from '@lpw/wallet/units';
@@ -31,7 +33,15 @@ const profiles: string[] = [];
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
-const state = { words: [] as string[], feeMsat: 0n, balanceMsat: 0n, balanceSat: 0n };
+const state = {
+  words: [] as string[],
+  feeMsat: 0n,
+  balanceMsat: 0n,
+  balanceSat: 0n,
+  walletId: '',
+  /** The LSP's backup right after the first channel: what a rolling-back LSP serves later. */
+  oldBackup: undefined as Uint8Array | undefined,
+};
 
 beforeAll(async () => {
   buildWallet();
@@ -126,6 +136,9 @@ describe('wallet journey', () => {
       .listChannels()
       .find((c) => !c.isAnnounced && c.isUsable && c.peerId !== stack.net.router.nodeId);
     expect(jitChannel).toBeDefined();
+    state.walletId = jitChannel!.peerId;
+    state.oldBackup = (await stack.lspStore.getBackup(state.walletId, 'channel-state'))?.blob;
+    expect(state.oldBackup).toBeDefined();
     state.balanceMsat = 20_000_000n - feeMsat;
     state.balanceSat = state.balanceMsat / 1000n;
   });
@@ -301,33 +314,80 @@ describe('wallet journey', () => {
     await context.setOffline(false);
   });
 
-  it('restores from its words in a fresh browser profile: balance and channel come back', async () => {
+  it('restores from its words and an exported file while the LSP serves an old backup: it says so and uses the newest', async () => {
+    // the person saves a backup file (Settings), the same signed v2 blob the LSP holds
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page
+      .getByTestId('backup-saved-at')
+      .getByText(/Last saved at your LSP/)
+      .waitFor({ timeout: 30_000 });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-backup').click(),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'lpw-e2e-file-'));
+    profiles.push(dir);
+    const file = join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const fileVersion = readBackupHeader(new Uint8Array(readFileSync(file))).version;
+    await shot(page, '27-settings-backup');
     // one wallet runs in one place: close this one first (the restore takes the backup lease)
     await context.close();
-    const fresh = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
-    profiles.push(fresh);
-    context = await openProfile(fresh);
-    page = await context.newPage();
-    errors = watchErrors(page);
+    // the LSP rolls back: it serves the blob it held after the first payment, labelled as its newest
+    const old = state.oldBackup!;
+    const oldVersion = readBackupHeader(old).version;
+    expect(oldVersion).toBeLessThanOrEqual(fileVersion - 3);
+    const row = (await stack.lspStore.getBackup(state.walletId, 'channel-state'))!;
+    const lease = await stack.lspStore.acquireLease(state.walletId, 'rogue-lsp-01', Date.now() + 60_000);
+    const put = await stack.lspStore.putBackup({
+      nodeId: state.walletId,
+      key: 'channel-state',
+      expectedVersion: row.version,
+      version: row.version + 1,
+      blob: old,
+      fencingToken: lease.fencingToken,
+      nowMs: Date.now(),
+      maxKeys: 256,
+    });
+    expect(put.ok).toBe(true);
+    await stack.lspStore.releaseLease(state.walletId, lease.fencingToken, Date.now());
+
     await page.goto(stack.front.url);
-    await restoreWallet(page, state.words);
+    await restoreWallet(page, state.words, file);
+    // the wallet noticed, says so in words, and runs on the file's newer state, not the LSP's
+    await page
+      .getByTestId('backup-warning')
+      .getByText(
+        `Your LSP served backup version ${oldVersion}, but the backup file holds version ${fileVersion}. An LSP that serves an old backup may be trying to make your wallet use an old channel state; the wallet used the newest copy.`,
+      )
+      .waitFor({ timeout: 60_000 });
     await waitConnected(page);
     await page.waitForFunction(
       (want) => document.querySelector('[data-testid=balance]')?.textContent === want,
       formatAmount(state.balanceSat * 1000n, 'sat'),
       { timeout: 60_000 },
     );
-    await shot(page, '27-restored-home');
+    await shot(page, '28-restored-home-rollback-warning');
     await page.getByRole('button', { name: 'Channel' }).click();
     await page.getByTestId('channel-facts').waitFor();
     // the restored channel is live again (reestablished, not force-closed by either side)
     await page.getByText('Ready').waitFor({ timeout: 60_000 });
-    await shot(page, '28-restored-channel');
+    await shot(page, '29-restored-channel');
     const atLsp = stack.lspNode
       .listChannels()
       .filter((c) => !c.isAnnounced && c.peerId !== stack.net.router.nodeId);
     expect(atLsp).toHaveLength(1);
     expect(atLsp[0]!.isUsable).toBe(true);
+    // and the LSP holds the current state again, above every version it has seen
+    await expect
+      .poll(
+        async () =>
+          readBackupHeader((await stack.lspStore.getBackup(state.walletId, 'channel-state'))!.blob).version,
+        {
+          timeout: 60_000,
+        },
+      )
+      .toBeGreaterThan(fileVersion);
     expect(errors.filter((e) => e.startsWith('pageerror') || /Content Security Policy/i.test(e))).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { trpcServer } from '@hono/trpc-server';
 import { ApiError } from '@lpw/api';
+import { BACKUP_ROUTE } from '@lpw/backup';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -10,6 +11,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from './admin/index.ts';
 import { AuthService } from './auth.ts';
 import { BackupService } from './backup.ts';
+import { backupRoutes } from './backup-routes.ts';
 import type { Deps } from './deps.ts';
 import { JitService } from './liquidity/jit.ts';
 import { OrderService } from './liquidity/orders.ts';
@@ -55,7 +57,7 @@ export function createApp(deps: Deps): Hono {
     // before the LSP's own headers: the wallet's pages carry the wallet's CSP, not the admin page's
     serveWalletApp(app, {
       ...deps.walletApp,
-      reserved: ['/trpc', '/health', '/metrics', '/admin', deps.config.websocketPath],
+      reserved: ['/trpc', '/backup', '/health', '/metrics', '/admin', deps.config.websocketPath],
     });
   }
 
@@ -153,6 +155,7 @@ export function createApp(deps: Deps): Hono {
     }),
   );
 
+  app.route(BACKUP_ROUTE, backupRoutes(deps, services, { limiter: requestsPerIp, ip: clientIp }));
   app.route('/admin', adminRoutes(deps));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -1,13 +1,37 @@
-// Wallet backups: opaque encrypted blobs, versioned per key, written only by the device holding the
-// newest lease (fencing token). The LSP never sees inside.
+// Wallet backups: encrypted blobs, versioned per key, written only by the device holding the newest
+// lease (fencing token). The LSP never sees inside; of a v2 backup it checks the clear header (the
+// session's wallet, a growing version, the length it declares), which it can neither forge nor
+// relabel, since the wallet's signature covers it.
 import { ApiError } from '@lpw/api';
+import { BackupError, HEADER_BYTES, readBackupHeader } from '@lpw/backup';
 import type { Deps } from './deps.ts';
+import type { PutBackupResult } from './store/types.ts';
+
+/** Bytes before a v2 body: header and signature. */
+const SIGNED_HEADER_BYTES = HEADER_BYTES + 64;
 
 export class BackupService {
   constructor(private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'>) {}
 
-  async acquireLease(nodeId: string, deviceId: string, ttlSec: number) {
-    const lease = await this.deps.store.acquireLease(nodeId, deviceId, this.deps.clock() + ttlSec * 1000);
+  async acquireLease(nodeId: string, deviceId: string, ttlSec: number, takeOver = true) {
+    const now = this.deps.clock();
+    const expiresAtMs = now + ttlSec * 1000;
+    let lease = takeOver ? await this.deps.store.acquireLease(nodeId, deviceId, expiresAtMs) : undefined;
+    if (!lease) {
+      const got = await this.deps.store.acquireLeaseIfFree(nodeId, deviceId, expiresAtMs, now);
+      if (!got.ok) {
+        const expiresAt = new Date(got.holder.expiresAtMs).toISOString();
+        throw new ApiError(
+          'LEASE_HELD',
+          `device ${got.holder.deviceId} holds this wallet until ${expiresAt}`,
+          {
+            deviceId: got.holder.deviceId,
+            expiresAt,
+          },
+        );
+      }
+      lease = got.lease;
+    }
     return {
       fencingToken: lease.fencingToken,
       deviceId: lease.deviceId,
@@ -33,12 +57,70 @@ export class BackupService {
       nowMs: this.deps.clock(),
       maxKeys: this.deps.config.limits.maxBackupKeys,
     });
-    if (result.ok) return { key: input.key, version: result.version };
+    return this.outcome(input.key, result);
+  }
+
+  /**
+   * A v2 backup (binary route): the clear header must name the session's wallet, declare the
+   * length received, and carry a version above the stored one; it lands as that version.
+   */
+  async putV2(
+    nodeId: string,
+    key: string,
+    blob: Uint8Array,
+    request: { expectedVersion: number; leaseToken: number },
+  ) {
+    const limitBytes = this.deps.config.limits.maxBackupBlobBytes;
+    if (blob.length > limitBytes) throw tooLarge(blob.length, limitBytes);
+    let header: ReturnType<typeof readBackupHeader>;
+    try {
+      header = readBackupHeader(blob);
+    } catch (error) {
+      if (!(error instanceof BackupError)) throw error;
+      const code =
+        error.code === 'BACKUP_TRUNCATED' || error.code === 'BACKUP_UNKNOWN_FORMAT'
+          ? error.code
+          : 'BACKUP_CORRUPT';
+      throw new ApiError(code, error.message);
+    }
+    if (header.nodeId !== nodeId) {
+      throw new ApiError('BACKUP_WRONG_WALLET', 'the backup header names another wallet than this session’s');
+    }
+    const declared = SIGNED_HEADER_BYTES + header.bodyLength;
+    if (blob.length < declared) {
+      throw new ApiError(
+        'BACKUP_TRUNCATED',
+        `received ${blob.length} of the ${declared} bytes the header declares`,
+      );
+    }
+    if (blob.length > declared)
+      throw new ApiError('BACKUP_CORRUPT', `bytes after the ${declared} the header declares`);
+    const result = await this.deps.store.putBackup({
+      nodeId,
+      key,
+      expectedVersion: request.expectedVersion,
+      version: header.version,
+      blob,
+      fencingToken: request.leaseToken,
+      nowMs: this.deps.clock(),
+      maxKeys: this.deps.config.limits.maxBackupKeys,
+    });
+    return this.outcome(key, result);
+  }
+
+  private outcome(key: string, result: PutBackupResult): { key: string; version: number } {
+    if (result.ok) return { key, version: result.version };
     switch (result.reason) {
       case 'VERSION_CONFLICT':
         throw new ApiError('VERSION_CONFLICT', `current version is ${result.currentVersion}`, {
           currentVersion: result.currentVersion,
         });
+      case 'VERSION_NOT_GROWING':
+        throw new ApiError(
+          'BACKUP_VERSION_NOT_GROWING',
+          `the backup's version must be above the stored ${result.currentVersion}`,
+          { currentVersion: result.currentVersion },
+        );
       case 'LEASE_FENCED':
         throw new ApiError(
           'LEASE_FENCED',
@@ -74,4 +156,11 @@ export class BackupService {
       })),
     };
   }
+}
+
+export function tooLarge(sizeBytes: number, limitBytes: number): ApiError {
+  return new ApiError('BACKUP_TOO_LARGE', `the backup is ${sizeBytes} bytes; the limit is ${limitBytes}`, {
+    sizeBytes,
+    limitBytes,
+  });
 }

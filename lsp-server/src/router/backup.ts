@@ -1,4 +1,6 @@
-// `backup`: per-wallet encrypted blobs with compare-and-swap, under a fencing lease.
+// `backup`: per-wallet encrypted blobs with compare-and-swap, under a fencing lease. The blobs
+// themselves travel over the binary routes (backup-routes.ts); put/get here carry base64 for the
+// CLI until it moves to those routes, then go.
 import {
   acquireLeaseInput,
   backupGetInput,
@@ -17,7 +19,12 @@ export const backupRouter = router({
     .input(acquireLeaseInput)
     .output(leaseOutput)
     .mutation(({ ctx, input }) =>
-      ctx.services.backup.acquireLease(ctx.wallet.nodeId, input.deviceId, input.ttlSec),
+      ctx.services.backup.acquireLease(
+        ctx.wallet.nodeId,
+        input.deviceId,
+        input.ttlSec,
+        input.takeOver ?? true,
+      ),
     ),
   releaseLease: walletProcedure
     .input(releaseLeaseInput)

@@ -425,6 +425,28 @@ export class SqlStore implements LspStore {
     });
   }
 
+  async acquireLeaseIfFree(
+    nodeId: string,
+    deviceId: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): Promise<{ ok: true; lease: LeaseRecord } | { ok: false; holder: LeaseRecord }> {
+    return this.db.transaction(async (tx) => {
+      // one statement decides: the conflicting row is updated only when it is ours or expired
+      const rows = await tx.all(
+        `INSERT INTO backup_leases (node_id, fencing_token, device_id, expires_at) VALUES (?, 1, ?, ?)
+         ON CONFLICT (node_id) DO UPDATE SET fencing_token = backup_leases.fencing_token + 1,
+           device_id = excluded.device_id, expires_at = excluded.expires_at
+         WHERE backup_leases.device_id = excluded.device_id OR backup_leases.expires_at <= ?
+         RETURNING fencing_token, device_id, expires_at`,
+        [nodeId, deviceId, expiresAtMs, nowMs],
+      );
+      if (rows[0]) return { ok: true as const, lease: lease(rows[0]) };
+      const holder = await one(tx, 'SELECT * FROM backup_leases WHERE node_id = ?', [nodeId]);
+      return { ok: false as const, holder: lease(holder!) };
+    });
+  }
+
   async getLease(nodeId: string): Promise<LeaseRecord | undefined> {
     const r = await one(this.db, 'SELECT * FROM backup_leases WHERE node_id = ?', [nodeId]);
     return r && lease(r);
@@ -442,6 +464,7 @@ export class SqlStore implements LspStore {
     nodeId: string;
     key: string;
     expectedVersion: number;
+    version?: number;
     blob: Uint8Array;
     fencingToken: number;
     nowMs: number;
@@ -463,7 +486,8 @@ export class SqlStore implements LspStore {
       if (currentVersion !== req.expectedVersion) {
         return { ok: false, reason: 'VERSION_CONFLICT', currentVersion };
       }
-      const next = currentVersion + 1;
+      const next = req.version ?? currentVersion + 1;
+      if (next <= currentVersion) return { ok: false, reason: 'VERSION_NOT_GROWING', currentVersion };
       if (existing) {
         await tx.run(
           'UPDATE backups SET version = ?, blob = ?, updated_at = ? WHERE node_id = ? AND key = ?',

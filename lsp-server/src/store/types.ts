@@ -106,6 +106,7 @@ export interface BackupSummary {
 export type PutBackupResult =
   | { ok: true; version: number }
   | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
+  | { ok: false; reason: 'VERSION_NOT_GROWING'; currentVersion: number }
   | { ok: false; reason: 'LEASE_FENCED'; currentToken: number | null }
   | { ok: false; reason: 'QUOTA_EXCEEDED' };
 
@@ -161,14 +162,28 @@ export interface LspStore {
 
   /** A new lease for `deviceId` with the next fencing token; any older lease is fenced off. */
   acquireLease(nodeId: string, deviceId: string, expiresAtMs: number): Promise<LeaseRecord>;
+  /**
+   * Like acquireLease, but only when no other device holds an unexpired lease at `nowMs` (the same
+   * device renews); otherwise nothing changes and the holder is returned.
+   */
+  acquireLeaseIfFree(
+    nodeId: string,
+    deviceId: string,
+    expiresAtMs: number,
+    nowMs: number,
+  ): Promise<{ ok: true; lease: LeaseRecord } | { ok: false; holder: LeaseRecord }>;
   getLease(nodeId: string): Promise<LeaseRecord | undefined>;
   /** Ends the lease early when `fencingToken` is still the current one. */
   releaseLease(nodeId: string, fencingToken: number, nowMs: number): Promise<boolean>;
-  /** Compare-and-swap under the current, unexpired lease; lands as `expectedVersion + 1`. */
+  /**
+   * Compare-and-swap under the current, unexpired lease: lands as `version` (default
+   * `expectedVersion + 1`), which must be above the stored version (VERSION_NOT_GROWING otherwise).
+   */
   putBackup(request: {
     nodeId: string;
     key: string;
     expectedVersion: number;
+    version?: number;
     blob: Uint8Array;
     fencingToken: number;
     nowMs: number;

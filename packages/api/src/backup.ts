@@ -20,6 +20,9 @@ export const base64Blob = checked(
   z.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'expected base64'),
 );
 
+/** Versions only grow; v2 headers carry a u64, of which the safe-integer range is used. */
+export const backupVersion = checked(z.number(), z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+
 export const deviceId = checked(
   z.string(),
   z.regex(/^[A-Za-z0-9_-]{8,64}$/, 'expected 8–64 of [A-Za-z0-9_-]'),
@@ -30,6 +33,12 @@ export const fencingToken = checked(z.number(), z.int(), z.minimum(1), z.maximum
 export const acquireLeaseInput = z.strictObject({
   deviceId,
   ttlSec: checked(z.number(), z.int(), z.minimum(10), z.maximum(3600)),
+  /**
+   * true (the default): take the lease even from another device (a new phone wins; the old one is
+   * fenced). false: refuse with LEASE_HELD (holder's deviceId and expiresAt in details) while another
+   * device holds an unexpired lease; the same device renews.
+   */
+  takeOver: z.optional(z.boolean()),
 });
 export const leaseOutput = z.object({ fencingToken, deviceId, expiresAt: isoDatetime });
 export type LeaseOutput = z.infer<typeof leaseOutput>;
@@ -39,20 +48,20 @@ export const releaseLeaseInput = z.strictObject({ fencingToken });
 export const backupPutInput = z.strictObject({
   key: backupKey,
   /** The version the writer last saw: 0 to create. The write lands as `version + 1`. */
-  version: checked(z.number(), z.int(), z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER)),
+  version: backupVersion,
   blob: base64Blob,
   leaseToken: fencingToken,
 });
-export const backupPutOutput = z.object({ key: backupKey, version: u32 });
+export const backupPutOutput = z.object({ key: backupKey, version: backupVersion });
 
 export const backupGetInput = z.strictObject({ key: backupKey });
 export const backupEntry = z.object({
   key: backupKey,
-  version: u32,
+  version: backupVersion,
   blob: base64Blob,
   updatedAt: isoDatetime,
 });
 export const backupGetOutput = z.nullable(backupEntry);
 export const backupListOutput = z.object({
-  entries: z.array(z.object({ key: backupKey, version: u32, size: u32, updatedAt: isoDatetime })),
+  entries: z.array(z.object({ key: backupKey, version: backupVersion, size: u32, updatedAt: isoDatetime })),
 });

@@ -19,6 +19,18 @@ export const API_ERRORS = {
   LEASE_FENCED: { trpc: 'CONFLICT', lsps2: undefined },
   BLOB_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
   QUOTA_EXCEEDED: { trpc: 'FORBIDDEN', lsps2: undefined },
+  /** acquireLease with takeOver false while another device holds an unexpired lease. */
+  LEASE_HELD: { trpc: 'CONFLICT', lsps2: undefined },
+  // backups v2 (binary routes): what the LSP can check in the clear header
+  BACKUP_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
+  BACKUP_CORRUPT: { trpc: 'BAD_REQUEST', lsps2: undefined },
+  BACKUP_TRUNCATED: { trpc: 'BAD_REQUEST', lsps2: undefined },
+  BACKUP_UNKNOWN_FORMAT: { trpc: 'BAD_REQUEST', lsps2: undefined },
+  /** The header names another wallet than the session's. */
+  BACKUP_WRONG_WALLET: { trpc: 'FORBIDDEN', lsps2: undefined },
+  /** The header's version is not above the stored one: versions only grow. */
+  BACKUP_VERSION_NOT_GROWING: { trpc: 'CONFLICT', lsps2: undefined },
+  BACKUP_NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },
   // relay (the LSP's HTTP requests for the wallet)
   /** The destination is not one the relay may reach (scheme, private address, redirect there). */
   RELAY_REFUSED: { trpc: 'FORBIDDEN', lsps2: undefined },
@@ -43,6 +55,12 @@ export type TrpcErrorCode = (typeof API_ERRORS)[ApiErrorCode]['trpc'];
 export interface ApiErrorDetails {
   currentVersion?: number;
   retryAfterSec?: number;
+  /** BACKUP_TOO_LARGE: the body's size and the LSP's limit. */
+  sizeBytes?: number;
+  limitBytes?: number;
+  /** LEASE_HELD: the device holding the lease, and until when (ISO 8601). */
+  deviceId?: string;
+  expiresAt?: string;
   field?: string;
 }
 

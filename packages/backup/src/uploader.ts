@@ -157,6 +157,13 @@ export class BackupUploader {
     return this.generation;
   }
 
+  /** Uploads the current state although no commit changed it (a first backup; the LSP lost its copy). */
+  markDirty(): void {
+    this.generation++;
+    this.status.behindBy = this.generation - this.durableGeneration;
+    this.kick();
+  }
+
   /** Resolves once the commit of `generation` (and all before it) is durable at the LSP, or we are fenced/closed. */
   durable(generation: number): Promise<void> {
     if (generation <= this.durableGeneration || this.status.fenced || this.closed) return Promise.resolve();

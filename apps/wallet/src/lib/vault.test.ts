@@ -47,7 +47,8 @@ describe('vault', () => {
     const b = deriveSecrets(VECTOR);
     expect(a.nodeSeed).toHaveLength(32);
     expect(a.nodeSeed).toEqual(b.nodeSeed);
-    expect(a.nodeSeed).not.toEqual(a.backupKey);
+    expect(a.nodeSeed).not.toEqual(a.backupKeys.encryptionKey);
+    expect(a.backupKeys.encryptionKey).not.toEqual(a.backupKeys.signingKey);
     expect(deriveSecrets(createMnemonic()).nodeSeed).not.toEqual(a.nodeSeed);
   });
 });

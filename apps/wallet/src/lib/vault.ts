@@ -1,6 +1,7 @@
 // The key vault: 12 BIP 39 words are the wallet; at rest they exist only encrypted under a key that
 // PBKDF2-SHA256 (≥ 600,000 iterations, WebCrypto) derives from the user's PIN, with AES-256-GCM.
 // Every other secret (node seed, backup key) derives from the words, so the words restore it all.
+import { type BackupKeys, deriveBackupKeys } from '@lpw/backup';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
@@ -127,8 +128,8 @@ export async function openVault(record: VaultRecord, pin: string): Promise<strin
 export interface WalletSecrets {
   /** The Lightning node's 32-byte seed (node key, channel keys, on-chain wallet). */
   nodeSeed: Uint8Array;
-  /** AES-256-GCM key of the channel-state backups kept at the LSP. */
-  backupKey: Uint8Array;
+  /** Encryption and signing keys of the channel-state backups (derivation in @lpw/backup keys.ts). */
+  backupKeys: BackupKeys;
   /** HMAC key of stream payment ids and preimages (the same after a reload, so none is paid twice). */
   streamKey: Uint8Array;
 }
@@ -139,7 +140,7 @@ export function deriveSecrets(mnemonic: string): WalletSecrets {
   const label = (l: string) => hmac(sha256, new TextEncoder().encode(l), seed);
   return {
     nodeSeed: label('lpw/node-seed/v1'),
-    backupKey: label('lpw/backup-key/v1'),
+    backupKeys: deriveBackupKeys(seed),
     streamKey: label('lpw/stream-key/v1'),
   };
 }

@@ -25,14 +25,20 @@ interface SessionState {
   storageRiskAccepted: boolean;
   init(): Promise<void>;
   createWallet(mnemonic: string, pin: string): Promise<void>;
-  restoreWallet(mnemonic: string, pin: string): Promise<void>;
+  /** `backupFile`: a backup file the person exported earlier, a copy the LSP does not control. */
+  restoreWallet(mnemonic: string, pin: string, backupFile?: Uint8Array): Promise<void>;
   unlock(pin: string): Promise<void>;
   lock(): Promise<void>;
   revealWords(pin: string): Promise<string[]>;
   acceptStorageRisk(): void;
 }
 
-async function startNode(vault: VaultRecord, mnemonic: string, restore: boolean): Promise<void> {
+async function startNode(
+  vault: VaultRecord,
+  mnemonic: string,
+  restore: boolean,
+  restoreFile?: Uint8Array,
+): Promise<void> {
   const secrets = deriveSecrets(mnemonic);
   const worker = startNodeWorker((snapshot) => useWallet.getState().receiveSnapshot(snapshot));
   useWallet.getState().attach(worker);
@@ -41,15 +47,17 @@ async function startNode(vault: VaultRecord, mnemonic: string, restore: boolean)
     request: {
       walletId: vault.walletId,
       nodeSeed: secrets.nodeSeed,
-      backupKey: secrets.backupKey,
+      backupKeys: secrets.backupKeys,
       streamKey: secrets.streamKey,
       lspUrl: useSettings.getState().lspUrl,
       deviceId: await deviceId(),
       restore,
+      restoreFile,
     },
   });
   secrets.nodeSeed.fill(0);
-  secrets.backupKey.fill(0);
+  secrets.backupKeys.encryptionKey.fill(0);
+  secrets.backupKeys.signingKey.fill(0);
   secrets.streamKey.fill(0);
 }
 
@@ -79,13 +87,13 @@ export const useSession = create<SessionState>((setState, getState) => ({
     useNav.getState().go('home');
     await startNode(vault, mnemonic, false);
   },
-  async restoreWallet(mnemonic, pin) {
+  async restoreWallet(mnemonic, pin, backupFile) {
     const vault = await sealMnemonic(mnemonic, pin);
     await set(RESTORE_PENDING_KEY, vault.walletId);
     await set(VAULT_KEY, vault);
     setState({ vault, phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(vault, mnemonic, true);
+    await startNode(vault, mnemonic, true, backupFile);
   },
   async unlock(pin) {
     const vault = getState().vault;

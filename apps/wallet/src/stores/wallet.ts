@@ -5,6 +5,7 @@ import { create } from 'zustand';
 import type { NodeWorker } from '../worker/client.ts';
 import type {
   CreatedInvoice,
+  ExportedBackup,
   PaidInvoice,
   ReceiveQuote,
   StreamStart,
@@ -28,6 +29,8 @@ interface WalletState {
   /** Returns the new stream's id. */
   startStream(request: StreamStart): Promise<string>;
   streamControl(id: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
+  /** The newest backup the LSP acknowledged (the device's copy), to save as a file. */
+  exportBackup(): Promise<ExportedBackup>;
   retry(): void;
 }
 
@@ -51,6 +54,7 @@ export const useWallet = create<WalletState>((set, get) => ({
   relay: (request) => need(get().worker).call({ type: 'relay', request }),
   startStream: (request) => need(get().worker).call({ type: 'startStream', request }),
   streamControl: (id, action) => need(get().worker).call({ type: 'streamControl', id, action }),
+  exportBackup: () => need(get().worker).call({ type: 'exportBackup' }),
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

@@ -1,199 +1,98 @@
-// Channel-state backups at the LSP: after every commit that touched LDK state, the whole store (small
-// for a phone: one channel) goes up sealed, with compare-and-swap on the version and the device's
-// fencing lease. Restoring fetches the newest blob only, and refuses one older than the LSP's current.
-import type { Store, StoreWrite } from '@lpw/node';
-import { fromBase64, openSnapshot, sealSnapshot, toBase64 } from './backup-codec.ts';
+// The PWA's side of @lpw/backup: how the uploader reaches the LSP (leases and the version list over
+// tRPC, the blob over the binary routes, both under the wallet's session), and the copy of the
+// newest backup this device keeps in its own IndexedDB database, out of the LSP's control.
+
+import type { BackupKeys } from '@lpw/backup';
+import {
+  BackupError,
+  type BackupTransport,
+  type DecodedBackup,
+  decodeBackup,
+  httpBlobClient,
+} from '@lpw/backup';
+import { createStore, get as idbGet, set as idbSet, type UseStore } from 'idb-keyval';
 import { type LspSession, lspErrorCode } from './lsp.ts';
 
+/** The LSP's key for this wallet's channel state (v1 blobs lived here too; v2 continues above them). */
 export const BACKUP_KEY = 'channel-state';
+/** A restored node's store holds this key until its first start has closed the restored channels. */
+export const RECOVERY_PENDING_KEY = 'wallet/recovery-pending';
 const LEASE_TTL_SEC = 3600;
 
-export class BackupRefused extends Error {
-  override readonly name = 'BackupRefused';
-  constructor(
-    readonly code: 'BACKUP_STALE' | 'BACKUP_UNREADABLE' | 'FENCED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const deviceCopyDbName = (walletId: string) => `lpw-backup-copy-${walletId}`;
 
-/** The node's store, mirrored in memory, telling us when LDK state changed durably. */
-export class MirroredStore implements Store {
-  readonly data = new Map<string, Uint8Array>();
-  constructor(
-    private readonly inner: Store,
-    private readonly onChannelUpdate: () => void,
-  ) {}
+/** The newest backup the LSP acknowledged, kept on this device (written with each backup). */
+export class DeviceCopy {
+  private constructor(private readonly db: UseStore) {}
 
-  async load(): Promise<Map<string, Uint8Array>> {
-    const loaded = await this.inner.load();
-    for (const [k, v] of loaded) this.data.set(k, v);
-    return loaded;
+  static open(walletId: string): DeviceCopy {
+    return new DeviceCopy(createStore(deviceCopyDbName(walletId), 'copy'));
   }
 
-  async commit(writes: StoreWrite[]): Promise<void> {
-    await this.inner.commit(writes);
-    let channelState = false;
-    for (const { key, value } of writes) {
-      if (value === null) this.data.delete(key);
-      else this.data.set(key, value.slice());
-      if (key.startsWith('ldk/') && key !== 'ldk/network-graph' && key !== 'ldk/scorer') channelState = true;
-    }
-    if (channelState) this.onChannelUpdate();
+  async read(): Promise<Uint8Array | undefined> {
+    return idbGet<Uint8Array>('latest', this.db);
   }
 
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-export interface BackupStatus {
-  version: number | undefined;
-  savedAt: number | undefined;
-  problem: string | undefined;
-}
-
-export class ChannelBackup {
-  private version = 0;
-  private leaseToken: number | undefined;
-  private leaseExpiresAt = 0;
-  private running: Promise<void> | null = null;
-  private dirty = false;
-  private fenced = false;
-  readonly status: BackupStatus = { version: undefined, savedAt: undefined, problem: undefined };
-
-  constructor(
-    private readonly session: LspSession,
-    private readonly nodeId: string,
-    private readonly key: Uint8Array,
-    private readonly deviceId: string,
-    private readonly snapshot: () => Map<string, Uint8Array>,
-    private readonly onStatus: (fenced: boolean) => void,
-  ) {}
-
-  /** Take this wallet's lease (newest wins: another device's writes are fenced from now on). */
-  async acquireLease(): Promise<void> {
-    const lease = await this.session.authed(() =>
-      this.session.api.backup.acquireLease.mutate({ deviceId: this.deviceId, ttlSec: LEASE_TTL_SEC }),
-    );
-    this.leaseToken = lease.fencingToken;
-    this.leaseExpiresAt = Date.parse(lease.expiresAt);
-    const entries = await this.session.authed(() => this.session.api.backup.list.query());
-    this.version = entries.entries.find((e) => e.key === BACKUP_KEY)?.version ?? 0;
-    this.status.version = this.version || undefined;
+  write(blob: Uint8Array): Promise<void> {
+    return idbSet('latest', blob, this.db);
   }
 
-  /** Called after each durable channel update; uploads coalesce, the newest state always goes last. */
-  schedule(): void {
-    if (this.fenced) return;
-    this.dirty = true;
-    this.running ??= this.drain().finally(() => {
-      this.running = null;
-    });
-  }
-
-  /** Resolves when nothing is waiting to be uploaded (or the upload failed and was reported). */
-  async flushed(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.dirty && !this.fenced) {
-      this.dirty = false;
-      try {
-        await this.upload();
-        this.status.problem = undefined;
-      } catch (error) {
-        const code = error instanceof BackupRefused ? error.code : lspErrorCode(error);
-        if (code === 'LEASE_FENCED' || code === 'FENCED') {
-          this.fenced = true;
-          this.status.problem = 'This wallet was opened on another device; it stopped here.';
-        } else {
-          this.status.problem = `Backup not saved (${code}); it will be retried.`;
-          this.dirty = true;
-          this.onStatus(false);
-          await new Promise((r) => setTimeout(r, 5_000));
-          continue;
-        }
-      }
-      this.onStatus(this.fenced);
-    }
-  }
-
-  private async upload(): Promise<void> {
-    if (this.leaseToken === undefined || Date.now() > this.leaseExpiresAt - 120_000) {
-      if (this.leaseToken !== undefined) {
-        // the API has no "renew only if still mine": acquiring again always wins. A token that is not
-        // ours + 1 means another device took the wallet in between: stop rather than fight over it.
-        const whoHas = await this.session.authed(() =>
-          this.session.api.backup.acquireLease.mutate({ deviceId: this.deviceId, ttlSec: LEASE_TTL_SEC }),
-        );
-        if (whoHas.fencingToken !== this.leaseToken + 1) {
-          throw new BackupRefused('FENCED', 'another device holds this wallet');
-        }
-        this.leaseToken = whoHas.fencingToken;
-        this.leaseExpiresAt = Date.parse(whoHas.expiresAt);
-      } else await this.acquireLease();
-    }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const seq = this.version + 1;
-      const blob = await sealSnapshot({ seq, entries: this.snapshot() }, this.key, this.nodeId);
-      try {
-        const put = await this.session.authed(() =>
-          this.session.api.backup.put.mutate({
-            key: BACKUP_KEY,
-            version: this.version,
-            blob: toBase64(blob),
-            leaseToken: this.leaseToken!,
-          }),
-        );
-        this.version = put.version;
-        this.status.version = put.version;
-        this.status.savedAt = Date.now();
-        return;
-      } catch (error) {
-        if (lspErrorCode(error) !== 'VERSION_CONFLICT' || attempt > 0) throw error;
-        // our idea of the version was old (e.g. an upload whose answer we lost): write over it
-        const list = await this.session.authed(() => this.session.api.backup.list.query());
-        this.version = list.entries.find((e) => e.key === BACKUP_KEY)?.version ?? 0;
-      }
-    }
-  }
-
-  /**
-   * The newest channel state at the LSP, or undefined when there is none (a wallet that never had a
-   * channel). Refuses a blob older than the version the LSP lists as current, or whose sealed
-   * version differs from the one it is served as: restoring old channel state could broadcast a
-   * revoked commitment and lose the channel's money.
-   */
-  async fetchLatest(): Promise<Map<string, Uint8Array> | undefined> {
-    const list = await this.session.authed(() => this.session.api.backup.list.query());
-    const current = list.entries.find((e) => e.key === BACKUP_KEY)?.version;
-    if (current === undefined) return undefined;
-    const got = await this.session.authed(() => this.session.api.backup.get.query({ key: BACKUP_KEY }));
-    if (!got)
-      throw new BackupRefused('BACKUP_STALE', `the LSP lists backup version ${current} but sent none`);
-    if (got.version < current) {
-      throw new BackupRefused(
-        'BACKUP_STALE',
-        `the LSP sent backup version ${got.version}, older than its current ${current}`,
-      );
-    }
-    let snapshot: Awaited<ReturnType<typeof openSnapshot>>;
+  /** The copy, checked (undefined when there is none or it fails a check). */
+  async decoded(expect: { nodeId: string; keys: BackupKeys }): Promise<DecodedBackup | undefined> {
+    const blob = await this.read().catch(() => undefined);
+    if (!blob) return undefined;
     try {
-      snapshot = await openSnapshot(fromBase64(got.blob), this.key, this.nodeId);
+      return await decodeBackup(blob, expect);
     } catch (error) {
-      throw new BackupRefused('BACKUP_UNREADABLE', error instanceof Error ? error.message : String(error));
+      if (error instanceof BackupError) return undefined;
+      throw error;
     }
-    if (snapshot.seq !== got.version) {
-      throw new BackupRefused(
-        'BACKUP_STALE',
-        `the backup was written as version ${snapshot.seq} but served as ${got.version}`,
-      );
-    }
-    this.version = got.version;
-    this.status.version = got.version;
-    return snapshot.entries;
   }
+}
+
+/** tRPC refusals as the uploader's BackupErrors; the session renews itself on SESSION_EXPIRED. */
+function asBackupError(error: unknown): unknown {
+  if (error instanceof BackupError) return error;
+  const code = lspErrorCode(error);
+  const app = (error as { data?: { app?: { details?: Record<string, unknown> } } }).data?.app;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'LEASE_HELD' || code === 'LEASE_FENCED')
+    return new BackupError(code, message, app?.details ?? {});
+  return new BackupError('BACKUP_UNAVAILABLE', message, { lspCode: code });
+}
+
+/** The LSP as the uploader sees it; `session()` is read at each call (it exists once the LSP answered). */
+export function lspBackupTransport(session: () => LspSession | undefined): BackupTransport {
+  const use = async <T>(call: (s: LspSession) => Promise<T>): Promise<T> => {
+    const s = session();
+    if (!s) throw new BackupError('BACKUP_UNAVAILABLE', 'not connected to the LSP yet');
+    try {
+      return await s.authed(() => call(s));
+    } catch (error) {
+      throw asBackupError(error);
+    }
+  };
+  const blobs = (s: LspSession) => httpBlobClient({ baseUrl: s.baseUrl, token: () => s.bearer() });
+  return {
+    acquireLease: (r) =>
+      use(async (s) => {
+        const lease = await s.api.backup.acquireLease.mutate({
+          ...r,
+          ttlSec: Math.min(r.ttlSec, LEASE_TTL_SEC),
+        });
+        return {
+          fencingToken: lease.fencingToken,
+          deviceId: lease.deviceId,
+          expiresAtMs: Date.parse(lease.expiresAt),
+        };
+      }),
+    releaseLease: (fencingToken) =>
+      use(async (s) => {
+        await s.api.backup.releaseLease.mutate({ fencingToken });
+      }),
+    currentVersion: (key) =>
+      use(async (s) => (await s.api.backup.list.query()).entries.find((e) => e.key === key)?.version ?? 0),
+    put: (key, blob, request) => use((s) => blobs(s).put(key, blob, request)),
+    get: (key) => use((s) => blobs(s).get(key)),
+  };
 }

@@ -1,6 +1,7 @@
 // The wallet's side of the LSP's tRPC API: one typed client, login by signing the LSP's challenge with
 // the node key (session renewed before it expires), and the error code the server put in `data.app`.
 import { type InfoOutput, loginMessage, signNodeMessage } from '@lpw/api';
+import { BackupError } from '@lpw/backup';
 import type { AppRouter } from '@lpw/lsp-server';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 
@@ -8,6 +9,11 @@ export type LspClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
 /** A code to act on: the server's ApiError code, or UNREACHABLE when no answer came back. */
 export function lspErrorCode(error: unknown): string {
+  // the binary backup routes answer JSON { code }; the package keeps the LSP's code in details
+  if (error instanceof BackupError) {
+    const lspCode = error.details.lspCode;
+    return typeof lspCode === 'string' ? lspCode : error.code;
+  }
   if (error instanceof TRPCClientError) {
     const app = (error.data as { app?: { code?: string } } | undefined)?.app;
     if (app?.code) return app.code;
@@ -64,6 +70,12 @@ export class LspSession {
       }
     })();
     return this.loggingIn;
+  }
+
+  /** The bearer token of a valid session (for the binary backup routes). */
+  async bearer(): Promise<string> {
+    await this.ensureSession();
+    return this.token!;
   }
 
   /** Runs an authenticated call; on an expired session logs in once more and retries. */

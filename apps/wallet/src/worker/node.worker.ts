@@ -72,6 +72,8 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
     case 'streamControl':
       await runtime.streamControl(command.id, command.action);
       return undefined;
+    case 'exportBackup':
+      return runtime.exportBackup();
     case 'retry':
       runtime.retry();
       return undefined;

@@ -2,6 +2,7 @@
 // reply each; the worker pushes `snapshot` events whenever what the screens show has changed.
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
 import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
+import type { BackupKeys } from '@lpw/backup';
 
 export type NodeStatus =
   /** Nothing started yet (locked, or no wallet). */
@@ -107,20 +108,42 @@ export interface WalletSnapshot {
   /** Payment streams, newest first: each is one entry of history however many payments it made. */
   streams: StreamView[];
   lsp: LspView;
-  backup: { version: number | undefined; savedAt: number | undefined; problem: string | undefined };
+  backup: BackupView;
   updatedAt: number;
+}
+
+export interface BackupView {
+  /** The newest version the LSP acknowledged (this run or, from the device copy, before). */
+  version: number | undefined;
+  /** When the last backup became durable at the LSP (ms). */
+  savedAt: number | undefined;
+  /** Why the last upload failed, in words (retried with backoff). */
+  problem: string | undefined;
+  /** Channel-state commits not yet durable at the LSP, and since when (ms). */
+  behindBy: number;
+  behindSince: number | undefined;
+  /** The LSP served an old, missing or broken copy, or lost ours: said in words. */
+  warning: string | undefined;
 }
 
 export interface OpenRequest {
   walletId: string;
   nodeSeed: Uint8Array;
-  backupKey: Uint8Array;
+  backupKeys: BackupKeys;
   /** Makes stream payment ids and preimages reproducible after a reload (HMAC key). */
   streamKey: Uint8Array;
   lspUrl: string;
   deviceId: string;
   /** A wallet restored from its words on this device: fetch its channel state from the LSP first. */
   restore: boolean;
+  /** On restore: a backup file the person exported earlier (compared with the LSP's and the device's copies). */
+  restoreFile?: Uint8Array;
+}
+
+export interface ExportedBackup {
+  blob: Uint8Array;
+  version: number;
+  fileName: string;
 }
 
 export type ReceiveQuote =
@@ -164,6 +187,7 @@ export type Command =
   | { type: 'relay'; request: RelayFetchInput }
   | { type: 'startStream'; request: StreamStart }
   | { type: 'streamControl'; id: string; action: 'pause' | 'resume' | 'stop' }
+  | { type: 'exportBackup' }
   | { type: 'retry' }
   | { type: 'close' };
 
@@ -176,6 +200,7 @@ export interface CommandResult {
   relay: RelayFetchOutput;
   startStream: string;
   streamControl: undefined;
+  exportBackup: ExportedBackup;
   retry: undefined;
   close: undefined;
 }

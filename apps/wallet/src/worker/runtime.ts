@@ -10,6 +10,14 @@ import {
   type RelayFetchInput,
   type RelayFetchOutput,
 } from '@lpw/api';
+import {
+  BackedUpStore,
+  BackupError,
+  BackupUploader,
+  chooseNewest,
+  isBackedUpKey,
+  type UploaderStatus,
+} from '@lpw/backup';
 import { createLspClient } from '@lpw/lsp-server/client';
 import {
   createNode,
@@ -37,12 +45,13 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import * as ldk from 'lightningdevkit';
 import { relayedFetch } from '../lib/relay-fetch.ts';
-import { BackupRefused, ChannelBackup, MirroredStore } from './backup.ts';
+import { BACKUP_KEY, DeviceCopy, lspBackupTransport, RECOVERY_PENDING_KEY } from './backup.ts';
 import { LspSession, lspErrorCode } from './lsp.ts';
 import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
 import {
   type ChannelView,
   type CreatedInvoice,
+  type ExportedBackup,
   LNURL_STREAM_PERIOD_MS,
   type OpenRequest,
   type PaidInvoice,
@@ -56,6 +65,8 @@ import {
 
 const INVOICE_EXPIRY_SECS = 3600;
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
+/** How long a channel-state commit waits for the LSP to hold its backup before it goes through behind. */
+const BACKUP_GATE_MS = 30_000;
 
 /**
  * What a route from routes.find costs: each hop's `fee_msat` but the last one's, which (as in LDK's
@@ -101,7 +112,14 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     payments: [],
     streams: [],
     lsp: { url: lspUrl, nodeId: undefined, network: undefined, reachable: false, problem: undefined },
-    backup: { version: undefined, savedAt: undefined, problem: undefined },
+    backup: {
+      version: undefined,
+      savedAt: undefined,
+      problem: undefined,
+      behindBy: 0,
+      behindSince: undefined,
+      warning: undefined,
+    },
     updatedAt: Date.now(),
   };
 }
@@ -158,7 +176,7 @@ export function describeError(error: unknown): { code: string; message: string }
   if (error instanceof WalletCommandError) return { code: error.code, message: error.message };
   if (isStreamError(error)) return { code: error.code, message: error.message };
   if (isNodeError(error)) return { code: error.code, message: error.message };
-  if (error instanceof BackupRefused) return { code: error.code, message: error.message };
+  if (error instanceof BackupError) return { code: error.code, message: error.message };
   const code = lspErrorCode(error);
   return { code, message: error instanceof Error ? error.message : String(error) };
 }
@@ -167,11 +185,12 @@ export class WalletRuntime {
   private snap: WalletSnapshot = emptySnapshot('');
   private req: OpenRequest | undefined;
   private idb: IndexedDbStore | undefined;
-  private store: MirroredStore | undefined;
+  private store: BackedUpStore | undefined;
   private node: LightningNode | undefined;
   private session: LspSession | undefined;
   private client: ReturnType<typeof createLspClient> | undefined;
-  private backup: ChannelBackup | undefined;
+  private backup: BackupUploader | undefined;
+  private deviceCopy: DeviceCopy | undefined;
   private streamsDb: IndexedDbStore | undefined;
   private streamLedger: StoreStreamLedger | undefined;
   private streams: StreamEngine | undefined;
@@ -205,10 +224,20 @@ export class WalletRuntime {
     secret.fill(0);
     this.snap.nodeId = this.nodeId;
     this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
-    this.store = new MirroredStore(this.idb, () => {
-      this.backup?.schedule();
-      this.changed();
+    this.deviceCopy = DeviceCopy.open(req.walletId);
+    const deviceCopy = this.deviceCopy;
+    this.backup = new BackupUploader({
+      transport: lspBackupTransport(() => this.session),
+      nodeId: this.nodeId,
+      keys: req.backupKeys,
+      deviceId: req.deviceId,
+      takeOver: true, // a new phone wins; the old one is fenced and stops
+      key: BACKUP_KEY,
+      onDurable: (blob) => deviceCopy.write(blob),
+      onStatus: (status) => this.backupStatus(status),
     });
+    // a channel-state commit resolves once the LSP holds it: LDK revokes nothing the LSP lacks
+    this.store = new BackedUpStore(this.idb, this.backup, { timeoutMs: BACKUP_GATE_MS });
     // what is on the phone shows at once, LSP or not
     const cached = await idbGet<WalletSnapshot>(snapshotKey(req.walletId)).catch(() => undefined);
     if (cached && cached.nodeId === this.nodeId) {
@@ -218,11 +247,20 @@ export class WalletRuntime {
         receivableMsat: 0n,
         channels: cached.channels.map((c) => ({ ...c, isUsable: false })),
         network: cached.network,
-        backup: cached.backup,
+        backup: { ...this.snap.backup, ...cached.backup },
       });
       this.snap.lsp = { ...cached.lsp, url: req.lspUrl, reachable: false, problem: undefined };
     }
     const stored = await this.store.load();
+    const copy = await deviceCopy.decoded({ nodeId: this.nodeId, keys: req.backupKeys });
+    if (copy) {
+      this.backup.raiseFloor(copy.header.version); // versions only grow, whatever the LSP holds
+      this.snap.backup = {
+        ...this.snap.backup,
+        version: copy.header.version,
+        savedAt: copy.header.createdAtMs,
+      };
+    }
     this.snap.payments = historyOf(paymentsFromStore(stored), outboundFrom(stored));
     this.streamsDb = await IndexedDbStore.open(streamsDbName(req.walletId));
     this.streamLedger = await StoreStreamLedger.open(this.streamsDb);
@@ -254,7 +292,7 @@ export class WalletRuntime {
     const node = this.node;
     this.node = undefined;
     await node?.stop();
-    await this.backup?.flushed();
+    await this.backup?.close({ flush: true });
     await this.store?.close();
     await this.streamsDb?.close();
     this.setStatus('idle', 'Locked');
@@ -291,32 +329,12 @@ export class WalletRuntime {
       };
       this.snap.network = info.network;
       if (!info.esploraUrl) throw new WalletCommandError('NO_CHAIN_SOURCE', 'The LSP names no chain source');
-      const backup = new ChannelBackup(
-        this.session,
-        this.nodeId,
-        req.backupKey,
-        req.deviceId,
-        () => new Map(this.store!.data),
-        (fenced) => {
-          this.snap.backup = { ...backup.status };
-          if (fenced) void this.fence();
-          this.changed();
-        },
-      );
-      this.backup = backup;
+      const backup = this.backup!;
       const local = await this.store!.load();
-      if (req.restore && ![...local.keys()].some((k) => k.startsWith('ldk/'))) {
-        // the newest channel state from the LSP, written in one transaction before the node exists
-        const entries = await backup.fetchLatest();
-        if (entries && entries.size > 0) {
-          await this.idb!.commit([...entries].map(([key, value]) => ({ key, value })));
-          this.log('info', `restored ${entries.size} keys from backup version ${backup.status.version}`);
-        }
-        const restored = await this.store!.load();
-        this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
-      }
-      await backup.acquireLease();
-      this.snap.backup = { ...backup.status };
+      if (req.restore && ![...local.keys()].some(isBackedUpKey)) await this.restoreChannelState(req);
+      const recoverChannels = (await this.store!.load()).has(RECOVERY_PENDING_KEY);
+      await backup.start(); // the lease (taking it over) and the LSP's version
+      this.checkLspCopy();
       const esploraUrl = new URL(info.esploraUrl, req.lspUrl).toString().replace(/\/$/, '');
       const node = await createNode({
         seed: req.nodeSeed,
@@ -325,6 +343,9 @@ export class WalletRuntime {
         store: this.store!,
         chain: { esploraUrl },
         trustedPeers: [info.nodeId],
+        // restored channel state may be stale: close it without broadcasting before any peer
+        // connects, so LDK can neither panic nor publish a revoked commitment
+        recoverChannels,
         logLevel: 'warn',
         log: (entry) => this.log(entry.level, `${entry.module}: ${entry.message}`),
       });
@@ -337,6 +358,7 @@ export class WalletRuntime {
         return;
       }
       this.node = node;
+      if (recoverChannels) await this.store!.commit([{ key: RECOVERY_PENDING_KEY, value: null }]);
       this.streams = this.streamEngine(node, req.streamKey);
       node.events();
       for (const kind of [
@@ -393,13 +415,13 @@ export class WalletRuntime {
           this.changed();
         }
       }, 1_000);
-      backup.schedule(); // a first backup, so a restore finds this wallet even before its first channel
+      backup.markDirty(); // a first backup, so a restore finds this wallet even before its first channel
       this.connectPeer(0);
       void this.resumeStreams(this.streams);
     } catch (error) {
       const { code, message } = describeError(error);
       this.log('warn', `start failed: ${code}: ${message}`);
-      if (code === 'BACKUP_STALE' || code === 'BACKUP_UNREADABLE' || code === 'KEY_MISMATCH') {
+      if (code === 'BACKUP_REFUSED' || code === 'KEY_MISMATCH' || code === 'LEASE_HELD') {
         this.setStatus('failed', message);
         return;
       }
@@ -418,6 +440,95 @@ export class WalletRuntime {
     clearInterval(this.peerWatch);
     await node?.stop();
     this.setStatus('fenced', 'This wallet was opened on another device, so it stopped here.');
+  }
+
+  /**
+   * A wallet restored on this device: the newest valid copy among the LSP's, this device's and an
+   * imported file goes into the store before the node exists, marked for recovery. An LSP copy that
+   * is older, missing or broken while another is newer is said in words; a broken LSP copy with
+   * nothing else valid stops here rather than run on it.
+   */
+  private async restoreChannelState(req: OpenRequest): Promise<void> {
+    const expect = { nodeId: this.nodeId, keys: req.backupKeys };
+    const lsp = await this.backup!.fetch();
+    const choice = await chooseNewest(
+      [
+        { source: 'lsp', blob: lsp?.blob },
+        { source: 'device', blob: await this.deviceCopy!.read().catch(() => undefined) },
+        { source: 'file', blob: req.restoreFile },
+      ],
+      expect,
+    );
+    this.snap.backup = { ...this.snap.backup, warning: choice.rollbackReport };
+    const refused = choice.verdicts.find((v) => v.source === 'file' && v.error);
+    if (refused?.error) this.log('warn', `backup file refused: ${refused.error.code}`);
+    if (!choice.chosen) {
+      const lspVerdict = choice.verdicts.find((v) => v.source === 'lsp');
+      if (lspVerdict?.error || refused) {
+        throw new WalletCommandError(
+          'BACKUP_REFUSED',
+          choice.rollbackReport ??
+            `The backup file failed its check (${refused?.error?.code}): ${refused?.error?.message}`,
+        );
+      }
+      return; // no backup anywhere: a wallet that never had a channel
+    }
+    const { entries, header, source } = choice.chosen;
+    await this.idb!.commit([
+      ...[...entries].map(([key, value]) => ({ key, value })),
+      { key: RECOVERY_PENDING_KEY, value: Uint8Array.of(1) },
+    ]);
+    this.backup!.raiseFloor(header.version);
+    this.snap.backup = { ...this.snap.backup, version: header.version, savedAt: header.createdAtMs };
+    this.log('info', `restored ${entries.size} keys from backup version ${header.version} (${source})`);
+    const restored = await this.store!.load();
+    this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
+  }
+
+  /** On every start: an LSP holding less than this device uploaded lost or rolled back our copy. */
+  private checkLspCopy(): void {
+    const atLsp = this.backup!.status.version;
+    const uploaded = this.snap.backup.version;
+    if (uploaded === undefined || atLsp >= uploaded) return;
+    const warning =
+      atLsp === 0
+        ? `Your LSP holds no backup of this wallet, but this device uploaded version ${uploaded}. The LSP lost or dropped it; the wallet is uploading the current state again.`
+        : `Your LSP holds backup version ${atLsp}, but this device uploaded version ${uploaded}. An LSP that serves an old backup may be trying to make your wallet use an old channel state; the wallet is uploading the current state again.`;
+    this.log('warn', warning);
+    this.snap.backup = { ...this.snap.backup, warning };
+    this.backup!.markDirty();
+  }
+
+  private backupStatus(status: UploaderStatus): void {
+    this.snap.backup = this.backupView(status);
+    if (status.fenced) void this.fence();
+    this.changed();
+  }
+
+  private backupView(status: UploaderStatus): WalletSnapshot['backup'] {
+    const was = this.snap.backup;
+    return {
+      ...was,
+      version: status.lastGoodAt ? status.version : was.version,
+      savedAt: status.lastGoodAt ?? was.savedAt,
+      problem: status.problem?.message,
+      behindBy: status.behindBy,
+      behindSince: status.behindBy === 0 ? undefined : (was.behindSince ?? Date.now()),
+    };
+  }
+
+  async exportBackup(): Promise<ExportedBackup> {
+    const blob = await this.deviceCopy?.read();
+    const copy =
+      blob && (await this.deviceCopy!.decoded({ nodeId: this.nodeId, keys: this.req!.backupKeys }));
+    if (!blob || !copy) {
+      throw new WalletCommandError(
+        'NO_BACKUP_YET',
+        'No backup has been saved at your LSP yet; try again once it has.',
+      );
+    }
+    const version = copy.header.version;
+    return { blob, version, fileName: `wallet-backup-${this.nodeId.slice(0, 8)}-v${version}.lpwb` };
   }
 
   private connectPeer(delayMs: number): void {
@@ -881,7 +992,7 @@ export class WalletRuntime {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }
     }
-    if (this.backup) this.snap.backup = { ...this.backup.status };
+    if (this.backup) this.snap.backup = this.backupView(this.backup.status);
     this.snap.streams = this.streamViews();
     this.snap.updatedAt = Date.now();
     const copy = structuredClone(this.snap);

@@ -39,6 +39,28 @@ function StatusLine(props: { snap: WalletSnapshot | undefined }) {
   return null;
 }
 
+const STALE_BACKUP_MS = 24 * 3600_000;
+const BEHIND_TOO_LONG_MS = 5 * 60_000;
+
+/**
+ * The LSP's copy of the channel state, when it needs the person's attention: the LSP served an old,
+ * missing or broken copy (said in words by the worker), the last good backup is older than a day
+ * while channels are open, or channel updates have waited for the LSP for minutes.
+ */
+export function backupWarning(snap: WalletSnapshot, now: number): string | undefined {
+  const b = snap.backup;
+  if (b.warning) return b.warning;
+  if (snap.status !== 'running') return undefined;
+  if (snap.channels.length > 0 && (b.savedAt === undefined || now - b.savedAt > STALE_BACKUP_MS)) {
+    const last = b.savedAt === undefined ? 'has never been saved' : `was last saved ${when(b.savedAt)}`;
+    return `Your channel backup at the LSP ${last}.${b.problem ? ` ${b.problem}` : ''} Keep the wallet open and online so it can catch up.`;
+  }
+  if (b.behindBy > 0 && b.behindSince !== undefined && now - b.behindSince > BEHIND_TOO_LONG_MS) {
+    return `Your channel backup is ${b.behindBy} ${b.behindBy === 1 ? 'update' : 'updates'} behind since ${when(b.behindSince)}.${b.problem ? ` ${b.problem}` : ''}`;
+  }
+  return undefined;
+}
+
 function when(ms: number): string {
   const d = new Date(ms);
   return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -130,6 +152,11 @@ export function Home() {
           </span>
         </section>
         <StatusLine snap={snap} />
+        {snap && backupWarning(snap, Date.now()) && (
+          <Notice tone="warn" testId="backup-warning">
+            {backupWarning(snap, Date.now())}
+          </Notice>
+        )}
         <div className="pair">
           <button type="button" className="primary" disabled={locked} onClick={() => go('receive')}>
             Receive

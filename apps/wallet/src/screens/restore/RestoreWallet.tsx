@@ -1,4 +1,5 @@
-// Restore: the 12 words, then a PIN for this device; the channel state comes from the LSP's backup.
+// Restore: the 12 words (and, if the person has one, an exported backup file), then a PIN for this
+// device; the channel state comes from the newest valid copy: the LSP's, this device's or the file.
 import { useState } from 'react';
 import { Notice } from '../../components/ui.tsx';
 import { normaliseMnemonic, VaultError } from '../../lib/vault.ts';
@@ -9,6 +10,7 @@ export function RestoreWallet(props: { onCancel: () => void }) {
   const [text, setText] = useState('');
   const [phrase, setPhrase] = useState<string>();
   const [error, setError] = useState<string>();
+  const [file, setFile] = useState<Uint8Array>();
   const restoreWallet = useSession((s) => s.restoreWallet);
   if (phrase) {
     return (
@@ -19,7 +21,7 @@ export function RestoreWallet(props: { onCancel: () => void }) {
         submitLabel="Restore wallet"
         testId="screen-restore-pin"
         onCancel={() => setPhrase(undefined)}
-        onSubmit={(pin) => restoreWallet(phrase, pin)}
+        onSubmit={(pin) => restoreWallet(phrase, pin, file)}
       />
     );
   }
@@ -54,9 +56,22 @@ export function RestoreWallet(props: { onCancel: () => void }) {
             onChange={(e) => setText(e.target.value)}
           />
         </label>
+        <label className="field">
+          <span>Backup file (optional)</span>
+          <input
+            type="file"
+            name="backup-file"
+            data-testid="restore-file"
+            onChange={(e) => {
+              const chosen = e.target.files?.[0];
+              if (chosen) void chosen.arrayBuffer().then((b) => setFile(new Uint8Array(b)));
+              else setFile(undefined);
+            }}
+          />
+        </label>
         <Notice tone="info">
-          Your channel comes back from the encrypted backup your service provider keeps. Close the wallet on
-          any other device first.
+          Your channel comes back from the encrypted backup your service provider keeps, or from a backup file
+          you exported, whichever is newer. Close the wallet on any other device first.
         </Notice>
         {error && <Notice tone="error">{error}</Notice>}
         <div className="actions">

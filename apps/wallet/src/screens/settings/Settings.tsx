@@ -1,4 +1,5 @@
-// Settings: LSP URL, units, fee cap, budgets of paid (L402) sites, recovery words (behind the PIN), lock.
+// Settings: LSP URL, units, fee cap, budgets of paid (L402) sites, the channel backup (when last saved,
+// export as a file), recovery words (behind the PIN), lock.
 import { useEffect, useState } from 'react';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
@@ -6,7 +7,60 @@ import { formatAmount, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
 import { useSettings } from '../../stores/settings.ts';
+import { useWallet } from '../../stores/wallet.ts';
 import { useWeb } from '../../stores/web.ts';
+
+/** When the LSP last acknowledged a backup, and the signed, encrypted file of it for safekeeping. */
+function BackupSection() {
+  const backup = useWallet((s) => s.snapshot?.backup);
+  const exportBackup = useWallet((s) => s.exportBackup);
+  const [error, setError] = useState<string>();
+  const download = async () => {
+    setError(undefined);
+    try {
+      const file = await exportBackup();
+      const url = URL.createObjectURL(
+        new Blob([file.blob as BlobPart], { type: 'application/octet-stream' }),
+      );
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = file.fileName;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <fieldset className="units" data-testid="backup-section">
+      <legend>Channel backup</legend>
+      <p data-testid="backup-saved-at">
+        {backup?.savedAt
+          ? `Last saved at your LSP ${new Date(backup.savedAt).toLocaleString()} (version ${backup.version}).`
+          : 'Not saved at your LSP yet.'}
+        {backup && backup.behindBy > 0
+          ? ` ${backup.behindBy} newer ${backup.behindBy === 1 ? 'update' : 'updates'} waiting.`
+          : ''}
+      </p>
+      {backup?.problem && <Notice tone="warn">{backup.problem}</Notice>}
+      <p className="muted">
+        A backup file is a copy your LSP does not control: restoring compares it with the LSP's copy and uses
+        the newest. It is encrypted and signed with keys from your recovery words.
+      </p>
+      {error && <Notice tone="error">{error}</Notice>}
+      <div className="actions">
+        <button
+          type="button"
+          className="secondary"
+          data-testid="export-backup"
+          onClick={() => void download()}
+        >
+          Export backup file
+        </button>
+      </div>
+    </fieldset>
+  );
+}
 
 export function Settings() {
   const settings = useSettings();
@@ -86,6 +140,7 @@ export function Settings() {
           ))}
         </fieldset>
       )}
+      <BackupSection />
       <div className="actions">
         <button type="button" className="secondary" onClick={() => go('words')}>
           Show recovery words
