@@ -25,7 +25,7 @@ import {
   readSavedStatus,
   type SavedBackupStatus,
 } from './device-copy.ts';
-import { WalletError, type WalletErrorCode } from './errors.ts';
+import { fromBackupError, WalletError } from './errors.ts';
 import { readSeedFile } from './seed.ts';
 
 const SESSION_CODES = new Set(['SESSION_EXPIRED', 'SESSION_REQUIRED']);
@@ -93,26 +93,6 @@ export function lspTransport(
     put: (key, blob, request) => withSession(() => blobs.put(key, blob, request)),
     get: (key) => withSession(() => blobs.get(key)),
   };
-}
-
-/** A refusal of the backup package as the CLI's error (the decoding codes are the CLI's too). */
-export function backupFailure(error: BackupError, context: string): WalletError {
-  const passThrough: WalletErrorCode[] = [
-    'BACKUP_CORRUPT',
-    'BACKUP_TRUNCATED',
-    'BACKUP_WRONG_WALLET',
-    'BACKUP_WRONG_KEY',
-    'BACKUP_UNKNOWN_FORMAT',
-    'BACKUP_BAD_SIGNATURE',
-    'BACKUP_NONE',
-    'LEASE_FENCED',
-  ];
-  const code: WalletErrorCode = (passThrough as string[]).includes(error.code)
-    ? (error.code as WalletErrorCode)
-    : error.code === 'BACKUP_UNAVAILABLE'
-      ? 'LSP_UNREACHABLE'
-      : 'BACKUP_FAILED';
-  return new WalletError(code, `${context}: ${error.message}`, { cause: error });
 }
 
 /** LEASE_HELD in words: who holds the wallet and until when. */
@@ -200,7 +180,7 @@ export async function checkBackupFile(
   try {
     await decodeBackup(blob, expect);
   } catch (error) {
-    if (isBackupError(error)) throw backupFailure(error, `the backup file ${path}`);
+    if (isBackupError(error)) throw fromBackupError(error, `the backup file ${path}`);
     throw error;
   }
 }
@@ -224,7 +204,7 @@ export async function exportBackup(dir: string, path: string): Promise<BackupHea
   try {
     header = (await decodeBackup(blob, { nodeId, keys: secrets.backupKeys })).header;
   } catch (error) {
-    throw isBackupError(error) ? backupFailure(error, `this wallet's ${DEVICE_COPY_FILE}`) : error;
+    throw isBackupError(error) ? fromBackupError(error, `this wallet's ${DEVICE_COPY_FILE}`) : error;
   }
   createFileAtomic(path, blob);
   return header;

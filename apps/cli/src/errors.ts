@@ -1,5 +1,6 @@
 // The machine wallet's one error type: outcomes a script can act on, each with a distinct exit code.
 import { isApiError } from '@lpw/api';
+import { type BackupError, isBackupError } from '@lpw/backup';
 import { isNodeError } from '@lpw/node';
 import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
@@ -110,9 +111,33 @@ const STREAM_CODES: Record<StreamErrorCode, WalletErrorCode> = {
   INTERNAL: 'INTERNAL',
 };
 
-/** Node, stream, LSP and network failures become WalletErrors with the cause kept. */
+/** The backup package's codes the CLI reports as they are (a bad file, a fenced wallet…). */
+const BACKUP_CODES: ReadonlySet<string> = new Set<WalletErrorCode>([
+  'BACKUP_CORRUPT',
+  'BACKUP_TRUNCATED',
+  'BACKUP_WRONG_WALLET',
+  'BACKUP_WRONG_KEY',
+  'BACKUP_UNKNOWN_FORMAT',
+  'BACKUP_BAD_SIGNATURE',
+  'BACKUP_NONE',
+  'LEASE_HELD',
+  'LEASE_FENCED',
+]);
+
+/** A refusal of the backup package as the CLI's error; `context` says which copy or call. */
+export function fromBackupError(e: BackupError, context?: string): WalletError {
+  const code: WalletErrorCode = BACKUP_CODES.has(e.code)
+    ? (e.code as WalletErrorCode)
+    : e.code === 'BACKUP_UNAVAILABLE'
+      ? 'LSP_UNREACHABLE'
+      : 'BACKUP_FAILED';
+  return new WalletError(code, context ? `${context}: ${e.message}` : e.message, { cause: e });
+}
+
+/** Node, stream, backup, LSP and network failures become WalletErrors with the cause kept. */
 export function toWalletError(e: unknown): WalletError {
   if (e instanceof WalletError) return e;
+  if (isBackupError(e)) return fromBackupError(e);
   if (isStreamError(e)) return new WalletError(STREAM_CODES[e.code], e.message, { cause: e });
   if (isNodeError(e)) {
     const map: Partial<Record<string, WalletErrorCode>> = {

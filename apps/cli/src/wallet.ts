@@ -47,7 +47,6 @@ import {
 } from '@lpw/stream';
 import WebSocket from 'ws';
 import {
-  backupFailure,
   checkBackupFile,
   checkNotFewerChannels,
   chooseRestore,
@@ -56,7 +55,7 @@ import {
   type RestoreChoice,
 } from './backup.ts';
 import { readDeviceCopy, readSavedStatus, saveStatus, writeDeviceCopy } from './device-copy.ts';
-import { toWalletError, WalletError } from './errors.ts';
+import { fromBackupError, toWalletError, WalletError } from './errors.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
 import { type SinglePayment, SqliteLedger } from './ledger.ts';
 import { parseInvoice, sendInvoicePayment } from './pay.ts';
@@ -339,13 +338,13 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
         await uploader.start();
       } catch (e) {
         if (isBackupError(e, 'LEASE_HELD')) throw leaseHeld(e, deviceId);
-        throw isBackupError(e) ? backupFailure(e, "the LSP's backup service") : e;
+        throw isBackupError(e) ? fromBackupError(e, "the LSP's backup service") : e;
       }
       closers.push(() => uploader.close());
       let lineage = lineageVersion(dir);
       const fetchRemote = () =>
         uploader.fetch().catch((e: unknown) => {
-          throw isBackupError(e) ? backupFailure(e, "fetching the LSP's backup") : e;
+          throw isBackupError(e) ? fromBackupError(e, "fetching the LSP's backup") : e;
         });
 
       if (restore) {

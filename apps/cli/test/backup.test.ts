@@ -6,7 +6,7 @@
 // replaced by an empty state; bad backup files are typed errors that change nothing.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_BACKUP_KEY, readBackupHeader } from '@lpw/backup';
+import { backupKeysFrom, DEFAULT_BACKUP_KEY, encodeBackup, readBackupHeader } from '@lpw/backup';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliDone, type Stack, startStack } from './stack.ts';
@@ -106,9 +106,9 @@ describe('lpw-wallet backups on the devnet', () => {
   });
 
   it('a second directory with the same words is refused while the first runs (LEASE_HELD), and nothing changes', async () => {
-    const before = await lspCopy(a.nodeId);
     const running = cli(s, a.dir, ['receive', '5000', '--timeout', '120']);
     const invoice = await running.next('invoice');
+    const lease = await s.store.getLease(a.nodeId);
     const second = join(s.tmp, 'a-second');
     const refused = await cliDone(s, second, ['init', '--words', a.words]);
     expect(refused.code).toBe(4);
@@ -117,7 +117,9 @@ describe('lpw-wallet backups on the devnet', () => {
     expect(refused.stderr).toContain(`this wallet runs on ${deviceId}`);
     expect(refused.stderr).toMatch(/until \d{4}-\d\d-\d\dT/);
     expect(existsSync(second)).toBe(false);
-    expect((await lspCopy(a.nodeId)).version).toBe(before.version);
+    // the lease never moved (the second directory could not write), the backup is still a's
+    expect(await s.store.getLease(a.nodeId)).toEqual(lease);
+    expect(readBackupHeader((await lspCopy(a.nodeId)).blob).channels).toBe(1);
     // the first one is unaffected: it receives, then exits and gives the lease back
     await s.net.router.node.payInvoice(invoice.bolt11 as string, { timeoutMs: 60_000 });
     await running.next('received');
@@ -156,7 +158,7 @@ describe('lpw-wallet backups on the devnet', () => {
     // the phone gives the wallet back; this directory runs again
     await s.store.releaseLease(a.nodeId, phone.fencingToken, Date.now());
     expect((await cliDone(s, a.dir, ['balance'])).code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('restore from the latest backup: the channel closes, every msat of its balance is back on chain', async () => {
     const r = await fundedWallet('r');
@@ -178,7 +180,7 @@ describe('lpw-wallet backups on the devnet', () => {
     expect(after.version).toBeGreaterThan(copy.version);
     expect(readBackupHeader(after.blob).channels).toBe(1);
     await expectMoneyOnChain(restored, run.lines.find((l) => l.event === 'recovery')!, balanceMsat);
-  }, 180_000);
+  }, 300_000);
 
   it('restore while the LSP serves an older backup than the file copy: said in words, the newest used', async () => {
     const o = await fundedWallet('o');
@@ -224,7 +226,7 @@ describe('lpw-wallet backups on the devnet', () => {
     // uploads continue above every version seen, the LSP's label included
     expect((await lspCopy(o.nodeId)).version).toBeGreaterThan(current.version + 1);
     await expectMoneyOnChain(restored, run.lines.find((l) => l.event === 'recovery')!, balanceMsat);
-  }, 180_000);
+  }, 300_000);
 
   it('restore from the words alone (the LSP lost the backup): the LSP closes, the balance is back on chain', async () => {
     const w = await fundedWallet('w');
@@ -237,7 +239,7 @@ describe('lpw-wallet backups on the devnet', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.lines.find((l) => l.event === 'restore')).toMatchObject({ source: null });
     await expectMoneyOnChain(restored, run.lines.find((l) => l.event === 'recovery')!, balanceMsat);
-  }, 180_000);
+  }, 300_000);
 
   it('init --words never uploads an empty state over an LSP copy it cannot restore; bad files change nothing', async () => {
     // the LSP's copy of wallet a, its body damaged: the header (1 channel) still reads
@@ -268,7 +270,7 @@ describe('lpw-wallet backups on the devnet', () => {
     expect(refused.lines.find((l) => l.event === 'rollback')?.report).toMatch(
       /failed its check \(BACKUP_CORRUPT\).*No other valid copy/,
     );
-    expect(refused.stderr).toMatch(/BACKUP_FEWER_CHANNELS: .*1 channel\(s\).*this directory's state has 0/);
+    expect(refused.stderr).toMatch(/BACKUP_FEWER_CHANNELS.*1 channel\(s\).*this directory's state has 0/);
     expect(existsSync(target)).toBe(false);
     const after = await lspCopy(a.nodeId);
     expect(after.version).toBe(before.version);
@@ -278,10 +280,15 @@ describe('lpw-wallet backups on the devnet', () => {
     const good = readFileSync(join(a.dir, 'backup.lpwb'));
     const corrupt = Uint8Array.from(good);
     corrupt[corrupt.length - 1]! ^= 1;
+    // another wallet's backup (its own node id and keys)
+    const foreign = await encodeBackup(
+      { nodeId: s.lspNode.nodeId, version: 3, createdAtMs: Date.now(), entries: new Map() },
+      backupKeysFrom(new Uint8Array(32).fill(5), new Uint8Array(32).fill(6)),
+    );
     const files: Array<[string, Uint8Array, RegExp, number]> = [
       ['corrupt.lpwb', corrupt, /BACKUP_CORRUPT/, 3],
       ['truncated.lpwb', good.subarray(0, good.length - 100), /BACKUP_TRUNCATED/, 3],
-      ['foreign.lpwb', readFileSync(join(s.tmp, 'r', 'backup.lpwb')), /BACKUP_WRONG_WALLET/, 3],
+      ['foreign.lpwb', foreign, /BACKUP_WRONG_WALLET/, 3],
       ['not-a-backup.lpwb', new TextEncoder().encode('hello'), /BACKUP_CORRUPT/, 3],
     ];
     for (const [name, bytes, code, exit] of files) {
@@ -300,10 +307,10 @@ describe('lpw-wallet backups on the devnet', () => {
       join(s.tmp, 'nope'),
     ]);
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toMatch(/INVALID_INPUT: cannot read the backup file/);
+    expect(missing.stderr).toMatch(/INVALID_INPUT.*cannot read the backup file/);
     expect(existsSync(target)).toBe(false);
     expect((await lspCopy(a.nodeId)).version).toBe(before.version);
     // the directory that runs the wallet still does: its state descends from that copy's version
     expect((await cliDone(s, a.dir, ['balance'])).code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });
