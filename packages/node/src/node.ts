@@ -179,7 +179,12 @@ export interface Balances {
   lightningInboundMsat: bigint;
   /** What usable channels can send right now (next-HTLC limits). */
   spendableNowMsat: bigint;
-  /** Claimable on chain from closing / closed channels, not yet handed to the sweeper (LDK's view). */
+  /**
+   * Claimable on chain from closing / closed channels, not yet handed to the sweeper (LDK's view),
+   * less what the on-chain wallet already counts: a peer's commitment pays our balance to the
+   * wallet's static payment key. A channel closed for recovery counts nothing until its peer's
+   * close is seen (the restored state may be stale); see `recoveryStatus()`.
+   */
   closingMsat: bigint;
   /** On-chain wallet: confirmed outputs (what funds channels). */
   onchainConfirmedMsat: bigint;
@@ -566,7 +571,19 @@ export class LightningNode {
     });
     this.payments = new PaymentStore(data, this.queue, this.now);
     this.recoveryRecords = decodeRecords(data.get(RECOVERY_KEY));
-    this.recovery = new RecoveryTracker(this.recoveryRecords, this.onchain, this.chainSource);
+    this.recovery = new RecoveryTracker(
+      this.recoveryRecords,
+      this.onchain,
+      this.chainSource,
+      () => new Set(this.chainMonitor.list_monitors().map((m) => outpointKey(m.get_a()))),
+    );
+    // a restored state may be revoked: our commitment of a recovery channel is never published,
+    // not even when LDK would go on chain for an HTLC of that state about to time out
+    this.broadcaster.addVeto((inputs) =>
+      inputs.some((i) => this.recoveryRecords.some((r) => r.fundingTxo === `${i.txid}:${i.vout}`))
+        ? 'spends the funding of a channel restored from a backup: only the peer may close it'
+        : undefined,
+    );
     const syncedAt = data.get(SYNCED_AT_KEY);
     this.lastSyncAtMs = syncedAt ? decodeHeight(syncedAt) : undefined;
     const syncedHeight = data.get(SYNCED_HEIGHT_KEY);

@@ -125,6 +125,8 @@ export class RecoveryTracker {
     private readonly records: RecoveryRecord[],
     private readonly wallet: RecoveryWallet,
     private readonly source: Pick<ChainSource, 'outspend'>,
+    /** Funding outpoints of the channels our monitors know (a peer closing one is no words-only find). */
+    private readonly monitoredFunding: () => Set<string>,
   ) {
     this.staticScriptHex = toHex(wallet.staticPaymentKey().script);
   }
@@ -172,10 +174,11 @@ export class RecoveryTracker {
       next.push(this.entry(record, closing, tipHeight));
     }
     // a words-only restore knows no channel: the peer's commitment paying our static key is the news
+    const monitored = this.monitoredFunding();
     for (const tx of walletTxs) {
       if (!this.paysStaticKey(tx) || tx.inputs.length !== 1) continue;
       const fundingTxo = `${tx.inputs[0]!.txid}:${tx.inputs[0]!.vout}`;
-      if (this.records.some((r) => r.fundingTxo === fundingTxo)) continue;
+      if (monitored.has(fundingTxo) || this.records.some((r) => r.fundingTxo === fundingTxo)) continue;
       next.push(this.entry(undefined, this.closingOf(tx), tipHeight, fundingTxo));
     }
     const changed = JSON.stringify(next, bigints) !== JSON.stringify(this.current, bigints);

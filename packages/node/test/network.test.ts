@@ -320,6 +320,7 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     const cGain = commitment.outputs[cOutput]!.value;
     expect(c.balances().onchainConfirmedMsat).toBe(cWallet + cGain * 1000n);
     expect(c.balances().closingMsat).toBe(0n);
+    expect(c.recoveryStatus()).toEqual([]); // a peer close of a channel C knows is no recovery
     await mine(5);
     await spendableC;
     await mine(1);

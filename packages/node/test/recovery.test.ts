@@ -3,17 +3,27 @@
 // satoshi of its channel balance back into its on-chain wallet when the LSP closes with its
 // latest commitment; a silent LSP leaves the wallet waiting and nothing broadcast; an LSP that
 // publishes a revoked commitment while the phone sleeps loses the whole channel to the wallet.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Tx } from '@lpw/devnet';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { txidOf } from '../src/chain/bytes.ts';
 import { EsploraSource } from '../src/chain/esplora.ts';
 import { WALLET_TO_SELF_DELAY } from '../src/config.ts';
+import { createJitInvoice } from '../src/invoice/jit.ts';
+import { toHex } from '../src/ldk/values.ts';
 import type { Balances, LightningNode } from '../src/node.ts';
+import { SYNCED_AT_KEY } from '../src/persist/keys.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
 import { type TestNet, testNet, until } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
+const STALE_CHILD = fileURLToPath(new URL('./stale-restore-child.ts', import.meta.url));
+const execFileAsync = promisify(execFile);
 const PUSH_MSAT = 300_000_000n;
 
 /** The LSP's chain source; `drop` makes its broadcasts vanish (an LSP that never publishes). */
@@ -222,6 +232,23 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     await node.stop();
   }, 120_000);
 
+  it('b (without recovery mode): the same one-payment-old restore panics LDK ("fallen behind"); with it, the LSP closes', async () => {
+    // in child processes: the panic kills the WASM instance of every node in the process
+    const run = async (mode: 'plain' | 'recover') => {
+      const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', STALE_CHILD, mode], {
+        timeout: 90_000,
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const line = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{"fallenBehind"'))
+        .at(-1);
+      return JSON.parse(line!) as { fallenBehind: boolean; panicked: string | false; lspClosed?: boolean };
+    };
+    expect(await run('plain')).toEqual({ fallenBehind: true, panicked: 'RuntimeError: unreachable' });
+    expect(await run('recover')).toEqual({ fallenBehind: false, panicked: false, lspClosed: true });
+  }, 200_000);
+
   it('c. restore from a backup ten payments old: the latest balance comes back, not the backup one', async () => {
     const w = await walletWithChannel(0xc3, 12);
     await w.node.stop();
@@ -282,11 +309,34 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     await expectMoneyBack(node, w.fundingTxo, w.balanceMsat());
     await node.stop();
   }, 120_000);
-  it('f. penalty while the phone sleeps: the LSP publishes a revoked commitment, the woken wallet takes the whole channel', async () => {
+  it('f. penalty while the phone sleeps: the LSP publishes a revoked commitment with an HTLC on it, the woken wallet takes the whole channel', async () => {
     const w = await walletWithChannel(0xf6, 0);
-    // the LSP's store as it was before paying the wallet: its cheating copy
+    // an HTLC from the wallet the LSP holds (an intercept SCID it never forwards): in both commitments
+    const payeeKey = secp256k1.utils.randomSecretKey();
+    const bolt11 = createJitInvoice({
+      amountMsat: 40_000_000n,
+      description: 'held',
+      expirySecs: 600,
+      paymentHash: toHex(randomBytes(32)),
+      paymentSecret: toHex(randomBytes(32)),
+      minFinalCltvExpiryDelta: 80,
+      payeeNodeId: toHex(secp256k1.getPublicKey(payeeKey, true)),
+      lspNodeId: lsp.nodeId,
+      interceptScid: lsp.newInterceptScid(),
+      lspCltvExpiryDelta: 72,
+      network: 'regtest',
+      sign: payeeKey,
+    });
+    const intercepted = lsp.waitFor('htlc-intercepted', undefined, 15_000);
+    const paying = w.node.payInvoice(bolt11).catch((e: unknown) => e);
+    const held = await intercepted;
     await new Promise((r) => setTimeout(r, 1_500)); // the LSP's deferred manager snapshot
-    const oldLspState = lspStore.snapshot();
+    const oldLspState = lspStore.snapshot(); // the LSP's cheating copy: the HTLC pending
+    lsp.failInterceptedHtlc(held.interceptId);
+    expect(await paying).toMatchObject({
+      name: 'NodeError',
+      code: expect.stringMatching(/PAYMENT_FAILED|ROUTE_NOT_FOUND/),
+    });
     for (let i = 0; i < 3; i++) {
       const invoice = w.node.createInvoice({
         amountMsat: 50_000_000n,
@@ -311,9 +361,11 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     await cheat.stop();
     const staticScript = w.node.onchain.staticPaymentKey().script;
     const toRemote = revoked.outputs.findIndex((o) => Buffer.from(o.script).equals(staticScript));
-    const toLocal = revoked.outputs.findIndex((o) => o.script.length === 34);
-    // the old state: our balance was only the push
-    expect(revoked.outputs[toRemote]!.value).toBe(PUSH_MSAT / 1000n);
+    // the old state: our balance was the push less the held HTLC; the LSP's to_local and the HTLC are P2WSH
+    expect(revoked.outputs[toRemote]!.value).toBe((PUSH_MSAT - 40_000_000n) / 1000n);
+    const revokedOutputs = revoked.outputs.flatMap((o, vout) => (o.script.length === 34 ? [vout] : []));
+    expect(revoked.outputs.map((o) => o.value)).toContain(40_000n);
+    expect(revokedOutputs).toHaveLength(2);
     net.devnet.mine(3); // fewer blocks than the LSP's to_self_delay, the wallet still asleep
     expect(WALLET_TO_SELF_DELAY).toBeGreaterThan(3);
 
@@ -322,21 +374,26 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
       store: w.store,
       trustedPeers: [lsp.nodeId],
     });
-    await until(() => net.devnet.chain.outspend(revoked.txid, toLocal) !== undefined, 'justice tx', 20_000);
-    const justice = net.devnet.chain.getTransaction(net.devnet.chain.outspend(revoked.txid, toLocal)!.txid)!;
-    expect(justice.tx.outputs).toHaveLength(1);
-    expect(node.onchain.isMine(justice.tx.outputs[0]!.script)).toBe(true);
+    const spenders = () => revokedOutputs.map((vout) => net.devnet.chain.outspend(revoked.txid, vout)?.txid);
+    await until(() => spenders().every((t) => t !== undefined), 'justice transactions', 20_000);
+    const justice = [...new Set(spenders())].map((txid) => net.devnet.chain.getTransaction(txid!)!);
+    for (const tx of justice) for (const o of tx.tx.outputs) expect(node.onchain.isMine(o.script)).toBe(true);
     await net.mine(1, [lsp, node]);
 
-    // everything the channel held is ours on chain, less the two transactions' fees
+    // everything the channel held is ours on chain, less the commitment's and the justice fees
     const commitmentFee = net.devnet.chain.getTransaction(revoked.txid)!.fee;
-    const heldSat = CAPACITY_SAT - commitmentFee - justice.fee;
-    const coins = [
-      ...net.devnet.chain.unspentFor(staticScript, false),
-      ...net.devnet.chain.unspentFor(justice.tx.outputs[0]!.script, false),
-    ];
-    expect(coins.reduce((n, c) => n + c.value, 0n)).toBe(heldSat);
-    expect(justice.fee).toBeLessThan(5_000n);
+    const justiceFee = justice.reduce((n, tx) => n + tx.fee, 0n);
+    const heldSat = CAPACITY_SAT - commitmentFee - justiceFee;
+    const coins = [staticScript, ...justice.flatMap((tx) => tx.tx.outputs.map((o) => o.script))].flatMap(
+      (script) => net.devnet.chain.unspentFor(script, false),
+    );
+    expect(
+      [...new Map(coins.map((c) => [`${c.txid}:${c.vout}`, c.value])).values()].reduce((n, v) => n + v, 0n),
+    ).toBe(heldSat);
+    expect(justiceFee).toBeLessThan(10_000n);
+    console.log(
+      `penalty: commitment fee ${commitmentFee} sat, justice fee ${justiceFee} sat in ${justice.length} tx(s)`,
+    );
     for (let block = 0; block < 7; block++) {
       expect(node.balances().onchainConfirmedMsat).toBe(heldSat * 1000n);
       expect(total(node.balances())).toBe(heldSat * 1000n);
@@ -345,4 +402,28 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     expect(node.pendingSweeps()).toEqual([]);
     await node.stop();
   }, 120_000);
+
+  it('bad input: recoverChannels must be a boolean (typed error, nothing created); chainWatch tells the window', async () => {
+    const store = new MemoryStore();
+    await expect(
+      net.make('bad', 0x77, { role: 'wallet', store, recoverChannels: 'yes' as unknown as boolean }),
+    ).rejects.toMatchObject({
+      name: 'NodeError',
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/recoverChannels/),
+    });
+    expect(store.data.size).toBe(0);
+
+    // a wallet that synced at start: the window is the delay it demands, the warning at its half
+    const before = Date.now();
+    const { node } = await net.make('watch', 0x78, { role: 'wallet', store });
+    const watch = node.chainWatch();
+    expect(watch.toSelfDelayBlocks).toBe(WALLET_TO_SELF_DELAY);
+    expect(watch.lastSyncHeight).toBe(net.devnet.chain.tipHeight);
+    expect(watch.lastSyncAtMs).toBeGreaterThanOrEqual(before);
+    expect(watch.warnAtMs).toBe(watch.lastSyncAtMs! + 1008 * 600_000);
+    await node.stop();
+    // durable with the sync: a restart reads it before its first sync (which needs the network)
+    expect(new TextDecoder().decode(store.data.get(SYNCED_AT_KEY))).toBe(String(watch.lastSyncAtMs));
+  }, 60_000);
 });

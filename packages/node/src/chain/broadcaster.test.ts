@@ -107,3 +107,34 @@ it("does not post a tx LDK hands over again while the source's acceptance is fre
   expect((await broadcaster.rebroadcast()).sent).toContain(tx.id);
   expect(posts).toBe(3);
 });
+
+it("never sends a transaction a veto names (a restored channel's commitment), nor later", async () => {
+  const source = esploraSource({ url: devnet.esploraUrl });
+  const logs: { message: string; fields?: Record<string, unknown> }[] = [];
+  const broadcaster = new ChainBroadcaster({
+    source,
+    log: (_l, message, fields) => logs.push({ message, fields }),
+  });
+  const fundTxid = devnet.fund(spk.address!, 40_000n, { confirmations: 1 });
+  const vout = parseTxIo((await source.rawTx(fundTxid))!).outputs.findIndex(
+    (o) => hex.encode(o.script) === hex.encode(spk.script),
+  );
+  broadcaster.addVeto((inputs) =>
+    inputs.some((i) => i.txid === fundTxid && i.vout === vout) ? 'restored channel' : undefined,
+  );
+  const tx = new btc.Transaction();
+  tx.addInput({ txid: fundTxid, index: vout, witnessUtxo: { script: spk.script, amount: 40_000n } });
+  tx.addOutput({ script: spk.script, amount: 39_000n });
+  tx.sign(key);
+  tx.finalize();
+
+  broadcaster.ldk.broadcast_transactions([tx.extract()]);
+  await settle();
+  await broadcaster.rebroadcast();
+  await settle();
+  expect(devnet.chain.getTransaction(tx.id)).toBeUndefined();
+  expect(logs).toContainEqual({
+    message: 'refused to broadcast',
+    fields: { txid: tx.id, reason: 'restored channel' },
+  });
+});

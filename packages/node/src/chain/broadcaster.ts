@@ -2,7 +2,7 @@
 // throwing inside LDK, remembers them, and sends them again on every sync until they are buried
 // (a reorg can drop a confirmed tx back out of the chain; a restarted source forgets its mempool).
 import * as ldk from 'lightningdevkit';
-import { txidOf } from './bytes.ts';
+import { parseTxIo, txidOf } from './bytes.ts';
 import { isChainError } from './errors.ts';
 import { type ChainLog, type ChainSource, silentLog } from './source.ts';
 
@@ -57,6 +57,7 @@ export class ChainBroadcaster {
   private readonly txs = new Map<string, Remembered>();
   private readonly log: ChainLog;
   private lastTipHeight = 0;
+  private readonly vetoes: Array<(inputs: { txid: string; vout: number }[]) => string | undefined> = [];
 
   constructor(private readonly opts: BroadcasterOptions) {
     this.log = opts.log ?? silentLog;
@@ -64,7 +65,8 @@ export class ChainBroadcaster {
       // inside LDK: remember synchronously, send in the background, never throw
       broadcast_transactions: (txs: Uint8Array[]): void => {
         try {
-          const raws = txs.map((t) => Uint8Array.from(t));
+          const raws = txs.map((t) => Uint8Array.from(t)).filter((raw) => !this.vetoed(raw));
+          if (raws.length === 0) return;
           if (raws.every((raw) => this.recentlyAccepted(txidOf(raw)))) return;
           void this.sendPackage(raws);
         } catch (e) {
@@ -72,6 +74,31 @@ export class ChainBroadcaster {
         }
       },
     });
+  }
+
+  /**
+   * Never send a transaction `veto` objects to (it names why, from the tx's inputs): the node vetoes
+   * commitments of channels restored from a backup, which may be revoked states (recovery.ts).
+   */
+  addVeto(veto: (inputs: { txid: string; vout: number }[]) => string | undefined): void {
+    this.vetoes.push(veto);
+  }
+
+  private vetoed(raw: Uint8Array): boolean {
+    if (this.vetoes.length === 0) return false;
+    let inputs: { txid: string; vout: number }[];
+    try {
+      inputs = parseTxIo(raw).inputs;
+    } catch {
+      return false; // not a transaction: the source refuses it, and says why
+    }
+    for (const veto of this.vetoes) {
+      const reason = veto(inputs);
+      if (reason === undefined) continue;
+      this.log('error', 'refused to broadcast', { txid: txidOf(raw), reason });
+      return true;
+    }
+    return false;
   }
 
   private recentlyAccepted(txid: string): boolean {

@@ -39,6 +39,28 @@ export function usesStaticPaymentKey(keysId: Uint8Array): boolean {
   return STATIC_KEY_MARK.every((b, i) => keysId[MARK_AT + i] === b);
 }
 
+/** KeysManager's channel keys for `keysId`, with `paymentKey` as the payment key. */
+export function staticKeySigner(
+  keys: ldk.KeysManager,
+  paymentKey: Uint8Array,
+  valueSat: bigint,
+  keysId: Uint8Array,
+  nonceSeed: Uint8Array,
+): ldk.InMemorySigner {
+  const derived = keys.derive_channel_keys(valueSat, keysId);
+  return ldk.InMemorySigner.constructor_new(
+    derived.get_funding_key(),
+    derived.get_revocation_base_key(),
+    paymentKey,
+    derived.get_delayed_payment_base_key(),
+    derived.get_htlc_base_key(),
+    derived.get_commitment_seed(),
+    valueSat,
+    keysId,
+    nonceSeed,
+  );
+}
+
 export function createWalletSignerProvider(
   keys: ldk.KeysManager,
   wallet: ScriptSource,
@@ -61,26 +83,15 @@ export function createWalletSignerProvider(
       keysId.set(STATIC_KEY_MARK, MARK_AT);
       return keysId;
     },
-    // Deterministic in (value, keys id): LDK 0.1 re-derives the signer of every channel and monitor
-    // it reads (the serialized signer bytes are skipped), so a restart must get the same keys.
+    // Deterministic in (value, keys id): LDK derives the signer of every channel and monitor it
+    // reads back from these two, so a restart (or a restore) must get the very same keys.
     derive_channel_signer: guard(
       'SignerProvider.derive_channel_signer',
       (valueSat: bigint, keysId: Uint8Array) => {
         if (!usesStaticPaymentKey(keysId)) return inner.derive_channel_signer(valueSat, keysId);
-        const derived = keys.derive_channel_keys(valueSat, keysId);
         const paymentKey = wallet.staticPaymentKey().privateKey;
         try {
-          return ldk.InMemorySigner.constructor_new(
-            derived.get_funding_key(),
-            derived.get_revocation_base_key(),
-            paymentKey,
-            derived.get_delayed_payment_base_key(),
-            derived.get_htlc_base_key(),
-            derived.get_commitment_seed(),
-            valueSat,
-            keysId,
-            randomBytes(32),
-          ).as_EcdsaChannelSigner();
+          return staticKeySigner(keys, paymentKey, valueSat, keysId, randomBytes(32)).as_EcdsaChannelSigner();
         } finally {
           paymentKey.fill(0);
         }
