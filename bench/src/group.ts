@@ -1,4 +1,5 @@
 // One measurement group in its own process (fresh heap, fresh WASM instance): `group.ts <name> <json>`.
+import { measureBackup } from './backup-run.ts';
 import { reportToParent } from './child.ts';
 import { measureFloor } from './floor-run.ts';
 import { measureL402 } from './l402-run.ts';
@@ -39,6 +40,9 @@ switch (name) {
     break;
   case 'wallet':
     reportToParent(await measureWallet(num('readyRuns'), num('payments')));
+    break;
+  case 'backup':
+    reportToParent(await measureBackup(num('latencyPayments'), num('payments')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

@@ -142,7 +142,13 @@ export class BenchNet {
     return new BenchNet(devnet, mkdtempSync(join(tmpdir(), 'lpw-bench-')));
   }
 
-  async node(name: string, seedByte: number, role: NodeRole): Promise<BenchNode> {
+  /** `wrap`: what the node commits through, around the counted SQLite store (e.g. a backup gate). */
+  async node(
+    name: string,
+    seedByte: number,
+    role: NodeRole,
+    wrap?: (store: Store) => Store,
+  ): Promise<BenchNode> {
     const path = join(this.dir, `${name}.sqlite`);
     const store = new CountingStore(new SqliteStore(path));
     const seed = new Uint8Array(32).fill(seedByte);
@@ -150,7 +156,7 @@ export class BenchNet {
       seed,
       network: 'regtest',
       role,
-      store,
+      store: wrap ? wrap(store) : store,
       chain: { esploraUrl: this.devnet.esploraUrl },
       ...benchNodeOptions(),
       log: (e) => this.errors.push(`[${name}] ${e.module}: ${e.message}`),

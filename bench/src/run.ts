@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet]`: the floor (bare LDK), our
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,backup]`: the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -17,7 +17,7 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet'
+  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,backup'
 )
   .split(',')
   .filter(Boolean);
@@ -34,6 +34,8 @@ const plan = quick
       stream: { seconds: 15, monitorPayments: 300 },
       // the PWA in Chromium: cold starts to ready, payments from the browser and from a Node wallet
       wallet: { readyRuns: 3, payments: 5 },
+      // one channel: latency with the backup gate off and on, then the backup's size after the payments
+      backup: { latencyPayments: 25, payments: 1_000 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -44,6 +46,7 @@ const plan = quick
       'lsp-channels': { wallets: 100, channelsPerWallet: 10 },
       stream: { seconds: 60, monitorPayments: 1_000 },
       wallet: { readyRuns: 5, payments: 10 },
+      backup: { latencyPayments: 100, payments: 10_000 },
     };
 
 type Results = Record<string, unknown>;
@@ -137,6 +140,12 @@ const goals = [
     pass: (r: number) => r <= 1.5,
   },
   {
+    name: 'backup bytes after 10,000 payments (KB)',
+    ratio: num('backup_bytes_after_10000_payments') / 1024,
+    goal: '≤ 256',
+    pass: (r: number) => r <= 256,
+  },
+  {
     name: 'soak last/first 1,000',
     ratio: num('soak_last_vs_first'),
     goal: '≥ 0.8',
@@ -190,6 +199,16 @@ const rows: Array<[string, unknown, string?]> = [
     'stream_payments_per_s (CLI wallet → LSP → router → merchant)',
     num('stream_payments_per_s'),
     `best rung paid ${fmt(num('stream_achieved_per_s'))}/s`,
+  ],
+  [
+    `backup_bytes after ${fmtCount(results.backup_payments)} payments (one channel, signed + deflated)`,
+    num('backup_bytes_after_payments'),
+    `plain ${fmt(num('backup_plain_bytes'))}: monitor ${fmt(num('backup_monitor_bytes'))}, updates ${fmt(num('backup_monitor_update_bytes'))}, manager ${fmt(num('backup_manager_bytes'))}`,
+  ],
+  [
+    'pay_latency_ms_p50 backup gate off / on (A→B, LSP over HTTP)',
+    `${fmt(num('pay_latency_ms_p50_gate_off'))} / ${fmt(num('pay_latency_ms_p50_gate_on'))}`,
+    `backup_put_ms_p50 ${fmt(num('backup_put_ms_p50'))}`,
   ],
   [
     'monitor_bytes_per_1000_payments (wallet, sequential)',

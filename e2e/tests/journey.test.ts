@@ -352,6 +352,11 @@ describe('wallet journey', () => {
     expect(put.ok).toBe(true);
     await stack.lspStore.releaseLease(state.walletId, lease.fencingToken, Date.now());
 
+    const fresh = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
+    profiles.push(fresh);
+    context = await openProfile(fresh);
+    page = await context.newPage();
+    errors = watchErrors(page);
     await page.goto(stack.front.url);
     await restoreWallet(page, state.words, file);
     // the wallet noticed, says so in words, and runs on the file's newer state, not the LSP's

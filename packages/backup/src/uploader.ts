@@ -96,6 +96,7 @@ export class BackupUploader {
   private lease: LeaseGrant | undefined;
   private loop: Promise<void> | undefined;
   private waiters: Array<{ generation: number; resolve: () => void }> = [];
+  private failureWaiters: Array<() => void> = [];
   private closed = false;
   /** A put failed without an answer: it may have landed, so one version conflict is expected. */
   private putOutcomeUnknown = false;
@@ -118,8 +119,9 @@ export class BackupUploader {
     return this.o.key;
   }
 
-  /** The store's contents as loaded (before the node runs); only backed-up keys are kept. */
+  /** The store's whole contents (as loaded): replaces the mirror; only backed-up keys are kept. */
   seed(entries: ReadonlyMap<string, Uint8Array>): void {
+    this.channelState.clear();
     for (const [key, value] of entries) if (isBackedUpKey(key)) this.channelState.set(key, value);
   }
 
@@ -170,10 +172,12 @@ export class BackupUploader {
     return new Promise((resolve) => this.waiters.push({ generation, resolve }));
   }
 
-  /** Uploads now if anything is not yet durable, and waits for it (or the failure of one attempt). */
+  /** Uploads now if anything is not yet durable, and waits until it is or one attempt has failed. */
   async flush(): Promise<void> {
-    if (this.durableGeneration < this.generation) this.kick();
-    if (this.loop) await this.loop;
+    if (this.durableGeneration >= this.generation || this.status.fenced || this.closed) return;
+    const failed = new Promise<void>((resolve) => this.failureWaiters.push(resolve));
+    this.kick();
+    await Promise.race([this.durable(this.generation), failed]);
   }
 
   /** The LSP's copy of this wallet, if any (undecoded: the caller checks it with chooseNewest). */
@@ -186,7 +190,7 @@ export class BackupUploader {
     if (options.flush && !this.status.fenced) await this.flush().catch(() => {});
     this.closed = true;
     this.releaseWaiters(Number.POSITIVE_INFINITY);
-    await this.loop?.catch(() => {});
+    // an upload in flight or a backoff sleep ends on its own: the loop checks `closed`
     if (this.lease && !this.status.fenced) {
       const token = this.lease.fencingToken;
       this.lease = undefined;
@@ -220,6 +224,7 @@ export class BackupUploader {
                 { cause: error },
               );
         this.status.problem = problem;
+        for (const notify of this.failureWaiters.splice(0)) notify();
         if (problem.code === 'LEASE_HELD' || problem.code === 'LEASE_FENCED') {
           this.status.fenced = true;
           this.releaseWaiters(Number.POSITIVE_INFINITY);

@@ -332,7 +332,7 @@ export class WalletRuntime {
       const backup = this.backup!;
       const local = await this.store!.load();
       if (req.restore && ![...local.keys()].some(isBackedUpKey)) await this.restoreChannelState(req);
-      const recoverChannels = (await this.store!.load()).has(RECOVERY_PENDING_KEY);
+      const recoverChannels = this.store!.data.has(RECOVERY_PENDING_KEY);
       await backup.start(); // the lease (taking it over) and the LSP's version
       this.checkLspCopy();
       const esploraUrl = new URL(info.esploraUrl, req.lspUrl).toString().replace(/\/$/, '');
