@@ -1,278 +1,235 @@
-// Channel-state backups at the LSP (its `backup` API: versioned blobs, compare-and-swap, written
-// under a fencing lease). The blob is every `ldk/` key of the node's store as of one durable commit,
-// sealed with AES-256-GCM (WebCrypto) under a key derived from the seed: the LSP keeps it, cannot
-// read it, and cannot pass off another wallet's blob as ours (the node id is authenticated data).
-import { randomBytes } from 'node:crypto';
+// The CLI's channel-state backups on @lpw/backup: how it reaches the LSP (leases and versions over
+// tRPC, blobs over the binary routes, a session renewed when it expires), the rule that a wallet
+// never uploads fewer channels than the LSP's copy holds, and the choice of copy at restore.
+import {
+  type BackupChoice,
+  BackupError,
+  type BackupHeader,
+  type BackupKeys,
+  type BackupTransport,
+  chooseNewest,
+  countChannels,
+  decodeBackup,
+  httpBlobClient,
+  isBackupError,
+  readBackupHeader,
+  selectBackedUp,
+} from '@lpw/backup';
 import type { LspClient } from '@lpw/lsp-server/client';
-import type { Store, StoreWrite } from '@lpw/node';
-import { WalletError } from './errors.ts';
+import { nodeIdentity } from '@lpw/node';
+import { initLdkNode } from '@lpw/node/node-wasm';
+import {
+  createFileAtomic,
+  DEVICE_COPY_FILE,
+  readDeviceCopy,
+  readSavedStatus,
+  type SavedBackupStatus,
+} from './device-copy.ts';
+import { fromBackupError, WalletError } from './errors.ts';
+import { readSeedFile } from './seed.ts';
 
-export const BACKUP_KEY = 'cli-channel-state';
-const MAGIC = new TextEncoder().encode('LPWB1');
-const LEASE_TTL_SEC = 600;
+const SESSION_CODES = new Set(['SESSION_EXPIRED', 'SESSION_REQUIRED']);
 
-/** A Store that mirrors the node's `ldk/` keys after each durable commit and says when they changed. */
-export class MirroredStore implements Store {
-  readonly channelState = new Map<string, Uint8Array>();
-  /** Bumped on every commit that touched channel state. */
-  generation = 0;
-  onChannelUpdate: (() => void) | undefined;
-
-  constructor(private readonly inner: Store) {}
-
-  async load(): Promise<Map<string, Uint8Array>> {
-    const data = await this.inner.load();
-    for (const [key, value] of data) if (key.startsWith('ldk/')) this.channelState.set(key, value);
-    return data;
-  }
-
-  commit(writes: StoreWrite[]): void | Promise<void> {
-    const done = this.inner.commit(writes);
-    const apply = () => {
-      let touched = false;
-      for (const { key, value } of writes) {
-        if (!key.startsWith('ldk/') || key === 'ldk/network-graph' || key === 'ldk/scorer') continue;
-        touched = true;
-        if (value === null) this.channelState.delete(key);
-        else this.channelState.set(key, value);
-      }
-      if (touched) {
-        this.generation++;
-        this.onChannelUpdate?.();
-      }
-    };
-    if (done instanceof Promise) return done.then(apply);
-    apply();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-/** key/value pairs → bytes: u16 key length, key, u32 value length, value; repeated. */
-export function encodeSnapshot(entries: Map<string, Uint8Array>): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (const [key, value] of [...entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const k = enc.encode(key);
-    const head = new Uint8Array(6);
-    const view = new DataView(head.buffer);
-    view.setUint16(0, k.length);
-    view.setUint32(2, value.length);
-    parts.push(head, k, value);
-    size += 6 + k.length + value.length;
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export function decodeSnapshot(bytes: Uint8Array): Map<string, Uint8Array> {
-  const dec = new TextDecoder();
-  const out = new Map<string, Uint8Array>();
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
-  while (at < bytes.length) {
-    if (at + 6 > bytes.length) throw new WalletError('BACKUP_FAILED', 'backup snapshot truncated');
-    const keyLength = view.getUint16(at);
-    const valueLength = view.getUint32(at + 2);
-    at += 6;
-    if (at + keyLength + valueLength > bytes.length)
-      throw new WalletError('BACKUP_FAILED', 'backup snapshot truncated');
-    const key = dec.decode(bytes.subarray(at, at + keyLength));
-    at += keyLength;
-    out.set(key, bytes.slice(at, at + valueLength));
-    at += valueLength;
-  }
-  return out;
-}
-
-const aad = (nodeId: string) => new TextEncoder().encode(`lpw-cli-backup-v1:${nodeId}`);
-
-async function aesKey(key: Uint8Array): Promise<CryptoKey> {
-  if (key.length !== 32) throw new WalletError('INVALID_INPUT', 'backup key must be 32 bytes');
-  return crypto.subtle.importKey('raw', key as BufferSource, 'AES-GCM', false, ['encrypt', 'decrypt']);
-}
-
-/** MAGIC ‖ iv(12) ‖ AES-256-GCM(plaintext, aad = node id). */
-export async function sealBackup(
-  key: Uint8Array,
-  nodeId: string,
-  plaintext: Uint8Array,
-): Promise<Uint8Array> {
-  const iv = randomBytes(12);
-  const sealed = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad(nodeId) as BufferSource },
-      await aesKey(key),
-      plaintext as BufferSource,
-    ),
-  );
-  const out = new Uint8Array(MAGIC.length + 12 + sealed.length);
-  out.set(MAGIC, 0);
-  out.set(iv, MAGIC.length);
-  out.set(sealed, MAGIC.length + 12);
-  return out;
-}
-
-export async function openBackup(key: Uint8Array, nodeId: string, blob: Uint8Array): Promise<Uint8Array> {
-  if (blob.length < MAGIC.length + 12 + 16 || !MAGIC.every((b, i) => blob[i] === b))
-    throw new WalletError('BACKUP_FAILED', 'not a CLI wallet backup');
-  const iv = blob.subarray(MAGIC.length, MAGIC.length + 12);
-  try {
-    return new Uint8Array(
-      await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: iv as BufferSource, additionalData: aad(nodeId) as BufferSource },
-        await aesKey(key),
-        blob.subarray(MAGIC.length + 12) as BufferSource,
-      ),
-    );
-  } catch (e) {
-    throw new WalletError('BACKUP_FAILED', 'backup does not decrypt with this wallet’s key', { cause: e });
-  }
-}
-
-export interface BackupStatus {
-  version: number;
-  uploadedGeneration: number;
-  lastError: string | undefined;
-  uploads: number;
+/** The LSP's code of a refusal, from tRPC (`data.app.code`) or the binary routes (`details.lspCode`). */
+function lspCode(error: unknown): string | undefined {
+  if (isBackupError(error)) return error.details.lspCode as string | undefined;
+  return (error as { data?: { app?: { code?: string } } } | undefined)?.data?.app?.code;
 }
 
 /**
- * Uploads the mirrored channel state after channel updates, at most once per `minIntervalMs`
- * (a per-second stream changes the channel every second; the LSP needs the latest, not every one).
+ * The uploader's view of the LSP. `relogin` is called once when the session expired (a stream runs
+ * for days, a session for an hour), then the call is tried again.
  */
-export class BackupUploader {
-  readonly status: BackupStatus = { version: 0, uploadedGeneration: 0, lastError: undefined, uploads: 0 };
-  private leaseToken: number | undefined;
-  private leaseAtMs = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> | undefined;
-  private lastUploadMs = 0;
-  private closed = false;
-
-  constructor(
-    private readonly deps: {
-      client: LspClient;
-      store: MirroredStore;
-      nodeId: string;
-      key: Uint8Array;
-      deviceId: string;
-      minIntervalMs: number;
-      log: (message: string) => void;
-      /** Log in again (sessions expire; a stream runs for days). */
-      reauth: () => Promise<void>;
-    },
-  ) {
-    deps.store.onChannelUpdate = () => this.schedule();
-  }
-
-  async start(): Promise<void> {
-    await this.renewLease();
-    await this.refreshVersion();
-    this.schedule();
-  }
-
-  /** Acquiring again is how a lease is renewed (the token moves on; this process is the wallet's one). */
-  private async renewLease(): Promise<void> {
-    const lease = await this.deps.client.trpc.backup.acquireLease.mutate({
-      deviceId: this.deps.deviceId,
-      ttlSec: LEASE_TTL_SEC,
-    });
-    this.leaseToken = lease.fencingToken;
-    this.leaseAtMs = Date.now();
-  }
-
-  private async refreshVersion(): Promise<void> {
-    const { entries } = await this.deps.client.trpc.backup.list.query();
-    this.status.version = entries.find((e) => e.key === BACKUP_KEY)?.version ?? 0;
-  }
-
-  /** Upload now if anything changed since the last upload; waits for an upload in flight. */
-  async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    if (this.deps.store.generation !== this.status.uploadedGeneration) await this.run();
-  }
-
-  async close(): Promise<void> {
-    await this.flush().catch((e: unknown) => this.deps.log(`final backup failed: ${String(e)}`));
-    this.closed = true;
-    if (this.leaseToken !== undefined) {
-      await this.deps.client.trpc.backup.releaseLease
-        .mutate({ fencingToken: this.leaseToken })
-        .catch(() => {});
-    }
-  }
-
-  /** The LSP's copy, decrypted (restore and tests). */
-  async fetchLatest(): Promise<Map<string, Uint8Array> | undefined> {
-    const got = await this.deps.client.trpc.backup.get.query({ key: BACKUP_KEY });
-    if (!got) return undefined;
-    const plain = await openBackup(this.deps.key, this.deps.nodeId, Buffer.from(got.blob, 'base64'));
-    return decodeSnapshot(plain);
-  }
-
-  private schedule(): void {
-    if (this.closed || this.timer || this.leaseToken === undefined) return;
-    const wait = Math.max(0, this.lastUploadMs + this.deps.minIntervalMs - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, wait);
-  }
-
-  private run(): Promise<void> {
-    this.running ??= this.upload()
-      .catch((e: unknown) => {
-        this.status.lastError = e instanceof Error ? e.message : String(e);
-        this.deps.log(`backup upload failed: ${this.status.lastError}`);
-      })
-      .finally(() => {
-        this.running = undefined;
-        this.lastUploadMs = Date.now();
-        if (this.deps.store.generation !== this.status.uploadedGeneration) this.schedule();
-      });
-    return this.running;
-  }
-
-  /** One upload; after an expired session, lease or a stale version: repair and try once more. */
-  private async upload(): Promise<void> {
+export function lspTransport(
+  client: LspClient,
+  lspUrl: string,
+  relogin: () => Promise<unknown>,
+): BackupTransport {
+  const blobs = httpBlobClient({ baseUrl: lspUrl, token: () => client.token ?? '' });
+  const withSession = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
-      await this.uploadOnce();
-    } catch (e) {
-      const code = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
-      if (code === 'SESSION_EXPIRED' || code === 'SESSION_REQUIRED') await this.deps.reauth();
-      else if (code === 'LEASE_FENCED') await this.renewLease();
-      else if (code === 'VERSION_CONFLICT') await this.refreshVersion();
-      else throw e;
-      await this.uploadOnce();
+      return await call();
+    } catch (error) {
+      if (!SESSION_CODES.has(lspCode(error) ?? '')) throw error;
+      await relogin();
+      return call();
     }
-  }
+  };
+  // tRPC refusals become the BackupErrors the uploader acts on; anything else is "unavailable"
+  const trpc = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await withSession(call);
+    } catch (error) {
+      if (isBackupError(error)) throw error;
+      const code = lspCode(error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (code === 'LEASE_HELD' || code === 'LEASE_FENCED') {
+        const details = (
+          error as { data?: { app?: { details?: { deviceId?: string; expiresAt?: string } } } }
+        ).data?.app?.details;
+        throw new BackupError(code, message, {
+          deviceId: details?.deviceId,
+          expiresAtMs: details?.expiresAt ? Date.parse(details.expiresAt) : undefined,
+        });
+      }
+      throw new BackupError('BACKUP_UNAVAILABLE', `LSP: ${message}`, { lspCode: code }, { cause: error });
+    }
+  };
+  return {
+    acquireLease: (request) =>
+      trpc(async () => {
+        const lease = await client.trpc.backup.acquireLease.mutate(request);
+        return { ...lease, expiresAtMs: Date.parse(lease.expiresAt) };
+      }),
+    releaseLease: (fencingToken) =>
+      trpc(async () => {
+        await client.trpc.backup.releaseLease.mutate({ fencingToken });
+      }),
+    currentVersion: (key) =>
+      trpc(async () => {
+        const { entries } = await client.trpc.backup.list.query();
+        return entries.find((e) => e.key === key)?.version ?? 0;
+      }),
+    put: (key, blob, request) => withSession(() => blobs.put(key, blob, request)),
+    get: (key) => withSession(() => blobs.get(key)),
+  };
+}
 
-  private async uploadOnce(): Promise<void> {
-    const { store, client, key, nodeId } = this.deps;
-    if (this.leaseToken === undefined) return;
-    if (Date.now() - this.leaseAtMs > (LEASE_TTL_SEC * 1000) / 2) await this.renewLease();
-    const generation = store.generation;
-    const blob = await sealBackup(key, nodeId, encodeSnapshot(store.channelState));
-    const put = await client.trpc.backup.put.mutate({
-      key: BACKUP_KEY,
-      version: this.status.version,
-      blob: Buffer.from(blob).toString('base64'),
-      leaseToken: this.leaseToken,
-    });
-    this.status.version = put.version;
-    this.status.uploadedGeneration = generation;
-    this.status.uploads++;
-    this.status.lastError = undefined;
+/** LEASE_HELD in words: who holds the wallet and until when. */
+export function leaseHeld(error: BackupError, deviceId: string): WalletError {
+  const holder = typeof error.details.deviceId === 'string' ? error.details.deviceId : 'another device';
+  const until =
+    typeof error.details.expiresAtMs === 'number' && Number.isFinite(error.details.expiresAtMs)
+      ? new Date(error.details.expiresAtMs).toISOString()
+      : 'its lease ends';
+  return new WalletError(
+    'LEASE_HELD',
+    `this wallet runs on ${holder} (this directory is ${deviceId}) and its lease at the LSP lasts until ${until}: two copies of one wallet running at once could lose the channel's money, so this one does not start. Stop it there (its lease ends at once), or wait until then.`,
+    { cause: error },
+  );
+}
+
+/**
+ * Refuses to let `ours` replace the LSP's copy when it holds fewer channels, unless our state
+ * descends from a copy at least as new as the LSP's (`lineageVersion`: the version of the copy this
+ * directory last uploaded or restored from; channels legitimately go away once closed).
+ * A remote copy whose header cannot be read may hold channels we cannot count: refused as well.
+ */
+export function checkNotFewerChannels(
+  remote: { blob: Uint8Array; version: number } | undefined,
+  ours: ReadonlyMap<string, Uint8Array>,
+  lineageVersion: number,
+): void {
+  if (!remote || remote.version <= lineageVersion) return;
+  const ourChannels = countChannels(selectBackedUp(ours));
+  let header: ReturnType<typeof readBackupHeader>;
+  try {
+    header = readBackupHeader(remote.blob);
+  } catch (error) {
+    if (!isBackupError(error)) throw error;
+    throw new WalletError(
+      'BACKUP_FEWER_CHANNELS',
+      `the LSP holds a backup of this wallet (version ${remote.version}) that cannot be read (${error.code}: ${error.message}), so its channels cannot be counted; this wallet will not replace it with its own state of ${ourChannels} channel(s). Restore from a backup file (lpw-wallet init --words "…" --backup-file FILE --dir NEW_DIR).`,
+      { cause: error },
+    );
   }
+  if (ourChannels >= header.channels || lineageVersion >= header.version) return;
+  throw new WalletError(
+    'BACKUP_FEWER_CHANNELS',
+    `the LSP holds a backup of this wallet with ${header.channels} channel(s) (version ${header.version}, made ${new Date(header.createdAtMs).toISOString()}); this directory's state has ${ourChannels}, and uploading it would replace that backup. Nothing was uploaded. If that backup is this wallet's latest, restore it into a new directory (lpw-wallet init --words "…" --dir NEW_DIR); if another directory runs this wallet, run it there.`,
+  );
+}
+
+export interface RestoreChoice extends BackupChoice {
+  /** What the chosen copy holds (undefined: words only). */
+  summary: { source: 'lsp' | 'file'; version: number; channels: number; createdAtMs: number } | undefined;
+}
+
+/**
+ * The newest valid copy among the LSP's and a file's. A file the person named must be valid (it is
+ * their explicit choice: a bad one is a typed error, not silently skipped); the LSP's may be missing,
+ * old or broken, which the rollback report says.
+ */
+export async function chooseRestore(
+  lsp: Uint8Array | undefined,
+  file: Uint8Array | undefined,
+  expect: { nodeId: string; keys: BackupKeys },
+): Promise<RestoreChoice> {
+  const choice = await chooseNewest(
+    [{ source: 'lsp', blob: lsp }, ...(file ? [{ source: 'file' as const, blob: file }] : [])],
+    expect,
+  );
+  const chosen = choice.chosen;
+  return {
+    ...choice,
+    summary: chosen && {
+      source: chosen.source === 'file' ? 'file' : 'lsp',
+      version: chosen.header.version,
+      channels: chosen.header.channels,
+      createdAtMs: chosen.header.createdAtMs,
+    },
+  };
+}
+
+/** Checks a backup file before anything else happens (a bad one changes nothing). */
+export async function checkBackupFile(
+  blob: Uint8Array,
+  path: string,
+  expect: { nodeId: string; keys: BackupKeys },
+): Promise<void> {
+  try {
+    await decodeBackup(blob, expect);
+  } catch (error) {
+    if (isBackupError(error)) throw fromBackupError(error, `the backup file ${path}`);
+    throw error;
+  }
+}
+
+/**
+ * Writes this wallet's latest durable backup (its device copy, the one the LSP also holds) to a new
+ * file `path`, atomically, after checking that it opens with the wallet's keys. Needs no LSP and no
+ * lock: the device copy is only ever replaced whole.
+ */
+export async function exportBackup(dir: string, path: string): Promise<BackupHeader> {
+  const secrets = readSeedFile(dir);
+  const blob = readDeviceCopy(dir);
+  if (!blob)
+    throw new WalletError(
+      'BACKUP_NONE',
+      `no backup in ${dir} yet: the wallet writes ${DEVICE_COPY_FILE} once the LSP holds its first backup`,
+    );
+  await initLdkNode();
+  const { nodeId } = nodeIdentity(secrets.nodeSeed);
+  let header: BackupHeader;
+  try {
+    header = (await decodeBackup(blob, { nodeId, keys: secrets.backupKeys })).header;
+  } catch (error) {
+    throw isBackupError(error) ? fromBackupError(error, `this wallet's ${DEVICE_COPY_FILE}`) : error;
+  }
+  createFileAtomic(path, blob);
+  return header;
+}
+
+export interface BackupReport {
+  /** This directory's copy of its latest durable backup (undefined: none yet). */
+  copy: { version: number; createdAtMs: number; channels: number; bytes: number } | undefined;
+  /** The uploader's status as of its last change (in this run or the last one). */
+  status: SavedBackupStatus | undefined;
+}
+
+/** What `backup status` shows; reads files only (the wallet may be running in another process). */
+export function backupReport(dir: string): BackupReport {
+  readSeedFile(dir); // a wallet directory, and its seed file private
+  const blob = readDeviceCopy(dir);
+  let copy: BackupReport['copy'];
+  if (blob) {
+    const header = readBackupHeader(blob);
+    copy = {
+      version: header.version,
+      createdAtMs: header.createdAtMs,
+      channels: header.channels,
+      bytes: blob.length,
+    };
+  }
+  return { copy, status: readSavedStatus(dir) };
 }

@@ -1,5 +1,6 @@
 // The machine wallet's one error type: outcomes a script can act on, each with a distinct exit code.
 import { isApiError } from '@lpw/api';
+import { type BackupError, isBackupError } from '@lpw/backup';
 import { isNodeError } from '@lpw/node';
 import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
@@ -26,6 +27,21 @@ export type WalletErrorCode =
   /** The person (or a missing --yes) declined; nothing was done. */
   | 'DECLINED'
   | 'BROADCAST_FAILED'
+  /** A backup file (or export) that failed its check: not a backup, cut, another wallet's, altered… */
+  | 'BACKUP_CORRUPT'
+  | 'BACKUP_TRUNCATED'
+  | 'BACKUP_WRONG_WALLET'
+  | 'BACKUP_WRONG_KEY'
+  | 'BACKUP_UNKNOWN_FORMAT'
+  | 'BACKUP_BAD_SIGNATURE'
+  /** No backup to export (the wallet never uploaded one from this directory). */
+  | 'BACKUP_NONE'
+  /** This state holds fewer channels than the LSP's backup it would replace: nothing is uploaded. */
+  | 'BACKUP_FEWER_CHANNELS'
+  /** Another device (directory) runs this wallet now: this one does not start. */
+  | 'LEASE_HELD'
+  /** Another device took this wallet over while it ran: this process stopped, the lease stays there. */
+  | 'LEASE_FENCED'
   | 'INTERNAL';
 
 /** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
@@ -51,6 +67,16 @@ const EXIT: Record<WalletErrorCode, number> = {
   L402_FAILED: 6,
   BACKUP_FAILED: 6,
   BROADCAST_FAILED: 6,
+  BACKUP_CORRUPT: 3,
+  BACKUP_TRUNCATED: 3,
+  BACKUP_WRONG_WALLET: 3,
+  BACKUP_WRONG_KEY: 3,
+  BACKUP_UNKNOWN_FORMAT: 3,
+  BACKUP_BAD_SIGNATURE: 3,
+  BACKUP_NONE: 4,
+  BACKUP_FEWER_CHANNELS: 4,
+  LEASE_HELD: 4,
+  LEASE_FENCED: 4,
   INTERNAL: 1,
 };
 
@@ -92,9 +118,33 @@ const STREAM_CODES: Record<StreamErrorCode, WalletErrorCode> = {
   INTERNAL: 'INTERNAL',
 };
 
-/** Node, stream, LSP and network failures become WalletErrors with the cause kept. */
+/** The backup package's codes the CLI reports as they are (a bad file, a fenced wallet…). */
+const BACKUP_CODES: ReadonlySet<string> = new Set<WalletErrorCode>([
+  'BACKUP_CORRUPT',
+  'BACKUP_TRUNCATED',
+  'BACKUP_WRONG_WALLET',
+  'BACKUP_WRONG_KEY',
+  'BACKUP_UNKNOWN_FORMAT',
+  'BACKUP_BAD_SIGNATURE',
+  'BACKUP_NONE',
+  'LEASE_HELD',
+  'LEASE_FENCED',
+]);
+
+/** A refusal of the backup package as the CLI's error; `context` says which copy or call. */
+export function fromBackupError(e: BackupError, context?: string): WalletError {
+  const code: WalletErrorCode = BACKUP_CODES.has(e.code)
+    ? (e.code as WalletErrorCode)
+    : e.code === 'BACKUP_UNAVAILABLE'
+      ? 'LSP_UNREACHABLE'
+      : 'BACKUP_FAILED';
+  return new WalletError(code, context ? `${context}: ${e.message}` : e.message, { cause: e });
+}
+
+/** Node, stream, backup, LSP and network failures become WalletErrors with the cause kept. */
 export function toWalletError(e: unknown): WalletError {
   if (e instanceof WalletError) return e;
+  if (isBackupError(e)) return fromBackupError(e);
   if (isStreamError(e)) return new WalletError(STREAM_CODES[e.code], e.message, { cause: e });
   if (isNodeError(e)) {
     const map: Partial<Record<string, WalletErrorCode>> = {

@@ -16,14 +16,8 @@ export {
   type StreamRecord,
   type StreamState,
 } from '@lpw/stream';
-export {
-  BACKUP_KEY,
-  type BackupStatus,
-  decodeSnapshot,
-  encodeSnapshot,
-  openBackup,
-  sealBackup,
-} from './backup.ts';
+export { type BackupReport, backupReport, exportBackup } from './backup.ts';
+export { DEVICE_COPY_FILE, type SavedBackupStatus } from './device-copy.ts';
 export { isWalletError, WalletError, type WalletErrorCode } from './errors.ts';
 export { type L402Result, l402Fetch } from './l402.ts';
 export { deriveSecrets, SEED_FILE } from './seed.ts';
@@ -37,6 +31,9 @@ export {
   type Payment,
   type Receive,
   type ReceiveQuote,
+  type RestoreReport,
+  type RestoreWalletOptions,
+  restoreWallet,
   type StreamRequest,
   Wallet,
 } from './wallet.ts';

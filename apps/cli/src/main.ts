@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { hoursOf } from '@lpw/node';
+import { hoursOf, type RecoveryChannel } from '@lpw/node';
 import {
   BACKUP_BLOB_LIMIT_BYTES,
   expectedMonitorGrowth,
@@ -12,9 +12,10 @@ import {
   type StreamHandle,
   type StreamRecord,
 } from '@lpw/stream';
+import { backupReport, exportBackup } from './backup.ts';
 import { isWalletError, toWalletError, WalletError } from './errors.ts';
 import { isoOrDash, sat, toJson } from './format.ts';
-import { initWallet, openWallet, type Wallet } from './wallet.ts';
+import { initWallet, openWallet, type RestoreReport, restoreWallet, type Wallet } from './wallet.ts';
 
 const USAGE = `lpw-wallet — a Lightning wallet for machines
 
@@ -22,6 +23,10 @@ usage: lpw-wallet <command> [options]
 
 commands
   init                                   create the wallet directory and its seed (seed.txt, mode 0600)
+  init --words "…" [--backup-file FILE] [--timeout SECS]
+                                         restore a wallet in a new directory: the newest valid backup
+                                         among the LSP's and FILE, its channels closed so the money
+                                         comes back on chain (words only when there is no backup)
   receive AMOUNT_SATS [--desc TEXT] [--max-fee-sats N] [--expiry SECS] [--no-wait] [--timeout SECS]
                                          print an invoice (a JIT channel when there is no inbound
                                          capacity: the LSP's fee is shown first), then wait for it
@@ -37,6 +42,8 @@ commands
   streams                                every stream with its totals
   l402 fetch URL --max-sats N [--max-fee-sats N]
                                          fetch a URL, paying its L402 challenge
+  backup status                          the latest backup: version, when, how far behind
+  backup export FILE                     write the latest backup to a new file (keep it off this machine)
 
 leaving (these work when the LSP is unreachable: network and chain source as last seen,
 --esplora-url to choose another)
@@ -90,6 +97,7 @@ const OPTIONS = {
   resume: { type: 'string' },
   'max-sats': { type: 'string' },
   words: { type: 'string' },
+  'backup-file': { type: 'string' },
   'compact-monitor-every': { type: 'string' },
 } as const;
 
@@ -138,30 +146,13 @@ async function main(argv: string[]): Promise<number> {
   const out = new Output(flags.json ?? false);
   const dir = resolve(flags.dir ?? process.env.LPW_WALLET_DIR ?? join(homedir(), '.lpw-wallet'));
 
-  if (command === 'init') {
-    initWallet(dir, flags.words);
-    const seedFile = join(dir, 'seed.txt');
-    out.emit('initialized', { dir, seedFile }, [
-      `wallet created in ${dir}`,
-      `seed: ${seedFile} (mode 0600) — this file IS the wallet's key: back it up, never share it`,
-    ]);
-    return 0;
-  }
-  const leaving = ['channels', 'close', 'sweeps', 'onchain'];
-  const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402', ...leaving];
-  if (!known.includes(command)) throw new WalletError('USAGE', `unknown command "${command}" (see --help)`);
-  if (command === 'l402' && positionals[1] !== 'fetch')
-    throw new WalletError('USAGE', 'usage: l402 fetch URL --max-sats N');
-  if (command === 'onchain' && !['balance', 'address', 'send'].includes(positionals[1] ?? ''))
-    throw new WalletError('USAGE', 'usage: onchain balance | onchain address | onchain send ADDRESS|URI');
+  const lspUrl = flags.lsp ?? process.env.LPW_LSP_URL ?? 'http://127.0.0.1:8080';
   const esploraUrl = flags['esplora-url'] ?? flags.esplora;
-
   const verbose = flags.verbose ?? false;
-  const wallet = await openWallet({
+  const common = {
     dir,
-    lspUrl: flags.lsp ?? process.env.LPW_LSP_URL ?? 'http://127.0.0.1:8080',
+    lspUrl,
     ...(esploraUrl ? { esploraUrl } : {}),
-    lspOptional: leaving.includes(command),
     ...(flags['compact-monitor-every']
       ? {
           node: {
@@ -172,9 +163,45 @@ async function main(argv: string[]): Promise<number> {
         }
       : {}),
     ...(verbose ? { log: (m: string) => process.stderr.write(`${m}\n`), logLevel: 'warn' as const } : {}),
-  });
+  };
+
+  if (command === 'init') {
+    if (flags.words === undefined) {
+      if (flags['backup-file'])
+        throw new WalletError('USAGE', '--backup-file restores a wallet: give its --words too');
+      initWallet(dir);
+      const seedFile = join(dir, 'seed.txt');
+      out.emit('initialized', { dir, seedFile }, [
+        `wallet created in ${dir}`,
+        `seed: ${seedFile} (mode 0600) — this file IS the wallet's key: back it up, never share it`,
+      ]);
+      return 0;
+    }
+    const wallet = await restoreWallet({
+      ...common,
+      words: flags.words,
+      ...(flags['backup-file'] !== undefined ? { backupFile: resolve(flags['backup-file']) } : {}),
+      onRestore: (report) => printRestore(out, report),
+    });
+    try {
+      return await Promise.race([finishRestore(wallet, out, flags, dir), wallet.fenced]);
+    } finally {
+      await wallet.close();
+    }
+  }
+  if (command === 'backup') return backupCommand(positionals.slice(1), dir, out);
+  const leaving = ['channels', 'close', 'sweeps', 'onchain'];
+  const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402', ...leaving];
+  if (!known.includes(command)) throw new WalletError('USAGE', `unknown command "${command}" (see --help)`);
+  if (command === 'l402' && positionals[1] !== 'fetch')
+    throw new WalletError('USAGE', 'usage: l402 fetch URL --max-sats N');
+  if (command === 'onchain' && !['balance', 'address', 'send'].includes(positionals[1] ?? ''))
+    throw new WalletError('USAGE', 'usage: onchain balance | onchain address | onchain send ADDRESS|URI');
+
+  const wallet = await openWallet({ ...common, lspOptional: leaving.includes(command) });
   try {
-    return await run(command, positionals.slice(1), flags, wallet, out);
+    // another device taking the wallet over ends any command at once (LEASE_FENCED, exit 4)
+    return await Promise.race([run(command, positionals.slice(1), flags, wallet, out), wallet.fenced]);
   } finally {
     await wallet.close();
   }
@@ -242,17 +269,29 @@ async function run(
     }
     case 'balance': {
       const b = wallet.balance();
-      const state = wallet.channelStateBytes();
-      out.emit('balance', { nodeId: wallet.nodeId, ...b, channelState: state }, [
-        `node       ${wallet.nodeId}`,
-        `spendable  ${sat(b.spendableMsat)} sat`,
-        `lightning  ${sat(b.lightningMsat)} sat in ${b.channels} channel(s), can receive ${sat(b.inboundMsat)} sat`,
-        `on-chain   ${sat(b.onchainMsat)} sat`,
-        `state      ${state.managerBytes} B manager, ${state.monitorBytes} B monitors (+ ${state.monitorUpdateBytes} B updates)`,
-        ...(b.pendingOutMsat > 0n
-          ? [`pending    ${sat(b.pendingOutMsat)} sat outgoing, outcome not known yet`]
-          : []),
-      ]);
+      const state = await wallet.channelStateBytes();
+      const recovery = wallet.node.recoveryStatus();
+      const backup = wallet.backupStatus;
+      out.emit(
+        'balance',
+        { nodeId: wallet.nodeId, ...b, channelState: state, recovery, backup: backup && backupJson(backup) },
+        [
+          `node       ${wallet.nodeId}`,
+          `spendable  ${sat(b.spendableMsat)} sat`,
+          `lightning  ${sat(b.lightningMsat)} sat in ${b.channels} channel(s)${b.reserveMsat > 0n ? ` (+ ${sat(b.reserveMsat)} sat reserve)` : ''}, can receive ${sat(b.inboundMsat)} sat`,
+          `on-chain   ${sat(b.onchainMsat)} sat`,
+          `state      ${state.managerBytes} B manager, ${state.monitorBytes} B monitors (+ ${state.monitorUpdateBytes} B updates)`,
+          ...(backup
+            ? [
+                `backup     version ${backup.version} at the LSP${backup.behindBy > 0 ? `, ${backup.behindBy} channel update(s) not in it yet` : ''}`,
+              ]
+            : []),
+          ...recovery.map((c) => `recovery   ${recoveryLine(c)}`),
+          ...(b.pendingOutMsat > 0n
+            ? [`pending    ${sat(b.pendingOutMsat)} sat outgoing, outcome not known yet`]
+            : []),
+        ],
+      );
       return 0;
     }
     case 'history': {
@@ -485,6 +524,158 @@ async function confirm(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/** What a restore found, said before the node starts. */
+function printRestore(out: Output, report: RestoreReport): void {
+  if (report.rollbackReport)
+    out.emit(
+      'rollback',
+      { report: report.rollbackReport, copies: report.copies },
+      `warning: ${report.rollbackReport}`,
+    );
+  const r = report.restored;
+  if (r)
+    out.emit(
+      'restore',
+      { ...r, createdAt: new Date(r.createdAtMs).toISOString(), copies: report.copies },
+      `restoring backup version ${r.version} from ${r.source === 'lsp' ? 'your LSP' : 'the backup file'} (made ${new Date(r.createdAtMs).toISOString()}, ${r.channels} channel(s))`,
+    );
+  else
+    out.emit(
+      'restore',
+      { source: null, copies: report.copies },
+      'no valid backup of this wallet was found: starting from the words alone',
+    );
+}
+
+/**
+ * After a restore: the restored channels were closed without broadcasting anything; the LSP answers
+ * by publishing its latest commitment, which pays our balance to our on-chain wallet. Waits (up to
+ * --timeout) until each close is seen, and says where the money is.
+ */
+async function finishRestore(wallet: Wallet, out: Output, flags: Flags, dir: string): Promise<number> {
+  const seedFile = join(dir, 'seed.txt');
+  const restoredChannels = wallet.restored?.restored?.channels ?? 0;
+  out.emit('initialized', { dir, seedFile, restored: wallet.restored?.restored?.version ?? null }, [
+    `wallet restored in ${dir}`,
+    `seed: ${seedFile} (mode 0600) — this file IS the wallet's key: back it up, never share it`,
+  ]);
+  const timeoutMs =
+    Number(bigintFlag(flags.timeout, 'timeout', 0n) ?? (restoredChannels > 0 ? 60n : 15n)) * 1000;
+  out.emit(
+    'recovering',
+    { channels: restoredChannels },
+    restoredChannels > 0
+      ? "your channel is being closed so your money comes back on chain; waiting for the LSP's closing transaction…"
+      : 'if your LSP had a channel with this wallet, it closes it now and your balance comes back on chain; looking for its closing transaction…',
+  );
+  const deadline = Date.now() + timeoutMs;
+  let channels = await wallet.recovery();
+  const settled = () =>
+    restoredChannels > 0
+      ? channels.every((c) => c.stage !== 'awaiting-peer-close')
+      : channels.some((c) => c.stage !== 'awaiting-peer-close');
+  while (!settled() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    channels = await wallet.recovery();
+  }
+  out.emit(
+    'recovery',
+    { channels },
+    channels.length > 0
+      ? channels.map(recoveryLine)
+      : ['no channel close found yet: `lpw-wallet balance` shows it when the LSP publishes one'],
+  );
+  return 0;
+}
+
+function recoveryLine(c: RecoveryChannel): string {
+  const channel = c.channelId
+    ? `channel ${c.channelId.slice(0, 16)}…`
+    : `channel at ${c.fundingTxo.slice(0, 16)}…`;
+  switch (c.stage) {
+    case 'awaiting-peer-close':
+      return `${channel}: closed on our side${c.closedAtMs ? ` at ${new Date(c.closedAtMs).toISOString()}` : ''}; waiting for the LSP's closing transaction (it pays your balance to your on-chain wallet)`;
+    case 'close-unconfirmed':
+      return `${channel}: the LSP's closing transaction ${c.closingTxid} is waiting to be mined; ${sat(c.recoveredMsat)} sat come back to your on-chain wallet when it is`;
+    case 'close-confirmed':
+      return `${channel}: closed by ${c.closingTxid} (${c.confirmations} confirmation(s)); ${sat(c.recoveredMsat)} sat are in your on-chain wallet`;
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+function backupJson(status: {
+  version: number;
+  lastGoodAt?: number | null;
+  behindBy: number;
+  fenced: boolean;
+  problem?: { code: string; message: string } | null;
+}) {
+  return {
+    version: status.version,
+    lastGoodAt: isoOrDash(status.lastGoodAt),
+    behindBy: status.behindBy,
+    fenced: status.fenced,
+    problem: status.problem ? { code: status.problem.code, message: status.problem.message } : null,
+  };
+}
+
+/** `backup status` and `backup export FILE`: files only, no LSP, no lock. */
+async function backupCommand(args: string[], dir: string, out: Output): Promise<number> {
+  if (args[0] === 'export') {
+    const file = required(args[1], 'FILE (backup export FILE)');
+    const header = await exportBackup(dir, resolve(file));
+    out.emit(
+      'backup-exported',
+      {
+        file: resolve(file),
+        version: header.version,
+        channels: header.channels,
+        createdAt: new Date(header.createdAtMs).toISOString(),
+      },
+      `backup version ${header.version} (${header.channels} channel(s), made ${new Date(header.createdAtMs).toISOString()}) written to ${resolve(file)}`,
+    );
+    return 0;
+  }
+  if (args[0] !== 'status') throw new WalletError('USAGE', 'usage: backup status | backup export FILE');
+  const { copy, status } = backupReport(dir);
+  const lastGoodAt = status?.lastGoodAt ?? null;
+  const warnings: string[] = [];
+  if (!copy) warnings.push('no backup yet: the LSP has never confirmed one from this directory');
+  if (status?.fenced) warnings.push('another device took this wallet over: this directory must not run it');
+  if (status && status.behindBy > 0)
+    warnings.push(
+      `${status.behindBy} channel update(s) are in no backup yet: run the wallet while the LSP is reachable`,
+    );
+  if (status?.problem)
+    warnings.push(`the last upload failed: ${status.problem.code}: ${status.problem.message}`);
+  if (lastGoodAt !== null && Date.now() - lastGoodAt > 7 * DAY_MS)
+    warnings.push(`the last good backup is ${Math.floor((Date.now() - lastGoodAt) / DAY_MS)} days old`);
+  out.emit(
+    'backup-status',
+    {
+      version: copy?.version ?? null,
+      channels: copy?.channels ?? null,
+      bytes: copy?.bytes ?? null,
+      createdAt: copy ? new Date(copy.createdAtMs).toISOString() : null,
+      lastGoodAt: lastGoodAt === null ? null : new Date(lastGoodAt).toISOString(),
+      behindBy: status?.behindBy ?? 0,
+      fenced: status?.fenced ?? false,
+      problem: status?.problem ?? null,
+      warnings,
+    },
+    [
+      copy
+        ? `backup     version ${copy.version}, ${copy.channels} channel(s), ${copy.bytes} B, made ${new Date(copy.createdAtMs).toISOString()}`
+        : 'backup     none yet',
+      `last good  ${isoOrDash(lastGoodAt)}`,
+      `behind by  ${status?.behindBy ?? 0} channel update(s)`,
+      ...warnings.map((w) => `warning: ${w}`),
+    ],
+  );
+  return 0;
 }
 
 function progressPrinter(out: Output) {

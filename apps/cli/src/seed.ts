@@ -2,6 +2,7 @@
 // can spend the wallet; whoever loses it (with no other copy) loses the wallet.
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { type BackupKeys, deriveBackupKeys } from '@lpw/backup';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -14,8 +15,8 @@ export const SEED_FILE = 'seed.txt';
 export interface WalletSecrets {
   /** 32-byte node seed: the same derivation as the PWA's, so the words restore in either. */
   nodeSeed: Uint8Array;
-  /** AES-256-GCM key for channel-state backups at the LSP (HKDF-SHA256 of the BIP 39 seed). */
-  backupKey: Uint8Array;
+  /** Channel-state backup keys (encryption, signing): the PWA's derivation, so either restores the other's. */
+  backupKeys: BackupKeys;
   /** HMAC key that makes stream payment ids and preimages reproducible after a crash. */
   streamKey: Uint8Array;
 }
@@ -29,7 +30,7 @@ export function deriveSecrets(words: string): WalletSecrets {
   const seed = mnemonicToSeedSync(normalised);
   return {
     nodeSeed: hmac(sha256, utf8('lpw/node-seed/v1'), seed),
-    backupKey: hkdf(sha256, seed, utf8('lpw-cli'), utf8('lpw/cli-backup-key/v1'), 32),
+    backupKeys: deriveBackupKeys(seed),
     streamKey: hkdf(sha256, seed, utf8('lpw-cli'), utf8('lpw/cli-stream-key/v1'), 32),
   };
 }

@@ -6,15 +6,24 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
+import { type InfoOutput, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
+import {
+  BackedUpStore,
+  BackupUploader,
+  isBackupError,
+  readBackupHeader,
+  type UploaderStatus,
+} from '@lpw/backup';
 import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
 import {
   createNode,
@@ -22,6 +31,9 @@ import {
   type LogLevel,
   type Network,
   type NodeOptions,
+  nodeIdentity,
+  type RecoveryChannel,
+  type Store,
   type WebSocketConstructor,
 } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -35,15 +47,23 @@ import {
   type StreamHandle,
 } from '@lpw/stream';
 import WebSocket from 'ws';
-import { BackupUploader, MirroredStore } from './backup.ts';
-import { toWalletError, WalletError } from './errors.ts';
+import {
+  checkBackupFile,
+  checkNotFewerChannels,
+  chooseRestore,
+  leaseHeld,
+  lspTransport,
+  type RestoreChoice,
+} from './backup.ts';
+import { readDeviceCopy, readSavedStatus, saveStatus, writeDeviceCopy } from './device-copy.ts';
+import { fromBackupError, toWalletError, WalletError } from './errors.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
 import { type SinglePayment, SqliteLedger } from './ledger.ts';
 import { parseInvoice, sendInvoicePayment } from './pay.ts';
-import { createSeedFile, readSeedFile, type WalletSecrets } from './seed.ts';
+import { createSeedFile, deriveSecrets, readSeedFile, SEED_FILE, type WalletSecrets } from './seed.ts';
 
 export interface OpenWalletOptions {
-  /** The wallet directory (seed.txt, node.sqlite, streams.sqlite). */
+  /** The wallet directory (seed.txt, node.sqlite, streams.sqlite, backup.lpwb). */
   dir: string;
   /** The LSP's base URL, e.g. http://127.0.0.1:8080 */
   lspUrl: string;
@@ -51,8 +71,11 @@ export interface OpenWalletOptions {
   network?: Network;
   /** Chain source (default: the Esplora URL the LSP advertises). */
   esploraUrl?: string;
-  /** Minimum spacing of backup uploads after channel updates (default 10 s). */
-  backupIntervalMs?: number;
+  /**
+   * How long a channel update waits for its backup to be durable at the LSP before it goes through
+   * anyway, counted in `backupStatus.behindBy` (default 30 s).
+   */
+  backupTimeoutMs?: number;
   logLevel?: LogLevel;
   /** Diagnostics (default: none). The CLI sends them to stderr. */
   log?: (message: string) => void;
@@ -61,7 +84,7 @@ export interface OpenWalletOptions {
   /**
    * Start without the LSP when it cannot be reached (closes, on-chain sends, sweeps): the network,
    * LSP node id and chain source then come from the last successful start (`lsp.json`), the chain
-   * source from `esploraUrl` first.
+   * source from `esploraUrl` first. Never for a directory another device took the wallet from.
    */
   lspOptional?: boolean;
 }
@@ -88,6 +111,24 @@ function writeLspFacts(dir: string, facts: LspFacts): void {
   writeFileSync(join(dir, LSP_FACTS_FILE), JSON.stringify(facts), { mode: 0o600 });
 }
 
+export interface RestoreWalletOptions extends OpenWalletOptions {
+  /** The wallet's BIP 39 words. */
+  words: string;
+  /** A backup file (`backup export`, or a copy of `backup.lpwb`); it must be valid. */
+  backupFile?: string;
+  /** What was found and what will be restored, told before the node starts. */
+  onRestore?: (report: RestoreReport) => void;
+}
+
+/** What a restore found: the copy used (none: words only), and why when the LSP's was not it. */
+export interface RestoreReport {
+  /** undefined: no valid copy anywhere, the wallet starts from its words alone. */
+  restored: RestoreChoice['summary'];
+  /** Set when the LSP's copy is older than another, missing while another exists, or broken. */
+  rollbackReport: string | undefined;
+  copies: Array<{ source: string; version?: number; refused?: string; missing?: boolean }>;
+}
+
 export interface ReceiveQuote {
   amountMsat: bigint;
   /** true: no channel can take this payment, the LSP opens one (JIT) and keeps `openingFeeMsat`. */
@@ -112,6 +153,8 @@ export interface Balance {
   /** What channels can send now. */
   spendableMsat: bigint;
   lightningMsat: bigint;
+  /** What the peer makes us keep in our channels: ours, paid out when a channel closes, not spendable. */
+  reserveMsat: bigint;
   inboundMsat: bigint;
   onchainMsat: bigint;
   channels: number;
@@ -145,11 +188,20 @@ export interface HistoryEntry {
 }
 
 const LOCK_FILE = 'wallet.lock';
+const NODE_STORE_FILE = 'node.sqlite';
+/**
+ * In the node store (never backed up) from the commit of a restored state until the node has closed
+ * its channels for recovery: a crash in between still starts the next run in recovery mode.
+ */
+const RESTORE_PENDING_KEY = 'cli/restore-pending';
+/** Without uploads, a lease is renewed this often: a quiet wallet (waiting to receive) keeps it. */
+const LEASE_CHECK_MS = 60_000;
+const LEASE_TTL_SEC = 600;
 
 /** Creates the wallet directory and its seed (BIP 39, 24 words, mode 0600). Returns the words. */
-export function initWallet(dir: string, words?: string): { mnemonic: string } {
+export function initWallet(dir: string): { mnemonic: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return { mnemonic: createSeedFile(dir, words) };
+  return { mnemonic: createSeedFile(dir) };
 }
 
 /** One process per wallet directory: two nodes on one channel state would lose money. */
@@ -194,16 +246,81 @@ function deviceIdOf(dir: string): string {
   }
 }
 
+/** The version of the copy this directory's state descends from (its device copy), 0 if none. */
+function lineageVersion(dir: string): number {
+  const copy = readDeviceCopy(dir);
+  if (!copy) return 0;
+  try {
+    return readBackupHeader(copy).version;
+  } catch {
+    return 0; // a damaged device copy vouches for nothing
+  }
+}
+
+/** Opens the wallet in `dir` (created by `initWallet` or `restoreWallet`). */
 export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
-  const secrets = readSeedFile(options.dir);
-  const unlock = lockDir(options.dir);
+  return open(options, readSeedFile(options.dir), undefined);
+}
+
+/**
+ * A wallet from its words in a new directory: the newest valid backup among the LSP's and
+ * `backupFile` is restored and the node starts in recovery mode (every channel closed without
+ * broadcasting; the LSP's closing transaction pays our balance into the on-chain wallet). With no
+ * backup anywhere, it starts from the words alone. A refusal (bad words or file, another device
+ * running the wallet, an LSP copy it would shrink) leaves no wallet behind.
+ */
+export async function restoreWallet(options: RestoreWalletOptions): Promise<Wallet> {
+  const secrets = deriveSecrets(options.words);
+  if (existsSync(join(options.dir, SEED_FILE)))
+    throw new WalletError(
+      'ALREADY_INITIALIZED',
+      `${join(options.dir, SEED_FILE)} exists: restore into a new directory`,
+    );
+  let file: { path: string; blob: Uint8Array } | undefined;
+  if (options.backupFile !== undefined) {
+    try {
+      file = { path: options.backupFile, blob: new Uint8Array(readFileSync(options.backupFile)) };
+    } catch (e) {
+      throw new WalletError(
+        'INVALID_INPUT',
+        `cannot read the backup file ${options.backupFile}: ${String(e)}`,
+      );
+    }
+  }
+  return open(options, secrets, { words: options.words, file, onRestore: options.onRestore });
+}
+
+interface Restore {
+  words: string;
+  file: { path: string; blob: Uint8Array } | undefined;
+  onRestore: ((report: RestoreReport) => void) | undefined;
+}
+
+async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore: Restore | undefined) {
+  const { dir } = options;
   const log = options.log ?? (() => {});
+  await initLdkNode();
+  const identity = nodeIdentity(secrets.nodeSeed);
+  const expect = { nodeId: identity.nodeId, keys: secrets.backupKeys };
+  if (restore?.file) await checkBackupFile(restore.file.blob, restore.file.path, expect);
+
+  const dirExisted = existsSync(dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const filesBefore = new Set(readdirSync(dir));
+  const unlock = lockDir(dir);
+  let seedWritten = restore === undefined;
   const closers: Array<() => Promise<void> | void> = [unlock];
   const cleanup = async () => {
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+    // a refused restore leaves no wallet behind: only what this run created goes
+    if (!seedWritten) {
+      if (!dirExisted) rmSync(dir, { recursive: true, force: true });
+      else
+        for (const name of readdirSync(dir))
+          if (!filesBefore.has(name)) rmSync(join(dir, name), { force: true });
+    }
   };
   try {
-    await initLdkNode();
     const client = createLspClient({
       url: options.lspUrl,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
@@ -214,8 +331,83 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
     const esploraUrl = options.esploraUrl ?? info.esploraUrl;
     if (!esploraUrl)
       throw new WalletError('INVALID_INPUT', 'the LSP advertises no chain source: pass --esplora-url URL');
-    const store = new MirroredStore(new SqliteStore(join(options.dir, 'node.sqlite')));
-    closers.push(() => store.close());
+    if (!info.online && readSavedStatus(dir)?.fenced)
+      // its channel state is older than the device that took over: a force close from here would
+      // publish a revoked commitment, and the LSP could take the whole channel
+      throw new WalletError(
+        'LEASE_FENCED',
+        'another device took this wallet over: this directory must not run it, not even to leave without the LSP',
+      );
+    // logged in with the node key before the node exists: the backup decides what state it starts from
+    if (info.online) await client.login(identity);
+    const deviceId = deviceIdOf(dir);
+    const inner = new SqliteStore(join(dir, NODE_STORE_FILE));
+    closers.push(() => inner.close());
+    const local = await inner.load();
+    let recoverChannels = local.has(RESTORE_PENDING_KEY);
+    let restored: RestoreReport | undefined;
+
+    let backup: WalletBackup | undefined;
+    if (info.online?.features.includes('backup')) {
+      let saved = readSavedStatus(dir);
+      let onFenced: (status: UploaderStatus) => void = () => {};
+      const transport = lspTransport(client, options.lspUrl, () => client.login(identity));
+      const uploader = new BackupUploader({
+        transport,
+        nodeId: identity.nodeId,
+        keys: secrets.backupKeys,
+        deviceId,
+        takeOver: false, // a machine never takes its wallet from another device: it refuses
+        leaseTtlSec: LEASE_TTL_SEC,
+        maxBlobBytes: info.online.limits.maxBackupBlobBytes,
+        onDurable: (blob) => writeDeviceCopy(dir, blob),
+        onStatus: (status) => {
+          saved = saveStatus(dir, status, saved);
+          if (status.fenced) onFenced(status);
+        },
+      });
+      try {
+        await uploader.start();
+      } catch (e) {
+        if (isBackupError(e, 'LEASE_HELD')) throw leaseHeld(e, deviceId);
+        throw isBackupError(e) ? fromBackupError(e, "the LSP's backup service") : e;
+      }
+      closers.push(() => uploader.close());
+      let lineage = lineageVersion(dir);
+      const fetchRemote = () =>
+        uploader.fetch().catch((e: unknown) => {
+          throw isBackupError(e) ? fromBackupError(e, "fetching the LSP's backup") : e;
+        });
+
+      if (restore) {
+        const remote = await fetchRemote();
+        const done = await restoreInto(dir, inner, local, restore, remote, expect);
+        restored = done.report;
+        lineage = done.lineage;
+        recoverChannels ||= done.recoverChannels;
+        seedWritten = true;
+      } else if (uploader.status.version > lineage) {
+        checkNotFewerChannels(await fetchRemote(), local, lineage);
+      }
+      uploader.raiseFloor(lineage);
+      backup = {
+        uploader,
+        transport,
+        deviceId,
+        store: new BackedUpStore(inner, uploader, { timeoutMs: options.backupTimeoutMs ?? 30_000 }),
+        setOnFenced: (fn) => {
+          onFenced = fn;
+        },
+      };
+    } else if (restore) {
+      // an LSP that keeps no backups: a file, or the words alone
+      const done = await restoreInto(dir, inner, local, restore, undefined, expect);
+      restored = done.report;
+      recoverChannels ||= done.recoverChannels;
+      seedWritten = true;
+    }
+
+    const store: Store = backup?.store ?? inner;
     const node = await createNode({
       seed: secrets.nodeSeed,
       network: info.network,
@@ -223,23 +415,27 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
       store,
       chain: { esploraUrl },
       trustedPeers: [info.nodeId],
+      recoverChannels,
       logLevel: options.logLevel ?? 'error',
       log: (entry) => log(`[ldk ${entry.level}] ${entry.module}: ${entry.message}`),
       ...options.node,
     });
     closers.push(() => node.stop());
-    const ledger = new SqliteLedger(join(options.dir, 'streams.sqlite'));
+    // the channels are closed and that is durable: later starts are ordinary ones
+    if (recoverChannels) await store.commit([{ key: RESTORE_PENDING_KEY, value: null }]);
+    const ledger = new SqliteLedger(join(dir, 'streams.sqlite'));
     closers.push(() => ledger.close());
     const wallet = new Wallet(
-      options,
       secrets,
       node,
       client,
       ledger,
-      store,
+      inner,
+      backup,
       info.nodeId,
       log,
-      info.reachable,
+      restored,
+      info.online !== undefined,
     );
     closers.length = 0; // the wallet owns them now
     await wallet.start(unlock).catch(async (e: unknown) => {
@@ -253,16 +449,19 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
   }
 }
 
-/** The LSP's network, node id and chain source: asked now, or (lspOptional) as last seen. */
+/**
+ * The LSP's network, node id and chain source, and (online) all it says of itself: asked now, or
+ * (lspOptional) as last seen.
+ */
 async function lspFacts(
   client: LspClient,
   options: OpenWalletOptions,
-): Promise<LspFacts & { reachable: boolean }> {
+): Promise<LspFacts & { online: InfoOutput | undefined }> {
   try {
     const info = await client.info();
     const facts = { network: info.network, nodeId: info.nodeId, esploraUrl: info.esploraUrl ?? undefined };
     writeLspFacts(options.dir, facts);
-    return { ...facts, reachable: true };
+    return { ...facts, online: info };
   } catch (e) {
     const unreachable = new WalletError(
       'LSP_UNREACHABLE',
@@ -273,33 +472,101 @@ async function lspFacts(
     const known = readLspFacts(options.dir);
     if (!known) throw unreachable; // never started: nothing to exit from
     options.log?.(`the LSP is unreachable; starting without it (${String(e)})`);
-    return { ...known, reachable: false };
+    return { ...known, online: undefined };
   }
+}
+
+/**
+ * Restores the newest valid copy into the (empty) node store, marked as still to be recovered,
+ * writes it as this directory's device copy, then the seed file: the wallet exists from here on.
+ * Refused before anything is written when the state would shrink the LSP's copy.
+ */
+async function restoreInto(
+  dir: string,
+  inner: SqliteStore,
+  local: ReadonlyMap<string, Uint8Array>,
+  restore: Restore,
+  remote: { blob: Uint8Array; version: number } | undefined,
+  expect: { nodeId: string; keys: WalletSecrets['backupKeys'] },
+): Promise<{ report: RestoreReport; lineage: number; recoverChannels: boolean }> {
+  // a store holding anything but an unfinished restore of this same step is a wallet already
+  if (local.size > 0 && !local.has(RESTORE_PENDING_KEY))
+    throw new WalletError(
+      'ALREADY_INITIALIZED',
+      'the node store already holds a wallet: restore into a new directory',
+    );
+  const choice = await chooseRestore(remote?.blob, restore.file?.blob, expect);
+  const report: RestoreReport = {
+    restored: choice.summary,
+    rollbackReport: choice.rollbackReport,
+    copies: choice.verdicts.map((v) => ({
+      source: v.source,
+      ...(v.version !== undefined ? { version: v.version } : {}),
+      ...(v.error ? { refused: `${v.error.code}: ${v.error.message}` } : {}),
+      ...(v.missing ? { missing: true } : {}),
+    })),
+  };
+  restore.onRestore?.(report);
+  const entries = choice.chosen?.entries ?? new Map<string, Uint8Array>();
+  const lineage = choice.chosen?.header.version ?? 0;
+  checkNotFewerChannels(remote, entries, lineage);
+  if (choice.chosen) {
+    // one transaction: the restored state and the mark that its channels still have to be closed
+    await inner.commit([
+      ...[...entries].map(([key, value]) => ({ key, value })),
+      { key: RESTORE_PENDING_KEY, value: new TextEncoder().encode(String(lineage)) },
+    ]);
+    writeDeviceCopy(dir, choice.chosen.blob); // this directory now descends from that copy
+  }
+  createSeedFile(dir, restore.words);
+  return { report, lineage, recoverChannels: choice.chosen !== undefined };
+}
+
+/** The wallet's backup parts, when the LSP keeps backups. */
+interface WalletBackup {
+  uploader: BackupUploader;
+  transport: ReturnType<typeof lspTransport>;
+  deviceId: string;
+  store: BackedUpStore;
+  setOnFenced(fn: (status: UploaderStatus) => void): void;
 }
 
 export class Wallet {
   readonly nodeId: string;
+  /**
+   * Rejects with LEASE_FENCED when another device takes this wallet over while it runs; streams
+   * are stopped by then. The CLI races every command against it (and then exits).
+   */
+  readonly fenced: Promise<never>;
   private readonly streams: StreamEngine;
   private readonly offs: Array<() => void> = [];
-  private backup: BackupUploader | undefined;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
+  private leaseWatch: ReturnType<typeof setInterval> | undefined;
   private unlock: (() => void) | undefined;
   private closed = false;
+  private fencedBy: WalletError | undefined;
+  private fence: (error: WalletError) => void = () => {};
 
-  /** @internal use openWallet() */
+  /** @internal use openWallet() or restoreWallet() */
   constructor(
-    private readonly options: OpenWalletOptions,
-    private readonly secrets: WalletSecrets,
+    secrets: WalletSecrets,
     readonly node: LightningNode,
     readonly lsp: LspClient,
     readonly ledger: SqliteLedger,
-    private readonly store: MirroredStore,
+    private readonly nodeStore: SqliteStore,
+    private readonly backup: WalletBackup | undefined,
     readonly lspNodeId: string,
     private readonly log: (message: string) => void,
+    /** What `restoreWallet` found and restored (undefined for an ordinary open). */
+    readonly restored: RestoreReport | undefined,
     /** Whether the LSP answered at start; without it only local and on-chain commands work. */
     readonly lspReachable = true,
   ) {
     this.nodeId = node.nodeId;
+    this.fenced = new Promise<never>((_, reject) => {
+      this.fence = reject;
+    });
+    this.fenced.catch(() => {}); // observed by whoever races it; never an unhandled rejection
     this.streams = new StreamEngine({
       ledger,
       node,
@@ -311,7 +578,7 @@ export class Wallet {
       // a machine reaches Lightning Addresses directly (no relay, no rate limit): per-second works
       lnurl: { fetch: globalThis.fetch, minPeriodMs: 1_000 },
       // while the peer link to the LSP is down (re-established every 5 s) nothing is reserved
-      canSend: () => node.isConnected(lspNodeId),
+      canSend: () => node.isConnected(lspNodeId) && !this.fencedBy,
       log,
     });
   }
@@ -319,6 +586,7 @@ export class Wallet {
   /** @internal */
   async start(unlock: () => void): Promise<void> {
     this.unlock = unlock;
+    this.backup?.setOnFenced((status) => this.stopFenced(status.problem?.details));
     // outcomes first: a payment replayed by LDK after a restart settles before anything new is sent
     this.offs.push(
       this.streams.listen(),
@@ -336,25 +604,45 @@ export class Wallet {
     await this.connectLsp();
     await this.quiescent(10_000);
     this.keepAlive = setInterval(() => {
-      if (!this.closed && !this.node.isConnected(this.lspNodeId))
+      if (!this.closed && !this.fencedBy && !this.node.isConnected(this.lspNodeId))
         this.connectLsp().catch((e: unknown) => this.log(`reconnecting to the LSP failed: ${String(e)}`));
     }, 5_000);
-    const info = await this.lsp.info();
-    if (info.features.includes('backup')) {
-      this.backup = new BackupUploader({
-        client: this.lsp,
-        store: this.store,
-        nodeId: this.nodeId,
-        key: this.secrets.backupKey,
-        deviceId: deviceIdOf(this.options.dir),
-        minIntervalMs: this.options.backupIntervalMs ?? 10_000,
-        log: this.log,
-        reauth: async () => {
-          await this.lsp.login(this.node);
-        },
-      });
-      await this.backup.start().catch((e: unknown) => this.log(`backups disabled: ${String(e)}`));
-    }
+    if (this.backup) this.watchLease(this.backup);
+  }
+
+  /**
+   * A quiet wallet uploads nothing, so nothing renews its lease or tells it another device took
+   * over: renew it here (never taking it over) when no upload did for a while.
+   */
+  private watchLease(backup: WalletBackup): void {
+    let uploadsSeen = backup.uploader.status.uploads;
+    this.leaseWatch = setInterval(() => {
+      const uploads = backup.uploader.status.uploads;
+      if (uploads !== uploadsSeen || this.closed || this.fencedBy) {
+        uploadsSeen = uploads;
+        return;
+      }
+      backup.transport
+        .acquireLease({ deviceId: backup.deviceId, ttlSec: LEASE_TTL_SEC, takeOver: false })
+        .catch((e: unknown) => {
+          if (isBackupError(e, 'LEASE_HELD')) this.stopFenced(e.details);
+          else this.log(`renewing the backup lease failed: ${String(e)}`);
+        });
+    }, LEASE_CHECK_MS);
+  }
+
+  /** Another device holds the wallet now: stop sending, stop streams, never take the lease back. */
+  private stopFenced(holder: Record<string, unknown> | undefined): void {
+    if (this.fencedBy || this.closed) return;
+    const who = typeof holder?.deviceId === 'string' ? holder.deviceId : 'another device';
+    this.fencedBy = new WalletError(
+      'LEASE_FENCED',
+      `${who} took this wallet over at the LSP (its backup lease); this process stopped and did not take it back. Run the wallet there, or stop it there before running it here.`,
+    );
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    this.log(this.fencedBy.message);
+    this.fence(this.fencedBy);
   }
 
   /**
@@ -582,9 +870,12 @@ export class Wallet {
     let pendingOutMsat = 0n;
     for (const p of this.ledger.openPeriods()) if (p.state === 'reserved') pendingOutMsat += p.amountMsat;
     for (const p of this.ledger.payments()) if (p.status === 'pending') pendingOutMsat += p.amountMsat;
+    let reserveMsat = 0n;
+    for (const c of this.node.listChannels()) reserveMsat += c.ourReserveMsat ?? 0n;
     return {
       spendableMsat: b.spendableNowMsat,
       lightningMsat: b.lightningOutboundMsat,
+      reserveMsat,
       inboundMsat: b.lightningInboundMsat,
       onchainMsat: b.onchainConfirmedMsat + b.onchainUnconfirmedMsat + b.closingMsat + b.pendingSweepsMsat,
       channels: this.node.listChannels().length,
@@ -707,22 +998,28 @@ export class Wallet {
     if (this.closed) return;
     this.closed = true;
     if (this.keepAlive) clearInterval(this.keepAlive);
-    await this.streams.close('wallet closed');
-    if (this.node.isConnected(this.lspNodeId)) await this.quiescent(10_000);
-    await this.backup?.close();
+    if (this.leaseWatch) clearInterval(this.leaseWatch);
+    await this.streams.close(this.fencedBy ? 'another device took this wallet over' : 'wallet closed');
+    // a fenced wallet leaves at once: the device that holds it now is the one to finish anything
+    if (!this.fencedBy && this.node.isConnected(this.lspNodeId)) await this.quiescent(10_000);
     for (const off of this.offs) off();
-    await this.node.stop();
-    await this.store.close();
+    await this.node.stop(); // its last commits are uploaded (or counted behind) like any other
+    await this.backup?.uploader.close({ flush: !this.fencedBy });
+    await this.nodeStore.close();
     this.ledger.close();
     this.unlock?.();
   }
 
   /** Bytes of channel state as stored now: the manager, full monitors, pending monitor updates. */
-  channelStateBytes(): { managerBytes: number; monitorBytes: number; monitorUpdateBytes: number } {
+  async channelStateBytes(): Promise<{
+    managerBytes: number;
+    monitorBytes: number;
+    monitorUpdateBytes: number;
+  }> {
     let managerBytes = 0;
     let monitorBytes = 0;
     let monitorUpdateBytes = 0;
-    for (const [key, value] of this.store.channelState) {
+    for (const [key, value] of await this.nodeStore.load()) {
       if (key === 'ldk/manager') managerBytes += value.length;
       else if (key.startsWith('ldk/monitor/')) monitorBytes += value.length;
       else if (key.startsWith('ldk/monitor-update/')) monitorUpdateBytes += value.length;
@@ -730,19 +1027,23 @@ export class Wallet {
     return { managerBytes, monitorBytes, monitorUpdateBytes };
   }
 
-  /** Backup state (tests, `status`). */
-  get backupStatus() {
-    return this.backup?.status;
+  /** The uploader's status (undefined when the LSP keeps no backups). */
+  get backupStatus(): UploaderStatus | undefined {
+    return this.backup && { ...this.backup.uploader.status };
   }
 
-  /** Upload the channel state now (tests; close() does it too). */
+  /** Uploads the channel state now if any of it is not at the LSP yet (close() does it too). */
   async flushBackup(): Promise<void> {
-    await this.backup?.flush();
+    await this.backup?.uploader.flush();
   }
 
-  /** The LSP's copy of our channel state, decrypted (restore, tests). */
-  async fetchBackup(): Promise<Map<string, Uint8Array> | undefined> {
-    return this.backup?.fetchLatest();
+  /**
+   * Channels closed for recovery (after a restore) and closes found after a words-only restore,
+   * as of a chain sync now: where each one's money is (see `LightningNode.recoveryStatus`).
+   */
+  async recovery(): Promise<RecoveryChannel[]> {
+    await this.node.syncChain().catch((e: unknown) => this.log(`chain sync failed: ${String(e)}`));
+    return this.node.recoveryStatus();
   }
 }
 

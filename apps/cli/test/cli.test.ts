@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
+import { backupKeysFrom, DEFAULT_BACKUP_KEY, decodeBackup } from '@lpw/backup';
 import { startPaidApi } from '@lpw/devnet/paid-api';
 import { l402 } from '@lpw/l402';
 import { periodSecrets } from '@lpw/stream';
@@ -13,7 +14,6 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKUP_KEY, decodeSnapshot, openBackup } from '../src/backup.ts';
 import { deriveSecrets } from '../src/seed.ts';
 import { cli, cliDone, type Stack, startStack } from './stack.ts';
 
@@ -119,16 +119,23 @@ describe('lpw-wallet on the devnet', () => {
     }
   });
 
-  it('the LSP holds a sealed backup of the channel state that only the seed opens', async () => {
+  it('the LSP holds a signed, sealed backup of the channel state that only the seed opens', async () => {
     const b = await balance();
-    const entry = await s.store.getBackup(b.nodeId as string, BACKUP_KEY);
+    const entry = await s.store.getBackup(b.nodeId as string, DEFAULT_BACKUP_KEY);
     expect(entry).toBeDefined();
-    const { backupKey } = deriveSecrets(readFileSync(join(dir, 'seed.txt'), 'utf8'));
-    const snapshot = decodeSnapshot(await openBackup(backupKey, b.nodeId as string, entry!.blob));
-    expect(snapshot.has('ldk/manager')).toBe(true);
-    expect([...snapshot.keys()].some((k) => k.startsWith('ldk/monitor/'))).toBe(true);
-    await expect(openBackup(new Uint8Array(32).fill(1), b.nodeId as string, entry!.blob)).rejects.toThrow(
-      /does not decrypt/,
+    const { backupKeys } = deriveSecrets(readFileSync(join(dir, 'seed.txt'), 'utf8'));
+    const { header, entries } = await decodeBackup(entry!.blob, {
+      nodeId: b.nodeId as string,
+      keys: backupKeys,
+    });
+    expect(header.version).toBe(entry!.version);
+    expect(header.channels).toBe(1);
+    expect(entries.has('ldk/manager')).toBe(true);
+    // the wallet's own copy beside its data is that same blob
+    expect(Buffer.from(readFileSync(join(dir, 'backup.lpwb'))).equals(Buffer.from(entry!.blob))).toBe(true);
+    const otherKeys = backupKeysFrom(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+    await expect(decodeBackup(entry!.blob, { nodeId: b.nodeId as string, keys: otherKeys })).rejects.toThrow(
+      /signed by a key other/,
     );
   });
 

@@ -20,6 +20,7 @@ import {
   createJitInvoice,
   type LightningNode,
   NodeError,
+  type NodeIdentity,
   type RouteHintHop,
   type SentPayment,
   type WebSocketConstructor,
@@ -128,8 +129,11 @@ export function createLspClient(options: LspClientOptions) {
       return token;
     },
 
-    /** Sign the LSP's challenge with the node key; the session token is kept for later calls. */
-    async login(node: WalletNode): Promise<string> {
+    /**
+     * Sign the LSP's challenge with the node key; the session token is kept for later calls. A
+     * running node, or its identity alone (`nodeIdentity(seed)`: log in before the node starts).
+     */
+    async login(node: Pick<WalletNode, 'nodeId'> & Pick<NodeIdentity, 'ldk'>): Promise<string> {
       const { challenge } = await trpc.auth.challenge.mutate();
       const secret = node.ldk.keysManager.get_node_secret_key();
       try {

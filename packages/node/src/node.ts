@@ -4,7 +4,6 @@
 // rebroadcasting broadcaster and Confirm-based sync; the on-chain wallet (wallet/) funds channels
 // and receives closed-channel money.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as ldk from 'lightningdevkit';
 import { type BitcoindOptions, bitcoindSource } from './chain/bitcoind.ts';
@@ -24,6 +23,7 @@ import { buildUserConfig, type NodeRole } from './config.ts';
 import { NodeError } from './errors.ts';
 import { EventBus, type EventOf, type Listener, type NodeEvent, type NodeEventKind } from './events.ts';
 import { assertPaymentNotDust, type FeeWeatherReport, feeWeatherReport } from './fee-policy.ts';
+import { keysManagerSeed } from './identity.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { assertLdkReady } from './ldk/init.ts';
 import { createWalletSignerProvider } from './ldk/signer-provider.ts';
@@ -605,9 +605,8 @@ export class LightningNode {
     );
     this.persister.attach(this.chainMonitor);
 
-    // KeysManager seed: a domain-separated derivation of the node seed, so the same 32 bytes used
-    // elsewhere (on-chain wallet) never double as LDK's master secret. Start time unique per start.
-    const ldkSeed = hmac(sha256, new TextEncoder().encode('lpw/ldk-keys-manager/v1'), options.seed);
+    // start time unique per start (ephemeral keys); the node key comes from the seed alone
+    const ldkSeed = keysManagerSeed(options.seed);
     const startMs = this.now();
     const nanos =
       (startMs % 1000) * 1_000_000 + (new DataView(this.random(4).buffer).getUint32(0) % 1_000_000);
