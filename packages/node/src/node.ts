@@ -671,6 +671,7 @@ export class LightningNode {
       channelManager: this.cm,
       chainMonitor: this.chainMonitor,
       sweeper: this.sweeper,
+      settlement: () => this.recovery.settlement(),
       assertRunning: () => this.assertRunning(),
     });
 

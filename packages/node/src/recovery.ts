@@ -250,23 +250,29 @@ export function closingBalanceMsat(
     const key = outpointKey(monitor);
     if (settlement.awaiting.has(key) && !settlement.closedByPeer.has(key)) continue;
     const others = monitors.filter((o) => outpointKey(o) !== key).map((o) => ignoredStub(o, ourNodeId));
-    total += sum(
-      chainMonitor.get_claimable_balances([...open, ...others]),
-      // what stays is HTLC claims and revoked outputs; a stale monitor (restored from an old backup)
-      // takes the peer's unknown commitment for a cooperative close paying its own stale balance
-      (b) =>
-        !(b instanceof ldk.Balance_ClaimableOnChannelClose) &&
-        !(
-          b instanceof ldk.Balance_ClaimableAwaitingConfirmations &&
-          b.source !== ldk.BalanceSource.LDKBalanceSource_Htlc
-        ),
-    );
+    total += sum(chainMonitor.get_claimable_balances([...open, ...others]), claimableAfterPeerClose);
   }
   return total;
 }
 
+/**
+ * What of a channel the peer closed is still ours to claim through LDK: HTLC claims and revoked
+ * outputs. Our share is already a wallet coin (the static payment key), and a stale monitor (restored
+ * from an old backup) takes the peer's unknown commitment for a cooperative close paying its own
+ * stale balance: neither counts here.
+ */
+export function claimableAfterPeerClose(b: ldk.Balance): boolean {
+  return (
+    !(b instanceof ldk.Balance_ClaimableOnChannelClose) &&
+    !(
+      b instanceof ldk.Balance_ClaimableAwaitingConfirmations &&
+      b.source !== ldk.BalanceSource.LDKBalanceSource_Htlc
+    )
+  );
+}
+
 /** ChainMonitor.get_claimable_balances skips monitors by funding outpoint only: a stub says which. */
-function ignoredStub(fundingTxo: ldk.OutPoint, nodeId: Uint8Array): ldk.ChannelDetails {
+export function ignoredStub(fundingTxo: ldk.OutPoint, nodeId: Uint8Array): ldk.ChannelDetails {
   const none64 = () => ldk.Option_u64Z.constructor_none();
   return ldk.ChannelDetails.constructor_new(
     ldk.ChannelId.constructor_new_zero(),

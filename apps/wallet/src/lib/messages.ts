@@ -18,7 +18,6 @@ const WORDS: Record<string, string> = {
   INSUFFICIENT_FUNDS: 'Your on-chain balance is not enough for this amount plus the network fee.',
   INVALID_ADDRESS: 'This is not a valid bitcoin address. Check it for a mistyped or missing character.',
   INVALID_URI: 'This bitcoin: link is broken (its amount or another part is not valid).',
-  WRONG_NETWORK: 'This address is for another bitcoin network than your wallet’s.',
   AMOUNT_BELOW_DUST: 'This amount is too small to send on chain; the network would not relay it.',
   SEND_OUTDATED: 'Your coins changed since the fee was shown. Review the send again.',
   BROADCAST_REJECTED: 'The network refused this transaction. Nothing was sent.',

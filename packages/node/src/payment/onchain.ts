@@ -7,6 +7,7 @@ import * as ldk from 'lightningdevkit';
 import type { ChainFeeEstimator } from '../chain/fees.ts';
 import { NodeError, type NodeErrorCode } from '../errors.ts';
 import { channelIdHex, outpointKey } from '../ldk/values.ts';
+import { claimableAfterPeerClose, ignoredStub } from '../recovery.ts';
 import { isWalletError } from '../wallet/errors.ts';
 import { dustLimit, type OnchainWallet, type TxPlan } from '../wallet/onchain.ts';
 import type { Sweeper, SweptOutput } from '../wallet/sweeper.ts';
@@ -89,6 +90,8 @@ export interface OnchainPaymentParts {
   channelManager: ldk.ChannelManager;
   chainMonitor: ldk.ChainMonitor;
   sweeper: Sweeper;
+  /** Channels the peer closed, and restored ones waiting for its close (recovery.ts). */
+  settlement: () => { closedByPeer: Set<string>; awaiting: Set<string> };
   assertRunning: () => void;
 }
 
@@ -191,6 +194,7 @@ export class OnchainPayment {
     const open = cm.list_channels();
     const height = cm.current_best_block().get_height();
     const monitors = this.parts.chainMonitor.list_monitors();
+    const settlement = this.parts.settlement();
     const result: ClosingChannel[] = [];
     for (const entry of monitors) {
       const outpoint = entry.get_a();
@@ -198,15 +202,20 @@ export class OnchainPayment {
       // the open ones and every other monitor, so what remains is this channel's
       const others = monitors
         .filter((m) => m !== entry)
-        .map((m) => ignoredChannel(m.get_a(), cm.get_our_node_id()));
-      const balances = this.parts.chainMonitor.get_claimable_balances([...open, ...others]);
+        .map((m) => ignoredStub(m.get_a(), cm.get_our_node_id()));
+      const key = outpointKey(outpoint);
+      // a channel the peer closed (or restored and waiting for its close): our share is, or will be,
+      // a wallet coin already counted in the on-chain balance (recovery.ts)
+      if (settlement.awaiting.has(key) && !settlement.closedByPeer.has(key)) continue;
+      const all = this.parts.chainMonitor.get_claimable_balances([...open, ...others]);
+      const balances = settlement.closedByPeer.has(key) ? all.filter(claimableAfterPeerClose) : all;
       const outputs = balances.map((b) => claimableOutput(b, height)).filter((o) => o.amountMsat > 0n);
       if (outputs.length === 0) continue;
       const waits = outputs.map((o) => o.blocksLeft);
       const blocksLeft = waits.includes(undefined) ? undefined : Math.max(...(waits as number[]));
       result.push({
         channelId: channelIdHex(entry.get_b()),
-        fundingTxo: outpointKey(outpoint),
+        fundingTxo: key,
         claimableMsat: outputs.reduce((n, o) => n + o.amountMsat, 0n),
         blocksLeft,
         hoursLeft: blocksLeft === undefined ? undefined : hoursOf(blocksLeft),
@@ -273,7 +282,10 @@ export class OnchainPayment {
   private address(text: string): { address: string; script: Uint8Array } {
     const decoded = decodeAddress(text);
     if (!decoded.networks.includes(this.parts.network))
-      throw new NodeError('WRONG_NETWORK', `${decoded.address} is not a ${this.parts.network} address`);
+      throw new NodeError(
+        'WRONG_NETWORK',
+        `This address is for another bitcoin network than your wallet’s (${this.parts.network}): ${decoded.address}`,
+      );
     return { address: decoded.address, script: hex.decode(decoded.scriptPubKey) };
   }
 }
@@ -311,51 +323,4 @@ function claimableOutput(b: ldk.Balance, height: number): ClaimableOutput {
   if (b instanceof ldk.Balance_MaybePreimageClaimableHTLC) return at('htlc', b.expiry_height, 'htlc');
   if (b instanceof ldk.Balance_CounterpartyRevokedOutputClaimable) return at('revoked', height, undefined);
   return at('awaiting-close', undefined, undefined); // ClaimableOnChannelClose
-}
-
-/**
- * A stand-in ChannelDetails whose only meaningful field is the funding outpoint: all
- * ChainMonitor.get_claimable_balances compares. The counterparty is our own (valid) node id,
- * because the bindings panic on a key that is not a curve point.
- */
-function ignoredChannel(outpoint: ldk.OutPoint, ourNodeId: Uint8Array): ldk.ChannelDetails {
-  const noU64 = () => ldk.Option_u64Z.constructor_none();
-  const noU32 = () => ldk.Option_u32Z.constructor_none();
-  return ldk.ChannelDetails.constructor_new(
-    ldk.ChannelId.constructor_new_zero(),
-    ldk.ChannelCounterparty.constructor_new(
-      ourNodeId,
-      ldk.InitFeatures.constructor_empty(),
-      0n,
-      null,
-      noU64(),
-      noU64(),
-    ),
-    outpoint,
-    null,
-    noU64(),
-    noU64(),
-    noU64(),
-    0n,
-    noU64(),
-    0n,
-    noU32(),
-    0n,
-    0n,
-    0n,
-    0n,
-    noU32(),
-    noU32(),
-    ldk.Option_u16Z.constructor_none(),
-    false,
-    false,
-    ldk.Option_ChannelShutdownStateZ.constructor_none(),
-    false,
-    false,
-    noU64(),
-    noU64(),
-    null,
-    [],
-    [],
-  );
 }
