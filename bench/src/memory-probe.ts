@@ -3,8 +3,10 @@
 // every N payments): what the forced GC removes is garbage waiting for finalizers; what remains is
 // live Rust state that grows.
 //   cd bench && node [--expose-gc] --import tsx src/memory-probe.ts [--payments=3000] [--gc-every=100]
+
 import { BenchNet, initWasm, sleep, wasmMemoryBytes } from './product.ts';
 import { windowed } from './stats.ts';
+import { census } from './wrapper-census.ts';
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -66,6 +68,7 @@ try {
         per_s: Math.round(run.perSecond),
         wasm_kb_per_payment_after_first_sample: Math.round(kbPerPayment * 10) / 10,
         samples,
+        census: census(),
         node_errors: net.errors.slice(0, 5),
       },
       null,
