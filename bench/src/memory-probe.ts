@@ -32,7 +32,7 @@ try {
   const ticker = setInterval(() => {
     for (const n of [a, b, c]) n.node.ldk.channelManager.timer_tick_occurred();
   }, 1_000);
-  const samples: Array<{ payments: number; wasm_mb: number; rss_mb: number; heap_mb: number }> = [];
+  const samples: Array<Record<string, number>> = [];
   const sample = (done: number) => {
     const m = process.memoryUsage();
     samples.push({
@@ -40,6 +40,9 @@ try {
       wasm_mb: Math.round(((wasmMemoryBytes() ?? 0) / MB) * 10) / 10,
       rss_mb: Math.round(m.rss / MB),
       heap_mb: Math.round(m.heapUsed / MB),
+      // serialized LDK state: what grows here is live state, not garbage
+      manager_kb_b: Math.round(b.node.ldk.channelManager.write().length / 1024),
+      monitor_full_kb_a: Math.round(a.store.counters.lastMonitorFullBytes / 1024),
     });
   };
   sample(0);
@@ -56,7 +59,8 @@ try {
   clearInterval(ticker);
   const first = samples[1] ?? samples[0]!;
   const last = samples[samples.length - 1]!;
-  const kbPerPayment = ((last.wasm_mb - first.wasm_mb) * 1024) / Math.max(1, last.payments - first.payments);
+  const kbPerPayment =
+    ((last.wasm_mb! - first.wasm_mb!) * 1024) / Math.max(1, last.payments! - first.payments!);
   console.log(
     JSON.stringify(
       {

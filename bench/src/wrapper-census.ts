@@ -15,7 +15,7 @@ class CountingRegistry<T> extends Native<{ name: string; held: T }> {
     });
   }
   // @ts-expect-error: same call shape, the held value is wrapped
-  register(target: object, held: T, token?: object): void {
+  override register(target: object, held: T, token?: object): void {
     const name = target.constructor.name.replace(/_[A-Z][A-Za-z]*$/, (s) =>
       /^(Event|Result)/.test(target.constructor.name) ? s : '',
     );
@@ -24,7 +24,7 @@ class CountingRegistry<T> extends Native<{ name: string; held: T }> {
     if (token) tokens.set(token, name);
     super.register(target, { name, held }, token);
   }
-  unregister(token: object): boolean {
+  override unregister(token: object): boolean {
     const done = super.unregister(token);
     const name = tokens.get(token);
     if (done && name) bump(live, name, -1);

@@ -27,6 +27,7 @@ import { assertPaymentNotDust, type FeeWeatherReport, feeWeatherReport } from '.
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { freeLdk, type Own, withLdk } from './ldk/free.ts';
 import { assertLdkReady } from './ldk/init.ts';
+import { type WasmMemoryUsage, wasmMemoryUsage, wasmMemoryWatch } from './ldk/memory.ts';
 import { createWalletSignerProvider } from './ldk/signer-provider.ts';
 import { createLogger, type LogLevel, type LogSink } from './ldk/traits.ts';
 import {
@@ -252,6 +253,7 @@ const CHAIN_NETWORK: Record<Network, BitcoinNetwork> = {
 const LOG_LEVELS: LogLevel[] = ['gossip', 'trace', 'debug', 'info', 'warn', 'error'];
 const KEYSEND_CLTV_DELTA = 40;
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
+const WASM_MEMORY_CHECK_MS = 10_000;
 const PAYMENT_RETRIES = 3;
 /**
  * Longest the manager snapshot after acknowledgements waits to ride with another write
@@ -771,6 +773,15 @@ export class LightningNode {
         ),
       periodic: [
         {
+          name: 'WASM memory guard',
+          everyMs: WASM_MEMORY_CHECK_MS,
+          run: wasmMemoryWatch(({ usedBytes, limitBytes }) => {
+            const message = `LDK WASM memory at ${Math.round(usedBytes / 1048576)} of ${Math.round(limitBytes / 1048576)} MiB: it never shrinks and the process dies at the limit; restart it before`;
+            logSink({ level: 'warn', module: 'lpw::memory', line: 0, message });
+            this.bus.emit({ kind: 'wasm-memory-high', usedBytes, limitBytes });
+          }),
+        },
+        {
           name: 'persist graph and scorer',
           everyMs: options.graphPersistIntervalMs ?? 10 * 60_000,
           run: () => this.persistGraphAndScorer(),
@@ -920,6 +931,11 @@ export class LightningNode {
   }
 
   // ---------------------------------------------------------------- gossip
+
+  /** LDK's WASM memory, shared by every node in this process (the guard warns above 70%). */
+  wasmMemory(): WasmMemoryUsage | undefined {
+    return wasmMemoryUsage();
+  }
 
   /** What our network graph holds (from gossip, restored from the store at start). */
   graphSummary(): GraphSummary {
