@@ -6,7 +6,6 @@
 
 import { BenchNet, initWasm, sleep, wasmMemoryBytes } from './product.ts';
 import { windowed } from './stats.ts';
-import { census } from './wrapper-census.ts';
 
 const arg = (name: string, fallback: number) => {
   const found = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -72,7 +71,6 @@ try {
         per_s: Math.round(run.perSecond),
         wasm_kb_per_payment_after_first_sample: Math.round(kbPerPayment * 10) / 10,
         samples,
-        census: census(),
         node_errors: net.errors.slice(0, 5),
       },
       null,
