@@ -15,13 +15,18 @@ const resultsDir = join(here, '..', 'results');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
+// --soak-long[=N]: N payments (100,000 by default) wallets → LSP → merchant, the LSP in its own
+// process, watching its WASM memory; a flag of its own, never part of a default or quick run
+const soakLong = args.find((a) => a === '--soak-long' || a.startsWith('--soak-long='));
+const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]) : 100_000;
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees'
+  (soakLong ? 'soak-long' : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees')
 )
   .split(',')
   .filter(Boolean);
 
+const soakLongPlan = { payments: soakLongPayments, samples: 40 };
 const plan = quick
   ? {
       floor: { payments: 200, throughputPayments: 500 },
@@ -36,6 +41,7 @@ const plan = quick
       wallet: { readyRuns: 3, payments: 5 },
       // every fee-weather scenario once, payments both ways (packages/node/test/fee-stack.ts)
       fees: { rounds: 1 },
+      'soak-long': soakLongPlan,
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -47,6 +53,7 @@ const plan = quick
       stream: { seconds: 60, monitorPayments: 1_000 },
       wallet: { readyRuns: 5, payments: 10 },
       fees: { rounds: 2 },
+      'soak-long': soakLongPlan,
     };
 
 type Results = Record<string, unknown>;
@@ -148,6 +155,18 @@ const goals = [
   {
     name: 'fee spikes: msat mismatch',
     ratio: num('fee_spike_msat_mismatch'),
+    goal: '0',
+    pass: (r: number) => r === 0,
+  },
+  {
+    name: 'soak-long WASM growth, last half',
+    ratio: num('soak_wasm_growth_last_half'),
+    goal: '≤ 0.05',
+    pass: (r: number) => r <= 0.05,
+  },
+  {
+    name: 'soak-long failed payments',
+    ratio: num('soak_long_failed'),
     goal: '0',
     pass: (r: number) => r === 0,
   },
@@ -267,6 +286,11 @@ const rows: Array<[string, unknown, string?]> = [
   [
     'soak monitor / manager bytes (stored)',
     `${fmt(num('soak_monitor_bytes'))} / ${fmt(num('soak_manager_bytes'))}`,
+  ],
+  [
+    `soak-long: ${fmtCount(results.soak_long_payments)} payments via the LSP, its WASM MB start / half / end`,
+    `${fmt(num('soak_wasm_mb_start'))} / ${fmt(num('soak_wasm_mb_half'))} / ${fmt(num('soak_wasm_mb_end'))}`,
+    `growth last half ${fmt(num('soak_wasm_growth_last_half'))}; LSP RSS ${fmt(num('soak_lsp_rss_mb_start'))} → ${fmt(num('soak_lsp_rss_mb_end'))} MB; failed ${fmt(results.soak_long_failed)}`,
   ],
   [
     'soak WASM memory / RSS (MB)',
