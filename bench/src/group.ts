@@ -31,7 +31,7 @@ switch (name) {
     reportToParent(await measureLspChannels(num('wallets'), num('channelsPerWallet')));
     break;
   case 'soak-long':
-    reportToParent(await measureLspSoak(num('payments'), num('samples')));
+    reportToParent(await measureLspSoak(num('payments'), num('samples'), num('deadlineMs')));
     break;
   case 'soak':
     reportToParent(await measureSoak(num('payments'), num('deadlineMs')));

@@ -26,7 +26,8 @@ const groups = (
   .split(',')
   .filter(Boolean);
 
-const soakLongPlan = { payments: soakLongPayments, samples: 40 };
+// a day at most: the deadline is for a busy machine, the count is the measurement
+const soakLongPlan = { payments: soakLongPayments, samples: 40, deadlineMs: 24 * 3_600_000 };
 const plan = quick
   ? {
       floor: { payments: 200, throughputPayments: 500 },
