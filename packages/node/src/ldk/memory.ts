@@ -7,7 +7,18 @@
 const PAGE = 65_536;
 const DEFAULT_MAX_PAGES = 16_384; // what lightningdevkit 0.1.0 declares
 
-let memory: WebAssembly.Memory | undefined;
+/**
+ * The parts of WebAssembly used here, typed locally: packages that import the node type-check
+ * without DOM or Node typings (`types: []`), where the global WebAssembly namespace is unknown.
+ */
+interface WasmMemoryLike {
+  buffer: ArrayBuffer;
+}
+type WasmInstanceLike = { exports?: Record<string, unknown> };
+const wasm = (globalThis as unknown as { WebAssembly: { Memory: abstract new () => WasmMemoryLike } })
+  .WebAssembly;
+
+let memory: WasmMemoryLike | undefined;
 let limitBytes = DEFAULT_MAX_PAGES * PAGE;
 
 export interface WasmMemoryUsage {
@@ -29,16 +40,16 @@ export function wasmMemoryUsage(): WasmMemoryUsage | undefined {
 export async function capturingWasmMemory<T>(load: () => Promise<T>, binary?: Uint8Array): Promise<T> {
   const maxPages = binary ? declaredMaxPages(binary) : undefined;
   if (maxPages !== undefined) limitBytes = maxPages * PAGE;
-  const api = WebAssembly as unknown as Record<'instantiate' | 'instantiateStreaming', unknown>;
+  const api = wasm as unknown as Record<'instantiate' | 'instantiateStreaming', unknown>;
   const originals = { instantiate: api.instantiate, instantiateStreaming: api.instantiateStreaming };
   for (const name of ['instantiate', 'instantiateStreaming'] as const) {
     const original = originals[name];
     if (typeof original !== 'function') continue;
     api[name] = async (...args: unknown[]) => {
-      const result = await original.apply(WebAssembly, args);
-      const instance = (result as { instance?: WebAssembly.Instance }).instance ?? result;
-      const exported = (instance as WebAssembly.Instance).exports?.memory;
-      if (exported instanceof WebAssembly.Memory) memory = exported;
+      const result = await original.apply(wasm, args);
+      const instance = (result as { instance?: WasmInstanceLike }).instance ?? result;
+      const exported = (instance as WasmInstanceLike).exports?.memory;
+      if (exported instanceof wasm.Memory) memory = exported;
       return result;
     };
   }
