@@ -38,7 +38,7 @@ const shot = async (name: string) => {
 };
 const msatOf = async (testId: string) =>
   BigInt((await page.getByTestId(testId).getAttribute('data-msat')) ?? '0');
-const back = () => page.getByRole('button', { name: 'Back' }).click();
+const back = () => page.getByRole('button', { name: 'Back', exact: true }).click();
 
 beforeAll(async () => {
   buildWallet();

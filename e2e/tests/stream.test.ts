@@ -226,7 +226,7 @@ describe('payment streams in the wallet', () => {
   });
 
   it('history shows each stream as one entry; the balance went down by exactly their payments and fees', async () => {
-    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
     await page.getByTestId('screen-home').waitFor();
     expect(await page.getByTestId('stream-row').count()).toBe(2);
     const counts = await page
