@@ -5,13 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import type { LightningNode, RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
 import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
-import { initWasm, sleep, until, wasmMemoryBytes } from './product.ts';
+import { initWasm, sleep, wasmMemoryBytes } from './product.ts';
 
 const MB = 1048576;
 const WALLETS = 8;
@@ -48,10 +48,14 @@ export async function measureLspSoak(payments: number, samples: number, deadline
     const pending = prep.node.waitFor('channel-pending', (e) => e.peerId === router.nodeId, 30_000);
     router.node.openChannel({ peerId: lspNodeId, capacitySat: 8_000_000n, announce: true });
     const { fundingTxo } = await pending;
-    await until('funding broadcast', () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined);
+    await waitUntil(
+      'funding broadcast',
+      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
+      20_000,
+    );
     devnet.mine(7);
     await Promise.all([prep.node.syncChain(), router.node.syncChain(), merchant.node.syncChain()]);
-    await until('router → LSP usable', () => prep.node.listChannels().some((c) => c.isUsable));
+    await waitUntil('router → LSP usable', () => prep.node.listChannels().some((c) => c.isUsable), 20_000);
     await prep.close();
 
     lsp = await spawnLsp({
@@ -61,7 +65,7 @@ export async function measureLspSoak(payments: number, samples: number, deadline
       publicPeers: router.uri,
     });
     const lspUrl = lsp.url;
-    await until(
+    await waitUntil(
       'router → LSP usable after the start',
       () => router.node.listChannels().some((c) => c.peerId === lspNodeId && c.isUsable),
       60_000,

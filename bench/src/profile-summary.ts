@@ -23,7 +23,7 @@ function bucketOf(frame: ProfileNode['callFrame']): string {
   if (url.includes('better-sqlite3') || functionName === 'run' || functionName.includes('transaction'))
     return 'sqlite';
   if (url.includes('packages/node/')) return 'node (ours)';
-  if (url.includes('packages/devnet/')) return 'devnet';
+  if (url.includes('packages/devnet') /* devnet and devnet-chain */) return 'devnet';
   if (url.includes('bench/')) return 'bench';
   if (url.includes('@noble') || url.includes('@scure')) return 'noble/scure';
   if (url.startsWith('node:') || url === '') return 'node runtime / native';

@@ -2,6 +2,8 @@
 // closed (cooperatively, then by force), each channel's claimable amount and CSV countdown
 // reported apart, the sweep into the wallet, bad sends refused with nothing spent, and everything
 // sent to an outside address that the chain's UTXO set then holds, less the fee shown first.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
 import * as btc from '@scure/btc-signer';
@@ -10,7 +12,7 @@ import { isNodeError } from '../src/errors.ts';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
 import { REGTEST_NETWORK } from '../src/wallet/onchain.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 100_000n;
 // an address of nobody in the test: where the wallet's coins leave to
@@ -36,7 +38,11 @@ describe('on-chain exit: close, sweep, send out', () => {
       await pending;
     }
     await mine(6);
-    await until(() => f.listChannels().filter((c) => c.isUsable).length === 2, 'two usable channels', 15_000);
+    await waitUntil(
+      'two usable channels',
+      () => f.listChannels().filter((c) => c.isUsable).length === 2,
+      15_000,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -54,7 +60,7 @@ describe('on-chain exit: close, sweep, send out', () => {
     const closedForced = f.waitFor('channel-closed', (e) => e.channelId === forced!.channelId, 20_000);
     f.closeChannel(forced!.channelId, { force: true });
     await closedForced;
-    await until(() => net.devnet.chain.mempool.ordered().length === 2, 'both closing txs broadcast');
+    await waitUntil('both closing txs broadcast', () => net.devnet.chain.mempool.ordered().length === 2);
     await mine(1);
 
     const closing = f.onchainPayment.closingChannels();
@@ -77,9 +83,9 @@ describe('on-chain exit: close, sweep, send out', () => {
     expect(coopView.blocksLeft).toBeLessThanOrEqual(5);
 
     await mine(toSelfDelay - 1);
-    await until(
-      () => f.onchainPayment.pendingSweeps().length === 1,
+    await waitUntil(
       'the to_self output is being swept',
+      () => f.onchainPayment.pendingSweeps().length === 1,
       15_000,
     );
     expect(f.onchainPayment.pendingSweeps()[0]!.amountMsat).toBe(forcedView.claimableMsat);

@@ -1,7 +1,7 @@
 // Broadcaster: LDK's callback never throws and sends in the background; rejected txs are logged
 // with the reject string; a tx dropped by a reorg is sent again; buried txs are forgotten.
 
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
