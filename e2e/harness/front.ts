@@ -22,6 +22,12 @@ export interface Front {
   setLsp(url: string): void;
   /** Make the LSP (tRPC, /backup, /peer) unreachable, or reachable again. */
   cut(down: boolean): void;
+  /**
+   * While on, a backup upload (PUT /backup/…) reaches the LSP, which stores it, but its answer never
+   * reaches the browser: the moment a page can go away between the two. Counts the uploads held.
+   */
+  holdBackupAnswers(hold: boolean): void;
+  readonly heldBackupPuts: number;
   close(): Promise<void>;
 }
 
@@ -32,12 +38,19 @@ export async function startFront(options: {
 }): Promise<Front> {
   let lsp: URL | undefined;
   let down = false;
+  let holdBackups = false;
+  let heldBackupPuts = 0;
   const sockets = new Set<Socket>();
   const proxy = (req: IncomingMessage, res: import('node:http').ServerResponse, target: URL) => {
     const upstream = request(
       target,
       { method: req.method, headers: { ...req.headers, host: target.host } },
       (answer) => {
+        if (holdBackups && req.method === 'PUT' && target.pathname.startsWith('/backup/')) {
+          heldBackupPuts++;
+          answer.resume(); // stored at the LSP; the browser never hears back
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -102,6 +115,12 @@ export async function startFront(options: {
     port,
     setLsp(url) {
       lsp = new URL(url);
+    },
+    holdBackupAnswers(hold) {
+      holdBackups = hold;
+    },
+    get heldBackupPuts() {
+      return heldBackupPuts;
     },
     cut(value) {
       down = value;

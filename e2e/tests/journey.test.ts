@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
 import { readBackupHeader } from '@lpw/backup';
+import { waitUntil } from '@lpw/devnet';
 import { decodeBolt11, encodeBolt11 } from '@lpw/payment-request';
 import { CSP } from '@lpw/wallet/csp';
 import { formatAmount } from '@lpw/wallet/units';
@@ -264,6 +265,40 @@ describe('wallet journey', () => {
     expect(await second.getByTestId('status-locked-elsewhere').textContent()).toMatch(/another tab/);
     await shot(second, '22-second-tab');
     await second.close();
+  });
+
+  it("reloads just after the LSP stored a backup the wallet never heard back about: that copy is the wallet's own, so the channel stays open and the payment completes", async () => {
+    const versionAtLsp = async () =>
+      readBackupHeader((await stack.lspStore.getBackup(state.walletId, 'channel-state'))!.blob).version;
+    const before = await versionAtLsp();
+    await page.getByRole('button', { name: 'Receive' }).click();
+    await page.locator('input[name=amount]').fill('1000');
+    await page.getByRole('button', { name: 'Create invoice' }).click();
+    await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
+    const bolt11 = (await page.getByTestId('invoice-text').textContent())!.trim();
+    stack.front.holdBackupAnswers(true);
+    const paid = stack.net.merchant.node.payInvoice(bolt11, { timeoutMs: 120_000 });
+    paid.catch(() => {}); // awaited below
+    await waitUntil(
+      'the LSP to store an upload whose answer is held',
+      () => stack.front.heldBackupPuts > 0,
+      60_000,
+    );
+    expect(await versionAtLsp()).toBeGreaterThan(before);
+    await page.reload(); // the worker dies before it hears that the LSP stored that version
+    stack.front.holdBackupAnswers(false);
+    await unlock(page);
+    await waitConnected(page);
+    await paid;
+    state.balanceSat += 1_000n;
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid=balance]')?.textContent === want,
+      formatAmount(state.balanceSat * 1000n, 'sat'),
+      { timeout: 60_000 },
+    );
+    expect(await page.getByText(/another device/).count()).toBe(0);
+    const channel = stack.lspNode.listChannels().find((c) => c.peerId === state.walletId);
+    expect(channel?.isUsable).toBe(true);
   });
 
   it('with the LSP unreachable: balance, history and words stay; send and receive say why', async () => {

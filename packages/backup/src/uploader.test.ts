@@ -193,4 +193,17 @@ describe('BackupUploader', () => {
     await store.commit(manager(2));
     expect(copies).toEqual([1, 2]);
   });
+
+  it('hands over each blob before the LSP has it, byte for byte what the LSP then stores', async () => {
+    const lsp = new LittleLsp();
+    const pending: { blob: Uint8Array; lspVersionThen: number }[] = [];
+    const { uploader, store } = setup(lsp, {
+      onUploading: (blob) => void pending.push({ blob, lspVersionThen: lsp.version }),
+    });
+    await uploader.start();
+    await store.commit(manager(1));
+    await store.commit(manager(2));
+    expect(pending.map((p) => p.lspVersionThen)).toEqual([0, 1]); // before each put
+    expect(pending.at(-1)!.blob).toEqual(lsp.blob); // what a device compares after a reload
+  });
 });

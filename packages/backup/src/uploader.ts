@@ -62,6 +62,12 @@ export interface UploaderOptions {
   /** Checked before sending; the LSP enforces its own. */
   maxBlobBytes?: number;
   backoff?: { baseMs: number; capMs: number };
+  /**
+   * Before each put, with the exact blob about to be sent: a device that stops between the LSP
+   * storing it and `onDurable` can then recognise the LSP's copy as its own upload, not another
+   * device's. Awaited; an error is reported and the put goes ahead.
+   */
+  onUploading?: (blob: Uint8Array, version: number) => void | Promise<void>;
   /** After each durable upload, e.g. to keep the device's own copy. Errors are reported, not fatal. */
   onDurable?: (blob: Uint8Array, version: number) => void | Promise<void>;
   onStatus?: (status: UploaderStatus) => void;
@@ -100,8 +106,10 @@ export class BackupUploader {
   private closed = false;
   /** A put failed without an answer: it may have landed, so one version conflict is expected. */
   private putOutcomeUnknown = false;
-  private readonly o: Required<Omit<UploaderOptions, 'onDurable' | 'onStatus' | 'maxBlobBytes'>> &
-    Pick<UploaderOptions, 'onDurable' | 'onStatus' | 'maxBlobBytes'>;
+  private readonly o: Required<
+    Omit<UploaderOptions, 'onUploading' | 'onDurable' | 'onStatus' | 'maxBlobBytes'>
+  > &
+    Pick<UploaderOptions, 'onUploading' | 'onDurable' | 'onStatus' | 'maxBlobBytes'>;
 
   constructor(options: UploaderOptions) {
     this.o = {
@@ -257,6 +265,16 @@ export class BackupUploader {
     );
     if (this.o.maxBlobBytes !== undefined && blob.length > this.o.maxBlobBytes) {
       throw tooLarge(blob.length, this.o.maxBlobBytes);
+    }
+    try {
+      await this.o.onUploading?.(blob, version);
+    } catch (error) {
+      this.status.problem = new BackupError(
+        'BACKUP_UNAVAILABLE',
+        `pending copy not written: ${String(error)}`,
+        {},
+        { cause: error },
+      );
     }
     try {
       const put = await transport.put(key, blob, {

@@ -43,6 +43,22 @@ export class DeviceCopy {
     return idbSet('latest', blob, this.db);
   }
 
+  /** The blob being uploaded now (written before the put; see `isOwnUpload`). */
+  writePending(blob: Uint8Array): Promise<void> {
+    return idbSet('pending', blob, this.db);
+  }
+
+  /**
+   * Whether `blob` (the LSP's copy) is exactly the upload this device sent last: a reload after the
+   * LSP stored it but before the device copy was written leaves the LSP one version ahead of the
+   * device copy, and that is this device's own state, not another device's. The bytes are compared
+   * whole (they are signed and encrypted with this wallet's keys, so no one else can make them).
+   */
+  async isOwnUpload(blob: Uint8Array | undefined): Promise<boolean> {
+    const pending = await idbGet<Uint8Array>('pending', this.db).catch(() => undefined);
+    return blob !== undefined && pending !== undefined && equalBytes(blob, pending);
+  }
+
   /** The copy, checked (undefined when there is none or it fails a check). */
   async decoded(expect: { nodeId: string; keys: BackupKeys }): Promise<DecodedBackup | undefined> {
     const blob = await this.read().catch(() => undefined);
@@ -54,6 +70,10 @@ export class DeviceCopy {
       throw error;
     }
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /** tRPC refusals as the uploader's BackupErrors; the session renews itself on SESSION_EXPIRED. */

@@ -263,6 +263,7 @@ export class WalletRuntime {
       deviceId: req.deviceId,
       takeOver: true, // a new phone wins; the old one is fenced and stops
       key: BACKUP_KEY,
+      onUploading: (blob) => deviceCopy.writePending(blob),
       onDurable: (blob) => deviceCopy.write(blob),
       onStatus: (status) => this.backupStatus(status),
     });
@@ -568,6 +569,12 @@ export class WalletRuntime {
     if (uploaded === undefined || atLsp === uploaded || this.store!.data.has(RECOVERY_PENDING_KEY)) return;
     if (atLsp > uploaded) {
       const lsp = await this.backup!.fetch();
+      if (await this.deviceCopy!.isOwnUpload(lsp?.blob)) {
+        // this device's own last upload, stored by the LSP just before the page went away
+        await this.deviceCopy!.write(lsp!.blob);
+        this.snap.backup = { ...this.snap.backup, version: atLsp };
+        return;
+      }
       const choice = await chooseNewest([{ source: 'lsp', blob: lsp?.blob }], {
         nodeId: this.nodeId,
         keys: req.backupKeys,
