@@ -3,10 +3,12 @@
 
 export {
   type BitcoinNetwork,
+  CHAIN_CHECK_CODES,
   ChainError,
   type ChainErrorCode,
   type ChainSource,
   type FeeTargetName,
+  isChainCheckFailure,
   isChainError,
   type SyncReport,
 } from './chain/index.ts';
