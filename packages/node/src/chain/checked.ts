@@ -20,6 +20,10 @@ import {
   type TxStatus,
 } from './source.ts';
 
+/** Esplora's `GET /blocks/:height` answers ten blocks; this many such requests run at once. */
+const HEADERS_PER_BATCH = 10;
+const HEADER_BATCHES_IN_FLIGHT = 6;
+
 /** The codes that mean a chain source was caught (not merely unreachable). */
 export const CHAIN_CHECK_CODES: ReadonlySet<ChainErrorCode> = new Set([
   'BAD_PROOF_OF_WORK',
@@ -169,13 +173,29 @@ export class CheckedChainSource implements ChainSource {
     const fetched: BlockHeader[] = [];
     let height = tip.height;
     let expected = tip.hash;
+    // batches down to our tip are fetched a few at a time (a first start from a checkpoint needs
+    // thousands of headers); below it, a reorg, they are fetched one after another
+    const batches = new Map<number, Promise<BlockHeader[]>>();
+    const batchAt = (h: number) => {
+      let batch = batches.get(h);
+      if (!batch) {
+        batch = this.primary.headersDown(h);
+        batch.catch(() => {}); // a prefetched batch may never be awaited
+        batches.set(h, batch);
+      }
+      return batch;
+    };
     for (;;) {
       if (height <= chain.base.height)
         throw new ChainError(
           'BROKEN_HEADER_CHAIN',
           `the chain served does not descend from block ${chain.base.height} (${chain.base.hash})`,
         );
-      const batch = await this.primary.headersDown(height);
+      for (let ahead = 1; ahead < HEADER_BATCHES_IN_FLIGHT; ahead++) {
+        const next = height - ahead * HEADERS_PER_BATCH;
+        if (next > chain.tip.height) void batchAt(next);
+      }
+      const batch = await batchAt(height);
       if (batch.length === 0) throw new ChainError('BAD_RESPONSE', `no blocks at height ${height}`);
       for (const header of batch) {
         if (header.height !== height || header.hash !== expected)
