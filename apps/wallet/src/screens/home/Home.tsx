@@ -74,9 +74,12 @@ function chainCheckWords(code: ChainErrorCode, snap: WalletSnapshot): string {
   return `Your chain source (${host(snap.chainSource)}) served ${what}: it cannot be trusted right now.${after}`;
 }
 
+/** A chain source as a person can tell two apart: host and path, no scheme. */
 const host = (url: string | undefined): string => {
   try {
-    return url ? new URL(url).host : 'unknown';
+    if (!url) return 'unknown';
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname.replace(/\/$/, '')}`;
   } catch {
     return url ?? 'unknown';
   }
