@@ -23,6 +23,8 @@ import {
 /** Esplora's `GET /blocks/:height` answers ten blocks; this many such requests run at once. */
 const HEADERS_PER_BATCH = 10;
 const HEADER_BATCHES_IN_FLIGHT = 6;
+/** Two differing tips are read again this many times, `settleMs` apart, before they count as a disagreement. */
+const TIP_REREADS = 2;
 
 /** The codes that mean a chain source was caught (not merely unreachable). */
 export const CHAIN_CHECK_CODES: ReadonlySet<ChainErrorCode> = new Set([
@@ -43,7 +45,7 @@ export interface CheckedSourceOptions {
   network: BitcoinNetwork;
   /** Overrides the network's checkpoint (tests); regtest without one starts at the source's genesis. */
   checkpoint?: Checkpoint;
-  /** How long to wait before reading two differing tips again (a block reaches servers seconds apart). */
+  /** How long to wait before reading two differing tips again (default 2 s; a block reaches servers seconds apart). */
   settleMs?: number;
   log?: ChainLog;
 }
@@ -150,10 +152,10 @@ export class CheckedChainSource implements ChainSource {
 
   private async agreedTip(): Promise<BlockRef> {
     if (!this.second) return this.primary.tip();
-    let first = await this.primary.tip();
-    let second = await this.second.tip();
-    if (first.hash !== second.hash) {
-      await new Promise((resolve) => setTimeout(resolve, this.opts.settleMs ?? 1_000));
+    let [first, second] = await Promise.all([this.primary.tip(), this.second.tip()]);
+    // a new block reaches two servers seconds apart (electrs indexes it after its bitcoind has it)
+    for (let reread = 0; reread < TIP_REREADS && first.hash !== second.hash; reread++) {
+      await new Promise((resolve) => setTimeout(resolve, this.opts.settleMs ?? 2_000));
       [first, second] = await Promise.all([this.primary.tip(), this.second.tip()]);
     }
     if (first.hash !== second.hash)
