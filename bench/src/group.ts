@@ -1,5 +1,6 @@
 // One measurement group in its own process (fresh heap, fresh WASM instance): `group.ts <name> <json>`.
 import { measureBackup } from './backup-run.ts';
+import { measureChainView } from './chainview-run.ts';
 import { reportToParent } from './child.ts';
 import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
@@ -51,6 +52,9 @@ switch (name) {
     break;
   case 'backup':
     reportToParent(await measureBackup(num('latencyPayments'), num('payments')));
+    break;
+  case 'chainview':
+    reportToParent(await measureChainView(num('startRuns'), num('blocks'), num('headerSpan')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup]`
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview]`
 // (or `-- --soak-long[=N]` alone: the LSP's WASM memory over N payments, see lsp-soak-run.ts): the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
@@ -22,7 +22,7 @@ const soakLong = args.find((a) => a === '--soak-long' || a.startsWith('--soak-lo
 const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]) : 100_000;
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  (soakLong ? 'soak-long' : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup')
+  (soakLong ? 'soak-long' : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview')
 )
   .split(',')
   .filter(Boolean);
@@ -45,6 +45,8 @@ const plan = quick
       fees: { rounds: 1 },
       // one channel: latency with the backup gate off and on, then the backup's size after the payments
       backup: { latencyPayments: 25, payments: 1_000 },
+      // the checked chain view: wallet starts and per-block syncs plain / checked / compared, headers alone
+      chainview: { startRuns: 3, blocks: 10, headerSpan: 1_000 },
       'soak-long': soakLongPlan,
     }
   : {
@@ -58,6 +60,7 @@ const plan = quick
       wallet: { readyRuns: 5, payments: 10 },
       fees: { rounds: 2 },
       backup: { latencyPayments: 100, payments: 10_000 },
+      chainview: { startRuns: 7, blocks: 30, headerSpan: 2_016 },
       'soak-long': soakLongPlan,
     };
 
@@ -312,6 +315,21 @@ const rows: Array<[string, unknown, string?]> = [
     `soak-long: ${fmtCount(results.soak_long_payments)} payments via the LSP, its WASM MB start / half / end`,
     `${fmt(num('soak_wasm_mb_start'))} / ${fmt(num('soak_wasm_mb_half'))} / ${fmt(num('soak_wasm_mb_end'))}`,
     `growth last half ${fmt(num('soak_wasm_growth_last_half'))}; LSP RSS ${fmt(num('soak_lsp_rss_mb_start'))} → ${fmt(num('soak_lsp_rss_mb_end'))} MB; failed ${fmt(results.soak_long_failed)}`,
+  ],
+  [
+    'chainview start ms p50, plain / checked / compared (wallet)',
+    `${fmt(num('chainview_start_ms_p50_plain'))} / ${fmt(num('chainview_start_ms_p50_checked'))} / ${fmt(num('chainview_start_ms_p50_compared'))}`,
+    `CPU ${fmt(num('chainview_start_cpu_ms_p50_plain'))} / ${fmt(num('chainview_start_cpu_ms_p50_checked'))} / ${fmt(num('chainview_start_cpu_ms_p50_compared'))} ms at height ${fmt(results.chainview_start_height)}`,
+  ],
+  [
+    'chainview per block ms p50, plain / checked / compared',
+    `${fmt(num('chainview_block_ms_p50_plain'))} / ${fmt(num('chainview_block_ms_p50_checked'))} / ${fmt(num('chainview_block_ms_p50_compared'))}`,
+    `CPU ${fmt(num('chainview_block_cpu_ms_p50_plain'))} / ${fmt(num('chainview_block_cpu_ms_p50_checked'))} / ${fmt(num('chainview_block_cpu_ms_p50_compared'))} ms`,
+  ],
+  [
+    `chainview µs per header (${fmtCount(results.chainview_headers)} from genesis)`,
+    num('chainview_header_us'),
+    `CPU ${fmt(num('chainview_header_cpu_us'))} µs`,
   ],
   [
     'soak WASM memory / RSS (MB)',

@@ -1,5 +1,6 @@
 // The origin the browser sees, as the LSP will serve it: the built wallet (static, CSP header, SPA
-// fallback), /trpc, /backup and the /peer WebSocket passed to the LSP, /esplora passed to the chain source.
+// fallback), /trpc, /backup and the /peer WebSocket passed to the LSP, /esplora passed to the chain source,
+// /esplora-2 to a second one.
 // `cut()` makes the LSP unreachable from the browser (connections refused, sockets dropped).
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
@@ -34,6 +35,8 @@ export interface Front {
 export async function startFront(options: {
   distDir: string;
   esploraUrl: string;
+  /** Served at /esplora-2: a second chain source on the wallet's origin (its CSP allows no http origin). */
+  secondEsploraUrl?: string;
   csp: string;
 }): Promise<Front> {
   let lsp: URL | undefined;
@@ -72,6 +75,9 @@ export async function startFront(options: {
     }
     if (path.startsWith('/esplora/')) {
       return proxy(req, res, new URL(req.url!.slice('/esplora'.length), `${options.esploraUrl}/`));
+    }
+    if (path.startsWith('/esplora-2/') && options.secondEsploraUrl) {
+      return proxy(req, res, new URL(req.url!.slice('/esplora-2'.length), `${options.secondEsploraUrl}/`));
     }
     let file = normalize(join(options.distDir, path));
     if (!file.startsWith(options.distDir) || !existsSync(file) || statSync(file).isDirectory()) {

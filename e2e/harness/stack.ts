@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, type LyingEsplora, startDevnet, startLyingEsplora } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
 import { createLsp, type Lsp, type LspStore, loadConfig } from '@lpw/lsp-server';
@@ -22,6 +22,11 @@ export interface Stack {
   /** The LSP's store (tests write into it what a misbehaving LSP would serve). */
   lspStore: LspStore;
   front: Front;
+  /**
+   * What the wallet's default chain source (the front's /esplora) passes through: honest until a
+   * test makes it lie. The front's /esplora-2 is a second, honest Esplora over the same chain.
+   */
+  liar: LyingEsplora;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
   /** The LSP goes away for good: its server and node stop (the front, chain and network stay). */
@@ -32,9 +37,11 @@ export interface Stack {
 export async function startStack(options: { distDir: string; csp: string; seed?: string }): Promise<Stack> {
   const devnet = await startDevnet({ seed: options.seed ?? 'lpw-e2e', host: '127.0.0.1' });
   const net = await startPublicNetwork(devnet, { host: '127.0.0.1', routerFundsSat: 30_000_000n });
+  const liar = await startLyingEsplora(devnet.esploraUrl!);
   const front = await startFront({
     distDir: options.distDir,
-    esploraUrl: devnet.esploraUrl!,
+    esploraUrl: liar.url,
+    secondEsploraUrl: await devnet.startEsplora(),
     csp: options.csp,
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'lpw-e2e-lsp-'));
@@ -70,11 +77,13 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     lsp,
     lspStore: lsp.store,
     front,
+    liar,
     paidApi,
     stopLsp: () => lsp.stop(), // runs once however often it is called
     async stop() {
       await paidApi.close();
       await front.close();
+      await liar.close();
       await lsp.stop();
       await net.stop();
       await devnet.stop();

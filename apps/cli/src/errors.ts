@@ -2,7 +2,7 @@
 // outcomes a script can act on, each with a distinct exit code.
 import { isApiError } from '@lpw/api';
 import { type BackupError, isBackupError } from '@lpw/backup';
-import { isNodeError } from '@lpw/node';
+import { isChainCheckFailure, isNodeError } from '@lpw/node';
 import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
 export type CliErrorCode =
@@ -43,6 +43,11 @@ export type CliErrorCode =
   | 'LEASE_HELD'
   /** Another device took this wallet over while it ran: this process stopped, the lease stays there. */
   | 'LEASE_FENCED'
+  /**
+   * The chain source was caught serving a chain that fails a check (proof of work, merkle proof),
+   * or disagrees with the second source (--esplora-url-2): the wallet acts on neither.
+   */
+  | 'CHAIN_CHECK_FAILED'
   | 'INTERNAL';
 
 /** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
@@ -78,6 +83,7 @@ const EXIT: Record<CliErrorCode, number> = {
   BACKUP_FEWER_CHANNELS: 4,
   LEASE_HELD: 4,
   LEASE_FENCED: 4,
+  CHAIN_CHECK_FAILED: 6,
   INTERNAL: 1,
 };
 
@@ -147,6 +153,7 @@ export function toCliError(e: unknown): CliError {
   if (e instanceof CliError) return e;
   if (isBackupError(e)) return fromBackupError(e);
   if (isStreamError(e)) return new CliError(STREAM_CODES[e.code], e.message, { cause: e });
+  if (isChainCheckFailure(e)) return new CliError('CHAIN_CHECK_FAILED', e.message, { cause: e });
   if (isNodeError(e)) {
     const map: Partial<Record<string, CliErrorCode>> = {
       INVALID_INPUT: 'INVALID_INPUT',

@@ -62,6 +62,9 @@ options
   --lsp URL        the LSP (default $LPW_LSP_URL or http://127.0.0.1:8080)
   --esplora-url URL
                    chain source, an Esplora base URL (default: the one the LSP advertises; --esplora too)
+  --esplora-url-2 URL
+                   a second Esplora compared with the first (tips, confirmations, spends): when they
+                   disagree the wallet acts on neither and fails with CHAIN_CHECK_FAILED
   --json           machine output: one JSON object per line
   --verbose        diagnostics on stderr
   --compact-monitor-every N
@@ -73,6 +76,7 @@ const OPTIONS = {
   lsp: { type: 'string' },
   esplora: { type: 'string' },
   'esplora-url': { type: 'string' },
+  'esplora-url-2': { type: 'string' },
   force: { type: 'boolean' },
   all: { type: 'boolean' },
   yes: { type: 'boolean' },
@@ -153,6 +157,7 @@ async function main(argv: string[]): Promise<number> {
     dir,
     lspUrl,
     ...(esploraUrl ? { esploraUrl } : {}),
+    ...(flags['esplora-url-2'] ? { secondEsploraUrl: flags['esplora-url-2'] } : {}),
     ...(flags['compact-monitor-every']
       ? {
           node: {

@@ -71,6 +71,8 @@ export interface OpenWalletOptions {
   network?: Network;
   /** Chain source (default: the Esplora URL the LSP advertises). */
   esploraUrl?: string;
+  /** A second Esplora compared with the first: when they disagree the wallet acts on neither. */
+  secondEsploraUrl?: string;
   /**
    * How long a channel update waits for its backup to be durable at the LSP before it goes through
    * anyway, counted in `backupStatus.behindBy` (default 30 s).
@@ -410,7 +412,12 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
       network: info.network,
       role: 'wallet',
       store,
-      chain: { esploraUrl },
+      // the chain view is checked (headers, merkle proofs) and, with a second source, compared
+      chain: {
+        esploraUrl,
+        checked: true,
+        ...(options.secondEsploraUrl ? { secondEsploraUrl: options.secondEsploraUrl } : {}),
+      },
       trustedPeers: [info.nodeId],
       recoverChannels,
       logLevel: options.logLevel ?? 'error',

@@ -31,10 +31,10 @@ export interface Devnet {
   fund(address: string, sats: bigint | number, options?: FundOptions): string;
   mine(n?: number, toAddress?: string): Block[];
   /**
-   * One more Esplora over the same chain whose /fee-estimates read `weather` (e.g.
+   * One more Esplora over the same chain (a second chain source), whose /fee-estimates read `weather` (e.g.
    * `chain.weather.scaled(10)`, a source that disagrees ×10); returns its URL. Stopped with the devnet.
    */
-  startEsplora(options: { weather: FeeWeather }): Promise<string>;
+  startEsplora(options?: { weather?: FeeWeather }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     rpcUrl: servers[1]?.url ?? '',
     fund: (address, sats, fundOptions) => faucet.fund(address, sats, fundOptions),
     mine: (n = 1, toAddress) => chain.mine(n, toAddress),
-    startEsplora: async ({ weather }) => {
+    startEsplora: async ({ weather } = {}) => {
       const server = await startEsplora(chain, host, 0, weather);
       extra.push(server);
       return server.url;

@@ -16,6 +16,7 @@ export { type Devnet, type DevnetOptions, startDevnet } from './devnet.ts';
 export { DevnetError, RejectError, RPC_CODE } from './errors.ts';
 export { Faucet, faucetKey } from './faucet.ts';
 export { type FeeShape, FeeWeather, type FeeWeatherOptions, FLAT, MARKET } from './fee-weather.ts';
+export { type Lie, type LyingEsplora, startLyingEsplora } from './lying-esplora.ts';
 export type { Coin } from './mempool.ts';
 export { waitUntil } from './testkit.ts';
 export { addressScript, decodeTx, REGTEST, scriptAddress, type Tx } from './tx.ts';

@@ -1,6 +1,7 @@
 // Typed events the node emits, and how to listen: `on(kind, fn)`, an async iterator, `waitFor`.
 // Listeners run after the LDK call that produced the event has returned (never inside WASM), each
 // isolated: a listener that throws is reported as an `error` event and harms nothing else.
+import type { ChainErrorCode } from './chain/errors.ts';
 import { NodeError, type NodeErrorCode } from './errors.ts';
 import type { RecoveryChannel } from './recovery.ts';
 
@@ -90,6 +91,16 @@ export type NodeEvent =
       kind: 'wasm-memory-high';
       usedBytes: number;
       limitBytes: number;
+    }
+  | {
+      /**
+       * The checked chain view (chain/checked.ts) failed a check, or recovered: while `ok` is false
+       * the node feeds LDK nothing from the chain. `code` names what was caught.
+       */
+      kind: 'chain-view-changed';
+      ok: boolean;
+      code?: ChainErrorCode;
+      message?: string;
     }
   | { kind: 'error'; code: NodeErrorCode; message: string; cause?: unknown };
 

@@ -3,10 +3,16 @@
 
 export {
   type BitcoinNetwork,
+  CHAIN_CHECK_CODES,
   ChainError,
   type ChainErrorCode,
   type ChainSource,
+  CheckedChainSource,
+  type CheckedSourceOptions,
+  checkedSource,
+  esploraSource,
   type FeeTargetName,
+  isChainCheckFailure,
   isChainError,
   type SyncReport,
 } from './chain/index.ts';

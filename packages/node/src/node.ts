@@ -9,6 +9,8 @@ import * as ldk from 'lightningdevkit';
 import { type BitcoindOptions, bitcoindSource } from './chain/bitcoind.ts';
 import { ChainBroadcaster } from './chain/broadcaster.ts';
 import { hashFromDisplay, txidOf } from './chain/bytes.ts';
+import { CheckedChainSource, checkedSource, isChainCheckFailure } from './chain/checked.ts';
+import type { ChainErrorCode } from './chain/errors.ts';
 import { esploraSource } from './chain/esplora.ts';
 import { ChainFeeEstimator, type FeeTargetName } from './chain/fees.ts';
 import {
@@ -88,7 +90,14 @@ export type Network = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
  * ChainSource built by the caller (chain/). The source is fully trusted by LDK: use your own.
  */
 export type ChainOption =
-  | { esploraUrl: string; timeoutMs?: number }
+  | {
+      esploraUrl: string;
+      timeoutMs?: number;
+      /** Check the chain view (headers from a checkpoint, merkle proofs): chain/checked.ts. */
+      checked?: boolean;
+      /** A second Esplora compared with the first (implies `checked`). */
+      secondEsploraUrl?: string;
+    }
   | { bitcoindUrl: string; auth?: BitcoindOptions['auth']; timeoutMs?: number }
   | ChainSource;
 
@@ -147,6 +156,11 @@ export interface ChainWatch {
   toSelfDelayBlocks: number;
   /** Half the window after the last sync at ~10 minutes per block: warn the user from here on. */
   warnAtMs: number | undefined;
+  /** Whether the chain view is checked (headers, merkle proofs) and compared with a second source. */
+  checked: boolean;
+  compared: boolean;
+  /** The check that failed at the last sync (the node feeds LDK nothing until it passes). */
+  failure: { code: ChainErrorCode; message: string } | undefined;
 }
 
 export interface ChannelSummary {
@@ -381,7 +395,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
         ? `${message} ${JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`
         : message,
     });
-  const source = chainSourceOf(options.chain);
+  const source = chainSourceOf(options.chain, CHAIN_NETWORK[options.network], chainLog);
   // refuse to start on the wrong chain before anything is read or written
   await assertNetwork(source, CHAIN_NETWORK[options.network]);
   const data = await options.store.load();
@@ -420,13 +434,20 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   return node;
 }
 
-function chainSourceOf(chain: ChainOption): ChainSource {
+function chainSourceOf(chain: ChainOption, network: BitcoinNetwork, log: ChainLog): ChainSource {
   if (chain && typeof chain === 'object') {
-    if ('esploraUrl' in chain && typeof chain.esploraUrl === 'string')
-      return esploraSource({
-        url: chain.esploraUrl,
-        ...(chain.timeoutMs ? { timeoutMs: chain.timeoutMs } : {}),
+    if ('esploraUrl' in chain && typeof chain.esploraUrl === 'string') {
+      const esplora = (url: string) =>
+        esploraSource({ url, ...(chain.timeoutMs ? { timeoutMs: chain.timeoutMs } : {}) });
+      const primary = esplora(chain.esploraUrl);
+      if (!chain.checked && !chain.secondEsploraUrl) return primary;
+      return checkedSource({
+        primary,
+        ...(chain.secondEsploraUrl ? { second: esplora(chain.secondEsploraUrl) } : {}),
+        network,
+        log,
       });
+    }
     if ('bitcoindUrl' in chain && typeof chain.bitcoindUrl === 'string')
       return bitcoindSource({
         url: chain.bitcoindUrl,
@@ -526,6 +547,7 @@ export class LightningNode {
   private readonly recoveryRecords: RecoveryRecord[];
   private readonly recovery: RecoveryTracker;
   private lastSyncAtMs: number | undefined;
+  private chainViewFailure: { code: ChainErrorCode; message: string } | undefined;
   private lastSyncHeight: number | undefined;
 
   /** @internal use createNode() */
@@ -915,13 +937,26 @@ export class LightningNode {
           this.queue.write(SYNCED_HEIGHT_KEY, encodeHeight(report.tip.height));
           this.queue.write(SYNCED_AT_KEY, encodeHeight(this.lastSyncAtMs));
         }
+        this.noteChainView(undefined);
         return report;
+      } catch (error) {
+        this.noteChainView(error);
+        throw error;
       } finally {
         this.syncing = null;
         this.pump.wake();
       }
     })();
     return this.syncing;
+  }
+
+  /** A failed chain-view check (or its end) becomes `chain-view-changed`; other failures pass by. */
+  private noteChainView(error: unknown): void {
+    if (error !== undefined && !isChainCheckFailure(error)) return;
+    const failure = error && { code: error.code, message: error.message };
+    if (failure?.message === this.chainViewFailure?.message) return;
+    this.chainViewFailure = failure;
+    this.bus.emit({ kind: 'chain-view-changed', ok: !failure, ...failure });
   }
 
   /** A fresh receive address of the on-chain wallet (BIP 84, never handed out twice). */
@@ -1230,6 +1265,9 @@ export class LightningNode {
       lastSyncAtMs: this.lastSyncAtMs,
       lastSyncHeight: this.lastSyncHeight,
       toSelfDelayBlocks,
+      checked: this.chainSource instanceof CheckedChainSource,
+      compared: this.chainSource instanceof CheckedChainSource && this.chainSource.compared,
+      failure: this.chainViewFailure,
       warnAtMs:
         this.lastSyncAtMs === undefined ? undefined : this.lastSyncAtMs + (toSelfDelayBlocks / 2) * 600_000,
     };

@@ -51,6 +51,7 @@ async function startNode(
       streamKey: secrets.streamKey,
       lspUrl: useSettings.getState().lspUrl,
       esploraUrl: useSettings.getState().esploraUrl || undefined,
+      secondEsploraUrl: useSettings.getState().secondEsploraUrl || undefined,
       deviceId: await deviceId(),
       restore,
       restoreFile,

@@ -1,5 +1,5 @@
 // Settings: LSP URL (default: the origin the app came from), display unit, the most a channel
-// opening may cost, the chain source (default: the LSP's), and how long the LSP may be gone before
+// opening may cost, the chain source (default: the LSP's) and a second one to compare it with, and how long the LSP may be gone before
 // Home suggests leaving it. Kept in idb-keyval; msat inside.
 import { get, set } from 'idb-keyval';
 import { create } from 'zustand';
@@ -12,6 +12,8 @@ export interface Settings {
   feeCapMsat: bigint;
   /** An Esplora base URL to read the chain from; empty: the one the LSP names. */
   esploraUrl: string;
+  /** A second Esplora compared with the first (a warning on Home when they disagree); empty: none. */
+  secondEsploraUrl: string;
   /** Home offers to leave (force close) once the LSP has not answered for this long. */
   leaveAfterMs: number;
 }
@@ -25,6 +27,7 @@ export const defaultSettings = (): Settings => ({
   unit: 'sat',
   feeCapMsat: DEFAULT_FEE_CAP_MSAT,
   esploraUrl: '',
+  secondEsploraUrl: '',
   leaveAfterMs: DEFAULT_LEAVE_AFTER_MS,
 });
 
@@ -42,8 +45,18 @@ export const useSettings = create<SettingsState>((setState, getState) => ({
     setState({ ...defaultSettings(), ...stored, loaded: true });
   },
   async update(changes) {
-    const { lspUrl, unit, feeCapMsat, esploraUrl, leaveAfterMs } = { ...getState(), ...changes };
-    await set(KEY, { lspUrl, unit, feeCapMsat, esploraUrl, leaveAfterMs } satisfies Settings);
+    const { lspUrl, unit, feeCapMsat, esploraUrl, secondEsploraUrl, leaveAfterMs } = {
+      ...getState(),
+      ...changes,
+    };
+    await set(KEY, {
+      lspUrl,
+      unit,
+      feeCapMsat,
+      esploraUrl,
+      secondEsploraUrl,
+      leaveAfterMs,
+    } satisfies Settings);
     setState(changes);
   },
 }));

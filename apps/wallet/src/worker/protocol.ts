@@ -3,7 +3,7 @@
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
 import type { ApiErrorCode, RelayFetchInput, RelayFetchOutput, TrpcErrorCode } from '@lpw/api';
 import type { BackupErrorCode, BackupKeys } from '@lpw/backup';
-import type { NodeErrorCode, RecoveryChannel } from '@lpw/node';
+import type { ChainErrorCode, NodeErrorCode, RecoveryChannel } from '@lpw/node';
 import type { StreamErrorCode } from '@lpw/stream';
 
 export type NodeStatus =
@@ -164,10 +164,22 @@ export interface WalletSnapshot {
    * money has come back (packages/node recovery.ts).
    */
   recovery: RecoveryChannel[];
-  /** When the chain was last checked, and from when to warn (half the window to catch a cheating LSP). */
-  chainWatch: { lastSyncAtMs: number | undefined; warnAtMs: number | undefined } | undefined;
+  /**
+   * When the chain was last checked, and from when to warn (half the window to catch a cheating
+   * LSP); `failure`: the chain-view check that failed (a source caught lying, or two sources that
+   * disagree), while the node acts on neither (packages/node chain/checked.ts).
+   */
+  chainWatch:
+    | {
+        lastSyncAtMs: number | undefined;
+        warnAtMs: number | undefined;
+        failure?: { code: ChainErrorCode; message: string } | undefined;
+      }
+    | undefined;
   /** The Esplora URL the node reads the chain from. */
   chainSource: string | undefined;
+  /** The second Esplora URL it compares the first with, if one is set. */
+  secondChainSource?: string | undefined;
   backup: BackupView;
   updatedAt: number;
 }
@@ -195,6 +207,8 @@ export interface OpenRequest {
   lspUrl: string;
   /** The chain source chosen in Settings (an Esplora URL); undefined: the one the LSP names. */
   esploraUrl: string | undefined;
+  /** A second Esplora URL (Settings) compared with the first; undefined: none. */
+  secondEsploraUrl?: string | undefined;
   deviceId: string;
   /** A wallet restored from its words on this device: fetch its channel state from the LSP first. */
   restore: boolean;

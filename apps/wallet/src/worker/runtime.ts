@@ -382,6 +382,7 @@ export class WalletRuntime {
           'No chain source: set one in Settings (an Esplora URL).',
         );
       this.snap.chainSource = esploraUrl;
+      this.snap.secondChainSource = req.secondEsploraUrl;
       const backup = this.backup!;
       if (online) {
         const local = await this.store!.load();
@@ -397,7 +398,12 @@ export class WalletRuntime {
         network: info.network,
         role: 'wallet',
         store: this.store!,
-        chain: { esploraUrl },
+        // the chain view is checked (headers, merkle proofs) and, with a second source, compared
+        chain: {
+          esploraUrl,
+          checked: true,
+          ...(req.secondEsploraUrl ? { secondEsploraUrl: req.secondEsploraUrl } : {}),
+        },
         trustedPeers: [info.nodeId],
         // restored channel state may be stale: close it without broadcasting before any peer
         // connects, so LDK can neither panic nor publish a revoked commitment
@@ -425,6 +431,7 @@ export class WalletRuntime {
         'channel-pending',
         'channel-closed',
         'recovery-changed',
+        'chain-view-changed',
       ] as const) {
         node.on(kind, () => this.changed());
       }
@@ -1186,8 +1193,8 @@ export class WalletRuntime {
           .pendingSweeps()
           .map((w) => ({ outpoint: w.outpoint, amountMsat: w.amountMsat, status: w.status }));
         this.snap.recovery = node.recoveryStatus();
-        const { lastSyncAtMs, warnAtMs } = node.chainWatch();
-        this.snap.chainWatch = { lastSyncAtMs, warnAtMs };
+        const { lastSyncAtMs, warnAtMs, failure } = node.chainWatch();
+        this.snap.chainWatch = { lastSyncAtMs, warnAtMs, failure };
       } catch (error) {
         this.log('error', `refresh failed: ${describeError(error).message}`);
       }

@@ -15,7 +15,18 @@ export type ChainErrorCode =
   /** The source does not know the block or transaction asked for. */
   | 'NOT_FOUND'
   /** A JSON-RPC error that is none of the above. */
-  | 'RPC_ERROR';
+  | 'RPC_ERROR'
+  // The chain view checks (checked.ts): a source caught lying, or two sources that disagree.
+  /** A header whose hash misses its target, or whose target is easier than the network allows. */
+  | 'BAD_PROOF_OF_WORK'
+  /** A header whose bits break the network's difficulty schedule. */
+  | 'BAD_DIFFICULTY'
+  /** A header that does not link to the previous one, or a chain that does not reach the checkpoint. */
+  | 'BROKEN_HEADER_CHAIN'
+  /** A merkle proof that does not lead from the transaction to the root in its block's header. */
+  | 'BAD_MERKLE_PROOF'
+  /** The two chain sources report different tips, confirmations or spends. */
+  | 'SOURCES_DISAGREE';
 
 export class ChainError extends Error {
   override readonly name = 'ChainError';

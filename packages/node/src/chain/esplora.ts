@@ -12,6 +12,7 @@ import {
   txidOf,
 } from './bytes.ts';
 import { ChainError } from './errors.ts';
+import { type BlockHeader, decodeHeader, encodeHeader } from './headers.ts';
 import {
   type BitcoinNetwork,
   type BlockRef,
@@ -124,6 +125,38 @@ export class EsploraSource implements ChainSource {
     return header;
   }
 
+  /**
+   * Up to ten headers ending at `height`, newest first (`GET /blocks/:height`), each rebuilt from
+   * its fields and checked to hash to the id served beside it. Ten headers per request: what
+   * makes fetching a header chain affordable.
+   */
+  async headersDown(height: number): Promise<BlockHeader[]> {
+    const list = await this.must(`blocks at ${height}`, this.getJson(`/blocks/${height}`));
+    if (!Array.isArray(list)) throw new ChainError('BAD_RESPONSE', `blocks at ${height}: expected an array`);
+    return list.map((item) => {
+      const b = obj(item, 'block');
+      const blockHeight = assertHeight(b.height, 'block height');
+      const raw = encodeHeader({
+        version: u32(b.version, 'block version'),
+        prevHash:
+          b.previousblockhash === null && blockHeight === 0
+            ? ZERO_HASH
+            : assertHashHex(b.previousblockhash, 'previousblockhash'),
+        merkleRoot: assertHashHex(b.merkle_root, 'merkle_root'),
+        time: u32(b.timestamp, 'block timestamp'),
+        bits: u32(b.bits, 'block bits'),
+        nonce: u32(b.nonce, 'block nonce'),
+      });
+      const header = decodeHeader(raw, blockHeight);
+      if (header.hash !== assertHashHex(b.id, 'block id'))
+        throw new ChainError(
+          'BAD_RESPONSE',
+          `block ${blockHeight}: fields do not hash to its id ${String(b.id)}`,
+        );
+      return header;
+    });
+  }
+
   async block(hash: string): Promise<Uint8Array> {
     const raw = await this.must(`block ${hash}`, this.get(`/block/${hash}/raw`));
     if (parseBlock(raw).hash !== hash)
@@ -146,7 +179,15 @@ export class EsploraSource implements ChainSource {
     const position = assertHeight(p.pos, 'merkle-proof pos');
     // the proof and the status come from two requests; if they disagree the tx moved: say unconfirmed now
     if (height !== status.height) return null;
-    return { blockHash: status.blockHash, height, position };
+    const merkle = p.merkle;
+    if (!Array.isArray(merkle))
+      throw new ChainError('BAD_RESPONSE', 'merkle-proof: "merkle" expected an array');
+    return {
+      blockHash: status.blockHash,
+      height,
+      position,
+      merkle: merkle.map((h) => assertHashHex(h, 'merkle-proof hash')),
+    };
   }
 
   async rawTx(txid: string): Promise<Uint8Array | null> {
@@ -237,6 +278,15 @@ export function esploraRejectReason(body: string): string {
     }
   }
   return body || 'rejected without a reason';
+}
+
+const ZERO_HASH = '0'.repeat(64);
+
+function u32(value: unknown, what: string): number {
+  // Esplora prints a version with the top bit set as a negative i32 on some builds
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -(2 ** 31) || value > 0xffffffff)
+    throw new ChainError('BAD_RESPONSE', `"${what}" expected a 32-bit integer, got ${describe(value)}`);
+  return value >>> 0;
 }
 
 function obj(value: unknown, what: string): Record<string, unknown> {

@@ -48,6 +48,8 @@ export interface TxConfirmation {
   height: number;
   /** Index of the transaction in its block (what LDK's `transactions_confirmed` wants). */
   position: number;
+  /** Esplora: the merkle branch (display hex, leaf upwards) proving the position; checked.ts checks it. */
+  merkle?: string[];
 }
 
 export type Outspend =

@@ -20,6 +20,8 @@ import {
 import type { Store } from '../persist/store.ts';
 import { WalletError } from './errors.ts';
 
+type ScriptHistorySource = Pick<EsploraSource, 'scriptHistory'>;
+
 const STATE_KEY = 'wallet/onchain/state';
 const STATE_VERSION = 1;
 const EXTERNAL = 0;
@@ -317,14 +319,17 @@ export class OnchainWallet {
   }
 
   private async syncNow(): Promise<void> {
-    if (this.opts.source.kind === 'esplora') await this.syncEsplora(this.opts.source as EsploraSource);
+    const source = this.opts.source;
+    // Esplora, plain or checked (chain/checked.ts): both list a script's history
+    if (source.kind === 'esplora' && 'scriptHistory' in source)
+      await this.syncEsplora(source as ChainSource & ScriptHistorySource);
     else await this.syncBlocks();
     this.settleLocal();
     await this.save();
   }
 
   /** Esplora: the history of every revealed script plus `gap` unused ones per chain. */
-  private async syncEsplora(source: EsploraSource): Promise<void> {
+  private async syncEsplora(source: ScriptHistorySource): Promise<void> {
     const history = new Map<string, WalletTx>();
     for (const chain of [EXTERNAL, INTERNAL]) {
       let unusedRun = 0;

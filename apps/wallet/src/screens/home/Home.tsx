@@ -1,5 +1,6 @@
 // Home: the balance, one pair of actions (receive, send), the wallet's state in words, and history.
 // When the service provider has been gone longer than the Settings say, it offers the way out.
+import type { ChainErrorCode } from '@lpw/node';
 import { useEffect, useState } from 'react';
 import { Amount, Notice } from '../../components/ui.tsx';
 import { formatAmount, type Unit } from '../../lib/units.ts';
@@ -48,12 +49,41 @@ function clock(ms: number): string {
   });
 }
 
-/** Half the window to catch a revoked commitment has passed without a look at the chain. */
+/**
+ * The chain view failed a check (the wallet then acts on neither source), or half the window to
+ * catch a revoked commitment has passed without a look at the chain.
+ */
 export function chainWatchWarning(snap: WalletSnapshot, now: number): string | undefined {
   const watch = snap.chainWatch;
+  if (watch?.failure) return chainCheckWords(watch.failure.code, snap);
   if (!watch?.warnAtMs || now < watch.warnAtMs || snap.channels.length === 0) return undefined;
   return `Your wallet last checked the blockchain on ${clock(watch.lastSyncAtMs ?? now)}. Keep it online for a moment at least once a week: if your LSP ever published an old channel state, your wallet has about two weeks to answer it and keep your money.`;
 }
+
+function chainCheckWords(code: ChainErrorCode, snap: WalletSnapshot): string {
+  const after =
+    ' Your wallet is not acting on the chain until this clears. If it lasts, choose another chain source in Settings.';
+  if (code === 'SOURCES_DISAGREE')
+    return `Your two chain sources disagree about the blockchain (${host(snap.chainSource)} and ${host(snap.secondChainSource)}): one of them is behind, hiding a transaction, or lying.${after}`;
+  const what =
+    code === 'BAD_MERKLE_PROOF'
+      ? 'a transaction proof that does not check out'
+      : code === 'BAD_PROOF_OF_WORK' || code === 'BAD_DIFFICULTY'
+        ? 'a block without valid proof of work'
+        : 'blocks that do not connect';
+  return `Your chain source (${host(snap.chainSource)}) served ${what}: it cannot be trusted right now.${after}`;
+}
+
+/** A chain source as a person can tell two apart: host and path, no scheme. */
+const host = (url: string | undefined): string => {
+  try {
+    if (!url) return 'unknown';
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname.replace(/\/$/, '')}`;
+  } catch {
+    return url ?? 'unknown';
+  }
+};
 
 function StatusLine(props: { snap: WalletSnapshot | undefined }) {
   const retry = useWallet((s) => s.retry);

@@ -63,6 +63,20 @@ function BackupSection() {
   );
 }
 
+/** A chain source URL as typed: '' for none, null when it is not one the page may reach. */
+function chainSourceUrl(typed: string): string | null {
+  const text = typed.trim().replace(/\/$/, '');
+  if (!text) return '';
+  try {
+    const chain = new URL(text);
+    // the page may reach other origins over https only (csp.ts); its own origin also over http
+    if (chain.protocol !== 'https:' && chain.origin !== globalThis.location?.origin) return null;
+    return chain.toString().replace(/\/$/, '');
+  } catch {
+    return null;
+  }
+}
+
 export function Settings() {
   const settings = useSettings();
   const lock = useSession((s) => s.lock);
@@ -70,6 +84,7 @@ export function Settings() {
   const [lspUrl, setLspUrl] = useState(settings.lspUrl);
   const [cap, setCap] = useState(String(settings.feeCapMsat / 1000n));
   const [esplora, setEsplora] = useState(settings.esploraUrl);
+  const [secondEsplora, setSecondEsplora] = useState(settings.secondEsploraUrl);
   const [leaveHours, setLeaveHours] = useState(String(settings.leaveAfterMs / 3_600_000));
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string }>();
   const sites = Object.values(useWeb((s) => s.sites));
@@ -91,17 +106,12 @@ export function Settings() {
     } catch {
       return setMessage({ tone: 'error', text: 'The fee limit must be a whole number of sats.' });
     }
-    let esploraUrl = esplora.trim().replace(/\/$/, '');
-    if (esploraUrl) {
-      try {
-        const chain = new URL(esploraUrl);
-        // the page may reach other origins over https only (csp.ts); its own origin also over http
-        if (chain.protocol !== 'https:' && chain.origin !== globalThis.location?.origin) throw new Error();
-        esploraUrl = chain.toString().replace(/\/$/, '');
-      } catch {
-        return setMessage({ tone: 'error', text: 'The chain source must be an https:// Esplora URL.' });
-      }
-    }
+    const esploraUrl = chainSourceUrl(esplora);
+    if (esploraUrl === null)
+      return setMessage({ tone: 'error', text: 'The chain source must be an https:// Esplora URL.' });
+    const secondEsploraUrl = chainSourceUrl(secondEsplora);
+    if (secondEsploraUrl === null)
+      return setMessage({ tone: 'error', text: 'The second chain source must be an https:// Esplora URL.' });
     const hours = Number(leaveHours.trim());
     if (!leaveHours.trim() || !Number.isFinite(hours) || hours <= 0)
       return setMessage({
@@ -109,11 +119,15 @@ export function Settings() {
         text: 'The time before suggesting to leave must be a number of hours.',
       });
     const origin = url.origin;
-    const changed = origin !== settings.lspUrl || esploraUrl !== settings.esploraUrl;
+    const changed =
+      origin !== settings.lspUrl ||
+      esploraUrl !== settings.esploraUrl ||
+      secondEsploraUrl !== settings.secondEsploraUrl;
     await settings.update({
       lspUrl: origin,
       feeCapMsat: capMsat ?? 0n,
       esploraUrl,
+      secondEsploraUrl,
       leaveAfterMs: Math.round(hours * 3_600_000),
     });
     setMessage({
@@ -137,6 +151,16 @@ export function Settings() {
             placeholder="https://…/api"
             value={esplora}
             onChange={(e) => setEsplora(e.target.value)}
+          />
+        </label>
+        <label className="field">
+          <span>Second chain source, compared with the first (Esplora URL; empty: none)</span>
+          <input
+            name="second-esplora-url"
+            inputMode="url"
+            placeholder="https://…/api"
+            value={secondEsplora}
+            onChange={(e) => setSecondEsplora(e.target.value)}
           />
         </label>
         <label className="field">
