@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { LightningNode } from '@lpw/node';
 import type { TcpListener } from '@lpw/node/tcp';
-import { createApp } from './app.ts';
+import { createApp, createMetricsApp } from './app.ts';
 import { AuthService } from './auth.ts';
 import type { Deps } from './deps.ts';
 import { type LightningServices, startLightningServices } from './lightning.ts';
@@ -16,6 +16,8 @@ export interface RunningLsp {
   port: number;
   /** Port of the public TCP listener, when PEER_LISTEN is set. */
   peerPort: number | undefined;
+  /** Port of the metrics listener, when METRICS_LISTEN is set. */
+  metricsPort: number | undefined;
   lightning: LightningServices;
   close(): Promise<void>;
 }
@@ -42,6 +44,21 @@ export async function startLsp(deps: Deps, node: LightningNode): Promise<Running
     },
     log,
   });
+  let metricsServer: ReturnType<typeof serve> | undefined;
+  if (config.metricsListen) {
+    const i = config.metricsListen.lastIndexOf(':');
+    const listening = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve(
+        {
+          fetch: createMetricsApp(deps).fetch,
+          port: Number(config.metricsListen!.slice(i + 1)),
+          hostname: config.metricsListen!.slice(0, i),
+        },
+        () => resolve(s),
+      );
+    });
+    metricsServer = listening;
+  }
   let tcp: TcpListener | undefined;
   if (config.peerListen) tcp = await listenPublic(node, config.peerListen);
   const keeper = keepConnected(node, config.publicPeers.map(parsePeerUri), log);
@@ -54,11 +71,15 @@ export async function startLsp(deps: Deps, node: LightningNode): Promise<Running
     url: `http://${host}:${port}`,
     port,
     peerPort: tcp?.port,
+    metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
     lightning,
     async close() {
       keeper.stop();
       peerWs.close();
       await tcp?.close();
+      await new Promise<void>((resolve) =>
+        metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+      );
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await lightning.stop();
     },

@@ -469,6 +469,7 @@ export class SqlStore implements LspStore {
     fencingToken: number;
     nowMs: number;
     maxKeys: number;
+    maxBytes?: number;
   }): Promise<PutBackupResult> {
     return this.db.transaction(async (tx): Promise<PutBackupResult> => {
       // lock the lease row (PostgreSQL) so a takeover cannot slip between the check and the write
@@ -488,6 +489,16 @@ export class SqlStore implements LspStore {
       }
       const next = req.version ?? currentVersion + 1;
       if (next <= currentVersion) return { ok: false, reason: 'VERSION_NOT_GROWING', currentVersion };
+      if (req.maxBytes !== undefined) {
+        // under the lease row's lock: two writes of one wallet cannot both fit in the last bytes
+        const others = await one(
+          tx,
+          `SELECT COALESCE(SUM(${tx.dialect === 'postgres' ? 'octet_length' : 'length'}(blob)), 0) AS n FROM backups WHERE node_id = ? AND key <> ?`,
+          [req.nodeId, req.key],
+        );
+        if (num(others?.n ?? 0) + req.blob.length > req.maxBytes)
+          return { ok: false, reason: 'QUOTA_EXCEEDED', quota: 'bytes' };
+      }
       if (existing) {
         await tx.run(
           'UPDATE backups SET version = ?, blob = ?, updated_at = ? WHERE node_id = ? AND key = ?',
@@ -495,7 +506,7 @@ export class SqlStore implements LspStore {
         );
       } else {
         const count = await one(tx, 'SELECT COUNT(*) AS n FROM backups WHERE node_id = ?', [req.nodeId]);
-        if (num(count?.n ?? 0) >= req.maxKeys) return { ok: false, reason: 'QUOTA_EXCEEDED' };
+        if (num(count?.n ?? 0) >= req.maxKeys) return { ok: false, reason: 'QUOTA_EXCEEDED', quota: 'keys' };
         await tx.run('INSERT INTO backups (node_id, key, version, blob, updated_at) VALUES (?, ?, ?, ?, ?)', [
           req.nodeId,
           req.key,

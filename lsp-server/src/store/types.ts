@@ -108,7 +108,7 @@ export type PutBackupResult =
   | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
   | { ok: false; reason: 'VERSION_NOT_GROWING'; currentVersion: number }
   | { ok: false; reason: 'LEASE_FENCED'; currentToken: number | null }
-  | { ok: false; reason: 'QUOTA_EXCEEDED' };
+  | { ok: false; reason: 'QUOTA_EXCEEDED'; quota: 'keys' | 'bytes' };
 
 export interface LspStore {
   readonly backend: 'sqlite' | 'postgres';
@@ -188,6 +188,8 @@ export interface LspStore {
     fencingToken: number;
     nowMs: number;
     maxKeys: number;
+    /** All of the wallet's blobs together, this one counted at its new size. */
+    maxBytes?: number;
   }): Promise<PutBackupResult>;
   getBackup(nodeId: string, key: string): Promise<BackupRecord | undefined>;
   listBackups(nodeId: string): Promise<BackupSummary[]>;
