@@ -26,10 +26,20 @@ import { serveWalletApp } from './wallet-app.ts';
 
 const HOUR_MS = 3_600_000;
 
-export function createServices(deps: Deps): Services {
+/** What the rest of the server hears from the HTTP app. */
+export interface AppHooks {
+  /** A wallet logged out with `token` (its peer sockets must close). */
+  onLogout?: (token: string) => void;
+}
+
+export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
   const { limits } = deps.config;
   return {
-    auth: new AuthService(deps, new RateLimiter(limits.newWalletsPerHourPerIp, deps.clock, 100_000, HOUR_MS)),
+    auth: new AuthService(
+      deps,
+      new RateLimiter(limits.newWalletsPerHourPerIp, deps.clock, 100_000, HOUR_MS),
+      hooks.onLogout,
+    ),
     backup: new BackupService(
       deps,
       new RateLimiter(limits.backupBytesPerHourPerIp, deps.clock, 100_000, HOUR_MS),
@@ -101,8 +111,8 @@ export function createMetricsApp(deps: Pick<Deps, 'config' | 'metrics' | 'node' 
  * const app = createApp(deps);
  * serve({ fetch: app.fetch, port: deps.config.port });
  */
-export function createApp(deps: Deps): Hono {
-  const services = createServices(deps);
+export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
+  const services = createServices(deps, hooks);
   const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
   const app = new Hono();
   if (deps.walletApp) {

@@ -16,6 +16,8 @@ export class AuthService {
     private readonly deps: Pick<Deps, 'store' | 'clock' | 'config' | 'log'>,
     /** Logins of never-seen node ids per client IP: throwaway identities would escape per-wallet limits. */
     private readonly newWalletsPerIp?: RateLimiter,
+    /** Told after a logout (the WebSocket peer link closes that session's sockets). */
+    private readonly onLogout?: (token: string) => void,
   ) {}
 
   async challenge(): Promise<{ challenge: string; expires_at: string }> {
@@ -64,5 +66,6 @@ export class AuthService {
 
   async logout(token: string): Promise<void> {
     await this.deps.store.deleteSession(tokenHash(token));
+    this.onLogout?.(token);
   }
 }

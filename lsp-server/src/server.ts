@@ -26,7 +26,9 @@ export interface RunningLsp {
 export async function startLsp(deps: Deps, node: LightningNode): Promise<RunningLsp> {
   const { config, log } = deps;
   const lightning = await startLightningServices(deps, node);
-  const app = createApp(deps);
+  // the peer endpoint exists only once the server does; logouts reach it through this late binding
+  let endPeerSession: (token: string) => void = () => {};
+  const app = createApp(deps, { onLogout: (token) => endPeerSession(token) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -37,13 +39,15 @@ export async function startLsp(deps: Deps, node: LightningNode): Promise<Running
     node,
     authenticate: async (token) => {
       try {
-        return (await auth.walletFor(token)).nodeId;
+        return await auth.walletFor(token);
       } catch {
         return undefined;
       }
     },
     log,
+    clock: deps.clock,
   });
+  endPeerSession = (token) => peerWs.endSession(token);
   let metricsServer: ReturnType<typeof serve> | undefined;
   if (config.metricsListen) {
     const i = config.metricsListen.lastIndexOf(':');
