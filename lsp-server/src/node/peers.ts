@@ -81,8 +81,8 @@ export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions
       t.unref();
       timers.push(t);
     };
-    let sockets = bySession.get(key);
-    if (!sockets) bySession.set(key, (sockets = new Set()));
+    const sockets = bySession.get(key) ?? new Set<PeerConnection>();
+    bySession.set(key, sockets);
     sockets.add(conn);
     conn.onClose(() => {
       for (const t of timers) clearTimeout(t);
