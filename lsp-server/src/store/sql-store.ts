@@ -32,6 +32,7 @@ const TABLES: Record<string, string> = {
   backup_leases: 'node_id',
   backups: 'node_id, key',
   node_kv: 'namespace, key',
+  l402_uses: 'token_id',
 };
 
 const wallet = (r: Row): WalletRecord => ({
@@ -196,7 +197,19 @@ export class SqlStore implements LspStore {
   async sweepExpired(nowMs: number): Promise<number> {
     const a = await this.db.run('DELETE FROM auth_challenges WHERE expires_at <= ?', [nowMs]);
     const b = await this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [nowMs]);
-    return a + b;
+    const c = await this.db.run('DELETE FROM l402_uses WHERE expires_at <= ?', [Math.floor(nowMs / 1000)]);
+    return a + b + c;
+  }
+
+  async consumeL402Use(tokenId: string, maxUses: number, expiresAtSec: number | undefined): Promise<boolean> {
+    if (maxUses < 1) return false;
+    // the first use inserts; later ones update only while under the maximum: 1 row changed = allowed
+    const changed = await this.db.run(
+      `INSERT INTO l402_uses (token_id, used, expires_at) VALUES (?, 1, ?)
+       ON CONFLICT (token_id) DO UPDATE SET used = l402_uses.used + 1 WHERE l402_uses.used < ?`,
+      [tokenId, expiresAtSec ?? null, maxUses],
+    );
+    return changed === 1;
   }
 
   // ---------------------------------------------------------------- JIT purchases, forwards

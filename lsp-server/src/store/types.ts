@@ -194,6 +194,13 @@ export interface LspStore {
   getBackup(nodeId: string, key: string): Promise<BackupRecord | undefined>;
   listBackups(nodeId: string): Promise<BackupSummary[]>;
 
+  /**
+   * Counts one use of an L402 token unless `maxUses` were counted already (false then), in one
+   * statement, so processes sharing the database never both take the last use. The row is swept
+   * once `expiresAtSec` (unix seconds) has passed: the token is refused by then anyway.
+   */
+  consumeL402Use(tokenId: string, maxUses: number, expiresAtSec: number | undefined): Promise<boolean>;
+
   /** The Lightning node's persistence (packages/node `Store`), one namespace per node. */
   nodeStore(namespace: string): NodeStore;
 
