@@ -157,7 +157,7 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
 
   app.get('/health', (c) => c.json({ ok: true, nodeId: deps.node.nodeId }));
   if (deps.config.metricsListen) {
-    app.get('/metrics', (c) => c.text(`metrics are served on ${deps.config.metricsListen} only`, 404));
+    app.get('/metrics', (c) => c.text('metrics are served on METRICS_LISTEN, not here', 404));
   } else if (deps.config.metricsToken || deps.config.network === 'regtest') {
     app.get('/metrics', metricsHandler(deps));
   } else {

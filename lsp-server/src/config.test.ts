@@ -71,7 +71,7 @@ describe('config', () => {
       maxBatchCalls: 10,
       newWalletsPerHourPerIp: 10,
       ordersPerMinutePerWallet: 5,
-      routesPerMinutePerWallet: 60,
+      routesPerMinutePerWallet: 120,
       maxBackupBytesPerWallet: 8 * 1024 * 1024,
       backupBytesPerHourPerIp: 64 * 1024 * 1024,
     });

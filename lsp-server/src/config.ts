@@ -184,8 +184,11 @@ const configSchema = z
         buyPerMinutePerWallet: int('RATE_BUY_PER_MIN', 1, 1_000_000).default(10),
         /** orders.create (each makes an invoice and a stored order) per wallet. */
         ordersPerMinutePerWallet: int('RATE_ORDERS_PER_MIN', 1, 1_000_000).default(5),
-        /** routes.find (a pathfinding run over the graph) per wallet. */
-        routesPerMinutePerWallet: int('RATE_ROUTES_PER_MIN', 1, 1_000_000).default(60),
+        /**
+         * routes.find (a pathfinding run over the graph) per wallet; a wallet asks once per payment,
+         * so twice a once-a-second stream leaves room for retries.
+         */
+        routesPerMinutePerWallet: int('RATE_ROUTES_PER_MIN', 1, 1_000_000).default(120),
         /**
          * routes.find and orders.create hold the event loop (pathfinding, invoice signing): at most
          * this many run at once, one event-loop turn apart, whoever asks ...

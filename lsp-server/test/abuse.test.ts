@@ -1,7 +1,13 @@
 // The LSP under abuse (issue 12): every limit proven over real HTTP against a running LSP, on both
 // store backends. Over a limit the answer is typed, carries a retry time, and is never a 500.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createLsp } from '../src/lsp.ts';
 import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
 import { backends } from './stores.ts';
 
@@ -282,5 +288,33 @@ describe('admin and metrics fit for mainnet', () => {
     const res = await fetch(`${s.url}/metrics`);
     expect(res.status).toBe(404);
     expect(await res.text()).toMatch(/METRICS_TOKEN or METRICS_LISTEN/);
+  });
+
+  it('METRICS_LISTEN serves /metrics on its own address, not on the public port', async () => {
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-metrics-')),
+      METRICS_LISTEN: '127.0.0.1:0',
+    });
+    const lsp = await createLsp(config, {
+      store: await backends()[0]!.open(),
+      seed: new Uint8Array(32).fill(0x4d),
+      devnet: ln.devnet,
+      node: { chainSyncIntervalMs: 0, logLevel: 'error' },
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const pub = await fetch(`${lsp.url}/metrics`);
+      expect(pub.status).toBe(404);
+      expect(await pub.text()).not.toContain('127.0.0.1'); // the address stays private
+      const own = await fetch(`http://127.0.0.1:${lsp.server.metricsPort}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toContain('lsp_wallets');
+      expect((await fetch(`http://127.0.0.1:${lsp.server.metricsPort}/trpc/info.get`)).status).toBe(404);
+    } finally {
+      await lsp.stop();
+    }
   });
 });
