@@ -61,6 +61,11 @@ export async function spawnLsp(options: {
       RATE_BUY_PER_MIN: '1000000',
       RATE_AUTH_PER_MIN: '1000000',
       RATE_REQUESTS_PER_MIN: '10000000',
+      // every bench wallet comes from loopback: the per-IP and per-wallet quotas would measure themselves
+      RATE_NEW_WALLETS_PER_HOUR: '1000000',
+      RATE_ORDERS_PER_MIN: '1000000',
+      RATE_ROUTES_PER_MIN: '1000000',
+      BACKUP_BYTES_PER_HOUR_PER_IP: String(1024 ** 4),
       SESSION_TTL_SEC: '86400',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

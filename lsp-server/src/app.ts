@@ -1,10 +1,12 @@
 // The HTTP surface: tRPC under /trpc, /health, /metrics, /admin. Body size and request rates are
 // limited here before anything parses; errors never leave as stack traces.
+
+import { timingSafeEqual } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { trpcServer } from '@hono/trpc-server';
 import { ApiError } from '@lpw/api';
 import { BACKUP_ROUTE } from '@lpw/backup';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -13,6 +15,7 @@ import { AuthService } from './auth.ts';
 import { BackupService } from './backup.ts';
 import { backupRoutes } from './backup-routes.ts';
 import type { Deps } from './deps.ts';
+import { Gate } from './gate.ts';
 import { JitService } from './liquidity/jit.ts';
 import { OrderService } from './liquidity/orders.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -21,17 +24,47 @@ import { appRouter } from './router/index.ts';
 import type { Services } from './router/trpc.ts';
 import { serveWalletApp } from './wallet-app.ts';
 
-export function createServices(deps: Deps): Services {
+const HOUR_MS = 3_600_000;
+
+/** What the rest of the server hears from the HTTP app. */
+export interface AppHooks {
+  /** A wallet logged out with `token` (its peer sockets must close). */
+  onLogout?: (token: string) => void;
+}
+
+export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
+  const { limits } = deps.config;
   return {
-    auth: new AuthService(deps),
-    backup: new BackupService(deps),
+    auth: new AuthService(
+      deps,
+      new RateLimiter(limits.newWalletsPerHourPerIp, deps.clock, 100_000, HOUR_MS),
+      hooks.onLogout,
+    ),
+    backup: new BackupService(
+      deps,
+      new RateLimiter(limits.backupBytesPerHourPerIp, deps.clock, 100_000, HOUR_MS),
+    ),
     jit: new JitService(deps),
     orders: new OrderService(deps),
     relay: new RelayService(deps),
     limits: {
-      authPerIp: new RateLimiter(deps.config.limits.authPerMinutePerIp, deps.clock),
-      buyPerWallet: new RateLimiter(deps.config.limits.buyPerMinutePerWallet, deps.clock),
+      authPerIp: new RateLimiter(limits.authPerMinutePerIp, deps.clock),
+      buyPerWallet: new RateLimiter(limits.buyPerMinutePerWallet, deps.clock),
       relayPerWallet: new RateLimiter(deps.config.relay.perMinutePerWallet, deps.clock),
+      ordersPerWallet: new RateLimiter(limits.ordersPerMinutePerWallet, deps.clock),
+      routesPerWallet: new RateLimiter(limits.routesPerMinutePerWallet, deps.clock),
+    },
+    expensive: new Gate(limits.expensiveConcurrency, limits.expensiveQueue),
+  };
+}
+
+/** A refusal made before tRPC runs, in tRPC's error shape (our code and details in `data.app`). */
+function trpcErrorBody(e: ApiError, jsonRpcCode: number, trpcCode: string, httpStatus: number) {
+  return {
+    error: {
+      message: e.message,
+      code: jsonRpcCode,
+      data: { code: trpcCode, httpStatus, app: { code: e.code, details: e.details } },
     },
   };
 }
@@ -45,12 +78,41 @@ function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
 }
 
 /**
+ * `/metrics` (balances, liquidity, fees, wallet count: the operator's business): with METRICS_TOKEN
+ * it asks `Authorization: Bearer <token>`; open only on regtest or on the METRICS_LISTEN address.
+ */
+export function metricsHandler(deps: Pick<Deps, 'config' | 'metrics' | 'node' | 'store'>) {
+  const expected = deps.config.metricsToken ? Buffer.from(`Bearer ${deps.config.metricsToken}`) : undefined;
+  return async (c: Context) => {
+    if (expected) {
+      const given = Buffer.from(c.req.header('authorization') ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return c.text('metrics need Authorization: Bearer <METRICS_TOKEN>', 401, {
+          'WWW-Authenticate': 'Bearer realm="lsp metrics"',
+        });
+      }
+    }
+    return c.body(await deps.metrics.render(deps.node, deps.store), 200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    });
+  };
+}
+
+/** The app METRICS_LISTEN serves: `/metrics` alone. */
+export function createMetricsApp(deps: Pick<Deps, 'config' | 'metrics' | 'node' | 'store'>): Hono {
+  const app = new Hono();
+  app.get('/metrics', metricsHandler(deps));
+  app.notFound((c) => c.text('only /metrics here', 404));
+  return app;
+}
+
+/**
  * @example
  * const app = createApp(deps);
  * serve({ fetch: app.fetch, port: deps.config.port });
  */
-export function createApp(deps: Deps): Hono {
-  const services = createServices(deps);
+export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
+  const services = createServices(deps, hooks);
   const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
   const app = new Hono();
   if (deps.walletApp) {
@@ -94,11 +156,13 @@ export function createApp(deps: Deps): Hono {
   });
 
   app.get('/health', (c) => c.json({ ok: true, nodeId: deps.node.nodeId }));
-  app.get('/metrics', async (c) =>
-    c.body(await deps.metrics.render(deps.node, deps.store), 200, {
-      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
-    }),
-  );
+  if (deps.config.metricsListen) {
+    app.get('/metrics', (c) => c.text('metrics are served on METRICS_LISTEN, not here', 404));
+  } else if (deps.config.metricsToken || deps.config.network === 'regtest') {
+    app.get('/metrics', metricsHandler(deps));
+  } else {
+    app.get('/metrics', (c) => c.text('metrics are off: set METRICS_TOKEN or METRICS_LISTEN', 404));
+  }
 
   app.use(
     '/trpc/*',
@@ -117,24 +181,25 @@ export function createApp(deps: Deps): Hono {
         ),
     }),
   );
+  // every call counts: a batch of n calls takes n tokens, and a batch above the limit runs none
   app.use('/trpc/*', async (c, next) => {
-    const wait = requestsPerIp.take(clientIp(c));
+    const calls = c.req.path.slice('/trpc/'.length).split(',').length;
+    const max = deps.config.limits.maxBatchCalls;
+    if (calls > max) {
+      const e = new ApiError('BATCH_TOO_LARGE', `${calls} calls in one request; the limit is ${max}`, {
+        limit: max,
+      });
+      return c.json(trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413), 413);
+    }
+    const wait = requestsPerIp.take(clientIp(c), calls);
     if (wait > 0) {
       deps.metrics.rateLimited.inc(1, { scope: 'ip' });
       const e = new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, {
         retryAfterSec: wait,
       });
-      return c.json(
-        {
-          error: {
-            message: e.message,
-            code: -32029,
-            data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429, app: { code: e.code, details: e.details } },
-          },
-        },
-        429,
-        { 'Retry-After': String(wait) },
-      );
+      return c.json(trpcErrorBody(e, -32029, 'TOO_MANY_REQUESTS', 429), 429, {
+        'Retry-After': String(wait),
+      });
     }
     await next();
   });
@@ -143,10 +208,19 @@ export function createApp(deps: Deps): Hono {
     trpcServer({
       router: appRouter,
       endpoint: '/trpc',
+      maxBatchSize: deps.config.limits.maxBatchCalls, // checked above already; tRPC's own guard too
       createContext: (_opts, c) => {
         const auth = c.req.header('authorization');
         const m = auth ? /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(auth) : null;
         return { deps, services, ip: clientIp(c), token: m?.[1] };
+      },
+      // a procedure's RATE_LIMITED carries its wait in data; HTTP clients and proxies read the header
+      responseMeta: ({ errors }) => {
+        const waits = errors.map((e) =>
+          e.cause instanceof ApiError ? e.cause.details.retryAfterSec : undefined,
+        );
+        const wait = Math.max(0, ...waits.filter((w): w is number => w !== undefined));
+        return wait > 0 ? { headers: { 'Retry-After': String(wait) } } : {};
       },
       onError: ({ error, path }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -156,7 +230,7 @@ export function createApp(deps: Deps): Hono {
   );
 
   app.route(BACKUP_ROUTE, backupRoutes(deps, services, { limiter: requestsPerIp, ip: clientIp }));
-  app.route('/admin', adminRoutes(deps));
+  app.route('/admin', adminRoutes(deps, clientIp));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {

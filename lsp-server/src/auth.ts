@@ -5,13 +5,20 @@ import { ApiError, type AuthLoginInput, loginMessage, verifyNodeMessage } from '
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Deps } from './deps.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 export const CHALLENGE_TTL_MS = 60_000;
 
 export const tokenHash = (token: string) => bytesToHex(sha256(new TextEncoder().encode(token)));
 
 export class AuthService {
-  constructor(private readonly deps: Pick<Deps, 'store' | 'clock' | 'config' | 'log'>) {}
+  constructor(
+    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config' | 'log'>,
+    /** Logins of never-seen node ids per client IP: throwaway identities would escape per-wallet limits. */
+    private readonly newWalletsPerIp?: RateLimiter,
+    /** Told after a logout (the WebSocket peer link closes that session's sockets). */
+    private readonly onLogout?: (token: string) => void,
+  ) {}
 
   async challenge(): Promise<{ challenge: string; expires_at: string }> {
     const challenge = randomBytes(32).toString('hex');
@@ -20,11 +27,22 @@ export class AuthService {
     return { challenge, expires_at: new Date(expiresAtMs).toISOString() };
   }
 
-  async login(input: AuthLoginInput): Promise<{ token: string; expires_at: string; nodeId: string }> {
+  async login(
+    input: AuthLoginInput,
+    ip = 'unknown',
+  ): Promise<{ token: string; expires_at: string; nodeId: string }> {
     const now = this.deps.clock();
     // verify before consuming: a forged signature must not burn someone else's challenge
     if (!verifyNodeMessage(loginMessage(input.challenge), input.signature, input.nodeId)) {
       throw new ApiError('INVALID_SIGNATURE', 'signature does not match nodeId and challenge');
+    }
+    if (this.newWalletsPerIp && !(await this.deps.store.getWallet(input.nodeId))) {
+      const wait = this.newWalletsPerIp.take(ip);
+      if (wait > 0) {
+        throw new ApiError('RATE_LIMITED', `too many new wallets from this address; retry in ${wait} s`, {
+          retryAfterSec: wait,
+        });
+      }
     }
     if (!(await this.deps.store.consumeChallenge(input.challenge, now))) {
       throw new ApiError('INVALID_CHALLENGE', 'challenge unknown, already used, or expired');
@@ -48,5 +66,6 @@ export class AuthService {
 
   async logout(token: string): Promise<void> {
     await this.deps.store.deleteSession(tokenHash(token));
+    this.onLogout?.(token);
   }
 }

@@ -30,11 +30,13 @@ const STATUS: Record<TrpcErrorCode, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 42
 
 type Env = { Variables: { nodeId: string } };
 
-const refuse = (c: Context, error: ApiError) =>
-  c.json(
+const refuse = (c: Context, error: ApiError) => {
+  if (error.details.retryAfterSec !== undefined) c.header('Retry-After', String(error.details.retryAfterSec));
+  return c.json(
     { code: error.code, message: error.message, details: error.details },
     STATUS[API_ERRORS[error.code].trpc],
   );
+};
 
 function count(c: Context, header: string): number {
   const text = c.req.header(header);
@@ -64,7 +66,6 @@ export function backupRoutes(
     const wait = perIp.limiter.take(perIp.ip(c));
     if (wait > 0) {
       deps.metrics.rateLimited.inc(1, { scope: 'ip' });
-      c.header('Retry-After', String(wait));
       return refuse(
         c,
         new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, { retryAfterSec: wait }),
@@ -90,7 +91,13 @@ export function backupRoutes(
       const expectedVersion = count(c, HEADER_EXPECTED_VERSION);
       const leaseToken = count(c, HEADER_LEASE_TOKEN);
       const blob = new Uint8Array(await c.req.arrayBuffer());
-      const put = await services.backup.putV2(c.get('nodeId'), k, blob, { expectedVersion, leaseToken });
+      const put = await services.backup.putV2(
+        c.get('nodeId'),
+        k,
+        blob,
+        { expectedVersion, leaseToken },
+        perIp.ip(c),
+      );
       return c.json(put);
     },
   );

@@ -5,13 +5,33 @@
 import { ApiError } from '@lpw/api';
 import { BackupError, HEADER_BYTES, readBackupHeader } from '@lpw/backup';
 import type { Deps } from './deps.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { PutBackupResult } from './store/types.ts';
 
 /** Bytes before a v2 body: header and signature. */
 const SIGNED_HEADER_BYTES = HEADER_BYTES + 64;
 
 export class BackupService {
-  constructor(private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'>) {}
+  constructor(
+    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'>,
+    /** Backup bytes written per client IP (a bucket of bytes, not requests). */
+    private readonly bytesPerIp?: RateLimiter,
+  ) {}
+
+  /** Charges `bytes` to the client's IP, or RATE_LIMITED with the wait; nothing is stored then. */
+  private chargeIp(ip: string, bytes: number): void {
+    const wait = this.bytesPerIp?.take(ip, bytes) ?? 0;
+    if (wait > 0) {
+      throw new ApiError('RATE_LIMITED', `too many backup bytes from this address; retry in ${wait} s`, {
+        retryAfterSec: wait,
+      });
+    }
+  }
+
+  private quotas() {
+    const { maxBackupKeys, maxBackupBytesPerWallet } = this.deps.config.limits;
+    return { maxKeys: maxBackupKeys, maxBytes: maxBackupBytesPerWallet };
+  }
 
   async acquireLease(nodeId: string, deviceId: string, ttlSec: number, takeOver = true) {
     const now = this.deps.clock();
@@ -43,11 +63,16 @@ export class BackupService {
     return { released: await this.deps.store.releaseLease(nodeId, fencingToken, this.deps.clock()) };
   }
 
-  async put(nodeId: string, input: { key: string; version: number; blob: string; leaseToken: number }) {
+  async put(
+    nodeId: string,
+    input: { key: string; version: number; blob: string; leaseToken: number },
+    ip = 'unknown',
+  ) {
     const blob = Uint8Array.from(Buffer.from(input.blob, 'base64'));
     const max = this.deps.config.limits.maxBackupBlobBytes;
     if (blob.length > max)
       throw new ApiError('BLOB_TOO_LARGE', `blob is ${blob.length} bytes; the limit is ${max}`);
+    this.chargeIp(ip, blob.length);
     const result = await this.deps.store.putBackup({
       nodeId,
       key: input.key,
@@ -55,7 +80,7 @@ export class BackupService {
       blob,
       fencingToken: input.leaseToken,
       nowMs: this.deps.clock(),
-      maxKeys: this.deps.config.limits.maxBackupKeys,
+      ...this.quotas(),
     });
     return this.outcome(input.key, result);
   }
@@ -69,9 +94,11 @@ export class BackupService {
     key: string,
     blob: Uint8Array,
     request: { expectedVersion: number; leaseToken: number },
+    ip = 'unknown',
   ) {
     const limitBytes = this.deps.config.limits.maxBackupBlobBytes;
     if (blob.length > limitBytes) throw tooLarge(blob.length, limitBytes);
+    this.chargeIp(ip, blob.length);
     let header: ReturnType<typeof readBackupHeader>;
     try {
       header = readBackupHeader(blob);
@@ -103,7 +130,7 @@ export class BackupService {
       blob,
       fencingToken: request.leaseToken,
       nowMs: this.deps.clock(),
-      maxKeys: this.deps.config.limits.maxBackupKeys,
+      ...this.quotas(),
     });
     return this.outcome(key, result);
   }
@@ -126,11 +153,14 @@ export class BackupService {
           'LEASE_FENCED',
           'this lease is not the current one (expired or taken over); acquire again',
         );
-      case 'QUOTA_EXCEEDED':
-        throw new ApiError(
-          'QUOTA_EXCEEDED',
-          `at most ${this.deps.config.limits.maxBackupKeys} keys per wallet`,
-        );
+      case 'QUOTA_EXCEEDED': {
+        const { maxKeys, maxBytes } = this.quotas();
+        throw result.quota === 'keys'
+          ? new ApiError('QUOTA_EXCEEDED', `at most ${maxKeys} keys per wallet`, { limit: maxKeys })
+          : new ApiError('QUOTA_EXCEEDED', `at most ${maxBytes} backup bytes per wallet`, {
+              limit: maxBytes,
+            });
+      }
     }
   }
 

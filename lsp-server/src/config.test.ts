@@ -45,6 +45,42 @@ describe('config', () => {
     expect(problems({ NETWORK: 'bitcoin' })[0]).toMatch(/needs ESPLORA_URL or BITCOIND_RPC_URL/);
     expect(problems({ PORT: 'x', NETWORK: 'y' })).toHaveLength(2);
   });
+  it('outside regtest: refuses the README example and weak admin passwords, saying how to make one', () => {
+    const esplora = { ESPLORA_URL: 'https://esplora.example/api' };
+    for (const network of ['bitcoin', 'signet', 'testnet']) {
+      const readme = problems({ ...esplora, NETWORK: network, ADMIN_PASSWORD: 'devnet-admin-password' });
+      expect(readme).toEqual([expect.stringMatching(/is the devnet example from the README/)]);
+      expect(readme[0]).toContain('openssl rand -base64 24');
+      expect(problems({ ...esplora, NETWORK: network, ADMIN_PASSWORD: 'aaaaaaaaaaaa' })[0]).toMatch(
+        /ADMIN_PASSWORD is shorter than 16 characters/,
+      );
+      expect(problems({ ...esplora, NETWORK: network, ADMIN_PASSWORD: 'abababababababababab' })[0]).toMatch(
+        /fewer than 10 different characters/,
+      );
+      // what `openssl rand -base64 24` prints passes
+      expect(
+        problems({ ...esplora, NETWORK: network, ADMIN_PASSWORD: 'q3Vn8+Jc0ZrT/7yLwPe2aXkB5sUd9mHf' }),
+      ).toEqual([]);
+    }
+    // the devnet keeps its printed password
+    expect(problems({ ADMIN_PASSWORD: 'devnet-admin-password' })).toEqual([]);
+  });
+  it('limits: defaults written here, overridable by environment, checked against each other', () => {
+    const c = loadConfig({});
+    expect(c.limits).toMatchObject({
+      maxBatchCalls: 10,
+      newWalletsPerHourPerIp: 10,
+      ordersPerMinutePerWallet: 5,
+      routesPerMinutePerWallet: 120,
+      maxBackupBytesPerWallet: 8 * 1024 * 1024,
+      backupBytesPerHourPerIp: 64 * 1024 * 1024,
+    });
+    expect(c.admin).toEqual({ lockoutAfterFailures: 5, lockoutMaxSec: 900 });
+    expect(loadConfig({ MAX_BATCH_CALLS: '3' }).limits.maxBatchCalls).toBe(3);
+    expect(problems({ BACKUP_BYTES_PER_HOUR_PER_IP: '1000' })[0]).toMatch(/at least MAX_BACKUP_BLOB_BYTES/);
+    expect(problems({ METRICS_TOKEN: 'short' })[0]).toMatch(/METRICS_TOKEN must be 32/);
+    expect(problems({ METRICS_LISTEN: 'nowhere' })).toEqual(['METRICS_LISTEN must be host:port']);
+  });
   it('reads a JSON file; the environment wins; unknown keys are refused', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lsp-config-'));
     const file = join(dir, 'lsp.json');

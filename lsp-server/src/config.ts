@@ -49,6 +49,21 @@ const url = (name: string, schemes: string[]) =>
     `${name} must be a ${schemes.map((p) => `${p}//`).join(' or ')} URL`,
   );
 
+/** The devnet's admin password, printed by `npm start` and the README: never good outside regtest. */
+export const EXAMPLE_ADMIN_PASSWORD = 'devnet-admin-password';
+
+/**
+ * Why an admin password is too weak for real money, or undefined. A guesser gets ~100 tries an hour
+ * per IP past the lockout, so what matters is that the password is not a known or patterned one:
+ * 16+ characters, 10+ distinct, not the devnet's. A random base64 string passes.
+ */
+export function adminPasswordWeakness(password: string): string | undefined {
+  if (password.toLowerCase().includes(EXAMPLE_ADMIN_PASSWORD)) return 'is the devnet example from the README';
+  if (password.length < 16) return 'is shorter than 16 characters';
+  if (new Set(password).size < 10) return 'has fewer than 10 different characters';
+  return undefined;
+}
+
 const configSchema = z
   .object({
     port: int('PORT', 0, 65535).default(8080),
@@ -148,17 +163,71 @@ const configSchema = z
         invoiceExpirySec: int('ORDER_INVOICE_EXPIRY_SEC', 60, 86_400).default(3_600),
       })
       .prefault({}),
+    /**
+     * What one client may cost the LSP. Token buckets refill evenly over their window and burst up
+     * to their size; every tRPC call counts, also inside a batch. Over a limit the answer is
+     * TOO_MANY_REQUESTS (HTTP 429, Retry-After) with `retryAfterSec` in the error's data.
+     * The per-IP and per-wallet buckets live in the process (each LSP process enforces its own);
+     * stored bytes per wallet are counted in the store.
+     */
     limits: z
       .object({
         bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_024, 64 * 1024 * 1024).default(6 * 1024 * 1024),
-        authPerMinutePerIp: int('RATE_AUTH_PER_MIN', 1, 1_000_000).default(30),
-        buyPerMinutePerWallet: int('RATE_BUY_PER_MIN', 1, 1_000_000).default(10),
+        /** tRPC calls in one HTTP request; more is BATCH_TOO_LARGE (413) before any runs. */
+        maxBatchCalls: int('MAX_BATCH_CALLS', 1, 1_000).default(10),
+        /** Every tRPC call (and backup request) per client IP. */
         requestsPerMinutePerIp: int('RATE_REQUESTS_PER_MIN', 1, 10_000_000).default(600),
+        /** auth.challenge and auth.login per client IP. */
+        authPerMinutePerIp: int('RATE_AUTH_PER_MIN', 1, 1_000_000).default(30),
+        /** Logins of node ids the LSP has never seen, per client IP (throwaway identities). */
+        newWalletsPerHourPerIp: int('RATE_NEW_WALLETS_PER_HOUR', 1, 1_000_000).default(10),
+        buyPerMinutePerWallet: int('RATE_BUY_PER_MIN', 1, 1_000_000).default(10),
+        /** orders.create (each makes an invoice and a stored order) per wallet. */
+        ordersPerMinutePerWallet: int('RATE_ORDERS_PER_MIN', 1, 1_000_000).default(5),
+        /**
+         * routes.find (a pathfinding run over the graph) per wallet; a wallet asks once per payment,
+         * so twice a once-a-second stream leaves room for retries.
+         */
+        routesPerMinutePerWallet: int('RATE_ROUTES_PER_MIN', 1, 1_000_000).default(120),
+        /**
+         * routes.find and orders.create hold the event loop (pathfinding, invoice signing): at most
+         * this many run at once, one event-loop turn apart, whoever asks ...
+         */
+        expensiveConcurrency: int('EXPENSIVE_CONCURRENCY', 1, 64).default(2),
+        /** ... and at most this many wait; the next is TOO_MANY_REQUESTS (retry in 1 s). */
+        expensiveQueue: int('EXPENSIVE_QUEUE', 0, 100_000).default(32),
         sessionTtlSec: int('SESSION_TTL_SEC', 60, 30 * 86_400).default(3_600),
         maxBackupBlobBytes: int('MAX_BACKUP_BLOB_BYTES', 1, 4 * 1024 * 1024).default(4 * 1024 * 1024),
         maxBackupKeys: int('MAX_BACKUP_KEYS', 1, 256).default(64),
+        /** All of one wallet's backups together (a wallet needs one or two keys of a few hundred KB). */
+        maxBackupBytesPerWallet: int('MAX_BACKUP_BYTES_PER_WALLET', 1, 1024 * 1024 * 1024).default(
+          8 * 1024 * 1024,
+        ),
+        /** Backup bytes written per client IP per hour, whatever the wallet. */
+        backupBytesPerHourPerIp: int('BACKUP_BYTES_PER_HOUR_PER_IP', 1, 1024 * 1024 * 1024 * 1024).default(
+          64 * 1024 * 1024,
+        ),
       })
       .prefault({}),
+    /** The operator's page: HTTP basic auth, user `admin`. */
+    admin: z
+      .object({
+        /** Wrong passwords from one IP before it must wait; each further one doubles the wait ... */
+        lockoutAfterFailures: int('ADMIN_LOCKOUT_AFTER', 1, 1_000).default(5),
+        /** ... from 1 s up to this; a right password (once the wait is over) clears the count. */
+        lockoutMaxSec: int('ADMIN_LOCKOUT_MAX_SEC', 1, 86_400).default(900),
+      })
+      .prefault({}),
+    /** `/metrics` asks `Authorization: Bearer <METRICS_TOKEN>` when set. */
+    metricsToken: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,256}$/, 'METRICS_TOKEN must be 32–256 printable characters without spaces')
+      .optional(),
+    /** host:port to serve `/metrics` on instead of the public port (e.g. 127.0.0.1:9464). */
+    metricsListen: z
+      .string()
+      .regex(/^[^\s:]+:[0-9]{1,5}$/, 'METRICS_LISTEN must be host:port')
+      .optional(),
     /** The HTTP relay wallets use to reach other origins (LNURL, Lightning Addresses, L402). */
     relay: z
       .object({
@@ -187,6 +256,21 @@ const configSchema = z
     }
     if (c.relay.allowLoopback && c.network !== 'regtest') {
       ctx.addIssue({ code: 'custom', message: 'RELAY_ALLOW_LOOPBACK is for a regtest devnet only' });
+    }
+    if (c.limits.backupBytesPerHourPerIp < c.limits.maxBackupBlobBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'BACKUP_BYTES_PER_HOUR_PER_IP must be at least MAX_BACKUP_BLOB_BYTES (else no backup fits)',
+      });
+    }
+    if (c.network !== 'regtest' && c.adminPassword !== undefined) {
+      const weak = adminPasswordWeakness(c.adminPassword);
+      if (weak) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `ADMIN_PASSWORD ${weak} (NETWORK=${c.network}); set a random one, e.g. ADMIN_PASSWORD="$(openssl rand -base64 24)"`,
+        });
+      }
     }
     if (c.network === 'bitcoin' && !c.esploraUrl && !c.bitcoindRpcUrl) {
       ctx.addIssue({
@@ -250,6 +334,18 @@ const ENV: Record<string, string> = {
   SESSION_TTL_SEC: 'limits.sessionTtlSec',
   MAX_BACKUP_BLOB_BYTES: 'limits.maxBackupBlobBytes',
   MAX_BACKUP_KEYS: 'limits.maxBackupKeys',
+  MAX_BATCH_CALLS: 'limits.maxBatchCalls',
+  RATE_NEW_WALLETS_PER_HOUR: 'limits.newWalletsPerHourPerIp',
+  RATE_ORDERS_PER_MIN: 'limits.ordersPerMinutePerWallet',
+  RATE_ROUTES_PER_MIN: 'limits.routesPerMinutePerWallet',
+  EXPENSIVE_CONCURRENCY: 'limits.expensiveConcurrency',
+  EXPENSIVE_QUEUE: 'limits.expensiveQueue',
+  MAX_BACKUP_BYTES_PER_WALLET: 'limits.maxBackupBytesPerWallet',
+  BACKUP_BYTES_PER_HOUR_PER_IP: 'limits.backupBytesPerHourPerIp',
+  ADMIN_LOCKOUT_AFTER: 'admin.lockoutAfterFailures',
+  ADMIN_LOCKOUT_MAX_SEC: 'admin.lockoutMaxSec',
+  METRICS_TOKEN: 'metricsToken',
+  METRICS_LISTEN: 'metricsListen',
   RELAY_ALLOW_LOOPBACK: 'relay.allowLoopback',
   RELAY_TIMEOUT_MS: 'relay.timeoutMs',
   RELAY_MAX_RESPONSE_BYTES: 'relay.maxResponseBytes',

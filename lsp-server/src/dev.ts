@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     `  wallet app    ${walletBuilt ? `${lsp.url}/` : '(not built: npx pnpm@10.34.9 --filter @lpw/wallet build)'}`,
     `  LSP           ${lsp.url}   (tRPC ${lsp.url}/trpc, metrics ${lsp.url}/metrics)`,
     `  admin         ${lsp.url}/admin   (user admin, password ${config.adminPassword ?? '— set ADMIN_PASSWORD'})`,
-    `  wallet peer   ${lsp.url.replace(/^http/, 'ws')}${config.websocketPath}?token=<session token>`,
+    `  wallet peer   ${lsp.url.replace(/^http/, 'ws')}${config.websocketPath} (Sec-WebSocket-Protocol: lpw-peer, lpw-token.<session token>)`,
     `  LSP node      ${node.nodeId}@${config.peerListen ?? '(no TCP listener)'}`,
     `  router        ${net.router.uri}`,
     `  merchant      ${net.merchant.uri}`,

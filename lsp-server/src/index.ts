@@ -3,6 +3,7 @@
 export { createApp, createServices } from './app.ts';
 export { type Config, ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
 export type { Deps } from './deps.ts';
+export { l402UsageStore } from './l402-usage.ts';
 export { createLsp, type Lsp, type LspOverrides } from './lsp.ts';
 export { Metrics } from './metrics.ts';
 export { ldkLspNode } from './node/ldk.ts';

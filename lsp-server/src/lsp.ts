@@ -50,7 +50,11 @@ const SWEEP_EVERY_MS = 60_000;
 /** @example const lsp = await createLsp(loadConfig(process.env)); console.log(lsp.url); await lsp.stop(); */
 export async function createLsp(config: Config, overrides: LspOverrides = {}): Promise<Lsp> {
   const log =
-    overrides.log ?? pino({ level: config.logLevel, redact: ['config.adminPassword', 'config.lspSeed'] });
+    overrides.log ??
+    pino({
+      level: config.logLevel,
+      redact: ['config.adminPassword', 'config.lspSeed', 'config.metricsToken'],
+    });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const secrets = deriveSecrets(overrides.seed ?? loadOrCreateSeed(config));
   const store = overrides.store ?? (await openStore(config.databaseUrl));

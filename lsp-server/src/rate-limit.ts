@@ -3,38 +3,44 @@
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
+  private readonly ratePerMs: number;
 
-  /** `perMinute` requests per key, bursting up to the same number. */
+  /** `size` tokens per `windowMs` (a minute by default) per key, bursting up to `size`. */
   constructor(
-    private readonly perMinute: number,
+    private readonly size: number,
     private readonly clock: () => number = Date.now,
     private readonly maxKeys = 100_000,
-  ) {}
+    windowMs = 60_000,
+  ) {
+    this.ratePerMs = size / windowMs;
+  }
 
-  /** Takes one token; returns 0 when allowed, else the seconds until one is available. */
-  take(key: string): number {
+  /**
+   * Takes `count` tokens (a batch's calls, a backup's bytes) or none; returns 0 when allowed, else
+   * the whole seconds until `count` are available.
+   */
+  take(key: string, count = 1): number {
     const now = this.clock();
-    const ratePerMs = this.perMinute / 60_000;
     let b = this.buckets.get(key);
     if (!b) {
-      if (this.buckets.size >= this.maxKeys) this.evictFull(now, ratePerMs);
-      b = { tokens: this.perMinute, atMs: now };
+      if (this.buckets.size >= this.maxKeys) this.evictFull(now);
+      b = { tokens: this.size, atMs: now };
       this.buckets.set(key, b);
     } else {
-      b.tokens = Math.min(this.perMinute, b.tokens + Math.max(0, now - b.atMs) * ratePerMs);
+      b.tokens = Math.min(this.size, b.tokens + Math.max(0, now - b.atMs) * this.ratePerMs);
       b.atMs = now;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= count) {
+      b.tokens -= count;
       return 0;
     }
-    return Math.ceil((1 - b.tokens) / ratePerMs / 1000);
+    return Math.max(1, Math.ceil((count - b.tokens) / this.ratePerMs / 1000));
   }
 
   /** Buckets that have refilled completely hold no information; drop them (else drop the oldest). */
-  private evictFull(now: number, ratePerMs: number): void {
+  private evictFull(now: number): void {
     for (const [key, b] of this.buckets) {
-      if (b.tokens + (now - b.atMs) * ratePerMs >= this.perMinute) this.buckets.delete(key);
+      if (b.tokens + (now - b.atMs) * this.ratePerMs >= this.size) this.buckets.delete(key);
     }
     if (this.buckets.size >= this.maxKeys) {
       const oldest = this.buckets.keys().next().value;

@@ -13,9 +13,12 @@ import type { Deps } from './deps.ts';
 const MAX_REDIRECTS = 3;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-// Not the public internet: private, shared, loopback, link-local, documentation, benchmarking,
-// multicast and reserved ranges; IPv6 forms that embed an IPv4 address (NAT64, 6to4, Teredo) are
-// refused whole rather than decoded.
+// Not the public internet: every block of IANA's IPv4 and IPv6 special-purpose address registries
+// whose "Globally Reachable" is false (src/relay.test.ts holds both registries as a table), plus
+// multicast, the deprecated IPv4-compatible (::/96) and site-local (fec0::/10) forms. Blocks that
+// only embed or reach an IPv4 address (NAT64, 6to4, Teredo, ::/96) are refused whole rather than
+// decoded, and so are the few globally reachable anycast blocks inside 192.0.0.0/24 and 2001::/23:
+// no LNURL or L402 site lives there.
 const NOT_PUBLIC = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
@@ -36,13 +39,16 @@ for (const [net, prefix] of [
   NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
+  ['::', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
-  ['2001::', 32],
+  ['100:0:0:1::', 64],
+  ['2001::', 23],
   ['2001:db8::', 32],
   ['2002::', 16],
+  ['3fff::', 20],
+  ['5f00::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['fec0::', 10],
@@ -50,6 +56,8 @@ for (const [net, prefix] of [
 ] as const) {
   NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
 }
+const MAPPED = new BlockList();
+MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
@@ -62,7 +70,9 @@ export function classifyAddress(address: string): AddressClass {
   const ip = mapped ? mapped[1]! : address;
   const family = isIP(ip) === 4 ? 'ipv4' : 'ipv6';
   if (isIP(ip) === 0) return 'private';
-  if (family === 'ipv6' && /^::ffff:/i.test(ip)) return 'private'; // mapped, but not dotted: refuse
+  // mapped, but not dotted (::ffff:7f00:1, 0:0:0:0:0:ffff:…): refuse. A separate list, because
+  // Node's BlockList matches an IPv4 address against IPv4-mapped IPv6 rules.
+  if (family === 'ipv6' && MAPPED.check(ip, 'ipv6')) return 'private';
   if (LOOPBACK.check(ip, family)) return 'loopback';
   if (NOT_PUBLIC.check(ip, family)) return 'private';
   return 'public';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { LightningNode } from '@lpw/node';
 import type { TcpListener } from '@lpw/node/tcp';
-import { createApp } from './app.ts';
+import { createApp, createMetricsApp } from './app.ts';
 import { AuthService } from './auth.ts';
 import type { Deps } from './deps.ts';
 import { type LightningServices, startLightningServices } from './lightning.ts';
@@ -16,6 +16,8 @@ export interface RunningLsp {
   port: number;
   /** Port of the public TCP listener, when PEER_LISTEN is set. */
   peerPort: number | undefined;
+  /** Port of the metrics listener, when METRICS_LISTEN is set. */
+  metricsPort: number | undefined;
   lightning: LightningServices;
   close(): Promise<void>;
 }
@@ -24,7 +26,9 @@ export interface RunningLsp {
 export async function startLsp(deps: Deps, node: LightningNode): Promise<RunningLsp> {
   const { config, log } = deps;
   const lightning = await startLightningServices(deps, node);
-  const app = createApp(deps);
+  // the peer endpoint exists only once the server does; logouts reach it through this late binding
+  let endPeerSession: (token: string) => void = () => {};
+  const app = createApp(deps, { onLogout: (token) => endPeerSession(token) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -35,13 +39,30 @@ export async function startLsp(deps: Deps, node: LightningNode): Promise<Running
     node,
     authenticate: async (token) => {
       try {
-        return (await auth.walletFor(token)).nodeId;
+        return await auth.walletFor(token);
       } catch {
         return undefined;
       }
     },
     log,
+    clock: deps.clock,
   });
+  endPeerSession = (token) => peerWs.endSession(token);
+  let metricsServer: ReturnType<typeof serve> | undefined;
+  if (config.metricsListen) {
+    const i = config.metricsListen.lastIndexOf(':');
+    const listening = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve(
+        {
+          fetch: createMetricsApp(deps).fetch,
+          port: Number(config.metricsListen!.slice(i + 1)),
+          hostname: config.metricsListen!.slice(0, i),
+        },
+        () => resolve(s),
+      );
+    });
+    metricsServer = listening;
+  }
   let tcp: TcpListener | undefined;
   if (config.peerListen) tcp = await listenPublic(node, config.peerListen);
   const keeper = keepConnected(node, config.publicPeers.map(parsePeerUri), log);
@@ -54,11 +75,15 @@ export async function startLsp(deps: Deps, node: LightningNode): Promise<Running
     url: `http://${host}:${port}`,
     port,
     peerPort: tcp?.port,
+    metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
     lightning,
     async close() {
       keeper.stop();
       peerWs.close();
       await tcp?.close();
+      await new Promise<void>((resolve) =>
+        metricsServer ? metricsServer.close(() => resolve()) : resolve(),
+      );
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await lightning.stop();
     },

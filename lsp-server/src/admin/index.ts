@@ -1,12 +1,14 @@
 // /admin: the operator's page behind HTTP basic auth (user "admin", ADMIN_PASSWORD). Disabled when
-// no password is configured. Form posts are checked for same origin (CSRF) and validated by zod.
+// no password is configured. Wrong passwords back off per IP (lockout.ts); form posts are checked for
+// same origin (CSRF) and validated by zod.
 import { timingSafeEqual } from 'node:crypto';
 import { isApiError } from '@lpw/api';
 import { isNodeError } from '@lpw/node';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import { LoginLockout } from './lockout.ts';
 import { dashboard, STYLE } from './views.ts';
 
 const openChannelForm = z.object({
@@ -25,20 +27,37 @@ function passwordMatches(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function adminRoutes(deps: Deps): Hono {
+export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono {
   const admin = new Hono();
   const password = deps.config.adminPassword;
+  const lockout = new LoginLockout(
+    deps.config.admin.lockoutAfterFailures,
+    deps.config.admin.lockoutMaxSec,
+    deps.clock,
+  );
 
   admin.use('*', async (c, next) => {
     if (!password) return c.text('admin is disabled: set ADMIN_PASSWORD', 404);
+    const ip = clientIp(c);
+    const wait = lockout.waitSec(ip);
+    if (wait > 0) {
+      deps.metrics.rateLimited.inc(1, { scope: 'admin' });
+      return c.text(`too many wrong passwords; retry in ${wait} s`, 429, { 'Retry-After': String(wait) });
+    }
     const header = c.req.header('authorization') ?? '';
     const m = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(header);
     const [user, ...rest] = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':') : [];
     if (user !== 'admin' || !passwordMatches(rest.join(':'), password)) {
+      // a browser's first visit carries no credentials: that is not a guess
+      if (header !== '') {
+        lockout.failed(ip);
+        deps.log.warn({ ip }, 'admin: wrong password');
+      }
       return c.text('authentication required', 401, {
         'WWW-Authenticate': 'Basic realm="lsp admin", charset="UTF-8"',
       });
     }
+    lockout.succeeded(ip);
     c.header('Cache-Control', 'no-store');
     await next();
   });

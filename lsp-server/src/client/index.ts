@@ -13,6 +13,7 @@ import {
   openingFeeMsat,
   openingFeeParamsInput,
   parseScid,
+  peerWebSocketProtocols,
   type RoutesFindOutput,
   signNodeMessage,
 } from '@lpw/api';
@@ -150,8 +151,12 @@ export function createLspClient(options: LspClientOptions) {
       if (!token) throw new ApiError('SESSION_REQUIRED', 'log in before connecting');
       const lsp = await getInfo();
       if (node.isConnected(lsp.nodeId)) return;
-      const wsUrl = `${base.replace(/^http/, 'ws')}${lsp.websocketPath}?token=${encodeURIComponent(token)}`;
-      await node.connect(lsp.nodeId, webSocket(wsUrl, options.WebSocket));
+      // the token rides in Sec-WebSocket-Protocol: URLs end up in proxies' logs
+      const wsUrl = `${base.replace(/^http/, 'ws')}${lsp.websocketPath}`;
+      await node.connect(
+        lsp.nodeId,
+        webSocket(wsUrl, options.WebSocket, { protocols: peerWebSocketProtocols(token) }),
+      );
     },
 
     /**

@@ -1,36 +1,133 @@
 // Lightning peer traffic: wallets over a WebSocket on the HTTP server (browsers cannot speak TCP),
-// authenticated by their session token in the query string (browsers cannot set headers on a
-// WebSocket); public peers over TCP, inbound on PEER_LISTEN and outbound to PUBLIC_PEERS, redialled
-// when they drop.
+// authenticated by their session token in Sec-WebSocket-Protocol (browsers cannot set headers on a
+// WebSocket, and URLs end up in logs); public peers over TCP, inbound on PEER_LISTEN and outbound to
+// PUBLIC_PEERS, redialled when they drop.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { acceptWebSocket, type LightningNode, type WebSocketLike } from '@lpw/node';
+import { PEER_WS_PROTOCOL, PEER_WS_TOKEN_PREFIX } from '@lpw/api';
+import { acceptWebSocket, type LightningNode, type PeerConnection, type WebSocketLike } from '@lpw/node';
 import { listenTcp, type TcpListener, tcp } from '@lpw/node/tcp';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { tokenHash } from '../auth.ts';
 
 /** BOLT 8 messages are at most 65 535 bytes plus framing; a WebSocket frame never needs more. */
 const MAX_FRAME_BYTES = 256 * 1024;
 /** A wallet must finish the BOLT 8 handshake as the node its session names within this time. */
 const HANDSHAKE_DEADLINE_MS = 15_000;
+/** How often a socket waiting for its handshake looks for the node id that completed it. */
+const HANDSHAKE_POLL_MS = 25;
+/** How often open sockets re-check their session (a logout in another LSP process, a sweep). */
+const SESSION_CHECK_MS = 30_000;
+/** setTimeout's limit; a longer session is re-armed by the periodic check. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface PeerWebSocketOptions {
   path: string;
   node: Pick<LightningNode, 'peerHost' | 'isConnected'>;
-  /** The wallet's node id for a session token, or undefined when it is no valid session. */
-  authenticate: (token: string) => Promise<string | undefined>;
+  /** The session behind a token, or undefined when it is no valid session. */
+  authenticate: (token: string) => Promise<{ nodeId: string; expiresAtMs: number } | undefined>;
   log: Logger;
+  /** Milliseconds since the epoch, the clock sessions expire by. */
+  clock?: () => number;
+}
+
+export interface PeerWebSocketServer {
+  /** Closes every socket of the session behind `token` (logout). */
+  endSession(token: string): void;
+  close(): void;
+}
+
+/** The session token among the offered Sec-WebSocket-Protocol values, if the client speaks ours. */
+function offeredToken(req: IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(PEER_WS_PROTOCOL)) return undefined;
+  const token = offered.find((p) => p.startsWith(PEER_WS_TOKEN_PREFIX))?.slice(PEER_WS_TOKEN_PREFIX.length);
+  return token && /^[A-Za-z0-9_-]{1,128}$/.test(token) ? token : undefined;
 }
 
 /**
- * Serves `ws(s)://host/<path>?token=<session token>` on `server` and hands each socket to the node.
+ * Serves `ws(s)://host/<path>` on `server`, the session token offered as the Sec-WebSocket-Protocol
+ * value `lpw-token.<token>` beside `lpw-peer`, and hands each socket to the node. A socket lives only
+ * while its session does and carries only the session's node: another node id completing the
+ * handshake, a logout, or the session's expiry closes it.
  * @example const peerWs = servePeerWebSocket(server, { path: '/peer', node, authenticate, log });
  */
-export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions): { close(): void } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions): PeerWebSocketServer {
+  const clock = options.clock ?? Date.now;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    // answer with our protocol, never echo the token
+    handleProtocols: (protocols) => (protocols.has(PEER_WS_PROTOCOL) ? PEER_WS_PROTOCOL : false),
+  });
+  /** Open sockets by the SHA-256 of their session token. */
+  const bySession = new Map<string, Set<PeerConnection>>();
   const refuse = (socket: Duplex, status: string) => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
+
+  const adopt = (conn: PeerConnection, token: string, session: { nodeId: string; expiresAtMs: number }) => {
+    const { nodeId } = session;
+    const key = tokenHash(token);
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const close = (why: string) => {
+      if (conn.closed) return;
+      options.log.warn({ nodeId }, `WebSocket peer closed: ${why}`);
+      conn.shutdown();
+    };
+    const later = (ms: number, fn: () => void, every = false) => {
+      const t = every ? setInterval(fn, ms) : setTimeout(fn, ms);
+      t.unref();
+      timers.push(t);
+    };
+    const sockets = bySession.get(key) ?? new Set<PeerConnection>();
+    bySession.set(key, sockets);
+    sockets.add(conn);
+    conn.onClose(() => {
+      for (const t of timers) clearTimeout(t);
+      sockets.delete(conn);
+      if (sockets.size === 0 && bySession.get(key) === sockets) bySession.delete(key);
+    });
+
+    // the node id that completes the handshake on this socket must be the session's
+    const started = clock();
+    const poll = setInterval(() => {
+      const peer = conn.peerNodeId();
+      if (peer === undefined) {
+        if (clock() - started >= HANDSHAKE_DEADLINE_MS) {
+          clearInterval(poll);
+          close('no BOLT 8 handshake as its session within the deadline');
+        }
+        return;
+      }
+      clearInterval(poll);
+      if (peer !== nodeId) close(`handshake as ${peer}, but the session is ${nodeId}'s`);
+    }, HANDSHAKE_POLL_MS);
+    poll.unref();
+    timers.push(poll);
+
+    const armExpiry = (expiresAtMs: number) =>
+      later(Math.min(Math.max(0, expiresAtMs - clock()), MAX_TIMER_MS), () => {
+        if (clock() >= expiresAtMs) close('session expired');
+      });
+    armExpiry(session.expiresAtMs);
+    // a logout elsewhere (another process on the same database) or a sweep ends the session too
+    later(
+      SESSION_CHECK_MS,
+      () => {
+        options
+          .authenticate(token)
+          .then((current) => {
+            if (!current) close('session ended');
+            else armExpiry(current.expiresAtMs);
+          })
+          .catch((err: unknown) => options.log.error({ err }, 'peer session check failed'));
+      },
+      true,
+    );
+  };
+
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     let url: URL;
@@ -40,25 +137,17 @@ export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions
       return refuse(socket, '400 Bad Request');
     }
     if (url.pathname !== options.path) return refuse(socket, '404 Not Found');
-    const token = url.searchParams.get('token') ?? '';
-    if (!/^[A-Za-z0-9_-]{1,128}$/.test(token)) return refuse(socket, '401 Unauthorized');
+    const token = offeredToken(req);
+    if (!token) return refuse(socket, '401 Unauthorized');
     options
       .authenticate(token)
-      .then((nodeId) => {
-        if (!nodeId) return refuse(socket, '401 Unauthorized');
+      .then((session) => {
+        if (!session) return refuse(socket, '401 Unauthorized');
         wss.handleUpgrade(req, socket, head, (ws) => {
           const conn = acceptWebSocket(options.node, ws as unknown as WebSocketLike);
           if (!conn) return;
-          options.log.info({ nodeId }, 'wallet peer connected over WebSocket');
-          // the session names a node: a socket that never becomes that peer is closed
-          const deadline = setTimeout(() => {
-            if (!conn.closed && !options.node.isConnected(nodeId)) {
-              options.log.warn({ nodeId }, 'WebSocket peer did not authenticate as its session; closing');
-              conn.shutdown();
-            }
-          }, HANDSHAKE_DEADLINE_MS);
-          deadline.unref();
-          conn.onClose(() => clearTimeout(deadline));
+          options.log.info({ nodeId: session.nodeId }, 'wallet peer connected over WebSocket');
+          adopt(conn, token, session);
         });
       })
       .catch((err: unknown) => {
@@ -68,6 +157,12 @@ export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions
   };
   server.on('upgrade', onUpgrade);
   return {
+    endSession(token) {
+      for (const conn of [...(bySession.get(tokenHash(token)) ?? [])]) {
+        options.log.info('WebSocket peer closed: logged out');
+        conn.shutdown();
+      }
+    },
     close() {
       server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.terminate();

@@ -3,6 +3,7 @@
 // delta on the outgoing channel) is put in front, so a wallet without a graph can pay along it.
 import { ApiError } from '@lpw/api';
 import type { LightningNode } from '@lpw/node';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import * as ldk from 'lightningdevkit';
 import type { RouteHop, RouteRequest } from './lsp-node.ts';
 
@@ -22,6 +23,15 @@ export function routeFinder(node: LightningNode): (request: RouteRequest) => Rou
       graph,
       logger,
     );
+    // LDK panics on a key that is not a curve point, and the panic kills the WASM instance: the
+    // whole LSP. The schema checks only the shape; the curve is checked here, before LDK sees it.
+    try {
+      secp256k1.Point.fromHex(request.payeeNodeId).assertValidity();
+    } catch {
+      throw new ApiError('INVALID_INPUT', 'payee_node_id is not a secp256k1 public key', {
+        field: 'payee_node_id',
+      });
+    }
     if (request.payeeNodeId === node.nodeId) {
       throw new ApiError('INVALID_INPUT', 'the payee is this LSP: pay it directly', {
         field: 'payee_node_id',

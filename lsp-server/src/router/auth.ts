@@ -10,7 +10,7 @@ export const authRouter = router({
   login: ipLimitedProcedure
     .input(authLoginInput)
     .output(authLoginOutput)
-    .mutation(({ ctx, input }) => ctx.services.auth.login(input)),
+    .mutation(({ ctx, input }) => ctx.services.auth.login(input, ctx.ip)),
   whoami: walletProcedure.output(authWhoamiOutput).query(({ ctx }) => ({
     nodeId: ctx.wallet.nodeId,
     expires_at: new Date(ctx.wallet.expiresAtMs).toISOString(),

@@ -33,7 +33,7 @@ export const backupRouter = router({
   put: walletProcedure
     .input(backupPutInput)
     .output(backupPutOutput)
-    .mutation(({ ctx, input }) => ctx.services.backup.put(ctx.wallet.nodeId, input)),
+    .mutation(({ ctx, input }) => ctx.services.backup.put(ctx.wallet.nodeId, input, ctx.ip)),
   get: walletProcedure
     .input(backupGetInput)
     .output(backupGetOutput)

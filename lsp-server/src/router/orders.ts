@@ -6,11 +6,11 @@ import {
   ordersListOutput,
   orderWire,
 } from '@lpw/api';
-import { publicProcedure, router, walletProcedure } from './trpc.ts';
+import { publicProcedure, router, walletExpensiveProcedure, walletProcedure } from './trpc.ts';
 
 export const ordersRouter = router({
   getInfo: publicProcedure.output(ordersGetInfoOutput).query(({ ctx }) => ctx.services.orders.getInfo()),
-  create: walletProcedure
+  create: walletExpensiveProcedure((limits) => limits.ordersPerWallet, 'orders')
     .input(ordersCreateInput)
     .output(orderWire)
     .mutation(({ ctx, input }) => ctx.services.orders.create(ctx.wallet.nodeId, input)),

@@ -1,9 +1,9 @@
 // `routes`: a path over the LSP's graph for a wallet without gossip. Computing it is the node's job.
 import { formatScid, routesFindInput, routesFindOutput } from '@lpw/api';
-import { router, walletProcedure } from './trpc.ts';
+import { router, walletExpensiveProcedure } from './trpc.ts';
 
 export const routesRouter = router({
-  find: walletProcedure
+  find: walletExpensiveProcedure((limits) => limits.routesPerWallet, 'route queries')
     .input(routesFindInput)
     .output(routesFindOutput)
     .query(async ({ ctx, input }) => {

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import type { AuthService } from '../auth.ts';
 import type { BackupService } from '../backup.ts';
 import type { Deps } from '../deps.ts';
+import type { Gate } from '../gate.ts';
 import type { JitService } from '../liquidity/jit.ts';
 import type { OrderService } from '../liquidity/orders.ts';
 import type { RateLimiter } from '../rate-limit.ts';
@@ -17,7 +18,15 @@ export interface Services {
   jit: JitService;
   orders: OrderService;
   relay: RelayService;
-  limits: { authPerIp: RateLimiter; buyPerWallet: RateLimiter; relayPerWallet: RateLimiter };
+  limits: {
+    authPerIp: RateLimiter;
+    buyPerWallet: RateLimiter;
+    relayPerWallet: RateLimiter;
+    ordersPerWallet: RateLimiter;
+    routesPerWallet: RateLimiter;
+  };
+  /** One bound on the procedures that hold the event loop, shared by every client. */
+  expensive: Gate;
 }
 
 export interface Context {
@@ -102,4 +111,16 @@ export const walletLimitedProcedure = (pick: (limits: Services['limits']) => Rat
       throw new ApiError('RATE_LIMITED', `too many ${what}; retry in ${wait} s`, { retryAfterSec: wait });
     }
     return next();
+  });
+
+/** A rate-limited wallet procedure whose work holds the event loop: it waits its turn at the gate. */
+export const walletExpensiveProcedure = (pick: (limits: Services['limits']) => RateLimiter, what: string) =>
+  walletLimitedProcedure(pick, what).use(async ({ ctx, next }) => {
+    try {
+      return await ctx.services.expensive.run(() => next());
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'RATE_LIMITED')
+        ctx.deps.metrics.rateLimited.inc(1, { scope: 'busy' });
+      throw error;
+    }
   });

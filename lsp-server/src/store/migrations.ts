@@ -120,6 +120,18 @@ CREATE INDEX orders_payment_hash ON orders(payment_hash);
 CREATE INDEX orders_state ON orders(state)
 `,
   },
+  {
+    version: 3,
+    name: 'L402 token uses',
+    sql: `
+CREATE TABLE l402_uses (
+  token_id TEXT PRIMARY KEY,
+  used INTEGER NOT NULL,
+  expires_at BIGINT
+);
+CREATE INDEX l402_uses_expires ON l402_uses(expires_at)
+`,
+  },
 ];
 
 export function render(sql: string, dialect: Dialect): string {

@@ -32,6 +32,7 @@ const TABLES: Record<string, string> = {
   backup_leases: 'node_id',
   backups: 'node_id, key',
   node_kv: 'namespace, key',
+  l402_uses: 'token_id',
 };
 
 const wallet = (r: Row): WalletRecord => ({
@@ -196,7 +197,19 @@ export class SqlStore implements LspStore {
   async sweepExpired(nowMs: number): Promise<number> {
     const a = await this.db.run('DELETE FROM auth_challenges WHERE expires_at <= ?', [nowMs]);
     const b = await this.db.run('DELETE FROM sessions WHERE expires_at <= ?', [nowMs]);
-    return a + b;
+    const c = await this.db.run('DELETE FROM l402_uses WHERE expires_at <= ?', [Math.floor(nowMs / 1000)]);
+    return a + b + c;
+  }
+
+  async consumeL402Use(tokenId: string, maxUses: number, expiresAtSec: number | undefined): Promise<boolean> {
+    if (maxUses < 1) return false;
+    // the first use inserts; later ones update only while under the maximum: 1 row changed = allowed
+    const changed = await this.db.run(
+      `INSERT INTO l402_uses (token_id, used, expires_at) VALUES (?, 1, ?)
+       ON CONFLICT (token_id) DO UPDATE SET used = l402_uses.used + 1 WHERE l402_uses.used < ?`,
+      [tokenId, expiresAtSec ?? null, maxUses],
+    );
+    return changed === 1;
   }
 
   // ---------------------------------------------------------------- JIT purchases, forwards
@@ -469,6 +482,7 @@ export class SqlStore implements LspStore {
     fencingToken: number;
     nowMs: number;
     maxKeys: number;
+    maxBytes?: number;
   }): Promise<PutBackupResult> {
     return this.db.transaction(async (tx): Promise<PutBackupResult> => {
       // lock the lease row (PostgreSQL) so a takeover cannot slip between the check and the write
@@ -488,6 +502,16 @@ export class SqlStore implements LspStore {
       }
       const next = req.version ?? currentVersion + 1;
       if (next <= currentVersion) return { ok: false, reason: 'VERSION_NOT_GROWING', currentVersion };
+      if (req.maxBytes !== undefined) {
+        // under the lease row's lock: two writes of one wallet cannot both fit in the last bytes
+        const others = await one(
+          tx,
+          `SELECT COALESCE(SUM(${tx.dialect === 'postgres' ? 'octet_length' : 'length'}(blob)), 0) AS n FROM backups WHERE node_id = ? AND key <> ?`,
+          [req.nodeId, req.key],
+        );
+        if (num(others?.n ?? 0) + req.blob.length > req.maxBytes)
+          return { ok: false, reason: 'QUOTA_EXCEEDED', quota: 'bytes' };
+      }
       if (existing) {
         await tx.run(
           'UPDATE backups SET version = ?, blob = ?, updated_at = ? WHERE node_id = ? AND key = ?',
@@ -495,7 +519,7 @@ export class SqlStore implements LspStore {
         );
       } else {
         const count = await one(tx, 'SELECT COUNT(*) AS n FROM backups WHERE node_id = ?', [req.nodeId]);
-        if (num(count?.n ?? 0) >= req.maxKeys) return { ok: false, reason: 'QUOTA_EXCEEDED' };
+        if (num(count?.n ?? 0) >= req.maxKeys) return { ok: false, reason: 'QUOTA_EXCEEDED', quota: 'keys' };
         await tx.run('INSERT INTO backups (node_id, key, version, blob, updated_at) VALUES (?, ?, ?, ?, ?)', [
           req.nodeId,
           req.key,

@@ -146,7 +146,7 @@ for (const backend of backends()) {
           nowMs: 1,
           maxKeys: 2,
         }),
-      ).toEqual({ ok: false, reason: 'QUOTA_EXCEEDED' });
+      ).toEqual({ ok: false, reason: 'QUOTA_EXCEEDED', quota: 'keys' });
       expect(await store.releaseLease(A, 1, 1)).toBe(false);
       expect(await store.releaseLease(A, 2, 1)).toBe(true);
       expect(await put(2, 2, 2)).toMatchObject({ reason: 'LEASE_FENCED' });

@@ -108,7 +108,7 @@ export type PutBackupResult =
   | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
   | { ok: false; reason: 'VERSION_NOT_GROWING'; currentVersion: number }
   | { ok: false; reason: 'LEASE_FENCED'; currentToken: number | null }
-  | { ok: false; reason: 'QUOTA_EXCEEDED' };
+  | { ok: false; reason: 'QUOTA_EXCEEDED'; quota: 'keys' | 'bytes' };
 
 export interface LspStore {
   readonly backend: 'sqlite' | 'postgres';
@@ -188,9 +188,18 @@ export interface LspStore {
     fencingToken: number;
     nowMs: number;
     maxKeys: number;
+    /** All of the wallet's blobs together, this one counted at its new size. */
+    maxBytes?: number;
   }): Promise<PutBackupResult>;
   getBackup(nodeId: string, key: string): Promise<BackupRecord | undefined>;
   listBackups(nodeId: string): Promise<BackupSummary[]>;
+
+  /**
+   * Counts one use of an L402 token unless `maxUses` were counted already (false then), in one
+   * statement, so processes sharing the database never both take the last use. The row is swept
+   * once `expiresAtSec` (unix seconds) has passed: the token is refused by then anyway.
+   */
+  consumeL402Use(tokenId: string, maxUses: number, expiresAtSec: number | undefined): Promise<boolean>;
 
   /** The Lightning node's persistence (packages/node `Store`), one namespace per node. */
   nodeStore(namespace: string): NodeStore;

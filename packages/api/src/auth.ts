@@ -9,6 +9,17 @@ export function loginMessage(challenge: string): string {
   return `lpw-lsp-login:${challenge}`;
 }
 
+/**
+ * The WebSocket peer link carries the session token as a Sec-WebSocket-Protocol value, not in the
+ * URL (proxies and access logs keep URLs). The client offers both; the LSP answers `lpw-peer`.
+ */
+export const PEER_WS_PROTOCOL = 'lpw-peer';
+export const PEER_WS_TOKEN_PREFIX = 'lpw-token.';
+export const peerWebSocketProtocols = (token: string): string[] => [
+  PEER_WS_PROTOCOL,
+  `${PEER_WS_TOKEN_PREFIX}${token}`,
+];
+
 export const challengeString = checked(
   z.string(),
   z.regex(/^[0-9a-f]{64}$/, 'expected the 32-byte hex challenge'),

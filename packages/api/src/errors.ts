@@ -43,6 +43,8 @@ export const API_ERRORS = {
   INVALID_INPUT: { trpc: 'BAD_REQUEST', lsps2: undefined },
   NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },
   RATE_LIMITED: { trpc: 'TOO_MANY_REQUESTS', lsps2: undefined },
+  /** More tRPC calls in one HTTP request than the LSP takes (details.limit). */
+  BATCH_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
   UNAVAILABLE: { trpc: 'PRECONDITION_FAILED', lsps2: undefined },
   NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', lsps2: undefined },
   INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', lsps2: undefined },
@@ -62,6 +64,8 @@ export interface ApiErrorDetails {
   deviceId?: string;
   expiresAt?: string;
   field?: string;
+  /** BATCH_TOO_LARGE, QUOTA_EXCEEDED: the limit that was hit. */
+  limit?: number;
 }
 
 export class ApiError extends Error {

@@ -6,7 +6,7 @@
 //   GET /shop         the demo shop: invoices as QR codes to scan with the wallet (shop.ts)
 //   merchant@<host:port>  the merchant's Lightning Address (LNURL-pay, lnurl-pay.ts)
 import { serve } from '@hono/node-server';
-import { type L402Env, l402, type RootKey } from '@lpw/l402';
+import { type L402Env, l402, MemoryUsageStore, type RootKey, type UsageStore } from '@lpw/l402';
 import type { LightningNode } from '@lpw/node';
 import { Hono } from 'hono';
 import { lnurlPayApp } from './lnurl-pay.ts';
@@ -20,6 +20,8 @@ export interface PaidApiOptions {
   rootKey?: RootKey;
   /** A node that pays invoices pasted into the shop's faucet (the devnet router); no faucet without. */
   faucet?: Pick<LightningNode, 'payInvoice'>;
+  /** Where token uses are counted (default: memory, per process); a database survives restarts. */
+  usage?: UsageStore;
 }
 
 export interface PaidApi {
@@ -39,10 +41,15 @@ const QUOTES = [
   'A payment channel is a promise you can enforce.',
 ];
 
-export function paidApiApp(merchant: Pick<LightningNode, 'createInvoice'>, rootKey: RootKey): Hono<L402Env> {
+export function paidApiApp(
+  merchant: Pick<LightningNode, 'createInvoice'>,
+  rootKey: RootKey,
+  usage: UsageStore = new MemoryUsageStore(),
+): Hono<L402Env> {
   const app = new Hono<L402Env>();
+  // one store for both routes: token ids are random, so their counters never meet
   const paid = (priceSat: number, description: string, maxUses = 1) =>
-    l402({ node: merchant, rootKeys: [rootKey], priceSat, description, maxUses });
+    l402({ node: merchant, rootKeys: [rootKey], priceSat, description, maxUses, store: usage });
   app.get('/', (c) =>
     c.json({
       about:
@@ -74,7 +81,7 @@ export async function startPaidApi(
 ): Promise<PaidApi> {
   const host = options.host ?? '127.0.0.1';
   const rootKey = options.rootKey ?? { id: 'devnet', secret: crypto.getRandomValues(new Uint8Array(32)) };
-  const app = paidApiApp(merchant, rootKey);
+  const app = paidApiApp(merchant, rootKey, options.usage);
   // the merchant's demo shop (invoices as QR codes for the wallet to scan) on the same server
   app.route('/shop', shopApp(merchant, '/shop', options.faucet));
   app.route('/', lnurlPayApp(merchant));

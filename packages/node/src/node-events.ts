@@ -126,7 +126,9 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
       ...(preimage ? { preimage: toHex(preimage) } : {}),
     };
     if (!ctx.payments.update(hash, changes)) {
-      ctx.payments.create({ id: hash, direction: 'inbound', kind: 'keysend', paymentHash: hash, ...changes });
+      // no record yet: a keysend, or a stateless invoice (createInvoice stateless) now paid
+      const kind = event.purpose instanceof ldk.PaymentPurpose_SpontaneousPayment ? 'keysend' : 'bolt11';
+      ctx.payments.create({ id: hash, direction: 'inbound', kind, paymentHash: hash, ...changes });
     }
     const paymentId = someOf<Uint8Array>(event.payment_id);
     emit({

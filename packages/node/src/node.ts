@@ -1283,6 +1283,11 @@ export class LightningNode {
     minFinalCltvExpiryDelta?: number;
     /** Commit to SHA-256 of `description` instead of carrying it (LNURL-pay's metadata, LUD-06). */
     hashDescription?: boolean;
+    /**
+     * Keep no payment record until it is paid (LDK's invoices need no state to be claimed): for
+     * invoices handed to anyone who asks (an L402 challenge), which mostly go unpaid.
+     */
+    stateless?: boolean;
   }): {
     bolt11: string;
     paymentHash: string;
@@ -1332,6 +1337,7 @@ export class LightningNode {
         expiresAt: Number(invoice.duration_since_epoch() + invoice.expiry_time()) * 1000,
       };
     });
+    if (request.stateless) return { bolt11, paymentHash, expiresAt };
     this.payments.create({
       id: paymentHash,
       direction: 'inbound',

@@ -6,7 +6,7 @@ import * as ldk from 'lightningdevkit';
 import { NodeError } from '../errors.ts';
 import { type CallbackErrorSink, guard, type Retainer } from '../ldk/callbacks.ts';
 import { freeLdk } from '../ldk/free.ts';
-import { bool, unwrap } from '../ldk/values.ts';
+import { bool, toHex, unwrap } from '../ldk/values.ts';
 
 /** What a transport offers the connection. */
 export interface ByteSink {
@@ -141,9 +141,12 @@ export class PeerConnection {
   /** The peer dialled us. */
   static inbound(host: PeerHost, sink: ByteSink): PeerConnection {
     const conn = new PeerConnection(host, sink);
+    // LDK's peer list names no descriptor, only the address given here: a private IPv4 address made
+    // from this connection's id tells which node id completed the handshake on it (peerNodeId).
+    // LDK never dials it, and leaves private addresses out of the `init` it sends the peer.
     const result = host.peerManager.new_inbound_connection(
       conn.descriptor,
-      ldk.Option_SocketAddressZ.constructor_none(),
+      ldk.Option_SocketAddressZ.constructor_some(conn.tagAddress()),
     );
     if (!bool(result.is_ok())) {
       conn.releaseFromLdk();
@@ -151,6 +154,41 @@ export class PeerConnection {
       throw new NodeError('CONNECTION_FAILED', 'new_inbound_connection refused');
     }
     return conn;
+  }
+
+  /** 10.x.y.z:port from the connection id (40 bits: unique for any process's lifetime). */
+  private tagAddress(): ldk.SocketAddress {
+    const id = this.id;
+    const octets = Uint8Array.from([
+      10,
+      Number((id >> 32n) & 255n),
+      Number((id >> 24n) & 255n),
+      Number((id >> 16n) & 255n),
+    ]);
+    return ldk.SocketAddress.constructor_tcp_ip_v4(octets, Number(id & 0xffffn));
+  }
+
+  /**
+   * The node id that completed the BOLT 8 handshake (and `init`) on this inbound connection; undefined
+   * before that, after it closed, and for outbound connections (we chose whom we dialled).
+   */
+  peerNodeId(): string | undefined {
+    if (this.isClosed) return undefined;
+    const tag = this.tagAddress();
+    if (!(tag instanceof ldk.SocketAddress_TcpIpV4)) return undefined;
+    for (const peer of this.host.peerManager.list_peers()) {
+      const address = peer.get_socket_address();
+      if (
+        address instanceof ldk.Option_SocketAddressZ_Some &&
+        address.some instanceof ldk.SocketAddress_TcpIpV4 &&
+        address.some.port === tag.port &&
+        toHex(address.some.addr) === toHex(tag.addr) &&
+        bool(peer.get_is_inbound_connection())
+      ) {
+        return toHex(peer.get_counterparty_node_id());
+      }
+    }
+    return undefined;
   }
 
   get closed(): boolean {

@@ -24,7 +24,7 @@ export interface WebSocketLike {
     listener: (event: WebSocketEventLike) => void,
   ): void;
 }
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, protocols?: string[]) => WebSocketLike;
 
 export interface WebSocketBridgeOptions {
   /**
@@ -35,6 +35,8 @@ export interface WebSocketBridgeOptions {
 }
 
 export interface WebSocketDialOptions extends WebSocketBridgeOptions {
+  /** Sec-WebSocket-Protocol values to offer (a credential kept out of the URL, where proxies log it). */
+  protocols?: string[];
   /** Give up opening after this long (default 10 s). */
   timeoutMs?: number;
 }
@@ -105,7 +107,7 @@ export function webSocket(
         reject(new NodeError('CONNECTION_FAILED', 'no WebSocket implementation available'));
         return;
       }
-      const ws = new Impl(url);
+      const ws = options.protocols ? new Impl(url, options.protocols) : new Impl(url);
       let settled = false;
       const timer = setTimeout(
         () => fail(new NodeError('CONNECTION_FAILED', `WebSocket ${url} timed out`)),

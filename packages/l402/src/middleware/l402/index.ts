@@ -16,6 +16,8 @@ export interface InvoiceIssuer {
     amountMsat: bigint;
     description: string;
     expirySecs: number;
+    /** Keep nothing until paid: a challenge goes to anyone who asks (`LightningNode` honours it). */
+    stateless?: boolean;
   }): { bolt11: string; paymentHash: string } | Promise<{ bolt11: string; paymentHash: string }>;
 }
 
@@ -86,6 +88,9 @@ export function l402(options: L402Options): MiddlewareHandler<L402Env> {
         amountMsat: priceMsat,
         description,
         expirySecs: invoiceExpirySecs,
+        // unpaid challenges must cost the service nothing stored: the token carries the payment
+        // hash, the preimage proves payment, so the issuer needs no record of the invoice
+        stateless: true,
       });
     } catch (cause) {
       throw new L402Error('INVOICE_UNAVAILABLE', 'the Lightning node could not issue an invoice', { cause });

@@ -1,0 +1,57 @@
+import { ApiError } from '@lpw/api';
+import { describe, expect, it } from 'vitest';
+import { Gate } from './gate.ts';
+
+describe('Gate', () => {
+  it('runs at most `concurrency` jobs, queues `queue` more and refuses the rest with a retry time', async () => {
+    const gate = new Gate(2, 3);
+    let running = 0;
+    let peak = 0;
+    let finished = 0;
+    const releases: (() => void)[] = [];
+    const job = () =>
+      gate.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running--;
+        finished++;
+        return 'done';
+      });
+    const outcomes = Array.from({ length: 8 }, () => job().catch((e: unknown) => e));
+    const settled = await Promise.all(outcomes.slice(5)); // the three beyond 2 + 3 fail at once
+    for (const e of settled) {
+      expect(e).toBeInstanceOf(ApiError);
+      expect(e).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSec: 1 } });
+    }
+    expect(gate.load).toEqual({ running: 2, waiting: 3 });
+    while (finished < 5) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(outcomes.slice(0, 5))).toEqual(Array(5).fill('done'));
+    expect(peak).toBe(2);
+    expect(gate.load).toEqual({ running: 0, waiting: 0 });
+  });
+
+  it('starts each job on a fresh event-loop turn, so work already waiting runs between jobs', async () => {
+    const gate = new Gate(1, 100);
+    const order: string[] = [];
+    const busy = (name: string) =>
+      gate.run(async () => {
+        order.push(name);
+        const until = performance.now() + 5; // a synchronous stretch, like pathfinding
+        while (performance.now() < until) {}
+      });
+    const jobs = [busy('a'), busy('b'), busy('c')];
+    setImmediate(() => order.push('other request'));
+    await Promise.all(jobs);
+    expect(order.indexOf('other request')).toBeLessThan(order.indexOf('c'));
+  });
+
+  it('a failing job frees its slot', async () => {
+    const gate = new Gate(1, 0);
+    await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await gate.run(async () => 7)).toBe(7);
+  });
+});

@@ -1,0 +1,320 @@
+// The LSP under abuse (issue 12): every limit proven over real HTTP against a running LSP, on both
+// store backends. Over a limit the answer is typed, carries a retry time, and is never a 500.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createLsp } from '../src/lsp.ts';
+import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
+import { backends } from './stores.ts';
+
+interface Refusal {
+  status: number;
+  retryAfter: string | null;
+  app?: string;
+  details?: Record<string, unknown>;
+}
+
+/** One tRPC call (or batch) as raw HTTP, to see the status and headers a client library hides. */
+async function call(
+  s: TestServer,
+  path: string,
+  options: { token?: string; input?: unknown; method?: 'GET' | 'POST'; batch?: boolean } = {},
+): Promise<Refusal & { body: unknown }> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const query = new URLSearchParams();
+  if (options.batch) query.set('batch', '1');
+  if (method === 'GET' && options.input !== undefined) query.set('input', JSON.stringify(options.input));
+  const res = await fetch(`${s.url}/trpc/${path}?${query}`, {
+    method,
+    headers,
+    ...(method === 'POST' ? { body: JSON.stringify(options.input ?? {}) } : {}),
+  });
+  const body = (await res.json()) as unknown;
+  const error = (
+    Array.isArray(body) ? body.find((b) => b.error)?.error : (body as { error?: unknown }).error
+  ) as { data?: { app?: { code: string; details: Record<string, unknown> } } } | undefined;
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    app: error?.data?.app?.code,
+    details: error?.data?.app?.details,
+    body,
+  };
+}
+
+const batchOf = (n: number, procedure: string) => Array(n).fill(procedure).join(',');
+const freshKey = () => secp256k1.utils.randomSecretKey();
+/** A payee on the curve but outside the LSP's graph: each query runs pathfinding and finds nothing. */
+const nowhere = Buffer.from(secp256k1.getPublicKey(new Uint8Array(32).fill(0x5e), true)).toString('hex');
+const order = {
+  lsp_balance_sat: '1000000',
+  client_balance_sat: '0',
+  required_channel_confirmations: 0,
+  funding_confirms_within_blocks: 6,
+  channel_expiry_blocks: 4320,
+  announce_channel: false,
+};
+
+let ln: TestLightning;
+beforeAll(async () => {
+  ln = await startLightning();
+});
+afterAll(() => ln?.stop());
+
+for (const backend of backends()) {
+  describe(`limits that hold, on ${backend.name}`, () => {
+    const servers: TestServer[] = [];
+    const start = async (env: Record<string, string>) => {
+      const s = await startServer(backend, ln, env);
+      servers.push(s);
+      return s;
+    };
+    afterAll(() => Promise.all(servers.map((s) => s.close())));
+
+    it('a batch above MAX_BATCH_CALLS runs none of its calls; every call in a batch is counted', async () => {
+      const s = await start({ MAX_BATCH_CALLS: '10', RATE_REQUESTS_PER_MIN: '25' });
+      const tooBig = await call(s, batchOf(11, 'info.get'), { batch: true });
+      expect(tooBig).toMatchObject({ status: 413, app: 'BATCH_TOO_LARGE', details: { limit: 10 } });
+      // 25 calls a minute: two batches of 10 pass, the third batch would make 30
+      expect((await call(s, batchOf(10, 'info.get'), { batch: true })).status).toBe(200);
+      expect((await call(s, batchOf(10, 'info.get'), { batch: true })).status).toBe(200);
+      const over = await call(s, batchOf(10, 'info.get'), { batch: true });
+      expect(over).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
+      expect(Number(over.retryAfter)).toBeGreaterThan(0);
+      expect(over.details?.retryAfterSec).toBe(Number(over.retryAfter));
+      // the five tokens left still serve five single calls
+      for (let i = 0; i < 5; i++) expect((await call(s, 'info.get')).status).toBe(200);
+      expect((await call(s, 'info.get')).status).toBe(429);
+      s.now.ms += 60_000;
+      expect((await call(s, 'info.get')).status).toBe(200);
+    });
+
+    it('per wallet: orders and route queries, with Retry-After; a batch cannot escape them', async () => {
+      const s = await start({ RATE_ORDERS_PER_MIN: '2', RATE_ROUTES_PER_MIN: '3', RATE_AUTH_PER_MIN: '100' });
+      const token = await s.login(freshKey());
+      for (let i = 0; i < 2; i++) {
+        expect((await call(s, 'orders.create', { token, method: 'POST', input: order })).status).toBe(200);
+      }
+      const third = await call(s, 'orders.create', { token, method: 'POST', input: order });
+      expect(third).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
+      expect(Number(third.retryAfter)).toBe(third.details?.retryAfterSec);
+      const route = {
+        payee_node_id: nowhere,
+        amount_msat: '1000',
+        final_cltv_expiry_delta: 18,
+      };
+      const input = Object.fromEntries([0, 1, 2, 3, 4].map((i) => [i, route]));
+      const batch = await call(s, batchOf(5, 'routes.find'), { token, batch: true, input });
+      const codes = (batch.body as { error?: { data: { app: { code: string } } } }[]).map(
+        (r) => r.error?.data.app.code,
+      );
+      // three pathfinding runs (no route: NOT_FOUND), the other two refused without running
+      expect(codes.filter((c) => c === 'NOT_FOUND')).toHaveLength(3);
+      expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(2);
+      expect(batch.retryAfter).not.toBeNull();
+      // another wallet has its own allowance
+      const other = await s.login(freshKey());
+      expect((await call(s, 'routes.find', { token: other, input: route })).app).toBe('NOT_FOUND');
+    });
+
+    it('routes.find to a node id off the curve is INVALID_INPUT, and the LSP lives on', async () => {
+      const s = await start({});
+      const token = await s.login(freshKey());
+      const offCurve = `02${'11'.repeat(32)}`; // LDK would panic on it, killing the WASM instance
+      const bad = { payee_node_id: offCurve, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      expect(await call(s, 'routes.find', { token, input: bad })).toMatchObject({
+        status: 400,
+        app: 'INVALID_INPUT',
+        details: { field: 'payee_node_id' },
+      });
+      const good = { ...bad, payee_node_id: nowhere };
+      expect((await call(s, 'routes.find', { token, input: good })).app).toBe('NOT_FOUND');
+    });
+
+    it('expensive procedures queue behind a small gate; a full queue is TOO_MANY_REQUESTS, never a 500', async () => {
+      const s = await start({
+        EXPENSIVE_CONCURRENCY: '1',
+        EXPENSIVE_QUEUE: '2',
+        RATE_ROUTES_PER_MIN: '1000',
+        MAX_BATCH_CALLS: '10',
+      });
+      const token = await s.login(freshKey());
+      const route = {
+        payee_node_id: nowhere,
+        amount_msat: '1000',
+        final_cltv_expiry_delta: 18,
+      };
+      const input = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i, route]));
+      const [batch, info] = await Promise.all([
+        call(s, batchOf(10, 'routes.find'), { token, batch: true, input }),
+        call(s, 'info.get'),
+      ]);
+      expect(info.status).toBe(200);
+      const codes = (batch.body as { error?: { data: { app: { code: string }; httpStatus: number } } }[]).map(
+        (r) => r.error?.data.app.code,
+      );
+      // every call either ran (no route: NOT_FOUND) or was told to come back; how many ran depends
+      // on how the calls' session lookups interleave (gate.test.ts proves the bound itself)
+      expect(codes.every((c) => c === 'NOT_FOUND' || c === 'RATE_LIMITED')).toBe(true);
+      if (codes.includes('RATE_LIMITED')) expect(batch.retryAfter).toBe('1');
+      expect(batch.status).toBeLessThan(500);
+      expect(s.metrics.httpRequests.get({ status: '5xx' })).toBe(0n);
+    });
+
+    it('per IP: new identities, while a known wallet still logs in', async () => {
+      const s = await start({ RATE_NEW_WALLETS_PER_HOUR: '3', RATE_AUTH_PER_MIN: '100' });
+      const known = freshKey();
+      await s.login(known);
+      await s.login(freshKey());
+      await s.login(freshKey());
+      const refused = await s
+        .login(freshKey())
+        .catch((e: { data?: { app?: unknown; httpStatus?: number } }) => e);
+      expect(refused).toMatchObject({ data: { httpStatus: 429, app: { code: 'RATE_LIMITED' } } });
+      await s.login(known); // not new: not counted
+      s.now.ms += 20 * 60_000; // a third of an hour refills one
+      await s.login(freshKey());
+    });
+
+    it('per wallet stored backup bytes, and per IP backup bytes written', async () => {
+      const s = await start({
+        MAX_BACKUP_BLOB_BYTES: '2000',
+        MAX_BACKUP_BYTES_PER_WALLET: '3000',
+        BACKUP_BYTES_PER_HOUR_PER_IP: '7000',
+        SESSION_TTL_SEC: '86400',
+        RATE_AUTH_PER_MIN: '100',
+      });
+      const blob = (n: number) => Buffer.alloc(n, 7).toString('base64');
+      const put = async (token: string, key: string, version: number, size: number) => {
+        const lease = await s
+          .client(token)
+          .backup.acquireLease.mutate({ deviceId: 'phone-0001', ttlSec: 600 });
+        return call(s, 'backup.put', {
+          token,
+          method: 'POST',
+          input: { key, version, blob: blob(size), leaseToken: lease.fencingToken },
+        });
+      };
+      const a = await s.login(freshKey());
+      expect((await put(a, 'cm', 0, 2000)).status).toBe(200);
+      // a second key would make 4000 of 3000: refused, nothing stored
+      expect(await put(a, 'other', 0, 2000)).toMatchObject({
+        status: 403,
+        app: 'QUOTA_EXCEEDED',
+        details: { limit: 3000 },
+      });
+      expect((await s.client(a).backup.list.query()).entries.map((e) => e.key)).toEqual(['cm']);
+      // replacing the key counts it at its new size: 1000 + 2000 fits
+      expect((await put(a, 'other', 0, 1000)).status).toBe(200);
+      // 5000 bytes written from this IP so far; a new wallet gets 2000 more, then the IP waits
+      const b = await s.login(freshKey());
+      expect((await put(b, 'cm', 0, 2000)).status).toBe(200);
+      const over = await put(b, 'x', 0, 500);
+      expect(over).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
+      expect(Number(over.retryAfter)).toBeGreaterThan(0);
+      s.now.ms += 3_600_000;
+      expect((await put(b, 'x', 0, 500)).status).toBe(200);
+    });
+  });
+}
+
+describe('admin and metrics fit for mainnet', () => {
+  const servers: TestServer[] = [];
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  const start = async (env: Record<string, string>) => {
+    const s = await startServer(backends()[0]!, ln, env);
+    servers.push(s);
+    return s;
+  };
+  const basic = (password: string) => `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+
+  it('admin: 200 wrong passwords meet a per-IP backoff that ends; the right password works after it', async () => {
+    const s = await start({ ADMIN_LOCKOUT_AFTER: '5', ADMIN_LOCKOUT_MAX_SEC: '4' });
+    const statuses: number[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${s.url}/admin`, { headers: { authorization: basic(`wrong-${i}`) } });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    const ms = Math.round(performance.now() - started);
+    const count = (status: number) => statuses.filter((x) => x === status).length;
+    console.log(`admin: 200 wrong passwords in ${ms} ms: ${count(401)} × 401, ${count(429)} × 429`);
+    expect(count(401)).toBe(5); // the clock stands still: only five were ever checked
+    expect(count(429)).toBe(195);
+    const locked = await fetch(`${s.url}/admin`, {
+      headers: { authorization: basic('correct horse battery') },
+    });
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('retry-after')).toBe('1');
+    s.now.ms += 1_000; // the wait ends; the operator gets in and the count clears
+    expect(
+      (await fetch(`${s.url}/admin`, { headers: { authorization: basic('correct horse battery') } })).status,
+    ).toBe(200);
+    // each wrong one past the threshold doubles the wait, up to ADMIN_LOCKOUT_MAX_SEC
+    const waits: string[] = [];
+    for (let i = 0; i < 30 && waits.length < 4; i++) {
+      const res = await fetch(`${s.url}/admin`, { headers: { authorization: basic('nope') } });
+      if (res.status === 401) continue;
+      waits.push(res.headers.get('retry-after')!);
+      s.now.ms += Number(res.headers.get('retry-after')) * 1_000;
+    }
+    expect(waits).toEqual(['1', '2', '4', '4']);
+    // a browser's first visit (no credentials) is not a guess
+    s.now.ms += 10_000;
+    for (let i = 0; i < 10; i++) expect((await fetch(`${s.url}/admin`)).status).toBe(401);
+  });
+
+  it('/metrics asks for METRICS_TOKEN when one is set', async () => {
+    const token = 'm'.repeat(20) + 'etrics-token-0123456789';
+    const s = await start({ METRICS_TOKEN: token });
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+    expect((await fetch(`${s.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+      401,
+    );
+    const ok = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('lsp_onchain_balance_sat');
+  });
+
+  it('/metrics is off outside regtest unless a token or a separate address is configured', async () => {
+    const s = await start({ NETWORK: 'signet', ADMIN_PASSWORD: 'Zr8v!q2LmX9#tKp4' });
+    const res = await fetch(`${s.url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toMatch(/METRICS_TOKEN or METRICS_LISTEN/);
+  });
+
+  it('METRICS_LISTEN serves /metrics on its own address, not on the public port', async () => {
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-metrics-')),
+      METRICS_LISTEN: '127.0.0.1:0',
+    });
+    const lsp = await createLsp(config, {
+      store: await backends()[0]!.open(),
+      seed: new Uint8Array(32).fill(0x4d),
+      devnet: ln.devnet,
+      node: { chainSyncIntervalMs: 0, logLevel: 'error' },
+      log: pino({ level: 'silent' }),
+    });
+    try {
+      const pub = await fetch(`${lsp.url}/metrics`);
+      expect(pub.status).toBe(404);
+      expect(await pub.text()).not.toContain('127.0.0.1'); // the address stays private
+      const own = await fetch(`http://127.0.0.1:${lsp.server.metricsPort}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toContain('lsp_wallets');
+      expect((await fetch(`http://127.0.0.1:${lsp.server.metricsPort}/trpc/info.get`)).status).toBe(404);
+    } finally {
+      await lsp.stop();
+    }
+  });
+});
