@@ -1,0 +1,327 @@
+// One definition of the node's money, in buckets that never overlap: open channels (spendable,
+// reserve, in flight), the on-chain wallet (confirmed, unconfirmed) and what closed channels still
+// owe (LDK's claims and the sweeper's outputs, with their countdown). CLI and PWA show these.
+//
+// The hazard is counting one output twice on its way from a channel to the wallet: LDK keeps
+// reporting a claim for ANTI_REORG_DELAY blocks after it became a wallet coin, knows nothing of
+// the mempool, and the sweeper keeps an output until its sweep is deep. Every rule below that
+// drops an amount names the outpoint that the wallet counts instead.
+import { hex } from '@scure/base';
+import * as ldk from 'lightningdevkit';
+import { bool, channelIdHex, isNullPointer, outpointKey } from './ldk/values.ts';
+import type { OnchainWallet, WalletTx } from './wallet/onchain.ts';
+import type { Sweeper, SweptOutput } from './wallet/sweeper.ts';
+
+/** Bitcoin's target block interval: what a countdown in blocks means in hours. */
+export const MINUTES_PER_BLOCK = 10;
+
+export const hoursOf = (blocks: number): number => Math.round((blocks * MINUTES_PER_BLOCK) / 6) / 10;
+
+export type ClaimableKind =
+  /** The closing transaction is not confirmed yet: the countdown starts when it is. */
+  | 'awaiting-close'
+  /** Confirmed; ours after `blocksLeft` (the CSV delay of a force close, or reorg safety). */
+  | 'awaiting-confirmations'
+  /** An HTLC that is ours with the preimage, or the peer's after a timeout. */
+  | 'htlc'
+  /** An output of the peer's revoked state: ours to claim. */
+  | 'revoked';
+
+export interface ClaimableOutput {
+  kind: ClaimableKind;
+  amountMsat: bigint;
+  /** How the channel closed, when LDK says. */
+  source: 'our-force-close' | 'their-force-close' | 'cooperative' | 'htlc' | undefined;
+  /** Block height from which it is ours (spendable or swept); undefined while the close is unconfirmed. */
+  claimableAtHeight: number | undefined;
+  blocksLeft: number | undefined;
+  /** `blocksLeft` at 10 minutes a block. */
+  hoursLeft: number | undefined;
+}
+
+/** A claim of one closed channel (LDK's view, less what the wallet already counts). */
+export interface ChannelClaim extends ClaimableOutput {
+  channelId: string;
+  fundingTxo: string;
+}
+
+/** An output of a closed channel the sweeper is moving into the wallet, not in the wallet yet. */
+export interface PendingSweep extends SweptOutput {
+  amountMsat: bigint;
+}
+
+export interface Balances {
+  /** Spendable Lightning: what open channels can send (LDK's outbound capacity). */
+  lightningOutboundMsat: bigint;
+  /**
+   * Ours in open channels but not sendable: the reserve the peer makes us keep (and a funder's
+   * fee buffer). A close pays it to us. Whole sats: what a close of the channels would pay now,
+   * less `lightningOutboundMsat`.
+   */
+  lightningReserveMsat: bigint;
+  /** In flight: our outbound HTLCs not resolved yet (back to us if they fail). */
+  inFlightMsat: bigint;
+  /** Receivable: what open channels can receive. Not ours, not in the total. */
+  lightningInboundMsat: bigint;
+  /** What usable channels can send in one payment now (next-HTLC limits); part of `lightningOutboundMsat`. */
+  spendableNowMsat: bigint;
+  /** On-chain wallet: confirmed outputs (what a send or a channel funding spends). */
+  onchainConfirmedMsat: bigint;
+  /** On-chain wallet: outputs of unconfirmed transactions (incoming, change, closes, sweeps). */
+  onchainUnconfirmedMsat: bigint;
+  /** Claimable after a close: the sum of `claims` and `sweeps`. */
+  closingMsat: bigint;
+  /** Per closed channel, what LDK still has to claim, with its countdown. */
+  claims: ChannelClaim[];
+  /** Outputs handed to the sweeper whose sweep is not a wallet coin yet. */
+  sweeps: PendingSweep[];
+  /** Every bucket that is ours, each sat once: outbound + reserve + in flight + on chain + closing. */
+  totalMsat: bigint;
+}
+
+export interface BalanceParts {
+  channelManager: ldk.ChannelManager;
+  chainMonitor: ldk.ChainMonitor;
+  wallet: Pick<OnchainWallet, 'utxos' | 'transactions' | 'isMine'>;
+  sweeper: Pick<Sweeper, 'tracked'>;
+  /**
+   * Recovery (recovery.ts): `closedByPeer`, funding outpoints whose closing transaction is known;
+   * `awaiting`, channels closed for recovery whose peer has not closed yet — their restored state
+   * may be older and richer than the truth, so they count nothing until the peer's close is seen.
+   */
+  settlement: { closedByPeer: Set<string>; awaiting: Set<string> };
+}
+
+const SOURCES: Record<ldk.BalanceSource, ClaimableOutput['source']> = {
+  [ldk.BalanceSource.LDKBalanceSource_HolderForceClosed]: 'our-force-close',
+  [ldk.BalanceSource.LDKBalanceSource_CounterpartyForceClosed]: 'their-force-close',
+  [ldk.BalanceSource.LDKBalanceSource_CoopClose]: 'cooperative',
+  [ldk.BalanceSource.LDKBalanceSource_Htlc]: 'htlc',
+};
+
+export function computeBalances(parts: BalanceParts): Balances {
+  const { channelManager: cm, chainMonitor, wallet, sweeper, settlement } = parts;
+  const height = cm.current_best_block().get_height();
+  const ourNodeId = cm.get_our_node_id();
+  const utxos = wallet.utxos();
+  const walletTxs = wallet.transactions();
+  const spenderOf = new Map<string, WalletTx>();
+  for (const tx of walletTxs) for (const i of tx.inputs) spenderOf.set(`${i.txid}:${i.vout}`, tx);
+  // a channel whose funding output a wallet transaction spends is closed, whatever LDK has seen yet
+  const closingTxOf = (fundingTxo: string) => spenderOf.get(fundingTxo);
+
+  let lightningOutboundMsat = 0n;
+  let lightningInboundMsat = 0n;
+  let spendableNowMsat = 0n;
+  let inFlightMsat = 0n;
+  const open = new Set<string>();
+  for (const c of cm.list_channels()) {
+    const txo = c.get_funding_txo();
+    const fundingTxo = isNullPointer(txo) ? undefined : outpointKey(txo);
+    if (fundingTxo && closingTxOf(fundingTxo)) continue;
+    if (fundingTxo) open.add(fundingTxo);
+    lightningOutboundMsat += c.get_outbound_capacity_msat();
+    lightningInboundMsat += c.get_inbound_capacity_msat();
+    if (bool(c.get_is_usable())) spendableNowMsat += c.get_next_outbound_htlc_limit_msat();
+    for (const h of c.get_pending_outbound_htlcs()) inFlightMsat += h.get_amount_msat();
+  }
+
+  const monitors = chainMonitor.list_monitors().map((m) => ({ outpoint: m.get_a(), channelId: m.get_b() }));
+  const stub = (o: ldk.OutPoint) => ignoredChannel(o, ourNodeId);
+  // open channels: what closing them now pays us (LDK's ClaimableOnChannelClose, whole sats)
+  let openOnCloseMsat = 0n;
+  const closedMonitors = monitors.filter((m) => !open.has(outpointKey(m.outpoint)));
+  for (const b of chainMonitor.get_claimable_balances(closedMonitors.map((m) => stub(m.outpoint))))
+    if (b instanceof ldk.Balance_ClaimableOnChannelClose) openOnCloseMsat += b.amount_satoshis * 1000n;
+  const lightningReserveMsat =
+    openOnCloseMsat > lightningOutboundMsat ? openOnCloseMsat - lightningOutboundMsat : 0n;
+
+  // the sweeper keeps an output until its sweep is ANTI_REORG_DELAY deep; once a wallet transaction
+  // spends it (the sweep pays the wallet) or it pays the wallet itself, the wallet counts it
+  const walletCoins = new Set(utxos.map((u) => `${u.txid}:${u.vout}`));
+  const sweeps = sweeper
+    .tracked()
+    .filter((s) => !spenderOf.has(s.outpoint) && !walletCoins.has(s.outpoint))
+    .map((s) => ({ ...s, amountMsat: s.valueSat * 1000n }));
+
+  const claims: ChannelClaim[] = [];
+  for (const monitor of closedMonitors) {
+    const fundingTxo = outpointKey(monitor.outpoint);
+    const closingTx = closingTxOf(fundingTxo);
+    if (settlement.awaiting.has(fundingTxo) && !closingTx && !settlement.closedByPeer.has(fundingTxo))
+      continue;
+    const others = monitors.filter((m) => m !== monitor).map((m) => stub(m.outpoint));
+    let balances = chainMonitor.get_claimable_balances(others);
+    if (closingTx || settlement.closedByPeer.has(fundingTxo)) balances = balances.filter(notPaidToWallet);
+    const channelId = channelIdHex(monitor.channelId);
+    // outputs of this close that a wallet transaction spends (a justice or HTLC claim paying the
+    // wallet), and those the sweeper holds (a matured to_local or HTLC output): counted there
+    const claimedSat: bigint[] = [];
+    if (closingTx)
+      closingTx.outputs.forEach((o, vout) => {
+        if (spenderOf.has(`${closingTx.txid}:${vout}`) && !wallet.isMine(hex.decode(o.scriptHex)))
+          claimedSat.push(o.valueSat);
+      });
+    const sweptSat = sweeper
+      .tracked()
+      .filter((s) => s.channelId === channelId)
+      .map((s) => s.valueSat);
+    for (const b of withoutClaimed(balances, claimedSat, sweptSat)) {
+      const output = claimableOutput(b, height);
+      if (output.amountMsat > 0n) claims.push({ channelId, fundingTxo, ...output });
+    }
+  }
+
+  let onchainConfirmedMsat = 0n;
+  let onchainUnconfirmedMsat = 0n;
+  for (const u of utxos) {
+    if (u.confirmed) onchainConfirmedMsat += u.valueSat * 1000n;
+    else onchainUnconfirmedMsat += u.valueSat * 1000n;
+  }
+  const closingMsat =
+    claims.reduce((n, c) => n + c.amountMsat, 0n) + sweeps.reduce((n, s) => n + s.amountMsat, 0n);
+  return {
+    lightningOutboundMsat,
+    lightningReserveMsat,
+    inFlightMsat,
+    lightningInboundMsat,
+    spendableNowMsat,
+    onchainConfirmedMsat,
+    onchainUnconfirmedMsat,
+    closingMsat,
+    claims,
+    sweeps,
+    totalMsat:
+      lightningOutboundMsat +
+      lightningReserveMsat +
+      inFlightMsat +
+      onchainConfirmedMsat +
+      onchainUnconfirmedMsat +
+      closingMsat,
+  };
+}
+
+/**
+ * Once the closing transaction is known, LDK's estimate of the close (ClaimableOnChannelClose)
+ * and its claims on the outputs paying our own keys — our output of a cooperative close (shutdown
+ * script) and our to_remote on the peer's commitment (static payment key), both wallet scripts
+ * (ldk/signer-provider.ts) — are the closing transaction's wallet outputs, which the wallet counts.
+ * What stays is HTLC claims and revoked outputs, which need a transaction of ours to become coins.
+ */
+function notPaidToWallet(b: ldk.Balance): boolean {
+  if (b instanceof ldk.Balance_ClaimableOnChannelClose) return false;
+  if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations)
+    return b.source === ldk.BalanceSource.LDKBalanceSource_Htlc;
+  return true;
+}
+
+/**
+ * Drops LDK's claims on outputs counted elsewhere: `claimedSat`, outputs of the closing
+ * transaction a wallet transaction spends (LDK drops them only ANTI_REORG_DELAY blocks after the
+ * claim confirms, and never sees the mempool); `sweptSat`, outputs of this channel the sweeper holds
+ * (LDK hands a matured output over and reports it for a block more). LDK 0.1's Balance names no
+ * outpoint; within one channel a revoked output's, an HTLC's or a matured output's balance is that
+ * output's value (LDK's definition), so each outpoint's value picks its one entry.
+ */
+function withoutClaimed(balances: ldk.Balance[], claimedSat: bigint[], sweptSat: bigint[]): ldk.Balance[] {
+  const take = (pool: bigint[], amount: bigint) => {
+    const i = pool.indexOf(amount);
+    if (i >= 0) pool.splice(i, 1);
+    return i >= 0;
+  };
+  const claimed = [...claimedSat];
+  const swept = [...sweptSat];
+  return balances.filter((b) => {
+    const amount = amountSat(b);
+    if (
+      b instanceof ldk.Balance_CounterpartyRevokedOutputClaimable ||
+      b instanceof ldk.Balance_ContentiousClaimable ||
+      b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC ||
+      b instanceof ldk.Balance_MaybePreimageClaimableHTLC
+    )
+      return !take(claimed, amount);
+    if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations) return !take(swept, amount);
+    return true;
+  });
+}
+
+/**
+ * LDK's claimable amount, except an HTLC of our own payment waiting for its timeout: LDK says 0
+ * (it counts the payment as sent), but unless the payee claims it with the preimage the timeout
+ * brings it back, and until then it is in flight, not gone. (An incoming HTLC whose preimage we
+ * lack stays 0: not ours.)
+ */
+function amountSat(b: ldk.Balance): bigint {
+  return b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC
+    ? b.amount_satoshis
+    : b.claimable_amount_satoshis();
+}
+
+function claimableOutput(b: ldk.Balance, height: number): ClaimableOutput {
+  const amountMsat = amountSat(b) * 1000n;
+  const at = (kind: ClaimableKind, h: number | undefined, source: ClaimableOutput['source']) => {
+    const blocksLeft = h === undefined ? undefined : Math.max(0, h - height);
+    return {
+      kind,
+      amountMsat,
+      source,
+      claimableAtHeight: h,
+      blocksLeft,
+      hoursLeft: blocksLeft === undefined ? undefined : hoursOf(blocksLeft),
+    };
+  };
+  if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations)
+    return at('awaiting-confirmations', b.confirmation_height, SOURCES[b.source]);
+  if (b instanceof ldk.Balance_ContentiousClaimable) return at('htlc', b.timeout_height, 'htlc');
+  if (b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC) return at('htlc', b.claimable_height, 'htlc');
+  if (b instanceof ldk.Balance_MaybePreimageClaimableHTLC) return at('htlc', b.expiry_height, 'htlc');
+  if (b instanceof ldk.Balance_CounterpartyRevokedOutputClaimable) return at('revoked', height, undefined);
+  return at('awaiting-close', undefined, undefined); // ClaimableOnChannelClose
+}
+
+/**
+ * A stand-in ChannelDetails whose only meaningful field is the funding outpoint: all
+ * ChainMonitor.get_claimable_balances compares to leave a monitor out. The counterparty is our own
+ * (valid) node id, because the bindings panic on a key that is not a curve point.
+ */
+function ignoredChannel(outpoint: ldk.OutPoint, ourNodeId: Uint8Array): ldk.ChannelDetails {
+  const noU64 = () => ldk.Option_u64Z.constructor_none();
+  const noU32 = () => ldk.Option_u32Z.constructor_none();
+  return ldk.ChannelDetails.constructor_new(
+    ldk.ChannelId.constructor_new_zero(),
+    ldk.ChannelCounterparty.constructor_new(
+      ourNodeId,
+      ldk.InitFeatures.constructor_empty(),
+      0n,
+      null,
+      noU64(),
+      noU64(),
+    ),
+    outpoint,
+    null,
+    noU64(),
+    noU64(),
+    noU64(),
+    0n,
+    noU64(),
+    0n,
+    noU32(),
+    0n,
+    0n,
+    0n,
+    0n,
+    noU32(),
+    noU32(),
+    ldk.Option_u16Z.constructor_none(),
+    false,
+    false,
+    ldk.Option_ChannelShutdownStateZ.constructor_none(),
+    false,
+    false,
+    noU64(),
+    noU64(),
+    null,
+    [],
+    [],
+  );
+}
