@@ -1148,9 +1148,9 @@ export class LightningNode {
     );
   }
 
-  /** Closed-channel outputs the sweeper is still moving into the wallet. */
+  /** Closed-channel outputs the sweeper is moving into the wallet, until the wallet counts the sweep. */
   pendingSweeps(): SweptOutput[] {
-    return this.sweeper.tracked();
+    return this.balances().sweeps;
   }
 
   /**

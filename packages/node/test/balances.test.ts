@@ -58,17 +58,24 @@ describe('balances: every bucket, every block, against the chain', () => {
     await net?.stop();
   });
 
+  /** Wallet scripts paid in each block (by hash), so a check scans only new blocks. */
+  let scanned = new Map<string, Uint8Array[]>();
+
   /** What a wallet really owns or is owed, from the devnet and its channels' state. */
   function groundTruthMsat(node: LightningNode, closes: { fundingTxo: string; ownership: Ownership }[]) {
     const chain = net.devnet.chain;
     // coins paying the wallet's scripts: scan every transaction (blocks and mempool) for them
     const scripts = new Map<string, Uint8Array>();
-    const txs: Tx[] = [];
-    for (let h = 0; h <= chain.tipHeight; h++) txs.push(...chain.getBlock(h)!.txs);
-    txs.push(...chain.mempool.ordered().map((e) => e.tx));
-    for (const tx of txs)
-      for (const o of tx.outputs)
-        if (node.onchain.isMine(o.script)) scripts.set(hex.encode(o.script), o.script);
+    const paid = (txs: Tx[]) =>
+      txs.flatMap((tx) => tx.outputs.filter((o) => node.onchain.isMine(o.script)).map((o) => o.script));
+    for (let h = 0; h <= chain.tipHeight; h++) {
+      const block = chain.getBlock(h)!;
+      const found = scanned.get(block.hash) ?? paid(block.txs);
+      scanned.set(block.hash, found);
+      for (const script of found) scripts.set(hex.encode(script), script);
+    }
+    for (const script of paid(chain.mempool.ordered().map((e) => e.tx)))
+      scripts.set(hex.encode(script), script);
     let sat = 0n;
     for (const script of scripts.values())
       for (const coin of chain.unspentFor(script, true)) sat += coin.value;
@@ -106,6 +113,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     closes: { fundingTxo: string; ownership: Ownership }[],
   ) {
     const checks: Check[] = [];
+    scanned = new Map();
     const check = (label: string): Check => {
       const b = node().balances();
       const c = {
@@ -200,7 +208,8 @@ describe('balances: every bucket, every block, against the chain', () => {
     // a payment in: the balance follows to the msat
     const invoice = node.createInvoice({ amountMsat: 12_345_678n, description: 'in', expirySecs: 600 });
     await lsp.payInvoice(invoice.bolt11);
-    await until(() => total(node.balances()) === PUSH_MSAT + 12_345_000n, 'received');
+    // the channel's state settles (our commitment signed): what a close pays grows by the whole sats
+    await until(() => groundTruthMsat(node, []) === PUSH_MSAT + 12_345_000n, 'received');
     check('after a payment in');
     report();
     await node.stop();
@@ -293,7 +302,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(await paying).toBeDefined();
     report();
     await w.node.stop();
-  }, 240_000);
+  }, 480_000);
 
   /** Nothing left for LDK or the sweeper: all in the on-chain wallet. */
   async function isSettled(node: LightningNode): Promise<boolean> {
