@@ -296,13 +296,17 @@ describe('balances: every bucket, every block, against the chain', () => {
     check('commitment in the mempool');
     // the HTLC's expiry (~150 blocks), its timeout claim, then the CSV on both outputs and the sweeps
     const toSelfDelay = 144;
-    for (let i = 0; i < 6 && !(await isSettled(w.node)); i++) await mine(toSelfDelay / 2, `round ${i}`);
+    for (let i = 0; i < 8 && !(await isSettled(w.node)); i++) {
+      await mine(toSelfDelay / 2, `round ${i}`);
+      const b = w.node.balances();
+      console.log(`round ${i} tip ${net.devnet.chain.tipHeight}`, b.claims, b.sweeps, b.totalMsat);
+    }
     await mine(8, 'after');
     expect(w.node.balances().claims).toEqual([]);
     expect(await paying).toBeDefined();
     report();
     await w.node.stop();
-  }, 480_000);
+  }, 900_000);
 
   /** Nothing left for LDK or the sweeper: all in the on-chain wallet. */
   async function isSettled(node: LightningNode): Promise<boolean> {
