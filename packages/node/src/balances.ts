@@ -8,7 +8,7 @@
 // drops an amount names the outpoint that the wallet counts instead.
 import { hex } from '@scure/base';
 import * as ldk from 'lightningdevkit';
-import { bool, channelIdHex, isNullPointer, outpointKey } from './ldk/values.ts';
+import { bool, channelIdHex, isNullPointer, outpointKey, toHex } from './ldk/values.ts';
 import type { OnchainWallet, WalletTx } from './wallet/onchain.ts';
 import type { Sweeper, SweptOutput } from './wallet/sweeper.ts';
 
@@ -90,6 +90,8 @@ export interface BalanceParts {
    * may be older and richer than the truth, so they count nothing until the peer's close is seen.
    */
   settlement: { closedByPeer: Set<string>; awaiting: Set<string> };
+  /** Whether our outbound payment with this hash (hex) is known to have succeeded (the payee has the preimage). */
+  paid: (paymentHash: string) => boolean;
 }
 
 const SOURCES: Record<ldk.BalanceSource, ClaimableOutput['source']> = {
@@ -154,20 +156,21 @@ export function computeBalances(parts: BalanceParts): Balances {
     let balances = chainMonitor.get_claimable_balances(others);
     if (closingTx || settlement.closedByPeer.has(fundingTxo)) balances = balances.filter(notPaidToWallet);
     const channelId = channelIdHex(monitor.channelId);
-    // outputs of this close that a wallet transaction spends (a justice or HTLC claim paying the
-    // wallet), and those the sweeper holds (a matured to_local or HTLC output): counted there
-    const claimedSat: bigint[] = [];
-    if (closingTx)
-      closingTx.outputs.forEach((o, vout) => {
-        if (spenderOf.has(`${closingTx.txid}:${vout}`) && !wallet.isMine(hex.decode(o.scriptHex)))
-          claimedSat.push(o.valueSat);
-      });
+    // the closing transaction's outputs that are not the wallet's, and whether a wallet transaction
+    // (a justice or HTLC claim paying the wallet) spends them already
+    const closeOutputs = closingTx
+      ? closingTx.outputs.flatMap((o, vout) =>
+          wallet.isMine(hex.decode(o.scriptHex))
+            ? []
+            : [{ valueSat: o.valueSat, claimed: spenderOf.has(`${closingTx.txid}:${vout}`) }],
+        )
+      : undefined;
     const sweptSat = sweeper
       .tracked()
       .filter((s) => s.channelId === channelId)
       .map((s) => s.valueSat);
-    for (const b of withoutClaimed(balances, claimedSat, sweptSat)) {
-      const output = claimableOutput(b, height);
+    for (const b of withoutCounted(balances, closeOutputs, sweptSat, parts.paid)) {
+      const output = claimableOutput(b, height, parts.paid);
       if (output.amountMsat > 0n) claims.push({ channelId, fundingTxo, ...output });
     }
   }
@@ -216,31 +219,45 @@ function notPaidToWallet(b: ldk.Balance): boolean {
 }
 
 /**
- * Drops LDK's claims on outputs counted elsewhere: `claimedSat`, outputs of the closing
- * transaction a wallet transaction spends (LDK drops them only ANTI_REORG_DELAY blocks after the
- * claim confirms, and never sees the mempool); `sweptSat`, outputs of this channel the sweeper holds
- * (LDK hands a matured output over and reports it for a block more). LDK 0.1's Balance names no
- * outpoint; within one channel a revoked output's, an HTLC's or a matured output's balance is that
- * output's value (LDK's definition), so each outpoint's value picks its one entry.
+ * Drops LDK's claims on outputs counted elsewhere, or on none. With the closing transaction known
+ * (`closeOutputs`, its outputs not paying the wallet), an HTLC or revoked-output claim is kept only
+ * while its output is on that transaction and no wallet transaction spends it: a claim paying the
+ * wallet is counted there (LDK drops it only ANTI_REORG_DELAY blocks after it confirms, and never
+ * sees the mempool), and a claim whose output the closing transaction lacks is a stale monitor's
+ * (restored from a backup). `sweptSat`: outputs of this channel the sweeper holds (LDK hands a
+ * matured output over and reports it for a block more). LDK 0.1's Balance names no outpoint;
+ * within one channel such a balance is its output's value (LDK's definition), so each output's
+ * value picks its one entry.
  */
-function withoutClaimed(balances: ldk.Balance[], claimedSat: bigint[], sweptSat: bigint[]): ldk.Balance[] {
-  const take = (pool: bigint[], amount: bigint) => {
-    const i = pool.indexOf(amount);
-    if (i >= 0) pool.splice(i, 1);
-    return i >= 0;
-  };
-  const claimed = [...claimedSat];
+function withoutCounted(
+  balances: ldk.Balance[],
+  closeOutputs: { valueSat: bigint; claimed: boolean }[] | undefined,
+  sweptSat: bigint[],
+  paid: (paymentHash: string) => boolean,
+): ldk.Balance[] {
+  const outputs = closeOutputs ? [...closeOutputs] : undefined;
   const swept = [...sweptSat];
   return balances.filter((b) => {
-    const amount = amountSat(b);
-    if (
+    const amount = amountSat(b, paid);
+    const onClose =
       b instanceof ldk.Balance_CounterpartyRevokedOutputClaimable ||
       b instanceof ldk.Balance_ContentiousClaimable ||
       b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC ||
-      b instanceof ldk.Balance_MaybePreimageClaimableHTLC
-    )
-      return !take(claimed, amount);
-    if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations) return !take(swept, amount);
+      b instanceof ldk.Balance_MaybePreimageClaimableHTLC ||
+      (b instanceof ldk.Balance_ClaimableAwaitingConfirmations &&
+        b.source === ldk.BalanceSource.LDKBalanceSource_Htlc &&
+        outputs !== undefined);
+    if (onClose && outputs) {
+      const i = outputs.findIndex((o) => o.valueSat === amount);
+      if (i < 0) return false;
+      const [output] = outputs.splice(i, 1);
+      return !output!.claimed;
+    }
+    if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations) {
+      const i = swept.indexOf(amount);
+      if (i >= 0) swept.splice(i, 1);
+      return i < 0;
+    }
     return true;
   });
 }
@@ -251,14 +268,18 @@ function withoutClaimed(balances: ldk.Balance[], claimedSat: bigint[], sweptSat:
  * brings it back, and until then it is in flight, not gone. (An incoming HTLC whose preimage we
  * lack stays 0: not ours.)
  */
-function amountSat(b: ldk.Balance): bigint {
-  return b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC
-    ? b.amount_satoshis
-    : b.claimable_amount_satoshis();
+function amountSat(b: ldk.Balance, paid: (paymentHash: string) => boolean): bigint {
+  if (b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC && !paid(toHex(b.payment_hash)))
+    return b.amount_satoshis;
+  return b.claimable_amount_satoshis();
 }
 
-function claimableOutput(b: ldk.Balance, height: number): ClaimableOutput {
-  const amountMsat = amountSat(b) * 1000n;
+function claimableOutput(
+  b: ldk.Balance,
+  height: number,
+  paid: (paymentHash: string) => boolean,
+): ClaimableOutput {
+  const amountMsat = amountSat(b, paid) * 1000n;
   const at = (kind: ClaimableKind, h: number | undefined, source: ClaimableOutput['source']) => {
     const blocksLeft = h === undefined ? undefined : Math.max(0, h - height);
     return {

@@ -1106,6 +1106,7 @@ export class LightningNode {
       wallet: this.onchain,
       sweeper: this.sweeper,
       settlement: this.recovery.settlement(),
+      paid: (paymentHash) => this.payments.get(paymentHash)?.status === 'succeeded',
     });
   }
 
