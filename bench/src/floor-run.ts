@@ -1,16 +1,9 @@
 // Measures the floor: A pays C through B with bare LDK nodes (see floor.ts).
-import { startDevnet } from '@lpw/devnet';
+import { startDevnet, waitUntil } from '@lpw/devnet';
 import { FloorNode, initFloorWasm, linkFloor } from './floor.ts';
 import { cpuMsSince, percentile, windowed } from './stats.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean, timeoutMs = 20_000) {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`floor: timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 export async function measureFloor(payments: number, throughputPayments: number) {
   await initFloorWasm();
@@ -20,7 +13,7 @@ export async function measureFloor(payments: number, throughputPayments: number)
   const c = new FloorNode(devnet, false);
   linkFloor(a, b);
   linkFloor(b, c);
-  await until('peers', () => a.pm.list_peers().length === 1 && c.pm.list_peers().length === 1);
+  await waitUntil('peers', () => a.pm.list_peers().length === 1 && c.pm.list_peers().length === 1, 20_000);
   for (const [from, to] of [
     [a, b],
     [b, c],
@@ -29,11 +22,12 @@ export async function measureFloor(payments: number, throughputPayments: number)
     if (!r.is_ok()) throw new Error('floor: create_channel failed');
   }
   // Two faucet payments and two funding transactions.
-  await until('funding broadcast', () => devnet.chain.mempool.ordered().length >= 4);
+  await waitUntil('funding broadcast', () => devnet.chain.mempool.ordered().length >= 4, 20_000);
   devnet.mine(6);
-  await until(
+  await waitUntil(
     'channels usable',
     () => a.cm.list_usable_channels().length === 1 && c.cm.list_usable_channels().length === 1,
+    20_000,
   );
   // LDK needs the counterparty's channel_update for the hint; a few rounds settle it.
   await sleep(200);

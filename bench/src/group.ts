@@ -5,6 +5,7 @@ import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
 import { measureL402 } from './l402-run.ts';
 import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
+import { measureLspSoak } from './lsp-soak-run.ts';
 import { measureProduct } from './product-run.ts';
 import { measureSoak } from './soak-run.ts';
 import { measureStreams } from './stream-run.ts';
@@ -29,6 +30,9 @@ switch (name) {
     break;
   case 'lsp-channels':
     reportToParent(await measureLspChannels(num('wallets'), num('channelsPerWallet')));
+    break;
+  case 'soak-long':
+    reportToParent(await measureLspSoak(num('payments'), num('samples'), num('deadlineMs')));
     break;
   case 'soak':
     reportToParent(await measureSoak(num('payments'), num('deadlineMs')));

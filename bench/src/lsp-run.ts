@@ -5,13 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, type LspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
 import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
-import { initWasm, sleep, until } from './product.ts';
+import { initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
 /** Coins for the LSP's wallet: `count` outputs of `sats`, a block every 20 (the faucet chains change). */
@@ -25,14 +25,6 @@ async function fundCoins(devnet: Devnet, node: LightningNode, count: number, sat
   devnet.mine(1);
   await node.syncChain();
 }
-
-const untilAsync = async (what: string, check: () => Promise<boolean>, timeoutMs = 60_000) => {
-  const t0 = Date.now();
-  while (!(await check())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
 
 // ------------------------------------------------------------------ JIT latency and forwards/s
 
@@ -58,16 +50,21 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
       const pending = prep.node.waitFor('channel-pending', (e) => e.peerId === router.nodeId, 30_000);
       router.node.openChannel({ peerId: lspNodeId, capacitySat: 8_000_000n, announce: true });
       const { fundingTxo } = await pending;
-      await until(
+      await waitUntil(
         'funding broadcast',
         () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
+        20_000,
       );
       devnet.mine(1);
       await Promise.all([prep.node.syncChain(), syncPublic()]);
     }
     devnet.mine(6);
     await Promise.all([prep.node.syncChain(), syncPublic()]);
-    await until('router → LSP usable', () => prep.node.listChannels().filter((c) => c.isUsable).length === 2);
+    await waitUntil(
+      'router → LSP usable',
+      () => prep.node.listChannels().filter((c) => c.isUsable).length === 2,
+      20_000,
+    );
     await prep.close();
 
     lsp = await spawnLsp({
@@ -76,8 +73,8 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
       esploraUrl: devnet.esploraUrl,
       publicPeers: router.uri,
     });
-    await until('LSP connected to the router', () => router.node.isConnected(lspNodeId), 60_000);
-    await until(
+    await waitUntil('LSP connected to the router', () => router.node.isConnected(lspNodeId), 60_000);
+    await waitUntil(
       'router → LSP usable after the start',
       () => router.node.listChannels().filter((c) => c.peerId === lspNodeId && c.isUsable).length === 2,
       60_000,
@@ -118,16 +115,21 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
     const hints = new Map<LightningNode, RouteHintHop[]>();
     for (const node of funded) {
       const client = clients[nodes.indexOf(node)]!;
-      await untilAsync('a route to the merchant', async () => {
-        try {
-          const { paths } = await client.findRoute(merchant.nodeId, 1_000_000n, 144);
-          if (!paths[0] || paths[0].hops.length < 2) return false;
-          hints.set(node, routeHintFromPath(paths[0].hops));
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      await waitUntil(
+        'a route to the merchant',
+        async () => {
+          try {
+            const { paths } = await client.findRoute(merchant.nodeId, 1_000_000n, 144);
+            if (!paths[0] || paths[0].hops.length < 2) return false;
+            hints.set(node, routeHintFromPath(paths[0].hops));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+        50,
+      );
     }
     const latencies: number[] = [];
     const pay = async (node: LightningNode) => {
@@ -253,11 +255,13 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
         }
       }
       const want = Math.min(b + 5, opens.length) - openErrors.length;
-      await until(`${want} channels usable`, () => usableOnLsp() >= want, 60_000).catch((error: Error) => {
-        throw new Error(
-          `${error.message} (have ${usableOnLsp()}; ${[...openErrors, ...problems].slice(0, 3).join('; ')})`,
-        );
-      });
+      await waitUntil(`${want} channels usable`, () => usableOnLsp() >= want, 60_000).catch(
+        (error: Error) => {
+          throw new Error(
+            `${error.message} (have ${usableOnLsp()}; ${[...openErrors, ...problems].slice(0, 3).join('; ')})`,
+          );
+        },
+      );
     }
     const openSeconds = (performance.now() - tOpen) / 1000;
     devnet.mine(6);
@@ -274,7 +278,7 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
     const rssAtReady = rssOf(lsp.child.pid!);
     const tReconnect = performance.now();
     for (const node of wallets) await node.connect(lspNodeId, tcp('127.0.0.1', lsp.peerPort));
-    await until(
+    await waitUntil(
       'every channel usable again',
       () => wallets.every((w) => w.listChannels().filter((c) => c.isUsable).length === perWallet),
       300_000,

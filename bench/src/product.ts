@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import {
   createNode,
   inMemory,
@@ -19,14 +19,6 @@ import { benchNodeOptions } from './options.ts';
 export { initWasm, wasmMemoryBytes } from './wasm.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /** Store counters: what a payment costs in durable writes. */
 export interface StoreCounters {
@@ -174,12 +166,12 @@ export class BenchNet {
     if (!from.node.isConnected(to.node.nodeId)) await from.node.connect(to.node.nodeId, inMemory(to.node));
     const before = this.devnet.chain.mempool.ordered().length;
     from.node.openChannel({ peerId: to.node.nodeId, capacitySat });
-    await until('funding broadcast', () => this.devnet.chain.mempool.ordered().length > before);
+    await waitUntil('funding broadcast', () => this.devnet.chain.mempool.ordered().length > before, 20_000);
     this.devnet.mine(6);
     for (const n of this.nodes) await n.node.syncChain();
     const usable = (n: BenchNode, peer: BenchNode) =>
       n.node.listChannels().some((c) => c.peerId === peer.node.nodeId && c.isUsable);
-    await until('channel usable', () => usable(from, to) && usable(to, from));
+    await waitUntil('channel usable', () => usable(from, to) && usable(to, from), 20_000);
   }
 
   async stopNodes(): Promise<void> {

@@ -23,7 +23,7 @@ function bucketOf(frame: ProfileNode['callFrame']): string {
   if (url.includes('better-sqlite3') || functionName === 'run' || functionName.includes('transaction'))
     return 'sqlite';
   if (url.includes('packages/node/')) return 'node (ours)';
-  if (url.includes('packages/devnet/')) return 'devnet';
+  if (url.includes('packages/devnet') /* devnet and devnet-chain */) return 'devnet';
   if (url.includes('bench/')) return 'bench';
   if (url.includes('@noble') || url.includes('@scure')) return 'noble/scure';
   if (url.startsWith('node:') || url === '') return 'node runtime / native';
@@ -45,6 +45,9 @@ export function summarise(file: string, top = 25, from = 0, to = 1): string {
   }
   const byFunction = new Map<string, number>();
   const byBucket = new Map<string, number>();
+  const wasmByEntry = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   let total = 0;
   for (const [id, us] of self) {
     const frame = byId.get(id)!.callFrame;
@@ -53,6 +56,10 @@ export function summarise(file: string, top = 25, from = 0, to = 1): string {
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     const bucket = bucketOf(frame);
     byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + us);
+    if (bucket === 'ldk wasm') {
+      const entry = wasmEntryOf(id, byId, parent);
+      wasmByEntry.set(entry, (wasmByEntry.get(entry) ?? 0) + us);
+    }
     total += us;
   }
   const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
@@ -61,7 +68,23 @@ export function summarise(file: string, top = 25, from = 0, to = 1): string {
   lines.push(`top ${top} functions (self time):`);
   for (const [f, us] of [...byFunction].sort((x, y) => y[1] - x[1]).slice(0, top))
     lines.push(`  ${pct(us)}  ${f}`);
+  lines.push('LDK WASM time by entry point (the bindings function that called into it; share of all):');
+  for (const [f, us] of [...wasmByEntry].sort((x, y) => y[1] - x[1]).slice(0, top))
+    lines.push(`  ${pct(us)}  ${f}`);
   return lines.join('\n');
+}
+
+/**
+ * The WASM build has no function names: WASM time is told apart by where JS entered it, the nearest
+ * caller in the bindings' glue (`PeerManager_read_event`, `ChannelManager_write`, …). A JS callback
+ * that LDK called (a Persist, a Logger) shows as the entry that led to it.
+ */
+function wasmEntryOf(id: number, byId: Map<number, ProfileNode>, parent: Map<number, number>): string {
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const frame = byId.get(at)!.callFrame;
+    if (frame.url.endsWith('lightningdevkit/bindings.mjs')) return frame.functionName || '(anonymous)';
+  }
+  return '(no JS caller)';
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup]`: the floor (bare LDK), our
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup]`
+// (or `-- --soak-long[=N]` alone: the LSP's WASM memory over N payments, see lsp-soak-run.ts): the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -15,13 +16,19 @@ const resultsDir = join(here, '..', 'results');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
+// --soak-long[=N]: N payments (100,000 by default) wallets → LSP → merchant, the LSP in its own
+// process, watching its WASM memory; a flag of its own, never part of a default or quick run
+const soakLong = args.find((a) => a === '--soak-long' || a.startsWith('--soak-long='));
+const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]) : 100_000;
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup'
+  (soakLong ? 'soak-long' : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup')
 )
   .split(',')
   .filter(Boolean);
 
+// a day at most: the deadline is for a busy machine, the count is the measurement
+const soakLongPlan = { payments: soakLongPayments, samples: 40, deadlineMs: 24 * 3_600_000 };
 const plan = quick
   ? {
       floor: { payments: 200, throughputPayments: 500 },
@@ -38,6 +45,7 @@ const plan = quick
       fees: { rounds: 1 },
       // one channel: latency with the backup gate off and on, then the backup's size after the payments
       backup: { latencyPayments: 25, payments: 1_000 },
+      'soak-long': soakLongPlan,
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -50,6 +58,7 @@ const plan = quick
       wallet: { readyRuns: 5, payments: 10 },
       fees: { rounds: 2 },
       backup: { latencyPayments: 100, payments: 10_000 },
+      'soak-long': soakLongPlan,
     };
 
 type Results = Record<string, unknown>;
@@ -159,6 +168,18 @@ const goals = [
     ratio: num('backup_bytes_after_10000_payments') / 1024,
     goal: '≤ 256',
     pass: (r: number) => r <= 256,
+  },
+  {
+    name: 'soak-long WASM growth, last half',
+    ratio: num('soak_wasm_growth_last_half'),
+    goal: '≤ 0.05',
+    pass: (r: number) => r <= 0.05,
+  },
+  {
+    name: 'soak-long failed payments',
+    ratio: num('soak_long_failed'),
+    goal: '0',
+    pass: (r: number) => r === 0,
   },
   {
     name: 'soak last/first 1,000',
@@ -286,6 +307,11 @@ const rows: Array<[string, unknown, string?]> = [
   [
     'soak monitor / manager bytes (stored)',
     `${fmt(num('soak_monitor_bytes'))} / ${fmt(num('soak_manager_bytes'))}`,
+  ],
+  [
+    `soak-long: ${fmtCount(results.soak_long_payments)} payments via the LSP, its WASM MB start / half / end`,
+    `${fmt(num('soak_wasm_mb_start'))} / ${fmt(num('soak_wasm_mb_half'))} / ${fmt(num('soak_wasm_mb_end'))}`,
+    `growth last half ${fmt(num('soak_wasm_growth_last_half'))}; LSP RSS ${fmt(num('soak_lsp_rss_mb_start'))} → ${fmt(num('soak_lsp_rss_mb_end'))} MB; failed ${fmt(results.soak_long_failed)}`,
   ],
   [
     'soak WASM memory / RSS (MB)',

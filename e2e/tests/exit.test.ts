@@ -38,7 +38,7 @@ const shot = async (name: string) => {
 };
 const msatOf = async (testId: string) =>
   BigInt((await page.getByTestId(testId).getAttribute('data-msat')) ?? '0');
-const back = () => page.getByRole('button', { name: 'Back' }).click();
+const back = () => page.getByRole('button', { name: 'Back', exact: true }).click();
 /** Home's total: every bucket of the node in the worker (packages/node balances.ts), each sat once. */
 const homeTotalMsat = async () =>
   BigInt((await page.getByRole('region', { name: 'Balance' }).getAttribute('data-total-msat')) ?? '-1');

@@ -247,7 +247,7 @@ describe('wallet journey', () => {
     expect(await page.getByRole('button', { name: 'Pay' }).isDisabled()).toBe(true);
     await shot(page, '21-send-over-balance');
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
     expect(await balanceSat(page)).toBe(before);
     expect(await page.getByTestId('payment-row').count()).toBe(rowsBefore);
   });
@@ -285,7 +285,7 @@ describe('wallet journey', () => {
     await page.getByTestId('receive-blocked').waitFor();
     expect(await page.getByRole('button', { name: 'Create invoice' }).isDisabled()).toBe(true);
     await shot(page, '24-lsp-down-receive');
-    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('button', { name: 'Show recovery words' }).click();
     await page.locator('input[name=pin]').fill(PIN);
@@ -293,7 +293,7 @@ describe('wallet journey', () => {
     await page.getByTestId('screen-words').waitFor();
     expect(await page.locator('[data-testid=recovery-words] .w').allTextContents()).toEqual(state.words);
     await shot(page, '25-words');
-    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
   }
 
   it('opens offline from the service worker and shows the balance from local state', async () => {

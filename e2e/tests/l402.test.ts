@@ -155,7 +155,7 @@ describe('other sites through the LSP relay', () => {
     expect(await page.getByTestId('site-spent').textContent()).toBe('12 sats');
     expect(await page.getByTestId('site-left').textContent()).toBe('25 sats, 13 sats left');
     await shot(page, 'l402-07-settings-sites');
-    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
 
     const paymentsBefore = await page.getByTestId('payment-row').count();
     const before = merchantReceived().length;

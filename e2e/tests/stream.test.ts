@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitUntil } from '@lpw/devnet/network';
+import { waitUntil } from '@lpw/devnet';
 import { CSP } from '@lpw/wallet/csp';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -180,7 +180,7 @@ describe('payment streams in the wallet', () => {
     Object.assign(totals, { paidMsat: final.paidMsat, feeMsat: final.feeMsat, count: final.count });
 
     // the merchant got exactly what the wallet accounts for: one keysend per paid period, no repeats
-    await waitUntil(() => received.length >= final.count, 'the merchant to see every payment', 10_000);
+    await waitUntil('the merchant to see every payment', () => received.length >= final.count, 10_000);
     expect(received.length).toBe(final.count);
     expect(new Set(received.map((r) => r.paymentHash)).size).toBe(received.length);
     expect(received.reduce((sum, r) => sum + r.amountMsat, 0n)).toBe(final.paidMsat);
@@ -203,16 +203,16 @@ describe('payment streams in the wallet', () => {
     await el.waitFor();
     expect(await el.getByTestId('stream-to').textContent()).toBe(`To ${address()}`);
     const count = async () => Number(await el.getAttribute('data-count'));
-    await waitUntil(async () => (await count()) >= 1, 'the first payment to the address', 30_000);
+    await waitUntil('the first payment to the address', async () => (await count()) >= 1, 30_000);
     const firstMs = Date.now() - started;
-    await waitUntil(async () => (await count()) >= 2, 'the second payment to the address', 30_000);
+    await waitUntil('the second payment to the address', async () => (await count()) >= 2, 30_000);
     await el.getByRole('button', { name: 'Stop' }).click();
-    await waitUntil(async () => (await el.getAttribute('data-state')) === 'stopped', 'the stop', 60_000);
+    await waitUntil('the stop', async () => (await el.getAttribute('data-state')) === 'stopped', 60_000);
     await shot(page, 'stream-08-address-stopped');
     const paidMsat = BigInt((await el.getAttribute('data-paid-msat')) ?? '0');
     const feeMsat = BigInt((await el.getAttribute('data-fee-msat')) ?? '0');
     const n = await count();
-    await waitUntil(() => received.length - mark >= n, 'the merchant to see every payment', 10_000);
+    await waitUntil('the merchant to see every payment', () => received.length - mark >= n, 10_000);
     const got = received.slice(mark);
     expect(got.length).toBe(n);
     expect(new Set(got.map((r) => r.paymentHash)).size).toBe(n);
@@ -226,7 +226,7 @@ describe('payment streams in the wallet', () => {
   });
 
   it('history shows each stream as one entry; the balance went down by exactly their payments and fees', async () => {
-    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
     await page.getByTestId('screen-home').waitFor();
     expect(await page.getByTestId('stream-row').count()).toBe(2);
     const counts = await page

@@ -2,8 +2,8 @@
 // on-chain coins from the faucet, then an announced channel to the devnet router and one from it,
 // both confirmed and known both ways to every node's graph, so wallets behind the LSP can pay out and
 // the merchant can pay them. Devnet only.
-import type { Devnet } from '@lpw/devnet';
-import { type PublicNetwork, spreadChannelGossip, waitUntil } from '@lpw/devnet/network';
+import { type Devnet, waitUntil } from '@lpw/devnet';
+import { type PublicNetwork, spreadChannelGossip } from '@lpw/devnet/network';
 import type { LightningNode } from '@lpw/node';
 
 export const DEVNET_CHANNEL_SAT = 5_000_000n;
@@ -16,7 +16,7 @@ export async function provideDevnetLiquidity(
   for (let i = 0; i < 5; i++) devnet.fund(await node.newAddress(), 10_000_000n, { confirmations: 1 });
   await node.syncChain();
   const routerId = net.router.nodeId;
-  await waitUntil(() => node.isConnected(routerId), 'the LSP to connect to the router', 60_000);
+  await waitUntil('the LSP to connect to the router', () => node.isConnected(routerId), 60_000);
   const out = node.waitFor('channel-pending', (e) => e.peerId === routerId, 30_000);
   node.openChannel({ peerId: routerId, capacitySat: DEVNET_CHANNEL_SAT, announce: true });
   await out;
@@ -26,7 +26,7 @@ export async function provideDevnetLiquidity(
   await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
   devnet.mine(6);
   const routerChannels = () => node.listChannels().filter((c) => c.peerId === routerId && c.isUsable);
-  await waitUntil(() => routerChannels().length === 2, 'LSP ↔ router channels', 60_000);
+  await waitUntil('LSP ↔ router channels', () => routerChannels().length === 2, 60_000);
   // the merchant routes to wallets behind the LSP over the LSP → router direction: wait for it
   await spreadChannelGossip(
     devnet,

@@ -113,6 +113,7 @@ export class Metrics {
     const sum = (f: (c: (typeof channels)[number]) => bigint) => channels.reduce((a, c) => a + f(c), 0n);
     const balances = await node.balances();
     const wallets = (await store.listWallets(1_000_000)).length;
+    const wasm = node.wasmMemory();
     return [
       gauge('lsp_channels', 'Open channels', channels.length),
       gauge('lsp_channels_usable', 'Usable channels', channels.filter((c) => c.isUsable).length),
@@ -134,6 +135,17 @@ export class Metrics {
       gauge('lsp_onchain_balance_sat', 'On-chain wallet balance, sat', balances.onchainSat),
       gauge('lsp_peers', 'Connected peers', node.listPeers().length),
       gauge('lsp_wallets', 'Wallets that have logged in', wallets),
+      // the node warns (event wasm-memory-high, a log line) above 70% of the limit
+      ...(wasm
+        ? [
+            gauge('lsp_wasm_memory_bytes', "LDK's WASM linear memory; it never shrinks", wasm.usedBytes),
+            gauge(
+              'lsp_wasm_memory_limit_bytes',
+              "LDK's WASM memory limit; the process dies there",
+              wasm.limitBytes,
+            ),
+          ]
+        : []),
       this.jitBuys.render(),
       this.jitChannelsOpened.render(),
       this.jitHtlcsFailed.render(),

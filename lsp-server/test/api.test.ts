@@ -407,9 +407,12 @@ for (const backend of backends()) {
         'lsp_payments_failed_total 0',
         'lsp_forward_latency_seconds_bucket{le="+Inf"} 0',
         'lsp_wallets 2',
+        'lsp_wasm_memory_limit_bytes 1073741824',
       ]) {
         expect(text).toContain(name);
       }
+      // the WASM heap the LSP's node lives in: at least its initial 16 MiB
+      expect(Number(/lsp_wasm_memory_bytes (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(16 * 1_048_576);
       expect(text).toMatch(/lsp_jit_buys_total [1-9]/);
     });
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScid } from '@lpw/api';
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -16,7 +16,6 @@ import WebSocket from 'ws';
 import { createLspClient, type LspClient } from '../src/client/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
 import { openStore } from '../src/store/index.ts';
-import { until } from './lightning.ts';
 
 const LSP_SEED = '77'.repeat(32);
 
@@ -72,7 +71,7 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
       for (const l of lines) onLine(l);
     });
     child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    await until(() => port > 0 || child.exitCode !== null, 'LSP process listening', 60_000);
+    await waitUntil('LSP process listening', () => port > 0 || child.exitCode !== null, 60_000);
     if (!port) throw new Error(`LSP exited: ${logs.join('\n')}`);
     return { child, url: `http://127.0.0.1:${port}`, logs };
   };
@@ -85,7 +84,8 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
 
   const connectWallet = async () => {
     client = createLspClient({ url: lsp!.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
-    await until(
+    await waitUntil(
+      'wallet reconnected',
       async () => {
         try {
           await client.login(wallet);
@@ -95,7 +95,6 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
           return false;
         }
       },
-      'wallet reconnected',
       60_000,
     );
   };
@@ -123,10 +122,14 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
     const pending = prep.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
     net.router.node.openChannel({ peerId: prep.nodeId, capacitySat: 4_000_000n, announce: true });
     const { fundingTxo } = await pending;
-    await until(() => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined, 'funding broadcast');
+    await waitUntil(
+      'funding broadcast',
+      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
+      30_000,
+    );
     devnet.mine(6);
     await Promise.all([prep.syncChain(), net.router.node.syncChain(), net.merchant.node.syncChain()]);
-    await until(() => prep.listChannels().some((c) => c.isUsable), 'router → LSP usable');
+    await waitUntil('router → LSP usable', () => prep.listChannels().some((c) => c.isUsable), 30_000);
     await prep.stop();
     await store.close();
 
@@ -154,10 +157,10 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
       });
     }
     lsp = await startLsp();
-    await until(() => net.router.node.isConnected(lspNodeId), 'LSP reconnected to the router', 30_000);
-    await until(
-      () => net.router.node.listChannels().some((c) => c.peerId === lspNodeId && c.isUsable),
+    await waitUntil('LSP reconnected to the router', () => net.router.node.isConnected(lspNodeId), 30_000);
+    await waitUntil(
       'router → LSP usable again',
+      () => net.router.node.listChannels().some((c) => c.peerId === lspNodeId && c.isUsable),
       30_000,
     );
     await connectWallet();
@@ -178,9 +181,9 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
     const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 120_000);
     const paying = net.router.node.payInvoice(jit.bolt11, { timeoutMs: 120_000 });
     paying.catch(() => {});
-    await until(
-      () => lsp!.logs.some((l) => l.includes('jit: opening zero-conf channel')),
+    await waitUntil(
       'JIT open started',
+      () => lsp!.logs.some((l) => l.includes('jit: opening zero-conf channel')),
       30_000,
     );
     await kill(lsp!);
@@ -222,11 +225,11 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
     const outcomes = await Promise.all(results); // none stuck: each resolves within its timeout
     const sentCount = outcomes.filter((o) => o === 'sent').length;
     // what the payer counts as paid is what the wallet received, invoice by invoice
-    await until(
+    await waitUntil(
+      'wallet ledger matches the payer',
       () =>
         invoices.filter((inv) => wallet.payment(inv.paymentHash)?.status === 'succeeded').length ===
         sentCount,
-      'wallet ledger matches the payer',
       30_000,
     );
     for (const [i, inv] of invoices.entries()) {

@@ -2,11 +2,12 @@
 // brand-new wallet that has no channel; the LSP intercepts, opens a zero-conf channel and forwards minus the
 // opening fee. Refusals, unknown SCIDs, MPP parts and held parts timing out, on both stores.
 import { feeParamsToWire, formatScid, openingFeeMsat, openingFeeParamsInput, parseScid } from '@lpw/api';
+import { waitUntil } from '@lpw/devnet';
 import { createJitInvoice, isNodeError } from '@lpw/node';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_FINAL_CLTV_EXPIRY_DELTA } from '../src/client/index.ts';
-import { type Stack, startStack, until } from './lightning.ts';
+import { type Stack, startStack } from './lightning.ts';
 import { backends } from './stores.ts';
 
 const appCode = (e: unknown) =>
@@ -47,9 +48,10 @@ for (const backend of backends()) {
 
       // the LSP's records: purchase FORWARDED, forward logged with the fee, metrics
       await s.server.lightning.idle();
-      await until(
-        async () => (await s.store.listForwards(10)).some((f) => f.feeMsat === expectedFee),
+      await waitUntil(
         'forward',
+        async () => (await s.store.listForwards(10)).some((f) => f.feeMsat === expectedFee),
+        30_000,
       );
       const purchase = await s.store.getJitPurchase(parseScid(jit.jitChannelScid));
       expect(purchase?.state).toBe('FORWARDED');
@@ -71,7 +73,11 @@ for (const backend of backends()) {
         description: 'back',
         expirySecs: 600,
       });
-      await until(() => s.lsp.graphSummary().channels.length >= 3, 'LSP graph has the public channels');
+      await waitUntil(
+        'LSP graph has the public channels',
+        () => s.lsp.graphSummary().channels.length >= 3,
+        30_000,
+      );
       const sentEvents: bigint[] = [];
       const off = wallet.on('payment-sent', (e) => {
         if (e.paymentHash === invoice.paymentHash) sentEvents.push(e.feeMsat ?? 0n);

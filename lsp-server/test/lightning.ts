@@ -1,7 +1,7 @@
 // The whole picture for Lightning tests: a devnet chain, its public network (router + merchant on
 // TCP), an LSP (real store backend, real node, startLsp: HTTP + WebSocket peers + JIT) connected to
 // the router with channels both ways, and wallets that talk to it through the client module.
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, spreadChannelGossip, startPublicNetwork } from '@lpw/devnet/network';
 import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -29,14 +29,6 @@ export interface Stack {
   wallet(seedByte: number): Promise<{ node: LightningNode; client: LspClient }>;
   mine(n: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
-  const start = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timeout waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export async function startStack(
@@ -77,7 +69,7 @@ export async function startStack(
   for (let i = 0; i < 6; i++) devnet.fund(await lsp.newAddress(), 5_000_000n, { confirmations: 1 });
   await lsp.syncChain();
 
-  await until(() => lsp.isConnected(net.router.nodeId), 'LSP connected to the router');
+  await waitUntil('LSP connected to the router', () => lsp.isConnected(net.router.nodeId), 30_000);
 
   // router → LSP: two public channels (inbound for wallets, and room for a payment split in two)
   const mine = async (n: number) => {
@@ -88,12 +80,16 @@ export async function startStack(
     const pending = lsp.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
     net.router.node.openChannel({ peerId: lsp.nodeId, capacitySat: 2_500_000n, announce: true });
     const { fundingTxo } = await pending;
-    await until(() => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined, 'funding broadcast');
+    await waitUntil(
+      'funding broadcast',
+      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
+      30_000,
+    );
     await mine(1);
   }
   await mine(6);
   const routerChannels = () => lsp.listChannels().filter((c) => c.isUsable && c.peerId === net.router.nodeId);
-  await until(() => routerChannels().length === 2, 'router → LSP channels usable');
+  await waitUntil('router → LSP channels usable', () => routerChannels().length === 2, 30_000);
   await spreadChannelGossip(
     devnet,
     [lsp, net.router.node, net.merchant.node],

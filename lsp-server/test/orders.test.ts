@@ -2,8 +2,10 @@
 // channel of a chosen size, pays the order invoice over the first, and gets the channel (COMPLETED);
 // an unpaid order stays CREATED until its invoice expires (then FAILED); a paid order the LSP
 // cannot fund is FAILED. On both stores.
+
+import { waitUntil } from '@lpw/devnet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, until } from './lightning.ts';
+import { type Stack, startStack } from './lightning.ts';
 import { backends } from './stores.ts';
 
 const order = (lspBalanceSat: bigint) => ({
@@ -48,19 +50,21 @@ for (const backend of backends()) {
       expect(paid.amountMsat).toBe(8_500_000n);
       expect(paid.feeMsat).toBe(0n); // paid to the LSP itself over the first channel
       await pending;
-      await until(
+      await waitUntil(
+        'order COMPLETED',
         async () =>
           (await client.trpc.orders.get.query({ order_id: created.order_id })).order_state === 'COMPLETED',
-        'order COMPLETED',
+        30_000,
       );
       const done = await client.trpc.orders.get.query({ order_id: created.order_id });
       expect(done.payment.bolt11?.state).toBe('PAID');
       expect(done.channel?.funding_outpoint).toMatch(/^[0-9a-f]{64}:\d+$/);
 
       // the ordered channel: 1.5M sat from the LSP, all on its side, zero-conf so usable at once
-      await until(
-        () => wallet.listChannels().filter((c) => c.isUsable).length === 2,
+      await waitUntil(
         'ordered channel usable',
+        () => wallet.listChannels().filter((c) => c.isUsable).length === 2,
+        30_000,
       );
       const ordered = wallet.listChannels().find((c) => c.fundingTxo === done.channel?.funding_outpoint);
       expect(ordered).toMatchObject({
@@ -85,10 +89,11 @@ for (const backend of backends()) {
 
       s.clockOffsetMs.value = 2 * 3600_000; // past the invoice's expiry (1 h)
       try {
-        await until(
+        await waitUntil(
+          'unpaid order FAILED',
           async () =>
             (await client.trpc.orders.get.query({ order_id: created.order_id })).order_state === 'FAILED',
-          'unpaid order FAILED',
+          30_000,
         );
       } finally {
         s.clockOffsetMs.value = 0;
@@ -107,10 +112,11 @@ for (const backend of backends()) {
       const created = await client.trpc.orders.create.mutate(order(ask));
       const paid = await wallet.payInvoice(created.payment.bolt11!.invoice, { timeoutMs: 60_000 });
       expect(paid.amountMsat).toBe(BigInt(created.payment.bolt11!.order_total_sat) * 1000n);
-      await until(
+      await waitUntil(
+        'order FAILED',
         async () =>
           (await client.trpc.orders.get.query({ order_id: created.order_id })).order_state === 'FAILED',
-        'order FAILED',
+        30_000,
       );
       const failed = await client.trpc.orders.get.query({ order_id: created.order_id });
       expect(failed.payment.bolt11?.state).toBe('PAID');

@@ -10,7 +10,7 @@ import { initLdkNode } from '@lpw/node/node-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkNotFewerChannels, exportBackup } from './backup.ts';
 import { createFileAtomic, DEVICE_COPY_FILE, writeDeviceCopy } from './device-copy.ts';
-import { isWalletError } from './errors.ts';
+import { isCliError } from './errors.ts';
 import { createSeedFile, deriveSecrets } from './seed.ts';
 
 const WORDS = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
@@ -44,7 +44,7 @@ describe('CLI backup rules', () => {
         return e;
       }
     })();
-    expect(isWalletError(refused, 'BACKUP_FEWER_CHANNELS')).toBe(true);
+    expect(isCliError(refused, 'BACKUP_FEWER_CHANNELS')).toBe(true);
     expect((refused as Error).message).toMatch(/2 channel\(s\) \(version 7.*this directory's state has 0/);
     expect(() => checkNotFewerChannels(remote, state(1), 6)).toThrow(/version 7/);
     // as many channels, a descendant of that copy or newer, or no copy at all: allowed
@@ -84,7 +84,7 @@ describe('CLI backup rules', () => {
     const wallet = mkdtempSync(join(tmp, 'x-'));
     createSeedFile(wallet, WORDS);
     const none = await exportBackup(wallet, join(wallet, 'none.lpwb')).catch((e: unknown) => e);
-    expect(isWalletError(none, 'BACKUP_NONE')).toBe(true);
+    expect(isCliError(none, 'BACKUP_NONE')).toBe(true);
 
     const good = await blob(5, 1);
     writeDeviceCopy(wallet, good);
@@ -96,7 +96,7 @@ describe('CLI backup rules', () => {
     damaged[damaged.length - 1]! ^= 1;
     writeDeviceCopy(wallet, damaged);
     const refused = await exportBackup(wallet, join(wallet, 'bad.lpwb')).catch((e: unknown) => e);
-    expect(isWalletError(refused, 'BACKUP_CORRUPT')).toBe(true);
+    expect(isCliError(refused, 'BACKUP_CORRUPT')).toBe(true);
     expect(readdirSync(wallet)).not.toContain('bad.lpwb');
   });
 });

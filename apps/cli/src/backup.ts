@@ -25,7 +25,7 @@ import {
   readSavedStatus,
   type SavedBackupStatus,
 } from './device-copy.ts';
-import { fromBackupError, WalletError } from './errors.ts';
+import { CliError, fromBackupError } from './errors.ts';
 import { readSeedFile } from './seed.ts';
 
 const SESSION_CODES = new Set(['SESSION_EXPIRED', 'SESSION_REQUIRED']);
@@ -96,13 +96,13 @@ export function lspTransport(
 }
 
 /** LEASE_HELD in words: who holds the wallet and until when. */
-export function leaseHeld(error: BackupError, deviceId: string): WalletError {
+export function leaseHeld(error: BackupError, deviceId: string): CliError {
   const holder = typeof error.details.deviceId === 'string' ? error.details.deviceId : 'another device';
   const until =
     typeof error.details.expiresAtMs === 'number' && Number.isFinite(error.details.expiresAtMs)
       ? new Date(error.details.expiresAtMs).toISOString()
       : 'its lease ends';
-  return new WalletError(
+  return new CliError(
     'LEASE_HELD',
     `this wallet runs on ${holder} (this directory is ${deviceId}) and its lease at the LSP lasts until ${until}: two copies of one wallet running at once could lose the channel's money, so this one does not start. Stop it there (its lease ends at once), or wait until then.`,
     { cause: error },
@@ -127,14 +127,14 @@ export function checkNotFewerChannels(
     header = readBackupHeader(remote.blob);
   } catch (error) {
     if (!isBackupError(error)) throw error;
-    throw new WalletError(
+    throw new CliError(
       'BACKUP_FEWER_CHANNELS',
       `the LSP holds a backup of this wallet (version ${remote.version}) that cannot be read (${error.code}: ${error.message}), so its channels cannot be counted; this wallet will not replace it with its own state of ${ourChannels} channel(s). Restore from a backup file (lpw-wallet init --words "…" --backup-file FILE --dir NEW_DIR).`,
       { cause: error },
     );
   }
   if (ourChannels >= header.channels || lineageVersion >= header.version) return;
-  throw new WalletError(
+  throw new CliError(
     'BACKUP_FEWER_CHANNELS',
     `the LSP holds a backup of this wallet with ${header.channels} channel(s) (version ${header.version}, made ${new Date(header.createdAtMs).toISOString()}); this directory's state has ${ourChannels}, and uploading it would replace that backup. Nothing was uploaded. If that backup is this wallet's latest, restore it into a new directory (lpw-wallet init --words "…" --dir NEW_DIR); if another directory runs this wallet, run it there.`,
   );
@@ -194,7 +194,7 @@ export async function exportBackup(dir: string, path: string): Promise<BackupHea
   const secrets = readSeedFile(dir);
   const blob = readDeviceCopy(dir);
   if (!blob)
-    throw new WalletError(
+    throw new CliError(
       'BACKUP_NONE',
       `no backup in ${dir} yet: the wallet writes ${DEVICE_COPY_FILE} once the LSP holds its first backup`,
     );

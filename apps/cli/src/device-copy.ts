@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { UploaderStatus } from '@lpw/backup';
-import { WalletError } from './errors.ts';
+import { CliError } from './errors.ts';
 
 export const DEVICE_COPY_FILE = 'backup.lpwb';
 export const STATUS_FILE = 'backup-status.json';
@@ -66,7 +66,7 @@ export function createFileAtomic(path: string, bytes: Uint8Array): void {
     linkSync(temp, path); // atomic, and fails when the name is taken
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new WalletError('INVALID_INPUT', `${path} exists: choose another file name`);
+      throw new CliError('INVALID_INPUT', `${path} exists: choose another file name`);
     throw error;
   } finally {
     rmSync(temp, { force: true });

@@ -1,10 +1,11 @@
-// The machine wallet's one error type: outcomes a script can act on, each with a distinct exit code.
+// The machine wallet's one error type, CliError (named apart from @lpw/node's on-chain WalletError):
+// outcomes a script can act on, each with a distinct exit code.
 import { isApiError } from '@lpw/api';
 import { type BackupError, isBackupError } from '@lpw/backup';
 import { isNodeError } from '@lpw/node';
 import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
-export type WalletErrorCode =
+export type CliErrorCode =
   | 'USAGE'
   | 'INVALID_INPUT'
   | 'NOT_INITIALIZED'
@@ -45,7 +46,7 @@ export type WalletErrorCode =
   | 'INTERNAL';
 
 /** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
-const EXIT: Record<WalletErrorCode, number> = {
+const EXIT: Record<CliErrorCode, number> = {
   USAGE: 2,
   INVALID_INPUT: 3,
   INVALID_INVOICE: 3,
@@ -80,10 +81,10 @@ const EXIT: Record<WalletErrorCode, number> = {
   INTERNAL: 1,
 };
 
-export class WalletError extends Error {
-  override readonly name = 'WalletError';
+export class CliError extends Error {
+  override readonly name = 'CliError';
   constructor(
-    readonly code: WalletErrorCode,
+    readonly code: CliErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -95,11 +96,11 @@ export class WalletError extends Error {
   }
 }
 
-export function isWalletError(e: unknown, code?: WalletErrorCode): e is WalletError {
-  return e instanceof WalletError && (code === undefined || e.code === code);
+export function isCliError(e: unknown, code?: CliErrorCode): e is CliError {
+  return e instanceof CliError && (code === undefined || e.code === code);
 }
 
-const STREAM_CODES: Record<StreamErrorCode, WalletErrorCode> = {
+const STREAM_CODES: Record<StreamErrorCode, CliErrorCode> = {
   INVALID_RECIPIENT: 'INVALID_INPUT',
   INVALID_RATE: 'INVALID_INPUT',
   INVALID_PERIOD: 'INVALID_INPUT',
@@ -119,7 +120,7 @@ const STREAM_CODES: Record<StreamErrorCode, WalletErrorCode> = {
 };
 
 /** The backup package's codes the CLI reports as they are (a bad file, a fenced wallet…). */
-const BACKUP_CODES: ReadonlySet<string> = new Set<WalletErrorCode>([
+const BACKUP_CODES: ReadonlySet<string> = new Set<CliErrorCode>([
   'BACKUP_CORRUPT',
   'BACKUP_TRUNCATED',
   'BACKUP_WRONG_WALLET',
@@ -132,22 +133,22 @@ const BACKUP_CODES: ReadonlySet<string> = new Set<WalletErrorCode>([
 ]);
 
 /** A refusal of the backup package as the CLI's error; `context` says which copy or call. */
-export function fromBackupError(e: BackupError, context?: string): WalletError {
-  const code: WalletErrorCode = BACKUP_CODES.has(e.code)
-    ? (e.code as WalletErrorCode)
+export function fromBackupError(e: BackupError, context?: string): CliError {
+  const code: CliErrorCode = BACKUP_CODES.has(e.code)
+    ? (e.code as CliErrorCode)
     : e.code === 'BACKUP_UNAVAILABLE'
       ? 'LSP_UNREACHABLE'
       : 'BACKUP_FAILED';
-  return new WalletError(code, context ? `${context}: ${e.message}` : e.message, { cause: e });
+  return new CliError(code, context ? `${context}: ${e.message}` : e.message, { cause: e });
 }
 
-/** Node, stream, backup, LSP and network failures become WalletErrors with the cause kept. */
-export function toWalletError(e: unknown): WalletError {
-  if (e instanceof WalletError) return e;
+/** Node, stream, backup, LSP and network failures become CliErrors with the cause kept. */
+export function toCliError(e: unknown): CliError {
+  if (e instanceof CliError) return e;
   if (isBackupError(e)) return fromBackupError(e);
-  if (isStreamError(e)) return new WalletError(STREAM_CODES[e.code], e.message, { cause: e });
+  if (isStreamError(e)) return new CliError(STREAM_CODES[e.code], e.message, { cause: e });
   if (isNodeError(e)) {
-    const map: Partial<Record<string, WalletErrorCode>> = {
+    const map: Partial<Record<string, CliErrorCode>> = {
       INVALID_INPUT: 'INVALID_INPUT',
       INVALID_INVOICE: 'INVALID_INVOICE',
       INVOICE_EXPIRED: 'INVOICE_EXPIRED',
@@ -168,22 +169,22 @@ export function toWalletError(e: unknown): WalletError {
       BROADCAST_REJECTED: 'BROADCAST_FAILED',
       PEER_NOT_CONNECTED: 'LSP_UNREACHABLE',
     };
-    return new WalletError(map[e.code] ?? 'INTERNAL', e.message, { cause: e });
+    return new CliError(map[e.code] ?? 'INTERNAL', e.message, { cause: e });
   }
   if (isApiError(e)) {
-    const code: WalletErrorCode = e.code === 'INVALID_OPENING_FEE_PARAMS' ? 'FEE_TOO_HIGH' : 'INVALID_INPUT';
-    return new WalletError(code, `LSP refused: ${e.message}`, { cause: e });
+    const code: CliErrorCode = e.code === 'INVALID_OPENING_FEE_PARAMS' ? 'FEE_TOO_HIGH' : 'INVALID_INPUT';
+    return new CliError(code, `LSP refused: ${e.message}`, { cause: e });
   }
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof Error && e.name === 'TRPCClientError') {
     const app = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
     if (app === 'INVALID_OPENING_FEE_PARAMS')
-      return new WalletError('FEE_TOO_HIGH', `LSP refused: ${message}`, { cause: e });
+      return new CliError('FEE_TOO_HIGH', `LSP refused: ${message}`, { cause: e });
     if (app?.startsWith('PAYMENT_SIZE'))
-      return new WalletError('INVALID_INPUT', `LSP refused: ${message}`, { cause: e });
-    return new WalletError('LSP_UNREACHABLE', `LSP: ${message}`, { cause: e });
+      return new CliError('INVALID_INPUT', `LSP refused: ${message}`, { cause: e });
+    return new CliError('LSP_UNREACHABLE', `LSP: ${message}`, { cause: e });
   }
   if (/ECONNREFUSED|fetch failed|ENOTFOUND|ETIMEDOUT/.test(message))
-    return new WalletError('LSP_UNREACHABLE', message, { cause: e });
-  return new WalletError('INTERNAL', message, { cause: e });
+    return new CliError('LSP_UNREACHABLE', message, { cause: e });
+  return new CliError('INTERNAL', message, { cause: e });
 }

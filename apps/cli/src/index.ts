@@ -18,7 +18,7 @@ export {
 } from '@lpw/stream';
 export { type BackupReport, backupReport, exportBackup } from './backup.ts';
 export { DEVICE_COPY_FILE, type SavedBackupStatus } from './device-copy.ts';
-export { isWalletError, WalletError, type WalletErrorCode } from './errors.ts';
+export { CliError, type CliErrorCode, isCliError } from './errors.ts';
 export { type L402Result, l402Fetch } from './l402.ts';
 export { deriveSecrets, SEED_FILE } from './seed.ts';
 export {

@@ -1,6 +1,6 @@
-// `l402 fetch`: @lpw/l402's paying fetch with this wallet's pay(), its refusals as WalletErrors.
+// `l402 fetch`: @lpw/l402's paying fetch with this wallet's pay(), its refusals as CliErrors.
 import { fetchWithL402, L402ClientError, type L402Receipt } from '@lpw/l402';
-import { WalletError } from './errors.ts';
+import { CliError } from './errors.ts';
 
 export interface L402Result {
   response: Response;
@@ -17,7 +17,7 @@ export async function l402Fetch(
   },
 ): Promise<L402Result> {
   if (options.maxSats > BigInt(Number.MAX_SAFE_INTEGER))
-    throw new WalletError('INVALID_INPUT', '--max-sats is out of range');
+    throw new CliError('INVALID_INPUT', '--max-sats is out of range');
   let feeMsat = 0n;
   let receipt: L402Receipt | undefined;
   try {
@@ -34,7 +34,7 @@ export async function l402Fetch(
       },
     });
     if (receipt && (response.status === 401 || response.status === 402))
-      throw new WalletError('L402_FAILED', `${url} refused the paid token (HTTP ${response.status})`);
+      throw new CliError('L402_FAILED', `${url} refused the paid token (HTTP ${response.status})`);
     return {
       response,
       ...(receipt
@@ -50,11 +50,11 @@ export async function l402Fetch(
     };
   } catch (e) {
     if (e instanceof L402ClientError)
-      throw new WalletError(e.code === 'PRICE_TOO_HIGH' ? 'FEE_TOO_HIGH' : 'L402_FAILED', e.message, {
+      throw new CliError(e.code === 'PRICE_TOO_HIGH' ? 'FEE_TOO_HIGH' : 'L402_FAILED', e.message, {
         cause: e,
       });
-    if (e instanceof TypeError && !(e instanceof WalletError))
-      throw new WalletError('L402_FAILED', `fetching ${url} failed: ${e.message}`, { cause: e });
+    if (e instanceof TypeError && !(e instanceof CliError))
+      throw new CliError('L402_FAILED', `fetching ${url} failed: ${e.message}`, { cause: e });
     throw e;
   }
 }

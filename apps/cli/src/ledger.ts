@@ -16,7 +16,7 @@ import {
   type StreamState,
 } from '@lpw/stream';
 import Database from 'better-sqlite3';
-import { WalletError } from './errors.ts';
+import { CliError } from './errors.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS streams (
@@ -313,7 +313,7 @@ export class SqliteLedger implements StreamLedger {
       .run(p.paymentId, p.paymentHash, p.bolt11, p.amountMsat, now, now);
     if (r.changes === 0) {
       const row = this.db.prepare('SELECT status FROM payments WHERE payment_id = ?').get(p.paymentId) as Row;
-      throw new WalletError(
+      throw new CliError(
         'PAYMENT_FAILED',
         row.status === 'succeeded' ? 'this invoice was already paid' : 'this invoice is being paid',
       );

@@ -13,7 +13,7 @@ import {
   type StreamRecord,
 } from '@lpw/stream';
 import { backupReport, exportBackup } from './backup.ts';
-import { isWalletError, toWalletError, WalletError } from './errors.ts';
+import { CliError, isCliError, toCliError } from './errors.ts';
 import { isoOrDash, sat, toJson } from './format.ts';
 import { initWallet, openWallet, type RestoreReport, restoreWallet, type Wallet } from './wallet.ts';
 
@@ -106,14 +106,14 @@ type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositio
 function bigintFlag(value: string | undefined, name: string, min = 0n): bigint | undefined {
   if (value === undefined) return undefined;
   if (!/^[0-9]{1,18}$/.test(value))
-    throw new WalletError('USAGE', `--${name} expects a whole number, got "${value}"`);
+    throw new CliError('USAGE', `--${name} expects a whole number, got "${value}"`);
   const n = BigInt(value);
-  if (n < min) throw new WalletError('USAGE', `--${name} must be at least ${min}`);
+  if (n < min) throw new CliError('USAGE', `--${name} must be at least ${min}`);
   return n;
 }
 
 function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new WalletError('USAGE', `missing ${what}`);
+  if (value === undefined) throw new CliError('USAGE', `missing ${what}`);
   return value;
 }
 
@@ -168,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'init') {
     if (flags.words === undefined) {
       if (flags['backup-file'])
-        throw new WalletError('USAGE', '--backup-file restores a wallet: give its --words too');
+        throw new CliError('USAGE', '--backup-file restores a wallet: give its --words too');
       initWallet(dir);
       const seedFile = join(dir, 'seed.txt');
       out.emit('initialized', { dir, seedFile }, [
@@ -192,11 +192,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'backup') return backupCommand(positionals.slice(1), dir, out);
   const leaving = ['channels', 'close', 'sweeps', 'onchain'];
   const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402', ...leaving];
-  if (!known.includes(command)) throw new WalletError('USAGE', `unknown command "${command}" (see --help)`);
+  if (!known.includes(command)) throw new CliError('USAGE', `unknown command "${command}" (see --help)`);
   if (command === 'l402' && positionals[1] !== 'fetch')
-    throw new WalletError('USAGE', 'usage: l402 fetch URL --max-sats N');
+    throw new CliError('USAGE', 'usage: l402 fetch URL --max-sats N');
   if (command === 'onchain' && !['balance', 'address', 'send'].includes(positionals[1] ?? ''))
-    throw new WalletError('USAGE', 'usage: onchain balance | onchain address | onchain send ADDRESS|URI');
+    throw new CliError('USAGE', 'usage: onchain balance | onchain address | onchain send ADDRESS|URI');
 
   const wallet = await openWallet({ ...common, lspOptional: leaving.includes(command) });
   try {
@@ -384,10 +384,10 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
     if (flags.until) {
       untilMs = Date.parse(flags.until);
       if (Number.isNaN(untilMs))
-        throw new WalletError('USAGE', `--until expects an ISO time, got "${flags.until}"`);
+        throw new CliError('USAGE', `--until expects an ISO time, got "${flags.until}"`);
     } else {
       const minutes = Number(required(flags.minutes, '--until ISO or --minutes M'));
-      if (!(minutes > 0)) throw new WalletError('USAGE', '--minutes must be positive');
+      if (!(minutes > 0)) throw new CliError('USAGE', '--minutes must be positive');
       untilMs = Date.now() + minutes * 60_000;
     }
     const periodMs = flags['period-ms']
@@ -397,7 +397,7 @@ async function runStream(flags: Flags, wallet: Wallet, out: Output): Promise<num
         : 60_000;
     const onRestart = flags['on-restart'] ?? 'resume';
     if (onRestart !== 'resume' && onRestart !== 'stop')
-      throw new WalletError('USAGE', '--on-restart is resume or stop');
+      throw new CliError('USAGE', '--on-restart is resume or stop');
     const maxFee = bigintFlag(flags['max-fee-msat-per-payment'], 'max-fee-msat-per-payment');
     const growth = expectedMonitorGrowth(periodMs, Date.now(), untilMs);
     if (growth > 1024 * 1024)
@@ -501,7 +501,7 @@ async function runOnchain(
   }
   const amountSat = bigintFlag(flags['amount-sats'], 'amount-sats', 1n);
   if (amountSat !== undefined && flags.all)
-    throw new WalletError('USAGE', '--amount-sats and --all exclude each other');
+    throw new CliError('USAGE', '--amount-sats and --all exclude each other');
   const prepared = onchain.prepareSend({
     destination: required(destination, 'ADDRESS or bitcoin: URI'),
     ...(flags.all
@@ -516,7 +516,7 @@ async function runOnchain(
     `send ${sat(prepared.amountMsat)} sat to ${prepared.address}: network fee ${sat(prepared.feeMsat)} sat (${prepared.feerateSatPerVb} sat/vB), ${sat(prepared.amountMsat + prepared.feeMsat)} sat in all`,
   );
   if (!flags.yes && !(await confirm('send it? [y/N] ')))
-    throw new WalletError(
+    throw new CliError(
       'DECLINED',
       flags.yes === undefined && !process.stdin.isTTY
         ? 'not sent: pass --yes to send without a question'
@@ -651,7 +651,7 @@ async function backupCommand(args: string[], dir: string, out: Output): Promise<
     );
     return 0;
   }
-  if (args[0] !== 'status') throw new WalletError('USAGE', 'usage: backup status | backup export FILE');
+  if (args[0] !== 'status') throw new CliError('USAGE', 'usage: backup status | backup export FILE');
   const { copy, status } = backupReport(dir);
   const lastGoodAt = status?.lastGoodAt ?? null;
   const warnings: string[] = [];
@@ -725,11 +725,11 @@ function streamLine(s: StreamRecord): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    const error = isWalletError(e)
+    const error = isCliError(e)
       ? e
       : e instanceof Error && 'code' in e && e.name === 'TypeError'
-        ? new WalletError('USAGE', e.message)
-        : toWalletError(e);
+        ? new CliError('USAGE', e.message)
+        : toCliError(e);
     const json = process.argv.includes('--json');
     if (json)
       process.stderr.write(`${toJson({ event: 'error', code: error.code, message: error.message })}\n`);

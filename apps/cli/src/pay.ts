@@ -5,7 +5,7 @@ import type { LspClient } from '@lpw/lsp-server/client';
 import type { LightningNode } from '@lpw/node';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import * as ldk from 'lightningdevkit';
-import { WalletError } from './errors.ts';
+import { CliError } from './errors.ts';
 
 export interface ParsedInvoice {
   invoice: ldk.Bolt11Invoice;
@@ -26,10 +26,10 @@ export function parseInvoice(bolt11: string, network: LightningNode['network']):
   const text = bolt11.trim().replace(/^lightning:/i, '');
   const parsed = ldk.Bolt11Invoice.constructor_from_str(text);
   if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK))
-    throw new WalletError('INVALID_INVOICE', 'not a valid BOLT 11 invoice');
+    throw new CliError('INVALID_INVOICE', 'not a valid BOLT 11 invoice');
   const invoice = parsed.res;
   if (invoice.currency() !== CURRENCY[network])
-    throw new WalletError('INVALID_INVOICE', `invoice is for another network than ${network}`);
+    throw new CliError('INVALID_INVOICE', `invoice is for another network than ${network}`);
   const amount = invoice.amount_milli_satoshis();
   return {
     invoice,
@@ -53,18 +53,18 @@ export async function sendInvoicePayment(
 ): Promise<string> {
   const { invoice } = parsed;
   if (parsed.amountMsat === undefined)
-    throw new WalletError('INVALID_INVOICE', 'invoice has no amount (amountless invoices are not supported)');
-  if (parsed.expiresAtMs <= Date.now()) throw new WalletError('INVOICE_EXPIRED', 'the invoice has expired');
-  if (parsed.payee === node.nodeId) throw new WalletError('INVALID_INVOICE', 'the invoice is our own');
+    throw new CliError('INVALID_INVOICE', 'invoice has no amount (amountless invoices are not supported)');
+  if (parsed.expiresAtMs <= Date.now()) throw new CliError('INVOICE_EXPIRED', 'the invoice has expired');
+  if (parsed.payee === node.nodeId) throw new CliError('INVALID_INVOICE', 'the invoice is our own');
   const finalCltv = Number(invoice.min_final_cltv_expiry_delta());
   const { paths } = await client.findRoute(parsed.payee, parsed.amountMsat, finalCltv);
   const hops = paths[0]?.hops;
-  if (!hops || hops.length === 0) throw new WalletError('ROUTE_NOT_FOUND', 'the LSP found no route');
+  if (!hops || hops.length === 0) throw new CliError('ROUTE_NOT_FOUND', 'the LSP found no route');
   let feeMsat = 0n;
   const hints = hops.slice(1).map((hop, k) => {
     const from = hops[k]!;
     const hopFee = BigInt(from.fee_msat);
-    if (hopFee > 0xffff_ffffn) throw new WalletError('ROUTE_NOT_FOUND', 'hop fee out of range');
+    if (hopFee > 0xffff_ffffn) throw new CliError('ROUTE_NOT_FOUND', 'hop fee out of range');
     feeMsat += hopFee;
     return ldk.RouteHintHop.constructor_new(
       hexToBytes(from.node_id),
@@ -76,10 +76,7 @@ export async function sendInvoicePayment(
     );
   });
   if (feeMsat > maxFeeMsat)
-    throw new WalletError(
-      'FEE_TOO_HIGH',
-      `routing fee ${feeMsat} msat exceeds the limit of ${maxFeeMsat} msat`,
-    );
+    throw new CliError('FEE_TOO_HIGH', `routing fee ${feeMsat} msat exceeds the limit of ${maxFeeMsat} msat`);
   const params = ldk.PaymentParameters.constructor_new(
     ldk.Payee.constructor_clear(
       hexToBytes(parsed.payee),
@@ -115,7 +112,7 @@ export async function sendInvoicePayment(
       'LDKRetryableSendFailure_',
       '',
     );
-    throw new WalletError(
+    throw new CliError(
       name === 'DuplicatePayment'
         ? 'PAYMENT_FAILED'
         : name === 'RouteNotFound'

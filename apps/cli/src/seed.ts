@@ -8,7 +8,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { WalletError } from './errors.ts';
+import { CliError } from './errors.ts';
 
 export const SEED_FILE = 'seed.txt';
 
@@ -26,7 +26,7 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 export function deriveSecrets(words: string): WalletSecrets {
   const normalised = words.trim().toLowerCase().split(/\s+/).join(' ');
   if (!validateMnemonic(normalised, wordlist))
-    throw new WalletError('INVALID_INPUT', 'seed file does not hold valid BIP 39 words');
+    throw new CliError('INVALID_INPUT', 'seed file does not hold valid BIP 39 words');
   const seed = mnemonicToSeedSync(normalised);
   return {
     nodeSeed: hmac(sha256, utf8('lpw/node-seed/v1'), seed),
@@ -45,7 +45,7 @@ export function createSeedFile(dir: string, words?: string): string {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new WalletError('ALREADY_INITIALIZED', `${path} exists: this directory already holds a wallet`);
+      throw new CliError('ALREADY_INITIALIZED', `${path} exists: this directory already holds a wallet`);
     throw e;
   }
   try {
@@ -59,12 +59,12 @@ export function createSeedFile(dir: string, words?: string): string {
 export function readSeedFile(dir: string): WalletSecrets {
   const path = join(dir, SEED_FILE);
   if (!existsSync(path))
-    throw new WalletError('NOT_INITIALIZED', `no wallet in ${dir} (run \`lpw-wallet init\` first)`);
+    throw new CliError('NOT_INITIALIZED', `no wallet in ${dir} (run \`lpw-wallet init\` first)`);
   const fd = openSync(path, 'r');
   try {
     const mode = fstatSync(fd).mode & 0o777;
     if (mode & 0o077)
-      throw new WalletError(
+      throw new CliError(
         'INVALID_INPUT',
         `${path} is readable by others (mode ${mode.toString(8)}): chmod 600 it, and consider the wallet exposed`,
       );

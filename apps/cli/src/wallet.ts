@@ -56,7 +56,7 @@ import {
   type RestoreChoice,
 } from './backup.ts';
 import { readDeviceCopy, readSavedStatus, saveStatus, writeDeviceCopy } from './device-copy.ts';
-import { fromBackupError, toWalletError, WalletError } from './errors.ts';
+import { CliError, fromBackupError, toCliError } from './errors.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
 import { type SinglePayment, SqliteLedger } from './ledger.ts';
 import { parseInvoice, sendInvoicePayment } from './pay.ts';
@@ -230,11 +230,11 @@ function lockDir(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(path, 'utf8'));
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid))
-        throw new WalletError('WALLET_LOCKED', `the wallet in ${dir} is in use by process ${pid}`);
+        throw new CliError('WALLET_LOCKED', `the wallet in ${dir} is in use by process ${pid}`);
       rmSync(path, { force: true }); // left by a process that died (a crash, kill -9)
     }
   }
-  throw new WalletError('WALLET_LOCKED', `could not lock ${dir}`);
+  throw new CliError('WALLET_LOCKED', `could not lock ${dir}`);
 }
 
 function processAlive(pid: number): boolean {
@@ -285,7 +285,7 @@ export async function openWallet(options: OpenWalletOptions): Promise<Wallet> {
 export async function restoreWallet(options: RestoreWalletOptions): Promise<Wallet> {
   const secrets = deriveSecrets(options.words);
   if (existsSync(join(options.dir, SEED_FILE)))
-    throw new WalletError(
+    throw new CliError(
       'ALREADY_INITIALIZED',
       `${join(options.dir, SEED_FILE)} exists: restore into a new directory`,
     );
@@ -294,10 +294,7 @@ export async function restoreWallet(options: RestoreWalletOptions): Promise<Wall
     try {
       file = { path: options.backupFile, blob: new Uint8Array(readFileSync(options.backupFile)) };
     } catch (e) {
-      throw new WalletError(
-        'INVALID_INPUT',
-        `cannot read the backup file ${options.backupFile}: ${String(e)}`,
-      );
+      throw new CliError('INVALID_INPUT', `cannot read the backup file ${options.backupFile}: ${String(e)}`);
     }
   }
   return open(options, secrets, { words: options.words, file, onRestore: options.onRestore });
@@ -340,14 +337,14 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
     });
     const info = await lspFacts(client, options);
     if (options.network && info.network !== options.network)
-      throw new WalletError('INVALID_INPUT', `the LSP runs on ${info.network}, not ${options.network}`);
+      throw new CliError('INVALID_INPUT', `the LSP runs on ${info.network}, not ${options.network}`);
     const esploraUrl = options.esploraUrl ?? info.esploraUrl;
     if (!esploraUrl)
-      throw new WalletError('INVALID_INPUT', 'the LSP advertises no chain source: pass --esplora-url URL');
+      throw new CliError('INVALID_INPUT', 'the LSP advertises no chain source: pass --esplora-url URL');
     if (!info.online && readSavedStatus(dir)?.fenced)
       // its channel state is older than the device that took over: a force close from here would
       // publish a revoked commitment, and the LSP could take the whole channel
-      throw new WalletError(
+      throw new CliError(
         'LEASE_FENCED',
         'another device took this wallet over: this directory must not run it, not even to leave without the LSP',
       );
@@ -458,7 +455,7 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
     return wallet;
   } catch (e) {
     await cleanup();
-    throw toWalletError(e);
+    throw toCliError(e);
   }
 }
 
@@ -476,7 +473,7 @@ async function lspFacts(
     writeLspFacts(options.dir, facts);
     return { ...facts, online: info };
   } catch (e) {
-    const unreachable = new WalletError(
+    const unreachable = new CliError(
       'LSP_UNREACHABLE',
       `cannot reach the LSP at ${options.lspUrl}: ${String(e)}`,
       { cause: e },
@@ -504,7 +501,7 @@ async function restoreInto(
 ): Promise<{ report: RestoreReport; lineage: number; recoverChannels: boolean }> {
   // a store holding anything but an unfinished restore of this same step is a wallet already
   if (local.size > 0 && !local.has(RESTORE_PENDING_KEY))
-    throw new WalletError(
+    throw new CliError(
       'ALREADY_INITIALIZED',
       'the node store already holds a wallet: restore into a new directory',
     );
@@ -557,8 +554,8 @@ export class Wallet {
   private leaseWatch: ReturnType<typeof setInterval> | undefined;
   private unlock: (() => void) | undefined;
   private closed = false;
-  private fencedBy: WalletError | undefined;
-  private fence: (error: WalletError) => void = () => {};
+  private fencedBy: CliError | undefined;
+  private fence: (error: CliError) => void = () => {};
 
   /** @internal use openWallet() or restoreWallet() */
   constructor(
@@ -648,7 +645,7 @@ export class Wallet {
   private stopFenced(holder: Record<string, unknown> | undefined): void {
     if (this.fencedBy || this.closed) return;
     const who = typeof holder?.deviceId === 'string' ? holder.deviceId : 'another device';
-    this.fencedBy = new WalletError(
+    this.fencedBy = new CliError(
       'LEASE_FENCED',
       `${who} took this wallet over at the LSP (its backup lease); this process stopped and did not take it back. Run the wallet there, or stop it there before running it here.`,
     );
@@ -717,7 +714,7 @@ export class Wallet {
       // an expired session: log in again once
       await this.lsp.login(this.node);
       await this.lsp.connect(this.node).catch((again: unknown) => {
-        throw new WalletError('LSP_UNREACHABLE', `cannot open the peer link to the LSP: ${String(again)}`, {
+        throw new CliError('LSP_UNREACHABLE', `cannot open the peer link to the LSP: ${String(again)}`, {
           cause: e,
         });
       });
@@ -728,7 +725,7 @@ export class Wallet {
 
   /** What receiving `amountMsat` costs: nothing over an existing channel, else the LSP's opening fee. */
   async quoteReceive(amountMsat: bigint): Promise<ReceiveQuote> {
-    if (amountMsat <= 0n) throw new WalletError('INVALID_INPUT', 'amount must be positive');
+    if (amountMsat <= 0n) throw new CliError('INVALID_INPUT', 'amount must be positive');
     // one HTLC goes over one channel: the largest inbound capacity decides
     let inbound = 0n;
     for (const c of this.node.listChannels())
@@ -743,9 +740,9 @@ export class Wallet {
       if (best === undefined || fee < best) best = fee;
     }
     if (best === undefined)
-      throw new WalletError('INVALID_INPUT', `the LSP opens no channel for a payment of ${amountMsat} msat`);
+      throw new CliError('INVALID_INPUT', `the LSP opens no channel for a payment of ${amountMsat} msat`);
     if (best >= amountMsat)
-      throw new WalletError('FEE_TOO_HIGH', `the opening fee ${best} msat would take the whole payment`);
+      throw new CliError('FEE_TOO_HIGH', `the opening fee ${best} msat would take the whole payment`);
     return { amountMsat, jit: true, openingFeeMsat: best };
   }
 
@@ -768,7 +765,7 @@ export class Wallet {
       return { ...quote, bolt11: inv.bolt11, paymentHash: inv.paymentHash, expiresAtMs: inv.expiresAt };
     }
     if (request.maxFeeMsat !== undefined && quote.openingFeeMsat > request.maxFeeMsat)
-      throw new WalletError(
+      throw new CliError(
         'FEE_TOO_HIGH',
         `receiving needs a new channel; the LSP's fee is ${quote.openingFeeMsat} msat, above the limit of ${request.maxFeeMsat} msat`,
       );
@@ -790,7 +787,7 @@ export class Wallet {
         expiresAtMs: parsed.expiresAtMs,
       };
     } catch (e) {
-      throw toWalletError(e);
+      throw toCliError(e);
     }
   }
 
@@ -807,7 +804,7 @@ export class Wallet {
       await this.quiescent(10_000);
       return { amountMsat: e.amountMsat, feeMsat: e.skimmedFeeMsat };
     } catch (e) {
-      throw new WalletError(
+      throw new CliError(
         'TIMEOUT',
         `no payment for ${paymentHash} within ${Math.round(timeoutMs / 1000)} s`,
         {
@@ -826,7 +823,7 @@ export class Wallet {
     const maxFeeMsat = options.maxFeeMsat ?? defaultMaxFeeMsat(amountMsat);
     const spendable = this.node.balances().spendableNowMsat;
     if (amountMsat > spendable)
-      throw new WalletError(
+      throw new CliError(
         'INSUFFICIENT_BALANCE',
         `need ${amountMsat} msat, channels can send ${spendable} msat`,
       );
@@ -837,7 +834,7 @@ export class Wallet {
       this.node
         .waitFor('payment-failed', (e) => e.paymentId === id, timeoutMs)
         .then((e) => {
-          throw new WalletError(
+          throw new CliError(
             e.reason === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED',
             `payment failed: ${e.reason}`,
           );
@@ -859,14 +856,14 @@ export class Wallet {
           status: 'failed',
           reason: e instanceof Error ? e.message : String(e),
         });
-      throw toWalletError(e);
+      throw toCliError(e);
     }
     try {
       const sent = await outcome;
       return { paymentHash: id, preimage: sent.preimage, amountMsat, feeMsat: sent.feeMsat ?? 0n };
     } catch (e) {
-      if (e instanceof WalletError) throw e;
-      throw new WalletError(
+      if (e instanceof CliError) throw e;
+      throw new CliError(
         'TIMEOUT',
         `payment ${id} unresolved after ${timeoutMs} ms (it may still complete)`,
         {
@@ -920,18 +917,15 @@ export class Wallet {
         : channels.find((c) => c.channelId === channelId.toLowerCase());
     if (!channel)
       throw channelId === undefined
-        ? new WalletError('USAGE', `the wallet has ${channels.length} channels: name the one to close`)
-        : new WalletError('CHANNEL_NOT_FOUND', `no open channel ${channelId}`);
+        ? new CliError('USAGE', `the wallet has ${channels.length} channels: name the one to close`)
+        : new CliError('CHANNEL_NOT_FOUND', `no open channel ${channelId}`);
     if (!options.force && !this.node.isConnected(this.lspNodeId))
-      throw new WalletError(
+      throw new CliError(
         'LSP_UNREACHABLE',
         'a cooperative close needs the LSP online; --force closes without it',
       );
     if (!channel.fundingTxo)
-      throw new WalletError(
-        'CHANNEL_NOT_FOUND',
-        `channel ${channel.channelId} has no funding transaction yet`,
-      );
+      throw new CliError('CHANNEL_NOT_FOUND', `channel ${channel.channelId} has no funding transaction yet`);
     const [fundingTxid, vout] = channel.fundingTxo.split(':') as [string, string];
     this.node.closeChannel(channel.channelId, { force: options.force ?? false });
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
@@ -940,7 +934,7 @@ export class Wallet {
       if (spend?.spent)
         return { channelId: channel.channelId, closingTxid: spend.txid, toSelfDelay: channel.toSelfDelay };
       if (Date.now() > deadline)
-        throw new WalletError(
+        throw new CliError(
           'TIMEOUT',
           `the closing transaction of ${channel.channelId} is not at the chain source yet (it is rebroadcast on every start)`,
         );

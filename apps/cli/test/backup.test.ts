@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupKeysFrom, DEFAULT_BACKUP_KEY, encodeBackup, readBackupHeader } from '@lpw/backup';
+import { waitUntil } from '@lpw/devnet';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliDone, type Stack, startStack } from './stack.ts';
@@ -143,7 +144,7 @@ describe('lpw-wallet backups on the devnet', () => {
     await run.next('started');
     let received = 0;
     const off = s.net.merchant.node.on('payment-received', () => received++);
-    while (received < 3) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil('3 payments at the merchant', () => received >= 3, 300_000, 50);
     off();
     const phone = await s.store.acquireLease(a.nodeId, 'phone-took-over', Date.now() + 600_000);
     const fencedAt = Date.now();

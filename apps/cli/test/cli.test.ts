@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { backupKeysFrom, DEFAULT_BACKUP_KEY, decodeBackup } from '@lpw/backup';
+import { waitUntil } from '@lpw/devnet';
 import { startPaidApi } from '@lpw/devnet/paid-api';
 import { l402 } from '@lpw/l402';
 import { periodSecrets } from '@lpw/stream';
@@ -244,7 +245,7 @@ describe('lpw-wallet on the devnet', () => {
     const started = await first.next('started');
     const id = started.id as string;
     const startMs = Date.parse(started.startAt as string);
-    while (received.length < 50) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('50 payments at the merchant', () => received.length >= 50, 180_000, 20);
     first.child.kill('SIGKILL'); // payments in flight, periods reserved
     expect(await first.exit).toBe('SIGKILL');
     const receivedAtKill = received.length;
@@ -290,7 +291,7 @@ describe('lpw-wallet on the devnet', () => {
       'stop',
     ]);
     const id = (await first.next('started')).id as string;
-    while (received.length < 20) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('20 payments at the merchant', () => received.length >= 20, 120_000, 20);
     first.child.kill('SIGKILL');
     await first.exit;
     const second = await cliDone(s, dir, ['stream', '--resume', id]);

@@ -36,6 +36,7 @@ export function ldkLspNode(node: LightningNode, options: LdkLspNodeOptions): Lsp
         shortChannelId: c.shortChannelId,
       })),
     listPeers: () => node.listPeers(),
+    wasmMemory: () => node.wasmMemory(),
     async balances(): Promise<LspBalances> {
       const b = node.balances();
       return {

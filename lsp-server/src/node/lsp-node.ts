@@ -57,6 +57,8 @@ export interface LspNode {
   registerJitScid(purchase: JitPurchaseRecord): Promise<void>;
   listChannels(): LspChannel[];
   listPeers(): { peerId: string; inbound: boolean }[];
+  /** LDK's WASM memory in this process (it never shrinks; the instance dies at the limit). */
+  wasmMemory(): { usedBytes: number; limitBytes: number } | undefined;
   balances(): Promise<LspBalances>;
   /** A BOLT 11 invoice to us (LSPS1 order payments). */
   createInvoice(request: { amountMsat: bigint; description: string; expirySecs: number }): Promise<{

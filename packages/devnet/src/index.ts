@@ -1,18 +1,4 @@
-// @lpw/devnet: a deterministic regtest chain (real headers, txids, scripts verified by bitcore)
-// served over Esplora REST and bitcoind JSON-RPC, with a faucet. Development and tests only.
-export { type Block, decodeHeader, encodeHeader, merkleRoot, serializeBlock } from './block.ts';
-export {
-  type BlockEvent,
-  type BlockListener,
-  Chain,
-  type ChainOptions,
-  type ChainTx,
-  type Spend,
-  type TxLocation,
-} from './chain.ts';
-export { type Devnet, type DevnetOptions, startDevnet } from './devnet.ts';
-export { DevnetError, RejectError, RPC_CODE } from './errors.ts';
-export { Faucet, faucetKey } from './faucet.ts';
-export { type FeeShape, FeeWeather, type FeeWeatherOptions, FLAT, MARKET } from './fee-weather.ts';
-export type { Coin } from './mempool.ts';
-export { addressScript, decodeTx, REGTEST, scriptAddress, type Tx } from './tx.ts';
+// @lpw/devnet: the devnet's public Lightning network (router and merchant LDK nodes, `./network`),
+// the merchant's shop, paid API and Lightning Address (`./paid-api`), over the regtest chain of
+// @lpw/devnet-chain, re-exported here so apps, e2e, bench and the LSP need one import.
+export * from '@lpw/devnet-chain';

@@ -1,7 +1,7 @@
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
 import { createNode, MemoryStore } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, startDevnet } from './devnet.ts';
 import { type PublicNetwork, startPublicNetwork } from './network.ts';
 
 describe('the devnet public network', () => {
@@ -38,7 +38,6 @@ describe('the devnet public network', () => {
     });
     try {
       await newcomer.connect(network.router.nodeId, tcp(network.router.host, network.router.port));
-      const deadline = Date.now() + 20_000;
       const known = () => {
         const graph = newcomer.graphSummary();
         const aliases = graph.nodes.filter((n) => n.announced).map((n) => n.alias);
@@ -51,8 +50,7 @@ describe('the devnet public network', () => {
           aliases.includes('devnet-merchant')
         );
       };
-      while (!known() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(known()).toBe(true);
+      await waitUntil("the channel and both nodes in the newcomer's graph", known, 20_000);
     } finally {
       await newcomer.stop();
     }

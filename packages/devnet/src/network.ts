@@ -1,12 +1,13 @@
 // The devnet's "public Lightning network": a router and a merchant, real LDK nodes (@lpw/node) with
 // an announced channel funded on the devnet chain, listening on TCP, so gossip and multi-hop routing
 // are real in development and tests. Its state lives as long as the devnet's chain does (memory).
+
+import { type Devnet, waitUntil } from '@lpw/devnet-chain';
 import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { listenTcp, type TcpListener, tcp } from '@lpw/node/tcp';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
-import type { Devnet } from './devnet.ts';
 
 export interface PublicPeer {
   node: LightningNode;
@@ -94,11 +95,15 @@ export async function startPublicNetwork(
     });
     const { fundingTxo } = await pending;
     const fundingTxid = fundingTxo.split(':')[0]!;
-    await waitUntil(() => devnet.chain.mempool.get(fundingTxid) !== undefined, 'funding broadcast');
+    await waitUntil('funding broadcast', () => devnet.chain.mempool.get(fundingTxid) !== undefined, 30_000);
     devnet.mine(6);
     await Promise.all([router.node.syncChain(), merchant.node.syncChain()]);
     const channel = () => router.node.listChannels().find((ch) => ch.peerId === merchant.nodeId);
-    await waitUntil(() => channel()?.isUsable === true && channel()?.isAnnounced === true, 'channel usable');
+    await waitUntil(
+      'channel usable',
+      () => channel()?.isUsable === true && channel()?.isAnnounced === true,
+      30_000,
+    );
     const channelScid = channel()!.shortChannelId!;
     await spreadChannelGossip(devnet, [router.node, merchant.node], [channelScid]);
     return { router, merchant, channelScid, stop };
@@ -132,8 +137,8 @@ export async function spreadChannelGossip(
   const parties = (scid: bigint) =>
     nodes.filter((n) => n.listChannels().some((ch) => ch.shortChannelId === scid));
   await waitUntil(
-    () => scids.every((scid) => parties(scid).length === 2 && parties(scid).every((n) => inGraph(n, scid))),
     'both parties to complete the channel announcements',
+    () => scids.every((scid) => parties(scid).length === 2 && parties(scid).every((n) => inGraph(n, scid))),
     timeoutMs,
   );
   const missing = () =>
@@ -160,23 +165,8 @@ export async function spreadChannelGossip(
     await Promise.all(nodes.map((n) => n.syncChain()));
   }
   await waitUntil(
-    () => missing().length === 0,
     () => `every graph to hold both directions of the new channels (${missing().join(', ')})`,
+    () => missing().length === 0,
     timeoutMs,
   );
-}
-
-/** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  what: string | (() => string),
-  timeoutMs = 30_000,
-): Promise<void> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(`devnet: timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

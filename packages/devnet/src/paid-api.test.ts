@@ -1,7 +1,7 @@
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { fetchWithL402 } from '@lpw/l402';
 import { decodeBolt11, fetchInvoice, parsePaymentRequest, resolvePayRequest } from '@lpw/payment-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Devnet, startDevnet } from './devnet.ts';
 import { type PublicNetwork, startPublicNetwork } from './network.ts';
 import { type PaidApi, startPaidApi } from './paid-api.ts';
 

@@ -82,6 +82,15 @@ export type NodeEvent =
     }
   | { kind: 'peer-connected'; peerId: string }
   | { kind: 'peer-disconnected'; peerId: string }
+  | {
+      /**
+       * LDK's WASM memory (shared by every node in this process) passed 70% of its limit, or a further
+       * 5% after that. It never shrinks and the instance dies at the limit: drain and restart.
+       */
+      kind: 'wasm-memory-high';
+      usedBytes: number;
+      limitBytes: number;
+    }
   | { kind: 'error'; code: NodeErrorCode; message: string; cause?: unknown };
 
 export type NodeEventKind = NodeEvent['kind'];

@@ -3,6 +3,7 @@
 // Idempotent: events from before a restart are replayed.
 import * as ldk from 'lightningdevkit';
 import type { EventBus, NodeEvent } from './events.ts';
+import { freeLdk } from './ldk/free.ts';
 import { bool, channelIdHex, outpointKey, someOf, toHex, u128FromLdk } from './ldk/values.ts';
 import type { PaymentStore } from './payments.ts';
 
@@ -97,7 +98,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
 
   if (event instanceof ldk.Event_PaymentClaimable) {
     const hash = toHex(event.payment_hash);
-    const preimage = someOf<Uint8Array>(event.purpose.preimage());
+    const preimage = preimageOf(event.purpose);
     const skimmed = event.counterparty_skimmed_fee_msat;
     const record = ctx.payments.get(hash);
     const allowedSkim = record?.maxSkimmedFeeMsat ?? 0n;
@@ -115,7 +116,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
 
   if (event instanceof ldk.Event_PaymentClaimed) {
     const hash = toHex(event.payment_hash);
-    const preimage = someOf<Uint8Array>(event.purpose.preimage());
+    const preimage = preimageOf(event.purpose);
     let skimmedFeeMsat = 0n;
     for (const htlc of event.htlcs) skimmedFeeMsat += htlc.get_counterparty_skimmed_fee_msat();
     const changes = {
@@ -171,21 +172,21 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
   if (event instanceof ldk.Event_PaymentPathFailed) {
     const scid = someOf<bigint>(event.short_channel_id);
     if (scid !== undefined && !bool(event.payment_failed_permanently)) {
-      ctx.scorer.as_ScoreUpdate().payment_path_failed(event.path, scid, nowSecs());
+      updateScorer(ctx, (s) => s.payment_path_failed(event.path, scid, nowSecs()));
     }
     return true;
   }
   if (event instanceof ldk.Event_PaymentPathSuccessful) {
-    ctx.scorer.as_ScoreUpdate().payment_path_successful(event.path, nowSecs());
+    updateScorer(ctx, (s) => s.payment_path_successful(event.path, nowSecs()));
     return true;
   }
   if (event instanceof ldk.Event_ProbeSuccessful) {
-    ctx.scorer.as_ScoreUpdate().probe_successful(event.path, nowSecs());
+    updateScorer(ctx, (s) => s.probe_successful(event.path, nowSecs()));
     return true;
   }
   if (event instanceof ldk.Event_ProbeFailed) {
     const scid = someOf<bigint>(event.short_channel_id);
-    if (scid !== undefined) ctx.scorer.as_ScoreUpdate().probe_failed(event.path, scid, nowSecs());
+    if (scid !== undefined) updateScorer(ctx, (s) => s.probe_failed(event.path, scid, nowSecs()));
     return true;
   }
 
@@ -304,6 +305,26 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
   }
 
   return true; // FundingTxBroadcastSafe, ConnectionNeeded, onion/offer events: unused
+}
+
+/** The preimage a payment purpose carries; `preimage()` makes a new Option each call, freed here. */
+function preimageOf(purpose: ldk.PaymentPurpose): Uint8Array | undefined {
+  const option = purpose.preimage();
+  try {
+    return someOf<Uint8Array>(option);
+  } finally {
+    freeLdk(option);
+  }
+}
+
+/** `as_ScoreUpdate()` allocates a trait object per call (one per payment on the payer): freed after. */
+function updateScorer(ctx: EventContext, update: (scorer: ldk.ScoreUpdate) => void): void {
+  const scorer = ctx.scorer.as_ScoreUpdate();
+  try {
+    update(scorer);
+  } finally {
+    freeLdk(scorer);
+  }
 }
 
 function isChannelId(value: unknown): value is ldk.ChannelId {

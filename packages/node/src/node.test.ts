@@ -1,5 +1,6 @@
+import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestNet, testNet, until } from '../test/harness.ts';
+import { type TestNet, testNet } from '../test/harness.ts';
 import { NodeError } from './errors.ts';
 import type { LightningNode } from './node.ts';
 import { inMemory } from './transport/memory.ts';
@@ -17,14 +18,14 @@ describe('two nodes in memory, zero-conf channel funded by a real transaction', 
     const b = await net.make('wallet', 2, { role: 'wallet', trustedPeers: [lsp.nodeId] });
     wallet = b.node;
     await wallet.connect(lsp.nodeId, inMemory(lsp));
-    await until(() => lsp.isConnected(wallet.nodeId), 'lsp sees wallet');
+    await waitUntil('lsp sees wallet', () => lsp.isConnected(wallet.nodeId));
     const readyL = lsp.waitFor('channel-ready');
     const readyW = wallet.waitFor('channel-ready');
     lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 1_000_000n, zeroConf: true });
     await Promise.all([readyL, readyW]);
-    await until(
-      () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+    await waitUntil(
       'usable',
+      () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
     );
   }, 30_000);
 
@@ -55,11 +56,11 @@ describe('two nodes in memory, zero-conf channel funded by a real transaction', 
     expect(sent.amountMsat).toBe(50_000_000n);
     expect(sent.feeMsat).toBe(0n);
     expect((await received).amountMsat).toBe(50_000_000n);
-    await until(() => lsp.listChannels()[0]!.outboundMsat === before - 50_000_000n, 'lsp balance');
+    await waitUntil('lsp balance', () => lsp.listChannels()[0]!.outboundMsat === before - 50_000_000n);
     expect(wallet.payment(invoice.paymentHash)?.status).toBe('succeeded');
 
     // the wallet can spend what it received once the commitment dance has settled
-    await until(() => wallet.balances().spendableNowMsat >= 7_000_123n, 'wallet balance settled');
+    await waitUntil('wallet balance settled', () => wallet.balances().spendableNowMsat >= 7_000_123n);
     const back = lsp.createInvoice({ amountMsat: 7_000_123n, description: 'change', expirySecs: 600 });
     const got = lsp.waitFor('payment-received');
     const paid = await wallet.payInvoice(back.bolt11);

@@ -26,7 +26,9 @@ import { EventBus, type EventOf, type Listener, type NodeEvent, type NodeEventKi
 import { assertPaymentNotDust, type FeeWeatherReport, feeWeatherReport } from './fee-policy.ts';
 import { keysManagerSeed } from './identity.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
+import { freeLdk, type Own, withLdk } from './ldk/free.ts';
 import { assertLdkReady } from './ldk/init.ts';
+import { type WasmMemoryUsage, wasmMemoryUsage, wasmMemoryWatch } from './ldk/memory.ts';
 import { createWalletSignerProvider } from './ldk/signer-provider.ts';
 import { createLogger, type LogLevel, type LogSink } from './ldk/traits.ts';
 import {
@@ -229,6 +231,7 @@ const CHAIN_NETWORK: Record<Network, BitcoinNetwork> = {
 const LOG_LEVELS: LogLevel[] = ['gossip', 'trace', 'debug', 'info', 'warn', 'error'];
 const KEYSEND_CLTV_DELTA = 40;
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
+const WASM_MEMORY_CHECK_MS = 10_000;
 const PAYMENT_RETRIES = 3;
 /**
  * Longest the manager snapshot after acknowledgements waits to ride with another write
@@ -249,7 +252,7 @@ function assertInteger(value: unknown, what: string, max: number): asserts value
   }
 }
 
-function routeHintHop(hop: RouteHintHop, what: string): ldk.RouteHintHop {
+function routeHintHop(hop: RouteHintHop, what: string, own: Own): ldk.RouteHintHop {
   if (typeof hop !== 'object' || hop === null)
     throw new NodeError('INVALID_INPUT', `"${what}" expected a hop`);
   assertBigint(hop.shortChannelId, `${what}.shortChannelId`);
@@ -259,13 +262,15 @@ function routeHintHop(hop: RouteHintHop, what: string): ldk.RouteHintHop {
   assertInteger(hop.feeBaseMsat, `${what}.feeBaseMsat`, 0xffff_ffff);
   assertInteger(hop.feeProportionalMillionths, `${what}.feeProportionalMillionths`, 0xffff_ffff);
   assertInteger(hop.cltvExpiryDelta, `${what}.cltvExpiryDelta`, 0xffff);
-  return ldk.RouteHintHop.constructor_new(
-    nodeIdBytes(hop.srcNodeId, `${what}.srcNodeId`),
-    hop.shortChannelId,
-    ldk.RoutingFees.constructor_new(hop.feeBaseMsat, hop.feeProportionalMillionths),
-    hop.cltvExpiryDelta,
-    ldk.Option_u64Z.constructor_none(),
-    ldk.Option_u64Z.constructor_none(),
+  return own(
+    ldk.RouteHintHop.constructor_new(
+      nodeIdBytes(hop.srcNodeId, `${what}.srcNodeId`),
+      hop.shortChannelId,
+      own(ldk.RoutingFees.constructor_new(hop.feeBaseMsat, hop.feeProportionalMillionths)),
+      hop.cltvExpiryDelta,
+      own(ldk.Option_u64Z.constructor_none()),
+      own(ldk.Option_u64Z.constructor_none()),
+    ),
   );
 }
 
@@ -277,6 +282,7 @@ function withRouteHints(
   routeParams: ldk.RouteParameters,
   invoice: ldk.Bolt11Invoice,
   extra: RouteHintHop[][],
+  own: Own,
 ): ldk.RouteParameters {
   if (!Array.isArray(extra) || extra.length > 32) {
     throw new NodeError('INVALID_INPUT', '"routeHints" expected an array of at most 32 routes');
@@ -285,17 +291,21 @@ function withRouteHints(
     if (!Array.isArray(route) || route.length === 0 || route.length > 19) {
       throw new NodeError('INVALID_INPUT', `"routeHints[${i}]" expected 1 to 19 hops`);
     }
-    return ldk.RouteHint.constructor_new(route.map((hop, j) => routeHintHop(hop, `routeHints[${i}][${j}]`)));
+    return own(
+      ldk.RouteHint.constructor_new(route.map((hop, j) => routeHintHop(hop, `routeHints[${i}][${j}]`, own))),
+    );
   });
-  const base = routeParams.get_payment_params();
+  const base = own(routeParams.get_payment_params());
   const paymentParams = ldk.PaymentParameters.constructor_new(
-    ldk.Payee.constructor_clear(
-      invoice.recover_payee_pub_key(),
-      [...invoice.route_hints(), ...hints],
-      invoice.features(),
-      Number(invoice.min_final_cltv_expiry_delta()),
+    own(
+      ldk.Payee.constructor_clear(
+        invoice.recover_payee_pub_key(),
+        [...own(invoice.route_hints()), ...hints],
+        own(invoice.features()),
+        Number(invoice.min_final_cltv_expiry_delta()),
+      ),
     ),
-    base.get_expiry_time(),
+    own(base.get_expiry_time()),
     base.get_max_total_cltv_expiry_delta(),
     base.get_max_path_count(),
     base.get_max_path_length(),
@@ -304,9 +314,9 @@ function withRouteHints(
     [],
   );
   return ldk.RouteParameters.constructor_new(
-    paymentParams,
+    own(paymentParams),
     routeParams.get_final_value_msat(),
-    routeParams.get_max_total_routing_fee_msat(),
+    own(routeParams.get_max_total_routing_fee_msat()),
   );
 }
 
@@ -738,6 +748,15 @@ export class LightningNode {
         ),
       periodic: [
         {
+          name: 'WASM memory guard',
+          everyMs: WASM_MEMORY_CHECK_MS,
+          run: wasmMemoryWatch(({ usedBytes, limitBytes }) => {
+            const message = `LDK WASM memory at ${Math.round(usedBytes / 1048576)} of ${Math.round(limitBytes / 1048576)} MiB: it never shrinks and the process dies at the limit; restart it before`;
+            logSink({ level: 'warn', module: 'lpw::memory', line: 0, message });
+            this.bus.emit({ kind: 'wasm-memory-high', usedBytes, limitBytes });
+          }),
+        },
+        {
           name: 'persist graph and scorer',
           everyMs: options.graphPersistIntervalMs ?? 10 * 60_000,
           run: () => this.persistGraphAndScorer(),
@@ -888,6 +907,11 @@ export class LightningNode {
 
   // ---------------------------------------------------------------- gossip
 
+  /** LDK's WASM memory, shared by every node in this process (the guard warns above 70%). */
+  wasmMemory(): WasmMemoryUsage | undefined {
+    return wasmMemoryUsage();
+  }
+
   /** What our network graph holds (from gossip, restored from the store at start). */
   graphSummary(): GraphSummary {
     const view = this.graph.read_only();
@@ -932,14 +956,16 @@ export class LightningNode {
     if (this.stopped) return;
     const scids: bigint[] = [];
     const view = this.graph.read_only();
+    const open = this.cm.list_channels();
     try {
-      for (const c of this.cm.list_channels()) {
-        const scid = someOf<bigint>(c.get_short_channel_id());
+      for (const c of open) {
+        const scid = withLdk((own) => someOf<bigint>(own(c.get_short_channel_id())));
         if (!bool(c.get_is_announced()) || scid === undefined) continue;
-        if (!isNullPointer(view.channel(scid))) scids.push(scid);
+        if (withLdk((own) => !isNullPointer(own(view.channel(scid))))) scids.push(scid);
       }
     } finally {
       view.free();
+      freeLdk(open);
     }
     if (scids.length === 0) return;
     const key = scids.sort().join(',');
@@ -1060,42 +1086,24 @@ export class LightningNode {
 
   closeChannel(channelId: string, options: { force?: boolean } = {}): void {
     this.assertRunning();
-    const channel = this.cm
-      .list_channels()
-      .find((c) => channelIdHex(c.get_channel_id()) === channelId.toLowerCase());
-    if (!channel) throw new NodeError('CHANNEL_NOT_FOUND', channelId);
-    const peer = channel.get_counterparty().get_node_id();
-    const result = options.force
-      ? this.cm.force_close_broadcasting_latest_txn(channel.get_channel_id(), peer, 'closed by user')
-      : this.cm.close_channel(channel.get_channel_id(), peer);
-    expectOk(result, 'CHANNEL_CLOSING_FAILED', 'close channel');
+    withLdk((own) => {
+      const channel = own(this.cm.list_channels()).find(
+        (c) => channelIdHex(c.get_channel_id()) === channelId.toLowerCase(),
+      );
+      if (!channel) throw new NodeError('CHANNEL_NOT_FOUND', channelId);
+      const peer = channel.get_counterparty().get_node_id();
+      const result = own(
+        options.force
+          ? this.cm.force_close_broadcasting_latest_txn(channel.get_channel_id(), peer, 'closed by user')
+          : this.cm.close_channel(channel.get_channel_id(), peer),
+      );
+      expectOk(result, 'CHANNEL_CLOSING_FAILED', 'close channel');
+    });
     this.pump.wake();
   }
 
   listChannels(): ChannelSummary[] {
-    return this.cm.list_channels().map((c) => {
-      const txo = c.get_funding_txo();
-      return {
-        channelId: channelIdHex(c.get_channel_id()),
-        peerId: toHex(c.get_counterparty().get_node_id()),
-        userChannelId: u128FromLdk(c.get_user_channel_id()),
-        fundingTxo: isNullPointer(txo) ? undefined : outpointKey(txo),
-        capacityMsat: c.get_channel_value_satoshis() * 1000n,
-        outboundMsat: c.get_outbound_capacity_msat(),
-        inboundMsat: c.get_inbound_capacity_msat(),
-        nextOutboundHtlcLimitMsat: c.get_next_outbound_htlc_limit_msat(),
-        isOutbound: bool(c.get_is_outbound()),
-        isReady: bool(c.get_is_channel_ready()),
-        isUsable: bool(c.get_is_usable()),
-        isAnnounced: bool(c.get_is_announced()),
-        confirmations: someOf<number>(c.get_confirmations()),
-        shortChannelId: someOf<bigint>(c.get_short_channel_id()),
-        inboundScidAlias: someOf<bigint>(c.get_inbound_scid_alias()),
-        outboundScidAlias: someOf<bigint>(c.get_outbound_scid_alias()),
-        ourReserveMsat: reserveMsat(c),
-        toSelfDelay: someOf<number>(c.get_force_close_spend_delay()),
-      };
-    });
+    return withLdk((own) => own(this.cm.list_channels()).map((c) => channelSummary(c, own)));
   }
 
   /** Every balance in its one bucket (balances.ts): what the CLI and the PWA show. */
@@ -1115,19 +1123,22 @@ export class LightningNode {
    * much), and what closing would cost. For the wallet's notice and the close confirmation.
    */
   feeWeather(): FeeWeatherReport {
-    const usable = this.cm.list_usable_channels();
-    return feeWeatherReport({
-      nextBlockSatPerKw: this.fees.satPerKw('MaximumFeeEstimate'),
-      commitmentSatPerKw: this.fees.satPerKw('NonAnchorChannelFee'),
-      dayAheadSatPerKw: this.fees.satPerKw('ChannelCloseMinimum'),
-      sweepSatPerKw: this.fees.satPerKw('OutputSpendingFee'),
-      channels: usable.map((c) => ({
-        feerateSatPerKw: someOf<number>(c.get_feerate_sat_per_1000_weight()) ?? 0,
-        weFund: bool(c.get_is_outbound()),
-        nonDustHtlcs: [...c.get_pending_inbound_htlcs(), ...c.get_pending_outbound_htlcs()].filter(
-          (h) => !bool(h.get_is_dust()),
-        ).length,
-      })),
+    return withLdk((own) => {
+      const usable = own(this.cm.list_usable_channels());
+      return feeWeatherReport({
+        nextBlockSatPerKw: this.fees.satPerKw('MaximumFeeEstimate'),
+        commitmentSatPerKw: this.fees.satPerKw('NonAnchorChannelFee'),
+        dayAheadSatPerKw: this.fees.satPerKw('ChannelCloseMinimum'),
+        sweepSatPerKw: this.fees.satPerKw('OutputSpendingFee'),
+        channels: usable.map((c) => ({
+          feerateSatPerKw: someOf<number>(own(c.get_feerate_sat_per_1000_weight())) ?? 0,
+          weFund: bool(c.get_is_outbound()),
+          nonDustHtlcs: [
+            ...own(c.get_pending_inbound_htlcs()),
+            ...own(c.get_pending_outbound_htlcs()),
+          ].filter((h) => !bool(h.get_is_dust())).length,
+        })),
+      });
     });
   }
 
@@ -1138,15 +1149,16 @@ export class LightningNode {
    */
   assertFeesAllow(amountMsat: bigint): void {
     if (this.role !== 'wallet') return;
-    assertPaymentNotDust(
-      amountMsat,
-      this.cm.list_usable_channels().map((c) => ({
-        feerateSatPerKw: someOf<number>(c.get_feerate_sat_per_1000_weight()) ?? 0,
-        dustInFlightMsat: c
-          .get_pending_outbound_htlcs()
-          .reduce((n, h) => (bool(h.get_is_dust()) ? n + h.get_amount_msat() : n), 0n),
+    const channels = withLdk((own) =>
+      own(this.cm.list_usable_channels()).map((c) => ({
+        feerateSatPerKw: someOf<number>(own(c.get_feerate_sat_per_1000_weight())) ?? 0,
+        dustInFlightMsat: own(c.get_pending_outbound_htlcs()).reduce(
+          (n, h) => (bool(h.get_is_dust()) ? n + h.get_amount_msat() : n),
+          0n,
+        ),
       })),
     );
+    assertPaymentNotDust(amountMsat, channels);
   }
 
   /** Closed-channel outputs the sweeper is moving into the wallet, until the wallet counts the sweep. */
@@ -1201,30 +1213,39 @@ export class LightningNode {
     if (!Number.isInteger(request.expirySecs) || request.expirySecs <= 0) {
       throw new NodeError('INVALID_INPUT', '"expirySecs" expected a positive integer');
     }
-    const invoiceDescription = request.hashDescription
-      ? ldk.Bolt11InvoiceDescription.constructor_hash(
-          ldk.Sha256.constructor_from_bytes(sha256(new TextEncoder().encode(request.description))),
-        )
-      : ldk.Bolt11InvoiceDescription.constructor_direct(
-          unwrap<ldk.Description>(
-            ldk.Description.constructor_new(request.description),
-            'INVALID_INPUT',
-            'description',
+    const { paymentHash, bolt11, expiresAt } = withLdk((own) => {
+      const invoiceDescription = own(
+        request.hashDescription
+          ? ldk.Bolt11InvoiceDescription.constructor_hash(
+              own(ldk.Sha256.constructor_from_bytes(sha256(new TextEncoder().encode(request.description)))),
+            )
+          : ldk.Bolt11InvoiceDescription.constructor_direct(
+              unwrap<ldk.Description>(
+                own(ldk.Description.constructor_new(request.description)),
+                'INVALID_INPUT',
+                'description',
+              ),
+            ),
+      );
+      const invoice = unwrap<ldk.Bolt11Invoice>(
+        own(
+          this.cm.create_bolt11_invoice(
+            own(optionU64(request.amountMsat)),
+            invoiceDescription,
+            own(optionU32(request.expirySecs)),
+            own(optionU16(request.minFinalCltvExpiryDelta)),
+            own(option32Bytes(undefined)),
           ),
-        );
-    const invoice = unwrap<ldk.Bolt11Invoice>(
-      this.cm.create_bolt11_invoice(
-        optionU64(request.amountMsat),
-        invoiceDescription,
-        optionU32(request.expirySecs),
-        optionU16(request.minFinalCltvExpiryDelta),
-        option32Bytes(undefined),
-      ),
-      'INVOICE_CREATION_FAILED',
-      'create_bolt11_invoice',
-    );
-    const paymentHash = toHex(invoice.payment_hash());
-    const bolt11 = invoice.to_str();
+        ),
+        'INVOICE_CREATION_FAILED',
+        'create_bolt11_invoice',
+      );
+      return {
+        paymentHash: toHex(invoice.payment_hash()),
+        bolt11: invoice.to_str(),
+        expiresAt: Number(invoice.duration_since_epoch() + invoice.expiry_time()) * 1000,
+      };
+    });
     this.payments.create({
       id: paymentHash,
       direction: 'inbound',
@@ -1236,7 +1257,6 @@ export class LightningNode {
       ...(request.amountMsat !== undefined ? { amountMsat: request.amountMsat } : {}),
     });
     this.pump.wake();
-    const expiresAt = Number(invoice.duration_since_epoch() + invoice.expiry_time()) * 1000;
     return { bolt11, paymentHash, expiresAt };
   }
 
@@ -1259,12 +1279,20 @@ export class LightningNode {
     if (!Number.isInteger(request.expirySecs) || request.expirySecs <= 0) {
       throw new NodeError('INVALID_INPUT', '"expirySecs" expected a positive integer');
     }
-    const pair = unwrap<ldk.TwoTuple_ThirtyTwoBytesThirtyTwoBytesZ>(
-      this.cm.create_inbound_payment(optionU64(request.amountMsat), request.expirySecs, optionU16(undefined)),
-      'INVOICE_CREATION_FAILED',
-      'create_inbound_payment',
-    );
-    const paymentHash = toHex(pair.get_a());
+    const { paymentHash, paymentSecret } = withLdk((own) => {
+      const pair = unwrap<ldk.TwoTuple_ThirtyTwoBytesThirtyTwoBytesZ>(
+        own(
+          this.cm.create_inbound_payment(
+            own(optionU64(request.amountMsat)),
+            request.expirySecs,
+            own(optionU16(undefined)),
+          ),
+        ),
+        'INVOICE_CREATION_FAILED',
+        'create_inbound_payment',
+      );
+      return { paymentHash: toHex(pair.get_a()), paymentSecret: toHex(pair.get_b()) };
+    });
     this.payments.create({
       id: paymentHash,
       direction: 'inbound',
@@ -1276,7 +1304,7 @@ export class LightningNode {
       ...(request.description !== undefined ? { description: request.description } : {}),
     });
     this.pump.wake();
-    return { paymentHash, paymentSecret: toHex(pair.get_b()) };
+    return { paymentHash, paymentSecret };
   }
 
   /**
@@ -1317,68 +1345,79 @@ export class LightningNode {
     }
     if (options.maxFeeMsat !== undefined) assertBigint(options.maxFeeMsat, 'maxFeeMsat');
     if (options.amountMsat !== undefined) assertBigint(options.amountMsat, 'amountMsat', 1n);
-    const invoice = unwrap<ldk.Bolt11Invoice>(
-      ldk.Bolt11Invoice.constructor_from_str(bolt11.trim()),
-      'INVALID_INVOICE',
-      'parse',
-    );
-    if (invoice.currency() !== NETWORKS[this.network].currency) {
-      throw new NodeError(
+    const { id, amountMsat, outcome } = withLdk((own) => {
+      const invoice = unwrap<ldk.Bolt11Invoice>(
+        own(ldk.Bolt11Invoice.constructor_from_str(bolt11.trim())),
         'INVALID_INVOICE',
-        `invoice is for another network (${ldk.Currency[invoice.currency()]})`,
+        'parse',
       );
-    }
-    if (bool(invoice.would_expire(BigInt(Math.floor(this.now() / 1000)))))
-      throw new NodeError('INVOICE_EXPIRED');
-    if (bytesEqual(invoice.recover_payee_pub_key(), this.cm.get_our_node_id())) {
-      throw new NodeError('INVALID_INVOICE', 'invoice is our own');
-    }
-    const invoiceAmount = someOf<bigint>(invoice.amount_milli_satoshis());
-    if (
-      invoiceAmount !== undefined &&
-      options.amountMsat !== undefined &&
-      options.amountMsat !== invoiceAmount
-    ) {
-      throw new NodeError(
-        'INVALID_INPUT',
-        `invoice is for ${invoiceAmount} msat, asked to pay ${options.amountMsat}`,
-      );
-    }
-    const amountMsat = invoiceAmount ?? options.amountMsat;
-    if (amountMsat === undefined)
-      throw new NodeError('INVALID_INPUT', 'invoice has no amount: pass amountMsat');
-    this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
-    this.assertFeesAllow(amountMsat);
+      if (invoice.currency() !== NETWORKS[this.network].currency) {
+        throw new NodeError(
+          'INVALID_INVOICE',
+          `invoice is for another network (${ldk.Currency[invoice.currency()]})`,
+        );
+      }
+      if (bool(invoice.would_expire(BigInt(Math.floor(this.now() / 1000)))))
+        throw new NodeError('INVOICE_EXPIRED');
+      if (bytesEqual(invoice.recover_payee_pub_key(), this.cm.get_our_node_id())) {
+        throw new NodeError('INVALID_INVOICE', 'invoice is our own');
+      }
+      const invoiceAmount = someOf<bigint>(own(invoice.amount_milli_satoshis()));
+      if (
+        invoiceAmount !== undefined &&
+        options.amountMsat !== undefined &&
+        options.amountMsat !== invoiceAmount
+      ) {
+        throw new NodeError(
+          'INVALID_INPUT',
+          `invoice is for ${invoiceAmount} msat, asked to pay ${options.amountMsat}`,
+        );
+      }
+      const amountMsat = invoiceAmount ?? options.amountMsat;
+      if (amountMsat === undefined)
+        throw new NodeError('INVALID_INPUT', 'invoice has no amount: pass amountMsat');
+      this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
+      this.assertFeesAllow(amountMsat);
 
-    const params = unwrap<ldk.ThreeTuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZ>(
-      invoiceAmount !== undefined
-        ? ldk.UtilMethods.constructor_payment_parameters_from_invoice(invoice)
-        : ldk.UtilMethods.constructor_payment_parameters_from_variable_amount_invoice(invoice, amountMsat),
-      'INVALID_INVOICE',
-      'payment parameters',
-    );
-    const routeParams =
-      options.routeHints === undefined
-        ? params.get_c()
-        : withRouteHints(params.get_c(), invoice, options.routeHints);
-    if (options.maxFeeMsat !== undefined)
-      routeParams.set_max_total_routing_fee_msat(optionU64(options.maxFeeMsat));
-    const paymentHash = params.get_a();
-    // payment id = payment hash: paying the same invoice twice is refused (DUPLICATE_PAYMENT)
-    const paymentId = Uint8Array.from(paymentHash);
-    const id = toHex(paymentId);
-    const outcome = this.paymentOutcome(id, options.timeoutMs);
-    const sent = this.cm.send_payment(
-      paymentHash,
-      params.get_b(),
-      paymentId,
-      routeParams,
-      ldk.Retry.constructor_attempts(PAYMENT_RETRIES),
-    );
-    if (!bool(sent.is_ok())) {
-      outcome.cancel();
-      throw this.sendFailure(errorOf(sent) as ldk.RetryableSendFailure);
-    }
+      const params = unwrap<ldk.ThreeTuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZ>(
+        own(
+          invoiceAmount !== undefined
+            ? ldk.UtilMethods.constructor_payment_parameters_from_invoice(invoice)
+            : ldk.UtilMethods.constructor_payment_parameters_from_variable_amount_invoice(
+                invoice,
+                amountMsat,
+              ),
+        ),
+        'INVALID_INVOICE',
+        'payment parameters',
+      );
+      const routeParams = own(
+        options.routeHints === undefined
+          ? params.get_c()
+          : withRouteHints(own(params.get_c()), invoice, options.routeHints, own),
+      );
+      if (options.maxFeeMsat !== undefined)
+        routeParams.set_max_total_routing_fee_msat(own(optionU64(options.maxFeeMsat)));
+      const paymentHash = params.get_a();
+      // payment id = payment hash: paying the same invoice twice is refused (DUPLICATE_PAYMENT)
+      const paymentId = Uint8Array.from(paymentHash);
+      const id = toHex(paymentId);
+      const outcome = this.paymentOutcome(id, options.timeoutMs);
+      const sent = own(
+        this.cm.send_payment(
+          paymentHash,
+          own(params.get_b()),
+          paymentId,
+          routeParams,
+          own(ldk.Retry.constructor_attempts(PAYMENT_RETRIES)),
+        ),
+      );
+      if (!bool(sent.is_ok())) {
+        outcome.cancel();
+        throw this.sendFailure(errorOf(sent) as ldk.RetryableSendFailure);
+      }
+      return { id, amountMsat, outcome };
+    });
     this.payments.create({
       id,
       direction: 'outbound',
@@ -1414,23 +1453,30 @@ export class LightningNode {
     const paymentHash = sha256(preimage);
     const paymentId = this.random(32);
     const id = toHex(paymentId);
-    const routeParams = ldk.RouteParameters.constructor_new(
-      ldk.PaymentParameters.constructor_for_keysend(payee, KEYSEND_CLTV_DELTA, false),
-      amountMsat,
-      optionU64(options.maxFeeMsat),
-    );
-    const outcome = this.paymentOutcome(id, options.timeoutMs);
-    const sent = this.cm.send_spontaneous_payment(
-      option32Bytes(preimage),
-      ldk.RecipientOnionFields.constructor_spontaneous_empty(),
-      paymentId,
-      routeParams,
-      ldk.Retry.constructor_attempts(PAYMENT_RETRIES),
-    );
-    if (!bool(sent.is_ok())) {
-      outcome.cancel();
-      throw this.sendFailure(errorOf(sent) as ldk.RetryableSendFailure);
-    }
+    const outcome = withLdk((own) => {
+      const routeParams = own(
+        ldk.RouteParameters.constructor_new(
+          own(ldk.PaymentParameters.constructor_for_keysend(payee, KEYSEND_CLTV_DELTA, false)),
+          amountMsat,
+          own(optionU64(options.maxFeeMsat)),
+        ),
+      );
+      const outcome = this.paymentOutcome(id, options.timeoutMs);
+      const sent = own(
+        this.cm.send_spontaneous_payment(
+          own(option32Bytes(preimage)),
+          own(ldk.RecipientOnionFields.constructor_spontaneous_empty()),
+          paymentId,
+          routeParams,
+          own(ldk.Retry.constructor_attempts(PAYMENT_RETRIES)),
+        ),
+      );
+      if (!bool(sent.is_ok())) {
+        outcome.cancel();
+        throw this.sendFailure(errorOf(sent) as ldk.RetryableSendFailure);
+      }
+      return outcome;
+    });
     this.payments.create({
       id,
       direction: 'outbound',
@@ -1701,8 +1747,10 @@ export class LightningNode {
 
   /** Before asking LDK: enough in usable channels? (LDK would fail with RouteNotFound, less clearly.) */
   private assertCanSend(totalMsat: bigint): void {
+    const usable = this.cm.list_usable_channels();
     let available = 0n;
-    for (const c of this.cm.list_usable_channels()) available += c.get_next_outbound_htlc_limit_msat();
+    for (const c of usable) available += c.get_next_outbound_htlc_limit_msat();
+    freeLdk(usable);
     if (available === 0n) throw new NodeError('INSUFFICIENT_BALANCE', 'no usable channel');
     if (totalMsat > available) {
       throw new NodeError(
@@ -1724,8 +1772,8 @@ export class LightningNode {
   }
 }
 
-function reserveMsat(channel: ldk.ChannelDetails): bigint | undefined {
-  const sat = someOf<bigint>(channel.get_unspendable_punishment_reserve());
+function reserveMsat(channel: ldk.ChannelDetails, own: Own): bigint | undefined {
+  const sat = someOf<bigint>(own(channel.get_unspendable_punishment_reserve()));
   return sat === undefined ? undefined : sat * 1000n;
 }
 
@@ -1740,4 +1788,29 @@ function ipv4Bytes(host: string): Uint8Array {
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
     throw new NodeError('INVALID_INPUT', `"announceAddresses" expected IPv4 hosts, got ${host}`);
   return Uint8Array.from(parts);
+}
+
+/** What the node tells about a channel; Option getters allocate, so they are owned by the caller's scope. */
+function channelSummary(c: ldk.ChannelDetails, own: Own): ChannelSummary {
+  const txo = c.get_funding_txo();
+  return {
+    channelId: channelIdHex(c.get_channel_id()),
+    peerId: toHex(c.get_counterparty().get_node_id()),
+    userChannelId: u128FromLdk(c.get_user_channel_id()),
+    fundingTxo: isNullPointer(txo) ? undefined : outpointKey(txo),
+    capacityMsat: c.get_channel_value_satoshis() * 1000n,
+    outboundMsat: c.get_outbound_capacity_msat(),
+    inboundMsat: c.get_inbound_capacity_msat(),
+    nextOutboundHtlcLimitMsat: c.get_next_outbound_htlc_limit_msat(),
+    isOutbound: bool(c.get_is_outbound()),
+    isReady: bool(c.get_is_channel_ready()),
+    isUsable: bool(c.get_is_usable()),
+    isAnnounced: bool(c.get_is_announced()),
+    confirmations: someOf<number>(own(c.get_confirmations())),
+    shortChannelId: someOf<bigint>(own(c.get_short_channel_id())),
+    inboundScidAlias: someOf<bigint>(own(c.get_inbound_scid_alias())),
+    outboundScidAlias: someOf<bigint>(own(c.get_outbound_scid_alias())),
+    ourReserveMsat: reserveMsat(c, own),
+    toSelfDelay: someOf<number>(own(c.get_force_close_spend_delay())),
+  };
 }

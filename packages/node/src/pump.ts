@@ -4,6 +4,7 @@
 // re-arms the futures that wake it. Timers drive LDK's periodic duties.
 import * as ldk from 'lightningdevkit';
 import { type CallbackErrorSink, guard, type Retainer } from './ldk/callbacks.ts';
+import { freeLdk } from './ldk/free.ts';
 import type { CommitQueue } from './persist/commit-queue.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -46,17 +47,26 @@ export class Pump {
   constructor(options: PumpOptions) {
     this.o = options;
     const { retainer, onCallbackError } = options;
-    const ok = () => ldk.Result_NoneReplayEventZ.constructor_ok();
+    // The bindings copy the returned Result into Rust: one ok value serves every event, instead of
+    // one more object per event for the finalizers.
+    const ok = retainer.keep(ldk.Result_NoneReplayEventZ.constructor_ok());
+    const replay = retainer.keep(
+      ldk.Result_NoneReplayEventZ.constructor_err(ldk.ReplayEvent.constructor_new()),
+    );
     const handlerImpl: ldk.EventHandlerInterface = {
       handle_event: guard(
         'EventHandler.handle_event',
         (event: ldk.Event) => {
-          if (!options.handleEvent(event))
-            return ldk.Result_NoneReplayEventZ.constructor_err(ldk.ReplayEvent.constructor_new());
+          try {
+            if (!options.handleEvent(event)) return replay;
+          } finally {
+            // our copy of the event (LDK keeps its own to replay); handlers copy what they keep
+            freeLdk(event);
+          }
           // only handled events count: a replayed one must not spin the step loop (whoever asked
           // for the replay wakes the pump when it can be handled)
           this.handled++;
-          return ok();
+          return ok;
         },
         ok,
         onCallbackError,
@@ -157,6 +167,7 @@ export class Pump {
         const before = this.handled;
         this.cmEvents.process_pending_events(this.eventHandler);
         this.monitorEvents.process_pending_events(this.eventHandler);
+        forgetHandlerRefs(this.cmEvents, this.monitorEvents);
         this.o.peerManager.process_events();
         if (this.handled === before) break;
         if (round === MAX_ROUNDS - 1) this.wake(); // more left: yield to I/O, continue next tick
@@ -179,6 +190,7 @@ export class Pump {
   processManagerEvents(): void {
     try {
       this.cmEvents.process_pending_events(this.eventHandler);
+      forgetHandlerRefs(this.cmEvents);
     } catch (error) {
       this.o.onCallbackError('Pump.processManagerEvents', error);
     }
@@ -196,13 +208,27 @@ export class Pump {
   }
 
   private arm(): void {
+    // the futures' handles are ours: the callback stays registered in LDK (and retained by us)
     if (!this.managerArmed) {
       this.managerArmed = true;
-      this.o.channelManager.get_event_or_persistence_needed_future().register_callback_fn(this.managerWoke);
+      const future = this.o.channelManager.get_event_or_persistence_needed_future();
+      future.register_callback_fn(this.managerWoke);
+      freeLdk(future);
     }
     if (!this.monitorArmed) {
       this.monitorArmed = true;
-      this.o.chainMonitor.get_update_future().register_callback_fn(this.monitorWoke);
+      const future = this.o.chainMonitor.get_update_future();
+      future.register_callback_fn(this.monitorWoke);
+      freeLdk(future);
     }
   }
+}
+
+/**
+ * The bindings append the handler to a provider's `ptrs_to` on every `process_pending_events`
+ * (a keep-alive reference), so a provider kept for the node's life grows by one entry per step.
+ * The handler is retained by the Retainer already: the list can be emptied.
+ */
+function forgetHandlerRefs(...providers: ldk.EventsProvider[]): void {
+  for (const p of providers) (p as unknown as { ptrs_to: unknown[] }).ptrs_to.length = 0;
 }

@@ -4,7 +4,7 @@
 // (mempool included) paying the wallet's scripts, the outputs of closing transactions (and of
 // their claims) that only the wallet can spend, and the open channels' own state. Never more,
 // and exactly that once the chain says it.
-import type { Tx } from '@lpw/devnet';
+import { type Tx, waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { hex } from '@scure/base';
@@ -14,7 +14,7 @@ import { toHex } from '../src/ldk/values.ts';
 import type { Balances, LightningNode } from '../src/node.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
 const PUSH_MSAT = 300_000_000n;
@@ -163,14 +163,14 @@ describe('balances: every bucket, every block, against the chain', () => {
     lsp.openChannel({ peerId: node.nodeId, capacitySat: CAPACITY_SAT, pushMsat: PUSH_MSAT });
     const { channelId } = await ready;
     const channel = () => node.listChannels().find((c) => c.channelId === channelId);
-    await until(() => channel()?.isUsable === true, 'usable (0-conf)');
+    await waitUntil('usable (0-conf)', () => channel()?.isUsable === true);
     return { node, store, channelId, fundingTxo: channel()!.fundingTxo! };
   }
 
   /** The transaction spending `fundingTxo`, once it is in the mempool. */
   async function closingTx(fundingTxo: string): Promise<Tx> {
     const [txid, vout] = fundingTxo.split(':');
-    await until(() => net.devnet.chain.outspend(txid!, Number(vout)) !== undefined, 'closing tx', 20_000);
+    await waitUntil('closing tx', () => net.devnet.chain.outspend(txid!, Number(vout)) !== undefined, 20_000);
     return net.devnet.chain.getTransaction(net.devnet.chain.outspend(txid!, Number(vout))!.txid)!.tx;
   }
 
@@ -205,7 +205,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     const ready = node.waitFor('channel-ready', (e) => e.peerId === lsp.nodeId, 15_000);
     lsp.openChannel({ peerId: node.nodeId, capacitySat: CAPACITY_SAT, pushMsat: PUSH_MSAT });
     await ready;
-    await until(() => node.listChannels()[0]?.isUsable === true, 'usable (0-conf)');
+    await waitUntil('usable (0-conf)', () => node.listChannels()[0]?.isUsable === true);
     check('usable, unconfirmed');
     expect(total(node.balances())).toBe(PUSH_MSAT);
     await mine(7, 'open');
@@ -213,7 +213,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     const invoice = node.createInvoice({ amountMsat: 12_345_678n, description: 'in', expirySecs: 600 });
     await lsp.payInvoice(invoice.bolt11);
     // the channel's state settles (our commitment signed): what a close pays grows by the whole sats
-    await until(() => groundTruthMsat(node, []) === PUSH_MSAT + 12_345_000n, 'received');
+    await waitUntil('received', () => groundTruthMsat(node, []) === PUSH_MSAT + 12_345_000n);
     check('after a payment in');
     report();
     await node.stop();
@@ -274,7 +274,7 @@ describe('balances: every bucket, every block, against the chain', () => {
         commitment.txid,
         commitment.outputs.findIndex((o) => isP2wsh(o.script)),
       );
-    await until(() => sweepTx() !== undefined, 'sweep broadcast', 20_000);
+    await waitUntil('sweep broadcast', () => sweepTx() !== undefined, 20_000);
     await w.node.syncChain();
     check('sweep in the mempool');
     await mine(8, 'sweep');
@@ -362,7 +362,7 @@ describe('balances: every bucket, every block, against the chain', () => {
       });
       await lsp.payInvoice(invoice.bolt11);
     }
-    await until(() => total(w.node.balances()) === PUSH_MSAT + 150_000_000n, 'paid');
+    await waitUntil('paid', () => total(w.node.balances()) === PUSH_MSAT + 150_000_000n);
     await w.node.stop(); // the phone sleeps
     const cheat = (
       await net.make('old-lsp', 0x15, { role: 'lsp', store: new MemoryStore({ initial: oldLspState }) })
@@ -382,7 +382,7 @@ describe('balances: every bucket, every block, against the chain', () => {
       .node;
     check('woken');
     const spenders = () => revokedOutputs.map((vout) => net.devnet.chain.outspend(revoked.txid, vout)?.txid);
-    await until(() => spenders().every((t) => t !== undefined), 'justice transactions', 20_000);
+    await waitUntil('justice transactions', () => spenders().every((t) => t !== undefined), 20_000);
     await node.syncChain();
     check('justice in the mempool');
     const justice = [...new Set(spenders())].map((txid) => net.devnet.chain.getTransaction(txid!)!);

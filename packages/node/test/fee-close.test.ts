@@ -5,11 +5,13 @@
 // and claims the HTLC output on chain; the wallet sweeps its delayed output after the CSV. Nothing
 // is lost: the tree of spends from the funding output ends in coins of the wallet and the LSP, and
 // with the fees paid along it sums to the capacity.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
 import { feerateWith, tickableScheduler, WALLET_CHANNEL_SAT } from './fee-stack.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 /** The LSP's forward delay; its timer is held by the test, so forwards wait until released. */
 const HOLD_MS = 7_777;
@@ -72,10 +74,13 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
       const pending = from.waitFor('channel-pending', (e) => e.peerId === to.nodeId, 15_000);
       from.openChannel({ peerId: to.nodeId, capacitySat, pushMsat: (capacitySat * 1000n) / 2n });
       const { fundingTxo } = await pending;
-      await until(() => net.devnet.chain.getTransaction(fundingTxo.split(':')[0]!) !== undefined, 'funding');
+      await waitUntil(
+        'funding',
+        () => net.devnet.chain.getTransaction(fundingTxo.split(':')[0]!) !== undefined,
+      );
     }
     await mine(6);
-    await until(() => all().every((n) => n.listChannels().every((c) => c.isUsable)), 'usable', 20_000);
+    await waitUntil('usable', () => all().every((n) => n.listChannels().every((c) => c.isUsable)), 20_000);
   }, 60_000);
 
   afterAll(async () => {
@@ -87,7 +92,7 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     net.devnet.chain.weather.spike(100);
     await mine(1);
     for (const s of ticks) s.tick();
-    await until(() => feerateWith(wallet, lsp) === 50_000, 'commitment at 50,000 sat/kW', 10_000);
+    await waitUntil('commitment at 50,000 sat/kW', () => feerateWith(wallet, lsp) === 50_000, 10_000);
     net.devnet.chain.mempoolMinFeeRate = 100; // Core under load: below 100 sat/vB nothing gets in
 
     const channel = wallet.listChannels()[0]!;
@@ -100,14 +105,14 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
       expirySecs: 3600,
     });
     const paid = wallet.payInvoice(invoice.bolt11, { maxFeeMsat: 50_000n, timeoutMs: 120_000 });
-    await until(() => lspScheduler.held() > 0, 'the HTLC reaches the LSP and waits there', 10_000);
+    await waitUntil('the HTLC reaches the LSP and waits there', () => lspScheduler.held() > 0, 10_000);
 
     const closed = wallet.waitFor('channel-closed', undefined, 10_000);
     wallet.closeChannel(channel.channelId, { force: true });
     await closed;
-    await until(
-      () => net.devnet.chain.outspend(fundingTxid, Number(fundingVout)) !== undefined,
+    await waitUntil(
       'commitment broadcast',
+      () => net.devnet.chain.outspend(fundingTxid, Number(fundingVout)) !== undefined,
     );
     const commitment = net.devnet.chain.getTransaction(
       net.devnet.chain.outspend(fundingTxid, Number(fundingVout))!.txid,
@@ -154,15 +159,15 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     // past the wallet's to_self_delay its output is swept into its on-chain wallet
     const delay = channel.toSelfDelay!;
     for (let i = 0; i < delay + 6; i += 50) await mine(Math.min(50, delay + 6 - i));
-    await until(
-      () => wallet.balances().sweeps.length > 0 || wallet.balances().onchainUnconfirmedMsat > 0n,
+    await waitUntil(
       'sweep',
+      () => wallet.balances().sweeps.length > 0 || wallet.balances().onchainUnconfirmedMsat > 0n,
       20_000,
     );
     for (let i = 0; i < 8; i++) await mine(1);
-    await until(
-      () => wallet.balances().onchainConfirmedMsat > 0n && wallet.balances().closingMsat === 0n,
+    await waitUntil(
       'the wallet holds its swept coins',
+      () => wallet.balances().onchainConfirmedMsat > 0n && wallet.balances().closingMsat === 0n,
       20_000,
     );
 

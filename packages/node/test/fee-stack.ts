@@ -3,13 +3,14 @@
 // sends update_fee there), the merchant funds its channel to the LSP. The wallet reads its own
 // Esplora, whose fee weather can disagree with the LSP's by a factor. The once-a-minute
 // ChannelManager tick (where LDK sends update_fee) runs when the scenario says.
-import type { FeeWeather } from '@lpw/devnet';
+import type { FeeWeather } from '@lpw/devnet-chain';
+import { waitUntil } from '@lpw/devnet-chain';
 import { isNodeError } from '../src/errors.ts';
 import { toHex } from '../src/ldk/values.ts';
 import type { LightningNode, NodeOptions } from '../src/node.ts';
 import { defaultScheduler, type Scheduler } from '../src/scheduler.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 const MINUTE_MS = 60_000;
 export const WALLET_CHANNEL_SAT = 500_000n;
@@ -130,15 +131,14 @@ export async function startFeeStack(seed = 'fee-weather') {
     from.node.openChannel({ peerId: to.node.nodeId, capacitySat, pushMsat: (capacitySat * 1000n) / 2n });
     fundings.push((await pending).fundingTxo);
   }
-  await until(
-    () => fundings.every((f) => net.devnet.chain.getTransaction(f.split(':')[0]!) !== undefined),
-    'fundings broadcast',
+  await waitUntil('fundings broadcast', () =>
+    fundings.every((f) => net.devnet.chain.getTransaction(f.split(':')[0]!) !== undefined),
   );
   await mineAndSync(6);
-  await until(
+  await waitUntil(
+    'channels usable',
     () =>
       nodes().every((n) => n.listChannels().every((c) => c.isUsable)) && channelBalanceMsat(wallet.node) > 0n,
-    'channels usable',
     20_000,
   );
   for (const p of all) p.startMsat = channelBalanceMsat(p.node);
@@ -159,9 +159,9 @@ export async function startFeeStack(seed = 'fee-weather') {
     },
     /** Until the wallet's channel carries `satPerKw` (the LSP's update_fee went through), or a close. */
     feerateApplied: (satPerKw: number) =>
-      until(
-        () => feerateWith(wallet.node, lsp.node) === satPerKw || all.some((p) => p.closes.length > 0),
+      waitUntil(
         `wallet channel at ${satPerKw} sat/kW`,
+        () => feerateWith(wallet.node, lsp.node) === satPerKw || all.some((p) => p.closes.length > 0),
         10_000,
       ),
     async pay(scenario: string, from: Party, to: Party, amountMsat: bigint): Promise<void> {
@@ -185,7 +185,8 @@ export async function startFeeStack(seed = 'fee-weather') {
     },
     /** Until no HTLC is in flight anywhere. */
     settled: () =>
-      until(
+      waitUntil(
+        'no HTLC in flight',
         () =>
           nodes().every((n) =>
             n.ldk.channelManager
@@ -194,7 +195,6 @@ export async function startFeeStack(seed = 'fee-weather') {
                 (c) => c.get_pending_inbound_htlcs().length + c.get_pending_outbound_htlcs().length === 0,
               ),
           ),
-        'no HTLC in flight',
         20_000,
       ),
     /** Closes: channel-closed events and transactions spending a funding output (mempool or chain). */
@@ -293,14 +293,14 @@ export const FEE_SCENARIOS: FeeScenario[] = [
     async run(s) {
       const { lsp, wallet, merchant } = s.parties;
       wallet.node.disconnect(lsp.node.nodeId);
-      await until(() => !lsp.node.isConnected(wallet.node.nodeId), 'disconnected');
+      await waitUntil('disconnected', () => !lsp.node.isConnected(wallet.node.nodeId));
       s.weather().spike(100);
       await s.nextBlock([lsp.node, merchant.node]); // the wallet's estimates stay at fair weather
       await s.pay(this.name, merchant, wallet, 60_000_000n); // fails: the wallet is away
       await wallet.node.connect(lsp.node.nodeId, inMemory(lsp.node));
-      await until(
-        () => [wallet, lsp].every((p) => p.node.listChannels().every((c) => c.isUsable)),
+      await waitUntil(
         'usable again',
+        () => [wallet, lsp].every((p) => p.node.listChannels().every((c) => c.isUsable)),
         10_000,
       );
       s.tick(); // the LSP's update_fee reaches a wallet that has not synced since

@@ -4,6 +4,8 @@
 // payments flow both ways, nothing closes (no channel-closed event, nothing spends a funding
 // output), every failed payment has a typed reason, and the msat ledgers of the three balance
 // exactly. The last test shows LDK's default dust limit force-closing the wallet's channel.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inMemory } from '../src/transport/memory.ts';
@@ -15,7 +17,7 @@ import {
   tickableScheduler,
   WALLET_CHANNEL_SAT,
 } from './fee-stack.ts';
-import { testNet, until } from './harness.ts';
+import { testNet } from './harness.ts';
 
 describe('fee weather: spikes and disagreements close nothing, ledgers balance', () => {
   let stack: FeeStack;
@@ -88,19 +90,19 @@ describe("without the wallet's fee policy, LDK's defaults force-close", () => {
       lsp.openChannel({ peerId: wallet.nodeId, capacitySat: WALLET_CHANNEL_SAT, pushMsat: 100_000_000n });
       await pending;
       await net.mine(6, [lsp, wallet]);
-      await until(
-        () => wallet.listChannels().length === 1 && wallet.listChannels().every((c) => c.isUsable),
+      await waitUntil(
         'usable',
+        () => wallet.listChannels().length === 1 && wallet.listChannels().every((c) => c.isUsable),
       );
 
       wallet.disconnect(lsp.nodeId);
-      await until(() => !lsp.isConnected(wallet.nodeId), 'disconnected');
+      await waitUntil('disconnected', () => !lsp.isConnected(wallet.nodeId));
       net.devnet.chain.weather.spike(100);
       await net.mine(1, [lsp]);
       await wallet.connect(lsp.nodeId, inMemory(lsp));
-      await until(() => lsp.listChannels().every((c) => c.isUsable), 'usable again', 10_000);
+      await waitUntil('usable again', () => lsp.listChannels().every((c) => c.isUsable), 10_000);
       for (const s of schedulers) s.tick();
-      await until(() => closes.length > 0, 'the wallet force-closes', 10_000);
+      await waitUntil('the wallet force-closes', () => closes.length > 0, 10_000);
       // (50,000 − 2,500 sat/kW) × 724 WU = 34,390 sat over the 10,000 × 2,500 msat cap
       expect(closes[0]).toMatch(
         /update_fee with a feerate \(50000\) which may over-expose us to dust-in-flight/,

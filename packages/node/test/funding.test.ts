@@ -1,10 +1,12 @@
 // Channel funding from the node's own wallet when the wallet cannot pay: a typed error up front
 // when the confirmed balance is short of the capacity, a FUNDING_FAILED event (channel dropped,
 // nothing broadcast, no coin left reserved) when only the fee is missing.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 describe('funding from the on-chain wallet', () => {
   let net: TestNet;
@@ -33,14 +35,14 @@ describe('funding from the on-chain wallet', () => {
     const failed = f.waitFor('error', (e) => e.code === 'FUNDING_FAILED', 15_000);
     f.openChannel({ peerId: g.nodeId, capacitySat: 100_000n });
     expect((await failed).message).toMatch(/INSUFFICIENT_FUNDS/);
-    await until(() => f.listChannels().length === 0 && g.listChannels().length === 0, 'channel dropped');
+    await waitUntil('channel dropped', () => f.listChannels().length === 0 && g.listChannels().length === 0);
     expect(net.devnet.chain.mempool.ordered()).toEqual([]);
 
     // the coin was not left reserved: a smaller channel is funded from it
     const pending = f.waitFor('channel-pending', undefined, 15_000);
     f.openChannel({ peerId: g.nodeId, capacitySat: 60_000n });
     const txid = (await pending).fundingTxo.split(':')[0]!;
-    await until(() => net.devnet.chain.getTransaction(txid) !== undefined, 'funding broadcast');
+    await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
     expect(net.devnet.chain.getTransaction(txid)!.spent.map((o) => o.value)).toEqual([100_000n]);
   }, 30_000);
 });

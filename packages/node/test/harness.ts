@@ -1,6 +1,6 @@
-// Test harness: nodes on an in-process @lpw/devnet chain served over its Esplora API, each with its
+// Test harness: nodes on an in-process devnet chain (@lpw/devnet-chain) served over its Esplora API, each with its
 // own on-chain wallet funded by the devnet faucet. Test code only.
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { initLdkNode } from '../src/ldk/init-node.ts';
 import { createNode, type LightningNode, type NodeOptions } from '../src/node.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
@@ -57,13 +57,4 @@ export async function testNet(seed = 'node-tests'): Promise<TestNet> {
     },
     stop: () => devnet.stop(),
   };
-}
-
-/** Polls `cond` until true (tests). */
-export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timeout waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }

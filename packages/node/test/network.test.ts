@@ -6,14 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tx } from '@lpw/devnet';
+import type { Tx } from '@lpw/devnet-chain';
+import { waitUntil } from '@lpw/devnet-chain';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { someOf, toHex } from '../src/ldk/values.ts';
 import type { ChannelSummary, LightningNode, NodeOptions } from '../src/node.ts';
 import { SqliteStore } from '../src/persist/sqlite.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
 
@@ -56,7 +57,7 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     from.openChannel({ peerId: to.nodeId, capacitySat: CAPACITY_SAT, announce: true });
     const { fundingTxo } = await pending;
     const txid = fundingTxo.split(':')[0]!;
-    await until(() => net.devnet.chain.getTransaction(txid) !== undefined, 'funding tx broadcast');
+    await waitUntil('funding tx broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
     return fundingTxo;
   };
 
@@ -94,9 +95,9 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     expect(a.balances().onchainUnconfirmedMsat).toBe((2_000_000n - CAPACITY_SAT - abTx.fee) * 1000n);
 
     await mine(6); // six confirmations: channel_ready, then announcement_signatures
-    await until(
-      () => channelWith(a, b).isUsable && channelWith(b, c).isUsable && channelWith(c, b).isUsable,
+    await waitUntil(
       'channels usable',
+      () => channelWith(a, b).isUsable && channelWith(b, c).isUsable && channelWith(c, b).isUsable,
       20_000,
     );
     expect(channelWith(a, b).isAnnounced).toBe(true);
@@ -105,7 +106,8 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     // gossip: A learns B–C (which it is not part of) and B's and C's node announcements through B
     const abScid = channelWith(a, b).shortChannelId!;
     const bcScid = channelWith(b, c).shortChannelId!;
-    await until(
+    await waitUntil(
+      'gossip reaches A',
       () => {
         const g = a.graphSummary();
         const scids = g.channels.map((ch) => ch.shortChannelId);
@@ -117,7 +119,6 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
           announced.has(c.nodeId)
         );
       },
-      'gossip reaches A',
       30_000,
     );
     const graph = a.graphSummary();
@@ -150,13 +151,13 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     expect(sent.feeMsat).toBe(expectedFee);
     expect((await received).amountMsat).toBe(amountMsat);
     expect((await forwarded).feeEarnedMsat).toBe(expectedFee);
-    await until(
+    await waitUntil(
+      'balances settle to the msat',
       () =>
         channelWith(a, b).outboundMsat === before.aOut - amountMsat - expectedFee &&
         balanceMsat(b, a) === amountMsat + expectedFee &&
         channelWith(b, c).outboundMsat === before.bOut - amountMsat &&
         balanceMsat(c, b) === amountMsat,
-      'balances settle to the msat',
     );
     expect(closes).toEqual([]);
   }, 90_000);
@@ -194,9 +195,9 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
 
     await a.connect(b.nodeId, inMemory(b));
     await c.connect(b.nodeId, inMemory(b));
-    await until(
-      () => channelWith(a, b).isUsable && channelWith(b, c).isUsable && channelWith(c, b).isUsable,
+    await waitUntil(
       'usable after restart',
+      () => channelWith(a, b).isUsable && channelWith(b, c).isUsable && channelWith(c, b).isUsable,
       20_000,
     );
     for (let i = 0; i < 3; i++) {
@@ -219,7 +220,7 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
   }, 90_000);
 
   it('cooperative close of A–B pays both wallets their balances, the funder paying the fee', async () => {
-    await until(() => channelWith(a, b).isUsable, 'usable');
+    await waitUntil('usable', () => channelWith(a, b).isUsable);
     const aOnchain = a.balances().onchainConfirmedMsat;
     const bOnchain = b.balances().onchainConfirmedMsat;
     const closedA = a.waitFor('channel-closed', (e) => e.peerId === b.nodeId, 20_000);
@@ -231,9 +232,9 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     expect(aMsat + bMsat).toBe(CAPACITY_SAT * 1000n);
 
     const [fundTxid, fundVout] = abFunding.split(':');
-    await until(
-      () => net.devnet.chain.outspend(fundTxid!, Number(fundVout)) !== undefined,
+    await waitUntil(
       'closing tx broadcast',
+      () => net.devnet.chain.outspend(fundTxid!, Number(fundVout)) !== undefined,
     );
     const closing = net.devnet.chain.getTransaction(
       net.devnet.chain.outspend(fundTxid!, Number(fundVout))!.txid,
@@ -258,9 +259,9 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     ] as const) {
       const coins = net.devnet.chain.unspentFor(out.script, false);
       expect(coins.find((coin) => coin.txid === closing.tx.txid)?.value).toBe(out.value);
-      await until(
-        () => node.balances().onchainConfirmedMsat === (node === a ? aOnchain : bOnchain) + out.value * 1000n,
+      await waitUntil(
         'wallet counts the closing output',
+        () => node.balances().onchainConfirmedMsat === (node === a ? aOnchain : bOnchain) + out.value * 1000n,
       );
     }
     expect(closes).toEqual([
@@ -271,7 +272,7 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
   }, 60_000);
 
   it('force close of B–C by B: B sweeps its to_self after the CSV delay, C gets a wallet coin at once', async () => {
-    await until(() => channelWith(b, c).isUsable, 'usable');
+    await waitUntil('usable', () => channelWith(b, c).isUsable);
     const bc = channelWith(b, c);
     const toSelfDelay = bc.toSelfDelay!;
     const rawBc = rawChannel(b, bc.channelId);
@@ -289,9 +290,9 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     expect(bMsat + cMsat).toBe(CAPACITY_SAT * 1000n);
 
     const [fundTxid, fundVout] = bcFunding.split(':');
-    await until(
-      () => net.devnet.chain.outspend(fundTxid!, Number(fundVout)) !== undefined,
+    await waitUntil(
       'commitment broadcast',
+      () => net.devnet.chain.outspend(fundTxid!, Number(fundVout)) !== undefined,
     );
     const commitment = net.devnet.chain.getTransaction(
       net.devnet.chain.outspend(fundTxid!, Number(fundVout))!.txid,
@@ -343,11 +344,11 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
 
     const sweepFee = (tx: Tx, value: bigint) => value - tx.outputs.reduce((n, o) => n + o.value, 0n);
     const bGain = bSweep.outputs[0]!.value;
-    await until(
+    await waitUntil(
+      'sweeps land in the wallets',
       () =>
         b.balances().onchainConfirmedMsat === bWallet + bGain * 1000n &&
         c.balances().onchainConfirmedMsat === cWallet + cGain * 1000n,
-      'sweeps land in the wallets',
     );
     // everything adds up: capacity = B's gain + C's gain + commitment fee + B's sweep fee
     const fees = commitmentFee + sweepFee(bSweep, commitment.outputs[bOutput]!.value);
@@ -356,7 +357,10 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
 
     // once buried, nothing is left pending anywhere
     await mine(6);
-    await until(() => b.balances().closingMsat === 0n && c.balances().closingMsat === 0n, 'nothing pending');
+    await waitUntil(
+      'nothing pending',
+      () => b.balances().closingMsat === 0n && c.balances().closingMsat === 0n,
+    );
   }, 120_000);
 
   function rawChannel(node: LightningNode, channelId: string): ldk.ChannelDetails {

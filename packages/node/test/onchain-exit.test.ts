@@ -1,7 +1,10 @@
 // Leaving without the peer: the on-chain payment handle on the devnet. Two channels of one node
 // closed (cooperatively, then by force), the cooperative one a wallet coin at once, the forced
 // one's claimable amount and CSV countdown reported, the sweep into the wallet, bad sends refused
-// with nothing spent, and everything sent to an outside address that the chain's UTXO set then holds, less the fee shown first.
+// with nothing spent, and everything sent to an outside address that the chain's UTXO set then
+// holds, less the fee shown first.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
 import * as btc from '@scure/btc-signer';
@@ -10,7 +13,7 @@ import { isNodeError } from '../src/errors.ts';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
 import { REGTEST_NETWORK } from '../src/wallet/onchain.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 100_000n;
 // an address of nobody in the test: where the wallet's coins leave to
@@ -36,7 +39,11 @@ describe('on-chain exit: close, sweep, send out', () => {
       await pending;
     }
     await mine(6);
-    await until(() => f.listChannels().filter((c) => c.isUsable).length === 2, 'two usable channels', 15_000);
+    await waitUntil(
+      'two usable channels',
+      () => f.listChannels().filter((c) => c.isUsable).length === 2,
+      15_000,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -54,7 +61,7 @@ describe('on-chain exit: close, sweep, send out', () => {
     const closedForced = f.waitFor('channel-closed', (e) => e.channelId === forced!.channelId, 20_000);
     f.closeChannel(forced!.channelId, { force: true });
     await closedForced;
-    await until(() => net.devnet.chain.mempool.ordered().length === 2, 'both closing txs broadcast');
+    await waitUntil('both closing txs broadcast', () => net.devnet.chain.mempool.ordered().length === 2);
     await mine(1);
 
     const closing = f.onchainPayment.closingChannels();
@@ -75,9 +82,9 @@ describe('on-chain exit: close, sweep, send out', () => {
     expect(forcedView.hoursLeft).toBe(Math.round(((toSelfDelay - 1) * 10) / 6) / 10);
 
     await mine(toSelfDelay - 1);
-    await until(
-      () => net.devnet.chain.mempool.ordered().length === 1,
+    await waitUntil(
       'the to_self output is being swept',
+      () => net.devnet.chain.mempool.ordered().length === 1,
       15_000,
     );
     // once the wallet sees the sweep it is an unconfirmed coin of the wallet, no longer a pending sweep

@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Tx } from '@lpw/devnet';
+import type { Tx } from '@lpw/devnet-chain';
+import { waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import type { Balances, LightningNode } from '../src/node.ts';
 import { SYNCED_AT_KEY } from '../src/persist/keys.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
 const STALE_CHILD = fileURLToPath(new URL('./stale-restore-child.ts', import.meta.url));
@@ -81,9 +82,9 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
     const { channelId } = await ready;
     await net.mine(1, [lsp, node]);
     const channel = () => node.listChannels().find((c) => c.channelId === channelId)!;
-    await until(
-      () => channel()?.isUsable && lsp.listChannels().some((c) => c.channelId === channelId && c.isUsable),
+    await waitUntil(
       'usable',
+      () => channel()?.isUsable && lsp.listChannels().some((c) => c.channelId === channelId && c.isUsable),
     );
     const fundingTxo = channel().fundingTxo!;
     expect(channel().toSelfDelay).toBeLessThanOrEqual(2016);
@@ -105,9 +106,9 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
         await node.payInvoice(invoice.bolt11);
         balanceMsat -= amountMsat;
       }
-      await until(
-        () => channel().outboundMsat + channel().ourReserveMsat! === balanceMsat,
+      await waitUntil(
         'balance settles',
+        () => channel().outboundMsat + channel().ourReserveMsat! === balanceMsat,
       );
       backups.push(store.snapshot());
       balancesAt.push(balanceMsat);
@@ -118,7 +119,11 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
   /** The LSP's commitment spending the funding output, once it is in the mempool. */
   async function peerClose(fundingTxo: string): Promise<Tx> {
     const [txid, vout] = fundingTxo.split(':');
-    await until(() => net.devnet.chain.outspend(txid!, Number(vout)) !== undefined, 'LSP closing tx', 20_000);
+    await waitUntil(
+      'LSP closing tx',
+      () => net.devnet.chain.outspend(txid!, Number(vout)) !== undefined,
+      20_000,
+    );
     return net.devnet.chain.getTransaction(net.devnet.chain.outspend(txid!, Number(vout))!.txid)!.tx;
   }
 
@@ -340,9 +345,9 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
       await lsp.payInvoice(invoice.bolt11);
     }
     const channel = () => w.node.listChannels().find((c) => c.channelId === w.channelId)!;
-    await until(
-      () => channel().outboundMsat + channel().ourReserveMsat! === PUSH_MSAT + 150_000_000n,
+    await waitUntil(
       'paid',
+      () => channel().outboundMsat + channel().ourReserveMsat! === PUSH_MSAT + 150_000_000n,
     );
     await w.node.stop(); // the phone sleeps
 
@@ -369,7 +374,7 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
       trustedPeers: [lsp.nodeId],
     });
     const spenders = () => revokedOutputs.map((vout) => net.devnet.chain.outspend(revoked.txid, vout)?.txid);
-    await until(() => spenders().every((t) => t !== undefined), 'justice transactions', 20_000);
+    await waitUntil('justice transactions', () => spenders().every((t) => t !== undefined), 20_000);
     const justice = [...new Set(spenders())].map((txid) => net.devnet.chain.getTransaction(txid!)!);
     for (const tx of justice) for (const o of tx.tx.outputs) expect(node.onchain.isMine(o.script)).toBe(true);
     await net.mine(1, [lsp, node]);

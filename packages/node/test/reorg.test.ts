@@ -2,10 +2,12 @@
 // 6 confirmations: both sides must see it unconfirmed (channel back to pending), keep the channel,
 // and complete it once the transaction is mined again. D reads the chain over Esplora, E over
 // bitcoind RPC, so both sync paths meet the reorg.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelSummary, LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet, until } from './harness.ts';
+import { type TestNet, testNet } from './harness.ts';
 
 describe('reorg of an unconfirmed-enough funding transaction', () => {
   let net: TestNet;
@@ -38,7 +40,7 @@ describe('reorg of an unconfirmed-enough funding transaction', () => {
     const pending = d.waitFor('channel-pending', undefined, 15_000);
     d.openChannel({ peerId: e.nodeId, capacitySat: 500_000n });
     const [txid, vout] = (await pending).fundingTxo.split(':') as [string, string];
-    await until(() => net.devnet.chain.getTransaction(txid) !== undefined, 'funding broadcast');
+    await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
 
     await net.mine(3, [d, e]);
     const firstBlock = net.devnet.chain.getTransaction(txid)!.location!;
@@ -69,7 +71,7 @@ describe('reorg of an unconfirmed-enough funding transaction', () => {
     for (const node of [d, e]) expect(channel(node).confirmations).toBe(1);
 
     await net.mine(5, [d, e]);
-    await until(() => channel(d).isUsable && channel(e).isUsable, 'usable after 6 confirmations', 20_000);
+    await waitUntil('usable after 6 confirmations', () => channel(d).isUsable && channel(e).isUsable, 20_000);
     expect(channel(d).confirmations).toBe(6);
 
     const invoice = e.createInvoice({ amountMsat: 42_000_000n, description: 'after reorg', expirySecs: 600 });

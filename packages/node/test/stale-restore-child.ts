@@ -2,9 +2,11 @@
 // wallet restored from a backup one payment old reconnects to its LSP, in recovery mode or not.
 // Prints one JSON line: whether it panicked ("We have fallen behind") and whether the LSP closed.
 // Run by recovery.test.ts: `node --import tsx stale-restore-child.ts recover|plain`.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { testNet, until } from './harness.ts';
+import { testNet } from './harness.ts';
 
 const recoverChannels = process.argv[2] === 'recover';
 let fallenBehind = false;
@@ -40,9 +42,9 @@ const ready = node.waitFor('channel-ready');
 lsp.openChannel({ peerId: node.nodeId, capacitySat: 1_000_000n, pushMsat: 300_000_000n });
 await ready;
 await net.mine(1, [lsp, node]);
-await until(
-  () => node.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+await waitUntil(
   'usable',
+  () => node.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
 );
 const invoice = node.createInvoice({ amountMsat: 10_000_000n, description: 'one', expirySecs: 600 });
 const backup = store.snapshot(); // before the payment: one state behind once it is paid
@@ -55,7 +57,9 @@ const [txid, vout] = restored.recoveryStatus()[0]?.fundingTxo.split(':') ?? [
   lsp.listChannels()[0]!.fundingTxo!.split(':')[0],
   '0',
 ];
-await until(() => net.devnet.chain.outspend(txid!, Number(vout)) !== undefined, 'LSP close', 10_000).catch(
-  () => {},
-);
+await waitUntil(
+  'LSP close',
+  () => net.devnet.chain.outspend(txid!, Number(vout)) !== undefined,
+  10_000,
+).catch(() => {});
 report({ panicked: false, lspClosed: net.devnet.chain.outspend(txid!, Number(vout)) !== undefined });

@@ -4,7 +4,7 @@
 // twice; `onRestart: 'stop'` ends it instead; while no payment can leave nothing is reserved; a
 // short route outage is waited out, a long one fails the stream with its reason; a burst beyond
 // what the channel takes in flight waits for room.
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { MemoryStore } from '@lpw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('StreamEngine on LDK', () => {
     const store = new MemoryStore({ delayMs: 1 });
     const first = engineOn(store, await StoreStreamLedger.open(store));
     const handle = await first.engine.start(request(4));
-    while (since(mark).length < 10) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('10 payments at the merchant', () => since(mark).length >= 10, 60_000, 20);
     await first.engine.close('reload', 'halt');
     first.off();
     expect((await handle.done).state).toBe('running'); // kept for the next start
@@ -114,7 +114,7 @@ describe('StreamEngine on LDK', () => {
     const store = new MemoryStore();
     const first = engineOn(store, await StoreStreamLedger.open(store));
     await first.engine.start(request(30, 'stop'));
-    while (since(mark).length < 5) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('5 payments at the merchant', () => since(mark).length >= 5, 60_000, 20);
     await first.engine.close('reload', 'halt');
     first.off();
     const second = engineOn(store, await StoreStreamLedger.open(new MemoryStore({ initial: store.data })));

@@ -3,7 +3,7 @@
 // exact accounting (what the merchant received is what the ledger says, each period paid once); a
 // service whose invoice has the wrong amount or description hash is refused and nothing is paid; a
 // period reserved before a crash is settled or failed from LDK's record by its derived payment id.
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
 import { MemoryStore } from '@lpw/node';
@@ -73,13 +73,6 @@ const request = (seconds: number, extra: Partial<StreamRequest> = {}): StreamReq
 
 const since = (mark: number) => received.slice(mark);
 const sum = (rs: Array<{ amountMsat: bigint }>) => rs.reduce((s, r) => s + r.amountMsat, 0n);
-const waitFor = async (check: () => boolean, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('streams to a Lightning Address', () => {
   it('pays an invoice per period: the merchant received exactly what the ledger says, each period once', async () => {
@@ -189,7 +182,7 @@ describe('streams to a Lightning Address', () => {
     const store = new MemoryStore({ delayMs: 1 });
     const first = engineOn(await StoreStreamLedger.open(store));
     const handle = await first.engine.start(request(5));
-    await waitFor(() => since(mark).length >= 3);
+    await waitUntil('3 periods paid to the merchant', () => since(mark).length >= 3, 20_000);
     await first.engine.close('reload', 'halt');
     first.off();
 
@@ -221,7 +214,11 @@ describe('streams to a Lightning Address', () => {
     const lost = await reserveWithInvoice(halted.nextPeriod + 1);
     const route = await directRoute(net)(paid.invoice.payeeNodeId, 2_000n);
     sendInvoice(net.router.node, route, paid.invoice, 2_000n, paid.secrets.paymentId, halted.maxFeeMsat);
-    await waitFor(() => recentPayment(net.router.node, paid.secrets.paymentId) === 'fulfilled');
+    await waitUntil(
+      'the first reserved period paid',
+      () => recentPayment(net.router.node, paid.secrets.paymentId) === 'fulfilled',
+      20_000,
+    );
 
     const second = engineOn(ledger);
     await second.engine.reconcile();

@@ -1,6 +1,15 @@
-// Failures in words a person understands, by the code the worker sent (NodeError, ApiError, ours).
+// Failures in words a person understands, chosen by the failure's code (the worker's, NodeError's,
+// ApiError's, or the screens' own), never by its text.
+import type { WorkerErrorCode } from '../worker/protocol.ts';
+import type { PaidUrlErrorCode } from './paid-url.ts';
+import type { SendInputErrorCode } from './send-input.ts';
+import type { VaultErrorCode } from './vault.ts';
 
-const WORDS: Record<string, string> = {
+/** Every code a failure shown on a screen can carry. */
+export type UiErrorCode = WorkerErrorCode | VaultErrorCode | SendInputErrorCode | PaidUrlErrorCode;
+
+/** Our words for a code; a code without them shows its own message (the worker's are sentences). */
+const WORDS: Partial<Record<UiErrorCode, string>> = {
   ROUTE_NOT_FOUND: 'No route to the recipient was found. They may be offline, or the amount too large.',
   PAYMENT_FAILED: 'The payment did not go through. No money left your wallet.',
   INSUFFICIENT_BALANCE: 'You don’t have enough to pay this (including the network fee).',
@@ -8,9 +17,7 @@ const WORDS: Record<string, string> = {
   INVALID_INVOICE: 'This invoice is not valid.',
   DUPLICATE_PAYMENT: 'You already paid this invoice.',
   PEER_NOT_CONNECTED: 'Not connected to your service provider right now. Try again in a moment.',
-  LSP_UNREACHABLE: 'Your service provider can’t be reached right now.',
   UNREACHABLE: 'Your service provider can’t be reached right now.',
-  NODE_NOT_RUNNING: 'Your wallet is not running yet.',
   TIMEOUT: 'The payment is taking too long. It may still complete; check your history.',
   RATE_LIMITED: 'Too many requests. Wait a minute and try again.',
   WRONG_PIN: 'Wrong PIN.',
@@ -18,7 +25,6 @@ const WORDS: Record<string, string> = {
   INSUFFICIENT_FUNDS: 'Your on-chain balance is not enough for this amount plus the network fee.',
   INVALID_ADDRESS: 'This is not a valid bitcoin address. Check it for a mistyped or missing character.',
   INVALID_URI: 'This bitcoin: link is broken (its amount or another part is not valid).',
-  WRONG_NETWORK: 'This address is for another bitcoin network than your wallet’s.',
   AMOUNT_BELOW_DUST: 'This amount is too small to send on chain; the network would not relay it.',
   SEND_OUTDATED: 'Your coins changed since the fee was shown. Review the send again.',
   BROADCAST_REJECTED: 'The network refused this transaction. Nothing was sent.',
@@ -31,16 +37,9 @@ const WORDS: Record<string, string> = {
 };
 
 export function inWords(error: unknown): string {
-  const code = (error as { code?: unknown })?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'RELAY_REFUSED') {
-    return `Your service provider won’t contact that site for you: ${message.replace(/^[A-Z_]+: /, '')}.`;
-  }
-  if (typeof code === 'string' && WORDS[code]) {
-    // our own errors already carry a sentence for the person; LDK/LSP ones get ours
-    if (/^[A-Z_]+:/.test(message) || message === code || !/\s/.test(message)) return WORDS[code]!;
-    if (code === 'LSP_UNREACHABLE' || code === 'NODE_NOT_RUNNING') return message;
-    return WORDS[code]!;
-  }
-  return message.replace(/^[A-Z_]+: /, '');
+  const code = (error as { code?: UiErrorCode })?.code;
+  // NodeError and ApiError messages start with their code; the person needs only what follows
+  const detail = (error instanceof Error ? error.message : String(error)).replace(/^[A-Z_]+: /, '');
+  if (code === 'RELAY_REFUSED') return `Your service provider won’t contact that site for you: ${detail}.`;
+  return (code === undefined ? undefined : WORDS[code]) ?? detail;
 }

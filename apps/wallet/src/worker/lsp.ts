@@ -1,24 +1,25 @@
 // The wallet's side of the LSP's tRPC API: one typed client, login by signing the LSP's challenge with
 // the node key (session renewed before it expires), and the error code the server put in `data.app`.
-import { type InfoOutput, loginMessage, signNodeMessage } from '@lpw/api';
+import { type InfoOutput, loginMessage, signNodeMessage, type TrpcErrorCode } from '@lpw/api';
 import { BackupError } from '@lpw/backup';
 import type { AppRouter } from '@lpw/lsp-server';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import type { LspErrorCode } from './protocol.ts';
 
 export type LspClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
 /** A code to act on: the server's ApiError code, or UNREACHABLE when no answer came back. */
-export function lspErrorCode(error: unknown): string {
+export function lspErrorCode(error: unknown): LspErrorCode {
   // the binary backup routes answer JSON { code }; the package keeps the LSP's code in details
   if (error instanceof BackupError) {
     const lspCode = error.details.lspCode;
-    return typeof lspCode === 'string' ? lspCode : error.code;
+    return typeof lspCode === 'string' ? (lspCode as LspErrorCode) : error.code;
   }
   if (error instanceof TRPCClientError) {
     const app = (error.data as { app?: { code?: string } } | undefined)?.app;
-    if (app?.code) return app.code;
+    if (app?.code) return app.code as LspErrorCode;
     if (error.cause instanceof TypeError || /fetch|network/i.test(error.message)) return 'UNREACHABLE';
-    return (error.data as { code?: string } | undefined)?.code ?? 'LSP_ERROR';
+    return (error.data as { code?: TrpcErrorCode } | undefined)?.code ?? 'LSP_ERROR';
   }
   return 'UNREACHABLE';
 }

@@ -1,9 +1,10 @@
 // The typed messages between the UI and the node's Web Worker. Commands go UI → worker and get one
 // reply each; the worker pushes `snapshot` events whenever what the screens show has changed.
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
-import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
-import type { BackupKeys } from '@lpw/backup';
-import type { RecoveryChannel } from '@lpw/node';
+import type { ApiErrorCode, RelayFetchInput, RelayFetchOutput, TrpcErrorCode } from '@lpw/api';
+import type { BackupErrorCode, BackupKeys } from '@lpw/backup';
+import type { NodeErrorCode, RecoveryChannel } from '@lpw/node';
+import type { StreamErrorCode } from '@lpw/stream';
 
 export type NodeStatus =
   /** Nothing started yet (locked, or no wallet). */
@@ -284,9 +285,43 @@ export interface CommandResult {
   close: undefined;
 }
 
-/** A failure the UI turns into words: `code` from NodeError / ApiError / our own. */
+/** The worker's own refusals; each carries a sentence written for the person. */
+export type WalletCommandCode =
+  | 'WORKER_FAILED'
+  | 'LOCKED'
+  | 'ALREADY_OPEN'
+  | 'KEY_MISMATCH'
+  | 'NODE_NOT_RUNNING'
+  | 'LSP_UNREACHABLE'
+  | 'NO_CHAIN_SOURCE'
+  | 'BACKUP_REFUSED'
+  | 'NO_BACKUP_YET'
+  | 'AMOUNT_REQUIRED'
+  | 'AMOUNT_OUT_OF_RANGE'
+  | 'AMOUNT_TOO_SMALL'
+  | 'FEE_ABOVE_CAP'
+  | 'QUOTE_MISMATCH'
+  | 'INVOICE_WRONG_NETWORK'
+  | 'INSUFFICIENT_BALANCE'
+  | 'FEE_TOO_HIGH'
+  | 'SEND_OUTDATED'
+  | 'INVALID_NODE_ID'
+  | 'STREAM_NOT_RUNNING';
+
+/** What the LSP client reports: the server's ApiError code, a tRPC code, or that no answer came. */
+export type LspErrorCode = ApiErrorCode | BackupErrorCode | TrpcErrorCode | 'UNREACHABLE' | 'LSP_ERROR';
+
+/** Every code a failure from the worker can carry: its own, or one passed on from the parts it runs. */
+export type WorkerErrorCode =
+  | WalletCommandCode
+  | NodeErrorCode
+  | StreamErrorCode
+  | BackupErrorCode
+  | LspErrorCode;
+
+/** A failure the UI turns into words by its code (lib/messages.ts). */
 export interface WorkerFailure {
-  code: string;
+  code: WorkerErrorCode;
   message: string;
 }
 
@@ -298,10 +333,11 @@ export type FromWorker =
   | { type: 'snapshot'; snapshot: WalletSnapshot }
   | { type: 'log'; level: string; message: string };
 
+/** A command's failure: thrown by the worker with its own codes, and by the UI's client with any it got back. */
 export class WalletCommandError extends Error {
   override readonly name = 'WalletCommandError';
   constructor(
-    readonly code: string,
+    readonly code: WorkerErrorCode,
     message: string,
   ) {
     super(message);

@@ -64,6 +64,7 @@ import {
   type StreamView,
   WalletCommandError,
   type WalletSnapshot,
+  type WorkerFailure,
 } from './protocol.ts';
 
 const INVOICE_EXPIRY_SECS = 3600;
@@ -195,7 +196,7 @@ function historyOf(records: PaymentRecord[], outbound: OutboundRecord[]): Paymen
   ].sort((a, b) => b.createdAt - a.createdAt);
 }
 
-export function describeError(error: unknown): { code: string; message: string } {
+export function describeError(error: unknown): WorkerFailure {
   if (error instanceof WalletCommandError) return { code: error.code, message: error.message };
   if (isStreamError(error)) return { code: error.code, message: error.message };
   if (isNodeError(error)) return { code: error.code, message: error.message };
@@ -841,7 +842,7 @@ export class WalletRuntime {
     this.requirePeer();
     const invoice = decodeBolt11(bolt11);
     if (invoice.network !== node.network) {
-      throw new WalletCommandError('WRONG_NETWORK', 'This invoice is for another network.');
+      throw new WalletCommandError('INVOICE_WRONG_NETWORK', 'This invoice is for another network.');
     }
     if (invoice.amountMsat === undefined || (amountMsat !== undefined && amountMsat !== invoice.amountMsat)) {
       throw new WalletCommandError(

@@ -1,6 +1,6 @@
 // Fee estimator: floors, the dust-exposure caveat of MaximumFeeEstimate, ceilings, caching, and
 // that LDK's synchronous callback answers from the cache.
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initLdkNode } from '../ldk/init-node.ts';

@@ -1,7 +1,7 @@
 // Esplora and bitcoind clients against the devnet's real HTTP servers: both must give the same
 // answers (tip, headers, tx status and position, outspends, reject strings) and detect the network.
 
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';

@@ -4,7 +4,7 @@
 // tested with createNode. Checked here: order of calls, headers/heights/positions, spends of
 // watched outputs, reorgs (unconfirm, then confirm in the new block), idempotent re-syncs.
 
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';

@@ -1,14 +1,16 @@
 // Loading LDK's WASM once per JS realm. Runtime-neutral: callers hand over bytes or a URL;
-// `init-node.ts` reads the bytes from disk for Node.
+// `init-node.ts` reads the bytes from disk for Node. The instance's linear memory is kept in sight
+// (memory.ts): the bindings do not export it.
 import * as ldk from 'lightningdevkit';
 import { NodeError } from '../errors.ts';
+import { capturingWasmMemory } from './memory.ts';
 
 let loading: Promise<void> | null = null;
 let ready = false;
 
 /** Instantiates the bindings from the raw .wasm bytes; later calls return the first promise. */
 export function initLdkFromBinary(wasm: Uint8Array): Promise<void> {
-  loading ??= ldk.initializeWasmFromBinary(wasm).then(() => {
+  loading ??= capturingWasmMemory(() => ldk.initializeWasmFromBinary(wasm), wasm).then(() => {
     ready = true;
   });
   return loading;
@@ -16,7 +18,7 @@ export function initLdkFromBinary(wasm: Uint8Array): Promise<void> {
 
 /** Browser variant: fetch the .wasm from a URL (served beside the app). */
 export function initLdkFromUrl(url: string): Promise<void> {
-  loading ??= ldk.initializeWasmWebFetch(url).then(() => {
+  loading ??= capturingWasmMemory(() => ldk.initializeWasmWebFetch(url)).then(() => {
     ready = true;
   });
   return loading;

@@ -236,7 +236,10 @@ export class OnchainPayment {
   private address(text: string): { address: string; script: Uint8Array } {
     const decoded = decodeAddress(text);
     if (!decoded.networks.includes(this.parts.network))
-      throw new NodeError('WRONG_NETWORK', `${decoded.address} is not a ${this.parts.network} address`);
+      throw new NodeError(
+        'WRONG_NETWORK',
+        `This address is for another bitcoin network than your wallet’s (${this.parts.network}): ${decoded.address}`,
+      );
     return { address: decoded.address, script: hex.decode(decoded.scriptPubKey) };
   }
 }

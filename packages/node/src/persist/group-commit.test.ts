@@ -1,8 +1,10 @@
 // Group commit on real LDK nodes: what queues while a commit is in flight goes out as one commit
 // with one manager snapshot and reaches no peer before it is durable; the manager snapshot that
 // acknowledgements alone ask for waits for the next batch, and the store in between restores.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TestNet, testNet, until } from '../../test/harness.ts';
+import { type TestNet, testNet } from '../../test/harness.ts';
 import type { LightningNode } from '../node.ts';
 import { inMemory } from '../transport/memory.ts';
 import { MANAGER_KEY, MONITOR_PREFIX, MONITOR_UPDATE_PREFIX } from './keys.ts';
@@ -93,7 +95,7 @@ describe('group commit', () => {
       wallets.push(wallet);
     }
     const channelTo = (w: LightningNode) => lsp.listChannels().find((c) => c.peerId === w.nodeId);
-    await until(() => wallets.every((w) => channelTo(w)?.isUsable === true), 'usable');
+    await waitUntil('usable', () => wallets.every((w) => channelTo(w)?.isUsable === true));
     return { lsp, wallets, closed, channelTo };
   }
 
@@ -114,19 +116,18 @@ describe('group commit', () => {
     store.holding = true;
     // the first payment's update goes into a commit that stays in flight
     const first = pay(wallets[0]!, 1_000_000n);
-    await until(() => store.inFlight === 1, 'first commit in flight');
+    await waitUntil('first commit in flight', () => store.inFlight === 1);
     const firstBatch = store.batches.length - 1;
     // two more channels get monitor updates while it is in flight (their HTLCs are in the channels)
     const others = [pay(wallets[1]!, 2_000_000n), pay(wallets[2]!, 3_000_000n)];
-    await until(
-      () => [1, 2].every((i) => channelTo(wallets[i]!)!.outboundMsat < outboundBefore[i]!),
-      'HTLCs added on the other channels',
+    await waitUntil('HTLCs added on the other channels', () =>
+      [1, 2].every((i) => channelTo(wallets[i]!)!.outboundMsat < outboundBefore[i]!),
     );
     expect(store.batches.length - 1, 'nothing else committed while one is in flight').toBe(firstBatch);
 
     // the first commit lands: everything queued meanwhile goes out as ONE commit, also held
     store.releaseOne();
-    await until(() => store.inFlight === 1 && store.batches.length > firstBatch + 1, 'grouped commit');
+    await waitUntil('grouped commit', () => store.inFlight === 1 && store.batches.length > firstBatch + 1);
     const grouped = store.batches[firstBatch + 1]!;
     const otherChannels = [1, 2].map((i) => channelTo(wallets[i]!)!.fundingTxo!);
     expect([...channelsUpdatedIn(grouped)]).toEqual(expect.arrayContaining(otherChannels));
@@ -139,7 +140,7 @@ describe('group commit', () => {
 
     store.open();
     await Promise.all([first, ...others]);
-    await until(() => received.join() === [1_000_000n, 2_000_000n, 3_000_000n].join(), 'all received');
+    await waitUntil('all received', () => received.join() === [1_000_000n, 2_000_000n, 3_000_000n].join());
     expect(closed).toEqual([]);
   }, 120_000);
 
@@ -157,7 +158,7 @@ describe('group commit', () => {
       await lsp.payInvoice(invoice.bolt11);
     }
     const lspOutbound = outboundBefore - BigInt(payments) * 100_000n;
-    await until(() => channelTo(wallet)!.outboundMsat === lspOutbound, 'settled');
+    await waitUntil('settled', () => channelTo(wallet)!.outboundMsat === lspOutbound);
     const elapsedMs = Date.now() - t0;
     const during = store.batches.slice(from);
     // every batch with monitor writes still carries a manager snapshot
@@ -169,9 +170,9 @@ describe('group commit', () => {
     // channel, same balance, and it pays again
     const durable = store.inner.snapshot();
     const idle = store.batches.length;
-    await until(
-      () => store.batches.slice(idle).some((b) => managerWrites(b) === 1),
+    await waitUntil(
       'the deferred snapshot lands when idle',
+      () => store.batches.slice(idle).some((b) => managerWrites(b) === 1),
       5_000,
     );
     await lsp.stop();
@@ -183,9 +184,9 @@ describe('group commit', () => {
     live.push(restarted);
     restarted.on('channel-closed', (e) => closed.push(`restarted: ${e.reason}`));
     expect(restarted.listChannels()[0]!.outboundMsat).toBe(lspOutbound);
-    await until(() => !wallet.isConnected(restarted.nodeId), 'old connection gone');
+    await waitUntil('old connection gone', () => !wallet.isConnected(restarted.nodeId));
     await wallet.connect(restarted.nodeId, inMemory(restarted));
-    await until(() => restarted.listChannels()[0]?.isUsable === true, 'usable after restore');
+    await waitUntil('usable after restore', () => restarted.listChannels()[0]?.isUsable === true);
     await restarted.payInvoice(
       wallet.createInvoice({ amountMsat: 100_000n, description: 'after', expirySecs: 600 }).bolt11,
     );

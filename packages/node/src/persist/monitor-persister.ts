@@ -27,6 +27,7 @@
 //   lists anything the new full monitor contains.
 import * as ldk from 'lightningdevkit';
 import { type CallbackErrorSink, guard, type Retainer } from '../ldk/callbacks.ts';
+import { freeLdk } from '../ldk/free.ts';
 import { isNullPointer, outpointKey } from '../ldk/values.ts';
 import type { CommitQueue } from './commit-queue.ts';
 import {
@@ -121,23 +122,42 @@ export class MonitorPersister {
     const sink = options.onCallbackError;
     // A failing callback must not throw into WASM. UnrecoverableError would stop the node's channel
     // operations; InProgress without an ack keeps the channel frozen (safe) and the error surfaces.
+    // The bindings hand each callback its own clone of the monitor (the whole channel history, several
+    // per payment, growing with every payment) and of the update: freed on return, not by finalizers.
     const impl: ldk.PersistInterface = {
       persist_new_channel: guard(
         'Persist.persist_new_channel',
-        (outpoint: ldk.OutPoint, monitor: ldk.ChannelMonitor) => this.persistNew(outpoint, monitor),
+        (outpoint: ldk.OutPoint, monitor: ldk.ChannelMonitor) => {
+          try {
+            return this.persistNew(outpoint, monitor);
+          } finally {
+            freeLdk(outpoint, monitor);
+          }
+        },
         IN_PROGRESS,
         sink,
       ),
       update_persisted_channel: guard(
         'Persist.update_persisted_channel',
-        (outpoint: ldk.OutPoint, update: ldk.ChannelMonitorUpdate, monitor: ldk.ChannelMonitor) =>
-          this.persistUpdate(outpoint, update, monitor),
+        (outpoint: ldk.OutPoint, update: ldk.ChannelMonitorUpdate, monitor: ldk.ChannelMonitor) => {
+          try {
+            return this.persistUpdate(outpoint, update, monitor);
+          } finally {
+            freeLdk(outpoint, update, monitor);
+          }
+        },
         IN_PROGRESS,
         sink,
       ),
       archive_persisted_channel: guard(
         'Persist.archive_persisted_channel',
-        (outpoint: ldk.OutPoint) => this.archive(outpoint),
+        (outpoint: ldk.OutPoint) => {
+          try {
+            this.archive(outpoint);
+          } finally {
+            freeLdk(outpoint);
+          }
+        },
         undefined,
         sink,
       ),
@@ -291,13 +311,16 @@ export class MonitorPersister {
     this.options.queue.onDurable(() => {
       this.pendingAcks--;
       const chainMonitor = this.chainMonitor;
-      if (!chainMonitor) return;
+      if (!chainMonitor) return freeLdk(held);
       st.unacked.delete(updateId);
       const result = chainMonitor.channel_monitor_updated(held, updateId);
-      if (!result.is_ok()) {
+      const ok = result.is_ok();
+      const where = outpointKey(held);
+      freeLdk(result, held);
+      if (!ok) {
         this.options.onCallbackError(
           'ChainMonitor.channel_monitor_updated',
-          new Error(`no monitor for ${outpointKey(held)} (update ${updateId})`),
+          new Error(`no monitor for ${where} (update ${updateId})`),
         );
         return;
       }

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TestNet, testNet, until } from '../../test/harness.ts';
+import { type TestNet, testNet } from '../../test/harness.ts';
 import type { LightningNode } from '../node.ts';
 import { inMemory } from '../transport/memory.ts';
 import { MemoryStore } from './memory.ts';
@@ -35,9 +36,9 @@ describe('persistence: async InProgress path and restart from SQLite', () => {
     const ready = wallet.waitFor('channel-ready');
     lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 1_000_000n });
     await ready;
-    await until(
-      () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+    await waitUntil(
       'usable',
+      () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
     );
 
     const startOutbound = lsp.listChannels()[0]!.outboundMsat;
@@ -62,10 +63,14 @@ describe('persistence: async InProgress path and restart from SQLite', () => {
     await Promise.all(Array.from({ length: 20 }, worker));
     let expected = 0n;
     for (let i = 0; i < total; i++) expected += 10_000n + BigInt(i);
-    await until(() => receivedMsat === expected, 'all received', 20_000);
+    await waitUntil('all received', () => receivedMsat === expected, 20_000);
     expect(wallet.listPayments().filter((p) => p.status === 'succeeded').length).toBe(total);
     // exact accounting: the payer's channel balance dropped by exactly what was received (direct, no fees)
-    await until(() => lsp.listChannels()[0]!.outboundMsat === startOutbound - expected, 'settled', 20_000);
+    await waitUntil(
+      'settled',
+      () => lsp.listChannels()[0]!.outboundMsat === startOutbound - expected,
+      20_000,
+    );
 
     // restart the LSP from its SQLite file mid-life
     const outboundBefore = lsp.listChannels()[0]!.outboundMsat;
@@ -78,11 +83,11 @@ describe('persistence: async InProgress path and restart from SQLite', () => {
     expect(lsp.nodeId).toBe(a.node.nodeId);
     expect(lsp.listChannels()[0]!.outboundMsat).toBe(outboundBefore);
     expect(lsp.listPayments().filter((p) => p.status === 'succeeded').length).toBe(total);
-    await until(() => !wallet.isConnected(lsp.nodeId), 'old connection gone');
+    await waitUntil('old connection gone', () => !wallet.isConnected(lsp.nodeId));
     await wallet.connect(lsp.nodeId, inMemory(lsp));
-    await until(
-      () => lsp.listChannels()[0]?.isUsable === true && wallet.listChannels()[0]?.isUsable === true,
+    await waitUntil(
       'usable again',
+      () => lsp.listChannels()[0]?.isUsable === true && wallet.listChannels()[0]?.isUsable === true,
     );
     const inv = wallet.createInvoice({
       amountMsat: 3_000_000n,

@@ -5,6 +5,7 @@
 import * as ldk from 'lightningdevkit';
 import { NodeError } from '../errors.ts';
 import { type CallbackErrorSink, guard, type Retainer } from '../ldk/callbacks.ts';
+import { freeLdk } from '../ldk/free.ts';
 import { bool, unwrap } from '../ldk/values.ts';
 
 /** What a transport offers the connection. */
@@ -95,7 +96,14 @@ export class PeerConnection {
       ),
       eq: guard(
         'SocketDescriptor.eq',
-        (other: ldk.SocketDescriptor) => other.hash() === id,
+        // `other` is a clone made for this call (LDK compares descriptors on every peer lookup)
+        (other: ldk.SocketDescriptor) => {
+          try {
+            return other.hash() === id;
+          } finally {
+            freeLdk(other);
+          }
+        },
         false,
         host.onCallbackError,
       ),
@@ -272,12 +280,15 @@ export class PeerConnection {
       const chunk = this.inbox.shift()!;
       const result = this.host.peerManager.read_event(this.descriptor, chunk);
       delivered = true;
-      if (!bool(result.is_ok())) {
+      const ok = bool(result.is_ok());
+      const pause = ok && bool((result as unknown as { res: boolean }).res);
+      freeLdk(result); // one per 4 KiB read: not left to the finalizers
+      if (!ok) {
         // garbage or a protocol violation: LDK has dropped the peer; close the transport
         this.shutdown();
         break;
       }
-      if (bool((result as unknown as { res: boolean }).res)) {
+      if (pause) {
         this.readPausedByLdk = true;
         this.stats.ldkReadPauses++;
       }

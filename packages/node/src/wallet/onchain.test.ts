@@ -2,7 +2,7 @@
 // funding, balances, channel funding txs the network accepts, change, typed insufficient funds,
 // RBF replacement, restart from the Store, and the bitcoind block-scan sync.
 
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
 import { mnemonicToSeedSync } from '@scure/bip39';

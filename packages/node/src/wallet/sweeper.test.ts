@@ -2,7 +2,7 @@
 // the KeysManager's destination key is swept into the BIP 84 wallet by a tx the devnet's script
 // interpreter accepts; the sweeper state survives a reopen from the Store.
 
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
 import * as btc from '@scure/btc-signer';

@@ -5,6 +5,8 @@
 // fallback path (monitors without the in-flight updates, LDK replays them), finish the claim, and
 // keep the channel open with exact balances. A Store wrapper stops committing at that point; a
 // fresh node then starts from exactly what was durable.
+
+import { waitUntil } from '@lpw/devnet-chain';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../src/ldk/values.ts';
@@ -13,7 +15,7 @@ import { MANAGER_KEY, MONITOR_FALLBACK_PREFIX, MONITOR_INFLIGHT_PREFIX } from '.
 import { MemoryStore } from '../../src/persist/memory.ts';
 import type { Store, StoreWrite } from '../../src/persist/store.ts';
 import { inMemory } from '../../src/transport/memory.ts';
-import { type TestNet, testNet, until } from '../harness.ts';
+import { type TestNet, testNet } from '../harness.ts';
 import { balanceOf } from './ledger.ts';
 import { nodeView } from './view.ts';
 
@@ -91,9 +93,9 @@ describe('restore after a crash between a claim commit and the next manager snap
       const ready = wallet.waitFor('channel-ready');
       lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 1_000_000n });
       await ready;
-      await until(
-        () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+      await waitUntil(
         'usable',
+        () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
       );
       const lspStart = balanceOf(nodeView(lsp, false).channels[0]!);
       let paid = 0n;
@@ -123,15 +125,15 @@ describe('restore after a crash between a claim commit and the next manager snap
         victim = await pay(2_000_000n + BigInt(i), true);
         await Promise.race([
           victim.sent.catch(() => {}),
-          until(() => store.durable !== undefined, 'death', 20_000),
+          waitUntil('death', () => store.durable !== undefined, 20_000),
         ]);
-        if (!store.durable) await until(() => wallet.listChannels()[0]?.isUsable === true, 'idle');
+        if (!store.durable) await waitUntil('idle', () => wallet.listChannels()[0]?.isUsable === true);
       }
       expect(store.durable, 'the wallet died in a claim').toBeDefined();
       const durable = store.durable!;
       // the dead wallet goes offline; the LSP keeps its state
       wallet.disconnect(lsp.nodeId);
-      await until(() => !lsp.isConnected(wallet.nodeId), 'lsp sees the wallet gone');
+      await waitUntil('lsp sees the wallet gone', () => !lsp.isConnected(wallet.nodeId));
       store.release();
       await wallet.stop();
       live.splice(live.indexOf(wallet), 1);
@@ -163,13 +165,13 @@ describe('restore after a crash between a claim commit and the next manager snap
       await restarted.connect(lsp.nodeId, inMemory(lsp));
       await victim!.sent; // the payer sees success
       // PaymentClaimed on the restarted wallet (its event may come before a listener could be added)
-      await until(() => restarted.payment(victim!.hash)?.status === 'succeeded', 'claimed', 20_000);
-      await until(
+      await waitUntil('claimed', () => restarted.payment(victim!.hash)?.status === 'succeeded', 20_000);
+      await waitUntil(
+        'settled',
         () =>
           restarted.listChannels()[0]?.isUsable === true &&
           nodeView(restarted, false).channels[0]!.pendingInbound.length === 0 &&
           nodeView(lsp, false).channels[0]!.pendingOutbound.length === 0,
-        'settled',
         20_000,
       );
 
@@ -187,7 +189,7 @@ describe('restore after a crash between a claim commit and the next manager snap
       // a clean restart now takes the normal path
       await restarted.stop();
       live.splice(live.indexOf(restarted), 1);
-      await until(() => !lsp.isConnected(restarted.nodeId), 'lsp sees the wallet gone');
+      await waitUntil('lsp sees the wallet gone', () => !lsp.isConnected(restarted.nodeId));
       const again: string[] = [];
       const { node: third } = await net.make('wallet', seedBase + 2, {
         ...walletOptions,
@@ -198,9 +200,9 @@ describe('restore after a crash between a claim commit and the next manager snap
       expect(again.filter((l) => l.includes('RESTORE FALLBACK'))).toEqual([]);
       third.on('channel-closed', (e) => closed.push(`wallet: ${e.reason}`));
       await third.connect(lsp.nodeId, inMemory(lsp));
-      await until(
-        () => third.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
+      await waitUntil(
         'usable after a normal restart',
+        () => third.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
       );
       const last = third.createInvoice({ amountMsat: 300_000n, description: 'last', expirySecs: 600 });
       await lsp.payInvoice(last.bolt11);

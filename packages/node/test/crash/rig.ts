@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet } from '@lpw/devnet';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
 import type { NodeEvent } from '../../src/events.ts';
 import { initLdkNode } from '../../src/ldk/init-node.ts';
 import { createNode, type LightningNode } from '../../src/node.ts';

@@ -260,7 +260,10 @@ export function Home() {
           </Notice>
         )}
         {snap && recoveryWords(snap, Date.now(), unit) && (
-          <Notice tone="warn" testId="recovery-notice">
+          <Notice
+            tone={snap.recovery.every((r) => r.stage === 'close-confirmed') ? 'ok' : 'warn'}
+            testId="recovery-notice"
+          >
             {recoveryWords(snap, Date.now(), unit)}
           </Notice>
         )}

@@ -1,19 +1,32 @@
 // The L402 middleware on the devnet: the devnet merchant (a real LDK node) issues the invoices, the
 // devnet router (a real LDK node with a channel to the merchant) pays them, and the preimage it
-// gets back is the token's proof.
+// gets back is the token's proof. Here rather than in packages/l402, which must not depend on the
+// devnet's LDK nodes (the devnet's paid API depends on it).
 import { serve } from '@hono/node-server';
-import { type Devnet, startDevnet } from '@lpw/devnet';
-import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
+import { type Devnet, startDevnet } from '@lpw/devnet-chain';
+import {
+  addFirstPartyCaveat,
+  decodeIdentifier,
+  decodeMacaroon,
+  encodeMacaroon,
+  fetchWithL402,
+  formatAuthorization,
+  L402ClientError,
+  type L402Env,
+  type L402Options,
+  l402,
+  type Macaroon,
+  MemoryUsageStore,
+  mintToken,
+  parseCaveats,
+  parseChallenge,
+  type RootKey,
+} from '@lpw/l402';
 import { decodeBolt11 } from '@lpw/payment-request';
 import { base64 } from '@scure/base';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchWithL402, L402ClientError } from '../../client.ts';
-import { formatAuthorization, parseChallenge } from '../../header.ts';
-import { addFirstPartyCaveat, decodeMacaroon, encodeMacaroon, type Macaroon } from '../../macaroon.ts';
-import { MemoryUsageStore } from '../../store.ts';
-import { decodeIdentifier, mintToken, parseCaveats, type RootKey } from '../../token.ts';
-import { type L402Env, type L402Options, l402 } from './index.ts';
+import { type PublicNetwork, startPublicNetwork } from '../src/network.ts';
 
 const key = (id: string, fill: number): RootKey => ({ id, secret: new Uint8Array(32).fill(fill) });
 const KEY_A = key('key-a', 1);

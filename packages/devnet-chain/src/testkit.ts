@@ -1,9 +1,31 @@
-// Test-only helpers: a throwaway key that signs real P2WPKH spends with @scure/btc-signer, and raw
-// transaction building for custom witness scripts. Independent of the devnet's own codec.
+// The tests' kit: `waitUntil`, the one poll every package's tests share (this package has no workspace
+// dependencies, so all of them can import it); a throwaway key that signs real P2WPKH spends with
+// @scure/btc-signer, and raw transaction building for custom witness scripts, independent of the
+// devnet's own codec.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
 import { Address, OutScript, p2wpkh, p2wsh, RawTx, Transaction } from '@scure/btc-signer';
+
+/**
+ * Polls `condition` (sync or async) every `everyMs` until it holds; after `ms` throws
+ * `timeout waiting for <what> (<elapsed> ms)`. `what` may be a function, to name what is still missing.
+ */
+export async function waitUntil(
+  what: string | (() => string),
+  condition: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  everyMs = 5,
+): Promise<void> {
+  const start = Date.now();
+  while (!(await condition())) {
+    const elapsedMs = Date.now() - start;
+    if (elapsedMs > ms) {
+      throw new Error(`timeout waiting for ${typeof what === 'string' ? what : what()} (${elapsedMs} ms)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
 
 export const NET = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 

@@ -7,7 +7,7 @@ import { type Devnet, startDevnet } from './index.ts';
 import { testKey } from './testkit.ts';
 
 const run = promisify(execFile);
-const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const cli = fileURLToPath(new URL('./bin.ts', import.meta.url));
 const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 
 let devnet: Devnet;
