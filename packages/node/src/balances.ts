@@ -8,6 +8,7 @@
 // drops an amount names the outpoint that the wallet counts instead.
 import { hex } from '@scure/base';
 import * as ldk from 'lightningdevkit';
+import { type Own, withLdk } from './ldk/free.ts';
 import { bool, channelIdHex, isNullPointer, outpointKey, toHex } from './ldk/values.ts';
 import type { OnchainWallet, WalletTx } from './wallet/onchain.ts';
 import type { Sweeper, SweptOutput } from './wallet/sweeper.ts';
@@ -101,9 +102,14 @@ const SOURCES: Record<ldk.BalanceSource, ClaimableOutput['source']> = {
   [ldk.BalanceSource.LDKBalanceSource_Htlc]: 'htlc',
 };
 
+/** The node's balances; every LDK object read here is freed before it returns (ldk/free.ts). */
 export function computeBalances(parts: BalanceParts): Balances {
+  return withLdk((own) => balancesOf(parts, own));
+}
+
+function balancesOf(parts: BalanceParts, own: Own): Balances {
   const { channelManager: cm, chainMonitor, wallet, sweeper, settlement } = parts;
-  const height = cm.current_best_block().get_height();
+  const height = own(cm.current_best_block()).get_height();
   const ourNodeId = cm.get_our_node_id();
   const utxos = wallet.utxos();
   const walletTxs = wallet.transactions();
@@ -117,23 +123,26 @@ export function computeBalances(parts: BalanceParts): Balances {
   let spendableNowMsat = 0n;
   let inFlightMsat = 0n;
   const open = new Set<string>();
-  for (const c of cm.list_channels()) {
-    const txo = c.get_funding_txo();
+  for (const c of own(cm.list_channels())) {
+    const txo = own(c.get_funding_txo());
     const fundingTxo = isNullPointer(txo) ? undefined : outpointKey(txo);
     if (fundingTxo && closingTxOf(fundingTxo)) continue;
     if (fundingTxo) open.add(fundingTxo);
     lightningOutboundMsat += c.get_outbound_capacity_msat();
     lightningInboundMsat += c.get_inbound_capacity_msat();
     if (bool(c.get_is_usable())) spendableNowMsat += c.get_next_outbound_htlc_limit_msat();
-    for (const h of c.get_pending_outbound_htlcs()) inFlightMsat += h.get_amount_msat();
+    for (const h of own(c.get_pending_outbound_htlcs())) inFlightMsat += h.get_amount_msat();
   }
 
-  const monitors = chainMonitor.list_monitors().map((m) => ({ outpoint: m.get_a(), channelId: m.get_b() }));
-  const stub = (o: ldk.OutPoint) => ignoredChannel(o, ourNodeId);
+  const monitors = own(chainMonitor.list_monitors()).map((m) => ({
+    outpoint: own(m.get_a()),
+    channelId: own(m.get_b()),
+  }));
+  const stub = (o: ldk.OutPoint) => own(ignoredChannel(o, ourNodeId, own));
   // open channels: what closing them now pays us (LDK's ClaimableOnChannelClose, whole sats)
   let openOnCloseMsat = 0n;
   const closedMonitors = monitors.filter((m) => !open.has(outpointKey(m.outpoint)));
-  for (const b of chainMonitor.get_claimable_balances(closedMonitors.map((m) => stub(m.outpoint))))
+  for (const b of own(chainMonitor.get_claimable_balances(closedMonitors.map((m) => stub(m.outpoint)))))
     if (b instanceof ldk.Balance_ClaimableOnChannelClose) openOnCloseMsat += b.amount_satoshis * 1000n;
   const lightningReserveMsat =
     openOnCloseMsat > lightningOutboundMsat ? openOnCloseMsat - lightningOutboundMsat : 0n;
@@ -153,7 +162,7 @@ export function computeBalances(parts: BalanceParts): Balances {
     if (settlement.awaiting.has(fundingTxo) && !closingTx && !settlement.closedByPeer.has(fundingTxo))
       continue;
     const others = monitors.filter((m) => m !== monitor).map((m) => stub(m.outpoint));
-    let balances = chainMonitor.get_claimable_balances(others);
+    let balances = own(chainMonitor.get_claimable_balances(others));
     if (closingTx || settlement.closedByPeer.has(fundingTxo)) balances = balances.filter(notPaidToWallet);
     const channelId = channelIdHex(monitor.channelId);
     // the closing transaction's outputs that are not the wallet's, and whether a wallet transaction
@@ -305,18 +314,20 @@ function claimableOutput(
  * ChainMonitor.get_claimable_balances compares to leave a monitor out. The counterparty is our own
  * (valid) node id, because the bindings panic on a key that is not a curve point.
  */
-function ignoredChannel(outpoint: ldk.OutPoint, ourNodeId: Uint8Array): ldk.ChannelDetails {
-  const noU64 = () => ldk.Option_u64Z.constructor_none();
-  const noU32 = () => ldk.Option_u32Z.constructor_none();
+function ignoredChannel(outpoint: ldk.OutPoint, ourNodeId: Uint8Array, own: Own): ldk.ChannelDetails {
+  const noU64 = () => own(ldk.Option_u64Z.constructor_none());
+  const noU32 = () => own(ldk.Option_u32Z.constructor_none());
   return ldk.ChannelDetails.constructor_new(
-    ldk.ChannelId.constructor_new_zero(),
-    ldk.ChannelCounterparty.constructor_new(
-      ourNodeId,
-      ldk.InitFeatures.constructor_empty(),
-      0n,
-      null,
-      noU64(),
-      noU64(),
+    own(ldk.ChannelId.constructor_new_zero()),
+    own(
+      ldk.ChannelCounterparty.constructor_new(
+        ourNodeId,
+        own(ldk.InitFeatures.constructor_empty()),
+        0n,
+        null,
+        noU64(),
+        noU64(),
+      ),
     ),
     outpoint,
     null,
@@ -333,10 +344,10 @@ function ignoredChannel(outpoint: ldk.OutPoint, ourNodeId: Uint8Array): ldk.Chan
     0n,
     noU32(),
     noU32(),
-    ldk.Option_u16Z.constructor_none(),
+    own(ldk.Option_u16Z.constructor_none()),
     false,
     false,
-    ldk.Option_ChannelShutdownStateZ.constructor_none(),
+    own(ldk.Option_ChannelShutdownStateZ.constructor_none()),
     false,
     false,
     noU64(),
