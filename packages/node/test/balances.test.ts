@@ -58,11 +58,17 @@ describe('balances: every bucket, every block, against the chain', () => {
     await net?.stop();
   });
 
-  /** Wallet scripts paid in each block (by hash), so a check scans only new blocks. */
-  let scanned = new Map<string, Uint8Array[]>();
-
-  /** What a wallet really owns or is owed, from the devnet and its channels' state. */
-  function groundTruthMsat(node: LightningNode, closes: { fundingTxo: string; ownership: Ownership }[]) {
+  /**
+   * What a wallet really owns or is owed, from the devnet and its channels' state. `scanned`: the
+   * wallet scripts paid in each block (by hash) for this one wallet, so a check scans only new
+   * blocks. (Shared between wallets, a block scanned for one hid the other's coins: a case that ran
+   * past its timeout went on beside the next one, and its sweep coin was missed by the truth.)
+   */
+  function groundTruthMsat(
+    node: LightningNode,
+    closes: { fundingTxo: string; ownership: Ownership }[],
+    scanned = new Map<string, Uint8Array[]>(),
+  ) {
     const chain = net.devnet.chain;
     // coins paying the wallet's scripts: scan every transaction (blocks and mempool) for them
     const scripts = new Map<string, Uint8Array>();
@@ -107,19 +113,21 @@ describe('balances: every bucket, every block, against the chain', () => {
     return msat;
   }
 
+  /** `signal`: the case's own (aborted at its timeout), so a case that overran stops mining beside the next. */
   function checker(
+    signal: AbortSignal,
     name: string,
     node: () => LightningNode,
     closes: { fundingTxo: string; ownership: Ownership }[],
   ) {
     const checks: Check[] = [];
-    scanned = new Map();
+    const scanned = new Map<string, Uint8Array[]>();
     const check = (label: string): Check => {
       const b = node().balances();
       const c = {
         label: `${name}: ${label}`,
         totalMsat: total(b),
-        truthMsat: groundTruthMsat(node(), closes),
+        truthMsat: groundTruthMsat(node(), closes, scanned),
       };
       checks.push(c);
       const over = c.totalMsat - c.truthMsat;
@@ -132,6 +140,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     /** Mine one block at a time, syncing the LSP and the wallet, checking after each. */
     const mine = async (n: number, label: string) => {
       for (let i = 0; i < n; i++) {
+        signal.throwIfAborted();
         await net.mine(1, [lsp, node()]);
         check(`${label} +${i + 1}`);
       }
@@ -197,9 +206,11 @@ describe('balances: every bucket, every block, against the chain', () => {
     return { held, paying };
   }
 
-  it('a JIT-like open: a 0-conf channel from the LSP with a push, exact from before its first confirmation', async () => {
+  it('a JIT-like open: a 0-conf channel from the LSP with a push, exact from before its first confirmation', async ({
+    signal,
+  }) => {
     const { node } = await net.make('wallet-jit', 0xa1, { role: 'wallet', trustedPeers: [lsp.nodeId] });
-    const { check, mine, report } = checker('0-conf open', () => node, []);
+    const { check, mine, report } = checker(signal, '0-conf open', () => node, []);
     check('no channel');
     await node.connect(lsp.nodeId, inMemory(lsp));
     const ready = node.waitFor('channel-ready', (e) => e.peerId === lsp.nodeId, 15_000);
@@ -217,11 +228,13 @@ describe('balances: every bucket, every block, against the chain', () => {
     check('after a payment in');
     report();
     await node.stop();
-  }, 60_000);
+  }, 180_000);
 
-  it('cooperative close: counted once while the close is in the mempool and at every block after', async () => {
+  it('cooperative close: counted once while the close is in the mempool and at every block after', async ({
+    signal,
+  }) => {
     const w = await walletWithChannel(0xa2);
-    const { check, mine, report } = checker('cooperative close', () => w.node, [
+    const { check, mine, report } = checker(signal, 'cooperative close', () => w.node, [
       { fundingTxo: w.fundingTxo, ownership: 'none' },
     ]);
     await mine(3, 'open');
@@ -235,11 +248,11 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(total(w.node.balances())).toBe(PUSH_MSAT);
     report();
     await w.node.stop();
-  }, 60_000);
+  }, 180_000);
 
-  it('force close by the LSP: the to_remote output is a wallet coin, counted once', async () => {
+  it('force close by the LSP: the to_remote output is a wallet coin, counted once', async ({ signal }) => {
     const w = await walletWithChannel(0xa3);
-    const { check, mine, report } = checker('LSP force close', () => w.node, [
+    const { check, mine, report } = checker(signal, 'LSP force close', () => w.node, [
       { fundingTxo: w.fundingTxo, ownership: 'none' },
     ]);
     await mine(2, 'open');
@@ -251,11 +264,13 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(total(w.node.balances())).toBe(PUSH_MSAT);
     report();
     await w.node.stop();
-  }, 60_000);
+  }, 180_000);
 
-  it('force close by the wallet: CSV wait with its countdown, the sweep, its fee accounted', async () => {
+  it('force close by the wallet: CSV wait with its countdown, the sweep, its fee accounted', async ({
+    signal,
+  }) => {
     const w = await walletWithChannel(0xa4);
-    const { check, mine, report } = checker('wallet force close', () => w.node, [
+    const { check, mine, report } = checker(signal, 'wallet force close', () => w.node, [
       { fundingTxo: w.fundingTxo, ownership: 'p2wsh' },
     ]);
     await mine(2, 'open');
@@ -283,11 +298,13 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(w.node.balances().claims).toEqual([]);
     report();
     await w.node.stop();
-  }, 120_000);
+  }, 600_000);
 
-  it('a close with an HTLC in flight: the HTLC times out on chain back to the wallet, exact all along', async () => {
+  it('a close with an HTLC in flight: the HTLC times out on chain back to the wallet, exact all along', async ({
+    signal,
+  }) => {
     const w = await walletWithChannel(0xa5);
-    const { check, mine, report } = checker('close with HTLC in flight', () => w.node, [
+    const { check, mine, report } = checker(signal, 'close with HTLC in flight', () => w.node, [
       { fundingTxo: w.fundingTxo, ownership: 'p2wsh' },
     ]);
     await mine(2, 'open');
@@ -317,7 +334,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(gapMsat).toBeLessThan(1_000_000n);
     report(gapMsat);
     await w.node.stop();
-  }, 900_000);
+  }, 1_800_000);
 
   /** Nothing left for LDK or the sweeper: all in the on-chain wallet. */
   async function isSettled(node: LightningNode): Promise<boolean> {
@@ -325,9 +342,11 @@ describe('balances: every bucket, every block, against the chain', () => {
     return b.claims.length === 0 && b.closingMsat === 0n;
   }
 
-  it('a reorg of the close: the commitment leaves the chain and comes back; never counted twice', async () => {
+  it('a reorg of the close: the commitment leaves the chain and comes back; never counted twice', async ({
+    signal,
+  }) => {
     const w = await walletWithChannel(0xa6);
-    const { check, mine, report } = checker('reorg of a close', () => w.node, [
+    const { check, mine, report } = checker(signal, 'reorg of a close', () => w.node, [
       { fundingTxo: w.fundingTxo, ownership: 'none' },
     ]);
     await mine(2, 'open');
@@ -344,9 +363,11 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(total(w.node.balances())).toBe(PUSH_MSAT);
     report();
     await w.node.stop();
-  }, 60_000);
+  }, 180_000);
 
-  it('penalty with an HTLC on the revoked commitment: the justice transaction takes every output, exact at every block', async () => {
+  it('penalty with an HTLC on the revoked commitment: the justice transaction takes every output, exact at every block', async ({
+    signal,
+  }) => {
     const w = await walletWithChannel(0xa7);
     await net.mine(2, [lsp, w.node]);
     const { held, paying } = await heldHtlc(w.node, 40_000_000n);
@@ -375,7 +396,7 @@ describe('balances: every bucket, every block, against the chain', () => {
     net.devnet.mine(3);
 
     let node = w.node;
-    const { check, mine, report } = checker('penalty', () => node, [
+    const { check, mine, report } = checker(signal, 'penalty', () => node, [
       { fundingTxo: w.fundingTxo, ownership: 'p2wsh' },
     ]);
     node = (await net.make('woken-a7', 0xa7, { role: 'wallet', store: w.store, trustedPeers: [lsp.nodeId] }))
@@ -393,5 +414,5 @@ describe('balances: every bucket, every block, against the chain', () => {
     expect(total(node.balances())).toBe((CAPACITY_SAT - commitmentFee - justiceFee) * 1000n);
     report();
     await node.stop();
-  }, 120_000);
+  }, 300_000);
 });
