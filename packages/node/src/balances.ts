@@ -8,6 +8,7 @@
 // drops an amount names the outpoint that the wallet counts instead.
 import { hex } from '@scure/base';
 import * as ldk from 'lightningdevkit';
+import type { Spend } from './chain/sync.ts';
 import { type Own, withLdk } from './ldk/free.ts';
 import { bool, channelIdHex, isNullPointer, outpointKey, toHex } from './ldk/values.ts';
 import type { OnchainWallet, WalletTx } from './wallet/onchain.ts';
@@ -93,6 +94,12 @@ export interface BalanceParts {
   settlement: { closedByPeer: Set<string>; awaiting: Set<string> };
   /** Whether our outbound payment with this hash (hex) is known to have succeeded (the payee has the preimage). */
   paid: (paymentHash: string) => boolean;
+  /**
+   * The transaction spending an outpoint (`txid:vout`): confirmed (told to LDK), or one of ours
+   * broadcast and not confirmed yet. `ours`: this node broadcast it. How a claim on our own
+   * commitment is tied to its outpoint, and an HTLC to its second-stage output.
+   */
+  spendOf: (outpoint: string) => (Spend & { ours: boolean }) | undefined;
 }
 
 const SOURCES: Record<ldk.BalanceSource, ClaimableOutput['source']> = {
@@ -150,9 +157,12 @@ function balancesOf(parts: BalanceParts, own: Own): Balances {
   // the sweeper keeps an output until its sweep is ANTI_REORG_DELAY deep; once a wallet transaction
   // spends it (the sweep pays the wallet) or it pays the wallet itself, the wallet counts it
   const walletCoins = new Set(utxos.map((u) => `${u.txid}:${u.vout}`));
-  const sweeps = sweeper
-    .tracked()
-    .filter((s) => !spenderOf.has(s.outpoint) && !walletCoins.has(s.outpoint))
+  /** Outputs the wallet counts: its coins, and outputs a wallet transaction spends (into its coins). */
+  const counted = (outpoint: string) => spenderOf.has(outpoint) || walletCoins.has(outpoint);
+  const tracked = sweeper.tracked();
+  const swept = new Set(tracked.map((s) => s.outpoint));
+  const sweeps = tracked
+    .filter((s) => !counted(s.outpoint))
     .map((s) => ({ ...s, amountMsat: s.valueSat * 1000n }));
 
   const claims: ChannelClaim[] = [];
@@ -174,12 +184,19 @@ function balancesOf(parts: BalanceParts, own: Own): Balances {
             : [{ valueSat: o.valueSat, claimed: spenderOf.has(`${closingTx.txid}:${vout}`) }],
         )
       : undefined;
-    const sweptSat = sweeper
-      .tracked()
-      .filter((s) => s.channelId === channelId)
-      .map((s) => s.valueSat);
-    for (const b of withoutCounted(balances, closeOutputs, sweptSat, parts.paid)) {
-      const output = claimableOutput(b, height, parts.paid);
+    // a close the wallet does not know (our own commitment pays it nothing before the CSV delay):
+    // by the outpoints of the transaction spending the funding output, from the chain or our broadcasts
+    const commitment = closingTx ? undefined : parts.spendOf(fundingTxo);
+    const remaining = commitment
+      ? onOwnCommitment(balances, commitment, parts, (outpoint) => swept.has(outpoint) || counted(outpoint))
+      : withoutCounted(
+          balances,
+          closeOutputs,
+          tracked.filter((s) => s.channelId === channelId).map((s) => s.valueSat),
+          parts.paid,
+        ).map((b) => ({ balance: b, valueSat: amountSat(b, parts.paid) }));
+    for (const { balance, valueSat } of remaining) {
+      const output = claimableOutput(balance, valueSat, height);
       if (output.amountMsat > 0n) claims.push({ channelId, fundingTxo, ...output });
     }
   }
@@ -272,6 +289,60 @@ function withoutCounted(
 }
 
 /**
+ * LDK's claims on a closing transaction the wallet does not know (our own commitment), each tied
+ * to its output: a P2WSH output (to_local or an HTLC; the peer's to_remote pays a key) whose value
+ * is the claim's amount (LDK 0.1's Balance names no outpoint; within one commitment a claim's
+ * amount is its output's value). An HTLC output spent by our second-stage transaction (HTLC-timeout
+ * or HTLC-success, P2WSH paying us after the CSV delay) is followed to that transaction's output,
+ * which is what we get: LDK keeps reporting the HTLC's value, the second stage's fee more. A claim
+ * whose output the sweeper holds or the wallet
+ * counts (`isCounted`, by outpoint) is dropped there.
+ */
+function onOwnCommitment(
+  balances: ldk.Balance[],
+  commitment: Spend,
+  parts: Pick<BalanceParts, 'spendOf' | 'paid'>,
+  isCounted: (outpoint: string) => boolean,
+): { balance: ldk.Balance; valueSat: bigint }[] {
+  const unmatched = new Set(commitment.outputs.flatMap((o, vout) => (isP2wsh(o.script) ? [vout] : [])));
+  const kept: { balance: ldk.Balance; valueSat: bigint }[] = [];
+  for (const b of balances) {
+    const amount = amountSat(b, parts.paid);
+    const vout = [...unmatched].find((v) => commitment.outputs[v]!.valueSat === amount);
+    if (vout === undefined) {
+      kept.push({ balance: b, valueSat: amount }); // LDK's estimate before a close, or dust
+      continue;
+    }
+    unmatched.delete(vout);
+    let outpoint = `${commitment.txid}:${vout}`;
+    let valueSat = amount;
+    const second = htlcSecondStage(b, parts.spendOf(outpoint));
+    if (second) {
+      outpoint = `${second.txid}:0`;
+      valueSat = second.outputs[0]!.valueSat;
+    }
+    if (!isCounted(outpoint)) kept.push({ balance: b, valueSat });
+  }
+  return kept;
+}
+
+const isP2wsh = (script: Uint8Array) => script.length === 34 && script[0] === 0 && script[1] === 0x20;
+
+/**
+ * Our second-stage transaction spending an HTLC output, if `b` is a claim on one and the spend is
+ * ours: LDK says so once it confirmed (ClaimableAwaitingConfirmations from an HTLC); before, only a
+ * transaction we broadcast is ours (the peer's spend of the same output pays the peer).
+ */
+function htlcSecondStage(b: ldk.Balance, spend: (Spend & { ours: boolean }) | undefined): Spend | undefined {
+  if (spend?.outputs.length !== 1) return undefined;
+  if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations)
+    return b.source === ldk.BalanceSource.LDKBalanceSource_Htlc ? spend : undefined;
+  const htlc =
+    b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC || b instanceof ldk.Balance_ContentiousClaimable;
+  return htlc && spend.ours ? spend : undefined;
+}
+
+/**
  * LDK's claimable amount, except an HTLC of our own payment waiting for its timeout: LDK says 0
  * (it counts the payment as sent), but unless the payee claims it with the preimage the timeout
  * brings it back, and until then it is in flight, not gone. (An incoming HTLC whose preimage we
@@ -283,12 +354,8 @@ function amountSat(b: ldk.Balance, paid: (paymentHash: string) => boolean): bigi
   return b.claimable_amount_satoshis();
 }
 
-function claimableOutput(
-  b: ldk.Balance,
-  height: number,
-  paid: (paymentHash: string) => boolean,
-): ClaimableOutput {
-  const amountMsat = amountSat(b, paid) * 1000n;
+function claimableOutput(b: ldk.Balance, amountSat: bigint, height: number): ClaimableOutput {
+  const amountMsat = amountSat * 1000n;
   const at = (kind: ClaimableKind, h: number | undefined, source: ClaimableOutput['source']) => {
     const blocksLeft = h === undefined ? undefined : Math.max(0, h - height);
     return {

@@ -1115,6 +1115,12 @@ export class LightningNode {
       sweeper: this.sweeper,
       settlement: this.recovery.settlement(),
       paid: (paymentHash) => this.payments.get(paymentHash)?.status === 'succeeded',
+      spendOf: (outpoint) => {
+        const confirmed = this.chainSync.confirmedSpend(outpoint);
+        const mine = this.broadcaster.spenderOf(outpoint);
+        if (confirmed) return { ...confirmed, ours: mine?.txid === confirmed.txid };
+        return mine && { ...mine, ours: true };
+      },
     });
   }
 
