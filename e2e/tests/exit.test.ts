@@ -30,7 +30,7 @@ let profile: string;
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
-const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0 };
+const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0, totalBeforeMsat: 0n };
 
 const shot = async (name: string) => {
   mkdirSync(SHOTS, { recursive: true });
@@ -39,6 +39,15 @@ const shot = async (name: string) => {
 const msatOf = async (testId: string) =>
   BigInt((await page.getByTestId(testId).getAttribute('data-msat')) ?? '0');
 const back = () => page.getByRole('button', { name: 'Back', exact: true }).click();
+/** Home's total: every bucket of the node in the worker (packages/node balances.ts), each sat once. */
+const homeTotalMsat = async () =>
+  BigInt((await page.getByRole('region', { name: 'Balance' }).getAttribute('data-total-msat')) ?? '-1');
+/** What the wallet's force close pays it on chain: its commitment's P2WSH (to_local) output, in msat. */
+const toLocalMsat = () => {
+  const spend = stack.devnet.chain.outspend(state.fundingTxid, state.fundingVout)!;
+  const commitment = stack.devnet.chain.getTransaction(spend.txid)!.tx;
+  return commitment.outputs.filter((o) => o.script.length === 34).reduce((n, o) => n + o.value, 0n) * 1000n;
+};
 
 beforeAll(async () => {
   buildWallet();
@@ -123,6 +132,8 @@ describe('leaving the LSP', () => {
       /has not answered for .*close your channel/,
     );
     await shot('05-home-leave-notice');
+    state.totalBeforeMsat = await homeTotalMsat();
+    expect(state.totalBeforeMsat).toBeGreaterThan(40_000_000n);
   });
 
   it('force-closes from the notice, told the wait in blocks and hours; the countdown follows the chain', async () => {
@@ -150,11 +161,26 @@ describe('leaving the LSP', () => {
       .toBe(String(state.toSelfDelay - 1));
     expect(await row.textContent()).toMatch(new RegExp(`${state.toSelfDelay - 1} blocks left \\(about`));
     await shot('07-channel-closing-countdown');
+    // at the close the total is what the commitment pays us, to the sat, as before it (the LSP paid its fee)
+    await back();
+    expect(await homeTotalMsat()).toBe(toLocalMsat());
+    expect(toLocalMsat()).toBe(state.totalBeforeMsat);
   });
 
   it('past the CSV delay the sweep arrives; everything goes to an outside address, fee shown first', async () => {
-    stack.devnet.mine(state.toSelfDelay - 1);
+    // halfway through the CSV wait: the same total, counted once, and the On-chain screen says where it is
+    const half = Math.floor(state.toSelfDelay / 2);
+    stack.devnet.mine(half);
+    await page.getByRole('button', { name: 'On-chain' }).click();
+    const row = page.getByTestId('closing-row');
+    await expect
+      .poll(async () => row.getAttribute('data-blocks-left'), { timeout: 60_000 })
+      .toBe(String(state.toSelfDelay - 1 - half));
+    expect(await msatOf('exits')).toBe(toLocalMsat());
+    expect(await msatOf('onchain-balance')).toBe(0n);
     await back();
+    expect(await homeTotalMsat()).toBe(toLocalMsat());
+    stack.devnet.mine(state.toSelfDelay - 1 - half);
     await page.getByRole('button', { name: 'On-chain' }).click();
     // the sweeper broadcasts once LDK hands it the matured output; a block confirms it
     for (let i = 0; i < 12 && (await msatOf('onchain-balance')) === 0n; i++) {
@@ -164,6 +190,19 @@ describe('leaving the LSP', () => {
     }
     const balanceMsat = await msatOf('onchain-balance');
     expect(balanceMsat).toBeGreaterThan(40_000_000n);
+    // after the sweep: the sweep's output, nothing left on its way, and Home's total is that coin
+    const commitmentTxid = stack.devnet.chain.outspend(state.fundingTxid, state.fundingVout)!.txid;
+    const commitment = stack.devnet.chain.getTransaction(commitmentTxid)!.tx;
+    const toLocal = commitment.outputs.findIndex((o) => o.script.length === 34);
+    const sweep = stack.devnet.chain.getTransaction(
+      stack.devnet.chain.outspend(commitmentTxid, toLocal)!.txid,
+    )!;
+    expect(balanceMsat).toBe(sweep.tx.outputs.reduce((n, o) => n + o.value, 0n) * 1000n);
+    expect(balanceMsat).toBe(toLocalMsat() - sweep.fee * 1000n);
+    await expect.poll(() => page.getByTestId('exits').count()).toBe(0);
+    await back();
+    expect(await homeTotalMsat()).toBe(balanceMsat);
+    await page.getByRole('button', { name: 'On-chain' }).click();
 
     // bad input: refused in words, nothing signed
     const destination = page.locator('input[name=onchain-destination]');

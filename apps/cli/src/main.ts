@@ -284,7 +284,12 @@ async function run(
           `node       ${wallet.nodeId}`,
           `spendable  ${sat(b.spendableMsat)} sat`,
           `lightning  ${sat(b.lightningMsat)} sat in ${b.channels} channel(s)${b.reserveMsat > 0n ? ` (+ ${sat(b.reserveMsat)} sat reserve)` : ''}, can receive ${sat(b.inboundMsat)} sat`,
-          `on-chain   ${sat(b.onchainMsat)} sat`,
+          ...(b.inFlightMsat > 0n ? [`in flight  ${sat(b.inFlightMsat)} sat`] : []),
+          `on-chain   ${sat(b.onchainConfirmedMsat)} sat confirmed${b.onchainUnconfirmedMsat > 0n ? `, ${sat(b.onchainUnconfirmedMsat)} sat unconfirmed` : ''}`,
+          ...(b.closingMsat > 0n
+            ? [`closing    ${sat(b.closingMsat)} sat on their way from closed channels`]
+            : []),
+          `total      ${sat(b.totalMsat)} sat`,
           `state      ${state.managerBytes} B manager, ${state.monitorBytes} B monitors (+ ${state.monitorUpdateBytes} B updates)`,
           ...(backup
             ? [
@@ -480,10 +485,17 @@ async function runOnchain(
 ): Promise<number> {
   const onchain = wallet.node.onchainPayment;
   if (sub === 'balance') {
-    const b = onchain.balance();
-    out.emit('onchain-balance', { ...b }, [
-      `confirmed    ${sat(b.confirmedMsat)} sat`,
-      `unconfirmed  ${sat(b.unconfirmedMsat)} sat`,
+    // the node's buckets: the wallet's coins, and what closed channels still owe it (never both)
+    const b = wallet.node.balances();
+    const view = {
+      confirmedMsat: b.onchainConfirmedMsat,
+      unconfirmedMsat: b.onchainUnconfirmedMsat,
+      closingMsat: b.closingMsat,
+    };
+    out.emit('onchain-balance', view, [
+      `confirmed    ${sat(view.confirmedMsat)} sat`,
+      `unconfirmed  ${sat(view.unconfirmedMsat)} sat`,
+      `closing      ${sat(view.closingMsat)} sat`,
     ]);
     return 0;
   }

@@ -151,14 +151,27 @@ export interface Payment {
   feeMsat: bigint;
 }
 
+/**
+ * The node's buckets (packages/node balances.ts), each sat in one of them; `totalMsat` is their sum
+ * (`inboundMsat` and `spendableMsat` are not money of ours: capacity and a part of `lightningMsat`).
+ */
 export interface Balance {
-  /** What channels can send now. */
+  /** What channels can send in one payment now. */
   spendableMsat: bigint;
+  /** What channels can send (outbound capacity). */
   lightningMsat: bigint;
   /** What the peer makes us keep in our channels: ours, paid out when a channel closes, not spendable. */
   reserveMsat: bigint;
+  /** Our outbound HTLCs not resolved yet. */
+  inFlightMsat: bigint;
   inboundMsat: bigint;
+  /** The on-chain wallet's coins, confirmed and not. */
   onchainMsat: bigint;
+  onchainConfirmedMsat: bigint;
+  onchainUnconfirmedMsat: bigint;
+  /** Claimable after a close: LDK's claims (CSV or confirmations to wait) and sweeps not in the wallet yet. */
+  closingMsat: bigint;
+  totalMsat: bigint;
   channels: number;
   /** Reserved stream periods and pending payments whose outcome is not known yet. */
   pendingOutMsat: bigint;
@@ -874,14 +887,17 @@ export class Wallet {
     let pendingOutMsat = 0n;
     for (const p of this.ledger.openPeriods()) if (p.state === 'reserved') pendingOutMsat += p.amountMsat;
     for (const p of this.ledger.payments()) if (p.status === 'pending') pendingOutMsat += p.amountMsat;
-    let reserveMsat = 0n;
-    for (const c of this.node.listChannels()) reserveMsat += c.ourReserveMsat ?? 0n;
     return {
       spendableMsat: b.spendableNowMsat,
       lightningMsat: b.lightningOutboundMsat,
-      reserveMsat,
+      reserveMsat: b.lightningReserveMsat,
+      inFlightMsat: b.inFlightMsat,
       inboundMsat: b.lightningInboundMsat,
-      onchainMsat: b.onchainConfirmedMsat + b.onchainUnconfirmedMsat + b.closingMsat + b.pendingSweepsMsat,
+      onchainMsat: b.onchainConfirmedMsat + b.onchainUnconfirmedMsat,
+      onchainConfirmedMsat: b.onchainConfirmedMsat,
+      onchainUnconfirmedMsat: b.onchainUnconfirmedMsat,
+      closingMsat: b.closingMsat,
+      totalMsat: b.totalMsat,
       channels: this.node.listChannels().length,
       pendingOutMsat,
     };

@@ -6,6 +6,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as ldk from 'lightningdevkit';
+import { type Balances, computeBalances } from './balances.ts';
 import { type BitcoindOptions, bitcoindSource } from './chain/bitcoind.ts';
 import { ChainBroadcaster } from './chain/broadcaster.ts';
 import { hashFromDisplay, txidOf } from './chain/bytes.ts';
@@ -70,7 +71,6 @@ import type { Store } from './persist/store.ts';
 import { Pump } from './pump.ts';
 import {
   closeChannelsForRecovery,
-  closingBalanceMsat,
   decodeRecords,
   encodeRecords,
   RECOVERY_KEY,
@@ -191,29 +191,7 @@ export interface PeerSummary {
   inbound: boolean;
 }
 
-export interface Balances {
-  /** Sum over open channels of what we could send (before in-flight limits). */
-  lightningOutboundMsat: bigint;
-  lightningInboundMsat: bigint;
-  /** What usable channels can send right now (next-HTLC limits). */
-  spendableNowMsat: bigint;
-  /**
-   * Claimable on chain from closing / closed channels, not yet handed to the sweeper (LDK's view),
-   * less what the on-chain wallet already counts: a peer's commitment pays our balance to the
-   * wallet's static payment key. A channel closed for recovery counts nothing until its peer's
-   * close is seen (the restored state may be stale); see `recoveryStatus()`.
-   */
-  closingMsat: bigint;
-  /** On-chain wallet: confirmed outputs (what funds channels). */
-  onchainConfirmedMsat: bigint;
-  /** On-chain wallet: outputs of unconfirmed transactions (incoming, our own change). */
-  onchainUnconfirmedMsat: bigint;
-  /**
-   * Outputs of closed channels the sweeper is moving into the wallet (before the sweep confirms).
-   * For a few blocks around the CSV expiry an output can be counted here and in `closingMsat`.
-   */
-  pendingSweepsMsat: bigint;
-}
+export type { Balances };
 
 export interface GraphSummary {
   /**
@@ -700,10 +678,7 @@ export class LightningNode {
       wallet: this.onchain,
       fees: this.fees,
       network: options.network,
-      channelManager: this.cm,
-      chainMonitor: this.chainMonitor,
-      sweeper: this.sweeper,
-      settlement: () => this.recovery.settlement(),
+      balances: () => this.balances(),
       assertRunning: () => this.assertRunning(),
     });
 
@@ -1166,39 +1141,22 @@ export class LightningNode {
     return withLdk((own) => own(this.cm.list_channels()).map((c) => channelSummary(c, own)));
   }
 
+  /** Every balance in its one bucket (balances.ts): what the CLI and the PWA show. */
   balances(): Balances {
-    let lightningOutboundMsat = 0n;
-    let lightningInboundMsat = 0n;
-    let spendableNowMsat = 0n;
-    const open = this.cm.list_channels();
-    let closingMsat: bigint;
-    try {
-      for (const c of open) {
-        lightningOutboundMsat += c.get_outbound_capacity_msat();
-        lightningInboundMsat += c.get_inbound_capacity_msat();
-        if (bool(c.get_is_usable())) spendableNowMsat += c.get_next_outbound_htlc_limit_msat();
-      }
-      closingMsat = closingBalanceMsat(
-        this.chainMonitor,
-        open,
-        this.cm.get_our_node_id(),
-        this.recovery.settlement(),
-      );
-    } finally {
-      freeLdk(open);
-    }
-    const wallet = this.onchain.balance();
-    let pendingSweepsMsat = 0n;
-    for (const o of this.sweeper.tracked()) pendingSweepsMsat += o.valueSat * 1000n;
-    return {
-      lightningOutboundMsat,
-      lightningInboundMsat,
-      spendableNowMsat,
-      closingMsat,
-      onchainConfirmedMsat: wallet.confirmedSat * 1000n,
-      onchainUnconfirmedMsat: wallet.unconfirmedSat * 1000n,
-      pendingSweepsMsat,
-    };
+    return computeBalances({
+      channelManager: this.cm,
+      chainMonitor: this.chainMonitor,
+      wallet: this.onchain,
+      sweeper: this.sweeper,
+      settlement: this.recovery.settlement(),
+      paid: (paymentHash) => this.payments.get(paymentHash)?.status === 'succeeded',
+      spendOf: (outpoint) => {
+        const confirmed = this.chainSync.confirmedSpend(outpoint);
+        const mine = this.broadcaster.spenderOf(outpoint);
+        if (confirmed) return { ...confirmed, ours: mine?.txid === confirmed.txid };
+        return mine && { ...mine, ours: true };
+      },
+    });
   }
 
   /**
@@ -1244,9 +1202,9 @@ export class LightningNode {
     assertPaymentNotDust(amountMsat, channels);
   }
 
-  /** Closed-channel outputs the sweeper is still moving into the wallet. */
+  /** Closed-channel outputs the sweeper is moving into the wallet, until the wallet counts the sweep. */
   pendingSweeps(): SweptOutput[] {
-    return this.sweeper.tracked();
+    return this.balances().sweeps;
   }
 
   /**

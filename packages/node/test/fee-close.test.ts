@@ -161,13 +161,13 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     for (let i = 0; i < delay + 6; i += 50) await mine(Math.min(50, delay + 6 - i));
     await waitUntil(
       'sweep',
-      () => wallet.balances().pendingSweepsMsat > 0n || wallet.balances().onchainUnconfirmedMsat > 0n,
+      () => wallet.balances().sweeps.length > 0 || wallet.balances().onchainUnconfirmedMsat > 0n,
       20_000,
     );
     for (let i = 0; i < 8; i++) await mine(1);
     await waitUntil(
       'the wallet holds its swept coins',
-      () => wallet.balances().onchainConfirmedMsat > 0n && wallet.balances().pendingSweepsMsat === 0n,
+      () => wallet.balances().onchainConfirmedMsat > 0n && wallet.balances().closingMsat === 0n,
       20_000,
     );
 

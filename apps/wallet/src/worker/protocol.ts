@@ -143,8 +143,13 @@ export interface WalletSnapshot {
   statusReason: string | undefined;
   nodeId: string | undefined;
   network: string | undefined;
-  /** Ours in channels (what a close would give us before fees). */
+  /**
+   * Ours in channels: the node's buckets spendable + reserve + in flight (packages/node
+   * balances.ts; what a close would pay us, whole sats).
+   */
   balanceMsat: bigint;
+  /** Every bucket of the node that is ours, each sat once: channels, on-chain wallet, closing. */
+  totalMsat: bigint;
   /** What can be sent now. */
   spendableMsat: bigint;
   /** The largest payment a channel can take in now. */
@@ -155,8 +160,11 @@ export interface WalletSnapshot {
   streams: StreamView[];
   lsp: LspView;
   fees: FeesView | undefined;
-  /** The on-chain wallet: where closes and sweeps land, and what an on-chain send spends. */
-  onchain: { confirmedMsat: bigint; unconfirmedMsat: bigint };
+  /**
+   * The on-chain wallet (where closes and sweeps land, what an on-chain send spends) and
+   * `closingMsat`, what closed channels still owe it: `closing` and `sweeps` below, summed by the node.
+   */
+  onchain: { confirmedMsat: bigint; unconfirmedMsat: bigint; closingMsat: bigint };
   closing: ClosingView[];
   sweeps: SweepView[];
   /**

@@ -115,6 +115,7 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
     nodeId: undefined,
     network: undefined,
     balanceMsat: 0n,
+    totalMsat: 0n,
     spendableMsat: 0n,
     receivableMsat: 0n,
     channels: [],
@@ -128,7 +129,7 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
       problem: undefined,
       lastSeenMs: undefined,
     },
-    onchain: { confirmedMsat: 0n, unconfirmedMsat: 0n },
+    onchain: { confirmedMsat: 0n, unconfirmedMsat: 0n, closingMsat: 0n },
     closing: [],
     sweeps: [],
     recovery: [],
@@ -276,12 +277,13 @@ export class WalletRuntime {
       this.cached = cached;
       Object.assign(this.snap, {
         balanceMsat: cached.balanceMsat,
+        totalMsat: cached.totalMsat ?? cached.balanceMsat,
         spendableMsat: 0n,
         receivableMsat: 0n,
         channels: cached.channels.map((c) => ({ ...c, isUsable: false, balanceMsat: c.balanceMsat ?? 0n })),
         network: cached.network,
         backup: { ...this.snap.backup, ...cached.backup },
-        onchain: cached.onchain ?? this.snap.onchain,
+        onchain: { ...this.snap.onchain, ...cached.onchain },
         closing: cached.closing ?? [],
         sweeps: cached.sweeps ?? [],
         recovery: cached.recovery ?? [],
@@ -1172,9 +1174,10 @@ export class WalletRuntime {
         }));
         const balances = node.balances();
         this.snap.channels = channels;
-        // ours in channels: what we can send plus the reserve the peer makes us keep (LDK reports
-        // no balance below the reserve: such a channel counts 0, never more than is ours)
-        this.snap.balanceMsat = channels.reduce((sum, c) => sum + c.balanceMsat, 0n);
+        // one definition of every balance: the node's buckets (packages/node balances.ts)
+        this.snap.balanceMsat =
+          balances.lightningOutboundMsat + balances.lightningReserveMsat + balances.inFlightMsat;
+        this.snap.totalMsat = balances.totalMsat;
         this.snap.spendableMsat = this.peerConnected ? balances.spendableNowMsat : 0n;
         this.snap.receivableMsat = this.peerConnected
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
@@ -1182,7 +1185,11 @@ export class WalletRuntime {
         this.snap.payments = historyOf(node.listPayments(), this.outbound());
         const { notice, smallPaymentMinMsat, closeCostMsat } = node.feeWeather();
         this.snap.fees = { notice, smallPaymentMinMsat, closeCostMsat };
-        this.snap.onchain = node.onchainPayment.balance();
+        this.snap.onchain = {
+          confirmedMsat: balances.onchainConfirmedMsat,
+          unconfirmedMsat: balances.onchainUnconfirmedMsat,
+          closingMsat: balances.closingMsat,
+        };
         this.snap.closing = node.onchainPayment.closingChannels().map((c) => ({
           channelId: c.channelId,
           claimableMsat: c.claimableMsat,

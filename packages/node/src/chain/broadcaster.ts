@@ -2,9 +2,10 @@
 // throwing inside LDK, remembers them, and sends them again on every sync until they are buried
 // (a reorg can drop a confirmed tx back out of the chain; a restarted source forgets its mempool).
 import * as ldk from 'lightningdevkit';
-import { parseTxIo, txidOf } from './bytes.ts';
+import { parseTxIo, type TxIo, txidOf } from './bytes.ts';
 import { isChainError } from './errors.ts';
 import { type ChainLog, type ChainSource, silentLog } from './source.ts';
+import type { Spend } from './sync.ts';
 
 /** A tx this deep is forgotten: a deeper reorg is out of scope for every Lightning node. */
 const BURIED_DEPTH = 6;
@@ -32,6 +33,8 @@ interface Remembered {
   lastReason: string | undefined;
   /** When the source last accepted it (or said it already had it in its mempool). */
   acceptedAtMs: number | undefined;
+  /** Its inputs and outputs, parsed when first asked for (null: not a transaction). */
+  io?: TxIo | null;
 }
 
 export interface BroadcasterOptions {
@@ -142,6 +145,21 @@ export class ChainBroadcaster {
     this.txs.delete(txid);
   }
 
+  /**
+   * The transaction of ours spending `outpoint` (`txid:vout`) that was handed over last (a
+   * replacement comes after what it replaces), while it is remembered: known from the moment LDK
+   * broadcasts it, before any chain source reports it (balances.ts).
+   */
+  spenderOf(outpoint: string): Spend | undefined {
+    let found: Spend | undefined;
+    for (const [txid, entry] of this.txs) {
+      if (entry.io === undefined) entry.io = parsedOrNull(entry.raw);
+      const io = entry.io;
+      if (io?.inputs.some((i) => `${i.txid}:${i.vout}` === outpoint)) found = { txid, outputs: io.outputs };
+    }
+    return found;
+  }
+
   /** Txids still being watched. */
   pending(): string[] {
     return [...this.txs.keys()];
@@ -227,5 +245,13 @@ export class ChainBroadcaster {
       }
     }
     return report;
+  }
+}
+
+function parsedOrNull(raw: Uint8Array): TxIo | null {
+  try {
+    return parseTxIo(raw);
+  } catch {
+    return null; // not a transaction: the source refuses it, and says why
   }
 }

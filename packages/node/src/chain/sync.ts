@@ -42,6 +42,12 @@ interface WatchedOutputRef {
   vout: number;
 }
 
+/** A transaction spending an outpoint, and its outputs. */
+export interface Spend {
+  txid: string;
+  outputs: { script: Uint8Array; valueSat: bigint }[];
+}
+
 interface Found {
   txid: string;
   raw: Uint8Array;
@@ -108,6 +114,13 @@ export class ChainSync {
   private readonly confirmedTxs = new Map<string, { blockHash: string; height: number }>();
   /** Watched outputs whose spender confirmed (txid of the spender), so we stop asking. */
   private readonly spentOutputs = new Map<string, string>();
+  /**
+   * Every input of the txs we told LDK about → that tx (its outputs): a closing
+   * transaction and the claims spending it, which balances.ts follows to the outputs LDK's
+   * balances stand for (LDK 0.1's Balance names no outpoint). Re-learned by the first Esplora
+   * sync after a restart (it asks about every watched output again); unconfirmed by reorgs.
+   */
+  private readonly confirmedSpends = new Map<string, Spend>();
   /** Best chain as we last saw it: height → hash (sync tips for Esplora, every block for bitcoind). */
   private readonly seenBlocks = new Map<number, string>();
   private scannedHeight: number | undefined;
@@ -129,6 +142,11 @@ export class ChainSync {
     if (this.lastTip !== undefined || this.seenBlocks.size > 0) return;
     if (!Number.isSafeInteger(height) || height < 0) throw new RangeError(`bad start height ${height}`);
     this.scannedHeight = height;
+  }
+
+  /** The confirmed transaction spending `outpoint` (`txid:vout`), if LDK was told of it. */
+  confirmedSpend(outpoint: string): Spend | undefined {
+    return this.confirmedSpends.get(outpoint);
   }
 
   /** The tip of the last completed sync. */
@@ -248,6 +266,8 @@ export class ChainSync {
       this.confirmedTxs.delete(txid);
       for (const [outpoint, spender] of this.spentOutputs)
         if (spender === txid) this.spentOutputs.delete(outpoint);
+      for (const [outpoint, spend] of this.confirmedSpends)
+        if (spend.txid === txid) this.confirmedSpends.delete(outpoint);
       this.log('info', 'transaction unconfirmed by a reorg', { txid });
     }
     return reorged;
@@ -360,9 +380,12 @@ export class ChainSync {
     }
     for (const t of txs) {
       this.confirmedTxs.set(t.txid, { blockHash, height });
-      for (const input of parseTxIo(t.raw).inputs) {
+      const io = parseTxIo(t.raw);
+      const spend = { txid: t.txid, outputs: io.outputs };
+      for (const input of io.inputs) {
         const key = `${input.txid}:${input.vout}`;
         if (this.filter.outputs.has(key)) this.spentOutputs.set(key, t.txid);
+        this.confirmedSpends.set(key, spend);
       }
     }
   }

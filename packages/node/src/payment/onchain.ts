@@ -1,19 +1,27 @@
 // The on-chain payment handle (ldk-node's payment/onchain.rs shape): balance, a receive address,
 // sends whose fee is known before anything is signed, and the way out of channels without the
 // LSP — what each closing channel will pay and in how many blocks, and the sweeps into the wallet.
+export {
+  type ClaimableKind,
+  type ClaimableOutput,
+  hoursOf,
+  MINUTES_PER_BLOCK,
+  type PendingSweep,
+} from '../balances.ts';
+
 import { decodeAddress, PaymentRequestError, parsePaymentRequest } from '@lpw/payment-request';
 import { hex } from '@scure/base';
-import * as ldk from 'lightningdevkit';
+import {
+  type Balances,
+  type ChannelClaim,
+  type ClaimableOutput,
+  hoursOf,
+  type PendingSweep,
+} from '../balances.ts';
 import type { ChainFeeEstimator } from '../chain/fees.ts';
 import { NodeError, type NodeErrorCode } from '../errors.ts';
-import { channelIdHex, outpointKey } from '../ldk/values.ts';
-import { claimableAfterPeerClose, ignoredStub } from '../recovery.ts';
 import { isWalletError } from '../wallet/errors.ts';
 import { dustLimit, type OnchainWallet, type TxPlan } from '../wallet/onchain.ts';
-import type { Sweeper, SweptOutput } from '../wallet/sweeper.ts';
-
-/** Bitcoin's target block interval: what a countdown in blocks means in hours. */
-export const MINUTES_PER_BLOCK = 10;
 
 export type OnchainNetwork = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
 
@@ -47,28 +55,6 @@ export interface PreparedOnchainSend {
   readonly message: string | undefined;
 }
 
-export type ClaimableKind =
-  /** The closing transaction is not confirmed yet: the countdown starts when it is. */
-  | 'awaiting-close'
-  /** Confirmed; ours after `blocksLeft` (the CSV delay of a force close, or reorg safety). */
-  | 'awaiting-confirmations'
-  /** An HTLC that is ours with the preimage, or the peer's after a timeout. */
-  | 'htlc'
-  /** An output of the peer's revoked state: ours to claim. */
-  | 'revoked';
-
-export interface ClaimableOutput {
-  kind: ClaimableKind;
-  amountMsat: bigint;
-  /** How the channel closed, when LDK says. */
-  source: 'our-force-close' | 'their-force-close' | 'cooperative' | 'htlc' | undefined;
-  /** Block height from which it is ours (spendable or swept); undefined while the close is unconfirmed. */
-  claimableAtHeight: number | undefined;
-  blocksLeft: number | undefined;
-  /** `blocksLeft` at 10 minutes a block. */
-  hoursLeft: number | undefined;
-}
-
 export interface ClosingChannel {
   channelId: string;
   fundingTxo: string;
@@ -79,30 +65,14 @@ export interface ClosingChannel {
   outputs: ClaimableOutput[];
 }
 
-export interface PendingSweep extends SweptOutput {
-  amountMsat: bigint;
-}
-
 export interface OnchainPaymentParts {
   wallet: OnchainWallet;
   fees: ChainFeeEstimator;
   network: OnchainNetwork;
-  channelManager: ldk.ChannelManager;
-  chainMonitor: ldk.ChainMonitor;
-  sweeper: Sweeper;
-  /** Channels the peer closed, and restored ones waiting for its close (recovery.ts). */
-  settlement: () => { closedByPeer: Set<string>; awaiting: Set<string> };
+  /** The node's balances (balances.ts): closes and sweeps are read from there, deduplicated. */
+  balances: () => Balances;
   assertRunning: () => void;
 }
-
-const SOURCES: Record<ldk.BalanceSource, ClaimableOutput['source']> = {
-  [ldk.BalanceSource.LDKBalanceSource_HolderForceClosed]: 'our-force-close',
-  [ldk.BalanceSource.LDKBalanceSource_CounterpartyForceClosed]: 'their-force-close',
-  [ldk.BalanceSource.LDKBalanceSource_CoopClose]: 'cooperative',
-  [ldk.BalanceSource.LDKBalanceSource_Htlc]: 'htlc',
-};
-
-export const hoursOf = (blocks: number): number => Math.round((blocks * MINUTES_PER_BLOCK) / 6) / 10;
 
 /**
  * @example
@@ -187,47 +157,31 @@ export class OnchainPayment {
 
   /**
    * Channels closed or closing whose money is still on its way: per channel what LDK will claim
-   * and the blocks left (a force close's CSV delay counts from the close's confirmation).
+   * (less what the wallet already counts) and the blocks left (a force close's CSV delay counts
+   * from the close's confirmation). The same claims as `balances().claims`.
    */
   closingChannels(): ClosingChannel[] {
-    const cm = this.parts.channelManager;
-    const open = cm.list_channels();
-    const height = cm.current_best_block().get_height();
-    const monitors = this.parts.chainMonitor.list_monitors();
-    const settlement = this.parts.settlement();
-    const result: ClosingChannel[] = [];
-    for (const entry of monitors) {
-      const outpoint = entry.get_a();
-      // the ChainMonitor reports balances of every monitor but those of the channels passed: pass
-      // the open ones and every other monitor, so what remains is this channel's
-      const others = monitors
-        .filter((m) => m !== entry)
-        .map((m) => ignoredStub(m.get_a(), cm.get_our_node_id()));
-      const key = outpointKey(outpoint);
-      // a channel the peer closed (or restored and waiting for its close): our share is, or will be,
-      // a wallet coin already counted in the on-chain balance (recovery.ts)
-      if (settlement.awaiting.has(key) && !settlement.closedByPeer.has(key)) continue;
-      const all = this.parts.chainMonitor.get_claimable_balances([...open, ...others]);
-      const balances = settlement.closedByPeer.has(key) ? all.filter(claimableAfterPeerClose) : all;
-      const outputs = balances.map((b) => claimableOutput(b, height)).filter((o) => o.amountMsat > 0n);
-      if (outputs.length === 0) continue;
-      const waits = outputs.map((o) => o.blocksLeft);
+    const byChannel = new Map<string, ChannelClaim[]>();
+    for (const claim of this.parts.balances().claims)
+      byChannel.set(claim.channelId, [...(byChannel.get(claim.channelId) ?? []), claim]);
+    return [...byChannel.values()].map((claims) => {
+      const waits = claims.map((o) => o.blocksLeft);
       const blocksLeft = waits.includes(undefined) ? undefined : Math.max(...(waits as number[]));
-      result.push({
-        channelId: channelIdHex(entry.get_b()),
-        fundingTxo: key,
-        claimableMsat: outputs.reduce((n, o) => n + o.amountMsat, 0n),
+      const outputs = claims.map(({ channelId: _c, fundingTxo: _f, ...output }) => output);
+      return {
+        channelId: claims[0]!.channelId,
+        fundingTxo: claims[0]!.fundingTxo,
+        claimableMsat: claims.reduce((n, o) => n + o.amountMsat, 0n),
         blocksLeft,
         hoursLeft: blocksLeft === undefined ? undefined : hoursOf(blocksLeft),
         outputs,
-      });
-    }
-    return result;
+      };
+    });
   }
 
-  /** Outputs of closed channels LDK's sweeper is moving into the wallet. */
+  /** Outputs of closed channels LDK's sweeper is moving into the wallet, until the wallet counts the sweep. */
   pendingSweeps(): PendingSweep[] {
-    return this.parts.sweeper.tracked().map((s) => ({ ...s, amountMsat: s.valueSat * 1000n }));
+    return this.parts.balances().sweeps;
   }
 
   private destination(text: string): {
@@ -301,26 +255,4 @@ function fromWalletError(e: unknown): unknown {
           ? 'BROADCAST_REJECTED'
           : 'INVALID_INPUT';
   return new NodeError(code, e.message, { cause: e });
-}
-
-function claimableOutput(b: ldk.Balance, height: number): ClaimableOutput {
-  const amountMsat = b.claimable_amount_satoshis() * 1000n;
-  const at = (kind: ClaimableKind, h: number | undefined, source: ClaimableOutput['source']) => {
-    const blocksLeft = h === undefined ? undefined : Math.max(0, h - height);
-    return {
-      kind,
-      amountMsat,
-      source,
-      claimableAtHeight: h,
-      blocksLeft,
-      hoursLeft: blocksLeft === undefined ? undefined : hoursOf(blocksLeft),
-    };
-  };
-  if (b instanceof ldk.Balance_ClaimableAwaitingConfirmations)
-    return at('awaiting-confirmations', b.confirmation_height, SOURCES[b.source]);
-  if (b instanceof ldk.Balance_ContentiousClaimable) return at('htlc', b.timeout_height, 'htlc');
-  if (b instanceof ldk.Balance_MaybeTimeoutClaimableHTLC) return at('htlc', b.claimable_height, 'htlc');
-  if (b instanceof ldk.Balance_MaybePreimageClaimableHTLC) return at('htlc', b.expiry_height, 'htlc');
-  if (b instanceof ldk.Balance_CounterpartyRevokedOutputClaimable) return at('revoked', height, undefined);
-  return at('awaiting-close', undefined, undefined); // ClaimableOnChannelClose
 }

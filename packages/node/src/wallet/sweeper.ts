@@ -16,6 +16,7 @@ import type { ChainFeeEstimator } from '../chain/fees.ts';
 import type { BlockRef, ChainLog } from '../chain/source.ts';
 import { silentLog } from '../chain/source.ts';
 import type { ChainFilter } from '../chain/sync.ts';
+import { channelIdHex, isNullPointer } from '../ldk/values.ts';
 import type { Store, StoreWrite } from '../persist/store.ts';
 import { WalletError } from './errors.ts';
 import type { OnchainWallet } from './onchain.ts';
@@ -51,6 +52,8 @@ export interface SweeperOptions {
 export interface SweptOutput {
   /** Outpoint being swept, `txid:vout` (display hex). */
   outpoint: string;
+  /** The channel it comes from, when LDK says. */
+  channelId: string | undefined;
   valueSat: bigint;
   status: 'waiting' | 'broadcast' | 'confirming';
 }
@@ -240,7 +243,13 @@ export class Sweeper {
           : s instanceof ldk.OutputSpendStatus_PendingFirstConfirmation
             ? 'broadcast'
             : 'confirming';
-      return { outpoint, valueSat, status };
+      const channel = t.get_channel_id();
+      return {
+        outpoint,
+        channelId: isNullPointer(channel) ? undefined : channelIdHex(channel),
+        valueSat,
+        status,
+      };
     });
   }
 

@@ -250,12 +250,9 @@ export function Home() {
     ...(snap?.streams ?? []).map((stream) => ({ at: stream.lastPaidMs ?? stream.createdMs, stream })),
   ].sort((a, b) => b.at - a.at);
   const locked = snap?.status === 'locked-elsewhere';
-  const onTheWay =
-    (snap?.closing.length ?? 0) + (snap?.sweeps ?? []).filter((w) => w.status !== 'confirming').length > 0;
-  const onchainMsat =
-    (snap?.onchain.confirmedMsat ?? 0n) +
-    (snap?.onchain.unconfirmedMsat ?? 0n) +
-    (snap?.closing ?? []).reduce((n, c) => n + c.claimableMsat, 0n);
+  // the node's buckets: the total less the channels is the on-chain wallet and what closes still owe it
+  const onTheWay = (snap?.onchain.closingMsat ?? 0n) > 0n;
+  const onchainMsat = (snap?.totalMsat ?? 0n) - (snap?.balanceMsat ?? 0n);
   return (
     <main className="frame home" data-testid="screen-home">
       <header className="bar">
@@ -268,13 +265,19 @@ export function Home() {
         </button>
       </header>
       <div className="content">
-        <section className="balance" aria-label="Balance">
+        <section className="balance" aria-label="Balance" data-total-msat={snap?.totalMsat.toString()}>
           <span className="caption">Balance</span>
           <span className="big" data-testid="balance" data-msat={snap?.balanceMsat.toString()}>
             {locked ? '—' : <Amount msat={snap?.balanceMsat ?? 0n} />}
           </span>
           {snap && onchainMsat > 0n && (
-            <button type="button" className="link" data-testid="home-onchain" onClick={() => go('onchain')}>
+            <button
+              type="button"
+              className="link"
+              data-testid="home-onchain"
+              data-msat={onchainMsat.toString()}
+              onClick={() => go('onchain')}
+            >
               + <Amount msat={onchainMsat} /> on chain{onTheWay ? ', more on its way' : ''}
             </button>
           )}

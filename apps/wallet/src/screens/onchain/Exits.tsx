@@ -15,21 +15,19 @@ function closingWait(c: ClosingView): string {
   return `${c.blocksLeft} ${c.blocksLeft === 1 ? 'block' : 'blocks'} left (${waitInWords(c.hoursLeft ?? 0)})`;
 }
 
-const SWEEP_WORDS: Record<Exclude<SweepView['status'], 'confirming'>, string> = {
+const SWEEP_WORDS: Record<SweepView['status'], string> = {
   waiting: 'Being sent to your on-chain wallet',
   broadcast: 'Sent to your on-chain wallet, waiting for a block',
+  confirming: 'In your on-chain wallet soon',
 };
 
 export function Exits() {
   const snap = useWallet((s) => s.snapshot);
-  // a sweep that confirmed is a coin of the on-chain balance already: listing it too would show the
-  // same money twice (LDK keeps tracking it until it is six blocks deep)
-  const sweeps = (snap?.sweeps ?? []).filter(
-    (w): w is SweepView & { status: 'waiting' | 'broadcast' } => w.status !== 'confirming',
-  );
+  // the node lists only sweeps the on-chain balance does not count yet (packages/node balances.ts)
+  const sweeps = snap?.sweeps ?? [];
   if (!snap || (snap.closing.length === 0 && sweeps.length === 0)) return null;
   return (
-    <section aria-label="On its way" data-testid="exits">
+    <section aria-label="On its way" data-testid="exits" data-msat={snap.onchain.closingMsat.toString()}>
       <h2>On its way to your on-chain wallet</h2>
       <ul className="history">
         {snap.closing.map((c) => (
