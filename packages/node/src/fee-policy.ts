@@ -88,13 +88,16 @@ export interface FeeWeatherInputs {
   commitmentSatPerKw: number;
   dayAheadSatPerKw: number;
   sweepSatPerKw: number;
-  channels: Array<{ feerateSatPerKw: number; weFund: boolean; nonDustHtlcs: number }>;
+  /**
+   * Every open channel. Only usable ones say what is dust now; all of them count in the close cost,
+   * since a force close is what a person does when the peer is gone (no channel usable).
+   */
+  channels: Array<{ feerateSatPerKw: number; weFund: boolean; nonDustHtlcs: number; usable: boolean }>;
 }
 
 export function feeWeatherReport(i: FeeWeatherInputs): FeeWeatherReport {
-  const channelSatPerKw = i.channels.length
-    ? Math.max(...i.channels.map((c) => c.feerateSatPerKw))
-    : undefined;
+  const usable = i.channels.filter((c) => c.usable);
+  const channelSatPerKw = usable.length ? Math.max(...usable.map((c) => c.feerateSatPerKw)) : undefined;
   // the channel's feerate rules what is dust now; a spike the LSP has not applied yet counts too
   const effective = Math.max(channelSatPerKw ?? 0, i.commitmentSatPerKw);
   const high = effective >= HIGH_FEERATE_SAT_PER_KW;
