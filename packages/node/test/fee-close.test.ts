@@ -10,28 +10,15 @@ import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { feerateWith, tickableScheduler, WALLET_CHANNEL_SAT } from './fee-stack.ts';
+import {
+  feerateWith,
+  HOLD_MS,
+  holdingScheduler,
+  spendTree,
+  tickableScheduler,
+  WALLET_CHANNEL_SAT,
+} from './fee-stack.ts';
 import { type TestNet, testNet } from './harness.ts';
-
-/** The LSP's forward delay; its timer is held by the test, so forwards wait until released. */
-const HOLD_MS = 7_777;
-
-function holdingScheduler() {
-  const base = tickableScheduler();
-  const held: Array<() => void> = [];
-  return {
-    ...base,
-    setTimeout: (fn: () => void, ms: number) => {
-      if (ms !== HOLD_MS) return base.setTimeout(fn, ms);
-      held.push(fn);
-      return fn;
-    },
-    held: () => held.length,
-    release: () => {
-      for (const fn of held.splice(0)) fn();
-    },
-  };
-}
 
 describe('a force close during a ×100 spike with an HTLC in flight', () => {
   let net: TestNet;
@@ -172,30 +159,14 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     );
 
     // where every sat went: follow spends from the funding output to unspent coins
-    const leaves: Array<{ owner: string; value: bigint }> = [];
-    let fees = 0n;
-    const follow = (txid: string) => {
-      const tx = net.devnet.chain.getTransaction(txid)!;
-      expect(tx.location, `${txid} confirmed`).toBeDefined();
-      fees += tx.fee;
-      for (const [vout, output] of tx.tx.outputs.entries()) {
-        const spend = net.devnet.chain.outspend(txid, vout);
-        if (spend) {
-          follow(spend.txid);
-          continue;
-        }
-        const owner = wallet.onchain.isMine(output.script)
-          ? 'wallet'
-          : lsp.onchain.isMine(output.script)
-            ? 'lsp'
-            : 'unknown';
-        leaves.push({ owner, value: output.value });
-      }
-    };
-    follow(commitment.tx.txid);
-    expect(leaves.filter((l) => l.owner === 'unknown')).toEqual([]);
-    expect(leaves.reduce((n, l) => n + l.value, 0n) + fees).toBe(WALLET_CHANNEL_SAT);
-    const walletCoins = leaves.filter((l) => l.owner === 'wallet').reduce((n, l) => n + l.value, 0n);
+    const tree = spendTree(net.devnet.chain, commitment.tx.txid, {
+      wallet: (script) => wallet.onchain.isMine(script),
+      lsp: (script) => lsp.onchain.isMine(script),
+    });
+    expect(tree.unconfirmed).toEqual([]);
+    expect(tree.leaves.filter((l) => l.owner === 'unknown')).toEqual([]);
+    expect(tree.valueSat + tree.feesSat).toBe(WALLET_CHANNEL_SAT);
+    const walletCoins = tree.coinsSat('wallet');
     // the wallet's balance minus what it paid, rounded down to the sat, minus the fee of its sweep
     const walletSweepFee = (walletBalanceMsat - amountMsat - sent.feeMsat) / 1000n - walletCoins;
     expect(walletSweepFee).toBeGreaterThan(0n);
