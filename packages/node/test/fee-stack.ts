@@ -137,9 +137,8 @@ export const feerateWith = (node: LightningNode, peer: LightningNode): number | 
 export type FeeStack = Awaited<ReturnType<typeof startFeeStack>>;
 
 export interface FeeStackOptions {
-  /** Options of a party's node; a `scheduler` given must tick (tickableScheduler, holdingScheduler). */
+  /** The LSP node's options; a `scheduler` given must tick (tickableScheduler, holdingScheduler). */
   lsp?: Partial<NodeOptions> & { scheduler?: TickableScheduler };
-  wallet?: Omit<Partial<NodeOptions>, 'scheduler'>;
 }
 
 export async function startFeeStack(seed = 'fee-weather', options: FeeStackOptions = {}) {
@@ -172,7 +171,6 @@ export async function startFeeStack(seed = 'fee-weather', options: FeeStackOptio
     role: 'wallet',
     trustedPeers: [lsp.node.nodeId],
     chain: { esploraUrl: walletEsplora },
-    ...options.wallet,
   });
   const parties = { wallet, lsp, merchant };
   const all = [wallet, lsp, merchant];
