@@ -1,7 +1,8 @@
 // Leaving the LSP for good, in a phone-sized Chromium: a wallet funded through a JIT channel sees its
 // service provider stop; the wallet still starts (reload, unlock) with its own chain source, Home
 // offers the way out after the time set in Settings, the person force-closes (told the wait in
-// blocks and hours), the devnet mines past the CSV delay, the sweep lands on chain, and everything
+// blocks and hours, and the close's fee — with the high-fees notice during a ×10 spike — which the
+// sweep then pays in fair weather), the devnet mines past the CSV delay, the sweep lands on chain, and everything
 // is sent to an outside address with the fee shown first — which the chain's UTXO set then holds.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ let profile: string;
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
-const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0, totalBeforeMsat: 0n };
+const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0, totalBeforeMsat: 0n, forceFeeMsat: 0n };
 
 const shot = async (name: string) => {
   mkdirSync(SHOTS, { recursive: true });
@@ -108,7 +109,21 @@ describe('leaving the LSP', () => {
     await shot('02-channel-with-close');
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByTestId('confirm-close').waitFor();
+    // the fee of each close before confirming: none for a cooperative close (the LSP opened the
+    // channel), the sweep of the wallet's output for a force close
+    expect(await msatOf('close-fee')).toBe(0n);
+    expect(await page.getByTestId('close-fee').textContent()).toMatch(/Network fee for you: none/);
     await shot('03-channel-confirm-close');
+    await page.getByRole('button', { name: 'Keep channel' }).click();
+    await page.getByRole('button', { name: 'Force close' }).click();
+    await page.getByTestId('confirm-force').waitFor();
+    state.forceFeeMsat = await msatOf('close-fee');
+    expect(state.forceFeeMsat).toBeGreaterThan(0n);
+    expect(await page.getByTestId('close-fee').textContent()).toContain(
+      `about ${state.forceFeeMsat / 1000n} sats`,
+    );
+    expect(await page.getByTestId('close-fees-high').count()).toBe(0); // fair weather: no notice
+    await shot('03b-channel-confirm-force-fair');
     await page.getByRole('button', { name: 'Keep channel' }).click();
     await back();
     await page.getByRole('button', { name: 'On-chain' }).click();
@@ -141,8 +156,18 @@ describe('leaving the LSP', () => {
     await page.getByTestId('screen-channel').waitFor();
     // a cooperative close needs the LSP: not offered now
     expect(await page.getByRole('button', { name: 'Close', exact: true }).isDisabled()).toBe(true);
+    // a ×10 fee spike: the confirmation says fees are high and shows the close's fee at today's rates
+    stack.devnet.chain.weather.spike(10);
+    stack.devnet.mine(1);
     await page.getByRole('button', { name: 'Force close' }).click();
     const confirm = page.getByTestId('confirm-force');
+    await page.getByTestId('close-fees-high').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('close-fees-high').textContent()).toMatch(
+      /^Network fees are high right now; payments under \d+ sats wait; closing costs more than usual too\.$/,
+    );
+    const spikeFeeMsat = await msatOf('close-fee');
+    expect(spikeFeeMsat).toBeGreaterThan(state.forceFeeMsat * 9n);
+    expect(spikeFeeMsat).toBeLessThan(state.forceFeeMsat * 11n);
     const text = (await confirm.textContent()) ?? '';
     const [, blocks, hours] = /locked for (\d+) blocks \(about ([\d.]+) (hours|days)\)/.exec(text) ?? [];
     state.toSelfDelay = Number(blocks);
@@ -154,6 +179,7 @@ describe('leaving the LSP', () => {
     await expect
       .poll(() => stack.devnet.chain.outspend(state.fundingTxid, state.fundingVout), { timeout: 60_000 })
       .toBeDefined();
+    stack.devnet.chain.weather.crash(); // fair weather again from the next block: the sweep pays that
     stack.devnet.mine(1);
     const row = page.getByTestId('closing-row');
     await expect
@@ -199,6 +225,8 @@ describe('leaving the LSP', () => {
     )!;
     expect(balanceMsat).toBe(sweep.tx.outputs.reduce((n, o) => n + o.value, 0n) * 1000n);
     expect(balanceMsat).toBe(toLocalMsat() - sweep.fee * 1000n);
+    // the sweep paid the fee the force-close confirmation showed in fair weather
+    expect(sweep.fee * 1000n).toBe(state.forceFeeMsat);
     await expect.poll(() => page.getByTestId('exits').count()).toBe(0);
     await back();
     expect(await homeTotalMsat()).toBe(balanceMsat);

@@ -48,7 +48,8 @@ commands
 leaving (these work when the LSP is unreachable: network and chain source as last seen,
 --esplora-url to choose another)
   channels                               open channels, and closed ones whose money is on its way
-  close [CHANNEL_ID] [--force]           close a channel (the only one when no id is given); a
+  close [CHANNEL_ID] [--force] [--yes]   close a channel (the only one when no id is given); prints
+                                         its network fee first and asks (--yes: no question); a
                                          cooperative close needs the LSP, --force does not: the money
                                          then waits the channel's CSV delay and is swept on chain
   sweeps                                 closing channels (amount, blocks and hours left), pending sweeps
@@ -331,7 +332,24 @@ async function run(
       printChannels(wallet, out);
       return 0;
     case 'close': {
-      const closed = await wallet.closeChannel(args[0], { force: flags.force ?? false });
+      const fee = wallet.closeFee(args[0], { force: flags.force ?? false });
+      out.emit(
+        'close-fee',
+        { ...fee },
+        `${fee.force ? 'force-close' : 'close'} ${fee.channelId}: network fee for you ${
+          fee.feeMsat === 0n
+            ? 'none (the LSP opened the channel and pays it)'
+            : `about ${sat(fee.feeMsat)} sat at today's rates${fee.force ? ', taken from your side when it is swept' : ''}`
+        }${fee.notice ? `\nnote: ${fee.notice}; closing costs more than usual too` : ''}`,
+      );
+      if (!flags.yes && !(await confirm(`${fee.force ? 'force-close' : 'close'} it? [y/N] `)))
+        throw new CliError(
+          'DECLINED',
+          flags.yes === undefined && !process.stdin.isTTY
+            ? 'not closed: pass --yes to close without a question'
+            : 'not closed',
+        );
+      const closed = await wallet.closeChannel(fee.channelId, { force: fee.force });
       const wait =
         flags.force && closed.toSelfDelay !== undefined
           ? `; your side waits ${closed.toSelfDelay} blocks (~${hoursOf(closed.toSelfDelay)} h) after it confirms, then is swept to the on-chain wallet (see sweeps)`
@@ -697,7 +715,15 @@ async function backupCommand(args: string[], dir: string, out: Output): Promise<
 
 function progressPrinter(out: Output) {
   let lastMs = 0;
-  return (p: { kind: string; stream: StreamRecord; period?: number; reason?: string }) => {
+  return (p: { kind: string; stream: StreamRecord; period?: number; reason?: string; code?: string }) => {
+    if (p.kind === 'waiting' || p.kind === 'going') {
+      out.emit(
+        p.kind === 'waiting' ? 'stream-waiting' : 'stream-going',
+        { id: p.stream.id, code: p.code, reason: p.reason },
+        p.kind === 'waiting' ? `waiting: ${p.reason}` : 'paying again',
+      );
+      return;
+    }
     if (p.kind === 'failed') {
       out.emit(
         'period-failed',

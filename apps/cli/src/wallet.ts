@@ -915,17 +915,7 @@ export class Wallet {
     channelId: string | undefined,
     options: { force?: boolean; timeoutMs?: number } = {},
   ): Promise<{ channelId: string; closingTxid: string; toSelfDelay: number | undefined }> {
-    const channels = this.node.listChannels();
-    const channel =
-      channelId === undefined
-        ? channels.length === 1
-          ? channels[0]
-          : undefined
-        : channels.find((c) => c.channelId === channelId.toLowerCase());
-    if (!channel)
-      throw channelId === undefined
-        ? new CliError('USAGE', `the wallet has ${channels.length} channels: name the one to close`)
-        : new CliError('CHANNEL_NOT_FOUND', `no open channel ${channelId}`);
+    const channel = this.channelToClose(channelId);
     if (!options.force && !this.node.isConnected(this.lspNodeId))
       throw new CliError(
         'LSP_UNREACHABLE',
@@ -947,6 +937,44 @@ export class Wallet {
         );
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /**
+   * What closing a channel would cost this wallet in network fees now (the node's estimate, to show
+   * before the person confirms): cooperative, the closing transaction when we funded it (0n: the
+   * LSP did); forced, the sweep of our output after the delay (plus the commitment if we funded).
+   * `notice` says so when fees are high. The figure covers the wallet's open channels, which is
+   * the one being closed: a wallet has one channel with its LSP.
+   */
+  closeFee(
+    channelId: string | undefined,
+    options: { force?: boolean } = {},
+  ): { channelId: string; force: boolean; feeMsat: bigint; notice: string | undefined } {
+    const channel = this.channelToClose(channelId);
+    const { closeCostMsat, notice } = this.node.feeWeather();
+    const force = options.force ?? false;
+    return {
+      channelId: channel.channelId,
+      force,
+      feeMsat: force ? closeCostMsat.force : closeCostMsat.cooperative,
+      notice,
+    };
+  }
+
+  /** The channel `channelId` names, or the only one when it is omitted. */
+  private channelToClose(channelId: string | undefined) {
+    const channels = this.node.listChannels();
+    const channel =
+      channelId === undefined
+        ? channels.length === 1
+          ? channels[0]
+          : undefined
+        : channels.find((c) => c.channelId === channelId.toLowerCase());
+    if (!channel)
+      throw channelId === undefined
+        ? new CliError('USAGE', `the wallet has ${channels.length} channels: name the one to close`)
+        : new CliError('CHANNEL_NOT_FOUND', `no open channel ${channelId}`);
+    return channel;
   }
 
   /** Newest first; a stream is ONE entry however many payments it made. */

@@ -24,7 +24,7 @@ describe('lpw-wallet: leaving without the LSP', () => {
     s = await startStack('lpw-cli-exit');
     dir = join(s.tmp, 'wallet');
     expect((await cliDone(s, dir, ['init'])).code).toBe(0);
-  }, 60_000);
+  }, 180_000); // a stack and a wallet process: slow on a loaded machine
   afterAll(() => s?.stop());
 
   const run = async (args: string[], code = 0) => {
@@ -46,8 +46,15 @@ describe('lpw-wallet: leaving without the LSP', () => {
     await receive(200_000);
     const [channel] = (await run(['channels'])).lines.filter((l) => l.event === 'channel');
     const ours = big(channel!.outboundMsat);
-    const closed = (await run(['close'])).lines[0]!;
-    expect(closed).toMatchObject({ event: 'closed', channelId: channel!.channelId, force: false });
+    // the fee first (none: the LSP opened the channel); without a terminal and --yes nothing closes
+    const mempool = s.devnet.chain.mempool.ordered().length;
+    const unasked = await run(['close'], 5);
+    expect(unasked.lines[0]).toMatchObject({ event: 'close-fee', force: false, feeMsat: '0' });
+    expect(unasked.stderr).toMatch(/DECLINED.*--yes/);
+    expect(s.devnet.chain.mempool.ordered()).toHaveLength(mempool);
+    const asked = await run(['close', '--yes']);
+    const closed = asked.lines.find((l) => l.event === 'closed')!;
+    expect(closed).toMatchObject({ channelId: channel!.channelId, force: false });
     mine(6);
     const balance = await onchainBalance();
     // the LSP opened (and pays the fee of) the channel: ours, rounded down to the sat, plus the reserve
@@ -59,7 +66,7 @@ describe('lpw-wallet: leaving without the LSP', () => {
       false,
     );
     expect(coins).toHaveLength(1);
-  }, 120_000);
+  }, 240_000); // each command starts a wallet: tens of seconds on a loaded machine
 
   it('with the LSP gone: force close, CSV countdown, sweep, everything sent out', async () => {
     await receive(300_000);
@@ -69,10 +76,13 @@ describe('lpw-wallet: leaving without the LSP', () => {
     await s.stopLsp();
 
     // the wallet still starts (network and chain source as last seen); a cooperative close needs the LSP
-    const coop = await run(['close'], 6);
+    const coop = await run(['close', '--yes'], 6);
     expect(coop.stderr).toMatch(/LSP_UNREACHABLE.*--force/);
-    const forced = (await run(['close', channel!.channelId as string, '--force'])).lines[0]!;
-    expect(forced).toMatchObject({ event: 'closed', force: true, toSelfDelay });
+    const forcing = await run(['close', channel!.channelId as string, '--force', '--yes']);
+    // the fee printed before closing: the sweep of the wallet's output at today's rate
+    const closeFee = forcing.lines.find((l) => l.event === 'close-fee')!;
+    const forced = forcing.lines.find((l) => l.event === 'closed')!;
+    expect(forced).toMatchObject({ force: true, toSelfDelay });
     mine(1);
     const closing = (await run(['sweeps'])).lines.find((l) => l.event === 'closing')!;
     expect(closing.channelId).toBe(channel!.channelId);
@@ -94,6 +104,13 @@ describe('lpw-wallet: leaving without the LSP', () => {
     const confirmedMsat = big((await onchainBalance()).confirmedMsat);
     // the sweep's fee is all that the wallet lost of the claimable amount
     expect(confirmedMsat - before).toBeGreaterThan(claimableMsat - 2_000_000n);
+    // and it is the fee printed before the close
+    const commitment = s.devnet.chain.getTransaction(forced.closingTxid as string)!;
+    const sweepFees = commitment.tx.outputs
+      .map((_, vout) => s.devnet.chain.outspend(forced.closingTxid as string, vout))
+      .filter((spend) => spend !== undefined)
+      .map((spend) => s.devnet.chain.getTransaction(spend.txid)!.fee * 1000n);
+    expect(sweepFees).toEqual([big(closeFee.feeMsat)]);
 
     // bad sends: typed errors, exit codes, nothing spent
     const mempool = s.devnet.chain.mempool.ordered().length;
@@ -124,5 +141,5 @@ describe('lpw-wallet: leaving without the LSP', () => {
     expect(coins.map((c) => [c.txid, c.value])).toEqual([[done.txid, big(fee.amountMsat) / 1000n]]);
     expect(s.devnet.chain.getTransaction(done.txid as string)!.fee).toBe(big(fee.feeMsat) / 1000n);
     expect(await onchainBalance()).toMatchObject({ confirmedMsat: '0', unconfirmedMsat: '0' });
-  }, 240_000);
+  }, 900_000); // ~15 wallet processes: minutes on a loaded machine
 });

@@ -45,7 +45,7 @@ describe('fee policy', () => {
     };
     const fair = feeWeatherReport({
       ...base,
-      channels: [{ feerateSatPerKw: 500, weFund: false, nonDustHtlcs: 0 }],
+      channels: [{ feerateSatPerKw: 500, weFund: false, nonDustHtlcs: 0, usable: true }],
     });
     expect(fair).toMatchObject({
       high: false,
@@ -53,15 +53,22 @@ describe('fee policy', () => {
       notice: undefined,
       channelSatPerKw: 500,
     });
-    expect(fair.closeCostMsat).toEqual({ cooperative: 0n, force: 243_000n }); // ⌈485 × 0.5⌉ sat
+    expect(fair.closeCostMsat).toEqual({ cooperative: 0n, force: 242_000n }); // ⌊484 × 0.5⌋ sat
     const coming = feeWeatherReport({
       ...base,
       commitmentSatPerKw: 5_000,
-      channels: [{ feerateSatPerKw: 500, weFund: true, nonDustHtlcs: 2 }],
+      channels: [{ feerateSatPerKw: 500, weFund: true, nonDustHtlcs: 2, usable: true }],
     });
     expect(coming).toMatchObject({ high: true, smallPaymentMinMsat: 3_869_000n });
     // funder: the closing tx (674 WU at the commitment estimate); force: commitment with 2 HTLC outputs + sweep
-    expect(coming.closeCostMsat).toEqual({ cooperative: 3_370_000n, force: 243_000n + 534_000n });
+    expect(coming.closeCostMsat).toEqual({ cooperative: 3_370_000n, force: 242_000n + 534_000n });
     expect(feeWeatherReport({ ...base, channels: [] }).channelSatPerKw).toBeUndefined();
+    // the peer gone: no channel is usable, yet a force close still costs its sweep
+    const alone = feeWeatherReport({
+      ...base,
+      channels: [{ feerateSatPerKw: 500, weFund: false, nonDustHtlcs: 0, usable: false }],
+    });
+    expect(alone).toMatchObject({ channelSatPerKw: undefined, high: false });
+    expect(alone.closeCostMsat).toEqual({ cooperative: 0n, force: 242_000n });
   });
 });

@@ -9,9 +9,13 @@ const HTLC_SUCCESS_WEIGHT = 703n;
 /** BOLT 3: a commitment without anchors and without HTLC outputs, and each HTLC output it carries. */
 const COMMITMENT_WEIGHT = 724n;
 const HTLC_OUTPUT_WEIGHT = 172n;
-/** A mutual close (2-of-2 input, two P2WPKH outputs) and the sweep of our delayed to_local output. */
+/**
+ * A mutual close (2-of-2 input, two P2WPKH outputs), and the sweep of our delayed to_local output
+ * into one P2WPKH as LDK's OutputSweeper prices it (484 WU, the signature at its longest; measured
+ * on the devnet: 24,442 sat at 50,500 sat/kW, 244 at 505).
+ */
 const CLOSING_TX_WEIGHT = 674n;
-const TO_LOCAL_SWEEP_WEIGHT = 485n;
+const TO_LOCAL_SWEEP_WEIGHT = 484n;
 
 /**
  * From this commitment feerate on, fees are "high" (10 sat/vB, the feerate LDK's own dust-exposure
@@ -88,19 +92,23 @@ export interface FeeWeatherInputs {
   commitmentSatPerKw: number;
   dayAheadSatPerKw: number;
   sweepSatPerKw: number;
-  channels: Array<{ feerateSatPerKw: number; weFund: boolean; nonDustHtlcs: number }>;
+  /**
+   * Every open channel. Only usable ones say what is dust now; all of them count in the close cost,
+   * since a force close is what a person does when the peer is gone (no channel usable).
+   */
+  channels: Array<{ feerateSatPerKw: number; weFund: boolean; nonDustHtlcs: number; usable: boolean }>;
 }
 
 export function feeWeatherReport(i: FeeWeatherInputs): FeeWeatherReport {
-  const channelSatPerKw = i.channels.length
-    ? Math.max(...i.channels.map((c) => c.feerateSatPerKw))
-    : undefined;
+  const usable = i.channels.filter((c) => c.usable);
+  const channelSatPerKw = usable.length ? Math.max(...usable.map((c) => c.feerateSatPerKw)) : undefined;
   // the channel's feerate rules what is dust now; a spike the LSP has not applied yet counts too
   const effective = Math.max(channelSatPerKw ?? 0, i.commitmentSatPerKw);
   const high = effective >= HIGH_FEERATE_SAT_PER_KW;
   const smallPaymentMinMsat = high ? htlcDustThresholdMsat(effective) : 0n;
+  // as LDK prices a transaction: feerate × weight / 1000, rounded down to the sat
   const feeMsat = (weight: bigint, satPerKw: number) =>
-    ((weight * BigInt(Math.ceil(satPerKw)) + 999n) / 1000n) * 1000n;
+    ((weight * BigInt(Math.ceil(satPerKw))) / 1000n) * 1000n;
   let cooperative = 0n;
   let force = 0n;
   for (const ch of i.channels) {

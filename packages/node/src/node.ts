@@ -1165,15 +1165,16 @@ export class LightningNode {
    */
   feeWeather(): FeeWeatherReport {
     return withLdk((own) => {
-      const usable = own(this.cm.list_usable_channels());
+      const open = own(this.cm.list_channels());
       return feeWeatherReport({
         nextBlockSatPerKw: this.fees.satPerKw('MaximumFeeEstimate'),
         commitmentSatPerKw: this.fees.satPerKw('NonAnchorChannelFee'),
         dayAheadSatPerKw: this.fees.satPerKw('ChannelCloseMinimum'),
         sweepSatPerKw: this.fees.satPerKw('OutputSpendingFee'),
-        channels: usable.map((c) => ({
+        channels: open.map((c) => ({
           feerateSatPerKw: someOf<number>(own(c.get_feerate_sat_per_1000_weight())) ?? 0,
           weFund: bool(c.get_is_outbound()),
+          usable: bool(c.get_is_usable()),
           nonDustHtlcs: [
             ...own(c.get_pending_inbound_htlcs()),
             ...own(c.get_pending_outbound_htlcs()),

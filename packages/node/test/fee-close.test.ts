@@ -2,7 +2,8 @@
 // (mempoolminfee 100 sat/vB), the wallet force-closes its channel while its payment to the
 // merchant is in flight (held at the LSP). The commitment carries the feerate the LSP's update_fee
 // set, so it enters the loaded mempool and confirms; the LSP learns the preimage from the merchant
-// and claims the HTLC output on chain; the wallet sweeps its delayed output after the CSV. Nothing
+// and claims the HTLC output on chain; the wallet sweeps its delayed output after the CSV (its first
+// spend, left below a mempool minimum that rose, replaced at a higher fee). Nothing
 // is lost: the tree of spends from the funding output ends in coins of the wallet and the LSP, and
 // with the fees paid along it sums to the capacity.
 
@@ -10,28 +11,15 @@ import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { feerateWith, tickableScheduler, WALLET_CHANNEL_SAT } from './fee-stack.ts';
+import {
+  feerateWith,
+  HOLD_MS,
+  holdingScheduler,
+  spendTree,
+  tickableScheduler,
+  WALLET_CHANNEL_SAT,
+} from './fee-stack.ts';
 import { type TestNet, testNet } from './harness.ts';
-
-/** The LSP's forward delay; its timer is held by the test, so forwards wait until released. */
-const HOLD_MS = 7_777;
-
-function holdingScheduler() {
-  const base = tickableScheduler();
-  const held: Array<() => void> = [];
-  return {
-    ...base,
-    setTimeout: (fn: () => void, ms: number) => {
-      if (ms !== HOLD_MS) return base.setTimeout(fn, ms);
-      held.push(fn);
-      return fn;
-    },
-    held: () => held.length,
-    release: () => {
-      for (const fn of held.splice(0)) fn();
-    },
-  };
-}
 
 describe('a force close during a ×100 spike with an HTLC in flight', () => {
   let net: TestNet;
@@ -156,15 +144,42 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     const sent = await paid; // the wallet learns the preimage from the chain
     expect(sent.amountMsat).toBe(amountMsat);
 
-    // past the wallet's to_self_delay its output is swept into its on-chain wallet
+    // past the wallet's to_self_delay its output is swept into its on-chain wallet, at the wallet's
+    // estimate of the spike (~202 sat/vB), which the mempool (loaded at 100) takes
+    const chain = net.devnet.chain;
     const delay = channel.toSelfDelay!;
-    for (let i = 0; i < delay + 6; i += 50) await mine(Math.min(50, delay + 6 - i));
-    await waitUntil(
-      'sweep',
-      () => wallet.balances().sweeps.length > 0 || wallet.balances().onchainUnconfirmedMsat > 0n,
-      20_000,
-    );
-    for (let i = 0; i < 8; i++) await mine(1);
+    const matureAt = chain.getTransaction(commitment.tx.txid)!.location!.height + delay;
+    while (chain.tipHeight < matureAt - 3) await mine(Math.min(50, matureAt - 3 - chain.tipHeight));
+    const sweepOf = () =>
+      commitment.tx.outputs
+        .map((_, vout) => chain.outspend(commitment.tx.txid, vout))
+        .map((spend) => (spend ? chain.getTransaction(spend.txid) : undefined))
+        .find((tx) => tx?.tx.outputs.every((o) => wallet.onchain.isMine(o.script)));
+    for (let blocks = 0; sweepOf() === undefined; blocks++) {
+      if (blocks > 12) throw new Error('the wallet did not sweep its output');
+      await mine(1);
+      await waitUntil('sweep broadcast', () => sweepOf() !== undefined, 2_000).catch(() => {});
+    }
+    const first = sweepOf()!;
+    expect(first.location).toBeUndefined();
+    // the load rises (260 sat/vB) before a block takes it: the sweep sits below the mempool
+    // minimum, unmined. LDK's OutputSweeper re-signs its spend at every block at the wallet's
+    // estimate, which now answers at least the mempool minimum: the new spend replaces the first
+    // (RBF) and confirms
+    chain.mempoolMinFeeRate = 260;
+    for (let blocks = 0; !sweepOf()?.location; blocks++) {
+      if (blocks > 4) throw new Error('the re-signed sweep did not confirm');
+      await mine(1);
+    }
+    const sweep = sweepOf()!;
+    expect(sweep.tx.txid).not.toBe(first.tx.txid);
+    expect(chain.getTransaction(first.tx.txid)?.location).toBeUndefined(); // replaced, never mined
+    expect(Number(first.fee) / first.tx.vsize).toBeLessThan(260);
+    const sweepSatPerVb = Number(sweep.fee) / sweep.tx.vsize;
+    expect(sweepSatPerVb).toBeGreaterThanOrEqual(260);
+    expect(sweepSatPerVb).toBeLessThan(260 * 1.05); // what gets in, not more
+    chain.mempoolMinFeeRate = 100;
+    for (let i = 0; i < 6; i++) await mine(1); // the sweeper forgets its output after 6 confirmations
     await waitUntil(
       'the wallet holds its swept coins',
       () => wallet.balances().onchainConfirmedMsat > 0n && wallet.balances().closingMsat === 0n,
@@ -172,34 +187,18 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
     );
 
     // where every sat went: follow spends from the funding output to unspent coins
-    const leaves: Array<{ owner: string; value: bigint }> = [];
-    let fees = 0n;
-    const follow = (txid: string) => {
-      const tx = net.devnet.chain.getTransaction(txid)!;
-      expect(tx.location, `${txid} confirmed`).toBeDefined();
-      fees += tx.fee;
-      for (const [vout, output] of tx.tx.outputs.entries()) {
-        const spend = net.devnet.chain.outspend(txid, vout);
-        if (spend) {
-          follow(spend.txid);
-          continue;
-        }
-        const owner = wallet.onchain.isMine(output.script)
-          ? 'wallet'
-          : lsp.onchain.isMine(output.script)
-            ? 'lsp'
-            : 'unknown';
-        leaves.push({ owner, value: output.value });
-      }
-    };
-    follow(commitment.tx.txid);
-    expect(leaves.filter((l) => l.owner === 'unknown')).toEqual([]);
-    expect(leaves.reduce((n, l) => n + l.value, 0n) + fees).toBe(WALLET_CHANNEL_SAT);
-    const walletCoins = leaves.filter((l) => l.owner === 'wallet').reduce((n, l) => n + l.value, 0n);
-    // the wallet's balance minus what it paid, rounded down to the sat, minus the fee of its sweep
-    const walletSweepFee = (walletBalanceMsat - amountMsat - sent.feeMsat) / 1000n - walletCoins;
-    expect(walletSweepFee).toBeGreaterThan(0n);
-    expect(walletSweepFee).toBeLessThan(50_000n); // ~485 WU at 50,000 sat/kW: 24,250 sat, and bumps
+    const tree = spendTree(net.devnet.chain, commitment.tx.txid, {
+      wallet: (script) => wallet.onchain.isMine(script),
+      lsp: (script) => lsp.onchain.isMine(script),
+    });
+    expect(tree.unconfirmed).toEqual([]);
+    expect(tree.leaves.filter((l) => l.owner === 'unknown')).toEqual([]);
+    expect(tree.valueSat + tree.feesSat).toBe(WALLET_CHANNEL_SAT);
+    const walletCoins = tree.coinsSat('wallet');
+    // the wallet's balance minus what it paid, rounded down to the sat, minus the fee of its sweep,
+    // which is affordable: under a fifth of what it moved
+    expect(walletCoins).toBe((walletBalanceMsat - amountMsat - sent.feeMsat) / 1000n - sweep.fee);
+    expect(sweep.fee * 5n).toBeLessThan(walletCoins + sweep.fee);
     expect(wallet.balances().onchainConfirmedMsat).toBe(walletCoins * 1000n);
     expect(wallet.listChannels()).toEqual([]);
   }, 300_000);

@@ -3,7 +3,7 @@
 // sends update_fee there), the merchant funds its channel to the LSP. The wallet reads its own
 // Esplora, whose fee weather can disagree with the LSP's by a factor. The once-a-minute
 // ChannelManager tick (where LDK sends update_fee) runs when the scenario says.
-import type { FeeWeather } from '@lpw/devnet-chain';
+import type { Devnet, FeeWeather } from '@lpw/devnet-chain';
 import { waitUntil } from '@lpw/devnet-chain';
 import { isNodeError } from '../src/errors.ts';
 import { toHex } from '../src/ldk/values.ts';
@@ -18,8 +18,10 @@ const MERCHANT_CHANNEL_SAT = 1_000_000n;
 /** Commitment feerates (sat/kW) the LSP applies at the devnet's 2 sat/vB, ×10 and ×100. */
 export const FAIR_SAT_PER_KW = 500;
 
+export type TickableScheduler = Scheduler & { tick(): void };
+
 /** The node's scheduler, except the minute tick, which runs on `tick()`. */
-export function tickableScheduler(): Scheduler & { tick(): void } {
+export function tickableScheduler(): TickableScheduler {
   const base = defaultScheduler();
   const minute: Array<() => void> = [];
   return {
@@ -40,12 +42,66 @@ export function tickableScheduler(): Scheduler & { tick(): void } {
   };
 }
 
+/** An LSP's forward delay whose timer `holdingScheduler` holds: forwards wait until released. */
+export const HOLD_MS = 7_777;
+
+/** A tickable scheduler that holds HOLD_MS timers (the LSP's forwards) until `release()`. */
+export function holdingScheduler() {
+  const base = tickableScheduler();
+  const held: Array<() => void> = [];
+  return {
+    ...base,
+    setTimeout: (fn: () => void, ms: number) => {
+      if (ms !== HOLD_MS) return base.setTimeout(fn, ms);
+      held.push(fn);
+      return fn;
+    },
+    held: () => held.length,
+    release: () => {
+      for (const fn of held.splice(0)) fn();
+    },
+  };
+}
+
+/** Who owns an output script (an on-chain wallet's `isMine`). */
+export type Owners = Record<string, (script: Uint8Array) => boolean>;
+
+/**
+ * Where every sat of a transaction went: follows spends from `txid` down to unspent coins, each
+ * named by its owner ('unknown' when none claims it), with the fees paid along the way. Every
+ * transaction on the way must be confirmed.
+ */
+export function spendTree(chain: Devnet['chain'], txid: string, owners: Owners) {
+  const leaves: Array<{ owner: string; value: bigint; txid: string }> = [];
+  const unconfirmed: string[] = [];
+  let feesSat = 0n;
+  const follow = (id: string) => {
+    const tx = chain.getTransaction(id)!;
+    if (!tx.location) unconfirmed.push(id);
+    feesSat += tx.fee;
+    for (const [vout, output] of tx.tx.outputs.entries()) {
+      const spend = chain.outspend(id, vout);
+      if (spend) {
+        follow(spend.txid);
+        continue;
+      }
+      const owner = Object.entries(owners).find(([, isMine]) => isMine(output.script))?.[0] ?? 'unknown';
+      leaves.push({ owner, value: output.value, txid: id });
+    }
+  };
+  follow(txid);
+  const coinsSat = (owner: string) =>
+    leaves.filter((l) => l.owner === owner).reduce((n, l) => n + l.value, 0n);
+  const valueSat = leaves.reduce((n, l) => n + l.value, 0n);
+  return { leaves, feesSat, unconfirmed, coinsSat, valueSat };
+}
+
 type PartyName = 'wallet' | 'lsp' | 'merchant';
 
 export interface Party {
   name: PartyName;
   node: LightningNode;
-  scheduler: ReturnType<typeof tickableScheduler>;
+  scheduler: TickableScheduler;
   /** msat this party's payments moved: + received, − sent and fees paid, + fees earned forwarding. */
   ledgerMsat: bigint;
   /** Channel balances when the stack was ready. */
@@ -80,16 +136,25 @@ export const feerateWith = (node: LightningNode, peer: LightningNode): number | 
 
 export type FeeStack = Awaited<ReturnType<typeof startFeeStack>>;
 
-export async function startFeeStack(seed = 'fee-weather') {
+export interface FeeStackOptions {
+  /** The LSP node's options; a `scheduler` given must tick (tickableScheduler, holdingScheduler). */
+  lsp?: Partial<NodeOptions> & { scheduler?: TickableScheduler };
+}
+
+export async function startFeeStack(seed = 'fee-weather', options: FeeStackOptions = {}) {
   const net: TestNet = await testNet(seed);
   const walletWeather: FeeWeather = net.devnet.chain.weather.scaled(1);
   const walletEsplora = await net.devnet.startEsplora({ weather: walletWeather });
   const outcomes: PaymentOutcome[] = [];
   const fundings: string[] = [];
 
-  const make = async (name: PartyName, seedByte: number, options: Partial<NodeOptions>): Promise<Party> => {
-    const scheduler = tickableScheduler();
-    const { node } = await net.make(name, seedByte, { scheduler, ...options });
+  const make = async (
+    name: PartyName,
+    seedByte: number,
+    nodeOptions: Partial<NodeOptions> & { scheduler?: TickableScheduler },
+  ): Promise<Party> => {
+    const scheduler = nodeOptions.scheduler ?? tickableScheduler();
+    const { node } = await net.make(name, seedByte, { ...nodeOptions, scheduler });
     const party: Party = { name, node, scheduler, ledgerMsat: 0n, startMsat: 0n, closes: [] };
     node.on('channel-closed', (e) => party.closes.push(e.reason));
     node.on('payment-forwarded', (e) => {
@@ -100,7 +165,7 @@ export async function startFeeStack(seed = 'fee-weather') {
     });
     return party;
   };
-  const lsp = await make('lsp', 0x1a, { role: 'lsp' });
+  const lsp = await make('lsp', 0x1a, { role: 'lsp', ...options.lsp });
   const merchant = await make('merchant', 0x3c, { role: 'router', gossip: false });
   const wallet = await make('wallet', 0x2b, {
     role: 'wallet',

@@ -38,7 +38,7 @@ describe('fee weather: spikes and disagreements close nothing, ledgers balance',
       notice: 'network fees are high right now; payments under 35504 sats wait',
     });
     // the LSP funds the channel: a cooperative close costs the wallet nothing, a force close its sweep
-    expect(weather.closeCostMsat).toEqual({ cooperative: 0n, force: 24_493_000n }); // 485 WU × 50.5 sat/WU (+1%, fees.ts)
+    expect(weather.closeCostMsat).toEqual({ cooperative: 0n, force: 24_442_000n }); // 484 WU × 50.5 sat/WU (+1%, fees.ts)
     expect(lsp.node.feeWeather().closeCostMsat.force).toBeGreaterThan(36_200_000n); // + the 724 WU commitment
   };
 

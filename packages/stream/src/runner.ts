@@ -2,10 +2,10 @@
 // keysends to a node, or invoices fetched per period from a Lightning Address / LNURL-pay — within
 // a budget (amounts + fees) and until an end time. Each period is reserved in the
 // ledger (durably) before its payment goes out and settled or failed from the node's events, so a
-// crash never pays a period twice. Time the stream is paused or down is not billed (those periods
-// are skipped); a short lag (a slow payment) is caught up.
+// crash never pays a period twice. Time the stream is paused or down, or waits out high network
+// fees, is not billed (those periods are skipped); a short lag (a slow payment) is caught up.
 
-import type { LightningNode } from '@lpw/node';
+import { isNodeError, type LightningNode } from '@lpw/node';
 import { StreamError } from './errors.ts';
 import { sendInvoice } from './invoice.ts';
 import { KEYSEND_FINAL_CLTV, type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
@@ -27,6 +27,12 @@ const ROUTE_RETRY_MS = 2_000;
 
 /** The longest a period waits for room in a full channel before looking again. */
 const CHANNEL_FULL_WAIT_MS = 100;
+
+/**
+ * How often a stream waiting out high network fees looks again. Fees fall when the LSP's update_fee
+ * lowers the channel's feerate (at its minute tick), so a few seconds loses nothing.
+ */
+const FEES_HIGH_RETRY_MS = 2_000;
 
 /** The default settlement period: one payment a minute keeps channel-state growth small. */
 export const DEFAULT_PERIOD_MS = 60_000;
@@ -58,10 +64,16 @@ export interface StreamOptions {
 }
 
 export interface StreamProgress {
-  kind: 'settled' | 'failed' | 'state';
+  /**
+   * 'waiting': payments wait and nothing is reserved (`code` says why: FEES_TOO_HIGH, the node's
+   * refusal of a payment that would be a dust HTLC under high network fees; `reason` its sentence);
+   * the periods meanwhile are skipped, not billed. 'going': paying goes on after such a wait.
+   */
+  kind: 'settled' | 'failed' | 'state' | 'waiting' | 'going';
   stream: StreamRecord;
   period?: number;
   reason?: string;
+  code?: 'FEES_TOO_HIGH';
 }
 
 export interface RunnerDeps {
@@ -81,6 +93,13 @@ export interface RunnerDeps {
   log: (message: string) => void;
 }
 
+/** How long a period that could not leave waits before it is tried again. */
+const WAIT_MS = {
+  'no-route': ROUTE_RETRY_MS,
+  'channel-full': CHANNEL_FULL_WAIT_MS,
+  'fees-high': FEES_HIGH_RETRY_MS,
+} as const;
+
 export class StreamRunner {
   private readonly inFlight = new Map<string, PeriodRecord>();
   private readonly retries: PeriodRecord[] = [];
@@ -98,6 +117,8 @@ export class StreamRunner {
   private consecutiveGivenUp = 0;
   /** Since when no route (or no invoice) could be had. */
   private outageSince: number | undefined;
+  /** Why payments wait now (network fees), as last told to onProgress. */
+  private waitingFor: string | undefined;
   private readonly options: Required<StreamOptions>;
 
   /** Use StreamRunner.load: the periods an earlier run left open are read first. */
@@ -237,9 +258,9 @@ export class StreamRunner {
           const retry = this.retries.shift();
           if (retry) {
             const outcome = await this.send(stream, retry.period, retry.attempt + 1);
-            if (outcome === 'no-route' || outcome === 'channel-full') {
+            if (outcome === 'no-route' || outcome === 'channel-full' || outcome === 'fees-high') {
               this.retries.unshift(retry);
-              await this.sleep(outcome === 'no-route' ? ROUTE_RETRY_MS : CHANNEL_FULL_WAIT_MS);
+              await this.sleep(WAIT_MS[outcome]);
               continue;
             }
             if (outcome === 'over-budget') {
@@ -255,10 +276,10 @@ export class StreamRunner {
               await ledger.skipTo(this.id, due - this.options.catchUpPeriods + 1);
             const k = (await ledger.get(this.id)).nextPeriod;
             const outcome = await this.send(stream, k, 0);
-            if (outcome === 'no-route' || outcome === 'channel-full') {
+            if (outcome === 'no-route' || outcome === 'channel-full' || outcome === 'fees-high') {
               // nothing reserved: the period lags, then is caught up or skipped (an outcome of ours
               // wakes a full channel's wait early)
-              await this.sleep(outcome === 'no-route' ? ROUTE_RETRY_MS : CHANNEL_FULL_WAIT_MS);
+              await this.sleep(WAIT_MS[outcome]);
               continue;
             }
             if (outcome === 'over-budget') {
@@ -296,7 +317,7 @@ export class StreamRunner {
     stream: StreamRecord,
     k: number,
     attempt: number,
-  ): Promise<'sent' | 'over-budget' | 'skipped' | 'no-route' | 'channel-full'> {
+  ): Promise<'sent' | 'over-budget' | 'skipped' | 'no-route' | 'channel-full' | 'fees-high'> {
     const { ledger, node, streamKey } = this.deps;
     const amountMsat = periodAmountMsat(stream, k);
     if (amountMsat === 0n) {
@@ -336,6 +357,25 @@ export class StreamRunner {
     // instead of being reserved and failed. With nothing of ours in flight, it is sent and LDK's
     // refusal is the honest answer.
     if (this.inFlight.size > 0 && !this.channelHasRoom(route, amountMsat)) return 'channel-full';
+    // under high network fees a small payment's HTLC would be dust, burnt as fees if the channel
+    // ever closed with it in flight: the node refuses it (FEES_TOO_HIGH) and the stream waits,
+    // reserving nothing, until the LSP's update_fee brings the channel's feerate down
+    try {
+      node.assertFeesAllow(amountMsat + route.feeMsat);
+    } catch (e) {
+      if (!isNodeError(e, 'FEES_TOO_HIGH')) throw e;
+      const sentence = e.message.replace(/^FEES_TOO_HIGH: /, '');
+      if (this.waitingFor !== sentence) {
+        this.waitingFor = sentence;
+        this.deps.log(`stream ${this.id}: waiting, ${sentence}`);
+        this.deps.onProgress?.({ kind: 'waiting', stream, code: 'FEES_TOO_HIGH', reason: sentence });
+      }
+      return 'fees-high';
+    }
+    if (this.waitingFor !== undefined) {
+      this.waitingFor = undefined;
+      this.deps.onProgress?.({ kind: 'going', stream });
+    }
     const secrets = periodSecrets(streamKey, this.id, k, attempt);
     const record: PeriodReservation = {
       streamId: this.id,

@@ -5,13 +5,42 @@ import { useState } from 'react';
 import { Amount, Frame, Notice } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import { useWallet } from '../../stores/wallet.ts';
-import type { ChannelView } from '../../worker/protocol.ts';
+import type { ChannelView, FeesView } from '../../worker/protocol.ts';
 import { Exits, waitInWords } from '../onchain/Exits.tsx';
 
 /** Blocks at 10 minutes each, in hours (one decimal). */
 const hoursOf = (blocks: number) => Math.round((blocks * 10) / 6) / 10;
 
-function CloseChannel(props: { channel: ChannelView; lspReachable: boolean }) {
+/**
+ * What this close costs in network fees now (the node's estimate), shown before the person
+ * confirms, with the high-fees notice when it applies.
+ */
+function CloseFee(props: { force: boolean; fees: FeesView | undefined }) {
+  const { fees } = props;
+  if (!fees) return null;
+  const feeMsat = props.force ? fees.closeCostMsat.force : fees.closeCostMsat.cooperative;
+  return (
+    <>
+      <p data-testid="close-fee" data-msat={feeMsat.toString()}>
+        {feeMsat === 0n ? (
+          'Network fee for you: none; your provider opened the channel and pays it.'
+        ) : (
+          <>
+            Network fee for you: about <Amount msat={feeMsat} round="ceil" /> at today’s rates
+            {props.force ? ', taken when your money moves to your on-chain wallet.' : '.'}
+          </>
+        )}
+      </p>
+      {fees.notice && (
+        <Notice tone="warn" testId="close-fees-high">
+          {fees.notice.charAt(0).toUpperCase() + fees.notice.slice(1)}; closing costs more than usual too.
+        </Notice>
+      )}
+    </>
+  );
+}
+
+function CloseChannel(props: { channel: ChannelView; lspReachable: boolean; fees: FeesView | undefined }) {
   const { channel } = props;
   const closeChannel = useWallet((s) => s.closeChannel);
   const [asking, setAsking] = useState<'close' | 'force'>();
@@ -58,17 +87,18 @@ function CloseChannel(props: { channel: ChannelView; lspReachable: boolean }) {
         <Notice tone="info">
           You and your provider sign a closing transaction together. Your{' '}
           <Amount msat={channel.balanceMsat} /> arrive in your on-chain wallet once it confirms, usually
-          within an hour. You pay no fee; your provider opened the channel.
+          within an hour.
         </Notice>
       ) : (
         <Notice tone="warn">
           Your wallet closes the channel on its own, without your provider. Your{' '}
           <Amount msat={channel.balanceMsat} /> stay locked for{' '}
           {delay === undefined ? 'a while' : `${delay} blocks (${waitInWords(hoursOf(delay))})`} after the
-          closing transaction confirms, then move to your on-chain wallet by themselves, less a small network
-          fee. Use this when your provider is gone. You can’t undo it.
+          closing transaction confirms, then move to your on-chain wallet by themselves, less a network fee.
+          Use this when your provider is gone. You can’t undo it.
         </Notice>
       )}
+      <CloseFee force={asking === 'force'} fees={props.fees} />
       <div className="pair">
         <button type="button" className="secondary" disabled={busy} onClick={() => setAsking(undefined)}>
           Keep channel
@@ -115,7 +145,7 @@ export function Channel() {
             <dt>State</dt>
             <dd>{c.isUsable ? 'Ready' : 'Not usable right now'}</dd>
             <dd className="wide">
-              <CloseChannel channel={c} lspReachable={snap?.lsp.reachable ?? false} />
+              <CloseChannel channel={c} lspReachable={snap?.lsp.reachable ?? false} fees={snap?.fees} />
             </dd>
           </dl>
         ))
