@@ -14,6 +14,7 @@ import { adminRoutes } from './admin/index.ts';
 import { AuthService } from './auth.ts';
 import { BackupService } from './backup.ts';
 import { backupRoutes } from './backup-routes.ts';
+import { TrustedProxies } from './client-ip.ts';
 import type { Deps } from './deps.ts';
 import { Gate } from './gate.ts';
 import { JitService } from './liquidity/jit.ts';
@@ -69,12 +70,17 @@ function trpcErrorBody(e: ApiError, jsonRpcCode: number, trpcCode: string, httpS
   };
 }
 
-function clientIp(c: Parameters<typeof getConnInfo>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // not behind @hono/node-server (app.request in a test)
-  }
+/** The one way the app learns a request's client address (see client-ip.ts). */
+function clientIpOf(proxies: TrustedProxies): (c: Context) => string {
+  return (c) => {
+    let socket: string | undefined;
+    try {
+      socket = getConnInfo(c).remote.address;
+    } catch {
+      // not behind @hono/node-server (app.request in a test)
+    }
+    return socket ? proxies.clientAddress(socket, c.req.header('x-forwarded-for')) : 'unknown';
+  };
 }
 
 /**
@@ -114,6 +120,7 @@ export function createMetricsApp(deps: Pick<Deps, 'config' | 'metrics' | 'node' 
 export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
   const services = createServices(deps, hooks);
   const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
+  const clientIp = clientIpOf(new TrustedProxies(deps.config.trustedProxies));
   const app = new Hono();
   if (deps.walletApp) {
     // before the LSP's own headers: the wallet's pages carry the wallet's CSP, not the admin page's

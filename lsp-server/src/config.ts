@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { MAX_RELAY_RESPONSE_BYTES, U64_MAX } from '@lpw/api';
 import { z } from 'zod';
+import { trustedProxyProblem } from './client-ip.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -228,6 +229,22 @@ const configSchema = z
       .string()
       .regex(/^[^\s:]+:[0-9]{1,5}$/, 'METRICS_LISTEN must be host:port')
       .optional(),
+    /**
+     * Reverse proxies whose X-Forwarded-For the per-IP limits believe (addresses or CIDRs, comma
+     * separated). Empty: every limit keys on the TCP peer, and X-Forwarded-For is ignored.
+     */
+    trustedProxies: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+      .pipe(
+        z.array(
+          z.string().superRefine((entry, ctx) => {
+            const problem = trustedProxyProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${problem}` });
+          }),
+        ),
+      )
+      .default([]),
     /** The HTTP relay wallets use to reach other origins (LNURL, Lightning Addresses, L402). */
     relay: z
       .object({
@@ -346,6 +363,7 @@ const ENV: Record<string, string> = {
   ADMIN_LOCKOUT_MAX_SEC: 'admin.lockoutMaxSec',
   METRICS_TOKEN: 'metricsToken',
   METRICS_LISTEN: 'metricsListen',
+  TRUSTED_PROXIES: 'trustedProxies',
   RELAY_ALLOW_LOOPBACK: 'relay.allowLoopback',
   RELAY_TIMEOUT_MS: 'relay.timeoutMs',
   RELAY_MAX_RESPONSE_BYTES: 'relay.maxResponseBytes',

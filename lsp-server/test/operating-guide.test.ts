@@ -8,13 +8,21 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { openingFeeMsat } from '@lpw/api';
+import { API_ERRORS, openingFeeMsat } from '@lpw/api';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { buildUserConfig } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Config, ConfigError, loadConfig, loadOrCreateSeed } from '../src/config.ts';
+import { TrustedProxies } from '../src/client-ip.ts';
+import {
+  adminPasswordWeakness,
+  type Config,
+  ConfigError,
+  EXAMPLE_ADMIN_PASSWORD,
+  loadConfig,
+  loadOrCreateSeed,
+} from '../src/config.ts';
 import { feeMenu } from '../src/liquidity/fees.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
 
@@ -159,6 +167,15 @@ function nginxLocations(conf: string): { path: string; exact: boolean; body: str
   }));
 }
 
+/** The server-level directives of an nginx site: its text without the location blocks. */
+const nginxServerLevel = (conf: string) => conf.replace(/location\s+(=\s+)?\S+\s*\{[^}]*\}/g, '');
+
+/** The Prometheus scrape config's `authorization` (type and inline credentials). */
+function prometheusAuthorization(yaml: string): { type: string; credentials: string } | undefined {
+  const m = /^\s*authorization:\s*\n\s*type: (\S+)\s*\n\s*credentials: (\S+)\s*$/m.exec(yaml);
+  return m ? { type: m[1]!, credentials: m[2]! } : undefined;
+}
+
 const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 function nginxSize(text: string): number {
   const m = /^(\d+)([kmg]?)$/i.exec(text)!;
@@ -227,9 +244,46 @@ describe('docs/operating.md, read against the code', () => {
     }
   });
 
+  it('defaults blocks: every limit and admin setting has its default written down', () => {
+    const defaults = loadConfig({});
+    const documented = new Set<string>();
+    for (const [name, value] of blocksOf('defaults').flatMap(envLines)) {
+      // the setting a variable moves: the keys that change when its value is one more (or less)
+      const moved = [BigInt(value) + 1n, BigInt(value) - 1n].find((v) => !configError({ [name]: String(v) }));
+      const config = loadConfig({ [name]: String(moved) });
+      for (const section of ['limits', 'admin'] as const) {
+        for (const [key, v] of Object.entries(config[section]))
+          if (v !== defaults[section][key as keyof (typeof defaults)[typeof section]])
+            documented.add(`${section}.${key}`);
+      }
+    }
+    const all = (['limits', 'admin'] as const).flatMap((section) =>
+      Object.keys(defaults[section]).map((key) => `${section}.${key}`),
+    );
+    expect(all.filter((key) => !documented.has(key))).toEqual([]);
+  });
+
+  it('the admin password rules the guide states are the ones the LSP enforces outside regtest', () => {
+    const length = Number(/shorter than (\d+) characters/.exec(GUIDE)?.[1]);
+    const distinct = Number(/fewer than (\d+) different characters/.exec(GUIDE)?.[1]);
+    const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    expect(adminPasswordWeakness(alphabet.slice(0, length))).toBeUndefined();
+    expect(adminPasswordWeakness(alphabet.slice(0, length - 1))).toMatch(/shorter/);
+    expect(adminPasswordWeakness(alphabet.slice(0, distinct - 1).padEnd(length + 4, 'a'))).toMatch(
+      /different/,
+    );
+    expect(GUIDE).toMatch(/contains\s+the devnet's \(the one `npm start` prints\)/);
+    const signet = { NETWORK: 'signet', ESPLORA_URL: 'http://127.0.0.1:3000' };
+    for (const weak of [EXAMPLE_ADMIN_PASSWORD, `${EXAMPLE_ADMIN_PASSWORD}!`, 'aaaaaaaaaaaaaaaaaaaa'])
+      expect(configError({ ...signet, ADMIN_PASSWORD: weak })?.problems.join()).toMatch(/ADMIN_PASSWORD/);
+    // the same password is fine on the devnet
+    expect(loadConfig({ ADMIN_PASSWORD: EXAMPLE_ADMIN_PASSWORD }).adminPassword).toBe(EXAMPLE_ADMIN_PASSWORD);
+  });
+
   it('every setting named in the text is one the loader reads', () => {
-    // upper-case words in code spans that are not settings
-    const notSettings = new Set(['FULL', 'GET', 'SIGTERM']);
+    // upper-case words in code spans that are not settings: SQL and HTTP words, signals, and the
+    // API's error codes (which must be real ones: an unknown code is taken for a setting and fails)
+    const notSettings = new Set(['FULL', 'GET', 'SIGTERM', ...Object.keys(API_ERRORS)]);
     const named = new Set(
       [...GUIDE.matchAll(/`[^`\n]+`/g)]
         .flatMap((span) => span[0].match(/\b[A-Z][A-Z0-9_]{2,}\b/g) ?? [])
@@ -264,12 +318,22 @@ describe('docs/operating.md, read against the code', () => {
 
   it('secret commands make values the loader accepts, and different ones each time', () => {
     const secrets = blocksOf('secret');
-    expect(secrets.map((b) => b.arg).sort()).toEqual(['ADMIN_PASSWORD', 'LSP_SEED']);
+    expect(secrets.map((b) => b.arg).sort()).toEqual(['ADMIN_PASSWORD', 'LSP_SEED', 'METRICS_TOKEN']);
+    const read = {
+      LSP_SEED: 'lspSeed',
+      ADMIN_PASSWORD: 'adminPassword',
+      METRICS_TOKEN: 'metricsToken',
+    } as const;
     for (const block of secrets) {
       const make = () => execFileSync('bash', ['-c', block.body], { encoding: 'utf8' }).trim();
       const value = make();
-      const config = loadConfig({ [block.arg]: value });
-      expect(block.arg === 'LSP_SEED' ? config.lspSeed : config.adminPassword).toBe(value);
+      // on mainnet too, where a weak admin password is refused
+      const config = loadConfig({
+        NETWORK: 'bitcoin',
+        ESPLORA_URL: 'http://127.0.0.1:3000',
+        [block.arg]: value,
+      });
+      expect(config[read[block.arg as keyof typeof read]]).toBe(value);
       expect(make()).not.toBe(value);
     }
   });
@@ -303,10 +367,30 @@ describe('docs/operating.md, read against the code', () => {
     expect(locations.find((l) => l.path === '/admin')?.body).toMatch(/deny all;/);
   });
 
-  it('Prometheus scrapes the LSP where the settings put it', () => {
+  it('the proxy passes the client address on, and the LSP believes it from the proxy only', () => {
+    const [nginx] = blocksOf('nginx');
+    const server = loadConfig(Object.fromEntries(envLines(blocksOf('env')[0]!)));
+    expect(nginxServerLevel(nginx!.body)).toMatch(
+      /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/,
+    );
+    // a location with a proxy_set_header of its own inherits none of the server's: the per-IP
+    // limited paths must have none
+    for (const location of nginxLocations(nginx!.body)) {
+      if (location.body.includes('Upgrade') || !location.body.includes('proxy_pass')) continue;
+      expect(location.body, location.path).not.toMatch(/proxy_set_header/);
+    }
+    // nginx reaches the LSP on loopback, so its connections come from there
+    const proxies = new TrustedProxies(server.trustedProxies);
+    expect(proxies.has(server.host)).toBe(true);
+    expect(proxies.clientAddress(server.host, '198.51.100.1, 203.0.113.5')).toBe('203.0.113.5');
+    expect(proxies.clientAddress('203.0.113.5', '198.51.100.1')).toBe('203.0.113.5');
+  });
+
+  it('Prometheus scrapes the LSP where the settings put it, with their METRICS_TOKEN', () => {
     const [prom] = blocksOf('prometheus');
     const server = loadConfig(Object.fromEntries(envLines(blocksOf('env')[0]!)));
     expect(/targets: \['([^']+)'\]/.exec(prom!.body)?.[1]).toBe(`${server.host}:${server.port}`);
+    expect(prometheusAuthorization(prom!.body)).toEqual({ type: 'Bearer', credentials: server.metricsToken });
   });
 
   it('routing fees are what the guide says LDK gives every LSP channel', async () => {
@@ -384,10 +468,16 @@ describe('docs/operating.md and the Grafana dashboard, against a running LSP', (
       },
       60_000,
     );
-    const res = await fetch(`${lsp.url}/metrics`);
+    const res = await fetch(`${lsp.url}/metrics`, { headers: { authorization: scrapeAuthorization() } });
     expect(res.status).toBe(200);
     exposition = parseExposition(await res.text());
   }, 180_000);
+
+  /** The Authorization header Prometheus sends with the guide's scrape config. */
+  function scrapeAuthorization(): string {
+    const auth = prometheusAuthorization(blocksOf('prometheus')[0]!.body)!;
+    return `${auth.type} ${auth.credentials}`;
+  }
 
   afterAll(async () => {
     await lsp?.stop();
@@ -404,6 +494,15 @@ describe('docs/operating.md and the Grafana dashboard, against a running LSP', (
     const [table] = blocksOf('metrics');
     const documented = new Map(tableRows(table!).map(([name, type]) => [name!.replace(/`/g, ''), type]));
     expect(documented).toEqual(exposition.families);
+  });
+
+  it("the Prometheus block's authorization opens /metrics, and nothing else does", async () => {
+    expect((await fetch(`${lsp.url}/metrics`)).status).toBe(401);
+    const wrong = `Bearer ${'0'.repeat(64)}`;
+    expect((await fetch(`${lsp.url}/metrics`, { headers: { authorization: wrong } })).status).toBe(401);
+    const ok = await fetch(`${lsp.url}/metrics`, { headers: { authorization: scrapeAuthorization() } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('lsp_wallets');
   });
 
   it('every metric the text names is in /metrics', () => {
