@@ -11,7 +11,22 @@ import type { PutBackupResult } from './store/types.ts';
 const SIGNED_HEADER_BYTES = HEADER_BYTES + 64;
 
 export class BackupService {
-  constructor(private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'>) {}
+  constructor(
+    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'> & Partial<Pick<Deps, 'metrics'>>,
+  ) {}
+
+  /** Every write's outcome feeds the operator's backup alert (history/backup-health.ts). */
+  private async watched<T>(nodeId: string, write: () => Promise<T>): Promise<T> {
+    const health = this.deps.metrics?.backupHealth;
+    try {
+      const out = await write();
+      health?.succeeded(nodeId);
+      return out;
+    } catch (error) {
+      health?.failed(nodeId, error instanceof ApiError ? error.code : 'INTERNAL', this.deps.clock());
+      throw error;
+    }
+  }
 
   async acquireLease(nodeId: string, deviceId: string, ttlSec: number, takeOver = true) {
     const now = this.deps.clock();
@@ -43,7 +58,14 @@ export class BackupService {
     return { released: await this.deps.store.releaseLease(nodeId, fencingToken, this.deps.clock()) };
   }
 
-  async put(nodeId: string, input: { key: string; version: number; blob: string; leaseToken: number }) {
+  put(nodeId: string, input: { key: string; version: number; blob: string; leaseToken: number }) {
+    return this.watched(nodeId, () => this.putV1(nodeId, input));
+  }
+
+  private async putV1(
+    nodeId: string,
+    input: { key: string; version: number; blob: string; leaseToken: number },
+  ) {
     const blob = Uint8Array.from(Buffer.from(input.blob, 'base64'));
     const max = this.deps.config.limits.maxBackupBlobBytes;
     if (blob.length > max)
@@ -64,7 +86,16 @@ export class BackupService {
    * A v2 backup (binary route): the clear header must name the session's wallet, declare the
    * length received, and carry a version above the stored one; it lands as that version.
    */
-  async putV2(
+  putV2(
+    nodeId: string,
+    key: string,
+    blob: Uint8Array,
+    request: { expectedVersion: number; leaseToken: number },
+  ) {
+    return this.watched(nodeId, () => this.writeV2(nodeId, key, blob, request));
+  }
+
+  private async writeV2(
     nodeId: string,
     key: string,
     blob: Uint8Array,

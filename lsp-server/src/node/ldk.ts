@@ -37,6 +37,8 @@ export function ldkLspNode(node: LightningNode, options: LdkLspNodeOptions): Lsp
       })),
     listPeers: () => node.listPeers(),
     wasmMemory: () => node.wasmMemory(),
+    chainSyncedAtMs: () => node.chainWatch().lastSyncAtMs,
+    closeChannel: (channelId, { force }) => node.closeChannel(channelId, { force }),
     async balances(): Promise<LspBalances> {
       const b = node.balances();
       return {

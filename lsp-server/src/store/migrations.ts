@@ -120,6 +120,22 @@ CREATE INDEX orders_payment_hash ON orders(payment_hash);
 CREATE INDEX orders_state ON orders(state)
 `,
   },
+  {
+    version: 3,
+    name: 'operator history: time series at raw and hourly resolution',
+    // one narrow table: a series is a name (per-channel series carry the channel id), a value is a
+    // decimal text so msat sums stay exact on both backends; resolution_ms 0 = as sampled
+    sql: `
+CREATE TABLE history (
+  resolution_ms BIGINT NOT NULL,
+  series TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (resolution_ms, series, at)
+);
+CREATE INDEX history_time ON history(resolution_ms, at)
+`,
+  },
 ];
 
 export function render(sql: string, dialect: Dialect): string {
