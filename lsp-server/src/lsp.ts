@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import type { Devnet } from '@lpw/devnet';
 import type { LightningNode, NodeOptions } from '@lpw/node';
 import pino, { type Logger } from 'pino';
+import { loadFeePolicy } from './admin/fee-policy.ts';
 import { evaluateAlerts, renderAlerts } from './alerts.ts';
 import { type Config, loadOrCreateSeed } from './config.ts';
 import type { Deps } from './deps.ts';
@@ -59,6 +60,13 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   const secrets = deriveSecrets(overrides.seed ?? loadOrCreateSeed(config));
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   log.info({ backend: store.backend, chain: config.chain, network: config.network }, 'store open');
+  // the operator's JIT fee menu from the admin page outlives restarts
+  const feePolicy = await loadFeePolicy(store, config);
+  if (feePolicy)
+    log.info(
+      { minFeeMsat: feePolicy.minFeeMsat.toString(), proportional: feePolicy.proportional },
+      'admin fee policy',
+    );
   const restoreStart = performance.now();
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log, {
     ...(overrides.devnet ? { esploraUrl: overrides.devnet.esploraUrl } : {}),
