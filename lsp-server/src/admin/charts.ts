@@ -136,6 +136,8 @@ export const CHARTS_JS = `'use strict';
   const data = JSON.parse(block.textContent);
   const colors = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df'];
   const bars = uPlot.paths.bars({ size: [0.7, 40] });
+  // 25,000,000 sat as 25M: the axis stays narrow on a phone
+  const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
   for (const chart of data.charts) {
     const el = document.getElementById('chart-' + chart.id);
     if (!el) continue;
@@ -144,13 +146,15 @@ export const CHARTS_JS = `'use strict';
       width: width(),
       height: 180,
       scales: { x: { time: true } },
-      axes: [{}, { size: 64 }],
+      axes: [{}, { size: 56, values: (u, ticks) => ticks.map((v) => compact.format(v)) }],
       series: [{}].concat(chart.series.map((s, i) => ({
         label: s.label,
         stroke: colors[i % colors.length],
         width: 2,
         fill: chart.bars ? colors[i % colors.length] + '99' : undefined,
         paths: chart.bars ? bars : undefined,
+        // a level sampled once has no line yet: show its points
+        points: { show: !chart.bars },
         spanGaps: false,
       }))),
     };

@@ -292,11 +292,11 @@ export const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1
 header{background:#1b1b1b;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}
 header a{color:#fff}h1{font-size:1.2rem;margin:0}
 main{padding:1rem 1.2rem;max-width:72rem}section{margin-bottom:1.6rem}
-.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}
+.scroll{overflow-x:auto;position:relative}table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dd{margin:0;overflow-wrap:anywhere}
-form{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end}label{display:flex;flex-direction:column;font-size:.85rem}
-input{max-width:100%;font:inherit}button{font:inherit;padding:.3rem .8rem}button.danger{background:#a40e26;color:#fff;border:0}
+form{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end}label{display:flex;flex-direction:column;font-size:.85rem;max-width:100%;min-width:0}
+input{max-width:100%;box-sizing:border-box;font:inherit}button{font:inherit;padding:.3rem .8rem}button.danger{background:#a40e26;color:#fff;border:0}
 .message{background:#fff4c2;padding:.5rem .8rem;border-radius:4px}.empty{color:#595959}
 .alerts{list-style:none;padding:0;margin:0;display:grid;gap:.3rem}
 .alerts li{padding:.35rem .6rem;border-radius:4px;border-left:6px solid}
