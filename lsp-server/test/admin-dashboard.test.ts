@@ -22,6 +22,7 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
   let browser: Browser;
   let walletId: string;
   let walletChannelId: string;
+  let walletToken: string;
 
   beforeAll(async () => {
     s = await startStack(
@@ -33,6 +34,7 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     // merchant through the LSP (a routed forward with its fee)
     const { node: wallet, client } = await s.wallet(0x51);
     walletId = wallet.nodeId;
+    walletToken = client.token!;
     const jit = await client.receiveJit(wallet, { amountMsat: 500_000_000n, description: 'first' });
     const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
     await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
@@ -98,7 +100,7 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     await page.goto(`${s.server.url}${path}`);
     return { page, errors };
   };
-  const total = (page: Page, name: string) => page.locator(`[data-total="${name}"]`).innerText();
+  const total = (page: Page, name: string) => page.locator(`[data-total="${name}"]`).textContent();
 
   it('shows the LSP’s own records: forwards, fees, JIT opens, channels; draws the charts; fits desktop and phone', async () => {
     const forwards = await s.store.listForwards(100);
@@ -147,7 +149,7 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     await phone.page.screenshot({ path: join(SHOTS, 'admin-phone.png'), fullPage: true });
     // nothing wider than the phone: tables scroll inside their own box
     const overflowing = await phone.page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
+      Array.from(document.querySelectorAll('body *'))
         .filter((e) => !e.parentElement?.closest('.scroll') && e.getBoundingClientRect().right > 390.5)
         .map(
           (e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`,
@@ -187,11 +189,41 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     const [purchase] = await s.store.listJitPurchases(walletId);
     expect(purchase?.state).toBe('FORWARDED');
     const row = page.locator('tr', { hasText: purchase!.scid.toString() });
-    await expect(row.innerText()).resolves.toContain('FORWARDED');
-    await expect(row.innerText()).resolves.toContain(purchase!.openingFeeMsat!.toString());
+    await expect(row.textContent()).resolves.toContain('FORWARDED');
+    await expect(row.textContent()).resolves.toContain(purchase!.openingFeeMsat!.toString());
     expect(await page.locator('meter').count()).toBe(1);
-    expect(await page.locator('[data-backup-state]').innerText()).toBe('no backup yet');
+    expect(await page.locator('[data-backup-state]').textContent()).toBe('no backup yet');
     await page.screenshot({ path: join(SHOTS, 'admin-wallet-phone.png'), fullPage: true });
+    await page.context().close();
+  }, 60_000);
+
+  it('a refused backup raises the backup alert, on /metrics and on the wallet’s page', async () => {
+    const metric = async () =>
+      /lsp_alert\{kind="backup_failing"\} (\d)/.exec(
+        await (await fetch(`${s.server.url}/metrics`)).text(),
+      )?.[1];
+    expect(await metric()).toBe('0');
+    // bytes that are no backup at all: the LSP refuses them
+    const put = await fetch(`${s.server.url}/backup/v2/cs`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${walletToken}`,
+        'x-backup-expected-version': '0',
+        'x-backup-lease-token': '1',
+      },
+      body: new Uint8Array([1, 2, 3]),
+    });
+    expect(put.status).toBeGreaterThanOrEqual(400);
+    const { code } = (await put.json()) as { code: string };
+    expect(await metric()).toBe('1');
+    const { page } = await open({ width: 1280, height: 900 }, `/admin/wallets/${walletId}`);
+    expect(await page.locator('[data-backup-state]').textContent()).toContain(
+      `failing: latest write refused (${code})`,
+    );
+    await page.goto(`${s.server.url}/admin`);
+    expect(await page.locator('[data-alert="backup_failing"]').textContent()).toContain(
+      walletId.slice(0, 12),
+    );
     await page.context().close();
   }, 60_000);
 
@@ -201,12 +233,12 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     await page.getByLabel('Proportional (ppm)').fill('5000');
     await page.getByRole('button', { name: 'Review the change' }).click();
     // the confirmation: 100,000 sat pays max(3,000, 500) = 3,000 sat instead of 2,000 sat
-    await expect(page.locator('dd', { hasText: 'sat now →' }).nth(1).innerText()).resolves.toBe(
+    await expect(page.locator('dd', { hasText: 'sat now →' }).nth(1).textContent()).resolves.toBe(
       '2,000 sat now → 3,000 sat',
     );
     expect(s.config.fee.minFeeMsat).toBe(2_000_000n); // nothing changed before confirming
     await page.getByRole('button', { name: 'Change the fee policy' }).click();
-    await expect(page.locator('.message').innerText()).resolves.toContain('minimum 3000000 msat, 5000 ppm');
+    await expect(page.locator('.message').textContent()).resolves.toContain('minimum 3000000 msat, 5000 ppm');
     const { client } = await s.wallet(0x52);
     const menu = (await client.trpc.jit.getInfo.query({})).opening_fee_params_menu;
     expect(openingFeeParamsInput.parse(menu[0])).toMatchObject({
@@ -218,11 +250,11 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
 
   it('closes the wallet’s channel cooperatively after showing the fee', async () => {
     const { page } = await open({ width: 1280, height: 900 }, `/admin/channels/${walletChannelId}/close`);
-    expect(await page.locator('[data-fee="cooperative"]').innerText()).toMatch(/sat \([\d,]+ msat\)/);
-    expect(await page.locator('[data-fee="force"]').innerText()).toMatch(/sat \([\d,]+ msat\)/);
+    expect(await page.locator('[data-fee="cooperative"]').textContent()).toMatch(/sat \([\d,]+ msat\)/);
+    expect(await page.locator('[data-fee="force"]').textContent()).toMatch(/sat \([\d,]+ msat\)/);
     await page.screenshot({ path: join(SHOTS, 'admin-close-desktop.png'), fullPage: true });
     await page.getByRole('button', { name: 'Close cooperatively' }).click();
-    await expect(page.locator('.message').innerText()).resolves.toContain('Closing channel');
+    await expect(page.locator('.message').textContent()).resolves.toContain('Closing channel');
     await waitUntil(
       'the channel is closed',
       () => !s.lsp.listChannels().some((c) => c.channelId === walletChannelId),
