@@ -430,7 +430,12 @@ for (const backend of backends()) {
       // scripts only from files of our own, and the chart data as an inert JSON block
       expect(html).not.toMatch(/<script(?! src="\/admin\/[a-z]+\.js"| type="application\/json")|style="/);
       const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-      const form = new URLSearchParams({ csrf, peerId: bobId, address: 'not an address', capacitySat: '100000' });
+      const form = new URLSearchParams({
+        csrf,
+        peerId: bobId,
+        address: 'not an address',
+        capacitySat: '100000',
+      });
       const post = await fetch(`${s.url}/admin/channels`, {
         method: 'POST',
         headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', origin: s.url },
@@ -453,7 +458,12 @@ for (const backend of backends()) {
       const noToken = await fetch(`${s.url}/admin/channels`, {
         method: 'POST',
         headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', origin: s.url },
-        body: new URLSearchParams({ peerId: bobId, address: '127.0.0.1:1', capacitySat: '100000', confirm: 'yes' }),
+        body: new URLSearchParams({
+          peerId: bobId,
+          address: '127.0.0.1:1',
+          capacitySat: '100000',
+          confirm: 'yes',
+        }),
         redirect: 'manual',
       });
       expect(noToken.status).toBe(403);
