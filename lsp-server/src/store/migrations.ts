@@ -121,7 +121,9 @@ CREATE INDEX orders_state ON orders(state)
 `,
   },
   {
-    version: 3,
+    // 4, not 3: main's L402 token uses took 3 while this was written (versions need only be distinct
+    // and ascending)
+    version: 4,
     name: 'operator history: time series at raw and hourly resolution',
     // one narrow table: a series is a name (per-channel series carry the channel id), a value is a
     // decimal text so msat sums stay exact on both backends; resolution_ms 0 = as sampled
