@@ -130,13 +130,15 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
     });
   }
 
-  // one CSP for everything: the admin page needs only its own stylesheet and form posts
+  // one CSP for everything: the admin page needs only its own stylesheet, its own chart scripts
+  // (files, never inline) and form posts
   app.use(
     '*',
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'none'"],
         styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],

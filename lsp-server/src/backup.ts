@@ -13,7 +13,7 @@ const SIGNED_HEADER_BYTES = HEADER_BYTES + 64;
 
 export class BackupService {
   constructor(
-    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'>,
+    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'> & Partial<Pick<Deps, 'metrics'>>,
     /** Backup bytes written per client IP (a bucket of bytes, not requests). */
     private readonly bytesPerIp?: RateLimiter,
   ) {}
@@ -31,6 +31,19 @@ export class BackupService {
   private quotas() {
     const { maxBackupKeys, maxBackupBytesPerWallet } = this.deps.config.limits;
     return { maxKeys: maxBackupKeys, maxBytes: maxBackupBytesPerWallet };
+  }
+
+  /** Every write's outcome feeds the operator's backup alert (history/backup-health.ts). */
+  private async watched<T>(nodeId: string, write: () => Promise<T>): Promise<T> {
+    const health = this.deps.metrics?.backupHealth;
+    try {
+      const out = await write();
+      health?.succeeded(nodeId);
+      return out;
+    } catch (error) {
+      health?.failed(nodeId, error instanceof ApiError ? error.code : 'INTERNAL', this.deps.clock());
+      throw error;
+    }
   }
 
   async acquireLease(nodeId: string, deviceId: string, ttlSec: number, takeOver = true) {
@@ -63,10 +76,18 @@ export class BackupService {
     return { released: await this.deps.store.releaseLease(nodeId, fencingToken, this.deps.clock()) };
   }
 
-  async put(
+  put(
     nodeId: string,
     input: { key: string; version: number; blob: string; leaseToken: number },
     ip = 'unknown',
+  ) {
+    return this.watched(nodeId, () => this.putV1(nodeId, input, ip));
+  }
+
+  private async putV1(
+    nodeId: string,
+    input: { key: string; version: number; blob: string; leaseToken: number },
+    ip: string,
   ) {
     const blob = Uint8Array.from(Buffer.from(input.blob, 'base64'));
     const max = this.deps.config.limits.maxBackupBlobBytes;
@@ -89,12 +110,22 @@ export class BackupService {
    * A v2 backup (binary route): the clear header must name the session's wallet, declare the
    * length received, and carry a version above the stored one; it lands as that version.
    */
-  async putV2(
+  putV2(
     nodeId: string,
     key: string,
     blob: Uint8Array,
     request: { expectedVersion: number; leaseToken: number },
     ip = 'unknown',
+  ) {
+    return this.watched(nodeId, () => this.writeV2(nodeId, key, blob, request, ip));
+  }
+
+  private async writeV2(
+    nodeId: string,
+    key: string,
+    blob: Uint8Array,
+    request: { expectedVersion: number; leaseToken: number },
+    ip: string,
   ) {
     const limitBytes = this.deps.config.limits.maxBackupBlobBytes;
     if (blob.length > limitBytes) throw tooLarge(blob.length, limitBytes);

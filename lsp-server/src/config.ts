@@ -257,6 +257,28 @@ const configSchema = z
         perMinutePerWallet: int('RATE_RELAY_PER_MIN', 1, 1_000_000).default(60),
       })
       .prefault({}),
+    /** The operator's history (history/): sampled on a timer, raw points downsampled to hours. */
+    history: z
+      .object({
+        sampleEverySec: int('HISTORY_SAMPLE_SEC', 5, 3_600).default(60),
+        /** Raw samples older than this are folded into hourly points. */
+        rawKeepHours: int('HISTORY_RAW_HOURS', 1, 24 * 31).default(48),
+        /** Hourly points older than this are deleted. */
+        keepDays: int('HISTORY_KEEP_DAYS', 1, 3_660).default(90),
+      })
+      .prefault({}),
+    /** When the admin page and `lsp_alert{kind}` raise an alert (alerts.ts). */
+    alerts: z
+      .object({
+        /** On-chain capital for JIT channels below this many minimum-size channels. */
+        jitWallets: int('ALERT_JIT_WALLETS', 0, 1_000_000).default(10),
+        /** On-chain balance below the reserve plus this many minimum-size channel opens. */
+        onchainOpens: int('ALERT_ONCHAIN_OPENS', 0, 1_000_000).default(2),
+        wasmPercent: int('ALERT_WASM_PERCENT', 1, 100).default(70),
+        /** The last completed chain sync older than this (the node syncs every 10 s). */
+        chainLagSec: int('ALERT_CHAIN_LAG_SEC', 30, 86_400).default(300),
+      })
+      .prefault({}),
     /** LSPS2 tokens; when non-empty, `jit.getInfo` requires one of them. */
     jitTokens: z.array(z.string().min(1).max(256)).default([]),
   })
@@ -368,6 +390,13 @@ const ENV: Record<string, string> = {
   RELAY_TIMEOUT_MS: 'relay.timeoutMs',
   RELAY_MAX_RESPONSE_BYTES: 'relay.maxResponseBytes',
   RATE_RELAY_PER_MIN: 'relay.perMinutePerWallet',
+  HISTORY_SAMPLE_SEC: 'history.sampleEverySec',
+  HISTORY_RAW_HOURS: 'history.rawKeepHours',
+  HISTORY_KEEP_DAYS: 'history.keepDays',
+  ALERT_JIT_WALLETS: 'alerts.jitWallets',
+  ALERT_ONCHAIN_OPENS: 'alerts.onchainOpens',
+  ALERT_WASM_PERCENT: 'alerts.wasmPercent',
+  ALERT_CHAIN_LAG_SEC: 'alerts.chainLagSec',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -1,12 +1,15 @@
 // createLsp(config, overrides): the one way to assemble a running LSP — store, node, HTTP server with
-// the wallets' WebSocket peers, the public-peer keeper and the session sweeper — and stop it in
+// the wallets' WebSocket peers, the public-peer keeper, the session sweeper and the history sampler — and stop it in
 // reverse order. main.ts, dev.ts, the e2e and CLI stacks and the LSP's own tests call it.
 import { mkdirSync } from 'node:fs';
 import type { Devnet } from '@lpw/devnet';
 import type { LightningNode, NodeOptions } from '@lpw/node';
 import pino, { type Logger } from 'pino';
+import { loadFeePolicy } from './admin/fee-policy.ts';
+import { evaluateAlerts, renderAlerts } from './alerts.ts';
 import { type Config, loadOrCreateSeed } from './config.ts';
 import type { Deps } from './deps.ts';
+import { HistorySampler } from './history/sampler.ts';
 import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
 import type { LspNode } from './node/lsp-node.ts';
@@ -40,6 +43,8 @@ export interface Lsp {
   url: string;
   log: Logger;
   metrics: Metrics;
+  /** Writes the operator's history on its timer; `sample()` takes one now (tests). */
+  history: HistorySampler;
   /** HTTP, peers and JIT first (held HTLCs stay in LDK and the store), then the node, then the store. */
   stop(): Promise<void>;
 }
@@ -59,6 +64,13 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   const secrets = deriveSecrets(overrides.seed ?? loadOrCreateSeed(config));
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   log.info({ backend: store.backend, chain: config.chain, network: config.network }, 'store open');
+  // the operator's JIT fee menu from the admin page outlives restarts
+  const feePolicy = await loadFeePolicy(store, config);
+  if (feePolicy)
+    log.info(
+      { minFeeMsat: feePolicy.minFeeMsat.toString(), proportional: feePolicy.proportional },
+      'admin fee policy',
+    );
   const restoreStart = performance.now();
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log, {
     ...(overrides.devnet ? { esploraUrl: overrides.devnet.esploraUrl } : {}),
@@ -72,19 +84,27 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   );
   const unfollow = overrides.devnet?.chain.onBlock(() => void node.syncChain().catch(() => {}));
   const metrics = overrides.metrics ?? new Metrics();
+  const clock = overrides.clock ?? Date.now;
+  const watched = { config, store, node: assembled.lspNode, log, metrics, clock };
+  metrics.collectors.push(async () => {
+    const syncedAtMs = assembled.lspNode.chainSyncedAtMs();
+    return [
+      renderAlerts(await evaluateAlerts(watched)),
+      '# HELP lsp_chain_sync_age_seconds Seconds since the last completed chain sync',
+      '# TYPE lsp_chain_sync_age_seconds gauge',
+      `lsp_chain_sync_age_seconds ${syncedAtMs === undefined ? -1 : Math.max(0, Math.round((clock() - syncedAtMs) / 1000))}`,
+    ].join('\n');
+  });
+  const history = new HistorySampler(watched);
   const server = await startLsp(
     {
-      config,
-      store,
-      node: assembled.lspNode,
-      log,
-      metrics,
-      clock: overrides.clock ?? Date.now,
+      ...watched,
       secrets,
       ...(overrides.walletApp ? { walletApp: overrides.walletApp } : {}),
     },
     node,
   );
+  history.start();
   const sweeper = setInterval(() => {
     store
       .sweepExpired(Date.now())
@@ -101,9 +121,11 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     url: server.url,
     log,
     metrics,
+    history,
     stop() {
       stopped ??= (async () => {
         clearInterval(sweeper);
+        await history.stop();
         unfollow?.();
         await server.close();
         await assembled.stop();

@@ -1,6 +1,7 @@
 // Prometheus metrics in text exposition format 0.0.4. Counters and the histogram are filled by the
 // code that sees the event (the Lightning step for opens, forwards, fees); gauges are read from the
 // node at scrape time.
+import { BackupHealth } from './history/backup-health.ts';
 import type { LspNode } from './node/lsp-node.ts';
 import type { LspStore } from './store/types.ts';
 
@@ -107,6 +108,11 @@ export class Metrics {
     [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
 
+  /** Whose backups are failing; its count is `lsp_backup_failures_total`. */
+  readonly backupHealth = new BackupHealth();
+  /** More exposition text computed at scrape time (createLsp adds the alerts). */
+  readonly collectors: Array<() => Promise<string>> = [];
+
   /** The full exposition, reading gauges from the node and store now. */
   async render(node: LspNode, store: LspStore): Promise<string> {
     const channels = node.listChannels();
@@ -157,6 +163,8 @@ export class Metrics {
       this.relayRequests.render(),
       this.relayResponseBytes.render(),
       this.forwardLatency.render(),
+      `# HELP lsp_backup_failures_total Wallet backup writes refused\n# TYPE lsp_backup_failures_total counter\nlsp_backup_failures_total ${this.backupHealth.failures}`,
+      ...(await Promise.all(this.collectors.map((collect) => collect()))),
       '',
     ].join('\n');
   }

@@ -427,8 +427,15 @@ for (const backend of backends()) {
       const html = await res.text();
       expect(html).toContain(aliceId);
       expect(html).toContain(ln.node.nodeId);
-      expect(html).not.toMatch(/<script|style="/);
-      const form = new URLSearchParams({ peerId: bobId, address: 'not an address', capacitySat: '100000' });
+      // scripts only from files of our own, and the chart data as an inert JSON block
+      expect(html).not.toMatch(/<script(?! src="\/admin\/[a-z]+\.js"| type="application\/json")|style="/);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+      const form = new URLSearchParams({
+        csrf,
+        peerId: bobId,
+        address: 'not an address',
+        capacitySat: '100000',
+      });
       const post = await fetch(`${s.url}/admin/channels`, {
         method: 'POST',
         headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', origin: s.url },
@@ -448,11 +455,25 @@ for (const backend of backends()) {
         redirect: 'manual',
       });
       expect(crossSite.status).toBe(403);
+      const noToken = await fetch(`${s.url}/admin/channels`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', origin: s.url },
+        body: new URLSearchParams({
+          peerId: bobId,
+          address: '127.0.0.1:1',
+          capacitySat: '100000',
+          confirm: 'yes',
+        }),
+        redirect: 'manual',
+      });
+      expect(noToken.status).toBe(403);
       // a peer that is not there: the node's typed error comes back as a message, not a 500
       const unreachable = new URLSearchParams({
+        csrf,
         peerId: bobId,
         address: '127.0.0.1:1',
         capacitySat: '100000',
+        confirm: 'yes',
       });
       const tried = await fetch(`${s.url}/admin/channels`, {
         method: 'POST',

@@ -11,6 +11,8 @@ import type { LspStore } from '../src/store/types.ts';
 export interface Backend {
   name: 'sqlite' | 'postgres';
   open(): Promise<LspStore>;
+  /** One fresh database that can be opened again after closing (restart tests). */
+  database(): () => Promise<LspStore>;
 }
 
 export function backends(): Backend[] {
@@ -18,6 +20,10 @@ export function backends(): Backend[] {
     {
       name: 'sqlite',
       open: () => openStore(join(mkdtempSync(join(tmpdir(), 'lsp-store-')), 'lsp.sqlite')),
+      database() {
+        const path = join(mkdtempSync(join(tmpdir(), 'lsp-store-')), 'lsp.sqlite');
+        return () => openStore(path);
+      },
     },
   ];
   const pgUrl = inject('pgUrl');
@@ -25,6 +31,10 @@ export function backends(): Backend[] {
     list.push({
       name: 'postgres',
       open: () => openStore(pgUrl, { schema: `t_${randomBytes(6).toString('hex')}` }),
+      database() {
+        const schema = `t_${randomBytes(6).toString('hex')}`;
+        return () => openStore(pgUrl, { schema });
+      },
     });
   }
   return list;

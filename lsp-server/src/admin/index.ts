@@ -1,15 +1,48 @@
 // /admin: the operator's page behind HTTP basic auth (user "admin", ADMIN_PASSWORD). Disabled when
-// no password is configured. Wrong passwords back off per IP (lockout.ts); form posts are checked for
-// same origin (CSRF) and validated by zod.
+// no password is configured. Wrong passwords back off per IP (lockout.ts). Form posts are checked
+// for same origin and a CSRF token, validated by zod, shown with their fee on a confirmation page,
+// and logged when done.
 import { timingSafeEqual } from 'node:crypto';
-import { isApiError } from '@lpw/api';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isApiError, openingFeeMsat } from '@lpw/api';
 import { isNodeError } from '@lpw/node';
 import { type Context, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { z } from 'zod';
+import { evaluateAlerts } from '../alerts.ts';
 import type { Deps } from '../deps.ts';
+import { CHARTS_JS, chartData, RANGES, type RangeName } from './charts.ts';
+import { CsrfTokens } from './csrf-token.ts';
+import { saveFeePolicy } from './fee-policy.ts';
 import { LoginLockout } from './lockout.ts';
-import { dashboard, STYLE } from './views.ts';
+import { type ChannelView, closePage, confirmPage, dashboard, STYLE, walletPage } from './views.ts';
+
+// uPlot served by the LSP itself (no third-party origin in the CSP), read once
+const uplotDir = createRequire(import.meta.url)
+  .resolve('uplot')
+  .replace(/[^/\\]+$/, '');
+const UPLOT_JS = readFileSync(`${uplotDir}uPlot.iife.min.js`, 'utf8');
+const UPLOT_CSS = readFileSync(`${uplotDir}uPlot.min.css`, 'utf8');
+
+/** A funding transaction (one P2WPKH input, the P2WSH channel output and change) is about 616 WU. */
+const FUNDING_TX_WEIGHT = 616n;
+
+const nodeIdParam = z.string().regex(/^0[23][0-9a-f]{64}$/, 'node id must be 66 hex characters');
+const channelIdParam = z.string().regex(/^[0-9a-f]{64}$/, 'channel id must be 64 hex characters');
+const closeForm = z.object({ mode: z.enum(['cooperative', 'force']), confirm: z.literal('yes').optional() });
+const feePolicyForm = z.object({
+  minFeeMsat: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,15})$/, 'minimum fee must be a whole number of msat')
+    .transform((s) => BigInt(s)),
+  proportional: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,6})$/, 'proportional must be a whole number of ppm')
+    .transform(Number)
+    .refine((n) => n <= 1_000_000, 'proportional must be at most 1,000,000 ppm'),
+  confirm: z.literal('yes').optional(),
+});
 
 const openChannelForm = z.object({
   peerId: z.string().regex(/^0[23][0-9a-f]{64}$/, 'node id must be 66 hex characters'),
@@ -19,6 +52,7 @@ const openChannelForm = z.object({
     .regex(/^[1-9][0-9]{0,11}$/, 'capacity must be a whole number of sat')
     .transform((s) => BigInt(s)),
   announce: z.literal('1').optional(),
+  confirm: z.literal('yes').optional(),
 });
 
 function passwordMatches(given: string, expected: string): boolean {
@@ -62,8 +96,27 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
     await next();
   });
   admin.use('*', csrf());
+  const tokens = new CsrfTokens();
+  const credentials = (c: Context) => c.req.header('authorization') ?? '';
+  const csrfToken = (c: Context) => tokens.tokenFor(credentials(c));
+  admin.use('*', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const body = await c.req.parseBody();
+    if (!tokens.matches(credentials(c), body.csrf))
+      return c.text('CSRF token missing or wrong: reload the page', 403);
+    await next();
+  });
+  const back = (c: Context, message: string) =>
+    c.redirect(`/admin?message=${encodeURIComponent(message)}`, 303);
+  const form = async (c: Context) =>
+    Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([k]) => k !== 'csrf'));
 
   admin.get('/style.css', (c) => c.body(STYLE, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  admin.get('/uplot.css', (c) => c.body(UPLOT_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  admin.get('/uplot.js', (c) => c.body(UPLOT_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
+  admin.get('/charts.js', (c) =>
+    c.body(CHARTS_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+  );
 
   admin.get('/', async (c) => {
     const { node, store, metrics } = deps;
@@ -72,6 +125,7 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
     const wallets = await store.listWallets(500);
     const forwards = await store.listForwards(50);
     const message = c.req.query('message');
+    const range = (c.req.query('range') ?? '2d') as RangeName;
     return c.html(
       dashboard({
         nodeId: node.nodeId,
@@ -80,7 +134,11 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
         outboundMsat: balances.lightningOutboundMsat,
         inboundMsat: balances.lightningInboundMsat,
         feesEarnedMsat: metrics.feesEarnedMsat.total(),
+        alerts: await evaluateAlerts(deps),
+        charts: await chartData(store, range in RANGES ? range : '2d', deps.clock()),
         channels,
+        feePolicy: { minFeeMsat: deps.config.fee.minFeeMsat, proportional: deps.config.fee.proportional },
+        csrf: csrfToken(c),
         wallets: wallets.map((w) => ({
           nodeId: w.nodeId,
           createdAt: new Date(w.createdAtMs).toISOString(),
@@ -93,29 +151,156 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
   });
 
   admin.post('/channels', async (c) => {
-    const form = openChannelForm.safeParse(Object.fromEntries(Object.entries(await c.req.parseBody())));
-    const back = (message: string) => c.redirect(`/admin?message=${encodeURIComponent(message)}`, 303);
-    if (!form.success) return back(`Not opened: ${form.error.issues.map((i) => i.message).join('; ')}`);
+    const parsed = openChannelForm.safeParse(await form(c));
+    if (!parsed.success)
+      return back(c, `Not opened: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    if (parsed.data.confirm !== 'yes') {
+      const satPerKw = BigInt(Math.ceil(deps.node.feeEstimates().fundingSatPerKw));
+      const feeSat = (satPerKw * FUNDING_TX_WEIGHT + 999n) / 1000n;
+      return c.html(
+        confirmPage({
+          title: 'Open a channel',
+          facts: [
+            ['Peer', parsed.data.peerId],
+            ['Address', parsed.data.address],
+            ['Capacity', `${parsed.data.capacitySat.toLocaleString('en-US')} sat, from the on-chain wallet`],
+            ['Announced', parsed.data.announce === '1' ? 'yes' : 'no'],
+          ],
+          fee: `about ${feeSat.toLocaleString('en-US')} sat on-chain for the funding transaction (${satPerKw} sat/kW now)`,
+          action: '/admin/channels',
+          fields: {
+            peerId: parsed.data.peerId,
+            address: parsed.data.address,
+            capacitySat: parsed.data.capacitySat.toString(),
+            ...(parsed.data.announce ? { announce: '1' } : {}),
+          },
+          button: 'Open channel',
+          csrf: csrfToken(c),
+        }),
+      );
+    }
     try {
       const opened = await deps.node.openChannel({
-        peerId: form.data.peerId,
-        address: form.data.address,
-        capacitySat: form.data.capacitySat,
-        announce: form.data.announce === '1',
+        peerId: parsed.data.peerId,
+        address: parsed.data.address,
+        capacitySat: parsed.data.capacitySat,
+        announce: parsed.data.announce === '1',
       });
       deps.log.info(
-        { peerId: form.data.peerId, capacitySat: form.data.capacitySat.toString() },
+        { peerId: parsed.data.peerId, capacitySat: parsed.data.capacitySat.toString() },
         'admin opened channel',
       );
       return back(
-        `Opening channel ${opened.temporaryChannelId.slice(0, 16)}… to ${form.data.peerId.slice(0, 16)}…`,
+        c,
+        `Opening channel ${opened.temporaryChannelId.slice(0, 16)}… to ${parsed.data.peerId.slice(0, 16)}…`,
       );
     } catch (e) {
-      if (isApiError(e) || isNodeError(e)) return back(`Not opened: ${e.message}`);
+      if (isApiError(e) || isNodeError(e)) return back(c, `Not opened: ${e.message}`);
       deps.log.error({ err: e }, 'admin open channel failed');
-      return back('Not opened: internal error (see the server log)');
+      return back(c, 'Not opened: internal error (see the server log)');
     }
   });
+
+  admin.get('/channels/:channelId/close', (c) => {
+    const channel = findChannel(c.req.param('channelId'));
+    if (!channel) return back(c, 'No such channel');
+    const est = deps.node.feeEstimates();
+    const share = (total: bigint) => (est.usableChannels > 0 ? total / BigInt(est.usableChannels) : total);
+    return c.html(
+      closePage({
+        channel,
+        cooperativeFeeMsat: share(est.closeCostMsat.cooperative),
+        forceFeeMsat: share(est.closeCostMsat.force),
+        csrf: csrfToken(c),
+      }),
+    );
+  });
+
+  admin.post('/channels/:channelId/close', async (c) => {
+    const channel = findChannel(c.req.param('channelId'));
+    const parsed = closeForm.safeParse(await form(c));
+    if (!channel) return back(c, 'Not closed: no such channel');
+    if (!parsed.success || parsed.data.confirm !== 'yes')
+      return c.redirect(`/admin/channels/${channel.channelId}/close`, 303);
+    const force = parsed.data.mode === 'force';
+    try {
+      deps.node.closeChannel(channel.channelId, { force });
+    } catch (e) {
+      if (isNodeError(e)) return back(c, `Not closed: ${e.message}`);
+      deps.log.error({ err: e }, 'admin close channel failed');
+      return back(c, 'Not closed: internal error (see the server log)');
+    }
+    deps.log.info({ channelId: channel.channelId, peerId: channel.peerId, force }, 'admin closed channel');
+    return back(c, `${force ? 'Force-closing' : 'Closing'} channel ${channel.channelId.slice(0, 16)}…`);
+  });
+
+  admin.post('/fee-policy', async (c) => {
+    const parsed = feePolicyForm.safeParse(await form(c));
+    if (!parsed.success)
+      return back(c, `Fee policy not changed: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    const next = { minFeeMsat: parsed.data.minFeeMsat, proportional: parsed.data.proportional };
+    const now = { minFeeMsat: deps.config.fee.minFeeMsat, proportional: deps.config.fee.proportional };
+    if (parsed.data.confirm !== 'yes') {
+      const example = (paymentMsat: bigint) => {
+        const fee = (p: typeof now) =>
+          openingFeeMsat(paymentMsat, { min_fee_msat: p.minFeeMsat, proportional: p.proportional });
+        return [
+          `Opening fee on a ${(paymentMsat / 1000n).toLocaleString('en-US')} sat payment`,
+          `${(fee(now) / 1000n).toLocaleString('en-US')} sat now → ${(fee(next) / 1000n).toLocaleString('en-US')} sat`,
+        ] as [string, string];
+      };
+      return c.html(
+        confirmPage({
+          title: 'Change the JIT fee policy',
+          facts: [
+            ['Minimum fee', `${now.minFeeMsat} msat → ${next.minFeeMsat} msat`],
+            ['Proportional', `${now.proportional} ppm → ${next.proportional} ppm`],
+            example(10_000_000n),
+            example(100_000_000n),
+            example(1_000_000_000n),
+          ],
+          fee: 'none: the new menu applies to JIT purchases from now on; menus already handed out keep their fees',
+          action: '/admin/fee-policy',
+          fields: { minFeeMsat: next.minFeeMsat.toString(), proportional: String(next.proportional) },
+          button: 'Change the fee policy',
+          csrf: csrfToken(c),
+        }),
+      );
+    }
+    await saveFeePolicy(deps.store, deps.config, next);
+    deps.log.info(
+      {
+        from: { ...now, minFeeMsat: now.minFeeMsat.toString() },
+        to: { ...next, minFeeMsat: next.minFeeMsat.toString() },
+      },
+      'admin changed the JIT fee policy',
+    );
+    return back(c, `JIT fee policy: minimum ${next.minFeeMsat} msat, ${next.proportional} ppm`);
+  });
+
+  admin.get('/wallets/:nodeId', async (c) => {
+    const id = nodeIdParam.safeParse(c.req.param('nodeId'));
+    const wallet = id.success ? await deps.store.getWallet(id.data) : undefined;
+    if (!wallet) return back(c, 'No such wallet');
+    const online = deps.node.listPeers().some((p) => p.peerId === wallet.nodeId);
+    return c.html(
+      walletPage({
+        nodeId: wallet.nodeId,
+        createdAt: new Date(wallet.createdAtMs).toISOString(),
+        lastLoginAt: new Date(wallet.lastLoginAtMs).toISOString(),
+        online,
+        channels: deps.node.listChannels().filter((ch) => ch.peerId === wallet.nodeId),
+        purchases: await deps.store.listJitPurchases(wallet.nodeId, 100),
+        backups: await deps.store.listBackups(wallet.nodeId),
+        backupFailure: deps.metrics.backupHealth.failure(wallet.nodeId),
+      }),
+    );
+  });
+
+  function findChannel(param: string): ChannelView | undefined {
+    const id = channelIdParam.safeParse(param);
+    return id.success ? deps.node.listChannels().find((ch) => ch.channelId === id.data) : undefined;
+  }
 
   return admin;
 }

@@ -37,6 +37,16 @@ export function ldkLspNode(node: LightningNode, options: LdkLspNodeOptions): Lsp
       })),
     listPeers: () => node.listPeers(),
     wasmMemory: () => node.wasmMemory(),
+    chainSyncedAtMs: () => node.chainWatch().lastSyncAtMs,
+    closeChannel: (channelId, { force }) => node.closeChannel(channelId, { force }),
+    feeEstimates() {
+      const weather = node.feeWeather();
+      return {
+        closeCostMsat: weather.closeCostMsat,
+        usableChannels: node.listChannels().filter((c) => c.isUsable).length,
+        fundingSatPerKw: weather.commitmentSatPerKw,
+      };
+    },
     async balances(): Promise<LspBalances> {
       const b = node.balances();
       return {

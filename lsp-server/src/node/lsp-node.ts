@@ -60,6 +60,20 @@ export interface LspNode {
   /** LDK's WASM memory in this process (it never shrinks; the instance dies at the limit). */
   wasmMemory(): { usedBytes: number; limitBytes: number } | undefined;
   balances(): Promise<LspBalances>;
+  /** When the last chain sync completed (ms since the epoch; survives restarts), if ever. */
+  chainSyncedAtMs(): number | undefined;
+  /**
+   * Network fees now, for the admin page's confirmations: what closing our usable channels would
+   * cost us (cooperative: the closing transactions we fund; force: commitments and sweeps), and the
+   * feerate a funding transaction pays.
+   */
+  feeEstimates(): {
+    closeCostMsat: { cooperative: bigint; force: bigint };
+    usableChannels: number;
+    fundingSatPerKw: number;
+  };
+  /** Close cooperatively, or broadcast our latest commitment (`force`). */
+  closeChannel(channelId: string, options: { force: boolean }): void;
   /** A BOLT 11 invoice to us (LSPS1 order payments). */
   createInvoice(request: { amountMsat: bigint; description: string; expirySecs: number }): Promise<{
     bolt11: string;

@@ -132,6 +132,24 @@ CREATE TABLE l402_uses (
 CREATE INDEX l402_uses_expires ON l402_uses(expires_at)
 `,
   },
+  {
+    // 4, not 3: main's L402 token uses took 3 while this was written (versions need only be distinct
+    // and ascending)
+    version: 4,
+    name: 'operator history: time series at raw and hourly resolution',
+    // one narrow table: a series is a name (per-channel series carry the channel id), a value is a
+    // decimal text so msat sums stay exact on both backends; resolution_ms 0 = as sampled
+    sql: `
+CREATE TABLE history (
+  resolution_ms BIGINT NOT NULL,
+  series TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (resolution_ms, series, at)
+);
+CREATE INDEX history_time ON history(resolution_ms, at)
+`,
+  },
 ];
 
 export function render(sql: string, dialect: Dialect): string {

@@ -7,6 +7,7 @@ import type {
   BackupRecord,
   BackupSummary,
   ForwardRecord,
+  HistoryPoint,
   InterceptRecord,
   InterceptState,
   JitChannelRecord,
@@ -19,6 +20,7 @@ import type {
   WalletRecord,
 } from './types.ts';
 
+// not `history`: the sampler writes it on a timer, and a snapshot proves requests changed nothing
 const TABLES: Record<string, string> = {
   schema_migrations: 'version',
   wallets: 'node_id',
@@ -359,6 +361,22 @@ export class SqlStore implements LspStore {
     return (await this.db.all('SELECT * FROM forwards ORDER BY id DESC LIMIT ?', [limit])).map(forward);
   }
 
+  async listForwardsBetween(fromMs: number, toMs: number): Promise<ForwardRecord[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM forwards WHERE created_at > ? AND created_at <= ? ORDER BY created_at, id',
+      [fromMs, toMs],
+    );
+    return rows.map(forward);
+  }
+
+  async listJitChannelsBetween(fromMs: number, toMs: number): Promise<JitChannelRecord[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM jit_channels WHERE created_at > ? AND created_at <= ? ORDER BY created_at, scid',
+      [fromMs, toMs],
+    );
+    return rows.map(jitChannel);
+  }
+
   // ---------------------------------------------------------------- orders
 
   async insertOrder(o: OrderRecord): Promise<void> {
@@ -555,6 +573,54 @@ export class SqlStore implements LspStore {
       size: num(r.size),
       updatedAtMs: num(r.updated_at),
     }));
+  }
+
+  async backupTotals(): Promise<{ bytes: number; wallets: number }> {
+    const row = await one(
+      this.db,
+      'SELECT COALESCE(SUM(LENGTH(blob)), 0) AS bytes, COUNT(DISTINCT node_id) AS wallets FROM backups',
+    );
+    return { bytes: num(row?.bytes ?? 0), wallets: num(row?.wallets ?? 0) };
+  }
+
+  // ---------------------------------------------------------------- history
+
+  async putHistory(resolutionMs: number, points: HistoryPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const p of points)
+        await tx.run(
+          `INSERT INTO history (resolution_ms, series, at, value) VALUES (?, ?, ?, ?)
+           ON CONFLICT (resolution_ms, series, at) DO UPDATE SET value = excluded.value`,
+          [resolutionMs, p.series, p.atMs, p.value.toString()],
+        );
+    });
+  }
+
+  async listHistory(query: {
+    resolutionMs: number;
+    fromMs: number;
+    toMs: number;
+    prefix?: string;
+  }): Promise<HistoryPoint[]> {
+    // series names are [a-z0-9_:] (history.ts), so LIKE needs no escaping
+    const rows = await this.db.all(
+      `SELECT series, at, value FROM history WHERE resolution_ms = ? AND at >= ? AND at < ? AND series LIKE ?
+       ORDER BY at, series`,
+      [query.resolutionMs, query.fromMs, query.toMs, `${query.prefix ?? ''}%`],
+    );
+    return rows.map((r) => ({ series: String(r.series), atMs: num(r.at), value: BigInt(String(r.value)) }));
+  }
+
+  async deleteHistory(resolutionMs: number, beforeMs: number): Promise<number> {
+    return this.db.run('DELETE FROM history WHERE resolution_ms = ? AND at < ?', [resolutionMs, beforeMs]);
+  }
+
+  async lastHistoryAt(resolutionMs: number): Promise<number | undefined> {
+    const row = await one(this.db, 'SELECT MAX(at) AS at FROM history WHERE resolution_ms = ?', [
+      resolutionMs,
+    ]);
+    return row?.at == null ? undefined : num(row.at);
   }
 
   // ---------------------------------------------------------------- node persistence

@@ -235,7 +235,7 @@ for (const backend of backends()) {
     it('snapshot lists every table', async () => {
       const snap = await store.snapshot();
       expect(Object.keys(snap)).toContain('backups');
-      expect(snap.schema_migrations).toHaveLength(2);
+      expect(snap.schema_migrations).toHaveLength(4);
     });
   });
 }

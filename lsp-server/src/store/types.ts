@@ -103,6 +103,13 @@ export interface BackupSummary {
   updatedAtMs: number;
 }
 
+/** One value of a time series at one time (history.ts names the series and how they add up). */
+export interface HistoryPoint {
+  series: string;
+  atMs: number;
+  value: bigint;
+}
+
 export type PutBackupResult =
   | { ok: true; version: number }
   | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
@@ -150,6 +157,10 @@ export interface LspStore {
   /** Several forwards in one transaction (one fsync on SQLite instead of one per forward). */
   insertForwards(forwards: ForwardRecord[]): Promise<void>;
   listForwards(limit: number): Promise<ForwardRecord[]>;
+  /** Forwards recorded in (fromMs, toMs], oldest first. */
+  listForwardsBetween(fromMs: number, toMs: number): Promise<ForwardRecord[]>;
+  /** JIT channels whose open started in (fromMs, toMs], oldest first. */
+  listJitChannelsBetween(fromMs: number, toMs: number): Promise<JitChannelRecord[]>;
 
   insertOrder(order: OrderRecord): Promise<void>;
   getOrder(orderId: string): Promise<OrderRecord | undefined>;
@@ -193,6 +204,22 @@ export interface LspStore {
   }): Promise<PutBackupResult>;
   getBackup(nodeId: string, key: string): Promise<BackupRecord | undefined>;
   listBackups(nodeId: string): Promise<BackupSummary[]>;
+  /** Bytes of every stored backup, and the wallets that have one. */
+  backupTotals(): Promise<{ bytes: number; wallets: number }>;
+
+  /** Insert, or replace the value of, points at one resolution (0 = as sampled), in one transaction. */
+  putHistory(resolutionMs: number, points: HistoryPoint[]): Promise<void>;
+  /** Points at `resolutionMs` in [fromMs, toMs), oldest first; only series starting with `prefix`. */
+  listHistory(query: {
+    resolutionMs: number;
+    fromMs: number;
+    toMs: number;
+    prefix?: string;
+  }): Promise<HistoryPoint[]>;
+  /** Drop points at `resolutionMs` older than `beforeMs`; returns how many. */
+  deleteHistory(resolutionMs: number, beforeMs: number): Promise<number>;
+  /** The newest point's time at `resolutionMs`, if any. */
+  lastHistoryAt(resolutionMs: number): Promise<number | undefined>;
 
   /**
    * Counts one use of an L402 token unless `maxUses` were counted already (false then), in one

@@ -1,0 +1,100 @@
+// The operator's alerts: what costs money or users if nobody acts, each against a threshold from
+// config.ts (ALERT_*). Evaluated on demand (the admin page, each /metrics scrape as lsp_alert{kind}).
+import type { Deps } from './deps.ts';
+
+export const ALERT_KINDS = [
+  'jit_liquidity',
+  'onchain_low',
+  'backup_failing',
+  'wasm_memory',
+  'peer_offline',
+  'chain_lag',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export interface Alert {
+  kind: AlertKind;
+  firing: boolean;
+  /** What is wrong (or what is watched), for the admin page. */
+  detail: string;
+}
+
+const sat = (n: bigint) => `${n.toLocaleString('en-US')} sat`;
+
+export async function evaluateAlerts(
+  deps: Pick<Deps, 'node' | 'config' | 'metrics' | 'clock'>,
+): Promise<Alert[]> {
+  const { node, config, metrics } = deps;
+  const { alerts, jit } = config;
+  const nowMs = deps.clock();
+  const onchainSat = (await node.balances()).onchainSat;
+  const reserveSat = BigInt(jit.onchainReserveSat);
+  const channelSat = BigInt(jit.minChannelSat);
+  // JIT channels are funded on chain, less the reserve kept for fees
+  const jitCapitalSat = onchainSat > reserveSat ? onchainSat - reserveSat : 0n;
+  const jitNeedSat = BigInt(alerts.jitWallets) * channelSat;
+  const onchainNeedSat = reserveSat + BigInt(alerts.onchainOpens) * channelSat;
+  const failing = metrics.backupHealth.failingWallets();
+  const wasm = node.wasmMemory();
+  const wasmPercent = wasm ? (wasm.usedBytes / wasm.limitBytes) * 100 : 0;
+  const connected = new Set(node.listPeers().map((p) => p.peerId));
+  const offline = config.publicPeers.map((p) => p.split('@')[0]!).filter((id) => !connected.has(id));
+  const syncedAtMs = node.chainSyncedAtMs();
+  const lagSec = syncedAtMs === undefined ? Number.POSITIVE_INFINITY : (nowMs - syncedAtMs) / 1000;
+
+  return [
+    {
+      kind: 'jit_liquidity',
+      firing: jitCapitalSat < jitNeedSat,
+      detail: `${sat(jitCapitalSat)} for JIT channels; ${alerts.jitWallets} new wallets need ${sat(jitNeedSat)}`,
+    },
+    {
+      kind: 'onchain_low',
+      firing: onchainSat < onchainNeedSat,
+      detail: `on-chain ${sat(onchainSat)}; the reserve and the next ${alerts.onchainOpens} opens need ${sat(onchainNeedSat)}`,
+    },
+    {
+      kind: 'backup_failing',
+      firing: failing.length > 0,
+      detail:
+        failing.length === 0
+          ? 'every wallet’s latest backup was stored'
+          : `${failing.length} wallet(s) whose latest backup was refused: ${failing
+              .slice(0, 3)
+              .map((f) => `${f.nodeId.slice(0, 12)}… (${f.code})`)
+              .join(', ')}`,
+    },
+    {
+      kind: 'wasm_memory',
+      firing: wasmPercent > alerts.wasmPercent,
+      detail: wasm
+        ? `WASM memory at ${wasmPercent.toFixed(1)}% of its limit (alert above ${alerts.wasmPercent}%): restart before the limit`
+        : 'WASM memory not measured',
+    },
+    {
+      kind: 'peer_offline',
+      firing: offline.length > 0,
+      detail:
+        offline.length === 0
+          ? `${config.publicPeers.length} public peer(s), all connected`
+          : `offline: ${offline.map((id) => `${id.slice(0, 12)}…`).join(', ')}`,
+    },
+    {
+      kind: 'chain_lag',
+      firing: lagSec > alerts.chainLagSec,
+      detail:
+        syncedAtMs === undefined
+          ? 'the chain was never synced'
+          : `last chain sync ${Math.round(lagSec)} s ago (alert after ${alerts.chainLagSec} s)`,
+    },
+  ];
+}
+
+/** `lsp_alert{kind}` 0/1 for every kind, for Prometheus to alert on. */
+export function renderAlerts(list: Alert[]): string {
+  return [
+    '# HELP lsp_alert An operator alert (ALERT_* thresholds): 1 while firing',
+    '# TYPE lsp_alert gauge',
+    ...list.map((a) => `lsp_alert{kind="${a.kind}"} ${a.firing ? 1 : 0}`),
+  ].join('\n');
+}

@@ -1,0 +1,265 @@
+// The operator's page in Chromium against a devnet LSP that did real work: a JIT open with its fee and
+// a routed payment. The page's figures must be the LSP's own records (via the history sampler on its
+// timer), the charts must draw, the page must fit a phone, pass an accessibility check, and its
+// actions (fee policy, wallet view, cooperative close) must do what they showed.
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openingFeeParamsInput } from '@lpw/api';
+import { waitUntil } from '@lpw/devnet';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from './lightning.ts';
+import { backends } from './stores.ts';
+
+const PASSWORD = 'operator password 16';
+const SHOTS = join(tmpdir(), 'lsp-admin-screenshots');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+describe('the admin page on a devnet LSP, in Chromium', () => {
+  let s: Stack;
+  let browser: Browser;
+  let walletId: string;
+  let walletChannelId: string;
+  let walletToken: string;
+
+  beforeAll(async () => {
+    s = await startStack(
+      backends()[0]!,
+      { ADMIN_PASSWORD: PASSWORD, HISTORY_SAMPLE_SEC: '5' },
+      'admin-dashboard',
+    );
+    // real work for the history: a JIT open (the router pays a new wallet), then the wallet pays the
+    // merchant through the LSP (a routed forward with its fee)
+    const { node: wallet, client } = await s.wallet(0x51);
+    walletId = wallet.nodeId;
+    walletToken = client.token!;
+    const jit = await client.receiveJit(wallet, { amountMsat: 500_000_000n, description: 'first' });
+    const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
+    await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
+    await received;
+    walletChannelId = wallet.listChannels()[0]!.channelId;
+    await waitUntil(
+      'LSP graph has the public channels',
+      () => s.lsp.graphSummary().channels.length >= 3,
+      30_000,
+    );
+    const invoice = s.net.merchant.node.createInvoice({
+      amountMsat: 10_000_000n,
+      description: 'x',
+      expirySecs: 600,
+    });
+    await waitUntil(
+      'a route to the merchant',
+      () =>
+        client.findRoute(s.net.merchant.nodeId, 10_000_000n, 18).then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+    );
+    await client.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: 1_000_000n });
+    await waitUntil(
+      'both forwards recorded',
+      async () => (await s.store.listForwards(10)).length >= 2,
+      30_000,
+    );
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 240_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  }, 60_000);
+
+  const open = async (viewport: { width: number; height: number }, path = '/admin') => {
+    const context = await browser.newContext({
+      viewport,
+      httpCredentials: { username: 'admin', password: PASSWORD },
+      // only so the test can inject axe-core; the page itself runs under the LSP's CSP
+      bypassCSP: true,
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // a failed load is told by its response below (with its URL), not by the console's line
+    page.on(
+      'console',
+      (m) => m.type() === 'error' && !m.text().startsWith('Failed to load') && errors.push(m.text()),
+    );
+    // the browser's own /favicon.ico guess is the one request allowed to miss
+    page.on(
+      'response',
+      (r) =>
+        r.status() >= 400 && !r.url().endsWith('/favicon.ico') && errors.push(`${r.status()} ${r.url()}`),
+    );
+    await page.goto(`${s.server.url}${path}`);
+    return { page, errors };
+  };
+  const total = (page: Page, name: string) => page.locator(`[data-total="${name}"]`).textContent();
+
+  it('shows the LSP’s own records: forwards, fees, JIT opens, channels; draws the charts; fits desktop and phone', async () => {
+    const forwards = await s.store.listForwards(100);
+    const ok = forwards.filter((f) => f.outcome === 'forwarded');
+    const feesMsat = ok.reduce((a, f) => a + f.feeMsat, 0n);
+    const jitChannels = await s.store.listJitChannelsBetween(0, Date.now());
+    expect(jitChannels).toHaveLength(1);
+    // the sampler runs on its 5 s timer: wait until its history has every record
+    await waitUntil(
+      'history caught up with the records',
+      async () => {
+        const html = await (
+          await fetch(`${s.server.url}/admin`, {
+            headers: { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` },
+          })
+        ).text();
+        return (
+          html.includes(`data-total="forwards">${ok.length}<`) && html.includes('data-total="jit-opens">1<')
+        );
+      },
+      60_000,
+    );
+
+    const { page, errors } = await open({ width: 1280, height: 900 });
+    expect(await total(page, 'forwards')).toBe(String(ok.length));
+    expect(await total(page, 'forward-fees-msat')).toBe(feesMsat.toString());
+    expect(await total(page, 'jit-opens')).toBe('1');
+    expect(await total(page, 'jit-fees-msat')).toBe(jitChannels[0]!.openingFeeMsat.toString());
+    // every channel of the node, each with its balance meter at its outbound amount
+    const channels = s.lsp.listChannels();
+    expect(await page.locator('meter').count()).toBe(channels.length);
+    const walletMeter = page.locator('tr', { hasText: walletChannelId.slice(0, 16) }).locator('meter');
+    const live = channels.find((c) => c.channelId === walletChannelId)!;
+    expect(await walletMeter.getAttribute('value')).toBe(live.outboundMsat.toString());
+    // six alert kinds listed; the router is connected, so no public peer is offline
+    expect(await page.locator('[data-alert]').count()).toBe(6);
+    expect(await page.locator('[data-alert="peer_offline"]').getAttribute('class')).toBe('ok');
+    // uPlot drew the six charts
+    await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 6, undefined, {
+      timeout: 10_000,
+    });
+    await page.screenshot({ path: join(SHOTS, 'admin-desktop.png'), fullPage: true });
+
+    const phone = await open({ width: 390, height: 844 });
+    await phone.page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 6);
+    await phone.page.screenshot({ path: join(SHOTS, 'admin-phone.png'), fullPage: true });
+    // nothing wider than the phone: tables scroll inside their own box
+    const overflowing = await phone.page.evaluate(() =>
+      Array.from(document.querySelectorAll('body *'))
+        .filter((e) => !e.parentElement?.closest('.scroll') && e.getBoundingClientRect().right > 390.5)
+        .map(
+          (e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`,
+        ),
+    );
+    expect(overflowing).toEqual([]);
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect([...errors, ...phone.errors]).toEqual([]);
+    await page.context().close();
+    await phone.page.context().close();
+  }, 120_000);
+
+  it('passes an axe-core accessibility check (no serious or critical violations) on the dashboard and a wallet', async () => {
+    for (const path of ['/admin', `/admin/wallets/${walletId}`]) {
+      const { page } = await open({ width: 1280, height: 900 }, path);
+      await page.addScriptTag({ path: AXE });
+      const violations = await page.evaluate(async () => {
+        const result = await (
+          window as unknown as {
+            axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
+          }
+        ).axe.run();
+        return result.violations.map((v) => ({ id: v.id, impact: v.impact, count: v.nodes.length }));
+      });
+      expect(
+        violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
+        path,
+      ).toEqual([]);
+      await page.context().close();
+    }
+  }, 60_000);
+
+  it('a wallet’s view: its channel, its JIT purchase with the fee, its backup state', async () => {
+    const { page } = await open({ width: 390, height: 844 }, '/admin');
+    await page.getByRole('link', { name: walletId }).click();
+    await page.waitForURL(`**/admin/wallets/${walletId}`);
+    const [purchase] = await s.store.listJitPurchases(walletId);
+    expect(purchase?.state).toBe('FORWARDED');
+    const row = page.locator('tr', { hasText: purchase!.scid.toString() });
+    await expect(row.textContent()).resolves.toContain('FORWARDED');
+    await expect(row.textContent()).resolves.toContain(purchase!.openingFeeMsat!.toString());
+    expect(await page.locator('meter').count()).toBe(1);
+    expect(await page.locator('[data-backup-state]').textContent()).toBe('no backup yet');
+    await page.screenshot({ path: join(SHOTS, 'admin-wallet-phone.png'), fullPage: true });
+    await page.context().close();
+  }, 60_000);
+
+  it('a refused backup raises the backup alert, on /metrics and on the wallet’s page', async () => {
+    const metric = async () =>
+      /lsp_alert\{kind="backup_failing"\} (\d)/.exec(
+        await (await fetch(`${s.server.url}/metrics`)).text(),
+      )?.[1];
+    expect(await metric()).toBe('0');
+    // bytes that are no backup at all: the LSP refuses them
+    const put = await fetch(`${s.server.url}/backup/v2/cs`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${walletToken}`,
+        'x-backup-expected-version': '0',
+        'x-backup-lease-token': '1',
+      },
+      body: new Uint8Array([1, 2, 3]),
+    });
+    expect(put.status).toBeGreaterThanOrEqual(400);
+    const { code } = (await put.json()) as { code: string };
+    expect(await metric()).toBe('1');
+    const { page } = await open({ width: 1280, height: 900 }, `/admin/wallets/${walletId}`);
+    expect(await page.locator('[data-backup-state]').textContent()).toContain(
+      `failing: latest write refused (${code})`,
+    );
+    await page.goto(`${s.server.url}/admin`);
+    expect(await page.locator('[data-alert="backup_failing"]').textContent()).toContain(
+      walletId.slice(0, 12),
+    );
+    await page.context().close();
+  }, 60_000);
+
+  it('changes the JIT fee policy after showing what it does to fees; new menus carry it', async () => {
+    const { page } = await open({ width: 1280, height: 900 });
+    await page.getByLabel('Minimum fee (msat)').fill('3000000');
+    await page.getByLabel('Proportional (ppm)').fill('5000');
+    await page.getByRole('button', { name: 'Review the change' }).click();
+    // the confirmation: 100,000 sat pays max(3,000, 500) = 3,000 sat instead of 2,000 sat
+    await expect(page.locator('dd', { hasText: 'sat now →' }).nth(1).textContent()).resolves.toBe(
+      '2,000 sat now → 3,000 sat',
+    );
+    expect(s.config.fee.minFeeMsat).toBe(2_000_000n); // nothing changed before confirming
+    await page.getByRole('button', { name: 'Change the fee policy' }).click();
+    await expect(page.locator('.message').textContent()).resolves.toContain('minimum 3000000 msat, 5000 ppm');
+    const { client } = await s.wallet(0x52);
+    const menu = (await client.trpc.jit.getInfo.query({})).opening_fee_params_menu;
+    expect(openingFeeParamsInput.parse(menu[0])).toMatchObject({
+      min_fee_msat: 3_000_000n,
+      proportional: 5_000,
+    });
+    await page.context().close();
+  }, 60_000);
+
+  it('closes the wallet’s channel cooperatively after showing the fee', async () => {
+    const { page } = await open({ width: 1280, height: 900 }, `/admin/channels/${walletChannelId}/close`);
+    expect(await page.locator('[data-fee="cooperative"]').textContent()).toMatch(/sat \([\d,]+ msat\)/);
+    expect(await page.locator('[data-fee="force"]').textContent()).toMatch(/sat \([\d,]+ msat\)/);
+    await page.screenshot({ path: join(SHOTS, 'admin-close-desktop.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Close cooperatively' }).click();
+    await expect(page.locator('.message').textContent()).resolves.toContain('Closing channel');
+    await waitUntil(
+      'the channel is closed',
+      () => !s.lsp.listChannels().some((c) => c.channelId === walletChannelId),
+      60_000,
+    );
+    await page.context().close();
+  }, 90_000);
+});
