@@ -35,10 +35,9 @@ export {
   type Network,
   type NodeOptions,
   type PeerSummary,
-  type RouteHintHop,
-  type SentPayment,
 } from './node.ts';
 export type { InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
+export { Bolt11Payment, type Bolt11SendOptions } from './payment/bolt11.ts';
 export {
   type ClaimableOutput,
   type ClosingChannel,
@@ -50,6 +49,24 @@ export {
   type PreparedOnchainSend,
   type PrepareSendRequest,
 } from './payment/onchain.ts';
+export {
+  OutboundPayments,
+  type RecentPaymentState,
+  type SendOptions,
+  type SentPayment,
+} from './payment/outbound.ts';
+export {
+  defaultMaxFeeMsat,
+  type PathHints,
+  type PathHop,
+  pathHints,
+  type RouteHintHop,
+} from './payment/route.ts';
+export {
+  KEYSEND_CLTV_DELTA,
+  SpontaneousPayment,
+  type SpontaneousSendOptions,
+} from './payment/spontaneous.ts';
 export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
