@@ -42,7 +42,6 @@ import {
   keysendRoute,
   type OnRestart,
   type RunOptions,
-  recentPayment,
   StreamEngine,
   type StreamHandle,
 } from '@lpw/stream';
@@ -649,7 +648,7 @@ export class Wallet {
   private resolveUnknownPayments(): void {
     for (const p of this.ledger.payments()) {
       if (p.status !== 'pending') continue;
-      const state = recentPayment(this.node, p.paymentId);
+      const state = this.node.spontaneousPayment.recentState(p.paymentId);
       if (state === 'fulfilled')
         this.ledger.resolvePayment(p.paymentId, { status: 'succeeded', feeMsat: null });
       else if (state === undefined)

@@ -17,7 +17,6 @@ export {
   keysendRoute,
   type PeriodSecrets,
   periodSecrets,
-  recentPayment,
   sendKeysend,
 } from './keysend.ts';
 export {

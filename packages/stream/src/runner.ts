@@ -5,7 +5,7 @@
 // crash never pays a period twice. Time the stream is paused or down is not billed (those periods
 // are skipped); a short lag (a slow payment) is caught up.
 
-import type { LightningNode } from '@lpw/node';
+import { isNodeError, type LightningNode } from '@lpw/node';
 import { StreamError } from './errors.ts';
 import { sendInvoice } from './invoice.ts';
 import { KEYSEND_FINAL_CLTV, type KeysendRoute, periodSecrets, sendKeysend } from './keysend.ts';
@@ -356,14 +356,14 @@ export class StreamRunner {
       failureReason: null,
     });
     try {
-      if (invoice) sendInvoice(node, route, invoice, amountMsat, secrets.paymentId, stream.maxFeeMsat);
-      else sendKeysend(node, route, amountMsat, secrets, stream.maxFeeMsat);
+      if (invoice) await sendInvoice(node, route, invoice, amountMsat, secrets.paymentId, stream.maxFeeMsat);
+      else await sendKeysend(node, route, amountMsat, secrets, stream.maxFeeMsat);
     } catch (e) {
       // refused before anything left: a definite failure
       this.inFlight.delete(secrets.paymentId);
       const why = e instanceof Error ? e.message : String(e);
       const failed = await ledger.fail(secrets.paymentId, why);
-      if (e instanceof StreamError && e.code === 'ROUTE_NOT_FOUND') this.route = undefined;
+      if (isNodeError(e, 'ROUTE_NOT_FOUND')) this.route = undefined;
       if (failed) await this.afterFailure(failed);
     }
     return 'sent';
@@ -371,7 +371,7 @@ export class StreamRunner {
 
   /** Whether a usable channel to the route's first hop can take an HTLC of `amountMsat` + fees now. */
   private channelHasRoom(route: KeysendRoute, amountMsat: bigint): boolean {
-    const firstHop = route.hints[0]?.nodeId ?? route.payee;
+    const firstHop = route.hints[0]?.srcNodeId ?? route.payee;
     const needMsat = amountMsat + route.feeMsat;
     return this.deps.node
       .listChannels()
