@@ -38,13 +38,7 @@ import {
 } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { SqliteStore } from '@lpw/node/sqlite';
-import {
-  keysendRoute,
-  type OnRestart,
-  type RunOptions,
-  StreamEngine,
-  type StreamHandle,
-} from '@lpw/stream';
+import { keysendRoute, type OnRestart, type RunOptions, StreamEngine, type StreamHandle } from '@lpw/stream';
 import WebSocket from 'ws';
 import {
   checkBackupFile,
