@@ -67,7 +67,13 @@ export {
   SpontaneousPayment,
   type SpontaneousSendOptions,
 } from './payment/spontaneous.ts';
-export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
+export {
+  type PaymentDirection,
+  type PaymentKind,
+  type PaymentRecord,
+  type PaymentStatus,
+  paymentRecordsOf,
+} from './payments.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
 export type { RecoveryChannel, RecoveryStage } from './recovery.ts';

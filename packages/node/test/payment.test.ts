@@ -126,7 +126,12 @@ describe('payment handles: wallet → LSP → merchant', () => {
     });
     expect(id).toBe(invoice.paymentHash);
     expect((await walletStore.load()).has(`payment/${id}`)).toBe(true);
-    expect(wallet.payment(id)).toMatchObject({ status: 'pending', kind: 'bolt11', amountMsat: 20_000_000n });
+    expect(wallet.payment(id)).toMatchObject({
+      status: 'pending',
+      kind: 'bolt11',
+      amountMsat: 20_000_000n,
+      description: 'tea',
+    });
     const sent = await pay.outcome(id, 60_000);
     expect(sent.amountMsat).toBe(20_000_000n);
     expect(wallet.payment(id)?.status).toBe('succeeded');

@@ -1,6 +1,7 @@
 // The BOLT 11 payment handle (ldk-node's payment/bolt11.rs shape): pay an invoice, along route
 // hints someone else found when the node keeps no graph; the send returns the payment id once its
 // record is durable, `outcome(id)` waits for the result.
+import { decodeBolt11 } from '@lpw/payment-request';
 import * as ldk from 'lightningdevkit';
 import { NodeError } from '../errors.ts';
 import { withLdk } from '../ldk/free.ts';
@@ -11,6 +12,15 @@ import { assertBigint, ldkRouteHints, routeParamsWithHints } from './route.ts';
 export interface Bolt11SendOptions extends SendOptions {
   /** Required for an invoice without an amount; must equal the amount of one that has it. */
   amountMsat?: bigint;
+}
+
+/** The invoice's description for the payment's record (LDK 0.1's bindings cannot read it). */
+function descriptionOf(bolt11: string): string | undefined {
+  try {
+    return decodeBolt11(bolt11.trim()).description;
+  } catch {
+    return undefined; // LDK read it: a corner our decoder refuses costs only the description
+  }
 }
 
 /** Longest invoice we hand LDK (BOLT 11's bech32 limit for a QR code). */
@@ -109,7 +119,7 @@ export class Bolt11Payment extends OutboundPayments {
           ),
         ),
       );
-      return { id, paymentHash: toHex(paymentHash), amountMsat };
+      return { id, paymentHash: toHex(paymentHash), amountMsat, description: descriptionOf(bolt11) };
     });
     return this.recorded(
       {
@@ -120,6 +130,7 @@ export class Bolt11Payment extends OutboundPayments {
         paymentHash: pending.paymentHash,
         amountMsat: pending.amountMsat,
         invoice: bolt11,
+        description: pending.description,
       },
       options.record,
     );
