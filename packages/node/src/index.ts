@@ -77,6 +77,7 @@ export {
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
 export type { RecoveryChannel, RecoveryStage } from './recovery.ts';
+export type { Forwarding, FoundPath, RouteRequest } from './routing.ts';
 export { defaultScheduler, type Scheduler } from './scheduler.ts';
 export type { ByteSink, Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 export { inMemory } from './transport/memory.ts';

@@ -79,6 +79,7 @@ import {
   type RecoveryRecord,
   RecoveryTracker,
 } from './recovery.ts';
+import { type FoundPath, findRoute, type RouteRequest } from './routing.ts';
 import { defaultRandomBytes, defaultScheduler, type Scheduler } from './scheduler.ts';
 import type { Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 import { OnchainWallet } from './wallet/onchain.ts';
@@ -844,6 +845,24 @@ export class LightningNode {
   /** LDK's WASM memory, shared by every node in this process (the guard warns above 70%). */
   wasmMemory(): WasmMemoryUsage | undefined {
     return wasmMemoryUsage();
+  }
+
+  /**
+   * Paths from this node to `payeeNodeId` on its own graph and scorer, its usable channels first
+   * (an LSP answering routes.find); NodeError ROUTE_NOT_FOUND when there is none.
+   */
+  findRoute(request: RouteRequest): FoundPath[] {
+    this.assertRunning();
+    return findRoute(
+      {
+        channelManager: this.cm,
+        graph: this.graph,
+        scorer: this.scorer,
+        logger: this.logger,
+        random: this.random,
+      },
+      request,
+    );
   }
 
   /** What our network graph holds (from gossip, restored from the store at start). */
