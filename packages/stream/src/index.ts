@@ -14,7 +14,6 @@ export { sendInvoice } from './invoice.ts';
 export {
   KEYSEND_FINAL_CLTV,
   type KeysendRoute,
-  keysendRoute,
   type PeriodSecrets,
   periodSecrets,
   sendKeysend,

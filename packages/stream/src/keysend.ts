@@ -2,14 +2,7 @@
 // key, the stream and the period), so after a crash the ledger can ask LDK about a payment it
 // reserved but never saw the end of, and the payee can tell periods apart by payment hash. The
 // node's payment handles send; the route's checks are shared with invoice periods (invoice.ts).
-import { parseScid, type RoutesFindOutput } from '@lpw/api';
-import {
-  KEYSEND_CLTV_DELTA,
-  type LightningNode,
-  pathHints,
-  type RouteHintHop,
-  type SendOptions,
-} from '@lpw/node';
+import { KEYSEND_CLTV_DELTA, type LightningNode, type RouteHintHop, type SendOptions } from '@lpw/node';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -18,7 +11,10 @@ import { StreamError } from './errors.ts';
 /** The final CLTV delta our keysends ask for (the node's keysend delta). */
 export const KEYSEND_FINAL_CLTV = KEYSEND_CLTV_DELTA;
 
-/** A route to the payee: hints beyond our channel to the LSP, and what they charge. */
+/**
+ * A route to the payee: hints beyond our channel to the LSP, and what they charge (the LSP client's
+ * `route()`, with the amount it was priced for).
+ */
 export interface KeysendRoute {
   payee: string;
   /** The amount the route was priced for; the hint fees cover any amount up to it. */
@@ -47,27 +43,6 @@ export function periodSecrets(
   const paymentId = hmac(sha256, streamKey, utf8(`payment-id/${label}`));
   const preimage = hmac(sha256, streamKey, utf8(`preimage/${label}`));
   return { paymentId: bytesToHex(paymentId), preimage, paymentHash: bytesToHex(sha256(preimage)) };
-}
-
-/**
- * The LSP's answer to routes.find (the wallet keeps no graph) as keysend route hints for amounts up
- * to `maxAmountMsat`. Ask with `final_cltv_expiry_delta` = KEYSEND_FINAL_CLTV.
- */
-export function keysendRoute(payee: string, maxAmountMsat: bigint, found: RoutesFindOutput): KeysendRoute {
-  const hops = found.paths[0]?.hops;
-  if (!hops || hops.length === 0)
-    throw new StreamError('ROUTE_NOT_FOUND', `the LSP found no route to ${payee}`);
-  if (hops[hops.length - 1]!.node_id !== payee)
-    throw new StreamError('ROUTE_NOT_FOUND', 'the LSP route does not end at the payee');
-  const { hints, feeMsat } = pathHints(
-    hops.map((h) => ({
-      nodeId: h.node_id,
-      shortChannelId: parseScid(h.short_channel_id),
-      feeMsat: BigInt(h.fee_msat),
-      cltvExpiryDelta: h.cltv_expiry_delta,
-    })),
-  );
-  return { payee, maxAmountMsat, feeMsat, hints };
 }
 
 /**

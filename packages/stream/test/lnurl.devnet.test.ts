@@ -54,7 +54,7 @@ function engineOn(ledger: StoreStreamLedger, fetch: LnurlFetch = timedFetch) {
   const engine = new StreamEngine({
     ledger,
     node: net.router.node,
-    findRoute: directRoute(net),
+    findRoute: directRoute,
     streamKey,
     lnurl: { fetch, minPeriodMs: 100 },
     log: () => {},
@@ -212,7 +212,7 @@ describe('streams to a Lightning Address', () => {
     };
     const paid = await reserveWithInvoice(halted.nextPeriod);
     const lost = await reserveWithInvoice(halted.nextPeriod + 1);
-    const route = await directRoute(net)(paid.invoice.payeeNodeId, 2_000n);
+    const route = await directRoute(paid.invoice.payeeNodeId, 2_000n);
     await sendInvoice(
       net.router.node,
       route,
