@@ -14,8 +14,10 @@ export { sendInvoice } from './invoice.ts';
 export {
   KEYSEND_FINAL_CLTV,
   type KeysendRoute,
+  keysendRoute,
   type PeriodSecrets,
   periodSecrets,
+  recentPayment,
   sendKeysend,
 } from './keysend.ts';
 export {
