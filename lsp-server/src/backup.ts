@@ -14,13 +14,20 @@ const SIGNED_HEADER_BYTES = HEADER_BYTES + 64;
 export class BackupService {
   constructor(
     private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'> & Partial<Pick<Deps, 'metrics'>>,
-    /** Backup bytes written per client IP (a bucket of bytes, not requests). */
+    /** Backup bytes added per client IP (a bucket of bytes, not requests). */
     private readonly bytesPerIp?: RateLimiter,
   ) {}
 
-  /** Charges `bytes` to the client's IP, or RATE_LIMITED with the wait; nothing is stored then. */
-  private chargeIp(ip: string, bytes: number): void {
-    const wait = this.bytesPerIp?.take(ip, bytes) ?? 0;
+  /**
+   * Charges what a write adds to what the LSP stores (its size above the key's current blob) to the
+   * client's IP, or RATE_LIMITED with the wait; nothing is stored then. A rewrite at the same size
+   * adds nothing: a streaming wallet rewrites its backup after every payment, hundreds of times a
+   * minute, and what it stores is bounded by the per-wallet quota already.
+   */
+  private async chargeIp(ip: string, nodeId: string, key: string, bytes: number): Promise<void> {
+    if (!this.bytesPerIp) return;
+    const stored = (await this.deps.store.listBackups(nodeId)).find((b) => b.key === key)?.size ?? 0;
+    const wait = this.bytesPerIp.take(ip, Math.max(0, bytes - stored));
     if (wait > 0) {
       throw new ApiError('RATE_LIMITED', `too many backup bytes from this address; retry in ${wait} s`, {
         retryAfterSec: wait,
@@ -93,7 +100,7 @@ export class BackupService {
     const max = this.deps.config.limits.maxBackupBlobBytes;
     if (blob.length > max)
       throw new ApiError('BLOB_TOO_LARGE', `blob is ${blob.length} bytes; the limit is ${max}`);
-    this.chargeIp(ip, blob.length);
+    await this.chargeIp(ip, nodeId, input.key, blob.length);
     const result = await this.deps.store.putBackup({
       nodeId,
       key: input.key,
@@ -129,7 +136,7 @@ export class BackupService {
   ) {
     const limitBytes = this.deps.config.limits.maxBackupBlobBytes;
     if (blob.length > limitBytes) throw tooLarge(blob.length, limitBytes);
-    this.chargeIp(ip, blob.length);
+    await this.chargeIp(ip, nodeId, key, blob.length);
     let header: ReturnType<typeof readBackupHeader>;
     try {
       header = readBackupHeader(blob);

@@ -204,7 +204,7 @@ const configSchema = z
         maxBackupBytesPerWallet: int('MAX_BACKUP_BYTES_PER_WALLET', 1, 1024 * 1024 * 1024).default(
           8 * 1024 * 1024,
         ),
-        /** Backup bytes written per client IP per hour, whatever the wallet. */
+        /** Backup bytes added to what the LSP stores, per client IP per hour, whatever the wallet (a rewrite adds only its growth). */
         backupBytesPerHourPerIp: int('BACKUP_BYTES_PER_HOUR_PER_IP', 1, 1024 * 1024 * 1024 * 1024).default(
           64 * 1024 * 1024,
         ),
