@@ -3,6 +3,7 @@
 // carries the CSRF token; every action is shown with its fee on a confirmation page first.
 import type { Alert } from '../alerts.ts';
 import type { BackupFailure } from '../history/backup-health.ts';
+import type { LspChannel } from '../node/lsp-node.ts';
 import type { BackupSummary, JitPurchaseRecord } from '../store/types.ts';
 import { type ChartData, RANGES } from './charts.ts';
 
@@ -25,14 +26,10 @@ const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${
 const short = (id: string) => `${id.slice(0, 16)}…`;
 const msatText = (msat: bigint) => `${sat(msat)} sat (${msat.toLocaleString('en-US')} msat)`;
 
-export interface ChannelView {
-  channelId: string;
-  peerId: string;
-  capacityMsat: bigint;
-  outboundMsat: bigint;
-  inboundMsat: bigint;
-  isUsable: boolean;
-}
+export type ChannelView = Pick<
+  LspChannel,
+  'channelId' | 'peerId' | 'capacityMsat' | 'outboundMsat' | 'inboundMsat' | 'isUsable'
+>;
 
 /** Outbound against inbound as a meter: no inline style needed, and read out by screen readers. */
 const balanceBar = (c: ChannelView) =>

@@ -22,6 +22,7 @@
 //
 // entries: u32 count, then per key (sorted): u16 key length, UTF-8 key, u32 value length, value.
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { equalBytes } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { countChannels, selectBackedUp } from './content.ts';
@@ -243,13 +244,6 @@ export async function decodeBackup(
     );
   }
   return { header, entries };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 function encodeEntries(entries: ReadonlyMap<string, Uint8Array>): Uint8Array {

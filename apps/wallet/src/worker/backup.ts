@@ -10,6 +10,7 @@ import {
   decodeBackup,
   httpBlobClient,
 } from '@lpw/backup';
+import { equalBytes } from '@noble/curves/utils.js';
 import { createStore, get as idbGet, set as idbSet, type UseStore } from 'idb-keyval';
 import { type LspSession, lspErrorCode } from './lsp.ts';
 
@@ -70,10 +71,6 @@ export class DeviceCopy {
       throw error;
     }
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 /** tRPC refusals as the uploader's BackupErrors; the session renews itself on SESSION_EXPIRED. */
