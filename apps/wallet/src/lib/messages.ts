@@ -21,6 +21,11 @@ const WORDS: Partial<Record<UiErrorCode, string>> = {
   TIMEOUT: 'The payment is taking too long. It may still complete; check your history.',
   RATE_LIMITED: 'Too many requests. Wait a minute and try again.',
   WRONG_PIN: 'Wrong PIN.',
+  WRONG_PASSPHRASE: 'Wrong passphrase.',
+  WRONG_PASSKEY: 'That passkey does not open this wallet.',
+  PASSKEY_FAILED:
+    'The passkey did not open the wallet: it was cancelled, or it is not on this device. Try again; your recovery words restore the wallet if the passkey is lost.',
+  PASSKEY_UNSUPPORTED: 'This passkey cannot lock a wallet. Choose a PIN or a passphrase instead.',
   // on-chain sends and closes
   INSUFFICIENT_FUNDS: 'Your on-chain balance is not enough for this amount plus the network fee.',
   INVALID_ADDRESS: 'This is not a valid bitcoin address. Check it for a mistyped or missing character.',

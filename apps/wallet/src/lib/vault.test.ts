@@ -2,12 +2,24 @@ import { describe, expect, it } from 'vitest';
 import {
   createMnemonic,
   deriveSecrets,
+  newVaultSalt,
   normaliseMnemonic,
   openVault,
   PBKDF2_ITERATIONS,
   sealMnemonic,
+  type UnlockSecret,
   VaultError,
+  type VaultRecord,
 } from './vault.ts';
+
+const pin = (text: string): UnlockSecret => ({ kind: 'pin', text });
+const passphrase = (text: string): UnlockSecret => ({ kind: 'passphrase', text });
+const passkey = (prfOutput: Uint8Array, credentialId = 'cred-1'): UnlockSecret => ({
+  kind: 'passkey',
+  credentialId,
+  prfOutput,
+});
+const iterationsOf = (record: VaultRecord) => (record.kdf === 'PBKDF2-SHA256' ? record.iterations : 0);
 
 // BIP 39 test vector (Trezor): entropy 0x00…00
 const VECTOR =
@@ -17,25 +29,62 @@ describe('vault', () => {
   it('seals the words under the PIN with ≥ 600,000 PBKDF2 iterations and opens them again', async () => {
     const words = createMnemonic();
     expect(words.split(' ')).toHaveLength(12);
-    const record = await sealMnemonic(words, '246810');
-    expect(record.iterations).toBeGreaterThanOrEqual(600_000);
+    const record = await sealMnemonic(words, pin('246810'));
+    expect(iterationsOf(record)).toBeGreaterThanOrEqual(600_000);
+    expect(record.lock).toBe('pin');
     expect(JSON.stringify(record)).not.toContain(`${words.split(' ')[0]!} `);
-    expect(await openVault(record, '246810')).toBe(words);
+    expect(await openVault(record, pin('246810'))).toBe(words);
+  });
+
+  it('opens a vault written before locks had kinds as a PIN vault', async () => {
+    const { lock: _, ...old } = await sealMnemonic(VECTOR, pin('246810'));
+    expect(await openVault(old as VaultRecord, pin('246810'))).toBe(VECTOR);
+  });
+
+  it('seals under a passphrase, and tells a wrong one apart from a wrong PIN', async () => {
+    const record = await sealMnemonic(VECTOR, passphrase('correct horse battery'));
+    expect(record.lock).toBe('passphrase');
+    expect(await openVault(record, passphrase('correct horse battery'))).toBe(VECTOR);
+    await expect(openVault(record, passphrase('correct horse battery!'))).rejects.toMatchObject({
+      code: 'WRONG_PASSPHRASE',
+    });
+    await expect(sealMnemonic(VECTOR, passphrase('short words'))).rejects.toMatchObject({
+      code: 'WEAK_PASSPHRASE',
+    });
+  });
+
+  it('seals under a passkey’s PRF output for the vault’s salt, with no stretching', async () => {
+    const output = crypto.getRandomValues(new Uint8Array(32));
+    const salt = newVaultSalt();
+    const record = await sealMnemonic(VECTOR, passkey(output), salt);
+    expect(record).toMatchObject({ kdf: 'WebAuthn-PRF', lock: 'passkey', credentialId: 'cred-1' });
+    expect(await openVault(record, passkey(output))).toBe(VECTOR);
+    const other = crypto.getRandomValues(new Uint8Array(32));
+    await expect(openVault(record, passkey(other))).rejects.toMatchObject({ code: 'WRONG_PASSKEY' });
+    await expect(openVault(record, passkey(output, 'cred-2'))).rejects.toMatchObject({
+      code: 'WRONG_PASSKEY',
+    });
+    await expect(openVault(record, pin('246810'))).rejects.toMatchObject({ code: 'WRONG_PASSKEY' });
+    // the PRF output for another salt is another key
+    const resealed = await sealMnemonic(VECTOR, passkey(output), newVaultSalt());
+    expect(resealed.ciphertext).not.toBe(record.ciphertext);
   });
 
   it('refuses a wrong PIN, a tampered record and a downgraded iteration count', async () => {
-    const record = await sealMnemonic(VECTOR, '246810');
-    await expect(openVault(record, '246811')).rejects.toMatchObject({ code: 'WRONG_PIN' });
-    await expect(openVault({ ...record, walletId: 'other' }, '246810')).rejects.toMatchObject({
+    const record = await sealMnemonic(VECTOR, pin('246810'));
+    await expect(openVault(record, pin('246811'))).rejects.toMatchObject({ code: 'WRONG_PIN' });
+    await expect(openVault({ ...record, walletId: 'other' }, pin('246810'))).rejects.toMatchObject({
       code: 'WRONG_PIN',
     });
-    await expect(openVault({ ...record, iterations: PBKDF2_ITERATIONS - 1 }, '246810')).rejects.toMatchObject(
-      { code: 'CORRUPT_VAULT' },
-    );
+    const downgraded = { ...record, iterations: PBKDF2_ITERATIONS - 1 } as VaultRecord;
+    await expect(openVault(downgraded, pin('246810'))).rejects.toMatchObject({ code: 'CORRUPT_VAULT' });
+    await expect(
+      openVault({ ...record, kdf: 'scrypt' } as unknown as VaultRecord, pin('246810')),
+    ).rejects.toMatchObject({ code: 'CORRUPT_VAULT' });
   });
 
   it('refuses short PINs and words that are not a recovery phrase', async () => {
-    await expect(sealMnemonic(VECTOR, '12345')).rejects.toMatchObject({ code: 'WEAK_PIN' });
+    await expect(sealMnemonic(VECTOR, pin('12345'))).rejects.toMatchObject({ code: 'WEAK_PIN' });
     expect(() => normaliseMnemonic('abandon abandon')).toThrow(VaultError);
     expect(() => normaliseMnemonic(VECTOR.replace('about', 'abandon'))).toThrow(/checksum/);
     expect(() => normaliseMnemonic(VECTOR.replace('about', 'bitcoinz'))).toThrow(/"bitcoinz"/);

@@ -1,6 +1,9 @@
-// The key vault: 12 BIP 39 words are the wallet; at rest they exist only encrypted under a key that
-// PBKDF2-SHA256 (≥ 600,000 iterations, WebCrypto) derives from the user's PIN, with AES-256-GCM.
-// Every other secret (node seed, backup key) derives from the words, so the words restore it all.
+// The key vault: 12 BIP 39 words are the wallet; at rest they exist only encrypted (AES-256-GCM) under a
+// key from one of three locks the person chooses: a PIN or a passphrase (PBKDF2-SHA256, ≥ 600,000
+// iterations, WebCrypto), or a passkey whose WebAuthn PRF output is the key material (HKDF). Every
+// other secret (node seed, backup key) derives from the words, so the words restore it all.
+// The worker, not the UI thread, seals and opens the vault (worker/node.worker.ts): the words reach
+// the page only when the person types them in or asks to see them.
 import { type BackupKeys, deriveBackupKeys } from '@lpw/backup';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -9,11 +12,19 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 
 export const PBKDF2_ITERATIONS = 600_000;
 export const MIN_PIN_LENGTH = 6;
+export const MIN_PASSPHRASE_LENGTH = 12;
 
-export interface VaultRecord {
+/** How the vault is locked: what the lock screen asks for. */
+export type LockKind = 'pin' | 'passphrase' | 'passkey';
+
+/** What opens the vault: typed text, or a passkey's PRF output for the vault's salt. */
+export type UnlockSecret =
+  | { kind: 'pin' | 'passphrase'; text: string }
+  | { kind: 'passkey'; credentialId: string; prfOutput: Uint8Array };
+
+interface VaultBase {
   v: 1;
-  kdf: 'PBKDF2-SHA256';
-  iterations: number;
+  /** Base64; for a passkey also the PRF input, so a new salt means a new key. */
   salt: string;
   iv: string;
   ciphertext: string;
@@ -22,7 +33,27 @@ export interface VaultRecord {
   createdAt: number;
 }
 
-export type VaultErrorCode = 'WRONG_PIN' | 'WEAK_PIN' | 'INVALID_WORDS' | 'CORRUPT_VAULT';
+export type VaultRecord = VaultBase &
+  (
+    | {
+        kdf: 'PBKDF2-SHA256';
+        iterations: number;
+        /** Absent in vaults written before passphrases existed: a PIN. */
+        lock?: 'pin' | 'passphrase';
+      }
+    | { kdf: 'WebAuthn-PRF'; lock: 'passkey'; credentialId: string }
+  );
+
+export type VaultErrorCode =
+  | 'WRONG_PIN'
+  | 'WRONG_PASSPHRASE'
+  | 'WRONG_PASSKEY'
+  | 'WEAK_PIN'
+  | 'WEAK_PASSPHRASE'
+  | 'INVALID_WORDS'
+  | 'CORRUPT_VAULT'
+  | 'PASSKEY_FAILED'
+  | 'PASSKEY_UNSUPPORTED';
 
 export class VaultError extends Error {
   override readonly name = 'VaultError';
@@ -58,14 +89,20 @@ export function normaliseMnemonic(input: string): string {
   return phrase;
 }
 
-export function checkPin(pin: string): void {
-  if (pin.length < MIN_PIN_LENGTH) {
-    throw new VaultError('WEAK_PIN', `Use at least ${MIN_PIN_LENGTH} digits or characters`);
-  }
+export function lockOf(record: VaultRecord): LockKind {
+  return record.lock ?? 'pin';
 }
 
-async function pinKey(pin: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(pin), 'PBKDF2', false, [
+/** Refuses a PIN or passphrase too short to be worth the name (WEAK_PIN / WEAK_PASSPHRASE). */
+export function checkSecret(secret: UnlockSecret): void {
+  if (secret.kind === 'pin' && secret.text.length < MIN_PIN_LENGTH)
+    throw new VaultError('WEAK_PIN', `Use at least ${MIN_PIN_LENGTH} digits`);
+  if (secret.kind === 'passphrase' && secret.text.length < MIN_PASSPHRASE_LENGTH)
+    throw new VaultError('WEAK_PASSPHRASE', `Use at least ${MIN_PASSPHRASE_LENGTH} characters`);
+}
+
+async function textKey(text: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(text), 'PBKDF2', false, [
     'deriveKey',
   ]);
   return crypto.subtle.deriveKey(
@@ -77,16 +114,52 @@ async function pinKey(pin: string, salt: Uint8Array, iterations: number): Promis
   );
 }
 
+// A PRF output is 32 uniformly random bytes held by the authenticator: no stretching is needed,
+// HKDF only binds the key to this vault's salt and purpose.
+async function passkeyKey(prfOutput: Uint8Array, salt: Uint8Array): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey('raw', prfOutput as BufferSource, 'HKDF', false, [
+    'deriveKey',
+  ]);
+  return crypto.subtle.deriveKey(
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: salt as BufferSource,
+      info: new TextEncoder().encode('lpw-vault-prf'),
+    },
+    material,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
+}
+
 const aad = (walletId: string) => new TextEncoder().encode(`lpw-vault-v1:${walletId}`);
 
-/** Encrypts the words under the PIN. */
-export async function sealMnemonic(mnemonic: string, pin: string): Promise<VaultRecord> {
-  checkPin(pin);
+/** The vault's salt: for a passkey, the PRF input to ask it for. */
+export function vaultSalt(record: VaultRecord): Uint8Array {
+  return unb64(record.salt);
+}
+
+/** A fresh vault salt; for a passkey it is also the PRF input, so take it before asking the passkey. */
+export function newVaultSalt(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(32));
+}
+
+/** Encrypts the words under the chosen lock. `salt`: the PRF input a passkey's output was taken for. */
+export async function sealMnemonic(
+  mnemonic: string,
+  secret: UnlockSecret,
+  salt: Uint8Array = newVaultSalt(),
+): Promise<VaultRecord> {
+  checkSecret(secret);
   const phrase = normaliseMnemonic(mnemonic);
-  const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const walletId = hex(crypto.getRandomValues(new Uint8Array(16)));
-  const key = await pinKey(pin, salt, PBKDF2_ITERATIONS);
+  const key =
+    secret.kind === 'passkey'
+      ? await passkeyKey(secret.prfOutput, salt)
+      : await textKey(secret.text, salt, PBKDF2_ITERATIONS);
   const ciphertext = new Uint8Array(
     await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: aad(walletId) },
@@ -94,24 +167,41 @@ export async function sealMnemonic(mnemonic: string, pin: string): Promise<Vault
       new TextEncoder().encode(phrase),
     ),
   );
-  return {
-    v: 1,
-    kdf: 'PBKDF2-SHA256',
-    iterations: PBKDF2_ITERATIONS,
+  const base = {
+    v: 1 as const,
     salt: b64(salt),
     iv: b64(iv),
     ciphertext: b64(ciphertext),
     walletId,
     createdAt: Date.now(),
   };
+  return secret.kind === 'passkey'
+    ? { ...base, kdf: 'WebAuthn-PRF', lock: 'passkey', credentialId: secret.credentialId }
+    : { ...base, kdf: 'PBKDF2-SHA256', iterations: PBKDF2_ITERATIONS, lock: secret.kind };
 }
 
-/** The words, or VaultError WRONG_PIN (AES-GCM authenticates: a wrong key cannot decrypt). */
-export async function openVault(record: VaultRecord, pin: string): Promise<string> {
-  if (record?.v !== 1 || record.kdf !== 'PBKDF2-SHA256' || record.iterations < PBKDF2_ITERATIONS) {
+function wrongSecret(record: VaultRecord): VaultError {
+  const lock = lockOf(record);
+  if (lock === 'passkey') return new VaultError('WRONG_PASSKEY', 'That passkey does not open this wallet');
+  if (lock === 'passphrase') return new VaultError('WRONG_PASSPHRASE', 'Wrong passphrase');
+  return new VaultError('WRONG_PIN', 'Wrong PIN');
+}
+
+/** The words, or VaultError WRONG_PIN / WRONG_PASSPHRASE / WRONG_PASSKEY (AES-GCM authenticates: a wrong key cannot decrypt). */
+export async function openVault(record: VaultRecord, secret: UnlockSecret): Promise<string> {
+  const pbkdf2 = record?.v === 1 && record.kdf === 'PBKDF2-SHA256' && record.iterations >= PBKDF2_ITERATIONS;
+  const prf = record?.v === 1 && record.kdf === 'WebAuthn-PRF';
+  if (!pbkdf2 && !prf)
     throw new VaultError('CORRUPT_VAULT', 'The stored wallet is not in a format this app reads');
+  const salt = unb64(record.salt);
+  let key: CryptoKey;
+  if (record.kdf === 'WebAuthn-PRF') {
+    if (secret.kind !== 'passkey' || secret.credentialId !== record.credentialId) throw wrongSecret(record);
+    key = await passkeyKey(secret.prfOutput, salt);
+  } else {
+    if (secret.kind === 'passkey') throw wrongSecret(record);
+    key = await textKey(secret.text, salt, record.iterations);
   }
-  const key = await pinKey(pin, unb64(record.salt), record.iterations);
   let plain: ArrayBuffer;
   try {
     plain = await crypto.subtle.decrypt(
@@ -120,7 +210,7 @@ export async function openVault(record: VaultRecord, pin: string): Promise<strin
       unb64(record.ciphertext) as BufferSource,
     );
   } catch {
-    throw new VaultError('WRONG_PIN', 'Wrong PIN');
+    throw wrongSecret(record);
   }
   return normaliseMnemonic(new TextDecoder().decode(plain));
 }

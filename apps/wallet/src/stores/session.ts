@@ -1,10 +1,12 @@
 // The session: is there a wallet on this device, is it locked, and the vault operations (create,
-// restore, unlock, lock, reveal words). Unlocking starts the node worker; locking ends it.
+// restore, unlock, lock, reveal words). The worker decrypts the words; unlocking starts the node in it,
+// locking ends it.
 import { del, get, set } from 'idb-keyval';
 import { create } from 'zustand';
 import { checkStorage, deviceId, type StorageVerdict } from '../lib/device.ts';
-import { deriveSecrets, openVault, sealMnemonic, type VaultRecord } from '../lib/vault.ts';
-import { startNodeWorker } from '../worker/client.ts';
+import { createPasskey, passkeyOutput } from '../lib/passkey.ts';
+import { lockOf, newVaultSalt, type UnlockSecret, type VaultRecord, vaultSalt } from '../lib/vault.ts';
+import { type NodeWorker, startNodeWorker } from '../worker/client.ts';
 import { useNav } from './nav.ts';
 import { useSettings } from './settings.ts';
 import { useWallet } from './wallet.ts';
@@ -17,6 +19,9 @@ const STORAGE_RISK_KEY = 'lpw-storage-risk-accepted';
 
 export type Phase = 'loading' | 'no-wallet' | 'locked' | 'unlocked';
 
+/** The lock the person chose when creating or restoring: typed text, or a new passkey. */
+export type LockChoice = { kind: 'pin' | 'passphrase'; text: string } | { kind: 'passkey' };
+
 interface SessionState {
   phase: Phase;
   vault: VaultRecord | undefined;
@@ -24,31 +29,60 @@ interface SessionState {
   /** The person agreed to go on with best-effort storage. */
   storageRiskAccepted: boolean;
   init(): Promise<void>;
-  createWallet(mnemonic: string, pin: string): Promise<void>;
+  createWallet(mnemonic: string, lock: LockChoice): Promise<void>;
   /** `backupFile`: a backup file the person exported earlier, a copy the LSP does not control. */
-  restoreWallet(mnemonic: string, pin: string, backupFile?: Uint8Array): Promise<void>;
-  unlock(pin: string): Promise<void>;
+  restoreWallet(mnemonic: string, lock: LockChoice, backupFile?: Uint8Array): Promise<void>;
+  /** `text`: the PIN or passphrase; undefined for a passkey, which is asked here. */
+  unlock(text?: string): Promise<void>;
   lock(): Promise<void>;
-  revealWords(pin: string): Promise<string[]>;
+  revealWords(text?: string): Promise<string[]>;
   acceptStorageRisk(): void;
 }
 
+/** The secret that opens `vault`: the typed text, or the passkey's answer (asked now). */
+async function secretFor(vault: VaultRecord, text: string | undefined): Promise<UnlockSecret> {
+  if (vault.kdf === 'WebAuthn-PRF')
+    return {
+      kind: 'passkey',
+      credentialId: vault.credentialId,
+      prfOutput: await passkeyOutput(vault.credentialId, vaultSalt(vault)),
+    };
+  return { kind: lockOf(vault) === 'passphrase' ? 'passphrase' : 'pin', text: text ?? '' };
+}
+
+/** A new vault's secret: a passkey is made here (WebAuthn runs on the page), over the vault's salt. */
+async function sealingSecret(lock: LockChoice, salt: Uint8Array): Promise<UnlockSecret> {
+  if (lock.kind !== 'passkey') return lock;
+  return { kind: 'passkey', ...(await createPasskey(salt)) };
+}
+
+/**
+ * Starts a worker and has it decrypt (or seal) the words; the node starts only once that worked.
+ * A wrong PIN ends the worker and changes nothing.
+ */
+async function withUnlockedWorker<T>(
+  unlockIn: (worker: NodeWorker) => Promise<T>,
+): Promise<{ worker: NodeWorker; value: T }> {
+  const worker = startNodeWorker((snapshot) => useWallet.getState().receiveSnapshot(snapshot));
+  try {
+    return { worker, value: await unlockIn(worker) };
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+}
+
 async function startNode(
+  worker: NodeWorker,
   vault: VaultRecord,
-  mnemonic: string,
   restore: boolean,
   restoreFile?: Uint8Array,
 ): Promise<void> {
-  const secrets = deriveSecrets(mnemonic);
-  const worker = startNodeWorker((snapshot) => useWallet.getState().receiveSnapshot(snapshot));
   useWallet.getState().attach(worker);
   await worker.call({
     type: 'open',
     request: {
       walletId: vault.walletId,
-      nodeSeed: secrets.nodeSeed,
-      backupKeys: secrets.backupKeys,
-      streamKey: secrets.streamKey,
       lspUrl: useSettings.getState().lspUrl,
       esploraUrl: useSettings.getState().esploraUrl || undefined,
       secondEsploraUrl: useSettings.getState().secondEsploraUrl || undefined,
@@ -57,10 +91,12 @@ async function startNode(
       restoreFile,
     },
   });
-  secrets.nodeSeed.fill(0);
-  secrets.backupKeys.encryptionKey.fill(0);
-  secrets.backupKeys.signingKey.fill(0);
-  secrets.streamKey.fill(0);
+}
+
+async function sealNew(mnemonic: string, lock: LockChoice) {
+  const salt = newVaultSalt();
+  const secret = await sealingSecret(lock, salt);
+  return withUnlockedWorker((worker) => worker.call({ type: 'seal', mnemonic, secret, salt }));
 }
 
 export const useSession = create<SessionState>((setState, getState) => ({
@@ -82,29 +118,30 @@ export const useSession = create<SessionState>((setState, getState) => ({
       phase: vault ? 'locked' : 'no-wallet',
     });
   },
-  async createWallet(mnemonic, pin) {
-    const vault = await sealMnemonic(mnemonic, pin);
+  async createWallet(mnemonic, lock) {
+    const { worker, value: vault } = await sealNew(mnemonic, lock);
     await set(VAULT_KEY, vault);
     setState({ vault, phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(vault, mnemonic, false);
+    await startNode(worker, vault, false);
   },
-  async restoreWallet(mnemonic, pin, backupFile) {
-    const vault = await sealMnemonic(mnemonic, pin);
+  async restoreWallet(mnemonic, lock, backupFile) {
+    const { worker, value: vault } = await sealNew(mnemonic, lock);
     await set(RESTORE_PENDING_KEY, vault.walletId);
     await set(VAULT_KEY, vault);
     setState({ vault, phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(vault, mnemonic, true, backupFile);
+    await startNode(worker, vault, true, backupFile);
   },
-  async unlock(pin) {
+  async unlock(text) {
     const vault = getState().vault;
     if (!vault) throw new Error('No wallet on this device');
-    const mnemonic = await openVault(vault, pin);
+    const secret = await secretFor(vault, text);
+    const { worker } = await withUnlockedWorker((w) => w.call({ type: 'unlock', vault, secret }));
     const restore = (await get<string>(RESTORE_PENDING_KEY)) === vault.walletId;
     setState({ phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(vault, mnemonic, restore);
+    await startNode(worker, vault, restore);
   },
   async lock() {
     const worker = useWallet.getState().worker;
@@ -117,10 +154,11 @@ export const useSession = create<SessionState>((setState, getState) => ({
     useWallet.getState().attach(undefined);
     setState({ phase: getState().vault ? 'locked' : 'no-wallet' });
   },
-  async revealWords(pin) {
+  async revealWords(text) {
     const vault = getState().vault;
-    if (!vault) throw new Error('No wallet on this device');
-    return (await openVault(vault, pin)).split(' ');
+    const worker = useWallet.getState().worker;
+    if (!vault || !worker) throw new Error('Unlock the wallet first');
+    return worker.call({ type: 'revealWords', vault, secret: await secretFor(vault, text) });
   },
   acceptStorageRisk: () => {
     setState({ storageRiskAccepted: true });

@@ -1,7 +1,14 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
-import type { CommandResult, FromWorker, ToWorker, WalletSnapshot } from './protocol.ts';
+import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
+import {
+  type CommandResult,
+  type FromWorker,
+  type ToWorker,
+  WalletCommandError,
+  type WalletSnapshot,
+} from './protocol.ts';
 import { describeError, emptySnapshot, WalletRuntime } from './runtime.ts';
 
 const scope = self as unknown as {
@@ -19,6 +26,8 @@ const runtime = new WalletRuntime(
 );
 
 let releaseLock: (() => void) | undefined;
+/** The secrets the words derive, from `unlock` or `seal` until `open` hands them to the node. */
+let secrets: WalletSecrets | undefined;
 
 /** Holds `lpw-wallet-<id>` until the worker ends; false when another context holds it. */
 function takeWalletLock(walletId: string): Promise<boolean> {
@@ -49,12 +58,26 @@ function lockedElsewhere(lspUrl: string): WalletSnapshot {
 async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult]> {
   const { command } = message;
   switch (command.type) {
+    case 'unlock':
+      secrets = deriveSecrets(await openVault(command.vault, command.secret));
+      return undefined;
+    case 'seal': {
+      const vault = await sealMnemonic(command.mnemonic, command.secret, command.salt);
+      secrets = deriveSecrets(command.mnemonic);
+      return vault;
+    }
+    case 'revealWords':
+      return (await openVault(command.vault, command.secret)).split(' ');
     case 'open': {
+      if (!secrets) throw new WalletCommandError('LOCKED', 'Unlock the wallet first');
       if (!(await takeWalletLock(command.request.walletId))) {
         post({ type: 'snapshot', snapshot: lockedElsewhere(command.request.lspUrl) });
         return undefined;
       }
-      await runtime.open(command.request);
+      // the runtime keeps them for as long as the wallet is open (it logs in and signs with them)
+      const { nodeSeed, backupKeys, streamKey } = secrets;
+      secrets = undefined;
+      await runtime.open({ ...command.request, nodeSeed, backupKeys, streamKey });
       return undefined;
     }
     case 'quoteReceive':

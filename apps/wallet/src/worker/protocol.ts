@@ -5,6 +5,7 @@ import type { ApiErrorCode, RelayFetchInput, RelayFetchOutput, TrpcErrorCode } f
 import type { BackupErrorCode, BackupKeys } from '@lpw/backup';
 import type { ChainErrorCode, NodeErrorCode, RecoveryChannel } from '@lpw/node';
 import type { StreamErrorCode } from '@lpw/stream';
+import type { UnlockSecret, VaultErrorCode, VaultRecord } from '../lib/vault.ts';
 
 export type NodeStatus =
   /** Nothing started yet (locked, or no wallet). */
@@ -224,6 +225,9 @@ export interface OpenRequest {
   restoreFile?: Uint8Array;
 }
 
+/** What the page sends to open the wallet: everything but its secrets, which the worker holds since `unlock` or `seal`. */
+export type OpenOptions = Omit<OpenRequest, 'nodeSeed' | 'backupKeys' | 'streamKey'>;
+
 export interface ExportedBackup {
   blob: Uint8Array;
   version: number;
@@ -257,7 +261,13 @@ export interface PaidInvoice {
 }
 
 export type Command =
-  | { type: 'open'; request: OpenRequest }
+  /** Decrypts the words here, in the worker, and keeps the secrets they derive for `open`. */
+  | { type: 'unlock'; vault: VaultRecord; secret: UnlockSecret }
+  /** Encrypts new or restored words under the chosen lock; the worker keeps their secrets for `open`. */
+  | { type: 'seal'; mnemonic: string; secret: UnlockSecret; salt: Uint8Array }
+  /** The words again, for the person who asked to see them (the lock's secret is asked again). */
+  | { type: 'revealWords'; vault: VaultRecord; secret: UnlockSecret }
+  | { type: 'open'; request: OpenOptions }
   | { type: 'quoteReceive'; amountMsat: bigint | undefined; feeCapMsat: bigint }
   | {
       type: 'createInvoice';
@@ -281,6 +291,9 @@ export type Command =
   | { type: 'close' };
 
 export interface CommandResult {
+  unlock: undefined;
+  seal: VaultRecord;
+  revealWords: string[];
   open: undefined;
   quoteReceive: ReceiveQuote;
   createInvoice: CreatedInvoice;
@@ -331,6 +344,7 @@ export type WorkerErrorCode =
   | NodeErrorCode
   | StreamErrorCode
   | BackupErrorCode
+  | VaultErrorCode
   | LspErrorCode;
 
 /** A failure the UI turns into words by its code (lib/messages.ts). */

@@ -47,6 +47,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import * as ldk from 'lightningdevkit';
 import { relayedFetch } from '../lib/relay-fetch.ts';
+import { VaultError } from '../lib/vault.ts';
 import { BACKUP_KEY, DeviceCopy, FENCED_KEY, lspBackupTransport, RECOVERY_PENDING_KEY } from './backup.ts';
 import { LspSession, lspErrorCode } from './lsp.ts';
 import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
@@ -200,7 +201,8 @@ export function describeError(error: unknown): WorkerFailure {
   if (error instanceof WalletCommandError) return { code: error.code, message: error.message };
   if (isStreamError(error)) return { code: error.code, message: error.message };
   if (isNodeError(error)) return { code: error.code, message: error.message };
-  if (error instanceof BackupError) return { code: error.code, message: error.message };
+  if (error instanceof BackupError || error instanceof VaultError)
+    return { code: error.code, message: error.message };
   const code = lspErrorCode(error);
   return { code, message: error instanceof Error ? error.message : String(error) };
 }

@@ -1,9 +1,9 @@
-// Create: show 12 fresh words, have three of them typed back, then choose the PIN that encrypts them.
+// Create: show 12 fresh words, have three of them typed back, then choose the lock that encrypts them.
 import { useMemo, useState } from 'react';
 import { Notice } from '../../components/ui.tsx';
 import { createMnemonic } from '../../lib/vault.ts';
 import { useSession } from '../../stores/session.ts';
-import { PinForm } from '../lock/PinForm.tsx';
+import { LockForm } from '../lock/LockForm.tsx';
 
 function pickThree(): number[] {
   const picks = new Set<number>();
@@ -102,14 +102,14 @@ export function CreateWallet(props: { onCancel: () => void }) {
   }
 
   return (
-    <PinForm
-      title="Choose a PIN"
-      intro="The PIN locks this wallet on this device. Your words, not the PIN, restore it elsewhere."
-      confirm
+    <LockForm
+      title="Lock your wallet"
+      intro="This locks the wallet on this device. Your words, not this lock, restore it elsewhere."
+      lock="choose"
       submitLabel="Create wallet"
       testId="screen-create-pin"
       onCancel={() => setStep('show')}
-      onSubmit={(pin) => createWallet(words.join(' '), pin)}
+      onSubmit={(choice) => createWallet(words.join(' '), choice)}
     />
   );
 }

@@ -1,16 +1,23 @@
-// The lock screen: the PIN decrypts the words, which start the node.
+// The lock screen: the PIN, passphrase or passkey decrypts the words (in the worker), which start the node.
+import { lockOf } from '../../lib/vault.ts';
 import { useSession } from '../../stores/session.ts';
-import { PinForm } from './PinForm.tsx';
+import { LockForm } from './LockForm.tsx';
 
 export function Lock() {
   const unlock = useSession((s) => s.unlock);
+  const lock = useSession((s) => (s.vault ? lockOf(s.vault) : 'pin'));
   return (
-    <PinForm
+    <LockForm
       title="Unlock"
-      intro="Enter your PIN to open your wallet."
+      intro={
+        lock === 'passkey'
+          ? 'Use your passkey to open your wallet.'
+          : `Enter your ${lock === 'pin' ? 'PIN' : 'passphrase'} to open your wallet.`
+      }
+      lock={lock}
       submitLabel="Unlock"
       testId="screen-lock"
-      onSubmit={unlock}
+      onSubmit={(choice) => unlock(choice.kind === 'passkey' ? undefined : choice.text)}
     />
   );
 }

@@ -1,10 +1,10 @@
-// Restore: the 12 words (and, if the person has one, an exported backup file), then a PIN for this
-// device; the channel state comes from the newest valid copy: the LSP's, this device's or the file.
+// Restore: the 12 words (and, if the person has one, an exported backup file), then a lock for this
+// device (PIN, passphrase or passkey); the channel state comes from the newest valid copy: the LSP's, this device's or the file.
 import { useState } from 'react';
 import { Notice } from '../../components/ui.tsx';
 import { normaliseMnemonic, VaultError } from '../../lib/vault.ts';
 import { useSession } from '../../stores/session.ts';
-import { PinForm } from '../lock/PinForm.tsx';
+import { LockForm } from '../lock/LockForm.tsx';
 
 export function RestoreWallet(props: { onCancel: () => void }) {
   const [text, setText] = useState('');
@@ -14,14 +14,14 @@ export function RestoreWallet(props: { onCancel: () => void }) {
   const restoreWallet = useSession((s) => s.restoreWallet);
   if (phrase) {
     return (
-      <PinForm
-        title="Choose a PIN"
-        intro="The PIN locks this wallet on this device."
-        confirm
+      <LockForm
+        title="Lock your wallet"
+        intro="This locks the wallet on this device."
+        lock="choose"
         submitLabel="Restore wallet"
         testId="screen-restore-pin"
         onCancel={() => setPhrase(undefined)}
-        onSubmit={(pin) => restoreWallet(phrase, pin, file)}
+        onSubmit={(choice) => restoreWallet(phrase, choice, file)}
       />
     );
   }

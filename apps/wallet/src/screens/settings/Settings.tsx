@@ -1,6 +1,6 @@
 // Settings: LSP URL, chain source, units, fee cap, when to suggest leaving an unreachable LSP,
 // budgets of paid (L402) sites, the channel backup (when last saved, export as a file), recovery
-// words (behind the PIN), lock.
+// words (behind the lock), lock.
 import { useEffect, useState } from 'react';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';

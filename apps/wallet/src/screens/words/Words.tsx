@@ -1,23 +1,28 @@
-// Recovery words, shown again only after the PIN; they work even when the LSP is down.
+// Recovery words, shown again only after the lock is opened again; they work even when the LSP is down.
 import { useState } from 'react';
 import { Frame, Notice } from '../../components/ui.tsx';
+import { lockOf } from '../../lib/vault.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
-import { PinForm } from '../lock/PinForm.tsx';
+import { LockForm } from '../lock/LockForm.tsx';
 
 export function Words() {
   const [words, setWords] = useState<string[]>();
   const reveal = useSession((s) => s.revealWords);
+  const lock = useSession((s) => (s.vault ? lockOf(s.vault) : 'pin'));
   const go = useNav((s) => s.go);
   if (!words)
     return (
-      <PinForm
+      <LockForm
         title="Recovery words"
-        intro="Enter your PIN to see your recovery words."
+        intro="Unlock again to see your recovery words."
+        lock={lock}
         submitLabel="Show words"
         testId="screen-words-pin"
         onCancel={() => go('settings')}
-        onSubmit={async (pin) => setWords(await reveal(pin))}
+        onSubmit={async (choice) =>
+          setWords(await reveal(choice.kind === 'passkey' ? undefined : choice.text))
+        }
       />
     );
   return (

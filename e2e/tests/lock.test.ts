@@ -1,0 +1,132 @@
+// The vault's three locks in the built wallet, without an LSP (locking needs none): a passphrase, and a
+// passkey whose PRF output is the key (Chromium's virtual authenticator stands in for a phone's). A wrong
+// secret is refused with words that name it and starts nothing; the right one opens the wallet again.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CSP } from '@lpw/wallet/csp';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { type Front, startFront } from '../harness/front.ts';
+import { buildWallet, DIST } from '../harness/wallet.ts';
+
+let front: Front;
+const profiles: string[] = [];
+
+beforeAll(async () => {
+  buildWallet();
+  front = await startFront({ distDir: DIST, esploraUrl: 'http://127.0.0.1:9', csp: CSP });
+});
+
+afterAll(async () => {
+  await front?.close();
+  for (const profile of profiles) removeProfile(profile);
+});
+
+async function newPage(viewport?: { width: number; height: number }) {
+  const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-lock-'));
+  profiles.push(profile);
+  const context = await openProfile(profile, viewport ? { viewport } : {});
+  const page = await context.newPage();
+  // WebAuthn names its relying party by domain, and an IP address is none: the wallet runs at localhost
+  await page.goto(front.url.replace('127.0.0.1', 'localhost'));
+  return { context, page, errors: watchErrors(page) };
+}
+
+/** Create → words → the three words typed back → the lock screen of creation. */
+async function throughWords(page: Page): Promise<string[]> {
+  await page.getByRole('button', { name: 'Create a new wallet' }).click();
+  const words = await page.locator('[data-testid=recovery-words] .w').allTextContents();
+  await page.getByRole('button', { name: 'I wrote them down' }).click();
+  for (const input of await page.locator('input[name^=word-]').all()) {
+    const n = Number((await input.getAttribute('name'))!.slice('word-'.length));
+    await input.fill(words[n - 1]!);
+  }
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByTestId('screen-create-pin').waitFor();
+  return words;
+}
+
+async function lockFromSettings(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Lock wallet' }).click();
+  await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+}
+
+describe('locking the wallet', () => {
+  it('with a passphrase: refuses a short one and a wrong one, opens with the right one', async () => {
+    const { context, page, errors } = await newPage();
+    const words = await throughWords(page);
+    await page.getByRole('radio', { name: 'Passphrase' }).check();
+    await page.locator('input[name=passphrase]').fill('too short');
+    await page.locator('input[name=passphrase-again]').fill('too short');
+    await page.getByRole('button', { name: 'Create wallet' }).click();
+    await page.getByText('Use at least 12 characters.').waitFor();
+    const passphrase = 'river lamp orbit candle';
+    await page.locator('input[name=passphrase]').fill(passphrase);
+    await page.locator('input[name=passphrase-again]').fill(passphrase);
+    await shot(page, 'lock-choose-passphrase');
+    await page.getByRole('button', { name: 'Create wallet' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+
+    await lockFromSettings(page);
+    await expect(page.locator('input[name=passphrase]').getAttribute('inputmode')).resolves.toBe('text');
+    await page.locator('input[name=passphrase]').fill(`${passphrase}!`);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText('Wrong passphrase.').waitFor({ timeout: 30_000 });
+    await shot(page, 'lock-wrong-passphrase');
+    await page.locator('input[name=passphrase]').fill(passphrase);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+
+    // the words come back only through the lock, and are the ones created
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: /recovery words/i }).click();
+    await page.locator('input[name=passphrase]').fill(passphrase);
+    await page.getByRole('button', { name: 'Show words' }).click();
+    await page.getByTestId('screen-words').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid=recovery-words] .w').allTextContents()).toEqual(words);
+    expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('with a passkey: its PRF output opens the wallet, and another passkey does not', async () => {
+    const { context, page, errors } = await newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const authenticator = {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      hasPrf: true,
+    } as const;
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: authenticator,
+    });
+    await throughWords(page);
+    await page.getByRole('radio', { name: 'Passkey' }).check();
+    await shot(page, 'lock-choose-passkey');
+    await page.getByRole('button', { name: 'Create wallet' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+
+    await lockFromSettings(page);
+    await page.getByRole('button', { name: 'Unlock with passkey' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+
+    // the passkey is gone (another phone, a wiped authenticator): nothing opens, and the page says why
+    await lockFromSettings(page);
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', { options: authenticator });
+    await page.getByRole('button', { name: 'Unlock with passkey' }).click();
+    await page.getByText(/The passkey did not open the wallet/).waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('screen-lock').isVisible()).resolves.toBe(true);
+    await shot(page, 'lock-passkey-missing');
+    expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
+    await context.close();
+  });
+});
