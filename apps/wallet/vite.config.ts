@@ -1,6 +1,6 @@
 // Build: React components on Preact, the node's Web Worker (ES module, LDK's unused methods pruned),
-// the PWA (manifest + Workbox precache of the app shell and LDK's 12 MB WASM, hence the raised size
-// limit) and the Content-Security-Policy.
+// the PWA (manifest + our service worker, src/sw.ts, which caches a signed release: scripts/release.ts
+// builds and signs) and the Content-Security-Policy.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
@@ -103,8 +103,13 @@ export default defineConfig({
     qrOnlyZxing(),
     contentSecurityPolicy(),
     VitePWA({
-      registerType: 'autoUpdate',
+      // our own service worker (src/sw.ts): it serves only a release it verified (signature, every
+      // file's hash), so Workbox's precache list is not used
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
       injectRegister: false,
+      injectManifest: { injectionPoint: undefined, rollupFormat: 'iife' },
       manifest: {
         name: 'Lightning Wallet',
         short_name: 'Wallet',
@@ -120,25 +125,6 @@ export default defineConfig({
           { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
           { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
-      },
-      workbox: {
-        globPatterns: ['**/*.{js,css,html,png,wasm,webmanifest}'],
-        // LDK's WASM is ~12 MB: precache it so the wallet opens offline
-        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
-        navigateFallback: '/index.html',
-        navigateFallbackDenylist: [
-          /^\/trpc/,
-          /^\/backup/,
-          /^\/peer/,
-          /^\/esplora/,
-          /^\/admin/,
-          /^\/health/,
-          /^\/metrics/,
-        ],
-        cleanupOutdatedCaches: true,
-        // the first visit is controlled at once, so the wallet opens offline from then on
-        clientsClaim: true,
-        skipWaiting: true,
       },
     }),
   ],

@@ -1,9 +1,10 @@
 // The shipped shell without a running LSP: the CSP (no inline script, no third-party origin), the
-// precache manifest holding LDK's WASM, and the screens at desktop size.
+// signed release naming LDK's WASM, and the screens at desktop size.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSP } from '@lpw/wallet/csp';
+import { releaseKey, releasePublicKey, verifyRelease } from '@lpw/wallet/release';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
@@ -36,11 +37,25 @@ describe('the built wallet', () => {
     }
   });
 
-  it('precaches the app shell and LDK’s WASM for offline starts', () => {
-    const sw = readFileSync(join(DIST, 'sw.js'), 'utf8');
-    expect(sw).toMatch(/liblightningjs-[\w-]+\.wasm/);
-    expect(sw).toMatch(/index\.html/);
-    expect(sw).toMatch(/manifest\.webmanifest/);
+  it('is a signed release that names the app shell and LDK’s WASM, which the service worker caches for offline starts', () => {
+    const manifestBytes = readFileSync(join(DIST, 'release.json'));
+    const manifest = verifyRelease(
+      manifestBytes,
+      readFileSync(join(DIST, 'release.sig'), 'utf8'),
+      releasePublicKey(releaseKey()),
+    );
+    const names = Object.keys(manifest.files);
+    expect(names).toEqual(expect.arrayContaining(['index.html', 'sw.js', 'manifest.webmanifest']));
+    expect(names.some((n) => /liblightningjs-[\w-]+\.wasm$/.test(n))).toBe(true);
+    const tampered = Uint8Array.from(manifestBytes);
+    tampered[tampered.length - 3]! ^= 1;
+    expect(() =>
+      verifyRelease(
+        tampered,
+        readFileSync(join(DIST, 'release.sig'), 'utf8'),
+        releasePublicKey(releaseKey()),
+      ),
+    ).toThrow(/not signed/);
   });
 
   it('looks right on a desktop: a centred phone-width column', async () => {

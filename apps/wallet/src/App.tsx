@@ -1,5 +1,6 @@
 // Which screen shows: no wallet → welcome; locked → lock; unlocked → the navigation's screen.
 import { useEffect } from 'react';
+import { UpdateNotice } from './components/UpdateNotice.tsx';
 import { Channel } from './screens/channel/Channel.tsx';
 import { Home } from './screens/home/Home.tsx';
 import { Lock } from './screens/lock/Lock.tsx';
@@ -13,7 +14,17 @@ import { Words } from './screens/words/Words.tsx';
 import { useNav } from './stores/nav.ts';
 import { useSession } from './stores/session.ts';
 
+/** The screen, under any news of the wallet's own code (a verified update, or one refused). */
 export function App() {
+  return (
+    <>
+      <UpdateNotice />
+      <CurrentScreen />
+    </>
+  );
+}
+
+function CurrentScreen() {
   const phase = useSession((s) => s.phase);
   const screen = useNav((s) => s.screen);
   useEffect(() => {

@@ -2,11 +2,17 @@
 // ApiError's, or the screens' own), never by its text.
 import type { WorkerErrorCode } from '../worker/protocol.ts';
 import type { PaidUrlErrorCode } from './paid-url.ts';
+import type { ReleaseErrorCode } from './release.ts';
 import type { SendInputErrorCode } from './send-input.ts';
 import type { VaultErrorCode } from './vault.ts';
 
 /** Every code a failure shown on a screen can carry. */
-export type UiErrorCode = WorkerErrorCode | VaultErrorCode | SendInputErrorCode | PaidUrlErrorCode;
+export type UiErrorCode =
+  | WorkerErrorCode
+  | VaultErrorCode
+  | SendInputErrorCode
+  | PaidUrlErrorCode
+  | ReleaseErrorCode;
 
 /** Our words for a code; a code without them shows its own message (the worker's are sentences). */
 const WORDS: Partial<Record<UiErrorCode, string>> = {
@@ -25,6 +31,8 @@ const WORDS: Partial<Record<UiErrorCode, string>> = {
   WRONG_PASSKEY: 'That passkey does not open this wallet.',
   PASSKEY_FAILED:
     'The passkey did not open the wallet: it was cancelled, or it is not on this device. Try again; your recovery words restore the wallet if the passkey is lost.',
+  RELEASE_UNTRUSTED:
+    'A version of this wallet you did not agree to took over this page, so it stays locked. Close the page and open the wallet again later.',
   PASSKEY_UNSUPPORTED: 'This passkey cannot lock a wallet. Choose a PIN or a passphrase instead.',
   // on-chain sends and closes
   INSUFFICIENT_FUNDS: 'Your on-chain balance is not enough for this amount plus the network fee.',

@@ -5,10 +5,12 @@ import { del, get, set } from 'idb-keyval';
 import { create } from 'zustand';
 import { checkStorage, deviceId, type StorageVerdict } from '../lib/device.ts';
 import { createPasskey, passkeyOutput } from '../lib/passkey.ts';
+import { ReleaseError } from '../lib/release.ts';
 import { lockOf, newVaultSalt, type UnlockSecret, type VaultRecord, vaultSalt } from '../lib/vault.ts';
 import { type NodeWorker, startNodeWorker } from '../worker/client.ts';
 import { useNav } from './nav.ts';
 import { useSettings } from './settings.ts';
+import { useUpdates } from './updates.ts';
 import { useWallet } from './wallet.ts';
 
 const VAULT_KEY = 'lpw-vault';
@@ -63,6 +65,12 @@ async function sealingSecret(lock: LockChoice, salt: Uint8Array): Promise<Unlock
 async function withUnlockedWorker<T>(
   unlockIn: (worker: NodeWorker) => Promise<T>,
 ): Promise<{ worker: NodeWorker; value: T }> {
+  // the worker's code would come from a version nobody checked (stores/updates.ts): the words stay out of it
+  if (useUpdates.getState().untrusted)
+    throw new ReleaseError(
+      'RELEASE_UNTRUSTED',
+      'A version you did not agree to took over; the wallet stays locked',
+    );
   const worker = startNodeWorker((snapshot) => useWallet.getState().receiveSnapshot(snapshot));
   try {
     return { worker, value: await unlockIn(worker) };

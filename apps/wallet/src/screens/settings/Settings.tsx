@@ -8,6 +8,7 @@ import { formatAmount, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
 import { useSettings } from '../../stores/settings.ts';
+import { RELEASE_KEY, useUpdates, VERSION } from '../../stores/updates.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import { useWeb } from '../../stores/web.ts';
 
@@ -75,6 +76,30 @@ function chainSourceUrl(typed: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The wallet's own version, and a check for a newer signed one (the answer shows above the screen). */
+function VersionSection() {
+  const check = useUpdates((s) => s.check);
+  const [checked, setChecked] = useState(false);
+  return (
+    <fieldset className="units" data-testid="version">
+      <legend>This wallet</legend>
+      <p>
+        Version {VERSION}
+        {RELEASE_KEY ? `, signed by release key ${RELEASE_KEY.slice(0, 16)}…` : ', unsigned (development)'}.
+        Updates install only with this key’s signature and your agreement.
+      </p>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={() => void check().then(() => setChecked(true))}>
+          Check for updates
+        </button>
+        {checked && (
+          <p className="small muted">Checked. A newer version, if there is one, shows at the top.</p>
+        )}
+      </div>
+    </fieldset>
+  );
 }
 
 export function Settings() {
@@ -209,6 +234,7 @@ export function Settings() {
         </fieldset>
       )}
       <BackupSection />
+      <VersionSection />
       <div className="actions">
         <button type="button" className="secondary" onClick={() => go('words')}>
           Show recovery words

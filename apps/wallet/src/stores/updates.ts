@@ -1,0 +1,107 @@
+// Updates of the wallet's own code, as the page sees them. The service worker (src/sw.ts) installs a new
+// release only if it is signed with the pinned key and every file matches; the page checks the same
+// signature again, and that the waiting sw.js is the signed one, before it offers the update ("Update
+// available — what changed"). Nothing new runs until the person agrees. A service worker that takes
+// over without that agreement is code nobody checked: the page then refuses to unlock, so the words
+// never reach it, and says so.
+import { create } from 'zustand';
+import {
+  checkReleaseFile,
+  type FromServiceWorker,
+  MANIFEST_FILE,
+  ReleaseError,
+  SIGNATURE_FILE,
+  verifyRelease,
+} from '../lib/release.ts';
+
+/** The key this build trusts, and its version (both built in: scripts/release.ts). */
+export const RELEASE_KEY = import.meta.env.VITE_RELEASE_PUBKEY as string | undefined;
+export const VERSION = (import.meta.env.VITE_RELEASE_VERSION as string | undefined) ?? 'development';
+const CHECK_EVERY_MS = 60 * 60 * 1000;
+
+export type UpdateState =
+  | { kind: 'current' }
+  | { kind: 'available'; version: string; notes: string }
+  | { kind: 'refused'; reason: string };
+
+interface Updates {
+  state: UpdateState;
+  /** Code the person did not agree to took over this page's origin: unlocking is refused. */
+  untrusted: boolean;
+  /** Asks the host for a newer release now (Settings); the answer arrives as `state`. */
+  check(): Promise<void>;
+  /** The person agreed: the verified waiting version takes over, and the page reloads into it. */
+  apply(): void;
+}
+
+let registration: ServiceWorkerRegistration | undefined;
+let accepted = false;
+
+async function fetchBytes(path: string): Promise<Uint8Array> {
+  const response = await fetch(`/${path}`, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The page's own check of a waiting version: signed with this build's key, and its sw.js the signed one. */
+async function verifyWaiting(): Promise<void> {
+  const set = useUpdates.setState;
+  try {
+    if (!RELEASE_KEY) throw new ReleaseError('RELEASE_BAD_SIGNATURE', 'This build has no release key');
+    const manifestBytes = await fetchBytes(MANIFEST_FILE);
+    const signature = new TextDecoder().decode(await fetchBytes(SIGNATURE_FILE));
+    const manifest = verifyRelease(manifestBytes, signature, RELEASE_KEY);
+    checkReleaseFile(manifest, 'sw.js', await fetchBytes('sw.js'));
+    if (manifest.version === VERSION) return;
+    set({ state: { kind: 'available', version: manifest.version, notes: manifest.notes } });
+  } catch (error) {
+    set({ state: { kind: 'refused', reason: error instanceof Error ? error.message : String(error) } });
+  }
+}
+
+export const useUpdates = create<Updates>(() => ({
+  state: { kind: 'current' },
+  untrusted: false,
+  async check() {
+    await registration?.update().catch(() => {});
+  },
+  apply() {
+    if (useUpdates.getState().state.kind !== 'available' || !registration?.waiting) return;
+    accepted = true;
+    registration.waiting.postMessage({ type: 'activate-update' });
+  },
+}));
+
+/** Registers the service worker and follows its updates (main.tsx, production builds only). */
+export function followUpdates(container: ServiceWorkerContainer): void {
+  let controlled = container.controller !== null;
+  container.addEventListener('controllerchange', () => {
+    // the first install takes over at once and needs no reload; a later takeover must be the one agreed to
+    if (!controlled) controlled = true;
+    else if (accepted) window.location.reload();
+    else
+      useUpdates.setState({
+        untrusted: true,
+        state: { kind: 'refused', reason: 'A version you did not agree to took over this wallet’s address' },
+      });
+  });
+  container.addEventListener('message', (event: MessageEvent<FromServiceWorker>) => {
+    if (event.data?.type === 'update-refused')
+      useUpdates.setState({ state: { kind: 'refused', reason: event.data.reason } });
+  });
+  container.register('/sw.js', { scope: '/' }).then(
+    (reg) => {
+      registration = reg;
+      // a version found installing or waiting behind the running one: the service worker checked it, now the page does
+      const watch = (worker: ServiceWorker | null) =>
+        worker?.addEventListener('statechange', () => {
+          if (worker.state === 'installed' && reg.active) void verifyWaiting();
+        });
+      if (reg.waiting && reg.active) void verifyWaiting();
+      watch(reg.installing);
+      reg.addEventListener('updatefound', () => watch(reg.installing));
+      setInterval(() => void reg.update().catch(() => {}), CHECK_EVERY_MS);
+    },
+    (error: unknown) => console.warn('service worker not registered (no offline start):', error),
+  );
+}

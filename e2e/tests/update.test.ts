@@ -1,0 +1,180 @@
+// Updates of the wallet's own code, against a host that serves tampered releases. The wallet runs the
+// release it verified; a new one installs only with the pinned key's signature over every file, and runs
+// only after the person agrees. Each tampered release is refused, the person is told, the tampered code
+// never runs (it would leave a mark in the page's storage), and the words stay with the version they have.
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CSP } from '@lpw/wallet/csp';
+import { releaseKey, releasePublicKey, signRelease } from '@lpw/wallet/release';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { type Front, startFront } from '../harness/front.ts';
+import { buildWallet, createWallet, DIST, PIN } from '../harness/wallet.ts';
+
+let front: Front;
+let served: string;
+let profile: string;
+let BUILT_VERSION: string;
+/** The page's entry chunk: where a tampered release puts its code. */
+let ENTRY: string;
+
+beforeAll(async () => {
+  buildWallet();
+  const built = JSON.parse(readFileSync(join(DIST, 'release.json'), 'utf8')) as {
+    version: string;
+    files: Record<string, string>;
+  };
+  BUILT_VERSION = built.version;
+  ENTRY = Object.keys(built.files).find((f) => /^assets\/index-.*\.js$/.test(f))!;
+  served = mkdtempSync(join(tmpdir(), 'lpw-e2e-served-'));
+  deploy((dir) => dir); // the release as built
+  front = await startFront({ distDir: served, esploraUrl: 'http://127.0.0.1:9', csp: CSP });
+  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-update-'));
+});
+
+afterAll(async () => {
+  await front?.close();
+  if (profile) removeProfile(profile);
+  if (served) rmSync(served, { recursive: true, force: true });
+});
+
+/** What the host serves from now on: the build as made, then changed by `change`. */
+function deploy(change: (dir: string) => void): void {
+  for (const entry of readdirSync(served ?? '', { withFileTypes: true }))
+    rmSync(join(served, entry.name), { recursive: true });
+  cpSync(DIST, served, { recursive: true });
+  change(served);
+}
+
+function edit(dir: string, path: string, fn: (text: string) => string): void {
+  writeFileSync(join(dir, path), fn(readFileSync(join(dir, path), 'utf8')));
+}
+
+/** Code a tampered release adds: it would run on load and leave its mark. */
+const MARK = ';try{localStorage.setItem("tampered","ran")}catch{}';
+
+async function checkForUpdates(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Check for updates' }).click();
+}
+
+describe('updates of the wallet’s code', () => {
+  it('refuses tampered releases, says so, and never runs their code', async () => {
+    const context = await openProfile(profile);
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(front.url);
+    await createWallet(page);
+    await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, {
+      timeout: 60_000,
+    });
+
+    const attackerKey = 'ab'.repeat(32);
+    const tampered: { name: string; change: (dir: string) => void; reason: RegExp }[] = [
+      {
+        name: 'changed code under the old signature',
+        change: (dir) => {
+          edit(dir, ENTRY, (js) => js + MARK);
+          edit(dir, 'sw.js', (js) => `${js}\n// changed`);
+        },
+        reason: /is not the file the release was signed with/,
+      },
+      {
+        name: 'changed code signed with another key',
+        change: (dir) => {
+          edit(dir, ENTRY, (js) => js + MARK);
+          edit(dir, 'sw.js', (js) => `${js}\n// changed`);
+          signRelease(dir, attackerKey, { version: 'evil', notes: 'Nothing to see.' });
+        },
+        reason: /not signed by the wallet’s publisher/,
+      },
+      {
+        name: 'changed code that trusts a new release key, signed with it',
+        change: (dir) => {
+          const [own, attacker] = [releasePublicKey(releaseKey()), releasePublicKey(attackerKey)];
+          edit(dir, ENTRY, (js) => js.replaceAll(own, attacker) + MARK);
+          edit(dir, 'sw.js', (js) => js.replaceAll(own, attacker));
+          signRelease(dir, attackerKey, { version: 'evil', notes: 'Nothing to see.' });
+        },
+        reason: /another release key than the one this wallet trusts/,
+      },
+    ];
+    for (const attack of tampered) {
+      deploy(attack.change);
+      await checkForUpdates(page);
+      await page.getByTestId('update-refused').getByText(attack.reason).waitFor({ timeout: 60_000 });
+      await shot(page, `update-refused-${tampered.indexOf(attack) + 1}`);
+      // the version running is the one verified; a reload still gets it (the service worker serves it)
+      await page.reload();
+      await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+      await page.locator('input[name=pin]').fill(PIN);
+      await page.getByRole('button', { name: 'Unlock' }).click();
+      await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+      expect(await page.evaluate(() => localStorage.getItem('tampered')), attack.name).toBeNull();
+    }
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByTestId('version').getByText(`Version ${BUILT_VERSION}`).waitFor();
+    expect(errors.filter((e) => /pageerror/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('offers a signed update with what changed, and runs it only after the person agrees', async () => {
+    const next = `${BUILT_VERSION}-next`;
+    deploy((dir) => {
+      for (const path of [ENTRY, 'sw.js']) edit(dir, path, (js) => js.replaceAll(BUILT_VERSION, next));
+      signRelease(dir, releaseKey(), { version: next, notes: 'Payments show their fee in the history.' });
+    });
+    const context = await openProfile(profile);
+    const page = await context.newPage();
+    await page.goto(front.url);
+    await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+    await page.locator('input[name=pin]').fill(PIN);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    await checkForUpdates(page);
+    const offer = page.getByTestId('update-available');
+    await offer.getByText('Payments show their fee in the history.').waitFor({ timeout: 60_000 });
+    await offer.getByText(`version ${next}`).waitFor();
+    await shot(page, 'update-available');
+    // not yet agreed: still the old version
+    await page.getByTestId('version').getByText(`Version ${BUILT_VERSION}`).waitFor();
+    await offer.getByRole('button', { name: 'Update now' }).click();
+    await page.getByTestId('screen-lock').waitFor({ timeout: 60_000 });
+    await page.locator('input[name=pin]').fill(PIN);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByTestId('version').getByText(`Version ${next}`).waitFor();
+    await context.close();
+  });
+
+  it('stays locked when a service worker nobody checked takes over, and says why', async () => {
+    const context = await openProfile(profile);
+    const page = await context.newPage();
+    await page.goto(front.url);
+    await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+    // a host that serves its own sw.js: it takes over at once and would serve the tampered page
+    deploy((dir) => {
+      edit(dir, ENTRY, (js) => js + MARK);
+      writeFileSync(
+        join(dir, 'sw.js'),
+        "self.addEventListener('install', () => self.skipWaiting());\n" +
+          "self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));\n",
+      );
+    });
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
+    await page
+      .getByTestId('update-refused')
+      .getByText(/did not agree to took over/)
+      .waitFor({ timeout: 60_000 });
+    await page.locator('input[name=pin]').fill(PIN);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText(/you did not agree to took over this page, so it stays locked/).waitFor();
+    await shot(page, 'update-takeover-refused');
+    expect(await page.getByTestId('screen-lock').isVisible()).toBe(true);
+    expect(await page.evaluate(() => localStorage.getItem('tampered'))).toBeNull();
+    await context.close();
+  });
+});
