@@ -84,6 +84,8 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   );
   const unfollow = overrides.devnet?.chain.onBlock(() => void node.syncChain().catch(() => {}));
   const metrics = overrides.metrics ?? new Metrics();
+  // wallets whose backups were failing before a restart are still failing until they write again
+  await metrics.backupHealth.attach(store);
   const clock = overrides.clock ?? Date.now;
   const watched = { config, store, node: assembled.lspNode, log, metrics, clock };
   metrics.collectors.push(async () => {
