@@ -299,6 +299,34 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     expect(forward!.outcome).toBe('forwarded');
     expect(forward!.feeMsat).toBe(lspFee(forward!.outboundMsat));
 
+    // a channel opened after the change charges the new fees too: a new wallet's JIT channel, then
+    // the router pays the wallet over it (the invoice's route hint carries the LSP's fees as the
+    // wallet learnt them from the LSP's channel update)
+    const { node: late, client: lateClient } = await s.wallet(0x53);
+    const jit = await lateClient.receiveJit(late, { amountMsat: 200_000_000n, description: 'after' });
+    const opened = late.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
+    await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
+    await opened;
+    const lateChannelId = late.listChannels()[0]!.channelId;
+    await waitUntil(
+      'the router pays the new wallet over its new channel',
+      async () => {
+        const invoice = late.createInvoice({ amountMsat: 5_000_000n, description: 'hint', expirySecs: 600 });
+        return s.net.router.node.payInvoice(invoice.bolt11, { timeoutMs: 30_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      90_000,
+    );
+    await waitUntil(
+      'the forward over the new channel recorded',
+      async () => (await s.store.listForwards(1))[0]?.outboundChannel === lateChannelId,
+      30_000,
+    );
+    const [overNew] = await s.store.listForwards(1);
+    expect(overNew!.feeMsat).toBe(lspFee(overNew!.outboundMsat));
+
     // the action log on the page: both fee changes, newest first, as the store has them
     await page.reload();
     const logged = await s.store.listAdminActions(50);
