@@ -1,5 +1,6 @@
 // The operator's alerts: what costs money or users if nobody acts, each against a threshold from
 // config.ts (ALERT_*). Evaluated on demand (the admin page, each /metrics scrape as lsp_alert{kind}).
+import { blocksBehind } from './chain-lag.ts';
 import type { Deps } from './deps.ts';
 
 export const ALERT_KINDS = [
@@ -22,7 +23,7 @@ export interface Alert {
 const sat = (n: bigint) => `${n.toLocaleString('en-US')} sat`;
 
 export async function evaluateAlerts(
-  deps: Pick<Deps, 'node' | 'config' | 'metrics' | 'clock'>,
+  deps: Pick<Deps, 'node' | 'config' | 'metrics' | 'clock' | 'secondChain'>,
 ): Promise<Alert[]> {
   const { node, config, metrics } = deps;
   const { alerts, jit } = config;
@@ -41,6 +42,7 @@ export async function evaluateAlerts(
   const offline = config.publicPeers.map((p) => p.split('@')[0]!).filter((id) => !connected.has(id));
   const syncedAtMs = node.chainSyncedAtMs();
   const lagSec = syncedAtMs === undefined ? Number.POSITIVE_INFINITY : (nowMs - syncedAtMs) / 1000;
+  const chainLag = await chainLagAlert(deps, lagSec);
 
   return [
     {
@@ -79,15 +81,51 @@ export async function evaluateAlerts(
           ? `${config.publicPeers.length} public peer(s), all connected`
           : `offline: ${offline.map((id) => `${id.slice(0, 12)}…`).join(', ')}`,
     },
-    {
-      kind: 'chain_lag',
-      firing: lagSec > alerts.chainLagSec,
-      detail:
-        syncedAtMs === undefined
-          ? 'the chain was never synced'
-          : `last chain sync ${Math.round(lagSec)} s ago (alert after ${alerts.chainLagSec} s)`,
-    },
+    chainLag,
   ];
+}
+
+/**
+ * Lagging: the last sync is too old, or (with a second source) our synced height is too many blocks
+ * below the second source's tip. A second source that cannot be read is shown, not alerted on: it
+ * says nothing about our own chain view.
+ */
+async function chainLagAlert(
+  deps: Pick<Deps, 'node' | 'config' | 'secondChain'>,
+  lagSec: number,
+): Promise<Alert> {
+  const { chainLagSec, chainBehindBlocks } = deps.config.alerts;
+  const synced =
+    lagSec === Number.POSITIVE_INFINITY
+      ? 'the chain was never synced'
+      : `last chain sync ${Math.round(lagSec)} s ago (alert after ${chainLagSec} s)`;
+  if (!deps.secondChain) return { kind: 'chain_lag', firing: lagSec > chainLagSec, detail: synced };
+  const ourHeight = deps.node.chainSyncedHeight();
+  const second = await deps.secondChain.tip();
+  const behind = blocksBehind(ourHeight, second);
+  const compared =
+    'error' in second
+      ? `the second chain source cannot be read: ${second.error}`
+      : `synced to block ${ourHeight ?? 'none'}, the second chain source's tip is ${second.height}: ${
+          behind ?? '?'
+        } block(s) behind (alert at ${chainBehindBlocks})`;
+  return {
+    kind: 'chain_lag',
+    firing: lagSec > chainLagSec || (behind !== undefined && behind >= chainBehindBlocks),
+    detail: `${synced}; ${compared}`,
+  };
+}
+
+/** `lsp_chain_behind_blocks`: blocks below the second chain source's tip (-1: none, or unreadable). */
+export async function renderChainBehind(deps: Pick<Deps, 'node' | 'secondChain'>): Promise<string> {
+  const behind = deps.secondChain
+    ? blocksBehind(deps.node.chainSyncedHeight(), await deps.secondChain.tip())
+    : undefined;
+  return [
+    '# HELP lsp_chain_behind_blocks Blocks our synced height is below the second chain source (ESPLORA_URL_2) tip; -1 without one',
+    '# TYPE lsp_chain_behind_blocks gauge',
+    `lsp_chain_behind_blocks ${behind ?? -1}`,
+  ].join('\n');
 }
 
 /** `lsp_alert{kind}` 0/1 for every kind, for Prometheus to alert on. */

@@ -13,7 +13,7 @@ const SIGNED_HEADER_BYTES = HEADER_BYTES + 64;
 
 export class BackupService {
   constructor(
-    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'> & Partial<Pick<Deps, 'metrics'>>,
+    private readonly deps: Pick<Deps, 'store' | 'clock' | 'config'> & Partial<Pick<Deps, 'metrics' | 'log'>>,
     /** Backup bytes added per client IP (a bucket of bytes, not requests). */
     private readonly bytesPerIp?: RateLimiter,
   ) {}
@@ -43,14 +43,18 @@ export class BackupService {
   /** Every write's outcome feeds the operator's backup alert (history/backup-health.ts). */
   private async watched<T>(nodeId: string, write: () => Promise<T>): Promise<T> {
     const health = this.deps.metrics?.backupHealth;
+    let out: T;
     try {
-      const out = await write();
-      health?.succeeded(nodeId);
-      return out;
+      out = await write();
     } catch (error) {
-      health?.failed(nodeId, error instanceof ApiError ? error.code : 'INTERNAL', this.deps.clock());
+      // the wallet is told why its write was refused even when recording the failure fails
+      await health
+        ?.failed(nodeId, error instanceof ApiError ? error.code : 'INTERNAL', this.deps.clock())
+        .catch((err: unknown) => this.deps.log?.error({ err, nodeId }, 'recording a backup failure failed'));
       throw error;
     }
+    await health?.succeeded(nodeId);
+    return out;
   }
 
   async acquireLease(nodeId: string, deviceId: string, ttlSec: number, takeOver = true) {

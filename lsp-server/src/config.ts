@@ -85,6 +85,8 @@ const configSchema = z
       .optional(),
     esploraUrl: url('ESPLORA_URL', ['http:', 'https:']).optional(),
     bitcoindRpcUrl: url('BITCOIND_RPC_URL', ['http:', 'https:']).optional(),
+    /** A second Esplora whose tip the chain lag alert compares with ours (chain-lag.ts); none by default. */
+    esploraUrl2: url('ESPLORA_URL_2', ['http:', 'https:']).optional(),
     /** Esplora URL handed to wallets (defaults to esploraUrl). */
     publicEsploraUrl: url('PUBLIC_ESPLORA_URL', ['http:', 'https:']).optional(),
     adminPassword: z.string().min(12, 'ADMIN_PASSWORD must be at least 12 characters').optional(),
@@ -277,6 +279,8 @@ const configSchema = z
         wasmPercent: int('ALERT_WASM_PERCENT', 1, 100).default(70),
         /** The last completed chain sync older than this (the node syncs every 10 s). */
         chainLagSec: int('ALERT_CHAIN_LAG_SEC', 30, 86_400).default(300),
+        /** Our synced height this many blocks below ESPLORA_URL_2's tip (a block reaches servers seconds apart). */
+        chainBehindBlocks: int('ALERT_CHAIN_BEHIND_BLOCKS', 1, 1_000).default(2),
       })
       .prefault({}),
     /** LSPS2 tokens; when non-empty, `jit.getInfo` requires one of them. */
@@ -336,6 +340,7 @@ const ENV: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   ESPLORA_URL: 'esploraUrl',
   BITCOIND_RPC_URL: 'bitcoindRpcUrl',
+  ESPLORA_URL_2: 'esploraUrl2',
   PUBLIC_ESPLORA_URL: 'publicEsploraUrl',
   ADMIN_PASSWORD: 'adminPassword',
   LSP_SEED: 'lspSeed',
@@ -397,6 +402,7 @@ const ENV: Record<string, string> = {
   ALERT_ONCHAIN_OPENS: 'alerts.onchainOpens',
   ALERT_WASM_PERCENT: 'alerts.wasmPercent',
   ALERT_CHAIN_LAG_SEC: 'alerts.chainLagSec',
+  ALERT_CHAIN_BEHIND_BLOCKS: 'alerts.chainBehindBlocks',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {

@@ -1,5 +1,6 @@
 // Everything a request handler may touch, assembled once in main.ts (or a test) and passed down.
 import type { Logger } from 'pino';
+import type { SecondChainSource } from './chain-lag.ts';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import type { LspNode } from './node/lsp-node.ts';
@@ -16,6 +17,8 @@ export interface Deps {
   clock: () => number;
   /** Keys derived from the LSP seed. */
   secrets: { promise: Uint8Array };
+  /** ESPLORA_URL_2, when set: the chain lag alert compares our synced height with its tip. */
+  secondChain?: SecondChainSource;
   /** Serve the built wallet app from this origin (npm start does); absent: API only. */
   walletApp?: Omit<WalletAppOptions, 'reserved'>;
 }

@@ -5,8 +5,9 @@ import { mkdirSync } from 'node:fs';
 import type { Devnet } from '@lpw/devnet';
 import type { LightningNode, NodeOptions } from '@lpw/node';
 import pino, { type Logger } from 'pino';
-import { loadFeePolicy } from './admin/fee-policy.ts';
-import { evaluateAlerts, renderAlerts } from './alerts.ts';
+import { loadFeePolicy, loadRoutingFees } from './admin/fee-policy.ts';
+import { evaluateAlerts, renderAlerts, renderChainBehind } from './alerts.ts';
+import { SecondChainSource } from './chain-lag.ts';
 import { type Config, loadOrCreateSeed } from './config.ts';
 import type { Deps } from './deps.ts';
 import { HistorySampler } from './history/sampler.ts';
@@ -71,11 +72,15 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
       { minFeeMsat: feePolicy.minFeeMsat.toString(), proportional: feePolicy.proportional },
       'admin fee policy',
     );
+  // and so do its routing fees: the node starts with them, for its channels old and new
+  const forwardingFees = await loadRoutingFees(store);
   const restoreStart = performance.now();
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log, {
     ...(overrides.devnet ? { esploraUrl: overrides.devnet.esploraUrl } : {}),
-    ...(overrides.node ? { node: overrides.node } : {}),
+    node: { ...(forwardingFees ? { forwardingFees } : {}), ...overrides.node },
   });
+  // channels restored with other fees (a crash between storing and applying) take them now
+  if (forwardingFees) assembled.node.setForwardingFees(forwardingFees);
   const node = assembled.node;
   // restart time and size: what an operator (and `npm run bench`) watches as channels pile up
   log.info(
@@ -84,12 +89,23 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   );
   const unfollow = overrides.devnet?.chain.onBlock(() => void node.syncChain().catch(() => {}));
   const metrics = overrides.metrics ?? new Metrics();
+  // wallets whose backups were failing before a restart are still failing until they write again
+  await metrics.backupHealth.attach(store);
   const clock = overrides.clock ?? Date.now;
-  const watched = { config, store, node: assembled.lspNode, log, metrics, clock };
+  const watched = {
+    config,
+    store,
+    node: assembled.lspNode,
+    log,
+    metrics,
+    clock,
+    ...(config.esploraUrl2 ? { secondChain: new SecondChainSource(config.esploraUrl2, clock) } : {}),
+  };
   metrics.collectors.push(async () => {
     const syncedAtMs = assembled.lspNode.chainSyncedAtMs();
     return [
       renderAlerts(await evaluateAlerts(watched)),
+      await renderChainBehind(watched),
       '# HELP lsp_chain_sync_age_seconds Seconds since the last completed chain sync',
       '# TYPE lsp_chain_sync_age_seconds gauge',
       `lsp_chain_sync_age_seconds ${syncedAtMs === undefined ? -1 : Math.max(0, Math.round((clock() - syncedAtMs) / 1000))}`,

@@ -10,6 +10,7 @@ import { openingFeeParamsInput } from '@lpw/api';
 import { waitUntil } from '@lpw/devnet';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LspClient } from '../src/client/index.ts';
 import { type Stack, startStack } from './lightning.ts';
 import { backends } from './stores.ts';
 
@@ -23,6 +24,8 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
   let walletId: string;
   let walletChannelId: string;
   let walletToken: string;
+  let wallet: Awaited<ReturnType<Stack['wallet']>>['node'];
+  let walletClient: LspClient;
 
   beforeAll(async () => {
     s = await startStack(
@@ -32,7 +35,9 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     );
     // real work for the history: a JIT open (the router pays a new wallet), then the wallet pays the
     // merchant through the LSP (a routed forward with its fee)
-    const { node: wallet, client } = await s.wallet(0x51);
+    const { node, client } = await s.wallet(0x51);
+    wallet = node;
+    walletClient = client;
     walletId = wallet.nodeId;
     walletToken = client.token!;
     const jit = await client.receiveJit(wallet, { amountMsat: 500_000_000n, description: 'first' });
@@ -163,7 +168,7 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
   }, 120_000);
 
   it('passes an axe-core accessibility check (no serious or critical violations) on the dashboard and a wallet', async () => {
-    for (const path of ['/admin', `/admin/wallets/${walletId}`]) {
+    for (const path of ['/admin', `/admin/wallets/${walletId}`, `/admin/channels/${walletChannelId}`]) {
       const { page } = await open({ width: 1280, height: 900 }, path);
       await page.addScriptTag({ path: AXE });
       const violations = await page.evaluate(async () => {
@@ -247,6 +252,145 @@ describe('the admin page on a devnet LSP, in Chromium', () => {
     });
     await page.context().close();
   }, 60_000);
+
+  it('changes the routing fees after showing them; a real forward then earns exactly the new fee; the action log shows both changes', async () => {
+    const { page } = await open({ width: 1280, height: 900 });
+    const before = s.lsp.forwardingFees();
+    await page.getByLabel('Base fee (msat)').fill('3000');
+    await page.getByLabel('Proportional fee (ppm)').fill('4000');
+    await page.getByRole('button', { name: 'Review the routing fees' }).click();
+    // 10,000 sat forwarded: 3,000 + 10,000,000 × 4,000 / 10^6 = 43,000 msat
+    await expect(page.locator('dd', { hasText: 'msat now →' }).first().textContent()).resolves.toMatch(
+      / → 43,000 msat$/,
+    );
+    expect(s.lsp.forwardingFees()).toEqual(before); // nothing changed before confirming
+    await page.getByRole('button', { name: 'Change the routing fees' }).click();
+    await expect(page.locator('.message').textContent()).resolves.toContain(
+      'Routing fees: 3000 msat + 4000 ppm',
+    );
+    expect(s.lsp.forwardingFees()).toEqual({ baseMsat: 3000, proportionalMillionths: 4000 });
+
+    // the wallet pays the merchant through the LSP (wallet → LSP → router → merchant), on a route the
+    // LSP finds on its graph once its own new channel_update is in it
+    const lspFee = (forwardedMsat: bigint) => 3000n + (forwardedMsat * 4000n) / 1_000_000n;
+    const amountMsat = 10_000_000n;
+    await waitUntil(
+      'the LSP’s graph carries its new routing fee',
+      async () => {
+        const [path] = (await walletClient.findRoute(s.net.merchant.nodeId, amountMsat, 18)).paths;
+        const fee = (i: number) => BigInt(String(path!.hops[i]!.fee_msat));
+        return fee(0) === lspFee(fee(1) + fee(2));
+      },
+      60_000,
+    );
+    const invoice = s.net.merchant.node.createInvoice({
+      amountMsat,
+      description: 'new fees',
+      expirySecs: 600,
+    });
+    const forwardsBefore = (await s.store.listForwards(100)).length;
+    await walletClient.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: 1_000_000n });
+    await waitUntil(
+      'the forward recorded',
+      async () => (await s.store.listForwards(100)).length > forwardsBefore,
+      30_000,
+    );
+    const [forward] = await s.store.listForwards(1);
+    expect(forward!.outcome).toBe('forwarded');
+    expect(forward!.feeMsat).toBe(lspFee(forward!.outboundMsat));
+
+    // a channel opened after the change charges the new fees too: a new wallet's JIT channel, then
+    // the router pays the wallet over it (the invoice's route hint carries the LSP's fees as the
+    // wallet learnt them from the LSP's channel update)
+    const { node: late, client: lateClient } = await s.wallet(0x53);
+    const jit = await lateClient.receiveJit(late, { amountMsat: 200_000_000n, description: 'after' });
+    const opened = late.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
+    await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
+    await opened;
+    const lateChannelId = late.listChannels()[0]!.channelId;
+    await waitUntil(
+      'the router pays the new wallet over its new channel',
+      async () => {
+        const invoice = late.createInvoice({ amountMsat: 5_000_000n, description: 'hint', expirySecs: 600 });
+        return s.net.router.node.payInvoice(invoice.bolt11, { timeoutMs: 30_000 }).then(
+          () => true,
+          () => false,
+        );
+      },
+      90_000,
+    );
+    await waitUntil(
+      'the forward over the new channel recorded',
+      async () => (await s.store.listForwards(1))[0]?.outboundChannel === lateChannelId,
+      30_000,
+    );
+    const [overNew] = await s.store.listForwards(1);
+    expect(overNew!.feeMsat).toBe(lspFee(overNew!.outboundMsat));
+
+    // the action log on the page: both fee changes, newest first, as the store has them
+    await page.reload();
+    const logged = await s.store.listAdminActions(50);
+    expect(logged.map((a) => a.action)).toEqual(['routing-fees', 'jit-fee-policy']);
+    const rows = page.locator('section[aria-labelledby="log-h"] tbody tr');
+    expect(await rows.count()).toBe(2);
+    await expect(rows.nth(0).textContent()).resolves.toContain('proportionalMillionths=4000');
+    await expect(rows.nth(1).textContent()).resolves.toContain('minFeeMsat=3000000');
+    await page.screenshot({ path: join(SHOTS, 'admin-after-actions-desktop.png'), fullPage: true });
+    const phone = await open({ width: 390, height: 844 });
+    await phone.page.screenshot({ path: join(SHOTS, 'admin-after-actions-phone.png'), fullPage: true });
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.page.context().close();
+    await page.context().close();
+  }, 120_000);
+
+  it('a channel’s page charts its own liquidity over time, at the sampled figures', async () => {
+    const live = () => s.lsp.listChannels().find((c) => c.channelId === walletChannelId)!;
+    const latest = async (page: Page) =>
+      page.evaluate(() => {
+        const data = JSON.parse(document.getElementById('history-data')!.textContent!) as {
+          charts: { series: { label: string; values: (number | null)[] }[] }[];
+        };
+        const last = (label: string) =>
+          data.charts[0]!.series.find((x) => x.label === label)!
+            .values.filter((v) => v !== null)
+            .at(-1);
+        return { outbound: last('outbound'), inbound: last('inbound') };
+      });
+    // the sampler (every 5 s) keeps the hour's latest figure per channel
+    await waitUntil(
+      'the channel’s sample caught up with the forward',
+      async () => {
+        const { page } = await open({ width: 1280, height: 900 }, `/admin/channels/${walletChannelId}`);
+        const got = await latest(page);
+        await page.context().close();
+        return got.outbound === Number(live().outboundMsat / 1000n);
+      },
+      60_000,
+    );
+    for (const [name, viewport] of [
+      ['desktop', { width: 1280, height: 900 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const { page, errors } = await open(viewport, '/admin');
+      await page
+        .locator('a', { hasText: walletChannelId.slice(0, 16) })
+        .first()
+        .click();
+      await page.waitForURL(`**/admin/channels/${walletChannelId}`);
+      await page.waitForFunction(() => document.querySelectorAll('.chart canvas').length === 1);
+      expect(await latest(page)).toEqual({
+        outbound: Number(live().outboundMsat / 1000n),
+        inbound: Number(live().inboundMsat / 1000n),
+      });
+      expect(await page.locator('meter').getAttribute('value')).toBe(live().outboundMsat.toString());
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        viewport.width,
+      );
+      await page.screenshot({ path: join(SHOTS, `admin-channel-${name}.png`), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }
+  }, 120_000);
 
   it('closes the wallet’s channel cooperatively after showing the fee', async () => {
     const { page } = await open({ width: 1280, height: 900 }, `/admin/channels/${walletChannelId}/close`);

@@ -2,7 +2,7 @@
 // wants (one x array, one y array per series), plus the client script that draws them. The page
 // carries the data as a JSON block (not executed; the CSP allows no inline script).
 import { readHistory } from '../history/read.ts';
-import { DAY_MS, HOUR_MS } from '../history/series.ts';
+import { channelSeries, DAY_MS, HOUR_MS } from '../history/series.ts';
 import type { LspStore } from '../store/types.ts';
 
 export const RANGES = {
@@ -11,6 +11,9 @@ export const RANGES = {
   '30d': { spanMs: 30 * DAY_MS, stepMs: DAY_MS, label: '30 days, per day' },
 } as const;
 export type RangeName = keyof typeof RANGES;
+/** A channel's liquidity is kept per hour only (series.ts): no 5-minute range. */
+export const CHANNEL_RANGES = { '2d': RANGES['2d'], '30d': RANGES['30d'] } as const;
+export type ChannelRangeName = keyof typeof CHANNEL_RANGES;
 
 interface ChartSeries {
   label: string;
@@ -24,11 +27,14 @@ export interface Chart {
   bars: boolean;
   series: ChartSeries[];
 }
-export interface ChartData {
-  range: RangeName;
+/** What charts.js draws: one time axis, and charts over it. */
+export interface ChartSet {
   /** Step starts, seconds since the epoch (uPlot's time axis). */
   x: number[];
   charts: Chart[];
+}
+export interface ChartData extends ChartSet {
+  range: RangeName;
   /** Sums over the range of the counted series (routing and opening fees in msat, as decimal text). */
   totals: {
     forwards: number;
@@ -39,11 +45,21 @@ export interface ChartData {
   };
 }
 
-export async function chartData(store: LspStore, range: RangeName, nowMs: number): Promise<ChartData> {
-  const { spanMs, stepMs } = RANGES[range];
+/** The history of the range ending now, laid out on the range's steps. */
+async function stepped(
+  store: LspStore,
+  range: { spanMs: number; stepMs: number },
+  nowMs: number,
+  prefixes: string[] = [''],
+) {
+  const { spanMs, stepMs } = range;
   const toMs = Math.floor(nowMs / stepMs) * stepMs + stepMs;
   const fromMs = toMs - spanMs;
-  const points = await readHistory(store, { fromMs, toMs, stepMs });
+  const points = (
+    await Promise.all(
+      prefixes.map((prefix) => readHistory(store, { fromMs, toMs, stepMs, ...(prefix ? { prefix } : {}) })),
+    )
+  ).flat();
   const x: number[] = [];
   for (let at = fromMs; at < toMs; at += stepMs) x.push(at / 1000);
   const bySeries = new Map<string, Map<number, bigint>>();
@@ -58,6 +74,39 @@ export async function chartData(store: LspStore, range: RangeName, nowMs: number
   const level = (series: string, div = 1n) =>
     raw(series).map((v) => (v === undefined ? null : Number(v / div)));
   const sum = (series: string) => [...(bySeries.get(series)?.values() ?? [])].reduce((a, v) => a + v, 0n);
+  return { x, count, level, sum };
+}
+
+/** One channel's outbound and inbound liquidity over the range (its hourly points). */
+export async function channelChartData(
+  store: LspStore,
+  channelId: string,
+  range: ChannelRangeName,
+  nowMs: number,
+): Promise<ChartSet & { range: ChannelRangeName }> {
+  const out = channelSeries('out', channelId);
+  const inb = channelSeries('in', channelId);
+  const { x, level } = await stepped(store, CHANNEL_RANGES[range], nowMs, [out, inb]);
+  return {
+    range,
+    x,
+    charts: [
+      {
+        id: 'channel-liquidity',
+        title: 'Channel liquidity (sat)',
+        unit: 'sat',
+        bars: false,
+        series: [
+          { label: 'outbound', values: level(out, 1000n) },
+          { label: 'inbound', values: level(inb, 1000n) },
+        ],
+      },
+    ],
+  };
+}
+
+export async function chartData(store: LspStore, range: RangeName, nowMs: number): Promise<ChartData> {
+  const { x, count, level, sum } = await stepped(store, RANGES[range], nowMs);
   return {
     range,
     x,

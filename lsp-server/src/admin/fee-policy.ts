@@ -1,11 +1,14 @@
-// The JIT fee menu the operator set on the admin page: kept in the LSP's database (the node_kv
-// table, namespace "admin") so a restart keeps it, and applied over the configured JIT_MIN_FEE_MSAT
-// and JIT_PROPORTIONAL. Menus handed out before a change stay valid: their promise covers their fees.
+// The fees the operator set on the admin page, kept in the LSP's database (the node_kv table,
+// namespace "admin") so a restart keeps them. The JIT fee menu applies over the configured
+// JIT_MIN_FEE_MSAT and JIT_PROPORTIONAL; menus handed out before a change stay valid (their promise
+// covers their fees). The routing fees are handed to the node at start (every channel, new ones too).
+import type { ForwardingFees } from '@lpw/node';
 import type { Config } from '../config.ts';
 import type { LspStore } from '../store/types.ts';
 
 const NAMESPACE = 'admin';
 const KEY = 'jit-fee-policy';
+const ROUTING_KEY = 'routing-fees';
 
 export interface FeePolicy {
   minFeeMsat: bigint;
@@ -30,4 +33,17 @@ export async function saveFeePolicy(store: LspStore, config: Config, policy: Fee
   await store.nodeStore(NAMESPACE).commit([{ key: KEY, value }]);
   config.fee.minFeeMsat = policy.minFeeMsat;
   config.fee.proportional = policy.proportional;
+}
+
+export async function loadRoutingFees(store: LspStore): Promise<ForwardingFees | undefined> {
+  const raw = (await store.nodeStore(NAMESPACE).load()).get(ROUTING_KEY);
+  return raw ? (JSON.parse(new TextDecoder().decode(raw)) as ForwardingFees) : undefined;
+}
+
+/** Stored before the node applies them: a crash in between applies them at the next start. */
+export async function saveRoutingFees(store: LspStore, fees: ForwardingFees): Promise<void> {
+  const value = new TextEncoder().encode(
+    JSON.stringify({ baseMsat: fees.baseMsat, proportionalMillionths: fees.proportionalMillionths }),
+  );
+  await store.nodeStore(NAMESPACE).commit([{ key: ROUTING_KEY, value }]);
 }

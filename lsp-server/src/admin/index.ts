@@ -12,11 +12,20 @@ import { csrf } from 'hono/csrf';
 import { z } from 'zod';
 import { evaluateAlerts } from '../alerts.ts';
 import type { Deps } from '../deps.ts';
-import { CHARTS_JS, chartData, RANGES, type RangeName } from './charts.ts';
+import type { AdminActionRecord } from '../store/types.ts';
+import { CHANNEL_RANGES, CHARTS_JS, channelChartData, chartData, RANGES, type RangeName } from './charts.ts';
 import { CsrfTokens } from './csrf-token.ts';
-import { saveFeePolicy } from './fee-policy.ts';
+import { saveFeePolicy, saveRoutingFees } from './fee-policy.ts';
 import { LoginLockout } from './lockout.ts';
-import { type ChannelView, closePage, confirmPage, dashboard, STYLE, walletPage } from './views.ts';
+import {
+  type ChannelView,
+  channelPage,
+  closePage,
+  confirmPage,
+  dashboard,
+  STYLE,
+  walletPage,
+} from './views.ts';
 
 // uPlot served by the LSP itself (no third-party origin in the CSP), read once
 const uplotDir = createRequire(import.meta.url)
@@ -43,6 +52,26 @@ const feePolicyForm = z.object({
     .refine((n) => n <= 1_000_000, 'proportional must be at most 1,000,000 ppm'),
   confirm: z.literal('yes').optional(),
 });
+
+/** BOLT 7 carries both routing fees as u32. */
+const u32Field = (what: string) =>
+  z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,9})$/, `${what} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n <= 0xffff_ffff, `${what} must be at most 4,294,967,295`);
+const routingFeesForm = z.object({
+  baseMsat: u32Field('base fee (msat)'),
+  proportionalMillionths: u32Field('proportional fee (ppm)'),
+  confirm: z.literal('yes').optional(),
+});
+
+/** What a forward of `amountMsat` earns under BOLT 7 fees (LDK rounds the proportional part down). */
+const routingFeeMsat = (amountMsat: bigint, f: { baseMsat: number; proportionalMillionths: number }) =>
+  BigInt(f.baseMsat) + (amountMsat * BigInt(f.proportionalMillionths)) / 1_000_000n;
+
+/** How many admin actions the page lists. */
+const ACTION_LOG_ROWS = 50;
 
 const openChannelForm = z.object({
   peerId: z.string().regex(/^0[23][0-9a-f]{64}$/, 'node id must be 66 hex characters'),
@@ -110,6 +139,22 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
     c.redirect(`/admin?message=${encodeURIComponent(message)}`, 303);
   const form = async (c: Context) =>
     Object.fromEntries(Object.entries(await c.req.parseBody()).filter(([k]) => k !== 'csrf'));
+  /** A confirmed action's outcome: into the action log (kept across restarts), then to the operator. */
+  const done = async (
+    c: Context,
+    action: string,
+    params: Record<string, string>,
+    outcome: AdminActionRecord['outcome'],
+    message: string,
+  ) => {
+    try {
+      await deps.store.recordAdminAction({ atMs: deps.clock(), action, params, outcome, detail: message });
+    } catch (err) {
+      // the action ran (or failed) either way: the operator still sees what happened
+      deps.log.error({ err, action, params, outcome }, 'admin action log write failed');
+    }
+    return back(c, message);
+  };
 
   admin.get('/style.css', (c) => c.body(STYLE, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
   admin.get('/uplot.css', (c) => c.body(UPLOT_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
@@ -138,6 +183,8 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
         charts: await chartData(store, range in RANGES ? range : '2d', deps.clock()),
         channels,
         feePolicy: { minFeeMsat: deps.config.fee.minFeeMsat, proportional: deps.config.fee.proportional },
+        routingFees: node.forwardingFees(),
+        actions: await store.listAdminActions(ACTION_LOG_ROWS),
         csrf: csrfToken(c),
         wallets: wallets.map((w) => ({
           nodeId: w.nodeId,
@@ -179,6 +226,12 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
         }),
       );
     }
+    const params = {
+      peerId: parsed.data.peerId,
+      address: parsed.data.address,
+      capacitySat: parsed.data.capacitySat.toString(),
+      announce: parsed.data.announce === '1' ? 'yes' : 'no',
+    };
     try {
       const opened = await deps.node.openChannel({
         peerId: parsed.data.peerId,
@@ -190,14 +243,18 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
         { peerId: parsed.data.peerId, capacitySat: parsed.data.capacitySat.toString() },
         'admin opened channel',
       );
-      return back(
+      return done(
         c,
+        'open-channel',
+        params,
+        'done',
         `Opening channel ${opened.temporaryChannelId.slice(0, 16)}… to ${parsed.data.peerId.slice(0, 16)}…`,
       );
     } catch (e) {
-      if (isApiError(e) || isNodeError(e)) return back(c, `Not opened: ${e.message}`);
+      if (isApiError(e) || isNodeError(e))
+        return done(c, 'open-channel', params, 'failed', `Not opened: ${e.message}`);
       deps.log.error({ err: e }, 'admin open channel failed');
-      return back(c, 'Not opened: internal error (see the server log)');
+      return done(c, 'open-channel', params, 'failed', 'Not opened: internal error (see the server log)');
     }
   });
 
@@ -223,15 +280,22 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
     if (!parsed.success || parsed.data.confirm !== 'yes')
       return c.redirect(`/admin/channels/${channel.channelId}/close`, 303);
     const force = parsed.data.mode === 'force';
+    const params = { channelId: channel.channelId, peerId: channel.peerId, mode: parsed.data.mode };
     try {
       deps.node.closeChannel(channel.channelId, { force });
     } catch (e) {
-      if (isNodeError(e)) return back(c, `Not closed: ${e.message}`);
+      if (isNodeError(e)) return done(c, 'close-channel', params, 'failed', `Not closed: ${e.message}`);
       deps.log.error({ err: e }, 'admin close channel failed');
-      return back(c, 'Not closed: internal error (see the server log)');
+      return done(c, 'close-channel', params, 'failed', 'Not closed: internal error (see the server log)');
     }
     deps.log.info({ channelId: channel.channelId, peerId: channel.peerId, force }, 'admin closed channel');
-    return back(c, `${force ? 'Force-closing' : 'Closing'} channel ${channel.channelId.slice(0, 16)}…`);
+    return done(
+      c,
+      'close-channel',
+      params,
+      'done',
+      `${force ? 'Force-closing' : 'Closing'} channel ${channel.channelId.slice(0, 16)}…`,
+    );
   });
 
   admin.post('/fee-policy', async (c) => {
@@ -275,7 +339,97 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
       },
       'admin changed the JIT fee policy',
     );
-    return back(c, `JIT fee policy: minimum ${next.minFeeMsat} msat, ${next.proportional} ppm`);
+    return done(
+      c,
+      'jit-fee-policy',
+      { minFeeMsat: next.minFeeMsat.toString(), proportional: String(next.proportional) },
+      'done',
+      `JIT fee policy: minimum ${next.minFeeMsat} msat, ${next.proportional} ppm`,
+    );
+  });
+
+  admin.post('/routing-fees', async (c) => {
+    const parsed = routingFeesForm.safeParse(await form(c));
+    if (!parsed.success)
+      return back(c, `Routing fees not changed: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    const next = {
+      baseMsat: parsed.data.baseMsat,
+      proportionalMillionths: parsed.data.proportionalMillionths,
+    };
+    const now = deps.node.forwardingFees();
+    const params = {
+      baseMsat: String(next.baseMsat),
+      proportionalMillionths: String(next.proportionalMillionths),
+    };
+    if (parsed.data.confirm !== 'yes') {
+      const example = (amountMsat: bigint): [string, string] => [
+        `Fee on a ${(amountMsat / 1000n).toLocaleString('en-US')} sat forward`,
+        `${routingFeeMsat(amountMsat, now).toLocaleString('en-US')} msat now → ${routingFeeMsat(amountMsat, next).toLocaleString('en-US')} msat`,
+      ];
+      const channels = deps.node.listChannels();
+      return c.html(
+        confirmPage({
+          title: 'Change the routing fees',
+          facts: [
+            ['Base fee', `${now.baseMsat} msat → ${next.baseMsat} msat`],
+            ['Proportional', `${now.proportionalMillionths} ppm → ${next.proportionalMillionths} ppm`],
+            example(10_000_000n),
+            example(100_000_000n),
+            example(1_000_000_000n),
+            [
+              'Channels',
+              `all ${channels.length} now (${channels.filter((ch) => ch.isAnnounced).length} announced) and every channel opened later`,
+            ],
+          ],
+          fee: 'none: the node announces the new fees to the network (a channel update per channel); payers that have not seen them yet may pay the old fees for a while',
+          action: '/admin/routing-fees',
+          fields: params,
+          button: 'Change the routing fees',
+          csrf: csrfToken(c),
+        }),
+      );
+    }
+    try {
+      // stored first: the node takes them from the store at every start
+      await saveRoutingFees(deps.store, next);
+      const changed = deps.node.setForwardingFees(next);
+      deps.log.info({ from: now, to: next, channels: changed }, 'admin changed the routing fees');
+      return done(
+        c,
+        'routing-fees',
+        params,
+        'done',
+        `Routing fees: ${next.baseMsat} msat + ${next.proportionalMillionths} ppm (${changed} channel(s) updated)`,
+      );
+    } catch (e) {
+      if (isNodeError(e))
+        return done(c, 'routing-fees', params, 'failed', `Routing fees not changed: ${e.message}`);
+      deps.log.error({ err: e }, 'admin routing fee change failed');
+      return done(
+        c,
+        'routing-fees',
+        params,
+        'failed',
+        'Routing fees not changed: internal error (see the server log)',
+      );
+    }
+  });
+
+  admin.get('/channels/:channelId', async (c) => {
+    const channel = findChannel(c.req.param('channelId'));
+    if (!channel) return back(c, 'No such channel');
+    const range = c.req.query('range') ?? '2d';
+    return c.html(
+      channelPage({
+        channel,
+        charts: await channelChartData(
+          deps.store,
+          channel.channelId,
+          range in CHANNEL_RANGES ? (range as keyof typeof CHANNEL_RANGES) : '2d',
+          deps.clock(),
+        ),
+      }),
+    );
   });
 
   admin.get('/wallets/:nodeId', async (c) => {

@@ -1,11 +1,13 @@
 // Server-rendered admin HTML: template strings with every value escaped, no inline script or style
 // (CSP: default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'). Every form
 // carries the CSRF token; every action is shown with its fee on a confirmation page first.
+
+import type { ForwardingFees } from '@lpw/node';
 import type { Alert } from '../alerts.ts';
 import type { BackupFailure } from '../history/backup-health.ts';
 import type { LspChannel } from '../node/lsp-node.ts';
-import type { BackupSummary, JitPurchaseRecord } from '../store/types.ts';
-import { type ChartData, RANGES } from './charts.ts';
+import type { AdminActionRecord, BackupSummary, JitPurchaseRecord } from '../store/types.ts';
+import { CHANNEL_RANGES, type ChannelRangeName, type ChartData, type ChartSet, RANGES } from './charts.ts';
 
 export function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -39,7 +41,7 @@ const balanceBar = (c: ChannelView) =>
 
 const channelRows = (channels: ChannelView[], actions: boolean) =>
   channels.map((c) => [
-    `<code>${esc(short(c.channelId))}</code>`,
+    `<a href="/admin/channels/${esc(c.channelId)}"><code>${esc(short(c.channelId))}</code><span class="visually-hidden"> liquidity history</span></a>`,
     `<a href="/admin/wallets/${esc(c.peerId)}"><code>${esc(short(c.peerId))}</code></a>`,
     esc(sat(c.capacityMsat)),
     `${esc(sat(c.outboundMsat))} / ${esc(sat(c.inboundMsat))} ${balanceBar(c)}`,
@@ -65,6 +67,8 @@ export interface DashboardModel {
   wallets: { nodeId: string; createdAt: string; lastLoginAt: string }[];
   forwards: { at: string; inboundMsat: bigint; outboundMsat: bigint; feeMsat: bigint; outcome: string }[];
   feePolicy: { minFeeMsat: bigint; proportional: number };
+  routingFees: ForwardingFees;
+  actions: AdminActionRecord[];
   csrf: string;
   message?: string;
 }
@@ -105,7 +109,12 @@ function chartsSection(d: ChartData): string {
   )}</span> failed; routing fees <span data-total="forward-fees-msat">${esc(t.forwardFeesMsat)}</span> msat; <span data-total="jit-opens">${esc(
     t.jitOpens,
   )}</span> JIT opens earning <span data-total="jit-fees-msat">${esc(t.jitFeesMsat)}</span> msat.</p>
-<div class="charts">${d.charts
+${chartFigures(d)}</section>`;
+}
+
+/** The charts' figures and their data block (drawn by /admin/charts.js). */
+function chartFigures(d: ChartSet): string {
+  return `<div class="charts">${d.charts
     .map(
       (c) =>
         `<figure><figcaption id="cap-${esc(c.id)}">${esc(c.title)}</figcaption><div class="chart" id="chart-${esc(
@@ -113,7 +122,22 @@ function chartsSection(d: ChartData): string {
         )}" role="img" aria-labelledby="cap-${esc(c.id)}"></div></figure>`,
     )
     .join('')}</div>
-<script type="application/json" id="history-data">${JSON.stringify(d).replace(/</g, '\\u003c')}</script></section>`;
+<script type="application/json" id="history-data">${JSON.stringify(d).replace(/</g, '\\u003c')}</script>`;
+}
+
+function actionLogSection(actions: AdminActionRecord[]): string {
+  return `<section aria-labelledby="log-h"><h2 id="log-h">Action log</h2>${table(
+    ['Time', 'Action', 'Parameters', 'Outcome'],
+    actions.map((a) => [
+      esc(new Date(a.atMs).toISOString()),
+      esc(a.action),
+      Object.entries(a.params)
+        .map(([k, v]) => `${esc(k)}=<code>${esc(v)}</code>`)
+        .join(' '),
+      `<span data-outcome="${esc(a.outcome)}">${esc(a.outcome)}</span>: ${esc(a.detail)}`,
+    ]),
+    'No admin actions yet.',
+  )}</section>`;
 }
 
 export function dashboard(m: DashboardModel): string {
@@ -156,6 +180,19 @@ ${chartsSection(m.charts)}
     )}"></label>
 <button type="submit">Review the change</button>
 </form></section>
+<section aria-labelledby="routing-h"><h2 id="routing-h">Routing fees</h2>
+<p>Every forward over our channels earns base + amount × proportional / 1,000,000. Now: base ${esc(
+      m.routingFees.baseMsat.toLocaleString('en-US'),
+    )} msat, proportional ${esc(m.routingFees.proportionalMillionths.toLocaleString('en-US'))} ppm, on every channel.</p>
+<form method="post" action="/admin/routing-fees">${csrfField(m.csrf)}
+<label>Base fee (msat) <input name="baseMsat" required inputmode="numeric" pattern="[0-9]{1,10}" value="${esc(
+      m.routingFees.baseMsat,
+    )}"></label>
+<label>Proportional fee (ppm) <input name="proportionalMillionths" required inputmode="numeric" pattern="[0-9]{1,10}" value="${esc(
+      m.routingFees.proportionalMillionths,
+    )}"></label>
+<button type="submit">Review the routing fees</button>
+</form></section>
 <section aria-labelledby="wallets-h"><h2 id="wallets-h">Wallets (${m.wallets.length})</h2>${table(
       ['Node id', 'Since', 'Last login'],
       m.wallets.map((w) => [
@@ -175,7 +212,37 @@ ${chartsSection(m.charts)}
         esc(f.outcome),
       ]),
       'No forwards yet.',
-    )}</section>`,
+    )}</section>
+${actionLogSection(m.actions)}`,
+    ['/admin/uplot.js', '/admin/charts.js'],
+  );
+}
+
+export interface ChannelPageModel {
+  channel: ChannelView;
+  charts: ChartSet & { range: ChannelRangeName };
+}
+
+/** One channel: its balance now and its liquidity over time (the sampler's hourly points). */
+export function channelPage(m: ChannelPageModel): string {
+  const c = m.channel;
+  const ranges = Object.entries(CHANNEL_RANGES)
+    .map(([name, r]) =>
+      name === m.charts.range
+        ? `<strong aria-current="page">${esc(r.label)}</strong>`
+        : `<a href="/admin/channels/${esc(c.channelId)}?range=${esc(name)}">${esc(r.label)}</a>`,
+    )
+    .join(' · ');
+  return page(
+    'Channel',
+    `<section aria-labelledby="ch-h"><h2 id="ch-h">Channel <code>${esc(short(c.channelId))}</code></h2>${table(
+      [...CHANNEL_HEAD, 'Action'],
+      channelRows([c], true),
+      '',
+    )}</section>
+<section aria-labelledby="chh-h"><h2 id="chh-h">Liquidity over time</h2><p>${ranges}</p>
+<p>Sampled every hour (the latest sample of each hour); outbound is what we can send over it, inbound what we can receive.</p>
+${chartFigures(m.charts)}</section>`,
     ['/admin/uplot.js', '/admin/charts.js'],
   );
 }

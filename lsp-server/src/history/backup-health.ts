@@ -1,25 +1,36 @@
-// Which wallets' backups are failing: the outcome of each wallet's latest backup write, in memory
-// (a restart forgets it; the next write of each wallet tells again). A wallet is failing while its
-// latest write was refused; a later success clears it.
+// Which wallets' backups are failing: the outcome of each wallet's latest backup write. Kept in the
+// LSP's database once attached to a store (createLsp does), so a restart still shows the wallets
+// that were failing; mirrored in memory so the alert and the page read it without a query, and a
+// stored write costs a database write only when it ends a failure.
+import type { BackupFailureRecord, LspStore } from '../store/types.ts';
 
-export interface BackupFailure {
-  nodeId: string;
-  code: string;
-  atMs: number;
-}
+export type BackupFailure = BackupFailureRecord;
 
 export class BackupHealth {
   private readonly failing = new Map<string, BackupFailure>();
+  private store: Pick<LspStore, 'putBackupFailure' | 'clearBackupFailure' | 'listBackupFailures'> | undefined;
   /** Refused writes since start (the sampler takes the difference between samples). */
   failures = 0;
 
-  succeeded(nodeId: string): void {
-    this.failing.delete(nodeId);
+  /** Loads the failing wallets from `store` and writes every change there from now on. */
+  async attach(
+    store: Pick<LspStore, 'putBackupFailure' | 'clearBackupFailure' | 'listBackupFailures'>,
+  ): Promise<void> {
+    this.store = store;
+    this.failing.clear();
+    for (const f of await store.listBackupFailures()) this.failing.set(f.nodeId, f);
   }
 
-  failed(nodeId: string, code: string, atMs: number): void {
+  async succeeded(nodeId: string): Promise<void> {
+    if (!this.failing.delete(nodeId)) return;
+    await this.store?.clearBackupFailure(nodeId);
+  }
+
+  async failed(nodeId: string, code: string, atMs: number): Promise<void> {
     this.failures++;
-    this.failing.set(nodeId, { nodeId, code, atMs });
+    const failure = { nodeId, code, atMs };
+    this.failing.set(nodeId, failure);
+    await this.store?.putBackupFailure(failure);
   }
 
   /** Wallets whose latest backup write was refused, most recent first. */

@@ -38,6 +38,9 @@ export function ldkLspNode(node: LightningNode, options: LdkLspNodeOptions): Lsp
     listPeers: () => node.listPeers(),
     wasmMemory: () => node.wasmMemory(),
     chainSyncedAtMs: () => node.chainWatch().lastSyncAtMs,
+    chainSyncedHeight: () => node.chainWatch().lastSyncHeight,
+    forwardingFees: () => node.forwardingFees(),
+    setForwardingFees: (fees) => node.setForwardingFees(fees),
     closeChannel: (channelId, { force }) => node.closeChannel(channelId, { force }),
     feeEstimates() {
       const weather = node.feeWeather();

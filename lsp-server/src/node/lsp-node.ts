@@ -1,6 +1,7 @@
 // The seam between the service (routers, admin, metrics) and the Lightning node. The routers need
 // only this; the Lightning step implements it over packages/node (see ldk.ts for the part done).
 import type { Network } from '@lpw/api';
+import type { ForwardingFees } from '@lpw/node';
 import type { JitPurchaseRecord } from '../store/types.ts';
 
 export interface LspChannel {
@@ -62,6 +63,8 @@ export interface LspNode {
   balances(): Promise<LspBalances>;
   /** When the last chain sync completed (ms since the epoch; survives restarts), if ever. */
   chainSyncedAtMs(): number | undefined;
+  /** The tip height the last completed chain sync reached, if ever. */
+  chainSyncedHeight(): number | undefined;
   /**
    * Network fees now, for the admin page's confirmations: what closing our usable channels would
    * cost us (cooperative: the closing transactions we fund; force: commitments and sweeps), and the
@@ -72,6 +75,10 @@ export interface LspNode {
     usableChannels: number;
     fundingSatPerKw: number;
   };
+  /** The routing fees every channel charges (new channels too). */
+  forwardingFees(): ForwardingFees;
+  /** Sets the routing fees on every channel and for new ones; returns how many channels changed. */
+  setForwardingFees(fees: ForwardingFees): number;
   /** Close cooperatively, or broadcast our latest commitment (`force`). */
   closeChannel(channelId: string, options: { force: boolean }): void;
   /** A BOLT 11 invoice to us (LSPS1 order payments). */

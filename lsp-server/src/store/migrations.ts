@@ -150,6 +150,28 @@ CREATE TABLE history (
 CREATE INDEX history_time ON history(resolution_ms, at)
 `,
   },
+  {
+    version: 5,
+    name: 'admin action log, wallets whose latest backup was refused',
+    // params and outcome detail are JSON/text as the page shows them; the log is append-only.
+    // backup_failures holds one row per wallet while its latest write was refused (a success deletes it)
+    sql: `
+CREATE TABLE admin_actions (
+  id {{AUTOID}},
+  at BIGINT NOT NULL,
+  action TEXT NOT NULL,
+  params TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX admin_actions_time ON admin_actions(at);
+CREATE TABLE backup_failures (
+  node_id TEXT PRIMARY KEY,
+  code TEXT NOT NULL,
+  at BIGINT NOT NULL
+)
+`,
+  },
 ];
 
 export function render(sql: string, dialect: Dialect): string {

@@ -4,6 +4,8 @@ import type { Store as NodeStore, StoreWrite } from '@lpw/node';
 import { bytes, type Db, num, one, type Row } from './db.ts';
 import { migrate } from './migrations.ts';
 import type {
+  AdminActionRecord,
+  BackupFailureRecord,
   BackupRecord,
   BackupSummary,
   ForwardRecord,
@@ -20,7 +22,8 @@ import type {
   WalletRecord,
 } from './types.ts';
 
-// not `history`: the sampler writes it on a timer, and a snapshot proves requests changed nothing
+// not `history` (the sampler writes it on a timer) nor `backup_failures` (the operator's view of a
+// refused write, which the refusal itself records): a snapshot proves requests changed nothing
 const TABLES: Record<string, string> = {
   schema_migrations: 'version',
   wallets: 'node_id',
@@ -35,6 +38,7 @@ const TABLES: Record<string, string> = {
   backups: 'node_id, key',
   node_kv: 'namespace, key',
   l402_uses: 'token_id',
+  admin_actions: 'id',
 };
 
 const wallet = (r: Row): WalletRecord => ({
@@ -621,6 +625,45 @@ export class SqlStore implements LspStore {
       resolutionMs,
     ]);
     return row?.at == null ? undefined : num(row.at);
+  }
+
+  // ---------------------------------------------------------------- admin log, backup health
+
+  async recordAdminAction(entry: AdminActionRecord): Promise<number> {
+    const rows = await this.db.all(
+      'INSERT INTO admin_actions (at, action, params, outcome, detail) VALUES (?, ?, ?, ?, ?) RETURNING id',
+      [entry.atMs, entry.action, JSON.stringify(entry.params), entry.outcome, entry.detail],
+    );
+    return num(rows[0]?.id);
+  }
+
+  async listAdminActions(limit: number): Promise<AdminActionRecord[]> {
+    const rows = await this.db.all('SELECT * FROM admin_actions ORDER BY id DESC LIMIT ?', [limit]);
+    return rows.map((r) => ({
+      id: num(r.id),
+      atMs: num(r.at),
+      action: String(r.action),
+      params: JSON.parse(String(r.params)) as Record<string, string>,
+      outcome: String(r.outcome) as AdminActionRecord['outcome'],
+      detail: String(r.detail),
+    }));
+  }
+
+  async putBackupFailure(failure: BackupFailureRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO backup_failures (node_id, code, at) VALUES (?, ?, ?)
+       ON CONFLICT (node_id) DO UPDATE SET code = excluded.code, at = excluded.at`,
+      [failure.nodeId, failure.code, failure.atMs],
+    );
+  }
+
+  async clearBackupFailure(nodeId: string): Promise<void> {
+    await this.db.run('DELETE FROM backup_failures WHERE node_id = ?', [nodeId]);
+  }
+
+  async listBackupFailures(): Promise<BackupFailureRecord[]> {
+    const rows = await this.db.all('SELECT node_id, code, at FROM backup_failures ORDER BY at DESC, node_id');
+    return rows.map((r) => ({ nodeId: String(r.node_id), code: String(r.code), atMs: num(r.at) }));
   }
 
   // ---------------------------------------------------------------- node persistence

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../test/stores.ts';
+import { BackupHealth } from '../history/backup-health.ts';
 import type { JitPurchaseRecord, LspStore } from './types.ts';
 
 const A = `02${'a'.repeat(64)}`;
@@ -232,10 +233,51 @@ for (const backend of backends()) {
       expect((await store.listOrders(A))[0]?.state).toBe('COMPLETED');
     });
 
+    it('keeps the admin action log and the failing backups across a restart', async () => {
+      const open = backend.database();
+      let db = await open();
+      await db.recordAdminAction({
+        atMs: 10,
+        action: 'routing-fees',
+        params: { baseMsat: '1000', proportionalMillionths: '250' },
+        outcome: 'done',
+        detail: 'Routing fees: 1000 msat + 250 ppm',
+      });
+      await db.recordAdminAction({
+        atMs: 20,
+        action: 'close-channel',
+        params: { channelId: 'ab'.repeat(32), mode: 'force' },
+        outcome: 'failed',
+        detail: 'Not closed: no such channel',
+      });
+      let health = new BackupHealth();
+      await health.attach(db);
+      await health.failed(A, 'QUOTA_EXCEEDED', 30);
+      await health.failed(B, 'INVALID_BACKUP', 40);
+      await health.succeeded(B);
+      await db.close();
+
+      db = await open();
+      const log = await db.listAdminActions(10);
+      expect(log.map((e) => [e.action, e.outcome, e.atMs])).toEqual([
+        ['close-channel', 'failed', 20],
+        ['routing-fees', 'done', 10],
+      ]);
+      expect(log[1]?.params).toEqual({ baseMsat: '1000', proportionalMillionths: '250' });
+      expect(await db.listAdminActions(1)).toHaveLength(1);
+      health = new BackupHealth();
+      await health.attach(db);
+      expect(health.failingWallets()).toEqual([{ nodeId: A, code: 'QUOTA_EXCEEDED', atMs: 30 }]);
+      // a stored write ends the failure, in the database too
+      await health.succeeded(A);
+      expect(await db.listBackupFailures()).toEqual([]);
+      await db.close();
+    });
+
     it('snapshot lists every table', async () => {
       const snap = await store.snapshot();
       expect(Object.keys(snap)).toContain('backups');
-      expect(snap.schema_migrations).toHaveLength(4);
+      expect(snap.schema_migrations).toHaveLength(5);
     });
   });
 }

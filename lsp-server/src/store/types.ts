@@ -110,6 +110,26 @@ export interface HistoryPoint {
   value: bigint;
 }
 
+/** One admin action the operator confirmed, and what came of it (the page's action log). */
+export interface AdminActionRecord {
+  id?: number;
+  atMs: number;
+  /** What was asked: 'open-channel', 'close-channel', 'jit-fee-policy', 'routing-fees'. */
+  action: string;
+  /** The confirmed form's fields, as the operator entered them. */
+  params: Record<string, string>;
+  outcome: 'done' | 'failed';
+  /** The message the operator was shown. */
+  detail: string;
+}
+
+/** A wallet whose latest backup write was refused (cleared by its next stored write). */
+export interface BackupFailureRecord {
+  nodeId: string;
+  code: string;
+  atMs: number;
+}
+
 export type PutBackupResult =
   | { ok: true; version: number }
   | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
@@ -220,6 +240,18 @@ export interface LspStore {
   deleteHistory(resolutionMs: number, beforeMs: number): Promise<number>;
   /** The newest point's time at `resolutionMs`, if any. */
   lastHistoryAt(resolutionMs: number): Promise<number | undefined>;
+
+  /** Appends to the admin action log; returns the entry's id. */
+  recordAdminAction(entry: AdminActionRecord): Promise<number>;
+  /** The newest `limit` entries of the admin action log, newest first. */
+  listAdminActions(limit: number): Promise<AdminActionRecord[]>;
+
+  /** Marks the wallet's latest backup write refused (replacing an older mark). */
+  putBackupFailure(failure: BackupFailureRecord): Promise<void>;
+  /** The wallet's latest backup write was stored: it is no longer failing. */
+  clearBackupFailure(nodeId: string): Promise<void>;
+  /** Every wallet whose latest backup write was refused, most recent first. */
+  listBackupFailures(): Promise<BackupFailureRecord[]>;
 
   /**
    * Counts one use of an L402 token unless `maxUses` were counted already (false then), in one

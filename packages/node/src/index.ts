@@ -25,6 +25,7 @@ export {
   HIGH_FEERATE_SAT_PER_KW,
   htlcDustThresholdMsat,
 } from './fee-policy.ts';
+export type { ForwardingFees } from './forwarding-fees.ts';
 export { keysManagerSeed, type NodeIdentity, nodeIdentity } from './identity.ts';
 export { createJitInvoice, JIT_CLTV_MARGIN, type JitInvoiceParams } from './invoice/jit.ts';
 export { initLdkFromBinary, initLdkFromUrl, isLdkReady } from './ldk/init.ts';

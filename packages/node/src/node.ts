@@ -26,6 +26,13 @@ import { buildUserConfig, type NodeRole } from './config.ts';
 import { NodeError } from './errors.ts';
 import { EventBus, type EventOf, type Listener, type NodeEvent, type NodeEventKind } from './events.ts';
 import { assertPaymentNotDust, type FeeWeatherReport, feeWeatherReport } from './fee-policy.ts';
+import {
+  assertForwardingFees,
+  defaultForwardingFees,
+  type ForwardingFees,
+  setDefaultForwardingFees,
+  updateChannelForwardingFees,
+} from './forwarding-fees.ts';
 import { keysManagerSeed } from './identity.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { freeLdk, type Own, withLdk } from './ldk/free.ts';
@@ -135,6 +142,8 @@ export interface NodeOptions {
   announceAddresses?: Array<{ host: string; port: number }>;
   /** Last word on LDK's UserConfig (tests, experiments). */
   configure?: (config: ldk.UserConfig) => void;
+  /** Routing fees for every channel (see `setForwardingFees`); LDK's defaults otherwise. */
+  forwardingFees?: ForwardingFees;
   /**
    * The store was restored from a backup (not this node's own live store): close every channel in
    * it without broadcasting, before any peer connects, and let each peer close with its latest
@@ -512,6 +521,8 @@ export class LightningNode {
   private readonly graph: ldk.NetworkGraph;
   private readonly scorer: ldk.ProbabilisticScorer;
   private readonly config: ldk.UserConfig;
+  /** Set once fees change at runtime: inbound channels take the manager's default from its start. */
+  private feesFollowNewChannels: (() => void) | undefined;
   private readonly gossip: boolean;
   private readonly connections = new Set<PeerConnection>();
   private stopped = false;
@@ -648,6 +659,10 @@ export class LightningNode {
       ldk.DefaultMessageRouter.constructor_new(this.graph, this.keys.as_EntropySource()),
     );
     this.config = buildUserConfig(options.role, options.configure);
+    if (options.forwardingFees) {
+      assertForwardingFees(options.forwardingFees);
+      setDefaultForwardingFees(this.config, options.forwardingFees);
+    }
 
     this.cm = retainer.keep(this.restoreOrCreateManager(data, network.ldk, router, messageRouter, parts.tip));
     this.nodeId = toHex(this.cm.get_our_node_id());
@@ -1083,6 +1098,7 @@ export class LightningNode {
         `a ${request.capacitySat} sat channel needs more than the wallet's ${confirmedSat} confirmed sat`,
       );
     const override = buildUserConfig(this.role, this.options.configure);
+    setDefaultForwardingFees(override, this.forwardingFees());
     const handshake = override.get_channel_handshake_config();
     handshake.set_announce_for_forwarding(request.announce ?? false);
     override.set_channel_handshake_config(handshake);
@@ -1135,6 +1151,29 @@ export class LightningNode {
       expectOk(result, 'CHANNEL_CLOSING_FAILED', 'close channel');
     });
     this.pump.wake();
+  }
+
+  /**
+   * Routing fees on every channel: applied to the channels there are now (LDK announces the change)
+   * and to channels opened from now on, ours and the peers'. Not persisted here: pass them again as
+   * `forwardingFees` at the next start. Returns how many channels changed.
+   */
+  setForwardingFees(fees: ForwardingFees): number {
+    this.assertRunning();
+    assertForwardingFees(fees);
+    setDefaultForwardingFees(this.config, fees);
+    // a listener that throws becomes an 'error' event (EventBus)
+    this.feesFollowNewChannels ??= this.on('channel-pending', () => {
+      if (updateChannelForwardingFees(this.cm, this.forwardingFees()) > 0) this.pump.wake();
+    });
+    const changed = updateChannelForwardingFees(this.cm, fees);
+    this.pump.wake();
+    return changed;
+  }
+
+  /** The routing fees new channels get (the manager's default channel config). */
+  forwardingFees(): ForwardingFees {
+    return defaultForwardingFees(this.config);
   }
 
   listChannels(): ChannelSummary[] {
