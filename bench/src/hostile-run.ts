@@ -55,6 +55,8 @@ async function runLoad(o: {
   honest: number;
   abusers: number;
   windowMs: number;
+  /** After the window, how long sessions may still finish before the run is cut. */
+  graceMs: number;
   routes: number;
   payeeNodeId: string;
 }): Promise<RunResult> {
@@ -62,6 +64,9 @@ async function runLoad(o: {
   const tally = newTally();
   const abuseTally = newTally();
   const stop = new AbortController();
+  // the bound on the run's time: an LSP that falls behind leaves sessions unfinished, not a hung bench
+  const cut = new AbortController();
+  const deadline = setTimeout(() => cut.abort(), o.windowMs + o.graceMs);
   const load0 = loadavg()[0]!;
   const lspCpu0 = cpuMsOf(o.lsp.child.pid!);
   const benchCpu0 = process.cpuUsage();
@@ -90,9 +95,11 @@ async function runLoad(o: {
         thinkMs: 500,
         tally,
         samples,
+        cut: cut.signal,
       });
     }),
   );
+  clearTimeout(deadline);
   const seconds = (performance.now() - t0) / 1000;
   stop.abort();
   await Promise.all(abusing);
@@ -185,7 +192,14 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
 
     const abusers = Math.round(wallets * 0.05);
     const honest = wallets - abusers;
-    const common = { lsp, honest, windowMs: windowSec * 1000, routes: routesPerWallet, payeeNodeId };
+    const common = {
+      lsp,
+      honest,
+      windowMs: windowSec * 1000,
+      graceMs: 10_000,
+      routes: routesPerWallet,
+      payeeNodeId,
+    };
     const before5xx = await lspCounted5xx(url);
     const quiet = await runLoad({ ...common, run: 'quiet', abusers: 0 });
     await sleep(1_000); // let the first run's last writes settle
@@ -207,6 +221,7 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       [`hostile_${name}_honest_ops`]: ops(r),
       [`hostile_${name}_honest_failed`]: r.samples.failed,
       [`hostile_${name}_honest_failures`]: r.samples.failures,
+      [`hostile_${name}_honest_unfinished`]: r.samples.unfinished,
       [`hostile_${name}_honest_requests`]: r.tally.requests,
       [`hostile_${name}_honest_statuses`]: r.tally.statuses,
       [`hostile_${name}_abuser_requests`]: r.abuseTally.requests,

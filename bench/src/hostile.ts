@@ -52,12 +52,20 @@ function viaProxy(ip: string, tally: Tally, session: { token?: string }, signal:
  * A wallet as the LSP sees it: the shared client (createLspClient, backing off on RATE_LIMITED)
  * behind the proxy with the wallet's address, and a login by signing the LSP's challenge.
  */
-export function proxiedWallet(url: string, ip: string, secretKey: Uint8Array, tally: Tally) {
+export function proxiedWallet(
+  url: string,
+  ip: string,
+  secretKey: Uint8Array,
+  tally: Tally,
+  cut: AbortSignal = new AbortController().signal,
+) {
   const session: { token?: string } = {};
-  // a hung LSP must not hang the bench: a wallet gives up on one request after 30 s
+  // a hung LSP must not hang the bench: a wallet gives up on one request after 30 s, and on all of
+  // them when the run's time is up (`cut`)
   const client = createLspClient({
     url,
-    fetch: (input, init) => viaProxy(ip, tally, session, AbortSignal.timeout(30_000))(input, init),
+    fetch: (input, init) =>
+      viaProxy(ip, tally, session, AbortSignal.any([AbortSignal.timeout(30_000), cut]))(input, init),
   });
   const nodeId = bytesToHex(secp256k1.getPublicKey(secretKey, true));
   return {
@@ -74,8 +82,11 @@ export interface HonestSamples {
   info: number[];
   auth: number[];
   routesFind: number[];
+  /** Operations that ended in an error (the first few messages in `failures`). */
   failed: number;
   failures: string[];
+  /** Operations cut, or never started, when the run's time was up. */
+  unfinished: number;
 }
 
 export const newSamples = (): HonestSamples => ({
@@ -84,7 +95,17 @@ export const newSamples = (): HonestSamples => ({
   routesFind: [],
   failed: 0,
   failures: [],
+  unfinished: 0,
 });
+
+/** An error's message with the network cause fetch hides behind "fetch failed". */
+function why(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  let cause = error instanceof Error ? error.cause : undefined;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  const code = (cause as { code?: string } | undefined)?.code;
+  return cause instanceof Error ? `${message} (${code ?? cause.message})` : message;
+}
 
 /**
  * One wallet's session: `info`, then a login (challenge, signed with its own node key, login), then
@@ -100,18 +121,27 @@ export async function honestWallet(o: {
   thinkMs: number;
   tally: Tally;
   samples: HonestSamples;
+  /** The run's time is up: what is not done is unfinished. */
+  cut: AbortSignal;
 }): Promise<void> {
-  const wallet = proxiedWallet(o.url, o.ip, o.secretKey, o.tally);
+  const wallet = proxiedWallet(o.url, o.ip, o.secretKey, o.tally, o.cut);
   const timed = async (into: number[], op: () => Promise<unknown>) => {
+    if (o.cut.aborted) {
+      o.samples.unfinished++;
+      return false;
+    }
     const t = performance.now();
     try {
       await op();
       into.push(performance.now() - t);
       return true;
     } catch (error) {
-      o.samples.failed++;
-      if (o.samples.failures.length < 5)
-        o.samples.failures.push(error instanceof Error ? error.message : String(error));
+      if (o.cut.aborted) {
+        o.samples.unfinished++;
+      } else {
+        o.samples.failed++;
+        if (o.samples.failures.length < 8) o.samples.failures.push(why(error));
+      }
       return false;
     }
   };

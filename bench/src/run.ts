@@ -65,7 +65,7 @@ const plan = quick
       fees: { rounds: 2 },
       backup: { latencyPayments: 100, payments: 10_000 },
       chainview: { startRuns: 7, blocks: 30, headerSpan: 2_016 },
-      hostile: { wallets: 1_000, windowSec: 30, routesPerWallet: 1 },
+      hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
     };
 
@@ -351,12 +351,12 @@ const rows: Array<[string, unknown, string?]> = [
   [
     `hostile honest p99 ms info / auth / routes.find, alone (${fmtCount(results.hostile_wallets)} wallets)`,
     `${fmt(num('honest_p99_ms_info_quiet'))} / ${fmt(num('honest_p99_ms_auth_quiet'))} / ${fmt(num('honest_p99_ms_routes_find_quiet'))}`,
-    `LSP CPU ${fmt(num('hostile_quiet_lsp_cpu_ms_per_honest_op'))} ms per op; failed ${fmt(results.hostile_quiet_honest_failed)}`,
+    `LSP CPU ${fmt(num('hostile_quiet_lsp_cpu_ms_per_honest_op'))} ms per op; failed ${fmt(results.hostile_quiet_honest_failed)}, unfinished ${fmt(results.hostile_quiet_honest_unfinished)}`,
   ],
   [
     `  same with ${fmt(results.hostile_abusers)} abusers (batches, floods, identities, bodies)`,
     `${fmt(num('honest_p99_ms_info'))} / ${fmt(num('honest_p99_ms_auth'))} / ${fmt(num('honest_p99_ms_routes_find'))}`,
-    `ratio ${fmt(num('honest_p99_ratio_info'))} / ${fmt(num('honest_p99_ratio_auth'))} / ${fmt(num('honest_p99_ratio_routes_find'))}; LSP CPU ${fmt(num('hostile_abused_lsp_cpu_ms_per_honest_op'))} ms per honest op, ${fmt(num('hostile_abused_lsp_cpu_ms_per_request'))} per request; failed ${fmt(results.hostile_abused_honest_failed)}; 5xx ${fmt(results.lsp_errors_5xx)}`,
+    `ratio ${fmt(num('honest_p99_ratio_info'))} / ${fmt(num('honest_p99_ratio_auth'))} / ${fmt(num('honest_p99_ratio_routes_find'))}; LSP CPU ${fmt(num('hostile_abused_lsp_cpu_ms_per_honest_op'))} ms per honest op, ${fmt(num('hostile_abused_lsp_cpu_ms_per_request'))} per request; failed ${fmt(results.hostile_abused_honest_failed)}, unfinished ${fmt(results.hostile_abused_honest_unfinished)}; 5xx ${fmt(results.lsp_errors_5xx)}`,
   ],
   [
     'soak WASM memory / RSS (MB)',
