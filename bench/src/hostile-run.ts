@@ -33,7 +33,11 @@ const abuserIp = (k: number) => `10.66.${k >> 8}.${k & 255}`;
 
 /** lsp_http_requests_total{status="5xx"} from the LSP's own /metrics (open on regtest). */
 async function lspCounted5xx(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  // once more on a fresh socket: the LSP may close an idle keep-alive socket just as it is reused
+  const res = await fetch(`${url}/metrics`).catch(() =>
+    fetch(`${url}/metrics`, { headers: { connection: 'close' } }),
+  );
+  const text = await res.text();
   return Number(/^lsp_http_requests_total\{status="5xx"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
@@ -204,6 +208,11 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
     const quiet = await runLoad({ ...common, run: 'quiet', abusers: 0 });
     await sleep(1_000); // let the first run's last writes settle
     const hostile = await runLoad({ ...common, run: 'hostile', abusers });
+    if (lsp.child.exitCode !== null) {
+      throw new Error(
+        `the LSP exited (${lsp.child.exitCode}) under load:\n${lsp.logs.slice(-20).join('\n')}`,
+      );
+    }
     const lsp5xx = (await lspCounted5xx(url)) - before5xx;
 
     const p99 = (r: RunResult, op: keyof Pick<HonestSamples, 'info' | 'auth' | 'routesFind'>) =>
