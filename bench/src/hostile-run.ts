@@ -266,8 +266,12 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
         (n, t) => n + errorsOver500(t),
         0,
       ),
-      /** The LSP's own count of 5xx answers over both runs (its /metrics). */
+      /** The LSP's own count of 5xx answers over both runs (its /metrics), and its error logs. */
       lsp_errors_5xx_counted_by_lsp: lsp5xx,
+      hostile_lsp_error_logs: lsp.logs
+        .filter((line) => /"level":(5|6)\d/.test(line))
+        .slice(-8)
+        .map((line) => line.slice(0, 400)),
       ...perRun('quiet', quiet),
       ...perRun('abused', hostile),
     };

@@ -82,7 +82,8 @@ export async function spawnLsp(options: {
     const lines = buffer.split('\n');
     buffer = lines.pop()!;
     for (const line of lines) {
-      if (logs.length < 2_000) logs.push(line);
+      // the first lines, and every error after them (pino level 50+): what a failure needs explained
+      if (logs.length < 2_000 || /"level":(5|6)\d/.test(line)) logs.push(line);
       let entry: Record<string, unknown>;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;
