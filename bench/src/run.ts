@@ -191,7 +191,11 @@ const goals = [
   },
   {
     name: 'hostile honest p99 vs alone',
-    ratio: num('honest_p99_ratio_worst'),
+    // null: an operation was left unanswered (Infinity) under abuse, a MISS; n/a if it was so alone
+    ratio:
+      results.honest_p99_ratio_worst === null && results.hostile_baseline_saturated === false
+        ? Number.POSITIVE_INFINITY
+        : num('honest_p99_ratio_worst'),
     goal: '≤ 2',
     pass: (r: number) => r <= 2,
   },
@@ -349,7 +353,7 @@ const rows: Array<[string, unknown, string?]> = [
     `CPU ${fmt(num('chainview_header_cpu_us'))} µs`,
   ],
   [
-    `hostile honest p99 ms info / auth / routes.find, alone (${fmtCount(results.hostile_wallets)} wallets)`,
+    `hostile honest p99 ms info / auth / routes.find, alone (${fmtCount(results.hostile_wallets)} wallets${results.hostile_baseline_saturated ? ', SATURATED' : ''})`,
     `${fmt(num('honest_p99_ms_info_quiet'))} / ${fmt(num('honest_p99_ms_auth_quiet'))} / ${fmt(num('honest_p99_ms_routes_find_quiet'))}`,
     `LSP CPU ${fmt(num('hostile_quiet_lsp_cpu_ms_per_honest_op'))} ms per op; failed ${fmt(results.hostile_quiet_honest_failed)}, unfinished ${fmt(results.hostile_quiet_honest_unfinished)}`,
   ],
