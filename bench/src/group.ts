@@ -4,6 +4,7 @@ import { measureChainView } from './chainview-run.ts';
 import { reportToParent } from './child.ts';
 import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
+import { measureHostile } from './hostile-run.ts';
 import { measureL402 } from './l402-run.ts';
 import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
 import { measureLspSoak } from './lsp-soak-run.ts';
@@ -55,6 +56,9 @@ switch (name) {
     break;
   case 'chainview':
     reportToParent(await measureChainView(num('startRuns'), num('blocks'), num('headerSpan')));
+    break;
+  case 'hostile':
+    reportToParent(await measureHostile(num('wallets'), num('windowSec'), num('routesPerWallet')));
     break;
   default:
     throw new Error(`unknown group ${name}`);

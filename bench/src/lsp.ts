@@ -39,6 +39,8 @@ export async function spawnLsp(options: {
   esploraUrl: string;
   publicPeers?: string;
   timeoutMs?: number;
+  /** Last word on the environment; an empty value leaves that setting at the LSP's default. */
+  env?: Record<string, string>;
 }): Promise<LspProcess> {
   const t0 = performance.now();
   // BENCH_LSP_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the LSP process
@@ -67,6 +69,7 @@ export async function spawnLsp(options: {
       RATE_ROUTES_PER_MIN: '1000000',
       BACKUP_BYTES_PER_HOUR_PER_IP: String(1024 ** 4),
       SESSION_TTL_SEC: '86400',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -79,7 +82,8 @@ export async function spawnLsp(options: {
     const lines = buffer.split('\n');
     buffer = lines.pop()!;
     for (const line of lines) {
-      if (logs.length < 2_000) logs.push(line);
+      // the first lines, and every error after them (pino level 50+): what a failure needs explained
+      if (logs.length < 2_000 || /"level":(5|6)\d/.test(line)) logs.push(line);
       let entry: Record<string, unknown>;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview]`
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile]`
 // (or `-- --soak-long[=N]` alone: the LSP's WASM memory over N payments, see lsp-soak-run.ts): the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
@@ -22,7 +22,9 @@ const soakLong = args.find((a) => a === '--soak-long' || a.startsWith('--soak-lo
 const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]) : 100_000;
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  (soakLong ? 'soak-long' : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview')
+  (soakLong
+    ? 'soak-long'
+    : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile')
 )
   .split(',')
   .filter(Boolean);
@@ -47,6 +49,8 @@ const plan = quick
       backup: { latencyPayments: 25, payments: 1_000 },
       // the checked chain view: wallet starts and per-block syncs plain / checked / compared, headers alone
       chainview: { startRuns: 3, blocks: 10, headerSpan: 1_000 },
+      // the LSP as shipped under 200 wallets' sessions over 10 s, alone and with 5% of them abusing it
+      hostile: { wallets: 200, windowSec: 10, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
     }
   : {
@@ -61,6 +65,7 @@ const plan = quick
       fees: { rounds: 2 },
       backup: { latencyPayments: 100, payments: 10_000 },
       chainview: { startRuns: 7, blocks: 30, headerSpan: 2_016 },
+      hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
     };
 
@@ -181,6 +186,22 @@ const goals = [
   {
     name: 'soak-long failed payments',
     ratio: num('soak_long_failed'),
+    goal: '0',
+    pass: (r: number) => r === 0,
+  },
+  {
+    name: 'hostile honest p99 vs alone',
+    // null: an operation was left unanswered (Infinity) under abuse, a MISS; n/a if it was so alone
+    ratio:
+      results.honest_p99_ratio_worst === null && results.hostile_baseline_saturated === false
+        ? Number.POSITIVE_INFINITY
+        : num('honest_p99_ratio_worst'),
+    goal: '≤ 2',
+    pass: (r: number) => r <= 2,
+  },
+  {
+    name: 'hostile 5xx (any client)',
+    ratio: num('lsp_errors_5xx'),
     goal: '0',
     pass: (r: number) => r === 0,
   },
@@ -330,6 +351,16 @@ const rows: Array<[string, unknown, string?]> = [
     `chainview µs per header (${fmtCount(results.chainview_headers)} from genesis)`,
     num('chainview_header_us'),
     `CPU ${fmt(num('chainview_header_cpu_us'))} µs`,
+  ],
+  [
+    `hostile honest p99 ms info / auth / routes.find, alone (${fmtCount(results.hostile_wallets)} wallets${results.hostile_baseline_saturated ? ', SATURATED' : ''})`,
+    `${fmt(num('honest_p99_ms_info_quiet'))} / ${fmt(num('honest_p99_ms_auth_quiet'))} / ${fmt(num('honest_p99_ms_routes_find_quiet'))}`,
+    `LSP CPU ${fmt(num('hostile_quiet_lsp_cpu_ms_per_honest_op'))} ms per op; failed ${fmt(results.hostile_quiet_honest_failed)}, unfinished ${fmt(results.hostile_quiet_honest_unfinished)}`,
+  ],
+  [
+    `  same with ${fmt(results.hostile_abusers)} abusers (batches, floods, identities, bodies)`,
+    `${fmt(num('honest_p99_ms_info'))} / ${fmt(num('honest_p99_ms_auth'))} / ${fmt(num('honest_p99_ms_routes_find'))}`,
+    `ratio ${fmt(num('honest_p99_ratio_info'))} / ${fmt(num('honest_p99_ratio_auth'))} / ${fmt(num('honest_p99_ratio_routes_find'))}; LSP CPU ${fmt(num('hostile_abused_lsp_cpu_ms_per_honest_op'))} ms per honest op, ${fmt(num('hostile_abused_lsp_cpu_ms_per_request'))} per request; failed ${fmt(results.hostile_abused_honest_failed)}, unfinished ${fmt(results.hostile_abused_honest_unfinished)}; 5xx ${fmt(results.lsp_errors_5xx)}`,
   ],
   [
     'soak WASM memory / RSS (MB)',

@@ -2,6 +2,7 @@
 // outcomes a script can act on, each with a distinct exit code.
 import { isApiError } from '@lpw/api';
 import { type BackupError, isBackupError } from '@lpw/backup';
+import { isLspBusy } from '@lpw/lsp-server/client';
 import { isChainCheckFailure, isNodeError } from '@lpw/node';
 import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
@@ -12,6 +13,8 @@ export type CliErrorCode =
   | 'ALREADY_INITIALIZED'
   | 'WALLET_LOCKED'
   | 'LSP_UNREACHABLE'
+  /** The LSP kept refusing for load after the client backed off; the message says when to retry. */
+  | 'LSP_BUSY'
   | 'FEE_TOO_HIGH'
   | 'INSUFFICIENT_BALANCE'
   | 'ROUTE_NOT_FOUND'
@@ -69,6 +72,7 @@ const EXIT: Record<CliErrorCode, number> = {
   ROUTE_NOT_FOUND: 6,
   PAYMENT_FAILED: 6,
   LSP_UNREACHABLE: 6,
+  LSP_BUSY: 6,
   TIMEOUT: 6,
   L402_FAILED: 6,
   BACKUP_FAILED: 6,
@@ -183,6 +187,7 @@ export function toCliError(e: unknown): CliError {
     return new CliError(code, `LSP refused: ${e.message}`, { cause: e });
   }
   const message = e instanceof Error ? e.message : String(e);
+  if (isLspBusy(e)) return new CliError('LSP_BUSY', message, { cause: e });
   if (e instanceof Error && e.name === 'TRPCClientError') {
     const app = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
     if (app === 'INVALID_OPENING_FEE_PARAMS')

@@ -30,6 +30,9 @@ import {
 import { createTRPCClient, httpLink } from '@trpc/client';
 import * as ldk from 'lightningdevkit';
 import type { AppRouter } from '../router/index.ts';
+import { type BackoffOptions, backoffLink } from './backoff.ts';
+
+export { type BackoffOptions, backoffLink, isLspBusy, LspBusyError, rateLimitWaitSec } from './backoff.ts';
 
 export type LspTrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -39,6 +42,8 @@ export interface LspClientOptions {
   /** WebSocket implementation (browsers have one; Node tests pass `ws`). */
   WebSocket?: WebSocketConstructor;
   fetch?: typeof fetch;
+  /** How calls refused with RATE_LIMITED are retried (backoff.ts); then they fail with LspBusyError. */
+  backoff?: BackoffOptions;
 }
 
 /** A JIT receive: the invoice to hand out and what the LSP will keep from it. */
@@ -110,6 +115,7 @@ export function createLspClient(options: LspClientOptions) {
   let info: InfoOutput | undefined;
   const trpc: LspTrpcClient = createTRPCClient<AppRouter>({
     links: [
+      backoffLink(options.backoff),
       httpLink({
         url: `${base}/trpc`,
         headers: () => (token ? { authorization: `Bearer ${token}` } : {}),

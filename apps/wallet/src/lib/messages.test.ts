@@ -20,6 +20,9 @@ describe('inWords', () => {
   it('shows the worker’s own sentence for a code without words of ours', () => {
     const sentence = 'Your service provider at https://lsp.example can’t be reached (UNREACHABLE).';
     expect(inWords(new WalletCommandError('LSP_UNREACHABLE', sentence))).toBe(sentence);
+    // the LSP refused for load after the client backed off: only its sentence says when to retry
+    const busy = 'The LSP is busy; try again in 12 s';
+    expect(inWords(new WalletCommandError('LSP_BUSY', busy))).toBe(busy);
     // an invoice for another network is not the on-chain address refusal of the same name
     expect(
       inWords(new WalletCommandError('INVOICE_WRONG_NETWORK', 'This invoice is for another network.')),

@@ -3,13 +3,18 @@
 import { type InfoOutput, loginMessage, signNodeMessage, type TrpcErrorCode } from '@lpw/api';
 import { BackupError } from '@lpw/backup';
 import type { AppRouter } from '@lpw/lsp-server';
+import { backoffLink, isLspBusy } from '@lpw/lsp-server/client';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { LspErrorCode } from './protocol.ts';
 
 export type LspClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
-/** A code to act on: the server's ApiError code, or UNREACHABLE when no answer came back. */
+/**
+ * A code to act on: LSP_BUSY when the LSP kept refusing for load (its message says when to come
+ * back), the server's ApiError code, or UNREACHABLE when no answer came back.
+ */
 export function lspErrorCode(error: unknown): LspErrorCode {
+  if (isLspBusy(error)) return 'LSP_BUSY';
   // the binary backup routes answer JSON { code }; the package keeps the LSP's code in details
   if (error instanceof BackupError) {
     const lspCode = error.details.lspCode;
@@ -38,6 +43,8 @@ export class LspSession {
   ) {
     this.api = createTRPCClient<AppRouter>({
       links: [
+        // RATE_LIMITED: wait as the LSP asks, a few times, then LspBusyError (same as createLspClient)
+        backoffLink(),
         httpLink({
           url: new URL('trpc', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).toString(),
           headers: () => (this.token ? { authorization: `Bearer ${this.token}` } : {}),

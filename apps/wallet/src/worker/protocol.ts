@@ -335,8 +335,17 @@ export type WalletCommandCode =
   | 'INVALID_NODE_ID'
   | 'STREAM_NOT_RUNNING';
 
-/** What the LSP client reports: the server's ApiError code, a tRPC code, or that no answer came. */
-export type LspErrorCode = ApiErrorCode | BackupErrorCode | TrpcErrorCode | 'UNREACHABLE' | 'LSP_ERROR';
+/**
+ * What the LSP client reports: the server's ApiError code, a tRPC code, that no answer came, or
+ * LSP_BUSY (still RATE_LIMITED after backing off; the message says when to try again).
+ */
+export type LspErrorCode =
+  | ApiErrorCode
+  | BackupErrorCode
+  | TrpcErrorCode
+  | 'UNREACHABLE'
+  | 'LSP_ERROR'
+  | 'LSP_BUSY';
 
 /** Every code a failure from the worker can carry: its own, or one passed on from the parts it runs. */
 export type WorkerErrorCode =
