@@ -4,7 +4,6 @@ import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import type { LspNode } from './node/lsp-node.ts';
 import type { LspStore } from './store/types.ts';
-import type { WalletAppOptions } from './wallet-app.ts';
 
 export interface Deps {
   config: Config;
@@ -16,6 +15,4 @@ export interface Deps {
   clock: () => number;
   /** Keys derived from the LSP seed. */
   secrets: { promise: Uint8Array };
-  /** Serve the built wallet app from this origin (npm start does); absent: API only. */
-  walletApp?: Omit<WalletAppOptions, 'reserved'>;
 }

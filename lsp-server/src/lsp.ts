@@ -8,7 +8,6 @@ import pino, { type Logger } from 'pino';
 import { loadFeePolicy } from './admin/fee-policy.ts';
 import { evaluateAlerts, renderAlerts } from './alerts.ts';
 import { type Config, loadOrCreateSeed } from './config.ts';
-import type { Deps } from './deps.ts';
 import { HistorySampler } from './history/sampler.ts';
 import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
@@ -30,7 +29,6 @@ export interface LspOverrides {
   log?: Logger;
   metrics?: Metrics;
   clock?: () => number;
-  walletApp?: Deps['walletApp'];
 }
 
 export interface Lsp {
@@ -96,14 +94,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     ].join('\n');
   });
   const history = new HistorySampler(watched);
-  const server = await startLsp(
-    {
-      ...watched,
-      secrets,
-      ...(overrides.walletApp ? { walletApp: overrides.walletApp } : {}),
-    },
-    node,
-  );
+  const server = await startLsp({ ...watched, secrets }, node);
   history.start();
   const sweeper = setInterval(() => {
     store
