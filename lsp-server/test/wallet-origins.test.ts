@@ -55,8 +55,13 @@ afterAll(async () => {
 });
 
 /** The CORS headers of an answer, by name. */
-const corsOf = (res: Response) =>
-  Object.fromEntries([...res.headers].filter(([name]) => name.startsWith('access-control-')));
+const corsOf = (res: Response) => {
+  const cors: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (name.startsWith('access-control-')) cors[name] = value;
+  });
+  return cors;
+};
 
 describe('CORS for the wallet origins', () => {
   it('a listed origin reads tRPC answers; another origin, or none, gets no CORS header', async () => {
