@@ -264,7 +264,7 @@ describe('wallet journey', () => {
     await page
       .getByText(`Close your channel first (Channel screen): it is with ${stack.front.lspUrl}`)
       .waitFor();
-    await shot(page, '22-settings-lsp-refused');
+    await shot(page, '21b-settings-lsp-refused');
     await page.getByRole('button', { name: 'Back', exact: true }).click();
     await page.getByRole('button', { name: 'Settings' }).click();
     expect(await page.locator('input[name=lsp-url]').inputValue()).toBe(stack.front.lspUrl);
