@@ -143,12 +143,12 @@ export function Settings() {
         <label className="field">
           <span>Service provider (LSP)</span>
           <input name="lsp-url" inputMode="url" value={lspUrl} onChange={(e) => setLspUrl(e.target.value)} />
+          {channelCount > 0 && (
+            <span className="muted" data-testid="lsp-locked">
+              Your channel is with this provider: close it before changing provider.
+            </span>
+          )}
         </label>
-        {channelCount > 0 && (
-          <p className="muted" data-testid="lsp-locked">
-            Your channel is with this provider: close it before changing provider.
-          </p>
-        )}
         <label className="field">
           <span>Chain source (Esplora URL; empty: your provider’s)</span>
           <input
