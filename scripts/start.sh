@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { npx --yes pnpm@10.34.9 "$@"; }
 pnpm install --frozen-lockfile --reporter=silent
-# the wallet app, served by the LSP from its own origin
-pnpm --filter @lpw/wallet run build >/dev/null
+# the wallet app, served on its own origin (dev.ts); a devnet build: its CSP lets it reach loopback over http
+VITE_DEVNET=1 pnpm --filter @lpw/wallet run build >/dev/null
 export DATA_DIR="${DATA_DIR:-$PWD/data}"
 cd lsp-server && exec ../node_modules/.bin/tsx src/dev.ts

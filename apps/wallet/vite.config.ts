@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
-import { CSP } from './csp.ts';
+import { walletCsp } from './csp.ts';
 import { pruneLdkMethods } from './scripts/ldk-prune.ts';
 
 /** html5-qrcode decodes with ZXing's QR reader only (see src/screens/send/zxing-qr.ts). */
@@ -44,15 +44,19 @@ function workerInAppBuild(): Plugin {
   };
 }
 
-/** The CSP as a meta tag in the built index.html (the dev server needs inline scripts; the build none). */
+/**
+ * The CSP as a meta tag in the built index.html (the dev server needs inline scripts; the build none).
+ * VITE_DEVNET=1 builds for the devnet: loopback without TLS allowed (csp.ts).
+ */
 function contentSecurityPolicy(): Plugin {
+  const content = walletCsp({ devnet: process.env.VITE_DEVNET === '1' });
   return {
     name: 'lpw-csp',
     apply: 'build',
     transformIndexHtml: () => [
       {
         tag: 'meta',
-        attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP },
+        attrs: { 'http-equiv': 'Content-Security-Policy', content },
         injectTo: 'head-prepend',
       },
     ],

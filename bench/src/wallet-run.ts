@@ -9,7 +9,6 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import WebSocket from 'ws';
-import { CSP } from '../../apps/wallet/csp.ts';
 import { openProfile } from '../../e2e/harness/browser.ts';
 import { type Stack, startStack } from '../../e2e/harness/stack.ts';
 import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../../e2e/harness/wallet.ts';
@@ -67,7 +66,7 @@ export async function measureWallet(readyRuns: number, payments: number) {
   let unfollow = () => {};
   const profile = mkdtempSync(join(tmpdir(), 'lpw-bench-profile-'));
   try {
-    stack = await startStack({ distDir: DIST, csp: CSP, seed: 'bench-wallet' });
+    stack = await startStack({ distDir: DIST, seed: 'bench-wallet' });
     const { front, net } = stack;
     const router = net.router.node;
     const merchant = net.merchant.node;

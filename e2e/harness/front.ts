@@ -1,25 +1,17 @@
-// The origin the browser sees, as the LSP will serve it: the built wallet (static, CSP header, SPA
-// fallback), /trpc, /backup and the /peer WebSocket passed to the LSP, /esplora passed to the chain source,
-// /esplora-2 to a second one.
-// `cut()` makes the LSP unreachable from the browser (connections refused, sockets dropped).
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+// What the browser sees, as `npm start` serves it: the built wallet on its own origin
+// (lsp-server/src/wallet-host.ts: CSP header, config.json offering the LSP), and the LSP on another
+// origin, reached through a pass-through the tests control: `cut()` makes the LSP unreachable
+// (connections refused, sockets dropped), `holdBackupAnswers()` loses the answers of backup uploads.
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { extname, join, normalize } from 'node:path';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.png': 'image/png',
-  '.webmanifest': 'application/manifest+json',
-  '.json': 'application/json',
-};
+import { serveWallet } from '@lpw/lsp-server/wallet-host';
 
 export interface Front {
+  /** The wallet's origin. */
   url: string;
-  port: number;
+  /** The LSP's origin as the browser reaches it (the wallet's default LSP). */
+  lspUrl: string;
+  /** Where the pass-through sends the LSP's traffic. */
   setLsp(url: string): void;
   /** Make the LSP (tRPC, /backup, /peer) unreachable, or reachable again. */
   cut(down: boolean): void;
@@ -32,19 +24,13 @@ export interface Front {
   close(): Promise<void>;
 }
 
-export async function startFront(options: {
-  distDir: string;
-  esploraUrl: string;
-  /** Served at /esplora-2: a second chain source on the wallet's origin (its CSP allows no http origin). */
-  secondEsploraUrl?: string;
-  csp: string;
-}): Promise<Front> {
+export async function startFront(options: { distDir: string }): Promise<Front> {
   let lsp: URL | undefined;
   let down = false;
   let holdBackups = false;
   let heldBackupPuts = 0;
   const sockets = new Set<Socket>();
-  const proxy = (req: IncomingMessage, res: import('node:http').ServerResponse, target: URL) => {
+  const proxy = (req: IncomingMessage, res: ServerResponse, target: URL) => {
     const upstream = request(
       target,
       { method: req.method, headers: { ...req.headers, host: target.host } },
@@ -64,33 +50,15 @@ export async function startFront(options: {
     });
     req.pipe(upstream);
   };
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path.startsWith('/trpc/') || path.startsWith('/backup/')) {
-      if (down || !lsp) {
-        req.socket.destroy();
-        return;
-      }
-      return proxy(req, res, new URL(req.url!, lsp));
+  // the LSP's origin: everything passed on as it is (Origin too: the LSP's CORS decides)
+  const door: Server = createServer((req, res) => {
+    if (down || !lsp) {
+      req.socket.destroy();
+      return;
     }
-    if (path.startsWith('/esplora/')) {
-      return proxy(req, res, new URL(req.url!.slice('/esplora'.length), `${options.esploraUrl}/`));
-    }
-    if (path.startsWith('/esplora-2/') && options.secondEsploraUrl) {
-      return proxy(req, res, new URL(req.url!.slice('/esplora-2'.length), `${options.secondEsploraUrl}/`));
-    }
-    let file = normalize(join(options.distDir, path));
-    if (!file.startsWith(options.distDir) || !existsSync(file) || statSync(file).isDirectory()) {
-      file = join(options.distDir, 'index.html');
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-security-policy': options.csp,
-      'cache-control': file.endsWith('sw.js') || file.endsWith('.html') ? 'no-cache' : 'max-age=3600',
-    });
-    createReadStream(file).pipe(res);
+    proxy(req, res, new URL(req.url!, lsp));
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  door.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (down || !lsp) {
       socket.destroy();
       return;
@@ -114,11 +82,17 @@ export async function startFront(options: {
     upstream.on('error', drop).on('close', drop);
     socket.on('error', drop).on('close', drop);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as import('node:net').AddressInfo).port;
+  await new Promise<void>((resolve) => door.listen(0, '127.0.0.1', resolve));
+  const lspUrl = `http://127.0.0.1:${(door.address() as import('node:net').AddressInfo).port}`;
+  const wallet = await serveWallet({
+    distDir: options.distDir,
+    host: '127.0.0.1',
+    port: 0,
+    defaultLspUrl: lspUrl,
+  });
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: wallet.url,
+    lspUrl,
     setLsp(url) {
       lsp = new URL(url);
     },
@@ -132,11 +106,13 @@ export async function startFront(options: {
       down = value;
       if (value) for (const s of sockets) s.destroy();
     },
-    close: () =>
-      new Promise((resolve) => {
+    async close() {
+      await wallet.close();
+      await new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+        door.closeAllConnections();
+        door.close(() => resolve());
+      });
+    },
   };
 }

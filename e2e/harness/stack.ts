@@ -1,7 +1,7 @@
 // One real stack for browser journeys: the devnet chain, its public network (router, merchant), an
-// LSP with channels to the router both ways and on-chain funds for JIT channels, and the front
-// origin serving the built wallet, and the merchant's paid API + Lightning Address on another origin.
-// Same shape as `npm start` (lsp-server/src/dev.ts).
+// LSP with channels to the router both ways and on-chain funds for JIT channels, the built wallet on
+// its own origin with the LSP on another (front.ts), and the merchant's paid API + Lightning Address
+// on a third. Same shape as `npm start` (lsp-server/src/dev.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +23,11 @@ export interface Stack {
   lspStore: LspStore;
   front: Front;
   /**
-   * What the wallet's default chain source (the front's /esplora) passes through: honest until a
-   * test makes it lie. The front's /esplora-2 is a second, honest Esplora over the same chain.
+   * The wallet's default chain source (the one the LSP names): honest until a test makes it lie.
    */
   liar: LyingEsplora;
+  /** A second, honest Esplora over the same chain. */
+  secondEsploraUrl: string;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
   /** The LSP goes away for good: its server and node stop (the front, chain and network stay). */
@@ -34,16 +35,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { distDir: string; csp: string; seed?: string }): Promise<Stack> {
+export async function startStack(options: { distDir: string; seed?: string }): Promise<Stack> {
   const devnet = await startDevnet({ seed: options.seed ?? 'lpw-e2e', host: '127.0.0.1' });
   const net = await startPublicNetwork(devnet, { host: '127.0.0.1', routerFundsSat: 30_000_000n });
   const liar = await startLyingEsplora(devnet.esploraUrl!);
-  const front = await startFront({
-    distDir: options.distDir,
-    esploraUrl: liar.url,
-    secondEsploraUrl: await devnet.startEsplora(),
-    csp: options.csp,
-  });
+  const secondEsploraUrl = await devnet.startEsplora();
+  const front = await startFront({ distDir: options.distDir });
   const dataDir = mkdtempSync(join(tmpdir(), 'lpw-e2e-lsp-'));
   const config = loadConfig({
     PORT: '0',
@@ -52,7 +49,8 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     ESPLORA_URL: devnet.esploraUrl,
-    PUBLIC_ESPLORA_URL: `${front.url}/esplora`,
+    PUBLIC_ESPLORA_URL: liar.url,
+    WALLET_ORIGINS: front.url,
     PUBLIC_PEERS: net.router.uri,
     NETWORK: 'regtest',
     // the merchant's site is on this machine, as with npm start
@@ -78,6 +76,7 @@ export async function startStack(options: { distDir: string; csp: string; seed?:
     lspStore: lsp.store,
     front,
     liar,
+    secondEsploraUrl,
     paidApi,
     stopLsp: () => lsp.stop(), // runs once however often it is called
     async stop() {

@@ -10,11 +10,12 @@ let built = false;
 /** Builds the wallet once per run (the journeys test what ships). */
 export function buildWallet(): void {
   if (built || process.env.E2E_SKIP_BUILD) return;
-  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build
+  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build; a devnet
+  // build: its CSP lets it reach the LSP and chain on loopback without TLS
   execSync('npx --yes pnpm@10.34.9 run build', {
     cwd: WALLET_DIR,
     stdio: 'pipe',
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', VITE_DEVNET: '1' },
   });
   built = true;
 }

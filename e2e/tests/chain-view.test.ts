@@ -1,11 +1,10 @@
 // The wallet checks its chain view, in a phone-sized Chromium: Settings takes a second chain
-// source; when the first (the LSP's /esplora, here a lying proxy) holds the tip back, the next
+// source; when the first (the one the LSP names, here a lying proxy) holds the tip back, the next
 // periodic sync is refused and Home says the sources disagree; a tip without proof of work is named
 // as such; once the source is honest again the warning goes.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '@lpw/wallet/csp';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, watchErrors } from '../harness/browser.ts';
@@ -31,7 +30,7 @@ const warning = () => page.getByTestId('chain-watch-warning');
 
 beforeAll(async () => {
   buildWallet();
-  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-chain-view' });
+  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-chain-view' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
   context = await openProfile(profile);
   page = await context.newPage();
@@ -56,7 +55,7 @@ describe('a checked chain view', () => {
     await createWallet(page);
     await waitConnected(page);
     await page.getByRole('button', { name: 'Settings' }).click();
-    await page.locator('input[name=second-esplora-url]').fill(`${stack.front.url}/esplora-2`);
+    await page.locator('input[name=second-esplora-url]').fill(stack.secondEsploraUrl);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Lock and unlock the wallet').waitFor();
     await shot('01-settings-second-chain-source');

@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scriptAddress } from '@lpw/devnet';
-import { CSP } from '@lpw/wallet/csp';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +51,7 @@ const toLocalMsat = () => {
 
 beforeAll(async () => {
   buildWallet();
-  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-exit' });
+  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-exit' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
   context = await openProfile(profile);
   page = await context.newPage();
@@ -77,8 +76,8 @@ describe('leaving the LSP', () => {
     await createWallet(page);
     await waitConnected(page);
     await page.getByRole('button', { name: 'Settings' }).click();
-    // the chain source chosen here, not the LSP's: the front's Esplora path stays when the LSP goes
-    await page.locator('input[name=esplora-url]').fill(`${stack.front.url}/esplora`);
+    // the chain source chosen here, not the LSP's: it stays when the LSP goes
+    await page.locator('input[name=esplora-url]').fill(stack.liar.url);
     await page.locator('input[name=leave-after-hours]').fill('0.002'); // 7.2 s
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Lock and unlock the wallet').waitFor();

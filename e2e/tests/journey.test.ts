@@ -8,7 +8,6 @@ import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from
 import { readBackupHeader } from '@lpw/backup';
 import { waitUntil } from '@lpw/devnet';
 import { decodeBolt11, encodeBolt11 } from '@lpw/payment-request';
-import { CSP } from '@lpw/wallet/csp';
 import { formatAmount } from '@lpw/wallet/units';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -46,7 +45,7 @@ const state = {
 
 beforeAll(async () => {
   buildWallet();
-  stack = await startStack({ distDir: DIST, csp: CSP });
+  stack = await startStack({ distDir: DIST });
   const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
   profiles.push(profile);
   context = await openProfile(profile);
@@ -71,6 +70,9 @@ describe('wallet journey', () => {
   it('a new user opens the URL and creates a wallet; the node starts and connects to the LSP', async () => {
     await page.goto(stack.front.url);
     await page.getByTestId('screen-welcome').waitFor();
+    // the wallet's code comes from its own origin; it offers the LSP on another (config.json)
+    expect(new URL(stack.front.lspUrl).origin).not.toBe(new URL(stack.front.url).origin);
+    expect(await page.locator('input[name=lsp-url]').inputValue()).toBe(stack.front.lspUrl);
     await shot(page, '01-welcome');
     // installable: Chromium's own check (manifest, icons, service worker with a fetch handler)
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
@@ -102,7 +104,7 @@ describe('wallet journey', () => {
     await page.getByRole('button', { name: 'Create invoice' }).click();
     await page.getByTestId('screen-receive-fee').waitFor({ timeout: 30_000 });
     // LSPS2: max(min_fee_msat, ceil(20,000,000 × proportional / 1e6)) from the LSP's own menu
-    const menu = await fetch(`${stack.front.url}/trpc/jit.getInfo?input=${encodeURIComponent('{}')}`).then(
+    const menu = await fetch(`${stack.front.lspUrl}/trpc/jit.getInfo?input=${encodeURIComponent('{}')}`).then(
       (r) => r.json() as Promise<{ result: { data: { opening_fee_params_menu: OpeningFeeParamsWire[] } } }>,
     );
     const params = openingFeeParamsInput.parse(menu.result.data.opening_fee_params_menu[0]);
@@ -251,6 +253,22 @@ describe('wallet journey', () => {
     await page.getByRole('button', { name: 'Back', exact: true }).click();
     expect(await balanceSat(page)).toBe(before);
     expect(await page.getByTestId('payment-row').count()).toBe(rowsBefore);
+  });
+
+  it('keeps its LSP while a channel is open: Settings refuses another and says why', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    expect(await page.locator('input[name=lsp-url]').inputValue()).toBe(stack.front.lspUrl);
+    await page.getByTestId('lsp-locked').waitFor();
+    await page.locator('input[name=lsp-url]').fill('https://another-lsp.example');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByText(`Close your channel first (Channel screen): it is with ${stack.front.lspUrl}`)
+      .waitFor();
+    await shot(page, '21b-settings-lsp-refused');
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    expect(await page.locator('input[name=lsp-url]').inputValue()).toBe(stack.front.lspUrl);
+    await page.getByRole('button', { name: 'Back', exact: true }).click();
   });
 
   it('reloads with its state intact; a second tab refuses to start a node', async () => {

@@ -5,7 +5,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '@lpw/wallet/csp';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -41,7 +40,7 @@ async function home() {
 
 beforeAll(async () => {
   buildWallet();
-  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-l402' });
+  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-l402' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-l402-'));
   context = await openProfile(profile);
   page = await context.newPage();

@@ -4,7 +4,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '@lpw/wallet/csp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
@@ -16,7 +15,8 @@ const profiles: string[] = [];
 
 beforeAll(async () => {
   buildWallet();
-  front = await startFront({ distDir: DIST, esploraUrl: 'http://127.0.0.1:9', csp: CSP });
+  front = await startFront({ distDir: DIST });
+  front.setLsp('http://127.0.0.1:9'); // nothing listens: locking needs no LSP
 });
 
 afterAll(async () => {

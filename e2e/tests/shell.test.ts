@@ -1,9 +1,10 @@
-// The shipped shell without a running LSP: the CSP (no inline script, no third-party origin), the
-// signed release naming LDK's WASM, and the screens at desktop size.
+// The shipped shell without a running LSP: the CSP (no inline script; other origins over TLS only,
+// loopback without TLS in the devnet build), the signed release naming LDK's WASM, and the screens at
+// desktop size.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '@lpw/wallet/csp';
+import { CSP, walletCsp } from '@lpw/wallet/csp';
 import { releaseKey, releasePublicKey, verifyRelease } from '@lpw/wallet/release';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
@@ -15,7 +16,8 @@ let profile: string;
 
 beforeAll(async () => {
   buildWallet();
-  front = await startFront({ distDir: DIST, esploraUrl: 'http://127.0.0.1:9', csp: CSP });
+  front = await startFront({ distDir: DIST });
+  front.setLsp('http://127.0.0.1:9'); // nothing listens: no LSP
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-shell-'));
 });
 
@@ -25,12 +27,24 @@ afterAll(async () => {
 });
 
 describe('the built wallet', () => {
-  it('has a CSP without inline script or other origins, and no inline script in its HTML', () => {
+  it('has a CSP without inline script, other origins over TLS only, and no inline script in its HTML', async () => {
     const html = readFileSync(join(DIST, 'index.html'), 'utf8');
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
-    expect(meta?.replaceAll('&#39;', "'")).toBe(CSP);
-    expect(CSP).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
-    expect(CSP).not.toMatch(/unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline|https?:\/\//);
+    const devnet = walletCsp({ devnet: true });
+    expect(meta?.replaceAll('&#39;', "'")).toBe(devnet); // the e2e build is a devnet build
+    expect((await fetch(front.url)).headers.get('content-security-policy')).toBe(
+      `${devnet}; frame-ancestors 'none'`,
+    );
+    for (const policy of [CSP, devnet]) {
+      expect(policy).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+      expect(policy).not.toMatch(/unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline/);
+    }
+    // a release reaches other origins over TLS only; the devnet build adds loopback, nothing else
+    expect(CSP).toMatch(/connect-src 'self' https: wss:;/);
+    expect(CSP).not.toMatch(/(http|ws):\/\//);
+    const plain = devnet.match(/\b(http|ws):\/\/[^\s;]+/g) ?? [];
+    expect(plain.length).toBeGreaterThan(0);
+    for (const source of plain) expect(source).toMatch(/^(http|ws):\/\/(127\.0\.0\.1|localhost):\*$/);
     for (const [, attrs, body] of html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
       expect(attrs).toMatch(/src=/);
       expect(body!.trim()).toBe('');

@@ -8,7 +8,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from '@lpw/devnet';
-import { CSP } from '@lpw/wallet/csp';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
@@ -34,7 +33,7 @@ async function balanceMsat(): Promise<bigint> {
 
 beforeAll(async () => {
   buildWallet();
-  stack = await startStack({ distDir: DIST, csp: CSP, seed: 'lpw-e2e-stream' });
+  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-stream' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-stream-'));
   context = await openProfile(profile);
   page = await context.newPage();

@@ -5,7 +5,6 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '@lpw/wallet/csp';
 import { releaseKey, releasePublicKey, signRelease } from '@lpw/wallet/release';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +29,8 @@ beforeAll(async () => {
   ENTRY = Object.keys(built.files).find((f) => /^assets\/index-.*\.js$/.test(f))!;
   served = mkdtempSync(join(tmpdir(), 'lpw-e2e-served-'));
   deploy((dir) => dir); // the release as built
-  front = await startFront({ distDir: served, esploraUrl: 'http://127.0.0.1:9', csp: CSP });
+  front = await startFront({ distDir: served });
+  front.setLsp('http://127.0.0.1:9'); // nothing listens: updates need no LSP
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-update-'));
 });
 

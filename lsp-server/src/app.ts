@@ -1,5 +1,6 @@
-// The HTTP surface: tRPC under /trpc, /health, /metrics, /admin. Body size and request rates are
-// limited here before anything parses; errors never leave as stack traces.
+// The HTTP surface: tRPC under /trpc, /backup, /health, /metrics, /admin; CORS for the listed wallet
+// origins. Body size and request rates are limited here before anything parses; errors never leave
+// as stack traces.
 
 import { timingSafeEqual } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -15,6 +16,7 @@ import { AuthService } from './auth.ts';
 import { BackupService } from './backup.ts';
 import { backupRoutes } from './backup-routes.ts';
 import { TrustedProxies } from './client-ip.ts';
+import { walletCors } from './cors.ts';
 import type { Deps } from './deps.ts';
 import { Gate } from './gate.ts';
 import { JitService } from './liquidity/jit.ts';
@@ -23,7 +25,6 @@ import { RateLimiter } from './rate-limit.ts';
 import { RelayService } from './relay.ts';
 import { appRouter } from './router/index.ts';
 import type { Services } from './router/trpc.ts';
-import { serveWalletApp } from './wallet-app.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -122,13 +123,10 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
   const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
   const clientIp = clientIpOf(new TrustedProxies(deps.config.trustedProxies));
   const app = new Hono();
-  if (deps.walletApp) {
-    // before the LSP's own headers: the wallet's pages carry the wallet's CSP, not the admin page's
-    serveWalletApp(app, {
-      ...deps.walletApp,
-      reserved: ['/trpc', '/backup', '/health', '/metrics', '/admin', deps.config.websocketPath],
-    });
-  }
+  // first: a preflight is answered before any limit or login, and every answer, refusals too, carries
+  // the headers its wallet needs to read it
+  const cors = walletCors(deps.config.walletOrigins);
+  for (const path of ['/trpc/*', `${BACKUP_ROUTE}/*`, '/health']) app.use(path, cors);
 
   // one CSP for everything: the admin page needs only its own stylesheet, its own chart scripts
   // (files, never inline) and form posts

@@ -65,6 +65,24 @@ describe('config', () => {
     // the devnet keeps its printed password
     expect(problems({ ADMIN_PASSWORD: 'devnet-admin-password' })).toEqual([]);
   });
+  it('WALLET_ORIGINS: origins only, https outside regtest, each mistake named', () => {
+    expect(loadConfig({}).walletOrigins).toEqual([]);
+    expect(
+      loadConfig({ WALLET_ORIGINS: 'https://wallet.example, http://127.0.0.1:8081' }).walletOrigins,
+    ).toEqual(['https://wallet.example', 'http://127.0.0.1:8081']);
+    expect(problems({ WALLET_ORIGINS: 'https://wallet.example/' })).toEqual([
+      'WALLET_ORIGINS: "https://wallet.example/" is not an origin (scheme://host[:port], no path or trailing slash); did you mean https://wallet.example?',
+    ]);
+    expect(problems({ WALLET_ORIGINS: 'wallet.example' })[0]).toMatch(/"wallet.example" is not a URL/);
+    expect(problems({ WALLET_ORIGINS: 'ftp://wallet.example' })[0]).toMatch(/must be an https:\/\//);
+    const signet = { NETWORK: 'signet', ESPLORA_URL: 'https://esplora.example/api' };
+    expect(problems({ ...signet, WALLET_ORIGINS: 'http://wallet.example' })).toEqual([
+      expect.stringMatching(
+        /^WALLET_ORIGINS must be https:\/\/ origins outside regtest.*http:\/\/wallet.example$/,
+      ),
+    ]);
+    expect(problems({ ...signet, WALLET_ORIGINS: 'https://wallet.example' })).toEqual([]);
+  });
   it('limits: defaults written here, overridable by environment, checked against each other', () => {
     const c = loadConfig({});
     expect(c.limits).toMatchObject({

@@ -50,6 +50,22 @@ const url = (name: string, schemes: string[]) =>
     `${name} must be a ${schemes.map((p) => `${p}//`).join(' or ')} URL`,
   );
 
+/** Why `entry` is not an origin a wallet can be served from, or undefined. */
+export function walletOriginProblem(entry: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(entry);
+  } catch {
+    return `"${entry}" is not a URL; write an origin like https://wallet.example`;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    return `"${entry}" must be an https:// (or, on regtest, http://) origin`;
+  // a browser's Origin header is exactly scheme://host[:port]: anything more never matches it
+  if (parsed.origin !== entry)
+    return `"${entry}" is not an origin (scheme://host[:port], no path or trailing slash); did you mean ${parsed.origin}?`;
+  return undefined;
+}
+
 /** The devnet's admin password, printed by `npm start` and the README: never good outside regtest. */
 export const EXAMPLE_ADMIN_PASSWORD = 'devnet-admin-password';
 
@@ -247,6 +263,24 @@ const configSchema = z
         ),
       )
       .default([]),
+    /**
+     * Origins of the web wallets this LSP serves (scheme://host[:port], comma separated): tRPC,
+     * /backup and /health answer them with CORS, and the /peer WebSocket accepts only them (a
+     * browser always sends Origin; clients that send none, like the CLI, are not browsers). Empty:
+     * no browser wallet can use this LSP.
+     */
+    walletOrigins: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+      .pipe(
+        z.array(
+          z.string().superRefine((entry, ctx) => {
+            const problem = walletOriginProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: `WALLET_ORIGINS: ${problem}` });
+          }),
+        ),
+      )
+      .default([]),
     /** The HTTP relay wallets use to reach other origins (LNURL, Lightning Addresses, L402). */
     relay: z
       .object({
@@ -299,6 +333,13 @@ const configSchema = z
     }
     if (c.relay.allowLoopback && c.network !== 'regtest') {
       ctx.addIssue({ code: 'custom', message: 'RELAY_ALLOW_LOOPBACK is for a regtest devnet only' });
+    }
+    const plain = c.walletOrigins.filter((o) => o.startsWith('http:'));
+    if (c.network !== 'regtest' && plain.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `WALLET_ORIGINS must be https:// origins outside regtest (a wallet served over http can be swapped on the way), got ${plain.join(', ')}`,
+      });
     }
     if (c.limits.backupBytesPerHourPerIp < c.limits.maxBackupBlobBytes) {
       ctx.addIssue({
@@ -391,6 +432,7 @@ const ENV: Record<string, string> = {
   METRICS_TOKEN: 'metricsToken',
   METRICS_LISTEN: 'metricsListen',
   TRUSTED_PROXIES: 'trustedProxies',
+  WALLET_ORIGINS: 'walletOrigins',
   RELAY_ALLOW_LOOPBACK: 'relay.allowLoopback',
   RELAY_TIMEOUT_MS: 'relay.timeoutMs',
   RELAY_MAX_RESPONSE_BYTES: 'relay.maxResponseBytes',

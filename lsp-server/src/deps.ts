@@ -5,7 +5,6 @@ import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import type { LspNode } from './node/lsp-node.ts';
 import type { LspStore } from './store/types.ts';
-import type { WalletAppOptions } from './wallet-app.ts';
 
 export interface Deps {
   config: Config;
@@ -19,6 +18,4 @@ export interface Deps {
   secrets: { promise: Uint8Array };
   /** ESPLORA_URL_2, when set: the chain lag alert compares our synced height with its tip. */
   secondChain?: SecondChainSource;
-  /** Serve the built wallet app from this origin (npm start does); absent: API only. */
-  walletApp?: Omit<WalletAppOptions, 'reserved'>;
 }

@@ -1,7 +1,8 @@
 // `npm start`: the whole product on embedded defaults, for trying it. One in-memory devnet chain
-// (Esplora + bitcoind RPC), its public network (router + merchant on TCP), and the LSP (SQLite under
+// (Esplora + bitcoind RPC), its public network (router + merchant on TCP), the LSP (SQLite under
 // DATA_DIR/devnet, connected to the router with a funded channel each way so wallets can pay out
-// and receive). The devnet's chain lives in memory, so the LSP's devnet state is reset each start.
+// and receive), and the built wallet on its own origin (another port), offering that LSP.
+// The devnet's chain lives in memory, so the LSP's devnet state is reset each start.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevnet } from '@lpw/devnet';
@@ -11,8 +12,9 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { provideDevnetLiquidity } from './devnet-liquidity.ts';
 import { createLsp } from './lsp.ts';
+import { serveWallet, type WalletHost } from './wallet-host.ts';
 
-/** The built wallet (scripts/start.sh builds it), served from the LSP's origin. */
+/** The built wallet (scripts/start.sh builds it), served from its own origin. */
 const WALLET_DIST = join(import.meta.dirname, '..', '..', 'apps', 'wallet', 'dist');
 
 async function main(): Promise<void> {
@@ -38,12 +40,16 @@ async function main(): Promise<void> {
   });
   const baseDir = env.DATA_DIR ?? './data';
   const dataDir = join(baseDir, 'devnet');
+  const lspPort = env.PORT ?? '8080';
+  const walletPort = Number(env.WALLET_PORT ?? 8081);
   rmSync(dataDir, { recursive: true, force: true }); // its chain is gone: start the LSP afresh
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({
-      PORT: '8080',
+      PORT: lspPort,
       HOST: '127.0.0.1',
+      // the wallet's origin below: its calls and peer socket come from there
+      WALLET_ORIGINS: `http://127.0.0.1:${walletPort},http://localhost:${walletPort}`,
       PEER_LISTEN: `${host}:9737`,
       PUBLIC_PEER_ADDRESS: `${host}:9737`,
       ADMIN_PASSWORD: 'devnet-admin-password',
@@ -51,8 +57,8 @@ async function main(): Promise<void> {
       ...env,
       DATA_DIR: dataDir,
       ESPLORA_URL: devnet.esploraUrl,
-      // the wallet served from this origin reads the chain through it (its CSP allows no other origin)
-      PUBLIC_ESPLORA_URL: `http://${host}:${env.PORT ?? '8080'}/esplora`,
+      // the wallet reads the devnet's Esplora directly (it sends CORS, as public Esplora servers do)
+      PUBLIC_ESPLORA_URL: devnet.esploraUrl,
       PUBLIC_PEERS: net.router.uri,
       NETWORK: 'regtest',
       // the merchant's Lightning Address and paid API are on this machine: let the relay reach them
@@ -66,20 +72,24 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = pino({ level: config.logLevel });
-  const walletBuilt = existsSync(join(WALLET_DIST, 'index.html'));
-  const lsp = await createLsp(config, {
-    devnet,
-    log,
-    ...(walletBuilt ? { walletApp: { distDir: WALLET_DIST, esploraUrl: devnet.esploraUrl } } : {}),
-  });
+  const lsp = await createLsp(config, { devnet, log });
   const node = lsp.node;
+  let wallet: WalletHost | undefined;
+  if (existsSync(join(WALLET_DIST, 'index.html'))) {
+    wallet = await serveWallet({
+      distDir: WALLET_DIST,
+      host: '127.0.0.1',
+      port: walletPort,
+      defaultLspUrl: lsp.url,
+    });
+  }
 
   // liquidity: on-chain funds for JIT channels, a channel out to the router and one in from it
   await provideDevnetLiquidity(devnet, net, node);
 
   const lines = [
     '',
-    `  wallet app    ${walletBuilt ? `${lsp.url}/` : '(not built: npx pnpm@10.34.9 --filter @lpw/wallet build)'}`,
+    `  wallet app    ${wallet ? `${wallet.url}/   (its own origin; it offers the LSP below on first run)` : '(not built: VITE_DEVNET=1 npx pnpm@10.34.9 --filter @lpw/wallet build)'}`,
     `  LSP           ${lsp.url}   (tRPC ${lsp.url}/trpc, metrics ${lsp.url}/metrics)`,
     `  admin         ${lsp.url}/admin   (user admin, password ${config.adminPassword ?? '— set ADMIN_PASSWORD'})`,
     `  wallet peer   ${lsp.url.replace(/^http/, 'ws')}${config.websocketPath} (Sec-WebSocket-Protocol: lpw-peer, lpw-token.<session token>)`,
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
+    await wallet?.close();
     await lsp.stop();
     await paidApi.close();
     await net.stop();

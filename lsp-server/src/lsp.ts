@@ -9,7 +9,6 @@ import { loadFeePolicy, loadRoutingFees } from './admin/fee-policy.ts';
 import { evaluateAlerts, renderAlerts, renderChainBehind } from './alerts.ts';
 import { SecondChainSource } from './chain-lag.ts';
 import { type Config, loadOrCreateSeed } from './config.ts';
-import type { Deps } from './deps.ts';
 import { HistorySampler } from './history/sampler.ts';
 import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
@@ -31,7 +30,6 @@ export interface LspOverrides {
   log?: Logger;
   metrics?: Metrics;
   clock?: () => number;
-  walletApp?: Deps['walletApp'];
 }
 
 export interface Lsp {
@@ -112,14 +110,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     ].join('\n');
   });
   const history = new HistorySampler(watched);
-  const server = await startLsp(
-    {
-      ...watched,
-      secrets,
-      ...(overrides.walletApp ? { walletApp: overrides.walletApp } : {}),
-    },
-    node,
-  );
+  const server = await startLsp({ ...watched, secrets }, node);
   history.start();
   const sweeper = setInterval(() => {
     store

@@ -36,6 +36,7 @@ export async function startLsp(deps: Deps, node: LightningNode): Promise<Running
   const auth = new AuthService(deps);
   const peerWs = servePeerWebSocket(server as unknown as import('node:http').Server, {
     path: config.websocketPath,
+    origins: config.walletOrigins,
     node,
     authenticate: async (token) => {
       try {

@@ -24,9 +24,6 @@ const BUILT_VERSION = import.meta.env.VITE_RELEASE_VERSION as string;
 const db = createStore('lpw-release', 'release');
 const PINNED_KEY = 'pinned-key';
 const ACTIVE_CACHE = 'active-cache';
-/** Requests for these go to the network, never to the release cache (the LSP's API on a shared origin). */
-const NOT_FILES = /^\/(trpc|backup|peer|esplora|admin|health|metrics)(\/|$)/;
-
 async function tell(message: FromServiceWorker): Promise<void> {
   for (const client of await self.clients.matchAll({ includeUncontrolled: true }))
     client.postMessage(message);
@@ -108,8 +105,7 @@ function releaseCache(): Promise<Cache | undefined> {
 
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== 'GET' || url.origin !== self.location.origin || NOT_FILES.test(url.pathname))
-    return;
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   event.respondWith(
     (async () => {
       const cache = await releaseCache();

@@ -27,6 +27,12 @@ export interface PeerWebSocketOptions {
   node: Pick<LightningNode, 'peerHost' | 'isConnected'>;
   /** The session behind a token, or undefined when it is no valid session. */
   authenticate: (token: string) => Promise<{ nodeId: string; expiresAtMs: number } | undefined>;
+  /**
+   * Web wallet origins allowed to open a socket (WALLET_ORIGINS). A browser always sends Origin on a
+   * WebSocket and no CORS guards it, so another site's page could otherwise reach the endpoint;
+   * a client with no Origin (the CLI, a server) is no browser page and passes to the token check.
+   */
+  origins: readonly string[];
   log: Logger;
   /** Milliseconds since the epoch, the clock sessions expire by. */
   clock?: () => number;
@@ -51,10 +57,11 @@ function offeredToken(req: IncomingMessage): string | undefined {
  * value `lpw-token.<token>` beside `lpw-peer`, and hands each socket to the node. A socket lives only
  * while its session does and carries only the session's node: another node id completing the
  * handshake, a logout, or the session's expiry closes it.
- * @example const peerWs = servePeerWebSocket(server, { path: '/peer', node, authenticate, log });
+ * @example const peerWs = servePeerWebSocket(server, { path: '/peer', origins, node, authenticate, log });
  */
 export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions): PeerWebSocketServer {
   const clock = options.clock ?? Date.now;
+  const origins = new Set(options.origins);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -137,6 +144,11 @@ export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions
       return refuse(socket, '400 Bad Request');
     }
     if (url.pathname !== options.path) return refuse(socket, '404 Not Found');
+    const origin = req.headers.origin;
+    if (origin !== undefined && !origins.has(origin)) {
+      options.log.warn({ origin }, 'peer WebSocket from an origin not in WALLET_ORIGINS refused');
+      return refuse(socket, '403 Forbidden');
+    }
     const token = offeredToken(req);
     if (!token) return refuse(socket, '401 Unauthorized');
     options

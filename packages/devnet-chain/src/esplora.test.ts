@@ -182,3 +182,20 @@ describe('Esplora transactions', () => {
     expect(fees['1008']).toBe(2);
   });
 });
+
+describe('Esplora from a wallet on another origin', () => {
+  it('any origin may read it (CORS *, preflight answered), as with public Esplora servers; the RPC sends no CORS', async () => {
+    const tip = await fetch(`${devnet.esploraUrl}/blocks/tip/height`, {
+      headers: { origin: 'http://127.0.0.1:8081' },
+    });
+    expect(tip.headers.get('access-control-allow-origin')).toBe('*');
+    const preflight = await fetch(`${devnet.esploraUrl}/tx`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://wallet.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    const rpc = await fetch(devnet.rpcUrl, { method: 'POST', headers: { origin: 'https://wallet.example' } });
+    expect(rpc.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

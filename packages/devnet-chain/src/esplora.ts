@@ -42,7 +42,9 @@ export function startEsplora(
   port: number,
   weather?: FeeWeather,
 ): Promise<Listening> {
-  return listen((req, body, res) => handle(chain, weather ?? chain.weather, req, body, res), host, port);
+  return listen((req, body, res) => handle(chain, weather ?? chain.weather, req, body, res), host, port, {
+    cors: true,
+  });
 }
 
 function handle(

@@ -12,8 +12,30 @@ export interface Listening {
 
 const MAX_BODY = 8 * 1024 * 1024;
 
-export function listen(handler: Handler, host: string, port: number): Promise<Listening> {
+/**
+ * `cors`: any origin may read the answers, as with public Esplora servers (the wallet, on its own
+ * origin, reads the chain from them directly). Not for the bitcoind RPC, which no page should call.
+ */
+export function listen(
+  handler: Handler,
+  host: string,
+  port: number,
+  options: { cors?: boolean } = {},
+): Promise<Listening> {
   const server: Server = createServer((req, res) => {
+    if (options.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      if (req.method === 'OPTIONS') {
+        res
+          .writeHead(204, {
+            'access-control-allow-methods': 'GET, POST',
+            'access-control-allow-headers': 'content-type',
+            'access-control-max-age': '600',
+          })
+          .end();
+        return;
+      }
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

@@ -79,6 +79,7 @@ export async function startLyingEsplora(upstream: string, host = '127.0.0.1'): P
     },
     host,
     0,
+    { cors: true },
   );
   return {
     url: server.url,

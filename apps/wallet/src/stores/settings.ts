@@ -1,11 +1,14 @@
-// Settings: LSP URL (default: the origin the app came from), display unit, the most a channel
-// opening may cost, the chain source (default: the LSP's) and a second one to compare it with, and how long the LSP may be gone before
+// Settings: the LSP (chosen on the welcome screen, which offers the default of the config.json
+// served beside the app), display unit, the most a channel opening may cost, the chain source
+// (default: the LSP's) and a second one to compare it with, and how long the LSP may be gone before
 // Home suggests leaving it. Kept in idb-keyval; msat inside.
 import { get, set } from 'idb-keyval';
 import { create } from 'zustand';
+import { defaultLspUrl } from '../lib/connect-url.ts';
 import type { Unit } from '../lib/units.ts';
 
 export interface Settings {
+  /** The LSP's origin; '' until the person chooses one (the welcome screen). */
   lspUrl: string;
   unit: Unit;
   /** Refuse a JIT channel whose opening fee is above this. */
@@ -23,7 +26,7 @@ export const DEFAULT_FEE_CAP_MSAT = 5_000_000n; // 5,000 sats
 export const DEFAULT_LEAVE_AFTER_MS = 3 * 24 * 3_600_000; // 3 days
 
 export const defaultSettings = (): Settings => ({
-  lspUrl: globalThis.location?.origin ?? 'http://localhost',
+  lspUrl: '',
   unit: 'sat',
   feeCapMsat: DEFAULT_FEE_CAP_MSAT,
   esploraUrl: '',
@@ -42,7 +45,9 @@ export const useSettings = create<SettingsState>((setState, getState) => ({
   loaded: false,
   async load() {
     const stored = await get<Partial<Settings>>(KEY).catch(() => undefined);
-    setState({ ...defaultSettings(), ...stored, loaded: true });
+    // until the person has chosen: what this copy of the app offers
+    const lspUrl = stored?.lspUrl || ((await defaultLspUrl()) ?? '');
+    setState({ ...defaultSettings(), ...stored, lspUrl, loaded: true });
   },
   async update(changes) {
     const { lspUrl, unit, feeCapMsat, esploraUrl, secondEsploraUrl, leaveAfterMs } = {

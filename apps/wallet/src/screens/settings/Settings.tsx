@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'react';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
+import { CONNECTABLE_HINT, connectableUrl } from '../../lib/connect-url.ts';
 import { formatAmount, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
@@ -66,16 +67,8 @@ function BackupSection() {
 
 /** A chain source URL as typed: '' for none, null when it is not one the page may reach. */
 function chainSourceUrl(typed: string): string | null {
-  const text = typed.trim().replace(/\/$/, '');
-  if (!text) return '';
-  try {
-    const chain = new URL(text);
-    // the page may reach other origins over https only (csp.ts); its own origin also over http
-    if (chain.protocol !== 'https:' && chain.origin !== globalThis.location?.origin) return null;
-    return chain.toString().replace(/\/$/, '');
-  } catch {
-    return null;
-  }
+  if (!typed.trim()) return '';
+  return connectableUrl(typed)?.toString().replace(/\/$/, '') ?? null;
 }
 
 /** The wallet's own version, and a check for a newer signed one (the answer shows above the screen). */
@@ -112,19 +105,21 @@ export function Settings() {
   const [secondEsplora, setSecondEsplora] = useState(settings.secondEsploraUrl);
   const [leaveHours, setLeaveHours] = useState(String(settings.leaveAfterMs / 3_600_000));
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string }>();
+  // a channel is with one LSP: another cannot take it over, so the LSP changes only without one
+  const channelCount = useWallet((s) => s.snapshot?.channels.length ?? 0);
   const sites = Object.values(useWeb((s) => s.sites));
   const loadSites = useWeb((s) => s.loadSites);
   useEffect(() => void loadSites(), [loadSites]);
 
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
-    let url: URL;
-    try {
-      url = new URL(lspUrl.trim());
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-    } catch {
-      return setMessage({ tone: 'error', text: 'The LSP address must be an https:// URL.' });
-    }
+    const url = connectableUrl(lspUrl);
+    if (!url) return setMessage({ tone: 'error', text: `The LSP address must be ${CONNECTABLE_HINT}.` });
+    if (url.origin !== settings.lspUrl && channelCount > 0)
+      return setMessage({
+        tone: 'error',
+        text: `Close your channel first (Channel screen): it is with ${settings.lspUrl}, and another provider cannot take it over.`,
+      });
     let capMsat: bigint | undefined;
     try {
       capMsat = parseAmountInput(cap, 'sat');
@@ -133,10 +128,16 @@ export function Settings() {
     }
     const esploraUrl = chainSourceUrl(esplora);
     if (esploraUrl === null)
-      return setMessage({ tone: 'error', text: 'The chain source must be an https:// Esplora URL.' });
+      return setMessage({
+        tone: 'error',
+        text: `The chain source must be ${CONNECTABLE_HINT} of an Esplora.`,
+      });
     const secondEsploraUrl = chainSourceUrl(secondEsplora);
     if (secondEsploraUrl === null)
-      return setMessage({ tone: 'error', text: 'The second chain source must be an https:// Esplora URL.' });
+      return setMessage({
+        tone: 'error',
+        text: `The second chain source must be ${CONNECTABLE_HINT} of an Esplora.`,
+      });
     const hours = Number(leaveHours.trim());
     if (!leaveHours.trim() || !Number.isFinite(hours) || hours <= 0)
       return setMessage({
@@ -167,6 +168,11 @@ export function Settings() {
         <label className="field">
           <span>Service provider (LSP)</span>
           <input name="lsp-url" inputMode="url" value={lspUrl} onChange={(e) => setLspUrl(e.target.value)} />
+          {channelCount > 0 && (
+            <span className="muted" data-testid="lsp-locked">
+              Your channel is with this provider: close it before changing provider.
+            </span>
+          )}
         </label>
         <label className="field">
           <span>Chain source (Esplora URL; empty: your provider’s)</span>
