@@ -1,7 +1,7 @@
-// `fetch` for the wallet's cross-origin requests. Its CSP (connect-src 'self') lets the browser reach
-// the wallet's own origin only, so a request to any other origin is made by the LSP's relay
-// (`relay.fetch`) and its answer rebuilt here as a Response: status, content-type,
-// www-authenticate and body — all LNURL and L402 need.
+// `fetch` through the LSP's relay (`relay.fetch`), for requests to other origins the browser cannot
+// make itself (the site sends no CORS headers; see web-fetch.ts) and for the worker's streams: the
+// relay's answer rebuilt here as a Response: status, content-type, www-authenticate and body — all
+// LNURL and L402 need.
 import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 
 export type Relay = (request: RelayFetchInput) => Promise<RelayFetchOutput>;
