@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '@lpw/wallet/csp';
+import { CSP, LOOPBACK } from '@lpw/wallet/csp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
@@ -29,7 +29,9 @@ describe('the built wallet', () => {
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
     expect(meta?.replaceAll('&#39;', "'")).toBe(CSP);
     expect(CSP).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
-    expect(CSP).not.toMatch(/unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline|https?:\/\//);
+    // no origin named but this machine's plain-http ports (LNURL sites on the devnet)
+    expect(CSP).toContain(`connect-src 'self' https: ${LOOPBACK};`);
+    expect(CSP.replace(LOOPBACK, '')).not.toMatch(/unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline|https?:\/\//);
     for (const [, attrs, body] of html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
       expect(attrs).toMatch(/src=/);
       expect(body!.trim()).toBe('');
