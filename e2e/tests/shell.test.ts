@@ -31,7 +31,9 @@ describe('the built wallet', () => {
     expect(CSP).toMatch(/script-src 'self' 'wasm-unsafe-eval'(;|$)/);
     // no origin named but this machine's plain-http ports (LNURL sites on the devnet)
     expect(CSP).toContain(`connect-src 'self' https: ${LOOPBACK};`);
-    expect(CSP.replace(LOOPBACK, '')).not.toMatch(/unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline|https?:\/\//);
+    expect(CSP.replace(LOOPBACK, '')).not.toMatch(
+      /unsafe-inline'[^;]*;?\s*$|script-src[^;]*unsafe-inline|https?:\/\//,
+    );
     for (const [, attrs, body] of html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
       expect(attrs).toMatch(/src=/);
       expect(body!.trim()).toBe('');
