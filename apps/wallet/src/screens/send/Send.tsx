@@ -288,8 +288,11 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         <dt>For</dt>
         <dd>{invoice.description || <span className="muted">No description</span>}</dd>
         <dt>To</dt>
-        {invoice.payeeName && <dd data-testid="review-payee">{invoice.payeeName}</dd>}
-        <dd className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</dd>
+        {/* one dd: a second one would shift every later row of the two-column grid */}
+        <dd className="payee">
+          {invoice.payeeName && <span data-testid="review-payee">{invoice.payeeName}</span>}
+          <span className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</span>
+        </dd>
         <dt>Network fee</dt>
         <dd data-testid="review-fee">
           {estimate?.feeMsat !== undefined ? (
