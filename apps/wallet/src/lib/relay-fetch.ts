@@ -31,14 +31,13 @@ export function responseOf(answer: RelayFetchOutput): Response {
 }
 
 /**
- * A `fetch` that goes straight to `ownOrigin` and through `relay` everywhere else. Only GET and POST
- * with a text body, and the Authorization, Accept and Content-Type headers, cross the relay.
- * @example const fetchAnywhere = relayedFetch(useWallet.getState().relay, location.origin);
+ * A `fetch` made by `relay`. Only GET and POST with a text body, and the Authorization, Accept and
+ * Content-Type headers, cross the relay.
+ * @example const viaRelay = relayedFetch(useWallet.getState().relay);
  */
-export function relayedFetch(relay: Relay, ownOrigin: string | undefined): typeof fetch {
+export function relayedFetch(relay: Relay): typeof fetch {
   return async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
-    if (ownOrigin !== undefined && new URL(url, ownOrigin).origin === ownOrigin) return fetch(input, init);
     const method = (init?.method ?? 'GET').toUpperCase();
     if (method !== 'GET' && method !== 'POST') throw new TypeError(`${method} requests are not relayed`);
     if (init?.body != null && typeof init.body !== 'string')

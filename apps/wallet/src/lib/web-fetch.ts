@@ -40,7 +40,7 @@ function challengeHidden(response: Response): boolean {
  * @example const fetchSite = directFirstFetch(useWallet.getState().relay, location.origin);
  */
 export function directFirstFetch(relay: Relay, ownOrigin: string | undefined): typeof fetch {
-  const viaRelay = relayedFetch(relay, undefined);
+  const viaRelay = relayedFetch(relay);
   return async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     if (ownOrigin !== undefined && new URL(url, ownOrigin).origin === ownOrigin) return fetch(input, init);
