@@ -228,7 +228,7 @@ describe('other sites, directly when they allow it, through the LSP relay when n
     expect(substituted).toHaveLength(1);
     // the LSP's invoice does not commit to the metadata the site showed (description hash)
     expect(await page.getByTestId('send-lnurl-error').textContent()).toBe(
-      `${site} sent an invoice that doesn't match what it showed, so it was not paid.`,
+      `The invoice that came via your LSP for ${site} doesn't match what the site showed, so it was not paid.`,
     );
     await shot(page, 'l402-10-relay-swapped-invoice-refused');
     expect(merchantReceived().length).toBe(before);

@@ -73,6 +73,8 @@ export type SendInputErrorCode =
   | 'NOT_READY'
   /** The LNURL service refused or answered something unusable. */
   | 'SERVICE_ERROR'
+  /** An LNURL invoice for another amount, or not committing to the metadata shown (LUD-06): not paid. */
+  | 'INVOICE_MISMATCH'
   | 'OUT_OF_RANGE';
 
 export class SendInputError extends Error {
@@ -270,8 +272,11 @@ function relayRefusal(err: unknown): { code: string; reason: string } | undefine
   return { code, reason: String((cause as Error).message ?? '').replace(/^[A-Z_]+: /, '') };
 }
 
-/** An error of the LNURL steps in the person's words. */
-export function serviceError(err: unknown, host: string | undefined): SendInputError {
+/**
+ * An error of the LNURL steps in the person's words; `viaLsp`: the answer came through the LSP's
+ * relay, which may be what changed it.
+ */
+export function serviceError(err: unknown, host: string | undefined, viaLsp = false): SendInputError {
   if (err instanceof SendInputError) return err;
   const name = host ?? 'The payment service';
   const relay = relayRefusal(err);
@@ -309,8 +314,10 @@ export function serviceError(err: unknown, host: string | undefined): SendInputE
     case 'AMOUNT_MISMATCH':
     case 'DESCRIPTION_HASH_MISMATCH':
       return new SendInputError(
-        'SERVICE_ERROR',
-        `${name} sent an invoice that doesn't match what it showed, so it was not paid.`,
+        'INVOICE_MISMATCH',
+        viaLsp
+          ? `The invoice that came via your LSP for ${host ?? 'this site'} doesn't match what the site showed, so it was not paid.`
+          : `${name} sent an invoice that doesn't match what it showed, so it was not paid.`,
       );
     case 'AMOUNT_OUT_OF_RANGE':
       return new SendInputError('OUT_OF_RANGE', `${err.message}.`);
@@ -396,7 +403,7 @@ export async function invoiceFromLnurl(
     const bolt11 = await fetchInvoice(payRequest, amountMsat, noted.fetch, { network, nowSec });
     request = parsePaymentRequest(bolt11, { network, nowSec });
   } catch (err) {
-    throw serviceError(err, target.host);
+    throw serviceError(err, target.host, noted.viaLsp());
   }
   if (request.kind !== 'bolt11') throw new SendInputError('SERVICE_ERROR', `${target.host} sent no invoice.`);
   // the invoice carries only the hash of the description; show the text it commits to
