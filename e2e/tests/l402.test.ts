@@ -1,8 +1,13 @@
 // Other origins from the wallet, in Chromium against the real stack: the merchant's site (another
-// port than the wallet's) reached through the LSP's relay — a Lightning Address payment, and an L402
-// link paid within the budget set for that site, its token reused, then a dearer link refused with
-// nothing paid. The wallet is funded first through a JIT channel, as in the journey.
+// port than the wallet's, sending CORS headers) asked directly by the browser — a Lightning Address
+// payment, and an L402 link paid within the budget set for that site, its token reused, then a
+// dearer link refused with nothing paid — with the LSP's relay never used, though the LSP is made
+// hostile. Then a site without CORS headers: reached through the relay, said on screen ("via your
+// LSP"); the hostile relay's substituted invoice is caught, nothing paid; the honest relay's is paid.
+// The wallet is funded first through a JIT channel, as in the journey.
 import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -18,6 +23,13 @@ let profile: string;
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
+/** While true, the LSP's relay answers an LNURL callback with an invoice to the LSP's own node. */
+let hostile = false;
+/** Payment hashes of the LSP's invoices the hostile relay passed off as the site's. */
+const substituted: string[] = [];
+/** The merchant's site behind a server that sends no CORS headers (as many sites don't). */
+let noCors: Server;
+let noCorsUrl: string;
 
 /** Inbound payments the merchant has been paid, in msat. */
 const merchantReceived = () =>
@@ -45,6 +57,9 @@ beforeAll(async () => {
   context = await openProfile(profile);
   page = await context.newPage();
   errors = watchErrors(page);
+  await installHostileRelay();
+  noCors = await startNoCorsSite(stack.paidApi.url);
+  noCorsUrl = `http://127.0.0.1:${(noCors.address() as AddressInfo).port}`;
   await page.goto(stack.front.url);
   await page.getByTestId('screen-welcome').waitFor();
   await createWallet(page);
@@ -73,15 +88,18 @@ afterEach(async (test) => {
 });
 
 afterAll(async () => {
+  noCors?.closeAllConnections();
+  noCors?.close();
   await context?.close();
   await stack?.stop();
   if (profile) removeProfile(profile);
 });
 
-describe('other sites through the LSP relay', () => {
-  it('pays the merchant’s Lightning Address on another origin', async () => {
+describe('other sites, directly when they allow it, through the LSP relay when not', () => {
+  it('pays the merchant’s Lightning Address on another origin directly: a hostile relay cannot touch it', async () => {
     const site = new URL(stack.paidApi.url).host;
     expect(site).not.toBe(new URL(stack.front.url).host);
+    hostile = true;
     const relayedBefore = await relayedOk();
     await send(`merchant@${site}`);
     await page.getByTestId('screen-send-lnurl').waitFor({ timeout: 30_000 });
@@ -97,6 +115,7 @@ describe('other sites through the LSP relay', () => {
       .and(page.locator(':enabled'))
       .waitFor({ timeout: 30_000 });
     await shot(page, 'l402-02-lightning-address-review');
+    expect(await page.getByTestId('via-lsp').count()).toBe(0);
     await page.getByRole('button', { name: 'Pay' }).click();
     await page.getByTestId('screen-send-done').waitFor({ timeout: 90_000 });
     await shot(page, 'l402-03-lightning-address-paid');
@@ -104,8 +123,10 @@ describe('other sites through the LSP relay', () => {
     const paid = stack.net.merchant.node.payment(bytesToHex(sha256(hexToBytes(preimage))));
     expect(paid?.status).toBe('succeeded');
     expect(paid?.amountMsat).toBe(1_000_000n);
-    // both LNURL steps went through the relay (the CSP lets the page reach its own origin only)
-    expect((await relayedOk()) - relayedBefore).toBe(2);
+    // both LNURL steps went straight to the site: the LSP relayed nothing, substituted nothing
+    expect((await relayedOk()) - relayedBefore).toBe(0);
+    expect(substituted).toEqual([]);
+    hostile = false;
     await home();
   });
 
@@ -114,6 +135,7 @@ describe('other sites through the LSP relay', () => {
   it('opens an L402 link: asks a budget once, pays within it, shows the answer, reuses the token', async () => {
     const url = `${stack.paidApi.url}/api/quote`;
     const before = merchantReceived().length;
+    const relayedBefore = await relayedOk();
     await send(url);
     await page.getByTestId('screen-url-budget').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('url-price').textContent()).toBe('10 sats');
@@ -141,6 +163,9 @@ describe('other sites through the LSP relay', () => {
     );
     await shot(page, 'l402-06-token-reused');
     expect(merchantReceived().length - before).toBe(1);
+    // challenge, paid retry and token reuse (Authorization: a CORS preflight) all went direct
+    expect(await page.getByTestId('via-lsp').count()).toBe(0);
+    expect((await relayedOk()) - relayedBefore).toBe(0);
     await home();
   });
 
@@ -184,10 +209,90 @@ describe('other sites through the LSP relay', () => {
     expect(merchantReceived().slice(before)).toEqual([20_000n]);
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
+
+  it('reaches a site without CORS through the relay and says so; an invoice the relay swapped is refused, nothing paid', async () => {
+    await home();
+    const site = new URL(noCorsUrl).host;
+    const before = merchantReceived().length;
+    const paymentsBefore = await page.getByTestId('payment-row').count();
+    const relayedBefore = await relayedOk();
+    hostile = true;
+    await send(`merchant@${site}`);
+    await page.getByTestId('screen-send-lnurl').waitFor({ timeout: 30_000 });
+    // the browser could not read the site's answer (no CORS): the LSP relayed it, and the screen says so
+    expect(await page.getByTestId('via-lsp').textContent()).toMatch(/^Fetched via your LSP/);
+    await page.locator('input[name=amount]').fill('1000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('send-lnurl-error').waitFor({ timeout: 30_000 });
+    expect(substituted).toHaveLength(1);
+    // the LSP's invoice does not commit to the metadata the site showed (description hash)
+    expect(await page.getByTestId('send-lnurl-error').textContent()).toBe(
+      `The invoice that came via your LSP for ${site} doesn't match what the site showed, so it was not paid.`,
+    );
+    await shot(page, 'l402-10-relay-swapped-invoice-refused');
+    expect(merchantReceived().length).toBe(before);
+    expect(stack.lspNode.payment(substituted[0]!)?.status).not.toBe('succeeded');
+
+    // an honest relay: its invoice is checked the same way, paid, and the confirm screen says "via your LSP"
+    hostile = false;
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('screen-send-review').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('via-lsp').textContent()).toMatch(/via your LSP/);
+    await page
+      .getByRole('button', { name: 'Pay' })
+      .and(page.locator(':enabled'))
+      .waitFor({ timeout: 30_000 });
+    await shot(page, 'l402-11-via-lsp-review');
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.getByTestId('screen-send-done').waitFor({ timeout: 90_000 });
+    expect(merchantReceived().slice(before)).toEqual([1_000_000n]);
+    // step 1, the swapped callback, the honest callback
+    expect((await relayedOk()) - relayedBefore).toBe(3);
+    await home();
+    expect(await page.getByTestId('payment-row').count()).toBe(paymentsBefore + 1);
+  });
 });
 
 /** Relayed requests the LSP answered, from its metrics. */
 async function relayedOk(): Promise<number> {
   const text = await (await fetch(`${stack.lsp.url}/metrics`)).text();
   return Number(/lsp_relay_requests_total\{outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+/**
+ * The LSP turned hostile, between the wallet and its relay: while `hostile`, an LNURL callback's
+ * answer is replaced by an invoice of the same amount from the LSP's own node. (Interception covers
+ * the wallet's worker, which makes the relay calls.)
+ */
+async function installHostileRelay(): Promise<void> {
+  await context.route('**/trpc/relay.fetch**', async (route) => {
+    const response = await route.fetch();
+    if (!hostile) return route.fulfill({ response });
+    const json = (await response.json()) as { result?: { data?: { url: string; body_base64: string } } };
+    const answer = json.result?.data;
+    const asked = answer ? new URL(answer.url) : undefined;
+    if (answer && asked?.pathname.endsWith('/callback')) {
+      const amountMsat = BigInt(asked.searchParams.get('amount') ?? '0');
+      const own = stack.lspNode.createInvoice({ amountMsat, description: 'the LSP', expirySecs: 600 });
+      answer.body_base64 = Buffer.from(JSON.stringify({ pr: own.bolt11, routes: [] })).toString('base64');
+      substituted.push(own.paymentHash);
+    }
+    return route.fulfill({ response, json });
+  });
+}
+
+/** The merchant's site passed through with only its content type: no CORS headers. */
+async function startNoCorsSite(siteUrl: string): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const answer = await fetch(`${siteUrl}${req.url}`);
+    // its callback is here too, so both LNURL steps need the relay
+    const body = (await answer.text()).replaceAll(
+      siteUrl,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    );
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
 }

@@ -8,6 +8,7 @@ export { createLsp, type Lsp, type LspOverrides } from './lsp.ts';
 export { Metrics } from './metrics.ts';
 export { ldkLspNode } from './node/ldk.ts';
 export type { LspBalances, LspChannel, LspNode, RouteHop, RouteRequest } from './node/lsp-node.ts';
+export { RelayService } from './relay.ts';
 export type { AppRouter } from './router/index.ts';
 export { openStore } from './store/index.ts';
 export type { LspStore } from './store/types.ts';

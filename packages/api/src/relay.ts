@@ -1,6 +1,6 @@
-// `relay.fetch`: the LSP makes one HTTP request for the wallet. The wallet's Content-Security-Policy
-// lets it talk to its own origin only, so LNURL-pay, Lightning Addresses and L402 sites on other
-// origins are reached through this bounded, authenticated relay (see DESIGN.md).
+// `relay.fetch`: the LSP makes one HTTP request for the wallet, when the browser cannot make it
+// itself (an LNURL-pay, Lightning Address or L402 site that sends no CORS headers): a bounded,
+// authenticated fallback, which the wallet shows as "via your LSP" (see DESIGN.md).
 import * as z from 'zod/mini';
 import { checked } from './schema.ts';
 

@@ -1,8 +1,10 @@
 // The devnet merchant's Lightning Address (LUD-16) and LNURL-pay service (LUD-06, LUD-12 comments):
 // `merchant@<host:port>` of the paid API's server, invoices from the merchant node that commit to
-// the metadata shown (description hash). For trying and testing wallets; no state kept.
+// the metadata shown (description hash). For trying and testing wallets; no state kept. Open to every
+// origin (LUD-01: `Access-Control-Allow-Origin: *`), so a browser wallet asks it directly.
 import type { LightningNode } from '@lpw/node';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 
 export const LNURL_USER = 'merchant';
 const MIN_SENDABLE_MSAT = 1_000n;
@@ -12,6 +14,8 @@ const COMMENT_ALLOWED = 140;
 /** Mount at `/`: serves `/.well-known/lnurlp/merchant` and its callback. */
 export function lnurlPayApp(merchant: Pick<LightningNode, 'createInvoice'>): Hono {
   const app = new Hono();
+  app.use('/.well-known/lnurlp/*', cors());
+  app.use(`/lnurlp/${LNURL_USER}/*`, cors());
   const metadataFor = (host: string) =>
     JSON.stringify([
       ['text/plain', 'Pay the devnet merchant'],

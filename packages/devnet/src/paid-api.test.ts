@@ -83,6 +83,36 @@ describe('the devnet demo paid API', () => {
     expect((await fetch(`${api.url}/.well-known/lnurlp/nobody`)).status).toBe(404);
   });
 
+  // what a browser checks before it lets a page on another origin (the wallet) read these answers
+  it('its Lightning Address and paid API answer any origin (CORS), the L402 challenge readable by scripts', async () => {
+    const origin = { origin: 'http://wallet.example' };
+    const address = await fetch(`${api.url}/.well-known/lnurlp/merchant`, { headers: origin });
+    expect(address.headers.get('access-control-allow-origin')).toBe('*');
+    const { callback } = (await address.json()) as { callback: string };
+    const invoice = await fetch(`${callback}?amount=1000`, { headers: origin });
+    expect(invoice.headers.get('access-control-allow-origin')).toBe('*');
+    const challenge = await fetch(`${api.url}/api/quote`, { headers: origin });
+    expect(challenge.status).toBe(402);
+    expect(challenge.headers.get('access-control-allow-origin')).toBe('*');
+    expect(challenge.headers.get('access-control-expose-headers')).toMatch(/www-authenticate/i);
+    // a token is sent as Authorization, which is not a simple header: the browser asks first
+    const preflight = await fetch(`${api.url}/api/quote`, {
+      method: 'OPTIONS',
+      headers: {
+        ...origin,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+    // the shop is a page for people, not an API: no CORS
+    expect(
+      (await fetch(`${api.url}/shop`, { headers: origin })).headers.get('access-control-allow-origin'),
+    ).toBeNull();
+  });
+
   it('the shop shows the invoice of an item as a QR code and marks the order paid once it is', async () => {
     const menu = await (await fetch(`${api.url}/shop`)).text();
     expect(menu).toContain('Coffee');

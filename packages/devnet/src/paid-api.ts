@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server';
 import { type L402Env, l402, MemoryUsageStore, type RootKey, type UsageStore } from '@lpw/l402';
 import type { LightningNode } from '@lpw/node';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { lnurlPayApp } from './lnurl-pay.ts';
 import { shopApp } from './shop.ts';
 
@@ -47,6 +48,11 @@ export function paidApiApp(
   usage: UsageStore = new MemoryUsageStore(),
 ): Hono<L402Env> {
   const app = new Hono<L402Env>();
+  // any web page may call the API (a browser wallet directly, not through its LSP): the token is
+  // sent as Authorization (a preflight), and scripts may read the challenge only if it is exposed
+  const open = cors({ origin: '*', allowHeaders: ['Authorization'], exposeHeaders: ['WWW-Authenticate'] });
+  app.use('/', open);
+  app.use('/api/*', open);
   // one store for both routes: token ids are random, so their counters never meet
   const paid = (priceSat: number, description: string, maxUses = 1) =>
     l402({ node: merchant, rootKeys: [rootKey], priceSat, description, maxUses, store: usage });

@@ -47,12 +47,17 @@ function payRequestBody(user: string, overrides: Record<string, unknown> = {}): 
   };
 }
 
-function invoiceFor(amountMsat: bigint, descriptionHashOf: string, network: Network = 'regtest'): string {
+function invoiceFor(
+  amountMsat: bigint,
+  descriptionHashOf: string,
+  network: Network = 'regtest',
+  timestamp = NOW,
+): string {
   return encodeBolt11(
     {
       network,
       amountMsat,
-      timestamp: NOW,
+      timestamp,
       paymentHash: 'cc'.repeat(32),
       paymentSecret: 'dd'.repeat(32),
       descriptionHash: bytesToHex(sha256(utf8ToBytes(descriptionHashOf))),
@@ -102,6 +107,9 @@ function route(request: IncomingMessage, response: ServerResponse) {
     if (user === 'other-hash') return json({ pr: invoiceFor(amountMsat, 'something else'), routes: [] });
     if (user === 'mainnet') return json({ pr: invoiceFor(amountMsat, metadata, 'bitcoin'), routes: [] });
     if (user === 'garbled') return json({ pr: 'lnbcrt1garbage', routes: [] });
+    // made two hours ago with the default hour of expiry
+    if (user === 'stale')
+      return json({ pr: invoiceFor(amountMsat, metadata, 'regtest', NOW - 7200), routes: [] });
     if (user === 'silent') return json({ routes: [] });
     return json({ pr: invoiceFor(amountMsat, metadata), routes: [] });
   }
@@ -200,7 +208,7 @@ describe('LNURL-pay over HTTP', () => {
     expect(error.message).toMatch(/redirected, and the new address points to http:\/\/127.0.0.2/);
   });
 
-  it('checks the invoice: amount, description hash, network, readability', async () => {
+  it('checks the invoice: amount, description hash, network, expiry, readability', async () => {
     const ask = async (user: string) => {
       const payRequest = await resolvePayRequest(addressUrl(user), fetch);
       return failure(fetchInvoice(payRequest, 5_000n, fetch, REGTEST));
@@ -208,6 +216,7 @@ describe('LNURL-pay over HTTP', () => {
     expect((await ask('greedy')).code).toBe('AMOUNT_MISMATCH');
     expect((await ask('other-hash')).code).toBe('DESCRIPTION_HASH_MISMATCH');
     expect((await ask('mainnet')).code).toBe('WRONG_NETWORK');
+    expect((await ask('stale')).code).toBe('INVOICE_EXPIRED');
     expect((await ask('garbled')).code).toBe('LNURL_BAD_RESPONSE');
     expect((await ask('silent')).message).toMatch(/no invoice/);
   });

@@ -1,4 +1,5 @@
-// Opening a web link that may charge by L402: fetch it (through the LSP's relay), and on a 402 pay
+// Opening a web link that may charge by L402: fetch it (directly, or through the LSP's relay when the
+// browser cannot: then `viaLsp` says so to the person), and on a 402 pay
 // within the budget the person set for that site, then fetch again with the token. @lpw/l402's
 // fetchWithL402 speaks the protocol; this file keeps the money rules: a budget per site (asked the
 // first time), what was spent, tokens kept and reused — all stored before the step that depends on
@@ -14,6 +15,7 @@ import {
   pathCovered,
 } from '@lpw/l402';
 import { maxRoutingFeeMsat } from './send-input.ts';
+import { routeOf } from './web-fetch.ts';
 
 const minMsat = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -87,7 +89,7 @@ export interface PaymentOutcome {
 }
 
 export interface OpenPaidUrlDeps {
-  /** fetch for any origin (relayedFetch). */
+  /** fetch for any origin (directFirstFetch: its relayed answers are marked, routeOf). */
   fetch: typeof fetch;
   store: SiteStore;
   /** Pays the invoice with at most `maxFeeMsat` routing fee; resolves with its preimage and fee. */
@@ -95,10 +97,18 @@ export interface OpenPaidUrlDeps {
   /** The outcome of an earlier payment, from the wallet's history; undefined while unknown. */
   paymentOutcome(paymentHash: string): PaymentOutcome | undefined;
   /** First payment at a site: the person sets its budget (msat), seeing the price; rejecting cancels. */
-  askBudget(offer: { origin: string; priceMsat: bigint }): Promise<bigint>;
+  askBudget(offer: PaidUrlOffer): Promise<bigint>;
   /** Told just before paying. */
-  onPaying?(offer: { origin: string; priceMsat: bigint }): void;
+  onPaying?(offer: PaidUrlOffer): void;
   nowMs(): number;
+}
+
+/** What a site asks, as the person is shown it. */
+export interface PaidUrlOffer {
+  origin: string;
+  priceMsat: bigint;
+  /** The challenge came through the LSP's relay, which could have changed it. */
+  viaLsp: boolean;
 }
 
 export interface OpenedUrl {
@@ -110,6 +120,8 @@ export interface OpenedUrl {
   paidMsat: bigint;
   /** A stored token was accepted: nothing was paid. */
   reusedToken: boolean;
+  /** Some request of this opening went through the LSP's relay. */
+  viaLsp: boolean;
   site: PaidSite;
 }
 
@@ -198,10 +210,16 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
   const token = tokenFor(site, target, Math.floor(deps.nowMs() / 1000));
   let paidMsat = 0n;
   let paidFeeMsat: bigint | undefined;
+  let viaLsp = false;
+  const fetchNoting: typeof fetch = async (input, init) => {
+    const answer = await deps.fetch(input, init);
+    if (routeOf(answer) === 'relay') viaLsp = true;
+    return answer;
+  };
   let response: Response;
   try {
     response = await fetchWithL402(url, {
-      fetch: deps.fetch,
+      fetch: fetchNoting,
       maxSats: NO_CAP_SATS, // the budget below is the cap
       ...(token ? { authorization: token.authorization } : {}),
       approve: async (offer: L402Offer) => {
@@ -216,7 +234,7 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
         if (site.budgetMsat === undefined) {
           let budgetMsat: bigint;
           try {
-            budgetMsat = await deps.askBudget({ origin, priceMsat });
+            budgetMsat = await deps.askBudget({ origin, priceMsat, viaLsp });
           } catch (cause) {
             throw new PaidUrlError(
               'CANCELLED',
@@ -251,7 +269,7 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
           },
         };
         await deps.store.put(site);
-        deps.onPaying?.({ origin, priceMsat });
+        deps.onPaying?.({ origin, priceMsat, viaLsp });
       },
       pay: async (bolt11) => {
         const pending = site.pending!;
@@ -306,6 +324,7 @@ export async function openPaidUrl(url: string, deps: OpenPaidUrlDeps): Promise<O
     body: new Uint8Array(await response.arrayBuffer()),
     paidMsat,
     reusedToken: token !== undefined && paidMsat === 0n && response.status !== 401 && response.status !== 402,
+    viaLsp,
     site,
   };
 }

@@ -1,7 +1,7 @@
-// `fetch` for the wallet's cross-origin requests. Its CSP (connect-src 'self') lets the browser reach
-// the wallet's own origin only, so a request to any other origin is made by the LSP's relay
-// (`relay.fetch`) and its answer rebuilt here as a Response: status, content-type,
-// www-authenticate and body — all LNURL and L402 need.
+// `fetch` through the LSP's relay (`relay.fetch`), for requests to other origins the browser cannot
+// make itself (the site sends no CORS headers; see web-fetch.ts) and for the worker's streams: the
+// relay's answer rebuilt here as a Response: status, content-type, www-authenticate and body — all
+// LNURL and L402 need.
 import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 
 export type Relay = (request: RelayFetchInput) => Promise<RelayFetchOutput>;
@@ -31,14 +31,13 @@ export function responseOf(answer: RelayFetchOutput): Response {
 }
 
 /**
- * A `fetch` that goes straight to `ownOrigin` and through `relay` everywhere else. Only GET and POST
- * with a text body, and the Authorization, Accept and Content-Type headers, cross the relay.
- * @example const fetchAnywhere = relayedFetch(useWallet.getState().relay, location.origin);
+ * A `fetch` made by `relay`. Only GET and POST with a text body, and the Authorization, Accept and
+ * Content-Type headers, cross the relay.
+ * @example const viaRelay = relayedFetch(useWallet.getState().relay);
  */
-export function relayedFetch(relay: Relay, ownOrigin: string | undefined): typeof fetch {
+export function relayedFetch(relay: Relay): typeof fetch {
   return async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
-    if (ownOrigin !== undefined && new URL(url, ownOrigin).origin === ownOrigin) return fetch(input, init);
     const method = (init?.method ?? 'GET').toUpperCase();
     if (method !== 'GET' && method !== 'POST') throw new TypeError(`${method} requests are not relayed`);
     if (init?.body != null && typeof init.body !== 'string')

@@ -264,13 +264,14 @@ describe('LNURL-pay on the Send screen', () => {
     const options = { network: 'regtest', nowMs: NOW_MS };
     const greedy = service((amountMsat) => invoice('regtest', amountMsat + 1000n, 600, metadataHash));
     const mismatch = await asyncFailure(() => invoiceFromLnurl(TARGET, payRequest, 5_000n, greedy, options));
-    expect(mismatch.message).toBe(
+    expect([mismatch.code, mismatch.message]).toEqual([
+      'INVOICE_MISMATCH',
       "example.com sent an invoice that doesn't match what it showed, so it was not paid.",
-    );
+    ]);
     const plain = service((amountMsat) => invoice('regtest', amountMsat));
     expect(
       (await asyncFailure(() => invoiceFromLnurl(TARGET, payRequest, 5_000n, plain, options))).code,
-    ).toBe('SERVICE_ERROR');
+    ).toBe('INVOICE_MISMATCH');
     const mainnet = service((amountMsat) => invoice('bitcoin', amountMsat, 600, metadataHash));
     expect(
       (await asyncFailure(() => invoiceFromLnurl(TARGET, payRequest, 5_000n, mainnet, options))).code,

@@ -1,7 +1,8 @@
 // What the person scanned or pasted, read by @lpw/payment-request's parsePaymentRequest, turned into
 // what the Send screen shows: an invoice to review, an LNURL-pay / Lightning Address service to ask
 // for one, a web link to open (L402) — or a sentence saying why not. Nothing here changes any state;
-// the only I/O is the injected `fetch` of the LNURL steps (the LSP's relay for other origins).
+// the only I/O is the injected `fetch` of the LNURL steps (direct, or the LSP's relay when the
+// browser cannot reach the site: then the result says so, `viaLsp`).
 import {
   type Bolt11Invoice,
   fetchInvoice,
@@ -15,6 +16,7 @@ import {
   resolvePayRequest,
 } from '@lpw/payment-request';
 import { formatAmount, parseAmountInput, type Unit } from './units.ts';
+import { routeOf } from './web-fetch.ts';
 
 export interface PayableInvoice {
   bolt11: string;
@@ -25,6 +27,16 @@ export interface PayableInvoice {
   payeeName?: string;
   expiresAt: number;
   paymentHash: string;
+  /**
+   * An LNURL step that fetched this invoice went through the LSP's relay, which could have changed
+   * what it passed on: the confirm screen says so. Absent for an invoice scanned or pasted.
+   */
+  viaLsp?: boolean;
+}
+
+/** An LNURL-pay service's parameters, and whether they came through the LSP's relay. */
+export interface FetchedPayRequest extends PayRequest {
+  readonly viaLsp: boolean;
 }
 
 /** An LNURL-pay service (LNURL or Lightning Address) to fetch before there is an invoice. */
@@ -61,6 +73,8 @@ export type SendInputErrorCode =
   | 'NOT_READY'
   /** The LNURL service refused or answered something unusable. */
   | 'SERVICE_ERROR'
+  /** An LNURL invoice for another amount, or not committing to the metadata shown (LUD-06): not paid. */
+  | 'INVOICE_MISMATCH'
   | 'OUT_OF_RANGE';
 
 export class SendInputError extends Error {
@@ -258,8 +272,11 @@ function relayRefusal(err: unknown): { code: string; reason: string } | undefine
   return { code, reason: String((cause as Error).message ?? '').replace(/^[A-Z_]+: /, '') };
 }
 
-/** An error of the LNURL steps in the person's words. */
-export function serviceError(err: unknown, host: string | undefined): SendInputError {
+/**
+ * An error of the LNURL steps in the person's words; `viaLsp`: the answer came through the LSP's
+ * relay, which may be what changed it.
+ */
+export function serviceError(err: unknown, host: string | undefined, viaLsp = false): SendInputError {
   if (err instanceof SendInputError) return err;
   const name = host ?? 'The payment service';
   const relay = relayRefusal(err);
@@ -297,8 +314,10 @@ export function serviceError(err: unknown, host: string | undefined): SendInputE
     case 'AMOUNT_MISMATCH':
     case 'DESCRIPTION_HASH_MISMATCH':
       return new SendInputError(
-        'SERVICE_ERROR',
-        `${name} sent an invoice that doesn't match what it showed, so it was not paid.`,
+        'INVOICE_MISMATCH',
+        viaLsp
+          ? `The invoice that came via your LSP for ${host ?? 'this site'} doesn't match what the site showed, so it was not paid.`
+          : `${name} sent an invoice that doesn't match what it showed, so it was not paid.`,
       );
     case 'AMOUNT_OUT_OF_RANGE':
       return new SendInputError('OUT_OF_RANGE', `${err.message}.`);
@@ -322,10 +341,24 @@ export function serviceError(err: unknown, host: string | undefined): SendInputE
   }
 }
 
+/** `fetch`, noting whether any of its answers came through the LSP's relay (web-fetch.ts). */
+function noting(fetch: LnurlFetch): { fetch: LnurlFetch; viaLsp: () => boolean } {
+  let viaLsp = false;
+  return {
+    fetch: async (url, init) => {
+      const answer = await fetch(url, init);
+      if (routeOf(answer) === 'relay') viaLsp = true;
+      return answer;
+    },
+    viaLsp: () => viaLsp,
+  };
+}
+
 /** Step 1 of LNURL-pay: the service's limits and description. Throws SendInputError. */
-export async function resolveLnurl(target: LnurlTarget, fetch: LnurlFetch): Promise<PayRequest> {
+export async function resolveLnurl(target: LnurlTarget, fetch: LnurlFetch): Promise<FetchedPayRequest> {
+  const noted = noting(fetch);
   try {
-    return await resolvePayRequest(target.url, fetch);
+    return { ...(await resolvePayRequest(target.url, noted.fetch)), viaLsp: noted.viaLsp() };
   } catch (err) {
     throw serviceError(err, target.host);
   }
@@ -351,7 +384,7 @@ export function lnurlAmountMsat(text: string, unit: Unit, payRequest: PayRequest
 /** Step 2 of LNURL-pay: the invoice for `amountMsat`, checked, ready for the review screen. */
 export async function invoiceFromLnurl(
   target: LnurlTarget,
-  payRequest: PayRequest,
+  payRequest: FetchedPayRequest,
   amountMsat: bigint,
   fetch: LnurlFetch,
   options: { network: string | undefined; nowMs: number },
@@ -361,16 +394,24 @@ export async function invoiceFromLnurl(
     throw new SendInputError('NOT_READY', 'Your wallet is not running yet. Try again in a moment.');
   }
   const nowSec = Math.floor(options.nowMs / 1000);
+  const noted = noting(fetch);
   let request: PaymentRequest;
   try {
-    const bolt11 = await fetchInvoice(payRequest, amountMsat, fetch, { network, nowSec });
+    // checked whichever way it came: amount, network, expiry, and description hash = SHA-256 of the
+    // metadata of step 1 (fetched directly when the site allowed it, so a relay that swaps only the
+    // invoice is caught)
+    const bolt11 = await fetchInvoice(payRequest, amountMsat, noted.fetch, { network, nowSec });
     request = parsePaymentRequest(bolt11, { network, nowSec });
   } catch (err) {
-    throw serviceError(err, target.host);
+    throw serviceError(err, target.host, noted.viaLsp());
   }
   if (request.kind !== 'bolt11') throw new SendInputError('SERVICE_ERROR', `${target.host} sent no invoice.`);
   // the invoice carries only the hash of the description; show the text it commits to
-  return { ...toPayable(request.invoice, target.name), description: payRequest.description };
+  return {
+    ...toPayable(request.invoice, target.name),
+    description: payRequest.description,
+    viaLsp: payRequest.viaLsp || noted.viaLsp(),
+  };
 }
 
 /** The most we let routing cost: 1% of the amount, at least 10 sats (shown before paying). */

@@ -1,23 +1,24 @@
-// The wallet's reach beyond its own origin: a fetch for any site (the LSP's relay, under this
-// wallet's session, for other origins) and the L402 sites the person pays — budget, spent and
-// tokens per site in IndexedDB — with the actions the screens call.
+// The wallet's reach beyond its own origin: a fetch for any site (direct where the site allows it,
+// the LSP's relay under this wallet's session where the browser cannot) and the L402 sites the
+// person pays — budget, spent and tokens per site in IndexedDB — with the actions the screens call.
 import { get, keys, set } from 'idb-keyval';
 import { create } from 'zustand';
 import {
   type OpenedUrl,
   openPaidUrl,
   type PaidSite,
+  type PaidUrlOffer,
   type SiteStore,
   setSiteBudget,
 } from '../lib/paid-url.ts';
-import { relayedFetch } from '../lib/relay-fetch.ts';
+import { directFirstFetch } from '../lib/web-fetch.ts';
 import { useWallet } from './wallet.ts';
 
 const SITE_KEY = 'lpw-l402-site:';
 
-/** `fetch` for any origin: this one directly, others through the LSP's relay. */
+/** `fetch` for any origin: directly, or through the LSP's relay when the browser cannot (routeOf). */
 export const webFetch: typeof fetch = (input, init) =>
-  relayedFetch(useWallet.getState().relay, globalThis.location?.origin)(input, init);
+  directFirstFetch(useWallet.getState().relay, globalThis.location?.origin)(input, init);
 
 const siteStore: SiteStore = {
   get: (origin) => get<PaidSite>(SITE_KEY + origin),
@@ -26,8 +27,8 @@ const siteStore: SiteStore = {
 
 export interface PaidUrlPrompts {
   /** The first payment at a site: resolve with the budget (msat) the person set, reject to cancel. */
-  askBudget(offer: { origin: string; priceMsat: bigint }): Promise<bigint>;
-  onPaying?(offer: { origin: string; priceMsat: bigint }): void;
+  askBudget(offer: PaidUrlOffer): Promise<bigint>;
+  onPaying?(offer: PaidUrlOffer): void;
 }
 
 interface WebState {

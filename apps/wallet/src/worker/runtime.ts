@@ -46,8 +46,8 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import * as ldk from 'lightningdevkit';
-import { relayedFetch } from '../lib/relay-fetch.ts';
 import { VaultError } from '../lib/vault.ts';
+import { directFirstFetch } from '../lib/web-fetch.ts';
 import { BACKUP_KEY, DeviceCopy, FENCED_KEY, lspBackupTransport, RECOVERY_PENDING_KEY } from './backup.ts';
 import { LspSession, lspErrorCode } from './lsp.ts';
 import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
@@ -1050,9 +1050,12 @@ export class WalletRuntime {
     }
   }
 
-  /** Lightning Address recipients of streams: reached through the LSP's relay, one period per 10 s at most. */
+  /**
+   * Lightning Address recipients of streams: asked directly, through the LSP's relay when the worker
+   * cannot (web-fetch.ts); one period per 10 s at most, what the relay's rate allows.
+   */
   private readonly lnurlAccess: LnurlAccess = {
-    fetch: relayedFetch((request) => this.relay(request), undefined),
+    fetch: directFirstFetch((request) => this.relay(request), undefined),
     minPeriodMs: LNURL_STREAM_PERIOD_MS,
   };
 

@@ -1,4 +1,5 @@
-// A web link opened from Send: fetched through the LSP's relay; when the site asks for an L402
+// A web link opened from Send: fetched directly (or via the LSP's relay when the browser cannot, and
+// then it says so); when the site asks for an L402
 // payment, it is paid within the budget the person set for that site (asked the first time), and
 // the answer is shown — text and JSON as text, images as images, anything else by type and size.
 import { useEffect, useRef, useState } from 'react';
@@ -9,10 +10,11 @@ import { type OpenedUrl, PaidUrlError } from '../../lib/paid-url.ts';
 import { parseAmountInput } from '../../lib/units.ts';
 import { useSettings } from '../../stores/settings.ts';
 import { useWeb } from '../../stores/web.ts';
+import { ViaLsp } from './ViaLsp.tsx';
 
 type View =
   | { kind: 'opening' }
-  | { kind: 'budget'; priceMsat: bigint; answer: (budgetMsat: bigint | undefined) => void }
+  | { kind: 'budget'; priceMsat: bigint; viaLsp: boolean; answer: (budgetMsat: bigint | undefined) => void }
   | { kind: 'paying'; priceMsat: bigint }
   | { kind: 'opened'; opened: OpenedUrl }
   | { kind: 'refused'; error: PaidUrlError }
@@ -32,11 +34,12 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
     setView({ kind: 'opening' });
     const show = (v: View) => live.current && setView(v);
     openUrl(props.url, {
-      askBudget: ({ priceMsat }) =>
+      askBudget: ({ priceMsat, viaLsp }) =>
         new Promise((resolve, reject) =>
           show({
             kind: 'budget',
             priceMsat,
+            viaLsp,
             answer: (budgetMsat) =>
               budgetMsat === undefined ? reject(new Error('cancelled')) : resolve(budgetMsat),
           }),
@@ -85,7 +88,7 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
       </Frame>
     );
   if (view.kind === 'budget')
-    return <AskBudget host={host} priceMsat={view.priceMsat} answer={view.answer} />;
+    return <AskBudget host={host} priceMsat={view.priceMsat} viaLsp={view.viaLsp} answer={view.answer} />;
   if (view.kind === 'refused') {
     const { facts } = view.error;
     return (
@@ -125,6 +128,7 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
   const { opened } = view;
   return (
     <Frame title={host} back testId="screen-url-opened">
+      {opened.viaLsp && <ViaLsp host={host} />}
       <dl className="facts">
         <dt>Address</dt>
         <dd className="mono small">{opened.url}</dd>
@@ -154,6 +158,7 @@ export function PaidUrl(props: { url: string; onBack: () => void }) {
 function AskBudget(props: {
   host: string;
   priceMsat: bigint;
+  viaLsp: boolean;
   answer: (budgetMsat: bigint | undefined) => void;
 }) {
   const unit = useSettings((s) => s.unit);
@@ -170,6 +175,7 @@ function AskBudget(props: {
   };
   return (
     <Frame title={props.host} back testId="screen-url-budget">
+      {props.viaLsp && <ViaLsp host={props.host} />}
       <p>
         {props.host} asks{' '}
         <strong data-testid="url-price">

@@ -1,13 +1,14 @@
 // Send: scan or paste — an invoice, or a Lightning Address / LNURL-pay (its limits and description,
 // then an amount, then its invoice), or a web link (L402, PaidUrl.tsx); then what will happen
 // (amount, description, payee, fee limit) before paying; then progress; then the proof (preimage)
-// or what went wrong, in words. Other sites are reached through the LSP's relay (stores/web.ts).
+// or what went wrong, in words. Other sites are fetched directly, or through the LSP's relay when the
+// browser cannot (stores/web.ts): then the screens say "via your LSP".
 
-import type { PayRequest } from '@lpw/payment-request';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import {
+  type FetchedPayRequest,
   invoiceFromLnurl,
   type LnurlTarget,
   lnurlAmountMsat,
@@ -23,6 +24,7 @@ import { useWallet } from '../../stores/wallet.ts';
 import { webFetch } from '../../stores/web.ts';
 import type { PaidInvoice } from '../../worker/protocol.ts';
 import { PaidUrl } from './PaidUrl.tsx';
+import { ViaLsp } from './ViaLsp.tsx';
 
 // the QR decoder is most of the app's JavaScript: loaded only when the camera is opened
 const Scanner = lazy(() => import('./Scanner.tsx').then((m) => ({ default: m.Scanner })));
@@ -30,7 +32,7 @@ const Scanner = lazy(() => import('./Scanner.tsx').then((m) => ({ default: m.Sca
 type Step =
   | { kind: 'input' }
   | { kind: 'lnurl-loading'; target: LnurlTarget }
-  | { kind: 'lnurl-amount'; target: LnurlTarget; payRequest: PayRequest }
+  | { kind: 'lnurl-amount'; target: LnurlTarget; payRequest: FetchedPayRequest }
   | { kind: 'url'; url: string }
   | { kind: 'review'; invoice: PayableInvoice }
   | { kind: 'paying'; invoice: PayableInvoice; amountMsat: bigint }
@@ -267,6 +269,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
   };
   return (
     <Frame title="Confirm payment" back testId="screen-send-review">
+      {invoice.viaLsp && <ViaLsp host={invoice.payeeName ?? 'the site'} />}
       <dl className="facts">
         <dt>Amount</dt>
         <dd data-testid="review-amount">
@@ -285,8 +288,11 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         <dt>For</dt>
         <dd>{invoice.description || <span className="muted">No description</span>}</dd>
         <dt>To</dt>
-        {invoice.payeeName && <dd data-testid="review-payee">{invoice.payeeName}</dd>}
-        <dd className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</dd>
+        {/* one dd: a second one would shift every later row of the two-column grid */}
+        <dd className="payee">
+          {invoice.payeeName && <span data-testid="review-payee">{invoice.payeeName}</span>}
+          <span className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</span>
+        </dd>
         <dt>Network fee</dt>
         <dd data-testid="review-fee">
           {estimate?.feeMsat !== undefined ? (
@@ -341,7 +347,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
 
 function LnurlAmount(props: {
   target: LnurlTarget;
-  payRequest: PayRequest;
+  payRequest: FetchedPayRequest;
   network: string | undefined;
   onBack: () => void;
   onInvoice: (invoice: PayableInvoice) => void;
@@ -387,6 +393,7 @@ function LnurlAmount(props: {
   };
   return (
     <Frame title={`Pay ${target.name}`} back testId="screen-send-lnurl">
+      {payRequest.viaLsp && <ViaLsp host={target.host} />}
       <dl className="facts">
         <dt>To</dt>
         <dd data-testid="lnurl-payee">{target.name}</dd>
