@@ -137,6 +137,7 @@ describe('updates of the wallet’s code', () => {
     const offer = page.getByTestId('update-available');
     await offer.getByText('Payments show their fee in the history.').waitFor({ timeout: 60_000 });
     await offer.getByText(`version ${next}`).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'update-available');
     // not yet agreed: still the old version
     await page.getByTestId('version').getByText(`Version ${BUILT_VERSION}`).waitFor();
@@ -165,6 +166,15 @@ describe('updates of the wallet’s code', () => {
       );
     });
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
+    // the page checks the new sw.js against the signed release before anything else
+    await page
+      .getByTestId('update-refused')
+      .getByText(/sw\.js is not the file the release was signed with/)
+      .waitFor({ timeout: 60_000 });
+    // Chromium keeps it waiting here; a browser may activate it whenever it likes: make it so now
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.skipWaiting', { scopeURL: `${front.url}/` });
     await page
       .getByTestId('update-refused')
       .getByText(/did not agree to took over/)

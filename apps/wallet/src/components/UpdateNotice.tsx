@@ -27,7 +27,7 @@ export function UpdateNotice() {
           <strong>An update was refused:</strong> {state.reason}. This wallet keeps running the version you
           have.
           {untrusted &&
-            ' Don’t unlock it here: close this page and open the wallet from its usual address later.'}
+            ' Don’t unlock the wallet at this address until its publisher says it is safe again: your recovery words restore it anywhere.'}
         </Notice>
       </div>
     );
