@@ -42,8 +42,8 @@ import {
   StreamEngine,
 } from '@lpw/stream';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
-import { directFirstFetch } from '../lib/web-fetch.ts';
 import { VaultError } from '../lib/vault.ts';
+import { directFirstFetch } from '../lib/web-fetch.ts';
 import {
   BACKUP_KEY,
   DeviceCopy,
