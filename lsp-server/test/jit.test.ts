@@ -82,14 +82,14 @@ for (const backend of backends()) {
       const off = wallet.on('payment-sent', (e) => {
         if (e.paymentHash === invoice.paymentHash) sentEvents.push(e.feeMsat ?? 0n);
       });
-      // a fee limit one msat below the route's fees: the node's own payment path refuses it
+      // a fee limit one msat below the route's fees: refused before anything is sent
       const route = await client.findRoute(s.net.merchant.nodeId, 10_000_000n, 18);
       // the last hop's fee_msat is the amount itself (LDK's convention): the fees are the others'
       const routeFeeMsat = route.paths[0]!.hops.slice(0, -1).reduce((a, h) => a + BigInt(h.fee_msat), 0n);
       expect(routeFeeMsat).toBeGreaterThan(0n);
       await expect(
         client.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: routeFeeMsat - 1n }),
-      ).rejects.toSatisfy((e) => isNodeError(e) && e.code === 'ROUTE_NOT_FOUND');
+      ).rejects.toSatisfy((e) => isNodeError(e) && e.code === 'ROUTE_FEE_TOO_HIGH');
       expect(wallet.payment(invoice.paymentHash)).toBeUndefined();
 
       const paid = await client.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: routeFeeMsat });

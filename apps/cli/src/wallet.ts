@@ -16,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { type InfoOutput, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
+import type { InfoOutput } from '@lpw/api';
 import {
   BackedUpStore,
   BackupUploader,
@@ -24,7 +24,7 @@ import {
   readBackupHeader,
   type UploaderStatus,
 } from '@lpw/backup';
-import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
+import { createLspClient, type LspClient, payableInvoice } from '@lpw/lsp-server/client';
 import {
   createNode,
   type LightningNode,
@@ -38,14 +38,7 @@ import {
 } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { SqliteStore } from '@lpw/node/sqlite';
-import {
-  keysendRoute,
-  type OnRestart,
-  type RunOptions,
-  recentPayment,
-  StreamEngine,
-  type StreamHandle,
-} from '@lpw/stream';
+import { type OnRestart, type RunOptions, StreamEngine, type StreamHandle } from '@lpw/stream';
 import WebSocket from 'ws';
 import {
   checkBackupFile,
@@ -59,7 +52,6 @@ import { readDeviceCopy, readSavedStatus, saveStatus, writeDeviceCopy } from './
 import { CliError, fromBackupError, toCliError } from './errors.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
 import { type SinglePayment, SqliteLedger } from './ledger.ts';
-import { parseInvoice, sendInvoicePayment } from './pay.ts';
 import { createSeedFile, deriveSecrets, readSeedFile, SEED_FILE, type WalletSecrets } from './seed.ts';
 
 export interface OpenWalletOptions {
@@ -587,10 +579,10 @@ export class Wallet {
     this.streams = new StreamEngine({
       ledger,
       node,
-      findRoute: (payee, maxAmountMsat, finalCltv) =>
-        this.withSession(async () =>
-          keysendRoute(payee, maxAmountMsat, await lsp.findRoute(payee, maxAmountMsat, finalCltv)),
-        ),
+      findRoute: async (payee, maxAmountMsat, finalCltv) => ({
+        ...(await lsp.route(payee, maxAmountMsat, finalCltv)),
+        maxAmountMsat,
+      }),
       streamKey: secrets.streamKey,
       // a machine reaches Lightning Addresses directly (no relay, no rate limit): per-second works
       lnurl: { fetch: globalThis.fetch, minPeriodMs: 1_000 },
@@ -669,7 +661,7 @@ export class Wallet {
   private resolveUnknownPayments(): void {
     for (const p of this.ledger.payments()) {
       if (p.status !== 'pending') continue;
-      const state = recentPayment(this.node, p.paymentId);
+      const state = this.node.spontaneousPayment.recentState(p.paymentId);
       if (state === 'fulfilled')
         this.ledger.resolvePayment(p.paymentId, { status: 'succeeded', feeMsat: null });
       else if (state === undefined)
@@ -701,18 +693,6 @@ export class Wallet {
     }
   }
 
-  /** Runs an LSP call, logging in again once if the session expired (streams run for days). */
-  private async withSession<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (e) {
-      const code = (e as { data?: { app?: { code?: string } } }).data?.app?.code;
-      if (code !== 'SESSION_EXPIRED' && code !== 'SESSION_REQUIRED') throw e;
-      await this.lsp.login(this.node);
-      return call();
-    }
-  }
-
   private async connectLsp(): Promise<void> {
     try {
       if (!this.lsp.token) await this.lsp.login(this.node);
@@ -738,14 +718,7 @@ export class Wallet {
     for (const c of this.node.listChannels())
       if (c.isUsable && c.inboundMsat > inbound) inbound = c.inboundMsat;
     if (inbound >= amountMsat) return { amountMsat, jit: false, openingFeeMsat: 0n };
-    const { opening_fee_params_menu: menu } = await this.lsp.trpc.jit.getInfo.query({});
-    let best: bigint | undefined;
-    for (const wire of menu) {
-      const params = openingFeeParamsInput.parse(wire);
-      if (amountMsat < params.min_payment_size_msat || amountMsat > params.max_payment_size_msat) continue;
-      const fee = openingFeeMsat(amountMsat, params);
-      if (best === undefined || fee < best) best = fee;
-    }
+    const best = (await this.lsp.quoteJit(amountMsat)).offer?.feeMsat;
     if (best === undefined)
       throw new CliError('INVALID_INPUT', `the LSP opens no channel for a payment of ${amountMsat} msat`);
     if (best >= amountMsat)
@@ -777,21 +750,18 @@ export class Wallet {
         `receiving needs a new channel; the LSP's fee is ${quote.openingFeeMsat} msat, above the limit of ${request.maxFeeMsat} msat`,
       );
     try {
-      const jit = await this.withSession(() =>
-        this.lsp.receiveJit(this.node, {
-          amountMsat: request.amountMsat,
-          description,
-          expirySecs,
-          maxFeeMsat: quote.openingFeeMsat, // never more than what was shown
-        }),
-      );
-      const parsed = parseInvoice(jit.bolt11, this.node.network);
+      const jit = await this.lsp.receiveJit(this.node, {
+        amountMsat: request.amountMsat,
+        description,
+        expirySecs,
+        maxFeeMsat: quote.openingFeeMsat, // never more than what was shown
+      });
       return {
         ...quote,
         openingFeeMsat: jit.openingFeeMsat,
         bolt11: jit.bolt11,
         paymentHash: jit.paymentHash,
-        expiresAtMs: parsed.expiresAtMs,
+        expiresAtMs: jit.expiresAtMs,
       };
     } catch (e) {
       throw toCliError(e);
@@ -823,60 +793,37 @@ export class Wallet {
 
   // ------------------------------------------------------------------ pay
 
-  /** Pays a BOLT 11 invoice along the LSP's route; fees above `maxFeeMsat` are refused before sending. */
+  /**
+   * Pays a BOLT 11 invoice along the LSP's route (the LSP client and the node's payment handle);
+   * a route dearer than `maxFeeMsat` is refused before sending.
+   */
   async pay(bolt11: string, options: { maxFeeMsat?: bigint; timeoutMs?: number } = {}): Promise<Payment> {
-    const parsed = parseInvoice(bolt11, this.node.network);
-    const amountMsat = parsed.amountMsat ?? 0n;
-    const maxFeeMsat = options.maxFeeMsat ?? defaultMaxFeeMsat(amountMsat);
-    const spendable = this.node.balances().spendableNowMsat;
-    if (amountMsat > spendable)
-      throw new CliError(
-        'INSUFFICIENT_BALANCE',
-        `need ${amountMsat} msat, channels can send ${spendable} msat`,
-      );
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const id = parsed.paymentHash;
-    const outcome = Promise.race([
-      this.node.waitFor('payment-sent', (e) => e.paymentId === id, timeoutMs),
-      this.node
-        .waitFor('payment-failed', (e) => e.paymentId === id, timeoutMs)
-        .then((e) => {
-          throw new CliError(
-            e.reason === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED',
-            `payment failed: ${e.reason}`,
-          );
-        }),
-    ]);
-    outcome.catch(() => {});
-    let recorded = false;
     try {
-      await this.withSession(() =>
-        sendInvoicePayment(this.node, this.lsp, parsed, maxFeeMsat, () => {
-          this.ledger.recordPayment({ paymentId: id, paymentHash: id, bolt11, amountMsat });
-          recorded = true;
-        }),
-      );
-    } catch (e) {
-      // LDK refused it before anything left: our reservation becomes a failure (retry allowed)
-      if (recorded)
+      const invoice = payableInvoice(this.node, bolt11);
+      const amountMsat = invoice.amountMsat;
+      const maxFeeMsat = options.maxFeeMsat ?? defaultMaxFeeMsat(amountMsat);
+      const spendable = this.node.balances().spendableNowMsat;
+      if (amountMsat > spendable)
+        throw new CliError(
+          'INSUFFICIENT_BALANCE',
+          `need ${amountMsat} msat, channels can send ${spendable} msat`,
+        );
+      const id = invoice.paymentHash;
+      this.ledger.recordPayment({ paymentId: id, paymentHash: id, bolt11, amountMsat });
+      try {
+        await this.lsp.sendPayment(this.node, bolt11, { maxFeeMsat });
+      } catch (e) {
+        // refused before anything left: our reservation becomes a failure (retry allowed)
         this.ledger.resolvePayment(id, {
           status: 'failed',
           reason: e instanceof Error ? e.message : String(e),
         });
-      throw toCliError(e);
-    }
-    try {
-      const sent = await outcome;
-      return { paymentHash: id, preimage: sent.preimage, amountMsat, feeMsat: sent.feeMsat ?? 0n };
+        throw e;
+      }
+      const sent = await this.node.bolt11Payment.outcome(id, options.timeoutMs ?? 60_000);
+      return { paymentHash: id, preimage: sent.preimage, amountMsat, feeMsat: sent.feeMsat };
     } catch (e) {
-      if (e instanceof CliError) throw e;
-      throw new CliError(
-        'TIMEOUT',
-        `payment ${id} unresolved after ${timeoutMs} ms (it may still complete)`,
-        {
-          cause: e,
-        },
-      );
+      throw toCliError(e);
     }
   }
 

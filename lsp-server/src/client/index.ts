@@ -1,14 +1,17 @@
-// The wallet's side of this LSP, shared by the wallet app and the tests: log in with the node key,
-// open the Lightning peer link over the LSP's WebSocket, receive through a JIT channel (LSPS2
-// "MPP+fixed-invoice": menu → buy → our own invoice over the intercept SCID), and pay along a route
-// the LSP found (a wallet keeps no graph). Browser-safe: no Node builtins.
+// The wallet's side of this LSP, the one client of the wallet worker, the CLI and the tests: one
+// session (log in with the node key, again when it expires), the Lightning peer link over the LSP's
+// WebSocket, JIT quoting and receiving (LSPS2 "MPP+fixed-invoice": menu → the one pick → buy → our
+// own invoice over the intercept SCID), and paying invoices and keysends along a route the LSP
+// found (a wallet keeps no graph) through the node's payment handles. Browser-safe: no Node builtins.
 //
 // The wallet node must be created with `role: 'wallet'` and `trustedPeers: [lspNodeId]`, so it
 // accepts the LSP's zero-conf channel.
 import {
   ApiError,
+  type ApiErrorCode,
   type InfoOutput,
   loginMessage,
+  type OpeningFeeParams,
   type OpeningFeeParamsWire,
   openingFeeMsat,
   openingFeeParamsInput,
@@ -19,16 +22,20 @@ import {
 } from '@lpw/api';
 import {
   createJitInvoice,
+  defaultMaxFeeMsat,
+  KEYSEND_CLTV_DELTA,
   type LightningNode,
   NodeError,
   type NodeIdentity,
+  type PathHints,
+  pathHints,
   type RouteHintHop,
   type SentPayment,
   type WebSocketConstructor,
   webSocket,
 } from '@lpw/node';
-import { createTRPCClient, httpLink } from '@trpc/client';
-import * as ldk from 'lightningdevkit';
+import { type Bolt11Invoice, decodeBolt11 } from '@lpw/payment-request';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../router/index.ts';
 import { type BackoffOptions, backoffLink } from './backoff.ts';
 
@@ -44,6 +51,8 @@ export interface LspClientOptions {
   fetch?: typeof fetch;
   /** How calls refused with RATE_LIMITED are retried (backoff.ts); then they fail with LspBusyError. */
   backoff?: BackoffOptions;
+  /** Who logs in when a call first needs the session (else: the first `login`). */
+  identity?: LoginIdentity;
 }
 
 /** A JIT receive: the invoice to hand out and what the LSP will keep from it. */
@@ -54,6 +63,7 @@ export interface JitReceive {
   /** The opening fee the LSP skims; the node refuses to claim if more is taken. */
   openingFeeMsat: bigint;
   jitChannelScid: string;
+  expiresAtMs: number;
 }
 
 export type RoutedPayment = SentPayment;
@@ -70,37 +80,115 @@ export type WalletNode = Pick<
   | 'signInvoice'
   | 'waitFor'
   | 'on'
-  | 'payInvoice'
+  | 'bolt11Payment'
+  | 'spontaneousPayment'
 >;
 
-const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+/** What logs in: a running node, or its identity alone (`nodeIdentity(seed)`, before the node starts). */
+export type LoginIdentity = Pick<WalletNode, 'nodeId'> & Pick<NodeIdentity, 'ldk'>;
 
-/** A hop of a route the LSP found (`routes.find`), amounts as decimal strings. */
-interface FoundHop {
-  node_id: string;
-  short_channel_id: string;
-  fee_msat: string;
-  cltv_expiry_delta: number;
+/** An offer of the LSP's fee menu priced for one payment size. */
+export interface JitOffer {
+  wire: OpeningFeeParamsWire;
+  params: OpeningFeeParams;
+  feeMsat: bigint;
+}
+
+/** The fee menu for a payment size: the cheapest offer that takes it, and the sizes the menu takes. */
+export interface JitQuote {
+  /** Undefined when no offer takes this size (or the menu is empty). */
+  offer: JitOffer | undefined;
+  minPaymentMsat: bigint | undefined;
+  maxPaymentMsat: bigint | undefined;
+}
+
+/** The LSP's error code in a tRPC failure (`data.app.code`), if it sent one. */
+export function lspErrorCode(error: unknown): ApiErrorCode | undefined {
+  if (!(error instanceof TRPCClientError)) return undefined;
+  return (error.data as { app?: { code?: ApiErrorCode } } | undefined)?.app?.code;
+}
+
+/** The LSP's `routes.find` path as route hints from the LSP on (the node's pathHints). */
+export function routeHintsOf(found: RoutesFindOutput): PathHints {
+  const hops = found.paths[0]?.hops;
+  if (!hops || hops.length === 0) throw new NodeError('ROUTE_NOT_FOUND', 'the LSP found no route');
+  return pathHints(
+    hops.map((h) => ({
+      nodeId: h.node_id,
+      shortChannelId: parseScid(h.short_channel_id),
+      feeMsat: BigInt(h.fee_msat),
+      cltvExpiryDelta: h.cltv_expiry_delta,
+    })),
+  );
+}
+
+/** One path of `routes.find` as one route hint from the LSP on (for callers holding a path). */
+export function routeHintFromPath(hops: RoutesFindOutput['paths'][number]['hops']): RouteHintHop[] {
+  return routeHintsOf({ paths: [{ hops }] }).hints;
+}
+
+/** An offer must stay valid this long to be picked: the invoice built on it needs time to be paid. */
+export const MIN_OFFER_VALIDITY_MS = 120_000;
+
+/**
+ * The cheapest offer of `menu` for a payment of `amountMsat` (LSPS2 fee), and the sizes the menu
+ * takes; offers ending within MIN_OFFER_VALIDITY_MS are left out.
+ */
+export function pickJitOffer(
+  menu: readonly OpeningFeeParamsWire[],
+  amountMsat: bigint,
+  nowMs = Date.now(),
+): JitQuote {
+  let offer: JitOffer | undefined;
+  let minPaymentMsat: bigint | undefined;
+  let maxPaymentMsat: bigint | undefined;
+  for (const wire of menu) {
+    const params = openingFeeParamsInput.parse(wire);
+    if (Date.parse(params.valid_until) <= nowMs + MIN_OFFER_VALIDITY_MS) continue;
+    if (minPaymentMsat === undefined || params.min_payment_size_msat < minPaymentMsat)
+      minPaymentMsat = params.min_payment_size_msat;
+    if (maxPaymentMsat === undefined || params.max_payment_size_msat > maxPaymentMsat)
+      maxPaymentMsat = params.max_payment_size_msat;
+    if (amountMsat < params.min_payment_size_msat || amountMsat > params.max_payment_size_msat) continue;
+    const feeMsat = openingFeeMsat(amountMsat, params);
+    if (!offer || feeMsat < offer.feeMsat) offer = { wire, params, feeMsat };
+  }
+  return { offer, minPaymentMsat, maxPaymentMsat };
 }
 
 /**
- * The LSP's path as one route hint from the LSP on: hop k ≥ 1 is the channel hops[k].short_channel_id
- * leaving hops[k-1].node_id, which charges hops[k-1].fee_msat (for this amount, so a base fee) and
- * adds hops[k-1].cltv_expiry_delta for it.
+ * A BOLT 11 invoice `node` can pay along a route: decoded (also from a `lightning:` link), for its
+ * network, with an amount, unexpired, not its own; else a NodeError and nothing asked or sent.
  */
-export function routeHintFromPath(hops: readonly FoundHop[]): RouteHintHop[] {
-  return hops.slice(1).map((hop, k) => {
-    const from = hops[k]!;
-    const feeMsat = BigInt(from.fee_msat);
-    if (feeMsat > 0xffff_ffffn) throw new NodeError('ROUTE_NOT_FOUND', 'hop fee out of range');
-    return {
-      srcNodeId: from.node_id,
-      shortChannelId: parseScid(hop.short_channel_id),
-      feeBaseMsat: Number(feeMsat),
-      feeProportionalMillionths: 0,
-      cltvExpiryDelta: from.cltv_expiry_delta,
-    };
-  });
+export function payableInvoice(
+  node: Pick<WalletNode, 'network' | 'nodeId'>,
+  bolt11: string,
+): Bolt11Invoice & { amountMsat: bigint } {
+  let invoice: Bolt11Invoice;
+  try {
+    invoice = decodeBolt11(bolt11.trim().replace(/^lightning:/i, ''));
+  } catch (e) {
+    throw new NodeError('INVALID_INVOICE', e instanceof Error ? e.message : 'not a BOLT 11 invoice', {
+      cause: e,
+    });
+  }
+  if (invoice.network !== node.network)
+    throw new NodeError('INVALID_INVOICE', `invoice is for another network than ${node.network}`);
+  if (invoice.amountMsat === undefined)
+    throw new NodeError('INVALID_INVOICE', 'invoice has no amount (amountless invoices are not supported)');
+  if (invoice.expiresAt * 1000 <= Date.now())
+    throw new NodeError('INVOICE_EXPIRED', 'the invoice has expired');
+  if (invoice.payeeNodeId === node.nodeId) throw new NodeError('INVALID_INVOICE', 'the invoice is our own');
+  return invoice as Bolt11Invoice & { amountMsat: bigint };
+}
+
+/** Refuses a route dearer than the caller's limit before anything is sent. */
+function assertRouteFee(route: PathHints, maxFeeMsat: bigint): void {
+  if (route.feeMsat > maxFeeMsat)
+    throw new NodeError(
+      'ROUTE_FEE_TOO_HIGH',
+      `the LSP's route costs ${route.feeMsat} msat, above the limit of ${maxFeeMsat} msat`,
+    );
 }
 
 /**
@@ -112,6 +200,9 @@ export function routeHintFromPath(hops: readonly FoundHop[]): RouteHintHop[] {
 export function createLspClient(options: LspClientOptions) {
   const base = options.url.replace(/\/+$/, '');
   let token: string | undefined;
+  let expiresAtMs = 0;
+  let identity: LoginIdentity | undefined = options.identity;
+  let loggingIn: Promise<string> | undefined;
   let info: InfoOutput | undefined;
   const trpc: LspTrpcClient = createTRPCClient<AppRouter>({
     links: [
@@ -129,28 +220,74 @@ export function createLspClient(options: LspClientOptions) {
     return info;
   };
 
-  return {
+  /**
+   * Sign the LSP's challenge with the node key; the session token is kept for later calls, and the
+   * identity to log in again when it expires. Concurrent logins share one.
+   */
+  const login = (node: LoginIdentity): Promise<string> => {
+    identity = node;
+    loggingIn ??= (async () => {
+      try {
+        const { challenge } = await trpc.auth.challenge.mutate();
+        const secret = node.ldk.keysManager.get_node_secret_key();
+        let signature: string;
+        try {
+          signature = signNodeMessage(loginMessage(challenge), secret);
+        } finally {
+          secret.fill(0);
+        }
+        const session = await trpc.auth.login.mutate({ nodeId: node.nodeId, challenge, signature });
+        token = session.token;
+        expiresAtMs = Date.parse(session.expires_at);
+        return token;
+      } finally {
+        loggingIn = undefined;
+      }
+    })();
+    return loggingIn;
+  };
+
+  /**
+   * Runs a call that needs the session: logs in first when there is none or it ends within a
+   * minute, and once more when the LSP answers that it expired (streams run for days). `codeOf`
+   * reads the LSP's code from a failure that is not a tRPC one (the binary backup routes).
+   */
+  const session = async <T>(
+    call: () => Promise<T>,
+    codeOf: (error: unknown) => string | undefined = lspErrorCode,
+  ): Promise<T> => {
+    if (!identity) throw new ApiError('SESSION_REQUIRED', 'log in first');
+    if (!token || Date.now() >= expiresAtMs - 60_000) await login(identity);
+    try {
+      return await call();
+    } catch (error) {
+      const code = codeOf(error);
+      if (code !== 'SESSION_EXPIRED' && code !== 'SESSION_REQUIRED') throw error;
+      token = undefined;
+      await login(identity);
+      return call();
+    }
+  };
+
+  const findRoute = (payeeNodeId: string, amountMsat: bigint, finalCltvExpiryDelta: number) =>
+    session(() =>
+      trpc.routes.find.query({
+        payee_node_id: payeeNodeId,
+        amount_msat: amountMsat.toString(),
+        final_cltv_expiry_delta: finalCltvExpiryDelta,
+      }),
+    );
+
+  const client = {
+    /** The LSP's base URL (no trailing slash). */
+    url: base,
     trpc,
     info: getInfo,
     get token() {
       return token;
     },
-
-    /**
-     * Sign the LSP's challenge with the node key; the session token is kept for later calls. A
-     * running node, or its identity alone (`nodeIdentity(seed)`: log in before the node starts).
-     */
-    async login(node: Pick<WalletNode, 'nodeId'> & Pick<NodeIdentity, 'ldk'>): Promise<string> {
-      const { challenge } = await trpc.auth.challenge.mutate();
-      const secret = node.ldk.keysManager.get_node_secret_key();
-      try {
-        const signature = signNodeMessage(loginMessage(challenge), secret);
-        token = (await trpc.auth.login.mutate({ nodeId: node.nodeId, challenge, signature })).token;
-      } finally {
-        secret.fill(0);
-      }
-      return token;
-    },
+    login,
+    session,
 
     /** Open (or keep) the BOLT 8 link to the LSP over its WebSocket endpoint. */
     async connect(node: WalletNode): Promise<void> {
@@ -165,6 +302,12 @@ export function createLspClient(options: LspClientOptions) {
       );
     },
 
+    /** The LSP's fee menu priced for a payment of `amountMsat`: the cheapest offer that takes it. */
+    async quoteJit(amountMsat: bigint): Promise<JitQuote> {
+      const { opening_fee_params_menu: menu } = await trpc.jit.getInfo.query({});
+      return pickJitOffer(menu, amountMsat);
+    },
+
     /**
      * Buy a JIT channel for a payment of `amountMsat` at the cheapest offered fee and build the
      * invoice (route hint over the intercept SCID). `maxFeeMsat` refuses a dearer menu.
@@ -174,17 +317,7 @@ export function createLspClient(options: LspClientOptions) {
       request: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
     ): Promise<JitReceive> {
       const lsp = await getInfo();
-      const { opening_fee_params_menu: menu } = await trpc.jit.getInfo.query({});
-      const priced = menu
-        .map((wire) => ({ wire, params: openingFeeParamsInput.parse(wire) }))
-        .filter(
-          ({ params }) =>
-            request.amountMsat >= params.min_payment_size_msat &&
-            request.amountMsat <= params.max_payment_size_msat,
-        )
-        .map((o) => ({ ...o, feeMsat: openingFeeMsat(request.amountMsat, o.params) }))
-        .sort((a, b) => (a.feeMsat < b.feeMsat ? -1 : a.feeMsat > b.feeMsat ? 1 : 0));
-      const offer = priced[0];
+      const { offer } = await client.quoteJit(request.amountMsat);
       if (!offer) throw new ApiError('PAYMENT_SIZE_TOO_SMALL', 'no offered fee covers this amount');
       if (request.maxFeeMsat !== undefined && offer.feeMsat > request.maxFeeMsat) {
         throw new ApiError(
@@ -192,10 +325,12 @@ export function createLspClient(options: LspClientOptions) {
           `opening fee ${offer.feeMsat} msat exceeds the limit`,
         );
       }
-      const bought = await trpc.jit.buy.mutate({
-        opening_fee_params: offer.wire satisfies OpeningFeeParamsWire,
-        payment_size_msat: request.amountMsat.toString(),
-      });
+      const bought = await session(() =>
+        trpc.jit.buy.mutate({
+          opening_fee_params: offer.wire,
+          payment_size_msat: request.amountMsat.toString(),
+        }),
+      );
       const validUntilSec = Math.floor(Date.parse(offer.params.valid_until) / 1000);
       const expirySecs = Math.min(request.expirySecs ?? 3600, validUntilSec - Math.floor(Date.now() / 1000));
       if (expirySecs <= 0) throw new ApiError('INVALID_OPENING_FEE_PARAMS', 'the fee offer has expired');
@@ -229,64 +364,80 @@ export function createLspClient(options: LspClientOptions) {
         amountMsat: request.amountMsat,
         openingFeeMsat: offer.feeMsat,
         jitChannelScid: bought.jit_channel_scid,
+        expiresAtMs: decodeBolt11(bolt11).expiresAt * 1000,
       };
     },
 
     /** The LSP's route to `payee` for `amountMsat`, hops from the LSP on (see RouteHop). */
-    async findRoute(
-      payeeNodeId: string,
-      amountMsat: bigint,
-      finalCltvExpiryDelta: number,
-    ): Promise<RoutesFindOutput> {
-      return trpc.routes.find.query({
-        payee_node_id: payeeNodeId,
-        amount_msat: amountMsat.toString(),
-        final_cltv_expiry_delta: finalCltvExpiryDelta,
+    findRoute,
+
+    /** The LSP's route to `payee` as route hints, with its routing fee (a wallet keeps no graph). */
+    async route(payeeNodeId: string, amountMsat: bigint, finalCltvExpiryDelta: number): Promise<PathHints> {
+      const hints = routeHintsOf(await findRoute(payeeNodeId, amountMsat, finalCltvExpiryDelta));
+      if (hints.payee !== payeeNodeId)
+        throw new NodeError('ROUTE_NOT_FOUND', 'the LSP route does not end at the payee');
+      return hints;
+    },
+
+    /** The routing fee of the LSP's route for this invoice now. */
+    async invoiceRoute(node: Pick<WalletNode, 'network' | 'nodeId'>, bolt11: string): Promise<PathHints> {
+      const invoice = payableInvoice(node, bolt11);
+      return client.route(invoice.payeeNodeId, invoice.amountMsat, invoice.minFinalCltvExpiryDelta);
+    },
+
+    /**
+     * Sends a BOLT 11 payment along the LSP's route (`route`: one already asked for, whose fee the
+     * caller showed) through the node's payment handle; resolves with the payment id once its record
+     * is durable (`node.bolt11Payment.outcome(id)` waits for the result). A route dearer than
+     * `maxFeeMsat` is refused (ROUTE_FEE_TOO_HIGH) and nothing is sent.
+     */
+    async sendPayment(
+      node: WalletNode,
+      bolt11: string,
+      request: { maxFeeMsat: bigint; route?: PathHints },
+    ): Promise<string> {
+      const invoice = payableInvoice(node, bolt11);
+      const route =
+        request.route ??
+        (await client.route(invoice.payeeNodeId, invoice.amountMsat, invoice.minFinalCltvExpiryDelta));
+      assertRouteFee(route, request.maxFeeMsat);
+      return node.bolt11Payment.send(invoice.paymentRequest, {
+        routeHints: [route.hints],
+        maxFeeMsat: request.maxFeeMsat,
       });
     },
 
     /**
-     * Pay a BOLT 11 invoice along the route the LSP computes: the LSP's path (after our channel
-     * to it) becomes a route hint, and the node pays through its own payment path (records,
-     * events, retries, `maxFeeMsat`), building the onion from our channel to the LSP plus those
-     * hops, with the fees and CLTV deltas the LSP reported.
+     * Sends a keysend of `amountMsat` to `payeeNodeId` along the LSP's route; resolves with the
+     * payment id once its record is durable (`node.spontaneousPayment.outcome(id)` waits).
      */
+    async sendKeysend(
+      node: WalletNode,
+      payeeNodeId: string,
+      amountMsat: bigint,
+      request: { maxFeeMsat: bigint; route?: PathHints },
+    ): Promise<string> {
+      const route = request.route ?? (await client.route(payeeNodeId, amountMsat, KEYSEND_CLTV_DELTA));
+      assertRouteFee(route, request.maxFeeMsat);
+      return node.spontaneousPayment.send(payeeNodeId, amountMsat, {
+        routeHints: [route.hints],
+        maxFeeMsat: request.maxFeeMsat,
+      });
+    },
+
+    /** sendPayment, then its outcome (rejects with a NodeError when it failed). */
     async payWithRoute(
       node: WalletNode,
       bolt11: string,
       payOptions: { timeoutMs?: number; maxFeeMsat?: bigint } = {},
     ): Promise<RoutedPayment> {
-      const parsed = ldk.Bolt11Invoice.constructor_from_str(bolt11.trim());
-      if (!(parsed instanceof ldk.Result_Bolt11InvoiceParseOrSemanticErrorZ_OK)) {
-        throw new NodeError('INVALID_INVOICE', 'not a BOLT 11 invoice');
-      }
-      const invoice = parsed.res;
-      const amountOpt = invoice.amount_milli_satoshis();
-      if (!(amountOpt instanceof ldk.Option_u64Z_Some)) {
-        throw new NodeError('INVALID_INVOICE', 'invoice has no amount');
-      }
-      const payee = hexOf(invoice.recover_payee_pub_key());
-      const finalCltv = Number(invoice.min_final_cltv_expiry_delta());
-      const route = await this.findRoute(payee, amountOpt.some, finalCltv);
-      return this.payAlongRoute(node, bolt11, route, payOptions);
-    },
-
-    /** payWithRoute with a route already asked for (a caller that looked at its fee first). */
-    payAlongRoute(
-      node: WalletNode,
-      bolt11: string,
-      route: RoutesFindOutput,
-      payOptions: { timeoutMs?: number; maxFeeMsat?: bigint } = {},
-    ): Promise<RoutedPayment> {
-      const path = route.paths[0];
-      if (!path || path.hops.length < 2) throw new NodeError('ROUTE_NOT_FOUND', 'the LSP found no route');
-      return node.payInvoice(bolt11, {
-        routeHints: [routeHintFromPath(path.hops)],
-        ...(payOptions.maxFeeMsat !== undefined ? { maxFeeMsat: payOptions.maxFeeMsat } : {}),
-        timeoutMs: payOptions.timeoutMs ?? 60_000,
-      });
+      const invoice = payableInvoice(node, bolt11);
+      const maxFeeMsat = payOptions.maxFeeMsat ?? defaultMaxFeeMsat(invoice.amountMsat);
+      const id = await client.sendPayment(node, bolt11, { maxFeeMsat });
+      return node.bolt11Payment.outcome(id, payOptions.timeoutMs ?? 60_000);
     },
   };
+  return client;
 }
 
 export type LspClient = ReturnType<typeof createLspClient>;

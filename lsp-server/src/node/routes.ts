@@ -1,28 +1,18 @@
-// routes.find: the LSP's router (LDK find_route over our gossip graph, our usable channels as first
-// hops) computes LSP → payee; our own hop (the wallet's channel to us, our forwarding fee and CLTV
-// delta on the outgoing channel) is put in front, so a wallet without a graph can pay along it.
+// routes.find: the node's own router (LDK's, over our gossip graph and the scorer that learns from
+// our payments, our usable channels as first hops) computes LSP → payee; our own hop (the wallet's
+// channel to us, our forwarding fee and CLTV delta on the outgoing channel) is put in front, so a
+// wallet without a graph can pay along it.
 import { ApiError } from '@lpw/api';
-import type { LightningNode } from '@lpw/node';
+import { isNodeError, type LightningNode } from '@lpw/node';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import * as ldk from 'lightningdevkit';
 import type { RouteHop, RouteRequest } from './lsp-node.ts';
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-const bool = (v: boolean | number) => v === true || v === 1;
+/** LDK's default CLTV delta, for a first channel whose config we cannot read. */
+const DEFAULT_CLTV_EXPIRY_DELTA = 72;
 
-/** A finder bound to `node`; it keeps its LDK callback objects alive for the node's life. */
+/** A finder bound to `node`. */
 export function routeFinder(node: LightningNode): (request: RouteRequest) => RouteHop[][] {
-  // LDK holds callback objects weakly: this logger lives as long as the closure below
-  const logger = ldk.Logger.new_impl({ log() {} });
-  let scorer: ldk.ProbabilisticScorer | undefined;
   return (request) => {
-    const cm = node.ldk.channelManager;
-    const graph = node.ldk.networkGraph;
-    scorer ??= ldk.ProbabilisticScorer.constructor_new(
-      ldk.ProbabilisticScoringDecayParameters.constructor_default(),
-      graph,
-      logger,
-    );
     // LDK panics on a key that is not a curve point, and the panic kills the WASM instance: the
     // whole LSP. The schema checks only the shape; the curve is checked here, before LDK sees it.
     try {
@@ -37,59 +27,29 @@ export function routeFinder(node: LightningNode): (request: RouteRequest) => Rou
         field: 'payee_node_id',
       });
     }
-    const params = ldk.RouteParameters.constructor_from_payment_params_and_value(
-      ldk.PaymentParameters.constructor_from_node_id(
-        Buffer.from(request.payeeNodeId, 'hex'),
-        request.finalCltvExpiryDelta,
-      ),
-      request.amountMsat,
-    );
-    const usable = cm.list_usable_channels();
-    const found = ldk.UtilMethods.constructor_find_route(
-      cm.get_our_node_id(),
-      params,
-      graph,
-      usable,
-      logger,
-      scorer.as_ScoreLookUp(),
-      ldk.ProbabilisticScoringFeeParameters.constructor_default(),
-      crypto.getRandomValues(new Uint8Array(32)),
-    );
-    if (!bool(found.is_ok())) {
-      const err = (found as unknown as { err: ldk.LightningError }).err;
-      throw new ApiError('NOT_FOUND', `no route: ${err.get_err()}`);
+    let paths: ReturnType<LightningNode['findRoute']>;
+    try {
+      paths = node.findRoute(request);
+    } catch (error) {
+      if (isNodeError(error, 'ROUTE_NOT_FOUND'))
+        throw new ApiError('NOT_FOUND', `no route: ${error.message}`);
+      throw error;
     }
-    const route = (found as unknown as { res: ldk.Route }).res;
     const payerChannel = request.payerNodeId
       ? node.listChannels().find((c) => c.peerId === request.payerNodeId && c.isUsable)
       : undefined;
-    return route.get_paths().map((path) => {
-      const hops = path.get_hops();
-      const first = hops[0]!;
+    return paths.map(({ hops, firstHopForwarding: forwarding }) => {
       // what the payer sends us for the first outgoing hop: the path's total
-      const forwardedMsat = hops.reduce((a, h) => a + h.get_fee_msat(), 0n);
-      const out = usable.find((c) => {
-        const scid = c.get_short_channel_id();
-        return scid instanceof ldk.Option_u64Z_Some && scid.some === first.get_short_channel_id();
-      });
-      const config = out?.get_config();
-      const base = BigInt(config?.get_forwarding_fee_base_msat() ?? 0);
-      const proportional = BigInt(config?.get_forwarding_fee_proportional_millionths() ?? 0);
+      const forwardedMsat = hops.reduce((a, h) => a + h.feeMsat, 0n);
       const ourHop: RouteHop = {
         nodeId: node.nodeId,
         shortChannelId: payerChannel?.shortChannelId ?? payerChannel?.inboundScidAlias ?? 0n,
-        feeMsat: base + (forwardedMsat * proportional) / 1_000_000n,
-        cltvExpiryDelta: config?.get_cltv_expiry_delta() ?? 72,
+        feeMsat: forwarding
+          ? forwarding.feeBaseMsat + (forwardedMsat * forwarding.feeProportionalMillionths) / 1_000_000n
+          : 0n,
+        cltvExpiryDelta: forwarding?.cltvExpiryDelta ?? DEFAULT_CLTV_EXPIRY_DELTA,
       };
-      return [
-        ourHop,
-        ...hops.map((h) => ({
-          nodeId: hex(h.get_pubkey()),
-          shortChannelId: h.get_short_channel_id(),
-          feeMsat: h.get_fee_msat(),
-          cltvExpiryDelta: h.get_cltv_expiry_delta(),
-        })),
-      ];
+      return [ourHop, ...hops];
     });
   };
 }

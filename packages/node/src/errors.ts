@@ -7,6 +7,8 @@ export type NodeErrorCode =
   | 'INVOICE_EXPIRED'
   | 'INVOICE_CREATION_FAILED'
   | 'ROUTE_NOT_FOUND'
+  /** The route found (by the LSP) costs more than the payer's fee limit: nothing was sent. */
+  | 'ROUTE_FEE_TOO_HIGH'
   | 'DUPLICATE_PAYMENT'
   | 'PAYMENT_FAILED'
   | 'INSUFFICIENT_BALANCE'

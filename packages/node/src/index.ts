@@ -42,10 +42,9 @@ export {
   type Network,
   type NodeOptions,
   type PeerSummary,
-  type RouteHintHop,
-  type SentPayment,
 } from './node.ts';
 export type { InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
+export { Bolt11Payment, type Bolt11SendOptions } from './payment/bolt11.ts';
 export {
   type ClaimableOutput,
   type ClosingChannel,
@@ -57,10 +56,35 @@ export {
   type PreparedOnchainSend,
   type PrepareSendRequest,
 } from './payment/onchain.ts';
-export type { PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus } from './payments.ts';
+export {
+  OutboundPayments,
+  type RecentPaymentState,
+  type SendOptions,
+  type SentPayment,
+} from './payment/outbound.ts';
+export {
+  defaultMaxFeeMsat,
+  type PathHints,
+  type PathHop,
+  pathHints,
+  type RouteHintHop,
+} from './payment/route.ts';
+export {
+  KEYSEND_CLTV_DELTA,
+  SpontaneousPayment,
+  type SpontaneousSendOptions,
+} from './payment/spontaneous.ts';
+export {
+  type PaymentDirection,
+  type PaymentKind,
+  type PaymentRecord,
+  type PaymentStatus,
+  paymentRecordsOf,
+} from './payments.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
 export type { RecoveryChannel, RecoveryStage } from './recovery.ts';
+export type { Forwarding, FoundPath, RouteRequest } from './routing.ts';
 export { defaultScheduler, type Scheduler } from './scheduler.ts';
 export type { ByteSink, Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 export { inMemory } from './transport/memory.ts';

@@ -42,7 +42,6 @@ import { createWalletSignerProvider } from './ldk/signer-provider.ts';
 import { createLogger, type LogLevel, type LogSink } from './ldk/traits.ts';
 import {
   bool,
-  bytesEqual,
   channelIdHex,
   describeLdkError,
   errorOf,
@@ -60,7 +59,11 @@ import {
   unwrap,
 } from './ldk/values.ts';
 import { handleLdkEvent, type InboundChannelDecision, type InboundChannelRequest } from './node-events.ts';
+import { Bolt11Payment, type Bolt11SendOptions } from './payment/bolt11.ts';
 import { OnchainPayment } from './payment/onchain.ts';
+import type { OutboundContext, SentPayment } from './payment/outbound.ts';
+import { assertBigint, nodeIdBytes } from './payment/route.ts';
+import { SpontaneousPayment, type SpontaneousSendOptions } from './payment/spontaneous.ts';
 import { type PaymentRecord, PaymentStore } from './payments.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
 import {
@@ -85,6 +88,7 @@ import {
   type RecoveryRecord,
   RecoveryTracker,
 } from './recovery.ts';
+import { type FoundPath, findRoute, type RouteRequest } from './routing.ts';
 import { defaultRandomBytes, defaultScheduler, type Scheduler } from './scheduler.ts';
 import type { Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 import { OnchainWallet } from './wallet/onchain.ts';
@@ -219,25 +223,8 @@ export interface GraphSummary {
   nodes: Array<{ nodeId: string; announced: boolean; alias: string | undefined }>;
 }
 
-export interface SentPayment {
-  paymentId: string;
-  paymentHash: string;
-  preimage: string;
-  amountMsat: bigint;
-  feeMsat: bigint;
-}
-
-/**
- * One hop of a private route towards the payee, as in a BOLT 11 `r` field: the channel
- * `shortChannelId` leaving `srcNodeId`, with the fees and CLTV delta that node charges for it.
- */
-export interface RouteHintHop {
-  srcNodeId: string;
-  shortChannelId: bigint;
-  feeBaseMsat: number;
-  feeProportionalMillionths: number;
-  cltvExpiryDelta: number;
-}
+export type { SentPayment } from './payment/outbound.ts';
+export type { RouteHintHop } from './payment/route.ts';
 
 const NETWORKS: Record<Network, { ldk: ldk.Network; currency: ldk.Currency }> = {
   bitcoin: { ldk: ldk.Network.LDKNetwork_Bitcoin, currency: ldk.Currency.LDKCurrency_Bitcoin },
@@ -252,110 +239,14 @@ const CHAIN_NETWORK: Record<Network, BitcoinNetwork> = {
   regtest: 'regtest',
 };
 const LOG_LEVELS: LogLevel[] = ['gossip', 'trace', 'debug', 'info', 'warn', 'error'];
-const KEYSEND_CLTV_DELTA = 40;
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
 const WASM_MEMORY_CHECK_MS = 10_000;
-const PAYMENT_RETRIES = 3;
 /**
  * Longest the manager snapshot after acknowledgements waits to ride with another write
  * (persist/manager-snapshot.ts). Under traffic one comes within a round trip; an idle node writes
  * its manager a second later.
  */
 const MANAGER_SNAPSHOT_DELAY_MS = 1_000;
-
-function assertBigint(value: unknown, what: string, min = 0n): asserts value is bigint {
-  if (typeof value !== 'bigint')
-    throw new NodeError('INVALID_INPUT', `"${what}" expected bigint, got ${typeof value}`);
-  if (value < min) throw new NodeError('INVALID_INPUT', `"${what}" must be ≥ ${min}, got ${value}`);
-}
-
-function assertInteger(value: unknown, what: string, max: number): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new NodeError('INVALID_INPUT', `"${what}" expected an integer 0..${max}, got ${String(value)}`);
-  }
-}
-
-function routeHintHop(hop: RouteHintHop, what: string, own: Own): ldk.RouteHintHop {
-  if (typeof hop !== 'object' || hop === null)
-    throw new NodeError('INVALID_INPUT', `"${what}" expected a hop`);
-  assertBigint(hop.shortChannelId, `${what}.shortChannelId`);
-  if (hop.shortChannelId > 0xffff_ffff_ffff_ffffn) {
-    throw new NodeError('INVALID_INPUT', `"${what}.shortChannelId" out of range`);
-  }
-  assertInteger(hop.feeBaseMsat, `${what}.feeBaseMsat`, 0xffff_ffff);
-  assertInteger(hop.feeProportionalMillionths, `${what}.feeProportionalMillionths`, 0xffff_ffff);
-  assertInteger(hop.cltvExpiryDelta, `${what}.cltvExpiryDelta`, 0xffff);
-  return own(
-    ldk.RouteHintHop.constructor_new(
-      nodeIdBytes(hop.srcNodeId, `${what}.srcNodeId`),
-      hop.shortChannelId,
-      own(ldk.RoutingFees.constructor_new(hop.feeBaseMsat, hop.feeProportionalMillionths)),
-      hop.cltvExpiryDelta,
-      own(ldk.Option_u64Z.constructor_none()),
-      own(ldk.Option_u64Z.constructor_none()),
-    ),
-  );
-}
-
-/**
- * `routeParams` for `invoice` with `extra` route hints beside the invoice's own: a wallet that
- * keeps no graph pays along the route its LSP found, turned into hints from the LSP on.
- */
-function withRouteHints(
-  routeParams: ldk.RouteParameters,
-  invoice: ldk.Bolt11Invoice,
-  extra: RouteHintHop[][],
-  own: Own,
-): ldk.RouteParameters {
-  if (!Array.isArray(extra) || extra.length > 32) {
-    throw new NodeError('INVALID_INPUT', '"routeHints" expected an array of at most 32 routes');
-  }
-  const hints = extra.map((route, i) => {
-    if (!Array.isArray(route) || route.length === 0 || route.length > 19) {
-      throw new NodeError('INVALID_INPUT', `"routeHints[${i}]" expected 1 to 19 hops`);
-    }
-    return own(
-      ldk.RouteHint.constructor_new(route.map((hop, j) => routeHintHop(hop, `routeHints[${i}][${j}]`, own))),
-    );
-  });
-  const base = own(routeParams.get_payment_params());
-  const paymentParams = ldk.PaymentParameters.constructor_new(
-    own(
-      ldk.Payee.constructor_clear(
-        invoice.recover_payee_pub_key(),
-        [...own(invoice.route_hints()), ...hints],
-        own(invoice.features()),
-        Number(invoice.min_final_cltv_expiry_delta()),
-      ),
-    ),
-    own(base.get_expiry_time()),
-    base.get_max_total_cltv_expiry_delta(),
-    base.get_max_path_count(),
-    base.get_max_path_length(),
-    base.get_max_channel_saturation_power_of_half(),
-    [],
-    [],
-  );
-  return ldk.RouteParameters.constructor_new(
-    own(paymentParams),
-    routeParams.get_final_value_msat(),
-    own(routeParams.get_max_total_routing_fee_msat()),
-  );
-}
-
-function nodeIdBytes(hex: string, what = 'peerId'): Uint8Array {
-  const bytes = fromHex(hex, what);
-  if (bytes.length !== 33 || (bytes[0] !== 2 && bytes[0] !== 3)) {
-    throw new NodeError('INVALID_INPUT', `"${what}" expected a 33-byte compressed public key`);
-  }
-  // LDK panics (killing the WASM instance for every node in it) on a key that is not a curve point
-  try {
-    secp256k1.Point.fromBytes(bytes).assertValidity();
-  } catch {
-    throw new NodeError('INVALID_INPUT', `"${what}" is not a valid secp256k1 public key`);
-  }
-  return bytes;
-}
 
 /** Assembles and starts a node: restores it from `store` if it holds one, else creates it. */
 export async function createNode(options: NodeOptions): Promise<LightningNode> {
@@ -480,6 +371,10 @@ export class LightningNode {
   readonly onchain: OnchainWallet;
   /** On-chain payments and the way out of channels: balance, address, priced sends, closes, sweeps. */
   readonly onchainPayment: OnchainPayment;
+  /** BOLT 11 payments: send (id once the record is durable), then `outcome(id)`. */
+  readonly bolt11Payment: Bolt11Payment;
+  /** Keysend payments: send (id once the record is durable), then `outcome(id)`. */
+  readonly spontaneousPayment: SpontaneousPayment;
   /** The chain source this node reads and broadcasts through. */
   readonly chainSource: ChainSource;
   /**
@@ -696,6 +591,21 @@ export class LightningNode {
       balances: () => this.balances(),
       assertRunning: () => this.assertRunning(),
     });
+    const outbound: OutboundContext = {
+      channelManager: this.cm,
+      payments: this.payments,
+      queue: this.queue,
+      bus: this.bus,
+      scheduler: this.scheduler,
+      now: this.now,
+      random: this.random,
+      wake: () => this.pump.wake(),
+      assertRunning: () => this.assertRunning(),
+      assertCanSend: (totalMsat) => this.assertCanSend(totalMsat),
+      assertFeesAllow: (amountMsat) => this.assertFeesAllow(amountMsat),
+    };
+    this.bolt11Payment = new Bolt11Payment(outbound, network.currency);
+    this.spontaneousPayment = new SpontaneousPayment(outbound);
 
     // Manager snapshot rule (see manager-snapshot.ts): any batch carrying monitor writes also
     // carries a manager written after them; the one acknowledgements alone ask for is deferred.
@@ -960,6 +870,24 @@ export class LightningNode {
   /** LDK's WASM memory, shared by every node in this process (the guard warns above 70%). */
   wasmMemory(): WasmMemoryUsage | undefined {
     return wasmMemoryUsage();
+  }
+
+  /**
+   * Paths from this node to `payeeNodeId` on its own graph and scorer, its usable channels first
+   * (an LSP answering routes.find); NodeError ROUTE_NOT_FOUND when there is none.
+   */
+  findRoute(request: RouteRequest): FoundPath[] {
+    this.assertRunning();
+    return findRoute(
+      {
+        channelManager: this.cm,
+        graph: this.graph,
+        scorer: this.scorer,
+        logger: this.logger,
+        random: this.random,
+      },
+      request,
+    );
   }
 
   /** What our network graph holds (from gossip, restored from the store at start). */
@@ -1416,173 +1344,25 @@ export class LightningNode {
   // ---------------------------------------------------------------- paying
 
   /**
-   * Pays a BOLT 11 invoice; resolves when it succeeded, rejects with a NodeError when it failed.
-   * `routeHints` adds private routes to the payee beside the invoice's own (e.g. the route an LSP
-   * found, from the LSP on), for a node that keeps no graph.
+   * Pays a BOLT 11 invoice; resolves when it succeeded, rejects with a NodeError when it failed
+   * (`bolt11Payment.send` then `outcome`).
    */
   async payInvoice(
     bolt11: string,
-    options: {
-      maxFeeMsat?: bigint;
-      amountMsat?: bigint;
-      timeoutMs?: number;
-      routeHints?: RouteHintHop[][];
-    } = {},
+    options: Bolt11SendOptions & { timeoutMs?: number } = {},
   ): Promise<SentPayment> {
-    this.assertRunning();
-    if (typeof bolt11 !== 'string' || bolt11.length === 0 || bolt11.length > 7089) {
-      throw new NodeError('INVALID_INVOICE', 'expected a BOLT 11 string');
-    }
-    if (options.maxFeeMsat !== undefined) assertBigint(options.maxFeeMsat, 'maxFeeMsat');
-    if (options.amountMsat !== undefined) assertBigint(options.amountMsat, 'amountMsat', 1n);
-    const { id, amountMsat, outcome } = withLdk((own) => {
-      const invoice = unwrap<ldk.Bolt11Invoice>(
-        own(ldk.Bolt11Invoice.constructor_from_str(bolt11.trim())),
-        'INVALID_INVOICE',
-        'parse',
-      );
-      if (invoice.currency() !== NETWORKS[this.network].currency) {
-        throw new NodeError(
-          'INVALID_INVOICE',
-          `invoice is for another network (${ldk.Currency[invoice.currency()]})`,
-        );
-      }
-      if (bool(invoice.would_expire(BigInt(Math.floor(this.now() / 1000)))))
-        throw new NodeError('INVOICE_EXPIRED');
-      if (bytesEqual(invoice.recover_payee_pub_key(), this.cm.get_our_node_id())) {
-        throw new NodeError('INVALID_INVOICE', 'invoice is our own');
-      }
-      const invoiceAmount = someOf<bigint>(own(invoice.amount_milli_satoshis()));
-      if (
-        invoiceAmount !== undefined &&
-        options.amountMsat !== undefined &&
-        options.amountMsat !== invoiceAmount
-      ) {
-        throw new NodeError(
-          'INVALID_INPUT',
-          `invoice is for ${invoiceAmount} msat, asked to pay ${options.amountMsat}`,
-        );
-      }
-      const amountMsat = invoiceAmount ?? options.amountMsat;
-      if (amountMsat === undefined)
-        throw new NodeError('INVALID_INPUT', 'invoice has no amount: pass amountMsat');
-      this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
-      this.assertFeesAllow(amountMsat);
-
-      const params = unwrap<ldk.ThreeTuple_ThirtyTwoBytesRecipientOnionFieldsRouteParametersZ>(
-        own(
-          invoiceAmount !== undefined
-            ? ldk.UtilMethods.constructor_payment_parameters_from_invoice(invoice)
-            : ldk.UtilMethods.constructor_payment_parameters_from_variable_amount_invoice(
-                invoice,
-                amountMsat,
-              ),
-        ),
-        'INVALID_INVOICE',
-        'payment parameters',
-      );
-      const routeParams = own(
-        options.routeHints === undefined
-          ? params.get_c()
-          : withRouteHints(own(params.get_c()), invoice, options.routeHints, own),
-      );
-      if (options.maxFeeMsat !== undefined)
-        routeParams.set_max_total_routing_fee_msat(own(optionU64(options.maxFeeMsat)));
-      const paymentHash = params.get_a();
-      // payment id = payment hash: paying the same invoice twice is refused (DUPLICATE_PAYMENT)
-      const paymentId = Uint8Array.from(paymentHash);
-      const id = toHex(paymentId);
-      const outcome = this.paymentOutcome(id, options.timeoutMs);
-      const sent = own(
-        this.cm.send_payment(
-          paymentHash,
-          own(params.get_b()),
-          paymentId,
-          routeParams,
-          own(ldk.Retry.constructor_attempts(PAYMENT_RETRIES)),
-        ),
-      );
-      if (!bool(sent.is_ok())) {
-        outcome.cancel();
-        throw this.sendFailure(errorOf(sent) as ldk.RetryableSendFailure);
-      }
-      return { id, amountMsat, outcome };
-    });
-    this.payments.create({
-      id,
-      direction: 'outbound',
-      kind: 'bolt11',
-      status: 'pending',
-      paymentHash: id,
-      amountMsat,
-      invoice: bolt11,
-    });
-    this.pump.wake();
-    return outcome.promise.then((event) => ({
-      paymentId: id,
-      paymentHash: id,
-      preimage: event.preimage,
-      amountMsat,
-      feeMsat: event.feeMsat ?? 0n,
-    }));
+    const id = await this.bolt11Payment.send(bolt11, options);
+    return this.bolt11Payment.outcome(id, options.timeoutMs);
   }
 
-  /** Spontaneous payment to a node (no invoice); we pick the preimage. */
+  /** Spontaneous payment to a node (no invoice): `spontaneousPayment.send` then `outcome`. */
   async keysend(
     peerId: string,
     amountMsat: bigint,
-    options: { maxFeeMsat?: bigint; timeoutMs?: number } = {},
+    options: SpontaneousSendOptions & { timeoutMs?: number } = {},
   ): Promise<SentPayment> {
-    this.assertRunning();
-    const payee = nodeIdBytes(peerId);
-    assertBigint(amountMsat, 'amountMsat', 1n);
-    if (options.maxFeeMsat !== undefined) assertBigint(options.maxFeeMsat, 'maxFeeMsat');
-    this.assertCanSend(amountMsat + (options.maxFeeMsat ?? 0n));
-    this.assertFeesAllow(amountMsat);
-    const preimage = this.random(32);
-    const paymentHash = sha256(preimage);
-    const paymentId = this.random(32);
-    const id = toHex(paymentId);
-    const outcome = withLdk((own) => {
-      const routeParams = own(
-        ldk.RouteParameters.constructor_new(
-          own(ldk.PaymentParameters.constructor_for_keysend(payee, KEYSEND_CLTV_DELTA, false)),
-          amountMsat,
-          own(optionU64(options.maxFeeMsat)),
-        ),
-      );
-      const outcome = this.paymentOutcome(id, options.timeoutMs);
-      const sent = own(
-        this.cm.send_spontaneous_payment(
-          own(option32Bytes(preimage)),
-          own(ldk.RecipientOnionFields.constructor_spontaneous_empty()),
-          paymentId,
-          routeParams,
-          own(ldk.Retry.constructor_attempts(PAYMENT_RETRIES)),
-        ),
-      );
-      if (!bool(sent.is_ok())) {
-        outcome.cancel();
-        throw this.sendFailure(errorOf(sent) as ldk.RetryableSendFailure);
-      }
-      return outcome;
-    });
-    this.payments.create({
-      id,
-      direction: 'outbound',
-      kind: 'keysend',
-      status: 'pending',
-      paymentHash: toHex(paymentHash),
-      amountMsat,
-    });
-    this.pump.wake();
-    return outcome.promise.then((event) => ({
-      paymentId: id,
-      paymentHash: toHex(paymentHash),
-      preimage: event.preimage,
-      amountMsat,
-      feeMsat: event.feeMsat ?? 0n,
-    }));
+    const id = await this.spontaneousPayment.send(peerId, amountMsat, options);
+    return this.spontaneousPayment.outcome(id, options.timeoutMs);
   }
 
   /** Payment history, oldest first (durable: survives restarts). */
@@ -1778,61 +1558,6 @@ export class LightningNode {
         message: `releasing funding tx ${txid} failed: ${String(error)}`,
       }),
     );
-  }
-
-  private paymentOutcome(id: string, timeoutMs = 120_000) {
-    let cancelled = false;
-    const offs: Array<() => void> = [];
-    const promise = new Promise<EventOf<'payment-sent'>>((resolve, reject) => {
-      const timer = this.scheduler.setTimeout(() => {
-        done();
-        reject(
-          new NodeError('TIMEOUT', `payment ${id} unresolved after ${timeoutMs} ms (it may still complete)`),
-        );
-      }, timeoutMs);
-      const done = () => {
-        this.scheduler.clearTimeout(timer);
-        for (const off of offs) off();
-      };
-      offs.push(
-        this.bus.on('payment-sent', (e) => {
-          if (e.paymentId !== id || cancelled) return;
-          done();
-          resolve(e);
-        }),
-        this.bus.on('payment-failed', (e) => {
-          if (e.paymentId !== id || cancelled) return;
-          done();
-          reject(
-            new NodeError(e.reason === 'RouteNotFound' ? 'ROUTE_NOT_FOUND' : 'PAYMENT_FAILED', e.reason),
-          );
-        }),
-      );
-      offs.push(() => this.scheduler.clearTimeout(timer));
-    });
-    return {
-      promise,
-      cancel: () => {
-        cancelled = true;
-        for (const off of offs) off();
-      },
-    };
-  }
-
-  private sendFailure(failure: ldk.RetryableSendFailure): NodeError {
-    switch (failure) {
-      case ldk.RetryableSendFailure.LDKRetryableSendFailure_RouteNotFound:
-        return new NodeError('ROUTE_NOT_FOUND', 'no route within the fee limit and channel limits');
-      case ldk.RetryableSendFailure.LDKRetryableSendFailure_PaymentExpired:
-        return new NodeError('INVOICE_EXPIRED');
-      case ldk.RetryableSendFailure.LDKRetryableSendFailure_DuplicatePayment:
-        return new NodeError('DUPLICATE_PAYMENT', 'this payment was already attempted');
-      default:
-        return new NodeError(
-          'PAYMENT_FAILED',
-          describeLdkError(failure, ldk.RetryableSendFailure as unknown as Record<number, string>),
-        );
-    }
   }
 
   /** Before asking LDK: enough in usable channels? (LDK would fail with RouteNotFound, less clearly.) */

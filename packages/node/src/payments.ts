@@ -44,6 +44,23 @@ function decode(bytes: Uint8Array): PaymentRecord {
   return plain as unknown as PaymentRecord;
 }
 
+/**
+ * The payment records in a store's contents, read without a running node (a wallet shows its
+ * history before its node starts); an unreadable record is left out (the node reports it at start).
+ */
+export function paymentRecordsOf(data: Map<string, Uint8Array>): PaymentRecord[] {
+  const records: PaymentRecord[] = [];
+  for (const [key, value] of data) {
+    if (!key.startsWith(PAYMENT_PREFIX)) continue;
+    try {
+      records.push(decode(value));
+    } catch {
+      /* left out */
+    }
+  }
+  return records.sort((a, b) => a.createdAt - b.createdAt);
+}
+
 export class PaymentStore {
   private readonly records = new Map<string, PaymentRecord>();
   private readonly queue: CommitQueue;

@@ -4,7 +4,7 @@
 // The CLI and the wallet PWA's worker both run streams through this.
 import type { LightningNode } from '@lpw/node';
 import { StreamError } from './errors.ts';
-import { type KeysendRoute, recentPayment } from './keysend.ts';
+import type { KeysendRoute } from './keysend.ts';
 import type { OnRestart, StreamLedger, StreamRecord } from './ledger.ts';
 import { checkPeriodAmounts, type LnurlAccess, LnurlPayee, parseRecipient } from './lnurl.ts';
 import { maxPeriodAmountMsat } from './periods.ts';
@@ -146,7 +146,7 @@ export class StreamEngine {
     const { ledger, node } = this.deps;
     for (const p of await ledger.openPeriods()) {
       if (p.state !== 'reserved') continue;
-      const state = recentPayment(node, p.paymentId);
+      const state = node.spontaneousPayment.recentState(p.paymentId);
       if (state === 'fulfilled') await ledger.settle(p.paymentId, undefined);
       else if (state === undefined) await ledger.fail(p.paymentId, 'not handed to LDK before a crash');
     }

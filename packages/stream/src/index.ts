@@ -14,10 +14,8 @@ export { sendInvoice } from './invoice.ts';
 export {
   KEYSEND_FINAL_CLTV,
   type KeysendRoute,
-  keysendRoute,
   type PeriodSecrets,
   periodSecrets,
-  recentPayment,
   sendKeysend,
 } from './keysend.ts';
 export {

@@ -396,14 +396,14 @@ export class StreamRunner {
       failureReason: null,
     });
     try {
-      if (invoice) sendInvoice(node, route, invoice, amountMsat, secrets.paymentId, stream.maxFeeMsat);
-      else sendKeysend(node, route, amountMsat, secrets, stream.maxFeeMsat);
+      if (invoice) await sendInvoice(node, route, invoice, amountMsat, secrets.paymentId, stream.maxFeeMsat);
+      else await sendKeysend(node, route, amountMsat, secrets, stream.maxFeeMsat);
     } catch (e) {
       // refused before anything left: a definite failure
       this.inFlight.delete(secrets.paymentId);
       const why = e instanceof Error ? e.message : String(e);
       const failed = await ledger.fail(secrets.paymentId, why);
-      if (e instanceof StreamError && e.code === 'ROUTE_NOT_FOUND') this.route = undefined;
+      if (isNodeError(e, 'ROUTE_NOT_FOUND')) this.route = undefined;
       if (failed) await this.afterFailure(failed);
     }
     return 'sent';
@@ -411,7 +411,7 @@ export class StreamRunner {
 
   /** Whether a usable channel to the route's first hop can take an HTLC of `amountMsat` + fees now. */
   private channelHasRoom(route: KeysendRoute, amountMsat: bigint): boolean {
-    const firstHop = route.hints[0]?.nodeId ?? route.payee;
+    const firstHop = route.hints[0]?.srcNodeId ?? route.payee;
     const needMsat = amountMsat + route.feeMsat;
     return this.deps.node
       .listChannels()

@@ -1,21 +1,10 @@
-// The devnet router's direct channel to the merchant as the LSP's routes.find would answer it: the
-// route the devnet stream tests pay along (the router is the payer, so there is no LSP hop).
-import { formatScid } from '@lpw/api';
-import type { PublicNetwork } from '@lpw/devnet/network';
-import { keysendRoute } from '../src/keysend.ts';
+// A stream route over the payer's direct channel to the payee (the devnet router to the merchant,
+// or a wallet to its LSP): the route the devnet stream tests pay along: no hints, no routing fee.
+import type { KeysendRoute } from '../src/keysend.ts';
 
-export const directRoute = (net: PublicNetwork) => async (payee: string, maxAmountMsat: bigint) =>
-  keysendRoute(payee, maxAmountMsat, {
-    paths: [
-      {
-        hops: [
-          {
-            node_id: payee,
-            short_channel_id: formatScid(net.channelScid),
-            fee_msat: maxAmountMsat.toString(),
-            cltv_expiry_delta: 40,
-          },
-        ],
-      },
-    ],
-  });
+export const directRoute = async (payee: string, maxAmountMsat: bigint): Promise<KeysendRoute> => ({
+  payee,
+  maxAmountMsat,
+  feeMsat: 0n,
+  hints: [],
+});

@@ -40,7 +40,7 @@ function engineOn(
   const engine = new StreamEngine({
     ledger,
     node: net.router.node,
-    findRoute: directRoute(net),
+    findRoute: directRoute,
     streamKey,
     log: () => {},
     ...extra,
@@ -175,7 +175,7 @@ describe('StreamEngine on LDK', () => {
     let failUntil = Date.now() + 1_000;
     const flaky = async (payee: string, max: bigint) => {
       if (Date.now() < failUntil) throw new Error('LSP unreachable');
-      return directRoute(net)(payee, max);
+      return directRoute(payee, max);
     };
     const store = new MemoryStore();
     const { engine, off } = engineOn(store, await StoreStreamLedger.open(store), { findRoute: flaky });

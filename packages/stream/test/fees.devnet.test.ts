@@ -9,10 +9,10 @@ import { createNode, inMemory, type LightningNode, MemoryStore } from '@lpw/node
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEngine } from '../src/engine.ts';
-import { keysendRoute } from '../src/keysend.ts';
 import { periodCount } from '../src/periods.ts';
 import type { StreamProgress } from '../src/runner.ts';
 import { StoreStreamLedger } from '../src/store-ledger.ts';
+import { directRoute } from './direct-route.ts';
 
 /** What the LSP's commitment carries at the devnet's 2 sat/vB, and at ×100. */
 const FAIR_SAT_PER_KW = 500;
@@ -86,13 +86,7 @@ describe('a stream under a ×100 fee spike', () => {
     const engine = new StreamEngine({
       ledger,
       node: wallet,
-      // the LSP is the payee: one hop over the wallet's channel
-      findRoute: async (payee, maxAmountMsat) =>
-        keysendRoute(payee, maxAmountMsat, {
-          paths: [
-            { hops: [{ node_id: payee, short_channel_id: '1x0x0', fee_msat: '0', cltv_expiry_delta: 40 }] },
-          ],
-        }),
+      findRoute: directRoute, // the LSP is the payee: one hop over the wallet's channel
       streamKey: new Uint8Array(32).fill(7),
       log: () => {},
       onProgress: (p) => progress.push(p),

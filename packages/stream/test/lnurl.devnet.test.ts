@@ -11,7 +11,7 @@ import type { LnurlFetch } from '@lpw/payment-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamEngine, type StreamRequest } from '../src/engine.ts';
 import { sendInvoice } from '../src/invoice.ts';
-import { periodSecrets, recentPayment } from '../src/keysend.ts';
+import { periodSecrets } from '../src/keysend.ts';
 import { LnurlPayee } from '../src/lnurl.ts';
 import { periodCount } from '../src/periods.ts';
 import { StoreStreamLedger } from '../src/store-ledger.ts';
@@ -54,7 +54,7 @@ function engineOn(ledger: StoreStreamLedger, fetch: LnurlFetch = timedFetch) {
   const engine = new StreamEngine({
     ledger,
     node: net.router.node,
-    findRoute: directRoute(net),
+    findRoute: directRoute,
     streamKey,
     lnurl: { fetch, minPeriodMs: 100 },
     log: () => {},
@@ -212,11 +212,18 @@ describe('streams to a Lightning Address', () => {
     };
     const paid = await reserveWithInvoice(halted.nextPeriod);
     const lost = await reserveWithInvoice(halted.nextPeriod + 1);
-    const route = await directRoute(net)(paid.invoice.payeeNodeId, 2_000n);
-    sendInvoice(net.router.node, route, paid.invoice, 2_000n, paid.secrets.paymentId, halted.maxFeeMsat);
+    const route = await directRoute(paid.invoice.payeeNodeId, 2_000n);
+    await sendInvoice(
+      net.router.node,
+      route,
+      paid.invoice,
+      2_000n,
+      paid.secrets.paymentId,
+      halted.maxFeeMsat,
+    );
     await waitUntil(
       'the first reserved period paid',
-      () => recentPayment(net.router.node, paid.secrets.paymentId) === 'fulfilled',
+      () => net.router.node.spontaneousPayment.recentState(paid.secrets.paymentId) === 'fulfilled',
       20_000,
     );
 

@@ -2,6 +2,7 @@
 // tRPC, the blob over the binary routes, both under the wallet's session), and the copy of the
 // newest backup this device keeps in its own IndexedDB database, out of the LSP's control.
 
+import type { TrpcErrorCode } from '@lpw/api';
 import type { BackupKeys } from '@lpw/backup';
 import {
   BackupError,
@@ -10,9 +11,11 @@ import {
   decodeBackup,
   httpBlobClient,
 } from '@lpw/backup';
+import { lspErrorCode as apiErrorCode, isLspBusy, type LspClient } from '@lpw/lsp-server/client';
 import { equalBytes } from '@noble/curves/utils.js';
+import { TRPCClientError } from '@trpc/client';
 import { createStore, get as idbGet, set as idbSet, type UseStore } from 'idb-keyval';
-import { type LspSession, lspErrorCode } from './lsp.ts';
+import type { LspErrorCode } from './protocol.ts';
 
 /** The LSP's key for this wallet's channel state (v1 blobs lived here too; v2 continues above them). */
 export const BACKUP_KEY = 'channel-state';
@@ -73,6 +76,26 @@ export class DeviceCopy {
   }
 }
 
+/**
+ * A code to act on: LSP_BUSY when the LSP kept refusing for load (its message says when to come
+ * back), the server's ApiError code, or UNREACHABLE when no answer came back.
+ */
+export function lspErrorCode(error: unknown): LspErrorCode {
+  if (isLspBusy(error)) return 'LSP_BUSY';
+  // the binary backup routes answer JSON { code }; the package keeps the LSP's code in details
+  if (error instanceof BackupError) {
+    const lspCode = error.details.lspCode;
+    return typeof lspCode === 'string' ? (lspCode as LspErrorCode) : error.code;
+  }
+  if (error instanceof TRPCClientError) {
+    const app = apiErrorCode(error);
+    if (app) return app;
+    if (error.cause instanceof TypeError || /fetch|network/i.test(error.message)) return 'UNREACHABLE';
+    return (error.data as { code?: TrpcErrorCode } | undefined)?.code ?? 'LSP_ERROR';
+  }
+  return 'UNREACHABLE';
+}
+
 /** tRPC refusals as the uploader's BackupErrors; the session renews itself on SESSION_EXPIRED. */
 function asBackupError(error: unknown): unknown {
   if (error instanceof BackupError) return error;
@@ -84,22 +107,23 @@ function asBackupError(error: unknown): unknown {
   return new BackupError('BACKUP_UNAVAILABLE', message, { lspCode: code });
 }
 
-/** The LSP as the uploader sees it; `session()` is read at each call (it exists once the LSP answered). */
-export function lspBackupTransport(session: () => LspSession | undefined): BackupTransport {
-  const use = async <T>(call: (s: LspSession) => Promise<T>): Promise<T> => {
-    const s = session();
-    if (!s) throw new BackupError('BACKUP_UNAVAILABLE', 'not connected to the LSP yet');
+/** The LSP as the uploader sees it; `client()` is read at each call (it exists once the LSP answered). */
+export function lspBackupTransport(client: () => LspClient | undefined): BackupTransport {
+  const use = async <T>(call: (c: LspClient) => Promise<T>): Promise<T> => {
+    const c = client();
+    if (!c) throw new BackupError('BACKUP_UNAVAILABLE', 'not connected to the LSP yet');
     try {
-      return await s.authed(() => call(s));
+      return await c.session(() => call(c), lspErrorCode);
     } catch (error) {
       throw asBackupError(error);
     }
   };
-  const blobs = (s: LspSession) => httpBlobClient({ baseUrl: s.baseUrl, token: () => s.bearer() });
+  const blobs = (c: LspClient) =>
+    httpBlobClient({ baseUrl: c.url, token: () => c.session(async () => c.token ?? '') });
   return {
     acquireLease: (r) =>
-      use(async (s) => {
-        const lease = await s.api.backup.acquireLease.mutate({
+      use(async (c) => {
+        const lease = await c.trpc.backup.acquireLease.mutate({
           ...r,
           ttlSec: Math.min(r.ttlSec, LEASE_TTL_SEC),
         });
@@ -110,12 +134,12 @@ export function lspBackupTransport(session: () => LspSession | undefined): Backu
         };
       }),
     releaseLease: (fencingToken) =>
-      use(async (s) => {
-        await s.api.backup.releaseLease.mutate({ fencingToken });
+      use(async (c) => {
+        await c.trpc.backup.releaseLease.mutate({ fencingToken });
       }),
     currentVersion: (key) =>
-      use(async (s) => (await s.api.backup.list.query()).entries.find((e) => e.key === key)?.version ?? 0),
-    put: (key, blob, request) => use((s) => blobs(s).put(key, blob, request)),
-    get: (key) => use((s) => blobs(s).get(key)),
+      use(async (c) => (await c.trpc.backup.list.query()).entries.find((e) => e.key === key)?.version ?? 0),
+    put: (key, blob, request) => use((c) => blobs(c).put(key, blob, request)),
+    get: (key) => use((c) => blobs(c).get(key)),
   };
 }

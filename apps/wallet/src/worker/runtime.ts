@@ -4,7 +4,6 @@
 import {
   feeParamsToWire,
   type InfoOutput,
-  type OpeningFeeParamsWire,
   openingFeeMsat,
   openingFeeParamsInput,
   type RelayFetchInput,
@@ -18,7 +17,7 @@ import {
   isBackedUpKey,
   type UploaderStatus,
 } from '@lpw/backup';
-import { createLspClient } from '@lpw/lsp-server/client';
+import { createLspClient, type JitQuote, type LspClient } from '@lpw/lsp-server/client';
 import {
   createNode,
   initLdkFromUrl,
@@ -26,8 +25,10 @@ import {
   type LightningNode,
   type Network,
   NodeError,
+  nodeIdentity,
   type PaymentRecord,
   type PreparedOnchainSend,
+  paymentRecordsOf,
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
 import { decodeBolt11 } from '@lpw/payment-request';
@@ -35,22 +36,22 @@ import {
   checkStreamRequest,
   inFlightMsat,
   isStreamError,
-  keysendRoute,
   type LnurlAccess,
   parseRecipient,
   StoreStreamLedger,
   StreamEngine,
 } from '@lpw/stream';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { get as idbGet, set as idbSet } from 'idb-keyval';
-import * as ldk from 'lightningdevkit';
 import { VaultError } from '../lib/vault.ts';
 import { directFirstFetch } from '../lib/web-fetch.ts';
-import { BACKUP_KEY, DeviceCopy, FENCED_KEY, lspBackupTransport, RECOVERY_PENDING_KEY } from './backup.ts';
-import { LspSession, lspErrorCode } from './lsp.ts';
-import { type OutboundRecord, outboundFrom, outboundView, saveOutbound } from './outbound.ts';
+import {
+  BACKUP_KEY,
+  DeviceCopy,
+  FENCED_KEY,
+  lspBackupTransport,
+  lspErrorCode,
+  RECOVERY_PENDING_KEY,
+} from './backup.ts';
 import {
   type ChannelView,
   type CreatedInvoice,
@@ -77,18 +78,6 @@ const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 /** How long a channel-state commit waits for the LSP to hold its backup before it goes through behind. */
 const BACKUP_GATE_MS = 30_000;
 
-/**
- * What a route from routes.find costs: each hop's `fee_msat` but the last one's, which (as in LDK's
- * RouteHop) is the amount delivered to the payee.
- */
-export function routeFeeMsat(route: {
-  paths: Array<{ hops: Array<{ fee_msat: string }> }>;
-}): bigint | undefined {
-  const hops = route.paths[0]?.hops;
-  if (!hops || hops.length === 0) return undefined;
-  return hops.slice(0, -1).reduce((sum, h) => sum + BigInt(h.fee_msat), 0n);
-}
-
 /** Math.max does not take bigints. */
 const maxMsat = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
@@ -97,15 +86,6 @@ export const snapshotKey = (walletId: string) => `lpw-snapshot-${walletId}`;
 export const lspSeenKey = (walletId: string) => `lpw-lsp-seen-${walletId}`;
 /** The stream ledger has its own database: its per-period writes stay out of channel-state backups. */
 export const streamsDbName = (walletId: string) => `lpw-streams-${walletId}`;
-
-/**
- * The node's secret key, derived as createNode derives it (KeysManager over a labelled HMAC of the
- * seed). Needed before the node exists (login to fetch a backup); checked against the running node.
- */
-export function nodeSecretFromSeed(seed: Uint8Array): Uint8Array {
-  const ldkSeed = hmac(sha256, new TextEncoder().encode('lpw/ldk-keys-manager/v1'), seed);
-  return ldk.KeysManager.constructor_new(ldkSeed, 0n, 0).get_node_secret_key();
-}
 
 export const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -149,24 +129,6 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
   };
 }
 
-const BIGINT_FIELDS = ['amountMsat', 'feeMsat', 'skimmedFeeMsat', 'maxSkimmedFeeMsat'] as const;
-
-/** Payment records straight from the store (the node's JSON form), for when the node is not running. */
-function paymentsFromStore(data: Map<string, Uint8Array>): PaymentRecord[] {
-  const out: PaymentRecord[] = [];
-  for (const [key, value] of data) {
-    if (!key.startsWith('payment/')) continue;
-    try {
-      const plain = JSON.parse(new TextDecoder().decode(value)) as Record<string, unknown>;
-      for (const f of BIGINT_FIELDS) if (typeof plain[f] === 'string') plain[f] = BigInt(plain[f] as string);
-      out.push(plain as unknown as PaymentRecord);
-    } catch {
-      /* an unreadable record is skipped for display; the node reports it when it starts */
-    }
-  }
-  return out;
-}
-
 function paymentView(p: PaymentRecord): PaymentView {
   return {
     id: p.id,
@@ -182,19 +144,12 @@ function paymentView(p: PaymentRecord): PaymentView {
   };
 }
 
-/**
- * History shows money that moved or tried to: inbound invoices nobody paid are not history. Our
- * outbound records (routes from the LSP) stand beside the node's own ones.
- */
-function historyOf(records: PaymentRecord[], outbound: OutboundRecord[]): PaymentView[] {
-  const ours = new Set(outbound.map((r) => r.paymentHash));
-  return [
-    ...records
-      .filter((p) => !(p.direction === 'inbound' && p.status !== 'succeeded'))
-      .filter((p) => !(p.direction === 'outbound' && ours.has(p.id)))
-      .map(paymentView),
-    ...outbound.map(outboundView),
-  ].sort((a, b) => b.createdAt - a.createdAt);
+/** History shows money that moved or tried to: inbound invoices nobody paid are not history. */
+function historyOf(records: PaymentRecord[]): PaymentView[] {
+  return records
+    .filter((p) => !(p.direction === 'inbound' && p.status !== 'succeeded'))
+    .map(paymentView)
+    .sort((a, b) => b.createdAt - a.createdAt);
 }
 
 export function describeError(error: unknown): WorkerFailure {
@@ -213,8 +168,8 @@ export class WalletRuntime {
   private idb: IndexedDbStore | undefined;
   private store: BackedUpStore | undefined;
   private node: LightningNode | undefined;
-  private session: LspSession | undefined;
-  private client: ReturnType<typeof createLspClient> | undefined;
+  /** The one LSP client: session, JIT, routes and payments, backups, relay (made at each start). */
+  private client: LspClient | undefined;
   private backup: BackupUploader | undefined;
   private deviceCopy: DeviceCopy | undefined;
   private streamsDb: IndexedDbStore | undefined;
@@ -252,15 +207,13 @@ export class WalletRuntime {
     this.req = req;
     this.snap = emptySnapshot(req.lspUrl);
     await initLdkFromUrl(this.wasmUrl);
-    const secret = nodeSecretFromSeed(req.nodeSeed);
-    this.nodeId = hexOf(secp256k1.getPublicKey(secret, true));
-    secret.fill(0);
+    this.nodeId = nodeIdentity(req.nodeSeed).nodeId;
     this.snap.nodeId = this.nodeId;
     this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
     this.deviceCopy = DeviceCopy.open(req.walletId);
     const deviceCopy = this.deviceCopy;
     this.backup = new BackupUploader({
-      transport: lspBackupTransport(() => this.session),
+      transport: lspBackupTransport(() => this.client),
       nodeId: this.nodeId,
       keys: req.backupKeys,
       deviceId: req.deviceId,
@@ -305,7 +258,7 @@ export class WalletRuntime {
         savedAt: copy.header.createdAtMs,
       };
     }
-    this.snap.payments = historyOf(paymentsFromStore(stored), outboundFrom(stored));
+    this.snap.payments = historyOf(paymentRecordsOf(stored));
     this.streamsDb = await IndexedDbStore.open(streamsDbName(req.walletId));
     this.streamLedger = await StoreStreamLedger.open(this.streamsDb);
     this.snap.streams = this.streamViews();
@@ -353,11 +306,12 @@ export class WalletRuntime {
     const req = this.req!;
     this.setStatus('starting', undefined);
     try {
-      this.session = new LspSession(req.lspUrl, this.nodeId, () => nodeSecretFromSeed(req.nodeSeed));
+      // logs in with the node key (derived from the seed) when a call first needs the session
+      this.client = createLspClient({ url: req.lspUrl, identity: nodeIdentity(req.nodeSeed) });
       let info: Pick<InfoOutput, 'nodeId' | 'network' | 'esploraUrl'>;
       let online = true;
       try {
-        info = await this.session.info();
+        info = await this.client.info();
         this.lspSeen();
       } catch (error) {
         const unreachable = `Your service provider at ${req.lspUrl} can’t be reached (${describeError(error).code}).`;
@@ -446,25 +400,6 @@ export class WalletRuntime {
         if (e.peerId === info.nodeId) this.peerState(false);
       });
       node.on('error', (e) => this.log('error', `${e.code}: ${e.message}`));
-      // outcomes of our route-hinted payments, also those replayed after a restart
-      node.on(
-        'payment-sent',
-        (e) =>
-          void this.settleOutbound(e.paymentHash, {
-            status: 'succeeded',
-            preimage: e.preimage,
-            feeMsat: e.feeMsat,
-          }),
-      );
-      node.on(
-        'payment-failed',
-        (e) =>
-          void this.settleOutbound(e.paymentHash ?? e.paymentId, {
-            status: 'failed',
-            failureReason: e.reason,
-          }),
-      );
-      this.client = createLspClient({ url: req.lspUrl });
       this.attempt = 0;
       this.setStatus('running', undefined);
       // nor events when a channel becomes usable again (after reestablish): watch that too
@@ -562,7 +497,7 @@ export class WalletRuntime {
     this.snap.backup = { ...this.snap.backup, version: header.version, savedAt: header.createdAtMs };
     this.log('info', `restored ${entries.size} keys from backup version ${header.version} (${source})`);
     const restored = await this.store!.load();
-    this.snap.payments = historyOf(paymentsFromStore(restored), outboundFrom(restored));
+    this.snap.payments = historyOf(paymentRecordsOf(restored));
   }
 
   /**
@@ -735,42 +670,25 @@ export class WalletRuntime {
         'Enter an amount: your first payment opens your channel, and its fee depends on the amount.',
       );
     }
-    const session = this.session!;
-    let menu: OpeningFeeParamsWire[];
+    let quote: JitQuote;
     try {
-      menu = (await session.api.jit.getInfo.query({})).opening_fee_params_menu;
+      quote = await this.client!.quoteJit(amountMsat);
     } catch (error) {
       throw new WalletCommandError(
         'LSP_UNREACHABLE',
         `Your service provider did not answer (${describeError(error).code}).`,
       );
     }
-    const nowMs = Date.now();
-    const offers = menu
-      .map((wire) => ({ wire, params: openingFeeParamsInput.parse(wire) }))
-      .filter(({ params }) => Date.parse(params.valid_until) > nowMs + 120_000);
-    const fitting = offers.filter(
-      ({ params }) =>
-        amountMsat >= params.min_payment_size_msat && amountMsat <= params.max_payment_size_msat,
-    );
-    if (fitting.length === 0) {
-      const min = offers.reduce<bigint | undefined>(
-        (m, o) =>
-          m === undefined || o.params.min_payment_size_msat < m ? o.params.min_payment_size_msat : m,
-        undefined,
-      );
-      const max = offers.reduce((m, o) => maxMsat(m, o.params.max_payment_size_msat), 0n);
+    const best = quote.offer;
+    if (!best) {
+      const { minPaymentMsat: min, maxPaymentMsat: max } = quote;
       throw new WalletCommandError(
         'AMOUNT_OUT_OF_RANGE',
-        min === undefined
+        min === undefined || max === undefined
           ? 'Your service provider offers no channel right now.'
           : `The first payment must be between ${min / 1000n} and ${max / 1000n} sats.`,
       );
     }
-    const priced = fitting
-      .map((o) => ({ ...o, feeMsat: openingFeeMsat(amountMsat, o.params) }))
-      .sort((a, b) => (a.feeMsat < b.feeMsat ? -1 : a.feeMsat > b.feeMsat ? 1 : 0));
-    const best = priced[0]!;
     if (best.feeMsat >= amountMsat) {
       throw new WalletCommandError('AMOUNT_TOO_SMALL', 'The channel fee would take the whole amount.');
     }
@@ -812,46 +730,26 @@ export class WalletRuntime {
     // and is the most the LSP's client may accept (a dearer menu now is refused, not paid)
     const feeMsat = openingFeeMsat(amountMsat, params);
     if (feeMsat !== quote.feeMsat) throw new WalletCommandError('QUOTE_MISMATCH', 'The fee changed');
-    const jit = await this.withSession(node, (client) =>
-      client.receiveJit(node, {
-        amountMsat,
-        description,
-        expirySecs: INVOICE_EXPIRY_SECS,
-        maxFeeMsat: feeMsat,
-      }),
-    );
-    const decoded = decodeBolt11(jit.bolt11);
+    const jit = await this.client!.receiveJit(node, {
+      amountMsat,
+      description,
+      expirySecs: INVOICE_EXPIRY_SECS,
+      maxFeeMsat: feeMsat,
+    });
     return {
       bolt11: jit.bolt11,
       paymentHash: jit.paymentHash,
-      expiresAt: decoded.expiresAt * 1000,
+      expiresAt: jit.expiresAtMs,
       feeMsat: jit.openingFeeMsat,
     };
-  }
-
-  /** Runs a call of the LSP client; an expired session is renewed once. */
-  private async withSession<T>(
-    node: LightningNode,
-    call: (client: ReturnType<typeof createLspClient>) => Promise<T>,
-  ): Promise<T> {
-    const client = this.client!;
-    if (!client.token) await client.login(node);
-    try {
-      return await call(client);
-    } catch (error) {
-      const code = lspErrorCode(error);
-      if (code !== 'SESSION_EXPIRED' && code !== 'SESSION_REQUIRED') throw error;
-      await client.login(node);
-      return call(client);
-    }
   }
 
   // ------------------------------------------------------------ paying
 
   /**
-   * Pays along the route the LSP finds (a wallet keeps no gossip graph). The payment's record is
-   * durable before LDK sees the payment, so a crash mid-payment still shows it (pending, then its
-   * outcome when LDK replays the event).
+   * Pays along the route the LSP finds (a wallet keeps no gossip graph), through the node's payment
+   * handle: its record is durable before the send returns, so a crash mid-payment still shows it
+   * (pending, then its outcome when LDK replays the event).
    */
   async pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
     const node = this.requireNode();
@@ -875,97 +773,52 @@ export class WalletRuntime {
         'You don’t have enough to pay this (amount plus the most the network fee can be).',
       );
     }
-    const existing = this.outbound().find((r) => r.paymentHash === invoice.paymentHash);
-    if (existing && existing.status !== 'failed') throw new NodeError('DUPLICATE_PAYMENT');
-    const now = Date.now();
-    await saveOutbound(this.store!, {
-      paymentHash: invoice.paymentHash,
-      status: 'pending',
-      amountMsat: invoice.amountMsat,
-      feeMsat: undefined,
-      description: invoice.description,
-      preimage: undefined,
-      failureReason: undefined,
-      createdAt: now,
-      updatedAt: now,
-    });
-    this.changed();
+    let id: string;
     try {
-      const sent = await this.withSession(node, async (client) => {
-        const route = await client.findRoute(
-          invoice.payeeNodeId,
-          invoice.amountMsat!,
-          invoice.minFinalCltvExpiryDelta,
-        );
-        const routeFee = routeFeeMsat(route);
-        if (routeFee !== undefined && routeFee > maxFeeMsat) {
-          throw new WalletCommandError(
-            'FEE_TOO_HIGH',
-            'The network fee for this payment is above the limit.',
-          );
-        }
-        // the route just priced is the one paid along (one routes.find per payment)
-        return client.payAlongRoute(node, bolt11, route, { timeoutMs: 90_000 });
-      });
-      await this.settleOutbound(invoice.paymentHash, {
-        status: 'succeeded',
-        preimage: sent.preimage,
-        feeMsat: sent.feeMsat,
-      });
-      return {
-        paymentHash: sent.paymentHash,
-        preimage: sent.preimage,
-        amountMsat: sent.amountMsat,
-        feeMsat: sent.feeMsat,
-      };
+      id = await this.client!.sendPayment(node, bolt11, { maxFeeMsat });
     } catch (error) {
-      // LDK may still deliver an outcome (timeout); only a refusal before sending is final here
-      const { code, message } = describeError(error);
-      if (code !== 'TIMEOUT') {
-        await this.settleOutbound(invoice.paymentHash, {
-          status: 'failed',
-          failureReason: `${code}: ${message}`,
-        });
-      }
+      if (isNodeError(error, 'ROUTE_FEE_TOO_HIGH'))
+        throw new WalletCommandError('FEE_TOO_HIGH', 'The network fee for this payment is above the limit.');
       throw error;
     }
+    this.changed();
+    const sent = await node.bolt11Payment.outcome(id, 90_000);
+    return {
+      paymentHash: sent.paymentHash,
+      preimage: sent.preimage,
+      amountMsat: sent.amountMsat,
+      feeMsat: sent.feeMsat,
+    };
   }
 
   /** The routing fee of the LSP's route for this invoice now (undefined: no route known). */
   async estimateFee(bolt11: string): Promise<bigint | undefined> {
-    const node = this.requireNode();
+    this.requireNode();
     this.requirePeer();
     const invoice = decodeBolt11(bolt11);
     if (invoice.amountMsat === undefined) return undefined;
-    const route = await this.withSession(node, (client) =>
-      client.findRoute(invoice.payeeNodeId, invoice.amountMsat!, invoice.minFinalCltvExpiryDelta),
-    );
-    return routeFeeMsat(route);
+    try {
+      const route = await this.client!.route(
+        invoice.payeeNodeId,
+        invoice.amountMsat,
+        invoice.minFinalCltvExpiryDelta,
+      );
+      return route.feeMsat;
+    } catch (error) {
+      if (isNodeError(error, 'ROUTE_NOT_FOUND')) return undefined;
+      throw error;
+    }
   }
 
   // ------------------------------------------------------------ other origins
 
   /** A request to another origin, made by the LSP's relay under this wallet's session. */
   async relay(request: RelayFetchInput): Promise<RelayFetchOutput> {
-    const session = this.session;
-    if (!session) {
+    const client = this.client;
+    if (!client) {
       throw new WalletCommandError('LSP_UNREACHABLE', 'Not connected to your service provider yet.');
     }
-    return session.authed(() => session.api.relay.fetch.mutate(request));
-  }
-
-  private outbound(): OutboundRecord[] {
-    return this.store ? outboundFrom(this.store.data) : [];
-  }
-
-  private async settleOutbound(
-    paymentHash: string,
-    changes: Partial<Pick<OutboundRecord, 'status' | 'preimage' | 'feeMsat' | 'failureReason'>>,
-  ): Promise<void> {
-    const record = this.outbound().find((r) => r.paymentHash === paymentHash);
-    if (!record || record.status === 'succeeded') return; // a success is final
-    await saveOutbound(this.store!, { ...record, ...changes, updatedAt: Date.now() });
-    this.changed();
+    return client.session(() => client.trpc.relay.fetch.mutate(request));
   }
 
   // ------------------------------------------------------------ leaving: on-chain, closes
@@ -1019,10 +872,10 @@ export class WalletRuntime {
     const streams = new StreamEngine({
       ledger: this.streamLedger!,
       node,
-      findRoute: (payee, maxAmountMsat, finalCltv) =>
-        this.withSession(node, async (client) =>
-          keysendRoute(payee, maxAmountMsat, await client.findRoute(payee, maxAmountMsat, finalCltv)),
-        ),
+      findRoute: async (payee, maxAmountMsat, finalCltv) => ({
+        ...(await this.client!.route(payee, maxAmountMsat, finalCltv)),
+        maxAmountMsat,
+      }),
       streamKey,
       lnurl: this.lnurlAccess,
       // nothing is reserved while the LSP link or the channel is down (a reload, a tunnel, a lock)
@@ -1187,7 +1040,7 @@ export class WalletRuntime {
         this.snap.receivableMsat = this.peerConnected
           ? channels.filter((c) => c.isUsable).reduce((m, c) => maxMsat(m, c.inboundMsat), 0n)
           : 0n;
-        this.snap.payments = historyOf(node.listPayments(), this.outbound());
+        this.snap.payments = historyOf(node.listPayments());
         const { notice, smallPaymentMinMsat, closeCostMsat } = node.feeWeather();
         this.snap.fees = { notice, smallPaymentMinMsat, closeCostMsat };
         this.snap.onchain = {

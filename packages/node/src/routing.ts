@@ -1,0 +1,94 @@
+// Route finding for others (an LSP answers routes.find for wallets that keep no graph): LDK's
+// router over the node's own gossip graph and the scorer that learns from its payments' outcomes,
+// its usable channels as first hops.
+import * as ldk from 'lightningdevkit';
+import { NodeError } from './errors.ts';
+import { withLdk } from './ldk/free.ts';
+import { bool, isNullPointer, someOf, toHex } from './ldk/values.ts';
+import { assertBigint, nodeIdBytes, type PathHop } from './payment/route.ts';
+
+export interface RouteRequest {
+  payeeNodeId: string;
+  amountMsat: bigint;
+  finalCltvExpiryDelta: number;
+}
+
+/** What this node charges and adds to forward over a channel (its ChannelConfig). */
+export interface Forwarding {
+  feeBaseMsat: bigint;
+  feeProportionalMillionths: bigint;
+  cltvExpiryDelta: number;
+}
+
+export interface FoundPath {
+  /** From our first channel on, as LDK's RouteHops (the last hop's fee is the amount). */
+  hops: PathHop[];
+  /** Ours on the path's first channel, for a payer that reaches us first. */
+  firstHopForwarding: Forwarding | undefined;
+}
+
+export interface RoutingParts {
+  channelManager: ldk.ChannelManager;
+  graph: ldk.NetworkGraph;
+  scorer: ldk.ProbabilisticScorer;
+  logger: ldk.Logger;
+  random: (length: number) => Uint8Array;
+}
+
+/** The paths LDK's router finds from this node to the payee; ROUTE_NOT_FOUND when there is none. */
+export function findRoute(parts: RoutingParts, request: RouteRequest): FoundPath[] {
+  const payee = nodeIdBytes(request.payeeNodeId, 'payeeNodeId');
+  assertBigint(request.amountMsat, 'amountMsat', 1n);
+  const cltv = request.finalCltvExpiryDelta;
+  if (!Number.isInteger(cltv) || cltv < 0 || cltv > 0xffff)
+    throw new NodeError('INVALID_INPUT', `"finalCltvExpiryDelta" expected an integer 0..65535, got ${cltv}`);
+  return withLdk((own) => {
+    const cm = parts.channelManager;
+    const params = own(
+      ldk.RouteParameters.constructor_from_payment_params_and_value(
+        own(ldk.PaymentParameters.constructor_from_node_id(payee, cltv)),
+        request.amountMsat,
+      ),
+    );
+    const usable = own(cm.list_usable_channels());
+    const found = own(
+      ldk.UtilMethods.constructor_find_route(
+        cm.get_our_node_id(),
+        params,
+        parts.graph,
+        usable,
+        parts.logger,
+        parts.scorer.as_ScoreLookUp(),
+        own(ldk.ProbabilisticScoringFeeParameters.constructor_default()),
+        parts.random(32),
+      ),
+    );
+    if (!bool(found.is_ok())) {
+      const err = (found as unknown as { err: ldk.LightningError }).err;
+      throw new NodeError('ROUTE_NOT_FOUND', err.get_err());
+    }
+    const route = (found as unknown as { res: ldk.Route }).res;
+    return own(route.get_paths()).map((path) => {
+      const hops = own(path.get_hops());
+      const firstScid = hops[0]?.get_short_channel_id();
+      const out = usable.find((c) => someOf<bigint>(own(c.get_short_channel_id())) === firstScid);
+      const config = out ? own(out.get_config()) : undefined;
+      const known = config !== undefined && !isNullPointer(config);
+      return {
+        hops: hops.map((h) => ({
+          nodeId: toHex(h.get_pubkey()),
+          shortChannelId: h.get_short_channel_id(),
+          feeMsat: h.get_fee_msat(),
+          cltvExpiryDelta: h.get_cltv_expiry_delta(),
+        })),
+        firstHopForwarding: known
+          ? {
+              feeBaseMsat: BigInt(config.get_forwarding_fee_base_msat()),
+              feeProportionalMillionths: BigInt(config.get_forwarding_fee_proportional_millionths()),
+              cltvExpiryDelta: config.get_cltv_expiry_delta(),
+            }
+          : undefined,
+      };
+    });
+  });
+}
