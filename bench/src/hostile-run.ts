@@ -177,7 +177,7 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
     await waitUntil(
       'a route from the LSP to the merchant',
       () =>
-        probe.client
+        probe
           .findRoute(payeeNodeId, 1_000_000n, 144)
           .then((r) => {
             lastAnswer = `${r.paths.length} paths`;
