@@ -165,13 +165,13 @@ export async function measureWallet(readyRuns: number, payments: number) {
     await context.close();
     context = undefined;
 
-    // the same from a Node wallet (createNode, in memory) through the same origin and WebSocket link
+    // the same from a Node wallet (createNode, in memory) through the LSP address and WebSocket link the browser uses
     const lspNodeId = stack.lspNode.nodeId;
     node = await walletNode(0, lspNodeId, stack.devnet.esploraUrl!);
     const walletNodeRef = node;
     unfollow = stack.devnet.chain.onBlock(() => void walletNodeRef.syncChain().catch(() => {}));
     const client = createLspClient({
-      url: front.url,
+      url: front.lspUrl,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
     });
     await client.login(node);
