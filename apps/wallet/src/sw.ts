@@ -10,10 +10,9 @@ import { createStore, get, set } from 'idb-keyval';
 import {
   checkReleaseFile,
   type FromServiceWorker,
-  MANIFEST_FILE,
-  SIGNATURE_FILE,
+  fetchReleaseFile,
+  fetchSignedRelease,
   sha256Hex,
-  verifyRelease,
 } from './lib/release.ts';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -24,15 +23,10 @@ const BUILT_VERSION = import.meta.env.VITE_RELEASE_VERSION as string;
 const db = createStore('lpw-release', 'release');
 const PINNED_KEY = 'pinned-key';
 const ACTIVE_CACHE = 'active-cache';
+
 async function tell(message: FromServiceWorker): Promise<void> {
   for (const client of await self.clients.matchAll({ includeUncontrolled: true }))
     client.postMessage(message);
-}
-
-async function fetchFile(path: string): Promise<{ bytes: Uint8Array; headers: Headers }> {
-  const response = await fetch(`/${path}`, { cache: 'no-store' });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return { bytes: new Uint8Array(await response.arrayBuffer()), headers: response.headers };
 }
 
 /** The release this sw.js belongs to, checked file by file, in a cache named by its manifest's hash. */
@@ -40,13 +34,11 @@ async function installRelease(): Promise<void> {
   const pinned = await get<string>(PINNED_KEY, db);
   if (pinned !== undefined && pinned !== BUILT_KEY)
     throw new Error('this version is signed with another release key than the one this wallet trusts');
-  const manifestBytes = (await fetchFile(MANIFEST_FILE)).bytes;
-  const signature = new TextDecoder().decode((await fetchFile(SIGNATURE_FILE)).bytes);
-  const manifest = verifyRelease(manifestBytes, signature, BUILT_KEY);
+  const { manifest, manifestBytes } = await fetchSignedRelease(BUILT_KEY);
   const cacheName = `release-${sha256Hex(manifestBytes).slice(0, 16)}`;
   const cache = await caches.open(cacheName);
   for (const path of Object.keys(manifest.files)) {
-    const { bytes, headers } = await fetchFile(path);
+    const { bytes, headers } = await fetchReleaseFile(path);
     checkReleaseFile(manifest, path, bytes);
     // sw.js is the browser's to fetch (and the page checks the next one against the next release)
     if (path === 'sw.js') continue;

@@ -82,6 +82,22 @@ export function checkReleaseFile(manifest: ReleaseManifest, path: string, bytes:
     throw new ReleaseError('RELEASE_FILE_MISMATCH', `${path} is not the file the release was signed with`);
 }
 
+/** A file of the release as the host serves it now: from the network, never a cache. */
+export async function fetchReleaseFile(path: string): Promise<{ bytes: Uint8Array; headers: Headers }> {
+  const response = await fetch(`/${path}`, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return { bytes: new Uint8Array(await response.arrayBuffer()), headers: response.headers };
+}
+
+/** The release the host serves now, if `publicKeyHex` signed it (the service worker's and the page's check). */
+export async function fetchSignedRelease(
+  publicKeyHex: string,
+): Promise<{ manifest: ReleaseManifest; manifestBytes: Uint8Array }> {
+  const manifestBytes = (await fetchReleaseFile(MANIFEST_FILE)).bytes;
+  const signature = new TextDecoder().decode((await fetchReleaseFile(SIGNATURE_FILE)).bytes);
+  return { manifest: verifyRelease(manifestBytes, signature, publicKeyHex), manifestBytes };
+}
+
 /** Signs a manifest (the release script; never in the wallet). Returns release.json's bytes and the signature. */
 export function signManifest(
   manifest: ReleaseManifest,

@@ -8,10 +8,9 @@ import { create } from 'zustand';
 import {
   checkReleaseFile,
   type FromServiceWorker,
-  MANIFEST_FILE,
+  fetchReleaseFile,
+  fetchSignedRelease,
   ReleaseError,
-  SIGNATURE_FILE,
-  verifyRelease,
 } from '../lib/release.ts';
 
 /** The key this build trusts, and its version (both built in: scripts/release.ts). */
@@ -37,21 +36,13 @@ interface Updates {
 let registration: ServiceWorkerRegistration | undefined;
 let accepted = false;
 
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const response = await fetch(`/${path}`, { cache: 'no-store' });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
-
 /** The page's own check of a waiting version: signed with this build's key, and its sw.js the signed one. */
 async function verifyWaiting(): Promise<void> {
   const set = useUpdates.setState;
   try {
     if (!RELEASE_KEY) throw new ReleaseError('RELEASE_BAD_SIGNATURE', 'This build has no release key');
-    const manifestBytes = await fetchBytes(MANIFEST_FILE);
-    const signature = new TextDecoder().decode(await fetchBytes(SIGNATURE_FILE));
-    const manifest = verifyRelease(manifestBytes, signature, RELEASE_KEY);
-    checkReleaseFile(manifest, 'sw.js', await fetchBytes('sw.js'));
+    const { manifest } = await fetchSignedRelease(RELEASE_KEY);
+    checkReleaseFile(manifest, 'sw.js', (await fetchReleaseFile('sw.js')).bytes);
     if (manifest.version === VERSION) return;
     set({ state: { kind: 'available', version: manifest.version, notes: manifest.notes } });
   } catch (error) {
