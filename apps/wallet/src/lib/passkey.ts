@@ -1,10 +1,8 @@
 // A passkey as the vault's lock: WebAuthn's PRF extension turns a passkey and the vault's salt into 32
 // secret bytes that only the authenticator can produce, after it has verified the person. WebAuthn runs
 // on the page (workers have no navigator.credentials); only the PRF output goes to the worker.
+import { base64 } from '@scure/base';
 import { VaultError } from './vault.ts';
-
-const b64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
-const unb64 = (text: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 interface PrfResults {
   prf?: { enabled?: boolean; results?: { first?: BufferSource } };
@@ -41,7 +39,7 @@ export async function passkeyOutput(credentialId: string, salt: Uint8Array): Pro
     credential = await navigator.credentials.get({
       publicKey: {
         challenge: crypto.getRandomValues(new Uint8Array(32)),
-        allowCredentials: [{ type: 'public-key', id: unb64(credentialId) }],
+        allowCredentials: [{ type: 'public-key', id: base64.decode(credentialId) as BufferSource }],
         userVerification: 'required',
         extensions: {
           prf: { eval: { first: salt as BufferSource } },
@@ -84,7 +82,7 @@ export async function createPasskey(
     throw failed(error);
   }
   if (!credential) throw failed('no passkey was made');
-  const credentialId = b64(new Uint8Array((credential as PublicKeyCredential).rawId));
+  const credentialId = base64.encode(new Uint8Array((credential as PublicKeyCredential).rawId));
   const results = (credential as PublicKeyCredential).getClientExtensionResults() as PrfResults;
   if (results.prf?.results?.first) return { credentialId, prfOutput: prfOutputOf(credential) };
   if (results.prf?.enabled === false)

@@ -3,6 +3,7 @@
 // relay's answer rebuilt here as a Response: status, content-type, www-authenticate and body — all
 // LNURL and L402 need.
 import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
+import { base64 } from '@scure/base';
 
 export type Relay = (request: RelayFetchInput) => Promise<RelayFetchOutput>;
 
@@ -10,22 +11,18 @@ const PASSED_HEADERS = ['authorization', 'accept', 'content-type'] as const;
 // statuses a Response may not carry a body with
 const NULL_BODY = new Set([204, 205, 304]);
 
-function bytesOf(base64: string): Uint8Array<ArrayBuffer> {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
 /** The relay's answer as a Response (its `url` is where the answer came from). */
 export function responseOf(answer: RelayFetchOutput): Response {
   const headers = new Headers();
   for (const [name, value] of Object.entries(answer.headers))
     if (value !== undefined) headers.set(name, value);
-  const response = new Response(NULL_BODY.has(answer.status) ? null : bytesOf(answer.body_base64), {
-    status: answer.status,
-    headers,
-  });
+  const response = new Response(
+    NULL_BODY.has(answer.status) ? null : (base64.decode(answer.body_base64) as BufferSource),
+    {
+      status: answer.status,
+      headers,
+    },
+  );
   Object.defineProperty(response, 'url', { value: answer.url });
   return response;
 }

@@ -7,6 +7,7 @@
 import { type BackupKeys, deriveBackupKeys } from '@lpw/backup';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { base64 } from '@scure/base';
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 
@@ -65,8 +66,6 @@ export class VaultError extends Error {
   }
 }
 
-const b64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
-const unb64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** 12 fresh words (128 bits of entropy from the platform's CSPRNG). */
@@ -138,7 +137,7 @@ const aad = (walletId: string) => new TextEncoder().encode(`lpw-vault-v1:${walle
 
 /** The vault's salt: for a passkey, the PRF input to ask it for. */
 export function vaultSalt(record: VaultRecord): Uint8Array {
-  return unb64(record.salt);
+  return base64.decode(record.salt);
 }
 
 /** A fresh vault salt; for a passkey it is also the PRF input, so take it before asking the passkey. */
@@ -169,9 +168,9 @@ export async function sealMnemonic(
   );
   const base = {
     v: 1 as const,
-    salt: b64(salt),
-    iv: b64(iv),
-    ciphertext: b64(ciphertext),
+    salt: base64.encode(salt),
+    iv: base64.encode(iv),
+    ciphertext: base64.encode(ciphertext),
     walletId,
     createdAt: Date.now(),
   };
@@ -193,7 +192,7 @@ export async function openVault(record: VaultRecord, secret: UnlockSecret): Prom
   const prf = record?.v === 1 && record.kdf === 'WebAuthn-PRF';
   if (!pbkdf2 && !prf)
     throw new VaultError('CORRUPT_VAULT', 'The stored wallet is not in a format this app reads');
-  const salt = unb64(record.salt);
+  const salt = base64.decode(record.salt);
   let key: CryptoKey;
   if (record.kdf === 'WebAuthn-PRF') {
     if (secret.kind !== 'passkey' || secret.credentialId !== record.credentialId) throw wrongSecret(record);
@@ -205,9 +204,9 @@ export async function openVault(record: VaultRecord, secret: UnlockSecret): Prom
   let plain: ArrayBuffer;
   try {
     plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: unb64(record.iv) as BufferSource, additionalData: aad(record.walletId) },
+      { name: 'AES-GCM', iv: base64.decode(record.iv) as BufferSource, additionalData: aad(record.walletId) },
       key,
-      unb64(record.ciphertext) as BufferSource,
+      base64.decode(record.ciphertext) as BufferSource,
     );
   } catch {
     throw wrongSecret(record);
