@@ -51,7 +51,7 @@ export function LockForm(props: {
       setBusy(false);
     }
   };
-  const field = (name: string, label: string) => (
+  const field = (name: string, label: string, value: string, onChange: (value: string) => void) => (
     <label className="field">
       <span>{label}</span>
       <input
@@ -59,8 +59,8 @@ export function LockForm(props: {
         name={name}
         inputMode={kind === 'pin' ? 'numeric' : 'text'}
         autoComplete={choosing ? 'new-password' : 'current-password'}
-        value={name.endsWith('-again') ? again : text}
-        onChange={(e) => (name.endsWith('-again') ? setAgain : setText)(e.target.value)}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
       />
     </label>
   );
@@ -102,8 +102,8 @@ export function LockForm(props: {
             <p className="small muted">{HINTS[kind]}</p>
           </fieldset>
         )}
-        {kind !== 'passkey' && field(kind, NAMES[kind])}
-        {choosing && kind !== 'passkey' && field(`${kind}-again`, `${NAMES[kind]} again`)}
+        {kind !== 'passkey' && field(kind, NAMES[kind], text, setText)}
+        {choosing && kind !== 'passkey' && field(`${kind}-again`, `${NAMES[kind]} again`, again, setAgain)}
         {error && <Notice tone="error">{error}</Notice>}
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
