@@ -27,6 +27,20 @@ export async function createWallet(
   page: Page,
   onScreen?: (name: string) => Promise<unknown>,
 ): Promise<string[]> {
+  const words = await confirmNewWords(page, onScreen);
+  await page.locator('input[name=pin]').fill(PIN);
+  await page.locator('input[name=pin-again]').fill(PIN);
+  await onScreen?.('04-create-pin');
+  await page.getByRole('button', { name: 'Create wallet' }).click();
+  await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+  return words;
+}
+
+/** Create → words → confirm three of them, up to choosing the lock. Returns the 12 words. */
+export async function confirmNewWords(
+  page: Page,
+  onScreen?: (name: string) => Promise<unknown>,
+): Promise<string[]> {
   await page.getByRole('button', { name: 'Create a new wallet' }).click();
   const words = await page.locator('[data-testid=recovery-words] .w').allTextContents();
   await onScreen?.('02-create-words');
@@ -38,11 +52,7 @@ export async function createWallet(
   }
   await onScreen?.('03-create-confirm');
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.locator('input[name=pin]').fill(PIN);
-  await page.locator('input[name=pin-again]').fill(PIN);
-  await onScreen?.('04-create-pin');
-  await page.getByRole('button', { name: 'Create wallet' }).click();
-  await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+  await page.getByTestId('screen-create-pin').waitFor();
   return words;
 }
 

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
-import { buildWallet, DIST } from '../harness/wallet.ts';
+import { buildWallet, confirmNewWords, DIST } from '../harness/wallet.ts';
 
 let front: Front;
 const profiles: string[] = [];
@@ -34,20 +34,6 @@ async function newPage(viewport?: { width: number; height: number }) {
   return { context, page, errors: watchErrors(page) };
 }
 
-/** Create → words → the three words typed back → the lock screen of creation. */
-async function throughWords(page: Page): Promise<string[]> {
-  await page.getByRole('button', { name: 'Create a new wallet' }).click();
-  const words = await page.locator('[data-testid=recovery-words] .w').allTextContents();
-  await page.getByRole('button', { name: 'I wrote them down' }).click();
-  for (const input of await page.locator('input[name^=word-]').all()) {
-    const n = Number((await input.getAttribute('name'))!.slice('word-'.length));
-    await input.fill(words[n - 1]!);
-  }
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByTestId('screen-create-pin').waitFor();
-  return words;
-}
-
 async function lockFromSettings(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('button', { name: 'Lock wallet' }).click();
@@ -57,7 +43,7 @@ async function lockFromSettings(page: Page): Promise<void> {
 describe('locking the wallet', () => {
   it('with a passphrase: refuses a short one and a wrong one, opens with the right one', async () => {
     const { context, page, errors } = await newPage();
-    const words = await throughWords(page);
+    const words = await confirmNewWords(page);
     await page.getByRole('radio', { name: 'Passphrase' }).check();
     await page.locator('input[name=passphrase]').fill('too short');
     await page.locator('input[name=passphrase-again]').fill('too short');
@@ -106,7 +92,7 @@ describe('locking the wallet', () => {
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: authenticator,
     });
-    await throughWords(page);
+    await confirmNewWords(page);
     await page.getByRole('radio', { name: 'Passkey' }).check();
     await shot(page, 'lock-choose-passkey');
     await page.getByRole('button', { name: 'Create wallet' }).click();

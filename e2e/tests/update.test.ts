@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
-import { buildWallet, createWallet, DIST, PIN } from '../harness/wallet.ts';
+import { buildWallet, createWallet, DIST, PIN, unlock } from '../harness/wallet.ts';
 
 let front: Front;
 let served: string;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   BUILT_VERSION = built.version;
   ENTRY = Object.keys(built.files).find((f) => /^assets\/index-.*\.js$/.test(f))!;
   served = mkdtempSync(join(tmpdir(), 'lpw-e2e-served-'));
-  deploy((dir) => dir); // the release as built
+  deploy(() => {}); // the release as built
   front = await startFront({ distDir: served });
   front.setLsp('http://127.0.0.1:9'); // nothing listens: updates need no LSP
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-update-'));
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 /** What the host serves from now on: the build as made, then changed by `change`. */
 function deploy(change: (dir: string) => void): void {
-  for (const entry of readdirSync(served ?? '', { withFileTypes: true }))
+  for (const entry of readdirSync(served, { withFileTypes: true }))
     rmSync(join(served, entry.name), { recursive: true });
   cpSync(DIST, served, { recursive: true });
   change(served);
@@ -108,10 +108,7 @@ describe('updates of the wallet’s code', () => {
       await shot(page, `update-refused-${tampered.indexOf(attack) + 1}`);
       // the version running is the one verified; a reload still gets it (the service worker serves it)
       await page.reload();
-      await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
-      await page.locator('input[name=pin]').fill(PIN);
-      await page.getByRole('button', { name: 'Unlock' }).click();
-      await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+      await unlock(page);
       expect(await page.evaluate(() => localStorage.getItem('tampered')), attack.name).toBeNull();
     }
     await page.getByRole('button', { name: 'Settings' }).click();
@@ -129,10 +126,7 @@ describe('updates of the wallet’s code', () => {
     const context = await openProfile(profile);
     const page = await context.newPage();
     await page.goto(front.url);
-    await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
-    await page.locator('input[name=pin]').fill(PIN);
-    await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    await unlock(page);
     await checkForUpdates(page);
     const offer = page.getByTestId('update-available');
     await offer.getByText('Payments show their fee in the history.').waitFor({ timeout: 60_000 });
@@ -143,9 +137,7 @@ describe('updates of the wallet’s code', () => {
     await page.getByTestId('version').getByText(`Version ${BUILT_VERSION}`).waitFor();
     await offer.getByRole('button', { name: 'Update now' }).click();
     await page.getByTestId('screen-lock').waitFor({ timeout: 60_000 });
-    await page.locator('input[name=pin]').fill(PIN);
-    await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    await unlock(page);
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByTestId('version').getByText(`Version ${next}`).waitFor();
     await context.close();
