@@ -2,6 +2,7 @@
 import { measureBackup } from './backup-run.ts';
 import { measureChainView } from './chainview-run.ts';
 import { reportToParent } from './child.ts';
+import { measureCrash } from './crash-run.ts';
 import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
 import { measureHostile } from './hostile-run.ts';
@@ -56,6 +57,9 @@ switch (name) {
     break;
   case 'chainview':
     reportToParent(await measureChainView(num('startRuns'), num('blocks'), num('headerSpan')));
+    break;
+  case 'crash':
+    reportToParent(await measureCrash(num('kills')));
     break;
   case 'hostile':
     reportToParent(await measureHostile(num('wallets'), num('windowSec'), num('routesPerWallet')));

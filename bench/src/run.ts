@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile]`
-// (or `-- --soak-long[=N]` alone: the LSP's WASM memory over N payments, see lsp-soak-run.ts): the floor (bare LDK), our
+// (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
+// lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts): the floor (bare LDK), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -20,11 +21,14 @@ const profile = args.includes('--profile');
 // process, watching its WASM memory; a flag of its own, never part of a default or quick run
 const soakLong = args.find((a) => a === '--soak-long' || a.startsWith('--soak-long='));
 const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]) : 100_000;
+// --crash[=N]: the crash test with N SIGKILLs (1,000 by default; CI runs 50), also a flag of its own
+const crash = args.find((a) => a === '--crash' || a.startsWith('--crash='));
+const crashKills = crash?.includes('=') ? Number(crash.split('=')[1]) : 1_000;
+const longModes = [soakLong && 'soak-long', crash && 'crash'].filter(Boolean).join(',');
 const groups = (
-  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ??
-  (soakLong
-    ? 'soak-long'
-    : 'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile')
+  args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ||
+  longModes ||
+  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile'
 )
   .split(',')
   .filter(Boolean);
@@ -52,6 +56,7 @@ const plan = quick
       // the LSP as shipped under 200 wallets' sessions over 10 s, alone and with 5% of them abusing it
       hostile: { wallets: 200, windowSec: 10, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
+      crash: { kills: crashKills },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -67,6 +72,7 @@ const plan = quick
       chainview: { startRuns: 7, blocks: 30, headerSpan: 2_016 },
       hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
+      crash: { kills: crashKills },
     };
 
 type Results = Record<string, unknown>;
@@ -186,6 +192,18 @@ const goals = [
   {
     name: 'soak-long failed payments',
     ratio: num('soak_long_failed'),
+    goal: '0',
+    pass: (r: number) => r === 0,
+  },
+  {
+    name: 'crash: force closes',
+    ratio: num('crash_force_closes'),
+    goal: '0',
+    pass: (r: number) => r === 0,
+  },
+  {
+    name: 'crash: msat mismatches',
+    ratio: num('crash_msat_mismatch'),
     goal: '0',
     pass: (r: number) => r === 0,
   },
@@ -361,6 +379,11 @@ const rows: Array<[string, unknown, string?]> = [
     `  same with ${fmt(results.hostile_abusers)} abusers (batches, floods, identities, bodies)`,
     `${fmt(num('honest_p99_ms_info'))} / ${fmt(num('honest_p99_ms_auth'))} / ${fmt(num('honest_p99_ms_routes_find'))}`,
     `ratio ${fmt(num('honest_p99_ratio_info'))} / ${fmt(num('honest_p99_ratio_auth'))} / ${fmt(num('honest_p99_ratio_routes_find'))}; LSP CPU ${fmt(num('hostile_abused_lsp_cpu_ms_per_honest_op'))} ms per honest op, ${fmt(num('hostile_abused_lsp_cpu_ms_per_request'))} per request; failed ${fmt(results.hostile_abused_honest_failed)}, unfinished ${fmt(results.hostile_abused_honest_unfinished)}; 5xx ${fmt(results.lsp_errors_5xx)}`,
+  ],
+  [
+    `crash: ${fmtCount(results.crash_kills)} SIGKILLs mid-payment (+${fmtCount(results.crash_startup_kills)} during restarts)`,
+    `${fmt(num('crash_force_closes'))} / ${fmt(num('crash_msat_mismatch'))}`,
+    `force closes / msat mismatches; other problems ${fmt(results.crash_other_problems)}; slowest restart ${fmt(results.crash_restart_ms_max)} ms; ${fmt(results.crash_elapsed_s)} s; seed ${results.crash_seed ?? '?'}`,
   ],
   [
     'soak WASM memory / RSS (MB)',
