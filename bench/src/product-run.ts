@@ -1,5 +1,5 @@
-// Our node: A pays C through B (createNode, SQLite stores, in-memory links, as the floor), then a
-// cold restore of A from its SQLite file in fresh processes.
+// Our node: A pays C through B (createNode, SQLite stores, in-memory links), then a cold restore of A
+// from its SQLite file in fresh processes. The floor (floor-run.ts) runs the same payments on memory.
 import { runChild } from './child.ts';
 import { BenchNet, type BenchNode, initWasm, type StoreCounters, sleep } from './product.ts';
 import { cpuMsSince, percentile, windowed } from './stats.ts';
@@ -54,39 +54,56 @@ export async function measureStart(
   return { samples, median: sorted[Math.floor(sorted.length / 2)]! };
 }
 
+/**
+ * A pays C through B, 10-sat invoices made inside the timed call: `payments` one after another for
+ * latency, then `throughputPayments` with 50 in flight. Shared by the product and the floor, so the
+ * two differ only in where the nodes commit.
+ */
+export async function measurePayments(net: BenchNet, payments: number, throughputPayments: number) {
+  const a = await net.node('a', 1, 'router');
+  const b = await net.node('b', 2, 'lsp');
+  const c = await net.node('c', 3, 'router');
+  await net.channel(a, b, 5_000_000n);
+  await net.channel(b, c, 5_000_000n);
+  await sleep(200); // LDK needs the counterparty's channel_update for C's route hint
+  const pay = async () => {
+    const invoice = c.node.createInvoice({ amountMsat: 10_000n, description: 'bench', expirySecs: 3600 });
+    await a.node.payInvoice(invoice.bolt11);
+    return true;
+  };
+  for (let i = 0; i < 20; i++) await pay();
+  costs(net.nodes, 1); // reset the counters after set-up and warm-up
+
+  const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < payments; i++) {
+    const t0 = performance.now();
+    await pay();
+    latencies.push(performance.now() - t0);
+  }
+  const latencyCpuMs = cpuMsSince(cpu0);
+  const sequentialCosts = costs(net.nodes, payments);
+
+  const cpu1 = process.cpuUsage();
+  const throughput = await windowed(throughputPayments, 50, pay);
+  const throughputCpuMs = cpuMsSince(cpu1);
+  return {
+    a,
+    latencies,
+    latencyCpuMs,
+    sequentialCosts,
+    throughput,
+    throughputCpuMs,
+    windowedCosts: costs(net.nodes, throughputPayments),
+  };
+}
+
 export async function measureProduct(payments: number, throughputPayments: number, startRuns: number) {
   const inProcessWasmInitMs = await initWasm();
   const net = await BenchNet.start('product');
   try {
-    const a = await net.node('a', 1, 'router');
-    const b = await net.node('b', 2, 'lsp');
-    const c = await net.node('c', 3, 'router');
-    await net.channel(a, b, 5_000_000n);
-    await net.channel(b, c, 5_000_000n);
-    await sleep(200); // the channel_update for C's route hint, as the floor
-    // 10-sat payments, the invoice made inside the timed call (as the floor)
-    const pay = async () => {
-      const invoice = c.node.createInvoice({ amountMsat: 10_000n, description: 'bench', expirySecs: 3600 });
-      await a.node.payInvoice(invoice.bolt11);
-      return true;
-    };
-    for (let i = 0; i < 20; i++) await pay();
-    costs(net.nodes, 1); // reset the counters after set-up and warm-up
-
-    const latencies: number[] = [];
-    const cpu0 = process.cpuUsage();
-    for (let i = 0; i < payments; i++) {
-      const t0 = performance.now();
-      await pay();
-      latencies.push(performance.now() - t0);
-    }
-    const latencyCpuMs = cpuMsSince(cpu0);
-    const sequentialCosts = costs(net.nodes, payments);
-
-    const cpu1 = process.cpuUsage();
-    const throughput = await windowed(throughputPayments, 50, pay);
-    const throughputCpuMs = cpuMsSince(cpu1);
-    const windowedCosts = costs(net.nodes, throughputPayments);
+    const { a, latencies, latencyCpuMs, sequentialCosts, throughput, throughputCpuMs, windowedCosts } =
+      await measurePayments(net, payments, throughputPayments);
     const errors = net.errors.slice(0, 10);
 
     // cold start: A's store holds its channel to B and every payment above

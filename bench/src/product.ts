@@ -1,6 +1,7 @@
 // Our node as the product ships it (createNode, SQLite store: WAL, synchronous=FULL, its own on-chain
 // wallet, chain over the devnet's Esplora API) on an in-process devnet, plus the counters the
-// benchmark reads: commits, bytes and time spent in the store.
+// benchmark reads: commits, bytes and time spent in the store. With `persistence: 'memory'` the same
+// nodes commit to memory and nothing else changes: that is the floor (floor-run.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   createNode,
   inMemory,
   type LightningNode,
+  MemoryStore,
   type NodeRole,
   type Store,
   type StoreWrite,
@@ -56,10 +58,10 @@ const zeroCounters = (): StoreCounters => ({
   lastMonitorFullBytes: 0,
 });
 
-/** Wraps the SQLite store and counts every commit (the store itself is unchanged). */
+/** Wraps a store and counts every commit (the store itself is unchanged). */
 export class CountingStore implements Store {
   counters = zeroCounters();
-  constructor(readonly inner: SqliteStore) {}
+  constructor(readonly inner: Store) {}
   load() {
     return this.inner.load();
   }
@@ -120,6 +122,12 @@ export interface BenchNode {
   role: NodeRole;
 }
 
+/**
+ * Where the nodes commit: SQLite files (the product) or memory that is "durable" at once (the floor:
+ * the same nodes, pump and batching with no I/O).
+ */
+export type Persistence = 'sqlite' | 'memory';
+
 /** One devnet and a temp dir of SQLite files; `close()` stops the nodes and removes the files. */
 export class BenchNet {
   readonly nodes: BenchNode[] = [];
@@ -127,11 +135,12 @@ export class BenchNet {
   private constructor(
     readonly devnet: Devnet,
     readonly dir: string,
+    readonly persistence: Persistence,
   ) {}
 
-  static async start(seed: string): Promise<BenchNet> {
+  static async start(seed: string, persistence: Persistence = 'sqlite'): Promise<BenchNet> {
     const devnet = await startDevnet({ seed }); // Esplora on a loopback port: the nodes' chain source
-    return new BenchNet(devnet, mkdtempSync(join(tmpdir(), 'lpw-bench-')));
+    return new BenchNet(devnet, mkdtempSync(join(tmpdir(), 'lpw-bench-')), persistence);
   }
 
   /** `wrap`: what the node commits through, around the counted SQLite store (e.g. a backup gate). */
@@ -142,7 +151,9 @@ export class BenchNet {
     wrap?: (store: Store) => Store,
   ): Promise<BenchNode> {
     const path = join(this.dir, `${name}.sqlite`);
-    const store = new CountingStore(new SqliteStore(path));
+    const store = new CountingStore(
+      this.persistence === 'sqlite' ? new SqliteStore(path) : new MemoryStore(),
+    );
     const seed = new Uint8Array(32).fill(seedByte);
     const node = await createNode({
       seed,

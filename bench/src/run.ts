@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile]`
 // (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
-// lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts): the floor (bare LDK), our
+// lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts): the floor (our nodes with no I/O), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -120,8 +120,9 @@ const goals = [
   {
     name: 'throughput vs floor',
     ratio: num('forwards_per_s') / num('floor_forwards_per_s'),
-    goal: '≥ 0.7',
-    pass: (r: number) => r >= 0.7,
+    // above 1 the product beats the floor: then the floor is wrong, not the product fast
+    goal: '0.7–1.0',
+    pass: (r: number) => r >= 0.7 && r <= 1,
   },
   {
     name: 'l402 overhead p50 (ms)',
@@ -250,7 +251,7 @@ const rows: Array<[string, unknown, string?]> = [
     `${fmt(num('pay_latency_ms_p50'))} / ${fmt(num('pay_latency_ms_p99'))}`,
   ],
   [
-    'floor_latency_ms_p50 / p99 (bare LDK)',
+    'floor_latency_ms_p50 / p99 (same nodes, memory store)',
     `${fmt(num('floor_latency_ms_p50'))} / ${fmt(num('floor_latency_ms_p99'))}`,
   ],
   [
@@ -398,6 +399,12 @@ for (const g of goals)
   console.log(`  ${g.name.padEnd(30)} ${fmt(g.ratio).padStart(8)}  goal ${g.goal}  ${g.verdict}`);
 console.log(`\ngroup wall time (s): ${JSON.stringify(timings)}`);
 console.log(`load average before/after: ${JSON.stringify(load)}`);
+// the floor is the same nodes with no I/O: a product that beats it measured noise or a broken floor
+if (
+  num('forwards_per_s') > num('floor_forwards_per_s') ||
+  num('pay_latency_ms_p50') < num('floor_latency_ms_p50')
+)
+  console.log('note: the product beat its floor, so the floor is wrong (or the run was too noisy to read)');
 for (const [group, message] of Object.entries(failures))
   console.log(`FAILED ${group}: ${message.split('\n')[0]}`);
 if (Object.values(load).some(([before]) => before > cpus().length * 0.5)) {
