@@ -21,21 +21,21 @@ interface MerkleBlock {
 
 function parseMerkleBlock(proofHex: string): MerkleBlock {
   const bytes = hex.decode(proofHex);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 80;
-  const varint = () => {
-    const first = bytes[at++]!;
-    if (first < 0xfd) return first;
-    if (first === 0xfd) return view.getUint16((at += 2) - 2, true);
-    return view.getUint32((at += 4) - 4, true);
+  let at = 0;
+  const take = (n: number) => {
+    if (at + n > bytes.length) throw new Error('truncated');
+    at += n;
+    return bytes.subarray(at - n, at);
   };
-  const header = bytes.subarray(0, 80);
-  const totalTxs = view.getUint32(at, true);
-  at += 4;
-  const hashCount = varint();
-  const hashes = Array.from({ length: hashCount }, () => bytes.subarray(at, (at += 32)));
-  const flagBytes = varint();
-  const flags = bytes.subarray(at, (at += flagBytes));
+  const uint = (b: Uint8Array) => b.reduceRight((n, byte) => n * 256 + byte, 0);
+  const varint = () => {
+    const first = take(1)[0]!;
+    return first < 0xfd ? first : uint(take(first === 0xfd ? 2 : 4));
+  };
+  const header = take(80);
+  const totalTxs = uint(take(4));
+  const hashes = Array.from({ length: varint() }, () => take(32));
+  const flags = take(varint());
   if (at !== bytes.length) throw new Error(`${bytes.length - at} trailing bytes`);
   return { header, totalTxs, hashes, flags };
 }
