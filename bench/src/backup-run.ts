@@ -19,7 +19,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import * as ldk from 'lightningdevkit';
 import { createLspClient } from '../../lsp-server/src/client/index.ts';
 import type { Deps } from '../../lsp-server/src/deps.ts';
-import { createApp, ldkLspNode, loadConfig, Metrics, openStore } from '../../lsp-server/src/index.ts';
+import { createApp, loadConfig, Metrics, openStore } from '../../lsp-server/src/index.ts';
 import { deriveSecrets } from '../../lsp-server/src/secrets.ts';
 import { BenchNet, initWasm, sleep } from './product.ts';
 import { percentile, windowed } from './stats.ts';
@@ -50,7 +50,7 @@ export async function measureBackup(latencyPayments: number, payments: number) {
     const app = createApp({
       config,
       store: lspStore,
-      node: ldkLspNode(b.node, { lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta }),
+      node: b.node,
       log: silent,
       metrics: new Metrics(),
       clock: Date.now,

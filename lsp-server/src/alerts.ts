@@ -28,7 +28,7 @@ export async function evaluateAlerts(
   const { node, config, metrics } = deps;
   const { alerts, jit } = config;
   const nowMs = deps.clock();
-  const onchainSat = (await node.balances()).onchainSat;
+  const onchainSat = node.balances().onchainConfirmedMsat / 1000n;
   const reserveSat = BigInt(jit.onchainReserveSat);
   const channelSat = BigInt(jit.minChannelSat);
   // JIT channels are funded on chain, less the reserve kept for fees
@@ -40,7 +40,7 @@ export async function evaluateAlerts(
   const wasmPercent = wasm ? (wasm.usedBytes / wasm.limitBytes) * 100 : 0;
   const connected = new Set(node.listPeers().map((p) => p.peerId));
   const offline = config.publicPeers.map((p) => p.split('@')[0]!).filter((id) => !connected.has(id));
-  const syncedAtMs = node.chainSyncedAtMs();
+  const syncedAtMs = node.chainWatch().lastSyncAtMs;
   const lagSec = syncedAtMs === undefined ? Number.POSITIVE_INFINITY : (nowMs - syncedAtMs) / 1000;
   const chainLag = await chainLagAlert(deps, lagSec);
 
@@ -100,7 +100,7 @@ async function chainLagAlert(
       ? 'the chain was never synced'
       : `last chain sync ${Math.round(lagSec)} s ago (alert after ${chainLagSec} s)`;
   if (!deps.secondChain) return { kind: 'chain_lag', firing: lagSec > chainLagSec, detail: synced };
-  const ourHeight = deps.node.chainSyncedHeight();
+  const ourHeight = deps.node.chainWatch().lastSyncHeight;
   const second = await deps.secondChain.tip();
   const behind = blocksBehind(ourHeight, second);
   const compared =
@@ -119,7 +119,7 @@ async function chainLagAlert(
 /** `lsp_chain_behind_blocks`: blocks below the second chain source's tip (-1: none, or unreadable). */
 export async function renderChainBehind(deps: Pick<Deps, 'node' | 'secondChain'>): Promise<string> {
   const behind = deps.secondChain
-    ? blocksBehind(deps.node.chainSyncedHeight(), await deps.secondChain.tip())
+    ? blocksBehind(deps.node.chainWatch().lastSyncHeight, await deps.secondChain.tip())
     : undefined;
   return [
     '# HELP lsp_chain_behind_blocks Blocks our synced height is below the second chain source (ESPLORA_URL_2) tip; -1 without one',

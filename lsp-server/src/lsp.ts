@@ -12,7 +12,6 @@ import { type Config, loadOrCreateSeed } from './config.ts';
 import { HistorySampler } from './history/sampler.ts';
 import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
-import type { LspNode } from './node/lsp-node.ts';
 import { deriveSecrets } from './secrets.ts';
 import { type RunningLsp, startLsp } from './server.ts';
 import { openStore } from './store/index.ts';
@@ -36,8 +35,6 @@ export interface Lsp {
   config: Config;
   store: LspStore;
   node: LightningNode;
-  /** What the routers see of the node. */
-  lspNode: LspNode;
   server: RunningLsp;
   url: string;
   log: Logger;
@@ -93,14 +90,14 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   const watched = {
     config,
     store,
-    node: assembled.lspNode,
+    node,
     log,
     metrics,
     clock,
     ...(config.esploraUrl2 ? { secondChain: new SecondChainSource(config.esploraUrl2, clock) } : {}),
   };
   metrics.collectors.push(async () => {
-    const syncedAtMs = assembled.lspNode.chainSyncedAtMs();
+    const syncedAtMs = node.chainWatch().lastSyncAtMs;
     return [
       renderAlerts(await evaluateAlerts(watched)),
       await renderChainBehind(watched),
@@ -110,7 +107,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     ].join('\n');
   });
   const history = new HistorySampler(watched);
-  const server = await startLsp({ ...watched, secrets }, node);
+  const server = await startLsp({ ...watched, secrets });
   history.start();
   const sweeper = setInterval(() => {
     store
@@ -123,7 +120,6 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     config,
     store,
     node,
-    lspNode: assembled.lspNode,
     server,
     url: server.url,
     log,

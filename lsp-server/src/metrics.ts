@@ -1,8 +1,8 @@
 // Prometheus metrics in text exposition format 0.0.4. Counters and the histogram are filled by the
 // code that sees the event (the Lightning step for opens, forwards, fees); gauges are read from the
 // node at scrape time.
+import type { LightningNode } from '@lpw/node';
 import { BackupHealth } from './history/backup-health.ts';
-import type { LspNode } from './node/lsp-node.ts';
 import type { LspStore } from './store/types.ts';
 
 type Labels = Record<string, string>;
@@ -114,10 +114,10 @@ export class Metrics {
   readonly collectors: Array<() => Promise<string>> = [];
 
   /** The full exposition, reading gauges from the node and store now. */
-  async render(node: LspNode, store: LspStore): Promise<string> {
+  async render(node: LightningNode, store: LspStore): Promise<string> {
     const channels = node.listChannels();
     const sum = (f: (c: (typeof channels)[number]) => bigint) => channels.reduce((a, c) => a + f(c), 0n);
-    const balances = await node.balances();
+    const balances = node.balances();
     const wallets = (await store.listWallets(1_000_000)).length;
     const wasm = node.wasmMemory();
     return [
@@ -138,7 +138,7 @@ export class Metrics {
         'What we can receive, msat',
         sum((c) => c.inboundMsat),
       ),
-      gauge('lsp_onchain_balance_sat', 'On-chain wallet balance, sat', balances.onchainSat),
+      gauge('lsp_onchain_balance_sat', 'On-chain wallet balance, sat', balances.onchainConfirmedMsat / 1000n),
       gauge('lsp_peers', 'Connected peers', node.listPeers().length),
       gauge('lsp_wallets', 'Wallets that have logged in', wallets),
       // the node warns (event wasm-memory-high, a log line) above 70% of the limit

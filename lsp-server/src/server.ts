@@ -3,7 +3,6 @@
 // main.ts, dev.ts and the tests start it the same way.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { LightningNode } from '@lpw/node';
 import type { TcpListener } from '@lpw/node/tcp';
 import { createApp, createMetricsApp } from './app.ts';
 import { AuthService } from './auth.ts';
@@ -22,9 +21,9 @@ export interface RunningLsp {
   close(): Promise<void>;
 }
 
-/** Starts serving; `node` must be the node behind `deps.node`. */
-export async function startLsp(deps: Deps, node: LightningNode): Promise<RunningLsp> {
-  const { config, log } = deps;
+/** Starts serving `deps.node`. */
+export async function startLsp(deps: Deps): Promise<RunningLsp> {
+  const { config, log, node } = deps;
   const lightning = await startLightningServices(deps, node);
   // the peer endpoint exists only once the server does; logouts reach it through this late binding
   let endPeerSession: (token: string) => void = () => {};

@@ -63,7 +63,7 @@ describe('chain lag against a second chain source', () => {
     devnet.mine(3);
     await lsp.node.syncChain();
     // the sync itself succeeded just now: without the second source nothing would show
-    expect(lsp.lspNode.chainSyncedHeight()).toBe(held);
+    expect(lsp.node.chainWatch().lastSyncHeight).toBe(held);
     await waitUntil(
       'the second source’s tip read again (10 s cache)',
       async () => metric(await metrics(), 'lsp_chain_behind_blocks') === '3',

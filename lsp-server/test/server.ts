@@ -12,7 +12,6 @@ import pino from 'pino';
 import { createApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { Metrics } from '../src/metrics.ts';
-import { ldkLspNode } from '../src/node/ldk.ts';
 import type { AppRouter } from '../src/router/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
 import type { LspStore } from '../src/store/types.ts';
@@ -71,7 +70,7 @@ export async function startServer(
   const app = createApp({
     config,
     store,
-    node: ldkLspNode(lightning.node, { lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta }),
+    node: lightning.node,
     log: pino({ level: 'silent' }),
     metrics,
     clock: () => now.ms,

@@ -6,7 +6,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isApiError, openingFeeMsat } from '@lpw/api';
-import { isNodeError } from '@lpw/node';
+import { isNodeError, type LightningNode } from '@lpw/node';
+import { tcp } from '@lpw/node/tcp';
 import { type Context, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { z } from 'zod';
@@ -83,6 +84,23 @@ const openChannelForm = z.object({
   announce: z.literal('1').optional(),
   confirm: z.literal('yes').optional(),
 });
+
+/** Dials the public peer at `address` (host:port, checked by the form) and opens an outbound channel. */
+async function connectAndOpen(
+  node: LightningNode,
+  request: { peerId: string; address: string; capacitySat: bigint; announce: boolean },
+): Promise<{ temporaryChannelId: string }> {
+  const colon = request.address.lastIndexOf(':');
+  await node.connect(
+    request.peerId,
+    tcp(request.address.slice(0, colon), Number(request.address.slice(colon + 1))),
+  );
+  return node.openChannel({
+    peerId: request.peerId,
+    capacitySat: request.capacitySat,
+    announce: request.announce,
+  });
+}
 
 function passwordMatches(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -166,7 +184,7 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
   admin.get('/', async (c) => {
     const { node, store, metrics } = deps;
     const channels = node.listChannels();
-    const balances = await node.balances();
+    const balances = node.balances();
     const wallets = await store.listWallets(500);
     const forwards = await store.listForwards(50);
     const message = c.req.query('message');
@@ -175,7 +193,7 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
       dashboard({
         nodeId: node.nodeId,
         network: node.network,
-        onchainSat: balances.onchainSat,
+        onchainSat: balances.onchainConfirmedMsat / 1000n,
         outboundMsat: balances.lightningOutboundMsat,
         inboundMsat: balances.lightningInboundMsat,
         feesEarnedMsat: metrics.feesEarnedMsat.total(),
@@ -202,7 +220,7 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
     if (!parsed.success)
       return back(c, `Not opened: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     if (parsed.data.confirm !== 'yes') {
-      const satPerKw = BigInt(Math.ceil(deps.node.feeEstimates().fundingSatPerKw));
+      const satPerKw = BigInt(Math.ceil(deps.node.feeWeather().commitmentSatPerKw));
       const feeSat = (satPerKw * FUNDING_TX_WEIGHT + 999n) / 1000n;
       return c.html(
         confirmPage({
@@ -233,7 +251,7 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
       announce: parsed.data.announce === '1' ? 'yes' : 'no',
     };
     try {
-      const opened = await deps.node.openChannel({
+      const opened = await connectAndOpen(deps.node, {
         peerId: parsed.data.peerId,
         address: parsed.data.address,
         capacitySat: parsed.data.capacitySat,
@@ -261,13 +279,15 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
   admin.get('/channels/:channelId/close', (c) => {
     const channel = findChannel(c.req.param('channelId'));
     if (!channel) return back(c, 'No such channel');
-    const est = deps.node.feeEstimates();
-    const share = (total: bigint) => (est.usableChannels > 0 ? total / BigInt(est.usableChannels) : total);
+    // the node's figure is for all its usable channels: each gets its share
+    const { closeCostMsat } = deps.node.feeWeather();
+    const usable = BigInt(deps.node.listChannels().filter((ch) => ch.isUsable).length);
+    const share = (total: bigint) => (usable > 0n ? total / usable : total);
     return c.html(
       closePage({
         channel,
-        cooperativeFeeMsat: share(est.closeCostMsat.cooperative),
-        forceFeeMsat: share(est.closeCostMsat.force),
+        cooperativeFeeMsat: share(closeCostMsat.cooperative),
+        forceFeeMsat: share(closeCostMsat.force),
         csrf: csrfToken(c),
       }),
     );

@@ -2,10 +2,9 @@
 // (CSP: default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'). Every form
 // carries the CSRF token; every action is shown with its fee on a confirmation page first.
 
-import type { ForwardingFees } from '@lpw/node';
+import type { ChannelSummary, ForwardingFees } from '@lpw/node';
 import type { Alert } from '../alerts.ts';
 import type { BackupFailure } from '../history/backup-health.ts';
-import type { LspChannel } from '../node/lsp-node.ts';
 import type { AdminActionRecord, BackupSummary, JitPurchaseRecord } from '../store/types.ts';
 import { CHANNEL_RANGES, type ChannelRangeName, type ChartData, type ChartSet, RANGES } from './charts.ts';
 
@@ -29,7 +28,7 @@ const short = (id: string) => `${id.slice(0, 16)}…`;
 const msatText = (msat: bigint) => `${sat(msat)} sat (${msat.toLocaleString('en-US')} msat)`;
 
 export type ChannelView = Pick<
-  LspChannel,
+  ChannelSummary,
   'channelId' | 'peerId' | 'capacityMsat' | 'outboundMsat' | 'inboundMsat' | 'isUsable'
 >;
 

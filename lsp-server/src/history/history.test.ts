@@ -2,12 +2,12 @@
 // channels) exactly once across a restart, raw points fold into hours past the raw window, and
 // hours go past the retention. The node's levels (channels, balance) are fixed here: the devnet
 // LSP test (admin-dashboard.test.ts) samples a real node.
+import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { backends } from '../../test/stores.ts';
 import { loadConfig } from '../config.ts';
 import { Metrics } from '../metrics.ts';
-import type { LspNode } from '../node/lsp-node.ts';
 import type { ForwardRecord, LspStore } from '../store/types.ts';
 import { readHistory } from './read.ts';
 import { HistorySampler } from './sampler.ts';
@@ -31,10 +31,10 @@ const node = {
     },
   ],
   listPeers: () => [{ peerId: WALLET, inbound: true }],
-  balances: async () => ({ onchainSat: 5_000_000n, lightningOutboundMsat: 0n, lightningInboundMsat: 0n }),
+  balances: () => ({ onchainConfirmedMsat: 5_000_000_000n }),
   wasmMemory: () => ({ usedBytes: 50_000_000, limitBytes: 100_000_000 }),
-  chainSyncedAtMs: () => T0,
-} as unknown as LspNode;
+  chainWatch: () => ({ lastSyncAtMs: T0 }),
+} as unknown as LightningNode;
 
 const sampler = (store: LspStore) =>
   new HistorySampler({

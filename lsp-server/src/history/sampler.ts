@@ -30,10 +30,9 @@ export class HistorySampler {
       (await store.lastHistoryAt(0)) ??
       nowMs - this.deps.config.history.sampleEverySec * 1000;
     if (nowMs <= fromMs) return [];
-    const [forwards, jitChannels, balances, wallets, backups] = await Promise.all([
+    const [forwards, jitChannels, wallets, backups] = await Promise.all([
       store.listForwardsBetween(fromMs, nowMs),
       store.listJitChannelsBetween(fromMs, nowMs),
-      node.balances(),
       store.listWallets(1_000_000),
       store.backupTotals(),
     ]);
@@ -41,7 +40,7 @@ export class HistorySampler {
     const sum = <T>(items: T[], f: (x: T) => bigint) => items.reduce((a, x) => a + f(x), 0n);
     const ok = forwards.filter((f) => f.outcome === 'forwarded');
     const backupFailures = metrics.backupHealth.failures;
-    const syncedAtMs = node.chainSyncedAtMs();
+    const syncedAtMs = node.chainWatch().lastSyncAtMs;
     const values: Record<SeriesName, bigint> = {
       forwards: BigInt(ok.length),
       forwards_failed: BigInt(forwards.length - ok.length),
@@ -52,7 +51,7 @@ export class HistorySampler {
       backup_errors: BigInt(Math.max(0, backupFailures - this.lastBackupFailures)),
       outbound_msat: sum(channels, (c) => c.outboundMsat),
       inbound_msat: sum(channels, (c) => c.inboundMsat),
-      onchain_msat: balances.onchainSat * 1000n,
+      onchain_msat: node.balances().onchainConfirmedMsat,
       wallets: BigInt(wallets.length),
       wallets_online: BigInt(walletsOnline(this.deps)),
       backup_bytes: BigInt(backups.bytes),

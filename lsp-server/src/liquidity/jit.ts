@@ -1,5 +1,5 @@
-// LSPS2 service side up to the channel: offer the fee menu, accept a purchase, hand the intercept
-// SCID to the node. Opening the channel when the HTLC arrives is the Lightning step's.
+// LSPS2 service side up to the channel: offer the fee menu, accept a purchase under a fresh intercept
+// SCID, stored before it is returned. Opening the channel when the HTLC arrives is jit-channels.ts's.
 import {
   ApiError,
   checkBuy,
@@ -55,12 +55,11 @@ export class JitService {
       updatedAtMs: now,
     };
     await this.deps.store.insertJitPurchase(purchase);
-    await this.deps.node.registerJitScid(purchase);
     this.deps.metrics.jitBuys.inc();
     this.deps.log.info({ nodeId, scid: formatScid(scid) }, 'jit purchase');
     return {
       jit_channel_scid: formatScid(scid),
-      lsp_cltv_expiry_delta: this.deps.node.jitInvoiceParams().lspCltvExpiryDelta,
+      lsp_cltv_expiry_delta: this.deps.config.fee.lspCltvExpiryDelta,
       client_trusts_lsp: false,
     };
   }

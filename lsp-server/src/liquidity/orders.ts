@@ -50,7 +50,7 @@ export class OrderService {
     const orderId = randomUUID();
     const feeSat = this.feeSat(input.lsp_balance_sat);
     const totalSat = feeSat + input.client_balance_sat;
-    const invoice = await this.deps.node.createInvoice({
+    const invoice = this.deps.node.createInvoice({
       amountMsat: totalSat * 1000n,
       description: `LSPS1 order ${orderId}`,
       expirySecs: o.invoiceExpirySec,
@@ -69,7 +69,7 @@ export class OrderService {
       payment: {
         bolt11: {
           state: 'EXPECT_PAYMENT',
-          expires_at: new Date(invoice.expiresAtMs).toISOString(),
+          expires_at: new Date(invoice.expiresAt).toISOString(),
           fee_total_sat: feeSat.toString(),
           order_total_sat: totalSat.toString(),
           invoice: invoice.bolt11,

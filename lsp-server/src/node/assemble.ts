@@ -3,15 +3,11 @@
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { createNode, type LightningNode, type NodeOptions } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
-import { tcp } from '@lpw/node/tcp';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { LspStore } from '../store/types.ts';
-import { ldkLspNode } from './ldk.ts';
-import type { LspNode } from './lsp-node.ts';
 
 export interface AssembledNode {
-  lspNode: LspNode;
   node: LightningNode;
   devnet: Devnet | undefined;
   stop(): Promise<void>;
@@ -69,13 +65,7 @@ export async function assembleNode(
     },
     ...overrides.node,
   });
-  const lspNode = ldkLspNode(node, {
-    lspCltvExpiryDelta: config.fee.lspCltvExpiryDelta,
-    dial: (host, port) => tcp(host, port),
-    onchainBalanceSat: async () => node.balances().onchainConfirmedMsat / 1000n,
-  });
   return {
-    lspNode,
     node,
     devnet,
     async stop() {

@@ -1,5 +1,6 @@
 // `routes`: a path over the LSP's graph for a wallet without gossip. Computing it is the node's job.
 import { formatScid, routesFindInput, routesFindOutput } from '@lpw/api';
+import { findLspRoute } from '../node/routes.ts';
 import { router, walletExpensiveProcedure } from './trpc.ts';
 
 export const routesRouter = router({
@@ -7,7 +8,7 @@ export const routesRouter = router({
     .input(routesFindInput)
     .output(routesFindOutput)
     .query(async ({ ctx, input }) => {
-      const paths = await ctx.deps.node.findRoute({
+      const paths = findLspRoute(ctx.deps.node, {
         payerNodeId: ctx.wallet.nodeId,
         payeeNodeId: input.payee_node_id,
         amountMsat: input.amount_msat,

@@ -81,36 +81,73 @@ export const blockWork = (bits: number): bigint => (1n << 256n) / (targetFromBit
 export const hashMeetsTarget = (hashDisplayHex: string, bits: number): boolean =>
   BigInt(`0x${hashDisplayHex}`) <= targetFromBits(bits);
 
-/** Merkle root over display-order hashes, duplicating the last one on odd levels (consensus). */
+/**
+ * Every level of the merkle tree over display-order hashes, leaves first, each node as internal-order
+ * bytes; an odd level pairs its last node with itself (consensus).
+ */
+function merkleLevels(hashes: string[]): Uint8Array[][] {
+  const levels = [hashes.map((h) => reverse(hex.decode(h)))];
+  for (let level = levels[0]!; level.length > 1; level = levels.at(-1)!) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(sha256d(concatBytes(level[i]!, level[i + 1] ?? level[i]!)));
+    levels.push(next);
+  }
+  return levels;
+}
+
+/** Merkle root over display-order hashes. */
 export function merkleRoot(hashes: string[]): string {
   if (hashes.length === 0) return NULL_TXID;
-  let level = hashes.map((h) => reverse(hex.decode(h)));
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      next.push(sha256d(concatBytes(level[i]!, level[i + 1] ?? level[i]!)));
-    }
-    level = next;
-  }
-  return toHex(reverse(level[0]!));
+  return toHex(reverse(merkleLevels(hashes).at(-1)![0]!));
 }
 
 /** Sibling hashes from leaf `pos` up to the root (Esplora's merkle-proof `merkle`). */
 export function merkleBranch(hashes: string[], pos: number): string[] {
-  const branch: string[] = [];
-  let level = hashes.map((h) => reverse(hex.decode(h)));
-  let index = pos;
-  while (level.length > 1) {
-    const sibling = index ^ 1;
-    branch.push(toHex(reverse(level[sibling] ?? level[index]!)));
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      next.push(sha256d(concatBytes(level[i]!, level[i + 1] ?? level[i]!)));
+  const levels = merkleLevels(hashes);
+  return levels.slice(0, -1).map((level, height) => {
+    const index = pos >> height;
+    return toHex(reverse(level[index ^ 1] ?? level[index]!));
+  });
+}
+
+/**
+ * A BIP 37 merkleblock proving the transactions at `matched` positions: the header, the block's
+ * transaction count, then the partial merkle tree — walked depth first from the root, one flag bit
+ * per node visited (1: a matched leaf is below it, so its children follow; 0: its hash stands in for
+ * its subtree; a leaf's hash is always given), bits packed least significant first. What Core's
+ * `gettxoutproof` and Esplora's `/tx/:txid/merkleblock-proof` return, as hex.
+ */
+export function merkleBlock(block: Block, matched: ReadonlySet<number>): Uint8Array {
+  const levels = merkleLevels(block.txs.map((t) => t.txid));
+  const hashes: Uint8Array[] = [];
+  const bits: boolean[] = [];
+  const visit = (height: number, pos: number) => {
+    const first = pos << height;
+    const last = Math.min((pos + 1) << height, block.txs.length);
+    let aboveMatch = false;
+    for (let i = first; i < last && !aboveMatch; i++) aboveMatch = matched.has(i);
+    bits.push(aboveMatch);
+    if (height === 0 || !aboveMatch) {
+      hashes.push(levels[height]![pos]!);
+      return;
     }
-    level = next;
-    index >>= 1;
-  }
-  return branch;
+    visit(height - 1, pos * 2);
+    if (pos * 2 + 1 < levels[height - 1]!.length) visit(height - 1, pos * 2 + 1);
+  };
+  visit(levels.length - 1, 0);
+  const flags = new Uint8Array(Math.ceil(bits.length / 8));
+  bits.forEach((bit, i) => {
+    if (bit) flags[i >> 3]! |= 1 << (i & 7);
+  });
+  return concatBytes(
+    block.header,
+    u32le(block.txs.length),
+    encodeVarint(hashes.length),
+    ...hashes,
+    encodeVarint(flags.length),
+    flags,
+  );
 }
 
 export const blockSubsidy = (height: number): bigint => {

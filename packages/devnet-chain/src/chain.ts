@@ -10,12 +10,13 @@ import {
   COINBASE_MATURITY,
   MAX_BLOCK_WEIGHT,
 } from './block.ts';
-import { DevnetError, RejectError } from './errors.ts';
+import { DevnetError, RejectError, RPC_CODE } from './errors.ts';
 import { type FeeShape, FeeWeather } from './fee-weather.ts';
 import {
   admit,
   type ChainView,
   type Coin,
+  isConfirmedUnspent,
   Mempool,
   type MempoolEntry,
   outpointKey,
@@ -306,6 +307,10 @@ export class Chain implements ChainView {
   /** Validate and add to the mempool; returns the txid or throws RejectError / DevnetError('TX_DECODE'). */
   submitTransaction(raw: Uint8Array | string): string {
     const tx = decodeTx(toBytes(raw));
+    // bitcoind's sendrawtransaction looks for the tx in the UTXO set before the mempool checks
+    // (BroadcastTransaction), and says so in its own words; testmempoolaccept says txn-already-known
+    if (isConfirmedUnspent(tx, this))
+      throw new RejectError('Transaction outputs already in utxo set', RPC_CODE.VERIFY_ALREADY_IN_CHAIN);
     const admission = admit(tx, this, this.mempool, this.policy);
     for (const id of admission.evicts) this.mempool.remove(id);
     this.mempool.add({ tx, fee: admission.fee, spent: admission.spent, height: this.tipHeight });

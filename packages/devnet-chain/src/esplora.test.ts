@@ -183,6 +183,55 @@ describe('Esplora transactions', () => {
   });
 });
 
+describe('Esplora history paging', () => {
+  it('pages confirmed history 25 at a time, newest first, by /txs/chain/:last_seen_txid and ?after_txid=, mempool first on the first page', async () => {
+    const carol = testKey('carol');
+    const confirmed: string[] = [];
+    // 30 payments over four blocks, then two waiting in the mempool
+    for (let i = 0; i < 30; i++) {
+      confirmed.push(devnet.fund(carol.address, 1_000 + i));
+      if (i % 8 === 7 || i === 29) devnet.mine(1);
+    }
+    const pending = [devnet.fund(carol.address, 5_000), devnet.fund(carol.address, 5_001)];
+    const ids = (txs: { txid: string }[]) => txs.map((t) => t.txid);
+    const heights = (txs: { status: { block_height: number } }[]) => txs.map((t) => t.status.block_height);
+
+    const first = await getJson(`/address/${carol.address}/txs`);
+    expect(first).toHaveLength(2 + 25);
+    expect(ids(first.slice(0, 2))).toEqual([...pending].reverse());
+    const firstConfirmed = first.slice(2);
+    const lastSeen = firstConfirmed[24].txid;
+    const rest = await getJson(`/address/${carol.address}/txs?after_txid=${lastSeen}`);
+    expect(rest).toHaveLength(5);
+    expect(rest.every((t: { status: { confirmed: boolean } }) => t.status.confirmed)).toBe(true);
+    // every confirmed payment once, newest block first
+    const all = [...firstConfirmed, ...rest];
+    expect(new Set(ids(all))).toEqual(new Set(confirmed));
+    expect(heights(all)).toEqual([...heights(all)].sort((a, b) => b - a));
+    expect(await getJson(`/address/${carol.address}/txs?after_txid=${rest[4].txid}`)).toEqual([]);
+
+    // the same pages by path, for the address and its scripthash
+    const scripthash = hex.encode(sha256(carol.script));
+    for (const base of [`/address/${carol.address}`, `/scripthash/${scripthash}`]) {
+      expect(ids(await getJson(`${base}/txs/chain`))).toEqual(ids(firstConfirmed));
+      expect(ids(await getJson(`${base}/txs/chain/${lastSeen}`))).toEqual(ids(rest));
+      expect(await getJson(`${base}/txs/chain/${rest[4].txid}`)).toEqual([]);
+      expect(ids(await getJson(`${base}/txs?after_txid=${lastSeen}`))).toEqual(ids(rest));
+    }
+    // a txid that is not in this history: electrs' empty page, mempool.space's 422
+    const stranger = fundingTxid;
+    expect(await getJson(`/address/${carol.address}/txs/chain/${stranger}`)).toEqual([]);
+    expect(await get(`/address/${carol.address}/txs?after_txid=${stranger}`)).toEqual({
+      status: 422,
+      text: 'after_txid not found',
+    });
+    // after a mempool txid: the rest of the mempool, then the confirmed history from its start
+    const afterPending = await getJson(`/address/${carol.address}/txs?after_txid=${pending[1]}`);
+    expect(ids(afterPending)).toEqual([pending[0], ...ids(firstConfirmed)]);
+    devnet.mine(1);
+  });
+});
+
 describe('Esplora from a wallet on another origin', () => {
   it('any origin may read it (CORS *, preflight answered), as with public Esplora servers; the RPC sends no CORS', async () => {
     const tip = await fetch(`${devnet.esploraUrl}/blocks/tip/height`, {

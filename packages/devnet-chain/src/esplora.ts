@@ -1,7 +1,7 @@
 // Esplora REST (the Blockstream electrs API) over the chain, with its exact JSON shapes and its
 // error texts, so wallet chain clients run unchanged against the devnet.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Block, merkleBranch, serializeBlock } from './block.ts';
+import { type Block, merkleBlock, merkleBranch, serializeBlock } from './block.ts';
 import type { Chain, ChainTx, Spend, TxLocation } from './chain.ts';
 import { DevnetError, RejectError } from './errors.ts';
 import type { FeeWeather } from './fee-weather.ts';
@@ -21,6 +21,8 @@ import {
 const CONFIRMED_PAGE = 25;
 const MEMPOOL_PAGE = 50;
 const HASH = /^[0-9a-fA-F]{64}$/;
+/** electrs' 404 for a merkle proof of a transaction it has but no block holds. */
+const UNCONFIRMED = 'Transaction not found or is unconfirmed';
 /** Confirmation targets Esplora reports estimates for. */
 const FEE_TARGETS = [
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 144, 504, 1008,
@@ -54,14 +56,15 @@ function handle(
   body: Buffer,
   res: ServerResponse,
 ): void {
-  const path = new URL(req.url ?? '/', 'http://devnet').pathname.replace(/\/+$/, '');
+  const url = new URL(req.url ?? '/', 'http://devnet');
+  const path = url.pathname.replace(/\/+$/, '');
   try {
     if (req.method === 'POST' && path === '/tx') {
       postTx(chain, body, res);
       return;
     }
     if (req.method !== 'GET') throw new HttpError(405, 'Method not allowed');
-    const result = route(chain, weather, path.split('/').slice(1));
+    const result = route(chain, weather, path.split('/').slice(1), url.searchParams);
     if (result === undefined) throw new HttpError(404, 'Not found');
     send(res, 200, result);
   } catch (e) {
@@ -90,7 +93,7 @@ function postTx(chain: Chain, body: Buffer, res: ServerResponse): void {
 
 type Body = string | Uint8Array | object | undefined;
 
-function route(chain: Chain, weather: FeeWeather, parts: string[]): Body {
+function route(chain: Chain, weather: FeeWeather, parts: string[], query: URLSearchParams): Body {
   const [head, a, b, c, d] = parts;
   switch (head) {
     case 'blocks':
@@ -110,7 +113,7 @@ function route(chain: Chain, weather: FeeWeather, parts: string[]): Body {
       return txRoute(chain, a, b, c, d);
     case 'address':
     case 'scripthash':
-      return scriptRoute(chain, head, a, b, c, d);
+      return scriptRoute(chain, head, query.get('after_txid') ?? undefined, a, b, c, d);
     case 'mempool':
       if (a === 'txids' && !b) return [...chain.mempool.entries.keys()];
       if (a === undefined) return mempoolInfo(chain);
@@ -174,7 +177,7 @@ function txRoute(chain: Chain, txid?: string, what?: string, arg?: string, extra
     case 'merkle-proof': {
       if (arg) return undefined;
       const loc = found.location;
-      if (!loc) throw new HttpError(404, 'Transaction not found');
+      if (!loc) throw new HttpError(404, UNCONFIRMED);
       const block = chain.getBlock(loc.blockHash)!;
       return {
         block_height: loc.height,
@@ -184,6 +187,12 @@ function txRoute(chain: Chain, txid?: string, what?: string, arg?: string, extra
         ),
         pos: loc.index,
       };
+    }
+    case 'merkleblock-proof': {
+      if (arg) return undefined;
+      const loc = found.location;
+      if (!loc) throw new HttpError(404, UNCONFIRMED);
+      return toHex(merkleBlock(chain.getBlock(loc.blockHash)!, new Set([loc.index])));
     }
     case 'outspend': {
       const vout = Number(arg);
@@ -203,6 +212,7 @@ function txRoute(chain: Chain, txid?: string, what?: string, arg?: string, extra
 function scriptRoute(
   chain: Chain,
   kind: string,
+  afterTxid: string | undefined,
   key?: string,
   what?: string,
   arg?: string,
@@ -234,9 +244,7 @@ function scriptRoute(
       return scriptStats(kind === 'address' ? { address: key } : { scripthash: key }, history, key, kind);
     case 'txs':
       if (arg) return scriptTxsPage(history, arg, extra);
-      return [...unconfirmed.slice(0, MEMPOOL_PAGE), ...confirmed.slice(0, CONFIRMED_PAGE)].map((t) =>
-        txJson(t),
-      );
+      return historyPage(unconfirmed, confirmed, afterTxid).map((t) => txJson(t));
     case 'utxo':
       if (arg) return undefined;
       return utxos().map((c) => ({
@@ -250,7 +258,33 @@ function scriptRoute(
   }
 }
 
-/** /txs/chain[/:last_seen] and /txs/mempool. */
+/**
+ * /txs[?after_txid=]: newest first, up to 50 mempool transactions then the first 25 confirmed ones.
+ * `after_txid` (mempool.space's electrs, which documents it for paging through confirmed history):
+ * after a confirmed txid, the next 25 confirmed; after a mempool txid, the mempool after it, then
+ * the first confirmed page; a txid that is not in this history is refused (422), as there. A value
+ * that is not a txid is ignored, as there.
+ */
+function historyPage(unconfirmed: ChainTx[], confirmed: ChainTx[], afterTxid: string | undefined): ChainTx[] {
+  const after = afterTxid && HASH.test(afterTxid) ? afterTxid.toLowerCase() : undefined;
+  if (after === undefined)
+    return [...unconfirmed.slice(0, MEMPOOL_PAGE), ...confirmed.slice(0, CONFIRMED_PAGE)];
+  const inMempool = unconfirmed.findIndex((t) => t.tx.txid === after);
+  if (inMempool >= 0)
+    return [
+      ...unconfirmed.slice(inMempool + 1, inMempool + 1 + MEMPOOL_PAGE),
+      ...confirmed.slice(0, CONFIRMED_PAGE),
+    ];
+  const inChain = confirmed.findIndex((t) => t.tx.txid === after);
+  if (inChain < 0) throw new HttpError(422, 'after_txid not found');
+  return confirmed.slice(inChain + 1, inChain + 1 + CONFIRMED_PAGE);
+}
+
+/**
+ * /txs/chain[/:last_seen_txid] (25 confirmed, newest first, after the last one seen) and
+ * /txs/mempool. As in electrs, a last-seen txid that is not in the history yields an empty page (a
+ * pager stops), and one that is not a txid at all is ignored.
+ */
 function scriptTxsPage(history: ChainTx[], which: string, lastSeen: string | undefined): Body {
   if (which === 'mempool')
     return history
@@ -259,7 +293,9 @@ function scriptTxsPage(history: ChainTx[], which: string, lastSeen: string | und
       .map((t) => txJson(t));
   if (which !== 'chain') return undefined;
   const confirmed = history.filter((t) => t.location);
-  const start = lastSeen ? confirmed.findIndex((t) => t.tx.txid === lastSeen) + 1 : 0;
+  const seen = lastSeen && HASH.test(lastSeen) ? lastSeen.toLowerCase() : undefined;
+  const start = seen === undefined ? 0 : confirmed.findIndex((t) => t.tx.txid === seen) + 1;
+  if (start === 0 && seen !== undefined) return [];
   return confirmed.slice(start, start + CONFIRMED_PAGE).map((t) => txJson(t));
 }
 

@@ -174,10 +174,9 @@ export function admit(tx: Tx, view: ChainView, pool: Mempool, policy: Policy): A
     }
     const output = pool.output(input.txid, input.vout);
     if (!output) {
-      const alreadyConfirmed = tx.outputs.some((_, vout) => view.confirmedCoin(tx.txid, vout));
-      if (alreadyConfirmed) {
-        throw new RejectError('Transaction outputs already in utxo set', RPC_CODE.VERIFY_ALREADY_IN_CHAIN);
-      }
+      // Core (MemPoolAccept::PreChecks): inputs missing because the tx itself is already in the chain
+      // (an output of it is unspent), else an orphan or a double spend of a confirmed coin
+      if (isConfirmedUnspent(tx, view)) throw new RejectError('txn-already-known');
       throw new RejectError('bad-txns-inputs-missingorspent', RPC_CODE.VERIFY_ERROR);
     }
     if (conflicts.has(input.txid)) {
@@ -236,6 +235,10 @@ export function admit(tx: Tx, view: ChainView, pool: Mempool, policy: Policy): A
   verifyInputScripts(tx, spent);
   return { tx, fee, spent, evicts };
 }
+
+/** Whether an output of `tx` is an unspent coin of the chain: the tx is confirmed, and not spent away. */
+export const isConfirmedUnspent = (tx: Tx, view: ChainView): boolean =>
+  tx.outputs.some((_, vout) => view.confirmedCoin(tx.txid, vout));
 
 /** Consensus CheckTransaction: context-free sanity. */
 function checkTransaction(tx: Tx): void {

@@ -186,6 +186,59 @@ describe('bitcoind RPC chain methods', () => {
     expect(coinbaseOut).toMatchObject({ coinbase: true, scriptPubKey: { address: bob.address } });
   });
 
+  it("testmempoolaccept refuses with Core's reasons (mempool_accept.py), sendrawtransaction with its own words", async () => {
+    const carol = testKey('carol');
+    const reasonOf = async (raw: string) => {
+      const [result] = await rpc('testmempoolaccept', [raw]);
+      expect(Object.keys(result).sort()).toEqual(['allowed', 'reject-reason', 'txid', 'wtxid']);
+      expect(result.allowed).toBe(false);
+      return result['reject-reason'];
+    };
+    const fundTxid = devnet.fund(alice.address, 300_000n, { confirmations: 1 });
+    const vout = devnet.chain.getTransaction(fundTxid)!.tx.outputs.findIndex((o) => o.value === 300_000n);
+    const coin = { txid: fundTxid, vout, value: 300_000n, script: alice.script };
+
+    // already in the chain, with an output unspent
+    const inBlock = hex.encode(devnet.chain.getTransaction(fundTxid)!.tx.raw);
+    expect(await reasonOf(inBlock)).toBe('txn-already-known');
+    expect(await rpcError('sendrawtransaction', inBlock)).toEqual({
+      code: -27,
+      message: 'Transaction outputs already in utxo set',
+    });
+
+    // in the mempool; then a conflict with it, which does not signal replaceability (no full RBF)
+    const final = signSpend(alice, [coin], [{ script: bob.script, value: 299_000n }], {
+      sequence: 0xffffffff,
+    });
+    const finalTxid = await rpc('sendrawtransaction', final);
+    expect(await reasonOf(final)).toBe('txn-already-in-mempool');
+    const conflict = signSpend(alice, [coin], [{ script: carol.script, value: 290_000n }]);
+    expect(await reasonOf(conflict)).toBe('txn-mempool-conflict');
+
+    // inputs that never existed
+    const orphan = signSpend(
+      alice,
+      [{ ...coin, txid: 'ee'.repeat(32) }],
+      [{ script: bob.script, value: 1_000n }],
+    );
+    expect(await reasonOf(orphan)).toBe('missing-inputs');
+    expect(await rpcError('sendrawtransaction', orphan)).toEqual({
+      code: -25,
+      message: 'bad-txns-inputs-missingorspent',
+    });
+
+    // a confirmed tx whose only output is spent since: its coins are gone, so its inputs are missing
+    devnet.mine(1);
+    const toCarol = signSpend(
+      bob,
+      [{ txid: finalTxid, vout: 0, value: 299_000n, script: bob.script }],
+      [{ script: carol.script, value: 298_000n }],
+    );
+    await rpc('sendrawtransaction', toCarol);
+    devnet.mine(1);
+    expect(await reasonOf(final)).toBe('missing-inputs');
+  });
+
   it('estimatesmartfee, invalidateblock and generatetoaddress errors', async () => {
     expect(await rpc('estimatesmartfee', 6)).toEqual({ feerate: 0.00002, blocks: 6 });
     expect(await rpcError('estimatesmartfee', 0)).toEqual({

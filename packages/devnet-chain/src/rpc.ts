@@ -1,7 +1,7 @@
 // bitcoind JSON-RPC (the subset chain clients and test scripts use) over the chain, answering with
 // bitcoind's result shapes, error codes and messages, JSON-RPC 1.0 and 2.0, single or batched.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Block, blockWork, serializeBlock } from './block.ts';
+import { type Block, blockWork, merkleBlock, serializeBlock } from './block.ts';
 import type { Chain, ChainTx } from './chain.ts';
 import { DevnetError, RejectError, RPC_CODE } from './errors.ts';
 import type { Faucet } from './faucet.ts';
@@ -119,6 +119,39 @@ function toRpcError(e: unknown): { code: number; message: string } {
 }
 
 // --- parameter checks (bitcoind's messages) -------------------------------------------
+
+/**
+ * gettxoutproof ["txid",...] ( "blockhash" ): the BIP 37 merkleblock proving the txids, all in one
+ * block — the named one, or the block holding the first of them that is confirmed (a txindex node).
+ */
+function txOutProof(chain: Chain, p: unknown[]): string {
+  if (!Array.isArray(p[0]))
+    throw new RpcError(-3, `JSON value of type ${jsonType(p[0])} is not of expected type array`);
+  const txids = new Set<string>();
+  for (const value of p[0]) {
+    const txid = hashParam(value, 'txid');
+    if (txids.has(txid))
+      throw new RpcError(RPC_CODE.INVALID_PARAMETER, `Invalid parameter, duplicated txid: ${txid}`);
+    txids.add(txid);
+  }
+  let block: Block | undefined;
+  if (p[1] !== undefined && p[1] !== null) block = blockByHash(chain, p[1]);
+  for (const txid of block ? [] : txids) {
+    const location = chain.getTransaction(txid)?.location;
+    if (location) {
+      block = chain.getBlock(location.blockHash);
+      break;
+    }
+  }
+  if (!block) throw new RpcError(RPC_CODE.INVALID_ADDRESS_OR_KEY, 'Transaction not yet in block');
+  const matched = new Set(block.txs.flatMap((t, i) => (txids.has(t.txid) ? [i] : [])));
+  if (matched.size !== txids.size)
+    throw new RpcError(
+      RPC_CODE.INVALID_ADDRESS_OR_KEY,
+      'Not all transactions found in specified or retrieved block',
+    );
+  return toHex(merkleBlock(block, matched));
+}
 
 function hashParam(value: unknown, name: string): string {
   if (typeof value !== 'string')
@@ -238,6 +271,8 @@ function call({ chain, faucet }: Served, method: string, p: unknown[]): unknown 
     }
     case 'getrawtransaction':
       return getRawTransaction(chain, p);
+    case 'gettxoutproof':
+      return txOutProof(chain, p);
     case 'sendrawtransaction': {
       const raw = rawParam(p[0]);
       const maxFeeRate = maxFeeRateParam(p[1]);
