@@ -1,7 +1,7 @@
 // Broadcaster: LDK's callback never throws and sends in the background; rejected txs are logged
 // with the reject string; a tx dropped by a reorg is sent again; buried txs are forgotten.
 
-import { type Devnet, startDevnet } from '@lpw/devnet-chain';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
@@ -75,12 +75,20 @@ it('rebroadcasts a tx a reorg dropped, logs rejects, forgets buried txs', async 
 it("does not post a tx LDK hands over again while the source's acceptance is fresh", async () => {
   const inner = esploraSource({ url: devnet.esploraUrl });
   let posts = 0;
+  let answered = 0;
   const source: typeof inner = Object.assign(Object.create(inner) as typeof inner, {
-    broadcast: (raw: Uint8Array) => {
+    broadcast: async (raw: Uint8Array) => {
       posts++;
-      return inner.broadcast(raw);
+      try {
+        return await inner.broadcast(raw);
+      } finally {
+        answered++;
+      }
     },
   });
+  // the post happens in the background: wait for the source's answer (bounded), which a fixed pause
+  // on a loaded machine can miss — the acceptance it records is what the next call is judged by
+  const answeredAll = () => waitUntil('the source to answer every post', () => answered === posts, 10_000);
   let now = 1_000_000;
   const broadcaster = new ChainBroadcaster({ source, now: () => now });
   const fundTxid = devnet.fund(spk.address!, 40_000n, { confirmations: 1 });
@@ -95,8 +103,8 @@ it("does not post a tx LDK hands over again while the source's acceptance is fre
   const raw = tx.extract();
 
   broadcaster.ldk.broadcast_transactions([raw]);
-  await settle();
-  expect(posts).toBe(1);
+  await waitUntil('the first post', () => posts === 1, 10_000);
+  await answeredAll();
   // LDK resends an unconfirmed funding tx on every completed monitor update
   for (let i = 0; i < 5; i++) broadcaster.ldk.broadcast_transactions([raw]);
   await settle();
@@ -104,8 +112,8 @@ it("does not post a tx LDK hands over again while the source's acceptance is fre
   // a minute on, it is sent again; the source dropping it is rebroadcast()'s job meanwhile
   now += 60_000;
   broadcaster.ldk.broadcast_transactions([raw]);
-  await settle();
-  expect(posts).toBe(2);
+  await waitUntil('the post a minute on', () => posts === 2, 10_000);
+  await answeredAll();
   devnet.chain.mempool.remove(tx.id);
   expect((await broadcaster.rebroadcast()).sent).toContain(tx.id);
   expect(posts).toBe(3);
