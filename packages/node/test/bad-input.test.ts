@@ -62,7 +62,6 @@ describe('bad input at the payment boundary is refused with typed errors and cha
   it('the valid examples are mainnet invoices: refused on regtest as another network', async () => {
     const before = snapshot();
     for (const vector of vectors.filter((v) => v.valid && v.network === 'bitcoin')) {
-      // LDK 0.1 cannot parse the high-S example at all (see LDK-NOTES): still a typed refusal
       await expect(node.payInvoice(vector.invoice), vector.title).rejects.toMatchObject({
         code: 'INVALID_INVOICE',
       });
