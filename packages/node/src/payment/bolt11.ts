@@ -110,6 +110,9 @@ export class Bolt11Payment extends OutboundPayments {
     const amountMsat = invoice.amountMsat ?? options.amountMsat;
     if (amountMsat === undefined)
       throw new NodeError('INVALID_INPUT', 'invoice has no amount: pass amountMsat');
+    // LDK takes a u32: a larger `c` would wrap to a small delta instead of being refused
+    if (invoice.minFinalCltvExpiryDelta > 0xffff_ffff)
+      throw new NodeError('INVALID_INVOICE', 'min_final_cltv_expiry_delta out of range');
     const payee = nodeIdBytes(invoice.payeeNodeId, 'payee');
     const id =
       options.paymentId === undefined ? invoice.paymentHash : toHex(this.paymentIdBytes(options.paymentId));
