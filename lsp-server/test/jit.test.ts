@@ -131,6 +131,23 @@ for (const backend of backends()) {
       expect((await received).amountMsat).toBe(amountMsat - jit.openingFeeMsat);
     }, 120_000);
 
+    it('a 600-byte description (an invoice LDK 0.1 cannot parse) is paid; a 640-byte one is refused before buy', async () => {
+      const { node: wallet, client } = await s.wallet(0x37);
+      const tooLong = 'x'.repeat(640);
+      await expect(
+        client.receiveJit(wallet, { amountMsat: 20_000_000n, description: tooLong }),
+      ).rejects.toSatisfy((e) => isNodeError(e, 'INVALID_INPUT'));
+      expect(await s.store.listJitPurchases(wallet.nodeId)).toEqual([]); // no channel sold
+
+      const description = 'a long note '.repeat(50);
+      const jit = await client.receiveJit(wallet, { amountMsat: 20_000_000n, description });
+      expect(jit.bolt11.length).toBeGreaterThan(1_300);
+      const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
+      await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
+      expect((await received).amountMsat).toBe(20_000_000n - jit.openingFeeMsat);
+      expect(await s.store.listJitPurchases(wallet.nodeId)).toHaveLength(1);
+    }, 120_000);
+
     it('refuses a forged promise, an expired offer, too small and too large payments at buy', async () => {
       const { client } = await s.wallet(0x32);
       const menu = (await client.trpc.jit.getInfo.query({})).opening_fee_params_menu[0]!;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { backupKeysFrom, DEFAULT_BACKUP_KEY, decodeBackup } from '@lpw/backup';
 import { waitUntil } from '@lpw/devnet';
+import { nodeLongInvoice } from '@lpw/devnet/long-invoice';
 import { startPaidApi } from '@lpw/devnet/paid-api';
 import { l402 } from '@lpw/l402';
 import { periodSecrets } from '@lpw/stream';
@@ -94,6 +95,18 @@ describe('lpw-wallet on the devnet', () => {
     const twice = await cliDone(s, dir, ['pay', invoice.bolt11]);
     expect(twice.code).toBe(6);
     expect(twice.stderr).toMatch(/already paid/);
+  });
+
+  it('pay: a 7,000-character invoice (long description, many route hints), which LDK 0.1 cannot parse', async () => {
+    const { bolt11, paymentHash } = nodeLongInvoice(s.net.merchant.node, {
+      amountMsat: 700_000n,
+      chars: 7_000,
+    });
+    expect(bolt11).toHaveLength(7_000);
+    const r = await cliDone(s, dir, ['pay', bolt11, '--max-fee-sats', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines[0]).toMatchObject({ event: 'paid', paymentHash });
+    expect(s.net.merchant.node.payment(paymentHash)?.status).toBe('succeeded');
   });
 
   it('l402 fetch pays the challenge of an @lpw/l402 service and gets the resource with the token', async () => {

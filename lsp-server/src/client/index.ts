@@ -21,6 +21,7 @@ import {
   signNodeMessage,
 } from '@lpw/api';
 import {
+  assertJitDescription,
   createJitInvoice,
   defaultMaxFeeMsat,
   KEYSEND_CLTV_DELTA,
@@ -316,6 +317,8 @@ export function createLspClient(options: LspClientOptions) {
       node: WalletNode,
       request: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
     ): Promise<JitReceive> {
+      // before buying: a channel must never be sold for an invoice we then cannot make
+      assertJitDescription(request.description);
       const lsp = await getInfo();
       const { offer } = await client.quoteJit(request.amountMsat);
       if (!offer) throw new ApiError('PAYMENT_SIZE_TOO_SMALL', 'no offered fee covers this amount');

@@ -27,7 +27,12 @@ export {
 } from './fee-policy.ts';
 export type { ForwardingFees } from './forwarding-fees.ts';
 export { keysManagerSeed, type NodeIdentity, nodeIdentity } from './identity.ts';
-export { createJitInvoice, JIT_CLTV_MARGIN, type JitInvoiceParams } from './invoice/jit.ts';
+export {
+  assertJitDescription,
+  createJitInvoice,
+  JIT_CLTV_MARGIN,
+  type JitInvoiceParams,
+} from './invoice/jit.ts';
 export { initLdkFromBinary, initLdkFromUrl, isLdkReady } from './ldk/init.ts';
 export { WASM_MEMORY_WARN_FRACTION, type WasmMemoryUsage, wasmMemoryUsage } from './ldk/memory.ts';
 export type { LogEntry, LogLevel, LogSink } from './ldk/traits.ts';

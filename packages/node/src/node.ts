@@ -604,7 +604,7 @@ export class LightningNode {
       assertCanSend: (totalMsat) => this.assertCanSend(totalMsat),
       assertFeesAllow: (amountMsat) => this.assertFeesAllow(amountMsat),
     };
-    this.bolt11Payment = new Bolt11Payment(outbound, network.currency);
+    this.bolt11Payment = new Bolt11Payment(outbound, options.network);
     this.spontaneousPayment = new SpontaneousPayment(outbound);
 
     // Manager snapshot rule (see manager-snapshot.ts): any batch carrying monitor writes also

@@ -62,7 +62,6 @@ describe('bad input at the payment boundary is refused with typed errors and cha
   it('the valid examples are mainnet invoices: refused on regtest as another network', async () => {
     const before = snapshot();
     for (const vector of vectors.filter((v) => v.valid && v.network === 'bitcoin')) {
-      // LDK 0.1 cannot parse the high-S example at all (see LDK-NOTES): still a typed refusal
       await expect(node.payInvoice(vector.invoice), vector.title).rejects.toMatchObject({
         code: 'INVALID_INVOICE',
       });
@@ -92,6 +91,21 @@ describe('bad input at the payment boundary is refused with typed errors and cha
     expect(await codeOf(node.payInvoice(invoice(now, 1_000_000n)))).toBe('INSUFFICIENT_BALANCE');
     expect(await codeOf(node.payInvoice('lnbcrt1garbage'))).toBe('INVALID_INVOICE');
     expect(await codeOf(node.payInvoice('x'.repeat(10_000)))).toBe('INVALID_INVOICE');
+    // a final CLTV delta past LDK's u32 must be refused, not wrapped to a small one
+    const hugeDelta = encodeBolt11(
+      {
+        network: 'regtest',
+        amountMsat: 1_000n,
+        timestamp: now,
+        paymentHash: '11'.repeat(32),
+        paymentSecret: '22'.repeat(32),
+        description: 'bad input',
+        minFinalCltvExpiryDelta: 2 ** 33,
+        features: [8, 14],
+      },
+      payee,
+    );
+    expect(await codeOf(node.payInvoice(hugeDelta))).toBe('INVALID_INVOICE');
     expect(snapshot()).toEqual(before);
   });
 

@@ -3,6 +3,7 @@
 // record is durable, `outcome(id)` waits for the result, and nothing is paid twice.
 import { waitUntil } from '@lpw/devnet-chain';
 import { sha256 } from '@noble/hashes/sha2.js';
+import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../src/ldk/values.ts';
 import type { LightningNode } from '../src/node.ts';
@@ -141,6 +142,21 @@ describe('payment handles: wallet → LSP → merchant', () => {
     expect(wallet.payment(id)?.status).toBe('succeeded');
     expect(merchant.payment(invoice.paymentHash)?.status).toBe('succeeded');
     expect(await codeOf(pay.send(invoice.bolt11, { maxFeeMsat: 10_000n }))).toBe('DUPLICATE_PAYMENT');
+  });
+
+  it('BOLT 11 longer than LDK 0.1 parses: a 600-byte description (over 1,300 characters) is paid', async () => {
+    const description = 'tea and a long story '.repeat(30).slice(0, 600);
+    const invoice = merchant.createInvoice({ amountMsat: 3_000_000n, description, expirySecs: 600 });
+    expect(invoice.bolt11.length).toBeGreaterThan(1_300);
+    // LDK's own parser refuses what its encoder wrote: the reason the node reads invoices itself
+    expect(ldk.Bolt11Invoice.constructor_from_str(invoice.bolt11).is_ok()).toBeFalsy();
+    const id = await wallet.bolt11Payment.send(invoice.bolt11, {
+      maxFeeMsat: 10_000n,
+      routeHints: [pathHints(pathToMerchant).hints],
+    });
+    expect(wallet.payment(id)).toMatchObject({ kind: 'bolt11', amountMsat: 3_000_000n, description });
+    expect((await wallet.bolt11Payment.outcome(id, 60_000)).amountMsat).toBe(3_000_000n);
+    expect(merchant.payment(invoice.paymentHash)?.status).toBe('succeeded');
   });
 
   it('record: false leaves the record to the caller (events only); outcome() knows nothing of it', async () => {

@@ -585,6 +585,28 @@ describe('tagged fields', () => {
     expect(text.length).toBeGreaterThan(90);
     expect(decodeBolt11(text).paymentRequest).toBe(text);
   });
+
+  it('limits one field to 1,023 words, never the whole invoice (LDK 0.1 stops at 1,023 characters)', () => {
+    const hop = (n: number) => ({
+      pubkey: TEST_PAYEE,
+      shortChannelId: BigInt(n),
+      feeBaseMsat: 1n,
+      feeProportionalMillionths: 1,
+      cltvExpiryDelta: 40,
+    });
+    // a 639-byte description, 70 one-hop hints and one of 12 hops (612 bytes, one full field)
+    const routeHints = [
+      ...Array.from({ length: 70 }, (_, n) => [hop(n)]),
+      Array.from({ length: 12 }, (_, n) => hop(n)),
+    ];
+    const text = encodeBolt11({ ...base, description: 'x'.repeat(639), routeHints }, TEST_KEY);
+    expect(text.length).toBeGreaterThan(7_000);
+    const invoice = decodeBolt11(text.toUpperCase());
+    expect(invoice.description).toHaveLength(639);
+    expect(invoice.routeHints).toHaveLength(71);
+    expect(invoice.routeHints[70]).toHaveLength(12);
+    expect(invoice.payeeNodeId).toBe(TEST_PAYEE);
+  });
 });
 
 describe('payability', () => {

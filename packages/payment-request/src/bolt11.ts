@@ -105,6 +105,11 @@ export type Bolt11Signer = (hash32: Uint8Array) => { signature64: Uint8Array; re
 
 export const DEFAULT_EXPIRY_SECONDS = 3600;
 export const DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA = 18;
+/**
+ * The longest description (UTF-8 bytes) one `d` field holds: 1,023 5-bit words. A longer one can
+ * only be committed to as a hash (`h`), which a payer cannot read from the invoice.
+ */
+export const MAX_DESCRIPTION_BYTES = 639;
 
 const BECH32_ALPHABET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const TIMESTAMP_WORDS = 7;

@@ -22,6 +22,7 @@ export {
   type FallbackAddress,
   type FallbackProgram,
   isExpired,
+  MAX_DESCRIPTION_BYTES,
   privateKeySigner,
   type RouteHint,
   type RouteHintHop,

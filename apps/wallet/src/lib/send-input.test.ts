@@ -1,3 +1,4 @@
+import { longBolt11 } from '@lpw/devnet/long-invoice';
 import { encodeBolt11, type LnurlFetch, type PayRequest } from '@lpw/payment-request';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -81,6 +82,30 @@ describe('readSendInput: what the Send screen does with the text', () => {
       expect(p.expiresAt).toBe((NOW + 3600) * 1000);
     }
   });
+
+  it.each([1_024, 2_000, 7_000])(
+    'reviews an invoice of %i characters (long description, many hints)',
+    (chars) => {
+      const long = longBolt11(
+        {
+          network: 'regtest',
+          amountMsat: 21_000n,
+          timestamp: NOW,
+          paymentHash: '33'.repeat(32),
+          paymentSecret: '44'.repeat(32),
+          features: [8, 14],
+        },
+        chars,
+        key,
+      );
+      expect(long).toHaveLength(chars);
+      for (const text of [long, `lightning:${long.toUpperCase()}`, `bitcoin:?lightning=${long}`]) {
+        const p = invoiceOf(read(text));
+        expect(p).toMatchObject({ bolt11: long, amountMsat: 21_000n, paymentHash: '33'.repeat(32) });
+        expect(p.description).toMatch(/^A long invoice/);
+      }
+    },
+  );
 
   it('lets the person choose the amount of an invoice without one', () => {
     expect(invoiceOf(read(invoice('regtest'))).amountMsat).toBeUndefined();

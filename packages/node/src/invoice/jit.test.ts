@@ -6,7 +6,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { isNodeError } from '../errors.ts';
-import { createJitInvoice, type JitInvoiceParams } from './jit.ts';
+import { assertJitDescription, createJitInvoice, type JitInvoiceParams } from './jit.ts';
 
 const clientKey = hexToBytes('07'.repeat(32));
 const clientNodeId = bytesToHex(secp256k1.getPublicKey(clientKey, true));
@@ -92,6 +92,17 @@ describe('createJitInvoice (LSPS2 invoice generation)', () => {
   it('refuses to outlive the opening fee offer', () => {
     expect(() => createJitInvoice({ ...params, validUntilSec: 1_700_003_599 })).toThrow(/opening fee offer/);
     expect(() => createJitInvoice({ ...params, validUntilSec: 1_700_003_600 })).not.toThrow();
+  });
+
+  it('takes a description up to 639 bytes (one field); refuses a longer one before anything is bought', () => {
+    const longest = '€'.repeat(213); // 3 bytes each
+    const text = createJitInvoice({ ...params, description: longest });
+    expect(text.length).toBeGreaterThan(1_023); // more than LDK 0.1 parses, fine for our decoder
+    expect(decodeBolt11(text).description).toBe(longest);
+    for (const description of [`${longest}x`, 'x'.repeat(640)]) {
+      expect(() => assertJitDescription(description)).toThrow(/INVALID_INPUT: "description" is 640 bytes/);
+      expect(() => createJitInvoice({ ...params, description })).toThrow(/INVALID_INPUT/);
+    }
   });
 
   it('reports bad input as INVOICE_CREATION_FAILED, naming it', () => {

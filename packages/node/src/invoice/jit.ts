@@ -1,7 +1,13 @@
 // Just-in-time channel invoices (LSPS2 / bLIP 52, "3. Invoice Generation"): a BOLT 11 invoice whose only
 // route hint goes from the LSP to us over the intercept SCID, so the LSP opens our channel when paid.
 
-import { type Bolt11Signer, encodeBolt11, type Network, PaymentRequestError } from '@lpw/payment-request';
+import {
+  type Bolt11Signer,
+  encodeBolt11,
+  MAX_DESCRIPTION_BYTES,
+  type Network,
+  PaymentRequestError,
+} from '@lpw/payment-request';
 import { NodeError } from '../errors.ts';
 
 // var_onion_optin and payment_secret required; basic_mpp offered only when the amount is fixed.
@@ -49,6 +55,23 @@ export interface JitInvoiceParams {
 }
 
 /**
+ * Throws INVALID_INPUT unless `description` fits a JIT invoice. Check it before `lsps2.buy`: the LSP
+ * must not sell a channel for an invoice that then cannot be made. A description over 639 bytes is
+ * refused rather than hashed (`h`): whoever scans the invoice would be shown a hash, not the text.
+ */
+export function assertJitDescription(description: unknown): asserts description is string {
+  if (typeof description !== 'string')
+    throw new NodeError('INVALID_INPUT', `"description" expected a string, got ${typeof description}`);
+  const bytes = new TextEncoder().encode(description).length;
+  if (bytes > MAX_DESCRIPTION_BYTES) {
+    throw new NodeError(
+      'INVALID_INPUT',
+      `"description" is ${bytes} bytes; an invoice holds at most ${MAX_DESCRIPTION_BYTES}`,
+    );
+  }
+}
+
+/**
  * Build and sign the BOLT 11 invoice a wallet hands out to receive over a JIT channel.
  * @example
  * const invoice = createJitInvoice({ amountMsat: 50_000_000n, description: 'coffee', expirySecs: 3600,
@@ -56,6 +79,7 @@ export interface JitInvoiceParams {
  *   interceptScid: buy.jitChannelScid, lspCltvExpiryDelta: buy.lspCltvExpiryDelta, network: 'regtest', sign });
  */
 export function createJitInvoice(params: JitInvoiceParams): string {
+  assertJitDescription(params.description);
   const timestamp = params.nowSec ?? Math.floor(Date.now() / 1000);
   if (params.validUntilSec !== undefined && timestamp + params.expirySecs > params.validUntilSec) {
     throw new NodeError(

@@ -117,11 +117,18 @@ function routeHintHop(hop: RouteHintHop, what: string, own: Own): ldk.RouteHintH
   );
 }
 
-/** Checked route hints as LDK's (an empty route is left out: it would say nothing). */
-export function ldkRouteHints(routes: readonly RouteHintHop[][] | undefined, own: Own): ldk.RouteHint[] {
+/**
+ * Checked route hints as LDK's (an empty route is left out: it would say nothing). A caller gives
+ * at most `maxRoutes`; an invoice's own hints are bounded by its length instead.
+ */
+export function ldkRouteHints(
+  routes: readonly RouteHintHop[][] | undefined,
+  own: Own,
+  maxRoutes = 32,
+): ldk.RouteHint[] {
   if (routes === undefined) return [];
-  if (!Array.isArray(routes) || routes.length > 32) {
-    throw new NodeError('INVALID_INPUT', '"routeHints" expected an array of at most 32 routes');
+  if (!Array.isArray(routes) || routes.length > maxRoutes) {
+    throw new NodeError('INVALID_INPUT', `"routeHints" expected an array of at most ${maxRoutes} routes`);
   }
   return routes
     .map((route, i) => {

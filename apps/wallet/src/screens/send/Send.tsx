@@ -28,6 +28,8 @@ import { ViaLsp } from './ViaLsp.tsx';
 
 // the QR decoder is most of the app's JavaScript: loaded only when the camera is opened
 const Scanner = lazy(() => import('./Scanner.tsx').then((m) => ({ default: m.Scanner })));
+/** Past this many characters a description gets the confirm screen's full width (in a scroll box). */
+const LONG_DESCRIPTION_CHARS = 80;
 
 type Step =
   | { kind: 'input' }
@@ -286,7 +288,15 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
           )}
         </dd>
         <dt>For</dt>
-        <dd>{invoice.description || <span className="muted">No description</span>}</dd>
+        {/* a description may be 639 bytes (one invoice field): a long one takes the row's width and scrolls */}
+        <dd
+          className={
+            (invoice.description?.length ?? 0) > LONG_DESCRIPTION_CHARS ? 'description wide' : 'description'
+          }
+          data-testid="review-description"
+        >
+          {invoice.description || <span className="muted">No description</span>}
+        </dd>
         <dt>To</dt>
         {/* one dd: a second one would shift every later row of the two-column grid */}
         <dd className="payee">
