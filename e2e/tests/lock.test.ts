@@ -5,29 +5,28 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
-import { buildWallet, confirmNewWords, DIST } from '../harness/wallet.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
+import { confirmNewWords, DIST } from '../harness/wallet.ts';
 
 let front: Front;
 const profiles: string[] = [];
 
-beforeAll(async () => {
-  buildWallet();
+test.beforeAll(async () => {
   front = await startFront({ distDir: DIST });
   front.setLsp('http://127.0.0.1:9'); // nothing listens: locking needs no LSP
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await front?.close();
   for (const profile of profiles) removeProfile(profile);
 });
 
-async function newPage(viewport?: { width: number; height: number }) {
+async function newPage() {
   const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-lock-'));
   profiles.push(profile);
-  const context = await openProfile(profile, viewport ? { viewport } : {});
+  const context = await openDevice(profile);
   const page = await context.newPage();
   // WebAuthn names its relying party by domain, and an IP address is none: the wallet runs at localhost
   await page.goto(front.url.replace('127.0.0.1', 'localhost'));
@@ -40,8 +39,8 @@ async function lockFromSettings(page: Page): Promise<void> {
   await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
 }
 
-describe('locking the wallet', () => {
-  it('with a passphrase: refuses a short one and a wrong one, opens with the right one', async () => {
+test.describe('locking the wallet', () => {
+  test('with a passphrase: refuses a short one and a wrong one, opens with the right one', async () => {
     const { context, page, errors } = await newPage();
     const words = await confirmNewWords(page);
     await page.getByRole('radio', { name: 'Passphrase' }).check();
@@ -77,7 +76,7 @@ describe('locking the wallet', () => {
     await context.close();
   });
 
-  it('with a passkey: its PRF output opens the wallet, and another passkey does not', async () => {
+  test('with a passkey: its PRF output opens the wallet, and another passkey does not', async () => {
     const { context, page, errors } = await newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
