@@ -4,6 +4,6 @@
 # bench/results/latest.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx --yes pnpm@10.34.9 install --frozen-lockfile
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npx --yes pnpm@10.34.9 install --frozen-lockfile # Debian's Chromium, never Playwright's
 cd bench
 exec node --import tsx src/run.ts "$@"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { npx --yes pnpm@10.34.9 "$@"; }
-pnpm install --frozen-lockfile --reporter=silent
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pnpm install --frozen-lockfile --reporter=silent # e2e uses Debian's Chromium
 # the wallet app, served on its own origin (dev.ts); a devnet build: its CSP lets it reach loopback over http
 VITE_DEVNET=1 pnpm --filter @lpw/wallet run build >/dev/null
 export DATA_DIR="${DATA_DIR:-$PWD/data}"

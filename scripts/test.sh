@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { npx --yes pnpm@10.34.9 "$@"; }
+# e2e/ runs on @playwright/test with Debian's Chromium (playwright.config.ts): never fetch Playwright's own
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 pnpm install --frozen-lockfile
-# e2e/ drives Debian's Chromium (playwright-core, no browser download): install it when missing
+# the browser journeys' Chromium: install it when missing
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }

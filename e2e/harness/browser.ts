@@ -1,26 +1,50 @@
-// Debian's Chromium driven by playwright-core (no browser download): phone viewport, a profile
-// directory that survives relaunches (reload, offline, second tab), and optionally a fake camera
-// that plays a .y4m file.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+// Debian's Chromium (no browser download), as the Playwright config and the bench launch it: the two
+// devices the journeys run on, and a profile directory that survives relaunches (reload, offline,
+// second tab), optionally with a fake camera that plays a .y4m file.
+import { rmSync } from 'node:fs';
+import { type BrowserContext, chromium, type LaunchOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS = join(import.meta.dirname, '..', 'screenshots');
 
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+/** How every browser of the journeys starts (playwright.config.ts gives it to the runner's too). */
+export const LAUNCH: LaunchOptions = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+};
+
+export interface Device {
+  viewport: { width: number; height: number };
+  deviceScaleFactor: number;
+  isMobile: boolean;
+  hasTouch: boolean;
+}
+
+/** The wallet's default view: a phone's screen and touch. */
+export const PHONE: Device = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 3,
+  isMobile: true,
+  hasTouch: true,
+};
+
+export const DESKTOP: Device = {
+  viewport: { width: 1280, height: 800 },
+  deviceScaleFactor: 1,
+  isMobile: false,
+  hasTouch: false,
+};
 
 export async function openProfile(
   profileDir: string,
-  options: { cameraY4m?: string; viewport?: { width: number; height: number } } = {},
+  options: { cameraY4m?: string; device?: Device } = {},
 ): Promise<BrowserContext> {
   const camera = options.cameraY4m
     ? [
@@ -29,17 +53,12 @@ export async function openProfile(
         `--use-file-for-fake-video-capture=${options.cameraY4m}`,
       ]
     : [];
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...FLAGS, ...camera],
-    viewport: options.viewport ?? { width: 390, height: 844 },
-    deviceScaleFactor: 2,
-    isMobile: false,
-    hasTouch: true,
+  return chromium.launchPersistentContext(profileDir, {
+    ...LAUNCH,
+    args: [...LAUNCH.args!, ...camera],
+    ...(options.device ?? PHONE),
     permissions: ['clipboard-read', 'clipboard-write', ...(options.cameraY4m ? ['camera'] : [])],
   });
-  return context;
 }
 
 /** Deletes a profile directory; Chromium may still be flushing into it just after close, hence retries. */
@@ -55,11 +74,4 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   return errors;
-}
-
-export async function shot(page: Page, name: string): Promise<string> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  const path = join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: false });
-  return path;
 }

@@ -7,11 +7,11 @@ export const WALLET_DIR = join(import.meta.dirname, '..', '..', 'apps', 'wallet'
 export const DIST = join(WALLET_DIR, 'dist');
 
 let built = false;
-/** Builds the wallet once per run (the journeys test what ships). */
+/** Builds the wallet once per process (the journeys test what ships; Playwright's global setup). */
 export function buildWallet(): void {
   if (built || process.env.E2E_SKIP_BUILD) return;
-  // vitest sets NODE_ENV=test, which would make Vite bundle React's development build; a devnet
-  // build: its CSP lets it reach the LSP and chain on loopback without TLS
+  // NODE_ENV set by a caller (vitest sets test) would make Vite bundle React's development build; a
+  // devnet build: its CSP lets it reach the LSP and chain on loopback without TLS
   execSync('npx --yes pnpm@10.34.9 run build', {
     cwd: WALLET_DIR,
     stdio: 'pipe',

@@ -2,17 +2,15 @@
 // source; when the first (the one the LSP names, here a lying proxy) holds the tip back, the next
 // periodic sync is refused and Home says the sources disagree; a tip without proof of work is named
 // as such; once the source is honest again the warning goes.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
-/** Screens of this journey, to look at: in the system's temporary directory. */
-const SHOTS = join(tmpdir(), 'lpw-chain-view-shots');
 /** The wallet syncs every 30 s: a warning appears (or goes) within one sync and a margin. */
 const SYNC_WAIT_MS = 90_000;
 
@@ -22,34 +20,29 @@ let context: BrowserContext;
 let page: Page;
 let errors: string[];
 
-const shot = async (name: string) => {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-};
+/** Screens of this journey, to look at (e2e/screenshots). */
+const screen = (name: string) => shot(page, `chain-view-${name}`);
 const warning = () => page.getByTestId('chain-watch-warning');
 
-beforeAll(async () => {
-  buildWallet();
+// the tests are one journey, each step starting where the last ended: a failure skips the rest
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
   stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-chain-view' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
-  context = await openProfile(profile);
+  context = await openDevice(profile);
   page = await context.newPage();
   errors = watchErrors(page);
 });
 
-afterEach(async (test) => {
-  if (test.task.result?.state === 'fail' && page && !page.isClosed())
-    await shot(`failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
-});
-
-afterAll(async () => {
+test.afterAll(async () => {
   await context?.close();
   await stack?.stop();
   if (profile) removeProfile(profile);
 });
 
-describe('a checked chain view', () => {
-  it('takes a second chain source in Settings', async () => {
+test.describe('a checked chain view', () => {
+  test('takes a second chain source in Settings', async () => {
     await page.goto(stack.front.url);
     await page.getByTestId('screen-welcome').waitFor();
     await createWallet(page);
@@ -58,14 +51,14 @@ describe('a checked chain view', () => {
     await page.locator('input[name=second-esplora-url]').fill(stack.secondEsploraUrl);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Lock and unlock the wallet').waitFor();
-    await shot('01-settings-second-chain-source');
+    await screen('01-settings-second-chain-source');
     await page.getByRole('button', { name: 'Lock wallet' }).click();
     await unlock(page);
     await waitConnected(page);
     expect(await warning().count()).toBe(0);
   });
 
-  it('says so on Home when the first source holds the tip back, and when it fakes a block', async () => {
+  test('says so on Home when the first source holds the tip back, and when it fakes a block', async () => {
     stack.liar.lie({ kind: 'hold-tip', height: stack.devnet.chain.tipHeight });
     stack.devnet.mine(2);
     await expect
@@ -73,7 +66,7 @@ describe('a checked chain view', () => {
         timeout: SYNC_WAIT_MS,
       })
       .toMatch(/two chain sources disagree/);
-    await shot('02-home-sources-disagree');
+    await screen('02-home-sources-disagree');
 
     stack.liar.lie({ kind: 'bad-pow' });
     await expect
@@ -83,10 +76,10 @@ describe('a checked chain view', () => {
       .toMatch(/disagree|without valid proof of work/);
   });
 
-  it('the warning goes once the source is honest again', async () => {
+  test('the warning goes once the source is honest again', async () => {
     stack.liar.lie({ kind: 'honest' });
     await expect.poll(() => warning().count(), { timeout: SYNC_WAIT_MS }).toBe(0);
-    await shot('03-home-clear');
+    await screen('03-home-clear');
     expect(errors).toEqual([]);
   });
 });

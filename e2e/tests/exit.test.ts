@@ -4,19 +4,17 @@
 // blocks and hours, and the close's fee — with the high-fees notice during a ×10 spike — which the
 // sweep then pays in fair weather), the devnet mines past the CSV delay, the sweep lands on chain, and everything
 // is sent to an outside address with the fee shown first — which the chain's UTXO set then holds.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scriptAddress } from '@lpw/devnet';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
-/** Screens of this journey, to look at: in the system's temporary directory. */
-const SHOTS = join(tmpdir(), 'lpw-exit-shots');
 // a P2WPKH output of nobody in this test: where the coins leave to
 const outsideScript = Uint8Array.from([
   0x00,
@@ -32,10 +30,8 @@ let page: Page;
 let errors: string[];
 const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0, totalBeforeMsat: 0n, forceFeeMsat: 0n };
 
-const shot = async (name: string) => {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-};
+/** Screens of this journey, to look at (e2e/screenshots). */
+const screen = (name: string) => shot(page, `exit-${name}`);
 const msatOf = async (testId: string) =>
   BigInt((await page.getByTestId(testId).getAttribute('data-msat')) ?? '0');
 const back = () => page.getByRole('button', { name: 'Back', exact: true }).click();
@@ -49,28 +45,25 @@ const toLocalMsat = () => {
   return commitment.outputs.filter((o) => o.script.length === 34).reduce((n, o) => n + o.value, 0n) * 1000n;
 };
 
-beforeAll(async () => {
-  buildWallet();
+// the tests are one journey, each step starting where the last ended: a failure skips the rest
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
   stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-exit' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
-  context = await openProfile(profile);
+  context = await openDevice(profile);
   page = await context.newPage();
   errors = watchErrors(page);
 });
 
-afterEach(async (test) => {
-  if (test.task.result?.state === 'fail' && page && !page.isClosed())
-    await shot(`failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
-});
-
-afterAll(async () => {
+test.afterAll(async () => {
   await context?.close();
   await stack?.stop();
   if (profile) removeProfile(profile);
 });
 
-describe('leaving the LSP', () => {
-  it('creates a wallet, sets its chain source and when to suggest leaving, is funded through JIT', async () => {
+test.describe('leaving the LSP', () => {
+  test('creates a wallet, sets its chain source and when to suggest leaving, is funded through JIT', async () => {
     await page.goto(stack.front.url);
     await page.getByTestId('screen-welcome').waitFor();
     await createWallet(page);
@@ -81,7 +74,7 @@ describe('leaving the LSP', () => {
     await page.locator('input[name=leave-after-hours]').fill('0.002'); // 7.2 s
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Lock and unlock the wallet').waitFor();
-    await shot('01-settings-chain-source');
+    await screen('01-settings-chain-source');
     await page.getByRole('button', { name: 'Lock wallet' }).click();
     await unlock(page);
     await waitConnected(page);
@@ -105,14 +98,14 @@ describe('leaving the LSP', () => {
 
     await page.getByRole('button', { name: 'Channel' }).click();
     await page.getByRole('button', { name: 'Force close' }).waitFor();
-    await shot('02-channel-with-close');
+    await screen('02-channel-with-close');
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByTestId('confirm-close').waitFor();
     // the fee of each close before confirming: none for a cooperative close (the LSP opened the
     // channel), the sweep of the wallet's output for a force close
     expect(await msatOf('close-fee')).toBe(0n);
     expect(await page.getByTestId('close-fee').textContent()).toMatch(/Network fee for you: none/);
-    await shot('03-channel-confirm-close');
+    await screen('03-channel-confirm-close');
     await page.getByRole('button', { name: 'Keep channel' }).click();
     await page.getByRole('button', { name: 'Force close' }).click();
     await page.getByTestId('confirm-force').waitFor();
@@ -122,7 +115,7 @@ describe('leaving the LSP', () => {
       `about ${state.forceFeeMsat / 1000n} sats`,
     );
     expect(await page.getByTestId('close-fees-high').count()).toBe(0); // fair weather: no notice
-    await shot('03b-channel-confirm-force-fair');
+    await screen('03b-channel-confirm-force-fair');
     await page.getByRole('button', { name: 'Keep channel' }).click();
     await back();
     await page.getByRole('button', { name: 'On-chain' }).click();
@@ -130,11 +123,11 @@ describe('leaving the LSP', () => {
     expect(await msatOf('onchain-balance')).toBe(0n);
     await page.getByRole('button', { name: 'Show a receive address' }).click();
     expect(await page.getByTestId('onchain-address').textContent()).toMatch(/^bcrt1q/);
-    await shot('04-onchain-receive');
+    await screen('04-onchain-receive');
     await back();
   });
 
-  it('with the LSP gone for good, the wallet starts without it and Home offers the way out', async () => {
+  test('with the LSP gone for good, the wallet starts without it and Home offers the way out', async () => {
     await stack.stopLsp();
     stack.front.cut(true);
     await page.reload();
@@ -145,12 +138,12 @@ describe('leaving the LSP', () => {
     expect(await page.getByTestId('leave-notice').textContent()).toMatch(
       /has not answered for .*close your channel/,
     );
-    await shot('05-home-leave-notice');
+    await screen('05-home-leave-notice');
     state.totalBeforeMsat = await homeTotalMsat();
     expect(state.totalBeforeMsat).toBeGreaterThan(40_000_000n);
   });
 
-  it('force-closes from the notice, told the wait in blocks and hours; the countdown follows the chain', async () => {
+  test('force-closes from the notice, told the wait in blocks and hours; the countdown follows the chain', async () => {
     await page.getByRole('button', { name: 'Take my money out' }).click();
     await page.getByTestId('screen-channel').waitFor();
     // a cooperative close needs the LSP: not offered now
@@ -172,7 +165,7 @@ describe('leaving the LSP', () => {
     state.toSelfDelay = Number(blocks);
     expect(state.toSelfDelay).toBeGreaterThan(6);
     expect(Number(hours)).toBeGreaterThan(0);
-    await shot('06-channel-confirm-force');
+    await screen('06-channel-confirm-force');
     await page.getByRole('button', { name: 'Force close now' }).click();
     // the commitment reaches the chain through the wallet's own chain source
     await expect
@@ -185,14 +178,14 @@ describe('leaving the LSP', () => {
       .poll(async () => row.getAttribute('data-blocks-left'), { timeout: 60_000 })
       .toBe(String(state.toSelfDelay - 1));
     expect(await row.textContent()).toMatch(new RegExp(`${state.toSelfDelay - 1} blocks left \\(about`));
-    await shot('07-channel-closing-countdown');
+    await screen('07-channel-closing-countdown');
     // at the close the total is what the commitment pays us, to the sat, as before it (the LSP paid its fee)
     await back();
     expect(await homeTotalMsat()).toBe(toLocalMsat());
     expect(toLocalMsat()).toBe(state.totalBeforeMsat);
   });
 
-  it('past the CSV delay the sweep arrives; everything goes to an outside address, fee shown first', async () => {
+  test('past the CSV delay the sweep arrives; everything goes to an outside address, fee shown first', async () => {
     // halfway through the CSV wait: the same total, counted once, and the On-chain screen says where it is
     const half = Math.floor(state.toSelfDelay / 2);
     stack.devnet.mine(half);
@@ -211,7 +204,7 @@ describe('leaving the LSP', () => {
     for (let i = 0; i < 12 && (await msatOf('onchain-balance')) === 0n; i++) {
       await page.waitForTimeout(10_000);
       stack.devnet.mine(1);
-      if (i === 0) await shot('08-onchain-sweep-on-its-way');
+      if (i === 0) await screen('08-onchain-sweep-on-its-way');
     }
     const balanceMsat = await msatOf('onchain-balance');
     expect(balanceMsat).toBeGreaterThan(40_000_000n);
@@ -240,7 +233,7 @@ describe('leaving the LSP', () => {
     await destination.fill(`bitcoin:${outsideAddress}?amount=1.2.3`);
     await page.getByRole('button', { name: 'Review' }).click();
     await expect.poll(() => page.getByTestId('onchain-error').textContent()).toMatch(/link is broken/);
-    await shot('09-onchain-refused');
+    await screen('09-onchain-refused');
     expect(stack.devnet.chain.mempool.ordered()).toEqual([]);
 
     await destination.fill(`bitcoin:${outsideAddress}?label=savings`);
@@ -251,18 +244,18 @@ describe('leaving the LSP', () => {
     const feeMsat = await msatOf('onchain-review-fee');
     expect(amountMsat + feeMsat).toBe(balanceMsat);
     expect(stack.devnet.chain.mempool.ordered()).toEqual([]); // shown, not signed
-    await shot('10-onchain-review');
+    await screen('10-onchain-review');
     await page.getByRole('button', { name: 'Send now' }).click();
     const sent = page.getByTestId('onchain-sent');
     await sent.waitFor({ timeout: 30_000 });
     const txid = /[0-9a-f]{64}/.exec((await sent.textContent()) ?? '')![0];
-    await shot('11-onchain-sent');
+    await screen('11-onchain-sent');
     stack.devnet.mine(1);
     const coins = stack.devnet.chain.unspentFor(outsideScript, false);
     expect(coins.map((c) => [c.txid, c.value])).toEqual([[txid, amountMsat / 1000n]]);
     expect(stack.devnet.chain.getTransaction(txid)!.fee).toBe(feeMsat / 1000n);
     await back();
-    await shot('12-home-after-exit');
+    await screen('12-home-after-exit');
     // LDK logs its own force close at error level: expected here
     expect(
       errors.filter((e) => !/Failed to load resource|ERR_|WebSocket|Force-closing channel/.test(e)),

@@ -12,12 +12,11 @@ import { formatAmount } from '@lpw/wallet/units';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
 import {
   balanceSat,
-  buildWallet,
   createWallet,
   DIST,
   PIN,
@@ -43,31 +42,28 @@ const state = {
   oldBackup: undefined as Uint8Array | undefined,
 };
 
-beforeAll(async () => {
-  buildWallet();
+// the tests are one journey, each step starting where the last ended: a failure skips the rest
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
   stack = await startStack({ distDir: DIST });
   const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
   profiles.push(profile);
-  context = await openProfile(profile);
+  context = await openDevice(profile);
   page = await context.newPage();
   errors = watchErrors(page);
   page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
 });
 
-afterEach(async (test) => {
-  if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
-    await shot(page, `failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(() => {});
-  }
-});
-
-afterAll(async () => {
+test.afterAll(async () => {
   await context?.close();
   await stack?.stop();
   for (const dir of profiles) removeProfile(dir);
 });
 
-describe('wallet journey', () => {
-  it('a new user opens the URL and creates a wallet; the node starts and connects to the LSP', async () => {
+// also on the desktop project: the main journey is the smoke test of that layout
+test.describe('wallet journey', { tag: '@desktop' }, () => {
+  test('a new user opens the URL and creates a wallet; the node starts and connects to the LSP', async () => {
     await page.goto(stack.front.url);
     await page.getByTestId('screen-welcome').waitFor();
     // the wallet's code comes from its own origin; it offers the LSP on another (config.json)
@@ -91,7 +87,7 @@ describe('wallet journey', () => {
     expect(await balanceSat(page)).toBe(0n);
   });
 
-  it('receives 20,000 sats from the merchant through a JIT channel: fee shown first, balance = amount − fee', async () => {
+  test('receives 20,000 sats from the merchant through a JIT channel: fee shown first, balance = amount − fee', async () => {
     await page.getByRole('button', { name: 'Receive' }).click();
     await page.getByTestId('screen-receive').waitFor();
     if (await page.getByTestId('storage-warning').isVisible()) {
@@ -146,7 +142,7 @@ describe('wallet journey', () => {
     state.balanceSat = state.balanceMsat / 1000n;
   });
 
-  it('pays a merchant invoice by scanning its QR code with the camera: review, then proof of payment', async () => {
+  test('pays a merchant invoice by scanning its QR code with the camera: review, then proof of payment', async () => {
     const invoice = stack.net.merchant.node.createInvoice({
       amountMsat: 5_000_000n,
       description: 'Coffee',
@@ -156,7 +152,7 @@ describe('wallet journey', () => {
     writeQrVideo(video, invoice.bolt11.toUpperCase());
     // the fake camera is chosen at launch: reopen the same profile with it (the wallet locks)
     await context.close();
-    context = await openProfile(profiles[0]!, { cameraY4m: video });
+    context = await openDevice(profiles[0]!, { cameraY4m: video });
     page = await context.newPage();
     errors = watchErrors(page);
     await page.goto(stack.front.url);
@@ -201,7 +197,7 @@ describe('wallet journey', () => {
     void fee;
   });
 
-  it('refuses bad input with a clear message and changes nothing', async () => {
+  test('refuses bad input with a clear message and changes nothing', async () => {
     const before = await balanceSat(page);
     const rowsBefore = await page.getByTestId('payment-row').count();
     await page.getByRole('button', { name: 'Send' }).click();
@@ -255,7 +251,7 @@ describe('wallet journey', () => {
     expect(await page.getByTestId('payment-row').count()).toBe(rowsBefore);
   });
 
-  it('keeps its LSP while a channel is open: Settings refuses another and says why', async () => {
+  test('keeps its LSP while a channel is open: Settings refuses another and says why', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
     expect(await page.locator('input[name=lsp-url]').inputValue()).toBe(stack.front.lspUrl);
     await page.getByTestId('lsp-locked').waitFor();
@@ -271,7 +267,7 @@ describe('wallet journey', () => {
     await page.getByRole('button', { name: 'Back', exact: true }).click();
   });
 
-  it('reloads with its state intact; a second tab refuses to start a node', async () => {
+  test('reloads with its state intact; a second tab refuses to start a node', async () => {
     await page.reload();
     await unlock(page);
     await waitConnected(page);
@@ -285,7 +281,7 @@ describe('wallet journey', () => {
     await second.close();
   });
 
-  it("reloads just after the LSP stored a backup the wallet never heard back about: that copy is the wallet's own, so the channel stays open and the payment completes", async () => {
+  test("reloads just after the LSP stored a backup the wallet never heard back about: that copy is the wallet's own, so the channel stays open and the payment completes", async () => {
     const versionAtLsp = async () =>
       readBackupHeader((await stack.lspStore.getBackup(state.walletId, 'channel-state'))!.blob).version;
     const before = await versionAtLsp();
@@ -319,7 +315,7 @@ describe('wallet journey', () => {
     expect(channel?.isUsable).toBe(true);
   });
 
-  it('with the LSP unreachable: balance, history and words stay; send and receive say why', async () => {
+  test('with the LSP unreachable: balance, history and words stay; send and receive say why', async () => {
     stack.front.cut(true);
     try {
       await lspDownChecks();
@@ -349,7 +345,7 @@ describe('wallet journey', () => {
     await page.getByRole('button', { name: 'Back', exact: true }).click();
   }
 
-  it('opens offline from the service worker and shows the balance from local state', async () => {
+  test('opens offline from the service worker and shows the balance from local state', async () => {
     await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, {
       timeout: 30_000,
     });
@@ -367,7 +363,7 @@ describe('wallet journey', () => {
     await context.setOffline(false);
   });
 
-  it('restores from its words and an exported file while the LSP serves an old backup: it says so, uses the newest, and brings the channel money back on chain', async () => {
+  test('restores from its words and an exported file while the LSP serves an old backup: it says so, uses the newest, and brings the channel money back on chain', async () => {
     // the person saves a backup file (Settings), the same signed v2 blob the LSP holds
     await page.getByRole('button', { name: 'Settings' }).click();
     await page
@@ -408,7 +404,7 @@ describe('wallet journey', () => {
 
     const fresh = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
     profiles.push(fresh);
-    context = await openProfile(fresh);
+    context = await openDevice(fresh);
     page = await context.newPage();
     errors = watchErrors(page);
     await page.goto(stack.front.url);

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
 let profile: string;
@@ -50,11 +50,13 @@ async function home() {
   await page.getByTestId('screen-home').waitFor();
 }
 
-beforeAll(async () => {
-  buildWallet();
+// the tests are one journey, each step starting where the last ended: a failure skips the rest
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
   stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-l402' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-l402-'));
-  context = await openProfile(profile);
+  context = await openDevice(profile);
   page = await context.newPage();
   errors = watchErrors(page);
   await installHostileRelay();
@@ -79,15 +81,7 @@ beforeAll(async () => {
   await home();
 });
 
-afterEach(async (test) => {
-  if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
-    await shot(page, `l402-failed-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(
-      () => {},
-    );
-  }
-});
-
-afterAll(async () => {
+test.afterAll(async () => {
   noCors?.closeAllConnections();
   noCors?.close();
   await context?.close();
@@ -95,8 +89,8 @@ afterAll(async () => {
   if (profile) removeProfile(profile);
 });
 
-describe('other sites, directly when they allow it, through the LSP relay when not', () => {
-  it('pays the merchant’s Lightning Address on another origin directly: a hostile relay cannot touch it', async () => {
+test.describe('other sites, directly when they allow it, through the LSP relay when not', () => {
+  test('pays the merchant’s Lightning Address on another origin directly: a hostile relay cannot touch it', async () => {
     const site = new URL(stack.paidApi.url).host;
     expect(site).not.toBe(new URL(stack.front.url).host);
     hostile = true;
@@ -132,7 +126,7 @@ describe('other sites, directly when they allow it, through the LSP relay when n
 
   // A site's budget covers its prices and their routing fees: on the devnet the LSP and the router
   // each charge 1 sat per payment (LDK's default base fee, no proportional fee).
-  it('opens an L402 link: asks a budget once, pays within it, shows the answer, reuses the token', async () => {
+  test('opens an L402 link: asks a budget once, pays within it, shows the answer, reuses the token', async () => {
     const url = `${stack.paidApi.url}/api/quote`;
     const before = merchantReceived().length;
     const relayedBefore = await relayedOk();
@@ -169,7 +163,7 @@ describe('other sites, directly when they allow it, through the LSP relay when n
     await home();
   });
 
-  it('what was spent survives a reload; a link dearer than the budget left is refused, nothing paid; a raised budget pays it', async () => {
+  test('what was spent survives a reload; a link dearer than the budget left is refused, nothing paid; a raised budget pays it', async () => {
     await page.reload();
     await unlock(page);
     await waitConnected(page);
@@ -210,7 +204,7 @@ describe('other sites, directly when they allow it, through the LSP relay when n
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 
-  it('reaches a site without CORS through the relay and says so; an invoice the relay swapped is refused, nothing paid', async () => {
+  test('reaches a site without CORS through the relay and says so; an invoice the relay swapped is refused, nothing paid', async () => {
     await home();
     const site = new URL(noCorsUrl).host;
     const before = merchantReceived().length;

@@ -1,37 +1,29 @@
 // The vault's three locks in the built wallet, without an LSP (locking needs none): a passphrase, and a
 // passkey whose PRF output is the key (Chromium's virtual authenticator stands in for a phone's). A wrong
 // secret is refused with words that name it and starts nothing; the right one opens the wallet again.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Each test gets the runner's own page, in a fresh context on the project's device.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
-import { buildWallet, confirmNewWords, DIST } from '../harness/wallet.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import { confirmNewWords, DIST } from '../harness/wallet.ts';
 
 let front: Front;
-const profiles: string[] = [];
 
-beforeAll(async () => {
-  buildWallet();
+test.beforeAll(async () => {
   front = await startFront({ distDir: DIST });
   front.setLsp('http://127.0.0.1:9'); // nothing listens: locking needs no LSP
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await front?.close();
-  for (const profile of profiles) removeProfile(profile);
 });
 
-async function newPage(viewport?: { width: number; height: number }) {
-  const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-lock-'));
-  profiles.push(profile);
-  const context = await openProfile(profile, viewport ? { viewport } : {});
-  const page = await context.newPage();
+/** Opens the wallet; returns the page's errors from then on. */
+async function openWallet(page: Page): Promise<string[]> {
   // WebAuthn names its relying party by domain, and an IP address is none: the wallet runs at localhost
   await page.goto(front.url.replace('127.0.0.1', 'localhost'));
-  return { context, page, errors: watchErrors(page) };
+  return watchErrors(page);
 }
 
 async function lockFromSettings(page: Page): Promise<void> {
@@ -40,9 +32,11 @@ async function lockFromSettings(page: Page): Promise<void> {
   await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
 }
 
-describe('locking the wallet', () => {
-  it('with a passphrase: refuses a short one and a wrong one, opens with the right one', async () => {
-    const { context, page, errors } = await newPage();
+test.describe('locking the wallet', () => {
+  test('with a passphrase: refuses a short one and a wrong one, opens with the right one', async ({
+    page,
+  }) => {
+    const errors = await openWallet(page);
     const words = await confirmNewWords(page);
     await page.getByRole('radio', { name: 'Passphrase' }).check();
     await page.locator('input[name=passphrase]').fill('too short');
@@ -74,11 +68,13 @@ describe('locking the wallet', () => {
     await page.getByTestId('screen-words').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid=recovery-words] .w').allTextContents()).toEqual(words);
     expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
-    await context.close();
   });
 
-  it('with a passkey: its PRF output opens the wallet, and another passkey does not', async () => {
-    const { context, page, errors } = await newPage();
+  test('with a passkey: its PRF output opens the wallet, and another passkey does not', async ({
+    context,
+    page,
+  }) => {
+    const errors = await openWallet(page);
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const authenticator = {
@@ -113,6 +109,5 @@ describe('locking the wallet', () => {
     await expect(page.getByTestId('screen-lock').isVisible()).resolves.toBe(true);
     await shot(page, 'lock-passkey-missing');
     expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
-    await context.close();
   });
 });

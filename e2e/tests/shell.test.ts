@@ -1,33 +1,28 @@
 // The shipped shell without a running LSP: the CSP (no inline script; other origins over TLS only,
 // loopback without TLS in the devnet build), the signed release naming LDK's WASM, and the screens at
 // desktop size.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CSP, walletCsp } from '@lpw/wallet/csp';
 import { releaseKey, releasePublicKey, verifyRelease } from '@lpw/wallet/release';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
-import { buildWallet, DIST } from '../harness/wallet.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import { DIST } from '../harness/wallet.ts';
 
 let front: Front;
-let profile: string;
 
-beforeAll(async () => {
-  buildWallet();
+test.beforeAll(async () => {
   front = await startFront({ distDir: DIST });
   front.setLsp('http://127.0.0.1:9'); // nothing listens: no LSP
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-shell-'));
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await front?.close();
-  if (profile) removeProfile(profile);
 });
 
-describe('the built wallet', () => {
-  it('has a CSP without inline script, other origins over TLS only, and no inline script in its HTML', async () => {
+test.describe('the built wallet', () => {
+  test('has a CSP without inline script, other origins over TLS only, and no inline script in its HTML', async () => {
     const html = readFileSync(join(DIST, 'index.html'), 'utf8');
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1];
     const devnet = walletCsp({ devnet: true });
@@ -51,7 +46,7 @@ describe('the built wallet', () => {
     }
   });
 
-  it('is a signed release that names the app shell and LDK’s WASM, which the service worker caches for offline starts', () => {
+  test('is a signed release that names the app shell and LDK’s WASM, which the service worker caches for offline starts', () => {
     const manifestBytes = readFileSync(join(DIST, 'release.json'));
     const manifest = verifyRelease(
       manifestBytes,
@@ -72,15 +67,16 @@ describe('the built wallet', () => {
     ).toThrow(/not signed/);
   });
 
-  it('looks right on a desktop: a centred phone-width column', async () => {
-    const context = await openProfile(profile, { viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
+  // the desktop project's own check: the runner's page at the desktop's size
+  test('looks right on a desktop: a centred phone-width column', { tag: '@desktop-only' }, async ({
+    page,
+  }) => {
     const errors = watchErrors(page);
     await page.goto(front.url);
     await page.getByTestId('screen-welcome').waitFor();
     const box = await page.getByTestId('screen-welcome').boundingBox();
     expect(box!.width).toBeLessThanOrEqual(480);
-    expect(Math.abs(box!.x + box!.width / 2 - 640)).toBeLessThan(2);
+    expect(Math.abs(box!.x + box!.width / 2 - page.viewportSize()!.width / 2)).toBeLessThan(2);
     await shot(page, 'desktop-welcome');
     await page.getByRole('button', { name: 'Restore from recovery words' }).click();
     await page.locator('textarea[name=words]').fill('abandon abandon abandon');
@@ -88,6 +84,5 @@ describe('the built wallet', () => {
     await page.getByText('Expected 12 words, got 3').waitFor();
     await shot(page, 'desktop-restore-error');
     expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
-    await context.close();
   });
 });

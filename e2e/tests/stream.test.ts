@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from '@lpw/devnet';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
 let profile: string;
@@ -31,25 +31,19 @@ async function balanceMsat(): Promise<bigint> {
   return BigInt((await page.getByTestId('balance').getAttribute('data-msat')) ?? '0');
 }
 
-beforeAll(async () => {
-  buildWallet();
+// the tests are one journey, each step starting where the last ended: a failure skips the rest
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
   stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-stream' });
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-stream-'));
-  context = await openProfile(profile);
+  context = await openDevice(profile);
   page = await context.newPage();
   errors = watchErrors(page);
   page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
 });
 
-afterEach(async (test) => {
-  if (test.task.result?.state === 'fail' && page && !page.isClosed()) {
-    await shot(page, `failed-stream-${test.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`).catch(
-      () => {},
-    );
-  }
-});
-
-afterAll(async () => {
+test.afterAll(async () => {
   await context?.close();
   await stack?.stop();
   if (profile) removeProfile(profile);
@@ -82,8 +76,8 @@ async function fillStream(fields: { to: string; rate: string; budget: string; mi
   await page.locator('input[name=minutes]').fill(fields.minutes);
 }
 
-describe('payment streams in the wallet', () => {
-  it('a funded wallet (20,000 sats through a JIT channel)', async () => {
+test.describe('payment streams in the wallet', () => {
+  test('a funded wallet (20,000 sats through a JIT channel)', async () => {
     await page.goto(stack.front.url);
     await createWallet(page);
     await waitConnected(page);
@@ -103,7 +97,7 @@ describe('payment streams in the wallet', () => {
     totals.balanceBeforeMsat = await balanceMsat();
   });
 
-  it('refuses bad stream input in words and starts nothing', async () => {
+  test('refuses bad stream input in words and starts nothing', async () => {
     await page.getByRole('button', { name: 'Streams' }).click();
     await page.getByTestId('screen-streams').waitFor();
     const merchant = stack.net.merchant.nodeId;
@@ -132,7 +126,7 @@ describe('payment streams in the wallet', () => {
     expect(await page.getByTestId('stream-card').count()).toBe(0);
   });
 
-  it('streams every second to the merchant, survives a reload mid-stream and never pays a period twice', async () => {
+  test('streams every second to the merchant, survives a reload mid-stream and never pays a period twice', async () => {
     stack.net.merchant.node.on('payment-received', (e) =>
       received.push({ paymentHash: e.paymentHash, amountMsat: e.amountMsat }),
     );
@@ -190,7 +184,7 @@ describe('payment streams in the wallet', () => {
     );
   });
 
-  it('streams to the merchant’s Lightning Address every 10 s: an invoice per payment, exact accounting', async () => {
+  test('streams to the merchant’s Lightning Address every 10 s: an invoice per payment, exact accounting', async () => {
     const mark = received.length;
     await page.getByRole('button', { name: 'New stream' }).click();
     await fillStream({ to: address(), rate: '60', budget: '1000', minutes: '5' });
@@ -224,7 +218,7 @@ describe('payment streams in the wallet', () => {
     );
   });
 
-  it('history shows each stream as one entry; the balance went down by exactly their payments and fees', async () => {
+  test('history shows each stream as one entry; the balance went down by exactly their payments and fees', async () => {
     await page.getByRole('button', { name: 'Back', exact: true }).click();
     await page.getByTestId('screen-home').waitFor();
     expect(await page.getByTestId('stream-row').count()).toBe(2);

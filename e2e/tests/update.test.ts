@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releaseKey, releasePublicKey, signRelease } from '@lpw/wallet/release';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProfile, removeProfile, shot, watchErrors } from '../harness/browser.ts';
+import { removeProfile, watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
-import { buildWallet, createWallet, DIST, PIN, unlock } from '../harness/wallet.ts';
+import { expect, openDevice, shot, test } from '../harness/runner.ts';
+import { createWallet, DIST, PIN, unlock } from '../harness/wallet.ts';
 
 let front: Front;
 let served: string;
@@ -19,8 +19,10 @@ let BUILT_VERSION: string;
 /** The page's entry chunk: where a tampered release puts its code. */
 let ENTRY: string;
 
-beforeAll(async () => {
-  buildWallet();
+// the tests are one journey, each step starting where the last ended: a failure skips the rest
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
   const built = JSON.parse(readFileSync(join(DIST, 'release.json'), 'utf8')) as {
     version: string;
     files: Record<string, string>;
@@ -34,7 +36,7 @@ beforeAll(async () => {
   profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-update-'));
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await front?.close();
   if (profile) removeProfile(profile);
   if (served) rmSync(served, { recursive: true, force: true });
@@ -60,9 +62,9 @@ async function checkForUpdates(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Check for updates' }).click();
 }
 
-describe('updates of the wallet’s code', () => {
-  it('refuses tampered releases, says so, and never runs their code', async () => {
-    const context = await openProfile(profile);
+test.describe('updates of the wallet’s code', () => {
+  test('refuses tampered releases, says so, and never runs their code', async () => {
+    const context = await openDevice(profile);
     const page = await context.newPage();
     const errors = watchErrors(page);
     await page.goto(front.url);
@@ -117,13 +119,13 @@ describe('updates of the wallet’s code', () => {
     await context.close();
   });
 
-  it('offers a signed update with what changed, and runs it only after the person agrees', async () => {
+  test('offers a signed update with what changed, and runs it only after the person agrees', async () => {
     const next = `${BUILT_VERSION}-next`;
     deploy((dir) => {
       for (const path of [ENTRY, 'sw.js']) edit(dir, path, (js) => js.replaceAll(BUILT_VERSION, next));
       signRelease(dir, releaseKey(), { version: next, notes: 'Payments show their fee in the history.' });
     });
-    const context = await openProfile(profile);
+    const context = await openDevice(profile);
     const page = await context.newPage();
     await page.goto(front.url);
     await unlock(page);
@@ -143,8 +145,8 @@ describe('updates of the wallet’s code', () => {
     await context.close();
   });
 
-  it('stays locked when a service worker nobody checked takes over, and says why', async () => {
-    const context = await openProfile(profile);
+  test('stays locked when a service worker nobody checked takes over, and says why', async () => {
+    const context = await openDevice(profile);
     const page = await context.newPage();
     await page.goto(front.url);
     await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
