@@ -44,13 +44,12 @@ export class AuthService {
         });
       }
     }
-    if (!(await this.deps.store.consumeChallenge(input.challenge, now))) {
-      throw new ApiError('INVALID_CHALLENGE', 'challenge unknown, already used, or expired');
-    }
-    await this.deps.store.touchWallet(input.nodeId, now);
     const token = randomBytes(32).toString('base64url');
     const expiresAtMs = now + this.deps.config.limits.sessionTtlSec * 1000;
-    await this.deps.store.insertSession(tokenHash(token), { nodeId: input.nodeId, expiresAtMs });
+    const session = { nodeId: input.nodeId, expiresAtMs };
+    if (!(await this.deps.store.completeLogin(input.challenge, now, tokenHash(token), session))) {
+      throw new ApiError('INVALID_CHALLENGE', 'challenge unknown, already used, or expired');
+    }
     this.deps.log.info({ nodeId: input.nodeId }, 'wallet logged in');
     return { token, expires_at: new Date(expiresAtMs).toISOString(), nodeId: input.nodeId };
   }

@@ -32,16 +32,23 @@ for (const backend of backends()) {
       expect((await store.listWallets()).map((w) => w.nodeId)).toEqual([A, B]);
     });
 
-    it('challenges are single use and expire', async () => {
+    it('challenges are single use and expire; a login is one commit', async () => {
+      const login = (challenge: string, nowMs: number, hash: string) =>
+        store.completeLogin(challenge, nowMs, hash, { nodeId: A, expiresAtMs: 50_000 });
       await store.insertChallenge('c1', 10_000);
-      expect(await store.consumeChallenge('c1', 9_999)).toBe(true);
-      expect(await store.consumeChallenge('c1', 9_999)).toBe(false);
+      expect(await login('c1', 9_999, 'l1')).toBe(true);
+      expect(await store.getSession('l1', 9_999)).toEqual({ nodeId: A, expiresAtMs: 50_000 });
+      expect((await store.getWallet(A))?.lastLoginAtMs).toBe(9_999);
+      expect(await login('c1', 9_999, 'l1b')).toBe(false);
       await store.insertChallenge('c2', 10_000);
-      expect(await store.consumeChallenge('c2', 10_000)).toBe(false);
-      expect(await store.consumeChallenge('never', 0)).toBe(false);
+      expect(await login('c2', 10_000, 'l2')).toBe(false);
+      expect(await login('never', 0, 'l3')).toBe(false);
+      // a refused login stores no session
+      expect(await store.getSession('l1b', 0)).toBeUndefined();
+      expect(await store.getSession('l2', 0)).toBeUndefined();
       // concurrent claims: exactly one wins
       await store.insertChallenge('c3', 10_000);
-      const wins = await Promise.all(Array.from({ length: 8 }, () => store.consumeChallenge('c3', 1)));
+      const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => login('c3', 1, `w${i}`)));
       expect(wins.filter(Boolean)).toHaveLength(1);
     });
 

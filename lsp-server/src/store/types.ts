@@ -145,8 +145,12 @@ export interface LspStore {
   listWallets(limit?: number): Promise<WalletRecord[]>;
 
   insertChallenge(challenge: string, expiresAtMs: number): Promise<void>;
-  /** Single use: true only for the first call while unexpired; the challenge is gone afterwards. */
-  consumeChallenge(challenge: string, nowMs: number): Promise<boolean>;
+  /**
+   * A login in one commit: consumes the challenge (single use: true only for the first call while
+   * unexpired; the challenge is gone afterwards), records the wallet's login and stores its session.
+   * False writes nothing but the challenge's removal.
+   */
+  completeLogin(challenge: string, nowMs: number, tokenHash: string, session: SessionRecord): Promise<boolean>;
 
   insertSession(tokenHash: string, session: SessionRecord): Promise<void>;
   getSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined>;
