@@ -150,7 +150,12 @@ export interface LspStore {
    * unexpired; the challenge is gone afterwards), records the wallet's login and stores its session.
    * False writes nothing but the challenge's removal.
    */
-  completeLogin(challenge: string, nowMs: number, tokenHash: string, session: SessionRecord): Promise<boolean>;
+  completeLogin(
+    challenge: string,
+    nowMs: number,
+    tokenHash: string,
+    session: SessionRecord,
+  ): Promise<boolean>;
 
   insertSession(tokenHash: string, session: SessionRecord): Promise<void>;
   getSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined>;
