@@ -5,7 +5,9 @@ import { ApiError, type AuthLoginInput, loginMessage, zbase32Decode } from '@lpw
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Deps } from './deps.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { LoginRecord } from './store/types.ts';
 
 export const CHALLENGE_TTL_MS = 60_000;
 
@@ -40,6 +42,12 @@ export function signedByNode(message: string, zbase32Sig: string, nodeId: string
 export const tokenHash = (token: string) => bytesToHex(sha256(new TextEncoder().encode(token)));
 
 export class AuthService {
+  // logins and challenges arrive in bursts: each kind commits as a group (group-commit.ts)
+  private readonly challenges = new GroupCommit((list: { challenge: string; expiresAtMs: number }[]) =>
+    this.deps.store.insertChallenges(list).then(() => list.map(() => undefined)),
+  );
+  private readonly logins = new GroupCommit((list: LoginRecord[]) => this.deps.store.completeLogins(list));
+
   constructor(
     private readonly deps: Pick<Deps, 'store' | 'clock' | 'config' | 'log'>,
     /** Logins of never-seen node ids per client IP: throwaway identities would escape per-wallet limits. */
@@ -51,7 +59,7 @@ export class AuthService {
   async challenge(): Promise<{ challenge: string; expires_at: string }> {
     const challenge = randomBytes(32).toString('hex');
     const expiresAtMs = this.deps.clock() + CHALLENGE_TTL_MS;
-    await this.deps.store.insertChallenge(challenge, expiresAtMs);
+    await this.challenges.add({ challenge, expiresAtMs });
     return { challenge, expires_at: new Date(expiresAtMs).toISOString() };
   }
 
@@ -75,7 +83,14 @@ export class AuthService {
     const token = randomBytes(32).toString('base64url');
     const expiresAtMs = now + this.deps.config.limits.sessionTtlSec * 1000;
     const session = { nodeId: input.nodeId, expiresAtMs };
-    if (!(await this.deps.store.completeLogin(input.challenge, now, tokenHash(token), session))) {
+    if (
+      !(await this.logins.add({
+        challenge: input.challenge,
+        nowMs: now,
+        tokenHash: tokenHash(token),
+        session,
+      }))
+    ) {
       throw new ApiError('INVALID_CHALLENGE', 'challenge unknown, already used, or expired');
     }
     this.deps.log.info({ nodeId: input.nodeId }, 'wallet logged in');
