@@ -8,7 +8,6 @@ import { trpcServer } from '@hono/trpc-server';
 import { ApiError } from '@lpw/api';
 import { BACKUP_ROUTE } from '@lpw/backup';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from './admin/index.ts';
@@ -83,7 +82,7 @@ const bodyTooLarge = {
  * A refusal before the body is read. A body still coming is not read either: the connection closes
  * after the answer (else the server would read and discard it, megabytes for an oversized upload).
  */
-function refuse(c: Context, body: object, status: 413 | 429, headers: Record<string, string> = {}) {
+function refuse(c: Context, body: object, status: 411 | 413 | 429, headers: Record<string, string> = {}) {
   const bodyComing =
     c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
   return c.json(body, status, bodyComing ? { ...headers, Connection: 'close' } : headers);
@@ -191,7 +190,7 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
 
   // the front door of /trpc: every refusal here is decided on the URL and the headers alone, before
   // the body is read or anything parses, and is counted in /metrics, never logged one by one (a flood
-  // would be paid for twice). The body limit for bodies without a Content-Length comes after it.
+  // would be paid for twice).
   const limits = deps.config.limits;
   const inFlight = new Map<string, number>();
   app.use('/trpc/*', async (c, next) => {
@@ -203,6 +202,12 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
         { limit: limits.maxBatchCalls },
       );
       return refuse(c, trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413), 413);
+    }
+    // a body of unknown length would have to be read to be refused: our clients, and nginx in front,
+    // always send a Content-Length, and Node's parser reads no more than it says
+    if (c.req.header('transfer-encoding') !== undefined) {
+      const e = new ApiError('LENGTH_REQUIRED', 'send the body with a Content-Length');
+      return refuse(c, trpcErrorBody(e, -32600, 'BAD_REQUEST', 411), 411);
     }
     if (Number(c.req.header('content-length') ?? 0) > limits.bodyLimitBytes) {
       return refuse(c, bodyTooLarge, 413);
@@ -227,10 +232,6 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
       else inFlight.set(ip, left);
     }
   });
-  app.use(
-    '/trpc/*',
-    bodyLimit({ maxSize: limits.bodyLimitBytes, onError: (c) => refuse(c, bodyTooLarge, 413) }),
-  );
   app.use(
     '/trpc/*',
     trpcServer({
