@@ -1,7 +1,7 @@
 // Group commit: writes asked for in one turn of the event loop reach the store together, in one
-// transaction, so one fsync (SQLite with synchronous=FULL blocks the thread for it) serves all of
-// them. The more requests pile up behind a slow disk, the more each commit carries; alone, a write
-// waits for nothing but the end of the current turn.
+// transaction, so one commit (and on SQLite one write of the log, on the LSP's only thread) serves
+// all of them. The more requests pile up, the more each commit carries; alone, a write waits for
+// nothing but the end of the current turn.
 
 export class GroupCommit<T, R> {
   private pending: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
