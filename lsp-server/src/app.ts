@@ -8,7 +8,6 @@ import { trpcServer } from '@hono/trpc-server';
 import { ApiError } from '@lpw/api';
 import { BACKUP_ROUTE } from '@lpw/backup';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from './admin/index.ts';
@@ -56,7 +55,7 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
       ordersPerWallet: new RateLimiter(limits.ordersPerMinutePerWallet, deps.clock),
       routesPerWallet: new RateLimiter(limits.routesPerMinutePerWallet, deps.clock),
     },
-    expensive: new Gate(limits.expensiveConcurrency, limits.expensiveQueue),
+    expensive: new Gate(limits.expensiveConcurrency, limits.expensiveQueue, limits.expensiveQueuePerIp),
   };
 }
 
@@ -69,6 +68,24 @@ function trpcErrorBody(e: ApiError, jsonRpcCode: number, trpcCode: string, httpS
       data: { code: trpcCode, httpStatus, app: { code: e.code, details: e.details } },
     },
   };
+}
+
+const bodyTooLarge = {
+  error: {
+    message: 'request body too large',
+    code: -32600,
+    data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 },
+  },
+};
+
+/**
+ * A refusal before the body is read. A body still coming is not read either: the connection closes
+ * after the answer (else the server would read and discard it, megabytes for an oversized upload).
+ */
+function refuse(c: Context, body: object, status: 411 | 413 | 429, headers: Record<string, string> = {}) {
+  const bodyComing =
+    c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
+  return c.json(body, status, bodyComing ? { ...headers, Connection: 'close' } : headers);
 }
 
 /** The one way the app learns a request's client address (see client-ip.ts). */
@@ -171,51 +188,56 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
     app.get('/metrics', (c) => c.text('metrics are off: set METRICS_TOKEN or METRICS_LISTEN', 404));
   }
 
-  app.use(
-    '/trpc/*',
-    bodyLimit({
-      maxSize: deps.config.limits.bodyLimitBytes,
-      onError: (c) =>
-        c.json(
-          {
-            error: {
-              message: 'request body too large',
-              code: -32600,
-              data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 },
-            },
-          },
-          413,
-        ),
-    }),
-  );
-  // every call counts: a batch of n calls takes n tokens, and a batch above the limit runs none
+  // the front door of /trpc: every refusal here is decided on the URL and the headers alone, before
+  // the body is read or anything parses, and is counted in /metrics, never logged one by one (a flood
+  // would be paid for twice).
+  const limits = deps.config.limits;
+  const inFlight = new Map<string, number>();
   app.use('/trpc/*', async (c, next) => {
     const calls = c.req.path.slice('/trpc/'.length).split(',').length;
-    const max = deps.config.limits.maxBatchCalls;
-    if (calls > max) {
-      const e = new ApiError('BATCH_TOO_LARGE', `${calls} calls in one request; the limit is ${max}`, {
-        limit: max,
-      });
-      return c.json(trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413), 413);
+    if (calls > limits.maxBatchCalls) {
+      const e = new ApiError(
+        'BATCH_TOO_LARGE',
+        `${calls} calls in one request; the limit is ${limits.maxBatchCalls}`,
+        { limit: limits.maxBatchCalls },
+      );
+      return refuse(c, trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413), 413);
     }
-    const wait = requestsPerIp.take(clientIp(c), calls);
+    // a body of unknown length would have to be read to be refused: our clients, and nginx in front,
+    // always send a Content-Length, and Node's parser reads no more than it says
+    if (c.req.header('transfer-encoding') !== undefined) {
+      const e = new ApiError('LENGTH_REQUIRED', 'send the body with a Content-Length');
+      return refuse(c, trpcErrorBody(e, -32600, 'BAD_REQUEST', 411), 411);
+    }
+    if (Number(c.req.header('content-length') ?? 0) > limits.bodyLimitBytes) {
+      return refuse(c, bodyTooLarge, 413);
+    }
+    const ip = clientIp(c);
+    const open = inFlight.get(ip) ?? 0;
+    const wait = open >= limits.inFlightPerIp ? 1 : requestsPerIp.take(ip, calls);
     if (wait > 0) {
-      deps.metrics.rateLimited.inc(1, { scope: 'ip' });
-      const e = new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, {
-        retryAfterSec: wait,
-      });
-      return c.json(trpcErrorBody(e, -32029, 'TOO_MANY_REQUESTS', 429), 429, {
+      deps.metrics.rateLimited.inc(1, { scope: open >= limits.inFlightPerIp ? 'in_flight' : 'ip' });
+      const why = open >= limits.inFlightPerIp ? `${open} requests of yours are open` : 'too many requests';
+      const e = new ApiError('RATE_LIMITED', `${why}; retry in ${wait} s`, { retryAfterSec: wait });
+      return refuse(c, trpcErrorBody(e, -32029, 'TOO_MANY_REQUESTS', 429), 429, {
         'Retry-After': String(wait),
       });
     }
-    await next();
+    inFlight.set(ip, open + 1);
+    try {
+      await next();
+    } finally {
+      const left = inFlight.get(ip)! - 1;
+      if (left === 0) inFlight.delete(ip);
+      else inFlight.set(ip, left);
+    }
   });
   app.use(
     '/trpc/*',
     trpcServer({
       router: appRouter,
       endpoint: '/trpc',
-      maxBatchSize: deps.config.limits.maxBatchCalls, // checked above already; tRPC's own guard too
+      maxBatchSize: limits.maxBatchCalls, // checked above already; tRPC's own guard too
       createContext: (_opts, c) => {
         const auth = c.req.header('authorization');
         const m = auth ? /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(auth) : null;
@@ -243,6 +265,9 @@ export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
   app.onError((err, c) => {
     // middleware refusals (csrf 403, …) keep their status
     if (err instanceof HTTPException) return err.getResponse();
+    // the client went away while its body was read: no one reads this answer, and it is not ours
+    if (c.req.raw.signal.aborted || (err as NodeJS.ErrnoException).code === 'ECONNRESET')
+      return c.json({ error: 'client closed the request' }, 400);
     deps.log.error({ err, path: c.req.path }, 'unhandled');
     return c.json({ error: 'internal error' }, 500);
   });

@@ -196,6 +196,12 @@ const configSchema = z
         maxBatchCalls: int('MAX_BATCH_CALLS', 1, 1_000).default(10),
         /** Every tRPC call (and backup request) per client IP. */
         requestsPerMinutePerIp: int('RATE_REQUESTS_PER_MIN', 1, 10_000_000).default(600),
+        /**
+         * tRPC requests one client IP may have open at once; the next is TOO_MANY_REQUESTS (retry in
+         * 1 s) before anything else runs. Our client sends one call per request, so a wallet
+         * starting up has a few open; a flood keeping many open is refused, not queued.
+         */
+        inFlightPerIp: int('MAX_IN_FLIGHT_PER_IP', 1, 10_000).default(8),
         /** auth.challenge and auth.login per client IP. */
         authPerMinutePerIp: int('RATE_AUTH_PER_MIN', 1, 1_000_000).default(30),
         /** Logins of node ids the LSP has never seen, per client IP (throwaway identities). */
@@ -215,6 +221,8 @@ const configSchema = z
         expensiveConcurrency: int('EXPENSIVE_CONCURRENCY', 1, 64).default(2),
         /** ... and at most this many wait; the next is TOO_MANY_REQUESTS (retry in 1 s). */
         expensiveQueue: int('EXPENSIVE_QUEUE', 0, 100_000).default(32),
+        /** ... of which one client IP may hold this many; waiting clients are served in turn. */
+        expensiveQueuePerIp: int('EXPENSIVE_QUEUE_PER_IP', 0, 100_000).default(4),
         sessionTtlSec: int('SESSION_TTL_SEC', 60, 30 * 86_400).default(3_600),
         maxBackupBlobBytes: int('MAX_BACKUP_BLOB_BYTES', 1, 4 * 1024 * 1024).default(4 * 1024 * 1024),
         maxBackupKeys: int('MAX_BACKUP_KEYS', 1, 256).default(64),
@@ -425,6 +433,8 @@ const ENV: Record<string, string> = {
   RATE_ROUTES_PER_MIN: 'limits.routesPerMinutePerWallet',
   EXPENSIVE_CONCURRENCY: 'limits.expensiveConcurrency',
   EXPENSIVE_QUEUE: 'limits.expensiveQueue',
+  EXPENSIVE_QUEUE_PER_IP: 'limits.expensiveQueuePerIp',
+  MAX_IN_FLIGHT_PER_IP: 'limits.inFlightPerIp',
   MAX_BACKUP_BYTES_PER_WALLET: 'limits.maxBackupBytesPerWallet',
   BACKUP_BYTES_PER_HOUR_PER_IP: 'limits.backupBytesPerHourPerIp',
   ADMIN_LOCKOUT_AFTER: 'admin.lockoutAfterFailures',

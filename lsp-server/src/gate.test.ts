@@ -49,6 +49,24 @@ describe('Gate', () => {
     expect(order.indexOf('other request')).toBeLessThan(order.indexOf('c'));
   });
 
+  it('serves waiting clients in turn, and one client holds at most its share of the queue', async () => {
+    const gate = new Gate(1, 100, 3);
+    const order: string[] = [];
+    let first!: Promise<void>;
+    const started = new Promise<() => void>((running) => {
+      first = gate.run(() => new Promise<void>((resolve) => running(resolve)), 'flood');
+    });
+    const job = (client: string) => gate.run(async () => void order.push(client), client);
+    const flood = Array.from({ length: 5 }, () => job('flood').catch((e: unknown) => e));
+    const honest = [job('alice'), job('bob')];
+    // the flood's 4th and 5th waiters are refused at once: 3 places per client
+    for (const e of await Promise.all(flood.slice(3))) expect(e).toMatchObject({ code: 'RATE_LIMITED' });
+    (await started)();
+    await Promise.all([first, ...flood.slice(0, 3), ...honest]);
+    // alice and bob came after three of the flood's requests, yet each waited for one of them only
+    expect(order).toEqual(['flood', 'alice', 'bob', 'flood', 'flood']);
+  });
+
   it('a failing job frees its slot', async () => {
     const gate = new Gate(1, 0);
     await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -1,27 +1,36 @@
 // A bound on work that holds the event loop (pathfinding, invoice signing): at most `concurrency`
 // jobs run at once, each started on a fresh event-loop turn so requests already waiting (an `info`,
 // a login, the Lightning pump) get their turn between them; at most `queue` wait, and past that the
-// caller is told to come back, instead of one client's batch stalling everyone.
+// caller is told to come back, instead of one client's batch stalling everyone. Waiting jobs are
+// served one client at a time in turn, and one client may hold at most `queuePerClient` places: a
+// flood from one address waits behind itself, not in front of everyone else.
 import { ApiError } from '@lpw/api';
+
+const busy = () =>
+  new ApiError('RATE_LIMITED', 'the LSP is busy with slow requests; retry in 1 s', { retryAfterSec: 1 });
 
 export class Gate {
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private waitingCount = 0;
+  /** Waiters by client, in the order clients take their turns (a Map keeps insertion order). */
+  private readonly waiting = new Map<string, (() => void)[]>();
 
   constructor(
     private readonly concurrency: number,
     private readonly queue: number,
+    private readonly queuePerClient = queue,
   ) {}
 
-  /** Runs `job` when a slot is free; RATE_LIMITED (retry in 1 s) when the queue is full. */
-  async run<T>(job: () => Promise<T>): Promise<T> {
+  /** Runs `job` when a slot is free; RATE_LIMITED (retry in 1 s) when the queue, or `client`'s share of it, is full. */
+  async run<T>(job: () => Promise<T>, client = ''): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queue) {
-        throw new ApiError('RATE_LIMITED', 'the LSP is busy with slow requests; retry in 1 s', {
-          retryAfterSec: 1,
-        });
-      }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const mine = this.waiting.get(client);
+      if (this.waitingCount >= this.queue || (mine?.length ?? 0) >= this.queuePerClient) throw busy();
+      await new Promise<void>((resolve) => {
+        if (mine) mine.push(resolve);
+        else this.waiting.set(client, [resolve]);
+        this.waitingCount++;
+      });
     } else {
       this.running++;
     }
@@ -30,13 +39,25 @@ export class Gate {
       return await job();
     } finally {
       // hand the slot straight to the next waiter (running stays counted), else free it
-      const next = this.waiting.shift();
+      const next = this.nextWaiter();
       if (next) next();
       else this.running--;
     }
   }
 
+  /** The first waiter of the client whose turn it is; that client goes to the back of the line. */
+  private nextWaiter(): (() => void) | undefined {
+    const first = this.waiting.entries().next();
+    if (first.done) return undefined;
+    const [client, waiters] = first.value;
+    const next = waiters.shift()!;
+    this.waiting.delete(client);
+    if (waiters.length > 0) this.waiting.set(client, waiters);
+    this.waitingCount--;
+    return next;
+  }
+
   get load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
+    return { running: this.running, waiting: this.waitingCount };
   }
 }

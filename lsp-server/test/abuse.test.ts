@@ -1,8 +1,10 @@
 // The LSP under abuse (issue 12): every limit proven over real HTTP against a running LSP, on both
 // store backends. Over a limit the answer is typed, carries a retry time, and is never a 500.
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@lpw/devnet';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +95,55 @@ for (const backend of backends()) {
       expect((await call(s, 'info.get')).status).toBe(429);
       s.now.ms += 60_000;
       expect((await call(s, 'info.get')).status).toBe(200);
+    });
+
+    it('refused at the door, before any body is read: too many open, a body of unknown size, too large a body', async () => {
+      const s = await start({ MAX_IN_FLIGHT_PER_IP: '2', BODY_LIMIT_BYTES: '2048' });
+      const { port } = new URL(s.url);
+      // two logins whose bodies never finish arriving: both held open by the LSP, waiting
+      const open = [0, 1].map(() => {
+        const req = request({
+          host: '127.0.0.1',
+          port,
+          path: '/trpc/auth.login',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': '100' },
+        });
+        req.on('error', () => {}); // destroyed below
+        req.write('{"nodeId":');
+        return req;
+      });
+      await waitUntil(
+        'both requests open at the LSP',
+        async () => (await call(s, 'info.get')).status === 429,
+        10_000,
+      );
+      const third = await call(s, 'info.get');
+      expect(third).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '1' });
+      for (const req of open) req.destroy();
+      await waitUntil(
+        'the open requests closed',
+        async () => (await call(s, 'info.get')).status === 200,
+        10_000,
+      );
+      // chunked: refused at once, whatever its size would have been
+      const chunked = await fetch(`${s.url}/trpc/auth.challenge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new ReadableStream({
+          start: (controller) => controller.enqueue(new TextEncoder().encode('{}')), // never closed
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(411);
+      expect(await chunked.json()).toMatchObject({ error: { data: { app: { code: 'LENGTH_REQUIRED' } } } });
+      const tooLarge = await fetch(`${s.url}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pad: 'x'.repeat(4096) }),
+      });
+      expect(tooLarge.status).toBe(413);
+      expect(tooLarge.headers.get('connection')).toBe('close');
     });
 
     it('per wallet: orders and route queries, with Retry-After; a batch cannot escape them', async () => {

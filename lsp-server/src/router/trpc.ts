@@ -117,7 +117,7 @@ export const walletLimitedProcedure = (pick: (limits: Services['limits']) => Rat
 export const walletExpensiveProcedure = (pick: (limits: Services['limits']) => RateLimiter, what: string) =>
   walletLimitedProcedure(pick, what).use(async ({ ctx, next }) => {
     try {
-      return await ctx.services.expensive.run(() => next());
+      return await ctx.services.expensive.run(() => next(), ctx.ip);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'RATE_LIMITED')
         ctx.deps.metrics.rateLimited.inc(1, { scope: 'busy' });

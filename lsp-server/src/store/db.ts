@@ -10,8 +10,13 @@ export interface Db {
   all(sql: string, params?: SqlValue[]): Promise<Row[]>;
   /** Rows changed. */
   run(sql: string, params?: SqlValue[]): Promise<number>;
-  /** Body runs on one connection inside BEGIN … COMMIT; a throw rolls back and rethrows. */
-  transaction<T>(body: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Body runs on one connection inside BEGIN … COMMIT; a throw rolls back and rethrows.
+   * `relaxed`: the commit does not wait for the disk (SQLite synchronous=NORMAL, PostgreSQL
+   * synchronous_commit=off): still atomic, and a crash of the process loses nothing, but a power cut
+   * may lose it (never half of it). For what can be redone, never for channel state.
+   */
+  transaction<T>(body: (tx: Db) => Promise<T>, options?: { relaxed?: boolean }): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -39,10 +39,11 @@ export async function openPostgres(
 
   return {
     ...over(pool),
-    async transaction(body) {
+    async transaction(body, options) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
+        if (options?.relaxed) await client.query('SET LOCAL synchronous_commit TO OFF');
         const tx: Db = {
           ...over(client),
           transaction: () => Promise.reject(new Error('store: nested transaction')),

@@ -15,6 +15,7 @@ import type {
   JitChannelRecord,
   JitPurchaseRecord,
   LeaseRecord,
+  LoginRecord,
   LspStore,
   OrderRecord,
   PutBackupResult,
@@ -161,22 +162,54 @@ export class SqlStore implements LspStore {
     );
   }
 
-  async insertChallenge(challenge: string, expiresAtMs: number): Promise<void> {
-    await this.db.run('INSERT INTO auth_challenges (challenge, expires_at) VALUES (?, ?)', [
-      challenge,
-      expiresAtMs,
-    ]);
+  async insertChallenges(challenges: { challenge: string; expiresAtMs: number }[]): Promise<void> {
+    // relaxed: a challenge lost to a power cut costs its wallet one more login
+    await this.db.transaction(
+      async (tx) => {
+        for (const c of challenges) {
+          await tx.run('INSERT INTO auth_challenges (challenge, expires_at) VALUES (?, ?)', [
+            c.challenge,
+            c.expiresAtMs,
+          ]);
+        }
+      },
+      { relaxed: true },
+    );
   }
 
-  async consumeChallenge(challenge: string, nowMs: number): Promise<boolean> {
-    // the DELETE is the claim: of two concurrent logins with one challenge, only one deletes a row
-    const deleted = await this.db.transaction(async (tx) => {
-      const r = await one(tx, 'SELECT expires_at FROM auth_challenges WHERE challenge = ?', [challenge]);
-      if (!r) return false;
-      const n = await tx.run('DELETE FROM auth_challenges WHERE challenge = ?', [challenge]);
-      return n === 1 && num(r.expires_at) > nowMs;
-    });
-    return deleted;
+  async completeLogins(logins: LoginRecord[]): Promise<boolean[]> {
+    // one transaction, so one commit for every login in it instead of three each; the DELETE is the claim: of two logins with one challenge, only one deletes a row
+    // relaxed: a session lost to a power cut costs its wallet one more login; a challenge consumed
+    // and then lost with it could be replayed only with its signed login, within its minute
+    return this.db.transaction(
+      async (tx) => {
+        const done: boolean[] = [];
+        for (const login of logins) {
+          const { challenge, nowMs, session } = login;
+          const r = await one(tx, 'SELECT expires_at FROM auth_challenges WHERE challenge = ?', [challenge]);
+          const claimed =
+            r && (await tx.run('DELETE FROM auth_challenges WHERE challenge = ?', [challenge])) === 1;
+          // an expired challenge is deleted all the same
+          if (!claimed || num(r.expires_at) <= nowMs) {
+            done.push(false);
+            continue;
+          }
+          await tx.run(
+            `INSERT INTO wallets (node_id, created_at, last_login_at) VALUES (?, ?, ?)
+           ON CONFLICT (node_id) DO UPDATE SET last_login_at = excluded.last_login_at`,
+            [session.nodeId, nowMs, nowMs],
+          );
+          await tx.run('INSERT INTO sessions (token_hash, node_id, expires_at) VALUES (?, ?, ?)', [
+            login.tokenHash,
+            session.nodeId,
+            session.expiresAtMs,
+          ]);
+          done.push(true);
+        }
+        return done;
+      },
+      { relaxed: true },
+    );
   }
 
   async insertSession(tokenHash: string, session: SessionRecord): Promise<void> {

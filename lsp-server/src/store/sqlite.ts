@@ -49,8 +49,11 @@ export function openSqlite(path: string): Db {
     dialect: 'sqlite',
     all: (sql, params) => locked(() => direct.all(sql, params)),
     run: (sql, params) => locked(() => direct.run(sql, params)),
-    transaction: (body) =>
+    transaction: (body, options) =>
       locked(async () => {
+        // WAL with NORMAL: this commit is not fsynced (it blocks the thread), the next FULL one
+        // (the node's) fsyncs the log with it in; the pragma is the connection's, so it goes back
+        if (options?.relaxed) db.pragma('synchronous = NORMAL');
         db.exec('BEGIN IMMEDIATE');
         try {
           const out = await body(direct);
@@ -59,6 +62,8 @@ export function openSqlite(path: string): Db {
         } catch (e) {
           if (db.inTransaction) db.exec('ROLLBACK');
           throw e;
+        } finally {
+          if (options?.relaxed) db.pragma('synchronous = FULL');
         }
       }),
     close: () =>

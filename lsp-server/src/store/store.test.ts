@@ -32,17 +32,36 @@ for (const backend of backends()) {
       expect((await store.listWallets()).map((w) => w.nodeId)).toEqual([A, B]);
     });
 
-    it('challenges are single use and expire', async () => {
-      await store.insertChallenge('c1', 10_000);
-      expect(await store.consumeChallenge('c1', 9_999)).toBe(true);
-      expect(await store.consumeChallenge('c1', 9_999)).toBe(false);
-      await store.insertChallenge('c2', 10_000);
-      expect(await store.consumeChallenge('c2', 10_000)).toBe(false);
-      expect(await store.consumeChallenge('never', 0)).toBe(false);
+    it('challenges are single use and expire; logins commit together, each answered', async () => {
+      const login = (challenge: string, nowMs: number, tokenHash: string) => ({
+        challenge,
+        nowMs,
+        tokenHash,
+        session: { nodeId: A, expiresAtMs: 50_000 },
+      });
+      await store.insertChallenges([
+        { challenge: 'c1', expiresAtMs: 10_000 },
+        { challenge: 'c2', expiresAtMs: 10_000 },
+      ]);
+      expect(
+        await store.completeLogins([
+          login('c1', 9_999, 'l1'),
+          login('c1', 9_999, 'l1b'), // used a moment ago, in the same commit
+          login('c2', 10_000, 'l2'), // expired
+          login('never', 0, 'l3'),
+        ]),
+      ).toEqual([true, false, false, false]);
+      expect(await store.getSession('l1', 9_999)).toEqual({ nodeId: A, expiresAtMs: 50_000 });
+      expect((await store.getWallet(A))?.lastLoginAtMs).toBe(9_999);
+      // a refused login stores no session, and an expired challenge is gone
+      for (const hash of ['l1b', 'l2', 'l3']) expect(await store.getSession(hash, 0)).toBeUndefined();
+      expect(await store.completeLogins([login('c2', 0, 'l2b')])).toEqual([false]);
       // concurrent claims: exactly one wins
-      await store.insertChallenge('c3', 10_000);
-      const wins = await Promise.all(Array.from({ length: 8 }, () => store.consumeChallenge('c3', 1)));
-      expect(wins.filter(Boolean)).toHaveLength(1);
+      await store.insertChallenges([{ challenge: 'c3', expiresAtMs: 10_000 }]);
+      const wins = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.completeLogins([login('c3', 1, `w${i}`)])),
+      );
+      expect(wins.flat().filter(Boolean)).toHaveLength(1);
     });
 
     it('sessions end at expiry and can be swept', async () => {

@@ -130,6 +130,15 @@ export interface BackupFailureRecord {
   atMs: number;
 }
 
+/** A signed login the store completes (`completeLogins`). */
+export interface LoginRecord {
+  challenge: string;
+  nowMs: number;
+  /** SHA-256 of the bearer token; the token itself is never stored. */
+  tokenHash: string;
+  session: SessionRecord;
+}
+
 export type PutBackupResult =
   | { ok: true; version: number }
   | { ok: false; reason: 'VERSION_CONFLICT'; currentVersion: number }
@@ -144,10 +153,14 @@ export interface LspStore {
   getWallet(nodeId: string): Promise<WalletRecord | undefined>;
   listWallets(limit?: number): Promise<WalletRecord[]>;
 
-  insertChallenge(challenge: string, expiresAtMs: number): Promise<void>;
-  /** Single use: true only for the first call while unexpired; the challenge is gone afterwards. */
-  consumeChallenge(challenge: string, nowMs: number): Promise<boolean>;
-
+  /** Stores login challenges, all in one commit. */
+  insertChallenges(challenges: { challenge: string; expiresAtMs: number }[]): Promise<void>;
+  /**
+   * Logins, all in one commit, each answered in order: consumes the challenge (single use: true only
+   * for the first login with it while unexpired; the challenge is gone afterwards), records the
+   * wallet's login and stores its session. False writes nothing but the challenge's removal.
+   */
+  completeLogins(logins: LoginRecord[]): Promise<boolean[]>;
   insertSession(tokenHash: string, session: SessionRecord): Promise<void>;
   getSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined>;
   deleteSession(tokenHash: string): Promise<void>;

@@ -45,6 +45,8 @@ export const API_ERRORS = {
   RATE_LIMITED: { trpc: 'TOO_MANY_REQUESTS', lsps2: undefined },
   /** More tRPC calls in one HTTP request than the LSP takes (details.limit). */
   BATCH_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
+  /** A request body without a Content-Length (HTTP 411): the LSP reads no body of unknown size. */
+  LENGTH_REQUIRED: { trpc: 'BAD_REQUEST', lsps2: undefined },
   UNAVAILABLE: { trpc: 'PRECONDITION_FAILED', lsps2: undefined },
   NOT_IMPLEMENTED: { trpc: 'NOT_IMPLEMENTED', lsps2: undefined },
   INTERNAL: { trpc: 'INTERNAL_SERVER_ERROR', lsps2: undefined },
