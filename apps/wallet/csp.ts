@@ -1,6 +1,6 @@
 // The wallet's Content-Security-Policy: no inline script, and connections only where a wallet on its
-// own origin must go. 'wasm-unsafe-eval' lets LDK's WASM compile; styles allow 'unsafe-inline'
-// because html5-qrcode sets style attributes on the elements it creates (styles cannot run code).
+// own origin must go. 'wasm-unsafe-eval' lets LDK's WASM compile. Styles come from the build's own
+// stylesheet only (the QR code sets its size through the DOM, which the policy allows).
 //
 // connect-src: 'self' is the wallet's own origin (config.json). Everything else the wallet reaches
 // is chosen at run time, on an origin no build can know: the LSP the person picks (tRPC, backups,
@@ -23,7 +23,7 @@ export function walletCsp(options: { devnet: boolean }): string {
     ["connect-src 'self' https: wss:", ...(options.devnet ? DEVNET_LOOPBACK : [])].join(' '),
     "img-src 'self' blob:",
     "media-src 'self' blob:",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "manifest-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",

@@ -8,17 +8,6 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { walletCsp } from './csp.ts';
 import { pruneLdkMethods } from './scripts/ldk-prune.ts';
 
-/** html5-qrcode decodes with ZXing's QR reader only (see src/screens/send/zxing-qr.ts). */
-function qrOnlyZxing(): Plugin {
-  const shim = fileURLToPath(new URL('./src/screens/send/zxing-qr.ts', import.meta.url));
-  return {
-    name: 'lpw-qr-only-zxing',
-    enforce: 'pre',
-    resolveId: (source, importer) =>
-      source === '../third_party/zxing-js.umd' && importer?.includes('html5-qrcode') ? shim : null,
-  };
-}
-
 /**
  * The node's Web Worker as a second entry of the app's own build (not Vite's separate worker
  * bundle): what both load — payment-request parsing, noble/scure crypto — then ships once, in chunks
@@ -89,9 +78,6 @@ export default defineConfig({
       resolveDependencies: (_file, deps, { hostId }) => (hostId.includes('node.worker') ? [] : deps),
     },
     rolldownOptions: {
-      // html5-qrcode's modules only declare (TypeScript's class IIFEs): its ready-made scanner UI,
-      // which the wallet doesn't use, can be left out
-      treeshake: { moduleSideEffects: [{ test: /[\\/]html5-qrcode[\\/]esm[\\/]/, sideEffects: false }] },
       // a chunk that is no entry holds code the app and the worker share: name it so
       output: {
         chunkFileNames: (chunk) =>
@@ -104,7 +90,6 @@ export default defineConfig({
     pruneLdkMethods(['src', '../../packages', '../../lsp-server/src']),
     workerInAppBuild(),
     react(),
-    qrOnlyZxing(),
     contentSecurityPolicy(),
     VitePWA({
       // our own service worker (src/sw.ts): it serves only a release it verified (signature, every

@@ -1,13 +1,13 @@
 // Build plugin for the node's worker: drop the LDK bindings' class methods nothing can call.
 // lightningdevkit ships ~715 classes whose methods reference one another (ChannelManager's BOLT 12
 // methods pull in offers, refunds, blinded paths…), and a bundler keeps a class whole, so nearly
-// all of them were shipped. A method survives if our sources or the bindings' own code may call it
-// (see `reachable`); the classes and WASM glue functions that then lose every reference are
-// tree-shaken. Trait callbacks are not at risk: the WASM calls them on object literals
-// (`structImplementation`), never on class methods. A name reached some other way (built at
-// runtime, `ldk[name]`) would be cut: don't.
+// all of them were shipped. A method survives if our sources, the bindings' code outside methods or
+// a surviving method may call it (`reachableMethods`); the classes and WASM glue functions that then
+// lose every reference are tree-shaken. Trait callbacks are not at risk: the WASM calls them on
+// object literals (`structImplementation`), never on class methods. A name reached some other way
+// (built at runtime, `ldk[name]`) would be cut: don't.
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Plugin, parseAst } from 'vite';
 
@@ -34,83 +34,153 @@ function sourceFiles(dir: string, test: (name: string) => boolean): string[] {
   });
 }
 
-/** How LDK's methods can be reached: by our sources' words and by the bindings' own calls. */
-interface Callers {
+/** A class method of the bindings, with what its body calls. */
+interface Method {
+  /** the classes its module declares (a module declares a class and its variants) */
+  classes: string[];
+  name: string;
+  isStatic: boolean;
+  /** property names its body accesses on anything, and strings it holds */
+  members: string[];
+  /** `Class.method` (or `this.method`) its body names */
+  qualified: string[];
+}
+
+/** What may be called: grows as methods are found reachable (`reachableMethods`). */
+interface Calls {
   /** every word of our sources (comments included: over-inclusive on purpose) */
   ours: Set<string>;
-  /** property names the bindings access on anything, and strings they hold */
   members: Set<string>;
-  /** `Class.method` pairs the bindings call statically */
   qualified: Set<string>;
 }
 
-function findCallers(sourceRoots: string[]): Callers {
-  const callers: Callers = { ours: new Set(), members: new Set(), qualified: new Set() };
-  const ours = sourceRoots.flatMap((root) => sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name)));
-  for (const file of ours) {
-    for (const [word] of readFileSync(file, 'utf8').matchAll(/[A-Za-z_$][\w$]*/g)) callers.ours.add(word);
-  }
-  // the bindings' calls, from their syntax tree (their doc comments quote Rust examples)
-  const ldkRoot = dirname(fileURLToPath(import.meta.resolve('lightningdevkit')));
-  for (const file of sourceFiles(ldkRoot, (name) => name.endsWith('.mjs'))) {
-    walk(parseAst(readFileSync(file, 'utf8')), (node) => {
-      const object = node.object as Node & { name?: string };
-      const property = node.property as Node & { name?: string };
-      if (node.type === 'MemberExpression' && !node.computed && property.type === 'Identifier') {
-        callers.members.add(property.name!);
-        if (object.type === 'Identifier') callers.qualified.add(`${object.name}.${property.name}`);
-        if (object.type === 'ThisExpression' || object.type === 'Super')
-          callers.qualified.add(`this.${property.name}`);
-      } else if (node.type === 'Literal' && typeof node.value === 'string') callers.members.add(node.value);
-      return true;
-    });
-  }
-  return callers;
+/** Adds the member accesses and strings under `node` to `members`, static-looking calls to `qualified`. */
+function collectCalls(node: unknown, members: Set<string> | string[], qualified: Set<string> | string[]) {
+  const add = (to: Set<string> | string[], value: string) =>
+    Array.isArray(to) ? to.push(value) : to.add(value);
+  walk(node, (child) => {
+    const object = child.object as Node & { name?: string };
+    const property = child.property as Node & { name?: string };
+    if (child.type === 'MemberExpression' && !child.computed && property.type === 'Identifier') {
+      add(members, property.name!);
+      if (object.type === 'Identifier') add(qualified, `${object.name}.${property.name}`);
+      if (object.type === 'ThisExpression' || object.type === 'Super')
+        add(qualified, `this.${property.name}`);
+    } else if (child.type === 'Literal' && typeof child.value === 'string') add(members, child.value);
+    return true;
+  });
 }
 
 /**
- * Whether a method of a class declared in a module with `classes` may be called. An instance
- * method is kept if its name is called on anything; a static one (constructor_new, constr_from_ptr,
- * constructor_ok… exist on hundreds of classes) only if the bindings call it on one of the
- * module's classes, or our sources name both the method and one of those classes (a module
- * declares a class and its variants, whose statics come from the base).
+ * Whether a method may be called, given the calls known so far. An instance method may be if its
+ * name is called on anything; a static one (constructor_new, constr_from_ptr, constructor_ok…
+ * exist on hundreds of classes) only if it is called on one of its module's classes (or `this`),
+ * or our sources name both the method and one of those classes.
  */
-function reachable(callers: Callers, classes: string[], name: string, isStatic: boolean): boolean {
-  if (!isStatic) return callers.ours.has(name) || callers.members.has(name);
-  if (callers.qualified.has(`this.${name}`)) return true;
-  if (classes.some((c) => callers.qualified.has(`${c}.${name}`))) return true;
-  return callers.ours.has(name) && classes.some((c) => callers.ours.has(c));
+function mayBeCalled(calls: Calls, m: Method): boolean {
+  if (!m.isStatic) return calls.ours.has(m.name) || calls.members.has(m.name);
+  if (calls.qualified.has(`this.${m.name}`)) return true;
+  if (m.classes.some((c) => calls.qualified.has(`${c}.${m.name}`))) return true;
+  return calls.ours.has(m.name) && m.classes.some((c) => calls.ours.has(c));
+}
+
+/**
+ * The bindings' methods that may be called, by `methodKey`: from our sources' words and the
+ * bindings' code outside methods (constructors, the WASM glue, trait callbacks' dispatch), then
+ * from what those methods call in turn, until nothing new is reached. A method only an unreachable
+ * method calls (ChannelManager's BOLT 12 methods calling offer builders) is not kept.
+ */
+function reachableMethods(sourceRoots: string[]): Set<string> {
+  const calls: Calls = { ours: new Set(), members: new Set(), qualified: new Set() };
+  const ours = sourceRoots.flatMap((root) => sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name)));
+  for (const file of ours) {
+    for (const [word] of readFileSync(file, 'utf8').matchAll(/[A-Za-z_$][\w$]*/g)) calls.ours.add(word);
+  }
+  // the bindings' calls, from their syntax tree (their doc comments quote Rust examples)
+  const ldkRoot = dirname(fileURLToPath(import.meta.resolve('lightningdevkit')));
+  const methods = new Map<string, Method>();
+  for (const file of sourceFiles(ldkRoot, (name) => name.endsWith('.mjs'))) {
+    const module = relative(ldkRoot, file).split(sep).join('/');
+    const found = classMethods(parseAst(readFileSync(file, 'utf8')));
+    for (const m of found.methods) {
+      const method: Method = {
+        classes: found.classes,
+        name: m.name,
+        isStatic: m.isStatic,
+        members: [],
+        qualified: [],
+      };
+      collectCalls(m.node.value, method.members, method.qualified);
+      methods.set(methodKey(module, m.className, m.isStatic, m.name), method);
+    }
+    // code outside methods runs (or is kept whole) whenever its module is bundled
+    collectCalls(found.outside, calls.members, calls.qualified);
+  }
+  const reached = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [key, m] of methods) {
+      if (reached.has(key) || !mayBeCalled(calls, m)) continue;
+      reached.add(key);
+      for (const name of m.members) calls.members.add(name);
+      for (const name of m.qualified) calls.qualified.add(name);
+      grew = true;
+    }
+  }
+  return reached;
+}
+
+const methodKey = (module: string, className: string, isStatic: boolean, name: string) =>
+  `${module}:${className}${isStatic ? '.' : '#'}${name}`;
+
+interface FoundMethod {
+  node: Node;
+  className: string;
+  name: string;
+  isStatic: boolean;
+}
+
+/** A module's classes, their plain methods (not constructors or accessors), and its other code. */
+function classMethods(ast: unknown): { classes: string[]; methods: FoundMethod[]; outside: Node[] } {
+  const classes: string[] = [];
+  const methods: FoundMethod[] = [];
+  const outside: Node[] = [];
+  let className = '';
+  walk(ast, (node) => {
+    const name = (node.id as { name?: string } | null)?.name;
+    if (node.type === 'ClassDeclaration' && name) {
+      classes.push(name);
+      className = name;
+    }
+    if (node.type !== 'MethodDefinition') return true;
+    const key = node.key as Node & { name?: string };
+    if (node.kind === 'method' && key.type === 'Identifier') {
+      methods.push({ node, className, name: key.name!, isStatic: node.static === true });
+    } else outside.push(node);
+    return false;
+  });
+  return { classes, methods, outside };
 }
 
 /** @param sourceRoots folders whose .ts/.tsx files (tests aside: not bundled) may call LDK */
 export function pruneLdkMethods(sourceRoots: string[]): Plugin {
-  let callers: Callers | undefined;
+  let reached: Set<string> | undefined;
   return {
     name: 'lpw-prune-ldk-methods',
     apply: 'build',
     transform(code, id) {
-      const file = LDK_FILE.exec(id)?.[1];
+      const file = LDK_FILE.exec(id)?.[1]?.split(sep).join('/');
       if (!file) return null;
       // bindings.mjs is the WASM glue (module state, imports object): it keeps its side effects.
       // Every other module only declares classes, so one nothing uses may be left out.
       if (file === 'bindings.mjs') return null;
-      if (!/^(structs|enums)[\\/]/.test(file)) return { code, moduleSideEffects: false };
-      callers ??= findCallers(sourceRoots);
-      const ast = this.parse(code);
-      const classes: string[] = [];
-      const methods: Node[] = [];
-      walk(ast, (node) => {
-        const name = (node.id as { name?: string } | null)?.name;
-        if (node.type === 'ClassDeclaration' && name) classes.push(name);
-        if (node.type !== 'MethodDefinition') return true;
-        if (node.kind === 'method' && (node.key as Node).type === 'Identifier') methods.push(node);
-        return false;
-      });
-      const cuts = methods.filter(
-        (m) => !reachable(callers!, classes, (m.key as Node & { name: string }).name, m.static === true),
+      if (!/^(structs|enums)\//.test(file)) return { code, moduleSideEffects: false };
+      reached ??= reachableMethods(sourceRoots);
+      const cuts = classMethods(this.parse(code)).methods.filter(
+        (m) => !reached!.has(methodKey(file, m.className, m.isStatic, m.name)),
       );
       let pruned = code;
-      for (const { start, end } of cuts.sort((a, b) => b.start - a.start)) {
+      for (const { start, end } of cuts.map((m) => m.node).sort((a, b) => b.start - a.start)) {
         // offsets must be string indices (not UTF-8 bytes): a wrong cut would ship broken code
         if (!/^(static\s+)?[\w$]+\s*\([\s\S]*\}$/.test(code.slice(start, end))) {
           throw new Error(`lpw-prune-ldk-methods: unexpected method text at ${id}:${start}`);

@@ -62,4 +62,17 @@ describe('freeing LDK temporaries', () => {
     freeLdk([result, option]);
     expect([ptrOf(result), ptrOf(option)]).toEqual([0n, 0n]);
   });
+
+  it('frees a type whose class a minifier renamed (as in the wallet bundle)', () => {
+    const renamed = ldk.ChannelConfig; // a type no other test here frees (types are looked up once)
+    const name = Object.getOwnPropertyDescriptor(renamed, 'name')!;
+    Object.defineProperty(renamed, 'name', { value: 'e' });
+    try {
+      const config = renamed.constructor_default();
+      freeLdk(config);
+      expect(ptrOf(config)).toBe(0n);
+    } finally {
+      Object.defineProperty(renamed, 'name', name);
+    }
+  });
 });
