@@ -14,7 +14,7 @@ import { ChainSync } from './chain/sync.ts';
 import { ChainWatcher, decodeHeight } from './chain-watch.ts';
 import { Channels } from './channels.ts';
 import { buildUserConfig } from './config.ts';
-import { EventBus } from './events.ts';
+import { changedNotice, EventBus } from './events.ts';
 import { assertForwardingFees, setDefaultForwardingFees } from './forwarding-fees.ts';
 import { Gossip, openGraph } from './gossip.ts';
 import { keysManagerSeed } from './identity.ts';
@@ -136,6 +136,11 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
   let pump: Pump | undefined;
   let managerSnapshots: ManagerSnapshots | undefined;
   const wake = () => pump?.wake();
+  const changed = changedNotice(
+    bus,
+    (fn, ms) => scheduler.setTimeout(fn, ms),
+    () => life.stopped,
+  );
   const onCallbackError: CallbackErrorSink = (where, error) =>
     bus.emit({
       kind: 'error',
@@ -300,6 +305,8 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     now,
     life,
     wake,
+    bus,
+    onTraffic: changed,
   });
   const pm = peers.peerManager;
   const channels = new Channels({
@@ -390,6 +397,7 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     life,
     now,
     wake,
+    changed,
     stored: data,
   });
   const syncEvery = options.chainSyncIntervalMs ?? (options.role === 'wallet' ? 30_000 : 10_000);

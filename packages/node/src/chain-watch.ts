@@ -49,6 +49,8 @@ export interface ChainWatcherContext {
   life: Lifecycle;
   now: () => number;
   wake: () => void;
+  /** Blocks, coins, sweeps and fee estimates may have moved: a `changed` notice. */
+  changed: () => void;
   /** The store as read at start (the last sync's time and height survive restarts). */
   stored: Map<string, Uint8Array>;
 }
@@ -101,6 +103,7 @@ export class ChainWatcher {
           c.queue.write(SYNCED_AT_KEY, encodeHeight(this.lastSyncAtMs));
         }
         this.noteChainView(undefined);
+        c.changed();
         return report;
       } catch (error) {
         this.noteChainView(error);
