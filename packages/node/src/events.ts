@@ -81,8 +81,18 @@ export type NodeEvent =
       kind: 'recovery-changed';
       channels: RecoveryChannel[];
     }
+  /** A peer's handshake completed (its Init arrived): from now on `isConnected(peerId)`. */
   | { kind: 'peer-connected'; peerId: string }
+  /** A peer that had connected is gone (either side closed, or the transport dropped). */
   | { kind: 'peer-disconnected'; peerId: string }
+  | {
+      /**
+       * What a view shows may have changed without an event of its own: a peer sent messages (a
+       * channel usable again after reestablish, the peer's update_fee) or a chain sync ended
+       * (blocks, on-chain coins, sweeps, fee estimates). At most one per 250 ms: read the state again.
+       */
+      kind: 'changed';
+    }
   | {
       /**
        * LDK's WASM memory (shared by every node in this process) passed 70% of its limit, or a further
@@ -199,4 +209,24 @@ export class EventBus {
       }
     }
   }
+}
+
+/** Debounce of `changed`: one event this long after the first cause, whatever follows meanwhile. */
+export const CHANGED_EVERY_MS = 250;
+
+/** A `changed` notice: call it on each cause; one event follows, at most one per CHANGED_EVERY_MS. */
+export function changedNotice(
+  bus: EventBus,
+  setTimer: (fn: () => void, ms: number) => unknown,
+  stopped: () => boolean,
+): () => void {
+  let pending = false;
+  return () => {
+    if (pending || stopped()) return;
+    pending = true;
+    setTimer(() => {
+      pending = false;
+      if (!stopped()) bus.emit({ kind: 'changed' });
+    }, CHANGED_EVERY_MS);
+  };
 }

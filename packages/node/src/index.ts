@@ -1,6 +1,7 @@
 // @lpw/node: one runtime-neutral Lightning node on LDK. Node-only adapters live in subpaths:
 // `@lpw/node/sqlite`, `@lpw/node/tcp`, `@lpw/node/node-wasm`.
 
+export { createNode } from './builder.ts';
 export {
   type BitcoinNetwork,
   CHAIN_CHECK_CODES,
@@ -41,7 +42,6 @@ export {
   type ChainOption,
   type ChainWatch,
   type ChannelSummary,
-  createNode,
   type GraphSummary,
   LightningNode,
   type Network,

@@ -1,8 +1,9 @@
 // Test harness: nodes on an in-process devnet chain (@lpw/devnet-chain) served over its Esplora API, each with its
 // own on-chain wallet funded by the devnet faucet. Test code only.
 import { type Devnet, startDevnet } from '@lpw/devnet-chain';
+import { createNode } from '../src/builder.ts';
 import { initLdkNode } from '../src/ldk/init-node.ts';
-import { createNode, type LightningNode, type NodeOptions } from '../src/node.ts';
+import type { LightningNode, NodeOptions } from '../src/node.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import type { Store } from '../src/persist/store.ts';
 

@@ -81,28 +81,28 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return undefined;
     }
     case 'quoteReceive':
-      return runtime.quoteReceive(command.amountMsat, command.feeCapMsat);
+      return runtime.receive.quote(command.amountMsat, command.feeCapMsat);
     case 'createInvoice':
-      return runtime.createInvoice(command.amountMsat, command.description, command.quote);
+      return runtime.receive.createInvoice(command.amountMsat, command.description, command.quote);
     case 'pay':
-      return runtime.pay(command.bolt11, command.amountMsat, command.maxFeeMsat);
+      return runtime.pay.invoice(command.bolt11, command.amountMsat, command.maxFeeMsat);
     case 'estimateFee':
-      return runtime.estimateFee(command.bolt11);
+      return runtime.pay.estimateFee(command.bolt11);
     case 'relay':
       return runtime.relay(command.request);
     case 'startStream':
-      return runtime.startStream(command.request);
+      return runtime.streams.startStream(command.request);
     case 'streamControl':
-      await runtime.streamControl(command.id, command.action);
+      await runtime.streams.control(command.id, command.action);
       return undefined;
     case 'onchainAddress':
-      return runtime.onchainAddress();
+      return runtime.receive.onchainAddress();
     case 'prepareOnchainSend':
-      return runtime.prepareOnchainSend(command.destination, command.amountMsat);
+      return runtime.pay.prepareOnchainSend(command.destination, command.amountMsat);
     case 'sendOnchain':
-      return runtime.sendOnchain(command.id);
+      return runtime.pay.sendOnchain(command.id);
     case 'closeChannel':
-      runtime.closeChannel(command.channelId, command.force);
+      runtime.pay.closeChannel(command.channelId, command.force);
       return undefined;
     case 'exportBackup':
       return runtime.exportBackup();

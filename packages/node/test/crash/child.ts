@@ -3,8 +3,10 @@
 // answers commands from stdin, and pays the LSP on its own when asked to make traffic. Run with
 // `node --import tsx child.ts '<config json>'` (the crash test runs an esbuild bundle of it); it
 // never exits by itself: it is SIGKILLed.
+
+import { createNode } from '../../src/builder.ts';
 import { initLdkNode } from '../../src/ldk/init-node.ts';
-import { createNode, type LightningNode } from '../../src/node.ts';
+import type { LightningNode } from '../../src/node.ts';
 import { SqliteStore } from '../../src/persist/sqlite.ts';
 import { tcp } from '../../src/transport/tcp.ts';
 import {

@@ -1,0 +1,114 @@
+// Paying: invoices along the route the LSP finds (a wallet keeps no gossip graph), the fee
+// estimate shown before, and the ways out on chain: priced on-chain sends and channel closes.
+import { isNodeError, NodeError, type PreparedOnchainSend } from '@lpw/node';
+import { decodeBolt11 } from '@lpw/payment-request';
+import { type PaidInvoice, type PreparedSendView, WalletCommandError } from './protocol.ts';
+import type { Session } from './session.ts';
+
+const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+export class Pay {
+  /** On-chain sends shown to the person, by id, until sent (one at a time). */
+  private readonly prepared = new Map<string, PreparedOnchainSend>();
+
+  constructor(private readonly session: Session) {}
+
+  /**
+   * Pays through the node's payment handle: its record is durable before the send returns, so a
+   * crash mid-payment still shows it (pending, then its outcome when LDK replays the event).
+   */
+  async invoice(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
+    const node = this.session.node();
+    this.session.peer.require();
+    const invoice = decodeBolt11(bolt11);
+    if (invoice.network !== node.network) {
+      throw new WalletCommandError('INVOICE_WRONG_NETWORK', 'This invoice is for another network.');
+    }
+    if (invoice.amountMsat === undefined || (amountMsat !== undefined && amountMsat !== invoice.amountMsat)) {
+      throw new WalletCommandError(
+        'AMOUNT_REQUIRED',
+        'Invoices without an amount cannot be paid yet; ask for one with an amount.',
+      );
+    }
+    if (invoice.expiresAt * 1000 <= Date.now()) throw new NodeError('INVOICE_EXPIRED');
+    const total = invoice.amountMsat + maxFeeMsat;
+    const spendable = node.balances().spendableNowMsat;
+    if (total > spendable) {
+      throw new WalletCommandError(
+        'INSUFFICIENT_BALANCE',
+        'You don’t have enough to pay this (amount plus the most the network fee can be).',
+      );
+    }
+    let id: string;
+    try {
+      id = await this.session.client().sendPayment(node, bolt11, { maxFeeMsat });
+    } catch (error) {
+      if (isNodeError(error, 'ROUTE_FEE_TOO_HIGH'))
+        throw new WalletCommandError('FEE_TOO_HIGH', 'The network fee for this payment is above the limit.');
+      throw error;
+    }
+    this.session.snapshot.changed();
+    const sent = await node.bolt11Payment.outcome(id, 90_000);
+    return {
+      paymentHash: sent.paymentHash,
+      preimage: sent.preimage,
+      amountMsat: sent.amountMsat,
+      feeMsat: sent.feeMsat,
+    };
+  }
+
+  /** The routing fee of the LSP's route for this invoice now (undefined: no route known). */
+  async estimateFee(bolt11: string): Promise<bigint | undefined> {
+    this.session.node();
+    this.session.peer.require();
+    const invoice = decodeBolt11(bolt11);
+    if (invoice.amountMsat === undefined) return undefined;
+    try {
+      const route = await this.session
+        .client()
+        .route(invoice.payeeNodeId, invoice.amountMsat, invoice.minFinalCltvExpiryDelta);
+      return route.feeMsat;
+    } catch (error) {
+      if (isNodeError(error, 'ROUTE_NOT_FOUND')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Checks and prices an on-chain send; nothing is signed until `sendOnchain(id)`. */
+  prepareOnchainSend(destination: string, amountMsat: bigint | 'all' | undefined): PreparedSendView {
+    const prepared = this.session.node().onchainPayment.prepareSend({
+      destination,
+      ...(amountMsat !== undefined ? { amountMsat } : {}),
+    });
+    const id = hexOf(crypto.getRandomValues(new Uint8Array(8)));
+    this.prepared.clear(); // one send under review at a time
+    this.prepared.set(id, prepared);
+    return {
+      id,
+      address: prepared.address,
+      amountMsat: prepared.amountMsat,
+      feeMsat: prepared.feeMsat,
+      feerateSatPerVb: prepared.feerateSatPerVb,
+      sendsAll: prepared.sendsAll,
+    };
+  }
+
+  async sendOnchain(id: string): Promise<string> {
+    const node = this.session.node();
+    const prepared = this.prepared.get(id);
+    if (!prepared)
+      throw new WalletCommandError('SEND_OUTDATED', 'This send is no longer ready. Review it again.');
+    this.prepared.delete(id);
+    const txid = await node.onchainPayment.send(prepared);
+    this.session.snapshot.changed();
+    return txid;
+  }
+
+  /** A cooperative close needs the LSP; a forced one does not (its money waits the CSV delay). */
+  closeChannel(channelId: string, force: boolean): void {
+    const node = this.session.node();
+    if (!force) this.session.peer.require();
+    node.closeChannel(channelId, { force });
+    this.session.snapshot.changed();
+  }
+}

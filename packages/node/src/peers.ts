@@ -1,0 +1,168 @@
+// Peers: connect through a transport (in-memory, TCP, WebSocket) and wait for the handshake,
+// disconnect, list. The connections are held here so stop() can shut them down.
+import * as ldk from 'lightningdevkit';
+import { NodeError } from './errors.ts';
+import type { EventBus } from './events.ts';
+import { type CallbackErrorSink, guard, type Retainer } from './ldk/callbacks.ts';
+import { bool, toHex } from './ldk/values.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import { nodeIdBytes } from './payment/route.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { Connector, PeerConnection, PeerHost } from './transport/connection.ts';
+
+export interface PeerSummary {
+  peerId: string;
+  inbound: boolean;
+}
+
+export interface PeersContext {
+  channelManager: ldk.ChannelManager;
+  /** The graph gossip fills; undefined: this node ignores gossip (a wallet routes over its LSP). */
+  graph: ldk.NetworkGraph | undefined;
+  logger: ldk.Logger;
+  keys: ldk.KeysManager;
+  startSecs: number;
+  random: (length: number) => Uint8Array;
+  retainer: Retainer;
+  onCallbackError: CallbackErrorSink;
+  scheduler: Scheduler;
+  now: () => number;
+  life: Lifecycle;
+  wake: () => void;
+  /** `peer-connected` / `peer-disconnected` go here. */
+  bus: EventBus;
+  /** A peer's bytes arrived or its transport closed: what a view shows may have changed. */
+  onTraffic: () => void;
+}
+
+export class Peers {
+  readonly peerManager: ldk.PeerManager;
+  /** For transports (in-memory, TCP, WebSocket): the PeerManager surface they bridge to. */
+  readonly host: PeerHost;
+  private readonly connections = new Set<PeerConnection>();
+  private readonly scheduler: Scheduler;
+  private readonly now: () => number;
+  private readonly life: Lifecycle;
+  private readonly wake: () => void;
+
+  constructor(c: PeersContext) {
+    const { retainer, logger, life } = c;
+    this.scheduler = c.scheduler;
+    this.now = c.now;
+    this.life = life;
+    this.wake = c.wake;
+    const ignoring = retainer.keep(ldk.IgnoringMessageHandler.constructor_new());
+    const routing = c.graph
+      ? retainer
+          .keep(ldk.P2PGossipSync.constructor_new(c.graph, ldk.Option_UtxoLookupZ.constructor_none(), logger))
+          .as_RoutingMessageHandler()
+      : ignoring.as_RoutingMessageHandler();
+    this.peerManager = retainer.keep(
+      ldk.PeerManager.constructor_new(
+        c.channelManager.as_ChannelMessageHandler(),
+        retainer.keep(routing),
+        ignoring.as_OnionMessageHandler(),
+        peerEvents(c.bus, retainer, c.onCallbackError),
+        c.startSecs,
+        c.random(32),
+        logger,
+        c.keys.as_NodeSigner(),
+      ),
+    );
+    this.host = {
+      peerManager: this.peerManager,
+      retainer,
+      onCallbackError: c.onCallbackError,
+      defer: (fn) => c.scheduler.defer(fn),
+      wake: () => {
+        c.onTraffic();
+        c.wake();
+      },
+      get stopped() {
+        return life.stopped;
+      },
+    };
+  }
+
+  async connect(peerId: string, via: Connector, timeoutMs: number): Promise<void> {
+    this.life.assertRunning();
+    const id = nodeIdBytes(peerId);
+    if (this.isConnected(peerId)) return;
+    const conn = await via(this.host, id);
+    this.connections.add(conn);
+    conn.onClose(() => this.connections.delete(conn));
+    this.wake();
+    const started = this.now();
+    while (!this.isConnected(peerId)) {
+      if (conn.closed)
+        throw new NodeError('CONNECTION_FAILED', `${peerId} closed the connection during the handshake`);
+      if (this.now() - started > timeoutMs) {
+        conn.shutdown();
+        throw new NodeError('TIMEOUT', `handshake with ${peerId} did not finish in ${timeoutMs} ms`);
+      }
+      await new Promise<void>((r) => this.scheduler.setTimeout(r, 2));
+    }
+  }
+
+  disconnect(peerId: string): void {
+    this.peerManager.disconnect_by_node_id(nodeIdBytes(peerId));
+    this.wake();
+  }
+
+  list(): PeerSummary[] {
+    return this.peerManager.list_peers().map((p) => ({
+      peerId: toHex(p.get_counterparty_node_id()),
+      inbound: bool(p.get_is_inbound_connection()),
+    }));
+  }
+
+  isConnected(peerId: string): boolean {
+    const id = peerId.toLowerCase();
+    return this.peerManager.list_peers().some((p) => toHex(p.get_counterparty_node_id()) === id);
+  }
+
+  /** Every peer off (stop): LDK first, then the transports. */
+  disconnectAll(): void {
+    this.peerManager.disconnect_all_peers();
+    for (const conn of this.connections) conn.shutdown();
+  }
+}
+
+/**
+ * LDK tells each of the PeerManager's message handlers when a peer's handshake completes and when
+ * a connected peer goes. The ChannelManager is one of them, out of reach; the custom message
+ * handler is ours to write, so it hears those calls and turns them into events. It handles no
+ * message: its reader reads none (as LDK's IgnoringMessageHandler), and it adds no features.
+ */
+function peerEvents(bus: EventBus, retainer: Retainer, onError: CallbackErrorSink): ldk.CustomMessageHandler {
+  const ok = () => ldk.Result_NoneNoneZ.constructor_ok();
+  const handler: ldk.CustomMessageHandlerInterface = {
+    handle_custom_message: () => ldk.Result_NoneLightningErrorZ.constructor_ok(),
+    get_and_clear_pending_msg: () => [],
+    // the bus delivers after LDK's call has returned: listeners may call back into the node
+    peer_disconnected: guard(
+      'CustomMessageHandler.peer_disconnected',
+      (theirNodeId: Uint8Array) => bus.emit({ kind: 'peer-disconnected', peerId: toHex(theirNodeId) }),
+      undefined,
+      onError,
+    ),
+    // a failure here must not refuse the peer: the fallback accepts it too
+    peer_connected: guard(
+      'CustomMessageHandler.peer_connected',
+      (theirNodeId: Uint8Array) => {
+        bus.emit({ kind: 'peer-connected', peerId: toHex(theirNodeId) });
+        return ok();
+      },
+      ok,
+      onError,
+    ),
+    provided_node_features: () => ldk.NodeFeatures.constructor_empty(),
+    provided_init_features: () => ldk.InitFeatures.constructor_empty(),
+  };
+  const reader: ldk.CustomMessageReaderInterface = {
+    read: () => ldk.Result_COption_TypeZDecodeErrorZ.constructor_ok(ldk.Option_TypeZ.constructor_none()),
+  };
+  retainer.keep(handler);
+  retainer.keep(reader);
+  return retainer.keep(ldk.CustomMessageHandler.new_impl(handler, reader));
+}
