@@ -90,6 +90,7 @@ import {
 } from './recovery.ts';
 import { type FoundPath, findRoute, type RouteRequest } from './routing.ts';
 import { defaultRandomBytes, defaultScheduler, type Scheduler } from './scheduler.ts';
+import { startMark } from './start-marks.ts';
 import type { Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 import { OnchainWallet } from './wallet/onchain.ts';
 import { Sweeper, type SweptOutput } from './wallet/sweeper.ts';
@@ -276,6 +277,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   const source = chainSourceOf(options.chain, CHAIN_NETWORK[options.network], chainLog);
   // refuse to start on the wrong chain before anything is read or written
   await assertNetwork(source, CHAIN_NETWORK[options.network]);
+  startMark('node-network');
   const data = await options.store.load();
   const fees = new ChainFeeEstimator({
     source,
@@ -284,8 +286,10 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     trustFunderFeerate: options.role === 'wallet', // fee policy: config.ts
   });
   await fees.refresh();
+  startMark('node-fees');
   const broadcaster = new ChainBroadcaster({ source, log: chainLog });
   const tip = await source.tip();
+  startMark('node-headers');
   const chainSync = new ChainSync({ source, log: chainLog });
   const storedHeight = data.get(SYNCED_HEIGHT_KEY);
   const wallet = await OnchainWallet.open({
@@ -298,6 +302,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
     log: chainLog,
   });
+  startMark('node-onchain-wallet');
   const node = new LightningNode(options, data, {
     source,
     fees,
@@ -308,7 +313,9 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     logSink,
     chainLog,
   });
+  startMark('node-ldk-restored');
   await node.start(data);
+  startMark('node-synced');
   return node;
 }
 

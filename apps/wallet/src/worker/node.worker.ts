@@ -1,5 +1,6 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
+import { startMark } from '@lpw/node';
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
 import {
@@ -16,6 +17,7 @@ const scope = self as unknown as {
   addEventListener(type: 'message', fn: (event: MessageEvent<ToWorker>) => void): void;
 };
 const post = (message: FromWorker) => scope.postMessage(message);
+startMark('worker-loaded');
 
 const runtime = new WalletRuntime(
   wasmUrl,
@@ -60,6 +62,7 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
   switch (command.type) {
     case 'unlock':
       secrets = deriveSecrets(await openVault(command.vault, command.secret));
+      startMark('unlocked');
       return undefined;
     case 'seal': {
       const vault = await sealMnemonic(command.mnemonic, command.secret, command.salt);
@@ -69,6 +72,7 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
     case 'revealWords':
       return (await openVault(command.vault, command.secret)).split(' ');
     case 'open': {
+      startMark('open');
       if (!secrets) throw new WalletCommandError('LOCKED', 'Unlock the wallet first');
       if (!(await takeWalletLock(command.request.walletId))) {
         post({ type: 'snapshot', snapshot: lockedElsewhere(command.request.lspUrl) });

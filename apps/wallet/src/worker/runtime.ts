@@ -29,6 +29,7 @@ import {
   type PaymentRecord,
   type PreparedOnchainSend,
   paymentRecordsOf,
+  startMark,
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
 import { decodeBolt11 } from '@lpw/payment-request';
@@ -207,6 +208,7 @@ export class WalletRuntime {
     this.req = req;
     this.snap = emptySnapshot(req.lspUrl);
     await initLdkFromUrl(this.wasmUrl);
+    startMark('wasm-ready');
     this.nodeId = nodeIdentity(req.nodeSeed).nodeId;
     this.snap.nodeId = this.nodeId;
     this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
@@ -262,6 +264,7 @@ export class WalletRuntime {
     this.streamsDb = await IndexedDbStore.open(streamsDbName(req.walletId));
     this.streamLedger = await StoreStreamLedger.open(this.streamsDb);
     this.snap.streams = this.streamViews();
+    startMark('stored-read');
     this.setStatus('starting', undefined);
     void this.start();
   }
@@ -312,6 +315,7 @@ export class WalletRuntime {
       let online = true;
       try {
         info = await this.client.info();
+        startMark('lsp-info');
         this.lspSeen();
       } catch (error) {
         const unreachable = `Your service provider at ${req.lspUrl} can’t be reached (${describeError(error).code}).`;
@@ -348,6 +352,7 @@ export class WalletRuntime {
         await backup.start(); // the lease (taking it over) and the LSP's version
         await this.checkLspCopy(req);
         if (this.store!.data.has(FENCED_KEY)) await this.store!.commit([{ key: FENCED_KEY, value: null }]);
+        startMark('lsp-backup-lease');
       }
       // set by a restore, or by a newer copy another device wrote: kept until a node has started on it
       const recoverChannels = this.store!.data.has(RECOVERY_PENDING_KEY);
@@ -584,7 +589,9 @@ export class WalletRuntime {
       try {
         // a fresh session for each connect: the WebSocket is authorised by the session token
         await client.login(node);
+        startMark('peer-login');
         await client.connect(node);
+        startMark('peer-linked');
         this.peerState(true);
       } catch (error) {
         this.peerState(
