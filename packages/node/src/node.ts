@@ -73,6 +73,7 @@ import {
   SCORER_KEY,
   SYNCED_AT_KEY,
   SYNCED_HEIGHT_KEY,
+  HEADERS_KEY,
 } from './persist/keys.ts';
 import { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
@@ -279,6 +280,11 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   await assertNetwork(source, CHAIN_NETWORK[options.network]);
   startMark('node-network');
   const data = await options.store.load();
+  // the checked header chain from the last start: only newer headers are fetched
+  if (source instanceof CheckedChainSource)
+    source.keepHeaders(data.get(HEADERS_KEY), (record) =>
+      options.store.commit([{ key: HEADERS_KEY, value: record }]),
+    );
   const fees = new ChainFeeEstimator({
     source,
     log: chainLog,
