@@ -8,6 +8,7 @@ import { createPasskey, passkeyOutput } from '../lib/passkey.ts';
 import { ReleaseError } from '../lib/release.ts';
 import { lockOf, newVaultSalt, type UnlockSecret, type VaultRecord, vaultSalt } from '../lib/vault.ts';
 import { type NodeWorker, startNodeWorker } from '../worker/client.ts';
+import type { WalletSnapshot } from '../worker/protocol.ts';
 import { useNav } from './nav.ts';
 import { useSettings } from './settings.ts';
 import { useUpdates } from './updates.ts';
@@ -58,20 +59,38 @@ async function sealingSecret(lock: LockChoice, salt: Uint8Array): Promise<Unlock
   return { kind: 'passkey', ...(await createPasskey(salt)) };
 }
 
+const toWallet = (snapshot: WalletSnapshot) => useWallet.getState().receiveSnapshot(snapshot);
+
 /**
- * Starts a worker and has it decrypt (or seal) the words; the node starts only once that worked.
- * A wrong PIN ends the worker and changes nothing.
+ * A worker started while the lock screen shows: it loads and compiles LDK's WASM while the person
+ * types (node.worker.ts starts that at once), so an unlock does not wait for it. No words reach it
+ * before an unlock, and not at all when an update nobody agreed to took over.
+ */
+let spareWorker: NodeWorker | undefined;
+
+function prewarmWorker(): void {
+  if (spareWorker || useUpdates.getState().untrusted) return;
+  spareWorker = startNodeWorker(toWallet);
+}
+
+/**
+ * Starts a worker (or takes the warm one) and has it decrypt (or seal) the words; the node starts
+ * only once that worked. A wrong PIN ends the worker and changes nothing.
  */
 async function withUnlockedWorker<T>(
   unlockIn: (worker: NodeWorker) => Promise<T>,
 ): Promise<{ worker: NodeWorker; value: T }> {
   // the worker's code would come from a version nobody checked (stores/updates.ts): the words stay out of it
-  if (useUpdates.getState().untrusted)
+  if (useUpdates.getState().untrusted) {
+    spareWorker?.terminate();
+    spareWorker = undefined;
     throw new ReleaseError(
       'RELEASE_UNTRUSTED',
       'A version you did not agree to took over; the wallet stays locked',
     );
-  const worker = startNodeWorker((snapshot) => useWallet.getState().receiveSnapshot(snapshot));
+  }
+  const worker = spareWorker ?? startNodeWorker(toWallet);
+  spareWorker = undefined;
   try {
     return { worker, value: await unlockIn(worker) };
   } catch (error) {
@@ -173,6 +192,10 @@ export const useSession = create<SessionState>((setState, getState) => ({
     void set(STORAGE_RISK_KEY, true).catch(() => {});
   },
 }));
+
+useSession.subscribe((state) => {
+  if (state.phase === 'locked') prewarmWorker();
+});
 
 /** Once the node ran with the restored state, later unlocks are ordinary ones. */
 useWallet.subscribe((state) => {

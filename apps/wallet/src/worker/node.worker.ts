@@ -1,6 +1,6 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
-import { startMark } from '@lpw/node';
+import { initLdkFromUrl, startMark } from '@lpw/node';
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
 import {
@@ -18,6 +18,9 @@ const scope = self as unknown as {
 };
 const post = (message: FromWorker) => scope.postMessage(message);
 startMark('worker-loaded');
+// LDK's WASM compiles (streamed) while the vault is opened, or the lock screen still shows: `open`
+// awaits the same load. A failure here is the one `open` reports.
+void initLdkFromUrl(wasmUrl).catch(() => {});
 
 const runtime = new WalletRuntime(
   wasmUrl,

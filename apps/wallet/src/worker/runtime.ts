@@ -186,6 +186,8 @@ export class WalletRuntime {
   private exitSyncMs = 0;
   private nodeId = '';
   private peerConnected = false;
+  /** Peer links tried since the node started. */
+  private peerLinks = 0;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -587,8 +589,9 @@ export class WalletRuntime {
       if (!node || !info || this.closed || node.isConnected(info.nodeId)) return;
       const client = this.client!;
       try {
-        // a fresh session for each connect: the WebSocket is authorised by the session token
-        await client.login(node);
+        // a fresh session for each reconnect: the WebSocket is authorised by the session token (the
+        // first link of a start uses the one the start just logged in with: two round trips less)
+        if (this.peerLinks++ > 0 || !client.token) await client.login(node);
         startMark('peer-login');
         await client.connect(node);
         startMark('peer-linked');
