@@ -35,6 +35,12 @@ interface SessionState {
   createWallet(mnemonic: string, lock: LockChoice): Promise<void>;
   /** `backupFile`: a backup file the person exported earlier, a copy the LSP does not control. */
   restoreWallet(mnemonic: string, lock: LockChoice, backupFile?: Uint8Array): Promise<void>;
+  /**
+   * From the lock screen, its PIN, passphrase or passkey lost: the words open the wallet under a new
+   * lock. This device's wallet, when they are its words, runs on with its own channel state; else the
+   * words' wallet is restored. The stored vault is replaced only once the node runs.
+   */
+  restoreFromLock(mnemonic: string, lock: LockChoice, backupFile?: Uint8Array): Promise<void>;
   /** `text`: the PIN or passphrase; undefined for a passkey, which is asked here. */
   unlock(text?: string): Promise<void>;
   lock(): Promise<void>;
@@ -120,11 +126,16 @@ async function startNode(
   });
 }
 
-async function sealNew(mnemonic: string, lock: LockChoice) {
+async function sealNew(mnemonic: string, lock: LockChoice, replacing?: string) {
   const salt = newVaultSalt();
   const secret = await sealingSecret(lock, salt);
-  return withUnlockedWorker((worker) => worker.call({ type: 'seal', mnemonic, secret, salt }));
+  return withUnlockedWorker((worker) =>
+    worker.call({ type: 'seal', mnemonic, secret, salt, ...(replacing ? { replacing } : {}) }),
+  );
 }
+
+/** A vault from a restore on the lock screen, written over the stored one once the node runs on it. */
+let unconfirmedVault: VaultRecord | undefined;
 
 export const useSession = create<SessionState>((setState, getState) => ({
   phase: 'loading',
@@ -160,6 +171,17 @@ export const useSession = create<SessionState>((setState, getState) => ({
     useNav.getState().go('home');
     await startNode(worker, vault, true, backupFile);
   },
+  async restoreFromLock(mnemonic, lock, backupFile) {
+    const stored = getState().vault;
+    if (!stored) return getState().restoreWallet(mnemonic, lock, backupFile);
+    const { worker, value: vault } = await sealNew(mnemonic, lock, stored.walletId);
+    const sameWallet = vault.walletId === stored.walletId;
+    if (!sameWallet) await set(RESTORE_PENDING_KEY, vault.walletId);
+    unconfirmedVault = vault;
+    setState({ vault, phase: 'unlocked' });
+    useNav.getState().go('home');
+    await startNode(worker, vault, !sameWallet, backupFile);
+  },
   async unlock(text) {
     const vault = getState().vault;
     if (!vault) throw new Error('No wallet on this device');
@@ -179,6 +201,11 @@ export const useSession = create<SessionState>((setState, getState) => ({
       worker.terminate();
     }
     useWallet.getState().attach(undefined);
+    if (unconfirmedVault) {
+      // the restore never ran: the lock stays the one stored
+      unconfirmedVault = undefined;
+      setState({ vault: await get<VaultRecord>(VAULT_KEY).catch(() => undefined) });
+    }
     setState({ phase: getState().vault ? 'locked' : 'no-wallet' });
   },
   async revealWords(text) {
@@ -199,5 +226,9 @@ useSession.subscribe((state) => {
 
 /** Once the node ran with the restored state, later unlocks are ordinary ones. */
 useWallet.subscribe((state) => {
-  if (state.snapshot?.status === 'running') void del(RESTORE_PENDING_KEY).catch(() => {});
+  if (state.snapshot?.status !== 'running') return;
+  void del(RESTORE_PENDING_KEY).catch(() => {});
+  const vault = unconfirmedVault;
+  unconfirmedVault = undefined;
+  if (vault) void set(VAULT_KEY, vault).catch(() => {});
 });

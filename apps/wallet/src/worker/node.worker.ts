@@ -1,6 +1,7 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
-import { initLdkFromUrl, startMark } from '@lpw/node';
+import { initLdkFromUrl, nodeIdentity, startMark } from '@lpw/node';
+import { get as idbGet } from 'idb-keyval';
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
 import {
@@ -10,7 +11,7 @@ import {
   WalletCommandError,
   type WalletSnapshot,
 } from './protocol.ts';
-import { describeError, emptySnapshot, WalletRuntime } from './runtime.ts';
+import { describeError, emptySnapshot, snapshotKey, WalletRuntime } from './runtime.ts';
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
@@ -60,6 +61,14 @@ function lockedElsewhere(lspUrl: string): WalletSnapshot {
   };
 }
 
+/** Whether the wallet this device holds as `walletId` last ran on this node seed (its saved snapshot says so). */
+async function isWalletOf(walletId: string, nodeSeed: Uint8Array): Promise<boolean> {
+  await initLdkFromUrl(wasmUrl); // the node id comes from LDK's key manager
+  const nodeId = nodeIdentity(nodeSeed).nodeId;
+  const saved = await idbGet<WalletSnapshot>(snapshotKey(walletId)).catch(() => undefined);
+  return saved?.nodeId === nodeId;
+}
+
 async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult]> {
   const { command } = message;
   switch (command.type) {
@@ -68,8 +77,16 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       startMark('unlocked');
       return undefined;
     case 'seal': {
-      const vault = await sealMnemonic(command.mnemonic, command.secret, command.salt);
-      secrets = deriveSecrets(command.mnemonic);
+      const derived = deriveSecrets(command.mnemonic);
+      const sameWallet =
+        command.replacing !== undefined && (await isWalletOf(command.replacing, derived.nodeSeed));
+      const vault = await sealMnemonic(
+        command.mnemonic,
+        command.secret,
+        command.salt,
+        sameWallet ? command.replacing : undefined,
+      );
+      secrets = derived;
       return vault;
     }
     case 'revealWords':
