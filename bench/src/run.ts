@@ -360,9 +360,9 @@ const rows: Array<[string, unknown, string?]> = [
     `CPU ${fmt(num('chainview_header_cpu_us'))} µs`,
   ],
   [
-    'chain_check_ms_per_block (CPU: header link + proof of work + a merkle proof)',
+    'chain_check_ms_per_block (CPU: header link + proof of work + one merkle proof)',
     num('chain_check_ms_per_block'),
-    `merkle branch depth ≤ ${fmt(results.chain_check_merkle_depth)}`,
+    `with a 12-deep merkle branch (mainnet); devnet blocks (depth ≤ ${fmt(results.chain_check_merkle_depth)}) ${fmt(num('chain_check_ms_per_block_devnet'))} ms`,
   ],
   [
     `hostile honest p99 ms info / auth / routes.find, alone (${fmtCount(results.hostile_wallets)} wallets${results.hostile_baseline_saturated ? ', SATURATED' : ''})`,

@@ -127,13 +127,15 @@ describe('locking the wallet', () => {
 });
 
 describe('a forgotten lock', () => {
-  let stack: Stack | undefined;
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-lock-forgot' });
+  });
   afterAll(async () => {
     await stack?.stop();
   });
 
   it('restores from the words on the lock screen: the same wallet, its channel and money, under a new lock', async () => {
-    stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-lock-forgot' });
     const profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-lock-'));
     profiles.push(profile);
     const context = await openProfile(profile);
