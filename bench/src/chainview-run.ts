@@ -13,6 +13,8 @@ import {
   MemoryStore,
   type NodeOptions,
 } from '@lpw/node';
+import { decodeHeader, HeaderChain, NETWORK_RULES } from '../../packages/node/src/chain/headers.ts';
+import { merkleProofHolds } from '../../packages/node/src/chain/merkle.ts';
 import { initWasm } from './product.ts';
 import { cpuMsSince, percentile } from './stats.ts';
 
@@ -94,6 +96,7 @@ export async function measureChainView(startRuns: number, blocks: number, header
       network: 'regtest',
     });
     const [, headers] = await timed(() => source.tip());
+    const perBlockCheck = await chainCheckPerBlock(devnet, Math.min(blocks * 20, devnet.chain.tipHeight));
 
     for (const variant of VARIANTS) {
       results[`chainview_start_ms_p50_${variant}`] = p50(starts[variant], 'wallMs');
@@ -104,6 +107,11 @@ export async function measureChainView(startRuns: number, blocks: number, header
     results.chainview_headers = devnet.chain.tipHeight;
     results.chainview_header_us = Math.round((headers.wallMs * 1000) / devnet.chain.tipHeight);
     results.chainview_header_cpu_us = Math.round((headers.cpuMs * 1000) / devnet.chain.tipHeight);
+    // the CPU of the checks alone per new block: its header (link, proof of work) and one merkle proof
+    // (at a mainnet block's branch depth; the devnet's own shallow blocks apart)
+    results.chain_check_ms_per_block = Math.round(perBlockCheck.mainnetMs * 1000) / 1000;
+    results.chain_check_ms_per_block_devnet = Math.round(perBlockCheck.devnetMs * 1000) / 1000;
+    results.chain_check_merkle_depth = perBlockCheck.depth;
     results.chainview_start_runs = startRuns;
     results.chainview_blocks = blocks;
     return results;
@@ -111,3 +119,46 @@ export async function measureChainView(startRuns: number, blocks: number, header
     await devnet.stop();
   }
 }
+
+/** A mainnet block of ~3,000 transactions has a merkle branch this deep (the devnet's are shallow). */
+const MAINNET_BRANCH_DEPTH = 12;
+
+/**
+ * The checks a block costs the wallet, without the network: its header checked onto the chain (link,
+ * proof of work) and the merkle proof of one transaction in it, over the last `count` blocks (the
+ * proofs fetched first, of each block's last transaction). A devnet block holds a few transactions,
+ * so each is also walked up a branch as deep as a mainnet block's (its siblings made up: the cost
+ * of a proof is its depth in sha256d, whatever the hashes are).
+ */
+async function chainCheckPerBlock(devnet: Devnet, count: number) {
+  const esplora = esploraSource({ url: devnet.esploraUrl });
+  const top = devnet.chain.tipHeight;
+  const first = top - count + 1;
+  const blocks = [];
+  for (let height = first; height <= top; height++) {
+    const block = devnet.chain.getBlock(height)!;
+    const txid = block.txs[block.txs.length - 1]!.txid;
+    const conf = (await esplora.txConfirmation(txid))!;
+    blocks.push({ raw: block.header, height, txid, conf });
+  }
+  const parent = devnet.chain.getBlock(first - 1)!;
+  const chain = new HeaderChain(decodeHeader(parent.header, first - 1), NETWORK_RULES.regtest);
+  const deepBranch = Array.from({ length: MAINNET_BRANCH_DEPTH }, (_, i) => txidOfIndex(i));
+  const cpu = process.cpuUsage();
+  for (const { raw, height, txid, conf } of blocks) {
+    const header = decodeHeader(raw, height);
+    chain.connect([header]);
+    if (!merkleProofHolds(txid, conf.merkle!, conf.position, header.merkleRoot))
+      throw new Error(`bench: the merkle proof of ${txid} does not hold`);
+  }
+  const devnetMs = cpuMsSince(cpu) / count;
+  const deep = process.cpuUsage();
+  for (const { txid, raw, height } of blocks)
+    merkleProofHolds(txid, deepBranch, 2 ** MAINNET_BRANCH_DEPTH - 1, decodeHeader(raw, height).merkleRoot);
+  const deepProofMs = cpuMsSince(deep) / count;
+  const depth = Math.max(...blocks.map((b) => b.conf.merkle!.length));
+  return { devnetMs, mainnetMs: devnetMs + deepProofMs, depth };
+}
+
+/** A made-up 32-byte hash (display hex) standing in for a merkle sibling. */
+const txidOfIndex = (i: number) => i.toString(16).padStart(64, '0');

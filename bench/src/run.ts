@@ -329,6 +329,13 @@ const rows: Array<[string, unknown, string?]> = [
     `lock screen ${fmt(num('pwa_lock_screen_ms_p50'))} ms; max ${fmt(num('pwa_ready_ms_max'))} ms`,
   ],
   [
+    'pwa start steps, ms from navigation (p50)',
+    '',
+    Object.entries((results.pwa_ready_steps_ms_p50 as Record<string, number> | undefined) ?? {})
+      .map(([step, ms]) => `${step} ${fmt(ms)}`)
+      .join(', '),
+  ],
+  [
     'pay_latency_ms_p50, PWA / Node wallet (via LSP → merchant)',
     `${fmt(num('pwa_pay_latency_ms_p50'))} / ${fmt(num('node_pay_latency_ms_p50'))}`,
     `p90 ${fmt(num('pwa_pay_latency_ms_p90'))} / ${fmt(num('node_pay_latency_ms_p90'))} ms`,
@@ -370,6 +377,11 @@ const rows: Array<[string, unknown, string?]> = [
     `chainview µs per header (${fmtCount(results.chainview_headers)} from genesis)`,
     num('chainview_header_us'),
     `CPU ${fmt(num('chainview_header_cpu_us'))} µs`,
+  ],
+  [
+    'chain_check_ms_per_block (CPU: header link + proof of work + one merkle proof)',
+    num('chain_check_ms_per_block'),
+    `with a 12-deep merkle branch (mainnet); devnet blocks (depth ≤ ${fmt(results.chain_check_merkle_depth)}) ${fmt(num('chain_check_ms_per_block_devnet'))} ms`,
   ],
   [
     `hostile honest p99 ms info / auth / routes.find, alone (${fmtCount(results.hostile_wallets)} wallets${results.hostile_baseline_saturated ? ', SATURATED' : ''})`,

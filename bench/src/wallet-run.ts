@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { waitUntil } from '@lpw/devnet';
 import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import WebSocket from 'ws';
 import { openProfile } from '../../e2e/harness/browser.ts';
@@ -46,6 +47,33 @@ export function measureBundle(distDir: string) {
     } else if (file.endsWith('.wasm')) wasm += size;
   }
   return { pwa_js_gzip_kb: kb(js), pwa_wasm_gzip_kb: kb(wasm), pwa_js_gzip_kb_files: files };
+}
+
+/**
+ * The steps of a start, from the worker's `lpw:` marks (packages/node start-marks.ts), as ms since
+ * `t0Epoch` (the navigation): each mark's epoch time is the worker's timeOrigin plus its startTime.
+ */
+async function startSteps(page: Page, t0Epoch: number): Promise<Record<string, number>> {
+  const worker = page.workers().find((w) => w.url().includes('node.worker'));
+  if (!worker) return {};
+  const marks = await worker.evaluate(() => ({
+    origin: performance.timeOrigin,
+    marks: performance
+      .getEntriesByType('mark')
+      .filter((m) => m.name.startsWith('lpw:'))
+      .map((m) => [m.name.slice(4), m.startTime] as const),
+  }));
+  return Object.fromEntries(marks.marks.map(([name, at]) => [name, marks.origin + at - t0Epoch]));
+}
+
+/** Per step, the p50 of its time since navigation, in the order the steps happen. */
+function stepsP50(runs: Record<string, number>[]): Record<string, number> {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  const p50s = names.map((name) => {
+    const at = runs.map((r) => r[name]).filter((v): v is number => v !== undefined);
+    return [name, Math.round(percentile(at, 50))] as const;
+  });
+  return Object.fromEntries(p50s.sort((a, b) => a[1] - b[1]));
 }
 
 /** Drop the HTTP cache, the service worker and its caches: the next launch loads from the network. */
@@ -99,18 +127,33 @@ export async function measureWallet(readyRuns: number, payments: number) {
     // cold start of the existing wallet: caches dropped, a new browser process on the same profile
     const readyMs: number[] = [];
     const lockMs: number[] = [];
+    const unlockClickMs: number[] = [];
+    const steps: Record<string, number>[] = [];
     for (let i = 0; i < readyRuns; i++) {
       await clearCaches(context, page, front.url);
       await context.close();
       context = await openProfile(profile);
       page = await context.newPage();
       const t0 = performance.now();
+      const t0Epoch = Date.now();
       await page.goto(front.url);
       await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
       lockMs.push(performance.now() - t0);
-      await unlock(page);
+      await unlock(page, () => unlockClickMs.push(performance.now() - t0));
       await waitConnected(page);
       readyMs.push(performance.now() - t0);
+      // the peer link may come after "ready" (Home shows no notice once the node runs): its mark too
+      let run: Record<string, number> = {};
+      await waitUntil(
+        'the PWA linked to the LSP peer',
+        async () => {
+          run = await startSteps(page, t0Epoch);
+          return 'peer-linked' in run;
+        },
+        30_000,
+        50,
+      );
+      steps.push(run);
     }
 
     // payments from the browser: Send → paste → review (the fee estimate is in) → Pay → proof shown
@@ -202,6 +245,9 @@ export async function measureWallet(readyRuns: number, payments: number) {
       pwa_ready_ms_p50: round(percentile(readyMs, 50)),
       pwa_ready_ms_max: round(Math.max(...readyMs)),
       pwa_lock_screen_ms_p50: round(percentile(lockMs, 50)),
+      pwa_unlock_click_ms_p50: round(percentile(unlockClickMs, 50)),
+      // where a start's time goes: ms from navigation to each step (worker marks), p50 per step
+      pwa_ready_steps_ms_p50: stepsP50(steps),
       pwa_ready_runs: readyMs.length,
       pwa_pay_latency_ms_p50: round(pwaPay),
       pwa_pay_latency_ms_p90: round(percentile(pwaPayMs, 90)),

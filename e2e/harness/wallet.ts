@@ -67,10 +67,12 @@ export async function restoreWallet(page: Page, words: string[], backupFile?: st
   await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
 }
 
-export async function unlock(page: Page): Promise<void> {
+/** `clicked`: called as the Unlock button is tapped (the bench times a start's steps from there). */
+export async function unlock(page: Page, clicked?: () => void): Promise<void> {
   await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
   await page.locator('input[name=pin]').fill(PIN);
   await page.getByRole('button', { name: 'Unlock' }).click();
+  clicked?.();
   await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
 }
 

@@ -1,12 +1,14 @@
 // The vault's three locks in the built wallet, without an LSP (locking needs none): a passphrase, and a
 // passkey whose PRF output is the key (Chromium's virtual authenticator stands in for a phone's). A wrong
 // secret is refused with words that name it and starts nothing; the right one opens the wallet again.
+// A forgotten lock: the lock screen's way out restores from the words (against the real stack).
 // Each test gets the runner's own page, in a fresh context on the project's device.
 import type { Page } from 'playwright-core';
 import { watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
 import { expect, shot, test } from '../harness/runner.ts';
-import { confirmNewWords, DIST } from '../harness/wallet.ts';
+import { type Stack, startStack } from '../harness/stack.ts';
+import { balanceSat, confirmNewWords, createWallet, DIST, waitConnected } from '../harness/wallet.ts';
 
 let front: Front;
 
@@ -108,6 +110,77 @@ test.describe('locking the wallet', () => {
     await page.getByText(/The passkey did not open the wallet/).waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('screen-lock').isVisible()).resolves.toBe(true);
     await shot(page, 'lock-passkey-missing');
+    expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
+  });
+});
+
+test.describe('a forgotten lock', () => {
+  let stack: Stack;
+  test.beforeAll(async () => {
+    stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-lock-forgot' });
+  });
+  test.afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('restores from the words on the lock screen: the same wallet, its channel and money, under a new lock', async ({
+    page,
+  }) => {
+    const errors = watchErrors(page);
+    await page.goto(stack.front.url);
+    await page.getByTestId('screen-welcome').waitFor({ timeout: 60_000 });
+    const words = await createWallet(page);
+    await waitConnected(page);
+
+    // money in: a JIT channel the devnet router pays into
+    await page.getByRole('button', { name: 'Receive' }).click();
+    await page.getByTestId('screen-receive').waitFor();
+    if (await page.getByTestId('storage-warning').isVisible())
+      await page.getByRole('button', { name: 'I understand, continue' }).click();
+    await page.locator('input[name=amount]').fill('20000');
+    await page.getByRole('button', { name: 'Create invoice' }).click();
+    await page.getByRole('button', { name: 'Agree and create invoice' }).click({ timeout: 30_000 });
+    const invoice = (await page.getByTestId('invoice-text').textContent({ timeout: 30_000 }))!.trim();
+    await Promise.all([
+      stack.net.router.node.payInvoice(invoice, { timeoutMs: 90_000 }),
+      page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 }),
+    ]);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('screen-home').waitFor();
+    const funded = await balanceSat(page);
+    expect(funded).toBeGreaterThan(0n);
+
+    // the PIN is forgotten: the lock screen's way out warns first, then takes the words
+    await lockFromSettings(page);
+    await page.getByRole('button', { name: /Forgot\? Restore from your words/ }).click();
+    await page.getByTestId('forgot-warning').waitFor();
+    await shot(page, 'lock-forgot-warning');
+    await page.getByRole('button', { name: 'Back' }).first().click();
+    await page.getByTestId('screen-lock').waitFor(); // backing out changes nothing
+    await page.getByRole('button', { name: /Forgot\? Restore from your words/ }).click();
+    await page.getByRole('button', { name: 'I have my words, continue' }).click();
+    await page.locator('textarea[name=words]').fill(words.join(' '));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const passphrase = 'kettle amber north violin';
+    await page.getByRole('radio', { name: 'Passphrase' }).check();
+    await page.locator('input[name=passphrase]').fill(passphrase);
+    await page.locator('input[name=passphrase-again]').fill(passphrase);
+    await page.getByRole('button', { name: 'Restore wallet' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    await waitConnected(page);
+    // the device's own wallet runs on: its channel (no close), its money
+    await expect.poll(() => balanceSat(page), { timeout: 30_000 }).toBe(funded);
+    await expect(page.getByTestId('recovery-notice').count()).resolves.toBe(0);
+    await shot(page, 'lock-forgot-restored');
+
+    // the new lock is the one stored: a reload asks for the passphrase, and it opens the wallet
+    await page.reload();
+    await page.getByTestId('screen-lock').waitFor({ timeout: 30_000 });
+    await page.locator('input[name=passphrase]').fill(passphrase);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByTestId('screen-home').waitFor({ timeout: 30_000 });
+    await waitConnected(page);
+    expect(await balanceSat(page)).toBe(funded);
     expect(errors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import * as ldk from 'lightningdevkit';
 import { computeBalances } from './balances.ts';
 import { ChainBroadcaster } from './chain/broadcaster.ts';
 import { txidOf } from './chain/bytes.ts';
+import { CheckedChainSource } from './chain/checked.ts';
 import { ChainFeeEstimator } from './chain/fees.ts';
 import { assertNetwork, type BlockRef, type ChainLog, type ChainSource } from './chain/source.ts';
 import { ChainSync } from './chain/sync.ts';
@@ -44,13 +45,14 @@ import { SpontaneousPayment } from './payment/spontaneous.ts';
 import { PaymentStore } from './payments.ts';
 import { Peers } from './peers.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
-import { SYNCED_HEIGHT_KEY } from './persist/keys.ts';
+import { HEADERS_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
 import { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
 import { openChannelManager } from './persist/open-manager.ts';
 import { Pump } from './pump.ts';
 import { decodeRecords, RECOVERY_KEY, RecoveryTracker } from './recovery.ts';
 import { defaultRandomBytes, defaultScheduler } from './scheduler.ts';
+import { startMark } from './start-marks.ts';
 import { OnchainWallet } from './wallet/onchain.ts';
 import { Sweeper } from './wallet/sweeper.ts';
 
@@ -71,7 +73,13 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   const source = chainSourceOf(options.chain, CHAIN_NETWORK[options.network], chainLog);
   // refuse to start on the wrong chain before anything is read or written
   await assertNetwork(source, CHAIN_NETWORK[options.network]);
+  startMark('node-network');
   const data = await options.store.load();
+  // the checked header chain from the last start: only newer headers are fetched
+  if (source instanceof CheckedChainSource)
+    source.keepHeaders(data.get(HEADERS_KEY), (record) =>
+      options.store.commit([{ key: HEADERS_KEY, value: record }]),
+    );
   const fees = new ChainFeeEstimator({
     source,
     log: chainLog,
@@ -79,8 +87,10 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     trustFunderFeerate: options.role === 'wallet', // fee policy: config.ts
   });
   await fees.refresh();
+  startMark('node-fees');
   const broadcaster = new ChainBroadcaster({ source, log: chainLog });
   const tip = await source.tip();
+  startMark('node-headers');
   const chainSync = new ChainSync({ source, log: chainLog });
   const storedHeight = data.get(SYNCED_HEIGHT_KEY);
   const wallet = await OnchainWallet.open({
@@ -93,6 +103,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
     log: chainLog,
   });
+  startMark('node-onchain-wallet');
   const node = assemble(options, data, {
     source,
     fees,
@@ -103,7 +114,9 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     logSink,
     chainLog,
   });
+  startMark('node-ldk-restored');
   await node.start(data);
+  startMark('node-synced');
   return node;
 }
 

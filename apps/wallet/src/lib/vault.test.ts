@@ -36,6 +36,19 @@ describe('vault', () => {
     expect(await openVault(record, pin('246810'))).toBe(words);
   });
 
+  it('a new lock for the same wallet keeps its id; the old lock does not open the new vault', async () => {
+    const old = await sealMnemonic(VECTOR, pin('246810'));
+    const relocked = await sealMnemonic(
+      VECTOR,
+      passphrase('kettle amber north'),
+      newVaultSalt(),
+      old.walletId,
+    );
+    expect(relocked.walletId).toBe(old.walletId);
+    expect(await openVault(relocked, passphrase('kettle amber north'))).toBe(VECTOR);
+    await expect(openVault(relocked, pin('246810'))).rejects.toBeInstanceOf(VaultError);
+  }, 30_000); // three PBKDF2 stretches on a shared machine
+
   it('opens a vault written before locks had kinds as a PIN vault', async () => {
     const { lock: _, ...old } = await sealMnemonic(VECTOR, pin('246810'));
     expect(await openVault(old as VaultRecord, pin('246810'))).toBe(VECTOR);

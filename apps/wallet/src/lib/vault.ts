@@ -145,16 +145,19 @@ export function newVaultSalt(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(32));
 }
 
-/** Encrypts the words under the chosen lock. `salt`: the PRF input a passkey's output was taken for. */
+/**
+ * Encrypts the words under the chosen lock. `salt`: the PRF input a passkey's output was taken for;
+ * `walletId`: the wallet's id on this device when these words are its own (a new lock for it).
+ */
 export async function sealMnemonic(
   mnemonic: string,
   secret: UnlockSecret,
   salt: Uint8Array = newVaultSalt(),
+  walletId: string = hex(crypto.getRandomValues(new Uint8Array(16))),
 ): Promise<VaultRecord> {
   checkSecret(secret);
   const phrase = normaliseMnemonic(mnemonic);
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const walletId = hex(crypto.getRandomValues(new Uint8Array(16)));
   const key =
     secret.kind === 'passkey'
       ? await passkeyKey(secret.prfOutput, salt)

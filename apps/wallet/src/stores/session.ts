@@ -8,6 +8,7 @@ import { createPasskey, passkeyOutput } from '../lib/passkey.ts';
 import { ReleaseError } from '../lib/release.ts';
 import { lockOf, newVaultSalt, type UnlockSecret, type VaultRecord, vaultSalt } from '../lib/vault.ts';
 import { type NodeWorker, startNodeWorker } from '../worker/client.ts';
+import type { WalletSnapshot } from '../worker/protocol.ts';
 import { useNav } from './nav.ts';
 import { useSettings } from './settings.ts';
 import { useUpdates } from './updates.ts';
@@ -34,6 +35,12 @@ interface SessionState {
   createWallet(mnemonic: string, lock: LockChoice): Promise<void>;
   /** `backupFile`: a backup file the person exported earlier, a copy the LSP does not control. */
   restoreWallet(mnemonic: string, lock: LockChoice, backupFile?: Uint8Array): Promise<void>;
+  /**
+   * From the lock screen, its PIN, passphrase or passkey lost: the words open the wallet under a new
+   * lock. This device's wallet, when they are its words, runs on with its own channel state; else the
+   * words' wallet is restored. The stored vault is replaced only once the node runs.
+   */
+  restoreFromLock(mnemonic: string, lock: LockChoice, backupFile?: Uint8Array): Promise<void>;
   /** `text`: the PIN or passphrase; undefined for a passkey, which is asked here. */
   unlock(text?: string): Promise<void>;
   lock(): Promise<void>;
@@ -58,20 +65,38 @@ async function sealingSecret(lock: LockChoice, salt: Uint8Array): Promise<Unlock
   return { kind: 'passkey', ...(await createPasskey(salt)) };
 }
 
+const toWallet = (snapshot: WalletSnapshot) => useWallet.getState().receiveSnapshot(snapshot);
+
 /**
- * Starts a worker and has it decrypt (or seal) the words; the node starts only once that worked.
- * A wrong PIN ends the worker and changes nothing.
+ * A worker started while the lock screen shows: it loads and compiles LDK's WASM while the person
+ * types (node.worker.ts starts that at once), so an unlock does not wait for it. No words reach it
+ * before an unlock, and not at all when an update nobody agreed to took over.
+ */
+let spareWorker: NodeWorker | undefined;
+
+function prewarmWorker(): void {
+  if (spareWorker || useUpdates.getState().untrusted) return;
+  spareWorker = startNodeWorker(toWallet);
+}
+
+/**
+ * Starts a worker (or takes the warm one) and has it decrypt (or seal) the words; the node starts
+ * only once that worked. A wrong PIN ends the worker and changes nothing.
  */
 async function withUnlockedWorker<T>(
   unlockIn: (worker: NodeWorker) => Promise<T>,
 ): Promise<{ worker: NodeWorker; value: T }> {
   // the worker's code would come from a version nobody checked (stores/updates.ts): the words stay out of it
-  if (useUpdates.getState().untrusted)
+  if (useUpdates.getState().untrusted) {
+    spareWorker?.terminate();
+    spareWorker = undefined;
     throw new ReleaseError(
       'RELEASE_UNTRUSTED',
       'A version you did not agree to took over; the wallet stays locked',
     );
-  const worker = startNodeWorker((snapshot) => useWallet.getState().receiveSnapshot(snapshot));
+  }
+  const worker = spareWorker ?? startNodeWorker(toWallet);
+  spareWorker = undefined;
   try {
     return { worker, value: await unlockIn(worker) };
   } catch (error) {
@@ -101,11 +126,16 @@ async function startNode(
   });
 }
 
-async function sealNew(mnemonic: string, lock: LockChoice) {
+async function sealNew(mnemonic: string, lock: LockChoice, replacing?: string) {
   const salt = newVaultSalt();
   const secret = await sealingSecret(lock, salt);
-  return withUnlockedWorker((worker) => worker.call({ type: 'seal', mnemonic, secret, salt }));
+  return withUnlockedWorker((worker) =>
+    worker.call({ type: 'seal', mnemonic, secret, salt, ...(replacing ? { replacing } : {}) }),
+  );
 }
+
+/** A vault from a restore on the lock screen, written over the stored one once the node runs on it. */
+let unconfirmedVault: VaultRecord | undefined;
 
 export const useSession = create<SessionState>((setState, getState) => ({
   phase: 'loading',
@@ -141,6 +171,17 @@ export const useSession = create<SessionState>((setState, getState) => ({
     useNav.getState().go('home');
     await startNode(worker, vault, true, backupFile);
   },
+  async restoreFromLock(mnemonic, lock, backupFile) {
+    const stored = getState().vault;
+    if (!stored) return getState().restoreWallet(mnemonic, lock, backupFile);
+    const { worker, value: vault } = await sealNew(mnemonic, lock, stored.walletId);
+    const sameWallet = vault.walletId === stored.walletId;
+    if (!sameWallet) await set(RESTORE_PENDING_KEY, vault.walletId);
+    unconfirmedVault = vault;
+    setState({ vault, phase: 'unlocked' });
+    useNav.getState().go('home');
+    await startNode(worker, vault, !sameWallet, backupFile);
+  },
   async unlock(text) {
     const vault = getState().vault;
     if (!vault) throw new Error('No wallet on this device');
@@ -160,6 +201,11 @@ export const useSession = create<SessionState>((setState, getState) => ({
       worker.terminate();
     }
     useWallet.getState().attach(undefined);
+    if (unconfirmedVault) {
+      // the restore never ran: the lock stays the one stored
+      unconfirmedVault = undefined;
+      setState({ vault: await get<VaultRecord>(VAULT_KEY).catch(() => undefined) });
+    }
     setState({ phase: getState().vault ? 'locked' : 'no-wallet' });
   },
   async revealWords(text) {
@@ -174,7 +220,15 @@ export const useSession = create<SessionState>((setState, getState) => ({
   },
 }));
 
+useSession.subscribe((state) => {
+  if (state.phase === 'locked') prewarmWorker();
+});
+
 /** Once the node ran with the restored state, later unlocks are ordinary ones. */
 useWallet.subscribe((state) => {
-  if (state.snapshot?.status === 'running') void del(RESTORE_PENDING_KEY).catch(() => {});
+  if (state.snapshot?.status !== 'running') return;
+  void del(RESTORE_PENDING_KEY).catch(() => {});
+  const vault = unconfirmedVault;
+  unconfirmedVault = undefined;
+  if (vault) void set(VAULT_KEY, vault).catch(() => {});
 });

@@ -1,7 +1,10 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
+import { initLdkFromUrl, nodeIdentity, startMark } from '@lpw/node';
+import { get as idbGet } from 'idb-keyval';
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
+import { describeError } from './errors.ts';
 import {
   type CommandResult,
   type FromWorker,
@@ -9,13 +12,18 @@ import {
   WalletCommandError,
   type WalletSnapshot,
 } from './protocol.ts';
-import { describeError, emptySnapshot, WalletRuntime } from './runtime.ts';
+import { WalletRuntime } from './runtime.ts';
+import { emptySnapshot, snapshotKey } from './snapshot.ts';
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;
   addEventListener(type: 'message', fn: (event: MessageEvent<ToWorker>) => void): void;
 };
 const post = (message: FromWorker) => scope.postMessage(message);
+startMark('worker-loaded');
+// LDK's WASM compiles (streamed) while the vault is opened, or the lock screen still shows: `open`
+// awaits the same load. A failure here is the one `open` reports.
+void initLdkFromUrl(wasmUrl).catch(() => {});
 
 const runtime = new WalletRuntime(
   wasmUrl,
@@ -55,20 +63,38 @@ function lockedElsewhere(lspUrl: string): WalletSnapshot {
   };
 }
 
+/** Whether the wallet this device holds as `walletId` last ran on this node seed (its saved snapshot says so). */
+async function isWalletOf(walletId: string, nodeSeed: Uint8Array): Promise<boolean> {
+  await initLdkFromUrl(wasmUrl); // the node id comes from LDK's key manager
+  const nodeId = nodeIdentity(nodeSeed).nodeId;
+  const saved = await idbGet<WalletSnapshot>(snapshotKey(walletId)).catch(() => undefined);
+  return saved?.nodeId === nodeId;
+}
+
 async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult]> {
   const { command } = message;
   switch (command.type) {
     case 'unlock':
       secrets = deriveSecrets(await openVault(command.vault, command.secret));
+      startMark('unlocked');
       return undefined;
     case 'seal': {
-      const vault = await sealMnemonic(command.mnemonic, command.secret, command.salt);
-      secrets = deriveSecrets(command.mnemonic);
+      const derived = deriveSecrets(command.mnemonic);
+      const sameWallet =
+        command.replacing !== undefined && (await isWalletOf(command.replacing, derived.nodeSeed));
+      const vault = await sealMnemonic(
+        command.mnemonic,
+        command.secret,
+        command.salt,
+        sameWallet ? command.replacing : undefined,
+      );
+      secrets = derived;
       return vault;
     }
     case 'revealWords':
       return (await openVault(command.vault, command.secret)).split(' ');
     case 'open': {
+      startMark('open');
       if (!secrets) throw new WalletCommandError('LOCKED', 'Unlock the wallet first');
       if (!(await takeWalletLock(command.request.walletId))) {
         post({ type: 'snapshot', snapshot: lockedElsewhere(command.request.lspUrl) });

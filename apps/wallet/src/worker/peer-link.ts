@@ -2,7 +2,7 @@
 // session token), follow the node's peer events, reconnect with backoff, and note when the LSP was
 // last seen (for the notice that suggests leaving).
 import type { LspClient } from '@lpw/lsp-server/client';
-import type { LightningNode } from '@lpw/node';
+import { type LightningNode, startMark } from '@lpw/node';
 import { set as idbSet } from 'idb-keyval';
 import { describeError } from './errors.ts';
 import { WalletCommandError } from './protocol.ts';
@@ -20,7 +20,8 @@ export class PeerLink {
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private lspSeenWrittenMs = 0;
-  private link: { node: LightningNode; lspNodeId: string; client: LspClient } | undefined;
+  /** The running node's link; `linked` counts its connects (the first reuses the start's login). */
+  private link: { node: LightningNode; lspNodeId: string; client: LspClient; linked: number } | undefined;
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -29,7 +30,7 @@ export class PeerLink {
 
   /** Follow this node's link to the LSP from now on, and connect it. */
   attach(node: LightningNode, lspNodeId: string, client: LspClient): void {
-    this.link = { node, lspNodeId, client };
+    this.link = { node, lspNodeId, client, linked: 0 };
     this.attempt = 0;
     node.on('peer-connected', (e) => {
       if (e.peerId === lspNodeId && this.link?.node === node) this.state(true);
@@ -81,9 +82,12 @@ export class PeerLink {
       const link = this.link;
       if (!link || link.node.isConnected(link.lspNodeId)) return;
       try {
-        // a fresh session for each connect: the WebSocket is authorised by the session token
-        await link.client.login(link.node);
+        // a fresh session for each reconnect: the WebSocket is authorised by the session token (the
+        // first link of a start uses the one the start just logged in with: two round trips less)
+        if (link.linked++ > 0 || !link.client.token) await link.client.login(link.node);
+        startMark('peer-login');
         await link.client.connect(link.node);
+        startMark('peer-linked');
         this.state(true);
       } catch (error) {
         this.state(

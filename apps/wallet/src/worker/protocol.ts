@@ -264,7 +264,11 @@ export type Command =
   /** Decrypts the words here, in the worker, and keeps the secrets they derive for `open`. */
   | { type: 'unlock'; vault: VaultRecord; secret: UnlockSecret }
   /** Encrypts new or restored words under the chosen lock; the worker keeps their secrets for `open`. */
-  | { type: 'seal'; mnemonic: string; secret: UnlockSecret; salt: Uint8Array }
+  /**
+   * `replacing`: the id of the wallet this device holds (its lock forgotten): kept when the words
+   * are that wallet's, so its own channel state runs on; else the restored wallet gets a new id.
+   */
+  | { type: 'seal'; mnemonic: string; secret: UnlockSecret; salt: Uint8Array; replacing?: string }
   /** The words again, for the person who asked to see them (the lock's secret is asked again). */
   | { type: 'revealWords'; vault: VaultRecord; secret: UnlockSecret }
   | { type: 'open'; request: OpenOptions }

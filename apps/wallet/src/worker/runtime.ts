@@ -10,9 +10,9 @@ import {
   initLdkFromUrl,
   type LightningNode,
   type Network,
-  NodeError,
   nodeIdentity,
   paymentRecordsOf,
+  startMark,
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
 import { get as idbGet } from 'idb-keyval';
@@ -37,8 +37,6 @@ const EXIT_SYNC_EVERY_MS = 10_000;
 const BACKUP_GATE_MS = 30_000;
 
 export const nodeDbName = (walletId: string) => `lpw-node-${walletId}`;
-
-export { describeError, emptySnapshot };
 
 export class WalletRuntime {
   readonly snapshot: Snapshot;
@@ -111,6 +109,7 @@ export class WalletRuntime {
     this.req = req;
     this.snapshot.snap = emptySnapshot(req.lspUrl);
     await initLdkFromUrl(this.wasmUrl);
+    startMark('wasm-ready');
     this.nodeId = nodeIdentity(req.nodeSeed).nodeId;
     this.snap.nodeId = this.nodeId;
     this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
@@ -150,6 +149,7 @@ export class WalletRuntime {
     this.snap.payments = historyOf(paymentRecordsOf(stored));
     await this.streams.open(req.walletId);
     this.snap.streams = this.streams.views();
+    startMark('stored-read');
     this.snapshot.setStatus('starting', undefined);
     void this.start();
   }
@@ -200,6 +200,7 @@ export class WalletRuntime {
       let online = true;
       try {
         info = await this.client.info();
+        startMark('lsp-info');
         this.peer.seen();
       } catch (error) {
         const unreachable = `Your service provider at ${req.lspUrl} can’t be reached (${describeError(error).code}).`;
@@ -235,6 +236,7 @@ export class WalletRuntime {
         await backup.start(); // the lease (taking it over) and the LSP's version
         await this.checkLspCopy(req);
         if (this.store!.data.has(FENCED_KEY)) await this.store!.commit([{ key: FENCED_KEY, value: null }]);
+        startMark('lsp-backup-lease');
       }
       // set by a restore, or by a newer copy another device wrote: kept until a node has started on it
       const recoverChannels = this.store!.data.has(RECOVERY_PENDING_KEY);
@@ -503,5 +505,3 @@ export class WalletRuntime {
     return this.node;
   }
 }
-
-export { NodeError };

@@ -1,7 +1,7 @@
 // The checked chain view against a lying Esplora (a proxy in front of the devnet's): each lie is
 // caught and named, by the checks alone where one source can be caught (proof of work, merkle
 // proofs), by the second source where it cannot (a hidden transaction, a tip held back).
-import { type Devnet, type LyingEsplora, startDevnet, startLyingEsplora } from '@lpw/devnet-chain';
+import { type Devnet, type LyingEsplora, startDevnet, startLyingEsplora, waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as btc from '@scure/btc-signer';
@@ -139,5 +139,106 @@ describe('a lying source is caught and named', () => {
     liar.lie({ kind: 'hold-tip', height: held });
     expect((await alone().tip()).height).toBe(held);
     expect(await codeOf(compared().tip())).toBe('SOURCES_DISAGREE');
+  });
+});
+
+describe('the header chain kept across starts', () => {
+  /** A checked source over the honest devnet that keeps its chain in `kept` and counts header batches. */
+  function keeping(kept: { record?: Uint8Array }, opts: { keptHeaders?: number; url?: string } = {}) {
+    const primary = esploraSource({ url: opts.url ?? devnet.esploraUrl });
+    const batches: number[] = [];
+    const counted = new Proxy(primary, {
+      get(target, name) {
+        if (name === 'headersDown')
+          return (height: number) => {
+            batches.push(height);
+            return target.headersDown(height);
+          };
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const source = checkedSource({ primary: counted, network: 'regtest', ...opts });
+    source.keepHeaders(kept.record, (record) => {
+      kept.record = record;
+    });
+    return { source, batches };
+  }
+  const saved = (kept: { record?: Uint8Array }) =>
+    waitUntil('the header chain kept', () => kept.record !== undefined, 10_000);
+
+  it('a second start fetches only the new headers and still proves a confirmation below them', async () => {
+    const txid = devnet.fund(spk.address!, 40_000n, { confirmations: 1 });
+    const kept: { record?: Uint8Array } = {};
+    const first = keeping(kept, { keptHeaders: 2 });
+    await first.source.tip();
+    const conf = await first.source.txConfirmation(txid);
+    expect(conf).not.toBeNull();
+    await saved(kept);
+    expect(first.batches.length).toBeGreaterThan(devnet.chain.tipHeight / 10 - 1); // from genesis
+
+    devnet.mine(3);
+    const second = keeping({ record: kept.record! }, { keptHeaders: 2 });
+    expect(await second.source.tip()).toEqual({
+      hash: devnet.chain.tip().hash,
+      height: devnet.chain.tipHeight,
+    });
+    expect(second.batches).toEqual([devnet.chain.tipHeight]); // one batch of ten covers the three new blocks
+    // its block is below the two headers kept: proven before, its header kept with the proof
+    expect(await second.source.txConfirmation(txid)).toMatchObject({ blockHash: conf!.blockHash });
+    expect((await second.source.header(conf!.blockHash)).length).toBe(80);
+  });
+
+  it('a kept record that fails its checks is dropped and the chain fetched again', async () => {
+    const kept: { record?: Uint8Array } = {};
+    await keeping(kept).source.tip();
+    devnet.mine(1);
+    await keeping(kept).source.tip(); // saves the new tip
+    await saved(kept);
+    const tampered = kept.record!.slice();
+    tampered[41 + 80 + 76]! ^= 1; // the nonce of the second kept header: its hash misses the target
+    const again = keeping({ record: tampered });
+    expect((await again.source.tip()).hash).toBe(devnet.chain.tip().hash);
+    expect(again.batches.length).toBeGreaterThan(devnet.chain.tipHeight / 10 - 1); // from genesis again
+  });
+
+  it('a source behind the kept tip cannot take blocks back', async () => {
+    const kept: { record?: Uint8Array } = {};
+    devnet.mine(1);
+    await keeping(kept).source.tip();
+    await saved(kept);
+    const checked = devnet.chain.tipHeight;
+    liar.lie({ kind: 'hold-tip', height: checked - 2 });
+    const restarted = keeping({ record: kept.record! }, { url: liar.url });
+    expect((await restarted.source.tip()).height).toBe(checked);
+  });
+
+  it('a fork with less work than the chain held: CHAIN_ROLLBACK', async () => {
+    const source = alone();
+    devnet.mine(2);
+    const before = await source.tip();
+    devnet.chain.invalidateBlock(devnet.chain.getBlock(before.height - 1)!.hash);
+    devnet.mine(1); // one block where there were two
+    expect(await codeOf(source.tip())).toBe('CHAIN_ROLLBACK');
+    expect(source.checkedTip).toEqual(before);
+    devnet.mine(2); // more work than ours: an ordinary reorg, followed
+    expect((await source.tip()).hash).toBe(devnet.chain.tip().hash);
+  });
+
+  it('a reorg deeper than the kept headers after a restart: CHAIN_ROLLBACK, named', async () => {
+    devnet.mine(6);
+    const kept: { record?: Uint8Array } = {};
+    await keeping(kept, { keptHeaders: 4 }).source.tip();
+    await saved(kept);
+    const top = devnet.chain.tipHeight;
+    devnet.chain.invalidateBlock(devnet.chain.getBlock(top - 5)!.hash);
+    devnet.mine(10);
+    const restarted = keeping({ record: kept.record! }, { keptHeaders: 4 });
+    const error = await restarted.source.tip().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isChainError(error, 'CHAIN_ROLLBACK')).toBe(true);
+    expect(String(error)).toMatch(/deeper than the 4 blocks/);
   });
 });

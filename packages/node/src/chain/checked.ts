@@ -7,6 +7,7 @@ import { parseBlock, txidOf } from './bytes.ts';
 import { ChainError, type ChainErrorCode, isChainError } from './errors.ts';
 import type { EsploraSource, EsploraTx } from './esplora.ts';
 import { type BlockHeader, type Checkpoint, decodeHeader, HeaderChain, NETWORK_RULES } from './headers.ts';
+import { decodeKept, encodeKept, KEPT_HEADERS } from './kept.ts';
 import { merkleProofHolds, merkleRootOfTxids } from './merkle.ts';
 import {
   type BitcoinNetwork,
@@ -33,6 +34,7 @@ export const CHAIN_CHECK_CODES: ReadonlySet<ChainErrorCode> = new Set([
   'BROKEN_HEADER_CHAIN',
   'BAD_MERKLE_PROOF',
   'SOURCES_DISAGREE',
+  'CHAIN_ROLLBACK',
 ]);
 
 export const isChainCheckFailure = (e: unknown): e is ChainError =>
@@ -45,6 +47,8 @@ export interface CheckedSourceOptions {
   network: BitcoinNetwork;
   /** Overrides the network's checkpoint (tests); regtest without one starts at the source's genesis. */
   checkpoint?: Checkpoint;
+  /** Headers kept across starts (default KEPT_HEADERS, one difficulty period): the deepest reorg followed after a restart. */
+  keptHeaders?: number;
   /** How long to wait before reading two differing tips again (default 2 s; a block reaches servers seconds apart). */
   settleMs?: number;
   log?: ChainLog;
@@ -69,13 +73,31 @@ export class CheckedChainSource implements ChainSource {
   private readonly log: ChainLog;
   private chain: HeaderChain | undefined;
   /** Txids whose confirmation was proven, with the block it was proven in. */
-  private readonly proven = new Map<string, string>();
+  private proven = new Map<string, string>();
+  /** The headers of the blocks in `proven` (kept across starts, below the kept window too). */
+  private provenBlocks = new Map<string, BlockHeader>();
   private following: Promise<BlockRef> | undefined;
+  /** Where the chain is kept across starts (keepHeaders), and what was kept last time. */
+  private keep: { record: Uint8Array | undefined; save: (record: Uint8Array) => unknown } | undefined;
+  /** The checkpoint, or the regtest genesis, the chain descends from. */
+  private anchorHash = '';
+  /** The chain's base is the oldest kept header, not the anchor: below it is a reorg too deep to follow. */
+  private baseIsKept = false;
+  private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
 
   constructor(private readonly opts: CheckedSourceOptions) {
     this.primary = opts.primary;
     this.second = opts.second;
     this.log = opts.log ?? silentLog;
+  }
+
+  /**
+   * Keep the checked header chain across starts: `record` is what `save` received last time (or
+   * undefined); it is checked again before use. Call before the first read.
+   */
+  keepHeaders(record: Uint8Array | undefined, save: (record: Uint8Array) => unknown): void {
+    this.keep = { record, save };
   }
 
   /** Whether a second source is compared. */
@@ -116,8 +138,17 @@ export class CheckedChainSource implements ChainSource {
     for (let attempt = 1; ; attempt++) {
       const tip = await this.agreedTip();
       if (tip.hash === chain.tip.hash) return tip;
+      if (tip.height < chain.tip.height && chain.holds(tip.hash, tip.height)) {
+        // a source behind us (lagging, or holding the tip back) cannot take back checked blocks
+        this.log('warn', 'the chain source is behind the checked tip; keeping the checked tip', {
+          served: tip.height,
+          checked: chain.tip.height,
+        });
+        return { hash: chain.tip.hash, height: chain.tip.height };
+      }
       try {
         chain.connect(await this.headersUpTo(chain, tip));
+        this.persist();
         return tip;
       } catch (e) {
         // the chain moved between the tip and the headers (a new block, a reorg): read once more
@@ -126,22 +157,80 @@ export class CheckedChainSource implements ChainSource {
     }
   }
 
-  private async headerChain(): Promise<HeaderChain> {
-    if (this.chain) return this.chain;
+  private headerChain(): Promise<HeaderChain> {
+    if (this.chain) return Promise.resolve(this.chain);
+    // concurrent first callers share one read of the anchor and of the kept record
+    this.loadingChain ??= this.loadHeaderChain().finally(() => {
+      this.loadingChain = undefined;
+    });
+    return this.loadingChain;
+  }
+
+  private loadingChain: Promise<HeaderChain> | undefined;
+
+  private async loadHeaderChain(): Promise<HeaderChain> {
     const rules = NETWORK_RULES[this.opts.network];
     const checkpoint = this.opts.checkpoint ?? rules.checkpoint;
-    let base: BlockHeader;
+    let anchor: { hash: string; height: number };
     if (checkpoint) {
-      base = decodeHeader(await this.primary.header(checkpoint.hash), checkpoint.height);
+      anchor = checkpoint;
     } else {
       // regtest: every chain has its own genesis; the one served is the start (both must agree on it)
-      const genesis = await this.mustHash(this.primary, 0);
-      if (this.second && (await this.mustHash(this.second, 0)) !== genesis)
+      const [genesis, other] = await Promise.all([
+        this.mustHash(this.primary, 0),
+        this.second && this.mustHash(this.second, 0),
+      ]);
+      if (other !== undefined && other !== genesis)
         throw new ChainError('SOURCES_DISAGREE', 'the two chain sources serve different genesis blocks');
-      base = decodeHeader(await this.primary.header(genesis), 0);
+      anchor = { hash: genesis, height: 0 };
     }
-    this.chain = new HeaderChain(base, rules);
+    this.anchorHash = anchor.hash;
+    const kept = this.readKept(rules);
+    if (kept) {
+      this.baseIsKept = kept.chain.base.hash !== anchor.hash;
+      this.proven = kept.proven;
+      this.provenBlocks = kept.provenBlocks;
+      this.chain = kept.chain;
+    } else {
+      const base = decodeHeader(await this.primary.header(anchor.hash), anchor.height);
+      this.chain = new HeaderChain(base, rules);
+    }
     return this.chain;
+  }
+
+  /** The kept chain, checked again; a record that fails is dropped (the chain is fetched again). */
+  private readKept(rules: (typeof NETWORK_RULES)[BitcoinNetwork]) {
+    const record = this.keep?.record;
+    if (!record) return undefined;
+    try {
+      return decodeKept(record, this.anchorHash, rules);
+    } catch (error) {
+      this.log('warn', 'the kept header chain fails its checks; fetching it again', { error: String(error) });
+      return undefined;
+    }
+  }
+
+  /** Saves the chain (one save at a time; a later change rides with the next). A failed save only costs a refetch. */
+  private persist(): void {
+    const keep = this.keep;
+    if (!keep || this.saveQueued) return;
+    this.saveQueued = true;
+    this.saving = this.saving
+      .then(async () => {
+        this.saveQueued = false;
+        const chain = this.chain;
+        if (chain)
+          await keep.save(
+            encodeKept(
+              this.anchorHash,
+              { chain, proven: this.proven, provenBlocks: this.provenBlocks },
+              this.opts.keptHeaders,
+            ),
+          );
+      })
+      .catch((error: unknown) =>
+        this.log('warn', 'could not keep the header chain', { error: String(error) }),
+      );
   }
 
   private async mustHash(source: EsploraSource, height: number): Promise<string> {
@@ -188,6 +277,11 @@ export class CheckedChainSource implements ChainSource {
       return batch;
     };
     for (;;) {
+      if (height <= chain.base.height && this.baseIsKept)
+        throw new ChainError(
+          'CHAIN_ROLLBACK',
+          `the chain served leaves ours at or below block ${chain.base.height}: a reorganisation deeper than the ${this.opts.keptHeaders ?? KEPT_HEADERS} blocks this wallet keeps is not followed`,
+        );
       if (height <= chain.base.height)
         throw new ChainError(
           'BROKEN_HEADER_CHAIN',
@@ -214,18 +308,26 @@ export class CheckedChainSource implements ChainSource {
   async blockHash(height: number): Promise<string | null> {
     const chain = await this.headerChain();
     if (height > chain.tip.height) return null;
-    // below a checkpoint is history the checkpoint vouches for
-    return height < chain.base.height ? this.primary.blockHash(height) : (chain.at(height)?.hash ?? null);
+    if (height >= chain.base.height) return chain.at(height)?.hash ?? null;
+    // below a checkpoint is history the checkpoint vouches for; below the kept window, a block one
+    // of our transactions was proven in is known, the rest is history we checked on an earlier start
+    for (const block of this.provenBlocks.values()) if (block.height === height) return block.hash;
+    return this.primary.blockHash(height);
+  }
+
+  /** A header of the checked chain, or of a block one of our transactions was proven in. */
+  private held(chain: HeaderChain, hash: string): BlockHeader | undefined {
+    return chain.find(hash) ?? this.provenBlocks.get(hash);
   }
 
   async header(hash: string): Promise<Uint8Array> {
-    const held = (await this.headerChain()).find(hash);
+    const held = this.held(await this.headerChain(), hash);
     if (!held) throw new ChainError('NOT_FOUND', `block ${hash} is not in the checked header chain`);
     return held.raw;
   }
 
   async block(hash: string): Promise<Uint8Array> {
-    const held = (await this.headerChain()).find(hash);
+    const held = this.held(await this.headerChain(), hash);
     if (!held) throw new ChainError('NOT_FOUND', `block ${hash} is not in the checked header chain`);
     const raw = await this.primary.block(hash);
     const root = merkleRootOfTxids(parseBlock(raw).txs.map(txidOf));
@@ -257,7 +359,12 @@ export class CheckedChainSource implements ChainSource {
   }
 
   private prove(chain: HeaderChain, txid: string, conf: TxConfirmation): void {
-    if (this.proven.get(txid) === conf.blockHash) return;
+    // proven before: in the chain we hold, or (below it) in the block we kept for it
+    const block =
+      conf.height >= chain.base.height
+        ? chain.holds(conf.blockHash, conf.height)
+        : this.provenBlocks.get(conf.blockHash);
+    if (this.proven.get(txid) === conf.blockHash && block?.height === conf.height) return;
     const header = chain.holds(conf.blockHash, conf.height);
     if (!header)
       throw new ChainError(
@@ -270,6 +377,8 @@ export class CheckedChainSource implements ChainSource {
         `tx ${txid}: the merkle proof does not lead to the root of block ${conf.height} (${conf.blockHash})`,
       );
     this.proven.set(txid, conf.blockHash);
+    this.provenBlocks.set(header.hash, header);
+    this.persist();
   }
 
   /** A confirmed status only with a proof (the broadcaster stops resending what it believes confirmed). */

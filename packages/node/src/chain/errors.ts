@@ -26,7 +26,12 @@ export type ChainErrorCode =
   /** A merkle proof that does not lead from the transaction to the root in its block's header. */
   | 'BAD_MERKLE_PROOF'
   /** The two chain sources report different tips, confirmations or spends. */
-  | 'SOURCES_DISAGREE';
+  | 'SOURCES_DISAGREE'
+  /**
+   * The chain served would take back blocks the wallet checked: a fork with less work than ours,
+   * or a reorganisation deeper than the headers kept (chain/kept.ts). Never followed silently.
+   */
+  | 'CHAIN_ROLLBACK';
 
 export class ChainError extends Error {
   override readonly name = 'ChainError';

@@ -140,6 +140,11 @@ export const NETWORK_RULES: Readonly<Record<BitcoinNetwork, NetworkRules>> = {
   },
 };
 
+/** The work a header proves: the expected number of hashes to meet its target (Core's GetBlockProof). */
+export function headerWork(header: BlockHeader): bigint {
+  return (1n << 256n) / (targetFromBits(header.bits) + 1n);
+}
+
 /** Proof of work: the hash is at most the target its own bits claim, which the network allows. */
 export function checkProofOfWork(header: BlockHeader, rules: NetworkRules): void {
   const target = targetFromBits(header.bits);
@@ -233,7 +238,8 @@ export class HeaderChain {
 
   /**
    * Check `headers` (ascending heights, the first one's parent held) and make them the chain above
-   * that parent. Nothing changes unless every header passes.
+   * that parent. Nothing changes unless every header passes, and unless they prove at least the work
+   * of the headers they replace: a weaker fork is CHAIN_ROLLBACK (what a miner-less liar can serve).
    */
   connect(headers: BlockHeader[]): void {
     if (headers.length === 0) return;
@@ -254,6 +260,17 @@ export class HeaderChain {
       const periodStart = this.periodStartBefore(header.height, headers);
       checkDifficulty(header, prev, periodStart, this.rules);
       prev = header;
+    }
+    if (this.top.height > parent.height) {
+      let replaced = 0n;
+      for (let h = parent.height + 1; h <= this.top.height; h++)
+        replaced += headerWork(this.byHeight.get(h)!);
+      const offered = headers.reduce((sum, header) => sum + headerWork(header), 0n);
+      if (offered < replaced)
+        throw new ChainError(
+          'CHAIN_ROLLBACK',
+          `the chain served replaces blocks ${parent.height + 1}–${this.top.height} with a chain of less work (to block ${prev.height})`,
+        );
     }
     for (let h = this.top.height; h > parent.height; h--) {
       const gone = this.byHeight.get(h);

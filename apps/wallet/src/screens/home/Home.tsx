@@ -70,7 +70,9 @@ function chainCheckWords(code: ChainErrorCode, snap: WalletSnapshot): string {
       ? 'a transaction proof that does not check out'
       : code === 'BAD_PROOF_OF_WORK' || code === 'BAD_DIFFICULTY'
         ? 'a block without valid proof of work'
-        : 'blocks that do not connect';
+        : code === 'CHAIN_ROLLBACK'
+          ? 'a blockchain that takes back blocks your wallet already checked'
+          : 'blocks that do not connect';
   return `Your chain source (${host(snap.chainSource)}) served ${what}: it cannot be trusted right now.${after}`;
 }
 

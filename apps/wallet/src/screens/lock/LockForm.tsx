@@ -23,6 +23,8 @@ export function LockForm(props: {
   /** 'choose': a new lock (create, restore); else the kind the stored wallet has. */
   lock: LockKind | 'choose';
   onSubmit: (choice: LockChoice) => Promise<unknown>;
+  /** Below the form's actions (the lock screen's way out when the lock is forgotten). */
+  footer?: React.ReactNode;
 }) {
   const choosing = props.lock === 'choose';
   const [kind, setKind] = useState<LockKind>(props.lock === 'choose' ? 'pin' : props.lock);
@@ -114,6 +116,7 @@ export function LockForm(props: {
                 : props.submitLabel}
           </button>
         </div>
+        {props.footer}
       </form>
     </main>
   );

@@ -3,15 +3,20 @@
 import { useState } from 'react';
 import { Notice } from '../../components/ui.tsx';
 import { normaliseMnemonic, VaultError } from '../../lib/vault.ts';
-import { useSession } from '../../stores/session.ts';
+import { type LockChoice, useSession } from '../../stores/session.ts';
 import { LockForm } from '../lock/LockForm.tsx';
 
-export function RestoreWallet(props: { onCancel: () => void }) {
+/** `restore`: what the words and lock do (default: restore on a device without a wallet). */
+export function RestoreWallet(props: {
+  onCancel: () => void;
+  restore?: (mnemonic: string, lock: LockChoice, backupFile?: Uint8Array) => Promise<void>;
+}) {
   const [text, setText] = useState('');
   const [phrase, setPhrase] = useState<string>();
   const [error, setError] = useState<string>();
   const [file, setFile] = useState<Uint8Array>();
-  const restoreWallet = useSession((s) => s.restoreWallet);
+  const restoreOnNewDevice = useSession((s) => s.restoreWallet);
+  const restoreWallet = props.restore ?? restoreOnNewDevice;
   if (phrase) {
     return (
       <LockForm
