@@ -162,6 +162,21 @@ function classMethods(ast: unknown): { classes: string[]; methods: FoundMethod[]
   return { classes, methods, outside };
 }
 
+// Each of the ~7,900 wrappers first checks that initializeWasm() was awaited (1.7 KB gzip in all).
+// The worker calls LDK only after `initLdkFromUrl` resolved, and `createNode` asserts it first
+// (assertLdkReady), so the one check at the door stands for them all.
+const INIT_GUARD = `    if (!isWasmInitialized) {
+        throw new Error("initializeWasm() must be awaited first!");
+    }
+`;
+
+function withoutInitGuards(code: string, id: string): string {
+  const parts = code.split(INIT_GUARD);
+  // none found: the bindings changed shape, and the guard's text must be looked at again
+  if (parts.length < 1000) throw new Error(`lpw-prune-ldk-methods: the init guards of ${id} were not found`);
+  return parts.join('');
+}
+
 /** @param sourceRoots folders whose .ts/.tsx files (tests aside: not bundled) may call LDK */
 export function pruneLdkMethods(sourceRoots: string[]): Plugin {
   let reached: Set<string> | undefined;
@@ -173,7 +188,7 @@ export function pruneLdkMethods(sourceRoots: string[]): Plugin {
       if (!file) return null;
       // bindings.mjs is the WASM glue (module state, imports object): it keeps its side effects.
       // Every other module only declares classes, so one nothing uses may be left out.
-      if (file === 'bindings.mjs') return null;
+      if (file === 'bindings.mjs') return { code: withoutInitGuards(code, id), map: null };
       if (!/^(structs|enums)\//.test(file)) return { code, moduleSideEffects: false };
       reached ??= reachableMethods(sourceRoots);
       const cuts = classMethods(this.parse(code)).methods.filter(

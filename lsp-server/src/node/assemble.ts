@@ -1,7 +1,13 @@
 // Builds the LSP's Lightning node from the configuration: the in-process devnet (with its Esplora
 // server) unless a real chain source is set (or the caller hands one in), node state in the LSP store.
 import { type Devnet, startDevnet } from '@lpw/devnet';
-import { createNode, type LightningNode, type NodeOptions } from '@lpw/node';
+import {
+  bitcoindSource,
+  type ChainOption,
+  createNode,
+  type LightningNode,
+  type NodeOptions,
+} from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -27,7 +33,7 @@ export async function assembleNode(
 ): Promise<AssembledNode> {
   await initLdkNode();
   let devnet: Devnet | undefined;
-  let chain: { esploraUrl: string } | { bitcoindUrl: string };
+  let chain: ChainOption;
   if (overrides.esploraUrl) {
     chain = { esploraUrl: overrides.esploraUrl };
   } else if (config.chain === 'devnet') {
@@ -40,7 +46,7 @@ export async function assembleNode(
   } else if (config.chain === 'esplora') {
     chain = { esploraUrl: config.esploraUrl! };
   } else {
-    chain = { bitcoindUrl: config.bitcoindRpcUrl! };
+    chain = bitcoindSource({ url: config.bitcoindRpcUrl! });
   }
   const node = await createNode({
     seed: nodeSeed,

@@ -3,7 +3,9 @@
 
 export { createNode } from './builder.ts';
 export {
+  type BitcoindOptions,
   type BitcoinNetwork,
+  bitcoindSource,
   CHAIN_CHECK_CODES,
   ChainError,
   type ChainErrorCode,

@@ -1,7 +1,6 @@
 // What createNode takes: the node's options, the networks it knows, and the chain source a
 // ChainOption names (builder.ts).
 import * as ldk from 'lightningdevkit';
-import { type BitcoindOptions, bitcoindSource } from './chain/bitcoind.ts';
 import { checkedSource } from './chain/checked.ts';
 import { esploraSource } from './chain/esplora.ts';
 import type { FeeTargetName } from './chain/fees.ts';
@@ -17,8 +16,9 @@ import type { Scheduler } from './scheduler.ts';
 export type Network = 'bitcoin' | 'testnet' | 'signet' | 'regtest';
 
 /**
- * Where the node reads the chain: an Esplora REST base URL, a bitcoind JSON-RPC URL, or a
- * ChainSource built by the caller (chain/). The source is fully trusted by LDK: use your own.
+ * Where the node reads the chain: an Esplora REST base URL, or a ChainSource built by the caller
+ * (chain/; `bitcoindSource` for bitcoind's JSON-RPC, built by its callers so that a wallet's bundle
+ * carries no bitcoind client). The source is fully trusted by LDK: use your own.
  */
 export type ChainOption =
   | {
@@ -29,7 +29,6 @@ export type ChainOption =
       /** A second Esplora compared with the first (implies `checked`). */
       secondEsploraUrl?: string;
     }
-  | { bitcoindUrl: string; auth?: BitcoindOptions['auth']; timeoutMs?: number }
   | ChainSource;
 
 export interface NodeOptions {
@@ -104,17 +103,11 @@ export function chainSourceOf(chain: ChainOption, network: BitcoinNetwork, log: 
         log,
       });
     }
-    if ('bitcoindUrl' in chain && typeof chain.bitcoindUrl === 'string')
-      return bitcoindSource({
-        url: chain.bitcoindUrl,
-        ...(chain.auth ? { auth: chain.auth } : {}),
-        ...(chain.timeoutMs ? { timeoutMs: chain.timeoutMs } : {}),
-      });
     if ('tip' in chain && typeof chain.tip === 'function') return chain;
   }
   throw new NodeError(
     'INVALID_INPUT',
-    '"chain" expected { esploraUrl }, { bitcoindUrl, auth } or a ChainSource',
+    '"chain" expected { esploraUrl } or a ChainSource (e.g. bitcoindSource)',
   );
 }
 

@@ -11,6 +11,7 @@ import { waitUntil } from '@lpw/devnet-chain';
 import { decodeBolt11 } from '@lpw/payment-request';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bitcoindSource } from '../src/chain/bitcoind.ts';
 import { someOf, toHex } from '../src/ldk/values.ts';
 import type { ChannelSummary, LightningNode, NodeOptions } from '../src/node.ts';
 import { SqliteStore } from '../src/persist/sqlite.ts';
@@ -34,7 +35,7 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     const store = new SqliteStore(join(dir, `${name}.sqlite`));
     stores.set(name, store);
     const chain: NodeOptions['chain'] =
-      name === 'c' ? { bitcoindUrl: net.devnet.rpcUrl } : { esploraUrl: net.devnet.esploraUrl };
+      name === 'c' ? bitcoindSource({ url: net.devnet.rpcUrl }) : { esploraUrl: net.devnet.esploraUrl };
     const { node } = await net.make(name, seedByte, { store, chain, alias: `node-${name}` });
     node.on('channel-closed', (e) => closes.push(`${name}: ${e.reason}`));
     return node;

@@ -5,6 +5,7 @@
 
 import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bitcoindSource } from '../src/chain/bitcoind.ts';
 import type { ChannelSummary, LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
 import { type TestNet, testNet } from './harness.ts';
@@ -18,7 +19,7 @@ describe('reorg of an unconfirmed-enough funding transaction', () => {
   beforeAll(async () => {
     net = await testNet('reorg-tests');
     d = (await net.make('d', 0xd4)).node;
-    e = (await net.make('e', 0xe5, { chain: { bitcoindUrl: net.devnet.rpcUrl } })).node;
+    e = (await net.make('e', 0xe5, { chain: bitcoindSource({ url: net.devnet.rpcUrl }) })).node;
     for (const node of [d, e]) node.on('channel-closed', (ev) => closes.push(ev.reason));
   }, 30_000);
 
