@@ -23,5 +23,14 @@ else
   echo "!!! PostgreSQL could not be started: lsp-server store tests run on SQLite only !!!" >&2
   unset TEST_DATABASE_URL
 fi
-# every package runs even when one fails, so one CI run shows every failure
-pnpm -r --workspace-concurrency=1 --no-bail run test
+# every package runs even when one fails, so one CI run shows every failure; CI keeps only the
+# output's tail, so the failed tests are listed again at the very end
+log="$(mktemp)"
+status=0
+pnpm -r --workspace-concurrency=1 --no-bail run test 2>&1 | tee "$log" || status=$?
+if [ "$status" != 0 ]; then
+  echo "=== failed tests (from the whole run above) ==="
+  grep -aE ' FAIL | × |✘|AssertionError' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u | head -60
+fi
+rm -f "$log"
+exit "$status"
