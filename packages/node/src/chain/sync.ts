@@ -8,6 +8,7 @@
 // wallet offline for weeks asks about its few txs, not every block). bitcoind: block-by-block
 // scan from the last synced height (local and cheap; bitcoind has no outspend index).
 import * as ldk from 'lightningdevkit';
+import { inBatches, LOOKUPS_AT_ONCE } from './batches.ts';
 import { hashFromDisplay, hashToDisplay, parseBlock, parseTxIo, txidOf } from './bytes.ts';
 import { isChainError } from './errors.ts';
 import { type BlockRef, type ChainLog, type ChainSource, silentLog, type TxConfirmation } from './source.ts';
@@ -273,31 +274,43 @@ export class ChainSync {
     return reorged;
   }
 
-  /** Step 2, Esplora: ask about each watched tx and output not yet known confirmed. */
+  /**
+   * Step 2, Esplora: ask about each watched tx and output not yet known confirmed, a batch at a
+   * time (a restart asks about every channel again: round trips per batch, not per question).
+   */
   private async confirmByTxs(confirmables: ldk.Confirm[], tip: BlockRef): Promise<string[] | 'tip-moved'> {
     const found = new Map<string, Found>();
-    for (const txid of this.filter.txs) {
-      if (this.confirmedTxs.has(txid) || found.has(txid)) continue;
-      const conf = await this.source.txConfirmation(txid);
-      if (conf && conf.height <= tip.height) await this.collect(found, txid, conf);
-    }
-    for (const [key, out] of this.filter.outputs) {
-      if (this.spentOutputs.has(key)) continue;
+    // each tx is asked about once, however many watched outputs it spends
+    const asked = new Map<string, Promise<void>>();
+    const ask = (txid: string): Promise<void> => {
+      let answer = asked.get(txid);
+      if (!answer) {
+        answer = (async () => {
+          const conf = await this.source.txConfirmation(txid);
+          if (conf && conf.height <= tip.height) await this.collect(found, txid, conf);
+        })();
+        asked.set(txid, answer);
+      }
+      return answer;
+    };
+    const txs = [...this.filter.txs].filter((txid) => !this.confirmedTxs.has(txid));
+    await inBatches(txs, LOOKUPS_AT_ONCE, ask);
+    const outputs = [...this.filter.outputs].filter(([key]) => !this.spentOutputs.has(key));
+    await inBatches(outputs, LOOKUPS_AT_ONCE, async ([key, out]) => {
       let spend: Awaited<ReturnType<ChainSource['outspend']>>;
       try {
         spend = await this.source.outspend(out.txid, out.vout);
       } catch (e) {
-        if (isChainError(e, 'NOT_FOUND')) continue; // its tx is not known yet: nothing spends it
+        if (isChainError(e, 'NOT_FOUND')) return; // its tx is not known yet: nothing spends it
         throw e;
       }
-      if (!spend.spent || !spend.status.confirmed) continue;
-      if (this.confirmedTxs.has(spend.txid) || found.has(spend.txid)) {
+      if (!spend.spent || !spend.status.confirmed) return;
+      if (this.confirmedTxs.has(spend.txid)) {
         this.spentOutputs.set(key, spend.txid);
-        continue;
+        return;
       }
-      const conf = await this.source.txConfirmation(spend.txid);
-      if (conf && conf.height <= tip.height) await this.collect(found, spend.txid, conf);
-    }
+      await ask(spend.txid);
+    });
     // everything above was read while the chain may have moved: apply only a consistent picture
     if ((await this.source.tip()).hash !== tip.hash) return 'tip-moved';
     const byBlock = new Map<string, Found[]>();

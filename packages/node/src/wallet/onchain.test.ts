@@ -47,6 +47,21 @@ describe('OnchainWallet', () => {
     expect(await regtest.newAddress()).toMatch(/^bcrt1q/);
   });
 
+  it('a restore finds coins up to 20 unused addresses past the last used one, and none further', async () => {
+    const seedB = new Uint8Array(64).fill(7);
+    const giver = await OnchainWallet.open({ seed: seedB, network: 'regtest', source: esplora });
+    const addresses: string[] = [];
+    for (let i = 0; i <= 60; i++) addresses.push(await giver.newAddress());
+    devnet.fund(addresses[19]!, 10_000n); // 19 unused before it: within the gap
+    devnet.fund(addresses[39]!, 20_000n); // 19 unused since 19: within the gap
+    devnet.fund(addresses[60]!, 40_000n); // 20 unused since 39: past the gap, not looked for
+    // a wallet from the same seed and nothing else, as after a words-only restore
+    const restored = await OnchainWallet.open({ seed: seedB, network: 'regtest', source: esplora });
+    await restored.sync();
+    expect(restored.balance().totalSat).toBe(30_000n);
+    expect(await restored.newAddress()).toBe(addresses[40]);
+  });
+
   it('receives, funds a channel, keeps change, bumps a payment, survives a restart', async () => {
     const store = new MemoryStore();
     const wallet = await OnchainWallet.open({ seed, network: 'regtest', source: esplora, store });

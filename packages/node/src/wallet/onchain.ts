@@ -5,6 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
 import { HDKey } from '@scure/bip32';
 import * as btc from '@scure/btc-signer';
+import { LOOKUPS_AT_ONCE } from '../chain/batches.ts';
 import type { ChainBroadcaster } from '../chain/broadcaster.ts';
 import { parseBlock, parseTxIo, txidOf } from '../chain/bytes.ts';
 import { isChainError } from '../chain/errors.ts';
@@ -328,21 +329,31 @@ export class OnchainWallet {
     await this.save();
   }
 
-  /** Esplora: the history of every revealed script plus `gap` unused ones per chain. */
+  /**
+   * Esplora: the history of every revealed script plus `gap` unused ones per chain. Scripts are
+   * asked about a batch at a time and the answers read in order, so the gap rule decides as if
+   * one by one (a batch may ask a few scripts past the end: their answers are not read).
+   */
   private async syncEsplora(source: ScriptHistorySource): Promise<void> {
     const history = new Map<string, WalletTx>();
     for (const chain of [EXTERNAL, INTERNAL]) {
       let unusedRun = 0;
-      for (let index = 0; index < this.next[chain]! || unusedRun < this.gap; index++) {
-        const script = this.scriptAt(chain, index);
-        const txs = await source.scriptHistory(hex.encode(sha256(script)));
-        if (txs.length === 0) {
-          unusedRun++;
-          continue;
+      let index = 0;
+      const wanted = () => index < this.next[chain]! || unusedRun < this.gap;
+      while (wanted()) {
+        const batch = Array.from({ length: LOOKUPS_AT_ONCE }, (_, k) =>
+          source.scriptHistory(hex.encode(sha256(this.scriptAt(chain, index + k)))),
+        );
+        for (const txs of await Promise.all(batch)) {
+          if (!wanted()) break;
+          if (txs.length === 0) unusedRun++;
+          else {
+            unusedRun = 0;
+            this.markUsed(chain, index);
+            for (const t of txs) history.set(t.txid, fromEsploraTx(t));
+          }
+          index++;
         }
-        unusedRun = 0;
-        this.markUsed(chain, index);
-        for (const t of txs) history.set(t.txid, fromEsploraTx(t));
       }
     }
     this.history = history;
