@@ -71,10 +71,12 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
   const logSink: LogSink = options.log ?? (() => {});
   const chainLog = chainLogOf(logSink, options.logLevel ?? 'warn');
   const source = chainSourceOf(options.chain, CHAIN_NETWORK[options.network], chainLog);
-  // refuse to start on the wrong chain before anything is read or written
-  await assertNetwork(source, CHAIN_NETWORK[options.network]);
+  // refuse to start on the wrong chain before anything is written (reading the store meanwhile)
+  const [, data] = await Promise.all([
+    assertNetwork(source, CHAIN_NETWORK[options.network]),
+    options.store.load(),
+  ]);
   startMark('node-network');
-  const data = await options.store.load();
   // the checked header chain from the last start: only newer headers are fetched
   if (source instanceof CheckedChainSource)
     source.keepHeaders(data.get(HEADERS_KEY), (record) =>
@@ -86,11 +88,10 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     ...(options.feeOverrides ? { overrides: options.feeOverrides } : {}),
     trustFunderFeerate: options.role === 'wallet', // fee policy: config.ts
   });
-  await fees.refresh();
-  startMark('node-fees');
-  const broadcaster = new ChainBroadcaster({ source, log: chainLog });
-  const tip = await source.tip();
+  // two round trips at once: the fee estimates and the tip (with the headers up to it)
+  const [, tip] = await Promise.all([fees.refresh(), source.tip()]);
   startMark('node-headers');
+  const broadcaster = new ChainBroadcaster({ source, log: chainLog });
   const chainSync = new ChainSync({ source, log: chainLog });
   const storedHeight = data.get(SYNCED_HEIGHT_KEY);
   const wallet = await OnchainWallet.open({

@@ -196,6 +196,13 @@ export class WalletRuntime {
     try {
       // logs in with the node key (derived from the seed) when a call first needs the session
       this.client = createLspClient({ url: req.lspUrl, identity: nodeIdentity(req.nodeSeed) });
+      const backup = this.backup!;
+      const local = await this.store!.load();
+      const restoring = req.restore === true && ![...local.keys()].some(isBackedUpKey);
+      // the lease is asked for beside the LSP's info (two round trips at once), except in a restore,
+      // which reads the LSP's copy first; an offline start reports the unreachable LSP, not the lease
+      const leasing = restoring ? undefined : backup.start();
+      leasing?.catch(() => {});
       let info: Pick<InfoOutput, 'nodeId' | 'network' | 'esploraUrl'>;
       let online = true;
       try {
@@ -229,11 +236,9 @@ export class WalletRuntime {
         );
       this.snap.chainSource = esploraUrl;
       this.snap.secondChainSource = req.secondEsploraUrl;
-      const backup = this.backup!;
       if (online) {
-        const local = await this.store!.load();
-        if (req.restore && ![...local.keys()].some(isBackedUpKey)) await this.restoreChannelState(req);
-        await backup.start(); // the lease (taking it over) and the LSP's version
+        if (restoring) await this.restoreChannelState(req);
+        await (leasing ?? backup.start()); // the lease (taking it over) and the LSP's version
         await this.checkLspCopy(req);
         if (this.store!.data.has(FENCED_KEY)) await this.store!.commit([{ key: FENCED_KEY, value: null }]);
         startMark('lsp-backup-lease');
