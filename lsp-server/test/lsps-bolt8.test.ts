@@ -126,6 +126,26 @@ describe('LSPS over BOLT 8: a spec-only client on the devnet', () => {
     expect(await lsps.lsps1GetOrder(created.order_id)).toEqual(created);
   }, 60_000);
 
+  it("the tRPC API's per-wallet limits hold over BOLT 8: the 6th order in a minute is refused (-32000)", async () => {
+    const { lsps } = await specClient(0x5a);
+    // RATE_ORDERS_PER_MIN is 5: each attempt takes a token, even one the options then refuse
+    const tooBig = {
+      lsp_balance_sat: 3_000_000n,
+      client_balance_sat: 0n,
+      required_channel_confirmations: 0,
+      funding_confirms_within_blocks: 6,
+      channel_expiry_blocks: 1_000,
+      announce_channel: false,
+    };
+    for (let i = 0; i < 5; i++)
+      await expect(lsps.lsps1CreateOrder(tooBig)).rejects.toMatchObject({ rpcCode: 100 });
+    const refused = await lsps.lsps1CreateOrder(tooBig).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ rpcCode: -32000, code: 'RATE_LIMITED' });
+    expect((refused as LspsError).data?.retry_after_sec).toBeGreaterThan(0);
+    // other methods are not that bucket's
+    expect(await lsps.listProtocols()).toEqual([1, 2]);
+  });
+
   it('unknown methods are -32601, unknown params -32602 naming them, by-position params -32602', async () => {
     const { node, lsps } = await specClient(0x54);
     await expect(lsps.request('lsps9.do_this')).rejects.toMatchObject({ rpcCode: -32601 });
