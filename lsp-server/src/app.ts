@@ -135,8 +135,7 @@ export function createMetricsApp(deps: Pick<Deps, 'config' | 'metrics' | 'node' 
  * const app = createApp(deps);
  * serve({ fetch: app.fetch, port: deps.config.port });
  */
-export function createApp(deps: Deps, hooks: AppHooks = {}): Hono {
-  const services = createServices(deps, hooks);
+export function createApp(deps: Deps, hooks: AppHooks = {}, services = createServices(deps, hooks)): Hono {
   const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
   const clientIp = clientIpOf(new TrustedProxies(deps.config.trustedProxies));
   const app = new Hono();

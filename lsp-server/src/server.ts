@@ -4,10 +4,11 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { TcpListener } from '@lpw/node/tcp';
-import { createApp, createMetricsApp } from './app.ts';
+import { createApp, createMetricsApp, createServices } from './app.ts';
 import { AuthService } from './auth.ts';
 import type { Deps } from './deps.ts';
 import { type LightningServices, startLightningServices } from './lightning.ts';
+import { LspsServer } from './lsps/server.ts';
 import { keepConnected, listenPublic, parsePeerUri, servePeerWebSocket } from './node/peers.ts';
 
 export interface RunningLsp {
@@ -18,6 +19,8 @@ export interface RunningLsp {
   /** Port of the metrics listener, when METRICS_LISTEN is set. */
   metricsPort: number | undefined;
   lightning: LightningServices;
+  /** LSPS0/1/2 over BOLT 8 custom messages, to any peer (lsps/). */
+  lsps: LspsServer;
   close(): Promise<void>;
 }
 
@@ -27,7 +30,12 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
   const lightning = await startLightningServices(deps, node);
   // the peer endpoint exists only once the server does; logouts reach it through this late binding
   let endPeerSession: (token: string) => void = () => {};
-  const app = createApp(deps, { onLogout: (token) => endPeerSession(token) });
+  const hooks = { onLogout: (token: string) => endPeerSession(token) };
+  // one set of services and limiters for both ways in: a wallet's budget is the same over HTTP and BOLT 8
+  const services = createServices(deps, hooks);
+  const app = createApp(deps, hooks, services);
+  const lsps = new LspsServer({ deps, node, services });
+  lsps.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -77,7 +85,9 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
     peerPort: tcp?.port,
     metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
     lightning,
+    lsps,
     async close() {
+      lsps.stop();
       keeper.stop();
       peerWs.close();
       await tcp?.close();

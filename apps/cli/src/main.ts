@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { hoursOf, type RecoveryChannel } from '@lpw/node';
+import { hoursOf, type Network, type RecoveryChannel } from '@lpw/node';
 import {
   BACKUP_BLOB_LIMIT_BYTES,
   expectedMonitorGrowth,
@@ -61,6 +61,15 @@ leaving (these work when the LSP is unreachable: network and chain source as las
 options
   --dir DIR        wallet directory (default $LPW_WALLET_DIR or ~/.lpw-wallet)
   --lsp URL        the LSP (default $LPW_LSP_URL or http://127.0.0.1:8080)
+  --lsp-transport trpc|bolt8
+                   how the LSP is spoken to (default trpc: its HTTP API). bolt8: only as a Lightning
+                   peer, in LSPS over BOLT 8 custom messages (bLIP 50/52), no HTTP at all; needs
+                   --lsp-peer NODE_ID@HOST:PORT, --network and --esplora-url. receive, balance,
+                   history and the leaving commands work; pay, stream and l402 need the LSP's routes
+                   (HTTP), and the LSP keeps no backup of this wallet
+  --lsp-peer NODE_ID@HOST:PORT
+                   the LSP's Lightning peer address (its public TCP port), for --lsp-transport bolt8
+  --network NAME   bitcoin, testnet, signet or regtest: refuse an LSP on another (required with bolt8)
   --esplora-url URL
                    chain source, an Esplora base URL (default: the one the LSP advertises; --esplora too)
   --esplora-url-2 URL
@@ -75,6 +84,9 @@ options
 const OPTIONS = {
   dir: { type: 'string' },
   lsp: { type: 'string' },
+  'lsp-transport': { type: 'string' },
+  'lsp-peer': { type: 'string' },
+  network: { type: 'string' },
   esplora: { type: 'string' },
   'esplora-url': { type: 'string' },
   'esplora-url-2': { type: 'string' },
@@ -105,6 +117,8 @@ const OPTIONS = {
   'backup-file': { type: 'string' },
   'compact-monitor-every': { type: 'string' },
 } as const;
+
+const NETWORKS: readonly Network[] = ['bitcoin', 'testnet', 'signet', 'regtest'];
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
@@ -154,9 +168,18 @@ async function main(argv: string[]): Promise<number> {
   const lspUrl = flags.lsp ?? process.env.LPW_LSP_URL ?? 'http://127.0.0.1:8080';
   const esploraUrl = flags['esplora-url'] ?? flags.esplora;
   const verbose = flags.verbose ?? false;
+  const transport = flags['lsp-transport'] ?? 'trpc';
+  if (transport !== 'trpc' && transport !== 'bolt8')
+    throw new CliError('USAGE', `--lsp-transport expects trpc or bolt8, got "${transport}"`);
+  const network = flags.network;
+  if (network !== undefined && !NETWORKS.includes(network as Network))
+    throw new CliError('USAGE', `--network expects one of ${NETWORKS.join(', ')}, got "${network}"`);
   const common = {
     dir,
     lspUrl,
+    lspTransport: transport as 'trpc' | 'bolt8',
+    ...(flags['lsp-peer'] !== undefined ? { lspPeer: flags['lsp-peer'] } : {}),
+    ...(network !== undefined ? { network: network as Network } : {}),
     ...(esploraUrl ? { esploraUrl } : {}),
     ...(flags['esplora-url-2'] ? { secondEsploraUrl: flags['esplora-url-2'] } : {}),
     ...(flags['compact-monitor-every']

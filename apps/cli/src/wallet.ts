@@ -48,6 +48,7 @@ import {
   lspTransport,
   type RestoreChoice,
 } from './backup.ts';
+import { bolt8Lsp, type LspPeer, parseLspPeer, type WalletLsp } from './bolt8.ts';
 import { readDeviceCopy, readSavedStatus, saveStatus, writeDeviceCopy } from './device-copy.ts';
 import { CliError, fromBackupError, toCliError } from './errors.ts';
 import { type L402Result, l402Fetch } from './l402.ts';
@@ -81,6 +82,14 @@ export interface OpenWalletOptions {
    * source from `esploraUrl` first. Never for a directory another device took the wallet from.
    */
   lspOptional?: boolean;
+  /**
+   * 'bolt8': reach the LSP only as a Lightning peer (`lspPeer`), in LSPS over BOLT 8 (bLIP 50/52):
+   * JIT receives with no HTTP at all. `network` and `esploraUrl` must then be given; the LSP's
+   * HTTP-only services (its routes for paying, backups) are not used. Default 'trpc'.
+   */
+  lspTransport?: 'trpc' | 'bolt8';
+  /** The LSP as `NODE_ID@HOST:PORT`, for lspTransport 'bolt8'. */
+  lspPeer?: string;
 }
 
 /** What the wallet needs of the LSP to start, kept from the last time it answered. */
@@ -329,7 +338,8 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
       url: options.lspUrl,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
     });
-    const info = await lspFacts(client, options);
+    const peer = options.lspTransport === 'bolt8' ? parseLspPeer(options.lspPeer) : undefined;
+    const info = peer ? bolt8Facts(options, peer) : await lspFacts(client, options);
     if (options.network && info.network !== options.network)
       throw new CliError('INVALID_INPUT', `the LSP runs on ${info.network}, not ${options.network}`);
     const esploraUrl = options.esploraUrl ?? info.esploraUrl;
@@ -437,14 +447,14 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
     const wallet = new Wallet(
       secrets,
       node,
-      client,
+      peer ? bolt8Lsp(node, peer) : client,
       ledger,
       inner,
       backup,
       info.nodeId,
       log,
       restored,
-      info.online !== undefined,
+      info.online !== undefined || peer !== undefined,
     );
     closers.length = 0; // the wallet owns them now
     await wallet.start(unlock).catch(async (e: unknown) => {
@@ -456,6 +466,14 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
     await cleanup();
     throw toCliError(e);
   }
+}
+
+/** Over BOLT 8 the LSP says nothing of itself before the peer link: the caller names all of it. */
+function bolt8Facts(options: OpenWalletOptions, peer: LspPeer): LspFacts & { online: undefined } {
+  if (!options.network)
+    throw new CliError('USAGE', '--lsp-transport bolt8 needs --network (the LSP says it only over HTTP)');
+  if (!options.esploraUrl) throw new CliError('USAGE', '--lsp-transport bolt8 needs --esplora-url');
+  return { network: options.network, nodeId: peer.nodeId, esploraUrl: options.esploraUrl, online: undefined };
 }
 
 /**
@@ -560,7 +578,7 @@ export class Wallet {
   constructor(
     secrets: WalletSecrets,
     readonly node: LightningNode,
-    readonly lsp: LspClient,
+    readonly lsp: WalletLsp,
     readonly ledger: SqliteLedger,
     private readonly nodeStore: SqliteStore,
     private readonly backup: WalletBackup | undefined,

@@ -39,6 +39,8 @@ export async function startStack(seed = 'lpw-cli-tests'): Promise<Stack> {
     DATA_DIR: join(tmp, 'lsp'),
     ESPLORA_URL: devnet.esploraUrl,
     PUBLIC_PEERS: net.router.uri,
+    // the LSP as a plain Lightning peer too: wallets that speak LSPS over BOLT 8 connect here
+    PEER_LISTEN: '127.0.0.1:0',
     NETWORK: 'regtest',
     RATE_BUY_PER_MIN: '1000',
     RATE_AUTH_PER_MIN: '1000',

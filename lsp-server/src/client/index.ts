@@ -21,8 +21,6 @@ import {
   signNodeMessage,
 } from '@lpw/api';
 import {
-  assertJitDescription,
-  createJitInvoice,
   defaultMaxFeeMsat,
   KEYSEND_CLTV_DELTA,
   type LightningNode,
@@ -39,8 +37,10 @@ import { type Bolt11Invoice, decodeBolt11 } from '@lpw/payment-request';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../router/index.ts';
 import { type BackoffOptions, backoffLink } from './backoff.ts';
+import { receiveJitVia } from './jit.ts';
 
 export { type BackoffOptions, backoffLink, isLspBusy, LspBusyError, rateLimitWaitSec } from './backoff.ts';
+export { type JitPurchaseVia, MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
 
 export type LspTrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -317,58 +317,22 @@ export function createLspClient(options: LspClientOptions) {
       node: WalletNode,
       request: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
     ): Promise<JitReceive> {
-      // before buying: a channel must never be sold for an invoice we then cannot make
-      assertJitDescription(request.description);
       const lsp = await getInfo();
-      const { offer } = await client.quoteJit(request.amountMsat);
-      if (!offer) throw new ApiError('PAYMENT_SIZE_TOO_SMALL', 'no offered fee covers this amount');
-      if (request.maxFeeMsat !== undefined && offer.feeMsat > request.maxFeeMsat) {
-        throw new ApiError(
-          'INVALID_OPENING_FEE_PARAMS',
-          `opening fee ${offer.feeMsat} msat exceeds the limit`,
-        );
-      }
-      const bought = await session(() =>
-        trpc.jit.buy.mutate({
-          opening_fee_params: offer.wire,
-          payment_size_msat: request.amountMsat.toString(),
-        }),
-      );
-      const validUntilSec = Math.floor(Date.parse(offer.params.valid_until) / 1000);
-      const expirySecs = Math.min(request.expirySecs ?? 3600, validUntilSec - Math.floor(Date.now() / 1000));
-      if (expirySecs <= 0) throw new ApiError('INVALID_OPENING_FEE_PARAMS', 'the fee offer has expired');
-      const inbound = node.createInboundPayment({
-        amountMsat: request.amountMsat,
-        expirySecs,
-        maxLspFeeMsat: offer.feeMsat,
-        description: request.description,
-      });
-      const bolt11 = createJitInvoice({
-        amountMsat: request.amountMsat,
-        description: request.description,
-        expirySecs,
-        paymentHash: inbound.paymentHash,
-        paymentSecret: inbound.paymentSecret,
-        minFinalCltvExpiryDelta: MIN_FINAL_CLTV_EXPIRY_DELTA,
-        payeeNodeId: node.nodeId,
-        lspNodeId: lsp.nodeId,
-        interceptScid: parseScid(bought.jit_channel_scid),
-        lspCltvExpiryDelta: bought.lsp_cltv_expiry_delta,
-        validUntilSec,
-        network: node.network,
-        sign: (hash) => {
-          const { signature, recoveryId } = node.signInvoice(hash);
-          return { signature64: signature, recovery: recoveryId };
+      return receiveJitVia(
+        {
+          node,
+          lspNodeId: lsp.nodeId,
+          quote: (amountMsat) => client.quoteJit(amountMsat),
+          buy: (offer, paymentSizeMsat) =>
+            session(() =>
+              trpc.jit.buy.mutate({
+                opening_fee_params: offer.wire,
+                payment_size_msat: paymentSizeMsat.toString(),
+              }),
+            ),
         },
-      });
-      return {
-        bolt11,
-        paymentHash: inbound.paymentHash,
-        amountMsat: request.amountMsat,
-        openingFeeMsat: offer.feeMsat,
-        jitChannelScid: bought.jit_channel_scid,
-        expiresAtMs: decodeBolt11(bolt11).expiresAt * 1000,
-      };
+        request,
+      );
     },
 
     /** The LSP's route to `payee` for `amountMsat`, hops from the LSP on (see RouteHop). */
@@ -444,6 +408,3 @@ export function createLspClient(options: LspClientOptions) {
 }
 
 export type LspClient = ReturnType<typeof createLspClient>;
-
-/** The delta our node enforces on JIT receives (the invoice states it plus the LSPS2 margin). */
-export const MIN_FINAL_CLTV_EXPIRY_DELTA = 144;

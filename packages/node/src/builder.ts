@@ -15,6 +15,7 @@ import { ChainSync } from './chain/sync.ts';
 import { ChainWatcher, decodeHeight } from './chain-watch.ts';
 import { Channels } from './channels.ts';
 import { buildUserConfig } from './config.ts';
+import { CustomMessageRouter } from './custom-messages.ts';
 import { changedNotice, EventBus } from './events.ts';
 import { assertForwardingFees, setDefaultForwardingFees } from './forwarding-fees.ts';
 import { Gossip, openGraph } from './gossip.ts';
@@ -306,7 +307,16 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     assertRunning,
   });
 
-  const peers = new Peers({
+  const customMessages = new CustomMessageRouter({
+    retainer,
+    onCallbackError,
+    defer: (fn) => scheduler.defer(fn),
+    bus,
+    life,
+    isConnected: (peerId) => peers.isConnected(peerId),
+    wake,
+  });
+  const peers: Peers = new Peers({
     channelManager: cm,
     graph: gossipOn ? graph : undefined,
     logger,
@@ -319,7 +329,7 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     now,
     life,
     wake,
-    bus,
+    customMessageHandler: customMessages.handler,
     onTraffic: changed,
   });
   const pm = peers.peerManager;
@@ -522,6 +532,7 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     channels,
     gossip,
     peers,
+    customMessages,
     chain,
     peerHost: peers.host,
     ldk: {

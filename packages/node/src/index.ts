@@ -20,6 +20,7 @@ export {
   type SyncReport,
 } from './chain/index.ts';
 export { buildUserConfig, type NodeRole, WALLET_TO_SELF_DELAY } from './config.ts';
+export { CUSTOM_PAYLOAD_MAX, CUSTOM_TYPE_MIN, type CustomMessages } from './custom-messages.ts';
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.ts';
 export type { EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
 export {

@@ -9,6 +9,7 @@ import type { SyncReport } from './chain/sync.ts';
 import type { ChainWatch, ChainWatcher } from './chain-watch.ts';
 import type { ChannelSummary, Channels, OpenChannelRequest } from './channels.ts';
 import type { NodeRole } from './config.ts';
+import type { CustomMessageRouter, CustomMessages } from './custom-messages.ts';
 import type { EventBus, EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
 import type { FeeWeatherReport } from './fee-policy.ts';
 import type { ForwardingFees } from './forwarding-fees.ts';
@@ -77,6 +78,7 @@ export interface NodeParts {
   channels: Channels;
   gossip: Gossip;
   peers: Peers;
+  customMessages: CustomMessageRouter;
   chain: ChainWatcher;
   peerHost: PeerHost;
   ldk: LightningNode['ldk'];
@@ -98,6 +100,8 @@ export class LightningNode {
   readonly spontaneousPayment: SpontaneousPayment;
   /** The chain source this node reads and broadcasts through. */
   readonly chainSource: ChainSource;
+  /** BOLT 8 custom messages (types >= 32768) to and from any peer: LSPS0 rides on these. */
+  readonly customMessages: CustomMessages;
   /**
    * Raw LDK objects for tests and tools. Anything called on them must follow LDK-NOTES (no
    * re-entrancy, keep references).
@@ -127,6 +131,7 @@ export class LightningNode {
     this.bolt11Payment = parts.bolt11Payment;
     this.spontaneousPayment = parts.spontaneousPayment;
     this.chainSource = parts.chainSource;
+    this.customMessages = parts.customMessages;
     this.ldk = parts.ldk;
     this.nodeId = toHex(parts.ldk.channelManager.get_our_node_id());
   }

@@ -2,8 +2,7 @@
 // disconnect, list. The connections are held here so stop() can shut them down.
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
-import type { EventBus } from './events.ts';
-import { type CallbackErrorSink, guard, type Retainer } from './ldk/callbacks.ts';
+import type { CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { bool, toHex } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import { nodeIdBytes } from './payment/route.ts';
@@ -29,8 +28,8 @@ export interface PeersContext {
   now: () => number;
   life: Lifecycle;
   wake: () => void;
-  /** `peer-connected` / `peer-disconnected` go here. */
-  bus: EventBus;
+  /** Custom messages and the peer events (custom-messages.ts). */
+  customMessageHandler: ldk.CustomMessageHandler;
   /** A peer's bytes arrived or its transport closed: what a view shows may have changed. */
   onTraffic: () => void;
 }
@@ -62,7 +61,7 @@ export class Peers {
         c.channelManager.as_ChannelMessageHandler(),
         retainer.keep(routing),
         ignoring.as_OnionMessageHandler(),
-        peerEvents(c.bus, retainer, c.onCallbackError),
+        c.customMessageHandler,
         c.startSecs,
         c.random(32),
         logger,
@@ -126,43 +125,4 @@ export class Peers {
     this.peerManager.disconnect_all_peers();
     for (const conn of this.connections) conn.shutdown();
   }
-}
-
-/**
- * LDK tells each of the PeerManager's message handlers when a peer's handshake completes and when
- * a connected peer goes. The ChannelManager is one of them, out of reach; the custom message
- * handler is ours to write, so it hears those calls and turns them into events. It handles no
- * message: its reader reads none (as LDK's IgnoringMessageHandler), and it adds no features.
- */
-function peerEvents(bus: EventBus, retainer: Retainer, onError: CallbackErrorSink): ldk.CustomMessageHandler {
-  const ok = () => ldk.Result_NoneNoneZ.constructor_ok();
-  const handler: ldk.CustomMessageHandlerInterface = {
-    handle_custom_message: () => ldk.Result_NoneLightningErrorZ.constructor_ok(),
-    get_and_clear_pending_msg: () => [],
-    // the bus delivers after LDK's call has returned: listeners may call back into the node
-    peer_disconnected: guard(
-      'CustomMessageHandler.peer_disconnected',
-      (theirNodeId: Uint8Array) => bus.emit({ kind: 'peer-disconnected', peerId: toHex(theirNodeId) }),
-      undefined,
-      onError,
-    ),
-    // a failure here must not refuse the peer: the fallback accepts it too
-    peer_connected: guard(
-      'CustomMessageHandler.peer_connected',
-      (theirNodeId: Uint8Array) => {
-        bus.emit({ kind: 'peer-connected', peerId: toHex(theirNodeId) });
-        return ok();
-      },
-      ok,
-      onError,
-    ),
-    provided_node_features: () => ldk.NodeFeatures.constructor_empty(),
-    provided_init_features: () => ldk.InitFeatures.constructor_empty(),
-  };
-  const reader: ldk.CustomMessageReaderInterface = {
-    read: () => ldk.Result_COption_TypeZDecodeErrorZ.constructor_ok(ldk.Option_TypeZ.constructor_none()),
-  };
-  retainer.keep(handler);
-  retainer.keep(reader);
-  return retainer.keep(ldk.CustomMessageHandler.new_impl(handler, reader));
 }
