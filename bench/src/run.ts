@@ -341,6 +341,11 @@ const rows: Array<[string, unknown, string?]> = [
     `p90 ${fmt(num('pwa_pay_latency_ms_p90'))} / ${fmt(num('node_pay_latency_ms_p90'))} ms`,
   ],
   [
+    'pay_latency_ms_p50, CLI wallet (SQLite + backup gate, as the PWA)',
+    num('cli_pay_latency_ms_p50'),
+    `PWA / CLI ${fmt(num('pwa_vs_cli_pay_p50'))}; p90 ${fmt(num('cli_pay_latency_ms_p90'))} ms`,
+  ],
+  [
     `fee_spike_failed_payments (of ${fmt(results.fee_spike_payments)}, ${fmt((results.fee_spike_scenarios as string[] | undefined)?.length)} scenarios)`,
     num('fee_spike_failed_payments'),
     Object.entries((results.fee_spike_failed_reasons as Record<string, number> | undefined) ?? {})

@@ -5,11 +5,12 @@
 // and the page steps are the e2e harness's (e2e/harness), so the figures follow what the journeys test.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { waitUntil } from '@lpw/devnet';
 import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import WebSocket from 'ws';
+import { initWallet, openWallet, type Wallet } from '../../apps/cli/src/wallet.ts';
 import { openProfile } from '../../e2e/harness/browser.ts';
 import { type Stack, startStack } from '../../e2e/harness/stack.ts';
 import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../../e2e/harness/wallet.ts';
@@ -93,6 +94,8 @@ export async function measureWallet(readyRuns: number, payments: number) {
   let node: LightningNode | undefined;
   let unfollow = () => {};
   const profile = mkdtempSync(join(tmpdir(), 'lpw-bench-profile-'));
+  const cliDir = join(mkdtempSync(join(tmpdir(), 'lpw-bench-cli-')), 'wallet');
+  let cli: Wallet | undefined;
   try {
     stack = await startStack({ distDir: DIST, seed: 'bench-wallet' });
     const { front, net } = stack;
@@ -237,9 +240,37 @@ export async function measureWallet(readyRuns: number, payments: number) {
       nodePayMs.push(performance.now() - t0);
     }
 
+    await node.stop();
+    node = undefined;
+    unfollow();
+    unfollow = () => {};
+
+    // the product's Node wallet, the CLI's: SQLite, and like the PWA every channel-state save is held
+    // until the LSP holds its backup (the node above keeps its state in memory and backs up nothing)
+    initWallet(cliDir);
+    cli = await openWallet({ dir: cliDir, lspUrl: front.lspUrl, logLevel: 'warn' });
+    const cliWallet = cli;
+    const cliJit = await cliWallet.receive({ amountMsat: BigInt(RECEIVE_SAT) * 1000n, description: 'cli' });
+    await Promise.all([
+      router.payInvoice(cliJit.bolt11, { timeoutMs: 90_000 }),
+      cliWallet.waitForPayment(cliJit.paymentHash, 90_000),
+    ]);
+    const cliPayMs: number[] = [];
+    for (let i = 0; i < payments; i++) {
+      const invoice = merchant.createInvoice({
+        amountMsat: PAY_MSAT,
+        description: `cli ${i}`,
+        expirySecs: 900,
+      });
+      const t0 = performance.now();
+      await cliWallet.pay(invoice.bolt11, { timeoutMs: 90_000 });
+      cliPayMs.push(performance.now() - t0);
+    }
+
     const round = (v: number) => Math.round(v);
     const pwaPay = percentile(pwaPayMs, 50);
     const nodePay = percentile(nodePayMs, 50);
+    const cliPay = percentile(cliPayMs, 50);
     return {
       ...bundle,
       pwa_ready_ms_p50: round(percentile(readyMs, 50)),
@@ -254,13 +285,20 @@ export async function measureWallet(readyRuns: number, payments: number) {
       node_pay_latency_ms_p50: round(nodePay),
       node_pay_latency_ms_p90: round(percentile(nodePayMs, 90)),
       pwa_vs_node_pay_p50: Math.round((pwaPay / nodePay) * 100) / 100,
+      cli_pay_latency_ms_p50: round(cliPay),
+      cli_pay_latency_ms_p90: round(percentile(cliPayMs, 90)),
+      // the same product path in both runtimes (durable store, backup gate): the browser's own cost
+      pwa_vs_cli_pay_p50: Math.round((pwaPay / cliPay) * 100) / 100,
       wallet_payments: payments,
     };
   } finally {
     unfollow();
+    unfollow = () => {};
     await context?.close().catch(() => {});
     await node?.stop().catch(() => {});
+    await cli?.close().catch(() => {});
     await stack?.stop().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
+    rmSync(dirname(cliDir), { recursive: true, force: true });
   }
 }
