@@ -14,7 +14,7 @@ import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
 import { deriveSecrets } from './secrets.ts';
 import { type RunningLsp, startLsp } from './server.ts';
-import type { NodeFence } from './standby.ts';
+import { ACTIVE_METRIC_HEAD, type NodeFence } from './standby.ts';
 import { openStore } from './store/index.ts';
 import type { LspStore } from './store/types.ts';
 
@@ -107,6 +107,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     return [
       renderAlerts(await evaluateAlerts(watched)),
       await renderChainBehind(watched),
+      `${ACTIVE_METRIC_HEAD}\nlsp_active 1`,
       '# HELP lsp_chain_sync_age_seconds Seconds since the last completed chain sync',
       '# TYPE lsp_chain_sync_age_seconds gauge',
       `lsp_chain_sync_age_seconds ${syncedAtMs === undefined ? -1 : Math.max(0, Math.round((clock() - syncedAtMs) / 1000))}`,

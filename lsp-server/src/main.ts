@@ -68,10 +68,6 @@ async function main(): Promise<void> {
   await waiting.close();
   // the same port, so a proxy's configuration names both processes once
   lsp = await createLsp({ ...config, port: waiting.port }, { seed, log, fence: lease });
-  lsp.metrics.collectors.push(
-    async () =>
-      '# HELP lsp_ha_active 1 when this process runs the node\n# TYPE lsp_ha_active gauge\nlsp_ha_active 1',
-  );
 }
 
 main().catch((e: unknown) => {

@@ -62,7 +62,7 @@ describe.skipIf(!pgUrl)('hot standby lock (PostgreSQL)', () => {
     let next: ActiveLease | undefined;
     const waiting = acquire().then((l) => (next = l));
     // what an operator does to fence a process by hand, and what PostgreSQL does to a silent one
-    await admin.query(`SELECT pg_terminate_backend(backend_pid) FROM ${schema}.lsp_active`);
+    await admin.query(`SELECT pg_terminate_backend(backend_pid) FROM ${schema}.active_process`);
     expect(await lost).toMatch(/lock session/);
     await expect(nodeStore.commit([{ key: 'manager', value: Uint8Array.of(2) }])).rejects.toThrow();
     await expect(active.assertHeld()).rejects.toBeInstanceOf(LeaseError);

@@ -143,7 +143,7 @@ async function takeOver(
 ): Promise<ActiveLease> {
   const { log } = options;
   const fingerprint = createHash('sha256').update(options.nodeSeed).digest('hex').slice(0, 32);
-  await client.query(`CREATE TABLE IF NOT EXISTS lsp_active (
+  await client.query(`CREATE TABLE IF NOT EXISTS active_process (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seed_fingerprint TEXT NOT NULL,
     host TEXT NOT NULL,
@@ -152,17 +152,17 @@ async function takeOver(
     since_ms BIGINT NOT NULL,
     takeovers BIGINT NOT NULL
   )`);
-  const previous = (await client.query('SELECT seed_fingerprint FROM lsp_active WHERE id = 1')).rows[0];
+  const previous = (await client.query('SELECT seed_fingerprint FROM active_process WHERE id = 1')).rows[0];
   if (previous && previous.seed_fingerprint !== fingerprint)
     throw new LeaseError(
       'OTHER_NODE',
       'this database holds another LSP node (its seed differs from LSP_SEED here): every process of one LSP needs the same seed',
     );
   const recorded = await client.query(
-    `INSERT INTO lsp_active (id, seed_fingerprint, host, pid, backend_pid, since_ms, takeovers)
+    `INSERT INTO active_process (id, seed_fingerprint, host, pid, backend_pid, since_ms, takeovers)
      VALUES (1, $1, $2, $3, pg_backend_pid(), $4, 1)
      ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
-       backend_pid = excluded.backend_pid, since_ms = excluded.since_ms, takeovers = lsp_active.takeovers + 1
+       backend_pid = excluded.backend_pid, since_ms = excluded.since_ms, takeovers = active_process.takeovers + 1
      RETURNING takeovers`,
     [fingerprint, hostname(), process.pid, Date.now()],
   );
@@ -221,6 +221,10 @@ async function takeOver(
   };
 }
 
+/** `lsp_active`: 1 in the process that runs the node (createLsp), 0 in a waiting standby. */
+export const ACTIVE_METRIC_HEAD =
+  '# HELP lsp_active 1 when this process runs the node, 0 while it waits as the standby\n# TYPE lsp_active gauge';
+
 export interface StandbyServer {
   port: number;
   close(): Promise<void>;
@@ -228,16 +232,12 @@ export interface StandbyServer {
 
 /**
  * While standby, the LSP's port answers 503 to everything, /health with `"status":"standby"`, so a
- * proxy's health check sends wallets to the active process; /metrics says `lsp_ha_active 0`.
+ * proxy's health check sends wallets to the active process; /metrics says `lsp_active 0`.
  */
 export async function serveStandby(options: { port: number; host: string }): Promise<StandbyServer> {
   const app = new Hono();
   app.get('/health', (c) => c.json({ ok: false, status: 'standby' }, 503));
-  app.get('/metrics', (c) =>
-    c.text(
-      '# HELP lsp_ha_active 1 when this process runs the node\n# TYPE lsp_ha_active gauge\nlsp_ha_active 0\n',
-    ),
-  );
+  app.get('/metrics', (c) => c.text(`${ACTIVE_METRIC_HEAD}\nlsp_active 0\n`));
   app.all('*', (c) => c.json({ error: 'standby: another process of this LSP is active' }, 503));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
