@@ -97,7 +97,10 @@ export async function acquireActiveLease(url: string, options: LeaseOptions): Pr
       const timer = setTimeout(wake, ms);
       signal?.addEventListener('abort', wake, { once: true });
     });
-  for (let waitingSince = Date.now(); ; ) {
+  // one warning per outage, not one per poll
+  let unreachable = false;
+  const waitingSince = Date.now();
+  for (;;) {
     if (signal?.aborted) throw new Error('stopped while standby');
     const client = new pg.Client({
       connectionString: url,
@@ -117,6 +120,8 @@ export async function acquireActiveLease(url: string, options: LeaseOptions): Pr
     });
     try {
       await client.connect();
+      if (unreachable) log.info('standby: database reachable again');
+      unreachable = false;
       while (!broken && !signal?.aborted) {
         const row = (await client.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key])).rows[0];
         if (row?.ok === true) return await takeOver(client, { ...options, schema }, t, waitingSince);
@@ -127,10 +132,10 @@ export async function acquireActiveLease(url: string, options: LeaseOptions): Pr
         await client.end().catch(() => {});
         throw e;
       }
-      log.warn({ err: e }, 'standby: database unreachable, trying again');
+      if (!unreachable) log.warn({ err: e }, 'standby: database unreachable, trying again');
+      unreachable = true;
     }
     await client.end().catch(() => {});
-    waitingSince = Math.min(waitingSince, Date.now());
     await sleep(t.pollMs);
   }
 }
