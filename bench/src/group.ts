@@ -3,6 +3,7 @@ import { measureBackup } from './backup-run.ts';
 import { measureChainView } from './chainview-run.ts';
 import { reportToParent } from './child.ts';
 import { measureCrash } from './crash-run.ts';
+import { measureFailover } from './failover-run.ts';
 import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
 import { measureHostile } from './hostile-run.ts';
@@ -60,6 +61,9 @@ switch (name) {
     break;
   case 'crash':
     reportToParent(await measureCrash(num('kills')));
+    break;
+  case 'failover':
+    reportToParent(await measureFailover(num('rounds')));
     break;
   case 'hostile':
     reportToParent(await measureHostile(num('wallets'), num('windowSec'), num('routesPerWallet')));

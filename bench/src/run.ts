@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile]`
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile,failover]`
+// (failover, hot standby's takeover on PostgreSQL, only in a full run or when named: failover-run.ts)
 // (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
 // lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts): the floor (our nodes with no I/O), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
@@ -28,7 +29,7 @@ const longModes = [soakLong && 'soak-long', crash && 'crash'].filter(Boolean).jo
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ||
   longModes ||
-  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile'
+  `floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile${quick ? '' : ',failover'}`
 )
   .split(',')
   .filter(Boolean);
@@ -57,6 +58,8 @@ const plan = quick
       hostile: { wallets: 200, windowSec: 10, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
       crash: { kills: crashKills },
+      // not in a quick run's groups; this size when named with --groups=failover
+      failover: { rounds: 3 },
     }
   : {
       floor: { payments: 1_000, throughputPayments: 2_000 },
@@ -73,6 +76,8 @@ const plan = quick
       hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
       crash: { kills: crashKills },
+      // SIGKILLs of the active LSP, each taken over by the standby and followed by a payment
+      failover: { rounds: 10 },
     };
 
 type Results = Record<string, unknown>;
@@ -205,6 +210,18 @@ const goals = [
   {
     name: 'crash: msat mismatches',
     ratio: num('crash_msat_mismatch'),
+    goal: '0',
+    pass: (r: number) => r === 0,
+  },
+  {
+    name: 'LSP failover, worst round (ms)',
+    ratio: num('lsp_failover_ms'),
+    goal: '< 30000',
+    pass: (r: number) => r < 30_000,
+  },
+  {
+    name: 'failover: two active at once',
+    ratio: num('failover_both_active'),
     goal: '0',
     pass: (r: number) => r === 0,
   },
@@ -402,6 +419,11 @@ const rows: Array<[string, unknown, string?]> = [
     `crash: ${fmtCount(results.crash_kills)} SIGKILLs mid-payment (+${fmtCount(results.crash_startup_kills)} during restarts)`,
     `${fmt(num('crash_force_closes'))} / ${fmt(num('crash_msat_mismatch'))}`,
     `force closes / msat mismatches; other problems ${fmt(results.crash_other_problems)}; slowest restart ${fmt(results.crash_restart_ms_max)} ms; ${fmt(results.crash_elapsed_s)} s; seed ${results.crash_seed ?? '?'}`,
+  ],
+  [
+    `lsp_failover_ms, worst of ${fmt(results.failover_rounds)} SIGKILLs (→ standby's /health 200)`,
+    num('lsp_failover_ms'),
+    `p50 ${fmt(num('lsp_failover_ms_p50'))} ms; to the next payment settled p50 ${fmt(num('lsp_failover_pay_ms_p50'))} / worst ${fmt(num('lsp_failover_pay_ms'))} ms; two active ${fmt(results.failover_both_active)}, force closes ${fmt(results.failover_force_closes)}`,
   ],
   [
     'soak WASM memory / RSS (MB)',

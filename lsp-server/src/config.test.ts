@@ -25,6 +25,19 @@ describe('config', () => {
     });
     expect(c.fee.minFeeMsat).toBe(2_000_000n);
   });
+  it('HOT_STANDBY: needs a shared PostgreSQL and a chain both processes see', () => {
+    expect(problems({ HOT_STANDBY: 'true' })).toEqual([
+      'HOT_STANDBY needs DATABASE_URL to be a postgres:// URL (the processes share its lock and state)',
+      'HOT_STANDBY needs ESPLORA_URL or BITCOIND_RPC_URL (an in-process devnet is one per process)',
+    ]);
+    const c = loadConfig({
+      HOT_STANDBY: '1',
+      DATABASE_URL: 'postgres://lsp@db/lsp',
+      ESPLORA_URL: 'http://127.0.0.1:3002',
+    });
+    expect(c.hotStandby).toBe(true);
+    expect(loadConfig({}).hotStandby).toBe(false);
+  });
   it('messages say what to fix', () => {
     expect(problems({ DATABASE_URL: 'mysql://x' })).toEqual([
       'DATABASE_URL must be a postgres:// URL or a SQLite file path',

@@ -99,6 +99,11 @@ const configSchema = z
         'DATABASE_URL must be a postgres:// URL or a SQLite file path',
       )
       .optional(),
+    /**
+     * Hot standby (standby.ts): run the node only while holding the database's lock, else wait as the
+     * standby. Every process of the LSP gets the same settings plus this one.
+     */
+    hotStandby: flag('HOT_STANDBY').default(false),
     esploraUrl: url('ESPLORA_URL', ['http:', 'https:']).optional(),
     bitcoindRpcUrl: url('BITCOIND_RPC_URL', ['http:', 'https:']).optional(),
     /** A second Esplora whose tip the chain lag alert compares with ours (chain-lag.ts); none by default. */
@@ -364,6 +369,20 @@ const configSchema = z
         });
       }
     }
+    if (c.hotStandby && !/^postgres(ql)?:\/\//.test(c.databaseUrl ?? '')) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'HOT_STANDBY needs DATABASE_URL to be a postgres:// URL (the processes share its lock and state)',
+      });
+    }
+    if (c.hotStandby && !c.esploraUrl && !c.bitcoindRpcUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'HOT_STANDBY needs ESPLORA_URL or BITCOIND_RPC_URL (an in-process devnet is one per process)',
+      });
+    }
     if (c.network === 'bitcoin' && !c.esploraUrl && !c.bitcoindRpcUrl) {
       ctx.addIssue({
         code: 'custom',
@@ -387,6 +406,7 @@ const ENV: Record<string, string> = {
   NETWORK: 'network',
   DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
+  HOT_STANDBY: 'hotStandby',
   ESPLORA_URL: 'esploraUrl',
   BITCOIND_RPC_URL: 'bitcoindRpcUrl',
   ESPLORA_URL_2: 'esploraUrl2',

@@ -14,6 +14,7 @@ import { Metrics } from './metrics.ts';
 import { assembleNode } from './node/assemble.ts';
 import { deriveSecrets } from './secrets.ts';
 import { type RunningLsp, startLsp } from './server.ts';
+import { ACTIVE_METRIC_HEAD, type NodeFence } from './standby.ts';
 import { openStore } from './store/index.ts';
 import type { LspStore } from './store/types.ts';
 
@@ -26,6 +27,8 @@ export interface LspOverrides {
   devnet?: Devnet;
   /** Last word on the node's options (tests: chain sync on demand, log level, alias). */
   node?: Partial<NodeOptions>;
+  /** Hot standby (standby.ts): the node writes through the lock's session and checks it before broadcasting. */
+  fence?: NodeFence;
   log?: Logger;
   metrics?: Metrics;
   clock?: () => number;
@@ -48,14 +51,16 @@ export interface Lsp {
 /** How often expired sessions and challenges are deleted. */
 const SWEEP_EVERY_MS = 60_000;
 
+export function lspLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: ['config.adminPassword', 'config.lspSeed', 'config.metricsToken'],
+  });
+}
+
 /** @example const lsp = await createLsp(loadConfig(process.env)); console.log(lsp.url); await lsp.stop(); */
 export async function createLsp(config: Config, overrides: LspOverrides = {}): Promise<Lsp> {
-  const log =
-    overrides.log ??
-    pino({
-      level: config.logLevel,
-      redact: ['config.adminPassword', 'config.lspSeed', 'config.metricsToken'],
-    });
+  const log = overrides.log ?? lspLogger(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const secrets = deriveSecrets(overrides.seed ?? loadOrCreateSeed(config));
   const store = overrides.store ?? (await openStore(config.databaseUrl));
@@ -73,6 +78,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log, {
     ...(overrides.devnet ? { esploraUrl: overrides.devnet.esploraUrl } : {}),
     node: { ...(forwardingFees ? { forwardingFees } : {}), ...overrides.node },
+    ...(overrides.fence ? { fence: overrides.fence } : {}),
   });
   // channels restored with other fees (a crash between storing and applying) take them now
   if (forwardingFees) assembled.node.setForwardingFees(forwardingFees);
@@ -101,6 +107,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
     return [
       renderAlerts(await evaluateAlerts(watched)),
       await renderChainBehind(watched),
+      `${ACTIVE_METRIC_HEAD}\nlsp_active 1`,
       '# HELP lsp_chain_sync_age_seconds Seconds since the last completed chain sync',
       '# TYPE lsp_chain_sync_age_seconds gauge',
       `lsp_chain_sync_age_seconds ${syncedAtMs === undefined ? -1 : Math.max(0, Math.round((clock() - syncedAtMs) / 1000))}`,

@@ -4,13 +4,16 @@ import { type Devnet, startDevnet } from '@lpw/devnet';
 import {
   bitcoindSource,
   type ChainOption,
+  type ChainSource,
   createNode,
+  esploraSource,
   type LightningNode,
   type NodeOptions,
 } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { NodeFence } from '../standby.ts';
 import type { LspStore } from '../store/types.ts';
 
 export interface AssembledNode {
@@ -29,6 +32,8 @@ export async function assembleNode(
     esploraUrl?: string;
     /** Last word on the node's options (tests). */
     node?: Partial<NodeOptions>;
+    /** Hot standby: node state written through the lock's session, every broadcast preceded by a check. */
+    fence?: NodeFence;
   } = {},
 ): Promise<AssembledNode> {
   await initLdkNode();
@@ -48,12 +53,15 @@ export async function assembleNode(
   } else {
     chain = bitcoindSource({ url: config.bitcoindRpcUrl! });
   }
+  const fence = overrides.fence;
   const node = await createNode({
     seed: nodeSeed,
     network: config.network,
     role: 'lsp',
-    store: store.nodeStore('lsp-0'),
-    chain,
+    store: store.nodeStore('lsp-0', fence?.db),
+    chain: fence
+      ? fenceBroadcasts('esploraUrl' in chain ? esploraSource({ url: chain.esploraUrl }) : chain, fence)
+      : chain,
     alias: config.nodeAlias,
     ...(config.publicPeerAddress && /^\d+\.\d+\.\d+\.\d+:/.test(config.publicPeerAddress)
       ? {
@@ -79,4 +87,22 @@ export async function assembleNode(
       await devnet?.stop();
     },
   };
+}
+
+/**
+ * A process that lost the standby lock must not broadcast: a commitment it holds may be one the
+ * active process has since revoked, and broadcasting it would hand the peer the channel's money.
+ */
+function fenceBroadcasts(source: ChainSource, fence: NodeFence): ChainSource {
+  return new Proxy(source, {
+    get(target, property, receiver) {
+      if (property === 'broadcast')
+        return async (rawTx: Uint8Array) => {
+          await fence.assertHeld();
+          return target.broadcast(rawTx);
+        };
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

@@ -64,3 +64,49 @@ export async function openPostgres(
     },
   };
 }
+
+/**
+ * A Db on one connection the caller owns (the hot-standby lock's session, standby.ts): everything it
+ * writes is written by that session or not at all. Statements and transactions take turns, since one
+ * connection runs one at a time; `close()` leaves the connection to its owner.
+ */
+export function sessionDb(client: pg.ClientBase): Db {
+  let queue: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const turn = queue.then(work);
+    queue = turn.catch(() => {});
+    return turn;
+  };
+  const direct: Omit<Db, 'transaction' | 'close'> = {
+    dialect: 'postgres',
+    async all(sql, params = []) {
+      return (await client.query(numbered(sql), conv(params))).rows;
+    },
+    async run(sql, params = []) {
+      return (await client.query(numbered(sql), conv(params))).rowCount ?? 0;
+    },
+  };
+  return {
+    dialect: 'postgres',
+    all: (sql, params) => inTurn(() => direct.all(sql, params)),
+    run: (sql, params) => inTurn(() => direct.run(sql, params)),
+    transaction: (body, options) =>
+      inTurn(async () => {
+        await client.query('BEGIN');
+        try {
+          if (options?.relaxed) await client.query('SET LOCAL synchronous_commit TO OFF');
+          const out = await body({
+            ...direct,
+            transaction: () => Promise.reject(new Error('store: nested transaction')),
+            close: () => Promise.reject(new Error('store: close inside a transaction')),
+          });
+          await client.query('COMMIT');
+          return out;
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw e;
+        }
+      }),
+    async close() {},
+  };
+}

@@ -701,8 +701,8 @@ export class SqlStore implements LspStore {
 
   // ---------------------------------------------------------------- node persistence
 
-  nodeStore(namespace: string): NodeStore {
-    const db = this.db;
+  /** `db`: another connection to the same database to write through (the hot-standby lock's session). */
+  nodeStore(namespace: string, db: Db = this.db): NodeStore {
     return {
       async load() {
         const rows = await db.all('SELECT key, value FROM node_kv WHERE namespace = ?', [namespace]);

@@ -2,6 +2,7 @@
 // record is read and written by node id, which the routers take from the session, never the input.
 import type { JitPurchaseState, OpeningFeeParams, OrderState, OrderWire } from '@lpw/api';
 import type { Store as NodeStore } from '@lpw/node';
+import type { Db } from './db.ts';
 
 export interface WalletRecord {
   nodeId: string;
@@ -274,7 +275,8 @@ export interface LspStore {
   consumeL402Use(tokenId: string, maxUses: number, expiresAtSec: number | undefined): Promise<boolean>;
 
   /** The Lightning node's persistence (packages/node `Store`), one namespace per node. */
-  nodeStore(namespace: string): NodeStore;
+  /** `db`: write through another connection to the same database (standby.ts: the lock's session). */
+  nodeStore(namespace: string, db?: Db): NodeStore;
 
   /** Every row of every table, in a stable order: for tests that prove nothing changed. */
   snapshot(): Promise<Record<string, Record<string, unknown>[]>>;
