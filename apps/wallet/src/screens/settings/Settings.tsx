@@ -1,10 +1,11 @@
-// Settings: LSP URL, chain source, units, fee cap, when to suggest leaving an unreachable LSP,
+// Settings: LSP URL, chain source, units, fiat currency, fee cap, when to suggest leaving an unreachable LSP,
 // budgets of paid (L402) sites, the channel backup (when last saved, export as a file), recovery
 // words (behind the lock), lock.
 import { useEffect, useState } from 'react';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
 import { CONNECTABLE_HINT, connectableUrl } from '../../lib/connect-url.ts';
+import { FIAT_CURRENCIES } from '../../lib/fiat.ts';
 import { formatAmount, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
@@ -231,6 +232,19 @@ export function Settings() {
           </label>
         ))}
       </fieldset>
+      <label className="field">
+        <span>Show fiat beside sats in</span>
+        <select
+          name="currency"
+          value={settings.currency}
+          onChange={(e) => void settings.update({ currency: e.target.value })}
+        >
+          <option value="">None (sats only)</option>
+          {FIAT_CURRENCIES.map((code) => (
+            <option key={code}>{code}</option>
+          ))}
+        </select>
+      </label>
       {sites.length > 0 && (
         <fieldset className="units" data-testid="paid-sites">
           <legend>Paid sites (L402)</legend>
