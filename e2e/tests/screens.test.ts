@@ -182,13 +182,14 @@ test.describe('payment screens', () => {
     const choose = async (currency: string) => {
       await page.getByRole('button', { name: 'Settings' }).click();
       await page.locator('select[name=currency]').selectOption(currency);
+      if (currency === 'EUR') await shot(page, 'screens-07-settings-currency');
       await page.getByRole('button', { name: 'Back', exact: true }).click();
     };
     await choose('EUR');
     await expect(page.getByTestId('balance-fiat')).toHaveText(/^≈ .*€/);
     // 92,000 EUR a bitcoin: the cents follow from the balance in msat
     expect(centsOf(await text('balance-fiat'))).toBe(((await balanceMsat()) * 92_000n) / 1_000_000_000n);
-    await shot(page, 'screens-07-home-eur');
+    await shot(page, 'screens-08-home-eur');
     await choose('');
     await expect(page.getByTestId('balance')).toBeVisible();
     await expect(page.getByTestId('balance-fiat')).toHaveCount(0);
@@ -221,7 +222,7 @@ test.describe('payment screens', () => {
       await unlock(page);
       await page.getByTestId('status-offline').waitFor({ timeout: 60_000 });
       await expect(page.getByTestId('balance-fiat')).toHaveText(/^≈ .*\$\d+\.\d\d · rate from 3 h ago$/);
-      await shot(page, 'screens-08-home-offline-rate-age');
+      await shot(page, 'screens-09-home-offline-rate-age');
     } finally {
       stack.front.cut(false);
     }
