@@ -182,7 +182,10 @@ test.describe('payment screens', () => {
     const choose = async (currency: string) => {
       await page.getByRole('button', { name: 'Settings' }).click();
       await page.locator('select[name=currency]').selectOption(currency);
-      if (currency === 'EUR') await shot(page, 'screens-07-settings-currency');
+      if (currency === 'EUR') {
+        await page.locator('select[name=currency]').scrollIntoViewIfNeeded();
+        await shot(page, 'screens-07-settings-currency');
+      }
       await page.getByRole('button', { name: 'Back', exact: true }).click();
     };
     await choose('EUR');

@@ -231,20 +231,20 @@ export function Settings() {
               : `BTC (${formatAmount(21_000_000n, 'btc')})`}
           </label>
         ))}
+        <label className="field">
+          <span>Fiat beside them</span>
+          <select
+            name="currency"
+            value={settings.currency}
+            onChange={(e) => void settings.update({ currency: e.target.value })}
+          >
+            <option value="">None</option>
+            {FIAT_CURRENCIES.map((code) => (
+              <option key={code}>{code}</option>
+            ))}
+          </select>
+        </label>
       </fieldset>
-      <label className="field">
-        <span>Show fiat beside sats in</span>
-        <select
-          name="currency"
-          value={settings.currency}
-          onChange={(e) => void settings.update({ currency: e.target.value })}
-        >
-          <option value="">None (sats only)</option>
-          {FIAT_CURRENCIES.map((code) => (
-            <option key={code}>{code}</option>
-          ))}
-        </select>
-      </label>
       {sites.length > 0 && (
         <fieldset className="units" data-testid="paid-sites">
           <legend>Paid sites (L402)</legend>
