@@ -8,6 +8,7 @@ import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { Amount, ExpiresIn, Fiat, Frame, Notice, useBlocker, useNow } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import {
+  earlierPayment,
   type FetchedPayRequest,
   invoiceFromLnurl,
   type LnurlTarget,
@@ -117,9 +118,7 @@ export function Send() {
   if (step.kind === 'url') return <PaidUrl url={step.url} onBack={() => go('home')} />;
   if (step.kind === 'review') {
     // paid or being paid already (the same payment hash): said before the confirm screen, no Pay
-    const earlier = payments?.find(
-      (p) => p.paymentHash === step.invoice.paymentHash && p.status !== 'failed',
-    );
+    const earlier = earlierPayment(payments, step.invoice.paymentHash);
     if (earlier) return <AlreadyPaid payment={earlier} invoice={step.invoice} />;
     return <Review invoice={step.invoice} onBack={() => setStep({ kind: 'input' })} setStep={setStep} />;
   }
