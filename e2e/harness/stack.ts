@@ -1,7 +1,7 @@
 // One real stack for browser journeys: the devnet chain, its public network (router, merchant), an
 // LSP with channels to the router both ways and on-chain funds for JIT channels, the built wallet on
 // its own origin with the LSP on another (front.ts), and the merchant's paid API + Lightning Address
-// on a third. Same shape as `npm start` (lsp-server/src/dev.ts).
+// on a third, and the devnet's fixed exchange rates. Same shape as `npm start` (lsp-server/src/dev.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { type PaidApi, startPaidApi } from '@lpw/devnet/paid-api';
 import { createLsp, type Lsp, type LspStore, loadConfig } from '@lpw/lsp-server';
 import { provideDevnetLiquidity } from '@lpw/lsp-server/devnet';
+import { type DevnetRates, serveDevnetRates } from '@lpw/lsp-server/devnet-rates';
 import type { LightningNode } from '@lpw/node';
 import pino from 'pino';
 import { type Front, startFront } from './front.ts';
@@ -30,6 +31,8 @@ export interface Stack {
   secondEsploraUrl: string;
   /** The merchant's site: L402 paid API, Lightning Address `merchant@<host:port>`. */
   paidApi: PaidApi;
+  /** The devnet's fixed exchange rates the LSP serves (1 BTC = 100,000 USD …). */
+  rates: DevnetRates;
   /** The LSP goes away for good: its server and node stop (the front, chain and network stay). */
   stopLsp(): Promise<void>;
   stop(): Promise<void>;
@@ -41,6 +44,7 @@ export async function startStack(options: { distDir: string; seed?: string }): P
   const liar = await startLyingEsplora(devnet.esploraUrl!);
   const secondEsploraUrl = await devnet.startEsplora();
   const front = await startFront({ distDir: options.distDir });
+  const rates = await serveDevnetRates();
   const dataDir = mkdtempSync(join(tmpdir(), 'lpw-e2e-lsp-'));
   const config = loadConfig({
     PORT: '0',
@@ -55,6 +59,7 @@ export async function startStack(options: { distDir: string; seed?: string }): P
     NETWORK: 'regtest',
     // the merchant's site is on this machine, as with npm start
     RELAY_ALLOW_LOOPBACK: 'true',
+    RATES_URL: rates.url,
   });
   const lsp = await createLsp(config, { devnet, log: pino({ level: 'warn' }) });
   const node = lsp.node;
@@ -78,12 +83,14 @@ export async function startStack(options: { distDir: string; seed?: string }): P
     liar,
     secondEsploraUrl,
     paidApi,
+    rates,
     stopLsp: () => lsp.stop(), // runs once however often it is called
     async stop() {
       await paidApi.close();
       await front.close();
       await liar.close();
       await lsp.stop();
+      await rates.close();
       await net.stop();
       await devnet.stop();
       rmSync(dataDir, { recursive: true, force: true });

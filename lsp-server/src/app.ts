@@ -21,6 +21,7 @@ import { Gate } from './gate.ts';
 import { JitService } from './liquidity/jit.ts';
 import { OrderService } from './liquidity/orders.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { RatesService } from './rates.ts';
 import { RelayService } from './relay.ts';
 import { appRouter } from './router/index.ts';
 import type { Services } from './router/trpc.ts';
@@ -48,6 +49,7 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
     jit: new JitService(deps),
     orders: new OrderService(deps),
     relay: new RelayService(deps),
+    rates: new RatesService(deps),
     limits: {
       authPerIp: new RateLimiter(limits.authPerMinutePerIp, deps.clock),
       buyPerWallet: new RateLimiter(limits.buyPerMinutePerWallet, deps.clock),
@@ -243,7 +245,10 @@ export function createApp(deps: Deps, hooks: AppHooks = {}, services = createSer
         return { deps, services, ip: clientIp(c), token: m?.[1] };
       },
       // a procedure's RATE_LIMITED carries its wait in data; HTTP clients and proxies read the header
-      responseMeta: ({ errors }) => {
+      responseMeta: ({ errors, paths }) => {
+        // the rates are one shared reading: a browser or proxy may keep a good answer for a minute
+        if (errors.length === 0 && paths?.length && paths.every((p) => p === 'rates.get'))
+          return { headers: { 'Cache-Control': 'public, max-age=60' } };
         const waits = errors.map((e) =>
           e.cause instanceof ApiError ? e.cause.details.retryAfterSec : undefined,
         );

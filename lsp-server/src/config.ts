@@ -306,6 +306,39 @@ const configSchema = z
         perMinutePerWallet: int('RATE_RELAY_PER_MIN', 1, 1_000_000).default(60),
       })
       .prefault({}),
+    /**
+     * Exchange rates wallets show beside sats (rates.ts): fetched from RATES_URL (JSON), the value at
+     * RATES_PATH for each of RATES_CURRENCIES being the price of one bitcoin in that currency. Unset:
+     * `rates.get` answers RATES_UNAVAILABLE and wallets show sats only.
+     */
+    rates: z
+      .object({
+        url: url('RATES_URL', ['http:', 'https:']).optional(),
+        /** Dot-separated keys; {CURRENCY} / {currency} stand for the code, e.g. data.rates.{CURRENCY}. */
+        path: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_{}-]+(\.[A-Za-z0-9_{}-]+)*$/,
+            'RATES_PATH must be dot-separated keys, e.g. data.rates.{CURRENCY} or bitcoin.{currency}',
+          )
+          .default('{CURRENCY}'),
+        currencies: z
+          .union([z.string(), z.array(z.string())])
+          .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+          .pipe(
+            z
+              .array(
+                z.string().regex(/^[A-Z]{3}$/, 'RATES_CURRENCIES entries must be ISO 4217 codes like USD'),
+              )
+              .min(1, 'RATES_CURRENCIES must name at least one currency')
+              .max(64, 'RATES_CURRENCIES may name at most 64 currencies'),
+          )
+          .default(['USD', 'EUR', 'GBP', 'JPY', 'CHF']),
+        /** How long one reading is served before the source is asked again (every wallet shares it). */
+        maxAgeSec: int('RATES_MAX_AGE_SEC', 10, 86_400).default(300),
+        timeoutMs: int('RATES_TIMEOUT_MS', 100, 60_000).default(5_000),
+      })
+      .prefault({}),
     /** The operator's history (history/): sampled on a timer, raw points downsampled to hours. */
     history: z
       .object({
@@ -467,6 +500,11 @@ const ENV: Record<string, string> = {
   RELAY_TIMEOUT_MS: 'relay.timeoutMs',
   RELAY_MAX_RESPONSE_BYTES: 'relay.maxResponseBytes',
   RATE_RELAY_PER_MIN: 'relay.perMinutePerWallet',
+  RATES_URL: 'rates.url',
+  RATES_PATH: 'rates.path',
+  RATES_CURRENCIES: 'rates.currencies',
+  RATES_MAX_AGE_SEC: 'rates.maxAgeSec',
+  RATES_TIMEOUT_MS: 'rates.timeoutMs',
   HISTORY_SAMPLE_SEC: 'history.sampleEverySec',
   HISTORY_RAW_HOURS: 'history.rawKeepHours',
   HISTORY_KEEP_DAYS: 'history.keepDays',

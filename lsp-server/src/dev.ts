@@ -11,6 +11,7 @@ import { startPaidApi } from '@lpw/devnet/paid-api';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { provideDevnetLiquidity } from './devnet-liquidity.ts';
+import { serveDevnetRates } from './devnet-rates.ts';
 import { createLsp } from './lsp.ts';
 import { serveWallet, type WalletHost } from './wallet-host.ts';
 
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   const lspPort = env.PORT ?? '8080';
   const walletPort = Number(env.WALLET_PORT ?? 8081);
   rmSync(dataDir, { recursive: true, force: true }); // its chain is gone: start the LSP afresh
+  // fixed exchange rates (1 BTC = 100,000 USD …) for the wallet's fiat amounts
+  const rates = await serveDevnetRates(host);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
       PUBLIC_PEER_ADDRESS: `${host}:9737`,
       ADMIN_PASSWORD: 'devnet-admin-password',
       LOG_LEVEL: 'info',
+      RATES_URL: rates.url,
       ...env,
       DATA_DIR: dataDir,
       ESPLORA_URL: devnet.esploraUrl,
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
     `  merchant shop ${paidApi.url}/shop   (invoices as QR codes to scan; a faucet for first sats at /shop/faucet)`,
     `  paid API      ${paidApi.url}   (L402: /api/quote 10 sats for 3 quotes, /api/weather 20 sats; menu at /)`,
     `  merchant address merchant@${new URL(paidApi.url).host}   (Lightning Address, LNURL-pay)`,
+    `  rates         ${config.rates.url ?? '(none)'}   (exchange rates the LSP serves wallets; the devnet's are fixed)`,
     `  esplora       ${devnet.esploraUrl}`,
     `  bitcoind rpc  ${devnet.rpcUrl}`,
     `  data          ${dataDir} (reset at each start: the devnet chain lives in memory)`,
@@ -114,6 +119,7 @@ async function main(): Promise<void> {
     await wallet?.close();
     await lsp.stop();
     await paidApi.close();
+    await rates.close();
     await net.stop();
     await devnet.stop();
     log.info('stopped');

@@ -4,6 +4,7 @@ import { backupRouter } from './backup.ts';
 import { infoRouter } from './info.ts';
 import { jitRouter } from './jit.ts';
 import { ordersRouter } from './orders.ts';
+import { ratesRouter } from './rates.ts';
 import { relayRouter } from './relay.ts';
 import { routesRouter } from './routes.ts';
 import { router } from './trpc.ts';
@@ -16,6 +17,7 @@ export const appRouter = router({
   orders: ordersRouter,
   routes: routesRouter,
   relay: relayRouter,
+  rates: ratesRouter,
 });
 
 export type AppRouter = typeof appRouter;

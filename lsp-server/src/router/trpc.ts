@@ -10,6 +10,7 @@ import type { Gate } from '../gate.ts';
 import type { JitService } from '../liquidity/jit.ts';
 import type { OrderService } from '../liquidity/orders.ts';
 import type { RateLimiter } from '../rate-limit.ts';
+import type { RatesService } from '../rates.ts';
 import type { RelayService } from '../relay.ts';
 
 export interface Services {
@@ -18,6 +19,7 @@ export interface Services {
   jit: JitService;
   orders: OrderService;
   relay: RelayService;
+  rates: RatesService;
   limits: {
     authPerIp: RateLimiter;
     buyPerWallet: RateLimiter;

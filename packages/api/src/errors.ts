@@ -39,6 +39,8 @@ export const API_ERRORS = {
   RELAY_TIMEOUT: { trpc: 'GATEWAY_TIMEOUT', lsps2: undefined },
   /** The site's answer is larger than the relay returns. */
   RELAY_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
+  // exchange rates: none configured, or the source has not yet answered with good ones
+  RATES_UNAVAILABLE: { trpc: 'BAD_GATEWAY', lsps2: undefined },
   // general
   INVALID_INPUT: { trpc: 'BAD_REQUEST', lsps2: undefined },
   NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },

@@ -7,6 +7,7 @@ export * from './errors.ts';
 export * from './info.ts';
 export * from './lsps1.ts';
 export * from './lsps2.ts';
+export * from './rates.ts';
 export * from './relay.ts';
 export * from './routes.ts';
 export * from './signmessage.ts';

@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import {
+  earlierPayment,
   invoiceFromLnurl,
   lnurlAmountMsat,
   maxRoutingFeeMsat,
@@ -312,5 +313,36 @@ describe('maxRoutingFeeMsat', () => {
   it('caps routing fees at 1% with a 10 sat floor', () => {
     expect(maxRoutingFeeMsat(100_000n)).toBe(10_000n);
     expect(maxRoutingFeeMsat(50_000_000n)).toBe(500_000n);
+  });
+});
+
+describe('an invoice already in the history', () => {
+  const row = (paymentHash: string | undefined, status: 'succeeded' | 'pending' | 'failed') => ({
+    id: paymentHash ?? 'old',
+    ...(paymentHash ? { paymentHash } : {}),
+    direction: 'outbound' as const,
+    status,
+    amountMsat: 5_000_000n,
+    feeMsat: undefined,
+    description: 'Coffee',
+    preimage: undefined,
+    failureReason: undefined,
+    createdAt: 1,
+    updatedAt: 2,
+  });
+  const hash = 'ab'.repeat(32);
+
+  it('is found when paid or being paid, so no second payment is offered', () => {
+    expect(earlierPayment([row('cd'.repeat(32), 'succeeded'), row(hash, 'succeeded')], hash)?.status).toBe(
+      'succeeded',
+    );
+    expect(earlierPayment([row(hash, 'pending')], hash)?.status).toBe('pending');
+  });
+
+  it('is not, after a failed attempt, for another hash, or in a snapshot without hashes', () => {
+    expect(earlierPayment([row(hash, 'failed')], hash)).toBeUndefined();
+    expect(earlierPayment([row('cd'.repeat(32), 'succeeded')], hash)).toBeUndefined();
+    expect(earlierPayment([row(undefined, 'succeeded')], hash)).toBeUndefined();
+    expect(earlierPayment(undefined, hash)).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ import {
   parsePaymentRequest,
   resolvePayRequest,
 } from '@lpw/payment-request';
+import type { PaymentView } from '../worker/protocol.ts';
 import { formatAmount, parseAmountInput, type Unit } from './units.ts';
 import { routeOf } from './web-fetch.ts';
 
@@ -418,4 +419,15 @@ export async function invoiceFromLnurl(
 export function maxRoutingFeeMsat(amountMsat: bigint): bigint {
   const onePercent = amountMsat / 100n;
   return onePercent > 10_000n ? onePercent : 10_000n;
+}
+
+/**
+ * The history's payment of this invoice, when it was paid or is being paid (a second payment must
+ * not be offered); a failed attempt is not one: the invoice may be paid again.
+ */
+export function earlierPayment(
+  payments: readonly PaymentView[] | undefined,
+  paymentHash: string,
+): PaymentView | undefined {
+  return payments?.find((p) => p.paymentHash === paymentHash && p.status !== 'failed');
 }

@@ -1,5 +1,5 @@
 // Settings: the LSP (chosen on the welcome screen, which offers the default of the config.json
-// served beside the app), display unit, the most a channel opening may cost, the chain source
+// served beside the app), display unit and fiat currency, the most a channel opening may cost, the chain source
 // (default: the LSP's) and a second one to compare it with, and how long the LSP may be gone before
 // Home suggests leaving it. Kept in idb-keyval; msat inside.
 import { get, set } from 'idb-keyval';
@@ -11,6 +11,8 @@ export interface Settings {
   /** The LSP's origin; '' until the person chooses one (the welcome screen). */
   lspUrl: string;
   unit: Unit;
+  /** ISO 4217 code of the fiat shown beside sats; '' for none. */
+  currency: string;
   /** Refuse a JIT channel whose opening fee is above this. */
   feeCapMsat: bigint;
   /** An Esplora base URL to read the chain from; empty: the one the LSP names. */
@@ -28,6 +30,7 @@ export const DEFAULT_LEAVE_AFTER_MS = 3 * 24 * 3_600_000; // 3 days
 export const defaultSettings = (): Settings => ({
   lspUrl: '',
   unit: 'sat',
+  currency: 'USD',
   feeCapMsat: DEFAULT_FEE_CAP_MSAT,
   esploraUrl: '',
   secondEsploraUrl: '',
@@ -50,13 +53,14 @@ export const useSettings = create<SettingsState>((setState, getState) => ({
     setState({ ...defaultSettings(), ...stored, lspUrl, loaded: true });
   },
   async update(changes) {
-    const { lspUrl, unit, feeCapMsat, esploraUrl, secondEsploraUrl, leaveAfterMs } = {
+    const { lspUrl, unit, currency, feeCapMsat, esploraUrl, secondEsploraUrl, leaveAfterMs } = {
       ...getState(),
       ...changes,
     };
     await set(KEY, {
       lspUrl,
       unit,
+      currency,
       feeCapMsat,
       esploraUrl,
       secondEsploraUrl,

@@ -116,6 +116,8 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return runtime.pay.estimateFee(command.bolt11);
     case 'relay':
       return runtime.relay(command.request);
+    case 'rates':
+      return runtime.rates();
     case 'startStream':
       return runtime.streams.startStream(command.request);
     case 'streamControl':

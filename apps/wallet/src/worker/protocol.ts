@@ -1,7 +1,7 @@
 // The typed messages between the UI and the node's Web Worker. Commands go UI → worker and get one
 // reply each; the worker pushes `snapshot` events whenever what the screens show has changed.
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
-import type { ApiErrorCode, RelayFetchInput, RelayFetchOutput, TrpcErrorCode } from '@lpw/api';
+import type { ApiErrorCode, RatesOutput, RelayFetchInput, RelayFetchOutput, TrpcErrorCode } from '@lpw/api';
 import type { BackupErrorCode, BackupKeys } from '@lpw/backup';
 import type { ChainErrorCode, NodeErrorCode, RecoveryChannel } from '@lpw/node';
 import type { StreamErrorCode } from '@lpw/stream';
@@ -65,6 +65,8 @@ export type PaymentViewStatus = 'pending' | 'succeeded' | 'failed';
 
 export interface PaymentView {
   id: string;
+  /** Absent in a snapshot saved by an older version. */
+  paymentHash?: string;
   direction: 'inbound' | 'outbound';
   status: PaymentViewStatus;
   amountMsat: bigint | undefined;
@@ -283,6 +285,8 @@ export type Command =
   | { type: 'estimateFee'; bolt11: string }
   /** One request to another origin through the LSP's relay (the session token stays in the worker). */
   | { type: 'relay'; request: RelayFetchInput }
+  /** The LSP's exchange rates (display only). */
+  | { type: 'rates' }
   | { type: 'startStream'; request: StreamStart }
   | { type: 'streamControl'; id: string; action: 'pause' | 'resume' | 'stop' }
   | { type: 'onchainAddress' }
@@ -304,6 +308,7 @@ export interface CommandResult {
   pay: PaidInvoice;
   estimateFee: bigint | undefined;
   relay: RelayFetchOutput;
+  rates: RatesOutput;
   startStream: string;
   streamControl: undefined;
   onchainAddress: string;

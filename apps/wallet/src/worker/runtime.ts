@@ -2,7 +2,13 @@
 // login, backup lease, restore), then the LDK node, wired to its parts: the peer link to the LSP
 // (peer-link.ts), receive, pay, streams and the snapshot. Whatever fails, what is stored stays
 // visible, and the reason is in the snapshot in words.
-import type { InfoOutput, RelayFetchInput, RelayFetchOutput } from '@lpw/api';
+import {
+  type InfoOutput,
+  type RatesOutput,
+  type RelayFetchInput,
+  type RelayFetchOutput,
+  ratesOutput,
+} from '@lpw/api';
 import { BackedUpStore, BackupUploader, chooseNewest, isBackedUpKey, type UploaderStatus } from '@lpw/backup';
 import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
 import {
@@ -498,6 +504,15 @@ export class WalletRuntime {
       throw new WalletCommandError('LSP_UNREACHABLE', 'Not connected to your service provider yet.');
     }
     return client.session(() => client.trpc.relay.fetch.mutate(request));
+  }
+
+  /** The LSP's exchange rates, checked here (a malformed rate must never reach a screen). */
+  async rates(): Promise<RatesOutput> {
+    const client = this.client;
+    if (!client) {
+      throw new WalletCommandError('LSP_UNREACHABLE', 'Not connected to your service provider yet.');
+    }
+    return ratesOutput.parse(await client.trpc.rates.get.query());
   }
 
   private requireNode(): LightningNode {

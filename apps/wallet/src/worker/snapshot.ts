@@ -53,6 +53,7 @@ export function emptySnapshot(lspUrl: string): WalletSnapshot {
 function paymentView(p: PaymentRecord): PaymentView {
   return {
     id: p.id,
+    paymentHash: p.paymentHash,
     direction: p.direction,
     status: p.status,
     amountMsat: p.amountMsat,

@@ -1,8 +1,8 @@
 // Home: the balance, one pair of actions (receive, send), the wallet's state in words, and history.
 // When the service provider has been gone longer than the Settings say, it offers the way out.
 import type { ChainErrorCode } from '@lpw/node';
-import { useEffect, useState } from 'react';
-import { Amount, Notice } from '../../components/ui.tsx';
+import { Amount, Fiat, Notice, useNow } from '../../components/ui.tsx';
+import { dateTime } from '../../lib/time.ts';
 import { formatAmount, type Unit } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSettings } from '../../stores/settings.ts';
@@ -36,17 +36,8 @@ export function recoveryWords(snap: WalletSnapshot, now: number, unit: Unit): st
     return `Your LSP published the closing transaction of your channel. ${formatSat(r.recoveredMsat)} arrive in your on-chain wallet with its first confirmation (usually about 10 minutes).`;
   const since = r.closedAtMs ?? now;
   if (snap.lsp.reachable && now - since > PEER_CLOSE_EXPECTED_MS)
-    return `Your LSP has not closed your channel since ${clock(since)}, although your wallet asked it to when it connected. Until it publishes its closing transaction your money in that channel stays locked.${expected} Your wallet cannot close it alone: it was restored from a backup that may be older than the channel's last state, and publishing an old state would let the LSP take the whole channel. Nothing is lost while you wait.`;
+    return `Your LSP has not closed your channel since ${dateTime(since)}, although your wallet asked it to when it connected. Until it publishes its closing transaction your money in that channel stays locked.${expected} Your wallet cannot close it alone: it was restored from a backup that may be older than the channel's last state, and publishing an old state would let the LSP take the whole channel. Nothing is lost while you wait.`;
   return `This wallet was restored, so its channel with your LSP is being closed to bring your money back safely.${expected} Waiting for the LSP to publish its closing transaction: it does so when your wallet connects to it, usually within a minute; then one confirmation takes about 10 minutes.`;
-}
-
-function clock(ms: number): string {
-  return new Date(ms).toLocaleString(undefined, {
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
 }
 
 /**
@@ -57,7 +48,7 @@ export function chainWatchWarning(snap: WalletSnapshot, now: number): string | u
   const watch = snap.chainWatch;
   if (watch?.failure) return chainCheckWords(watch.failure.code, snap);
   if (!watch?.warnAtMs || now < watch.warnAtMs || snap.channels.length === 0) return undefined;
-  return `Your wallet last checked the blockchain on ${clock(watch.lastSyncAtMs ?? now)}. Keep it online for a moment at least once a week: if your LSP ever published an old channel state, your wallet has about two weeks to answer it and keep your money.`;
+  return `Your wallet last checked the blockchain on ${dateTime(watch.lastSyncAtMs ?? now)}. Keep it online for a moment at least once a week: if your LSP ever published an old channel state, your wallet has about two weeks to answer it and keep your money.`;
 }
 
 function chainCheckWords(code: ChainErrorCode, snap: WalletSnapshot): string {
@@ -137,11 +128,7 @@ function howLong(ms: number): string {
 function LeaveNotice(props: { snap: WalletSnapshot | undefined }) {
   const leaveAfterMs = useSettings((s) => s.leaveAfterMs);
   const go = useNav((s) => s.go);
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 5_000);
-    return () => clearInterval(timer);
-  }, []);
+  const now = useNow(5_000);
   const snap = props.snap;
   const since = snap?.lsp.lastSeenMs;
   if (!snap || snap.lsp.reachable || snap.channels.length === 0 || since === undefined) return null;
@@ -170,18 +157,13 @@ export function backupWarning(snap: WalletSnapshot, now: number): string | undef
   if (b.warning) return b.warning;
   if (snap.status !== 'running') return undefined;
   if (snap.channels.length > 0 && (b.savedAt === undefined || now - b.savedAt > STALE_BACKUP_MS)) {
-    const last = b.savedAt === undefined ? 'has never been saved' : `was last saved ${when(b.savedAt)}`;
+    const last = b.savedAt === undefined ? 'has never been saved' : `was last saved ${dateTime(b.savedAt)}`;
     return `Your channel backup at the LSP ${last}.${b.problem ? ` ${b.problem}` : ''} Keep the wallet open and online so it can catch up.`;
   }
   if (b.behindBy > 0 && b.behindSince !== undefined && now - b.behindSince > BEHIND_TOO_LONG_MS) {
-    return `Your channel backup is ${b.behindBy} ${b.behindBy === 1 ? 'update' : 'updates'} behind since ${when(b.behindSince)}.${b.problem ? ` ${b.problem}` : ''}`;
+    return `Your channel backup is ${b.behindBy} ${b.behindBy === 1 ? 'update' : 'updates'} behind since ${dateTime(b.behindSince)}.${b.problem ? ` ${b.problem}` : ''}`;
   }
   return undefined;
-}
-
-function when(ms: number): string {
-  const d = new Date(ms);
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 function PaymentRow(props: { p: PaymentView }) {
@@ -194,7 +176,7 @@ function PaymentRow(props: { p: PaymentView }) {
       <div className="what">
         <span className="label">{label}</span>
         <span className="meta">
-          {when(p.createdAt)}
+          {dateTime(p.createdAt)}
           {status && <span className={`tag ${p.status}`}> · {status}</span>}
           {p.feeMsat !== undefined && p.feeMsat > 0n && (
             <>
@@ -207,6 +189,7 @@ function PaymentRow(props: { p: PaymentView }) {
       <span className={`sum ${p.direction}`}>
         {sign}
         {p.amountMsat !== undefined ? <Amount msat={p.amountMsat} /> : '?'}
+        {p.amountMsat !== undefined && <Fiat msat={p.amountMsat} />}
       </span>
     </li>
   );
@@ -225,7 +208,7 @@ function StreamRow(props: { s: StreamView }) {
           {live ? ` · ${s.state === 'running' ? 'streaming' : 'paused'}` : ''}
         </span>
         <span className="meta">
-          {when(s.createdMs)} · {s.paidCount} {s.paidCount === 1 ? 'payment' : 'payments'}
+          {dateTime(s.createdMs)} · {s.paidCount} {s.paidCount === 1 ? 'payment' : 'payments'}
           {s.feeMsat > 0n && (
             <>
               {' '}
@@ -236,6 +219,7 @@ function StreamRow(props: { s: StreamView }) {
       </button>
       <span className="sum outbound">
         −<Amount msat={s.paidMsat} />
+        <Fiat msat={s.paidMsat} />
       </span>
     </li>
   );
@@ -272,6 +256,7 @@ export function Home() {
           <span className="big" data-testid="balance" data-msat={snap?.balanceMsat.toString()}>
             {locked ? '—' : <Amount msat={snap?.balanceMsat ?? 0n} />}
           </span>
+          {snap && !locked && <Fiat msat={snap.balanceMsat} age testId="balance-fiat" />}
           {snap && onchainMsat > 0n && (
             <button
               type="button"

@@ -1,9 +1,18 @@
 // Receive: amount (optional) and note. With room in the channel a plain invoice; without, the JIT
 // path: the LSP's opening fee is shown and agreed to before the invoice exists. Then the QR code,
 // and the screen follows the payment until it arrives.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { QrCode } from '../../components/QrCode.tsx';
-import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
+import {
+  Amount,
+  ExpiresIn,
+  Fiat,
+  Frame,
+  Notice,
+  ShareOrCopy,
+  useBlocker,
+  useNow,
+} from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import { AmountInputError, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
@@ -99,14 +108,16 @@ export function Receive() {
           <dt>Payment</dt>
           <dd>
             <Amount msat={step.amountMsat} />
+            <Fiat msat={step.amountMsat} />
           </dd>
           <dt>Channel fee</dt>
           <dd data-testid="jit-fee">
             <Amount msat={quote.feeMsat} round="ceil" />
           </dd>
           <dt>You receive</dt>
-          <dd data-testid="jit-net">
-            <Amount msat={step.amountMsat - quote.feeMsat} />
+          <dd>
+            <Amount msat={step.amountMsat - quote.feeMsat} testId="jit-net" />
+            <Fiat msat={step.amountMsat - quote.feeMsat} />
           </dd>
         </dl>
         {error && <Notice tone="error">{error}</Notice>}
@@ -167,12 +178,7 @@ function ShowInvoice(props: { invoice: CreatedInvoice; amountMsat: bigint | unde
   const received = useWallet((s) =>
     s.snapshot?.payments.find((p) => p.id === invoice.paymentHash && p.status === 'succeeded'),
   );
-  const [copied, setCopied] = useState(false);
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
+  const now = useNow();
   if (received) {
     return (
       <Frame title="Received" back testId="screen-receive-done">
@@ -183,6 +189,7 @@ function ShowInvoice(props: { invoice: CreatedInvoice; amountMsat: bigint | unde
           <p className="big" data-testid="received-amount">
             +<Amount msat={received.amountMsat ?? 0n} />
           </p>
+          <Fiat msat={received.amountMsat ?? 0n} />
           {received.feeMsat !== undefined && received.feeMsat > 0n && (
             <p className="muted">
               Channel fee: <Amount msat={received.feeMsat} round="ceil" />
@@ -198,12 +205,6 @@ function ShowInvoice(props: { invoice: CreatedInvoice; amountMsat: bigint | unde
     );
   }
   const expired = now >= invoice.expiresAt;
-  const copy = async () => {
-    await navigator.clipboard.writeText(invoice.bolt11);
-    setCopied(true);
-  };
-  const share = () => void navigator.share?.({ text: `lightning:${invoice.bolt11}` }).catch(() => {});
-  const left = Math.max(0, Math.floor((invoice.expiresAt - now) / 1000));
   return (
     <Frame title="Receive" back testId="screen-receive-invoice">
       <div className="center">
@@ -217,29 +218,22 @@ function ShowInvoice(props: { invoice: CreatedInvoice; amountMsat: bigint | unde
             <Amount msat={props.amountMsat} />
           </p>
         )}
+        {props.amountMsat !== undefined && <Fiat msat={props.amountMsat} age testId="receive-fiat" />}
         {invoice.feeMsat > 0n && (
           <p className="muted">
             Includes the channel fee of <Amount msat={invoice.feeMsat} round="ceil" />
           </p>
         )}
-        <p className="muted" data-testid="waiting">
-          Waiting for payment…{' '}
-          {expired ? '' : `(expires in ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')})`}
-        </p>
+        {!expired && (
+          <p className="muted" data-testid="waiting">
+            Waiting for payment… <ExpiresIn expiresAt={invoice.expiresAt} now={now} />
+          </p>
+        )}
         <code className="invoice-text" data-testid="invoice-text">
           {invoice.bolt11}
         </code>
       </div>
-      <div className="pair">
-        <button type="button" className="secondary" onClick={copy}>
-          {copied ? 'Copied' : 'Copy'}
-        </button>
-        {'share' in navigator && (
-          <button type="button" className="secondary" onClick={share}>
-            Share
-          </button>
-        )}
-      </div>
+      {!expired && <ShareOrCopy text={invoice.bolt11} uri={`lightning:${invoice.bolt11}`} />}
     </Frame>
   );
 }

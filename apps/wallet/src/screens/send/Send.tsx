@@ -5,9 +5,10 @@
 // browser cannot (stores/web.ts): then the screens say "via your LSP".
 
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
-import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
+import { Amount, ExpiresIn, Fiat, Frame, Notice, useBlocker, useNow } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import {
+  earlierPayment,
   type FetchedPayRequest,
   invoiceFromLnurl,
   type LnurlTarget,
@@ -17,12 +18,13 @@ import {
   readSendInput,
   resolveLnurl,
 } from '../../lib/send-input.ts';
+import { dateTime } from '../../lib/time.ts';
 import { AmountInputError, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSettings } from '../../stores/settings.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import { webFetch } from '../../stores/web.ts';
-import type { PaidInvoice } from '../../worker/protocol.ts';
+import type { PaidInvoice, PaymentView } from '../../worker/protocol.ts';
 import { PaidUrl } from './PaidUrl.tsx';
 import { ViaLsp } from './ViaLsp.tsx';
 
@@ -47,6 +49,7 @@ export function Send() {
   const [pasted, setPasted] = useState('');
   const [error, setError] = useState<string>();
   const network = useWallet((s) => s.snapshot?.network ?? s.snapshot?.lsp.network);
+  const payments = useWallet((s) => s.snapshot?.payments);
   const go = useNav((s) => s.go);
   // the LNURL service being asked; a Cancel or a new input makes its late answer be ignored
   const pending = useRef<LnurlTarget>(undefined);
@@ -113,8 +116,12 @@ export function Send() {
     );
 
   if (step.kind === 'url') return <PaidUrl url={step.url} onBack={() => go('home')} />;
-  if (step.kind === 'review')
+  if (step.kind === 'review') {
+    // paid or being paid already (the same payment hash): said before the confirm screen, no Pay
+    const earlier = earlierPayment(payments, step.invoice.paymentHash);
+    if (earlier) return <AlreadyPaid payment={earlier} invoice={step.invoice} />;
     return <Review invoice={step.invoice} onBack={() => setStep({ kind: 'input' })} setStep={setStep} />;
+  }
   if (step.kind === 'paying')
     return (
       <Frame title="Sending" testId="screen-send-paying">
@@ -123,6 +130,7 @@ export function Send() {
           <p className="big">
             <Amount msat={step.amountMsat} />
           </p>
+          <Fiat msat={step.amountMsat} />
           <p className="muted">Finding a route and paying… This usually takes a few seconds.</p>
         </div>
       </Frame>
@@ -137,6 +145,7 @@ export function Send() {
           <p className="big" data-testid="sent-amount">
             <Amount msat={step.paid.amountMsat} />
           </p>
+          <Fiat msat={step.paid.amountMsat} />
           <p className="muted">
             Network fee: <Amount msat={step.paid.feeMsat} round="ceil" />
           </p>
@@ -228,6 +237,8 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
   const spendable = useWallet((s) => s.snapshot?.spendableMsat ?? 0n);
   const pay = useWallet((s) => s.pay);
   const blocker = useBlocker();
+  const now = useNow();
+  const expired = now >= invoice.expiresAt;
   const [amountText, setAmountText] = useState('');
   const [error, setError] = useState<string>();
   const estimateFee = useWallet((s) => s.estimateFee);
@@ -274,9 +285,9 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
       {invoice.viaLsp && <ViaLsp host={invoice.payeeName ?? 'the site'} />}
       <dl className="facts">
         <dt>Amount</dt>
-        <dd data-testid="review-amount">
+        <dd>
           {invoice.amountMsat !== undefined ? (
-            <Amount msat={invoice.amountMsat} />
+            <Amount msat={invoice.amountMsat} testId="review-amount" />
           ) : (
             <input
               name="amount"
@@ -286,6 +297,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
               onChange={(e) => setAmountText(e.target.value)}
             />
           )}
+          {amountMsat !== undefined && <Fiat msat={amountMsat} age testId="review-fiat" />}
         </dd>
         <dt>For</dt>
         {/* a description may be 639 bytes (one invoice field): a long one takes the row's width and scrolls */}
@@ -326,6 +338,15 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
           <Amount msat={spendable} />
         </dd>
       </dl>
+      <p className="small">
+        <ExpiresIn expiresAt={invoice.expiresAt} now={now} />
+      </p>
+      {expired && (
+        <Notice tone="error" testId="send-expired">
+          This invoice expired at {dateTime(invoice.expiresAt)} and can no longer be paid. Ask the recipient
+          for a new one.
+        </Notice>
+      )}
       {amountProblem && amountText !== '' && <Notice tone="error">{amountProblem}</Notice>}
       {over && (
         <Notice tone="error" testId="send-over-balance">
@@ -342,13 +363,49 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         <button
           type="button"
           className="primary"
-          disabled={amountMsat === undefined || over || blocker !== undefined}
+          disabled={amountMsat === undefined || over || expired || blocker !== undefined}
           onClick={confirm}
         >
           Pay
         </button>
         <button type="button" className="secondary" onClick={props.onBack}>
           Cancel
+        </button>
+      </div>
+    </Frame>
+  );
+}
+
+/** The invoice's payment hash is in the history, paid or being paid: no second payment is offered. */
+function AlreadyPaid(props: { payment: PaymentView; invoice: PayableInvoice }) {
+  const { payment, invoice } = props;
+  const go = useNav((s) => s.go);
+  const paid = payment.status === 'succeeded';
+  const words = !paid
+    ? 'This invoice is being paid right now. Wait for that payment to finish: it is in your history.'
+    : payment.direction === 'inbound'
+      ? `This is an invoice of yours, and it was paid to you on ${dateTime(payment.updatedAt)}.`
+      : `You already paid this invoice on ${dateTime(payment.updatedAt)}. It cannot be paid twice.`;
+  const amountMsat = payment.amountMsat ?? invoice.amountMsat;
+  return (
+    <Frame title={paid ? 'Already paid' : 'Payment in flight'} back testId="screen-send-already-paid">
+      <Notice tone={paid ? 'ok' : 'info'} testId="already-paid">
+        {words}
+      </Notice>
+      <dl className="facts">
+        <dt>Amount</dt>
+        <dd>
+          {amountMsat !== undefined ? <Amount msat={amountMsat} /> : '?'}
+          {amountMsat !== undefined && <Fiat msat={amountMsat} />}
+        </dd>
+        <dt>For</dt>
+        <dd className="description">
+          {invoice.description || <span className="muted">No description</span>}
+        </dd>
+      </dl>
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => go('home')}>
+          Done
         </button>
       </div>
     </Frame>

@@ -1,10 +1,11 @@
-// Settings: LSP URL, chain source, units, fee cap, when to suggest leaving an unreachable LSP,
+// Settings: LSP URL, chain source, units, fiat currency, fee cap, when to suggest leaving an unreachable LSP,
 // budgets of paid (L402) sites, the channel backup (when last saved, export as a file), recovery
 // words (behind the lock), lock.
 import { useEffect, useState } from 'react';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
 import { CONNECTABLE_HINT, connectableUrl } from '../../lib/connect-url.ts';
+import { FIAT_CURRENCIES } from '../../lib/fiat.ts';
 import { formatAmount, parseAmountInput } from '../../lib/units.ts';
 import { useNav } from '../../stores/nav.ts';
 import { useSession } from '../../stores/session.ts';
@@ -230,6 +231,19 @@ export function Settings() {
               : `BTC (${formatAmount(21_000_000n, 'btc')})`}
           </label>
         ))}
+        <label className="field">
+          <span>Fiat beside them</span>
+          <select
+            name="currency"
+            value={settings.currency}
+            onChange={(e) => void settings.update({ currency: e.target.value })}
+          >
+            <option value="">None</option>
+            {FIAT_CURRENCIES.map((code) => (
+              <option key={code}>{code}</option>
+            ))}
+          </select>
+        </label>
       </fieldset>
       {sites.length > 0 && (
         <fieldset className="units" data-testid="paid-sites">

@@ -2,8 +2,8 @@
 // sats per minute, within a budget and until an end time.
 // Each stream shows live what it sent, its fees, the budget and time left, with pause, resume and
 // stop. The worker keeps the accounting durable before each payment, so a reload resumes safely.
-import { useEffect, useState } from 'react';
-import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
+import { useState } from 'react';
+import { Amount, Fiat, Frame, Notice, useBlocker, useNow } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
 import { useWallet } from '../../stores/wallet.ts';
 import { LNURL_STREAM_PERIOD_MS, type StreamView } from '../../worker/protocol.ts';
@@ -29,15 +29,6 @@ function wholeNumber(text: string, what: string): bigint {
   const cleaned = text.replace(/[\s\u202f_,]/g, '');
   if (!/^[0-9]{1,12}$/.test(cleaned)) throw new Error(`Enter ${what} as a whole number.`);
   return BigInt(cleaned);
-}
-
-function useNow(everyMs: number): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(timer);
-  }, [everyMs]);
-  return now;
 }
 
 const STATE_WORDS: Record<StreamView['state'], string> = {
@@ -95,6 +86,7 @@ function StreamCard(props: { s: StreamView; now: number }) {
         <dt>Sent</dt>
         <dd data-testid="stream-sent">
           <Amount msat={s.paidMsat} /> in {s.paidCount} {s.paidCount === 1 ? 'payment' : 'payments'}
+          <Fiat msat={s.paidMsat} />
         </dd>
         <dt>Fees</dt>
         <dd data-testid="stream-fees">
