@@ -39,6 +39,11 @@ export const API_ERRORS = {
   RELAY_TIMEOUT: { trpc: 'GATEWAY_TIMEOUT', lsps2: undefined },
   /** The site's answer is larger than the relay returns. */
   RELAY_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
+  // Lightning Addresses
+  /** Another wallet holds this name. */
+  NAME_TAKEN: { trpc: 'CONFLICT', lsps2: undefined },
+  /** This LSP serves no Lightning Addresses (it has no PUBLIC_URL outside regtest). */
+  ADDRESSES_OFF: { trpc: 'PRECONDITION_FAILED', lsps2: undefined },
   // general
   INVALID_INPUT: { trpc: 'BAD_REQUEST', lsps2: undefined },
   NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },
