@@ -1,4 +1,5 @@
 // The one router; its type is what the wallet's tRPC client imports.
+import { addressRouter } from './address.ts';
 import { authRouter } from './auth.ts';
 import { backupRouter } from './backup.ts';
 import { infoRouter } from './info.ts';
@@ -16,6 +17,7 @@ export const appRouter = router({
   orders: ordersRouter,
   routes: routesRouter,
   relay: relayRouter,
+  address: addressRouter,
 });
 
 export type AppRouter = typeof appRouter;
