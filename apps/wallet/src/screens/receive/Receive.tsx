@@ -2,6 +2,7 @@
 // path: the LSP's opening fee is shown and agreed to before the invoice exists. Then the QR code,
 // and the screen follows the payment until it arrives.
 import { useEffect, useState } from 'react';
+import { AddressCard } from '../../components/LightningAddress.tsx';
 import { QrCode } from '../../components/QrCode.tsx';
 import { Amount, Frame, Notice, useBlocker } from '../../components/ui.tsx';
 import { inWords } from '../../lib/messages.ts';
@@ -125,6 +126,7 @@ export function Receive() {
   return (
     <Frame title="Receive" back testId="screen-receive">
       <StorageGate>
+        <AddressCard />
         <form onSubmit={submit}>
           <label className="field">
             <span>Amount ({unit === 'sat' ? 'sats' : 'BTC'}, optional)</span>
