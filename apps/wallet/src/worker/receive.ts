@@ -109,9 +109,8 @@ export class Receive {
    * `feeCapMsat` (nobody is here to agree to a dearer one). Refusals say why in AddressRefusal codes.
    */
   async addressInvoice(order: AddressInvoiceOrder, feeCapMsat: bigint): Promise<string> {
-    const description = order.comment
-      ? `“${order.comment}” (Lightning Address)`
-      : 'Lightning Address payment';
+    // the payer's words, quoted as theirs, are what the history shows for it
+    const description = order.comment ? `“${order.comment}”` : 'Lightning Address payment';
     let quote: ReceiveQuote;
     try {
       quote = await this.quote(order.amountMsat, feeCapMsat);
