@@ -1,6 +1,7 @@
 // LNURL-pay for the wallets' Lightning Addresses (addresses.ts), as LUD-16 and LUD-06 name them:
-//   GET /.well-known/lnurlp/:name             the payRequest
-//   GET /lnurlp/:name/callback?amount=&comment= the invoice, `{pr, routes: []}`
+//   GET /.well-known/lnurlp/:name                               the payRequest
+//   GET /.well-known/lnurlp/:name/callback?amount=&comment=     the invoice, `{pr, routes: []}`
+// (the callback under the same prefix: one proxy location serves both)
 // Open to every origin (LUD-01: `Access-Control-Allow-Origin: *`): payers' web wallets ask directly.
 // Each callback wakes a wallet (and may have it buy a JIT channel), so callbacks are limited per
 // client IP and per address before anything is asked.
@@ -18,7 +19,7 @@ export function addressRoutes(
 ): Hono {
   const app = new Hono();
   // by path, not '*': mounted at '/', a '*' middleware would answer every route of the LSP
-  for (const path of ['/.well-known/lnurlp/*', '/lnurlp/*']) app.use(path, cors());
+  app.use('/.well-known/lnurlp/*', cors());
   // the origin the payer reached us at (addresses.ts uses it only without PUBLIC_URL, on regtest)
   const origin = (c: Context) => new URL(c.req.url).origin;
   const busy = (c: Context, wait: number) =>
@@ -33,7 +34,7 @@ export function addressRoutes(
     return answer.ok ? c.json(answer.body) : c.json(answer.body, answer.status);
   });
 
-  app.get('/lnurlp/:name/callback', async (c) => {
+  app.get('/.well-known/lnurlp/:name/callback', async (c) => {
     const name = c.req.param('name');
     const wait = Math.max(limits.perIp.take(limits.ip(c)), limits.perAddress.take(name));
     if (wait > 0) return busy(c, wait);

@@ -214,7 +214,7 @@ export class AddressService {
       ok: true,
       body: {
         tag: 'payRequest',
-        callback: `${url}/lnurlp/${name}/callback`,
+        callback: `${url}/.well-known/lnurlp/${name}/callback`,
         minSendable: Number(minMsat),
         maxSendable: Number(maxMsat),
         metadata: addressMetadata(address),

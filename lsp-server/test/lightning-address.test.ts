@@ -258,6 +258,43 @@ describe('Lightning Addresses served by the LSP, paid with a third-party LNURL c
       ).rejects.toThrow(/invalid invoice/);
       await liar.node.stop();
     }
+    // another wallet that learned a request's id (here: handed it by the test) cannot answer for the
+    // address's wallet: its refusal is dropped, and the owner's later invoice reaches the payer
+    const owner = await s.wallet(0x58);
+    const mallory = await s.wallet(0x59);
+    owner.node.customMessages.onMessage(ADDRESS_INVOICE_MESSAGE_TYPE, (peerId, payload) => {
+      const asked = readAddressMessage(addressInvoiceRequest, payload)!;
+      mallory.node.customMessages.send(
+        peerId,
+        ADDRESS_INVOICE_MESSAGE_TYPE,
+        writeAddressMessage({ id: asked.id, error: { code: 'FAILED', message: 'not today' } }),
+      );
+      const bolt11 = owner.node.createInvoice({
+        amountMsat: BigInt(asked.amount_msat),
+        description: asked.metadata,
+        hashDescription: true,
+        expirySecs: 600,
+      }).bolt11;
+      setTimeout(
+        () =>
+          owner.node.customMessages.send(
+            peerId,
+            ADDRESS_INVOICE_MESSAGE_TYPE,
+            writeAddressMessage({ id: asked.id, bolt11 }),
+          ),
+        500,
+      );
+    });
+    await owner.client.trpc.address.claim.mutate({ name: 'owner' });
+    const paid = await requestInvoice({
+      lnUrlOrAddress: lnurlOf(`owner@${new URL(s.server.url).host}`),
+      tokens: 20_000 as never,
+      validateInvoice: true,
+    });
+    expect(paid.hasValidDescriptionHash).toBe(true);
+    await owner.node.stop();
+    await mallory.node.stop();
+
     // and a wallet's own refusal reaches the payer in the LSP's words
     const refuser = await wallet(0x60, async () => {
       throw new AddressRefusal('FEE_ABOVE_CAP', 'above my limit of 1 sat');
@@ -293,7 +330,9 @@ describe('Lightning Addresses served by the LSP, paid with a third-party LNURL c
     started = Date.now();
     const first = await (await fetch(`${s.server.url}/.well-known/lnurlp/silent`)).json();
     expect(first).toEqual({ status: 'ERROR', reason: RECIPIENT_OFFLINE_REASON });
-    const callback = await (await fetch(`${s.server.url}/lnurlp/silent/callback?amount=20000000`)).json();
+    const callback = await (
+      await fetch(`${s.server.url}/.well-known/lnurlp/silent/callback?amount=20000000`)
+    ).json();
     expect(callback).toEqual({ status: 'ERROR', reason: RECIPIENT_OFFLINE_REASON });
     expect(Date.now() - started).toBeLessThan(1_000);
   }, 60_000);
