@@ -10,6 +10,8 @@ import { BACKUP_ROUTE } from '@lpw/backup';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
+import { ADDRESS_INVOICES_PER_MIN, addressRoutes } from './address-routes.ts';
+import { AddressInvoices, AddressService } from './addresses.ts';
 import { adminRoutes } from './admin/index.ts';
 import { AuthService } from './auth.ts';
 import { BackupService } from './backup.ts';
@@ -50,12 +52,15 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
     orders: new OrderService(deps),
     relay: new RelayService(deps),
     rates: new RatesService(deps),
+    addresses: new AddressService(deps, new AddressInvoices(deps.node, deps.log)),
     limits: {
       authPerIp: new RateLimiter(limits.authPerMinutePerIp, deps.clock),
       buyPerWallet: new RateLimiter(limits.buyPerMinutePerWallet, deps.clock),
       relayPerWallet: new RateLimiter(deps.config.relay.perMinutePerWallet, deps.clock),
       ordersPerWallet: new RateLimiter(limits.ordersPerMinutePerWallet, deps.clock),
       routesPerWallet: new RateLimiter(limits.routesPerMinutePerWallet, deps.clock),
+      // a name is a row; changing it a few times a minute is plenty
+      addressPerWallet: new RateLimiter(10, deps.clock),
     },
     expensive: new Gate(limits.expensiveConcurrency, limits.expensiveQueue, limits.expensiveQueuePerIp),
   };
@@ -242,7 +247,7 @@ export function createApp(deps: Deps, hooks: AppHooks = {}, services = createSer
       createContext: (_opts, c) => {
         const auth = c.req.header('authorization');
         const m = auth ? /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(auth) : null;
-        return { deps, services, ip: clientIp(c), token: m?.[1] };
+        return { deps, services, ip: clientIp(c), origin: new URL(c.req.url).origin, token: m?.[1] };
       },
       // a procedure's RATE_LIMITED carries its wait in data; HTTP clients and proxies read the header
       responseMeta: ({ errors, paths }) => {
@@ -264,6 +269,14 @@ export function createApp(deps: Deps, hooks: AppHooks = {}, services = createSer
 
   app.route(BACKUP_ROUTE, backupRoutes(deps, services, { limiter: requestsPerIp, ip: clientIp }));
   app.route('/admin', adminRoutes(deps, clientIp));
+  app.route(
+    '/',
+    addressRoutes(services.addresses, {
+      perIp: requestsPerIp,
+      perAddress: new RateLimiter(ADDRESS_INVOICES_PER_MIN, deps.clock),
+      ip: clientIp,
+    }),
+  );
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {

@@ -363,6 +363,25 @@ const configSchema = z
         chainBehindBlocks: int('ALERT_CHAIN_BEHIND_BLOCKS', 1, 1_000).default(2),
       })
       .prefault({}),
+    /**
+     * The LSP's public origin (https://lsp.example): wallets' Lightning Addresses are name@its host
+     * and LNURL callbacks point at it. Unset: on regtest the origin a request came to; elsewhere the
+     * LSP serves no addresses (behind a proxy the request's own URL is not the public one).
+     */
+    publicUrl: z
+      .string()
+      .superRefine((entry, ctx) => {
+        const problem = walletOriginProblem(entry);
+        if (problem) ctx.addIssue({ code: 'custom', message: `PUBLIC_URL: ${problem}` });
+      })
+      .optional(),
+    /** Lightning Addresses (lnaddr/): how long a payer waits for the wallet's invoice. */
+    addresses: z
+      .object({
+        /** The wallet may buy a JIT channel first (a few round trips to us); then the payer is told it is offline. */
+        invoiceTimeoutMs: int('ADDRESS_INVOICE_TIMEOUT_MS', 1_000, 60_000).default(20_000),
+      })
+      .prefault({}),
     /** LSPS2 tokens; when non-empty, `jit.getInfo` requires one of them. */
     jitTokens: z.array(z.string().min(1).max(256)).default([]),
   })
@@ -376,6 +395,9 @@ const configSchema = z
         code: 'custom',
         message: 'ORDER_MIN_LSP_BALANCE_SAT must not exceed ORDER_MAX_LSP_BALANCE_SAT',
       });
+    }
+    if (c.publicUrl?.startsWith('http:') && c.network !== 'regtest') {
+      ctx.addIssue({ code: 'custom', message: 'PUBLIC_URL must be an https:// origin outside regtest' });
     }
     if (c.relay.allowLoopback && c.network !== 'regtest') {
       ctx.addIssue({ code: 'custom', message: 'RELAY_ALLOW_LOOPBACK is for a regtest devnet only' });
@@ -508,6 +530,8 @@ const ENV: Record<string, string> = {
   HISTORY_SAMPLE_SEC: 'history.sampleEverySec',
   HISTORY_RAW_HOURS: 'history.rawKeepHours',
   HISTORY_KEEP_DAYS: 'history.keepDays',
+  PUBLIC_URL: 'publicUrl',
+  ADDRESS_INVOICE_TIMEOUT_MS: 'addresses.invoiceTimeoutMs',
   ALERT_JIT_WALLETS: 'alerts.jitWallets',
   ALERT_ONCHAIN_OPENS: 'alerts.onchainOpens',
   ALERT_WASM_PERCENT: 'alerts.wasmPercent',

@@ -153,6 +153,10 @@ for (const backend of backends()) {
         kind: 'query',
         valid: { payee_node_id: aliceId, amount_msat: '1', final_cltv_expiry_delta: 9 },
       },
+      { path: 'address.get', kind: 'query', valid: undefined },
+      // every mutation of a valid name is an invalid one (BAD holds no LUD-16 name)
+      { path: 'address.claim', kind: 'mutation', valid: { name: 'alice' } },
+      { path: 'address.release', kind: 'mutation', valid: undefined },
     ];
 
     async function send(path: string, kind: 'query' | 'mutation', input: unknown, raw?: string, auth = true) {

@@ -39,6 +39,13 @@ import type { AppRouter } from '../router/index.ts';
 import { type BackoffOptions, backoffLink } from './backoff.ts';
 import { receiveJitVia } from './jit.ts';
 
+export {
+  type AddressInvoiceOrder,
+  type AddressInvoiceServer,
+  AddressRefusal,
+  metadataIdentifier,
+  serveAddressInvoices,
+} from './address.ts';
 export { type BackoffOptions, backoffLink, isLspBusy, LspBusyError, rateLimitWaitSec } from './backoff.ts';
 export { type JitPurchaseVia, MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
 
@@ -315,7 +322,15 @@ export function createLspClient(options: LspClientOptions) {
      */
     async receiveJit(
       node: WalletNode,
-      request: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
+      request: {
+        amountMsat: bigint;
+        /** In the invoice, or with `descriptionHash` only in the payment record. */
+        description: string;
+        /** SHA-256 (hex) the invoice commits to instead (LNURL-pay metadata, LUD-06). */
+        descriptionHash?: string;
+        expirySecs?: number;
+        maxFeeMsat?: bigint;
+      },
     ): Promise<JitReceive> {
       const lsp = await getInfo();
       return receiveJitVia(

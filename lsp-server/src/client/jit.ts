@@ -26,7 +26,15 @@ export interface JitPurchaseVia {
  */
 export async function receiveJitVia(
   via: JitPurchaseVia,
-  request: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
+  request: {
+    amountMsat: bigint;
+    /** In the invoice, or with `descriptionHash` only in the payment record. */
+    description: string;
+    /** SHA-256 (hex) the invoice commits to instead (LNURL-pay metadata, LUD-06). */
+    descriptionHash?: string;
+    expirySecs?: number;
+    maxFeeMsat?: bigint;
+  },
 ): Promise<JitReceive> {
   const { node } = via;
   // before buying: a channel must never be sold for an invoice we then cannot make
@@ -49,6 +57,7 @@ export async function receiveJitVia(
   const bolt11 = createJitInvoice({
     amountMsat: request.amountMsat,
     description: request.description,
+    ...(request.descriptionHash !== undefined ? { descriptionHash: request.descriptionHash } : {}),
     expirySecs,
     paymentHash: inbound.paymentHash,
     paymentSecret: inbound.paymentSecret,

@@ -1,4 +1,5 @@
 // The one router; its type is what the wallet's tRPC client imports.
+import { addressRouter } from './address.ts';
 import { authRouter } from './auth.ts';
 import { backupRouter } from './backup.ts';
 import { infoRouter } from './info.ts';
@@ -18,6 +19,7 @@ export const appRouter = router({
   routes: routesRouter,
   relay: relayRouter,
   rates: ratesRouter,
+  address: addressRouter,
 });
 
 export type AppRouter = typeof appRouter;

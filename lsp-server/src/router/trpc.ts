@@ -3,6 +3,7 @@
 import { ApiError, type ApiErrorData } from '@lpw/api';
 import { initTRPC, TRPCError } from '@trpc/server';
 import * as z from 'zod/mini';
+import type { AddressService } from '../addresses.ts';
 import type { AuthService } from '../auth.ts';
 import type { BackupService } from '../backup.ts';
 import type { Deps } from '../deps.ts';
@@ -20,12 +21,14 @@ export interface Services {
   orders: OrderService;
   relay: RelayService;
   rates: RatesService;
+  addresses: AddressService;
   limits: {
     authPerIp: RateLimiter;
     buyPerWallet: RateLimiter;
     relayPerWallet: RateLimiter;
     ordersPerWallet: RateLimiter;
     routesPerWallet: RateLimiter;
+    addressPerWallet: RateLimiter;
   };
   /** One bound on the procedures that hold the event loop, shared by every client. */
   expensive: Gate;
@@ -35,6 +38,8 @@ export interface Context {
   deps: Deps;
   services: Services;
   ip: string;
+  /** The origin the request came to (Lightning Addresses use it on regtest when PUBLIC_URL is unset). */
+  origin: string;
   /** Bearer token from the Authorization header, if any. */
   token: string | undefined;
 }

@@ -172,6 +172,19 @@ CREATE TABLE backup_failures (
 )
 `,
   },
+  {
+    version: 6,
+    name: 'Lightning Address names',
+    // one name per wallet (node_id UNIQUE), one wallet per name (the key): LUD-16 names are lowercase
+    // already, so the key compares them as they are
+    sql: `
+CREATE TABLE lightning_addresses (
+  name TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL UNIQUE REFERENCES wallets(node_id),
+  created_at BIGINT NOT NULL
+)
+`,
+  },
 ];
 
 export function render(sql: string, dialect: Dialect): string {

@@ -4,6 +4,7 @@ import type { Store as NodeStore, StoreWrite } from '@lpw/node';
 import { bytes, type Db, num, one, type Row } from './db.ts';
 import { migrate } from './migrations.ts';
 import type {
+  AddressNameRecord,
   AdminActionRecord,
   BackupFailureRecord,
   BackupRecord,
@@ -40,6 +41,7 @@ const TABLES: Record<string, string> = {
   node_kv: 'namespace, key',
   l402_uses: 'token_id',
   admin_actions: 'id',
+  lightning_addresses: 'name',
 };
 
 const wallet = (r: Row): WalletRecord => ({
@@ -120,6 +122,15 @@ const order = (r: Row): OrderRecord => ({
   createdAtMs: num(r.created_at),
   updatedAtMs: num(r.updated_at),
 });
+
+const addressName = (r: Row): AddressNameRecord => ({
+  name: String(r.name),
+  nodeId: String(r.node_id),
+  createdAtMs: num(r.created_at),
+});
+
+/** Thrown inside a transaction to roll it back when the name is someone else's. */
+class NameTaken extends Error {}
 
 const lease = (r: Row): LeaseRecord => ({
   fencingToken: num(r.fencing_token),
@@ -697,6 +708,48 @@ export class SqlStore implements LspStore {
   async listBackupFailures(): Promise<BackupFailureRecord[]> {
     const rows = await this.db.all('SELECT node_id, code, at FROM backup_failures ORDER BY at DESC, node_id');
     return rows.map((r) => ({ nodeId: String(r.node_id), code: String(r.code), atMs: num(r.at) }));
+  }
+
+  // ---------------------------------------------------------------- Lightning Address names
+
+  async claimAddressName(
+    nodeId: string,
+    name: string,
+    nowMs: number,
+  ): Promise<{ ok: true; record: AddressNameRecord } | { ok: false; reason: 'NAME_TAKEN' }> {
+    try {
+      const record = await this.db.transaction(async (tx) => {
+        const held = await one(tx, 'SELECT * FROM lightning_addresses WHERE name = ?', [name]);
+        if (held && String(held.node_id) === nodeId) return addressName(held);
+        if (held) throw new NameTaken();
+        await tx.run('DELETE FROM lightning_addresses WHERE node_id = ?', [nodeId]);
+        // a claim racing ours for the same name inserts nothing here: ON CONFLICT, then taken
+        const inserted = await tx.run(
+          'INSERT INTO lightning_addresses (name, node_id, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+          [name, nodeId, nowMs],
+        );
+        if (inserted !== 1) throw new NameTaken();
+        return { name, nodeId, createdAtMs: nowMs };
+      });
+      return { ok: true, record };
+    } catch (error) {
+      if (error instanceof NameTaken) return { ok: false, reason: 'NAME_TAKEN' };
+      throw error;
+    }
+  }
+
+  async getAddressName(name: string): Promise<AddressNameRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM lightning_addresses WHERE name = ?', [name]);
+    return r && addressName(r);
+  }
+
+  async addressNameOf(nodeId: string): Promise<AddressNameRecord | undefined> {
+    const r = await one(this.db, 'SELECT * FROM lightning_addresses WHERE node_id = ?', [nodeId]);
+    return r && addressName(r);
+  }
+
+  async releaseAddressName(nodeId: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM lightning_addresses WHERE node_id = ?', [nodeId])) > 0;
   }
 
   // ---------------------------------------------------------------- node persistence

@@ -293,10 +293,32 @@ for (const backend of backends()) {
       await db.close();
     });
 
+    it('Lightning Address names: one per wallet, one wallet per name, changed and released', async () => {
+      const claimed = await store.claimAddressName(A, 'alice', 100);
+      expect(claimed).toEqual({ ok: true, record: { name: 'alice', nodeId: A, createdAtMs: 100 } });
+      // the name is A's: B is refused and nothing changes; A claiming it again keeps it as it was
+      expect(await store.claimAddressName(B, 'alice', 200)).toEqual({ ok: false, reason: 'NAME_TAKEN' });
+      expect(await store.claimAddressName(A, 'alice', 300)).toEqual(claimed);
+      expect(await store.getAddressName('alice')).toEqual({ name: 'alice', nodeId: A, createdAtMs: 100 });
+      expect(await store.addressNameOf(B)).toBeUndefined();
+      // a change frees the old name for anyone
+      expect((await store.claimAddressName(A, 'al', 400)).ok).toBe(true);
+      expect(await store.getAddressName('alice')).toBeUndefined();
+      expect((await store.addressNameOf(A))?.name).toBe('al');
+      expect((await store.claimAddressName(B, 'alice', 500)).ok).toBe(true);
+      // concurrent claims of one free name: exactly one wallet gets it
+      const results = await Promise.all([A, B].map((w) => store.claimAddressName(w, 'bob', 600)));
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      expect(await store.releaseAddressName(A)).toBe(true);
+      expect(await store.releaseAddressName(A)).toBe(false);
+      expect(await store.addressNameOf(A)).toBeUndefined();
+    });
+
     it('snapshot lists every table', async () => {
       const snap = await store.snapshot();
       expect(Object.keys(snap)).toContain('backups');
-      expect(snap.schema_migrations).toHaveLength(5);
+      expect(Object.keys(snap)).toContain('lightning_addresses');
+      expect(snap.schema_migrations).toHaveLength(6);
     });
   });
 }

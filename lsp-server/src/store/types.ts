@@ -131,6 +131,13 @@ export interface BackupFailureRecord {
   atMs: number;
 }
 
+/** A wallet's Lightning Address name (LUD-16 username), one per wallet. */
+export interface AddressNameRecord {
+  name: string;
+  nodeId: string;
+  createdAtMs: number;
+}
+
 /** A signed login the store completes (`completeLogins`). */
 export interface LoginRecord {
   challenge: string;
@@ -273,6 +280,20 @@ export interface LspStore {
    * once `expiresAtSec` (unix seconds) has passed: the token is refused by then anyway.
    */
   consumeL402Use(tokenId: string, maxUses: number, expiresAtSec: number | undefined): Promise<boolean>;
+
+  /**
+   * Gives `nodeId` the name `name`, dropping the one it had, in one commit; NAME_TAKEN (nothing
+   * changed) when another wallet holds it. Claiming the name it has already changes nothing.
+   */
+  claimAddressName(
+    nodeId: string,
+    name: string,
+    nowMs: number,
+  ): Promise<{ ok: true; record: AddressNameRecord } | { ok: false; reason: 'NAME_TAKEN' }>;
+  getAddressName(name: string): Promise<AddressNameRecord | undefined>;
+  addressNameOf(nodeId: string): Promise<AddressNameRecord | undefined>;
+  /** Frees the wallet's name for anyone; false when it had none. */
+  releaseAddressName(nodeId: string): Promise<boolean>;
 
   /** The Lightning node's persistence (packages/node `Store`), one namespace per node. */
   /** `db`: write through another connection to the same database (standby.ts: the lock's session). */

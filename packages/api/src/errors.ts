@@ -41,6 +41,11 @@ export const API_ERRORS = {
   RELAY_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', lsps2: undefined },
   // exchange rates: none configured, or the source has not yet answered with good ones
   RATES_UNAVAILABLE: { trpc: 'BAD_GATEWAY', lsps2: undefined },
+  // Lightning Addresses
+  /** Another wallet holds this name. */
+  NAME_TAKEN: { trpc: 'CONFLICT', lsps2: undefined },
+  /** This LSP serves no Lightning Addresses (it has no PUBLIC_URL outside regtest). */
+  ADDRESSES_OFF: { trpc: 'PRECONDITION_FAILED', lsps2: undefined },
   // general
   INVALID_INPUT: { trpc: 'BAD_REQUEST', lsps2: undefined },
   NOT_FOUND: { trpc: 'NOT_FOUND', lsps2: undefined },

@@ -5,6 +5,7 @@ export * from './auth.ts';
 export * from './backup.ts';
 export * from './errors.ts';
 export * from './info.ts';
+export * from './lnaddr.ts';
 export * from './lsps1.ts';
 export * from './lsps2.ts';
 export * from './rates.ts';

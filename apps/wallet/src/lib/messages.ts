@@ -43,6 +43,9 @@ const WORDS: Partial<Record<UiErrorCode, string>> = {
   BROADCAST_REJECTED: 'The network refused this transaction. Nothing was sent.',
   CHANNEL_NOT_FOUND: 'This channel is already closed.',
   CHANNEL_CLOSING_FAILED: 'The channel could not be closed now. Try again, or force close it.',
+  // Lightning Addresses
+  NAME_TAKEN: 'That name is taken. Choose another.',
+  ADDRESSES_OFF: 'Your service provider offers no Lightning Addresses.',
   // the LSP's relay, for requests to other sites
   RELAY_TIMEOUT: 'The site took too long to answer. Nothing was paid.',
   RELAY_UNREACHABLE: 'The site can’t be reached right now. Nothing was paid.',

@@ -112,6 +112,7 @@ async function startNode(
   restoreFile?: Uint8Array,
 ): Promise<void> {
   useWallet.getState().attach(worker);
+  await worker.call({ type: 'setAddressFeeCap', feeCapMsat: useSettings.getState().feeCapMsat });
   await worker.call({
     type: 'open',
     request: {

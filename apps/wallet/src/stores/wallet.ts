@@ -1,6 +1,6 @@
 // The wallet's live state as the node worker reports it, and the actions screens call. The worker
 // is started by the session store on unlock and ended on lock.
-import type { RelayFetchInput, RelayFetchOutput } from '@lpw/api';
+import type { AddressOutput, RelayFetchInput, RelayFetchOutput } from '@lpw/api';
 import { create } from 'zustand';
 import type { NodeWorker } from '../worker/client.ts';
 import type {
@@ -39,6 +39,11 @@ interface WalletState {
   /** The newest backup the LSP acknowledged (the device's copy), to save as a file. */
   exportBackup(): Promise<ExportedBackup>;
   retry(): void;
+  /** Claim or change the wallet's Lightning Address name at its LSP. */
+  claimAddress(name: string): Promise<AddressOutput>;
+  releaseAddress(): Promise<void>;
+  /** The most a channel opened for a Lightning Address payment may cost (nobody is there to agree). */
+  setAddressFeeCap(feeCapMsat: bigint): Promise<void>;
 }
 
 function need(worker: NodeWorker | undefined): NodeWorker {
@@ -67,6 +72,11 @@ export const useWallet = create<WalletState>((set, get) => ({
   sendOnchain: (id) => need(get().worker).call({ type: 'sendOnchain', id }),
   closeChannel: (channelId, force) => need(get().worker).call({ type: 'closeChannel', channelId, force }),
   exportBackup: () => need(get().worker).call({ type: 'exportBackup' }),
+  claimAddress: (name) => need(get().worker).call({ type: 'claimAddress', name }),
+  releaseAddress: () => need(get().worker).call({ type: 'releaseAddress' }),
+  setAddressFeeCap: async (feeCapMsat) => {
+    await get().worker?.call({ type: 'setAddressFeeCap', feeCapMsat });
+  },
   retry: () =>
     void get()
       .worker?.call({ type: 'retry' })

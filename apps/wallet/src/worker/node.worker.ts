@@ -134,6 +134,14 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return undefined;
     case 'exportBackup':
       return runtime.exportBackup();
+    case 'claimAddress':
+      return runtime.address.claim(command.name);
+    case 'releaseAddress':
+      await runtime.address.release();
+      return undefined;
+    case 'setAddressFeeCap':
+      runtime.address.feeCapMsat = command.feeCapMsat;
+      return undefined;
     case 'retry':
       runtime.retry();
       return undefined;

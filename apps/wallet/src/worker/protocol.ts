@@ -1,7 +1,14 @@
 // The typed messages between the UI and the node's Web Worker. Commands go UI → worker and get one
 // reply each; the worker pushes `snapshot` events whenever what the screens show has changed.
 // Everything crosses postMessage by structured clone, so amounts stay bigint msat.
-import type { ApiErrorCode, RatesOutput, RelayFetchInput, RelayFetchOutput, TrpcErrorCode } from '@lpw/api';
+import type {
+  AddressOutput,
+  ApiErrorCode,
+  RatesOutput,
+  RelayFetchInput,
+  RelayFetchOutput,
+  TrpcErrorCode,
+} from '@lpw/api';
 import type { BackupErrorCode, BackupKeys } from '@lpw/backup';
 import type { ChainErrorCode, NodeErrorCode, RecoveryChannel } from '@lpw/node';
 import type { StreamErrorCode } from '@lpw/stream';
@@ -192,6 +199,8 @@ export interface WalletSnapshot {
   /** The second Esplora URL it compares the first with, if one is set. */
   secondChainSource?: string | undefined;
   backup: BackupView;
+  /** The wallet's Lightning Address at its LSP (name@host), once read or claimed; undefined: none. */
+  lightningAddress?: string | undefined;
   updatedAt: number;
 }
 
@@ -295,6 +304,11 @@ export type Command =
   | { type: 'sendOnchain'; id: string }
   | { type: 'closeChannel'; channelId: string; force: boolean }
   | { type: 'exportBackup' }
+  /** Claim (or change to) this Lightning Address name at the LSP. */
+  | { type: 'claimAddress'; name: string }
+  | { type: 'releaseAddress' }
+  /** The most a JIT channel opened for a Lightning Address payment may cost (Settings' fee limit). */
+  | { type: 'setAddressFeeCap'; feeCapMsat: bigint }
   | { type: 'retry' }
   | { type: 'close' };
 
@@ -317,6 +331,9 @@ export interface CommandResult {
   sendOnchain: string;
   closeChannel: undefined;
   exportBackup: ExportedBackup;
+  claimAddress: AddressOutput;
+  releaseAddress: undefined;
+  setAddressFeeCap: undefined;
   retry: undefined;
   close: undefined;
 }

@@ -2,13 +2,15 @@
 // person sees), then the invoice — the JIT one through the LSP at a fee recomputed from the
 // promised parameters, never taken from the UI.
 import { feeParamsToWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
-import type { JitQuote } from '@lpw/lsp-server/client';
+import { type AddressInvoiceOrder, AddressRefusal, type JitQuote } from '@lpw/lsp-server/client';
 import { describeError } from './errors.ts';
 import { type CreatedInvoice, type ReceiveQuote, WalletCommandError } from './protocol.ts';
 import type { Session } from './session.ts';
 import { maxMsat } from './snapshot.ts';
 
 const INVOICE_EXPIRY_SECS = 3600;
+/** A payer's wallet pays at once what it asked its Lightning Address for: ten minutes is plenty. */
+const ADDRESS_INVOICE_EXPIRY_SECS = 600;
 
 export class Receive {
   constructor(private readonly session: Session) {}
@@ -99,6 +101,44 @@ export class Receive {
       expiresAt: jit.expiresAtMs,
       feeMsat: jit.openingFeeMsat,
     };
+  }
+
+  /**
+   * The invoice a payer asked for at our Lightning Address (worker/address.ts), committing to the
+   * LNURL metadata's hash: in a channel with room, else through a JIT channel whose fee is within
+   * `feeCapMsat` (nobody is here to agree to a dearer one). Refusals say why in AddressRefusal codes.
+   */
+  async addressInvoice(order: AddressInvoiceOrder, feeCapMsat: bigint): Promise<string> {
+    // the payer's words, quoted as theirs, are what the history shows for it
+    const description = order.comment ? `“${order.comment}”` : 'Lightning Address payment';
+    let quote: ReceiveQuote;
+    try {
+      quote = await this.quote(order.amountMsat, feeCapMsat);
+    } catch (error) {
+      const code = error instanceof WalletCommandError ? error.code : undefined;
+      const message = error instanceof Error ? error.message : String(error);
+      if (code === 'FEE_ABOVE_CAP') throw new AddressRefusal('FEE_ABOVE_CAP', message);
+      if (code === 'AMOUNT_OUT_OF_RANGE' || code === 'AMOUNT_TOO_SMALL')
+        throw new AddressRefusal('AMOUNT_OUT_OF_RANGE', message);
+      throw error;
+    }
+    if (quote.kind === 'direct') {
+      return this.session.node().createInvoice({
+        amountMsat: order.amountMsat,
+        description: order.metadata,
+        hashDescription: true,
+        recordDescription: description,
+        expirySecs: ADDRESS_INVOICE_EXPIRY_SECS,
+      }).bolt11;
+    }
+    const jit = await this.session.client().receiveJit(this.session.node(), {
+      amountMsat: order.amountMsat,
+      description,
+      descriptionHash: order.descriptionHash,
+      expirySecs: ADDRESS_INVOICE_EXPIRY_SECS,
+      maxFeeMsat: quote.feeMsat,
+    });
+    return jit.bolt11;
   }
 
   onchainAddress(): Promise<string> {

@@ -22,6 +22,7 @@ import {
 } from '@lpw/node';
 import { IndexedDbStore } from '@lpw/node/indexeddb';
 import { get as idbGet } from 'idb-keyval';
+import { LightningAddress } from './address.ts';
 import { BACKUP_KEY, DeviceCopy, FENCED_KEY, lspBackupTransport, RECOVERY_PENDING_KEY } from './backup.ts';
 import { describeError } from './errors.ts';
 import { Pay } from './pay.ts';
@@ -50,6 +51,7 @@ export class WalletRuntime {
   readonly receive: Receive;
   readonly pay: Pay;
   readonly streams: Streams;
+  readonly address: LightningAddress;
   private req: OpenRequest | undefined;
   private idb: IndexedDbStore | undefined;
   private store: BackedUpStore | undefined;
@@ -102,6 +104,7 @@ export class WalletRuntime {
     this.receive = new Receive(session);
     this.pay = new Pay(session);
     this.streams = new Streams(session, (request) => this.relay(request));
+    this.address = new LightningAddress(session, this.receive);
   }
 
   private get snap(): WalletSnapshot {
@@ -176,6 +179,7 @@ export class WalletRuntime {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.peer.detach();
+    this.address.detach();
     clearTimeout(this.exitTimer);
     await this.starting?.catch(() => {});
     // streams halt, not end: the next unlock resumes them (or stops those set to stop on restart)
@@ -298,6 +302,7 @@ export class WalletRuntime {
       this.snapshot.setStatus('running', undefined);
       if (online) backup.markDirty(); // a first backup, so a restore finds this wallet even before its first channel
       this.peer.attach(node, info.nodeId, this.client);
+      this.address.attach(node, info.nodeId, this.client);
       void this.streams.resume();
     } catch (error) {
       const { code, message } = describeError(error);
@@ -318,6 +323,7 @@ export class WalletRuntime {
     const node = this.node;
     this.node = undefined;
     this.peer.detach();
+    this.address.detach();
     clearTimeout(this.exitTimer);
     await node?.stop();
     await this.idb?.commit([{ key: FENCED_KEY, value: Uint8Array.of(1) }]);

@@ -113,6 +113,7 @@ export class Snapshot {
       recovery: cached.recovery ?? [],
       chainWatch: cached.chainWatch,
       chainSource: cached.chainSource,
+      lightningAddress: cached.lightningAddress,
     });
     this.snap.lsp = { ...cached.lsp, url: lspUrl, reachable: false, problem: undefined };
   }

@@ -59,6 +59,13 @@ describe('createJitInvoice (LSPS2 invoice generation)', () => {
     expect(invoice.features).toEqual([8, 14, 17]);
   });
 
+  it('commits to a description hash instead when given one (LNURL-pay metadata, LUD-06)', () => {
+    const invoice = decodeBolt11(createJitInvoice({ ...params, descriptionHash: 'cd'.repeat(32) }));
+    expect(invoice.descriptionHash).toBe('cd'.repeat(32));
+    expect(invoice.description).toBeUndefined();
+    expect(invoice.taggedFields.some((field) => field.tag === 'd')).toBe(false);
+  });
+
   it('no amount: no basic_mpp ("no-MPP+var-invoice")', () => {
     const invoice = decodeBolt11(createJitInvoice({ ...params, amountMsat: undefined }));
     expect(invoice.amountMsat).toBeUndefined();

@@ -25,6 +25,8 @@ export interface JitInvoiceParams {
    */
   amountMsat?: bigint;
   description: string;
+  /** SHA-256 (hex) to commit to as `h` instead of writing `description` (LNURL-pay metadata, LUD-06). */
+  descriptionHash?: string;
   expirySecs: number;
   /** From LDK's ChannelManager.create_inbound_payment. 32 bytes, hex. */
   paymentHash: string;
@@ -98,7 +100,9 @@ export function createJitInvoice(params: JitInvoiceParams): string {
         timestamp,
         paymentHash: params.paymentHash,
         paymentSecret: params.paymentSecret,
-        description: params.description,
+        ...(params.descriptionHash !== undefined
+          ? { descriptionHash: params.descriptionHash }
+          : { description: params.description }),
         payeeNodeId: params.payeeNodeId,
         expirySeconds: params.expirySecs,
         minFinalCltvExpiryDelta: params.minFinalCltvExpiryDelta + margin,

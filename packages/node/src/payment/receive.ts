@@ -18,6 +18,8 @@ export interface InvoiceRequest {
   minFinalCltvExpiryDelta?: number;
   /** Commit to SHA-256 of `description` instead of carrying it (LNURL-pay's metadata, LUD-06). */
   hashDescription?: boolean;
+  /** What the payment record says instead of `description` (a hashed LNURL metadata is no text for a person). */
+  recordDescription?: string;
   /**
    * Keep no payment record until it is paid (LDK's invoices need no state to be claimed): for
    * invoices handed to anyone who asks (an L402 challenge), which mostly go unpaid.
@@ -92,7 +94,7 @@ export class ReceivePayments {
       status: 'pending',
       paymentHash,
       invoice: bolt11,
-      description: request.description,
+      description: request.recordDescription ?? request.description,
       ...(request.amountMsat !== undefined ? { amountMsat: request.amountMsat } : {}),
     });
     this.wake();

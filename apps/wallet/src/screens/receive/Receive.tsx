@@ -1,7 +1,8 @@
 // Receive: amount (optional) and note. With room in the channel a plain invoice; without, the JIT
 // path: the LSP's opening fee is shown and agreed to before the invoice exists. Then the QR code,
 // and the screen follows the payment until it arrives.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { AddressCard } from '../../components/LightningAddress.tsx';
 import { QrCode } from '../../components/QrCode.tsx';
 import {
   Amount,
@@ -136,6 +137,7 @@ export function Receive() {
   return (
     <Frame title="Receive" back testId="screen-receive">
       <StorageGate>
+        <AddressCard />
         <form onSubmit={submit}>
           <label className="field">
             <span>Amount ({unit === 'sat' ? 'sats' : 'BTC'}, optional)</span>

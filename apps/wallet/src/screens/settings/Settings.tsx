@@ -2,6 +2,7 @@
 // budgets of paid (L402) sites, the channel backup (when last saved, export as a file), recovery
 // words (behind the lock), lock.
 import { useEffect, useState } from 'react';
+import { AddressSection } from '../../components/LightningAddress.tsx';
 import { SiteBudget } from '../../components/SiteBudget.tsx';
 import { Frame, Notice } from '../../components/ui.tsx';
 import { CONNECTABLE_HINT, connectableUrl } from '../../lib/connect-url.ts';
@@ -150,6 +151,11 @@ export function Settings() {
       origin !== settings.lspUrl ||
       esploraUrl !== settings.esploraUrl ||
       secondEsploraUrl !== settings.secondEsploraUrl;
+    // address payments open channels while nobody is looking: the same limit holds for them
+    void useWallet
+      .getState()
+      .setAddressFeeCap(capMsat ?? 0n)
+      .catch(() => {});
     await settings.update({
       lspUrl: origin,
       feeCapMsat: capMsat ?? 0n,
@@ -215,6 +221,7 @@ export function Settings() {
           </button>
         </div>
       </form>
+      <AddressSection />
       <fieldset className="units">
         <legend>Show amounts in</legend>
         {(['sat', 'btc'] as const).map((u) => (
