@@ -15,8 +15,8 @@ import { assertBigint, nodeIdBytes, type PathHints } from './route.ts';
 export const MAX_OFFER_CHARS = 7089;
 /** The most a payer's note may say (BOLT 12 sets no limit; this bounds the onion message). */
 const MAX_PAYER_NOTE_BYTES = 512;
-/** Bitcoin's 21 million in msat: the channel_update limit for a path whose capacity we do not know. */
-const MAX_VALUE_MSAT = 21_000_000n * 100_000_000n * 1000n;
+/** htlc_maximum_msat of a learnt channel, whose capacity we do not know: 10 BTC, above any wallet's. */
+const MAX_HTLC_MSAT = 1_000_000_000_000n;
 
 /** What a person is shown about an offer before paying it. */
 export interface OfferSummary {
@@ -244,26 +244,28 @@ function learnPath(
       ),
     );
     if (!bool(added.is_ok())) return;
-    const direction = one === from ? 0 : 1;
-    own(
-      graph.update_channel_unsigned(
-        own(
-          ldk.UnsignedChannelUpdate.constructor_new(
-            chainHash,
-            hop.shortChannelId,
-            timestamp,
-            1, // message_flags: must_be_one (htlc_maximum_msat present)
-            direction,
-            hop.cltvExpiryDelta,
-            0n,
-            MAX_VALUE_MSAT,
-            hop.feeBaseMsat,
-            hop.feeProportionalMillionths,
-            new Uint8Array(0),
+    // LDK 0.1 routes over a channel only when it holds both directions' updates: the other
+    // direction gets the same terms (never used: the path goes one way)
+    for (const direction of [0, 1])
+      own(
+        graph.update_channel_unsigned(
+          own(
+            ldk.UnsignedChannelUpdate.constructor_new(
+              chainHash,
+              hop.shortChannelId,
+              timestamp,
+              1, // message_flags: must_be_one (htlc_maximum_msat present)
+              direction,
+              hop.cltvExpiryDelta,
+              0n,
+              MAX_HTLC_MSAT,
+              hop.feeBaseMsat,
+              hop.feeProportionalMillionths,
+              new Uint8Array(0),
+            ),
           ),
         ),
-      ),
-    );
+      );
   });
 }
 
