@@ -441,7 +441,7 @@ export function createLspClient(options: LspClientOptions) {
     async sendOffer(
       node: WalletNode,
       offer: string,
-      request: { amountMsat?: bigint; maxFeeMsat: bigint; payerNote?: string },
+      request: { amountMsat?: bigint; maxFeeMsat: bigint; payerNote?: string; paymentId?: string },
     ): Promise<string> {
       const summary = node.bolt12Payment.decodeOffer(offer);
       const amountMsat = request.amountMsat ?? summary.amountMsat;
@@ -461,6 +461,7 @@ export function createLspClient(options: LspClientOptions) {
         maxFeeMsat: request.maxFeeMsat,
         knownPaths,
         ...(request.payerNote !== undefined ? { payerNote: request.payerNote } : {}),
+        ...(request.paymentId !== undefined ? { paymentId: request.paymentId } : {}),
       });
     },
 
