@@ -15,7 +15,7 @@ import { assertBigint, nodeIdBytes, type PathHints } from './route.ts';
 export const MAX_OFFER_CHARS = 7089;
 /** The most a payer's note may say (BOLT 12 sets no limit; this bounds the onion message). */
 const MAX_PAYER_NOTE_BYTES = 512;
-/** htlc_maximum_msat of a learnt channel, whose capacity we do not know: 10 BTC, above any wallet's. */
+/** The HTLC limit of a learnt channel, whose capacity we do not know: 10 BTC, above any wallet's. */
 const MAX_HTLC_MSAT = 1_000_000_000_000n;
 
 /** What a person is shown about an offer before paying it. */
@@ -57,7 +57,7 @@ export class Bolt12Payment extends OutboundPayments {
    * A reusable offer to pay this node (`lno1…`): any amount, any number of payers, no expiry, with
    * a blinded path whose introduction node is a connected peer that forwards onion messages (for
    * a wallet: its LSP); each payer pays as long as that peer carries our messages. It holds no
-   * description and no amount: the bindings' builder setters (`description`, `amount_msats`) act
+   * description and no amount: the bindings' builder setters (description, amount) act
    * on a copy and are lost (docs/architecture.md). Without such a peer: PEER_NOT_CONNECTED.
    */
   offer(): string {
@@ -254,7 +254,7 @@ function learnPath(
               chainHash,
               hop.shortChannelId,
               timestamp,
-              1, // message_flags: must_be_one (htlc_maximum_msat present)
+              1, // message flags: the HTLC limit is present (must be one)
               direction,
               hop.cltvExpiryDelta,
               0n,
