@@ -11,7 +11,7 @@ import { CliError } from './errors.ts';
 /** What the wallet uses of its LSP, whichever way it reaches it. */
 export type WalletLsp = Pick<
   LspClient,
-  'token' | 'login' | 'connect' | 'quoteJit' | 'receiveJit' | 'route' | 'sendPayment'
+  'token' | 'login' | 'connect' | 'quoteJit' | 'receiveJit' | 'route' | 'sendPayment' | 'sendOffer'
 >;
 
 export interface LspPeer {
@@ -55,5 +55,6 @@ export function bolt8Lsp(node: Pick<LightningNode, 'customMessages' | 'on'>, pee
     receiveJit: (wallet, request) => lsps.receiveJit(wallet, request),
     route: httpOnly('paying'),
     sendPayment: httpOnly('paying'),
+    sendOffer: httpOnly('paying an offer'),
   };
 }

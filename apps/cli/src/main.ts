@@ -31,6 +31,12 @@ commands
                                          print an invoice (a JIT channel when there is no inbound
                                          capacity: the LSP's fee is shown first), then wait for it
   pay BOLT11 [--max-fee-sats N]          pay an invoice
+  pay OFFER [--amount-sats N] [--max-fee-sats N]
+                                         pay a BOLT 12 offer (lno1…): its description and amount
+                                         are printed first; --amount-sats for an offer without one
+  offer [--payments N] [--timeout SECS] print this wallet's reusable BOLT 12 offer (any amount);
+                                         with --payments, stay online (a payer's request needs the
+                                         wallet to answer) until N payments came or SECS passed
   balance                                what the wallet holds
   history                                payments, newest first (a stream is one entry)
   stream --to NODE_ID|ADDRESS --sats-per-minute N --budget-sats B (--until ISO | --minutes M)
@@ -103,6 +109,7 @@ const OPTIONS = {
   expiry: { type: 'string' },
   'no-wait': { type: 'boolean' },
   timeout: { type: 'string' },
+  payments: { type: 'string' },
   to: { type: 'string' },
   'sats-per-minute': { type: 'string' },
   'per-second': { type: 'boolean' },
@@ -220,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'backup') return backupCommand(positionals.slice(1), dir, out);
   const leaving = ['channels', 'close', 'sweeps', 'onchain'];
-  const known = ['receive', 'pay', 'balance', 'history', 'stream', 'streams', 'l402', ...leaving];
+  const known = ['receive', 'pay', 'offer', 'balance', 'history', 'stream', 'streams', 'l402', ...leaving];
   if (!known.includes(command)) throw new CliError('USAGE', `unknown command "${command}" (see --help)`);
   if (command === 'l402' && positionals[1] !== 'fetch')
     throw new CliError('USAGE', 'usage: l402 fetch URL --max-sats N');
@@ -285,9 +292,45 @@ async function run(
       );
       return 0;
     }
+    case 'offer': {
+      const wanted = Number(bigintFlag(flags.payments, 'payments', 0n) ?? 0n);
+      const timeoutMs = Number(bigintFlag(flags.timeout, 'timeout', 1n) ?? 3600n) * 1000;
+      let received = 0;
+      let done = () => {};
+      const allIn = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      // listening before the offer is out: a payer may be quick
+      const off = wallet.node.on('payment-received', (e) => {
+        if (wallet.node.payment(e.paymentHash)?.kind !== 'bolt12') return;
+        out.emit(
+          'received',
+          { paymentHash: e.paymentHash, amountMsat: e.amountMsat },
+          `received ${sat(e.amountMsat)} sat`,
+        );
+        if (++received >= wanted) done();
+      });
+      try {
+        const offer = wallet.offer();
+        out.emit('offer', { offer }, offer);
+        if (wanted === 0) return 0;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timedOut = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        await Promise.race([allIn, timedOut]);
+        clearTimeout(timer);
+        if (received < wanted)
+          throw new CliError('TIMEOUT', `${received} of ${wanted} payments within ${timeoutMs / 1000} s`);
+        return 0;
+      } finally {
+        off();
+      }
+    }
     case 'pay': {
       const bolt11 = required(args[0], 'BOLT11');
       const maxFeeSat = bigintFlag(flags['max-fee-sats'], 'max-fee-sats');
+      if (/^lno1/i.test(bolt11.trim())) return payOffer(bolt11, flags, wallet, out);
       const paid = await wallet.pay(bolt11, maxFeeSat !== undefined ? { maxFeeMsat: maxFeeSat * 1000n } : {});
       out.emit(
         'paid',
@@ -574,6 +617,39 @@ async function runOnchain(
 }
 
 /** Asks on the terminal; without one (scripts) the answer is no. */
+/** `pay lno1…`: what the offer says first, then the payment. */
+async function payOffer(offer: string, flags: Flags, wallet: Wallet, out: Output): Promise<number> {
+  const amountSat = bigintFlag(flags['amount-sats'], 'amount-sats', 1n);
+  const maxFeeSat = bigintFlag(flags['max-fee-sats'], 'max-fee-sats');
+  const summary = wallet.describeOffer(offer);
+  out.emit(
+    'offer',
+    {
+      description: summary.description ?? null,
+      amountMsat: summary.amountMsat ?? null,
+      issuer: summary.issuer ?? null,
+      expiresAt: summary.expiresAt === undefined ? null : new Date(summary.expiresAt * 1000).toISOString(),
+    },
+    [
+      `offer      ${summary.description ?? '(no description)'}${summary.issuer ? ` from ${summary.issuer}` : ''}`,
+      `amount     ${summary.amountMsat === undefined ? 'chosen by the payer' : `${sat(summary.amountMsat)} sat`}`,
+      ...(summary.expiresAt === undefined
+        ? []
+        : [`expires    ${new Date(summary.expiresAt * 1000).toISOString()}`]),
+    ],
+  );
+  const paid = await wallet.payOffer(summary.offer, {
+    ...(amountSat !== undefined ? { amountMsat: amountSat * 1000n } : {}),
+    ...(maxFeeSat !== undefined ? { maxFeeMsat: maxFeeSat * 1000n } : {}),
+  });
+  out.emit(
+    'paid',
+    { ...paid },
+    `paid ${sat(paid.amountMsat)} sat, fee ${sat(paid.feeMsat)} sat (preimage ${paid.preimage})`,
+  );
+  return 0;
+}
+
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });

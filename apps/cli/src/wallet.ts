@@ -32,6 +32,7 @@ import {
   type Network,
   type NodeOptions,
   nodeIdentity,
+  type OfferSummary,
   type RecoveryChannel,
   type Store,
   type WebSocketConstructor,
@@ -840,6 +841,67 @@ export class Wallet {
       }
       const sent = await this.node.bolt11Payment.outcome(id, options.timeoutMs ?? 60_000);
       return { paymentHash: id, preimage: sent.preimage, amountMsat, feeMsat: sent.feeMsat };
+    } catch (e) {
+      throw toCliError(e);
+    }
+  }
+
+  /** The offer as a person sees it before paying (INVALID_OFFER, OFFER_EXPIRED otherwise). */
+  describeOffer(offer: string): OfferSummary {
+    try {
+      return this.node.bolt12Payment.decodeOffer(offer);
+    } catch (e) {
+      throw toCliError(e);
+    }
+  }
+
+  /**
+   * Pays a BOLT 12 offer (`amountMsat` required when the offer has none): the invoice request and
+   * the invoice go through the LSP as onion messages, the payment along the LSP's routes.
+   */
+  async payOffer(
+    offer: string,
+    options: { amountMsat?: bigint; maxFeeMsat?: bigint; timeoutMs?: number } = {},
+  ): Promise<Payment> {
+    try {
+      const summary = this.node.bolt12Payment.decodeOffer(offer);
+      const amountMsat = options.amountMsat ?? summary.amountMsat;
+      if (amountMsat === undefined)
+        throw new CliError('USAGE', 'this offer has no amount: give one with --amount-sats');
+      const spendable = this.node.balances().spendableNowMsat;
+      if (amountMsat > spendable)
+        throw new CliError(
+          'INSUFFICIENT_BALANCE',
+          `need ${amountMsat} msat, channels can send ${spendable} msat`,
+        );
+      const maxFeeMsat = options.maxFeeMsat ?? defaultMaxFeeMsat(amountMsat);
+      // the hash comes with the invoice: the ledger knows the payment by its id, reserved first
+      const id = randomBytes(32).toString('hex');
+      this.ledger.recordPayment({ paymentId: id, paymentHash: '', bolt11: summary.offer, amountMsat });
+      try {
+        await this.lsp.sendOffer(this.node, summary.offer, {
+          ...(options.amountMsat !== undefined ? { amountMsat: options.amountMsat } : {}),
+          maxFeeMsat,
+          paymentId: id,
+        });
+      } catch (e) {
+        this.ledger.resolvePayment(id, {
+          status: 'failed',
+          reason: e instanceof Error ? e.message : String(e),
+        });
+        throw e;
+      }
+      const sent = await this.node.bolt12Payment.outcome(id, options.timeoutMs ?? 60_000);
+      return { paymentHash: sent.paymentHash, preimage: sent.preimage, amountMsat, feeMsat: sent.feeMsat };
+    } catch (e) {
+      throw toCliError(e);
+    }
+  }
+
+  /** The wallet's reusable offer (any amount), entering the network at the LSP. */
+  offer(): string {
+    try {
+      return this.node.bolt12Payment.offer();
     } catch (e) {
       throw toCliError(e);
     }

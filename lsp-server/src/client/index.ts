@@ -22,6 +22,7 @@ import {
 } from '@lpw/api';
 import {
   defaultMaxFeeMsat,
+  isNodeError,
   KEYSEND_CLTV_DELTA,
   type LightningNode,
   NodeError,
@@ -37,7 +38,7 @@ import { type Bolt11Invoice, decodeBolt11 } from '@lpw/payment-request';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../router/index.ts';
 import { type BackoffOptions, backoffLink } from './backoff.ts';
-import { receiveJitVia } from './jit.ts';
+import { MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
 
 export {
   type AddressInvoiceOrder,
@@ -89,6 +90,7 @@ export type WalletNode = Pick<
   | 'waitFor'
   | 'on'
   | 'bolt11Payment'
+  | 'bolt12Payment'
   | 'spontaneousPayment'
 >;
 
@@ -404,6 +406,41 @@ export function createLspClient(options: LspClientOptions) {
       return node.spontaneousPayment.send(payeeNodeId, amountMsat, {
         routeHints: [route.hints],
         maxFeeMsat: request.maxFeeMsat,
+      });
+    },
+
+    /**
+     * Pays a BOLT 12 offer; resolves with the payment id once its record is durable
+     * (`node.bolt12Payment.outcome(id)` waits for the result). The invoice request and the
+     * invoice travel as onion messages through the LSP; the LSP's routes to the offer's
+     * introduction nodes (where the payee's invoice paths usually start too) let a node without a
+     * graph reach the invoice's blinded paths. An introduction node the LSP finds no route to is
+     * left to LDK (the LSP itself needs none).
+     */
+    async sendOffer(
+      node: WalletNode,
+      offer: string,
+      request: { amountMsat?: bigint; maxFeeMsat: bigint; payerNote?: string; paymentId?: string },
+    ): Promise<string> {
+      const summary = node.bolt12Payment.decodeOffer(offer);
+      const amountMsat = request.amountMsat ?? summary.amountMsat;
+      if (amountMsat === undefined)
+        throw new NodeError('INVALID_INPUT', 'offer has no amount: pass amountMsat');
+      const lsp = await getInfo();
+      const knownPaths: PathHints[] = [];
+      for (const intro of summary.introductionNodeIds) {
+        if (intro === lsp.nodeId || intro === node.nodeId) continue;
+        try {
+          knownPaths.push(await client.route(intro, amountMsat, MIN_FINAL_CLTV_EXPIRY_DELTA));
+        } catch (error) {
+          if (!isNodeError(error, 'ROUTE_NOT_FOUND')) throw error;
+        }
+      }
+      return node.bolt12Payment.payOffer(offer, request.amountMsat, {
+        maxFeeMsat: request.maxFeeMsat,
+        knownPaths,
+        ...(request.payerNote !== undefined ? { payerNote: request.payerNote } : {}),
+        ...(request.paymentId !== undefined ? { paymentId: request.paymentId } : {}),
       });
     },
 

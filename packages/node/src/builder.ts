@@ -30,6 +30,7 @@ import { Lifecycle, randomU128 } from './lifecycle.ts';
 import { HtlcIntercept } from './liquidity/intercept.ts';
 import { LightningNode } from './node.ts';
 import { handleLdkEvent, type InboundChannelDecision, type InboundChannelRequest } from './node-events.ts';
+import { createOnionMessenger } from './onion.ts';
 import {
   assertNodeOptions,
   CHAIN_NETWORK,
@@ -39,6 +40,7 @@ import {
   type NodeOptions,
 } from './options.ts';
 import { Bolt11Payment } from './payment/bolt11.ts';
+import { Bolt12Payment } from './payment/bolt12.ts';
 import { OnchainPayment } from './payment/onchain.ts';
 import type { OutboundContext } from './payment/outbound.ts';
 import { ReceivePayments } from './payment/receive.ts';
@@ -316,9 +318,19 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     isConnected: (peerId) => peers.isConnected(peerId),
     wake,
   });
+  const onionMessenger = createOnionMessenger({
+    channelManager: cm,
+    keys,
+    logger,
+    graph,
+    messageRouter,
+    retainer,
+    onCallbackError,
+  });
   const peers: Peers = new Peers({
     channelManager: cm,
     graph: gossipOn ? graph : undefined,
+    onionMessenger,
     logger,
     keys,
     startSecs: Math.floor(startMs / 1000),
@@ -526,6 +538,12 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     onchain,
     onchainPayment,
     bolt11Payment: new Bolt11Payment(outbound, options.network),
+    bolt12Payment: new Bolt12Payment(
+      outbound,
+      options.network,
+      graph,
+      ldk.BestBlock.constructor_from_network(network.ldk).get_block_hash(),
+    ),
     spontaneousPayment: new SpontaneousPayment(outbound),
     receive: new ReceivePayments(cm, keys, payments, life, wake),
     intercept: new HtlcIntercept(cm, () => running.scheduleForwards()),

@@ -6,6 +6,10 @@ export type NodeErrorCode =
   | 'INVALID_INVOICE'
   | 'INVOICE_EXPIRED'
   | 'INVOICE_CREATION_FAILED'
+  /** A BOLT 12 offer that breaks the spec, is for another network, or asks what we cannot give. */
+  | 'INVALID_OFFER'
+  | 'OFFER_EXPIRED'
+  | 'OFFER_CREATION_FAILED'
   | 'ROUTE_NOT_FOUND'
   /** The route found (by the LSP) costs more than the payer's fee limit: nothing was sent. */
   | 'ROUTE_FEE_TOO_HIGH'

@@ -53,6 +53,7 @@ export {
 } from './node.ts';
 export type { InboundChannelDecision, InboundChannelRequest } from './node-events.ts';
 export { Bolt11Payment, type Bolt11SendOptions } from './payment/bolt11.ts';
+export { Bolt12Payment, type Bolt12SendOptions, type OfferSummary } from './payment/bolt12.ts';
 export {
   type ClaimableOutput,
   type ClosingChannel,

@@ -127,7 +127,12 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
     };
     if (!ctx.payments.update(hash, changes)) {
       // no record yet: a keysend, or a stateless invoice (createInvoice stateless) now paid
-      const kind = event.purpose instanceof ldk.PaymentPurpose_SpontaneousPayment ? 'keysend' : 'bolt11';
+      const kind =
+        event.purpose instanceof ldk.PaymentPurpose_SpontaneousPayment
+          ? 'keysend'
+          : event.purpose instanceof ldk.PaymentPurpose_Bolt12OfferPayment
+            ? 'bolt12'
+            : 'bolt11';
       ctx.payments.create({ id: hash, direction: 'inbound', kind, paymentHash: hash, ...changes });
     }
     const paymentId = someOf<Uint8Array>(event.payment_id);
@@ -147,6 +152,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
     const feeMsat = someOf<bigint>(event.fee_paid_msat);
     const updated = ctx.payments.update(id, {
       status: 'succeeded',
+      paymentHash: toHex(event.payment_hash), // a BOLT 12 payment learns it only now
       preimage: toHex(event.payment_preimage),
       ...(feeMsat !== undefined ? { feeMsat } : {}),
     });

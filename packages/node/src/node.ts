@@ -20,6 +20,7 @@ import type { Lifecycle } from './lifecycle.ts';
 import type { HtlcIntercept } from './liquidity/intercept.ts';
 import type { Network, NodeOptions } from './options.ts';
 import type { Bolt11Payment, Bolt11SendOptions } from './payment/bolt11.ts';
+import type { Bolt12Payment } from './payment/bolt12.ts';
 import type { OnchainPayment } from './payment/onchain.ts';
 import type { SentPayment } from './payment/outbound.ts';
 import type { InboundPaymentRequest, InvoiceRequest, ReceivePayments } from './payment/receive.ts';
@@ -72,6 +73,7 @@ export interface NodeParts {
   onchain: OnchainWallet;
   onchainPayment: OnchainPayment;
   bolt11Payment: Bolt11Payment;
+  bolt12Payment: Bolt12Payment;
   spontaneousPayment: SpontaneousPayment;
   receive: ReceivePayments;
   intercept: HtlcIntercept;
@@ -96,6 +98,8 @@ export class LightningNode {
   readonly onchainPayment: OnchainPayment;
   /** BOLT 11 payments: send (id once the record is durable), then `outcome(id)`. */
   readonly bolt11Payment: Bolt11Payment;
+  /** BOLT 12: the node's offer, `payOffer` (id once the record is durable), then `outcome(id)`. */
+  readonly bolt12Payment: Bolt12Payment;
   /** Keysend payments: send (id once the record is durable), then `outcome(id)`. */
   readonly spontaneousPayment: SpontaneousPayment;
   /** The chain source this node reads and broadcasts through. */
@@ -129,6 +133,7 @@ export class LightningNode {
     this.onchain = parts.onchain;
     this.onchainPayment = parts.onchainPayment;
     this.bolt11Payment = parts.bolt11Payment;
+    this.bolt12Payment = parts.bolt12Payment;
     this.spontaneousPayment = parts.spontaneousPayment;
     this.chainSource = parts.chainSource;
     this.customMessages = parts.customMessages;

@@ -6,10 +6,13 @@ import { PAYMENT_PREFIX } from './persist/keys.ts';
 
 export type PaymentDirection = 'inbound' | 'outbound';
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
-export type PaymentKind = 'bolt11' | 'keysend' | 'inbound-payment';
+export type PaymentKind = 'bolt11' | 'bolt12' | 'keysend' | 'inbound-payment';
 
 export interface PaymentRecord {
-  /** Outbound: the LDK payment id (for BOLT 11 the payment hash). Inbound: the payment hash. */
+  /**
+   * Outbound: the LDK payment id (for BOLT 11 the payment hash). Inbound: the payment hash.
+   * An outbound BOLT 12 payment learns its hash from the invoice: '' until then.
+   */
   id: string;
   direction: PaymentDirection;
   kind: PaymentKind;

@@ -18,6 +18,8 @@ export interface PeersContext {
   channelManager: ldk.ChannelManager;
   /** The graph gossip fills; undefined: this node ignores gossip (a wallet routes over its LSP). */
   graph: ldk.NetworkGraph | undefined;
+  /** The OnionMessenger (onion.ts): offers' messages, and forwarding them for peers. */
+  onionMessenger: ldk.OnionMessenger;
   logger: ldk.Logger;
   keys: ldk.KeysManager;
   startSecs: number;
@@ -60,7 +62,7 @@ export class Peers {
       ldk.PeerManager.constructor_new(
         c.channelManager.as_ChannelMessageHandler(),
         retainer.keep(routing),
-        ignoring.as_OnionMessageHandler(),
+        retainer.keep(c.onionMessenger.as_OnionMessageHandler()),
         c.customMessageHandler,
         c.startSecs,
         c.random(32),

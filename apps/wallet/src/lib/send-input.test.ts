@@ -148,21 +148,38 @@ describe('readSendInput: what the Send screen does with the text', () => {
     expect(failure(() => read('https://user:pw@example.com/')).code).toBe('NOT_AN_INVOICE');
   });
 
-  it('says this wallet pays Lightning only for on-chain addresses and BOLT 12 offers', () => {
+  it('says this wallet pays Lightning only for on-chain addresses', () => {
     for (const [text, network] of [
       [MAINNET_ADDRESS, 'bitcoin'],
       [MAINNET_ADDRESS, 'regtest'],
       [`bitcoin:${MAINNET_ADDRESS}?amount=0.001`, 'bitcoin'],
-      [OFFER, 'bitcoin'],
-      [OFFER, 'regtest'],
-      [`lightning:${OFFER}`, 'bitcoin'],
     ] as const) {
       const error = failure(() => read(text, network));
       expect(error.code).toBe('LIGHTNING_ONLY');
       expect(error.message).toMatch(/pays Lightning/);
     }
     expect(failure(() => read(MAINNET_ADDRESS, 'bitcoin')).message).toMatch(/on-chain/);
-    expect(failure(() => read(OFFER, 'bitcoin')).message).toMatch(/BOLT 12 offer/);
+  });
+
+  it('reads a BOLT 12 offer for review: its description and amount first, no payee or hash before paying', () => {
+    for (const text of [OFFER, `lightning:${OFFER}`, OFFER.toUpperCase()]) {
+      const target = read(text, 'bitcoin');
+      expect(target).toEqual({
+        kind: 'invoice',
+        invoice: {
+          bolt11: OFFER,
+          amountMsat: undefined,
+          description: 'Test vectors',
+          payeeNodeId: '',
+          expiresAt: Number.MAX_SAFE_INTEGER,
+          paymentHash: '',
+          offer: true,
+        },
+      });
+    }
+    const wrong = failure(() => read(OFFER, 'regtest'));
+    expect(wrong.code).toBe('WRONG_NETWORK');
+    expect(wrong.message).toMatch(/This offer is for Bitcoin mainnet/);
   });
 
   it('names what is wrong: empty, garbage, broken, wrong network, expired, unsupported', () => {

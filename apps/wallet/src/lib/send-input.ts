@@ -5,6 +5,7 @@
 // browser cannot reach the site: then the result says so, `viaLsp`).
 import {
   type Bolt11Invoice,
+  type Bolt12Offer,
   fetchInvoice,
   type LnurlFetch,
   type Network,
@@ -33,6 +34,12 @@ export interface PayableInvoice {
    * what it passed on: the confirm screen says so. Absent for an invoice scanned or pasted.
    */
   viaLsp?: boolean;
+  /**
+   * A BOLT 12 offer (`bolt11` then holds its `lno1…` text): the worker asks its node for an
+   * invoice when paying. Its payee hides behind a blinded path (`payeeNodeId` and `paymentHash`
+   * are empty), and without an expiry it never expires.
+   */
+  offer?: true;
 }
 
 /** An LNURL-pay service's parameters, and whether they came through the LSP's relay. */
@@ -61,7 +68,7 @@ export type SendInputErrorCode =
   | 'EMPTY'
   | 'NOT_AN_INVOICE'
   | 'UNSUPPORTED'
-  /** On-chain addresses and BOLT 12 offers: this wallet pays BOLT 11 Lightning invoices only. */
+  /** On-chain addresses: this wallet pays Lightning only. */
   | 'LIGHTNING_ONLY'
   | 'INVALID'
   | 'WRONG_NETWORK'
@@ -99,8 +106,6 @@ const NETWORKS: readonly Network[] = ['bitcoin', 'testnet', 'signet', 'regtest',
 
 const LIGHTNING_ONLY_ONCHAIN =
   'This is an on-chain bitcoin address. This wallet pays Lightning only: ask for a Lightning invoice or Lightning address instead.';
-const LIGHTNING_ONLY_OFFER =
-  'This is a BOLT 12 offer (lno…). This wallet pays Lightning invoices (BOLT 11) only: ask for an invoice instead.';
 
 const networkName = (network: string) => NETWORK_NAMES[network] ?? network;
 
@@ -143,6 +148,30 @@ export function toPayable(invoice: Bolt11Invoice, payeeName?: string): PayableIn
   };
 }
 
+/** An offer as the confirm screen shows it; offers priced in a currency are not paid here. */
+export function offerPayable(offer: Bolt12Offer): PayableInvoice {
+  if (offer.currency !== undefined)
+    throw new SendInputError(
+      'UNSUPPORTED',
+      `This offer asks for an amount in ${offer.currency}; this wallet pays offers priced in bitcoin.`,
+    );
+  if (offer.quantityMax !== undefined)
+    throw new SendInputError(
+      'UNSUPPORTED',
+      'This offer sells items by quantity, which this wallet does not choose.',
+    );
+  return {
+    bolt11: offer.offer,
+    amountMsat: offer.amountMsat,
+    description: offer.description,
+    payeeNodeId: '',
+    ...(offer.issuer === undefined ? {} : { payeeName: offer.issuer }),
+    expiresAt: offer.absoluteExpiry === undefined ? Number.MAX_SAFE_INTEGER : offer.absoluteExpiry * 1000,
+    paymentHash: '',
+    offer: true,
+  };
+}
+
 function fromRequest(request: PaymentRequest): SendTarget {
   switch (request.kind) {
     case 'bolt11':
@@ -159,7 +188,7 @@ function fromRequest(request: PaymentRequest): SendTarget {
     case 'onchain':
       throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_ONCHAIN);
     case 'bolt12-offer':
-      throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_OFFER);
+      return { kind: 'invoice', invoice: offerPayable(request.offer) };
   }
 }
 
@@ -187,8 +216,8 @@ export function readSendInput(text: string, network: string | undefined, nowMs: 
     if (err instanceof PaymentRequestError && err.code === 'WRONG_NETWORK') {
       const { request, networks } = parseOnAnyNetwork(text, nowSec);
       if (request?.kind === 'onchain') throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_ONCHAIN);
-      if (request?.kind === 'bolt12-offer') throw new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_OFFER);
-      const what = request?.kind === 'bolt11' ? 'invoice' : 'request';
+      const what =
+        request?.kind === 'bolt11' ? 'invoice' : request?.kind === 'bolt12-offer' ? 'offer' : 'request';
       const named = networks.length > 0 ? networks.map(networkName).join(' or ') : 'another network';
       throw new SendInputError(
         'WRONG_NETWORK',
@@ -247,8 +276,9 @@ function inputError(err: unknown): SendInputError {
     case 'INVOICE_EXPIRED':
       return new SendInputError('EXPIRED', 'This invoice has expired. Ask the recipient for a new one.');
     case 'INVALID_OFFER':
+      return new SendInputError('INVALID', `This offer is not valid: ${err.message}.`);
     case 'OFFER_EXPIRED':
-      return new SendInputError('LIGHTNING_ONLY', LIGHTNING_ONLY_OFFER);
+      return new SendInputError('EXPIRED', 'This offer has expired. Ask the recipient for a new one.');
     case 'INVALID_ADDRESS':
       return new SendInputError(
         'LIGHTNING_ONLY',

@@ -26,6 +26,8 @@ interface WalletState {
   ): Promise<CreatedInvoice>;
   pay(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
   estimateFee(bolt11: string): Promise<bigint | undefined>;
+  payOffer(offer: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice>;
+  offer(): Promise<string>;
   relay(request: RelayFetchInput): Promise<RelayFetchOutput>;
   /** Returns the new stream's id. */
   startStream(request: StreamStart): Promise<string>;
@@ -63,6 +65,9 @@ export const useWallet = create<WalletState>((set, get) => ({
   pay: (bolt11, amountMsat, maxFeeMsat) =>
     need(get().worker).call({ type: 'pay', bolt11, amountMsat, maxFeeMsat }),
   estimateFee: (bolt11) => need(get().worker).call({ type: 'estimateFee', bolt11 }),
+  payOffer: (offer, amountMsat, maxFeeMsat) =>
+    need(get().worker).call({ type: 'payOffer', offer, amountMsat, maxFeeMsat }),
+  offer: () => need(get().worker).call({ type: 'offer' }),
   relay: (request) => need(get().worker).call({ type: 'relay', request }),
   startStream: (request) => need(get().worker).call({ type: 'startStream', request }),
   streamControl: (id, action) => need(get().worker).call({ type: 'streamControl', id, action }),

@@ -114,6 +114,10 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
       return runtime.pay.invoice(command.bolt11, command.amountMsat, command.maxFeeMsat);
     case 'estimateFee':
       return runtime.pay.estimateFee(command.bolt11);
+    case 'payOffer':
+      return runtime.pay.offer(command.offer, command.amountMsat, command.maxFeeMsat);
+    case 'offer':
+      return runtime.pay.myOffer();
     case 'relay':
       return runtime.relay(command.request);
     case 'rates':

@@ -57,6 +57,44 @@ export class Pay {
     };
   }
 
+  /**
+   * Pays a BOLT 12 offer: the invoice request and the invoice go through the LSP as onion
+   * messages, the payment along the LSP's routes (LspClient.sendOffer); durable before it leaves.
+   */
+  async offer(offer: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
+    const node = this.session.node();
+    this.session.peer.require();
+    const summary = node.bolt12Payment.decodeOffer(offer);
+    const payMsat = amountMsat ?? summary.amountMsat;
+    if (payMsat === undefined)
+      throw new WalletCommandError('AMOUNT_REQUIRED', 'This offer has no amount: enter one.');
+    if (payMsat + maxFeeMsat > node.balances().spendableNowMsat) {
+      throw new WalletCommandError(
+        'INSUFFICIENT_BALANCE',
+        'You don’t have enough to pay this (amount plus the most the network fee can be).',
+      );
+    }
+    const id = await this.session.client().sendOffer(node, summary.offer, {
+      ...(amountMsat !== undefined ? { amountMsat } : {}),
+      maxFeeMsat,
+    });
+    this.session.snapshot.changed();
+    const sent = await node.bolt12Payment.outcome(id, 90_000);
+    return {
+      paymentHash: sent.paymentHash,
+      preimage: sent.preimage,
+      amountMsat: sent.amountMsat,
+      feeMsat: sent.feeMsat,
+    };
+  }
+
+  /** The wallet's reusable offer; it needs the LSP connected (its blinded path enters there). */
+  myOffer(): string {
+    const node = this.session.node();
+    this.session.peer.require();
+    return node.bolt12Payment.offer();
+  }
+
   /** The routing fee of the LSP's route for this invoice now (undefined: no route known). */
   async estimateFee(bolt11: string): Promise<bigint | undefined> {
     this.session.node();

@@ -292,6 +292,10 @@ export type Command =
     }
   | { type: 'pay'; bolt11: string; amountMsat: bigint | undefined; maxFeeMsat: bigint }
   | { type: 'estimateFee'; bolt11: string }
+  /** A BOLT 12 offer (`lno1…`); `amountMsat` for an offer without an amount. */
+  | { type: 'payOffer'; offer: string; amountMsat: bigint | undefined; maxFeeMsat: bigint }
+  /** The wallet's reusable offer (any amount; its blinded path enters at the LSP). */
+  | { type: 'offer' }
   /** One request to another origin through the LSP's relay (the session token stays in the worker). */
   | { type: 'relay'; request: RelayFetchInput }
   /** The LSP's exchange rates (display only). */
@@ -321,6 +325,8 @@ export interface CommandResult {
   createInvoice: CreatedInvoice;
   pay: PaidInvoice;
   estimateFee: bigint | undefined;
+  payOffer: PaidInvoice;
+  offer: string;
   relay: RelayFetchOutput;
   rates: RatesOutput;
   startStream: string;

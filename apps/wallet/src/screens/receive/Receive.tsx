@@ -1,7 +1,7 @@
 // Receive: amount (optional) and note. With room in the channel a plain invoice; without, the JIT
 // path: the LSP's opening fee is shown and agreed to before the invoice exists. Then the QR code,
 // and the screen follows the payment until it arrives.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { AddressCard } from '../../components/LightningAddress.tsx';
 import { QrCode } from '../../components/QrCode.tsx';
 import {
@@ -25,7 +25,8 @@ import type { CreatedInvoice, ReceiveQuote } from '../../worker/protocol.ts';
 type Step =
   | { kind: 'form' }
   | { kind: 'fee'; amountMsat: bigint; quote: Extract<ReceiveQuote, { kind: 'jit' }> }
-  | { kind: 'invoice'; invoice: CreatedInvoice; amountMsat: bigint | undefined };
+  | { kind: 'invoice'; invoice: CreatedInvoice; amountMsat: bigint | undefined }
+  | { kind: 'offer'; offer: string };
 
 function StorageGate(props: { children: React.ReactNode }) {
   const storage = useSession((s) => s.storage);
@@ -58,7 +59,7 @@ export function Receive() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const { unit, feeCapMsat } = useSettings();
-  const { quoteReceive, createInvoice } = useWallet();
+  const { quoteReceive, createInvoice, offer } = useWallet();
   const blocker = useBlocker();
 
   const makeInvoice = async (amountMsat: bigint | undefined, quote: ReceiveQuote) => {
@@ -88,6 +89,26 @@ export function Receive() {
   };
 
   if (step.kind === 'invoice') return <ShowInvoice invoice={step.invoice} amountMsat={step.amountMsat} />;
+  if (step.kind === 'offer')
+    return (
+      <Frame title="Your offer" back testId="screen-receive-offer">
+        <div className="center">
+          <QrCode text={step.offer} label="Offer QR code" />
+          <p className="muted small">
+            A reusable BOLT 12 offer: anyone can pay it any amount, again and again, while this wallet is open
+            and has a channel.
+          </p>
+          <code className="invoice-text" data-testid="offer-text">
+            {step.offer}
+          </code>
+        </div>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => setStep({ kind: 'form' })}>
+            Back to invoice
+          </button>
+        </div>
+      </Frame>
+    );
 
   if (step.kind === 'fee') {
     const { quote } = step;
@@ -166,6 +187,19 @@ export function Receive() {
           <div className="actions">
             <button type="submit" className="primary" disabled={busy || blocker !== undefined}>
               {busy ? 'Please wait…' : 'Create invoice'}
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy || blocker !== undefined}
+              onClick={() =>
+                offer().then(
+                  (text) => setStep({ kind: 'offer', offer: text }),
+                  (err) => setError(inWords(err)),
+                )
+              }
+            >
+              Show my reusable offer
             </button>
           </div>
         </form>

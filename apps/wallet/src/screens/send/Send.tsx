@@ -206,7 +206,7 @@ export function Send() {
         }}
       >
         <label className="field">
-          <span>Or paste an invoice, Lightning address, LNURL or web link</span>
+          <span>Or paste an invoice, offer, Lightning address, LNURL or web link</span>
           <textarea
             name="invoice"
             rows={3}
@@ -236,6 +236,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
   const unit = useSettings((s) => s.unit);
   const spendable = useWallet((s) => s.snapshot?.spendableMsat ?? 0n);
   const pay = useWallet((s) => s.pay);
+  const payOffer = useWallet((s) => s.payOffer);
   const blocker = useBlocker();
   const now = useNow();
   const expired = now >= invoice.expiresAt;
@@ -244,7 +245,8 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
   const estimateFee = useWallet((s) => s.estimateFee);
   const [estimate, setEstimate] = useState<{ feeMsat: bigint | undefined; failed: boolean }>();
   useEffect(() => {
-    if (invoice.amountMsat === undefined || blocker) return;
+    // an offer's route is known only once its invoice comes, when paying
+    if (invoice.amountMsat === undefined || invoice.offer || blocker) return;
     let live = true;
     estimateFee(invoice.bolt11).then(
       (feeMsat) => live && setEstimate({ feeMsat, failed: false }),
@@ -270,7 +272,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
     if (Date.now() >= invoice.expiresAt) return setError('This invoice has expired. Ask for a new one.');
     props.setStep({ kind: 'paying', invoice, amountMsat });
     try {
-      const paid = await pay(
+      const paid = await (invoice.offer ? payOffer : pay)(
         invoice.bolt11,
         invoice.amountMsat === undefined ? amountMsat : undefined,
         feeLimit,
@@ -313,7 +315,11 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         {/* one dd: a second one would shift every later row of the two-column grid */}
         <dd className="payee">
           {invoice.payeeName && <span data-testid="review-payee">{invoice.payeeName}</span>}
-          <span className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</span>
+          {invoice.offer ? (
+            <span className="muted small">a BOLT 12 offer (its node stays private)</span>
+          ) : (
+            <span className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</span>
+          )}
         </dd>
         <dt>Network fee</dt>
         <dd data-testid="review-fee">
