@@ -36,35 +36,43 @@ interface Sample {
 const mb = (bytes: number) => Math.round((bytes / MB) * 100) / 100;
 
 /**
- * The JS heaps of the page and of the node's worker, through DevTools' protocol (performance.memory
- * is not in workers): the worker is reached by auto-attaching to the page's targets, in the
- * protocol's older message-wrapping mode, which a page session can use alongside Playwright's own.
+ * The live JS heaps of the page and of the node's worker (after a full GC: what a leak would hold),
+ * through DevTools' protocol, as performance.memory is not in workers: the worker is reached by
+ * auto-attaching to the page's targets in the protocol's older message-wrapping mode, which a page
+ * session can use alongside Playwright's own.
  */
 async function heapWatch(context: Context, page: Page) {
   const cdp = await context.newCDPSession(page);
   let workerSession: string | undefined;
-  const pending = new Map<number, (usedSize: number) => void>();
+  const pending = new Map<number, (result: { usedSize?: number }) => void>();
   let nextId = 1;
   cdp.on('Target.attachedToTarget', (e) => {
     if (e.targetInfo.type === 'worker' && e.targetInfo.url.includes('node.worker'))
       workerSession = e.sessionId;
   });
   cdp.on('Target.receivedMessageFromTarget', (e) => {
-    const reply = JSON.parse(e.message) as { id?: number; result?: { usedSize: number } };
-    if (reply.id !== undefined) pending.get(reply.id)?.(reply.result?.usedSize ?? Number.NaN);
-    if (reply.id !== undefined) pending.delete(reply.id);
+    const reply = JSON.parse(e.message) as { id?: number; result?: { usedSize?: number } };
+    if (reply.id === undefined) return;
+    pending.get(reply.id)?.(reply.result ?? {});
+    pending.delete(reply.id);
   });
+  const inWorker = async (method: string) => {
+    const id = nextId++;
+    const reply = new Promise<{ usedSize?: number }>((resolve) => pending.set(id, resolve));
+    const message = JSON.stringify({ id, method });
+    await cdp.send('Target.sendMessageToTarget', { sessionId: workerSession!, message });
+    return reply;
+  };
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
   await waitUntil('DevTools to attach to the node worker', () => workerSession !== undefined, 30_000);
   return {
     async page(): Promise<number> {
+      await cdp.send('HeapProfiler.collectGarbage');
       return (await cdp.send('Runtime.getHeapUsage')).usedSize;
     },
-    worker(): Promise<number> {
-      const id = nextId++;
-      const reply = new Promise<number>((resolve) => pending.set(id, resolve));
-      const message = JSON.stringify({ id, method: 'Runtime.getHeapUsage' });
-      return cdp.send('Target.sendMessageToTarget', { sessionId: workerSession!, message }).then(() => reply);
+    async worker(): Promise<number> {
+      await inWorker('HeapProfiler.collectGarbage');
+      return (await inWorker('Runtime.getHeapUsage')).usedSize ?? Number.NaN;
     },
   };
 }
@@ -160,12 +168,12 @@ export async function measurePwaStream(minutes: number) {
     const t0 = performance.now();
     const samples: Sample[] = [];
     const sample = async () => {
-      const [wasm, workerHeap, pageHeap, card] = await Promise.all([
-        workerWasmBytes(page),
-        heaps.worker(),
-        heaps.page(),
-        streamCard(page),
-      ]);
+      // WASM first: the forced GC behind the heap figures may free Rust memory that waits on
+      // finalizers, so each WASM sample follows ~30 s of the worker's own collections
+      const wasm = await workerWasmBytes(page);
+      const card = await streamCard(page);
+      const workerHeap = await heaps.worker();
+      const pageHeap = await heaps.page();
       samples.push({
         s: Math.round((performance.now() - t0) / 1000),
         payments: card.payments,
