@@ -11,6 +11,7 @@ import { measureL402 } from './l402-run.ts';
 import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
 import { measureLspSoak } from './lsp-soak-run.ts';
 import { measureProduct } from './product-run.ts';
+import { measurePwaStream } from './pwa-stream-run.ts';
 import { measureSoak } from './soak-run.ts';
 import { measureStreams } from './stream-run.ts';
 import { measureWallet } from './wallet-run.ts';
@@ -61,6 +62,9 @@ switch (name) {
     break;
   case 'crash':
     reportToParent(await measureCrash(num('kills')));
+    break;
+  case 'pwa-stream':
+    reportToParent(await measurePwaStream(num('minutes')));
     break;
   case 'failover':
     reportToParent(await measureFailover(num('rounds')));

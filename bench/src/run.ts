@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile,failover]`
 // (failover, hot standby's takeover on PostgreSQL, only in a full run or when named: failover-run.ts)
 // (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
-// lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts): the floor (our nodes with no I/O), our
+// lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts; `-- --pwa-stream[=MINUTES]`, a
+// per-second stream from the PWA in Chromium, watching the worker's WASM memory, see pwa-stream-run.ts): the floor (our nodes with no I/O), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
 // cores: running them side by side would measure the contention). Prints a table, writes
 // bench/results/latest.json. A MISS against a goal is reported, never an exit code: benchmarks are not
@@ -25,7 +26,12 @@ const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]
 // --crash[=N]: the crash test with N SIGKILLs (1,000 by default; CI runs 50), also a flag of its own
 const crash = args.find((a) => a === '--crash' || a.startsWith('--crash='));
 const crashKills = crash?.includes('=') ? Number(crash.split('=')[1]) : 1_000;
-const longModes = [soakLong && 'soak-long', crash && 'crash'].filter(Boolean).join(',');
+// --pwa-stream[=MINUTES]: the PWA streams every second for MINUTES (30 by default), its worker's memory sampled
+const pwaStream = args.find((a) => a === '--pwa-stream' || a.startsWith('--pwa-stream='));
+const pwaStreamMinutes = pwaStream?.includes('=') ? Number(pwaStream.split('=')[1]) : 30;
+const longModes = [soakLong && 'soak-long', crash && 'crash', pwaStream && 'pwa-stream']
+  .filter(Boolean)
+  .join(',');
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ||
   longModes ||
@@ -58,6 +64,7 @@ const plan = quick
       hostile: { wallets: 200, windowSec: 10, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
       crash: { kills: crashKills },
+      'pwa-stream': { minutes: pwaStreamMinutes },
       // not in a quick run's groups; this size when named with --groups=failover
       failover: { rounds: 3 },
     }
@@ -76,6 +83,7 @@ const plan = quick
       hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
       crash: { kills: crashKills },
+      'pwa-stream': { minutes: pwaStreamMinutes },
       // SIGKILLs of the active LSP, each taken over by the standby and followed by a payment
       failover: { rounds: 10 },
     };
@@ -200,6 +208,12 @@ const goals = [
     ratio: num('soak_long_failed'),
     goal: '0',
     pass: (r: number) => r === 0,
+  },
+  {
+    name: 'PWA stream WASM growth, last half',
+    ratio: num('pwa_stream_wasm_growth'),
+    goal: '≤ 0.05',
+    pass: (r: number) => r <= 0.05,
   },
   {
     name: 'crash: force closes',
@@ -384,6 +398,11 @@ const rows: Array<[string, unknown, string?]> = [
     `soak-long: ${fmtCount(results.soak_long_payments)} payments via the LSP, its WASM MB start / half / end`,
     `${fmt(num('soak_wasm_mb_start'))} / ${fmt(num('soak_wasm_mb_half'))} / ${fmt(num('soak_wasm_mb_end'))}`,
     `growth last half ${fmt(num('soak_wasm_growth_last_half'))}; LSP RSS ${fmt(num('soak_lsp_rss_mb_start'))} → ${fmt(num('soak_lsp_rss_mb_end'))} MB; failed ${fmt(results.soak_long_failed)}`,
+  ],
+  [
+    `pwa-stream: ${fmt(results.pwa_stream_minutes)} min at 1/s from the PWA, worker WASM MB start / half / end`,
+    `${fmt(num('pwa_stream_wasm_mb_start'))} / ${fmt(num('pwa_stream_wasm_mb_half'))} / ${fmt(num('pwa_stream_wasm_mb_end'))}`,
+    `growth last half ${fmt(num('pwa_stream_wasm_growth'))}; worker heap ${fmt(num('pwa_stream_heap_mb_start'))} → ${fmt(num('pwa_stream_heap_mb_end'))} MB; ${fmt(results.pwa_stream_payments)} payments, ${fmt(results.pwa_stream_failures)} failed, ${fmt(results.pwa_stream_missed_periods)} periods missed`,
   ],
   [
     'chainview start ms p50, plain / checked / compared (wallet)',

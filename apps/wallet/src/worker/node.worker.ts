@@ -1,6 +1,6 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
-import { initLdkFromUrl, nodeIdentity, startMark } from '@lpw/node';
+import { initLdkFromUrl, nodeIdentity, startMark, wasmMemoryUsage } from '@lpw/node';
 import { get as idbGet } from 'idb-keyval';
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
@@ -21,6 +21,9 @@ const scope = self as unknown as {
 };
 const post = (message: FromWorker) => scope.postMessage(message);
 startMark('worker-loaded');
+// LDK's WASM memory is this worker's alone and never shrinks: a read-only getter on the worker's global
+// lets DevTools (and the bench's long stream, bench/src/pwa-stream-run.ts) watch it; it changes nothing
+Object.assign(self, { lpwWasmMemory: wasmMemoryUsage });
 // LDK's WASM compiles (streamed) while the vault is opened, or the lock screen still shows: `open`
 // awaits the same load. A failure here is the one `open` reports.
 void initLdkFromUrl(wasmUrl).catch(() => {});
