@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile]`
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile,gossip]`
 // (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
 // lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts): the floor (our nodes with no I/O), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
@@ -28,7 +28,8 @@ const longModes = [soakLong && 'soak-long', crash && 'crash'].filter(Boolean).jo
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ||
   longModes ||
-  'floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile'
+  // gossip (a mainnet-sized graph: minutes to make the first time, minutes to sync) only in full runs
+  `floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile${quick ? '' : ',gossip'}`
 )
   .split(',')
   .filter(Boolean);
@@ -71,6 +72,8 @@ const plan = quick
       backup: { latencyPayments: 100, payments: 10_000 },
       chainview: { startRuns: 7, blocks: 30, headerSpan: 2_016 },
       hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
+      // mainnet's public graph (packages/devnet/src/gossip-graph.ts), synced by the LSP, then routes.find
+      gossip: { nodes: 15_000, channels: 50_000, routeQueries: 200 },
       'soak-long': soakLongPlan,
       crash: { kills: crashKills },
     };

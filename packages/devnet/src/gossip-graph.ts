@@ -54,7 +54,7 @@ const SECP_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd036414
  * cache), listening on TCP. Peers that connect and ask for gossip get the whole graph.
  */
 export async function startGossipHub(
-  devnet: Devnet,
+  devnet: Pick<Devnet, 'esploraUrl'>,
   shape: GraphShape,
   options: { host?: string; port?: number; cacheDir?: string } = {},
 ): Promise<GossipHub> {
