@@ -90,9 +90,9 @@ export {
   type PaymentStatus,
   paymentRecordsOf,
 } from './payments.ts';
-export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 // where a node's store keeps its network graph: a tool can start a node on a graph it made (devnet)
 export { GRAPH_KEY } from './persist/keys.ts';
+export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
 export type { RecoveryChannel, RecoveryStage } from './recovery.ts';
 export type { Forwarding, FoundPath, RouteRequest } from './routing.ts';
