@@ -329,6 +329,8 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
             </>
           ) : estimate?.failed ? (
             <span className="muted">no route found yet</span>
+          ) : invoice.offer ? (
+            <span className="muted">known once the payee answers</span>
           ) : feeLimit !== undefined && !blocker ? (
             <span className="muted">estimating…</span>
           ) : null}
@@ -344,9 +346,12 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
           <Amount msat={spendable} />
         </dd>
       </dl>
-      <p className="small">
-        <ExpiresIn expiresAt={invoice.expiresAt} now={now} />
-      </p>
+      {/* an offer with no expiry never expires: no countdown */}
+      {invoice.expiresAt !== Number.MAX_SAFE_INTEGER && (
+        <p className="small">
+          <ExpiresIn expiresAt={invoice.expiresAt} now={now} />
+        </p>
+      )}
       {expired && (
         <Notice tone="error" testId="send-expired">
           This invoice expired at {dateTime(invoice.expiresAt)} and can no longer be paid. Ask the recipient
