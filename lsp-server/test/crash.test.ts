@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { parseScid } from '@lpw/api';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createLspClient, type LspClient } from '../src/client/index.ts';
-import { deriveSecrets } from '../src/secrets.ts';
 import { openStore } from '../src/store/index.ts';
+import { prepareLspNode, walletOf } from './prepared-lsp.ts';
 
 const LSP_SEED = '77'.repeat(32);
 
@@ -103,46 +103,8 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
     await initLdkNode();
     devnet = await startDevnet({ seed: 'lsp-crash' });
     net = await startPublicNetwork(devnet, { routerFundsSat: 20_000_000n });
-    // prepare the LSP's node in this process on the file the child will use: funds, router → LSP channel
-    const store = await openStore(dbPath);
-    const prep = await createNode({
-      seed: deriveSecrets(Buffer.from(LSP_SEED, 'hex')).nodeSeed,
-      network: 'regtest',
-      role: 'lsp',
-      store: store.nodeStore('lsp-0'),
-      chain: { esploraUrl: devnet.esploraUrl },
-      chainSyncIntervalMs: 0,
-      logLevel: 'error',
-    });
-    lspNodeId = prep.nodeId;
-    for (let i = 0; i < 4; i++) devnet.fund(await prep.newAddress(), 5_000_000n, { confirmations: 1 });
-    await prep.syncChain();
-    const { tcp } = await import('@lpw/node/tcp');
-    await prep.connect(net.router.nodeId, tcp(net.router.host, net.router.port));
-    const pending = prep.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
-    net.router.node.openChannel({ peerId: prep.nodeId, capacitySat: 4_000_000n, announce: true });
-    const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      30_000,
-    );
-    devnet.mine(6);
-    await Promise.all([prep.syncChain(), net.router.node.syncChain(), net.merchant.node.syncChain()]);
-    await waitUntil('router → LSP usable', () => prep.listChannels().some((c) => c.isUsable), 30_000);
-    await prep.stop();
-    await store.close();
-
-    wallet = await createNode({
-      seed: new Uint8Array(32).fill(0x51),
-      network: 'regtest',
-      role: 'wallet',
-      store: new MemoryStore(),
-      chain: { esploraUrl: devnet.esploraUrl },
-      chainSyncIntervalMs: 0,
-      trustedPeers: [lspNodeId],
-      logLevel: 'error',
-    });
+    lspNodeId = await prepareLspNode({ database: dbPath, seedHex: LSP_SEED, devnet, net, coins: 4 });
+    wallet = await walletOf(devnet, lspNodeId, 0x51);
     for (const n of [wallet, net.router.node]) {
       n.on('channel-pending', (e) => fundingOf.set(e.channelId, e.fundingTxo.split(':')[0]!));
       n.on('channel-closed', (e) => {

@@ -1,0 +1,64 @@
+// The LSP's node made ready before any LSP process runs, on the database the processes will open:
+// on-chain funds and a public channel from the devnet's router, usable. The tests that kill LSP
+// processes (crash, hot standby) start from here, and a wallet node that trusts that LSP.
+import type { Devnet } from '@lpw/devnet';
+import { waitUntil } from '@lpw/devnet';
+import type { PublicNetwork } from '@lpw/devnet/network';
+import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
+import { deriveSecrets } from '../src/secrets.ts';
+import { openStore } from '../src/store/index.ts';
+
+/** Prepares the LSP's node in `database` (SQLite path or PostgreSQL URL); returns its node id. */
+export async function prepareLspNode(opts: {
+  database: string;
+  seedHex: string;
+  devnet: Devnet;
+  net: PublicNetwork;
+  /** Coins of 5,000,000 sats each, for JIT channels. */
+  coins: number;
+}): Promise<string> {
+  const { devnet, net } = opts;
+  const store = await openStore(opts.database);
+  const prep = await createNode({
+    seed: deriveSecrets(Buffer.from(opts.seedHex, 'hex')).nodeSeed,
+    network: 'regtest',
+    role: 'lsp',
+    store: store.nodeStore('lsp-0'),
+    chain: { esploraUrl: devnet.esploraUrl },
+    chainSyncIntervalMs: 0,
+    logLevel: 'error',
+  });
+  for (let i = 0; i < opts.coins; i++) devnet.fund(await prep.newAddress(), 5_000_000n, { confirmations: 1 });
+  await prep.syncChain();
+  const { tcp } = await import('@lpw/node/tcp');
+  await prep.connect(net.router.nodeId, tcp(net.router.host, net.router.port));
+  const pending = prep.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
+  net.router.node.openChannel({ peerId: prep.nodeId, capacitySat: 4_000_000n, announce: true });
+  const { fundingTxo } = await pending;
+  await waitUntil(
+    'funding broadcast',
+    () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
+    30_000,
+  );
+  devnet.mine(6);
+  await Promise.all([prep.syncChain(), net.router.node.syncChain(), net.merchant.node.syncChain()]);
+  await waitUntil('router → LSP usable', () => prep.listChannels().some((c) => c.isUsable), 30_000);
+  const nodeId = prep.nodeId;
+  await prep.stop();
+  await store.close();
+  return nodeId;
+}
+
+/** A wallet node in memory that trusts `lspNodeId` (its zero-conf JIT channels). */
+export function walletOf(devnet: Devnet, lspNodeId: string, seedByte: number): Promise<LightningNode> {
+  return createNode({
+    seed: new Uint8Array(32).fill(seedByte),
+    network: 'regtest',
+    role: 'wallet',
+    store: new MemoryStore(),
+    chain: { esploraUrl: devnet.esploraUrl },
+    chainSyncIntervalMs: 0,
+    trustedPeers: [lspNodeId],
+    logLevel: 'error',
+  });
+}
