@@ -92,3 +92,25 @@ export async function balanceSat(page: Page): Promise<bigint> {
   const text = (await page.getByTestId('balance').textContent()) ?? '';
   return BigInt(text.replace(/[^0-9]/g, '') || '0');
 }
+
+/**
+ * Money in as a new user gets it: Receive, the LSP's fee agreed, the invoice paid by `pay` (a devnet
+ * node opening the JIT channel), Done, back on Home.
+ */
+export async function receiveThroughJit(
+  page: Page,
+  sats: number,
+  pay: (bolt11: string) => Promise<unknown>,
+): Promise<void> {
+  await page.getByRole('button', { name: 'Receive' }).click();
+  await page.getByTestId('screen-receive').waitFor();
+  if (await page.getByTestId('storage-warning').isVisible())
+    await page.getByRole('button', { name: 'I understand, continue' }).click();
+  await page.locator('input[name=amount]').fill(String(sats));
+  await page.getByRole('button', { name: 'Create invoice' }).click();
+  await page.getByRole('button', { name: 'Agree and create invoice' }).click({ timeout: 30_000 });
+  const bolt11 = (await page.getByTestId('invoice-text').textContent({ timeout: 30_000 }))!.trim();
+  await Promise.all([pay(bolt11), page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 })]);
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByTestId('screen-home').waitFor();
+}

@@ -8,7 +8,14 @@ import { watchErrors } from '../harness/browser.ts';
 import { type Front, startFront } from '../harness/front.ts';
 import { expect, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { balanceSat, confirmNewWords, createWallet, DIST, waitConnected } from '../harness/wallet.ts';
+import {
+  balanceSat,
+  confirmNewWords,
+  createWallet,
+  DIST,
+  receiveThroughJit,
+  waitConnected,
+} from '../harness/wallet.ts';
 
 let front: Front;
 
@@ -133,20 +140,9 @@ test.describe('a forgotten lock', () => {
     await waitConnected(page);
 
     // money in: a JIT channel the devnet router pays into
-    await page.getByRole('button', { name: 'Receive' }).click();
-    await page.getByTestId('screen-receive').waitFor();
-    if (await page.getByTestId('storage-warning').isVisible())
-      await page.getByRole('button', { name: 'I understand, continue' }).click();
-    await page.locator('input[name=amount]').fill('20000');
-    await page.getByRole('button', { name: 'Create invoice' }).click();
-    await page.getByRole('button', { name: 'Agree and create invoice' }).click({ timeout: 30_000 });
-    const invoice = (await page.getByTestId('invoice-text').textContent({ timeout: 30_000 }))!.trim();
-    await Promise.all([
-      stack.net.router.node.payInvoice(invoice, { timeoutMs: 90_000 }),
-      page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 }),
-    ]);
-    await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByTestId('screen-home').waitFor();
+    await receiveThroughJit(page, 20_000, (bolt11) =>
+      stack.net.router.node.payInvoice(bolt11, { timeoutMs: 90_000 }),
+    );
     const funded = await balanceSat(page);
     expect(funded).toBeGreaterThan(0n);
 

@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { removeProfile, watchErrors } from '../harness/browser.ts';
 import { expect, openDevice, shot, test } from '../harness/runner.ts';
 import { type Stack, startStack } from '../harness/stack.ts';
-import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import { createWallet, DIST, receiveThroughJit, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
 let profile: string;
@@ -81,16 +81,9 @@ test.describe('payment streams in the wallet', () => {
     await page.goto(stack.front.url);
     await createWallet(page);
     await waitConnected(page);
-    await page.getByRole('button', { name: 'Receive' }).click();
-    if (await page.getByTestId('storage-warning').isVisible())
-      await page.getByRole('button', { name: 'I understand, continue' }).click();
-    await page.locator('input[name=amount]').fill('20000');
-    await page.getByRole('button', { name: 'Create invoice' }).click();
-    await page.getByRole('button', { name: 'Agree and create invoice' }).click();
-    const bolt11 = (await page.getByTestId('invoice-text').textContent())!.trim();
-    await stack.net.router.node.payInvoice(bolt11, { timeoutMs: 90_000 });
-    await page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 });
-    await page.getByRole('button', { name: 'Done' }).click();
+    await receiveThroughJit(page, 20_000, (bolt11) =>
+      stack.net.router.node.payInvoice(bolt11, { timeoutMs: 90_000 }),
+    );
     await page.waitForFunction(
       () => document.querySelector('[data-testid=balance]')?.getAttribute('data-msat') !== '0',
     );
