@@ -7,8 +7,7 @@ import { decodeOffer } from '@lpw/payment-request';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
-import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet } from './harness.ts';
+import { type TestNet, testNet, zeroConf } from './harness.ts';
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -31,19 +30,6 @@ describe('BOLT 12: offers between two wallets of one LSP', () => {
   let lsp: LightningNode;
   let alice: LightningNode;
   let bob: LightningNode;
-
-  async function zeroConf(from: LightningNode, to: LightningNode, pushMsat = 0n): Promise<void> {
-    await to.connect(from.nodeId, inMemory(from));
-    await waitUntil(`${from.nodeId} sees peer`, () => from.isConnected(to.nodeId), 20_000);
-    const ready = to.waitFor('channel-ready');
-    from.openChannel({ peerId: to.nodeId, capacitySat: 1_000_000n, zeroConf: true, pushMsat });
-    await ready;
-    await waitUntil(
-      'channel usable',
-      () => to.listChannels().some((c) => c.peerId === from.nodeId && c.isUsable),
-      20_000,
-    );
-  }
 
   beforeAll(async () => {
     net = await testNet('bolt12-offers');

@@ -1,11 +1,12 @@
 // Test harness: nodes on an in-process devnet chain (@lpw/devnet-chain) served over its Esplora API, each with its
 // own on-chain wallet funded by the devnet faucet. Test code only.
-import { type Devnet, startDevnet } from '@lpw/devnet-chain';
+import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
 import { createNode } from '../src/builder.ts';
 import { initLdkNode } from '../src/ldk/init-node.ts';
 import type { LightningNode, NodeOptions } from '../src/node.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import type { Store } from '../src/persist/store.ts';
+import { inMemory } from '../src/transport/memory.ts';
 
 export interface TestNet {
   devnet: Devnet;
@@ -58,4 +59,18 @@ export async function testNet(seed = 'node-tests'): Promise<TestNet> {
     },
     stop: () => devnet.stop(),
   };
+}
+
+/** `to` connects in memory and `from` opens a 1M-sat zero-conf channel to it (pushing `pushMsat`), usable. */
+export async function zeroConf(from: LightningNode, to: LightningNode, pushMsat = 0n): Promise<void> {
+  await to.connect(from.nodeId, inMemory(from));
+  await waitUntil(`${from.nodeId} sees peer`, () => from.isConnected(to.nodeId), 20_000);
+  const ready = to.waitFor('channel-ready');
+  from.openChannel({ peerId: to.nodeId, capacitySat: 1_000_000n, zeroConf: true, pushMsat });
+  await ready;
+  await waitUntil(
+    'channel usable',
+    () => to.listChannels().some((c) => c.peerId === from.nodeId && c.isUsable),
+    20_000,
+  );
 }

@@ -1,7 +1,6 @@
 // The payment handles on real LDK nodes: a wallet that keeps no graph pays a merchant behind its
 // LSP along route hints, with ids and preimages of its choosing; a send returns once the payment's
 // record is durable, `outcome(id)` waits for the result, and nothing is paid twice.
-import { waitUntil } from '@lpw/devnet-chain';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +8,7 @@ import { toHex } from '../src/ldk/values.ts';
 import type { LightningNode } from '../src/node.ts';
 import { pathHints } from '../src/payment/route.ts';
 import type { Store } from '../src/persist/store.ts';
-import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet } from './harness.ts';
+import { type TestNet, testNet, zeroConf } from './harness.ts';
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -26,19 +24,6 @@ describe('payment handles: wallet → LSP → merchant', () => {
   let merchant: LightningNode;
   /** The LSP's path to the merchant as routes.find reports it (our channel to the LSP first). */
   let pathToMerchant: Parameters<typeof pathHints>[0];
-
-  async function zeroConf(from: LightningNode, to: LightningNode, pushMsat = 0n): Promise<void> {
-    await to.connect(from.nodeId, inMemory(from));
-    await waitUntil(`${from.nodeId} sees peer`, () => from.isConnected(to.nodeId), 20_000);
-    const ready = to.waitFor('channel-ready');
-    from.openChannel({ peerId: to.nodeId, capacitySat: 1_000_000n, zeroConf: true, pushMsat });
-    await ready;
-    await waitUntil(
-      'channel usable',
-      () => to.listChannels().some((c) => c.peerId === from.nodeId && c.isUsable),
-      20_000,
-    );
-  }
 
   beforeAll(async () => {
     net = await testNet('payment-handles');
