@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { waitUntil } from '@lpw/devnet';
 import { openProfile } from '../../e2e/harness/browser.ts';
 import { type Stack, startStack } from '../../e2e/harness/stack.ts';
-import { buildWallet, createWallet, DIST, waitConnected } from '../../e2e/harness/wallet.ts';
+import {
+  buildWallet,
+  createWallet,
+  DIST,
+  receiveThroughJit,
+  waitConnected,
+} from '../../e2e/harness/wallet.ts';
 
 type Context = Awaited<ReturnType<typeof openProfile>>;
 type Page = Awaited<ReturnType<Context['newPage']>>;
@@ -115,6 +121,7 @@ export async function measurePwaStream(minutes: number) {
   try {
     stack = await startStack({ distDir: DIST, seed: 'bench-pwa-stream' });
     const merchant = stack.net.merchant;
+    const router = stack.net.router.node;
     context = await openProfile(profile);
     const page = await context.newPage();
     const pageErrors: string[] = [];
@@ -125,23 +132,7 @@ export async function measurePwaStream(minutes: number) {
     await page.getByTestId('screen-welcome').waitFor({ timeout: 60_000 });
     await createWallet(page);
     await waitConnected(page);
-    await page.getByRole('button', { name: 'Receive' }).click();
-    await page.getByTestId('screen-receive').waitFor();
-    if (await page.getByTestId('storage-warning').isVisible()) {
-      await page.getByRole('button', { name: 'I understand, continue' }).click();
-    }
-    await page.locator('input[name=amount]').fill(String(receiveSat));
-    await page.getByRole('button', { name: 'Create invoice' }).click();
-    await page.getByTestId('screen-receive-fee').waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Agree and create invoice' }).click();
-    await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
-    const jitInvoice = (await page.getByTestId('invoice-text').textContent())!.trim();
-    await Promise.all([
-      stack.net.router.node.payInvoice(jitInvoice, { timeoutMs: 90_000 }),
-      page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 }),
-    ]);
-    await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByTestId('screen-home').waitFor();
+    await receiveThroughJit(page, receiveSat, (bolt11) => router.payInvoice(bolt11, { timeoutMs: 90_000 }));
 
     let merchantReceived = 0;
     const unsubscribe = merchant.node.on('payment-received', () => {

@@ -13,7 +13,14 @@ import WebSocket from 'ws';
 import { initWallet, openWallet, type Wallet } from '../../apps/cli/src/wallet.ts';
 import { openProfile } from '../../e2e/harness/browser.ts';
 import { type Stack, startStack } from '../../e2e/harness/stack.ts';
-import { buildWallet, createWallet, DIST, unlock, waitConnected } from '../../e2e/harness/wallet.ts';
+import {
+  buildWallet,
+  createWallet,
+  DIST,
+  receiveThroughJit,
+  unlock,
+  waitConnected,
+} from '../../e2e/harness/wallet.ts';
 import { createLspClient } from '../../lsp-server/src/client/index.ts';
 import { walletNode } from './lsp.ts';
 import { initWasm } from './product.ts';
@@ -109,23 +116,7 @@ export async function measureWallet(readyRuns: number, payments: number) {
     await page.getByTestId('screen-welcome').waitFor({ timeout: 60_000 });
     await createWallet(page);
     await waitConnected(page);
-    await page.getByRole('button', { name: 'Receive' }).click();
-    await page.getByTestId('screen-receive').waitFor();
-    if (await page.getByTestId('storage-warning').isVisible()) {
-      await page.getByRole('button', { name: 'I understand, continue' }).click();
-    }
-    await page.locator('input[name=amount]').fill(String(RECEIVE_SAT));
-    await page.getByRole('button', { name: 'Create invoice' }).click();
-    await page.getByTestId('screen-receive-fee').waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Agree and create invoice' }).click();
-    await page.getByTestId('screen-receive-invoice').waitFor({ timeout: 30_000 });
-    const jitInvoice = (await page.getByTestId('invoice-text').textContent())!.trim();
-    await Promise.all([
-      router.payInvoice(jitInvoice, { timeoutMs: 90_000 }),
-      page.getByTestId('screen-receive-done').waitFor({ timeout: 90_000 }),
-    ]);
-    await page.getByRole('button', { name: 'Done' }).click();
-    await page.getByTestId('screen-home').waitFor();
+    await receiveThroughJit(page, RECEIVE_SAT, (bolt11) => router.payInvoice(bolt11, { timeoutMs: 90_000 }));
 
     // cold start of the existing wallet: caches dropped, a new browser process on the same profile
     const readyMs: number[] = [];
