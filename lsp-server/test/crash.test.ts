@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { parseScid } from '@lpw/api';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import type { LightningNode, WebSocketConstructor } from '@lpw/node';
+import type { LightningNode } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createLspClient, type LspClient } from '../src/client/index.ts';
+import type { LspClient } from '../src/client/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { prepareLspNode, walletOf } from './prepared-lsp.ts';
+import { linkedClient, prepareLspNode, walletOf } from './prepared-lsp.ts';
 
 const LSP_SEED = '77'.repeat(32);
 
@@ -83,20 +82,7 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
   };
 
   const connectWallet = async () => {
-    client = createLspClient({ url: lsp!.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
-    await waitUntil(
-      'wallet reconnected',
-      async () => {
-        try {
-          await client.login(wallet);
-          await client.connect(wallet);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-    );
+    client = await linkedClient(lsp!.url, wallet, 'wallet reconnected');
   };
 
   beforeAll(async () => {

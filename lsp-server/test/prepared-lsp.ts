@@ -4,7 +4,9 @@
 import type { Devnet } from '@lpw/devnet';
 import { waitUntil } from '@lpw/devnet';
 import type { PublicNetwork } from '@lpw/devnet/network';
-import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
+import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import WebSocket from 'ws';
+import { createLspClient, type LspClient } from '../src/client/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
 import { openStore } from '../src/store/index.ts';
 
@@ -61,4 +63,23 @@ export function walletOf(devnet: Devnet, lspNodeId: string, seedByte: number): P
     trustedPeers: [lspNodeId],
     logLevel: 'error',
   });
+}
+
+/** A client of the LSP at `url` with `wallet` logged in and linked, retried while the LSP (re)starts. */
+export async function linkedClient(url: string, wallet: LightningNode, what: string): Promise<LspClient> {
+  const client = createLspClient({ url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+  await waitUntil(
+    what,
+    async () => {
+      try {
+        await client.login(wallet);
+        await client.connect(wallet);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+  );
+  return client;
 }

@@ -9,13 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import type { LightningNode, WebSocketConstructor } from '@lpw/node';
+import type { LightningNode } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { createLspClient } from '../src/client/index.ts';
-import { prepareLspNode, walletOf } from './prepared-lsp.ts';
+import { linkedClient, prepareLspNode, walletOf } from './prepared-lsp.ts';
 
 const LSP_SEED = '5b'.repeat(32);
 // the bench's failover group runs it with its own count and reads the timings back (bench/src/failover-run.ts)
@@ -114,23 +112,7 @@ describe.skipIf(!pgUrl)('hot standby: two LSP processes on one PostgreSQL under 
     return line ? (JSON.parse(line) as { time: number }).time : undefined;
   };
 
-  const connectWallet = async (p: LspProcess) => {
-    const client = createLspClient({ url: p.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
-    await waitUntil(
-      'wallet connected to the active LSP',
-      async () => {
-        try {
-          await client.login(wallet);
-          await client.connect(wallet);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      60_000,
-    );
-    return client;
-  };
+  const connectWallet = (p: LspProcess) => linkedClient(p.url, wallet, 'wallet connected to the active LSP');
 
   const usable = () =>
     wallet.listChannels().some((c) => c.peerId === lspNodeId && c.isUsable) &&
