@@ -207,8 +207,8 @@ export class WalletRuntime {
       // logs in with the node key (derived from the seed) when a call first needs the session
       this.client = createLspClient({ url: req.lspUrl, identity: nodeIdentity(req.nodeSeed) });
       const backup = this.backup!;
-      const local = await this.store!.load();
-      const restoring = req.restore === true && ![...local.keys()].some(isBackedUpKey);
+      // the store as open() read it and every commit since: no second read of IndexedDB
+      const restoring = req.restore === true && ![...this.store!.data.keys()].some(isBackedUpKey);
       // the lease is asked for beside the LSP's info (two round trips at once), except in a restore,
       // which reads the LSP's copy first; an offline start reports the unreachable LSP, not the lease
       const leasing = restoring ? undefined : backup.start();
