@@ -33,6 +33,9 @@ const REGTEST: ParseOptions = { network: 'regtest', nowSec: NOW };
 const on = (network: Network) => ({ network, nowSec: NOW });
 const REGTEST_ADDRESS = bech32.encode('bcrt', [0, ...bech32.toWords(new Uint8Array(20).fill(7))]);
 const MAINNET_ADDRESS = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+/** A spec vector file from the repository's vectors/ (see its README for each file's source). */
+const vectors = <T>(file: string): T =>
+  JSON.parse(readFileSync(new URL(`../../../vectors/${file}`, import.meta.url), 'utf8')) as T;
 const lnurl = (url: string) => bech32.encode('lnurl', bech32.toWords(utf8ToBytes(url)), false).toUpperCase();
 
 function failure(text: string, options = REGTEST): { code: PaymentRequestErrorCode; message: string } {
@@ -69,10 +72,10 @@ describe('BOLT 11', () => {
     expect(failure(`${text.slice(0, -1)}${text.endsWith('q') ? 'p' : 'q'}`).code).toBe('INVALID_CHECKSUM');
   });
   it('reads the spec vectors on mainnet', () => {
-    const vectors = JSON.parse(
-      readFileSync(new URL('../../../vectors/bolt11.json', import.meta.url), 'utf8'),
-    ) as { vectors: { invoice: string; valid: boolean; network?: string }[] };
-    const mainnet = vectors.vectors.filter((v) => v.valid && v.network === 'bitcoin');
+    const bolt11 = vectors<{ vectors: { invoice: string; valid: boolean; network?: string }[] }>(
+      'bolt11.json',
+    );
+    const mainnet = bolt11.vectors.filter((v) => v.valid && v.network === 'bitcoin');
     expect(mainnet.length).toBeGreaterThan(3);
     for (const vector of mainnet) {
       const request = parsePaymentRequest(`lightning:${vector.invoice}`, {
@@ -85,6 +88,38 @@ describe('BOLT 11', () => {
 });
 
 describe('BIP 21', () => {
+  it("reads the BIP's own examples on mainnet, and refuses the examples' bad address", () => {
+    const bip21 = vectors<{
+      vectors: {
+        title: string;
+        uri: string;
+        valid: boolean;
+        address?: string;
+        amountSat?: string;
+        label?: string;
+        message?: string;
+      }[];
+    }>('bip21.json');
+    expect(bip21.vectors).toHaveLength(6);
+    const SPEC_ADDRESS = '175tWpb8K1S7NmH4Zx6rewF9WQrcZv245W';
+    for (const vector of bip21.vectors) {
+      // the BIP's address fails its checksum: as printed, only the address is wrong
+      if (vector.valid) expect(failure(vector.uri, on('bitcoin')).code, vector.title).toBe('INVALID_ADDRESS');
+      const uri = vector.uri.replace(SPEC_ADDRESS, MAINNET_ADDRESS);
+      if (!vector.valid) {
+        expect(failure(uri, on('bitcoin')).code, vector.title).toBe('INVALID_URI');
+        continue;
+      }
+      expect(parsePaymentRequest(uri, on('bitcoin')), vector.title).toEqual({
+        kind: 'onchain',
+        address: MAINNET_ADDRESS,
+        addressType: 'p2wpkh',
+        ...(vector.amountSat === undefined ? {} : { amountSat: BigInt(vector.amountSat) }),
+        ...(vector.label === undefined ? {} : { label: vector.label }),
+        ...(vector.message === undefined ? {} : { message: vector.message }),
+      });
+    }
+  });
   it('prefers the Lightning invoice of a unified QR and keeps the on-chain fallback', () => {
     const text = invoice();
     const uri = `BITCOIN:${REGTEST_ADDRESS.toUpperCase()}?AMOUNT=0.0025&label=Caf%C3%A9%20Nord&lightning=${text.toUpperCase()}`;
@@ -166,6 +201,24 @@ describe('BIP 21', () => {
 });
 
 describe('Lightning Address and LNURL', () => {
+  it("reads the LNURL documents' own examples", () => {
+    const luds = vectors<{
+      lud01: { lnurl: string; url: string }[];
+      lud16: { address: string; url: string }[];
+      lud17: { link: string; url: string; supported: boolean }[];
+    }>('lnurl.json');
+    for (const { lnurl: text, url } of luds.lud01) {
+      expect(parsePaymentRequest(text, REGTEST)).toEqual({ kind: 'lnurl-pay', url });
+      expect(parsePaymentRequest(text.toLowerCase(), REGTEST)).toEqual({ kind: 'lnurl-pay', url });
+    }
+    for (const { address, url } of luds.lud16) {
+      expect(parsePaymentRequest(address, REGTEST)).toMatchObject({ kind: 'lightning-address', url });
+    }
+    for (const { link, url, supported } of luds.lud17) {
+      if (supported) expect(parsePaymentRequest(link, REGTEST)).toEqual({ kind: 'lnurl-pay', url });
+      else expect(failure(link).code).toBe('UNSUPPORTED');
+    }
+  });
   it('reads user@domain, bare or after lightning:, lowercased', () => {
     expect(parsePaymentRequest('Satoshi@Example.com', REGTEST)).toEqual({
       kind: 'lightning-address',
@@ -234,9 +287,7 @@ describe('Lightning Address and LNURL', () => {
 });
 
 describe('BOLT 12 offers', () => {
-  const offers = JSON.parse(
-    readFileSync(new URL('../../../vectors/bolt12-offers.json', import.meta.url), 'utf8'),
-  ) as { description: string; bolt12: string }[];
+  const offers = vectors<{ description: string; bolt12: string }[]>('bolt12-offers.json');
   const offer = offers.find((v) => v.description === 'with amount')!.bolt12;
   it('reads an offer, bare, after lightning: and in a unified QR', () => {
     expect(parsePaymentRequest(offer, on('bitcoin'))).toMatchObject({
