@@ -3,7 +3,7 @@
 import { isApiError } from '@lpw/api';
 import { type BackupError, isBackupError } from '@lpw/backup';
 import { isLspBusy } from '@lpw/lsp-server/client';
-import { isChainCheckFailure, isNodeError } from '@lpw/node';
+import { isChainCheckFailure, isNodeError, type NodeErrorCode } from '@lpw/node';
 import { isStreamError, type StreamErrorCode } from '@lpw/stream';
 
 export type CliErrorCode =
@@ -51,6 +51,8 @@ export type CliErrorCode =
    * or disagrees with the second source (--esplora-url-2): the wallet acts on neither.
    */
   | 'CHAIN_CHECK_FAILED'
+  /** The chain source (Esplora or bitcoind) did not answer, or answered with something unusable. */
+  | 'CHAIN_SOURCE_FAILED'
   | 'INTERNAL';
 
 /** Exit codes: 2 usage, 3 bad input, 4 state (not initialised, locked…), 5 money refused, 6 network. */
@@ -88,6 +90,7 @@ const EXIT: Record<CliErrorCode, number> = {
   LEASE_HELD: 4,
   LEASE_FENCED: 4,
   CHAIN_CHECK_FAILED: 6,
+  CHAIN_SOURCE_FAILED: 6,
   INTERNAL: 1,
 };
 
@@ -159,7 +162,7 @@ export function toCliError(e: unknown): CliError {
   if (isStreamError(e)) return new CliError(STREAM_CODES[e.code], e.message, { cause: e });
   if (isChainCheckFailure(e)) return new CliError('CHAIN_CHECK_FAILED', e.message, { cause: e });
   if (isNodeError(e)) {
-    const map: Partial<Record<string, CliErrorCode>> = {
+    const map: Partial<Record<NodeErrorCode, CliErrorCode>> = {
       INVALID_INPUT: 'INVALID_INPUT',
       INVALID_INVOICE: 'INVALID_INVOICE',
       INVOICE_EXPIRED: 'INVOICE_EXPIRED',
@@ -182,6 +185,13 @@ export function toCliError(e: unknown): CliError {
       CHANNEL_NOT_FOUND: 'CHANNEL_NOT_FOUND',
       BROADCAST_REJECTED: 'BROADCAST_FAILED',
       PEER_NOT_CONNECTED: 'LSP_UNREACHABLE',
+      // the chain layer's
+      UNREACHABLE: 'CHAIN_SOURCE_FAILED',
+      BAD_RESPONSE: 'CHAIN_SOURCE_FAILED',
+      UNAUTHORIZED: 'CHAIN_SOURCE_FAILED',
+      NOT_FOUND: 'CHAIN_SOURCE_FAILED',
+      RPC_ERROR: 'CHAIN_SOURCE_FAILED',
+      REJECTED: 'BROADCAST_FAILED',
     };
     return new CliError(map[e.code] ?? 'INTERNAL', e.message, { cause: e });
   }

@@ -1,6 +1,12 @@
 // The node's one error type: a flat set of outcomes a caller can act on (ldk-node's error.rs shape).
+// The chain layer's and the on-chain wallet's errors are NodeErrors too (subclasses carrying their
+// extra fields), so a caller checks one type and one union of codes for everything this package throws.
+import type { ChainErrorCode } from './chain/errors.ts';
+import type { WalletErrorCode } from './wallet/errors.ts';
 
 export type NodeErrorCode =
+  | ChainErrorCode
+  | WalletErrorCode
   | 'NOT_INITIALIZED'
   | 'INVALID_INPUT'
   | 'INVALID_INVOICE'
@@ -44,7 +50,7 @@ export type NodeErrorCode =
   | 'LDK_API_ERROR';
 
 export class NodeError extends Error {
-  override readonly name = 'NodeError';
+  override readonly name: string = 'NodeError';
   constructor(
     readonly code: NodeErrorCode,
     message?: string,

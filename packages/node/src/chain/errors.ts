@@ -1,5 +1,7 @@
 // The one error type of the chain layer: a code the caller can act on, and for rejected
-// broadcasts the node's own reject string (bitcoind's wording, relayed by Esplora).
+// broadcasts the node's own reject string (bitcoind's wording, relayed by Esplora). A NodeError, so
+// its codes are part of the package's one union.
+import { NodeError } from '../errors.ts';
 
 export type ChainErrorCode =
   /** The source could not be reached (network error, timeout, HTTP 5xx without a body we understand). */
@@ -33,15 +35,14 @@ export type ChainErrorCode =
    */
   | 'CHAIN_ROLLBACK';
 
-export class ChainError extends Error {
+export class ChainError extends NodeError {
   override readonly name = 'ChainError';
-  readonly code: ChainErrorCode;
+  declare readonly code: ChainErrorCode;
   /** For REJECTED: the reject string as the node wrote it (e.g. "min relay fee not met, 100 < 141"). */
   readonly rejectReason: string | undefined;
 
   constructor(code: ChainErrorCode, message: string, opts: { rejectReason?: string; cause?: unknown } = {}) {
-    super(`${code}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.code = code;
+    super(code, message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.rejectReason = opts.rejectReason;
   }
 }

@@ -1,4 +1,6 @@
-// The on-chain wallet's one error type: outcomes a caller can act on.
+// The on-chain wallet's one error type: outcomes a caller can act on. A NodeError, so its codes are
+// part of the package's one union.
+import { NodeError } from '../errors.ts';
 
 export type WalletErrorCode =
   /** Not enough confirmed coins for amount + fee; `neededSat`/`availableSat` say how far off. */
@@ -14,9 +16,9 @@ export type WalletErrorCode =
   /** The stored wallet state cannot be read. */
   | 'CORRUPT_STATE';
 
-export class WalletError extends Error {
+export class WalletError extends NodeError {
   override readonly name = 'WalletError';
-  readonly code: WalletErrorCode;
+  declare readonly code: WalletErrorCode;
   readonly neededSat: bigint | undefined;
   readonly availableSat: bigint | undefined;
   readonly rejectReason: string | undefined;
@@ -26,8 +28,7 @@ export class WalletError extends Error {
     message: string,
     opts: { neededSat?: bigint; availableSat?: bigint; rejectReason?: string; cause?: unknown } = {},
   ) {
-    super(`${code}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.code = code;
+    super(code, message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.neededSat = opts.neededSat;
     this.availableSat = opts.availableSat;
     this.rejectReason = opts.rejectReason;
