@@ -5,7 +5,13 @@ import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
 import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphCount, startGossipHub } from './gossip-graph.ts';
+import {
+  announceUncheckedChannel,
+  FUNDING_BASE_HEIGHT,
+  fundGossipGraph,
+  graphCount,
+  startGossipHub,
+} from './gossip-graph.ts';
 
 // small here (the bench's `gossip` group runs mainnet's size): every message is signed and checked
 // by LDK all the same
@@ -18,6 +24,8 @@ describe('the devnet gossip hub', () => {
 
   beforeAll(async () => {
     devnet = await startDevnet({ seed: 'gossip-graph-test' });
+    // the 200 channels' funding outputs: block 1,000, transaction 1, outputs 0–199
+    fundGossipGraph(devnet, shape);
   }, 60_000);
   afterAll(async () => {
     for (const s of started.reverse()) await s.stop();
@@ -84,5 +92,46 @@ describe('the devnet gossip hub', () => {
     });
     expect(path!.hops[0]!.nodeId).toBe(hub.nodeId);
     expect(path!.hops.at(-1)!.nodeId).toBe(far);
+  }, 180_000);
+
+  it('a node takes a channel only where its funding output is on the chain: none there, or the wrong script, is refused', async () => {
+    const hub = await startGossipHub(devnet, shape, { cacheDir });
+    started.push(hub);
+    const at = (height: number, txIndex: number, vout: number) =>
+      (BigInt(height) << 40n) | (BigInt(txIndex) << 16n) | BigInt(vout);
+    const lies = [
+      at(FUNDING_BASE_HEIGHT, 1, 200), // past the transaction's last output
+      at(FUNDING_BASE_HEIGHT, 2, 0), // a transaction the block does not have
+      at(FUNDING_BASE_HEIGHT + 500, 1, 0), // a block not mined yet
+      at(FUNDING_BASE_HEIGHT - 1, 1, 0), // a real output, but the P2WPKH that funded the graph, not a 2-of-2
+    ];
+    for (const [i, scid] of lies.entries()) announceUncheckedChannel(hub, shape, 1 + i, 10 + i, scid);
+    expect(graphCount(hub.node).channels).toBe(204); // the hub serves them all, signed like the rest
+
+    const checker: LightningNode = await createNode({
+      seed: new Uint8Array(32).fill(10),
+      network: 'regtest',
+      role: 'router',
+      store: new MemoryStore(),
+      chain: { esploraUrl: devnet.esploraUrl },
+      logLevel: 'error',
+    });
+    started.push(checker);
+    await checker.connect(hub.nodeId, tcp(hub.host, hub.port));
+    await waitUntil(
+      'every announcement received and checked',
+      () =>
+        checker.gossipReceived(hub.nodeId).channelAnnouncements === 204 &&
+        checker.fundingChecks()?.pending === 0,
+      60_000,
+    );
+    expect(checker.fundingChecks()).toMatchObject({ found: 201, missing: 3, failed: 0, blocksFetched: 2 });
+    expect(graphCount(checker).channels).toBe(200);
+    const scids = new Set(checker.graphSummary().channels.map((c) => c.shortChannelId));
+    for (const scid of lies) expect(scids.has(scid)).toBe(false);
+    // each one taken has its funding output's value as its capacity
+    const outputs = devnet.chain.getBlock(FUNDING_BASE_HEIGHT)!.txs[1]!.outputs;
+    for (const channel of checker.graphSummary().channels)
+      expect(channel.capacitySat).toBe(outputs[Number(channel.shortChannelId & 0xffffn)]!.value);
   }, 180_000);
 });

@@ -4,6 +4,12 @@
 // graph. An LSP that connects to the hub syncs the whole graph over BOLT 7 (the hub backfills every
 // peer that asks with gossip_timestamp_filter); one real channel to the hub lets it route into it.
 //
+// Every channel has its funding output on the devnet chain (`fundGossipGraph`): a P2WSH 2-of-2 of
+// its two bitcoin keys with the channel's capacity, 200 to a transaction, 10 transactions to a block
+// from height 1,000, so a node that checks announcements against the chain (packages/node's
+// gossip-utxo.ts) accepts them. The places are fixed by the channel's index, not by the chain, so a
+// cached graph fits any fresh devnet the outputs are then put on.
+//
 // The graph is preferential attachment (each new node links to a well-linked one, then the rest of
 // the channels pick one end by degree), which gives mainnet's few large hubs and long tail. Signing
 // and checking ~215,000 signatures takes minutes on a busy machine, so the hub's graph (LDK's own
@@ -13,12 +19,14 @@ import { createECDH, createPrivateKey, type KeyObject, sign } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Devnet } from '@lpw/devnet-chain';
+import { type Devnet, REGTEST } from '@lpw/devnet-chain';
 import { createNode, GRAPH_KEY, type LightningNode, MemoryStore } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { listenTcp } from '@lpw/node/tcp';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { p2wpkh, Transaction } from '@scure/btc-signer';
 import * as ldk from 'lightningdevkit';
 
 export interface GraphShape {
@@ -47,6 +55,11 @@ export interface GossipHub {
 }
 
 const CACHE_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/** Where the funding outputs are: blocks from this height on, 10 transactions of 200 outputs each. */
+export const FUNDING_BASE_HEIGHT = 1_000;
+const OUTPUTS_PER_TX = 200;
+const TXS_PER_BLOCK = 10;
+const CHANNELS_PER_BLOCK = OUTPUTS_PER_TX * TXS_PER_BLOCK;
 const SECP_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 /**
@@ -69,7 +82,7 @@ export async function startGossipHub(
   const host = options.host ?? '127.0.0.1';
   const cacheFile = join(
     options.cacheDir ?? tmpdir(),
-    `lpw-devnet-graph-${bytesToHex(sha256(utf8ToBytes(`v1/${shape.seed}/${shape.nodes}/${shape.channels}`))).slice(0, 24)}.bin`,
+    `lpw-devnet-graph-${bytesToHex(sha256(utf8ToBytes(`v2/${shape.seed}/${shape.nodes}/${shape.channels}`))).slice(0, 24)}.bin`,
   );
   const cached =
     existsSync(cacheFile) && Date.now() - statSync(cacheFile).mtimeMs < CACHE_MAX_AGE_MS
@@ -126,6 +139,91 @@ export function graphCount(node: LightningNode): { channels: number; nodes: numb
   }
 }
 
+/**
+ * Puts the funding outputs of `shape`'s channels on the devnet chain, where their short channel ids
+ * point: mines empty blocks up to height 998, funds a key of the graph's own in block 999, then one
+ * block per 2,000 channels from height 1,000, each holding only the graph's 10 funding transactions
+ * (200 P2WSH 2-of-2 outputs each, the change last). Call it once per devnet, before the chain reaches
+ * height 999 and with nothing else in the mempool (the positions are the SCIDs); the hub itself does
+ * not need it (its graph was checked by signature only), the nodes that sync from it do.
+ */
+export function fundGossipGraph(devnet: Pick<Devnet, 'chain' | 'fund' | 'mine'>, shape: GraphShape): void {
+  const { chain } = devnet;
+  if (chain.tipHeight >= FUNDING_BASE_HEIGHT - 1)
+    throw new RangeError(
+      `fundGossipGraph: the chain is at height ${chain.tipHeight}; the graph's outputs go from ${FUNDING_BASE_HEIGHT}`,
+    );
+  const bitcoinKeys = Array.from({ length: shape.nodes }, (_, i) => publicKeyOf(generatedSecret(shape, i)));
+  const plan = planChannels(shape);
+  const funder = sha256(utf8ToBytes(`lpw-devnet/graph-funder/${shape.seed}`));
+  const funderPayment = p2wpkh(publicKeyOf(funder), REGTEST);
+  const funderScript = funderPayment.script;
+  // ~8.7 kvB a transaction at 2 sat/vB: well above the relay floor, whatever the devnet's is
+  const feeSat = BigInt(
+    Math.ceil((11 + 68 + 43 * (OUTPUTS_PER_TX + 1)) * 2 * Math.max(1, chain.minRelayFeeRate)),
+  );
+  const txCount = Math.ceil(plan.length / OUTPUTS_PER_TX);
+  const totalSat = plan.reduce((n, c) => n + c.capacitySat, 0n) + feeSat * BigInt(txCount);
+  devnet.mine(FUNDING_BASE_HEIGHT - 2 - chain.tipHeight);
+  const funding = devnet.fund(funderPayment.address!, totalSat, { confirmations: 1 });
+  const fundingOutputs = chain.getTransaction(funding)!.tx.outputs;
+  let coin = {
+    txid: funding,
+    vout: fundingOutputs.findIndex((o) => bytesToHex(o.script) === bytesToHex(funderScript)),
+    valueSat: totalSat,
+  };
+  for (let first = 0; first < plan.length; first += CHANNELS_PER_BLOCK) {
+    if (chain.mempool.entries.size > 0)
+      throw new Error(
+        "fundGossipGraph: the mempool must be empty (the funding transactions' places are the SCIDs)",
+      );
+    const txids: string[] = [];
+    for (let at = first; at < Math.min(plan.length, first + CHANNELS_PER_BLOCK); at += OUTPUTS_PER_TX) {
+      const tx = new Transaction();
+      tx.addInput({
+        txid: coin.txid,
+        index: coin.vout,
+        witnessUtxo: { script: funderScript, amount: coin.valueSat },
+      });
+      let spentSat = feeSat;
+      for (const channel of plan.slice(at, at + OUTPUTS_PER_TX)) {
+        const [a, b] = channel.ends;
+        tx.addOutput({
+          script: fundingScript(bitcoinKeys[a]!, bitcoinKeys[b]!),
+          amount: channel.capacitySat,
+        });
+        spentSat += channel.capacitySat;
+      }
+      const changeSat = coin.valueSat - spentSat;
+      if (changeSat > 0n) tx.addOutput({ script: funderScript, amount: changeSat });
+      tx.sign(funder);
+      tx.finalize();
+      const txid = chain.submitTransaction(tx.extract());
+      txids.push(txid);
+      coin = { txid, vout: tx.outputsLength - 1, valueSat: changeSat };
+    }
+    const [block] = devnet.mine(1);
+    const placed = block!.txs.slice(1).map((t) => t.txid);
+    if (placed.join() !== txids.join())
+      throw new Error(`fundGossipGraph: block ${block!.height} holds other transactions than the graph's`);
+  }
+}
+
+/** BOLT 3's funding output: P2WSH of 2 <lesser key> <greater key> 2 OP_CHECKMULTISIG. */
+export function fundingScript(keyA: Uint8Array, keyB: Uint8Array): Uint8Array {
+  const [k1, k2] = compare(keyA, keyB) < 0 ? [keyA, keyB] : [keyB, keyA];
+  const witnessScript = concat(
+    new Uint8Array([0x52, 0x21]),
+    k1,
+    new Uint8Array([0x21]),
+    k2,
+    new Uint8Array([0x52, 0xae]),
+  );
+  return concat(new Uint8Array([0x00, 0x20]), sha256(witnessScript));
+}
+
+const publicKeyOf = (secret: Uint8Array) => secp256k1.getPublicKey(secret, true);
+
 interface GraphKey {
   publicKey: Uint8Array;
   /** BOLT 7's signature of an unsigned message: ECDSA over sha256(sha256(m)), compact, low-S. */
@@ -135,14 +233,18 @@ interface GraphKey {
   ): Uint8Array;
 }
 
-/** Generates the signed gossip of `shape` and puts it in the hub's graph (LDK checks every signature). */
-function loadGraph(hub: LightningNode, shape: GraphShape): void {
-  const chainHash = ldk.BestBlock.constructor_from_network(ldk.Network.LDKNetwork_Regtest).get_block_hash();
+interface ChannelPlan {
+  /** The two ends, node indexes (the one with the lesser node key becomes node_id_1, BOLT 7). */
+  ends: [number, number];
+  scid: bigint;
+  capacitySat: bigint;
+  /** Both directions' channel_update fields, direction 0 (from `one`) first. */
+  updates: Array<{ ageSecs: number; cltvDelta: number; feeBaseMsat: number; feePpm: number }>;
+}
+
+/** The channels of `shape` in order, unsigned: what loadGraph signs and fundGossipGraph puts on the chain. */
+function planChannels(shape: GraphShape): ChannelPlan[] {
   const random = prng(sha256(utf8ToBytes(`lpw-devnet/graph/${shape.seed}`)));
-  const keys: GraphKey[] = [hubKey(hub)];
-  for (let i = 1; i < shape.nodes; i++) keys.push(opensslKey(sha256(utf8ToBytes(`${shape.seed}/node/${i}`))));
-  const graph = hub.ldk.networkGraph;
-  const nowSecs = Math.floor(Date.now() / 1000);
   // every channel's two ends, one entry per end: picking a uniform entry picks a node by degree
   const ends: number[] = [];
   const pair = (i: number): [number, number] => {
@@ -153,42 +255,60 @@ function loadGraph(hub: LightningNode, shape: GraphShape): void {
       if (a !== b) return [a, b];
     }
   };
+  const plan: ChannelPlan[] = [];
   for (let i = 0; i < shape.channels; i++) {
     const [a, b] = pair(i);
     ends.push(a, b);
-    // first key is node_id_1 (BOLT 7: the lesser), whose update has direction bit 0
-    const [one, two] =
-      compare(keys[a]!.publicKey, keys[b]!.publicKey) < 0 ? [keys[a]!, keys[b]!] : [keys[b]!, keys[a]!];
-    // a place on a chain that is not there: the devnet LSP's gossip sync looks up no UTXO
-    const scid = (BigInt(1_000 + Math.floor(i / 2_000)) << 40n) | (BigInt(i % 2_000) << 16n);
-    const capacityMsat = BigInt(100_000 + Math.floor(random() * 9_900_000)) * 1_000n;
-    const unsigned = concat(
-      u16(0),
-      chainHash,
-      u64(scid),
-      one.publicKey,
-      two.publicKey,
-      one.publicKey,
-      two.publicKey,
-    );
-    const s1 = one.sign('channel_announcement', unsigned);
-    const s2 = two.sign('channel_announcement', unsigned);
-    // the bitcoin keys are the node keys here, so each node's two signatures are one
-    apply(
-      'channel_announcement',
-      ldk.ChannelAnnouncement.constructor_read(concat(s1, s2, s1, s2, unsigned)),
-      (m: ldk.ChannelAnnouncement) => graph.update_channel_from_announcement_no_lookup(m),
-    );
+    const capacitySat = BigInt(100_000 + Math.floor(random() * 9_900_000));
+    const updates = [0, 1].map(() => ({
+      ageSecs: Math.floor(random() * 3_600),
+      cltvDelta: 40 + Math.floor(random() * 104),
+      feeBaseMsat: Math.floor(random() * 1_000),
+      feePpm: Math.floor(random() * 500),
+    }));
+    plan.push({ ends: [a, b], scid: fundingScid(i), capacitySat, updates });
+  }
+  return plan;
+}
+
+/** Channel `i`'s funding output: block 1,000 + i / 2,000, transaction 1 + (i % 2,000) / 200, output i % 200. */
+function fundingScid(i: number): bigint {
+  const height = FUNDING_BASE_HEIGHT + Math.floor(i / CHANNELS_PER_BLOCK);
+  const txIndex = 1 + Math.floor((i % CHANNELS_PER_BLOCK) / OUTPUTS_PER_TX); // 0 is the coinbase
+  return (BigInt(height) << 40n) | (BigInt(txIndex) << 16n) | BigInt(i % OUTPUTS_PER_TX);
+}
+
+/** Generated node `i`'s secret (node 0, the hub, has its own node key: this is then its bitcoin key). */
+const generatedSecret = (shape: GraphShape, i: number) => sha256(utf8ToBytes(`${shape.seed}/node/${i}`));
+
+/** Generates the signed gossip of `shape` and puts it in the hub's graph (LDK checks every signature). */
+function loadGraph(hub: LightningNode, shape: GraphShape): void {
+  const chainHash = ldk.BestBlock.constructor_from_network(ldk.Network.LDKNetwork_Regtest).get_block_hash();
+  const keys: GraphKey[] = [hubKey(hub)];
+  for (let i = 1; i < shape.nodes; i++) keys.push(opensslKey(generatedSecret(shape, i)));
+  // a generated node's bitcoin key is its node key (half the signing; BOLT 7 does not forbid it);
+  // the hub's is generated too, so the funding scripts follow from the seed alone
+  const bitcoinKeys = [opensslKey(generatedSecret(shape, 0)), ...keys.slice(1)];
+  const graph = hub.ldk.networkGraph;
+  const nowSecs = Math.floor(Date.now() / 1000);
+  for (const channel of planChannels(shape)) {
+    const [a, b] = channel.ends;
+    const [first, second] = compare(keys[a]!.publicKey, keys[b]!.publicKey) < 0 ? [a, b] : [b, a];
+    const [one, two] = [keys[first]!, keys[second]!];
+    const [bitcoinOne, bitcoinTwo] = [bitcoinKeys[first]!, bitcoinKeys[second]!];
+    announce(graph, chainHash, channel.scid, [one, two], [bitcoinOne, bitcoinTwo]);
+    const capacityMsat = channel.capacitySat * 1_000n;
     for (const [direction, origin] of [one, two].entries()) {
+      const fields = channel.updates[direction]!;
       const update = concat(
         chainHash,
-        u64(scid),
-        u32(nowSecs - Math.floor(random() * 3_600)),
+        u64(channel.scid),
+        u32(nowSecs - fields.ageSecs),
         new Uint8Array([1, direction]), // message_flags: htlc_maximum_msat present; channel_flags: direction
-        u16(40 + Math.floor(random() * 104)),
+        u16(fields.cltvDelta),
         u64(1_000n),
-        u32(Math.floor(random() * 1_000)),
-        u32(Math.floor(random() * 500)),
+        u32(fields.feeBaseMsat),
+        u32(fields.feePpm),
         u64((capacityMsat * 99n) / 100n),
       );
       apply(
@@ -216,6 +336,63 @@ function loadGraph(hub: LightningNode, shape: GraphShape): void {
       (m: ldk.NodeAnnouncement) => graph.update_node_from_announcement(m),
     );
   }
+}
+
+/** Signs a channel_announcement (`nodes` and `bitcoinKeys` in node_id order) and puts it in `graph` unchecked. */
+function announce(
+  graph: ldk.NetworkGraph,
+  chainHash: Uint8Array,
+  scid: bigint,
+  nodes: [GraphKey, GraphKey],
+  bitcoinKeys: [GraphKey, GraphKey],
+): void {
+  const unsigned = concat(
+    u16(0),
+    chainHash,
+    u64(scid),
+    nodes[0].publicKey,
+    nodes[1].publicKey,
+    bitcoinKeys[0].publicKey,
+    bitcoinKeys[1].publicKey,
+  );
+  // a node whose bitcoin key is its node key signs once for both
+  const signed = new Map<GraphKey, Uint8Array>();
+  const signatures = [...nodes, ...bitcoinKeys].map((key) => {
+    let signature = signed.get(key);
+    if (!signature) {
+      signature = key.sign('channel_announcement', unsigned);
+      signed.set(key, signature);
+    }
+    return signature;
+  });
+  apply(
+    'channel_announcement',
+    ldk.ChannelAnnouncement.constructor_read(concat(...signatures, unsigned)),
+    (m: ldk.ChannelAnnouncement) => graph.update_channel_from_announcement_no_lookup(m),
+  );
+}
+
+/**
+ * What a lying peer serves: puts in the hub's graph a channel between generated nodes `a` and `b`
+ * (indexes ≥ 1) at any short channel id, validly signed, its funding output never looked at. A
+ * node that checks the chain must refuse it when nothing, or something else, is at that place.
+ */
+export function announceUncheckedChannel(
+  hub: GossipHub,
+  shape: GraphShape,
+  a: number,
+  b: number,
+  scid: bigint,
+): void {
+  if (!(a >= 1 && b >= 1 && a < shape.nodes && b < shape.nodes && a !== b))
+    throw new RangeError(
+      `"a" and "b" expected two generated nodes (1 to ${shape.nodes - 1}), got ${a} and ${b}`,
+    );
+  const [one, two] = [opensslKey(generatedSecret(shape, a)), opensslKey(generatedSecret(shape, b))].sort(
+    (x, y) => compare(x.publicKey, y.publicKey),
+  ) as [GraphKey, GraphKey];
+  const chainHash = ldk.BestBlock.constructor_from_network(ldk.Network.LDKNetwork_Regtest).get_block_hash();
+  announce(hub.node.ldk.networkGraph, chainHash, scid, [one, two], [one, two]);
 }
 
 /** Reads a message LDK parsed, applies it to the graph, and says why if LDK refused it. */

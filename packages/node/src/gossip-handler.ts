@@ -7,6 +7,7 @@
 // Without the feature (LDK's IgnoringMessageHandler advertises nothing) an LSP streams its whole
 // gossip to every wallet, which a phone pays for in bandwidth and CPU and then throws away.
 import * as ldk from 'lightningdevkit';
+import type { FundingChecks, GossipUtxoLookup } from './gossip-utxo.ts';
 import { type CallbackErrorSink, guard, type Retainer } from './ldk/callbacks.ts';
 import { freeLdk, withLdk } from './ldk/free.ts';
 import { bool, someOf, toHex } from './ldk/values.ts';
@@ -22,6 +23,8 @@ export interface GossipTraffic {
 export interface GossipHandlerContext {
   /** The graph gossip fills; undefined: a node that ignores gossip (a wallet routes over its LSP). */
   graph: ldk.NetworkGraph | undefined;
+  /** Checks each channel_announcement's funding output on the chain (gossip-utxo.ts); with the graph. */
+  utxoLookup: GossipUtxoLookup | undefined;
   channelManager: ldk.ChannelManager;
   logger: ldk.Logger;
   retainer: Retainer;
@@ -41,6 +44,7 @@ export class GossipHandler {
           ldk.P2PGossipSync.constructor_new(c.graph, ldk.Option_UtxoLookupZ.constructor_none(), c.logger),
         )
       : undefined;
+    if (sync) c.utxoLookup?.attach(sync);
     const inner = sync ? retainer.keep(sync.as_RoutingMessageHandler()) : undefined;
     const events = sync ? retainer.keep(sync.as_MessageSendEventsProvider()) : undefined;
     const notForwarded = () => ldk.Result_boolLightningErrorZ.constructor_ok(false);
@@ -119,6 +123,11 @@ export class GossipHandler {
     retainer.keep(impl);
     retainer.keep(provider);
     this.handler = retainer.keep(ldk.RoutingMessageHandler.new_impl(impl, provider));
+  }
+
+  /** The funding-output checks of channel_announcements; undefined on a node without a graph. */
+  fundingChecks(): FundingChecks | undefined {
+    return this.c.utxoLookup?.checks;
   }
 
   /** What `peerId` has sent us, or what every peer has when none is named. */

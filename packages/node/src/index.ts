@@ -45,6 +45,7 @@ export {
   type ChainOption,
   type ChainWatch,
   type ChannelSummary,
+  type FundingChecks,
   type GossipTraffic,
   type GraphSummary,
   LightningNode,

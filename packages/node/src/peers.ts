@@ -3,6 +3,7 @@
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
 import { GossipHandler } from './gossip-handler.ts';
+import type { GossipUtxoLookup } from './gossip-utxo.ts';
 import type { CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { bool, toHex } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -19,6 +20,8 @@ export interface PeersContext {
   channelManager: ldk.ChannelManager;
   /** The graph gossip fills; undefined: this node ignores gossip (a wallet routes over its LSP). */
   graph: ldk.NetworkGraph | undefined;
+  /** With the graph: channel_announcements are checked against the chain (gossip-utxo.ts). */
+  utxoLookup: GossipUtxoLookup | undefined;
   /** The OnionMessenger (onion.ts): offers' messages, and forwarding them for peers. */
   onionMessenger: ldk.OnionMessenger;
   logger: ldk.Logger;
@@ -57,6 +60,7 @@ export class Peers {
     this.wake = c.wake;
     this.gossip = new GossipHandler({
       graph: c.graph,
+      utxoLookup: c.utxoLookup,
       channelManager: c.channelManager,
       logger,
       retainer,
