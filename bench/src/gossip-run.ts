@@ -4,15 +4,16 @@
 // tRPC API, one real channel to the hub being its way in.
 // graph_sync_ms: createLsp called → the LSP's graph holds every channel and node of the hub's (the
 // LSP's start, its connection to PUBLIC_PEERS and BOLT 7's backfill with LDK checking every
-// signature). graph_wasm_mb: LDK's WASM memory in use then. route_find_ms_p50: routes.find to random
-// nodes of the graph, one at a time.
+// signature and every channel's funding output on the devnet chain). graph_wasm_mb: LDK's WASM
+// memory in use then. route_find_ms_p50: routes.find to random nodes of the graph, one at a time.
+// graph_funding_ms: putting the graph's funding outputs on the chain (fundGossipGraph).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevnet, waitUntil } from '@lpw/devnet';
-import { graphCount } from '@lpw/devnet/gossip-graph';
+import { fundGossipGraph, graphCount } from '@lpw/devnet/gossip-graph';
 import { createNode, MemoryStore } from '@lpw/node';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
@@ -39,6 +40,10 @@ interface HubReady {
 export async function measureGossip(nodes: number, channels: number, routeQueries: number) {
   await initWasm();
   const devnet = await startDevnet({ seed: SEED });
+  // the channels' funding outputs on this chain: the LSP takes none without its output
+  const fundingStarted = performance.now();
+  fundGossipGraph(devnet, { seed: SEED, nodes, channels });
+  const graphFundingMs = performance.now() - fundingStarted;
   const dir = mkdtempSync(join(tmpdir(), 'lpw-bench-gossip-'));
   const hub = await spawnHub({ esploraUrl: devnet.esploraUrl!, seed: SEED, nodes, channels });
   const stops: Array<() => Promise<unknown>> = [async () => hub.child.kill('SIGTERM'), () => devnet.stop()];
@@ -76,6 +81,7 @@ export async function measureGossip(nodes: number, channels: number, routeQuerie
     const graphSyncMs = performance.now() - t0;
     const wasmBytes = wasmMemoryBytes() ?? 0;
     const synced = lsp.gossipReceived(hub.ready.nodeId);
+    const checks = lsp.fundingChecks();
 
     // the LSP's way into the graph: one channel of its own to the hub
     devnet.fund(await lsp.newAddress(), 5_000_000n, { confirmations: 1 });
@@ -131,6 +137,9 @@ export async function measureGossip(nodes: number, channels: number, routeQuerie
       graph_from_cache: hub.ready.fromCache,
       graph_sync_ms: Math.round(graphSyncMs),
       graph_sync_mb: +(synced.bytes / MB).toFixed(1),
+      graph_funding_ms: Math.round(graphFundingMs),
+      graph_funding_outputs_found: checks?.found ?? 0,
+      graph_funding_blocks_read: checks?.blocksFetched ?? 0,
       graph_wasm_mb: +(wasmBytes / MB).toFixed(1),
       graph_wasm_growth_mb: +((wasmBytes - wasmBeforeBytes) / MB).toFixed(1),
       route_find_ms_p50: +percentile(samples, 50).toFixed(1),
