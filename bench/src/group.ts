@@ -6,6 +6,7 @@ import { measureCrash } from './crash-run.ts';
 import { measureFailover } from './failover-run.ts';
 import { measureFeeWeather } from './fee-run.ts';
 import { measureFloor } from './floor-run.ts';
+import { measureGossip } from './gossip-run.ts';
 import { measureHostile } from './hostile-run.ts';
 import { measureL402 } from './l402-run.ts';
 import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
@@ -29,6 +30,9 @@ switch (name) {
     break;
   case 'product':
     reportToParent(await measureProduct(num('payments'), num('throughputPayments'), num('startRuns')));
+    break;
+  case 'gossip':
+    reportToParent(await measureGossip(num('nodes'), num('channels'), num('routeQueries')));
     break;
   case 'lsp':
     reportToParent(await measureLspForwards(num('wallets'), num('forwardPayments')));

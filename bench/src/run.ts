@@ -1,5 +1,6 @@
-// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile,failover]`
-// (failover, hot standby's takeover on PostgreSQL, only in a full run or when named: failover-run.ts)
+// `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile,failover,gossip]`
+// (failover, hot standby's takeover on PostgreSQL, and gossip, a mainnet-sized graph: minutes to make the first
+// time, minutes to sync, only in a full run or when named: failover-run.ts, gossip-run.ts)
 // (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
 // lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts; `-- --pwa-stream[=MINUTES]`, a
 // per-second stream from the PWA in Chromium, watching the worker's WASM memory, see pwa-stream-run.ts): the floor (our nodes with no I/O), our
@@ -35,7 +36,7 @@ const longModes = [soakLong && 'soak-long', crash && 'crash', pwaStream && 'pwa-
 const groups = (
   args.find((a) => a.startsWith('--groups='))?.slice('--groups='.length) ||
   longModes ||
-  `floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile${quick ? '' : ',failover'}`
+  `floor,product,soak,l402,stream,lsp,lsp-channels,wallet,fees,backup,chainview,hostile${quick ? '' : ',failover,gossip'}`
 )
   .split(',')
   .filter(Boolean);
@@ -81,6 +82,8 @@ const plan = quick
       backup: { latencyPayments: 100, payments: 10_000 },
       chainview: { startRuns: 7, blocks: 30, headerSpan: 2_016 },
       hostile: { wallets: 1_000, windowSec: 25, routesPerWallet: 1 },
+      // mainnet's public graph (packages/devnet/src/gossip-graph.ts), synced by the LSP, then routes.find
+      gossip: { nodes: 15_000, channels: 50_000, routeQueries: 200 },
       'soak-long': soakLongPlan,
       crash: { kills: crashKills },
       'pwa-stream': { minutes: pwaStreamMinutes },

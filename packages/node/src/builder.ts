@@ -19,6 +19,7 @@ import { CustomMessageRouter } from './custom-messages.ts';
 import { changedNotice, EventBus } from './events.ts';
 import { assertForwardingFees, setDefaultForwardingFees } from './forwarding-fees.ts';
 import { Gossip, openGraph } from './gossip.ts';
+import { GossipUtxoLookup } from './gossip-utxo.ts';
 import { keysManagerSeed } from './identity.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { assertLdkReady } from './ldk/init.ts';
@@ -327,9 +328,29 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     retainer,
     onCallbackError,
   });
+  // no channel enters the graph unless its funding output is on the chain (BOLT 7)
+  const utxoLookup = gossipOn
+    ? new GossipUtxoLookup({
+        source,
+        chainHash: ldk.BestBlock.constructor_from_network(network.ldk).get_block_hash(),
+        graph,
+        retainer,
+        onCallbackError,
+        stopped: () => life.stopped,
+        wake,
+        onLookupFailed: (scid, error) =>
+          logSink({
+            level: 'warn',
+            module: 'lpw::gossip',
+            line: 0,
+            message: `funding output of channel ${scid} not read: ${String(error)}`,
+          }),
+      })
+    : undefined;
   const peers: Peers = new Peers({
     channelManager: cm,
     graph: gossipOn ? graph : undefined,
+    utxoLookup,
     onionMessenger,
     logger,
     keys,

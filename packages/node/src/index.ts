@@ -45,6 +45,8 @@ export {
   type ChainOption,
   type ChainWatch,
   type ChannelSummary,
+  type FundingChecks,
+  type GossipTraffic,
   type GraphSummary,
   LightningNode,
   type Network,
@@ -90,6 +92,8 @@ export {
   type PaymentStatus,
   paymentRecordsOf,
 } from './payments.ts';
+// where a node's store keeps its network graph: a tool can start a node on a graph it made (devnet)
+export { GRAPH_KEY } from './persist/keys.ts';
 export { MemoryStore, type MemoryStoreOptions } from './persist/memory.ts';
 export type { Store, StoreWrite } from './persist/store.ts';
 export type { RecoveryChannel, RecoveryStage } from './recovery.ts';

@@ -14,6 +14,8 @@ import type { EventBus, EventOf, Listener, NodeEvent, NodeEventKind } from './ev
 import type { FeeWeatherReport } from './fee-policy.ts';
 import type { ForwardingFees } from './forwarding-fees.ts';
 import type { Gossip, GraphSummary } from './gossip.ts';
+import type { GossipTraffic } from './gossip-handler.ts';
+import type { FundingChecks } from './gossip-utxo.ts';
 import { type WasmMemoryUsage, wasmMemoryUsage } from './ldk/memory.ts';
 import { toHex } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -48,6 +50,8 @@ import type { Sweeper, SweptOutput } from './wallet/sweeper.ts';
 export type { ChainWatch } from './chain-watch.ts';
 export type { ChannelSummary } from './channels.ts';
 export type { GraphSummary } from './gossip.ts';
+export type { GossipTraffic } from './gossip-handler.ts';
+export type { FundingChecks } from './gossip-utxo.ts';
 export type { ChainOption, Network, NodeOptions } from './options.ts';
 export type { SentPayment } from './payment/outbound.ts';
 export type { RouteHintHop } from './payment/route.ts';
@@ -222,6 +226,22 @@ export class LightningNode {
   /** What our network graph holds (from gossip, restored from the store at start). */
   graphSummary(): GraphSummary {
     return this.p.gossip.summary();
+  }
+
+  /**
+   * Gossip received since start from `peerId` (from every peer when none is named). A wallet asks
+   * for none (gossip-handler.ts); the direct update of its own unannounced channel is not counted.
+   */
+  gossipReceived(peerId?: string): GossipTraffic {
+    return this.p.peers.gossip.receivedFrom(peerId);
+  }
+
+  /**
+   * How the channel_announcements received were checked against the chain (each needs its funding
+   * output, gossip-utxo.ts); undefined on a node that keeps no graph (a wallet).
+   */
+  fundingChecks(): FundingChecks | undefined {
+    return this.p.peers.gossip.fundingChecks();
   }
 
   // ---------------------------------------------------------------- peers

@@ -2,6 +2,8 @@
 // disconnect, list. The connections are held here so stop() can shut them down.
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
+import { GossipHandler } from './gossip-handler.ts';
+import type { GossipUtxoLookup } from './gossip-utxo.ts';
 import type { CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { bool, toHex } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -18,6 +20,8 @@ export interface PeersContext {
   channelManager: ldk.ChannelManager;
   /** The graph gossip fills; undefined: this node ignores gossip (a wallet routes over its LSP). */
   graph: ldk.NetworkGraph | undefined;
+  /** With the graph: channel_announcements are checked against the chain (gossip-utxo.ts). */
+  utxoLookup: GossipUtxoLookup | undefined;
   /** The OnionMessenger (onion.ts): offers' messages, and forwarding them for peers. */
   onionMessenger: ldk.OnionMessenger;
   logger: ldk.Logger;
@@ -38,6 +42,8 @@ export interface PeersContext {
 
 export class Peers {
   readonly peerManager: ldk.PeerManager;
+  /** Gossip: LDK's sync on a graph, or (a wallet) none asked for and none relayed; counts per peer. */
+  readonly gossip: GossipHandler;
   /** For transports (in-memory, TCP, WebSocket): the PeerManager surface they bridge to. */
   readonly host: PeerHost;
   private readonly connections = new Set<PeerConnection>();
@@ -52,16 +58,18 @@ export class Peers {
     this.now = c.now;
     this.life = life;
     this.wake = c.wake;
-    const ignoring = retainer.keep(ldk.IgnoringMessageHandler.constructor_new());
-    const routing = c.graph
-      ? retainer
-          .keep(ldk.P2PGossipSync.constructor_new(c.graph, ldk.Option_UtxoLookupZ.constructor_none(), logger))
-          .as_RoutingMessageHandler()
-      : ignoring.as_RoutingMessageHandler();
+    this.gossip = new GossipHandler({
+      graph: c.graph,
+      utxoLookup: c.utxoLookup,
+      channelManager: c.channelManager,
+      logger,
+      retainer,
+      onCallbackError: c.onCallbackError,
+    });
     this.peerManager = retainer.keep(
       ldk.PeerManager.constructor_new(
         c.channelManager.as_ChannelMessageHandler(),
-        retainer.keep(routing),
+        this.gossip.handler,
         retainer.keep(c.onionMessenger.as_OnionMessageHandler()),
         c.customMessageHandler,
         c.startSecs,

@@ -115,7 +115,7 @@ export class PeerConnection {
     this.descriptor = host.retainer.keep(ldk.SocketDescriptor.new_impl(this.impl));
   }
 
-  /** We dial: registers the connection and sends act one of the handshake. */
+  /** We dial: registers the connection and sends act one of the handshake (deferred, see there). */
   static outbound(host: PeerHost, theirNodeId: Uint8Array, sink: ByteSink): PeerConnection {
     const conn = new PeerConnection(host, sink);
     let actOne: Uint8Array;
@@ -134,7 +134,13 @@ export class PeerConnection {
       sink.close();
       throw error;
     }
-    conn.sendData(actOne, false);
+    // Sent once the caller holds the connection: a transport may answer its first send with "full"
+    // and report the drain from inside that same send (or before the caller's assignment runs); a
+    // drain that finds no connection to tell leaves it write-blocked for ever, and a write-blocked
+    // connection reads nothing, so act two would never be processed.
+    host.defer(() => {
+      if (!conn.isClosed) conn.sendData(actOne, false);
+    });
     return conn;
   }
 

@@ -10,13 +10,6 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws';
 import { type TestNet, testNet } from '../../test/harness.ts';
 
-/**
- * This file polls every 2 ms, as it did before the shared waitUntil (5 ms): with 5 ms the
- * synchronous transport's reconnect hung in its handshake in about one run in three, a race not yet
- * understood (the TCP and WebSocket reconnect tests do not show it).
- */
-const poll = (what: string, condition: () => boolean, ms = 10_000) => waitUntil(what, condition, ms, 2);
-
 import type { LightningNode } from '../node.ts';
 import { type ByteSink, type Connector, PeerConnection, type PeerHost } from './connection.ts';
 import { listenTcp, type TcpListener, tcp } from './tcp.ts';
@@ -58,7 +51,7 @@ async function openZeroConf(lsp: LightningNode, wallet: LightningNode): Promise<
 }
 
 async function usable(lsp: LightningNode, wallet: LightningNode): Promise<void> {
-  await poll(
+  await waitUntil(
     'channel usable on both sides',
     () => wallet.listChannels()[0]?.isUsable === true && lsp.listChannels()[0]?.isUsable === true,
   );
@@ -67,7 +60,7 @@ async function usable(lsp: LightningNode, wallet: LightningNode): Promise<void> 
 /** Pays one invoice and checks both ends to the msat. */
 async function payOnce(payer: LightningNode, payee: LightningNode, amountMsat: bigint): Promise<void> {
   // what the payer just received becomes spendable once the commitment dance has settled
-  await poll('payer can spend', () => payer.balances().spendableNowMsat >= amountMsat);
+  await waitUntil('payer can spend', () => payer.balances().spendableNowMsat >= amountMsat);
   const payerBefore = payer.listChannels()[0]!.outboundMsat;
   const payeeBefore = payee.listChannels()[0]!.outboundMsat;
   const invoice = payee.createInvoice({ amountMsat, description: 'transport', expirySecs: 600 });
@@ -78,7 +71,7 @@ async function payOnce(payer: LightningNode, payee: LightningNode, amountMsat: b
   expect((await received).amountMsat).toBe(amountMsat);
   // the payee's outbound capacity is its balance less the channel reserve: it moves by exactly the
   // amount once the payee is above the reserve (every first payment here is well above it)
-  await poll('balances settled to the msat', () => {
+  await waitUntil('balances settled to the msat', () => {
     const payeeNow = payee.listChannels()[0]!.outboundMsat;
     return (
       payer.listChannels()[0]!.outboundMsat === payerBefore - amountMsat &&
@@ -125,9 +118,9 @@ async function payMany(
     await Promise.all(Array.from({ length: inFlight }, worker));
     let expected = 0n;
     for (let i = 0; i < count; i++) expected += baseMsat + BigInt(i);
-    await poll(`${count} payments received`, () => receivedCount === count, 20_000);
+    await waitUntil(`${count} payments received`, () => receivedCount === count, 20_000);
     expect(receivedMsat).toBe(expected);
-    await poll(
+    await waitUntil(
       'balances settled to the msat after the burst',
       () =>
         payer.listChannels()[0]!.outboundMsat === payerBefore - expected &&
@@ -299,7 +292,7 @@ describe('TCP on 127.0.0.1', () => {
     listener = await listenTcp(lsp, 0, { highWaterMark: 256 });
     relay = await TcpRelay.start(listener.port);
     await wallet.connect(lsp.nodeId, dial());
-    await poll('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
+    await waitUntil('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
     await openZeroConf(lsp, wallet);
   }, 30_000);
 
@@ -345,20 +338,20 @@ describe('TCP on 127.0.0.1', () => {
       const stranger = net.connect({ host: '127.0.0.1', port: listener.port });
       stranger.on('error', () => {});
       await new Promise<void>((r) => stranger.once('connect', () => r()));
-      await poll(`${act.name}: accepted`, () => listener.connections.size === 2);
+      await waitUntil(`${act.name}: accepted`, () => listener.connections.size === 2);
       const closed = closedWithin(stranger);
       stranger.write(act.bytes);
       await closed;
       // socket_disconnected reached LDK: the listener dropped it and only the wallet is left
-      await poll(`${act.name}: connection dropped`, () => listener.connections.size === 1);
+      await waitUntil(`${act.name}: connection dropped`, () => listener.connections.size === 1);
       expect(lsp.isConnected(wallet.nodeId)).toBe(true);
     }
     // a stranger that speaks half an act and hangs up
     const quitter = net.connect({ host: '127.0.0.1', port: listener.port });
     await new Promise<void>((r) => quitter.once('connect', () => r()));
-    await poll('quitter accepted', () => listener.connections.size === 2);
+    await waitUntil('quitter accepted', () => listener.connections.size === 2);
     quitter.end(new Uint8Array(20));
-    await poll('quitter dropped', () => listener.connections.size === 1);
+    await waitUntil('quitter dropped', () => listener.connections.size === 1);
 
     await payOnce(lsp, wallet, 2_000_000n);
     await payOnce(wallet, lsp, 1_000_000n);
@@ -377,8 +370,8 @@ describe('TCP on 127.0.0.1', () => {
       stranger.write(randomBytes(60));
       await closed;
     }
-    await poll('strangers dropped', () => listener.connections.size === 1);
-    await poll('their callbacks released', () => lsp.peerHost.retainer.size === baseline);
+    await waitUntil('strangers dropped', () => listener.connections.size === 1);
+    await waitUntil('their callbacks released', () => lsp.peerHost.retainer.size === baseline);
     for (let i = 0; i < 3; i++) {
       gc();
       await new Promise((r) => setTimeout(r, 20));
@@ -391,11 +384,11 @@ describe('TCP on 127.0.0.1', () => {
 
   it('a dropped link is seen on both sides; reconnecting makes the channel usable again', async () => {
     relay.cut();
-    await poll(
+    await waitUntil(
       'both sides see the peer gone',
       () => !lsp.isConnected(wallet.nodeId) && !wallet.isConnected(lsp.nodeId),
     );
-    await poll('listener forgot the connection', () => listener.connections.size === 0);
+    await waitUntil('listener forgot the connection', () => listener.connections.size === 0);
     expect(lsp.listChannels()[0]!.isUsable).toBe(false);
 
     forcedGc()(); // the dropped connection's callbacks are gone now
@@ -488,7 +481,7 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
       conn.onClose(() => inbound.delete(conn));
     });
     await wallet.connect(lsp.nodeId, dial());
-    await poll('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
+    await waitUntil('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
     await openZeroConf(lsp, wallet);
   }, 30_000);
 
@@ -538,11 +531,11 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
       const ws = new WebSocket(url);
       ws.on('error', () => {});
       await new Promise<void>((r) => ws.once('open', () => r()));
-      await poll(`${stranger.name}: accepted`, () => inbound.size === 2);
+      await waitUntil(`${stranger.name}: accepted`, () => inbound.size === 2);
       const closed = closedWithin(ws);
       stranger.send(ws);
       await closed;
-      await poll(`${stranger.name}: connection dropped`, () => inbound.size === 1);
+      await waitUntil(`${stranger.name}: connection dropped`, () => inbound.size === 1);
     }
     // broken WebSocket framing after a valid upgrade: `ws` reports an error on the server socket
     const raw = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
@@ -552,11 +545,11 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
         `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     await new Promise<void>((r) => raw.once('data', () => r()));
-    await poll('raw upgrade accepted', () => inbound.size === 2);
+    await waitUntil('raw upgrade accepted', () => inbound.size === 2);
     const rawClosed = closedWithin(raw);
     raw.write(randomBytes(64)); // unmasked, unknown opcodes
     await rawClosed;
-    await poll('broken framing dropped', () => inbound.size === 1);
+    await waitUntil('broken framing dropped', () => inbound.size === 1);
 
     expect(lsp.isConnected(wallet.nodeId)).toBe(true);
     await payOnce(lsp, wallet, 2_000_000n);
@@ -567,11 +560,11 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
 
   it('a dropped socket is seen on both sides; reconnecting makes the channel usable again', async () => {
     for (const ws of server.clients) ws.terminate();
-    await poll(
+    await waitUntil(
       'both sides see the peer gone',
       () => !lsp.isConnected(wallet.nodeId) && !wallet.isConnected(lsp.nodeId),
     );
-    await poll('server side forgot the connection', () => inbound.size === 0);
+    await waitUntil('server side forgot the connection', () => inbound.size === 0);
 
     await wallet.connect(lsp.nodeId, dial());
     await usable(lsp, wallet);
@@ -584,6 +577,42 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
 
 // ------------------------------------------------------------------------------------------------
 describe('connection: LDK is never re-entered from inside its own callbacks', () => {
+  it('a transport that answers act one with "full" and drains inside that send still completes the handshake', async () => {
+    const { lsp, wallet } = await makePair();
+    // in memory and synchronous; the dialer's first send (act one) reports its buffer full and
+    // drained before returning, which the connection can only hear once it exists
+    const firstSendFull: Connector = async (local, theirNodeId) => {
+      let dialer: PeerConnection | undefined;
+      let acceptor: PeerConnection | undefined;
+      let dialerSends = 0;
+      const closeBoth = () => {
+        dialer?.closedByTransport();
+        acceptor?.closedByTransport();
+      };
+      acceptor = PeerConnection.inbound(lsp.peerHost, {
+        send: (bytes) => {
+          dialer?.receive(Uint8Array.from(bytes));
+          return true;
+        },
+        close: closeBoth,
+      });
+      dialer = PeerConnection.outbound(local, theirNodeId, {
+        send: (bytes) => {
+          acceptor?.receive(Uint8Array.from(bytes));
+          if (++dialerSends > 1) return true;
+          dialer?.writable();
+          return false;
+        },
+        close: closeBoth,
+      });
+      return dialer;
+    };
+    await wallet.connect(lsp.nodeId, firstSendFull);
+    await waitUntil('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
+    expect(wallet.isConnected(lsp.nodeId)).toBe(true);
+    expect(callbackFailures()).toEqual([]);
+  }, 30_000);
+
   it('a transport that delivers, drains and closes synchronously still pays, drops and reconnects', async () => {
     const { lsp, wallet } = await makePair();
     // depth of transport calls made from inside LDK (send_data → sink.send, disconnect → close)
@@ -672,7 +701,7 @@ describe('connection: LDK is never re-entered from inside its own callbacks', ()
       };
 
     await wallet.connect(lsp.nodeId, synchronousLink(lsp));
-    await poll('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
+    await waitUntil('lsp sees the wallet', () => lsp.isConnected(wallet.nodeId));
     await openZeroConf(lsp, wallet);
     await payOnce(lsp, wallet, 40_000_000n);
     await payMany(lsp, wallet, 60, 20, 10_000n);
@@ -680,7 +709,7 @@ describe('connection: LDK is never re-entered from inside its own callbacks', ()
 
     // LDK asks for the disconnect (disconnect_socket), the transport closes both ends at once
     wallet.disconnect(lsp.nodeId);
-    await poll(
+    await waitUntil(
       'both sides see the peer gone',
       () => !lsp.isConnected(wallet.nodeId) && !wallet.isConnected(lsp.nodeId),
     );
