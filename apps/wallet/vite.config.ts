@@ -1,10 +1,9 @@
 // Build: React components on Preact, the node's Web Worker (ES module, LDK's unused methods pruned),
-// the PWA (manifest + our service worker, src/sw.ts, which caches a signed release: scripts/release.ts
-// builds and signs) and the Content-Security-Policy.
+// our service worker (src/sw.ts, which caches a signed release: scripts/release.ts builds and signs;
+// the web app manifest is public/manifest.webmanifest) and the Content-Security-Policy.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
-import { VitePWA } from 'vite-plugin-pwa';
 import { walletCsp } from './csp.ts';
 import { pruneLdkMethods } from './scripts/ldk-prune.ts';
 
@@ -29,6 +28,24 @@ function workerInAppBuild(): Plugin {
       if (!code.includes(workerUrl)) this.error(`${id} no longer starts the worker as ${workerUrl}`);
       // the file URL is the asset path from the base (`/assets/…`), so it needs a base too
       return code.replace(workerUrl, `new URL(import.meta.ROLLUP_FILE_URL_${ref}, import.meta.url)`);
+    },
+  };
+}
+
+/**
+ * The service worker as a third entry of the app's build, at `/sw.js` (its scope is the whole origin),
+ * run as an ES module (`register(…, { type: 'module' })`, stores/updates.ts): the secp256k1 and SHA-256
+ * it checks a release's signature with are then the chunk the page already loads, not a second copy
+ * (~12 KB gzip). Its imports carry content hashes in their names, so a release whose shared code
+ * changed has a different sw.js too, and the browser's byte check sees the update.
+ */
+function serviceWorkerInAppBuild(): Plugin {
+  const entry = fileURLToPath(new URL('./src/sw.ts', import.meta.url));
+  return {
+    name: 'lpw-service-worker-in-app-build',
+    apply: 'build',
+    buildStart() {
+      this.emitFile({ type: 'chunk', id: entry, fileName: 'sw.js' });
     },
   };
 }
@@ -91,30 +108,6 @@ export default defineConfig({
     workerInAppBuild(),
     react(),
     contentSecurityPolicy(),
-    VitePWA({
-      // our own service worker (src/sw.ts): it serves only a release it verified (signature, every
-      // file's hash), so Workbox's precache list is not used
-      strategies: 'injectManifest',
-      srcDir: 'src',
-      filename: 'sw.ts',
-      injectRegister: false,
-      injectManifest: { injectionPoint: undefined, rollupFormat: 'iife' },
-      manifest: {
-        name: 'Lightning Wallet',
-        short_name: 'Wallet',
-        description: 'A self-custodial Lightning wallet: your keys and channel stay on this device.',
-        start_url: '/',
-        scope: '/',
-        display: 'standalone',
-        orientation: 'portrait',
-        background_color: '#f6f7f9',
-        theme_color: '#5b3cc4',
-        icons: [
-          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
-          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
-          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
-        ],
-      },
-    }),
+    serviceWorkerInAppBuild(),
   ],
 });

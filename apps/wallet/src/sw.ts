@@ -3,9 +3,10 @@
 // install, downloads every file and checks its SHA-256, and caches the lot; any failure refuses the whole
 // release (the install fails and the running version stays). A first install takes over at once (so the
 // wallet opens offline from the first visit); an update waits until the person agrees in the page
-// (lib/updates.ts sends 'activate-update'). What this cannot stop: a host that serves a different sw.js
-// replaces this code itself; the page (lib/updates.ts) checks a new sw.js against the signed release and
-// refuses to unlock under one that fails.
+// (lib/updates.ts sends 'activate-update'). It runs as an ES module that imports the page's shared chunks
+// (vite.config.ts). What this cannot stop: a host that serves a different sw.js (or chunk it imports)
+// replaces this code itself; the page (stores/updates.ts) checks a new sw.js and its imports against the
+// signed release and refuses to unlock under one that fails.
 import { createStore, get, set } from 'idb-keyval';
 import {
   checkReleaseFile,

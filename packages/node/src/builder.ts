@@ -106,6 +106,8 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     store: options.store,
     stored: data,
     birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
+    // a restored store may be behind another device that used the same words
+    fullFirstScan: options.recoverChannels === true,
     log: chainLog,
   });
   startMark('node-onchain-wallet');

@@ -89,6 +89,27 @@ export async function fetchReleaseFile(path: string): Promise<{ bytes: Uint8Arra
   return { bytes: new Uint8Array(await response.arrayBuffer()), headers: response.headers };
 }
 
+/**
+ * Checks the host's sw.js and every module it imports, transitively, against the manifest (the page's
+ * check of a waiting service worker): the service worker is an ES module, so its code is sw.js and the
+ * shared chunks it names, each fetched by the browser itself, past any cache of ours.
+ */
+export async function checkServiceWorkerFiles(manifest: ReleaseManifest): Promise<void> {
+  const pending = ['sw.js'];
+  const checked = new Set<string>();
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (checked.has(path)) continue;
+    const { bytes } = await fetchReleaseFile(path);
+    checkReleaseFile(manifest, path, bytes);
+    checked.add(path);
+    for (const [, specifier] of new TextDecoder().decode(bytes).matchAll(STATIC_IMPORT))
+      pending.push(new URL(specifier!, `https://release.invalid/${path}`).pathname.slice(1));
+  }
+}
+
+/** A static import or re-export of a relative module, as the bundler writes it (`from"./shared-x.js"`). */
+const STATIC_IMPORT = /(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g;
+
 /** The release the host serves now, if `publicKeyHex` signed it (the service worker's and the page's check). */
 export async function fetchSignedRelease(
   publicKeyHex: string,

@@ -6,9 +6,8 @@
 // never reach it, and says so.
 import { create } from 'zustand';
 import {
-  checkReleaseFile,
+  checkServiceWorkerFiles,
   type FromServiceWorker,
-  fetchReleaseFile,
   fetchSignedRelease,
   ReleaseError,
 } from '../lib/release.ts';
@@ -36,13 +35,13 @@ interface Updates {
 let registration: ServiceWorkerRegistration | undefined;
 let accepted = false;
 
-/** The page's own check of a waiting version: signed with this build's key, and its sw.js the signed one. */
+/** The page's own check of a waiting version: signed with this build's key, and its sw.js (with its imports) the signed one. */
 async function verifyWaiting(): Promise<void> {
   const set = useUpdates.setState;
   try {
     if (!RELEASE_KEY) throw new ReleaseError('RELEASE_BAD_SIGNATURE', 'This build has no release key');
     const { manifest } = await fetchSignedRelease(RELEASE_KEY);
-    checkReleaseFile(manifest, 'sw.js', (await fetchReleaseFile('sw.js')).bytes);
+    await checkServiceWorkerFiles(manifest);
     if (manifest.version === VERSION) return;
     set({ state: { kind: 'available', version: manifest.version, notes: manifest.notes } });
   } catch (error) {
@@ -80,7 +79,9 @@ export function followUpdates(container: ServiceWorkerContainer): void {
     if (event.data?.type === 'update-refused')
       useUpdates.setState({ state: { kind: 'refused', reason: event.data.reason } });
   });
-  container.register('/sw.js', { scope: '/' }).then(
+  // an ES module (vite.config.ts): it shares the page's crypto chunk; a browser without module service
+  // workers (Firefox before 147) gets no offline start and no checked updates, and the console says so
+  container.register('/sw.js', { scope: '/', type: 'module' }).then(
     (reg) => {
       registration = reg;
       // a version found installing or waiting behind the running one: the service worker checked it, now the page does

@@ -10,7 +10,7 @@ import * as btc from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bitcoindSource } from '../chain/bitcoind.ts';
 import { parseTxIo } from '../chain/bytes.ts';
-import { esploraSource } from '../chain/esplora.ts';
+import { type EsploraSource, esploraSource } from '../chain/esplora.ts';
 import type { ChainSource } from '../chain/source.ts';
 import { MemoryStore } from '../persist/memory.ts';
 import { isWalletError } from './errors.ts';
@@ -60,6 +60,42 @@ describe('OnchainWallet', () => {
     await restored.sync();
     expect(restored.balance().totalSat).toBe(30_000n);
     expect(await restored.newAddress()).toBe(addresses[40]);
+  });
+
+  it('a restart first asks about the handed-out scripts only; the next sync scans the gap and finds coins the same words got elsewhere', async () => {
+    const seedC = new Uint8Array(64).fill(9);
+    const store = new MemoryStore();
+    const wallet = await OnchainWallet.open({ seed: seedC, network: 'regtest', source: esplora, store });
+    devnet.fund(await wallet.newAddress(), 10_000n);
+    await wallet.sync();
+    // another device with these words hands out addresses this one never did, and is paid to one
+    const other = await OnchainWallet.open({ seed: seedC, network: 'regtest', source: esplora });
+    let elsewhere = '';
+    for (let i = 0; i < 5; i++) elsewhere = await other.newAddress();
+    devnet.fund(elsewhere, 20_000n);
+
+    let asked = 0;
+    const counted: EsploraSource = Object.assign(Object.create(esplora), {
+      scriptHistory: (scripthash: string) => {
+        asked++;
+        return (esplora as EsploraSource).scriptHistory(scripthash);
+      },
+    });
+    const reopened = await OnchainWallet.open({
+      seed: seedC,
+      network: 'regtest',
+      source: counted,
+      store,
+      stored: await store.load(),
+    });
+    await reopened.sync();
+    // one receive and one change script handed out (the channels' static key), 2 past each: one round trip
+    expect(asked).toBe(6);
+    expect(reopened.balance().totalSat).toBe(10_000n);
+    await reopened.sync();
+    expect(reopened.balance().totalSat).toBe(30_000n);
+    // and it never hands out the address the other device was paid to
+    expect(await reopened.newAddress()).not.toBe(elsewhere);
   });
 
   it('receives, funds a channel, keeps change, bumps a payment, survives a restart', async () => {

@@ -5,7 +5,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
 import { HDKey } from '@scure/bip32';
 import * as btc from '@scure/btc-signer';
-import { LOOKUPS_AT_ONCE } from '../chain/batches.ts';
+import { inBatches, LOOKUPS_AT_ONCE } from '../chain/batches.ts';
 import type { ChainBroadcaster } from '../chain/broadcaster.ts';
 import { parseBlock, parseTxIo, txidOf } from '../chain/bytes.ts';
 import { isChainError } from '../chain/errors.ts';
@@ -36,6 +36,11 @@ const INTERNAL = 1;
 const STATIC_PAYMENT_INDEX = 0;
 /** nSequence that signals BIP 125 replaceability (and enables nothing else). */
 const RBF_SEQUENCE = 0xfffffffd;
+/**
+ * Scripts past the handed-out ones that a process's first (quick) Esplora scan also asks about: change
+ * scripts LDK took just before a crash, whose save had not landed yet (`newChangeScriptSync`).
+ */
+const QUICK_LOOKAHEAD = 2;
 /** Block hashes remembered by the bitcoind block scan, to find a fork point after a reorg. */
 const SCAN_HISTORY = 144;
 
@@ -120,6 +125,11 @@ export interface OnchainWalletOptions {
   gapLimit?: number;
   /** bitcoind only: height to start scanning blocks from on first use (wallet birthday). */
   birthHeight?: number;
+  /**
+   * The first sync scans the whole gap even when the state says it was done before: the store may
+   * be behind another device that ran the same words (a restore into recovery mode).
+   */
+  fullFirstScan?: boolean;
   log?: ChainLog;
 }
 
@@ -154,6 +164,13 @@ export class OnchainWallet {
   /** What each own transaction was for (kept after it shows up in history; decides RBF eligibility). */
   private kinds = new Map<string, WalletTxKind>();
   private scan: ScanState | undefined;
+  /**
+   * A full gap-rule scan has completed into this state (persisted): every script with history is
+   * then below `next`, so a process's first Esplora sync may ask only the handed-out scripts.
+   */
+  private scannedFully = false;
+  /** This process's first sync is still to come (only it may be a quick one). */
+  private firstSync = true;
   private saving: Promise<void> = Promise.resolve();
   private syncing: Promise<void> | undefined;
 
@@ -330,11 +347,44 @@ export class OnchainWallet {
   }
 
   /**
-   * Esplora: the history of every revealed script plus `gap` unused ones per chain. Scripts are
-   * asked about a batch at a time and the answers read in order, so the gap rule decides as if
-   * one by one (a batch may ask a few scripts past the end: their answers are not read).
+   * Esplora. A process's first sync, when a full scan completed before (`scannedFully`), asks only
+   * about the scripts handed out (to the person, to LDK, as change: each index saved before the script
+   * leaves the wallet, `newChangeScriptSync` excepted, which QUICK_LOOKAHEAD covers) — one round trip
+   * for most wallets instead of ~6; every script with history is among them. Every other sync scans
+   * the gap: coins paid to addresses this device never handed out (the same words used on another
+   * device) are found there. Why this loses no coin: docs/architecture.md.
    */
   private async syncEsplora(source: ScriptHistorySource): Promise<void> {
+    const quick = this.firstSync && this.scannedFully && this.opts.fullFirstScan !== true;
+    this.firstSync = false;
+    if (quick) await this.quickScan(source);
+    else await this.fullScan(source);
+  }
+
+  private async quickScan(source: ScriptHistorySource): Promise<void> {
+    const positions = [EXTERNAL, INTERNAL].flatMap((chain) =>
+      Array.from({ length: this.next[chain]! + QUICK_LOOKAHEAD }, (_, index) => ({ chain, index })),
+    );
+    const answers = new Array<EsploraTx[]>(positions.length);
+    await inBatches([...positions.keys()], LOOKUPS_AT_ONCE, async (i) => {
+      const { chain, index } = positions[i]!;
+      answers[i] = await source.scriptHistory(hex.encode(sha256(this.scriptAt(chain, index))));
+    });
+    const history = new Map<string, WalletTx>();
+    positions.forEach(({ chain, index }, i) => {
+      if (answers[i]!.length === 0) return;
+      this.markUsed(chain, index);
+      for (const t of answers[i]!) history.set(t.txid, fromEsploraTx(t));
+    });
+    this.history = history;
+  }
+
+  /**
+   * The history of every revealed script plus `gap` unused ones per chain. Scripts are asked about a
+   * batch at a time and the answers read in order, so the gap rule decides as if one by one (a batch
+   * may ask a few scripts past the end: their answers are not read).
+   */
+  private async fullScan(source: ScriptHistorySource): Promise<void> {
     const history = new Map<string, WalletTx>();
     for (const chain of [EXTERNAL, INTERNAL]) {
       let unusedRun = 0;
@@ -357,6 +407,7 @@ export class OnchainWallet {
       }
     }
     this.history = history;
+    this.scannedFully = true;
   }
 
   /**
@@ -751,6 +802,7 @@ export class OnchainWallet {
       })),
       kinds: [...this.kinds],
       scan: this.scan,
+      full: this.scannedFully,
     };
     return new TextEncoder().encode(JSON.stringify(state));
   }
@@ -787,6 +839,8 @@ export class OnchainWallet {
       }
       this.kinds = new Map(s.kinds);
       this.scan = s.scan ?? undefined;
+      // states saved before this field: their next sync scans fully once
+      this.scannedFully = s.full === true;
     } catch (e) {
       throw new WalletError('CORRUPT_STATE', `stored on-chain wallet state unreadable: ${String(e)}`, {
         cause: e,
