@@ -1,6 +1,6 @@
 // Paying: invoices along the route the LSP finds (a wallet keeps no gossip graph), the fee
 // estimate shown before, and the ways out on chain: priced on-chain sends and channel closes.
-import { isNodeError, NodeError, type PreparedOnchainSend } from '@lpw/node';
+import { isNodeError, NodeError, type PreparedOnchainSend, payTrace } from '@lpw/node';
 import { decodeBolt11 } from '@lpw/payment-request';
 import { type PaidInvoice, type PreparedSendView, WalletCommandError } from './protocol.ts';
 import type { Session } from './session.ts';
@@ -18,6 +18,7 @@ export class Pay {
    * crash mid-payment still shows it (pending, then its outcome when LDK replays the event).
    */
   async invoice(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
+    payTrace('pay:command');
     const node = this.session.node();
     this.session.peer.require();
     const invoice = decodeBolt11(bolt11);
@@ -49,6 +50,7 @@ export class Pay {
     }
     this.session.snapshot.changed();
     const sent = await node.bolt11Payment.outcome(id, 90_000);
+    payTrace('pay:outcome');
     return {
       paymentHash: sent.paymentHash,
       preimage: sent.preimage,
