@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { waitUntil } from '@lpw/devnet';
-import type { LightningNode, WebSocketConstructor } from '@lpw/node';
+import type { LightningNode, PayTrace, WebSocketConstructor } from '@lpw/node';
 import WebSocket from 'ws';
 import { initWallet, openWallet, type Wallet } from '../../apps/cli/src/wallet.ts';
 import { openProfile } from '../../e2e/harness/browser.ts';
@@ -92,6 +92,69 @@ async function clearCaches(context: Context, page: Page, origin: string) {
   await cdp.detach();
 }
 
+/** A payment's trace: `payTrace` steps (packages/node start-marks.ts) as [step, ms since the tap or call]. */
+type PayMarks = Array<[string, number]>;
+
+/**
+ * One payment's steps by name, numbered when they repeat (`commit:start#2`), as ms since its start,
+ * plus what repeats: commits, backup uploads, peer messages out and in, and the ms spent waiting on
+ * the device's commits and on the LSP's backup (time inside commit:start → commit:local, and
+ * commit:local → commit:backed-up).
+ */
+function payTimeline(marks: PayMarks): Record<string, number> {
+  const seen = new Map<string, number>();
+  const run: Record<string, number> = {};
+  let openedAt: number | undefined;
+  let localAt: number | undefined;
+  let commitMs = 0;
+  let backupWaitMs = 0;
+  for (const [step, at] of marks) {
+    const n = (seen.get(step) ?? 0) + 1;
+    seen.set(step, n);
+    run[n === 1 ? step : `${step}#${n}`] = at;
+    if (step === 'commit:start') openedAt = at;
+    if (step === 'commit:local' && openedAt !== undefined) {
+      commitMs += at - openedAt;
+      localAt = at;
+    }
+    if (step === 'commit:backed-up' && localAt !== undefined) backupWaitMs += at - localAt;
+  }
+  const count = (step: string) => seen.get(step) ?? 0;
+  return {
+    ...run,
+    'count:commits': count('commit:start'),
+    'count:uploads': count('backup:put'),
+    'count:peer-out': count('peer:out'),
+    'count:peer-in': count('peer:in'),
+    'ms:in-device-commits': commitMs,
+    'ms:waiting-for-backup': backupWaitMs,
+  };
+}
+const DUMP = process.env.LPW_PAY_DUMP === '1';
+function dump(label: string, marks: PayMarks) {
+  if (DUMP) console.error(`${label}: ${marks.map(([s, t]) => `${s}@${Math.round(t)}`).join(' ')}`);
+}
+
+/** Runs `pay` with `lpwPayTrace` on this process's global, keeping only the wallet node's peer steps. */
+async function tracedNodePay(
+  peerHost: unknown,
+  pay: () => Promise<unknown>,
+): Promise<Record<string, number>> {
+  const marks: PayMarks = [];
+  const t0 = performance.now();
+  const g = globalThis as { lpwPayTrace?: PayTrace };
+  g.lpwPayTrace = (step, owner) => {
+    if (owner === undefined || owner === peerHost) marks.push([step, performance.now() - t0]);
+  };
+  try {
+    await pay();
+  } finally {
+    delete g.lpwPayTrace;
+  }
+  dump('node', [...marks, ['done', performance.now() - t0]]);
+  return { ...payTimeline(marks), 'pay:done': performance.now() - t0 };
+}
+
 export async function measureWallet(readyRuns: number, payments: number) {
   buildWallet();
   const bundle = measureBundle(DIST);
@@ -152,6 +215,8 @@ export async function measureWallet(readyRuns: number, payments: number) {
 
     // payments from the browser: Send → paste → review (the fee estimate is in) → Pay → proof shown
     const pwaPayMs: number[] = [];
+    const pwaSteps: Record<string, number>[] = [];
+    const worker = page.workers().find((w) => w.url().includes('node.worker'));
     for (let i = 0; i < payments; i++) {
       const invoice = merchant.createInvoice({
         amountMsat: PAY_MSAT,
@@ -169,11 +234,15 @@ export async function measureWallet(readyRuns: number, payments: number) {
         undefined,
         { timeout: 30_000 },
       );
+      // the worker's steps of this payment, on its own clock (read back with its timeOrigin below)
+      // (a string: tsx would wrap a function's inner closures in a helper the worker lacks)
+      await worker?.evaluate(`self.lpwPayMarks = [];
+        self.lpwPayTrace = (step) => self.lpwPayMarks.push([step, performance.now()]);`);
       // timed in the page, from the tap to the proof on screen: Playwright's own wait before a
       // click (two animation frames of a stable button) and its polling are not the wallet's time
       const shown = page.evaluate(
         () =>
-          new Promise<number>((resolve) => {
+          new Promise<{ ms: number; tapEpoch: number }>((resolve) => {
             let tappedAt = 0;
             document.addEventListener(
               'click',
@@ -185,14 +254,27 @@ export async function measureWallet(readyRuns: number, payments: number) {
             const seen = new MutationObserver(() => {
               if (tappedAt === 0 || !document.querySelector('[data-testid=screen-send-done]')) return;
               seen.disconnect();
-              resolve(performance.now() - tappedAt);
+              resolve({ ms: performance.now() - tappedAt, tapEpoch: performance.timeOrigin + tappedAt });
             });
             seen.observe(document.body, { childList: true, subtree: true });
           }),
       );
       await pay.click();
       await page.getByTestId('screen-send-done').waitFor({ timeout: 90_000 });
-      pwaPayMs.push(await shown);
+      const { ms, tapEpoch } = await shown;
+      pwaPayMs.push(ms);
+      if (worker) {
+        const traced = await worker.evaluate(() => ({
+          origin: performance.timeOrigin,
+          marks: (self as unknown as { lpwPayMarks: Array<[string, number]> }).lpwPayMarks,
+        }));
+        const marks = traced.marks.map(([step, at]): [string, number] => [
+          step,
+          traced.origin + at - tapEpoch,
+        ]);
+        dump(`pwa ${i}`, [...marks, ['shown', ms]]);
+        pwaSteps.push({ ...payTimeline(marks), 'pay:shown': ms });
+      }
       if (merchant.payment(invoice.paymentHash)?.status !== 'succeeded') {
         throw new Error(`bench: the merchant did not record browser payment ${i} as received`);
       }
@@ -220,15 +302,19 @@ export async function measureWallet(readyRuns: number, payments: number) {
     const received = node.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 90_000);
     await Promise.all([router.payInvoice(jit.bolt11, { timeoutMs: 90_000 }), received]);
     const nodePayMs: number[] = [];
+    const nodeSteps: Record<string, number>[] = [];
     for (let i = 0; i < payments; i++) {
       const invoice = merchant.createInvoice({
         amountMsat: PAY_MSAT,
         description: `node ${i}`,
         expirySecs: 900,
       });
-      const t0 = performance.now();
-      await client.payWithRoute(node, invoice.bolt11, { timeoutMs: 90_000 });
-      nodePayMs.push(performance.now() - t0);
+      const paying = walletNodeRef;
+      const steps = await tracedNodePay(paying.peerHost, () =>
+        client.payWithRoute(paying, invoice.bolt11, { timeoutMs: 90_000 }),
+      );
+      nodePayMs.push(steps['pay:done']!);
+      nodeSteps.push(steps);
     }
 
     await node.stop();
@@ -247,15 +333,18 @@ export async function measureWallet(readyRuns: number, payments: number) {
       cliWallet.waitForPayment(cliJit.paymentHash, 90_000),
     ]);
     const cliPayMs: number[] = [];
+    const cliSteps: Record<string, number>[] = [];
     for (let i = 0; i < payments; i++) {
       const invoice = merchant.createInvoice({
         amountMsat: PAY_MSAT,
         description: `cli ${i}`,
         expirySecs: 900,
       });
-      const t0 = performance.now();
-      await cliWallet.pay(invoice.bolt11, { timeoutMs: 90_000 });
-      cliPayMs.push(performance.now() - t0);
+      const steps = await tracedNodePay(cliWallet.node.peerHost, () =>
+        cliWallet.pay(invoice.bolt11, { timeoutMs: 90_000 }),
+      );
+      cliPayMs.push(steps['pay:done']!);
+      cliSteps.push(steps);
     }
 
     const round = (v: number) => Math.round(v);
@@ -281,6 +370,11 @@ export async function measureWallet(readyRuns: number, payments: number) {
       // the same product path in both runtimes (durable store, backup gate): the browser's own cost
       pwa_vs_cli_pay_p50: Math.round((pwaPay / cliPay) * 100) / 100,
       wallet_payments: payments,
+      // where a payment's time goes: ms since the tap (PWA) or the call (Node, CLI) to each traced
+      // step (numbered when it repeats), p50 per step, with the counts and waits of payTimeline
+      pwa_pay_steps_ms_p50: stepsP50(pwaSteps),
+      node_pay_steps_ms_p50: stepsP50(nodeSteps),
+      cli_pay_steps_ms_p50: stepsP50(cliSteps),
     };
   } finally {
     unfollow();

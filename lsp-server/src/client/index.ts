@@ -29,6 +29,7 @@ import {
   type NodeIdentity,
   type PathHints,
   pathHints,
+  payTrace,
   type RouteHintHop,
   type SentPayment,
   type WebSocketConstructor,
@@ -384,11 +385,14 @@ export function createLspClient(options: LspClientOptions) {
       const route =
         request.route ??
         (await client.route(invoice.payeeNodeId, invoice.amountMsat, invoice.minFinalCltvExpiryDelta));
+      payTrace('pay:route');
       assertRouteFee(route, request.maxFeeMsat);
-      return node.bolt11Payment.send(invoice.paymentRequest, {
+      const id = await node.bolt11Payment.send(invoice.paymentRequest, {
         routeHints: [route.hints],
         maxFeeMsat: request.maxFeeMsat,
       });
+      payTrace('pay:recorded');
+      return id;
     },
 
     /**

@@ -6,6 +6,7 @@
 // uploader's `behindBy` counts it; until an upload succeeds again, later commits do not wait (a
 // wallet with its LSP down keeps working locally, and knows by how much its backup is behind).
 import type { Store, StoreWrite } from '@lpw/node';
+import { payTrace } from './trace.ts';
 import type { BackupUploader } from './uploader.ts';
 
 export interface BackedUpStoreOptions {
@@ -46,7 +47,9 @@ export class BackedUpStore implements Store {
   }
 
   async commit(writes: StoreWrite[]): Promise<void> {
+    payTrace('commit:start');
     await this.inner.commit(writes); // durable on the device first
+    payTrace('commit:local');
     for (const { key, value } of writes) {
       if (value === null) this.data.delete(key);
       else this.data.set(key, value);
@@ -59,6 +62,7 @@ export class BackedUpStore implements Store {
     }
     if (this.degradedAtUploads !== undefined) return;
     await this.waitDurable(generation);
+    payTrace('commit:backed-up');
   }
 
   close(): Promise<void> {

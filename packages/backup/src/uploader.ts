@@ -8,6 +8,7 @@ import { encodeBackup } from './codec.ts';
 import { isBackedUpKey } from './content.ts';
 import { BackupError } from './errors.ts';
 import type { BackupKeys } from './keys.ts';
+import { payTrace } from './trace.ts';
 
 export interface LeaseGrant {
   fencingToken: number;
@@ -259,10 +260,12 @@ export class BackupUploader {
     }
     const generation = this.generation;
     const version = Math.max(this.status.version, this.floorVersion) + 1;
+    payTrace('backup:encode');
     const blob = await encodeBackup(
       { nodeId: this.o.nodeId, version, createdAtMs: now(), entries: this.channelState },
       this.o.keys,
     );
+    payTrace('backup:encoded');
     if (this.o.maxBlobBytes !== undefined && blob.length > this.o.maxBlobBytes) {
       throw tooLarge(blob.length, this.o.maxBlobBytes);
     }
@@ -276,6 +279,7 @@ export class BackupUploader {
         { cause: error },
       );
     }
+    payTrace('backup:put');
     try {
       const put = await transport.put(key, blob, {
         expectedVersion: this.status.version,
@@ -293,6 +297,7 @@ export class BackupUploader {
     this.status.problem = undefined;
     this.status.uploads++;
     this.status.lastBlobBytes = blob.length;
+    payTrace('backup:durable');
     this.releaseWaiters(generation);
     try {
       await this.o.onDurable?.(blob, this.status.version);
@@ -304,6 +309,7 @@ export class BackupUploader {
         { cause: error },
       );
     }
+    payTrace('backup:device-copy');
     this.emit();
   }
 

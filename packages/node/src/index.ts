@@ -99,7 +99,7 @@ export type { Store, StoreWrite } from './persist/store.ts';
 export type { RecoveryChannel, RecoveryStage } from './recovery.ts';
 export type { Forwarding, FoundPath, RouteRequest } from './routing.ts';
 export { defaultScheduler, type Scheduler } from './scheduler.ts';
-export { startMark } from './start-marks.ts';
+export { type PayTrace, payTrace, startMark } from './start-marks.ts';
 export type { ByteSink, Connector, PeerConnection, PeerHost } from './transport/connection.ts';
 export { inMemory } from './transport/memory.ts';
 export {

@@ -6,6 +6,7 @@ import type { EventBus, NodeEvent } from './events.ts';
 import { freeLdk } from './ldk/free.ts';
 import { bool, channelIdHex, outpointKey, someOf, toHex, u128FromLdk } from './ldk/values.ts';
 import type { PaymentStore } from './payments.ts';
+import { payTrace } from './start-marks.ts';
 
 export type InboundChannelDecision = 'accept' | 'accept-0conf' | 'reject' | 'manual';
 export interface InboundChannelRequest {
@@ -147,6 +148,7 @@ export function handleLdkEvent(ctx: EventContext, event: ldk.Event): boolean {
   }
 
   if (event instanceof ldk.Event_PaymentSent) {
+    payTrace('ldk:payment-sent');
     const paymentId = someOf<Uint8Array>(event.payment_id);
     const id = paymentId ? toHex(paymentId) : toHex(event.payment_hash);
     const feeMsat = someOf<bigint>(event.fee_paid_msat);

@@ -1,15 +1,23 @@
 // Paying: invoices along the route the LSP finds (a wallet keeps no gossip graph), the fee
 // estimate shown before, and the ways out on chain: priced on-chain sends and channel closes.
-import { isNodeError, NodeError, type PreparedOnchainSend } from '@lpw/node';
+import { isNodeError, NodeError, type PathHints, type PreparedOnchainSend, payTrace } from '@lpw/node';
 import { decodeBolt11 } from '@lpw/payment-request';
 import { type PaidInvoice, type PreparedSendView, WalletCommandError } from './protocol.ts';
 import type { Session } from './session.ts';
+
+/**
+ * How long the route whose fee the review screen showed is the one paid along: a tap within this
+ * pays without asking the LSP again (a round trip on the way to the proof); later, it asks afresh.
+ */
+const REVIEWED_ROUTE_MS = 60_000;
 
 const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 export class Pay {
   /** On-chain sends shown to the person, by id, until sent (one at a time). */
   private readonly prepared = new Map<string, PreparedOnchainSend>();
+  /** The route of the last fee estimate, for the payment of that invoice (used once). */
+  private reviewed: { bolt11: string; route: PathHints; atMs: number } | undefined;
 
   constructor(private readonly session: Session) {}
 
@@ -18,6 +26,7 @@ export class Pay {
    * crash mid-payment still shows it (pending, then its outcome when LDK replays the event).
    */
   async invoice(bolt11: string, amountMsat: bigint | undefined, maxFeeMsat: bigint): Promise<PaidInvoice> {
+    payTrace('pay:command');
     const node = this.session.node();
     this.session.peer.require();
     const invoice = decodeBolt11(bolt11);
@@ -39,9 +48,16 @@ export class Pay {
         'You don’t have enough to pay this (amount plus the most the network fee can be).',
       );
     }
+    const reviewed = this.reviewed;
+    this.reviewed = undefined;
+    const route =
+      reviewed?.bolt11 === bolt11 && Date.now() - reviewed.atMs < REVIEWED_ROUTE_MS
+        ? reviewed.route
+        : undefined;
     let id: string;
     try {
-      id = await this.session.client().sendPayment(node, bolt11, { maxFeeMsat });
+      // the route whose fee was shown, when fresh; its fee is checked against the limit all the same
+      id = await this.session.client().sendPayment(node, bolt11, { maxFeeMsat, ...(route ? { route } : {}) });
     } catch (error) {
       if (isNodeError(error, 'ROUTE_FEE_TOO_HIGH'))
         throw new WalletCommandError('FEE_TOO_HIGH', 'The network fee for this payment is above the limit.');
@@ -49,6 +65,7 @@ export class Pay {
     }
     this.session.snapshot.changed();
     const sent = await node.bolt11Payment.outcome(id, 90_000);
+    payTrace('pay:outcome');
     return {
       paymentHash: sent.paymentHash,
       preimage: sent.preimage,
@@ -105,6 +122,7 @@ export class Pay {
       const route = await this.session
         .client()
         .route(invoice.payeeNodeId, invoice.amountMsat, invoice.minFinalCltvExpiryDelta);
+      this.reviewed = { bolt11, route, atMs: Date.now() };
       return route.feeMsat;
     } catch (error) {
       if (isNodeError(error, 'ROUTE_NOT_FOUND')) return undefined;

@@ -7,6 +7,7 @@ import { NodeError } from '../errors.ts';
 import { type CallbackErrorSink, guard, type Retainer } from '../ldk/callbacks.ts';
 import { freeLdk } from '../ldk/free.ts';
 import { bool, toHex, unwrap } from '../ldk/values.ts';
+import { payTrace } from '../start-marks.ts';
 
 /** What a transport offers the connection. */
 export interface ByteSink {
@@ -209,6 +210,7 @@ export class PeerConnection {
   /** Transport → LDK. */
   receive(bytes: Uint8Array): void {
     if (this.isClosed || bytes.length === 0) return;
+    payTrace('peer:in', this.host);
     this.stats.bytesIn += bytes.length;
     for (let i = 0; i < bytes.length; i += MAX_READ_CHUNK)
       this.inbox.push(bytes.subarray(i, i + MAX_READ_CHUNK));
@@ -285,6 +287,7 @@ export class PeerConnection {
       this.updateSocketReading();
       return 0;
     }
+    payTrace('peer:out', this.host);
     let accepted: boolean;
     this.sending = true;
     this.drainedWhileSending = false;
