@@ -1,7 +1,6 @@
-// The hostile bench's abusers in a process of their own (hostile-run.ts forks it, at a lower CPU
-// priority by default): an attacking machine's CPU is not the LSP's, and abusers sharing the honest
-// wallets' event loop delay the honest wallets' own timers and reads, which the bench would then book
-// to the LSP. Started with its plan on argv; on any message it stops the abusers and sends back their
+// The hostile bench's abusers in a process of their own (hostile-run.ts forks it): abusers sharing the
+// honest wallets' event loop delay the honest wallets' own timers and reads, which the bench would then
+// book to the LSP. Started with its plan on argv; on any message it stops the abusers and sends back their
 // tally and its CPU time.
 import { abuseAll, newTally } from './hostile.ts';
 
