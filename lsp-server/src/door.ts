@@ -49,11 +49,13 @@ interface Refusal {
   body: string;
   /** The wait the client is told (Retry-After); refusals without one count as a second's. */
   retryAfterSec?: number;
+  /** The wait is the whole address's (not this request's alone). */
+  address: boolean;
 }
 
 /** What the door remembers of an address it has refused. */
 interface Offender {
-  /** Until when it was told to stay away (its last Retry-After, a second after a 411/413). */
+  /** Until when the whole address was told to stay away (a per-address limit's Retry-After; a second after a 411/413). */
   quietUntil: number;
   bannedUntil: number;
   /** Its refusals held right now (sockets open, no answer yet). */
@@ -74,16 +76,15 @@ export class Door {
   private readonly inFlight = new Map<string, number>();
   private readonly offenders = new Map<string, Offender>();
   /**
-   * Queries refused inside (a procedure's quota, the busy gate), by address, URL and credentials:
-   * until the wait they were given, the same query is refused here, before anything parses. Only
-   * queries: a query's input is in its URL, while a mutation's body (a backup's size, a login's node
-   * id) may decide whether it fits.
+   * Requests refused inside (a procedure's quota, the busy gate), by address, method, URL (a
+   * mutation: its path) and credentials, with the end of the wait they were given: the same request
+   * before then came early, and the same query is refused here, before anything parses.
    */
   private readonly refusedInside = new Map<string, number>();
   /** Early returns per address; an empty bucket bans it. */
   private readonly earlyReturns: RateLimiter;
   /** What the door saw of a request it let in, for `refusedLater`. */
-  private readonly admitted = new WeakMap<IncomingMessage, { ip: string; query?: string; early: boolean }>();
+  private readonly admitted = new WeakMap<IncomingMessage, { ip: string; request: string; early: boolean }>();
 
   constructor(private readonly o: DoorOptions) {
     this.earlyReturns = new RateLimiter(o.limits.banAfterEarlyRetries, o.clock, MAX_KEYS);
@@ -109,55 +110,71 @@ export class Door {
       const ip = this.clientIp(req);
       const search = url.indexOf('?');
       const path = url.slice('/trpc/'.length, search === -1 ? undefined : search);
-      const query = req.method === 'GET' ? `${ip} ${url} ${req.headers.authorization ?? ''}` : undefined;
-      const refusal = this.decide(req, ip, path, query);
-      if (refusal) return this.refuse(req, res, ip, refusal);
-      this.inFlight.set(ip, (this.inFlight.get(ip) ?? 0) + 1);
-      const early = (this.offenders.get(ip)?.quietUntil ?? 0) > this.o.clock();
-      this.admitted.set(req, { ip, query, early });
-      res.once('close', () => {
-        const left = this.inFlight.get(ip)! - 1;
-        if (left === 0) this.inFlight.delete(ip);
-        else this.inFlight.set(ip, left);
-      });
-      return next(req, res);
+      // a query is its URL; a mutation's body is not read here, so its path stands for it
+      const request = `${ip} ${req.method} ${req.method === 'GET' ? url : path} ${req.headers.authorization ?? ''}`;
+      const early = this.cameEarly(ip, request);
+      const refusal = this.decide(req, ip, path, request);
+      if (refusal) return this.refuse(req, res, { ip, path, request, early }, refusal, next);
+      this.admit(req, res, ip, request, early, next);
     };
   }
 
   /**
    * The app refused `req` inside with this wait (a 429 with Retry-After). Returns how long to hold the
-   * answer: its wait (at most TARPIT_MAX_SEC) when the client came back before the wait it was last
-   * told, else 0. A query is answered by the door itself until the wait is over.
+   * answer: its wait (at most TARPIT_MAX_SEC) when the same request came back before the wait it was
+   * last told, else 0. Until the wait is over a query is answered by the door itself.
    */
   refusedLater(req: IncomingMessage, retryAfterSec: number): number {
     const seen = this.admitted.get(req);
     if (!seen) return 0;
     const waitSec = retryAfterSec > 0 ? retryAfterSec : 1;
-    if (seen.query !== undefined) {
-      const now = this.o.clock();
-      if (this.refusedInside.size >= MAX_KEYS) sweep(this.refusedInside, now, (until) => until);
-      this.refusedInside.set(seen.query, now + waitSec * 1000);
-    }
+    const now = this.o.clock();
+    if (this.refusedInside.size >= MAX_KEYS) sweep(this.refusedInside, now, (until) => until);
+    this.refusedInside.set(
+      seen.request,
+      Math.max(this.refusedInside.get(seen.request) ?? 0, now + waitSec * 1000),
+    );
     return this.holdMs(seen.ip, seen.early, waitSec);
   }
 
-  /**
-   * Notes a refusal of `ip` told to wait `waitSec`; when it came `early` (before its last wait was
-   * over) the answer is held, and past BAN_AFTER_EARLY_RETRIES of those in a minute it is banned.
-   */
+  /** Whether the address, or this very request, was told to wait and that wait is not over. */
+  private cameEarly(ip: string, request: string): boolean {
+    const now = this.o.clock();
+    return (this.offenders.get(ip)?.quietUntil ?? 0) > now || (this.refusedInside.get(request) ?? 0) > now;
+  }
+
+  private admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ip: string,
+    request: string,
+    early: boolean,
+    next: RequestListener,
+  ): void {
+    this.inFlight.set(ip, (this.inFlight.get(ip) ?? 0) + 1);
+    this.admitted.set(req, { ip, request, early });
+    res.once('close', () => {
+      const left = this.inFlight.get(ip)! - 1;
+      if (left === 0) this.inFlight.delete(ip);
+      else this.inFlight.set(ip, left);
+    });
+    next(req, res);
+  }
+
+  /** How long to hold a refusal (0: answer now); an early one counts towards a ban. */
   private holdMs(ip: string, early: boolean, waitSec: number, banned = false): number {
     const { limits, metrics } = this.o;
-    const now = this.o.clock();
-    const offender = this.offender(ip);
-    offender.quietUntil = Math.max(offender.quietUntil, now + waitSec * 1000);
     if (!early) return 0;
-    if (!banned && this.earlyReturns.take(ip) > 0) offender.bannedUntil = now + limits.banSec * 1000;
+    const offender = this.offender(ip);
+    if (!banned && this.earlyReturns.take(ip) > 0) {
+      offender.bannedUntil = this.o.clock() + limits.banSec * 1000;
+    }
     const holdMs = Math.min(waitSec, limits.tarpitMaxSec) * 1000;
     if (holdMs > 0) metrics.tarpit.inc(1, { outcome: 'held' });
     return holdMs;
   }
 
-  private decide(req: IncomingMessage, ip: string, path: string, query?: string): Refusal | undefined {
+  private decide(req: IncomingMessage, ip: string, path: string, request: string): Refusal | undefined {
     const { limits } = this.o;
     const now = this.o.clock();
     const offender = this.offenders.get(ip);
@@ -172,24 +189,26 @@ export class Door {
         `${calls} calls in one request; the limit is ${limits.maxBatchCalls}`,
         { limit: limits.maxBatchCalls },
       );
-      return { scope: 'batch', status: 413, body: trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413) };
+      const body = trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413);
+      return { scope: 'batch', status: 413, body, address: true };
     }
     // a body of unknown length would have to be read to be refused: our clients, and nginx in front,
     // always send a Content-Length, and Node's parser reads no more than it says
     if (req.headers['transfer-encoding'] !== undefined) {
       const e = new ApiError('LENGTH_REQUIRED', 'send the body with a Content-Length');
-      return { scope: 'length', status: 411, body: trpcErrorBody(e, -32600, 'BAD_REQUEST', 411) };
+      const body = trpcErrorBody(e, -32600, 'BAD_REQUEST', 411);
+      return { scope: 'length', status: 411, body, address: true };
     }
     if (Number(req.headers['content-length'] ?? 0) > limits.bodyLimitBytes) {
-      return { scope: 'body', status: 413, body: BODY_TOO_LARGE };
+      return { scope: 'body', status: 413, body: BODY_TOO_LARGE, address: true };
     }
-    const refusedUntil = query === undefined ? undefined : this.refusedInside.get(query);
-    if (refusedUntil !== undefined) {
-      if (refusedUntil > now) {
-        const wait = Math.ceil((refusedUntil - now) / 1000);
-        return rateLimited('repeat', `this request was refused; retry in ${wait} s`, wait);
-      }
-      this.refusedInside.delete(query!);
+    // a query refused inside would be refused again (its input is in its URL); a mutation's body may
+    // decide (a known wallet's login passes where a new identity is refused), so it goes in
+    const refusedUntil = this.refusedInside.get(request);
+    if (refusedUntil !== undefined && refusedUntil <= now) this.refusedInside.delete(request);
+    else if (refusedUntil !== undefined && req.method === 'GET') {
+      const wait = Math.ceil((refusedUntil - now) / 1000);
+      return rateLimited('repeat', `this request was refused; retry in ${wait} s`, wait, false);
     }
     const open = this.inFlight.get(ip) ?? 0;
     if (open >= limits.inFlightPerIp) {
@@ -201,18 +220,57 @@ export class Door {
   }
 
   /**
-   * Answers a refusal: at once the first time; held for its wait (at most TARPIT_MAX_SEC) when the
-   * address came back before the wait it was last told, and past BAN_AFTER_EARLY_RETRIES of those in
-   * a minute the address is banned for BAN_SEC. A body still coming is never read: the connection
-   * closes after the answer (else Node would read and discard it, megabytes for an oversized upload).
+   * Answers a refusal at once, unless the client came back before the wait it was told: then the
+   * request is held for its wait (at most TARPIT_MAX_SEC) and decided again, so an early request
+   * that fits by then is served, late, and one that does not is refused. Past
+   * BAN_AFTER_EARLY_RETRIES early returns in a minute the address is banned for BAN_SEC. A body
+   * still coming is never read: the connection closes after the answer (else Node would read and
+   * discard it, megabytes for an oversized upload).
    */
-  private refuse(req: IncomingMessage, res: ServerResponse, ip: string, refusal: Refusal): void {
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    seen: { ip: string; path: string; request: string; early: boolean },
+    refusal: Refusal,
+    next: RequestListener,
+  ): void {
     const { limits, metrics } = this.o;
-    const offender = this.offender(ip);
-    const early = offender.quietUntil > this.o.clock();
-    const holdMs = this.holdMs(ip, early, refusal.retryAfterSec ?? 1, refusal.scope === 'banned');
+    const offender = this.offender(seen.ip);
+    const waitSec = refusal.retryAfterSec ?? 1;
+    // a wait for the whole address (a per-address limit, a bad request) makes any request from it early
+    if (refusal.address) {
+      offender.quietUntil = Math.max(offender.quietUntil, this.o.clock() + waitSec * 1000);
+    }
+    const holdMs = this.holdMs(seen.ip, seen.early, waitSec, refusal.scope === 'banned');
     if (refusal.status === 429) metrics.rateLimited.inc(1, { scope: refusal.scope });
-    metrics.httpRequests.inc(1, { status: '4xx' });
+    if (holdMs === 0) {
+      this.answer(req, res, refusal, false);
+      return;
+    }
+    // a client keeping this many requests held reads none of them: its sockets close unanswered
+    if (offender.held >= limits.inFlightPerIp * 8) {
+      metrics.tarpit.inc(1, { outcome: 'dropped' });
+      req.socket.destroy();
+      return;
+    }
+    offender.held++;
+    const timer = setTimeout(() => {
+      offender.held--;
+      res.off('close', gone);
+      if (res.destroyed) return;
+      const again = this.decide(req, seen.ip, seen.path, seen.request);
+      if (again) this.answer(req, res, again, true);
+      else this.admit(req, res, seen.ip, seen.request, false, next);
+    }, holdMs);
+    const gone = () => {
+      clearTimeout(timer);
+      offender.held--;
+    };
+    res.once('close', gone);
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, refusal: Refusal, held: boolean): void {
+    this.o.metrics.httpRequests.inc(1, { status: '4xx' });
     const bodyComing =
       req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     const headers: Record<string, string> = {
@@ -220,26 +278,8 @@ export class Door {
       ...walletCorsHeaders(this.o.walletOrigins, req.headers.origin),
     };
     if (refusal.retryAfterSec !== undefined) headers['retry-after'] = String(refusal.retryAfterSec);
-    if (bodyComing || holdMs > 0) headers.connection = 'close';
-    const answer = () => {
-      if (!res.destroyed) res.writeHead(refusal.status, headers).end(refusal.body);
-    };
-    if (holdMs === 0) {
-      answer();
-      return;
-    }
-    // a client keeping this many refusals open reads none of them: its sockets close unanswered
-    if (offender.held >= limits.inFlightPerIp * 8) {
-      metrics.tarpit.inc(1, { outcome: 'dropped' });
-      req.socket.destroy();
-      return;
-    }
-    offender.held++;
-    const timer = setTimeout(answer, holdMs);
-    res.once('close', () => {
-      clearTimeout(timer);
-      offender.held--;
-    });
+    if (bodyComing || held) headers.connection = 'close';
+    res.writeHead(refusal.status, headers).end(refusal.body);
   }
 
   private offender(ip: string): Offender {
@@ -257,9 +297,15 @@ export class Door {
   }
 }
 
-function rateLimited(scope: Scope, why: string, retryAfterSec: number): Refusal {
+function rateLimited(scope: Scope, why: string, retryAfterSec: number, address = true): Refusal {
   const e = new ApiError('RATE_LIMITED', why, { retryAfterSec });
-  return { scope, status: 429, body: trpcErrorBody(e, -32029, 'TOO_MANY_REQUESTS', 429), retryAfterSec };
+  return {
+    scope,
+    status: 429,
+    body: trpcErrorBody(e, -32029, 'TOO_MANY_REQUESTS', 429),
+    retryAfterSec,
+    address,
+  };
 }
 
 /** Drops entries that have expired by `now`; if none had, the oldest. */
