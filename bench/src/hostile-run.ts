@@ -122,16 +122,17 @@ async function runLoad(o: {
 }): Promise<RunResult> {
   const samples = newSamples();
   const tally = newTally();
+  // abusers first, so the honest sessions meet them from the start; the run's figures start after
+  // their process has loaded (under load that took tens of seconds, which diluted every share)
+  const abusing =
+    o.abusers > 0
+      ? await startAbusers({ url: o.lsp.url, payeeNodeId: o.payeeNodeId, count: o.abusers })
+      : undefined;
   const load0 = loadavg()[0]!;
   const lsp0 = await lspFigures(o.lsp.url);
   const lspCpu0 = cpuMsOf(o.lsp.child.pid!);
   const benchCpu0 = process.cpuUsage();
   const t0 = performance.now();
-  // abusers first, so the honest sessions meet them from the start
-  const abusing =
-    o.abusers > 0
-      ? await startAbusers({ url: o.lsp.url, payeeNodeId: o.payeeNodeId, count: o.abusers })
-      : undefined;
   // the bound on the run's time (from the honest wallets' start: the abusers' process takes a moment
   // to load): an LSP that falls behind leaves sessions unfinished, not a hung bench
   const cut = new AbortController();
