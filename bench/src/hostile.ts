@@ -168,6 +168,21 @@ export async function honestWallet(o: {
 }
 
 export const ABUSE_KINDS = ['batch', 'flood', 'identities', 'oversized'] as const;
+
+/** `count` abusers, the kinds in turn, each from its own address (10.66.x.y), until `signal` aborts. */
+export function abuseAll(o: {
+  url: string;
+  payeeNodeId: string;
+  count: number;
+  tally: Tally;
+  signal: AbortSignal;
+}): Promise<void> {
+  return Promise.all(
+    Array.from({ length: o.count }, (_, k) =>
+      abuser(ABUSE_KINDS[k % ABUSE_KINDS.length]!, { ...o, ip: `10.66.${k >> 8}.${k & 255}` }),
+    ),
+  ).then(() => {});
+}
 export type AbuseKind = (typeof ABUSE_KINDS)[number];
 
 /** Over the default 6 MiB body limit. */

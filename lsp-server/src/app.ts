@@ -1,8 +1,9 @@
 // The HTTP surface: tRPC under /trpc, /backup, /health, /metrics, /admin; CORS for the listed wallet
-// origins. Body size and request rates are limited here before anything parses; errors never leave
-// as stack traces.
+// origins. Body size and request rates of /trpc are limited before anything parses (door.ts); errors
+// never leave as stack traces.
 
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { trpcServer } from '@hono/trpc-server';
 import { ApiError } from '@lpw/api';
@@ -19,6 +20,7 @@ import { backupRoutes } from './backup-routes.ts';
 import { TrustedProxies } from './client-ip.ts';
 import { walletCors } from './cors.ts';
 import type { Deps } from './deps.ts';
+import { Door } from './door.ts';
 import { Gate } from './gate.ts';
 import { JitService } from './liquidity/jit.ts';
 import { OrderService } from './liquidity/orders.ts';
@@ -38,6 +40,8 @@ export interface AppHooks {
 
 export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
   const { limits } = deps.config;
+  // one per-IP budget for every way in over HTTP: /trpc (at the door), backups, Lightning Addresses
+  const requestsPerIp = new RateLimiter(limits.requestsPerMinutePerIp, deps.clock);
   return {
     auth: new AuthService(
       deps,
@@ -54,6 +58,7 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
     rates: new RatesService(deps),
     addresses: new AddressService(deps, new AddressInvoices(deps.node, deps.log)),
     limits: {
+      requestsPerIp,
       authPerIp: new RateLimiter(limits.authPerMinutePerIp, deps.clock),
       buyPerWallet: new RateLimiter(limits.buyPerMinutePerWallet, deps.clock),
       relayPerWallet: new RateLimiter(deps.config.relay.perMinutePerWallet, deps.clock),
@@ -63,36 +68,15 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
       addressPerWallet: new RateLimiter(10, deps.clock),
     },
     expensive: new Gate(limits.expensiveConcurrency, limits.expensiveQueue, limits.expensiveQueuePerIp),
+    door: new Door({
+      limits,
+      walletOrigins: deps.config.walletOrigins,
+      proxies: new TrustedProxies(deps.config.trustedProxies),
+      requestsPerIp,
+      metrics: deps.metrics,
+      clock: deps.clock,
+    }),
   };
-}
-
-/** A refusal made before tRPC runs, in tRPC's error shape (our code and details in `data.app`). */
-function trpcErrorBody(e: ApiError, jsonRpcCode: number, trpcCode: string, httpStatus: number) {
-  return {
-    error: {
-      message: e.message,
-      code: jsonRpcCode,
-      data: { code: trpcCode, httpStatus, app: { code: e.code, details: e.details } },
-    },
-  };
-}
-
-const bodyTooLarge = {
-  error: {
-    message: 'request body too large',
-    code: -32600,
-    data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 },
-  },
-};
-
-/**
- * A refusal before the body is read. A body still coming is not read either: the connection closes
- * after the answer (else the server would read and discard it, megabytes for an oversized upload).
- */
-function refuse(c: Context, body: object, status: 411 | 413 | 429, headers: Record<string, string> = {}) {
-  const bodyComing =
-    c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
-  return c.json(body, status, bodyComing ? { ...headers, Connection: 'close' } : headers);
 }
 
 /** The one way the app learns a request's client address (see client-ip.ts). */
@@ -143,7 +127,7 @@ export function createMetricsApp(deps: Pick<Deps, 'config' | 'metrics' | 'node' 
  * serve({ fetch: app.fetch, port: deps.config.port });
  */
 export function createApp(deps: Deps, hooks: AppHooks = {}, services = createServices(deps, hooks)): Hono {
-  const requestsPerIp = new RateLimiter(deps.config.limits.requestsPerMinutePerIp, deps.clock);
+  const requestsPerIp = services.limits.requestsPerIp;
   const clientIp = clientIpOf(new TrustedProxies(deps.config.trustedProxies));
   const app = new Hono();
   // first: a preflight is answered before any limit or login, and every answer, refusals too, carries
@@ -194,56 +178,27 @@ export function createApp(deps: Deps, hooks: AppHooks = {}, services = createSer
     app.get('/metrics', (c) => c.text('metrics are off: set METRICS_TOKEN or METRICS_LISTEN', 404));
   }
 
-  // the front door of /trpc: every refusal here is decided on the URL and the headers alone, before
-  // the body is read or anything parses, and is counted in /metrics, never logged one by one (a flood
-  // would be paid for twice).
-  const limits = deps.config.limits;
-  const inFlight = new Map<string, number>();
+  // the refusals at the front door of /trpc are made before Hono runs (door.ts, in node:http's
+  // listener); a refusal made inside (a procedure's quota, the busy gate) is told to the door, which
+  // answers the same query itself until its wait is over, and holds the answer of a client that came
+  // back too early
   app.use('/trpc/*', async (c, next) => {
-    const calls = c.req.path.slice('/trpc/'.length).split(',').length;
-    if (calls > limits.maxBatchCalls) {
-      const e = new ApiError(
-        'BATCH_TOO_LARGE',
-        `${calls} calls in one request; the limit is ${limits.maxBatchCalls}`,
-        { limit: limits.maxBatchCalls },
-      );
-      return refuse(c, trpcErrorBody(e, -32600, 'PAYLOAD_TOO_LARGE', 413), 413);
-    }
-    // a body of unknown length would have to be read to be refused: our clients, and nginx in front,
-    // always send a Content-Length, and Node's parser reads no more than it says
-    if (c.req.header('transfer-encoding') !== undefined) {
-      const e = new ApiError('LENGTH_REQUIRED', 'send the body with a Content-Length');
-      return refuse(c, trpcErrorBody(e, -32600, 'BAD_REQUEST', 411), 411);
-    }
-    if (Number(c.req.header('content-length') ?? 0) > limits.bodyLimitBytes) {
-      return refuse(c, bodyTooLarge, 413);
-    }
-    const ip = clientIp(c);
-    const open = inFlight.get(ip) ?? 0;
-    const wait = open >= limits.inFlightPerIp ? 1 : requestsPerIp.take(ip, calls);
-    if (wait > 0) {
-      deps.metrics.rateLimited.inc(1, { scope: open >= limits.inFlightPerIp ? 'in_flight' : 'ip' });
-      const why = open >= limits.inFlightPerIp ? `${open} requests of yours are open` : 'too many requests';
-      const e = new ApiError('RATE_LIMITED', `${why}; retry in ${wait} s`, { retryAfterSec: wait });
-      return refuse(c, trpcErrorBody(e, -32029, 'TOO_MANY_REQUESTS', 429), 429, {
-        'Retry-After': String(wait),
-      });
-    }
-    inFlight.set(ip, open + 1);
-    try {
-      await next();
-    } finally {
-      const left = inFlight.get(ip)! - 1;
-      if (left === 0) inFlight.delete(ip);
-      else inFlight.set(ip, left);
+    await next();
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (c.res.status !== 429 || !incoming) return;
+    const holdMs = services.door.refusedLater(incoming, Number(c.res.headers.get('retry-after')));
+    if (holdMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+      c.res.headers.set('Connection', 'close');
     }
   });
+  const limits = deps.config.limits;
   app.use(
     '/trpc/*',
     trpcServer({
       router: appRouter,
       endpoint: '/trpc',
-      maxBatchSize: limits.maxBatchCalls, // checked above already; tRPC's own guard too
+      maxBatchSize: limits.maxBatchCalls, // checked at the door already; tRPC's own guard too
       createContext: (_opts, c) => {
         const auth = c.req.header('authorization');
         const m = auth ? /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(auth) : null;

@@ -207,6 +207,16 @@ const configSchema = z
          * starting up has a few open; a flood keeping many open is refused, not queued.
          */
         inFlightPerIp: int('MAX_IN_FLIGHT_PER_IP', 1, 10_000).default(8),
+        /**
+         * A client refused again before the Retry-After it was given gets that refusal this many
+         * seconds late at most (its wait; 0 answers at once): a client that never backs off then
+         * sends at most its open requests per wait, whatever the LSP's speed.
+         */
+        tarpitMaxSec: int('TARPIT_MAX_SEC', 0, 60).default(10),
+        /** Early returns per minute after which an address is refused outright ... */
+        banAfterEarlyRetries: int('BAN_AFTER_EARLY_RETRIES', 1, 1_000_000).default(30),
+        /** ... for this long (every /trpc request answered 429 with the time left). */
+        banSec: int('BAN_SEC', 0, 86_400).default(300),
         /** auth.challenge and auth.login per client IP. */
         authPerMinutePerIp: int('RATE_AUTH_PER_MIN', 1, 1_000_000).default(30),
         /** Logins of node ids the LSP has never seen, per client IP (throwaway identities). */
@@ -510,6 +520,9 @@ const ENV: Record<string, string> = {
   EXPENSIVE_QUEUE: 'limits.expensiveQueue',
   EXPENSIVE_QUEUE_PER_IP: 'limits.expensiveQueuePerIp',
   MAX_IN_FLIGHT_PER_IP: 'limits.inFlightPerIp',
+  TARPIT_MAX_SEC: 'limits.tarpitMaxSec',
+  BAN_AFTER_EARLY_RETRIES: 'limits.banAfterEarlyRetries',
+  BAN_SEC: 'limits.banSec',
   MAX_BACKUP_BYTES_PER_WALLET: 'limits.maxBackupBytesPerWallet',
   BACKUP_BYTES_PER_HOUR_PER_IP: 'limits.backupBytesPerHourPerIp',
   ADMIN_LOCKOUT_AFTER: 'admin.lockoutAfterFailures',

@@ -15,6 +15,19 @@ const ALLOW_METHODS = 'GET, POST, PUT';
 /** Browsers cap this (Chromium at 2 h); 10 minutes spares a preflight per call without pinning a change long. */
 const MAX_AGE_SEC = 600;
 
+/** The CORS headers of an answer made outside Hono (the door's refusals): none for an unlisted origin. */
+export function walletCorsHeaders(
+  origins: readonly string[],
+  origin: string | undefined,
+): Record<string, string> {
+  if (origin === undefined || !origins.includes(origin)) return { vary: 'Origin' };
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-expose-headers': EXPOSE_HEADERS,
+    vary: 'Origin',
+  };
+}
+
 /**
  * @example app.use('/trpc/*', walletCors(config.walletOrigins));
  */

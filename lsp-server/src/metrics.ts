@@ -1,6 +1,7 @@
 // Prometheus metrics in text exposition format 0.0.4. Counters and the histogram are filled by the
 // code that sees the event (the Lightning step for opens, forwards, fees); gauges are read from the
 // node at scrape time.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { LightningNode } from '@lpw/node';
 import { BackupHealth } from './history/backup-health.ts';
 import type { LspStore } from './store/types.ts';
@@ -94,6 +95,12 @@ export class Metrics {
   readonly paymentsFailed = new Counter('lsp_payments_failed_total', 'HTLC forwards that failed');
   readonly httpRequests = new Counter('lsp_http_requests_total', 'HTTP requests by status class');
   readonly rateLimited = new Counter('lsp_rate_limited_total', 'Requests refused by a rate limit');
+  readonly tarpit = new Counter(
+    'lsp_tarpit_total',
+    'Refusals to clients that came back before their Retry-After: held for the wait, or dropped',
+  );
+  /** The event loop's delay since the previous scrape (what a request waits for the thread). */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   readonly relayRequests = new Counter(
     'lsp_relay_requests_total',
     'Requests relayed for wallets, by outcome (ok, refused, unreachable, timeout, too_large, invalid)',
@@ -112,6 +119,27 @@ export class Metrics {
   readonly backupHealth = new BackupHealth();
   /** More exposition text computed at scrape time (createLsp adds the alerts). */
   readonly collectors: Array<() => Promise<string>> = [];
+
+  constructor() {
+    this.loopDelay.enable();
+  }
+
+  /** The thread's busy time since start (a counter) and its delay since the previous scrape. */
+  private renderEventLoop(): string[] {
+    const delay = this.loopDelay;
+    const p99 = delay.count > 0 ? delay.percentile(99) / 1e9 : 0;
+    const max = delay.count > 0 ? delay.max / 1e9 : 0;
+    delay.reset();
+    return [
+      `# HELP lsp_event_loop_busy_seconds_total Time the LSP's one thread was busy\n# TYPE lsp_event_loop_busy_seconds_total counter\nlsp_event_loop_busy_seconds_total ${performance.eventLoopUtilization().active / 1000}`,
+      gauge(
+        'lsp_event_loop_delay_p99_seconds',
+        'Event-loop delay, 99th percentile since the previous scrape',
+        p99,
+      ),
+      gauge('lsp_event_loop_delay_max_seconds', 'Event-loop delay, longest since the previous scrape', max),
+    ];
+  }
 
   /** The full exposition, reading gauges from the node and store now. */
   async render(node: LightningNode, store: LspStore): Promise<string> {
@@ -160,6 +188,8 @@ export class Metrics {
       this.paymentsFailed.render(),
       this.httpRequests.render(),
       this.rateLimited.render(),
+      this.tarpit.render(),
+      ...this.renderEventLoop(),
       this.relayRequests.render(),
       this.relayResponseBytes.render(),
       this.forwardLatency.render(),

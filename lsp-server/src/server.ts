@@ -7,6 +7,7 @@ import type { TcpListener } from '@lpw/node/tcp';
 import { createApp, createMetricsApp, createServices } from './app.ts';
 import { AuthService } from './auth.ts';
 import type { Deps } from './deps.ts';
+import { behind } from './door.ts';
 import { type LightningServices, startLightningServices } from './lightning.ts';
 import { LspsServer } from './lsps/server.ts';
 import { keepConnected, listenPublic, parsePeerUri, servePeerWebSocket } from './node/peers.ts';
@@ -37,7 +38,10 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
   const lsps = new LspsServer({ deps, node, services });
   lsps.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve(
+      { fetch: app.fetch, port: config.port, hostname: config.host, createServer: behind(services.door) },
+      () => resolve(s),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   const auth = new AuthService(deps);

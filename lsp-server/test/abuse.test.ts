@@ -50,6 +50,21 @@ async function call(
   };
 }
 
+/** A GET as a client behind the proxy sends it, timed: what a door refusal looks like on the wire. */
+async function hit(s: TestServer, path: string, headers: Record<string, string>) {
+  const started = performance.now();
+  const res = await fetch(`${s.url}/trpc/${path}`, { headers });
+  const body = (await res.json()) as { error?: { data?: { app?: { code: string } } } };
+  return {
+    status: res.status,
+    app: body.error?.data?.app?.code,
+    retryAfter: res.headers.get('retry-after'),
+    connection: res.headers.get('connection'),
+    allowOrigin: res.headers.get('access-control-allow-origin'),
+    ms: performance.now() - started,
+  };
+}
+
 const batchOf = (n: number, procedure: string) => Array(n).fill(procedure).join(',');
 const freshKey = () => secp256k1.utils.randomSecretKey();
 /** A payee on the curve but outside the LSP's graph: each query runs pathfinding and finds nothing. */
@@ -80,7 +95,8 @@ for (const backend of backends()) {
     afterAll(() => Promise.all(servers.map((s) => s.close())));
 
     it('a batch above MAX_BATCH_CALLS runs none of its calls; every call in a batch is counted', async () => {
-      const s = await start({ MAX_BATCH_CALLS: '10', RATE_REQUESTS_PER_MIN: '25' });
+      // the clock stands still here, so every refusal after the first is early: answered at once
+      const s = await start({ MAX_BATCH_CALLS: '10', RATE_REQUESTS_PER_MIN: '25', TARPIT_MAX_SEC: '0' });
       const tooBig = await call(s, batchOf(11, 'info.get'), { batch: true });
       expect(tooBig).toMatchObject({ status: 413, app: 'BATCH_TOO_LARGE', details: { limit: 10 } });
       // 25 calls a minute: two batches of 10 pass, the third batch would make 30
@@ -98,7 +114,7 @@ for (const backend of backends()) {
     });
 
     it('refused at the door, before any body is read: too many open, a body of unknown size, too large a body', async () => {
-      const s = await start({ MAX_IN_FLIGHT_PER_IP: '2', BODY_LIMIT_BYTES: '2048' });
+      const s = await start({ MAX_IN_FLIGHT_PER_IP: '2', BODY_LIMIT_BYTES: '2048', TARPIT_MAX_SEC: '0' });
       const { port } = new URL(s.url);
       // two logins whose bodies never finish arriving: both held open by the LSP, waiting
       const open = [0, 1].map(() => {
@@ -186,6 +202,86 @@ for (const backend of backends()) {
       });
       const good = { ...bad, payee_node_id: nowhere };
       expect((await call(s, 'routes.find', { token, input: good })).app).toBe('NOT_FOUND');
+    });
+
+    it('a client that ignores 429 gets its refusals late, then is banned; others are answered at once', async () => {
+      const wallet = 'https://wallet.example';
+      const s = await start({
+        RATE_REQUESTS_PER_MIN: '3',
+        TARPIT_MAX_SEC: '1',
+        BAN_AFTER_EARLY_RETRIES: '4',
+        BAN_SEC: '60',
+        TRUSTED_PROXIES: '127.0.0.1',
+        WALLET_ORIGINS: wallet,
+      });
+      const from = (ip: string) => ({ 'x-forwarded-for': ip, origin: wallet });
+      for (let i = 0; i < 3; i++) expect((await hit(s, 'info.get', from('10.0.0.1'))).status).toBe(200);
+      // the first refusal is answered at once, typed, with its wait, readable by the wallet's origin
+      const first = await hit(s, 'info.get', from('10.0.0.1'));
+      expect(first).toMatchObject({
+        status: 429,
+        app: 'RATE_LIMITED',
+        retryAfter: '20',
+        allowOrigin: wallet,
+      });
+      expect(first.ms).toBeLessThan(900);
+      // back before those 20 s (the clock stands still): each refusal now comes a second late, so
+      // two lanes that never back off make about two requests a second between them, not thousands
+      const lanes = await Promise.all(
+        [0, 1].map(async () => {
+          const seen: Awaited<ReturnType<typeof hit>>[] = [];
+          const until = performance.now() + 2_500;
+          while (performance.now() < until) seen.push(await hit(s, 'info.get', from('10.0.0.1')));
+          return seen;
+        }),
+      );
+      const early = lanes.flat();
+      expect(early.length).toBeLessThanOrEqual(8);
+      for (const r of early) {
+        expect(r).toMatchObject({ status: 429, app: 'RATE_LIMITED', connection: 'close' });
+        expect(r.ms).toBeGreaterThanOrEqual(900);
+      }
+      expect(s.metrics.tarpit.get({ outcome: 'held' })).toBe(BigInt(early.length));
+      // past four early returns the address is banned: refused for BAN_SEC even once its bucket refills
+      s.now.ms += 30_000;
+      const banned = await hit(s, 'info.get', from('10.0.0.1'));
+      expect(banned).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
+      expect(Number(banned.retryAfter)).toBeGreaterThan(20);
+      expect(s.metrics.rateLimited.get({ scope: 'banned' })).toBeGreaterThan(0n);
+      // another address is served at once all along, and the banned one after its ban
+      const other = await hit(s, 'info.get', from('10.0.0.2'));
+      expect(other).toMatchObject({ status: 200 });
+      expect(other.ms).toBeLessThan(900);
+      s.now.ms += 31_000;
+      expect((await hit(s, 'info.get', from('10.0.0.1'))).status).toBe(200);
+      expect(s.metrics.httpRequests.get({ status: '5xx' })).toBe(0n);
+    });
+
+    it('a query refused inside is answered at the door until its wait is over; a mutation is not', async () => {
+      const s = await start({ RATE_ROUTES_PER_MIN: '1', RATE_ORDERS_PER_MIN: '1', TARPIT_MAX_SEC: '0' });
+      const token = await s.login(freshKey());
+      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      expect((await call(s, 'routes.find', { token, input: route })).app).toBe('NOT_FOUND');
+      const inside = await call(s, 'routes.find', { token, input: route });
+      expect(inside).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '60' });
+      expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(0n);
+      // the same query again: the door answers it, with the wait left, before tRPC runs
+      const atDoor = await call(s, 'routes.find', { token, input: route });
+      expect(atDoor).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '60' });
+      expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(1n);
+      // another wallet asking the same is not refused for the first one's quota
+      const other = await s.login(freshKey());
+      expect((await call(s, 'routes.find', { token: other, input: route })).app).toBe('NOT_FOUND');
+      // a mutation's body may decide whether it fits (a known wallet's login, a smaller backup):
+      // each one reaches the procedure, which refuses it itself
+      for (const expected of [200, 429, 429]) {
+        expect((await call(s, 'orders.create', { token, method: 'POST', input: order })).status).toBe(
+          expected,
+        );
+      }
+      expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(1n);
+      s.now.ms += 60_000;
+      expect((await call(s, 'routes.find', { token, input: route })).app).toBe('NOT_FOUND');
     });
 
     it('expensive procedures queue behind a small gate; a full queue is TOO_MANY_REQUESTS, never a 500', async () => {

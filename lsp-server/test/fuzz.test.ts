@@ -102,6 +102,9 @@ for (const backend of backends()) {
         RATE_BUY_PER_MIN: '1000000',
         RATE_REQUESTS_PER_MIN: '10000000',
         SESSION_TTL_SEC: '86400',
+        // a fuzzer never waits its Retry-After: neither held nor banned for it here (abuse.test.ts)
+        TARPIT_MAX_SEC: '0',
+        BAN_AFTER_EARLY_RETRIES: '1000000',
       });
       token = await s.login(alice);
       feeParams = (await s.client().jit.getInfo.query({})).opening_fee_params_menu[0]!;

@@ -9,8 +9,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import pino from 'pino';
-import { createApp } from '../src/app.ts';
+import { createApp, createServices } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
+import { behind } from '../src/door.ts';
 import { Metrics } from '../src/metrics.ts';
 import type { AppRouter } from '../src/router/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
@@ -67,7 +68,7 @@ export async function startServer(
   const store = await backend.open();
   const now = { ms: Date.parse('2029-01-01T00:00:00Z') };
   const metrics = new Metrics();
-  const app = createApp({
+  const deps = {
     config,
     store,
     node: lightning.node,
@@ -75,9 +76,15 @@ export async function startServer(
     metrics,
     clock: () => now.ms,
     secrets: deriveSecrets(new Uint8Array(32).fill(1)),
-  });
+  };
+  const services = createServices(deps);
+  const app = createApp(deps, {}, services);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    // the LSP's own front door in front of the app, as server.ts serves it
+    const s = serve(
+      { fetch: app.fetch, port: 0, hostname: '127.0.0.1', createServer: behind(services.door) },
+      () => resolve(s),
+    );
   });
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

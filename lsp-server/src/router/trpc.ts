@@ -7,6 +7,7 @@ import type { AddressService } from '../addresses.ts';
 import type { AuthService } from '../auth.ts';
 import type { BackupService } from '../backup.ts';
 import type { Deps } from '../deps.ts';
+import type { Door } from '../door.ts';
 import type { Gate } from '../gate.ts';
 import type { JitService } from '../liquidity/jit.ts';
 import type { OrderService } from '../liquidity/orders.ts';
@@ -23,6 +24,8 @@ export interface Services {
   rates: RatesService;
   addresses: AddressService;
   limits: {
+    /** Every HTTP request and tRPC call per client address (RATE_REQUESTS_PER_MIN). */
+    requestsPerIp: RateLimiter;
     authPerIp: RateLimiter;
     buyPerWallet: RateLimiter;
     relayPerWallet: RateLimiter;
@@ -32,6 +35,8 @@ export interface Services {
   };
   /** One bound on the procedures that hold the event loop, shared by every client. */
   expensive: Gate;
+  /** The refusals of /trpc made before anything parses (door.ts). */
+  door: Door;
 }
 
 export interface Context {
