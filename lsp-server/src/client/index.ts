@@ -20,6 +20,7 @@ import {
   type RoutesFindOutput,
   signNodeMessage,
 } from '@lpw/api';
+import { isBackupError } from '@lpw/backup';
 import {
   defaultMaxFeeMsat,
   isNodeError,
@@ -112,8 +113,15 @@ export interface JitQuote {
   maxPaymentMsat: bigint | undefined;
 }
 
-/** The LSP's error code in a tRPC failure (`data.app.code`), if it sent one. */
-export function lspErrorCode(error: unknown): ApiErrorCode | undefined {
+/**
+ * The LSP's error code in a failure, if it sent one: a tRPC one (`data.app.code`) or one of the
+ * binary backup routes (@lpw/backup keeps the LSP's code in `details.lspCode`).
+ */
+export function lspErrorCode(error: unknown): string | undefined {
+  if (isBackupError(error)) {
+    const { lspCode } = error.details;
+    return typeof lspCode === 'string' ? lspCode : undefined;
+  }
   if (!(error instanceof TRPCClientError)) return undefined;
   return (error.data as { app?: { code?: ApiErrorCode } } | undefined)?.app?.code;
 }
@@ -260,7 +268,7 @@ export function createLspClient(options: LspClientOptions) {
   /**
    * Runs a call that needs the session: logs in first when there is none or it ends within a
    * minute, and once more when the LSP answers that it expired (streams run for days). `codeOf`
-   * reads the LSP's code from a failure that is not a tRPC one (the binary backup routes).
+   * reads the LSP's code from a failure `lspErrorCode` does not know.
    */
   const session = async <T>(
     call: () => Promise<T>,
