@@ -39,7 +39,7 @@ import { type Bolt11Invoice, decodeBolt11 } from '@lpw/payment-request';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../router/index.ts';
 import { type BackoffOptions, backoffLink } from './backoff.ts';
-import { MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
+import { type JitReceiveRequest, MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
 
 export {
   type AddressInvoiceOrder,
@@ -49,7 +49,12 @@ export {
   serveAddressInvoices,
 } from './address.ts';
 export { type BackoffOptions, backoffLink, isLspBusy, LspBusyError, rateLimitWaitSec } from './backoff.ts';
-export { type JitPurchaseVia, MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
+export {
+  type JitPurchaseVia,
+  type JitReceiveRequest,
+  MIN_FINAL_CLTV_EXPIRY_DELTA,
+  receiveJitVia,
+} from './jit.ts';
 
 export type LspTrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -330,18 +335,7 @@ export function createLspClient(options: LspClientOptions) {
      * Buy a JIT channel for a payment of `amountMsat` at the cheapest offered fee and build the
      * invoice (route hint over the intercept SCID). `maxFeeMsat` refuses a dearer menu.
      */
-    async receiveJit(
-      node: WalletNode,
-      request: {
-        amountMsat: bigint;
-        /** In the invoice, or with `descriptionHash` only in the payment record. */
-        description: string;
-        /** SHA-256 (hex) the invoice commits to instead (LNURL-pay metadata, LUD-06). */
-        descriptionHash?: string;
-        expirySecs?: number;
-        maxFeeMsat?: bigint;
-      },
-    ): Promise<JitReceive> {
+    async receiveJit(node: WalletNode, request: JitReceiveRequest): Promise<JitReceive> {
       const lsp = await getInfo();
       return receiveJitVia(
         {
