@@ -143,7 +143,12 @@ export async function spawnLsp(opts: {
   });
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitUntil(`${opts.name} listening`, () => port > 0 || child.exitCode !== null, opts.timeoutMs);
+  try {
+    await waitUntil(`${opts.name} listening`, () => port > 0 || child.exitCode !== null, opts.timeoutMs);
+  } catch (error) {
+    child.kill('SIGKILL'); // no test holds it yet: it would outlive the run
+    throw error;
+  }
   if (!port) throw new Error(`${opts.name} exited: ${logs.join('\n')}`);
   return { name: opts.name, child, url: `http://127.0.0.1:${port}`, logs, exit };
 }
