@@ -120,12 +120,13 @@ export interface JitQuote {
 
 /**
  * The LSP's error code in a failure, if it sent one: a tRPC one (`data.app.code`) or one of the
- * binary backup routes (@lpw/backup keeps the LSP's code in `details.lspCode`).
+ * binary backup routes (@lpw/backup keeps the LSP's code in `details.lspCode`; `HTTP_<status>` when
+ * the answer carried none, which matches no ApiErrorCode a caller tests for).
  */
-export function lspErrorCode(error: unknown): string | undefined {
+export function lspErrorCode(error: unknown): ApiErrorCode | undefined {
   if (isBackupError(error)) {
     const { lspCode } = error.details;
-    return typeof lspCode === 'string' ? lspCode : undefined;
+    return typeof lspCode === 'string' ? (lspCode as ApiErrorCode) : undefined;
   }
   if (!(error instanceof TRPCClientError)) return undefined;
   return (error.data as { app?: { code?: ApiErrorCode } } | undefined)?.app?.code;
