@@ -2,21 +2,17 @@
 // source; when the first (the one the LSP names, here a lying proxy) holds the tip back, the next
 // periodic sync is refused and Home says the sources disagree; a tip without proof of work is named
 // as such; once the source is honest again the warning goes.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import type { Page } from 'playwright-core';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { createWallet, unlock, waitConnected } from '../harness/wallet.ts';
 
 /** The wallet syncs every 30 s: a warning appears (or goes) within one sync and a margin. */
 const SYNC_WAIT_MS = 90_000;
 
 let stack: Stack;
-let profile: string;
-let context: BrowserContext;
+let journey: Journey | undefined;
 let page: Page;
 let errors: string[];
 
@@ -28,18 +24,11 @@ const warning = () => page.getByTestId('chain-watch-warning');
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-chain-view' });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  journey = await startJourney({ seed: 'lpw-e2e-chain-view' });
+  ({ stack, page, errors } = journey);
 });
 
-test.afterAll(async () => {
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
-});
+test.afterAll(() => stopJourney(journey));
 
 test.describe('a checked chain view', () => {
   test('takes a second chain source in Settings', async () => {

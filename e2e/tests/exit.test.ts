@@ -4,16 +4,13 @@
 // blocks and hours, and the close's fee — with the high-fees notice during a ×10 spike — which the
 // sweep then pays in fair weather), the devnet mines past the CSV delay, the sweep lands on chain, and everything
 // is sent to an outside address with the fee shown first — which the chain's UTXO set then holds.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { scriptAddress } from '@lpw/devnet';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import type { Page } from 'playwright-core';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { createWallet, unlock, waitConnected } from '../harness/wallet.ts';
 
 // a P2WPKH output of nobody in this test: where the coins leave to
 const outsideScript = Uint8Array.from([
@@ -24,8 +21,7 @@ const outsideScript = Uint8Array.from([
 const outsideAddress = scriptAddress(outsideScript)!;
 
 let stack: Stack;
-let profile: string;
-let context: BrowserContext;
+let journey: Journey | undefined;
 let page: Page;
 let errors: string[];
 const state = { toSelfDelay: 0, fundingTxid: '', fundingVout: 0, totalBeforeMsat: 0n, forceFeeMsat: 0n };
@@ -49,18 +45,11 @@ const toLocalMsat = () => {
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-exit' });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  journey = await startJourney({ seed: 'lpw-e2e-exit' });
+  ({ stack, page, errors } = journey);
 });
 
-test.afterAll(async () => {
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
-});
+test.afterAll(() => stopJourney(journey));
 
 test.describe('leaving the LSP', () => {
   test('creates a wallet, sets its chain source and when to suggest leaving, is funded through JIT', async () => {

@@ -5,21 +5,18 @@
 // hostile. Then a site without CORS headers: reached through the relay, said on screen ("via your
 // LSP"); the hostile relay's substituted invoice is caught, nothing paid; the honest relay's is paid.
 // The wallet is funded first through a JIT channel, as in the journey.
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { createWallet, DIST, receiveThroughJit, unlock, waitConnected } from '../harness/wallet.ts';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { createWallet, receiveThroughJit, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
-let profile: string;
+let journey: Journey | undefined;
 let context: BrowserContext;
 let page: Page;
 let errors: string[];
@@ -54,11 +51,8 @@ async function home() {
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-l402' });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-l402-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  journey = await startJourney({ seed: 'lpw-e2e-l402' });
+  ({ stack, context, page, errors } = journey);
   await installHostileRelay();
   noCors = await startNoCorsSite(stack.paidApi.url);
   noCorsUrl = `http://127.0.0.1:${(noCors.address() as AddressInfo).port}`;
@@ -75,9 +69,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   noCors?.closeAllConnections();
   noCors?.close();
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
+  await stopJourney(journey);
 });
 
 test.describe('other sites, directly when they allow it, through the LSP relay when not', () => {

@@ -4,23 +4,19 @@
 // LSP asks the open wallet's node for each invoice. The first payment opens the channel (JIT, within
 // Settings' fee limit), the second lands in it with the payer's comment in the history. Locked, the
 // wallet cannot answer: the payer is told "recipient offline".
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RECIPIENT_OFFLINE_REASON } from '@lpw/api';
 import { waitUntil } from '@lpw/devnet';
 import { parseLightningAddress } from '@lpw/payment-request';
 import { bech32 } from '@scure/base';
 import { requestInvoice } from 'lnurl-pay';
-import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { balanceSat, createWallet, DIST, waitConnected } from '../harness/wallet.ts';
+import type { Page } from 'playwright-core';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { balanceSat, createWallet, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
-let profile: string;
-let context: BrowserContext;
+let journey: Journey | undefined;
 let page: Page;
 let errors: string[];
 let address = '';
@@ -46,19 +42,11 @@ async function merchantPays(sats: number, comment?: string) {
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-lnaddr' });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-lnaddr-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
-  page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
+  journey = await startJourney({ seed: 'lpw-e2e-lnaddr', echoConsole: true });
+  ({ stack, page, errors } = journey);
 });
 
-test.afterAll(async () => {
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
-});
+test.afterAll(() => stopJourney(journey));
 
 test.describe('a Lightning Address for the wallet', () => {
   test('a new user claims a name in Settings; a taken one is refused in words', async () => {

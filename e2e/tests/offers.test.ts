@@ -2,37 +2,26 @@
 // on Receive and the devnet merchant pays it twice (the LSP is the offer's introduction node and
 // forwards the messages and the payments); the person pastes the merchant's offer in Send, sees what
 // it is for and enters an amount, and pays it. Every amount is checked on both ends.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { waitUntil } from '@lpw/devnet';
-import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { balanceSat, createWallet, DIST, receiveThroughJit, waitConnected } from '../harness/wallet.ts';
+import type { Page } from 'playwright-core';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { balanceSat, createWallet, receiveThroughJit, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
-let profile: string;
-let context: BrowserContext;
+let journey: Journey | undefined;
 let page: Page;
 let errors: string[];
 
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-offers' });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-offers-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  journey = await startJourney({ seed: 'lpw-e2e-offers' });
+  ({ stack, page, errors } = journey);
 });
 
-test.afterAll(async () => {
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
-});
+test.afterAll(() => stopJourney(journey));
 
 test.describe('BOLT 12 offers in the wallet', () => {
   test('a wallet funded through a JIT channel (20,000 sats)', async () => {

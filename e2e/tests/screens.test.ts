@@ -4,37 +4,26 @@
 // while the LSP is away; a live "Expires in" on both sides and an invoice that expires on the confirm
 // screen refused; Share where the browser has the Web Share API, Copy always; and an invoice already
 // paid said so before the confirm screen, with no way to pay it twice.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeBolt11 } from '@lpw/payment-request';
-import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { createWallet, DIST, unlock, waitConnected } from '../harness/wallet.ts';
+import type { Page } from 'playwright-core';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { createWallet, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
-let profile: string;
-let context: BrowserContext;
+let journey: Journey | undefined;
 let page: Page;
 let errors: string[];
 
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-profile-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
+  journey = await startJourney();
+  ({ stack, page, errors } = journey);
 });
 
-test.afterAll(async () => {
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
-});
+test.afterAll(() => stopJourney(journey));
 
 /** Cents of `msat` at the devnet's 100,000 USD a bitcoin, rounded down as the wallet rounds. */
 const usdCents = (msat: bigint): bigint => msat / 10_000n;

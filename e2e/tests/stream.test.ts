@@ -4,19 +4,15 @@
 // resumes and stops; a short stream to the merchant's Lightning Address (an invoice per payment,
 // fetched through the LSP's relay) pays exactly what the merchant received; bad input is refused in
 // words and starts nothing; history shows one entry per stream.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { waitUntil } from '@lpw/devnet';
-import type { BrowserContext, Page } from 'playwright-core';
-import { removeProfile, watchErrors } from '../harness/browser.ts';
-import { expect, openDevice, shot, test } from '../harness/runner.ts';
-import { type Stack, startStack } from '../harness/stack.ts';
-import { createWallet, DIST, receiveThroughJit, unlock, waitConnected } from '../harness/wallet.ts';
+import type { Page } from 'playwright-core';
+import { type Journey, startJourney, stopJourney } from '../harness/journey.ts';
+import { expect, shot, test } from '../harness/runner.ts';
+import type { Stack } from '../harness/stack.ts';
+import { createWallet, receiveThroughJit, unlock, waitConnected } from '../harness/wallet.ts';
 
 let stack: Stack;
-let profile: string;
-let context: BrowserContext;
+let journey: Journey | undefined;
 let page: Page;
 let errors: string[];
 /** Keysends the merchant received since the stream started. */
@@ -35,19 +31,11 @@ async function balanceMsat(): Promise<bigint> {
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
-  stack = await startStack({ distDir: DIST, seed: 'lpw-e2e-stream' });
-  profile = mkdtempSync(join(tmpdir(), 'lpw-e2e-stream-'));
-  context = await openDevice(profile);
-  page = await context.newPage();
-  errors = watchErrors(page);
-  page.on('console', (m) => console.log(`[browser ${m.type()}] ${m.text()}`));
+  journey = await startJourney({ seed: 'lpw-e2e-stream', echoConsole: true });
+  ({ stack, page, errors } = journey);
 });
 
-test.afterAll(async () => {
-  await context?.close();
-  await stack?.stop();
-  if (profile) removeProfile(profile);
-});
+test.afterAll(() => stopJourney(journey));
 
 /** The stream card's figures as the screen has them (exact msat in data attributes). */
 async function card() {

@@ -2,39 +2,14 @@
 import { feeParamsToWire, loginMessage, openingFeeParamsInput, parseScid, signNodeMessage } from '@lpw/api';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
+import { refusal, startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
 import { backends } from './stores.ts';
 
 const alice = new Uint8Array(32).fill(0xa1);
 const bob = new Uint8Array(32).fill(0xb0);
 const aliceId = bytesToHex(secp256k1.getPublicKey(alice, true));
 const bobId = bytesToHex(secp256k1.getPublicKey(bob, true));
-
-/** The app code (and LSPS2 code) of a failed call. */
-async function refusal(
-  p: Promise<unknown>,
-): Promise<{ http: number; trpc: string; app?: string; lsps2?: number; details?: Record<string, unknown> }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof TRPCClientError)) throw e;
-    const data = e.data as {
-      httpStatus: number;
-      code: string;
-      app?: { code: string; lsps2Code?: number; details: Record<string, unknown> };
-    };
-    return {
-      http: data.httpStatus,
-      trpc: data.code,
-      app: data.app?.code,
-      lsps2: data.app?.lsps2Code,
-      details: data.app?.details,
-    };
-  }
-  throw new Error('expected the call to fail');
-}
 
 let ln: TestLightning;
 beforeAll(async () => {

@@ -11,11 +11,12 @@ import {
   encodeBackup,
   httpBlobClient,
 } from '@lpw/backup';
-import { MemoryStore } from '@lpw/node';
+import { MemoryStore, nodeIdentity } from '@lpw/node';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLspClient } from '../src/client/index.ts';
 import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
 import { backends } from './stores.ts';
 
@@ -302,6 +303,19 @@ for (const backend of backends()) {
         'Your LSP served backup version 2, but this device holds version 5. An LSP that serves an old backup may be trying to make your wallet use an old channel state; the wallet used the newest copy.',
       );
       await uploader.close();
+    });
+
+    // last: it moves the LSP's clock past every session of this describe
+    it("the client's session logs in again when a binary route answers SESSION_EXPIRED", async () => {
+      const carol = new Uint8Array(32).fill(0xc2);
+      const client = createLspClient({ url: s.url, identity: nodeIdentity(carol) });
+      await client.login(nodeIdentity(carol));
+      const firstToken = client.token;
+      const http = httpBlobClient({ baseUrl: s.url, token: () => client.token ?? '' });
+      s.now.ms += s.config.limits.sessionTtlSec * 1000; // the LSP's clock only: the client thinks it fresh
+      expect((await refused(http.get('cs'))).details).toMatchObject({ lspCode: 'SESSION_EXPIRED' });
+      expect(await client.session(() => http.get('cs'))).toBeUndefined();
+      expect(client.token).not.toBe(firstToken);
     });
   });
 }

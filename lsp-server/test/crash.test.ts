@@ -2,7 +2,6 @@
 // restarted from its SQLite file: every payment settles (none stuck past its timeout), the JIT
 // payment is delivered or failed back, the wallet's ledger matches the payer's, nothing was
 // force-closed, and the purchase is still on record.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +13,9 @@ import { initLdkNode } from '@lpw/node/node-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LspClient } from '../src/client/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { linkedClient, prepareLspNode, walletOf } from './prepared-lsp.ts';
+import { type LspProcess, linkedClient, prepareLspNode, spawnLsp, walletOf } from './prepared-lsp.ts';
 
 const LSP_SEED = '77'.repeat(32);
-
-interface LspProcess {
-  child: ChildProcess;
-  url: string;
-  logs: string[];
-}
 
 describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lsp-crash-'));
@@ -37,48 +30,20 @@ describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
   /** Channel id → funding txid, from each side's channel-pending. */
   const fundingOf = new Map<string, string>();
 
-  const startLsp = async (): Promise<LspProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: join(import.meta.dirname, '..'),
-      env: {
-        ...process.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATA_DIR: dir,
-        DATABASE_URL: dbPath,
-        ESPLORA_URL: devnet.esploraUrl,
-        PUBLIC_PEERS: net.router.uri,
-        LSP_SEED,
-        LOG_LEVEL: 'info',
-        RATE_BUY_PER_MIN: '1000',
-        RATE_AUTH_PER_MIN: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const startLsp = (): Promise<LspProcess> =>
+    spawnLsp({
+      name: 'LSP process',
+      devnet,
+      net,
+      seedHex: LSP_SEED,
+      env: { DATA_DIR: dir, DATABASE_URL: dbPath },
+      listeningMsg: 'lsp-server listening',
+      timeoutMs: 60_000,
     });
-    const logs: string[] = [];
-    let port = 0;
-    const onLine = (line: string) => {
-      logs.push(line);
-      const m = /"port":(\d+)[^}]*"msg":"lsp-server listening"/.exec(line);
-      if (m) port = Number(m[1]);
-    };
-    let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const l of lines) onLine(l);
-    });
-    child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    await waitUntil('LSP process listening', () => port > 0 || child.exitCode !== null, 60_000);
-    if (!port) throw new Error(`LSP exited: ${logs.join('\n')}`);
-    return { child, url: `http://127.0.0.1:${port}`, logs };
-  };
 
   const kill = async (p: LspProcess) => {
-    const exited = new Promise((r) => p.child.once('exit', r));
     p.child.kill('SIGKILL');
-    await exited;
+    await p.exit;
   };
 
   const connectWallet = async () => {

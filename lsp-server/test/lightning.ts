@@ -3,7 +3,7 @@
 // the router with channels both ways, and wallets that talk to it through the client module.
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, spreadChannelGossip, startPublicNetwork } from '@lpw/devnet/network';
-import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -13,6 +13,7 @@ import { createLsp } from '../src/lsp.ts';
 import type { Metrics } from '../src/metrics.ts';
 import type { RunningLsp } from '../src/server.ts';
 import type { LspStore } from '../src/store/types.ts';
+import { walletOf } from './prepared-lsp.ts';
 import type { Backend } from './stores.ts';
 
 export interface Stack {
@@ -107,16 +108,7 @@ export async function startStack(
     clockOffsetMs,
     mine,
     async wallet(seedByte) {
-      const node = await createNode({
-        seed: new Uint8Array(32).fill(seedByte),
-        network: 'regtest',
-        role: 'wallet',
-        store: new MemoryStore(),
-        chain: { esploraUrl: devnet.esploraUrl },
-        chainSyncIntervalMs: 0,
-        trustedPeers: [lsp.nodeId],
-        logLevel: 'error',
-      });
+      const node = await walletOf(devnet, lsp.nodeId, seedByte);
       wallets.push(node);
       const client = createLspClient({
         url: server.url,

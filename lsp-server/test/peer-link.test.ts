@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
-import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor, webSocket } from '@lpw/node';
+import { type LightningNode, type WebSocketConstructor, webSocket } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { createLspClient } from '../src/client/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
+import { walletOf } from './prepared-lsp.ts';
 import { backends } from './stores.ts';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
@@ -33,16 +34,7 @@ for (const backend of backends()) {
     const clockOffsetMs = { value: 0 };
     const wallets: LightningNode[] = [];
     const wallet = async (seedByte: number) => {
-      const node = await createNode({
-        seed: new Uint8Array(32).fill(seedByte),
-        network: 'regtest',
-        role: 'wallet',
-        store: new MemoryStore(),
-        chain: { esploraUrl: devnet.esploraUrl },
-        chainSyncIntervalMs: 0,
-        trustedPeers: [lsp.node.nodeId],
-        logLevel: 'error',
-      });
+      const node = await walletOf(devnet, lsp.node.nodeId, seedByte);
       wallets.push(node);
       return { node, client: createLspClient({ url: lsp.url, WebSocket: WS }) };
     };

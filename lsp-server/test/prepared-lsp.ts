@@ -1,6 +1,9 @@
 // The LSP's node made ready before any LSP process runs, on the database the processes will open:
 // on-chain funds and a public channel from the devnet's router, usable. The tests that kill LSP
-// processes (crash, hot standby) start from here, and a wallet node that trusts that LSP.
+// processes (crash, hot standby) start from here, with a wallet node that trusts that LSP, and run
+// the LSP as `src/main.ts` in child processes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Devnet } from '@lpw/devnet';
 import { waitUntil } from '@lpw/devnet';
 import type { PublicNetwork } from '@lpw/devnet/network';
@@ -82,4 +85,70 @@ export async function linkedClient(url: string, wallet: LightningNode, what: str
     60_000,
   );
   return client;
+}
+
+/** An LSP running as `src/main.ts` in a child process. */
+export interface LspProcess {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  /** Its log lines (JSON, LOG_LEVEL info) and stderr, as they came. */
+  logs: string[];
+  exit: Promise<number | null>;
+}
+
+/**
+ * Starts `src/main.ts` on the devnet with the LSP seed `seedHex` and `env` on top; resolves once
+ * its log line `listeningMsg` names its port (the process's first answer: "lsp-server listening",
+ * or a hot standby's "standby: waiting for the lock").
+ */
+export async function spawnLsp(opts: {
+  name: string;
+  devnet: Devnet;
+  net: PublicNetwork;
+  seedHex: string;
+  env: Record<string, string>;
+  listeningMsg: string;
+  timeoutMs: number;
+}): Promise<LspProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ESPLORA_URL: opts.devnet.esploraUrl,
+      PUBLIC_PEERS: opts.net.router.uri,
+      LSP_SEED: opts.seedHex,
+      LOG_LEVEL: 'info',
+      RATE_BUY_PER_MIN: '1000',
+      RATE_AUTH_PER_MIN: '1000',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const listening = new RegExp(`"port":(\\d+)[^}]*"msg":"${opts.listeningMsg}"`);
+  let port = 0;
+  let buffer = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    for (const line of lines) {
+      logs.push(line);
+      const m = listening.exec(line);
+      if (m) port = Number(m[1]);
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntil(`${opts.name} listening`, () => port > 0 || child.exitCode !== null, opts.timeoutMs);
+  } catch (error) {
+    child.kill('SIGKILL'); // no test holds it yet: it would outlive the run
+    throw error;
+  }
+  if (!port) throw new Error(`${opts.name} exited: ${logs.join('\n')}`);
+  return { name: opts.name, child, url: `http://127.0.0.1:${port}`, logs, exit };
 }

@@ -2,22 +2,10 @@
 // request however many wallets ask, a bad answer from the source never served (before any good one
 // the answer is RATES_UNAVAILABLE; after, the last good reading stays with its own time), an LSP
 // without a source says so, and every call counts against the caller's per-IP request bucket.
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVNET_RATES, type DevnetRates, serveDevnetRates } from '../src/devnet-rates.ts';
-import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
+import { refusal, startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
 import { backends } from './stores.ts';
-
-async function refusal(p: Promise<unknown>): Promise<{ http: number; app?: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof TRPCClientError)) throw e;
-    const data = e.data as { httpStatus: number; app?: { code: string } };
-    return { http: data.httpStatus, app: data.app?.code, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const DEVNET = Object.entries(DEVNET_RATES).map(([currency, perBtc]) => ({ currency, perBtc }));
 

@@ -3,24 +3,12 @@
 // private, loopback, link-local or multicast destination is refused, also behind a name or redirect.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
+import { refusal, startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
 import { backends } from './stores.ts';
 
 const wallet = new Uint8Array(32).fill(0xc3);
 const BINARY = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-
-async function refusal(p: Promise<unknown>): Promise<{ http: number; app?: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof TRPCClientError)) throw e;
-    const data = e.data as { httpStatus: number; app?: { code: string } };
-    return { http: data.httpStatus, app: data.app?.code, message: e.message };
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** The site the relay reaches: answers by path; remembers the headers of the last request. */
 let site: Server;

@@ -7,7 +7,7 @@ import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { createTRPCClient, httpLink } from '@trpc/client';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import pino from 'pino';
 import { createApp, createServices } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
@@ -110,4 +110,37 @@ export async function startServer(
       await store.close();
     },
   };
+}
+
+/** What the LSP answered to a call that must fail: HTTP status, tRPC code, its own code and details. */
+export interface Refusal {
+  http: number;
+  trpc: string;
+  app?: string;
+  lsps2?: number;
+  details?: Record<string, unknown>;
+  message: string;
+}
+
+/** The refusal of a tRPC call that must fail (the test fails if it succeeds or fails otherwise). */
+export async function refusal(p: Promise<unknown>): Promise<Refusal> {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof TRPCClientError)) throw e;
+    const data = e.data as {
+      httpStatus: number;
+      code: string;
+      app?: { code: string; lsps2Code?: number; details: Record<string, unknown> };
+    };
+    return {
+      http: data.httpStatus,
+      trpc: data.code,
+      app: data.app?.code,
+      lsps2: data.app?.lsps2Code,
+      details: data.app?.details,
+      message: e.message,
+    };
+  }
+  throw new Error('expected the call to fail');
 }

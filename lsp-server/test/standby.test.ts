@@ -3,17 +3,15 @@
 // session is ended under it) round after round; the other takes over, the killed one comes back as the
 // standby, and a payment through the LSP succeeds after every failover. The two never serve as the
 // active at once, nothing is force-closed, no HTLC is lost, and no commitment reaches the chain.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import type { LightningNode } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { linkedClient, prepareLspNode, walletOf } from './prepared-lsp.ts';
+import { type LspProcess, linkedClient, prepareLspNode, spawnLsp, walletOf } from './prepared-lsp.ts';
 
 const LSP_SEED = '5b'.repeat(32);
 // the bench's failover group runs it with its own count and reads the timings back (bench/src/failover-run.ts)
@@ -22,14 +20,6 @@ const REPORT = process.env.STANDBY_REPORT;
 /** The round whose active process is fenced by ending its lock session instead of killed. */
 const FENCED_ROUND = Math.ceil(ROUNDS / 2);
 const pgUrl = inject('pgUrl');
-
-interface LspProcess {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  logs: string[];
-  exit: Promise<number | null>;
-}
 
 describe.skipIf(!pgUrl)('hot standby: two LSP processes on one PostgreSQL under a kill loop', () => {
   const database = `lpw_ha_${randomBytes(5).toString('hex')}`;
@@ -52,44 +42,17 @@ describe.skipIf(!pgUrl)('hot standby: two LSP processes on one PostgreSQL under 
   const failoverPayMs: number[] = [];
 
   const startLsp = async (): Promise<LspProcess> => {
-    const name = `lsp-${++spawned}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: join(import.meta.dirname, '..'),
-      env: {
-        ...process.env,
-        HOT_STANDBY: 'true',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
-        ESPLORA_URL: devnet.esploraUrl,
-        PUBLIC_PEERS: net.router.uri,
-        LSP_SEED,
-        LOG_LEVEL: 'info',
-        RATE_BUY_PER_MIN: '1000',
-        RATE_AUTH_PER_MIN: '1000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const p = await spawnLsp({
+      name: `lsp-${++spawned}`,
+      devnet,
+      net,
+      seedHex: LSP_SEED,
+      env: { HOT_STANDBY: 'true', DATABASE_URL: databaseUrl },
+      listeningMsg: 'standby: waiting for the lock',
+      timeoutMs: 90_000,
     });
-    const logs: string[] = [];
-    let port = 0;
-    let buffer = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        logs.push(line);
-        const m = /"port":(\d+)[^}]*"msg":"standby: waiting for the lock"/.exec(line);
-        if (m) port = Number(m[1]);
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await waitUntil(`${name} listening`, () => port > 0 || child.exitCode !== null, 90_000);
-    if (!port) throw new Error(`${name} exited: ${logs.join('\n')}`);
-    const p = { name, child, url: `http://127.0.0.1:${port}`, logs, exit };
     live.add(p);
-    void exit.then(() => live.delete(p));
+    void p.exit.then(() => live.delete(p));
     return p;
   };
 

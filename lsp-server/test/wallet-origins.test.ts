@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
-import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { createLspClient } from '../src/client/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
+import { walletOf } from './prepared-lsp.ts';
 
 const WALLET = 'http://127.0.0.1:8081';
 const OTHER = 'http://127.0.0.1:9999';
@@ -37,16 +38,7 @@ beforeAll(async () => {
     node: { chainSyncIntervalMs: 0, logLevel: 'error' },
     log: pino({ level: 'silent' }),
   });
-  wallet = await createNode({
-    seed: new Uint8Array(32).fill(0x41),
-    network: 'regtest',
-    role: 'wallet',
-    store: new MemoryStore(),
-    chain: { esploraUrl: devnet.esploraUrl },
-    chainSyncIntervalMs: 0,
-    trustedPeers: [lsp.node.nodeId],
-    logLevel: 'error',
-  });
+  wallet = await walletOf(devnet, lsp.node.nodeId, 0x41);
 });
 afterAll(async () => {
   await wallet?.stop();

@@ -15,7 +15,7 @@ import {
   readBackupHeader,
   selectBackedUp,
 } from '@lpw/backup';
-import type { LspClient } from '@lpw/lsp-server/client';
+import { type LspClient, lspErrorCode } from '@lpw/lsp-server/client';
 import { nodeIdentity } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import {
@@ -28,40 +28,19 @@ import {
 import { CliError, fromBackupError } from './errors.ts';
 import { readSeedFile } from './seed.ts';
 
-const SESSION_CODES = new Set(['SESSION_EXPIRED', 'SESSION_REQUIRED']);
-
-/** The LSP's code of a refusal, from tRPC (`data.app.code`) or the binary routes (`details.lspCode`). */
-function lspCode(error: unknown): string | undefined {
-  if (isBackupError(error)) return error.details.lspCode as string | undefined;
-  return (error as { data?: { app?: { code?: string } } } | undefined)?.data?.app?.code;
-}
-
 /**
- * The uploader's view of the LSP. `relogin` is called once when the session expired (a stream runs
- * for days, a session for an hour), then the call is tried again.
+ * The uploader's view of the LSP, through the client's session (logged in before: it logs in again
+ * when the session expired, as a stream runs for days and a session for an hour).
  */
-export function lspTransport(
-  client: LspClient,
-  lspUrl: string,
-  relogin: () => Promise<unknown>,
-): BackupTransport {
-  const blobs = httpBlobClient({ baseUrl: lspUrl, token: () => client.token ?? '' });
-  const withSession = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (error) {
-      if (!SESSION_CODES.has(lspCode(error) ?? '')) throw error;
-      await relogin();
-      return call();
-    }
-  };
+export function lspTransport(client: LspClient): BackupTransport {
+  const blobs = httpBlobClient({ baseUrl: client.url, token: () => client.token ?? '' });
   // tRPC refusals become the BackupErrors the uploader acts on; anything else is "unavailable"
   const trpc = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
-      return await withSession(call);
+      return await client.session(call);
     } catch (error) {
       if (isBackupError(error)) throw error;
-      const code = lspCode(error);
+      const code = lspErrorCode(error);
       const message = error instanceof Error ? error.message : String(error);
       if (code === 'LEASE_HELD' || code === 'LEASE_FENCED') {
         const details = (
@@ -90,8 +69,8 @@ export function lspTransport(
         const { entries } = await client.trpc.backup.list.query();
         return entries.find((e) => e.key === key)?.version ?? 0;
       }),
-    put: (key, blob, request) => withSession(() => blobs.put(key, blob, request)),
-    get: (key) => withSession(() => blobs.get(key)),
+    put: (key, blob, request) => client.session(() => blobs.put(key, blob, request)),
+    get: (key) => client.session(() => blobs.get(key)),
   };
 }
 

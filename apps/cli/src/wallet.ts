@@ -366,7 +366,7 @@ async function open(options: OpenWalletOptions, secrets: WalletSecrets, restore:
     if (info.online?.features.includes('backup')) {
       let saved = readSavedStatus(dir);
       let onFenced: (status: UploaderStatus) => void = () => {};
-      const transport = lspTransport(client, options.lspUrl, () => client.login(identity));
+      const transport = lspTransport(client);
       const uploader = new BackupUploader({
         transport,
         nodeId: identity.nodeId,

@@ -20,6 +20,7 @@ import {
   type RoutesFindOutput,
   signNodeMessage,
 } from '@lpw/api';
+import { isBackupError } from '@lpw/backup';
 import {
   defaultMaxFeeMsat,
   isNodeError,
@@ -39,7 +40,7 @@ import { type Bolt11Invoice, decodeBolt11 } from '@lpw/payment-request';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../router/index.ts';
 import { type BackoffOptions, backoffLink } from './backoff.ts';
-import { MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
+import { type JitReceiveRequest, MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
 
 export {
   type AddressInvoiceOrder,
@@ -49,7 +50,12 @@ export {
   serveAddressInvoices,
 } from './address.ts';
 export { type BackoffOptions, backoffLink, isLspBusy, LspBusyError, rateLimitWaitSec } from './backoff.ts';
-export { type JitPurchaseVia, MIN_FINAL_CLTV_EXPIRY_DELTA, receiveJitVia } from './jit.ts';
+export {
+  type JitPurchaseVia,
+  type JitReceiveRequest,
+  MIN_FINAL_CLTV_EXPIRY_DELTA,
+  receiveJitVia,
+} from './jit.ts';
 
 export type LspTrpcClient = ReturnType<typeof createTRPCClient<AppRouter>>;
 
@@ -113,8 +119,16 @@ export interface JitQuote {
   maxPaymentMsat: bigint | undefined;
 }
 
-/** The LSP's error code in a tRPC failure (`data.app.code`), if it sent one. */
+/**
+ * The LSP's error code in a failure, if it sent one: a tRPC one (`data.app.code`) or one of the
+ * binary backup routes (@lpw/backup keeps the LSP's code in `details.lspCode`; `HTTP_<status>` when
+ * the answer carried none, which matches no ApiErrorCode a caller tests for).
+ */
 export function lspErrorCode(error: unknown): ApiErrorCode | undefined {
+  if (isBackupError(error)) {
+    const { lspCode } = error.details;
+    return typeof lspCode === 'string' ? (lspCode as ApiErrorCode) : undefined;
+  }
   if (!(error instanceof TRPCClientError)) return undefined;
   return (error.data as { app?: { code?: ApiErrorCode } } | undefined)?.app?.code;
 }
@@ -261,7 +275,7 @@ export function createLspClient(options: LspClientOptions) {
   /**
    * Runs a call that needs the session: logs in first when there is none or it ends within a
    * minute, and once more when the LSP answers that it expired (streams run for days). `codeOf`
-   * reads the LSP's code from a failure that is not a tRPC one (the binary backup routes).
+   * reads the LSP's code from a failure `lspErrorCode` does not know.
    */
   const session = async <T>(
     call: () => Promise<T>,
@@ -323,18 +337,7 @@ export function createLspClient(options: LspClientOptions) {
      * Buy a JIT channel for a payment of `amountMsat` at the cheapest offered fee and build the
      * invoice (route hint over the intercept SCID). `maxFeeMsat` refuses a dearer menu.
      */
-    async receiveJit(
-      node: WalletNode,
-      request: {
-        amountMsat: bigint;
-        /** In the invoice, or with `descriptionHash` only in the payment record. */
-        description: string;
-        /** SHA-256 (hex) the invoice commits to instead (LNURL-pay metadata, LUD-06). */
-        descriptionHash?: string;
-        expirySecs?: number;
-        maxFeeMsat?: bigint;
-      },
-    ): Promise<JitReceive> {
+    async receiveJit(node: WalletNode, request: JitReceiveRequest): Promise<JitReceive> {
       const lsp = await getInfo();
       return receiveJitVia(
         {

@@ -20,22 +20,23 @@ export interface JitPurchaseVia {
   ): Promise<Pick<JitBuyOutput, 'jit_channel_scid' | 'lsp_cltv_expiry_delta'>>;
 }
 
+/** What to receive through a JIT channel. */
+export interface JitReceiveRequest {
+  amountMsat: bigint;
+  /** In the invoice, or with `descriptionHash` only in the payment record. */
+  description: string;
+  /** SHA-256 (hex) the invoice commits to instead (LNURL-pay metadata, LUD-06). */
+  descriptionHash?: string;
+  expirySecs?: number;
+  /** Refuses a menu whose opening fee is dearer. */
+  maxFeeMsat?: bigint;
+}
+
 /**
  * Buy a JIT channel for a payment of `amountMsat` at the cheapest offered fee and build the
  * invoice (route hint over the intercept SCID). `maxFeeMsat` refuses a dearer menu.
  */
-export async function receiveJitVia(
-  via: JitPurchaseVia,
-  request: {
-    amountMsat: bigint;
-    /** In the invoice, or with `descriptionHash` only in the payment record. */
-    description: string;
-    /** SHA-256 (hex) the invoice commits to instead (LNURL-pay metadata, LUD-06). */
-    descriptionHash?: string;
-    expirySecs?: number;
-    maxFeeMsat?: bigint;
-  },
-): Promise<JitReceive> {
+export async function receiveJitVia(via: JitPurchaseVia, request: JitReceiveRequest): Promise<JitReceive> {
   const { node } = via;
   // before buying: a channel must never be sold for an invoice we then cannot make
   assertJitDescription(request.description);

@@ -24,7 +24,7 @@ import {
   readResponse,
 } from '../lsps/jsonrpc.ts';
 import { type JitQuote, type JitReceive, pickJitOffer, type WalletNode } from './index.ts';
-import { receiveJitVia } from './jit.ts';
+import { type JitReceiveRequest, receiveJitVia } from './jit.ts';
 
 /** bLIP 50: a client times a request out "on the scale of minutes", then forgets its id. */
 export const LSPS_REQUEST_TIMEOUT_MS = 120_000;
@@ -192,10 +192,7 @@ export function createLspsClient(
     },
 
     /** lsps2.get_info → lsps2.buy → our invoice over the intercept SCID (as the tRPC client's). */
-    receiveJit(
-      wallet: WalletNode,
-      r: { amountMsat: bigint; description: string; expirySecs?: number; maxFeeMsat?: bigint },
-    ): Promise<JitReceive> {
+    receiveJit(wallet: WalletNode, r: JitReceiveRequest): Promise<JitReceive> {
       return receiveJitVia(
         {
           node: wallet,

@@ -5,16 +5,12 @@
 // their claims) that only the wallet can spend, and the open channels' own state. Never more,
 // and exactly that once the chain says it.
 import { type Tx, waitUntil } from '@lpw/devnet-chain';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { randomBytes } from '@noble/hashes/utils.js';
 import { hex } from '@scure/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJitInvoice } from '../src/invoice/jit.ts';
-import { toHex } from '../src/ldk/values.ts';
 import type { Balances, LightningNode } from '../src/node.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet } from './harness.ts';
+import { heldHtlc, type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
 const PUSH_MSAT = 300_000_000n;
@@ -179,29 +175,6 @@ describe('balances: every bucket, every block, against the chain', () => {
     return net.devnet.chain.getTransaction(net.devnet.chain.outspend(txid!, Number(vout))!.txid)!.tx;
   }
 
-  /** An HTLC from `node` the LSP intercepts and holds (an intercept SCID it never forwards). */
-  async function heldHtlc(node: LightningNode, amountMsat: bigint) {
-    const payeeKey = secp256k1.utils.randomSecretKey();
-    const bolt11 = createJitInvoice({
-      amountMsat,
-      description: 'held',
-      expirySecs: 600,
-      paymentHash: toHex(randomBytes(32)),
-      paymentSecret: toHex(randomBytes(32)),
-      minFinalCltvExpiryDelta: 80,
-      payeeNodeId: toHex(secp256k1.getPublicKey(payeeKey, true)),
-      lspNodeId: lsp.nodeId,
-      interceptScid: lsp.newInterceptScid(),
-      lspCltvExpiryDelta: 72,
-      network: 'regtest',
-      sign: payeeKey,
-    });
-    const intercepted = lsp.waitFor('htlc-intercepted', undefined, 15_000);
-    const paying = node.payInvoice(bolt11).catch((e: unknown) => e);
-    const held = await intercepted;
-    return { held, paying };
-  }
-
   it('a JIT-like open: a 0-conf channel from the LSP with a push, exact from before its first confirmation', async ({
     signal,
   }) => {
@@ -304,7 +277,7 @@ describe('balances: every bucket, every block, against the chain', () => {
       { fundingTxo: w.fundingTxo, ownership: 'p2wsh' },
     ]);
     await mine(2, 'open');
-    const { paying } = await heldHtlc(w.node, 40_000_000n);
+    const { paying } = await heldHtlc(lsp, w.node, 40_000_000n);
     check('HTLC in flight');
     expect(w.node.balances().inFlightMsat).toBe(40_000_000n);
     w.node.closeChannel(w.channelId, { force: true });
@@ -371,7 +344,7 @@ describe('balances: every bucket, every block, against the chain', () => {
   }) => {
     const w = await walletWithChannel(0xa7);
     await net.mine(2, [lsp, w.node]);
-    const { held, paying } = await heldHtlc(w.node, 40_000_000n);
+    const { held, paying } = await heldHtlc(lsp, w.node, 40_000_000n);
     await new Promise((r) => setTimeout(r, 1_500)); // the LSP's deferred manager snapshot
     const oldLspState = lspStore.snapshot(); // the LSP's cheating copy: the HTLC pending
     lsp.failInterceptedHtlc(held.interceptId);

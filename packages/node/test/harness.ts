@@ -1,8 +1,12 @@
 // Test harness: nodes on an in-process devnet chain (@lpw/devnet-chain) served over its Esplora API, each with its
 // own on-chain wallet funded by the devnet faucet. Test code only.
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { createNode } from '../src/builder.ts';
+import { createJitInvoice } from '../src/invoice/jit.ts';
 import { initLdkNode } from '../src/ldk/init-node.ts';
+import { toHex } from '../src/ldk/values.ts';
 import type { LightningNode, NodeOptions } from '../src/node.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import type { Store } from '../src/persist/store.ts';
@@ -73,4 +77,31 @@ export async function zeroConf(from: LightningNode, to: LightningNode, pushMsat 
     () => to.listChannels().some((c) => c.peerId === from.nodeId && c.isUsable),
     20_000,
   );
+}
+
+/**
+ * An HTLC of `amountMsat` from `node` that `lsp` intercepts and holds: an invoice over an intercept
+ * SCID it never forwards, to a payee nobody runs. `paying` settles with the payment's error once the
+ * LSP fails the HTLC back.
+ */
+export async function heldHtlc(lsp: LightningNode, node: LightningNode, amountMsat: bigint) {
+  const payeeKey = secp256k1.utils.randomSecretKey();
+  const bolt11 = createJitInvoice({
+    amountMsat,
+    description: 'held',
+    expirySecs: 600,
+    paymentHash: toHex(randomBytes(32)),
+    paymentSecret: toHex(randomBytes(32)),
+    minFinalCltvExpiryDelta: 80,
+    payeeNodeId: toHex(secp256k1.getPublicKey(payeeKey, true)),
+    lspNodeId: lsp.nodeId,
+    interceptScid: lsp.newInterceptScid(),
+    lspCltvExpiryDelta: 72,
+    network: 'regtest',
+    sign: payeeKey,
+  });
+  const intercepted = lsp.waitFor('htlc-intercepted', undefined, 15_000);
+  const paying = node.payInvoice(bolt11).catch((e: unknown) => e);
+  const held = await intercepted;
+  return { held, paying };
 }

@@ -8,19 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Tx } from '@lpw/devnet-chain';
 import { waitUntil } from '@lpw/devnet-chain';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { randomBytes } from '@noble/hashes/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { txidOf } from '../src/chain/bytes.ts';
 import { EsploraSource } from '../src/chain/esplora.ts';
 import { WALLET_TO_SELF_DELAY } from '../src/config.ts';
-import { createJitInvoice } from '../src/invoice/jit.ts';
-import { toHex } from '../src/ldk/values.ts';
 import type { Balances, LightningNode } from '../src/node.ts';
 import { SYNCED_AT_KEY } from '../src/persist/keys.ts';
 import { MemoryStore } from '../src/persist/memory.ts';
 import { inMemory } from '../src/transport/memory.ts';
-import { type TestNet, testNet } from './harness.ts';
+import { heldHtlc, type TestNet, testNet } from './harness.ts';
 
 const CAPACITY_SAT = 1_000_000n;
 const STALE_CHILD = fileURLToPath(new URL('./stale-restore-child.ts', import.meta.url));
@@ -311,24 +307,7 @@ describe('recovery: restore from backups or words, LSP closes, money back on cha
   it('f. penalty while the phone sleeps: the LSP publishes a revoked commitment with an HTLC on it, the woken wallet takes the whole channel', async () => {
     const w = await walletWithChannel(0xf6, 0);
     // an HTLC from the wallet the LSP holds (an intercept SCID it never forwards): in both commitments
-    const payeeKey = secp256k1.utils.randomSecretKey();
-    const bolt11 = createJitInvoice({
-      amountMsat: 40_000_000n,
-      description: 'held',
-      expirySecs: 600,
-      paymentHash: toHex(randomBytes(32)),
-      paymentSecret: toHex(randomBytes(32)),
-      minFinalCltvExpiryDelta: 80,
-      payeeNodeId: toHex(secp256k1.getPublicKey(payeeKey, true)),
-      lspNodeId: lsp.nodeId,
-      interceptScid: lsp.newInterceptScid(),
-      lspCltvExpiryDelta: 72,
-      network: 'regtest',
-      sign: payeeKey,
-    });
-    const intercepted = lsp.waitFor('htlc-intercepted', undefined, 15_000);
-    const paying = w.node.payInvoice(bolt11).catch((e: unknown) => e);
-    const held = await intercepted;
+    const { held, paying } = await heldHtlc(lsp, w.node, 40_000_000n);
     await new Promise((r) => setTimeout(r, 1_500)); // the LSP's deferred manager snapshot
     const oldLspState = lspStore.snapshot(); // the LSP's cheating copy: the HTLC pending
     lsp.failInterceptedHtlc(held.interceptId);

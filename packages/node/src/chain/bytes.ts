@@ -69,6 +69,22 @@ class Cursor {
   }
 }
 
+/** Skips a transaction's input and output lists (from the input count on); returns the input count. */
+function skipInputsAndOutputs(c: Cursor): number {
+  const nIn = c.varint();
+  for (let i = 0; i < nIn; i++) {
+    c.skip(36); // outpoint
+    c.skip(c.varint()); // scriptSig
+    c.skip(4); // sequence
+  }
+  const nOut = c.varint();
+  for (let i = 0; i < nOut; i++) {
+    c.skip(8); // value
+    c.skip(c.varint()); // scriptPubKey
+  }
+  return nIn;
+}
+
 /** Length in bytes of the serialized (possibly segwit) transaction starting at `c.pos`. */
 function skipTx(c: Cursor): void {
   c.skip(4); // version
@@ -77,17 +93,7 @@ function skipTx(c: Cursor): void {
     segwit = true;
     c.skip(2);
   }
-  const nIn = c.varint();
-  for (let i = 0; i < nIn; i++) {
-    c.skip(36);
-    c.skip(c.varint());
-    c.skip(4);
-  }
-  const nOut = c.varint();
-  for (let i = 0; i < nOut; i++) {
-    c.skip(8);
-    c.skip(c.varint());
-  }
+  const nIn = skipInputsAndOutputs(c);
   if (segwit)
     for (let i = 0; i < nIn; i++) {
       const items = c.varint();
@@ -105,17 +111,7 @@ function stripWitness(raw: Uint8Array): Uint8Array {
   if (!(raw[4] === 0 && raw[5] !== 0)) return raw;
   const c = new Cursor(raw);
   c.skip(6);
-  const nIn = c.varint();
-  for (let i = 0; i < nIn; i++) {
-    c.skip(36);
-    c.skip(c.varint());
-    c.skip(4);
-  }
-  const nOut = c.varint();
-  for (let i = 0; i < nOut; i++) {
-    c.skip(8);
-    c.skip(c.varint());
-  }
+  skipInputsAndOutputs(c);
   const ioEnd = c.pos;
   const out = new Uint8Array(4 + (ioEnd - 6) + 4);
   out.set(raw.subarray(0, 4), 0);
