@@ -25,7 +25,7 @@ import { initLdkNode } from '@lpw/node/node-wasm';
 import { listenTcp } from '@lpw/node/tcp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes as concat, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { p2wpkh, Transaction } from '@scure/btc-signer';
 import * as ldk from 'lightningdevkit';
 
@@ -480,16 +480,6 @@ function prng(seed: Uint8Array): () => number {
 function compare(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 const u16 = (n: number) => new Uint8Array([(n >> 8) & 0xff, n & 0xff]);
