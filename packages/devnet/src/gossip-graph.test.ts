@@ -21,6 +21,19 @@ describe('the devnet gossip hub', () => {
   let devnet: Devnet;
   const cacheDir = mkdtempSync(join(tmpdir(), 'lpw-graph-test-'));
   const started: Array<{ stop(): Promise<void> }> = [];
+  /** A routing node (it keeps a graph, so it checks announcements) on the devnet's chain, stopped at the end. */
+  const graphNode = async (seedByte: number): Promise<LightningNode> => {
+    const node = await createNode({
+      seed: new Uint8Array(32).fill(seedByte),
+      network: 'regtest',
+      role: 'router',
+      store: new MemoryStore(),
+      chain: { esploraUrl: devnet.esploraUrl },
+      logLevel: 'error',
+    });
+    started.push(node);
+    return node;
+  };
 
   beforeAll(async () => {
     devnet = await startDevnet({ seed: 'gossip-graph-test' });
@@ -48,15 +61,7 @@ describe('the devnet gossip hub', () => {
   it('a node that connects syncs the whole graph over BOLT 7 and routes into it through the hub', async () => {
     const hub = await startGossipHub(devnet, shape, { cacheDir });
     started.push(hub);
-    const newcomer: LightningNode = await createNode({
-      seed: new Uint8Array(32).fill(9),
-      network: 'regtest',
-      role: 'router',
-      store: new MemoryStore(),
-      chain: { esploraUrl: devnet.esploraUrl },
-      logLevel: 'error',
-    });
-    started.push(newcomer);
+    const newcomer = await graphNode(9);
     await newcomer.connect(hub.nodeId, tcp(hub.host, hub.port));
     await waitUntil(
       'the whole graph',
@@ -108,15 +113,7 @@ describe('the devnet gossip hub', () => {
     for (const [i, scid] of lies.entries()) announceUncheckedChannel(hub, shape, 1 + i, 10 + i, scid);
     expect(graphCount(hub.node).channels).toBe(204); // the hub serves them all, signed like the rest
 
-    const checker: LightningNode = await createNode({
-      seed: new Uint8Array(32).fill(10),
-      network: 'regtest',
-      role: 'router',
-      store: new MemoryStore(),
-      chain: { esploraUrl: devnet.esploraUrl },
-      logLevel: 'error',
-    });
-    started.push(checker);
+    const checker = await graphNode(10);
     await checker.connect(hub.nodeId, tcp(hub.host, hub.port));
     await waitUntil(
       'every announcement received and checked',
