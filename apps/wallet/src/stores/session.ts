@@ -105,26 +105,31 @@ async function withUnlockedWorker<T>(
   }
 }
 
-async function startNode(
+/**
+ * Posts the node's start to the worker at once (no await before the `open` leaves: a start's time
+ * counts from here) and resolves when the node runs. Messages reach the worker in order, so the fee
+ * cap is set before the node opens.
+ */
+function startNode(
   worker: NodeWorker,
   vault: VaultRecord,
-  restore: boolean,
-  restoreFile?: Uint8Array,
+  start: { restore: boolean; deviceId: string; restoreFile?: Uint8Array },
 ): Promise<void> {
   useWallet.getState().attach(worker);
-  await worker.call({ type: 'setAddressFeeCap', feeCapMsat: useSettings.getState().feeCapMsat });
-  await worker.call({
+  const capSet = worker.call({ type: 'setAddressFeeCap', feeCapMsat: useSettings.getState().feeCapMsat });
+  const opened = worker.call({
     type: 'open',
     request: {
       walletId: vault.walletId,
       lspUrl: useSettings.getState().lspUrl,
       esploraUrl: useSettings.getState().esploraUrl || undefined,
       secondEsploraUrl: useSettings.getState().secondEsploraUrl || undefined,
-      deviceId: await deviceId(),
-      restore,
-      restoreFile,
+      deviceId: start.deviceId,
+      restore: start.restore,
+      restoreFile: start.restoreFile,
     },
   });
+  return Promise.all([capSet, opened]).then(() => undefined);
 }
 
 async function sealNew(mnemonic: string, lock: LockChoice, replacing?: string) {
@@ -160,17 +165,23 @@ export const useSession = create<SessionState>((setState, getState) => ({
   async createWallet(mnemonic, lock) {
     const { worker, value: vault } = await sealNew(mnemonic, lock);
     await set(VAULT_KEY, vault);
+    const started = startNode(worker, vault, { restore: false, deviceId: await deviceId() });
     setState({ vault, phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(worker, vault, false);
+    await started;
   },
   async restoreWallet(mnemonic, lock, backupFile) {
     const { worker, value: vault } = await sealNew(mnemonic, lock);
     await set(RESTORE_PENDING_KEY, vault.walletId);
     await set(VAULT_KEY, vault);
+    const started = startNode(worker, vault, {
+      restore: true,
+      deviceId: await deviceId(),
+      restoreFile: backupFile,
+    });
     setState({ vault, phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(worker, vault, true, backupFile);
+    await started;
   },
   async restoreFromLock(mnemonic, lock, backupFile) {
     const stored = getState().vault;
@@ -179,19 +190,30 @@ export const useSession = create<SessionState>((setState, getState) => ({
     const sameWallet = vault.walletId === stored.walletId;
     if (!sameWallet) await set(RESTORE_PENDING_KEY, vault.walletId);
     unconfirmedVault = vault;
+    const started = startNode(worker, vault, {
+      restore: !sameWallet,
+      deviceId: await deviceId(),
+      restoreFile: backupFile,
+    });
     setState({ vault, phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(worker, vault, !sameWallet, backupFile);
+    await started;
   },
   async unlock(text) {
     const vault = getState().vault;
     if (!vault) throw new Error('No wallet on this device');
     const secret = await secretFor(vault, text);
+    // the page's own reads run while the worker decrypts the words; the open goes out before Home renders
+    const reads = Promise.all([get<string>(RESTORE_PENDING_KEY), deviceId()]);
     const { worker } = await withUnlockedWorker((w) => w.call({ type: 'unlock', vault, secret }));
-    const restore = (await get<string>(RESTORE_PENDING_KEY)) === vault.walletId;
+    const [pendingRestore, device] = await reads;
+    const started = startNode(worker, vault, {
+      restore: pendingRestore === vault.walletId,
+      deviceId: device,
+    });
     setState({ phase: 'unlocked' });
     useNav.getState().go('home');
-    await startNode(worker, vault, restore);
+    await started;
   },
   async lock() {
     const worker = useWallet.getState().worker;
