@@ -26,7 +26,10 @@ startMark('worker-loaded');
 Object.assign(self, { lpwWasmMemory: wasmMemoryUsage });
 // LDK's WASM compiles (streamed) while the vault is opened, or the lock screen still shows: `open`
 // awaits the same load. A failure here is the one `open` reports.
-void initLdkFromUrl(wasmUrl).catch(() => {});
+void initLdkFromUrl(wasmUrl).then(
+  () => startMark('wasm-loaded'),
+  () => {},
+);
 
 const runtime = new WalletRuntime(
   wasmUrl,
@@ -78,11 +81,11 @@ async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult
   const { command } = message;
   switch (command.type) {
     case 'unlock':
-      secrets = deriveSecrets(await openVault(command.vault, command.secret));
+      secrets = await deriveSecrets(await openVault(command.vault, command.secret));
       startMark('unlocked');
       return undefined;
     case 'seal': {
-      const derived = deriveSecrets(command.mnemonic);
+      const derived = await deriveSecrets(command.mnemonic);
       const sameWallet =
         command.replacing !== undefined && (await isWalletOf(command.replacing, derived.nodeSeed));
       const vault = await sealMnemonic(
