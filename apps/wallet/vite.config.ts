@@ -103,8 +103,13 @@ export default defineConfig({
     },
   },
   plugins: [
-    // every workspace source the worker may bundle: a method named in none of them cannot be called
-    pruneLdkMethods(['src', '../../packages', '../../lsp-server/src']),
+    // every workspace source the worker may bundle: a method named in none of them cannot be called;
+    // less the gossip sync of nodes that keep a graph (createNode's alone: the worker calls
+    // createWalletNode), whose RoutingMessageHandler glue would otherwise ship (~4.5 KB gzip)
+    pruneLdkMethods(
+      ['src', '../../packages', '../../lsp-server/src'],
+      ['../../packages/node/src/gossip-handler.ts', '../../packages/node/src/gossip-utxo.ts'],
+    ),
     workerInAppBuild(),
     react(),
     contentSecurityPolicy(),

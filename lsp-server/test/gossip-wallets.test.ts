@@ -1,6 +1,9 @@
 // Wallets get none of the LSP's gossip stream; its routing peers still get all of it. New public
-// gossip flows through the LSP while a wallet with a channel is connected: the router counts what the
-// LSP relays to it, the wallet counts what it receives (zero), and still pays on the LSP's routes.
+// gossip flows through the LSP while two wallets with channels are connected: one built as the PWA
+// builds it (createWalletNode: LDK's IgnoringMessageHandler, which counts nothing), and its twin,
+// whose routing handler counts the gossip it ignores. The LSP sees the same init from both, and
+// neither sends it anything gossip-related, so what the twin receives (zero) is what the wallet
+// receives. The router counts what the LSP relays to it; the wallet still pays on the LSP's routes.
 import { waitUntil } from '@lpw/devnet';
 import { spreadChannelGossip } from '@lpw/devnet/network';
 import { tcp } from '@lpw/node/tcp';
@@ -19,10 +22,25 @@ describe('gossip to wallets', () => {
 
   it('the LSP relays new public gossip to the router and not one byte of it to a connected wallet', async () => {
     const { node: wallet, client } = await s.wallet(0x41);
-    const jit = await client.receiveJit(wallet, { amountMsat: 200_000_000n, description: 'float' });
-    const received = wallet.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
-    await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
-    await received;
+    const { node: twin, client: twinClient } = await s.wallet(0x42, 'gossip-counting twin');
+    for (const [node, lsp] of [
+      [wallet, client],
+      [twin, twinClient],
+    ] as const) {
+      const jit = await lsp.receiveJit(node, { amountMsat: 200_000_000n, description: 'float' });
+      const received = node.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 60_000);
+      await s.net.router.node.payInvoice(jit.bolt11, { timeoutMs: 60_000 });
+      await received;
+    }
+    // what the LSP decides gossip by: the init each sent (gossip_queries in it, from custom-messages.ts)
+    const initOf = (peerId: string) =>
+      s.lsp.ldk.peerManager
+        .list_peers()
+        .find((p) => Buffer.from(p.get_counterparty_node_id()).toString('hex') === peerId)!
+        .get_init_features();
+    expect(Boolean(initOf(wallet.nodeId).supports_gossip_queries())).toBe(true);
+    expect(Buffer.from(initOf(twin.nodeId).write())).toEqual(Buffer.from(initOf(wallet.nodeId).write()));
+    expect(() => wallet.gossipReceived()).toThrow(/does not count gossip/);
     const before = s.net.router.node.gossipReceived(s.lsp.nodeId);
 
     // a new public channel LSP → merchant: its announcement, the updates and the LSP's new
@@ -60,11 +78,12 @@ describe('gossip to wallets', () => {
     expect(graph.channels.length).toBeGreaterThanOrEqual(4); // router–merchant, 2 × router–LSP, LSP–merchant
     expect(graph.nodes.filter((n) => n.announced).length).toBeGreaterThanOrEqual(3);
 
-    // the wallet, connected all along: nothing from the LSP, nothing from anyone
+    // the wallets, connected all along: nothing from the LSP, nothing from anyone
     expect(wallet.isConnected(s.lsp.nodeId)).toBe(true);
+    expect(twin.isConnected(s.lsp.nodeId)).toBe(true);
     await s.server.lightning.idle();
-    expect(wallet.gossipReceived(s.lsp.nodeId)).toEqual(NONE);
-    expect(wallet.gossipReceived()).toEqual(NONE);
+    expect(twin.gossipReceived(s.lsp.nodeId)).toEqual(NONE);
+    expect(twin.gossipReceived()).toEqual(NONE);
 
     // and it still pays the public network on a route the LSP finds for it
     const invoice = s.net.merchant.node.createInvoice({
@@ -75,6 +94,6 @@ describe('gossip to wallets', () => {
     const paid = await client.payWithRoute(wallet, invoice.bolt11, { maxFeeMsat: 1_000_000n });
     expect(paid.amountMsat).toBe(10_000_000n);
     expect(s.net.merchant.node.payment(invoice.paymentHash)?.status).toBe('succeeded');
-    expect(wallet.gossipReceived()).toEqual(NONE);
+    expect(twin.gossipReceived()).toEqual(NONE);
   }, 240_000);
 });

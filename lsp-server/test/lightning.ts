@@ -13,7 +13,7 @@ import { createLsp } from '../src/lsp.ts';
 import type { Metrics } from '../src/metrics.ts';
 import type { RunningLsp } from '../src/server.ts';
 import type { LspStore } from '../src/store/types.ts';
-import { walletOf } from './prepared-lsp.ts';
+import { type WalletKind, walletOf } from './prepared-lsp.ts';
 import type { Backend } from './stores.ts';
 
 export interface Stack {
@@ -27,7 +27,7 @@ export interface Stack {
   /** Added to Date.now() for the LSP's clock (moves valid_until into the past). */
   clockOffsetMs: { value: number };
   /** A fresh wallet node (role wallet, trusting the LSP) and its logged-in, connected client. */
-  wallet(seedByte: number): Promise<{ node: LightningNode; client: LspClient }>;
+  wallet(seedByte: number, kind?: WalletKind): Promise<{ node: LightningNode; client: LspClient }>;
   mine(n: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -107,8 +107,8 @@ export async function startStack(
     metrics,
     clockOffsetMs,
     mine,
-    async wallet(seedByte) {
-      const node = await walletOf(devnet, lsp.nodeId, seedByte);
+    async wallet(seedByte, kind) {
+      const node = await walletOf(devnet, lsp.nodeId, seedByte, kind);
       wallets.push(node);
       const client = createLspClient({
         url: server.url,

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import type { Devnet } from '@lpw/devnet';
 import { waitUntil } from '@lpw/devnet';
 import type { PublicNetwork } from '@lpw/devnet/network';
-import { createNode, type LightningNode, MemoryStore, type WebSocketConstructor } from '@lpw/node';
+import {
+  createNode,
+  createWalletNode,
+  type LightningNode,
+  MemoryStore,
+  type NodeOptions,
+  type WebSocketConstructor,
+} from '@lpw/node';
 import WebSocket from 'ws';
 import { createLspClient, type LspClient } from '../src/client/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
@@ -54,9 +61,17 @@ export async function prepareLspNode(opts: {
   return nodeId;
 }
 
-/** A wallet node in memory that trusts `lspNodeId` (its zero-conf JIT channels). */
-export function walletOf(devnet: Devnet, lspNodeId: string, seedByte: number): Promise<LightningNode> {
-  return createNode({
+/**
+ * A wallet node in memory that trusts `lspNodeId` (its zero-conf JIT channels), built as the PWA
+ * builds it; or its twin that counts the gossip it ignores (`countGossip`, gossip-wallets.test.ts).
+ */
+export function walletOf(
+  devnet: Devnet,
+  lspNodeId: string,
+  seedByte: number,
+  kind: WalletKind = 'wallet',
+): Promise<LightningNode> {
+  const options: NodeOptions = {
     seed: new Uint8Array(32).fill(seedByte),
     network: 'regtest',
     role: 'wallet',
@@ -65,8 +80,11 @@ export function walletOf(devnet: Devnet, lspNodeId: string, seedByte: number): P
     chainSyncIntervalMs: 0,
     trustedPeers: [lspNodeId],
     logLevel: 'error',
-  });
+  };
+  return kind === 'wallet' ? createWalletNode(options) : createNode({ ...options, countGossip: true });
 }
+
+export type WalletKind = 'wallet' | 'gossip-counting twin';
 
 /** A client of the LSP at `url` with `wallet` logged in and linked, retried while the LSP (re)starts. */
 export async function linkedClient(url: string, wallet: LightningNode, what: string): Promise<LspClient> {

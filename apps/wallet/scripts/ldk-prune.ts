@@ -6,8 +6,8 @@
 // lose every reference are tree-shaken. Trait callbacks are not at risk: the WASM calls them on
 // object literals (`structImplementation`), never on class methods. A name reached some other way
 // (built at runtime, `ldk[name]`) would be cut: don't.
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Plugin, parseAst } from 'vite';
 
@@ -22,6 +22,36 @@ function walk(node: unknown, visit: (node: Node) => boolean) {
     if (!visit(node as Node)) return;
     for (const value of Object.values(node)) if (value && typeof value === 'object') walk(value, visit);
   }
+}
+
+/** TypeScript nodes that hold code (their type parts are skipped below); every other `TS…` node is a type. */
+const TS_VALUE_NODES = new Set([
+  'TSAsExpression',
+  'TSSatisfiesExpression',
+  'TSNonNullExpression',
+  'TSInstantiationExpression',
+  'TSParameterProperty',
+  'TSEnumDeclaration',
+  'TSEnumBody',
+  'TSEnumMember',
+  'TSExportAssignment',
+]);
+
+/**
+ * Adds the identifiers and strings of a source's code to `names`. A name in a type (`ldk.RoutingMessageHandler`
+ * as a field's type) calls nothing, and counting it kept the static methods of every class our
+ * types name (a trait's `new_impl` and all the glue behind it).
+ */
+function valueNames(file: string, names: Set<string>) {
+  const code = readFileSync(file, 'utf8');
+  walk(parseAst(code, { lang: file.endsWith('.tsx') ? 'tsx' : 'ts' }), (node) => {
+    if (node.type.startsWith('TS') && !TS_VALUE_NODES.has(node.type)) return false;
+    if (node.importKind === 'type' || node.exportKind === 'type') return false;
+    if (node.type === 'Identifier' || node.type === 'PrivateIdentifier') names.add(node.name as string);
+    else if (node.type === 'Literal' && typeof node.value === 'string') names.add(node.value);
+    else if (node.type === 'TemplateElement') names.add((node.value as { raw: string }).raw);
+    return true;
+  });
 }
 
 /** Files under dir (not in node_modules, dist or test folders) whose name passes the test. */
@@ -48,7 +78,7 @@ interface Method {
 
 /** What may be called: grows as methods are found reachable (`reachableMethods`). */
 interface Calls {
-  /** every word of our sources (comments included: over-inclusive on purpose) */
+  /** every name and string in our sources' code (not their types or comments: those call nothing) */
   ours: Set<string>;
   members: Set<string>;
   qualified: Set<string>;
@@ -90,12 +120,12 @@ function mayBeCalled(calls: Calls, m: Method): boolean {
  * from what those methods call in turn, until nothing new is reached. A method only an unreachable
  * method calls (ChannelManager's BOLT 12 methods calling offer builders) is not kept.
  */
-function reachableMethods(sourceRoots: string[]): Set<string> {
+function reachableMethods(sourceRoots: string[], notBundled: Set<string>): Set<string> {
   const calls: Calls = { ours: new Set(), members: new Set(), qualified: new Set() };
-  const ours = sourceRoots.flatMap((root) => sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name)));
-  for (const file of ours) {
-    for (const [word] of readFileSync(file, 'utf8').matchAll(/[A-Za-z_$][\w$]*/g)) calls.ours.add(word);
-  }
+  const ours = sourceRoots
+    .flatMap((root) => sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name)))
+    .filter((file) => !notBundled.has(resolve(file)));
+  for (const file of ours) valueNames(file, calls.ours);
   // the bindings' calls, from their syntax tree (their doc comments quote Rust examples)
   const ldkRoot = dirname(fileURLToPath(import.meta.resolve('lightningdevkit')));
   const methods = new Map<string, Method>();
@@ -177,12 +207,30 @@ function withoutInitGuards(code: string, id: string): string {
   return parts.join('');
 }
 
-/** @param sourceRoots folders whose .ts/.tsx files (tests aside: not bundled) may call LDK */
-export function pruneLdkMethods(sourceRoots: string[]): Plugin {
+/**
+ * @param sourceRoots folders whose .ts/.tsx files (tests aside: not bundled) may call LDK
+ * @param notBundled files under them that the build must leave out (code of the nodes that keep a
+ *   graph): the methods only they name are cut too. The build fails if any of their code is bundled,
+ *   as it would then call methods that are gone.
+ */
+export function pruneLdkMethods(sourceRoots: string[], notBundled: string[] = []): Plugin {
   let reached: Set<string> | undefined;
+  const excluded = new Set(notBundled.map((file) => resolve(file)));
   return {
     name: 'lpw-prune-ldk-methods',
     apply: 'build',
+    buildStart() {
+      for (const file of excluded) if (!existsSync(file)) this.error(`notBundled: ${file} does not exist`);
+    },
+    generateBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        for (const [id, module] of Object.entries(chunk.modules)) {
+          if (excluded.has(id) && module.renderedLength > 0)
+            this.error(`${id} is bundled in ${chunk.fileName}, but the LDK methods it calls were pruned`);
+        }
+      }
+    },
     transform(code, id) {
       const file = LDK_FILE.exec(id)?.[1]?.split(sep).join('/');
       if (!file) return null;
@@ -190,7 +238,7 @@ export function pruneLdkMethods(sourceRoots: string[]): Plugin {
       // Every other module only declares classes, so one nothing uses may be left out.
       if (file === 'bindings.mjs') return { code: withoutInitGuards(code, id), map: null };
       if (!/^(structs|enums)\//.test(file)) return { code, moduleSideEffects: false };
-      reached ??= reachableMethods(sourceRoots);
+      reached ??= reachableMethods(sourceRoots, excluded);
       const cuts = classMethods(this.parse(code)).methods.filter(
         (m) => !reached!.has(methodKey(file, m.className, m.isStatic, m.name)),
       );

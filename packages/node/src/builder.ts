@@ -16,10 +16,11 @@ import { ChainWatcher, decodeHeight } from './chain-watch.ts';
 import { Channels } from './channels.ts';
 import { buildUserConfig } from './config.ts';
 import { CustomMessageRouter } from './custom-messages.ts';
+import { NodeError } from './errors.ts';
 import { changedNotice, EventBus } from './events.ts';
 import { assertForwardingFees, setDefaultForwardingFees } from './forwarding-fees.ts';
 import { Gossip, openGraph } from './gossip.ts';
-import { GossipUtxoLookup } from './gossip-utxo.ts';
+import { createGossipHandler, type GossipHandler } from './gossip-handler.ts';
 import { keysManagerSeed } from './identity.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { assertLdkReady } from './ldk/init.ts';
@@ -69,7 +70,30 @@ const WASM_MEMORY_CHECK_MS = 10_000;
 const MANAGER_SNAPSHOT_DELAY_MS = 1_000;
 
 /** Assembles and starts a node: restores it from `store` if it holds one, else creates it. */
-export async function createNode(options: NodeOptions): Promise<LightningNode> {
+export function createNode(options: NodeOptions): Promise<LightningNode> {
+  return openNode(options, createGossipHandler);
+}
+
+/**
+ * `createNode` for a wallet, without the code of nodes that keep a graph or count gossip: a bundle
+ * that calls only this (the PWA's worker) leaves gossip-handler.ts and its LDK glue out. The node it
+ * builds is the one `createNode` builds for a wallet.
+ */
+export function createWalletNode(options: NodeOptions): Promise<LightningNode> {
+  if (options.role !== 'wallet' || options.gossip || options.countGossip)
+    return Promise.reject(
+      new NodeError('INVALID_INPUT', 'createWalletNode builds a wallet without gossip: use createNode'),
+    );
+  return openNode(options, undefined);
+}
+
+/** The gossip handler of nodes that keep a graph or count gossip; none: a wallet (IgnoringMessageHandler). */
+type GossipHandlerFactory = typeof createGossipHandler;
+
+async function openNode(
+  options: NodeOptions,
+  gossipHandlerOf: GossipHandlerFactory | undefined,
+): Promise<LightningNode> {
   assertLdkReady();
   assertNodeOptions(options);
   const logSink: LogSink = options.log ?? (() => {});
@@ -111,7 +135,7 @@ export async function createNode(options: NodeOptions): Promise<LightningNode> {
     log: chainLog,
   });
   startMark('node-onchain-wallet');
-  const node = assemble(options, data, {
+  const node = assemble(options, data, gossipHandlerOf, {
     source,
     fees,
     broadcaster,
@@ -141,7 +165,12 @@ interface ChainParts {
 }
 
 /** The LDK objects and the node's parts, wired; the node is not started yet. */
-function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: ChainParts): LightningNode {
+function assemble(
+  options: NodeOptions,
+  data: Map<string, Uint8Array>,
+  gossipHandlerOf: GossipHandlerFactory | undefined,
+  parts: ChainParts,
+): LightningNode {
   const network = NETWORKS[options.network];
   const scheduler = options.scheduler ?? defaultScheduler();
   const now = options.clock ?? (() => Date.now());
@@ -330,29 +359,34 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     retainer,
     onCallbackError,
   });
-  // no channel enters the graph unless its funding output is on the chain (BOLT 7)
-  const utxoLookup = gossipOn
-    ? new GossipUtxoLookup({
-        source,
-        chainHash: ldk.BestBlock.constructor_from_network(network.ldk).get_block_hash(),
-        graph,
-        retainer,
-        onCallbackError,
-        stopped: () => life.stopped,
-        wake,
-        onLookupFailed: (scid, error) =>
-          logSink({
-            level: 'warn',
-            module: 'lpw::gossip',
-            line: 0,
-            message: `funding output of channel ${scid} not read: ${String(error)}`,
-          }),
-      })
-    : undefined;
+  // a node that keeps a graph checks each channel_announcement's funding output (gossip-handler.ts)
+  const gossipHandler: GossipHandler | undefined =
+    gossipOn || options.countGossip
+      ? gossipHandlerOf?.({
+          graph: gossipOn ? graph : undefined,
+          source,
+          chainHash: ldk.BestBlock.constructor_from_network(network.ldk).get_block_hash(),
+          channelManager: cm,
+          logger,
+          retainer,
+          onCallbackError,
+          stopped: () => life.stopped,
+          wake,
+          onLookupFailed: (scid, error) =>
+            logSink({
+              level: 'warn',
+              module: 'lpw::gossip',
+              line: 0,
+              message: `funding output of channel ${scid} not read: ${String(error)}`,
+            }),
+        })
+      : undefined;
   const peers: Peers = new Peers({
     channelManager: cm,
-    graph: gossipOn ? graph : undefined,
-    utxoLookup,
+    // a wallet's: LDK's, which ignores gossip (its gossip_queries feature: custom-messages.ts)
+    routingHandler:
+      gossipHandler?.handler ??
+      retainer.keep(retainer.keep(ldk.IgnoringMessageHandler.constructor_new()).as_RoutingMessageHandler()),
     onionMessenger,
     logger,
     keys,
@@ -572,6 +606,7 @@ function assemble(options: NodeOptions, data: Map<string, Uint8Array>, parts: Ch
     intercept: new HtlcIntercept(cm, () => running.scheduleForwards()),
     channels,
     gossip,
+    gossipHandler,
     peers,
     customMessages,
     chain,

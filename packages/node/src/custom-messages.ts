@@ -1,6 +1,7 @@
 // BOLT 8 custom messages (types 32768–65535) to and from any peer: the PeerManager's
 // CustomMessageHandler. It also hears LDK's peer_connected / peer_disconnected calls and turns them
-// into the node's peer events. Protocols on top (LSPS0 on type 37913) subscribe by type.
+// into the node's peer events. Protocols on top (LSPS0 on type 37913) subscribe by type. Its init
+// features are every node's gossip_queries (so a wallet gets no gossip it would throw away).
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
 import type { EventBus } from './events.ts';
@@ -91,7 +92,16 @@ export class CustomMessageRouter implements CustomMessages {
         onError,
       ),
       provided_node_features: () => ldk.NodeFeatures.constructor_empty(),
-      provided_init_features: () => ldk.InitFeatures.constructor_empty(),
+      // LDK sends the OR of its handlers' features in init. A wallet's routing handler is LDK's
+      // IgnoringMessageHandler, which advertises nothing, and a peer without gossip_queries gets
+      // its peer's whole gossip stream (LDK-NOTES). With it and no gossip_timestamp_filter, LDK's
+      // PeerManager skips the peer in every broadcast and starts no backfill (BOLT 7). Nodes that
+      // keep a graph advertise it through their gossip sync as well.
+      provided_init_features: () => {
+        const features = ldk.InitFeatures.constructor_empty();
+        features.set_gossip_queries_optional();
+        return features;
+      },
     };
     const none = () =>
       ldk.Result_COption_TypeZDecodeErrorZ.constructor_ok(ldk.Option_TypeZ.constructor_none());

@@ -1,13 +1,16 @@
-// The node's RoutingMessageHandler: LDK's gossip sync for nodes that keep a graph, a silent one for
-// wallets, both counting the gossip each peer sends us.
+// The RoutingMessageHandler of a node that keeps a graph (LDK's gossip sync, each channel_announcement's
+// funding output checked on the chain), or of a node built to count the gossip it would ignore;
+// both count the gossip each peer sends us.
 //
-// A wallet advertises gossip_queries and never sends gossip_timestamp_filter. BOLT 7 says a peer
-// that negotiated gossip_queries gets no relayed gossip until it asks for it with that filter, and
-// LDK's PeerManager obeys: it skips such a peer in every broadcast and never starts a backfill.
-// Without the feature (LDK's IgnoringMessageHandler advertises nothing) an LSP streams its whole
-// gossip to every wallet, which a phone pays for in bandwidth and CPU and then throws away.
+// A wallet has neither: its routing handler is LDK's IgnoringMessageHandler (builder.ts), and its
+// gossip_queries feature comes from the custom message handler (custom-messages.ts), so an LSP
+// relays it none. This module is imported by `createNode` only, never by `createWalletNode`: the
+// PWA's worker bundle holds none of it, nor the LDK glue behind a RoutingMessageHandler of our own.
+// A counting node without a graph advertises no feature of its own either, so its peers see the
+// very init a wallet sends (lsp-server/test/gossip-wallets.test.ts compares them).
 import * as ldk from 'lightningdevkit';
-import type { FundingChecks, GossipUtxoLookup } from './gossip-utxo.ts';
+import type { ChainSource } from './chain/source.ts';
+import { type FundingChecks, GossipUtxoLookup } from './gossip-utxo.ts';
 import { type CallbackErrorSink, guard, type Retainer } from './ldk/callbacks.ts';
 import { freeLdk, withLdk } from './ldk/free.ts';
 import { bool, someOf, toHex } from './ldk/values.ts';
@@ -20,8 +23,50 @@ export interface GossipTraffic {
   bytes: number;
 }
 
-export interface GossipHandlerContext {
-  /** The graph gossip fills; undefined: a node that ignores gossip (a wallet routes over its LSP). */
+/** What `createGossipHandler` needs from the node being built (builder.ts). */
+export interface GossipParts {
+  /** The graph gossip fills; undefined: a node that only counts the gossip it ignores. */
+  graph: ldk.NetworkGraph | undefined;
+  source: ChainSource;
+  /** The chain this node is on (genesis, as LDK's ChainHash). */
+  chainHash: Uint8Array;
+  channelManager: ldk.ChannelManager;
+  logger: ldk.Logger;
+  retainer: Retainer;
+  onCallbackError: CallbackErrorSink;
+  stopped: () => boolean;
+  wake: () => void;
+  onLookupFailed: (scid: bigint, error: unknown) => void;
+}
+
+/** The gossip handler of a node that keeps a graph (with its funding checks) or counts gossip. */
+export function createGossipHandler(p: GossipParts): GossipHandler {
+  const { graph, retainer, onCallbackError } = p;
+  // no channel enters the graph unless its funding output is on the chain (BOLT 7)
+  const utxoLookup = graph
+    ? new GossipUtxoLookup({
+        source: p.source,
+        chainHash: p.chainHash,
+        graph,
+        retainer,
+        onCallbackError,
+        stopped: p.stopped,
+        wake: p.wake,
+        onLookupFailed: p.onLookupFailed,
+      })
+    : undefined;
+  return new GossipHandler({
+    graph,
+    utxoLookup,
+    channelManager: p.channelManager,
+    logger: p.logger,
+    retainer,
+    onCallbackError,
+  });
+}
+
+interface GossipHandlerContext {
+  /** The graph gossip fills; undefined: a node that only counts (it ignores gossip like a wallet). */
   graph: ldk.NetworkGraph | undefined;
   /** Checks each channel_announcement's funding output on the chain (gossip-utxo.ts); with the graph. */
   utxoLookup: GossipUtxoLookup | undefined;
@@ -110,12 +155,9 @@ export class GossipHandler {
       processing_queue_high: () => (inner ? inner.processing_queue_high() : false),
       provided_node_features: () =>
         inner ? inner.provided_node_features() : ldk.NodeFeatures.constructor_empty(),
-      provided_init_features: (theirNodeId: Uint8Array) => {
-        if (inner) return inner.provided_init_features(theirNodeId);
-        const features = ldk.InitFeatures.constructor_empty();
-        features.set_gossip_queries_optional();
-        return features;
-      },
+      // without a graph, nothing: a wallet's init (gossip_queries from custom-messages.ts), exactly
+      provided_init_features: (theirNodeId: Uint8Array) =>
+        inner ? inner.provided_init_features(theirNodeId) : ldk.InitFeatures.constructor_empty(),
     };
     const provider: ldk.MessageSendEventsProviderInterface = {
       get_and_clear_pending_msg_events: () => (events ? events.get_and_clear_pending_msg_events() : []),
@@ -154,7 +196,7 @@ export class GossipHandler {
     traffic.bytes += length + TYPE_BYTES;
   }
 
-  /** A wallet has a channel or two: listing them per update costs nothing here (never on a graph node). */
+  /** A counting node (a wallet's twin) has a channel or two: listing them per update costs nothing (never on a graph node). */
   private isOwnPrivateChannel(msg: ldk.ChannelUpdate): boolean {
     const contents = msg.get_contents();
     const scid = contents.get_short_channel_id();

@@ -1,7 +1,7 @@
 // @lpw/node: one runtime-neutral Lightning node on LDK. Node-only adapters live in subpaths:
 // `@lpw/node/sqlite`, `@lpw/node/tcp`, `@lpw/node/node-wasm`.
 
-export { createNode } from './builder.ts';
+export { createNode, createWalletNode } from './builder.ts';
 export {
   type BitcoindOptions,
   type BitcoinNetwork,

@@ -10,11 +10,12 @@ import type { ChainWatch, ChainWatcher } from './chain-watch.ts';
 import type { ChannelSummary, Channels, OpenChannelRequest } from './channels.ts';
 import type { NodeRole } from './config.ts';
 import type { CustomMessageRouter, CustomMessages } from './custom-messages.ts';
+import { NodeError } from './errors.ts';
 import type { EventBus, EventOf, Listener, NodeEvent, NodeEventKind } from './events.ts';
 import type { FeeWeatherReport } from './fee-policy.ts';
 import type { ForwardingFees } from './forwarding-fees.ts';
 import type { Gossip, GraphSummary } from './gossip.ts';
-import type { GossipTraffic } from './gossip-handler.ts';
+import type { GossipHandler, GossipTraffic } from './gossip-handler.ts';
 import type { FundingChecks } from './gossip-utxo.ts';
 import { type WasmMemoryUsage, wasmMemoryUsage } from './ldk/memory.ts';
 import { toHex } from './ldk/values.ts';
@@ -83,6 +84,8 @@ export interface NodeParts {
   intercept: HtlcIntercept;
   channels: Channels;
   gossip: Gossip;
+  /** On a node that keeps a graph or counts gossip (createNode); none on a wallet's. */
+  gossipHandler: GossipHandler | undefined;
   peers: Peers;
   customMessages: CustomMessageRouter;
   chain: ChainWatcher;
@@ -229,11 +232,15 @@ export class LightningNode {
   }
 
   /**
-   * Gossip received since start from `peerId` (from every peer when none is named). A wallet asks
-   * for none (gossip-handler.ts); the direct update of its own unannounced channel is not counted.
+   * Gossip received since start from `peerId` (from every peer when none is named), on a node that
+   * keeps a graph or was built with `countGossip`; a wallet's routing handler is LDK's, which counts
+   * nothing. A node without a graph does not count the direct update of its own unannounced channel.
    */
   gossipReceived(peerId?: string): GossipTraffic {
-    return this.p.peers.gossip.receivedFrom(peerId);
+    const handler = this.p.gossipHandler;
+    if (!handler)
+      throw new NodeError('INVALID_INPUT', 'this node does not count gossip: build it with countGossip');
+    return handler.receivedFrom(peerId);
   }
 
   /**
@@ -241,7 +248,7 @@ export class LightningNode {
    * output, gossip-utxo.ts); undefined on a node that keeps no graph (a wallet).
    */
   fundingChecks(): FundingChecks | undefined {
-    return this.p.peers.gossip.fundingChecks();
+    return this.p.gossipHandler?.fundingChecks();
   }
 
   // ---------------------------------------------------------------- peers

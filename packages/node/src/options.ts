@@ -60,6 +60,11 @@ export interface NodeOptions {
   graphPersistIntervalMs?: number;
   /** Run P2P gossip (default: every role but 'wallet', which routes over its LSP and route hints). */
   gossip?: boolean;
+  /**
+   * Without gossip: count the gossip peers send (`gossipReceived`) in a handler that ignores it as a
+   * wallet's does and sends the same init (tests prove a wallet gets none); not with createWalletNode.
+   */
+  countGossip?: boolean;
   /** Node announcement alias (≤ 32 bytes UTF-8) and IPv4 addresses, sent once we have public channels. */
   alias?: string;
   announceAddresses?: Array<{ host: string; port: number }>;

@@ -2,8 +2,6 @@
 // disconnect, list. The connections are held here so stop() can shut them down.
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
-import { GossipHandler } from './gossip-handler.ts';
-import type { GossipUtxoLookup } from './gossip-utxo.ts';
 import type { CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { bool, toHex } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -18,10 +16,8 @@ export interface PeerSummary {
 
 export interface PeersContext {
   channelManager: ldk.ChannelManager;
-  /** The graph gossip fills; undefined: this node ignores gossip (a wallet routes over its LSP). */
-  graph: ldk.NetworkGraph | undefined;
-  /** With the graph: channel_announcements are checked against the chain (gossip-utxo.ts). */
-  utxoLookup: GossipUtxoLookup | undefined;
+  /** Gossip: LDK's sync on a graph (gossip-handler.ts), or LDK's IgnoringMessageHandler (a wallet). */
+  routingHandler: ldk.RoutingMessageHandler;
   /** The OnionMessenger (onion.ts): offers' messages, and forwarding them for peers. */
   onionMessenger: ldk.OnionMessenger;
   logger: ldk.Logger;
@@ -42,8 +38,6 @@ export interface PeersContext {
 
 export class Peers {
   readonly peerManager: ldk.PeerManager;
-  /** Gossip: LDK's sync on a graph, or (a wallet) none asked for and none relayed; counts per peer. */
-  readonly gossip: GossipHandler;
   /** For transports (in-memory, TCP, WebSocket): the PeerManager surface they bridge to. */
   readonly host: PeerHost;
   private readonly connections = new Set<PeerConnection>();
@@ -58,18 +52,10 @@ export class Peers {
     this.now = c.now;
     this.life = life;
     this.wake = c.wake;
-    this.gossip = new GossipHandler({
-      graph: c.graph,
-      utxoLookup: c.utxoLookup,
-      channelManager: c.channelManager,
-      logger,
-      retainer,
-      onCallbackError: c.onCallbackError,
-    });
     this.peerManager = retainer.keep(
       ldk.PeerManager.constructor_new(
         c.channelManager.as_ChannelMessageHandler(),
-        this.gossip.handler,
+        c.routingHandler,
         retainer.keep(c.onionMessenger.as_OnionMessageHandler()),
         c.customMessageHandler,
         c.startSecs,

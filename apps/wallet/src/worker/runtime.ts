@@ -12,7 +12,7 @@ import {
 import { BackedUpStore, BackupUploader, chooseNewest, isBackedUpKey, type UploaderStatus } from '@lpw/backup';
 import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
 import {
-  createNode,
+  createWalletNode,
   initLdkFromUrl,
   type LightningNode,
   type Network,
@@ -255,7 +255,7 @@ export class WalletRuntime {
       }
       // set by a restore, or by a newer copy another device wrote: kept until a node has started on it
       const recoverChannels = this.store!.data.has(RECOVERY_PENDING_KEY);
-      const node = await createNode({
+      const node = await createWalletNode({
         seed: req.nodeSeed,
         network: info.network,
         role: 'wallet',
