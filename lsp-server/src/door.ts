@@ -188,7 +188,7 @@ export class Door {
       evict: () => {
         cancel = undefined;
         metrics.fairHeld.inc(1, { outcome: 'evicted' });
-        // the heaviest address waiting: coming back within its wait is early, as for in_flight
+        // last in line (its address the heaviest): coming back within its wait is early, as for in_flight
         const refusal = waitingFull();
         this.offender(ip).quietUntil = this.o.clock() + refusal.retryAfterSec! * 1000;
         metrics.rateLimited.inc(1, { scope: refusal.scope });
@@ -251,7 +251,7 @@ export class Door {
       return rateLimited('in_flight', `${open} requests of yours are open; retry in 1 s`, 1);
     }
     // while the loop lags requests wait for their address's turn, so many at once: bounded here
-    const turn = this.fair.check(ip);
+    const turn = this.fair.check(ip, calls);
     if (turn === 'address-full') {
       const held = this.fair.held(ip);
       return rateLimited('held', `${held} requests of yours wait for the LSP; retry in 1 s`, 1);
@@ -340,7 +340,7 @@ export class Door {
   }
 }
 
-/** The waiting line is full and this address has used the LSP the most lately of those in it. */
+/** The waiting line is full and this request would come last in it (its address used the LSP most lately). */
 function waitingFull(): Refusal {
   return rateLimited('held', 'the LSP is busy; retry in 1 s', 1);
 }

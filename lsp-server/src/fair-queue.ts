@@ -1,7 +1,8 @@
 // Who gets the LSP's one thread next when it is behind: requests then wait per client address, and
-// each turn of the event loop starts the oldest request of the address that used the LSP least
-// lately, so a flood waits behind itself and an occasional wallet waits only for the work already
-// started. When the loop keeps up, requests start at once and this costs one map update each.
+// each turn of the event loop starts one, in order of arrival counted late by the address's recent
+// use (USE_DELAY_MS a call), so a flood waits behind itself, an occasional wallet waits only for
+// the work already started, and wallets of equal use are served first come. When the loop keeps
+// up, requests start at once and this costs one map update each.
 
 /** A request waiting for its address's turn. */
 export interface Held {
@@ -24,6 +25,12 @@ export interface FairQueueOptions {
 
 /** Recent use halves in this time: an address that stopped is light again within a minute. */
 const USE_HALF_LIFE_MS = 10_000;
+/**
+ * How much later a request counts as arriving per call of recent use: a wallet's few calls move it
+ * tens of ms (first come, first served among wallets), a flood's 10 a second over 1 s, and nothing
+ * waits forever (by arrival, a flood's request goes first once it has waited that long).
+ */
+const USE_DELAY_MS = 10;
 /** The lag probe's period; it runs only while requests arrive. */
 const PROBE_MS = 10;
 /** Once lag is seen, requests take turns for this long: going back to arrival order costs a lag. */
@@ -35,10 +42,18 @@ const MAX_ADDRESSES = 100_000;
 
 export type FairVerdict = 'ok' | 'address-full' | 'full';
 
+/** A waiting request and its place in line: arrival plus its address's use, then arrival order. */
+interface Place {
+  held: Held;
+  dueMs: number;
+  seq: number;
+}
+
 export class FairQueue {
-  /** Waiting requests by address, oldest first; the Map's order breaks ties between addresses. */
-  private readonly waiting = new Map<string, Held[]>();
+  /** Waiting requests by address, oldest first. */
+  private readonly waiting = new Map<string, Place[]>();
   private waitingCount = 0;
+  private arrivals = 0;
   /** Calls admitted per address, decayed, as of `atMs`. */
   private readonly use = new Map<string, { calls: number; atMs: number }>();
   private laggingUntil = 0;
@@ -60,15 +75,15 @@ export class FairQueue {
 
   /**
    * Whether `address` may have one more request wait: not if it has `perAddress` waiting, nor if
-   * the queue is full and no waiting address has used more lately (else that one's newest goes).
+   * the line is full and this one would come last in it (else the last one in line goes).
    */
-  check(address: string): FairVerdict {
+  check(address: string, calls: number): FairVerdict {
     this.watchLag();
     if (!this.taking) return 'ok';
     if (this.held(address) >= this.o.perAddress) return 'address-full';
     if (this.waitingCount < this.o.max) return 'ok';
-    const heaviest = this.heaviestWaiting();
-    return heaviest !== undefined && this.recentUse(heaviest) > this.recentUse(address) ? 'ok' : 'full';
+    const last = this.lastInLine();
+    return last && last.place.dueMs > this.dueMs(address, calls) ? 'ok' : 'full';
   }
 
   /**
@@ -77,22 +92,28 @@ export class FairQueue {
    * way. Call `check` first: past the bound, the heaviest address's newest waiting one is evicted.
    */
   enter(address: string, calls: number, held: Held): (() => void) | undefined {
-    const now = this.o.clock();
-    this.charge(address, calls, now);
+    const place = { held, dueMs: this.dueMs(address, calls), seq: this.arrivals++ };
+    this.charge(address, calls);
     if (!this.taking) {
       held.admit();
       return undefined;
     }
     if (this.waitingCount >= this.o.max) {
-      const heaviest = this.heaviestWaiting();
-      if (heaviest !== undefined) this.remove(heaviest, this.waiting.get(heaviest)!.at(-1)!)?.evict();
+      const last = this.lastInLine();
+      if (last) this.remove(last.address, last.place)?.held.evict();
     }
     const mine = this.waiting.get(address);
-    if (mine) mine.push(held);
-    else this.waiting.set(address, [held]);
+    if (mine) mine.push(place);
+    else this.waiting.set(address, [place]);
     this.waitingCount++;
     this.scheduleTurn();
-    return () => void this.remove(address, held);
+    return () => void this.remove(address, place);
+  }
+
+  /** When a request of `calls` from `address` counts as arriving: now, later by the address's use. */
+  private dueMs(address: string, calls: number): number {
+    const now = this.o.clock();
+    return now + (this.recentUse(address, now) + calls) * USE_DELAY_MS;
   }
 
   /** One request per event-loop turn: the turn's new arrivals are queued before the next is picked. */
@@ -101,30 +122,46 @@ export class FairQueue {
     this.turnScheduled = true;
     setImmediate(() => {
       this.turnScheduled = false;
-      const address = this.lightestWaiting();
-      if (address === undefined) return;
-      const mine = this.waiting.get(address)!;
-      const next = mine.shift()!;
-      this.waitingCount--;
-      // to the back of the line: among equally light addresses, each takes its turn
-      this.waiting.delete(address);
-      if (mine.length > 0) this.waiting.set(address, mine);
+      const first = this.firstInLine();
+      if (!first) return;
+      this.remove(first.address, first.place);
       if (this.waitingCount > 0) this.scheduleTurn();
-      next.admit();
+      first.place.held.admit();
     });
   }
 
-  private remove(address: string, held: Held): Held | undefined {
+  private remove(address: string, place: Place): Place | undefined {
     const mine = this.waiting.get(address);
-    const i = mine?.indexOf(held) ?? -1;
+    const i = mine?.indexOf(place) ?? -1;
     if (!mine || i === -1) return undefined;
     mine.splice(i, 1);
     if (mine.length === 0) this.waiting.delete(address);
     this.waitingCount--;
-    return held;
+    return place;
   }
 
-  private charge(address: string, calls: number, now: number): void {
+  /** The next to start: the earliest due of the addresses' oldest (each address's own go in order). */
+  private firstInLine(): { address: string; place: Place } | undefined {
+    let first: { address: string; place: Place } | undefined;
+    for (const [address, mine] of this.waiting) {
+      const place = mine[0]!;
+      if (!first || before(place, first.place)) first = { address, place };
+    }
+    return first;
+  }
+
+  /** The last in line: the latest due of the addresses' newest. */
+  private lastInLine(): { address: string; place: Place } | undefined {
+    let last: { address: string; place: Place } | undefined;
+    for (const [address, mine] of this.waiting) {
+      const place = mine.at(-1)!;
+      if (!last || before(last.place, place)) last = { address, place };
+    }
+    return last;
+  }
+
+  private charge(address: string, calls: number): void {
+    const now = this.o.clock();
     if (!this.use.has(address) && this.use.size >= MAX_ADDRESSES) this.forgetLightest(now);
     this.use.set(address, { calls: this.recentUse(address, now) + calls, atMs: now });
   }
@@ -132,29 +169,6 @@ export class FairQueue {
   private recentUse(address: string, now = this.o.clock()): number {
     const u = this.use.get(address);
     return u ? u.calls * 2 ** (-Math.max(0, now - u.atMs) / USE_HALF_LIFE_MS) : 0;
-  }
-
-  private lightestWaiting(): string | undefined {
-    return this.extremeWaiting((use, best) => use < best);
-  }
-
-  private heaviestWaiting(): string | undefined {
-    return this.extremeWaiting((use, best) => use > best);
-  }
-
-  /** The waiting address whose use beats every other's by `better` (the first in line on a tie). */
-  private extremeWaiting(better: (use: number, best: number) => boolean): string | undefined {
-    const now = this.o.clock();
-    let found: string | undefined;
-    let foundUse = 0;
-    for (const address of this.waiting.keys()) {
-      const use = this.recentUse(address, now);
-      if (found === undefined || better(use, foundUse)) {
-        found = address;
-        foundUse = use;
-      }
-    }
-    return found;
   }
 
   /** Drops the addresses that have used under one call lately (and, if none has, the oldest). */
@@ -189,3 +203,5 @@ export class FairQueue {
     this.probe.unref();
   }
 }
+
+const before = (a: Place, b: Place) => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
