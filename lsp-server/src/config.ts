@@ -222,8 +222,8 @@ const configSchema = z
         /** Requests one address may have waiting for its turn; the next is 429 (retry in 1 s). */
         fairHeldPerIp: int('FAIR_HELD_PER_IP', 1, 10_000).default(4),
         /**
-         * Requests waiting for their turn, all addresses together (each a socket and at most Node's
-         * read buffer of its body); past it the heaviest address's newest is refused (429).
+         * Requests waiting for their turn, all addresses together (each a socket and at most 64 KiB
+         * of its body, one socket read); past it the last in line is refused (429).
          */
         fairHeldMax: int('FAIR_HELD_MAX', 1, 1_000_000).default(500),
         /** Early returns per minute after which an address is refused outright ... */

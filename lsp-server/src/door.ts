@@ -157,7 +157,7 @@ export class Door {
   /**
    * Lets the request in: to the app at once, or in its address's turn while the loop lags. A waiting
    * request counts as open (MAX_IN_FLIGHT_PER_IP) and its body is not read until its turn: Node stops
-   * reading a socket once the request's small buffer is full, so waiting pins no more than that.
+   * reading the socket of a request nobody reads after one read (64 KiB), so waiting pins no more.
    */
   private admit(
     req: IncomingMessage,
