@@ -86,6 +86,19 @@ describe('FairQueue', () => {
     expect(log).toEqual(['evicted f2', 'f1', 'o1', 'w1']);
   });
 
+  it('requests already past due start in one turn, in order; the rest one a turn', async () => {
+    const { clock, log, enter } = queue();
+    enter('a', 'a1'); // due at 10 ms
+    enter('b', 'b1'); // 10 ms
+    enter('a', 'a2'); // 20 ms
+    enter('flood', 'f1', 10); // 100 ms
+    clock.ms += 25; // a1, b1 and a2 waited past their due; nobody arriving now can rank before them
+    await turns(1);
+    expect(log).toEqual(['a1', 'b1', 'a2']);
+    await turns(1);
+    expect(log).toEqual(['a1', 'b1', 'a2', 'f1']);
+  });
+
   it('a request that goes away while waiting leaves the line', async () => {
     const { q, log, enter } = queue();
     enter('a', 'a1');
