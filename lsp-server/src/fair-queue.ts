@@ -8,7 +8,7 @@
 export interface Held {
   /** Hands it to the app. */
   admit(): void;
-  /** Answers it with a refusal: the queue is full and its address is the heaviest waiting. */
+  /** Answers it with a refusal: the line is full and it was last in it. */
   evict(): void;
 }
 
