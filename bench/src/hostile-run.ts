@@ -50,6 +50,9 @@ async function lspFigures(url: string) {
     http4xx: sum(/^lsp_http_requests_total\{status="4xx"\} (\d+)$/gm),
     rateLimited: sum(/^lsp_rate_limited_total(?:\{.*\})? (\d+)$/gm),
     held: sum(/^lsp_tarpit_total\{outcome="held"\} (\d+)$/gm),
+    /** Requests that waited for their address's turn, and those of the heaviest refused from the line. */
+    fairServed: sum(/^lsp_fair_held_total\{outcome="served"\} (\d+)$/gm),
+    fairEvicted: sum(/^lsp_fair_held_total\{outcome="evicted"\} (\d+)$/gm),
     busySec: sum(/^lsp_event_loop_busy_seconds_total ([\d.e+-]+)$/gm),
     delayP99Ms: sum(/^lsp_event_loop_delay_p99_seconds ([\d.e+-]+)$/gm) * 1000,
     delayMaxMs: sum(/^lsp_event_loop_delay_max_seconds ([\d.e+-]+)$/gm) * 1000,
@@ -227,6 +230,9 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
         TRUSTED_PROXIES: '127.0.0.1',
         // to weigh the door's parts: TARPIT_MAX_SEC=0 answers every refusal at once
         TARPIT_MAX_SEC: process.env.TARPIT_MAX_SEC ?? '',
+        // FAIR_LAG_MS=10000 admits in arrival order (the loop never lags that much): the door without
+        // its fair queue, for a before/after on one machine
+        FAIR_LAG_MS: process.env.FAIR_LAG_MS ?? '',
       },
     });
     const url = lsp.url;
@@ -323,6 +329,8 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       [`hostile_${name}_lsp_refusals_per_s`]: r.lsp.http4xx / r.seconds,
       [`hostile_${name}_lsp_rate_limited_per_s`]: r.lsp.rateLimited / r.seconds,
       [`hostile_${name}_lsp_held`]: r.lsp.held,
+      [`hostile_${name}_lsp_fair_served`]: r.lsp.fairServed,
+      [`hostile_${name}_lsp_fair_evicted`]: r.lsp.fairEvicted,
       [`hostile_${name}_lsp_rss_mb`]: r.lspRssMb,
       [`hostile_${name}_load_average`]: r.load,
     });

@@ -213,6 +213,19 @@ const configSchema = z
          * sends at most its open requests per wait, whatever the LSP's speed.
          */
         tarpitMaxSec: int('TARPIT_MAX_SEC', 0, 60).default(10),
+        /**
+         * Event-loop lag (ms) past which /trpc requests are admitted by client address, not in
+         * arrival order: the address that used the LSP least lately goes first, so a flood waits
+         * behind itself (door.ts). Below it, admission is immediate; 0 admits by address always.
+         */
+        fairLagMs: int('FAIR_LAG_MS', 0, 10_000).default(10),
+        /** Requests one address may have waiting for its turn; the next is 429 (retry in 1 s). */
+        fairHeldPerIp: int('FAIR_HELD_PER_IP', 1, 10_000).default(4),
+        /**
+         * Requests waiting for their turn, all addresses together (each a socket and at most 64 KiB
+         * of its body, one socket read); past it the last in line is refused (429).
+         */
+        fairHeldMax: int('FAIR_HELD_MAX', 1, 1_000_000).default(500),
         /** Early returns per minute after which an address is refused outright ... */
         banAfterEarlyRetries: int('BAN_AFTER_EARLY_RETRIES', 1, 1_000_000).default(30),
         /** ... for this long (every /trpc request answered 429 with the time left). */
@@ -523,6 +536,9 @@ const ENV: Record<string, string> = {
   TARPIT_MAX_SEC: 'limits.tarpitMaxSec',
   BAN_AFTER_EARLY_RETRIES: 'limits.banAfterEarlyRetries',
   BAN_SEC: 'limits.banSec',
+  FAIR_LAG_MS: 'limits.fairLagMs',
+  FAIR_HELD_PER_IP: 'limits.fairHeldPerIp',
+  FAIR_HELD_MAX: 'limits.fairHeldMax',
   MAX_BACKUP_BYTES_PER_WALLET: 'limits.maxBackupBytesPerWallet',
   BACKUP_BYTES_PER_HOUR_PER_IP: 'limits.backupBytesPerHourPerIp',
   ADMIN_LOCKOUT_AFTER: 'admin.lockoutAfterFailures',

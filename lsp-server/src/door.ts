@@ -3,7 +3,9 @@
 // that never back off send again as soon as they are answered and what a refusal costs is then what
 // the whole LSP costs. A client that comes back before the Retry-After it was given gets its next
 // refusal late (held for its wait: sockets are cheap, CPU is not), so its pace is its open requests
-// over the wait, not the LSP's speed; one that keeps doing it is banned for a while.
+// over the wait, not the LSP's speed; one that keeps doing it is banned for a while. What it lets in
+// starts at once while the event loop keeps up, and by address, lightest first, when it lags
+// (fair-queue.ts): clients within every limit can still ask more than one thread serves.
 import {
   createServer,
   type IncomingMessage,
@@ -15,6 +17,7 @@ import { ApiError } from '@lpw/api';
 import type { TrustedProxies } from './client-ip.ts';
 import type { Config } from './config.ts';
 import { walletCorsHeaders } from './cors.ts';
+import { FairQueue } from './fair-queue.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 
@@ -41,7 +44,7 @@ const BODY_TOO_LARGE = JSON.stringify({
 const MAX_KEYS = 100_000;
 
 /** Why a request was refused; the 429s are counted in `lsp_rate_limited_total{scope}`. */
-type Scope = 'batch' | 'length' | 'body' | 'banned' | 'repeat' | 'in_flight' | 'ip';
+type Scope = 'batch' | 'length' | 'body' | 'banned' | 'repeat' | 'in_flight' | 'held' | 'ip';
 
 interface Refusal {
   scope: Scope;
@@ -68,7 +71,7 @@ export interface DoorOptions {
   proxies: TrustedProxies;
   /** The per-IP bucket (shared with the backup and Lightning Address routes). */
   requestsPerIp: RateLimiter;
-  metrics: Pick<Metrics, 'rateLimited' | 'httpRequests' | 'tarpit'>;
+  metrics: Pick<Metrics, 'rateLimited' | 'httpRequests' | 'tarpit' | 'fairHeld'>;
   clock: () => number;
 }
 
@@ -85,9 +88,17 @@ export class Door {
   private readonly earlyReturns: RateLimiter;
   /** What the door saw of a request it let in, for `refusedLater`. */
   private readonly admitted = new WeakMap<IncomingMessage, { ip: string; request: string; early: boolean }>();
+  /** Who goes next when the loop lags. */
+  readonly fair: FairQueue;
 
   constructor(private readonly o: DoorOptions) {
     this.earlyReturns = new RateLimiter(o.limits.banAfterEarlyRetries, o.clock, MAX_KEYS);
+    this.fair = new FairQueue({
+      lagMs: o.limits.fairLagMs,
+      perAddress: o.limits.fairHeldPerIp,
+      max: o.limits.fairHeldMax,
+      clock: o.clock,
+    });
   }
 
   /** The client address of a request (TRUSTED_PROXIES decides whether X-Forwarded-For counts). */
@@ -115,7 +126,7 @@ export class Door {
       const early = this.cameEarly(ip, request);
       const refusal = this.decide(req, ip, path, request);
       if (refusal) return this.refuse(req, res, { ip, path, request, early }, refusal, next);
-      this.admit(req, res, ip, request, early, next);
+      this.admit(req, res, { ip, path, request, early }, next);
     };
   }
 
@@ -143,22 +154,47 @@ export class Door {
     return (this.offenders.get(ip)?.quietUntil ?? 0) > now || (this.refusedInside.get(request) ?? 0) > now;
   }
 
+  /**
+   * Lets the request in: to the app at once, or in its address's turn while the loop lags. A waiting
+   * request counts as open (MAX_IN_FLIGHT_PER_IP) and its body is not read until its turn: Node stops
+   * reading the socket of a request nobody reads after one read (64 KiB), so waiting pins no more.
+   */
   private admit(
     req: IncomingMessage,
     res: ServerResponse,
-    ip: string,
-    request: string,
-    early: boolean,
+    seen: { ip: string; path: string; request: string; early: boolean },
     next: RequestListener,
   ): void {
+    const { ip, request, early } = seen;
+    const { metrics } = this.o;
     this.inFlight.set(ip, (this.inFlight.get(ip) ?? 0) + 1);
     this.admitted.set(req, { ip, request, early });
+    let cancel: (() => void) | undefined;
     res.once('close', () => {
+      if (cancel) {
+        cancel();
+        metrics.fairHeld.inc(1, { outcome: 'gone' });
+      }
       const left = this.inFlight.get(ip)! - 1;
       if (left === 0) this.inFlight.delete(ip);
       else this.inFlight.set(ip, left);
     });
-    next(req, res);
+    cancel = this.fair.enter(ip, seen.path.split(',').length, {
+      admit: () => {
+        if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
+        cancel = undefined;
+        next(req, res);
+      },
+      evict: () => {
+        cancel = undefined;
+        metrics.fairHeld.inc(1, { outcome: 'evicted' });
+        // last in line (its address the heaviest): coming back within its wait is early, as for in_flight
+        const refusal = waitingFull();
+        this.offender(ip).quietUntil = this.o.clock() + refusal.retryAfterSec! * 1000;
+        metrics.rateLimited.inc(1, { scope: refusal.scope });
+        this.answer(req, res, refusal, false);
+      },
+    });
   }
 
   /** How long to hold a refusal (0: answer now); an early one counts towards a ban. */
@@ -214,6 +250,13 @@ export class Door {
     if (open >= limits.inFlightPerIp) {
       return rateLimited('in_flight', `${open} requests of yours are open; retry in 1 s`, 1);
     }
+    // while the loop lags requests wait for their address's turn, so many at once: bounded here
+    const turn = this.fair.check(ip, calls);
+    if (turn === 'address-full') {
+      const held = this.fair.held(ip);
+      return rateLimited('held', `${held} requests of yours wait for the LSP; retry in 1 s`, 1);
+    }
+    if (turn === 'full') return waitingFull();
     const wait = this.o.requestsPerIp.take(ip, calls);
     if (wait > 0) return rateLimited('ip', `too many requests; retry in ${wait} s`, wait);
     return undefined;
@@ -260,7 +303,7 @@ export class Door {
       if (res.destroyed) return;
       const again = this.decide(req, seen.ip, seen.path, seen.request);
       if (again) this.answer(req, res, again, true);
-      else this.admit(req, res, seen.ip, seen.request, false, next);
+      else this.admit(req, res, { ...seen, early: false }, next);
     }, holdMs);
     const gone = () => {
       clearTimeout(timer);
@@ -295,6 +338,11 @@ export class Door {
     }
     return o;
   }
+}
+
+/** The waiting line is full and this request would come last in it (its address used the LSP most lately). */
+function waitingFull(): Refusal {
+  return rateLimited('held', 'the LSP is busy; retry in 1 s', 1);
 }
 
 function rateLimited(scope: Scope, why: string, retryAfterSec: number, address = true): Refusal {

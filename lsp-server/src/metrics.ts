@@ -99,6 +99,10 @@ export class Metrics {
     'lsp_tarpit_total',
     'Refusals to clients that came back before their Retry-After: held for the wait, or dropped',
   );
+  readonly fairHeld = new Counter(
+    'lsp_fair_held_total',
+    "tRPC requests that waited for their address's turn while the event loop lagged, by outcome",
+  );
   /** The event loop's delay since the previous scrape (what a request waits for the thread). */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   readonly relayRequests = new Counter(
@@ -189,6 +193,7 @@ export class Metrics {
       this.httpRequests.render(),
       this.rateLimited.render(),
       this.tarpit.render(),
+      this.fairHeld.render(),
       ...this.renderEventLoop(),
       this.relayRequests.render(),
       this.relayResponseBytes.render(),

@@ -1,9 +1,11 @@
 // The LSP under abuse (issue 12): every limit proven over real HTTP against a running LSP, on both
 // store backends. Over a limit the answer is typed, carries a retry time, and is never a 500.
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, type IncomingMessage, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
 import { waitUntil } from '@lpw/devnet';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import pino from 'pino';
@@ -51,7 +53,7 @@ async function call(
 }
 
 /** A GET as a client behind the proxy sends it, timed: what a door refusal looks like on the wire. */
-async function hit(s: TestServer, path: string, headers: Record<string, string>) {
+async function hit(s: { url: string }, path: string, headers: Record<string, string>) {
   const started = performance.now();
   const res = await fetch(`${s.url}/trpc/${path}`, { headers });
   const body = (await res.json()) as { error?: { data?: { app?: { code: string } } } };
@@ -63,6 +65,12 @@ async function hit(s: TestServer, path: string, headers: Record<string, string>)
     allowOrigin: res.headers.get('access-control-allow-origin'),
     ms: performance.now() - started,
   };
+}
+
+/** Holds the thread for `ms`, as a costly request does. */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
 }
 
 const batchOf = (n: number, procedure: string) => Array(n).fill(procedure).join(',');
@@ -312,6 +320,82 @@ for (const backend of backends()) {
       if (codes.includes('RATE_LIMITED')) expect(batch.retryAfter).toBe('1');
       expect(batch.status).toBeLessThan(500);
       expect(s.metrics.httpRequests.get({ status: '5xx' })).toBe(0n);
+    });
+
+    it("while the loop lags, requests take turns by address: an occasional one starts ahead of a flood's", async () => {
+      const s = await start({
+        TRUSTED_PROXIES: '127.0.0.1',
+        FAIR_LAG_MS: '5',
+        FAIR_HELD_PER_IP: '4',
+        MAX_IN_FLIGHT_PER_IP: '8',
+        RATE_REQUESTS_PER_MIN: '1000000',
+        TARPIT_MAX_SEC: '0',
+        BAN_AFTER_EARLY_RETRIES: '1000000',
+      });
+      const FLOOD = '10.0.0.1';
+      // the same app and door, served behind a listener that writes down, in order, each request
+      // reaching the door and each one the door lets into the app, with what the flood had waiting
+      const seen: { ip: string; at: 'door' | 'app'; floodWaiting: number }[] = [];
+      const note = (req: IncomingMessage, at: 'door' | 'app') => {
+        const ip = String(req.headers['x-forwarded-for']);
+        seen.push({ ip, at, floodWaiting: s.door.fair.held(FLOOD) });
+        return ip;
+      };
+      const app = getRequestListener(s.app.fetch);
+      const guarded = s.door.guard((req, res) => {
+        // each flood request costs the LSP's thread 15 ms: the flood keeps the loop lagging
+        if (note(req, 'app') === FLOOD) spin(15);
+        app(req, res);
+      });
+      const server = createServer((req, res) => {
+        note(req, 'door');
+        guarded(req, res);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const lsp = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      try {
+        // eight requests always open from one address, whatever the answers
+        let flooding = true;
+        const floodStatuses: number[] = [];
+        const lanes = Array.from({ length: 8 }, async () => {
+          while (flooding)
+            floodStatuses.push((await hit(lsp, 'info.get', { 'x-forwarded-for': FLOOD })).status);
+        });
+        await waitUntil(
+          'the flood waiting for its turns',
+          () => s.metrics.fairHeld.get({ outcome: 'served' }) >= 20n,
+          60_000,
+        );
+        const occasional = ['10.0.1.1', '10.0.1.2', '10.0.1.3', '10.0.1.4', '10.0.1.5'];
+        for (const ip of occasional)
+          expect((await hit(lsp, 'info.get', { 'x-forwarded-for': ip })).status).toBe(200);
+        flooding = false;
+        await Promise.all(lanes);
+
+        for (const ip of occasional) {
+          const atDoor = seen.findIndex((e) => e.ip === ip && e.at === 'door');
+          const inApp = seen.findIndex((e) => e.ip === ip && e.at === 'app');
+          // it came in behind flood requests already waiting, and none of the flood's started before it
+          expect(seen[atDoor]!.floodWaiting, ip).toBeGreaterThan(0);
+          const floodStarted = seen.slice(atDoor, inApp).filter((e) => e.ip === FLOOD && e.at === 'app');
+          expect(floodStarted, ip).toHaveLength(0);
+        }
+        // the flood never had more than FAIR_HELD_PER_IP waiting; the rest were told to retry, typed
+        expect(Math.max(...seen.map((e) => e.floodWaiting))).toBe(4);
+        expect(s.metrics.rateLimited.get({ scope: 'held' })).toBeGreaterThan(0n);
+        expect(floodStatuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+        expect(s.metrics.httpRequests.get({ status: '5xx' })).toBe(0n);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('while the loop keeps up, every request starts at once', async () => {
+      const s = await start({ FAIR_LAG_MS: '1000' });
+      for (let i = 0; i < 20; i++) expect((await call(s, 'info.get')).status).toBe(200);
+      expect(s.metrics.fairHeld.get({ outcome: 'served' })).toBe(0n);
+      expect(s.door.fair.held()).toBe(0);
     });
 
     it('per IP: new identities, while a known wallet still logs in', async () => {

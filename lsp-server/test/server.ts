@@ -11,7 +11,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
 import pino from 'pino';
 import { createApp, createServices } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
-import { behind } from '../src/door.ts';
+import { behind, type Door } from '../src/door.ts';
 import { Metrics } from '../src/metrics.ts';
 import type { AppRouter } from '../src/router/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
@@ -52,6 +52,9 @@ export interface TestServer {
   store: LspStore;
   config: Config;
   metrics: Metrics;
+  /** The app and its front door, to serve them again behind a test's own listener. */
+  app: ReturnType<typeof createApp>;
+  door: Door;
   now: { ms: number };
   client(token?: string): ReturnType<typeof createTRPCClient<AppRouter>>;
   /** Logs in as the wallet whose node key is `secretKey`; returns its bearer token. */
@@ -97,6 +100,8 @@ export async function startServer(
     store,
     config,
     metrics,
+    app,
+    door: services.door,
     now,
     client,
     async login(secretKey) {

@@ -1,0 +1,124 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { FairQueue } from './fair-queue.ts';
+
+/** A queue that always takes turns (FAIR_LAG_MS=0), its clock held still, and what it did, in order. */
+function queue(o: { perAddress?: number; max?: number } = {}) {
+  const clock = { ms: 0 };
+  const q = new FairQueue({
+    lagMs: 0,
+    perAddress: o.perAddress ?? 8,
+    max: o.max ?? 100,
+    clock: () => clock.ms,
+  });
+  const log: string[] = [];
+  const enter = (address: string, label: string, calls = 1) =>
+    q.enter(address, calls, {
+      admit: () => log.push(label),
+      evict: () => log.push(`evicted ${label}`),
+    });
+  return { q, clock, log, enter };
+}
+
+/** Lets `n` event-loop turns pass (one request starts per turn). */
+async function turns(n: number) {
+  for (let i = 0; i < n; i++) await nextTurn();
+}
+
+describe('FairQueue', () => {
+  it('starts one request a turn, the lightest address first: a flood waits behind itself', async () => {
+    const { log, enter } = queue();
+    for (let i = 0; i < 5; i++) enter('flood', `flood ${i}`);
+    await turns(2);
+    expect(log).toEqual(['flood 0', 'flood 1']);
+    // an occasional wallet arrives behind three waiting flood requests and starts next
+    enter('wallet', 'wallet');
+    await turns(1);
+    expect(log.at(-1)).toBe('wallet');
+    await turns(5);
+    expect(log).toEqual(['flood 0', 'flood 1', 'wallet', 'flood 2', 'flood 3', 'flood 4']);
+  });
+
+  it('equally light addresses take turns; a batch weighs its calls', async () => {
+    const { log, enter } = queue();
+    enter('a', 'a1');
+    enter('a', 'a2');
+    enter('b', 'b1');
+    enter('b', 'b2');
+    enter('c', 'c1', 10); // ten calls in one request
+    await turns(6);
+    expect(log).toEqual(['a1', 'b1', 'a2', 'b2', 'c1']);
+  });
+
+  it('recent use fades: an address that stopped is light again', async () => {
+    const { q, clock, log, enter } = queue();
+    for (let i = 0; i < 20; i++) enter('was-busy', `old ${i}`);
+    await turns(21);
+    clock.ms += 120_000; // twelve half-lives: 20 calls are now under one
+    enter('steady', 's1');
+    enter('steady', 's2');
+    enter('was-busy', 'back');
+    await turns(4);
+    // 20 calls two minutes ago weigh almost nothing: 'back' comes before the steady address's second
+    // (it would wait for both with its 20 calls still counted)
+    expect(log.slice(20)).toEqual(['s1', 'back', 's2']);
+    expect(q.held()).toBe(0);
+  });
+
+  it('bounds what waits: per address, and in all, where the last in line gives way', async () => {
+    const { q, log, enter } = queue({ perAddress: 2, max: 3 });
+    enter('flood', 'f1');
+    enter('flood', 'f2');
+    expect(q.check('flood', 1)).toBe('address-full');
+    expect(q.check('other', 1)).toBe('ok');
+    enter('other', 'o1');
+    expect(q.held()).toBe(3);
+    // full: a newcomer lighter than the flood takes the flood's newest place
+    expect(q.check('wallet', 1)).toBe('ok');
+    enter('wallet', 'w1');
+    expect(log).toEqual(['evicted f2']);
+    expect(q.held()).toBe(3);
+    // now a newcomer would come last (or tie with the last): refused, the line kept
+    expect(q.check('flood', 1)).toBe('full');
+    expect(q.check('other', 1)).toBe('full');
+    expect(q.check('new', 1)).toBe('full');
+    await turns(4);
+    expect(log).toEqual(['evicted f2', 'f1', 'o1', 'w1']);
+  });
+
+  it('requests already past due start in one turn, in order; the rest one a turn', async () => {
+    const { clock, log, enter } = queue();
+    enter('a', 'a1'); // due at 10 ms
+    enter('b', 'b1'); // 10 ms
+    enter('a', 'a2'); // 20 ms
+    enter('flood', 'f1', 10); // 100 ms
+    clock.ms += 25; // a1, b1 and a2 waited past their due; nobody arriving now can rank before them
+    await turns(1);
+    expect(log).toEqual(['a1', 'b1', 'a2']);
+    await turns(1);
+    expect(log).toEqual(['a1', 'b1', 'a2', 'f1']);
+  });
+
+  it('a request that goes away while waiting leaves the line', async () => {
+    const { q, log, enter } = queue();
+    enter('a', 'a1');
+    const cancel = enter('a', 'a2');
+    enter('b', 'b1');
+    cancel?.();
+    expect(q.held('a')).toBe(1);
+    await turns(3);
+    expect(log).toEqual(['a1', 'b1']);
+  });
+
+  it('admits at once while the loop keeps up', () => {
+    const q = new FairQueue({ lagMs: 1_000, perAddress: 1, max: 1, clock: () => 0 });
+    const log: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect(q.check('a', 1)).toBe('ok');
+      const cancel = q.enter('a', 1, { admit: () => log.push(`a${i}`), evict: () => log.push('evicted') });
+      expect(cancel).toBeUndefined();
+    }
+    expect(log).toEqual(['a0', 'a1', 'a2']);
+    expect(q.held()).toBe(0);
+  });
+});

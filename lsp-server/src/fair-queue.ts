@@ -1,0 +1,216 @@
+// Who gets the LSP's one thread next when it is behind: requests then wait per client address, and
+// each turn of the event loop starts one, in order of arrival counted late by the address's recent
+// use (USE_DELAY_MS a call), so a flood waits behind itself, an occasional wallet waits only for
+// the work already started, and wallets of equal use are served first come. When the loop keeps
+// up, requests start at once and this costs one map update each.
+
+/** A request waiting for its address's turn. */
+export interface Held {
+  /** Hands it to the app. */
+  admit(): void;
+  /** Answers it with a refusal: the line is full and it was last in it. */
+  evict(): void;
+}
+
+export interface FairQueueOptions {
+  /** Event-loop lag (ms) past which requests wait for their turn; 0: they always do. */
+  lagMs: number;
+  /** Requests one address may have waiting. */
+  perAddress: number;
+  /** Requests waiting, all addresses together. */
+  max: number;
+  /** The clock recent use decays by (the app's, so tests can hold it still). */
+  clock: () => number;
+}
+
+/** Recent use halves in this time: an address that stopped is light again within a minute. */
+const USE_HALF_LIFE_MS = 10_000;
+/**
+ * How much later a request counts as arriving per call of recent use: a wallet's few calls move it
+ * tens of ms (first come, first served among wallets), a flood's 10 a second over 1 s, and nothing
+ * waits forever (by arrival, a flood's request goes first once it has waited that long).
+ */
+const USE_DELAY_MS = 10;
+/** The lag probe's period; it runs only while requests arrive. */
+const PROBE_MS = 10;
+/** Once lag is seen, requests take turns for this long: going back to arrival order costs a lag. */
+const FAIR_FOR_MS = 1_000;
+/** The probe stops after this long without a request. */
+const PROBE_IDLE_MS = 2_000;
+/** Addresses whose use is remembered; past it the lightest are forgotten (as if new). */
+const MAX_ADDRESSES = 100_000;
+
+export type FairVerdict = 'ok' | 'address-full' | 'full';
+
+/** A waiting request and its place in line: arrival plus its address's use, then arrival order. */
+interface Place {
+  held: Held;
+  dueMs: number;
+  seq: number;
+}
+
+export class FairQueue {
+  /** Waiting requests by address, oldest first. */
+  private readonly waiting = new Map<string, Place[]>();
+  private waitingCount = 0;
+  private arrivals = 0;
+  /** Calls admitted per address, decayed, as of `atMs`. */
+  private readonly use = new Map<string, { calls: number; atMs: number }>();
+  private laggingUntil = 0;
+  private probe: NodeJS.Timeout | undefined;
+  private lastArrival = 0;
+  private turnScheduled = false;
+
+  constructor(private readonly o: FairQueueOptions) {}
+
+  /** Whether requests now wait for their turn: the loop lagged lately, or some already wait. */
+  get taking(): boolean {
+    return this.o.lagMs === 0 || this.waitingCount > 0 || performance.now() < this.laggingUntil;
+  }
+
+  /** Requests waiting now, all addresses, or one address's. */
+  held(address?: string): number {
+    return address === undefined ? this.waitingCount : (this.waiting.get(address)?.length ?? 0);
+  }
+
+  /**
+   * Whether `address` may have one more request wait: not if it has `perAddress` waiting, nor if
+   * the line is full and this one would come last in it (else the last one in line goes).
+   */
+  check(address: string, calls: number): FairVerdict {
+    this.watchLag();
+    if (!this.taking) return 'ok';
+    if (this.held(address) >= this.o.perAddress) return 'address-full';
+    if (this.waitingCount < this.o.max) return 'ok';
+    const last = this.lastInLine();
+    return last && last.place.dueMs > this.dueMs(address, calls) ? 'ok' : 'full';
+  }
+
+  /**
+   * Admits `held` now (the loop keeps up: returns undefined) or in its address's turn (returns the
+   * cancel for a request that goes away while waiting); `calls` are charged to the address either
+   * way. Call `check` first: past the bound, the heaviest address's newest waiting one is evicted.
+   */
+  enter(address: string, calls: number, held: Held): (() => void) | undefined {
+    const place = { held, dueMs: this.dueMs(address, calls), seq: this.arrivals++ };
+    this.charge(address, calls);
+    if (!this.taking) {
+      held.admit();
+      return undefined;
+    }
+    if (this.waitingCount >= this.o.max) {
+      const last = this.lastInLine();
+      if (last) this.remove(last.address, last.place)?.held.evict();
+    }
+    const mine = this.waiting.get(address);
+    if (mine) mine.push(place);
+    else this.waiting.set(address, [place]);
+    this.waitingCount++;
+    this.scheduleTurn();
+    return () => void this.remove(address, place);
+  }
+
+  /** When a request of `calls` from `address` counts as arriving: now, later by the address's use. */
+  private dueMs(address: string, calls: number): number {
+    const now = this.o.clock();
+    return now + (this.recentUse(address, now) + calls) * USE_DELAY_MS;
+  }
+
+  /**
+   * Each event-loop turn starts the first in line, so the turn's new arrivals are ranked before the
+   * next is picked; and with it every request already past due, since those rank before anyone who
+   * could still arrive (due at least USE_DELAY_MS after now): the same order, in fewer turns, and
+   * logins started together share a commit (group-commit.ts).
+   */
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      const now = this.o.clock();
+      const starting: Place[] = [];
+      for (let first = this.firstInLine(); first; first = this.firstInLine()) {
+        if (starting.length > 0 && first.place.dueMs > now) break;
+        this.remove(first.address, first.place);
+        starting.push(first.place);
+      }
+      if (this.waitingCount > 0) this.scheduleTurn();
+      for (const place of starting) place.held.admit();
+    });
+  }
+
+  private remove(address: string, place: Place): Place | undefined {
+    const mine = this.waiting.get(address);
+    const i = mine?.indexOf(place) ?? -1;
+    if (!mine || i === -1) return undefined;
+    mine.splice(i, 1);
+    if (mine.length === 0) this.waiting.delete(address);
+    this.waitingCount--;
+    return place;
+  }
+
+  /** The next to start: the earliest due of the addresses' oldest (each address's own go in order). */
+  private firstInLine(): { address: string; place: Place } | undefined {
+    let first: { address: string; place: Place } | undefined;
+    for (const [address, mine] of this.waiting) {
+      const place = mine[0]!;
+      if (!first || before(place, first.place)) first = { address, place };
+    }
+    return first;
+  }
+
+  /** The last in line: the latest due of the addresses' newest. */
+  private lastInLine(): { address: string; place: Place } | undefined {
+    let last: { address: string; place: Place } | undefined;
+    for (const [address, mine] of this.waiting) {
+      const place = mine.at(-1)!;
+      if (!last || before(last.place, place)) last = { address, place };
+    }
+    return last;
+  }
+
+  private charge(address: string, calls: number): void {
+    const now = this.o.clock();
+    if (!this.use.has(address) && this.use.size >= MAX_ADDRESSES) this.forgetLightest(now);
+    this.use.set(address, { calls: this.recentUse(address, now) + calls, atMs: now });
+  }
+
+  private recentUse(address: string, now = this.o.clock()): number {
+    const u = this.use.get(address);
+    return u ? u.calls * 2 ** (-Math.max(0, now - u.atMs) / USE_HALF_LIFE_MS) : 0;
+  }
+
+  /** Drops the addresses that have used under one call lately (and, if none has, the oldest). */
+  private forgetLightest(now: number): void {
+    for (const address of this.use.keys()) {
+      if (!this.waiting.has(address) && this.recentUse(address, now) < 1) this.use.delete(address);
+    }
+    if (this.use.size >= MAX_ADDRESSES) {
+      const oldest = this.use.keys().next().value;
+      if (oldest !== undefined) this.use.delete(oldest);
+    }
+  }
+
+  /**
+   * Measures the loop's lag with a timer that runs only while requests arrive (a quiet LSP wakes for
+   * nothing): how late it fires is how long a request arriving then would have waited.
+   */
+  private watchLag(): void {
+    this.lastArrival = performance.now();
+    if (this.probe || this.o.lagMs === 0) return;
+    const tick = (due: number) => {
+      const now = performance.now();
+      if (now - due > this.o.lagMs) this.laggingUntil = now + FAIR_FOR_MS;
+      if (now - this.lastArrival > PROBE_IDLE_MS) {
+        this.probe = undefined;
+        return;
+      }
+      this.probe = setTimeout(tick, PROBE_MS, now + PROBE_MS);
+      this.probe.unref();
+    };
+    this.probe = setTimeout(tick, PROBE_MS, this.lastArrival + PROBE_MS);
+    this.probe.unref();
+  }
+}
+
+const before = (a: Place, b: Place) => a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
