@@ -37,6 +37,9 @@ switch (name) {
   case 'lsp':
     reportToParent(await measureLspForwards(num('wallets'), num('forwardPayments')));
     break;
+  case 'lsp-pg':
+    reportToParent(await measureLspForwards(num('wallets'), num('forwardPayments'), 'postgres'));
+    break;
   case 'lsp-channels':
     reportToParent(await measureLspChannels(num('wallets'), num('channelsPerWallet')));
     break;

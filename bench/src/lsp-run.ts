@@ -2,6 +2,8 @@
 // network): JIT receive latency over fresh wallets, forwards/s from concurrent wallets paying the
 // merchant through it, and its memory and restart time with many wallet channels. Wallets are real
 // LDK nodes sharing this process (a phone runs one each); they reach the LSP over TCP.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,16 @@ import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, type LspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
-import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
+import { openPostgres } from '../../lsp-server/src/store/postgres.ts';
+import {
+  cpuMsOf,
+  type LspProcess,
+  lspServerDir,
+  openLspForPrep,
+  rssOf,
+  spawnLsp,
+  walletNode,
+} from './lsp.ts';
 import { initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
@@ -28,14 +39,25 @@ async function fundCoins(devnet: Devnet, node: LightningNode, count: number, sat
 
 // ------------------------------------------------------------------ JIT latency and forwards/s
 
-export async function measureLspForwards(wallets: number, forwardPayments: number) {
+/**
+ * `backend` 'postgres': the LSP on a fresh database of the PostgreSQL the tests use (TEST_DATABASE_URL,
+ * else lsp-server/scripts/ensure-postgres.sh starts one), every figure's name ending in `_pg`.
+ */
+export async function measureLspForwards(
+  wallets: number,
+  forwardPayments: number,
+  backend: 'sqlite' | 'postgres' = 'sqlite',
+) {
   await initWasm();
-  const devnet = await startDevnet({ seed: 'bench-lsp-forwards' });
   const dir = mkdtempSync(join(tmpdir(), 'lpw-bench-lsp-'));
-  const databasePath = join(dir, 'lsp.sqlite');
+  const pg = backend === 'postgres' ? await freshPostgresDatabase() : undefined;
+  const databasePath = pg?.url ?? join(dir, 'lsp.sqlite');
+  const devnet = await startDevnet({ seed: 'bench-lsp-forwards' });
   let net: PublicNetwork | undefined;
   let lsp: LspProcess | undefined;
   const nodes: LightningNode[] = [];
+  /** When the forwards ran (performance.now()): their slice of the LSP's CPU profile. */
+  let forwardsWindow: [number, number] | undefined;
   try {
     net = await startPublicNetwork(devnet, { routerFundsSat: 40_000_000n, channelSat: 10_000_000n });
     const router = net.router;
@@ -166,7 +188,8 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
         }
       }),
     );
-    const seconds = (performance.now() - t0) / 1000;
+    forwardsWindow = [t0, performance.now()];
+    const seconds = (forwardsWindow[1] - t0) / 1000;
     // CPU per forward on each side: on two cores both processes are busy, so forwards/s is bounded
     // by their sum (and by whatever else runs on the machine, see the load average in the report)
     const lspCpuMs = cpuMsOf(lsp.child.pid!) - lspCpu0;
@@ -178,7 +201,7 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
     const lspForwardLatencyMs =
       (metric('lsp_forward_latency_seconds_sum') / metric('lsp_forward_latency_seconds_count')) * 1000;
     unsubscribe();
-    return {
+    const figures = {
       jit_receive_ms_p50: percentile(jitMs, 50),
       jit_receive_ms_p90: percentile(jitMs, 90),
       jit_receives: jitMs.length,
@@ -200,13 +223,46 @@ export async function measureLspForwards(wallets: number, forwardPayments: numbe
       /** Inside the LSP: HTLC in to forwarded, mean (its own /metrics). */
       lsp_forward_latency_ms_mean_inside: lspForwardLatencyMs,
     };
+    return pg ? Object.fromEntries(Object.entries(figures).map(([k, v]) => [`${k}_pg`, v])) : figures;
   } finally {
     await lsp?.stop();
+    if (
+      lsp?.exitedAt !== undefined &&
+      forwardsWindow &&
+      process.env.BENCH_LSP_NODE_FLAGS?.includes('--cpu-prof')
+    ) {
+      // the profile spans the process's life: where the forwards sit in it, for profile-summary.ts
+      const life = lsp.exitedAt - lsp.spawnedAt;
+      const [from, to] = forwardsWindow.map((t) => ((t - lsp!.spawnedAt) / life).toFixed(3));
+      process.stderr.write(
+        `bench: the LSP's profile, forwards only: profile-summary.ts --from=${from} --to=${to}\n`,
+      );
+    }
     for (const n of nodes) await n.stop().catch(() => {});
     await net?.stop();
     await devnet.stop();
+    await pg?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A new, empty database on the tests' PostgreSQL, and its removal. */
+async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const serverUrl =
+    process.env.TEST_DATABASE_URL ??
+    execFileSync('bash', [join(lspServerDir, 'scripts', 'ensure-postgres.sh')], { encoding: 'utf8' }).trim();
+  const name = `lpw_bench_${randomBytes(6).toString('hex')}`;
+  const admin = await openPostgres(serverUrl, { poolSize: 1 });
+  await admin.run(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.run(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.close();
+    },
+  };
 }
 
 // ------------------------------------------------------------------ many channels: memory, restart

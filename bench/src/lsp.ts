@@ -13,7 +13,7 @@ import type { LspStore } from '../../lsp-server/src/store/types.ts';
 import { sleep } from './product.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const lspServerDir = join(here, '..', '..', 'lsp-server');
+export const lspServerDir = join(here, '..', '..', 'lsp-server');
 
 export const LSP_SEED_HEX = '5b'.repeat(32);
 
@@ -28,6 +28,9 @@ export interface LspProcess {
   /** Spawn to the HTTP server listening: imports, WASM, restore, services. */
   spawnToListeningMs: number;
   logs: string[];
+  /** performance.now() at the spawn, and at the exit once it exited: a profile's time slices. */
+  spawnedAt: number;
+  exitedAt?: number;
   /** SIGTERM: the LSP stops cleanly (its node flushes its state). */
   stop(): Promise<void>;
 }
@@ -74,6 +77,10 @@ export async function spawnLsp(options: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  let exitedAt: number | undefined;
+  child.once('exit', () => {
+    exitedAt = performance.now();
+  });
   const seen: { port?: number; peerPort?: number; restoreMs?: number; channels?: number; at?: number } = {};
   let buffer = '';
   child.stdout!.setEncoding('utf8');
@@ -120,6 +127,10 @@ export async function spawnLsp(options: {
     channels: seen.channels ?? -1,
     spawnToListeningMs: seen.at - t0,
     logs,
+    spawnedAt: t0,
+    get exitedAt() {
+      return exitedAt;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -49,7 +49,14 @@ function probeFree(base: Class): FreeFn | null {
 
 /** The free function of an object's type (Event's for Event_PaymentSent), or null for a lock guard. */
 function freeFnOf(object: object): FreeFn | null {
-  const ctor = object.constructor;
+  return freeFunctionOf(object.constructor);
+}
+
+/**
+ * The free function of an LDK class, for code that holds a raw pointer the bindings handed over
+ * without a wrapper (traits.ts, the logger); null for a lock guard.
+ */
+export function freeFunctionOf(ctor: object): FreeFn | null {
   let fn = freeFns.get(ctor);
   if (fn !== undefined) return fn;
   let base: Class | null = ctor as Class;

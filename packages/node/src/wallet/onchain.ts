@@ -157,6 +157,11 @@ export class OnchainWallet {
   /** scriptHex → key position, for every revealed script plus the look-ahead. */
   private readonly scripts = new Map<string, { chain: number; index: number }>();
   private readonly derived: [number, number] = [0, 0];
+  /**
+   * Script per key position, per chain: a BIP 32 derivation is two point multiplications in JS, and
+   * every Esplora sync (each 10 s on an LSP) asks about every revealed script plus the gap again.
+   */
+  private readonly scriptCache: [Map<number, Uint8Array>, Map<number, Uint8Array>] = [new Map(), new Map()];
   /** Transactions touching our scripts, as the chain source last reported them. */
   private history = new Map<string, WalletTx>();
   /** Own transactions not (yet) reported by the source. */
@@ -213,8 +218,14 @@ export class OnchainWallet {
   // --- addresses ---------------------------------------------------------------------------
 
   private scriptAt(chain: number, index: number): Uint8Array {
-    const key = this.chains[chain]!.deriveChild(index);
-    return btc.p2wpkh(key.publicKey!, this.btcNetwork).script;
+    const cache = this.scriptCache[chain]!;
+    let script = cache.get(index);
+    if (!script) {
+      const key = this.chains[chain]!.deriveChild(index);
+      script = btc.p2wpkh(key.publicKey!, this.btcNetwork).script;
+      cache.set(index, script);
+    }
+    return script.slice(); // callers (LDK, tx builders) own what they get
   }
 
   private extendLookahead(): void {
