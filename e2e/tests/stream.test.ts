@@ -134,7 +134,13 @@ test.describe('payment streams in the wallet', () => {
     await page.waitForFunction(
       () => document.querySelector('[data-testid=stream-card]')?.getAttribute('data-state') === 'paused',
     );
-    await new Promise((r) => setTimeout(r, 1_500)); // payments in flight at the pause settle
+    // payments sent before the pause may settle after it (seconds on a loaded machine): counted from
+    // when none is in flight, nothing more may be paid while paused
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=stream-card]')?.getAttribute('data-in-flight-msat') === '0',
+      undefined,
+      { timeout: 30_000, polling: 100 },
+    );
     const paused = await card();
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await card()).count).toBe(paused.count); // nothing paid while paused

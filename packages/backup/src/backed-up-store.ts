@@ -48,13 +48,16 @@ export class BackedUpStore implements Store {
 
   async commit(writes: StoreWrite[]): Promise<void> {
     payTrace('commit:start');
-    await this.inner.commit(writes); // durable on the device first
+    const local = (async () => this.inner.commit(writes))();
+    // the upload is encoded while the device commits (IndexedDB takes milliseconds on a phone); it
+    // leaves only once `local` holds: the LSP never has a state the device may lose
+    const generation = this.uploader.record(writes, local);
+    await local;
     payTrace('commit:local');
     for (const { key, value } of writes) {
       if (value === null) this.data.delete(key);
       else this.data.set(key, value);
     }
-    const generation = this.uploader.record(writes);
     if (generation === undefined || !this.gate) return;
     // an upload that succeeded since the timeout means the LSP answers again: wait for it again
     if (this.degradedAtUploads !== undefined && this.uploader.status.uploads > this.degradedAtUploads) {

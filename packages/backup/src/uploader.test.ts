@@ -1,7 +1,7 @@
 // The uploader's own rules, with an in-memory LSP that can be made to fail (the real LSP is
 // exercised in lsp-server/test/backup-v2.test.ts): group commit, the time bound and behindBy,
 // backoff, the size limit, fencing, and versions that keep growing after a rollback.
-import { MemoryStore } from '@lpw/node';
+import { MemoryStore, type Store } from '@lpw/node';
 import { describe, expect, it, vi } from 'vitest';
 import { BackedUpStore } from './backed-up-store.ts';
 import { readBackupHeader } from './codec.ts';
@@ -93,6 +93,52 @@ describe('BackupUploader', () => {
     await Promise.all([first, ...rest]);
     expect(lsp.puts).toBe(2);
     expect(uploader.status).toMatchObject({ behindBy: 0, version: 2, uploads: 2 });
+  });
+
+  it('uploads a state only once the device holds it, though it encodes it meanwhile', async () => {
+    const lsp = new LittleLsp();
+    /** A device store whose commits finish (or fail) when the test says. */
+    const device = new MemoryStore();
+    let finish!: (ok: boolean) => void;
+    const held: Store = {
+      load: () => device.load(),
+      close: () => device.close(),
+      commit: (writes) =>
+        new Promise<void>((resolve, reject) => {
+          finish = (ok) => (ok ? resolve(device.commit(writes)) : reject(new Error('disk full')));
+        }),
+    };
+    const uploader = new BackupUploader({
+      transport: lsp,
+      nodeId: NODE,
+      keys,
+      deviceId: 'device-one',
+      takeOver: true,
+      random: () => 0.5,
+      sleep: async () => {},
+    });
+    const store = new BackedUpStore(held, uploader);
+    await uploader.start();
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+
+    // the device fails to store the state: it never reaches the LSP
+    const failing = store.commit(manager(1));
+    await settle();
+    expect(lsp.puts).toBe(0);
+    finish(false);
+    await expect(failing).rejects.toThrow('disk full');
+    await settle();
+    expect(lsp.puts).toBe(0);
+
+    // the node retries the same writes: once the device holds them, the LSP gets them
+    const retried = store.commit(manager(1));
+    await settle();
+    expect(lsp.puts).toBe(0);
+    finish(true);
+    await retried;
+    expect(lsp.puts).toBe(1);
+    expect(device.data.get('ldk/manager')).toEqual(Uint8Array.of(1));
+    expect(uploader.status).toMatchObject({ behindBy: 0, version: 1 });
   });
 
   it('lets a commit through after the bound, counts behindBy, and catches up with backoff', async () => {

@@ -103,6 +103,8 @@ export class BackupUploader {
   private lease: LeaseGrant | undefined;
   private loop: Promise<void> | undefined;
   private waiters: Array<{ generation: number; resolve: () => void }> = [];
+  /** The device's last recorded commit, which every upload of the mirror waits for (see `record`). */
+  private localCommit: Promise<unknown> = Promise.resolve();
   private failureWaiters: Array<() => void> = [];
   private closed = false;
   /** A put failed without an answer: it may have landed, so one version conflict is expected. */
@@ -150,10 +152,22 @@ export class BackupUploader {
   }
 
   /**
-   * Applies a durable local commit to the mirror. Returns the commit's generation when it touched
-   * channel state (and starts an upload), undefined otherwise.
+   * Applies a local commit to the mirror. Returns the commit's generation when it touched channel
+   * state (and starts an upload), undefined otherwise. `local` is the device's commit of `writes`
+   * when it is still under way: the upload may be encoded meanwhile, but is sent only once `local`
+   * resolves (a failed one sends nothing: the node retries the same writes, recorded again).
+   * A failed commit's writes stay in the mirror: the node's commit queue retries them in its next
+   * commit, and an upload waits for that one.
    */
-  record(writes: readonly StoreWrite[]): number | undefined {
+  record(writes: readonly StoreWrite[], local?: Promise<unknown>): number | undefined {
+    if (local) {
+      local.catch(() => {}); // the caller hears the failure; an upload waiting on it is refused
+      // settled earlier commits too, should a caller not wait for one before the next
+      this.localCommit = this.localCommit.then(
+        () => local,
+        () => local,
+      );
+    }
     let touched = false;
     for (const { key, value } of writes) {
       if (!isBackedUpKey(key)) continue;
@@ -259,13 +273,25 @@ export class BackupUploader {
       await this.acquire(this.lease ? false : this.o.takeOver);
     }
     const generation = this.generation;
+    const local = this.localCommit;
     const version = Math.max(this.status.version, this.floorVersion) + 1;
     payTrace('backup:encode');
+    // the mirror is read synchronously here: the blob holds exactly the state of `generation`
     const blob = await encodeBackup(
       { nodeId: this.o.nodeId, version, createdAtMs: now(), entries: this.channelState },
       this.o.keys,
     );
     payTrace('backup:encoded');
+    try {
+      await local;
+    } catch (cause) {
+      throw new BackupError(
+        'BACKUP_UNAVAILABLE',
+        'the device did not store this state, so it is not uploaded',
+        {},
+        { cause },
+      );
+    }
     if (this.o.maxBlobBytes !== undefined && blob.length > this.o.maxBlobBytes) {
       throw tooLarge(blob.length, this.o.maxBlobBytes);
     }

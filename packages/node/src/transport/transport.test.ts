@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { type TestNet, testNet } from '../../test/harness.ts';
 
 import type { LightningNode } from '../node.ts';
+import type { PayTrace } from '../start-marks.ts';
 import { type ByteSink, type Connector, PeerConnection, type PeerHost } from './connection.ts';
 import { listenTcp, type TcpListener, tcp } from './tcp.ts';
 import {
@@ -468,6 +469,8 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
   const inbound = new Set<PeerConnection>();
   const outbound: PeerConnection[] = [];
   const dial = () => recording(webSocket(url, SlowLinkWebSocket, { highWaterBytes: 256 }), outbound);
+  /** WebSocket frames the LSP's side sent. */
+  let lspFrames = 0;
 
   beforeAll(async () => {
     ({ lsp, wallet } = await makePair());
@@ -475,6 +478,11 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
     await new Promise<void>((r) => server.once('listening', () => r()));
     url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     server.on('connection', (ws) => {
+      const send = ws.send.bind(ws);
+      ws.send = ((data: Uint8Array) => {
+        lspFrames++;
+        send(data);
+      }) as typeof ws.send;
       const conn = acceptWebSocket(lsp, ws, { highWaterBytes: 256 });
       if (!conn) return;
       inbound.add(conn);
@@ -496,6 +504,27 @@ describe('WebSocket (ws server on 127.0.0.1, client through the browser WebSocke
     await payOnce(lsp, wallet, 50_000_000n);
     await payOnce(wallet, lsp, 7_000_123n);
     expect(inbound.size).toBe(1);
+  }, 20_000);
+
+  it("a step's messages leave as one frame: the wallet reads the LSP's reply to its HTLC in one go", async () => {
+    // The LSP answers the wallet's commitment_signed with revoke_and_ack and its own
+    // commitment_signed, each handed over by LDK in its own send_data. As two frames, a browser
+    // may run the wallet's pump between them: two commits, each held until the backup is uploaded.
+    await payOnce(lsp, wallet, 50_000_000n); // something for the wallet to pay with
+    let lspMessages = 0;
+    const g = globalThis as { lpwPayTrace?: PayTrace };
+    g.lpwPayTrace = (step, owner) => {
+      if (step === 'peer:out' && owner === lsp.peerHost) lspMessages++;
+    };
+    const framesBefore = lspFrames;
+    try {
+      await payOnce(wallet, lsp, 1_000_000n);
+    } finally {
+      delete g.lpwPayTrace;
+    }
+    const frames = lspFrames - framesBefore;
+    expect(lspMessages).toBeGreaterThanOrEqual(3); // revoke_and_ack, commitment_signed, the fulfil…
+    expect(frames).toBeLessThan(lspMessages);
   }, 20_000);
 
   it('300 payments, 25 in flight, through a stalling link: none lost, none stuck', async () => {

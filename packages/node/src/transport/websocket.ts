@@ -56,6 +56,29 @@ function bridge(
   ws.addEventListener('error', () => {});
   let polling = false;
   let conn: PeerConnection | null = null;
+  // LDK hands over each message of a step in its own send_data call (a revoke_and_ack, then a
+  // commitment_signed): they leave as one frame at the end of the step, so the peer reads them in
+  // one go and persists the channel's updates in one commit instead of one per frame.
+  let queued: Uint8Array[] = [];
+  let queuedBytes = 0;
+  const flush = () => {
+    const parts = queued;
+    const size = queuedBytes;
+    queued = [];
+    queuedBytes = 0;
+    if (ws.readyState !== OPEN) return; // closing: the 'close' event ends the connection
+    if (parts.length === 1) {
+      ws.send(parts[0]!);
+      return;
+    }
+    const frame = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      frame.set(part, at);
+      at += part.length;
+    }
+    ws.send(frame);
+  };
   const pollDrain = () => {
     if (polling) return;
     polling = true;
@@ -71,8 +94,11 @@ function bridge(
   const sink: ByteSink = {
     send(bytes) {
       if (ws.readyState !== OPEN) return false;
-      ws.send(bytes);
-      if (ws.bufferedAmount < highWater) return true;
+      // `bytes` is ours (the bindings copy send_data's argument out of WASM memory)
+      if (queued.length === 0) queueMicrotask(flush);
+      queued.push(bytes);
+      queuedBytes += bytes.length;
+      if (ws.bufferedAmount + queuedBytes < highWater) return true;
       pollDrain();
       return false;
     },

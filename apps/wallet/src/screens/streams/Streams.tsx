@@ -65,6 +65,7 @@ function StreamCard(props: { s: StreamView; now: number }) {
       data-count={s.paidCount}
       data-paid-msat={s.paidMsat.toString()}
       data-fee-msat={s.feeMsat.toString()}
+      data-in-flight-msat={s.inFlightMsat.toString()}
       data-failed={s.failedAttempts}
     >
       <div className="stream-head">
