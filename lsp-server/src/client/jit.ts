@@ -47,7 +47,10 @@ export async function receiveJitVia(via: JitPurchaseVia, request: JitReceiveRequ
   }
   const bought = await via.buy(offer, request.amountMsat);
   const validUntilSec = Math.floor(Date.parse(offer.params.valid_until) / 1000);
-  const expirySecs = Math.min(request.expirySecs ?? 3600, validUntilSec - Math.floor(Date.now() / 1000));
+  // one clock reading for the expiry and the invoice's timestamp: read twice, a second ticking over in
+  // between made an invoice that outlives the fee offer by one second, which createJitInvoice refuses
+  const nowSec = Math.floor(Date.now() / 1000);
+  const expirySecs = Math.min(request.expirySecs ?? 3600, validUntilSec - nowSec);
   if (expirySecs <= 0) throw new ApiError('INVALID_OPENING_FEE_PARAMS', 'the fee offer has expired');
   const inbound = node.createInboundPayment({
     amountMsat: request.amountMsat,
@@ -68,6 +71,7 @@ export async function receiveJitVia(via: JitPurchaseVia, request: JitReceiveRequ
     interceptScid: parseScid(bought.jit_channel_scid),
     lspCltvExpiryDelta: bought.lsp_cltv_expiry_delta,
     validUntilSec,
+    nowSec,
     network: node.network,
     sign: (hash) => {
       const { signature, recoveryId } = node.signInvoice(hash);
