@@ -18,15 +18,21 @@ import { toHex } from '../ldk/values.ts';
 import { MANAGER_CHUNK_PREFIX, MANAGER_KEY, MANAGER_ROOT_KEY, managerChunkKey } from './keys.ts';
 import type { StoreWrite } from './store.ts';
 
-/** Data chunks: no cut in the first 2 KiB, then a cut where 12 bits of the gear hash are 0 (~6 KiB on average), at most 64 KiB. */
-const MIN_CHUNK = 2 * 1024;
-const MAX_CHUNK = 64 * 1024;
-/** The top 12 bits: the low bits of a gear hash only see the last few bytes. */
-const CUT_MASK = 0xfff0_0000;
+/**
+ * Data chunks: no cut in the first 512 bytes, then a cut where 11 bits of the gear hash are 0, at
+ * most 8 KiB. A payment rewrites a channel's ~3 KiB stretch or two and the manager's tail (measured
+ * on LDK 0.1 snapshots), so small chunks keep a commit small. The cap matters: the snapshots hold
+ * long low-entropy runs where a gear hash settles and never cuts (chunks of the 32 KiB cap were
+ * most of what a commit wrote before it was 8 KiB).
+ */
+const MIN_CHUNK = 512;
+const MAX_CHUNK = 8 * 1024;
+/** The top 11 bits: the low bits of a gear hash only see the last few bytes. */
+const CUT_MASK = 0xffe0_0000;
 const HASH = 32;
-/** Index nodes end after a hash whose first byte is below 4 (1 in 64: ~2 KiB nodes), at most 256 hashes. */
-const INDEX_CUT_BELOW = 4;
-const INDEX_MAX = 256;
+/** Index nodes end after a hash whose first byte is below 8 (1 in 32: ~1 KiB nodes), at most 128 hashes. */
+const INDEX_CUT_BELOW = 8;
+const INDEX_MAX = 128;
 /** The tree grows a level while its top lists more hashes than this (the root stays ≤ ~2 KiB). */
 const ROOT_MAX = 64;
 const ROOT_VERSION = 1;
