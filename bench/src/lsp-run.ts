@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
+import { inMemory, type LightningNode, type RouteHintHop, type Store, type StoreWrite } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, type LspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
 import { openPostgres } from '../../lsp-server/src/store/postgres.ts';
+import { MANAGER_CHUNK_PREFIX, MANAGER_KEY, MANAGER_ROOT_KEY } from '../../packages/node/src/persist/keys.ts';
+import { ManagerChunker } from '../../packages/node/src/persist/manager-chunks.ts';
 import {
   cpuMsOf,
   type LspProcess,
@@ -267,6 +269,87 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<v
 
 // ------------------------------------------------------------------ many channels: memory, restart
 
+/** Counts the manager's bytes in each commit carrying a snapshot (the plain key, or chunks and root). */
+class ManagerBytesStore implements Store {
+  snapshots = 0;
+  bytes = 0;
+  constructor(private readonly inner: Store) {}
+  load() {
+    return this.inner.load();
+  }
+  commit(writes: StoreWrite[]) {
+    let bytes = 0;
+    let snapshot = false;
+    for (const { key, value } of writes) {
+      if (!value) continue;
+      if (key === MANAGER_KEY || key === MANAGER_ROOT_KEY) snapshot = true;
+      if (key === MANAGER_KEY || key === MANAGER_ROOT_KEY || key.startsWith(MANAGER_CHUNK_PREFIX)) {
+        bytes += value.length;
+      }
+    }
+    if (snapshot) {
+      this.snapshots++;
+      this.bytes += bytes;
+    }
+    return this.inner.commit(writes);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+/**
+ * What a commit writes of the manager at this channel count: payments from the LSP to its wallets,
+ * one at a time, each commit's manager bytes counted; beside it the whole snapshot (what every
+ * such commit wrote before the chunks) and the CPU of `ChannelManager.write` and of chunking it.
+ */
+async function managerCommitFigures(
+  lsp: LightningNode,
+  wallets: LightningNode[],
+  counter: ManagerBytesStore,
+) {
+  const cm = lsp.ldk.channelManager;
+  const writeMs: number[] = [];
+  let snapshot: Uint8Array = new Uint8Array();
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    snapshot = cm.write();
+    writeMs.push(performance.now() - t);
+  }
+  const chunker = new ManagerChunker();
+  let t = performance.now();
+  chunker.chunk(snapshot);
+  const chunkColdMs = performance.now() - t;
+  const next = cm.write();
+  t = performance.now();
+  chunker.chunk(next);
+  const chunkWarmMs = performance.now() - t;
+  const payments = Math.min(20, wallets.length * 2);
+  await sleep(1_500); // the deferred snapshot of the opens lands first
+  counter.snapshots = 0;
+  counter.bytes = 0;
+  for (let i = 0; i < payments; i++) {
+    const wallet = wallets[i % wallets.length]!;
+    // the wallet dates its invoice by the devnet's block time, years behind the clock that checks it
+    const invoice = wallet.createInvoice({
+      amountMsat: 1_000_000n + BigInt(i),
+      description: 'm',
+      expirySecs: 315_360_000,
+    });
+    await lsp.payInvoice(invoice.bolt11, { timeoutMs: 60_000 });
+  }
+  await sleep(1_500); // the last acknowledgements' snapshot
+  return {
+    manager_bytes_per_commit: counter.bytes / Math.max(1, counter.snapshots),
+    manager_commits_measured: counter.snapshots,
+    manager_payments_measured: payments,
+    manager_snapshot_bytes: snapshot.length,
+    manager_write_ms_p50: percentile(writeMs, 50),
+    manager_chunk_ms_cold: chunkColdMs,
+    manager_chunk_ms_warm: chunkWarmMs,
+  };
+}
+
 /**
  * `walletCount` wallet nodes with `perWallet` zero-conf channels each from the LSP (confirmed
  * afterwards), then the LSP process started twice from its store: RSS with every wallet
@@ -282,7 +365,11 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
   const wallets: LightningNode[] = [];
   let lsp: LspProcess | undefined;
   try {
-    const prep = await openLspForPrep(databasePath, devnet.esploraUrl);
+    let counter: ManagerBytesStore | undefined;
+    const prep = await openLspForPrep(databasePath, devnet.esploraUrl, (store) => {
+      counter = new ManagerBytesStore(store);
+      return counter;
+    });
     const lspNodeId = prep.node.nodeId;
     const problems: string[] = [];
     prep.node.on('error', (e) => problems.push(`${e.code}: ${e.message}`));
@@ -325,6 +412,8 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
     for (const node of wallets) await node.syncChain();
     const inProcessChannels = prep.node.listChannels().length;
     const confirmedChannels = prep.node.listChannels().filter((c) => (c.confirmations ?? 0) >= 1).length;
+    const managerFigures = await managerCommitFigures(prep.node, wallets, counter!);
+    process.stderr.write(`bench lsp-channels: ${total} channels, ${JSON.stringify(managerFigures)}\n`);
     for (const node of wallets) prep.node.disconnect(node.nodeId);
     await prep.close();
 
@@ -368,6 +457,7 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
       lsp_channels_fund_s: fundSeconds,
       lsp_channels_open_s: openSeconds,
       lsp_channels_reconnect_s: reconnectSeconds,
+      ...managerFigures,
     };
   } finally {
     await lsp?.stop();

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
+import { createNode, type LightningNode, MemoryStore, type Store } from '@lpw/node';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { deriveSecrets } from '../../lsp-server/src/secrets.ts';
 import { openStore } from '../../lsp-server/src/store/index.ts';
@@ -159,13 +159,15 @@ export function rssOf(pid: number): number {
 export async function openLspForPrep(
   databasePath: string,
   esploraUrl: string,
+  /** Wraps the node's store (e.g. to count what its commits write). */
+  wrap: (store: Store) => Store = (store) => store,
 ): Promise<{ node: LightningNode; store: LspStore; close(): Promise<void> }> {
   const store = await openStore(databasePath);
   const node = await createNode({
     seed: deriveSecrets(Uint8Array.from(Buffer.from(LSP_SEED_HEX, 'hex'))).nodeSeed,
     network: 'regtest',
     role: 'lsp',
-    store: store.nodeStore('lsp-0'),
+    store: wrap(store.nodeStore('lsp-0')),
     chain: { esploraUrl },
     chainSyncIntervalMs: 0,
     logLevel: 'error',

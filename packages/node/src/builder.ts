@@ -51,6 +51,7 @@ import { PaymentStore } from './payments.ts';
 import { Peers } from './peers.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
 import { HEADERS_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
+import { StoredManager } from './persist/manager-chunks.ts';
 import { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
 import { openChannelManager } from './persist/open-manager.ts';
@@ -450,6 +451,7 @@ function assemble(
     persister,
     takeNeedsPersistence: () => bool(cm.get_and_clear_needs_persistence()),
     write: () => cm.write(),
+    stored: new StoredManager(data, options.managerChunks ?? options.role !== 'wallet'),
     processAcked: () => pump?.processManagerEvents(),
     setTimer: (fn, ms) => scheduler.setTimeout(fn, ms),
     clearTimer: (handle) => scheduler.clearTimeout(handle),

@@ -31,7 +31,7 @@ import type { SpontaneousPayment, SpontaneousSendOptions } from './payment/spont
 import type { PaymentRecord, PaymentStore } from './payments.ts';
 import type { PeerSummary, Peers } from './peers.ts';
 import type { CommitQueue } from './persist/commit-queue.ts';
-import { MANAGER_KEY } from './persist/keys.ts';
+import { hasStoredManager } from './persist/manager-chunks.ts';
 import type { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import type { MonitorPersister } from './persist/monitor-persister.ts';
 import type { Pump } from './pump.ts';
@@ -152,9 +152,9 @@ export class LightningNode {
   async start(data: Map<string, Uint8Array>): Promise<void> {
     const { queue, pump, options, recoveryRecords } = this.p;
     const cm = this.ldk.channelManager;
-    if (!data.has(MANAGER_KEY)) {
+    if (!hasStoredManager(data)) {
       // a brand-new node: its first manager is durable before anything can happen to it
-      queue.write(MANAGER_KEY, cm.write());
+      this.p.managerSnapshots.writeNow();
     }
     if (options.recoverChannels) {
       // before any peer can connect (createNode has not returned): closed, durable, then online

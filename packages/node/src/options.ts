@@ -54,6 +54,12 @@ export interface NodeOptions {
   forwardDelayMs?: number;
   /** Rewrite a full ChannelMonitor after this many stored incremental updates (default 64). */
   compactMonitorEvery?: number;
+  /**
+   * Store the ChannelManager as content-defined chunks, so a commit writes only what changed
+   * (persist/manager-chunks.ts). Default: every role but 'wallet', whose one or two channels make a
+   * small manager that its backup, export and offline start read under the plain key.
+   */
+  managerChunks?: boolean;
   /** Periodic chain sync (default 30 s for a wallet, 10 s otherwise; 0 = only on `syncChain()`). */
   chainSyncIntervalMs?: number;
   /** Persist the network graph and scorer this often (default 10 min; also on stop). */

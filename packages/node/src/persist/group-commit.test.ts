@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type TestNet, testNet } from '../../test/harness.ts';
 import type { LightningNode } from '../node.ts';
 import { inMemory } from '../transport/memory.ts';
-import { MANAGER_KEY, MONITOR_PREFIX, MONITOR_UPDATE_PREFIX } from './keys.ts';
+import { MANAGER_KEY, MANAGER_ROOT_KEY, MONITOR_PREFIX, MONITOR_UPDATE_PREFIX } from './keys.ts';
 import { MemoryStore } from './memory.ts';
 import type { Store, StoreWrite } from './store.ts';
 
@@ -56,7 +56,9 @@ const channelsUpdatedIn = (batch: StoreWrite[]) =>
       .filter((w) => w.key.startsWith(MONITOR_UPDATE_PREFIX) && w.value)
       .map((w) => w.key.slice(MONITOR_UPDATE_PREFIX.length, w.key.lastIndexOf('/'))),
   );
-const managerWrites = (batch: StoreWrite[]) => batch.filter((w) => w.key === MANAGER_KEY).length;
+/** Snapshots in a batch: each writes the plain key (a wallet) or the chunked manager's root (the LSP). */
+const managerWrites = (batch: StoreWrite[]) =>
+  batch.filter((w) => (w.key === MANAGER_KEY || w.key === MANAGER_ROOT_KEY) && w.value).length;
 /** A monitor or monitor update written (the in-flight record and deletions travel with snapshots). */
 const hasMonitorWrite = (batch: StoreWrite[]) =>
   batch.some((w) => w.value && (w.key.startsWith(MONITOR_PREFIX) || w.key.startsWith(MONITOR_UPDATE_PREFIX)));

@@ -2,6 +2,10 @@
 // returns them in the order they must be applied.
 
 export const MANAGER_KEY = 'ldk/manager';
+/** The chunked manager's root: the top of its hash tree (manager-chunks.ts); replaces MANAGER_KEY. */
+export const MANAGER_ROOT_KEY = 'ldk/manager-root';
+/** A chunk of the chunked manager (data or index), keyed by the hex SHA-256 of its bytes. */
+export const MANAGER_CHUNK_PREFIX = 'ldk/manager-chunk/';
 export const GRAPH_KEY = 'ldk/network-graph';
 export const SCORER_KEY = 'ldk/scorer';
 export const MONITOR_PREFIX = 'ldk/monitor/';
@@ -22,6 +26,7 @@ export const HEADERS_KEY = 'chain/headers';
 /** When the last chain sync completed, ms since the epoch (decimal): how long the node was asleep. */
 export const SYNCED_AT_KEY = 'chain/synced-at-ms';
 
+export const managerChunkKey = (hashHex: string): string => `${MANAGER_CHUNK_PREFIX}${hashHex}`;
 export const monitorKey = (outpoint: string): string => `${MONITOR_PREFIX}${outpoint}`;
 export const monitorInflightKey = (outpoint: string): string => `${MONITOR_INFLIGHT_PREFIX}${outpoint}`;
 export const monitorFallbackKey = (outpoint: string): string => `${MONITOR_FALLBACK_PREFIX}${outpoint}`;

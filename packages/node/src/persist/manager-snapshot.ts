@@ -18,7 +18,7 @@
 // Acknowledgements to LDK still wait for the commit holding their update; the in-flight record is
 // still written only with a snapshot, so it always describes the stored one.
 import type { CommitQueue } from './commit-queue.ts';
-import { MANAGER_KEY } from './keys.ts';
+import type { StoredManager } from './manager-chunks.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 
 export interface ManagerSnapshotOptions {
@@ -28,6 +28,8 @@ export interface ManagerSnapshotOptions {
   takeNeedsPersistence: () => boolean;
   /** Serializes the manager (`ChannelManager.write`). */
   write: () => Uint8Array;
+  /** The stored form (plain or chunks): the writes that replace the stored snapshot. */
+  stored: StoredManager;
   /** Lets the manager process the MonitorEvent::Completed our acknowledgements queued. */
   processAcked: () => void;
   setTimer: (fn: () => void, ms: number) => unknown;
@@ -85,13 +87,19 @@ export class ManagerSnapshots {
       }
       return;
     }
+    this.writeNow();
+  }
+
+  /** Queues a snapshot into the next batch now (a new node's first manager, or the cut above). */
+  writeNow(): void {
+    const { persister, queue } = this.o;
     persister.monitorsDirty = false;
     this.wanted = false;
     this.deferred = false;
     this.due = false;
     if (this.timer !== null) this.o.clearTimer(this.timer);
     this.timer = null;
-    queue.write(MANAGER_KEY, this.o.write());
+    for (const { key, value } of this.o.stored.writes(this.o.write())) queue.write(key, value);
     persister.snapshotCut();
   }
 }

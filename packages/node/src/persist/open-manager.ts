@@ -8,7 +8,8 @@ import type { BlockRef } from '../chain/source.ts';
 import { NodeError } from '../errors.ts';
 import type { LogSink } from '../ldk/traits.ts';
 import { outpointKey, unwrap } from '../ldk/values.ts';
-import { MANAGER_KEY, MONITOR_PREFIX } from './keys.ts';
+import { MONITOR_PREFIX } from './keys.ts';
+import { readStoredManager } from './manager-chunks.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
 import { restoreChannelState } from './restore.ts';
 
@@ -37,7 +38,7 @@ export interface OpenedManager {
 }
 
 export function openChannelManager(data: Map<string, Uint8Array>, p: ManagerParts): OpenedManager {
-  const managerBytes = data.get(MANAGER_KEY);
+  const managerBytes = readStoredManager(data);
   if (!managerBytes) {
     if ([...data.keys()].some((k) => k.startsWith(MONITOR_PREFIX))) {
       throw new NodeError('RESTORE_FAILED', 'store holds channel monitors but no channel manager');

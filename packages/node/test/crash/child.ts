@@ -29,6 +29,8 @@ export interface ChildConfig {
   lspPort: number;
   compactMonitorEvery: number;
   chainSyncIntervalMs: number;
+  /** The manager as chunks or under the plain key: the rig alternates, so each start migrates. */
+  managerChunks: boolean;
 }
 
 const send = (report: Report) => process.stdout.write(encodeLine(report));
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     feeOverrides: FIXED_FEES,
     trustedPeers: [config.lspNodeId],
     compactMonitorEvery: config.compactMonitorEvery,
+    managerChunks: config.managerChunks,
     chainSyncIntervalMs: config.chainSyncIntervalMs,
     logLevel: 'error',
     log: (e) => process.stderr.write(`[ldk ${e.level}] ${e.module}:${e.line} ${e.message}\n`),

@@ -50,7 +50,7 @@ export class CrashRig {
     readonly devnet: Devnet,
     readonly lsp: LightningNode,
     readonly listener: TcpListener,
-    readonly walletConfig: Omit<ChildConfig, 'lspNodeId' | 'lspPort'>,
+    readonly walletConfig: Omit<ChildConfig, 'lspNodeId' | 'lspPort' | 'managerChunks'>,
   ) {
     this.events = lsp.events();
     void this.recordEvents();
@@ -132,6 +132,9 @@ export class CrashRig {
       ...this.walletConfig,
       lspNodeId: this.lsp.nodeId,
       lspPort: this.listener.port,
+      // odd runs chunk the manager, even runs keep the plain key: every start after a kill migrates
+      // the store one way or the other in its first snapshot's commit (persist/manager-chunks.ts)
+      managerChunks: run % 2 === 1,
     };
     const child = new ChildWallet(run, config, (source, text, report) => {
       if (report?.t === 'reply' && report.view) this.note(`wallet#${run} reply ${report.id} (view)`);
