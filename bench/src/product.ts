@@ -16,6 +16,7 @@ import {
   type StoreWrite,
 } from '@lpw/node';
 import { SqliteStore } from '@lpw/node/sqlite';
+import { MANAGER_CHUNK_PREFIX, MANAGER_KEY, MANAGER_ROOT_KEY } from '../../packages/node/src/persist/keys.ts';
 import { benchNodeOptions } from './options.ts';
 
 export { initWasm, wasmMemoryBytes } from './wasm.ts';
@@ -69,16 +70,16 @@ export class CountingStore implements Store {
     const c = this.counters;
     c.commits++;
     let manager = false;
+    let managerBytes = 0;
     let other = false;
     for (const w of writes) {
       const size = w.value?.length ?? 0;
       c.writes++;
       c.bytes += size;
-      if (w.key === 'ldk/manager') {
+      // the plain snapshot, or a router's/LSP's chunked one (its root and the chunks it adds)
+      if (w.key === MANAGER_KEY || w.key === MANAGER_ROOT_KEY || w.key.startsWith(MANAGER_CHUNK_PREFIX)) {
         manager = true;
-        c.managerWrites++;
-        c.managerBytes += size;
-        c.lastManagerBytes = size;
+        managerBytes += size;
       } else if (w.key.startsWith('ldk/monitor/') && w.value) {
         other = true;
         c.monitorFullWrites++;
@@ -92,6 +93,11 @@ export class CountingStore implements Store {
         other = true;
         if (w.key.startsWith('payment/')) c.paymentWrites++;
       }
+    }
+    if (manager) {
+      c.managerWrites++;
+      c.managerBytes += managerBytes;
+      c.lastManagerBytes = managerBytes;
     }
     if (manager && !other) c.managerOnlyCommits++;
     const t0 = performance.now();

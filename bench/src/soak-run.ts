@@ -4,6 +4,7 @@
 // prunes completed payments within the run, as it would in a long-lived node.
 import { existsSync, statSync } from 'node:fs';
 import { SqliteStore } from '@lpw/node/sqlite';
+import { readStoredManager } from '../../packages/node/src/persist/manager-chunks.ts';
 import { BenchNet, initWasm, sleep, wasmMemoryBytes } from './product.ts';
 import { measureStart } from './product-run.ts';
 import { cpuMsSince, rateOver, windowed } from './stats.ts';
@@ -123,5 +124,5 @@ async function storedSizes(path: string) {
     if (key.startsWith('ldk/monitor-update/')) monitorUpdateBytes += value.length;
   }
   const fileBytes = [path, `${path}-wal`].filter(existsSync).reduce((s, p) => s + statSync(p).size, 0);
-  return { monitorBytes, monitorUpdateBytes, managerBytes: data.get('ldk/manager')?.length ?? 0, fileBytes };
+  return { monitorBytes, monitorUpdateBytes, managerBytes: readStoredManager(data)?.length ?? 0, fileBytes };
 }
