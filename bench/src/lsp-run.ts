@@ -226,6 +226,11 @@ export async function measureLspForwards(
       lsp_forward_latency_ms_mean_inside: lspForwardLatencyMs,
     };
     return pg ? Object.fromEntries(Object.entries(figures).map(([k, v]) => [`${k}_pg`, v])) : figures;
+  } catch (error) {
+    // a client sees only "internal error": the LSP's own error lines (kept by spawnLsp) say why
+    const errors = lsp?.logs.filter((line) => /"level":(5|6)\d/.test(line)) ?? [];
+    if (errors.length > 0) console.error(`the LSP's error lines:\n${errors.slice(-10).join('\n')}`);
+    throw error;
   } finally {
     await lsp?.stop();
     if (
