@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
-import { inMemory, type LightningNode, type RouteHintHop, type Store, type StoreWrite } from '@lpw/node';
+import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, type LspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
 import { openPostgres } from '../../lsp-server/src/store/postgres.ts';
-import { MANAGER_CHUNK_PREFIX, MANAGER_KEY, MANAGER_ROOT_KEY } from '../../packages/node/src/persist/keys.ts';
 import { ManagerChunker } from '../../packages/node/src/persist/manager-chunks.ts';
 import {
   cpuMsOf,
@@ -24,7 +23,7 @@ import {
   spawnLsp,
   walletNode,
 } from './lsp.ts';
-import { initWasm, sleep } from './product.ts';
+import { CountingStore, initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
 /** Coins for the LSP's wallet: `count` outputs of `sats`, a block every 20 (the faucet chains change). */
@@ -274,45 +273,12 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<v
 
 // ------------------------------------------------------------------ many channels: memory, restart
 
-/** Counts the manager's bytes in each commit carrying a snapshot (the plain key, or chunks and root). */
-class ManagerBytesStore implements Store {
-  snapshots = 0;
-  bytes = 0;
-  constructor(private readonly inner: Store) {}
-  load() {
-    return this.inner.load();
-  }
-  commit(writes: StoreWrite[]) {
-    let bytes = 0;
-    let snapshot = false;
-    for (const { key, value } of writes) {
-      if (!value) continue;
-      if (key === MANAGER_KEY || key === MANAGER_ROOT_KEY) snapshot = true;
-      if (key === MANAGER_KEY || key === MANAGER_ROOT_KEY || key.startsWith(MANAGER_CHUNK_PREFIX)) {
-        bytes += value.length;
-      }
-    }
-    if (snapshot) {
-      this.snapshots++;
-      this.bytes += bytes;
-    }
-    return this.inner.commit(writes);
-  }
-  close() {
-    return this.inner.close();
-  }
-}
-
 /**
  * What a commit writes of the manager at this channel count: payments from the LSP to its wallets,
  * one at a time, each commit's manager bytes counted; beside it the whole snapshot (what every
  * such commit wrote before the chunks) and the CPU of `ChannelManager.write` and of chunking it.
  */
-async function managerCommitFigures(
-  lsp: LightningNode,
-  wallets: LightningNode[],
-  counter: ManagerBytesStore,
-) {
+async function managerCommitFigures(lsp: LightningNode, wallets: LightningNode[], counter: CountingStore) {
   const cm = lsp.ldk.channelManager;
   const writeMs: number[] = [];
   let snapshot: Uint8Array = new Uint8Array();
@@ -331,8 +297,7 @@ async function managerCommitFigures(
   const chunkWarmMs = performance.now() - t;
   const payments = Math.min(20, wallets.length * 2);
   await sleep(1_500); // the deferred snapshot of the opens lands first
-  counter.snapshots = 0;
-  counter.bytes = 0;
+  counter.take(); // from here: the payments' commits
   for (let i = 0; i < payments; i++) {
     const wallet = wallets[i % wallets.length]!;
     // the wallet dates its invoice by the devnet's block time, years behind the clock that checks it
@@ -344,9 +309,10 @@ async function managerCommitFigures(
     await lsp.payInvoice(invoice.bolt11, { timeoutMs: 60_000 });
   }
   await sleep(1_500); // the last acknowledgements' snapshot
+  const { managerWrites, managerBytes } = counter.take();
   return {
-    manager_bytes_per_commit: counter.bytes / Math.max(1, counter.snapshots),
-    manager_commits_measured: counter.snapshots,
+    manager_bytes_per_commit: managerBytes / Math.max(1, managerWrites),
+    manager_commits_measured: managerWrites,
     manager_payments_measured: payments,
     manager_snapshot_bytes: snapshot.length,
     manager_write_ms_p50: percentile(writeMs, 50),
@@ -370,9 +336,9 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
   const wallets: LightningNode[] = [];
   let lsp: LspProcess | undefined;
   try {
-    let counter: ManagerBytesStore | undefined;
+    let counter: CountingStore | undefined;
     const prep = await openLspForPrep(databasePath, devnet.esploraUrl, (store) => {
-      counter = new ManagerBytesStore(store);
+      counter = new CountingStore(store);
       return counter;
     });
     const lspNodeId = prep.node.nodeId;

@@ -66,7 +66,7 @@ export class CountingStore implements Store {
   load() {
     return this.inner.load();
   }
-  commit(writes: StoreWrite[]): void {
+  commit(writes: StoreWrite[]): void | Promise<void> {
     const c = this.counters;
     c.commits++;
     let manager = false;
@@ -101,8 +101,9 @@ export class CountingStore implements Store {
     }
     if (manager && !other) c.managerOnlyCommits++;
     const t0 = performance.now();
-    this.inner.commit(writes);
-    c.commitMs += performance.now() - t0;
+    const durable = this.inner.commit(writes);
+    c.commitMs += performance.now() - t0; // an asynchronous store's wait is not in it
+    return durable;
   }
   close() {
     return this.inner.close();
