@@ -179,7 +179,7 @@ export class Door {
       if (left === 0) this.inFlight.delete(ip);
       else this.inFlight.set(ip, left);
     });
-    cancel = this.fair.enter(ip, seen.path.split(',').length, {
+    cancel = this.fair.enter(ip, callsIn(seen.path), {
       admit: () => {
         if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
         cancel = undefined;
@@ -218,7 +218,7 @@ export class Door {
       const wait = Math.ceil((offender.bannedUntil - now) / 1000);
       return rateLimited('banned', `this address is refused for ${wait} s`, wait);
     }
-    const calls = path.split(',').length;
+    const calls = callsIn(path);
     if (calls > limits.maxBatchCalls) {
       const e = new ApiError(
         'BATCH_TOO_LARGE',
@@ -338,6 +338,11 @@ export class Door {
     }
     return o;
   }
+}
+
+/** The tRPC calls a request makes: its path lists them, comma-separated (a batch). */
+function callsIn(path: string): number {
+  return path.split(',').length;
 }
 
 /** The waiting line is full and this request would come last in it (its address used the LSP most lately). */

@@ -13,6 +13,7 @@
 // backup, export and offline start read that key); the LSP and routers store chunks. Either form
 // is read, and a commit in the other form migrates the store within that same commit.
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { NodeError } from '../errors.ts';
 import { toHex } from '../ldk/values.ts';
 import { MANAGER_CHUNK_PREFIX, MANAGER_KEY, MANAGER_ROOT_KEY, managerChunkKey } from './keys.ts';
@@ -150,9 +151,7 @@ function indexNodes(hashes: Uint8Array[]): Uint8Array[] {
   let from = 0;
   for (let i = 0; i < hashes.length; i++) {
     if (hashes[i]![0]! < INDEX_CUT_BELOW || i - from + 1 === INDEX_MAX || i === hashes.length - 1) {
-      const node = new Uint8Array((i - from + 1) * HASH);
-      for (let j = from; j <= i; j++) node.set(hashes[j]!, (j - from) * HASH);
-      nodes.push(node);
+      nodes.push(concatBytes(...hashes.slice(from, i + 1)));
       from = i + 1;
     }
   }

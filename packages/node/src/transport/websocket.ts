@@ -3,6 +3,7 @@
 // WebSocketServer, which implements the same API). WebSocket reads cannot be paused: inbound bytes
 // wait in the connection's inbox while LDK asks us to pause; sends report back-pressure from
 // `bufferedAmount`.
+import { concatBytes } from '@noble/hashes/utils.js';
 import { NodeError } from '../errors.ts';
 import { type ByteSink, type Connector, PeerConnection, type PeerHost } from './connection.ts';
 
@@ -63,21 +64,10 @@ function bridge(
   let queuedBytes = 0;
   const flush = () => {
     const parts = queued;
-    const size = queuedBytes;
     queued = [];
     queuedBytes = 0;
     if (ws.readyState !== OPEN) return; // closing: the 'close' event ends the connection
-    if (parts.length === 1) {
-      ws.send(parts[0]!);
-      return;
-    }
-    const frame = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      frame.set(part, at);
-      at += part.length;
-    }
-    ws.send(frame);
+    ws.send(parts.length === 1 ? parts[0]! : concatBytes(...parts));
   };
   const pollDrain = () => {
     if (polling) return;
