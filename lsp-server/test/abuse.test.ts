@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { waitUntil } from '@lpw/devnet';
+import { loginMessage, signNodeMessage } from '@lpw/api';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -411,6 +412,28 @@ for (const backend of backends()) {
       await s.login(known); // not new: not counted
       s.now.ms += 20 * 60_000; // a third of an hour refills one
       await s.login(freshKey());
+    });
+
+    it('a new identity over the quota is refused before its signature is checked; forged logins spend no quota', async () => {
+      // the clock stands still: the last login comes back within the quota refusal's wait, answered at once
+      const s = await start({ RATE_NEW_WALLETS_PER_HOUR: '1', RATE_AUTH_PER_MIN: '100', TARPIT_MAX_SEC: '0' });
+      const known = freshKey();
+      const forged = async (secretKey: Uint8Array) => {
+        const { challenge } = await s.client().auth.challenge.mutate();
+        const nodeId = Buffer.from(secp256k1.getPublicKey(secretKey, true)).toString('hex');
+        // signed by another key: a bad signature for this node id
+        const signature = signNodeMessage(loginMessage(challenge), freshKey());
+        return call(s, 'auth.login', { method: 'POST', input: { nodeId, challenge, signature } });
+      };
+      // with the quota left, a forged new identity is told its signature is bad, and takes nothing
+      expect(await forged(freshKey())).toMatchObject({ status: 401, app: 'INVALID_SIGNATURE' });
+      await s.login(known); // the one new wallet of the hour
+      // now a new identity is refused for the quota whatever it signed: no signature check was made
+      const over = await forged(freshKey());
+      expect(over).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
+      expect(Number(over.retryAfter)).toBeGreaterThan(0);
+      // a known wallet's forged login is still a bad signature, not a quota refusal
+      expect(await forged(known)).toMatchObject({ status: 401, app: 'INVALID_SIGNATURE' });
     });
 
     it('per wallet stored backup bytes, and per IP backup bytes added', async () => {
