@@ -355,9 +355,16 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       clientCpus: 'clients' in place ? place.clients : undefined,
     };
     const before5xx = (await lspFigures(url)).http5xx;
-    const quiet = await runLoad({ ...common, run: 'quiet', abusers: 0 });
+    // BENCH_HOSTILE_COST_ONLY=1 skips the two timed runs: the abuse kinds' cost alone, to try a change
+    const timed = process.env.BENCH_HOSTILE_COST_ONLY === '1' ? 0 : 1;
+    const quiet = await runLoad({ ...common, honest: honest * timed, run: 'quiet', abusers: 0 });
     await sleep(1_000); // let the first run's last writes settle
-    const hostile = await runLoad({ ...common, run: 'hostile', abusers });
+    const hostile = await runLoad({
+      ...common,
+      honest: honest * timed,
+      run: 'hostile',
+      abusers: abusers * timed,
+    });
     if (lsp.child.exitCode !== null) {
       throw new Error(
         `the LSP exited (${lsp.child.exitCode}) under load:\n${lsp.logs.slice(-20).join('\n')}`,

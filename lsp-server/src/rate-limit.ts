@@ -5,14 +5,15 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
   private readonly ratePerMs: number;
 
-  /** `size` tokens per `windowMs` (a minute by default) per key, bursting up to `size`. */
+  /** `perWindow` tokens per `windowMs` (a minute by default) per key, bursting up to `size`. */
   constructor(
-    private readonly size: number,
+    perWindow: number,
     private readonly clock: () => number = Date.now,
     private readonly maxKeys = 100_000,
     windowMs = 60_000,
+    private readonly size = perWindow,
   ) {
-    this.ratePerMs = size / windowMs;
+    this.ratePerMs = perWindow / windowMs;
   }
 
   /**

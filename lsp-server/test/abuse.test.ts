@@ -199,6 +199,30 @@ for (const backend of backends()) {
       expect((await call(s, 'routes.find', { token: other, input: route })).app).toBe('NOT_FOUND');
     });
 
+    it("route queries burst at most RATE_ROUTES_BURST, then come at the minute's rate", async () => {
+      const s = await start({ RATE_ROUTES_PER_MIN: '120', RATE_ROUTES_BURST: '3', RATE_AUTH_PER_MIN: '100' });
+      const token = await s.login(freshKey());
+      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      const codesOf = async (n: number) => {
+        const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, route]));
+        const batch = await call(s, batchOf(n, 'routes.find'), { token, batch: true, input });
+        return {
+          retryAfter: batch.retryAfter,
+          codes: (batch.body as { error?: { data: { app: { code: string } } } }[]).map(
+            (r) => r.error?.data.app.code,
+          ),
+        };
+      };
+      // a fresh session: three pathfinding runs (no route: NOT_FOUND), not 120
+      const first = await codesOf(5);
+      expect(first.codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED', 'RATE_LIMITED']);
+      expect(first.retryAfter).toBe('1');
+      // two a second come back (120 a minute)
+      s.now.ms += 1_000;
+      const second = await codesOf(3);
+      expect(second.codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED']);
+    });
+
     it('routes.find to a node id off the curve is INVALID_INPUT, and the LSP lives on', async () => {
       const s = await start({});
       const token = await s.login(freshKey());
