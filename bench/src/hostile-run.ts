@@ -31,8 +31,8 @@ import {
   type Tally,
 } from './hostile.ts';
 import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp } from './lsp.ts';
-import { initWasm, sleep } from './product.ts';
 import { allowedCpus, pin } from './pin.ts';
+import { initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
 /** Each honest wallet's own address, as the reverse proxy reports it (abusers: 10.66.x.y). */
