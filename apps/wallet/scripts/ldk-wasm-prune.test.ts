@@ -48,7 +48,8 @@ async function buildWorker(exportNames: string[]) {
   return { chunk, wasmFile: wasm[0].fileName, wasm: wasm[0].source as Uint8Array };
 }
 
-describe('LDK WASM prune', () => {
+// binaryen reads LDK's 12 MB module in ~7 s on a quiet machine; a build with it, several times that under load
+describe('LDK WASM prune', { timeout: 300_000 }, () => {
   it('ships only the exports the bundle names, and LDK initialises from that module', async () => {
     const named = [...INIT_EXPORTS, 'TS_malloc', 'TS_KeysManager_new'];
     const { chunk, wasmFile, wasm } = await buildWorker(named);

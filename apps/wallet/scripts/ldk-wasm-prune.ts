@@ -83,7 +83,7 @@ export function assertExportsCover(module: Uint8Array, required: ReadonlySet<str
   if (missing.length > 0) {
     throw new WasmPruneError(
       'MISSING_EXPORTS',
-      `the bundle calls ${missing.length} export(s) LDK's pruned WASM lacks: ${missing.slice(0, 20).join(', ')}`,
+      `the bundle calls ${missing.length} export(s) the WASM module lacks: ${missing.slice(0, 20).join(', ')}`,
     );
   }
 }
@@ -149,6 +149,7 @@ export function pruneLdkWasm(): Plugin {
       const full = asset.source;
       const chunks = outputs.flatMap((output) => (output.type === 'chunk' ? [output] : []));
       const required = requiredExports(codeWords(chunks.map((chunk) => chunk.code)), wasmExportNames(full));
+      assertExportsCover(full, required); // a bundle calling what LDK never had fails before the slow part
       const pruned = await pruneWasm(full, required);
       assertExportsCover(pruned, required);
 
