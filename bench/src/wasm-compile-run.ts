@@ -13,10 +13,8 @@ import { percentile } from './stats.ts';
 
 const args = process.argv.slice(2);
 const flags = args.filter((arg) => arg.startsWith('--'));
-const [files, runs] = [
-  args.filter((arg) => arg.endsWith('.wasm')),
-  Number(args.find((arg) => /^\d+$/.test(arg)) ?? 7),
-];
+const files = args.filter((arg) => arg.endsWith('.wasm'));
+const runs = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 7);
 if (files.length === 0) throw new Error('usage: wasm-compile-run.ts A.wasm [B.wasm …] [runs] [--js-flags=…]');
 const bodies = files.map((file) => readFileSync(file));
 
@@ -59,7 +57,13 @@ try {
   await browser.close();
   server.close();
 }
-const p50 = (list: Sample[], key: keyof Sample) => Math.round(percentile(list.map((s) => s[key]), 50));
+const p50 = (list: Sample[], key: keyof Sample) =>
+  Math.round(
+    percentile(
+      list.map((s) => s[key]),
+      50,
+    ),
+  );
 for (const [index, file] of files.entries()) {
   const list = samples[index]!;
   console.log(
