@@ -1,8 +1,10 @@
 // How long Chromium takes to fetch and to compile WASM modules, side by side (LDK's whole module
 // against the wallet build's pruned one): `node --import tsx src/wasm-compile-run.ts A.wasm B.wasm
 // [runs] [--js-flags=…]`. Each run loads the files in turn, in a fresh page, over loopback with
-// caching off (no compiled-code cache), and times the download alone, `WebAssembly.compile` of the
-// bytes, and `compileStreaming` (what the wallet's worker does, through the bindings' init).
+// caching off (no compiled-code cache, no reuse of a module compiled before), and times the download
+// alone, `WebAssembly.compile` of the bytes, and `compileStreaming` (what the wallet's worker does,
+// through the bindings' init).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,13 +20,21 @@ const runs = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 7);
 if (files.length === 0) throw new Error('usage: wasm-compile-run.ts A.wasm [B.wasm …] [runs] [--js-flags=…]');
 const bodies = files.map((file) => readFileSync(file));
 
+/**
+ * A custom section of 16 random bytes, which compiling ignores: V8 reuses the code of a module whose
+ * bytes it compiled before in the same process, and every load here must be a first one.
+ */
+const uniqueSection = () => Buffer.concat([Buffer.from([0, 22, 5]), Buffer.from('nonce'), randomBytes(16)]);
+
 const server = createServer((request, response) => {
   const index = Number(new URL(request.url ?? '/', 'http://x').searchParams.get('file'));
   const body = bodies[index];
   if (request.url === '/') {
     response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>wasm</title>');
   } else if (body) {
-    response.writeHead(200, { 'content-type': 'application/wasm', 'cache-control': 'no-store' }).end(body);
+    response
+      .writeHead(200, { 'content-type': 'application/wasm', 'cache-control': 'no-store' })
+      .end(Buffer.concat([body, uniqueSection()]));
   } else response.writeHead(404).end();
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
