@@ -137,6 +137,8 @@ async function openNode(
     store: options.store,
     stored: data,
     birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
+    // an LSP reveals a script or two per channel: read each block, not every script each sync
+    blockScan: options.role !== 'wallet',
     // a restored store may be behind another device that used the same words
     fullFirstScan: options.recoverChannels === true,
     log: chainLog,
