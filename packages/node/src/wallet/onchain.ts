@@ -942,7 +942,7 @@ export class OnchainWallet {
   private scriptRecord(chain: number, hashes: Uint8Array[]): Uint8Array {
     const body = new Uint8Array(4 + hashes.length * 20);
     new DataView(body.buffer).setUint32(0, this.chains[chain]!.fingerprint);
-    hashes.forEach((h, i) => body.set(h, 4 + i * 20));
+    for (const [i, h] of hashes.entries()) body.set(h, 4 + i * 20);
     const record = new Uint8Array(body.length + 4);
     record.set(body);
     record.set(sha256(body).subarray(0, 4), body.length);
