@@ -188,6 +188,8 @@ export class OnchainWallet {
   /** What each own transaction was for (kept after it shows up in history; decides RBF eligibility). */
   private kinds = new Map<string, WalletTxKind>();
   private scan: ScanState | undefined;
+  /** History entries a block scan took from the node's unconfirmed broadcasts (renewed each sync). */
+  private readonly unmined = new Set<string>();
   /**
    * A full gap-rule scan has completed into this state (persisted): every script with history is
    * then below `next`, so a process's first Esplora sync may ask only the handed-out scripts.
@@ -512,7 +514,33 @@ export class OnchainWallet {
       scan.hashes.push([height, hash]);
       if (scan.hashes.length > SCAN_HISTORY) scan.hashes.shift();
     }
+    await this.noteUnminedBroadcasts();
     return true;
+  }
+
+  /**
+   * A block scan sees no mempool: the node's own broadcasts that pay or spend ours (LDK's sweeps
+   * and closes; the wallet's own sends are local txs already) are asked about by txid, so they count
+   * from the moment the source holds them, as a per-script sync would show them. Few: only what the
+   * broadcaster still watches.
+   */
+  private async noteUnminedBroadcasts(): Promise<void> {
+    for (const txid of this.unmined)
+      if (this.history.get(txid)?.status.confirmed === false) this.history.delete(txid);
+    this.unmined.clear();
+    for (const { txid, raw } of this.opts.broadcaster?.pendingTxs() ?? []) {
+      if (this.history.has(txid) || this.local.has(txid)) continue;
+      const io = parseTxIo(raw);
+      const outputs = io.outputs.map((o) => ({ scriptHex: hex.encode(o.script), valueSat: o.valueSat }));
+      const ours =
+        outputs.some((o) => this.scripts.has(o.scriptHex)) ||
+        io.inputs.some((i) => this.isOurOutpoint(i.txid, i.vout));
+      if (!ours) continue;
+      const status = await this.opts.source.txStatus(txid);
+      if (status === null || status.confirmed) continue; // not held, or in a block the next scan reads
+      this.history.set(txid, { txid, inputs: io.inputs, outputs, status });
+      this.unmined.add(txid);
+    }
   }
 
   private noteScript(scriptHex: string): boolean {
@@ -855,7 +883,8 @@ export class OnchainWallet {
       v: STATE_VERSION,
       network: this.network,
       next: this.next,
-      history: [...this.history.values()].map(txJson),
+      // unmined broadcasts are asked about again after a restart, not kept (they may be replaced)
+      history: [...this.history.values()].filter((t) => !this.unmined.has(t.txid)).map(txJson),
       local: [...this.local.values()].map((t) => ({
         raw: hex.encode(t.raw),
         kind: t.kind,
