@@ -122,10 +122,11 @@ async function openNode(
   startMark('node-headers');
   const broadcaster = new ChainBroadcaster({ source, log: chainLog });
   // nodes with many channels read each block once instead of asking about every channel's txs
+  const blockScan = options.blockScan ?? options.role !== 'wallet';
   const chainSync = new ChainSync({
     source,
     log: chainLog,
-    blockScan: options.role !== 'wallet',
+    blockScan,
     saved: data.get(CHAIN_SYNC_KEY),
   });
   const storedHeight = data.get(SYNCED_HEIGHT_KEY);
@@ -138,7 +139,7 @@ async function openNode(
     stored: data,
     birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
     // an LSP reveals a script or two per channel: read each block, not every script each sync
-    blockScan: options.role !== 'wallet',
+    blockScan,
     // a restored store may be behind another device that used the same words
     fullFirstScan: options.recoverChannels === true,
     log: chainLog,
