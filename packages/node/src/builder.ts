@@ -50,7 +50,7 @@ import { SpontaneousPayment } from './payment/spontaneous.ts';
 import { PaymentStore } from './payments.ts';
 import { Peers } from './peers.ts';
 import { CommitQueue } from './persist/commit-queue.ts';
-import { HEADERS_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
+import { CHAIN_SYNC_KEY, HEADERS_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
 import { StoredManager } from './persist/manager-chunks.ts';
 import { ManagerSnapshots } from './persist/manager-snapshot.ts';
 import { MonitorPersister } from './persist/monitor-persister.ts';
@@ -121,7 +121,14 @@ async function openNode(
   const [, tip] = await Promise.all([fees.refresh(), source.tip()]);
   startMark('node-headers');
   const broadcaster = new ChainBroadcaster({ source, log: chainLog });
-  const chainSync = new ChainSync({ source, log: chainLog });
+  // nodes with many channels read each block once instead of asking about every channel's txs
+  const blockScan = options.blockScan ?? options.role !== 'wallet';
+  const chainSync = new ChainSync({
+    source,
+    log: chainLog,
+    blockScan,
+    saved: data.get(CHAIN_SYNC_KEY),
+  });
   const storedHeight = data.get(SYNCED_HEIGHT_KEY);
   const wallet = await OnchainWallet.open({
     seed: options.seed,
@@ -131,6 +138,8 @@ async function openNode(
     store: options.store,
     stored: data,
     birthHeight: storedHeight ? decodeHeight(storedHeight) : tip.height,
+    // an LSP reveals a script or two per channel: read each block, not every script each sync
+    blockScan,
     // a restored store may be behind another device that used the same words
     fullFirstScan: options.recoverChannels === true,
     log: chainLog,
@@ -296,7 +305,7 @@ function assemble(
   });
   const cm = retainer.keep(opened.manager);
 
-  // bitcoind block scan: start below every confirmable's best block (Esplora ignores it)
+  // a block scan starts below every confirmable's best block
   let startHeight = cm.current_best_block().get_height();
   for (const height of opened.monitorHeights) startHeight = Math.min(startHeight, height);
   const synced = data.get(SYNCED_HEIGHT_KEY);

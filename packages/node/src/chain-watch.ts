@@ -9,9 +9,10 @@ import type { ChainSource } from './chain/source.ts';
 import type { ChainSync, SyncReport } from './chain/sync.ts';
 import { NodeError } from './errors.ts';
 import type { EventBus } from './events.ts';
+import { bytesEqual } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { CommitQueue } from './persist/commit-queue.ts';
-import { SYNCED_AT_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
+import { CHAIN_SYNC_KEY, SYNCED_AT_KEY, SYNCED_HEIGHT_KEY } from './persist/keys.ts';
 import type { RecoveryTracker } from './recovery.ts';
 import type { OnchainWallet } from './wallet/onchain.ts';
 
@@ -62,6 +63,7 @@ export class ChainWatcher {
   private lastSyncAtMs: number | undefined;
   private lastSyncHeight: number | undefined;
   private chainViewFailure: { code: ChainErrorCode; message: string } | undefined;
+  private savedChainSync: Uint8Array | undefined;
 
   constructor(private readonly c: ChainWatcherContext) {
     const syncedAt = c.stored.get(SYNCED_AT_KEY);
@@ -101,6 +103,7 @@ export class ChainWatcher {
         if (!c.life.stopped) {
           c.queue.write(SYNCED_HEIGHT_KEY, encodeHeight(report.tip.height));
           c.queue.write(SYNCED_AT_KEY, encodeHeight(this.lastSyncAtMs));
+          if (c.chainSync.blockScan) this.saveChainSync();
         }
         this.noteChainView(undefined);
         c.changed();
@@ -114,6 +117,14 @@ export class ChainWatcher {
       }
     })();
     return this.syncing;
+  }
+
+  /** The block scan's state, when it changed (a new tip mostly: once a block, not once a sync). */
+  private saveChainSync(): void {
+    const saved = this.c.chainSync.saved();
+    if (this.savedChainSync && bytesEqual(saved, this.savedChainSync)) return;
+    this.c.queue.write(CHAIN_SYNC_KEY, saved);
+    this.savedChainSync = saved;
   }
 
   watch(): ChainWatch {

@@ -60,6 +60,12 @@ export interface NodeOptions {
    * small manager that its backup, export and offline start read under the plain key.
    */
   managerChunks?: boolean;
+  /**
+   * Read every new block instead of asking the chain source about each watched transaction, output
+   * and script (Esplora; bitcoind always reads blocks): a sync then costs per block, not per channel.
+   * Default: every role but 'wallet', which may sleep for weeks and watches a handful of items.
+   */
+  blockScan?: boolean;
   /** Periodic chain sync (default 30 s for a wallet, 10 s otherwise; 0 = only on `syncChain()`). */
   chainSyncIntervalMs?: number;
   /** Persist the network graph and scorer this often (default 10 min; also on stop). */

@@ -25,8 +25,12 @@ describe('a node on a lying chain source', () => {
     liar = await startLyingEsplora(net.devnet.esploraUrl);
     const second = await net.devnet.startEsplora();
     peer = (await net.make('peer', 0x51)).node;
-    a = (await net.make('a', 0xa1, { chain: { esploraUrl: liar.url, checked: true } })).node;
-    b = (await net.make('b', 0xb2, { chain: { esploraUrl: liar.url, secondEsploraUrl: second } })).node;
+    // the per-item view a wallet has, whose answers the lies forge (a block scan reads whole blocks,
+    // each checked against its header's merkle root: CheckedChainSource.block)
+    const wallet = { blockScan: false };
+    a = (await net.make('a', 0xa1, { chain: { esploraUrl: liar.url, checked: true }, ...wallet })).node;
+    b = (await net.make('b', 0xb2, { chain: { esploraUrl: liar.url, secondEsploraUrl: second }, ...wallet }))
+      .node;
     for (const [name, node] of [
       ['a', a],
       ['b', b],

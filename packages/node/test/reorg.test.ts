@@ -1,7 +1,8 @@
 // A reorg takes a channel's funding transaction out of the chain before it reached the channel's
 // 6 confirmations: both sides must see it unconfirmed (channel back to pending), keep the channel,
-// and complete it once the transaction is mined again. D reads the chain over Esplora, E over
-// bitcoind RPC, so both sync paths meet the reorg.
+// and complete it once the transaction is mined again. D reads the chain over Esplora (block scans,
+// as every node but a wallet does; its first sync asks per item), E over bitcoind RPC; per-item
+// syncs meeting a reorg are in chain/sync.test.ts.
 
 import { waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

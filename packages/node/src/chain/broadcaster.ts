@@ -160,6 +160,11 @@ export class ChainBroadcaster {
     return found;
   }
 
+  /** The transactions still being watched, raw. */
+  pendingTxs(): { txid: string; raw: Uint8Array }[] {
+    return [...this.txs].map(([txid, entry]) => ({ txid, raw: entry.raw }));
+  }
+
   /** Txids still being watched. */
   pending(): string[] {
     return [...this.txs.keys()];

@@ -16,7 +16,7 @@ import { bitcoindSource } from './bitcoind.ts';
 import { hashFromDisplay, hashToDisplay, headerHash, parseTxIo } from './bytes.ts';
 import { esploraSource } from './esplora.ts';
 import type { ChainSource } from './source.ts';
-import { ChainSync } from './sync.ts';
+import { BLOCK_HISTORY, ChainSync } from './sync.ts';
 
 type Call =
   | { op: 'confirmed'; height: number; block: string; txs: [number, string][] }
@@ -86,12 +86,21 @@ function spend(txid: string, vout: number, valueSat: bigint): Uint8Array {
   return tx.extract();
 }
 
-describe.each(['esplora', 'bitcoind'] as const)('ChainSync over %s', (kind) => {
+describe.each(['esplora', 'esplora block scan', 'bitcoind'] as const)('ChainSync over %s', (kind) => {
   it('confirms watched txs and spends in block order, then the tip; unconfirms on reorg', async () => {
     const source =
-      kind === 'esplora' ? esploraSource({ url: devnet.esploraUrl }) : bitcoindSource({ url: devnet.rpcUrl });
-    const sync = new ChainSync({ source, startHeight: (await source.tip()).height });
+      kind === 'bitcoind'
+        ? bitcoindSource({ url: devnet.rpcUrl })
+        : esploraSource({ url: devnet.esploraUrl });
+    const sync = new ChainSync({
+      source,
+      startHeight: (await source.tip()).height,
+      blockScan: kind === 'esplora block scan',
+    });
     const { confirm, calls, confirmed } = recorder();
+    // a first sync with nothing watched: a block scan then remembers a block below the reorgs
+    await sync.sync([confirm]);
+    calls.length = 0;
 
     // LDK registers a tx (funding) and an output (to see its spend) through the Filter
     const watched = await fundedOutput(source, 30_000n);
@@ -149,5 +158,163 @@ describe.each(['esplora', 'bitcoind'] as const)('ChainSync over %s', (kind) => {
       { op: 'unconfirmed', txid: spender },
       { op: 'best', height: d2!.height, block: d2!.hash },
     ]);
+  });
+});
+
+/** `source` with a count of each method called (how many questions a sync asked). */
+function counting(source: ChainSource): { source: ChainSource; asked: Map<string, number> } {
+  const asked = new Map<string, number>();
+  const counted = new Proxy(source, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        asked.set(String(name), (asked.get(String(name)) ?? 0) + 1);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { source: counted, asked };
+}
+
+function watchOutputs(sync: ChainSync, outputs: { txid: string; vout: number }[]) {
+  for (const o of outputs)
+    sync.filter.ldk.register_output(
+      ldk.WatchedOutput.constructor_new(
+        ldk.Option_ThirtyTwoBytesZ.constructor_none(),
+        ldk.OutPoint.constructor_new(hashFromDisplay(o.txid), o.vout),
+        spk.script,
+      ),
+    );
+}
+
+describe('ChainSync block scan over Esplora (an LSP)', () => {
+  it('a restart reads only the blocks since its last sync, however many outputs it watches', async () => {
+    const plain = esploraSource({ url: devnet.esploraUrl });
+    const watched = [];
+    for (let i = 0; i < 12; i++) watched.push(await fundedOutput(plain, 20_000n + BigInt(i)));
+    devnet.mine(1);
+    const first = new ChainSync({ source: plain, blockScan: true, startHeight: (await plain.tip()).height });
+    watchOutputs(first, watched);
+    const before = recorder();
+    await first.sync([before.confirm]);
+    await first.sync([before.confirm]); // a block scan from here on: its history is saved
+    const saved = first.saved();
+
+    // while it is down: one watched output is spent and three blocks pass
+    const spender = await plain.broadcast(spend(watched[3]!.txid, watched[3]!.vout, 20_003n));
+    const [b1, , b3] = devnet.mine(3);
+    const { source, asked } = counting(plain);
+    const restarted = new ChainSync({
+      source,
+      blockScan: true,
+      saved,
+      startHeight: (await plain.tip()).height - 3,
+    });
+    watchOutputs(restarted, watched); // LDK registers its outputs again when its monitors are read
+    const after = recorder();
+    const report = await restarted.sync([after.confirm]);
+
+    expect(report.confirmed).toEqual([spender]);
+    expect(after.calls).toEqual([
+      { op: 'confirmed', height: b1!.height, block: b1!.hash, txs: [[expect.any(Number), spender]] },
+      { op: 'best', height: b3!.height, block: b3!.hash },
+    ]);
+    expect(asked.get('block')).toBe(3);
+    expect(asked.get('outspend')).toBeUndefined();
+    expect(asked.get('txConfirmation')).toBeUndefined();
+    // the close's outputs are known after the next restart too (balances follow them)
+    const again = new ChainSync({ source: plain, blockScan: true, saved: restarted.saved() });
+    expect(again.confirmedSpend(`${watched[3]!.txid}:${watched[3]!.vout}`)?.txid).toBe(spender);
+  });
+
+  it('a reorg while it was down: unconfirmed from the saved history, confirmed in the new block', async () => {
+    const source = esploraSource({ url: devnet.esploraUrl });
+    const funded = await fundedOutput(source, 31_000n);
+    const first = new ChainSync({ source, blockScan: true, startHeight: (await source.tip()).height });
+    const ldkState = recorder();
+    await first.sync([ldkState.confirm]);
+    watchOutputs(first, [funded]);
+    const spender = await source.broadcast(spend(funded.txid, funded.vout, 31_000n));
+    const [x] = devnet.mine(1);
+    await first.sync([ldkState.confirm]);
+    expect(ldkState.confirmed.get(spender)?.height).toBe(x!.height);
+    const saved = first.saved();
+
+    devnet.chain.invalidateBlock(x!.hash); // the spend goes back to the mempool
+    const [y1, y2] = devnet.mine(2);
+    const restarted = new ChainSync({ source, blockScan: true, saved, startHeight: x!.height });
+    watchOutputs(restarted, [funded]);
+    ldkState.calls.length = 0;
+    await restarted.sync([ldkState.confirm]);
+    const moved = await source.txConfirmation(spender);
+    expect(moved?.blockHash).toBe(y1!.hash);
+    expect(ldkState.calls).toEqual([
+      { op: 'unconfirmed', txid: spender },
+      { op: 'confirmed', height: y1!.height, block: y1!.hash, txs: [[moved!.position, spender]] },
+      { op: 'best', height: y2!.height, block: y2!.hash },
+    ]);
+  });
+
+  it('further behind than its history: asks per item, then scans blocks again', async () => {
+    const plain = esploraSource({ url: devnet.esploraUrl });
+    const funded = await fundedOutput(plain, 32_000n);
+    const first = new ChainSync({ source: plain, blockScan: true, startHeight: (await plain.tip()).height });
+    await first.sync([recorder().confirm]);
+    const saved = first.saved();
+
+    const spender = await plain.broadcast(spend(funded.txid, funded.vout, 32_000n));
+    const [s] = devnet.mine(1);
+    devnet.mine(BLOCK_HISTORY + 5);
+    const { source, asked } = counting(plain);
+    const restarted = new ChainSync({ source, blockScan: true, saved, startHeight: s!.height - 1 });
+    watchOutputs(restarted, [funded]);
+    const ldkState = recorder();
+    const report = await restarted.sync([ldkState.confirm]);
+    expect(report.confirmed).toEqual([spender]);
+    expect(ldkState.confirmed.get(spender)?.height).toBe(s!.height);
+    expect(asked.get('block')).toBeUndefined();
+    expect(asked.get('outspend')).toBe(1);
+
+    asked.clear();
+    devnet.mine(2);
+    await restarted.sync([ldkState.confirm]);
+    expect(asked.get('block')).toBe(2);
+    expect(asked.get('outspend')).toBeUndefined();
+  });
+
+  it('a fresh node (nothing saved) asks per item first, then scans blocks', async () => {
+    const plain = esploraSource({ url: devnet.esploraUrl });
+    const { source, asked } = counting(plain);
+    const fresh = new ChainSync({ source, blockScan: true });
+    const funded = await fundedOutput(plain, 33_000n);
+    fresh.filter.ldk.register_tx(hashFromDisplay(funded.txid), spk.script);
+    const [f] = devnet.mine(1);
+    const ldkState = recorder();
+    await fresh.sync([ldkState.confirm]);
+    expect(ldkState.confirmed.get(funded.txid)?.height).toBe(f!.height);
+    expect(asked.get('txConfirmation')).toBe(1);
+    expect(asked.get('block')).toBeUndefined();
+    asked.clear();
+    devnet.mine(1);
+    await fresh.sync([ldkState.confirm]);
+    expect(asked.get('block')).toBe(1);
+    expect(asked.get('txConfirmation')).toBeUndefined();
+  });
+
+  it('an unreadable saved state costs a per-item sync, never a wrong one', async () => {
+    const source = esploraSource({ url: devnet.esploraUrl });
+    const funded = await fundedOutput(source, 34_000n);
+    const [f] = devnet.mine(1);
+    const sync = new ChainSync({
+      source,
+      blockScan: true,
+      saved: new TextEncoder().encode('{"v":1,"blocks":[[1,"nothex"]]}'),
+      startHeight: (await source.tip()).height,
+    });
+    sync.filter.ldk.register_tx(hashFromDisplay(funded.txid), spk.script);
+    const ldkState = recorder();
+    await sync.sync([ldkState.confirm]);
+    expect(ldkState.confirmed.get(funded.txid)?.height).toBe(f!.height);
   });
 });

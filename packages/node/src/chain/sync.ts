@@ -4,29 +4,56 @@
 //   2. registered txs and spends of registered outputs that confirmed → `transactions_confirmed`,
 //      in block order, with the block's header and each tx's position;
 //   3. the tip → `best_block_updated`.
-// Repeated until the tip is stable and LDK registered nothing new. Esplora: per-tx queries (a
-// wallet offline for weeks asks about its few txs, not every block). bitcoind: block-by-block
-// scan from the last synced height (local and cheap; bitcoind has no outspend index).
+// Repeated until the tip is stable and LDK registered nothing new. Two ways to find what LDK
+// watches (`blockScan`): read every block since the last synced height (bitcoind always: it has no
+// outspend index; an LSP over Esplora: its cost follows the blocks, not its thousands of channels),
+// or ask about each watched tx and output (a wallet: offline for weeks, watching a handful). A block
+// scan needs a remembered block still in the best chain at most BLOCK_HISTORY below the tip (the
+// history survives restarts: `saved()`); otherwise an Esplora sync asks per item, which is right at
+// any depth.
+
+import { hex } from '@scure/base';
 import * as ldk from 'lightningdevkit';
 import { inBatches, LOOKUPS_AT_ONCE } from './batches.ts';
-import { hashFromDisplay, hashToDisplay, parseBlock, parseTxIo, txidOf } from './bytes.ts';
+import {
+  assertHashHex,
+  assertHeight,
+  hashFromDisplay,
+  hashToDisplay,
+  parseBlock,
+  parseTxIo,
+  txidOf,
+} from './bytes.ts';
 import { isChainError } from './errors.ts';
 import { type BlockRef, type ChainLog, type ChainSource, silentLog, type TxConfirmation } from './source.ts';
 
 /** Safety bound on sync rounds; an unstable tip after this many is picked up by the next sync. */
 const MAX_ROUNDS = 8;
-/** Block hashes remembered (bitcoind scan) for finding a fork point. */
-const BLOCK_HISTORY = 2016;
+/**
+ * Block hashes remembered (and saved) for finding a fork point, and the most blocks an Esplora
+ * block scan reads in one sync: further behind (a day of blocks, ~200 MB on mainnet), per-item
+ * queries cost less. A deeper reorg is found by checking each confirmed tx's block.
+ */
+export const BLOCK_HISTORY = 144;
+const SAVED_VERSION = 1;
 
 export interface ChainSyncOptions {
   source: ChainSource;
   log?: ChainLog;
   /**
-   * bitcoind only: the height whose successors the first sync scans. Pass the lowest best-block
+   * Esplora: read every new block instead of asking per watched item (always so for bitcoind).
+   * For nodes watching many items (an LSP); the first sync after a restart scans only if `saved`
+   * held a block still in the best chain.
+   */
+  blockScan?: boolean;
+  /**
+   * Block scans: the height whose successors the first sync scans. Pass the lowest best-block
    * height among the confirmables (ChannelManager, every ChannelMonitor, OutputSweeper) — the
-   * node's birth height for a fresh node. Esplora ignores it.
+   * node's birth height for a fresh node.
    */
   startHeight?: number;
+  /** What `saved()` returned before the restart (block history and confirmed spends). */
+  saved?: Uint8Array;
 }
 
 export interface SyncReport {
@@ -47,6 +74,15 @@ interface WatchedOutputRef {
 export interface Spend {
   txid: string;
   outputs: { script: Uint8Array; valueSat: bigint }[];
+}
+
+/** A confirmed spend of watched outputs as `saved()` keeps it (hex and decimal strings). */
+interface SavedSpend {
+  txid: string;
+  block: string;
+  height: number;
+  inputs: string[];
+  outputs: [script: string, valueSat: string][];
 }
 
 interface Found {
@@ -111,6 +147,8 @@ export class ChainSync {
   readonly filter: ChainFilter;
   private readonly source: ChainSource;
   private readonly log: ChainLog;
+  /** Whether syncs read blocks (bitcoind, or asked to): then `saved()` is worth storing. */
+  readonly blockScan: boolean;
   /** Txs we told LDK about: txid → the block they confirmed in. Re-checked for reorgs. */
   private readonly confirmedTxs = new Map<string, { blockHash: string; height: number }>();
   /** Watched outputs whose spender confirmed (txid of the spender), so we stop asking. */
@@ -118,10 +156,13 @@ export class ChainSync {
   /**
    * Every input of the txs we told LDK about → that tx (its outputs): a closing
    * transaction and the claims spending it, which balances.ts follows to the outputs LDK's
-   * balances stand for (LDK 0.1's Balance names no outpoint). Re-learned by the first Esplora
-   * sync after a restart (it asks about every watched output again); unconfirmed by reorgs.
+   * balances stand for (LDK 0.1's Balance names no outpoint). Re-learned by a per-item sync after
+   * a restart (it asks about every watched output again); kept in `saved()` for block scans, which
+   * read only new blocks; unconfirmed by reorgs.
    */
   private readonly confirmedSpends = new Map<string, Spend>();
+  /** Where the spends in `saved` confirmed (LDK was told before the restart): checked for reorgs. */
+  private readonly savedSpenders = new Map<string, { blockHash: string; height: number }>();
   /** Best chain as we last saw it: height → hash (sync tips for Esplora, every block for bitcoind). */
   private readonly seenBlocks = new Map<number, string>();
   private scannedHeight: number | undefined;
@@ -132,15 +173,17 @@ export class ChainSync {
     this.source = opts.source;
     this.log = opts.log ?? silentLog;
     this.filter = new ChainFilter(this.log);
+    this.blockScan = opts.blockScan === true || opts.source.kind === 'bitcoind';
     this.scannedHeight = opts.startHeight;
+    if (opts.saved && this.blockScan) this.restoreSaved(opts.saved);
   }
 
   /**
-   * bitcoind: where the first block scan starts, once the node knows its confirmables' lowest best
+   * Block scans: where the first one starts, once the node knows its confirmables' lowest best
    * block (after reading them back). Ignored once a sync ran.
    */
   setStartHeight(height: number): void {
-    if (this.lastTip !== undefined || this.seenBlocks.size > 0) return;
+    if (this.lastTip !== undefined) return;
     if (!Number.isSafeInteger(height) || height < 0) throw new RangeError(`bad start height ${height}`);
     this.scannedHeight = height;
   }
@@ -177,11 +220,13 @@ export class ChainSync {
       const forkHeight = await this.findFork(hashAt);
       report.unconfirmed.push(...(await this.unconfirmReorged(confirmables, hashAt, forkHeight)));
 
-      const confirmedNow =
-        this.source.kind === 'bitcoind'
-          ? await this.confirmByBlocks(confirmables, tip, hashAt, forkHeight)
-          : await this.confirmByTxs(confirmables, tip);
+      const byBlocks = this.scansBlocks(tip, forkHeight);
+      const confirmedNow = byBlocks
+        ? await this.confirmByBlocks(confirmables, tip, hashAt, forkHeight)
+        : await this.confirmByTxs(confirmables, tip);
       if (confirmedNow === 'tip-moved') continue;
+      // a per-item sync reached the tip: the next block scan starts there
+      if (!byBlocks) this.scannedHeight = tip.height;
       report.confirmed.push(...confirmedNow);
 
       // only a new tip is reported: LDK treats every call as a block (it rebroadcasts channel
@@ -203,6 +248,18 @@ export class ChainSync {
       rounds: MAX_ROUNDS,
     });
     return report;
+  }
+
+  /**
+   * Whether this round reads blocks: always on bitcoind; on Esplora when asked to, and a remembered
+   * block is still in the best chain (a fork point, so nothing below it changed) with at most
+   * BLOCK_HISTORY blocks to read from there. Else per-item queries, right at any depth.
+   */
+  private scansBlocks(tip: BlockRef, forkHeight: number): boolean {
+    if (this.source.kind === 'bitcoind') return true;
+    if (!this.blockScan || forkHeight < 0) return false;
+    const from = Math.min(this.scannedHeight ?? forkHeight, forkHeight);
+    return tip.height - from <= BLOCK_HISTORY;
   }
 
   /** getblockhash memoised for one round (the best chain is read once per height per round). */
@@ -231,6 +288,10 @@ export class ChainSync {
         return height;
       }
     }
+    if (heights.length > 0)
+      this.log('warn', 'reorg deeper than the remembered blocks: every confirmed tx is checked', {
+        below: heights[heights.length - 1],
+      });
     this.seenBlocks.clear();
     return -1;
   }
@@ -251,7 +312,8 @@ export class ChainSync {
             height: t.get_b(),
           });
       }
-    for (const [txid, at] of this.confirmedTxs) if (!candidates.has(txid)) candidates.set(txid, at);
+    for (const known of [this.confirmedTxs, this.savedSpenders])
+      for (const [txid, at] of known) if (!candidates.has(txid)) candidates.set(txid, at);
 
     const reorged: string[] = [];
     for (const [txid, at] of candidates) {
@@ -265,6 +327,7 @@ export class ChainSync {
       const internal = hashFromDisplay(txid);
       for (const c of confirmables) c.transaction_unconfirmed(internal);
       this.confirmedTxs.delete(txid);
+      this.savedSpenders.delete(txid);
       for (const [outpoint, spender] of this.spentOutputs)
         if (spender === txid) this.spentOutputs.delete(outpoint);
       for (const [outpoint, spend] of this.confirmedSpends)
@@ -400,6 +463,62 @@ export class ChainSync {
         if (this.filter.outputs.has(key)) this.spentOutputs.set(key, t.txid);
         this.confirmedSpends.set(key, spend);
       }
+    }
+  }
+
+  /**
+   * What a block scan needs after a restart, for the store: the remembered blocks (a fork point)
+   * and the confirmed spends of watched outputs (closes and claims, which balances follow and a
+   * block scan would not read again). Small: closed channels not yet archived, not every channel.
+   */
+  saved(): Uint8Array {
+    const spends = new Map<string, SavedSpend>();
+    for (const [outpoint, spend] of this.confirmedSpends) {
+      if (!this.filter.outputs.has(outpoint)) continue;
+      const at = this.confirmedTxs.get(spend.txid) ?? this.savedSpenders.get(spend.txid);
+      if (!at) continue;
+      const entry = spends.get(spend.txid) ?? {
+        txid: spend.txid,
+        block: at.blockHash,
+        height: at.height,
+        inputs: [],
+        outputs: spend.outputs.map((o) => [hex.encode(o.script), o.valueSat.toString()] as [string, string]),
+      };
+      entry.inputs.push(outpoint);
+      spends.set(spend.txid, entry);
+    }
+    const blocks = [...this.seenBlocks].sort((a, b) => a[0] - b[0]);
+    return new TextEncoder().encode(
+      JSON.stringify({ v: SAVED_VERSION, blocks, spends: [...spends.values()] }),
+    );
+  }
+
+  private restoreSaved(bytes: Uint8Array): void {
+    try {
+      const s = JSON.parse(new TextDecoder().decode(bytes));
+      if (s.v !== SAVED_VERSION) throw new Error(`unknown version ${String(s.v)}`);
+      for (const [height, hash] of s.blocks as [number, string][])
+        this.seenBlocks.set(assertHeight(height, 'height'), assertHashHex(hash, 'block hash'));
+      for (const spend of s.spends as SavedSpend[]) {
+        const outputs = spend.outputs.map(([script, value]) => ({
+          script: hex.decode(script),
+          valueSat: BigInt(value),
+        }));
+        for (const outpoint of spend.inputs)
+          this.confirmedSpends.set(outpoint, { txid: spend.txid, outputs });
+        this.savedSpenders.set(assertHashHex(spend.txid, 'txid'), {
+          blockHash: assertHashHex(spend.block, 'block hash'),
+          height: assertHeight(spend.height, 'height'),
+        });
+      }
+    } catch (e) {
+      // only a cost: the first sync then asks per item, as after a reorg deeper than the history
+      this.seenBlocks.clear();
+      this.confirmedSpends.clear();
+      this.savedSpenders.clear();
+      this.log('warn', 'saved chain sync state unreadable; the first sync asks per item', {
+        error: String(e),
+      });
     }
   }
 

@@ -21,6 +21,8 @@ export const ARCHIVE_PREFIX = 'ldk/archive/';
 export const PAYMENT_PREFIX = 'payment/';
 /** Height of the last completed chain sync (where a bitcoind block scan resumes). */
 export const SYNCED_HEIGHT_KEY = 'chain/synced-height';
+/** A block-scanning ChainSync's remembered blocks and confirmed spends (chain/sync.ts `saved()`). */
+export const CHAIN_SYNC_KEY = 'chain/sync';
 /** The checked header chain kept across starts (chain/kept.ts); not backed up (refetched at will). */
 export const HEADERS_KEY = 'chain/headers';
 /** When the last chain sync completed, ms since the epoch (decimal): how long the node was asleep. */

@@ -14,7 +14,7 @@ import { type EsploraSource, esploraSource } from '../chain/esplora.ts';
 import type { ChainSource } from '../chain/source.ts';
 import { MemoryStore } from '../persist/memory.ts';
 import { isWalletError } from './errors.ts';
-import { bip84AccountPath, OnchainWallet } from './onchain.ts';
+import { bip84AccountPath, OnchainWallet, REGTEST_NETWORK as REGTEST_ADDRESSES } from './onchain.ts';
 
 const MNEMONIC =
   'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
@@ -214,5 +214,91 @@ describe('OnchainWallet', () => {
     await viaRpc.sync();
     expect(viaRpc.utxos().map((u) => u.txid)).toEqual([sent]);
     expect(viaRpc.balance().unconfirmedSat).toBe(0n);
+  });
+
+  it('an LSP wallet (block scan over Esplora) reads new blocks, not every script, also after a restart', async () => {
+    const lspSeed = sha256(new TextEncoder().encode('lsp-wallet'));
+    const store = new MemoryStore();
+    const calls = new Map<string, number>();
+    const counted = new Proxy(esplora as EsploraSource, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.set(String(name), (calls.get(String(name)) ?? 0) + 1);
+          return value.apply(target, args);
+        };
+      },
+    });
+    const open = async () =>
+      OnchainWallet.open({
+        seed: lspSeed,
+        network: 'regtest',
+        source: counted,
+        store,
+        stored: await store.load(),
+        blockScan: true,
+      });
+    const wallet = await open();
+    const change: Uint8Array[] = [];
+    for (let i = 0; i < 30; i++) change.push(await wallet.newChangeScript()); // as channel opens do
+    await wallet.sync(); // a store's first sync asks about every script
+    expect(calls.get('scriptHistory')).toBeGreaterThan(50); // 31 revealed + 2 × 20 look-ahead, in batches
+
+    calls.clear();
+    devnet.fund(await wallet.newAddress(), 15_000n, { confirmations: 1 });
+    await wallet.sync();
+    expect(wallet.balance().confirmedSat).toBe(15_000n);
+    expect(calls.get('scriptHistory')).toBeUndefined();
+    expect(calls.get('block')).toBe(1);
+
+    // down for two blocks, one of which pays a change script a channel close would use
+    const closeTo = btc.Address(REGTEST_ADDRESSES).encode(btc.OutScript.decode(change[17]!));
+    devnet.fund(closeTo, 25_000n, { confirmations: 1 });
+    devnet.mine(1);
+    calls.clear();
+    const restarted = await open();
+    expect(await restarted.newAddress()).toBe(await wallet.newAddress()); // the restart resumes where it was
+    await restarted.sync();
+    expect(restarted.balance().confirmedSat).toBe(40_000n);
+    expect(calls.get('scriptHistory')).toBeUndefined();
+    expect(calls.get('block')).toBe(2);
+  });
+
+  it('a damaged stored script never leaves the wallet: addresses are derived when handed out', async () => {
+    const seedD = sha256(new TextEncoder().encode('stored-scripts'));
+    const reference = await OnchainWallet.open({ seed: seedD, network: 'regtest', source: esplora });
+    const addresses = [];
+    for (let i = 0; i < 3; i++) addresses.push(await reference.newAddress());
+    const store = new MemoryStore();
+    const first = await OnchainWallet.open({ seed: seedD, network: 'regtest', source: esplora, store });
+    await first.newAddress();
+    await first.newAddress();
+    const stored = await store.load();
+    const key = 'wallet/onchain/scripts/0/0';
+    const record = stored.get(key)!;
+    expect(record.length).toBe(4 + 22 * 20 + 4); // two handed out and the 20-script look-ahead
+    // the next receive script replaced by another key's hash, under a checksum that matches
+    const body = record.slice(0, record.length - 4);
+    const foreign = sha256(new TextEncoder().encode('not ours')).subarray(0, 20);
+    body.set(foreign, 4 + 2 * 20);
+    const damaged = new Uint8Array(record.length);
+    damaged.set(body);
+    damaged.set(sha256(body).subarray(0, 4), body.length);
+    stored.set(key, damaged);
+
+    const wallet = await OnchainWallet.open({ seed: seedD, network: 'regtest', source: esplora, stored });
+    expect(await wallet.newAddress()).toBe(addresses[2]);
+    expect(wallet.isMine(Uint8Array.of(0x00, 0x14, ...foreign))).toBe(false);
+    // a record under another chain key (other words, another network) is not used at all
+    const other = await OnchainWallet.open({
+      seed: sha256(new TextEncoder().encode('other words')),
+      network: 'regtest',
+      source: esplora,
+      stored: await store.load(),
+    });
+    expect(other.isMine(btc.OutScript.encode(btc.Address(REGTEST_ADDRESSES).decode(addresses[0]!)))).toBe(
+      false,
+    );
   });
 });

@@ -24,6 +24,14 @@ import { WalletError } from './errors.ts';
 type ScriptHistorySource = Pick<EsploraSource, 'scriptHistory'>;
 
 const STATE_KEY = 'wallet/onchain/state';
+/**
+ * Derived scripts, `${SCRIPTS_PREFIX}${chain}/${n}` for positions n·SCRIPTS_PER_RECORD onwards: a
+ * BIP 32 derivation costs ~1.5 ms in JS, and an LSP reveals a change script or two per channel open,
+ * so deriving them again took seconds of every restart. Each record is the chain key's fingerprint,
+ * the 20-byte key hashes, and a checksum; a record rewritten holds at most SCRIPTS_PER_RECORD.
+ */
+const SCRIPTS_PREFIX = 'wallet/onchain/scripts/';
+const SCRIPTS_PER_RECORD = 1024;
 const STATE_VERSION = 1;
 const EXTERNAL = 0;
 const INTERNAL = 1;
@@ -41,7 +49,10 @@ const RBF_SEQUENCE = 0xfffffffd;
  * scripts LDK took just before a crash, whose save had not landed yet (`newChangeScriptSync`).
  */
 const QUICK_LOOKAHEAD = 2;
-/** Block hashes remembered by the bitcoind block scan, to find a fork point after a reorg. */
+/**
+ * Block hashes remembered by the block scan, to find a fork point after a reorg; and over Esplora the
+ * most blocks one sync reads (further behind, asking about each script costs less).
+ */
 const SCAN_HISTORY = 144;
 
 export const REGTEST_NETWORK = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef } as const;
@@ -126,6 +137,12 @@ export interface OnchainWalletOptions {
   /** bitcoind only: height to start scanning blocks from on first use (wallet birthday). */
   birthHeight?: number;
   /**
+   * Esplora: read each new block instead of asking about every revealed script each sync (an LSP
+   * reveals one or two per channel). Costs per block; unconfirmed payments to us are seen once
+   * mined. The first sync of a store, and one further than SCAN_HISTORY behind, ask per script.
+   */
+  blockScan?: boolean;
+  /**
    * The first sync scans the whole gap even when the state says it was done before: the store may
    * be behind another device that ran the same words (a restore into recovery mode).
    */
@@ -162,6 +179,8 @@ export class OnchainWallet {
    * every Esplora sync (each 10 s on an LSP) asks about every revealed script plus the gap again.
    */
   private readonly scriptCache: [Map<number, Uint8Array>, Map<number, Uint8Array>] = [new Map(), new Map()];
+  /** Positions per chain whose scripts are in the store (SCRIPTS_PREFIX), from 0 up. */
+  private readonly storedScripts: [number, number] = [0, 0];
   /** Transactions touching our scripts, as the chain source last reported them. */
   private history = new Map<string, WalletTx>();
   /** Own transactions not (yet) reported by the source. */
@@ -169,6 +188,8 @@ export class OnchainWallet {
   /** What each own transaction was for (kept after it shows up in history; decides RBF eligibility). */
   private kinds = new Map<string, WalletTxKind>();
   private scan: ScanState | undefined;
+  /** History entries a block scan took from the node's unconfirmed broadcasts (renewed each sync). */
+  private readonly unmined = new Set<string>();
   /**
    * A full gap-rule scan has completed into this state (persisted): every script with history is
    * then below `next`, so a process's first Esplora sync may ask only the handed-out scripts.
@@ -195,6 +216,7 @@ export class OnchainWallet {
     const wallet = new OnchainWallet(opts);
     const bytes = opts.stored?.get(STATE_KEY);
     if (bytes) wallet.restore(bytes);
+    if (opts.stored) wallet.restoreScripts(opts.stored);
     // reserved before any change script is handed out (a wallet state from before the reservation
     // may have used it as change once: harmless, it is ours either way)
     wallet.markUsed(INTERNAL, STATIC_PAYMENT_INDEX);
@@ -211,7 +233,7 @@ export class OnchainWallet {
     return {
       privateKey: Uint8Array.from(key.privateKey!),
       publicKey: Uint8Array.from(key.publicKey!),
-      script: this.scriptAt(INTERNAL, STATIC_PAYMENT_INDEX),
+      script: this.ownScript(INTERNAL, STATIC_PAYMENT_INDEX),
     };
   }
 
@@ -226,6 +248,26 @@ export class OnchainWallet {
       cache.set(index, script);
     }
     return script.slice(); // callers (LDK, tx builders) own what they get
+  }
+
+  /**
+   * The script at a position, derived now: for scripts that leave the wallet (addresses, change,
+   * LDK's scripts), which must never come from a damaged store. A cached script that differs drops
+   * the stored ones of its chain: they are derived again.
+   */
+  private ownScript(chain: number, index: number): Uint8Array {
+    const script = btc.p2wpkh(this.chains[chain]!.deriveChild(index).publicKey!, this.btcNetwork).script;
+    const cached = this.scriptCache[chain]!.get(index);
+    if (cached && hex.encode(cached) !== hex.encode(script)) {
+      this.log('error', 'stored wallet scripts differ from the derived ones; deriving them again', { chain });
+      const positions = [...this.scriptCache[chain]!.keys()];
+      this.scriptCache[chain]!.clear();
+      for (const [scriptHex, pos] of this.scripts) if (pos.chain === chain) this.scripts.delete(scriptHex);
+      for (const i of positions) this.scripts.set(hex.encode(this.scriptAt(chain, i)), { chain, index: i });
+      this.storedScripts[chain] = 0;
+    }
+    this.scriptCache[chain]!.set(index, script);
+    return script.slice();
   }
 
   private extendLookahead(): void {
@@ -249,7 +291,7 @@ export class OnchainWallet {
     const index = this.next[EXTERNAL];
     this.markUsed(EXTERNAL, index);
     await this.save();
-    return this.addressOf(this.scriptAt(EXTERNAL, index));
+    return this.addressOf(this.ownScript(EXTERNAL, index));
   }
 
   /** A fresh change script (chain 1): LDK's ChangeDestinationSource and shutdown scripts use it. */
@@ -257,7 +299,7 @@ export class OnchainWallet {
     const index = this.next[INTERNAL];
     this.markUsed(INTERNAL, index);
     await this.save();
-    return this.scriptAt(INTERNAL, index);
+    return this.ownScript(INTERNAL, index);
   }
 
   /** Synchronous variant for LDK callbacks: reveals the script now, persists in the background. */
@@ -265,7 +307,7 @@ export class OnchainWallet {
     const index = this.next[INTERNAL];
     this.markUsed(INTERNAL, index);
     void this.save().catch((e) => this.log('error', 'wallet state not saved', { error: String(e) }));
-    return this.scriptAt(INTERNAL, index);
+    return this.ownScript(INTERNAL, index);
   }
 
   isMine(script: Uint8Array): boolean {
@@ -350,9 +392,14 @@ export class OnchainWallet {
   private async syncNow(): Promise<void> {
     const source = this.opts.source;
     // Esplora, plain or checked (chain/checked.ts): both list a script's history
-    if (source.kind === 'esplora' && 'scriptHistory' in source)
-      await this.syncEsplora(source as ChainSource & ScriptHistorySource);
-    else await this.syncBlocks();
+    if (source.kind === 'esplora' && 'scriptHistory' in source) {
+      if (!(this.opts.blockScan && (await this.syncBlocks(SCAN_HISTORY)))) {
+        const tip = await source.tip();
+        await this.syncEsplora(source as ChainSource & ScriptHistorySource);
+        // every script asked about up to this tip: a block scan goes on from here
+        if (this.opts.blockScan) this.scan = { height: tip.height, hashes: [[tip.height, tip.hash]] };
+      }
+    } else await this.syncBlocks();
     this.settleLocal();
     await this.save();
   }
@@ -422,22 +469,26 @@ export class OnchainWallet {
   }
 
   /**
-   * bitcoind: scan blocks from the last scanned height for outputs to our scripts and spends of
-   * our coins. Limitation: unconfirmed incoming payments are not seen (bitcoind offers no address
-   * index); our own unconfirmed transactions are, as local transactions.
+   * Scan blocks from the last scanned height for outputs to our scripts and spends of our coins.
+   * Limitation: unconfirmed incoming payments are not seen (bitcoind offers no address index); our
+   * own unconfirmed transactions are, as local transactions. With `limit` (Esplora), scans only from
+   * a remembered block still in the best chain at most `limit` blocks back, else returns false
+   * having changed nothing: asking per script is then right (and cheaper).
    */
-  private async syncBlocks(): Promise<void> {
+  private async syncBlocks(limit?: number): Promise<boolean> {
     const source = this.opts.source;
     const tip = await source.tip();
+    if (limit !== undefined && (!this.scan || tip.height - this.scan.height > limit)) return false;
     this.scan ??= { height: this.opts.birthHeight ?? tip.height, hashes: [] };
     const scan = this.scan;
     // reorg: rewind to the highest remembered block still in the best chain
-    for (let i = scan.hashes.length - 1; i >= 0; i--) {
-      const [height, hash] = scan.hashes[i]!;
+    let forkIndex = scan.hashes.length - 1;
+    for (; forkIndex >= 0; forkIndex--) {
+      const [height, hash] = scan.hashes[forkIndex]!;
       if ((await source.blockHash(height)) === hash) break;
-      scan.hashes.splice(i, 1);
-      scan.height = Math.min(scan.height, height - 1);
     }
+    if (limit !== undefined && forkIndex < 0) return false;
+    for (const [height] of scan.hashes.splice(forkIndex + 1)) scan.height = Math.min(scan.height, height - 1);
     for (const tx of this.history.values())
       if (tx.status.confirmed && tx.status.height > scan.height) tx.status = { confirmed: false };
 
@@ -462,6 +513,33 @@ export class OnchainWallet {
       scan.height = height;
       scan.hashes.push([height, hash]);
       if (scan.hashes.length > SCAN_HISTORY) scan.hashes.shift();
+    }
+    await this.noteUnminedBroadcasts();
+    return true;
+  }
+
+  /**
+   * A block scan sees no mempool: the node's own broadcasts that pay or spend ours (LDK's sweeps
+   * and closes; the wallet's own sends are local txs already) are asked about by txid, so they count
+   * from the moment the source holds them, as a per-script sync would show them. Few: only what the
+   * broadcaster still watches.
+   */
+  private async noteUnminedBroadcasts(): Promise<void> {
+    for (const txid of this.unmined)
+      if (this.history.get(txid)?.status.confirmed === false) this.history.delete(txid);
+    this.unmined.clear();
+    for (const { txid, raw } of this.opts.broadcaster?.pendingTxs() ?? []) {
+      if (this.history.has(txid) || this.local.has(txid)) continue;
+      const io = parseTxIo(raw);
+      const outputs = io.outputs.map((o) => ({ scriptHex: hex.encode(o.script), valueSat: o.valueSat }));
+      const ours =
+        outputs.some((o) => this.scripts.has(o.scriptHex)) ||
+        io.inputs.some((i) => this.isOurOutpoint(i.txid, i.vout));
+      if (!ours) continue;
+      const status = await this.opts.source.txStatus(txid);
+      if (status === null || status.confirmed) continue; // not held, or in a block the next scan reads
+      this.history.set(txid, { txid, inputs: io.inputs, outputs, status });
+      this.unmined.add(txid);
     }
   }
 
@@ -782,7 +860,7 @@ export class OnchainWallet {
     for (const r of recipients) tx.addOutput({ script: r.script, amount: r.valueSat });
     let changeVout: number | undefined;
     if (change)
-      changeVout = tx.addOutput({ script: this.scriptAt(INTERNAL, change.index), amount: change.valueSat });
+      changeVout = tx.addOutput({ script: this.ownScript(INTERNAL, change.index), amount: change.valueSat });
     selected.forEach((u, idx) => {
       tx.signIdx(this.chains[u.chain]!.deriveChild(u.index).privateKey!, idx);
     });
@@ -805,7 +883,8 @@ export class OnchainWallet {
       v: STATE_VERSION,
       network: this.network,
       next: this.next,
-      history: [...this.history.values()].map(txJson),
+      // unmined broadcasts are asked about again after a restart, not kept (they may be replaced)
+      history: [...this.history.values()].filter((t) => !this.unmined.has(t.txid)).map(txJson),
       local: [...this.local.values()].map((t) => ({
         raw: hex.encode(t.raw),
         kind: t.kind,
@@ -865,11 +944,69 @@ export class OnchainWallet {
   }
 
   /** Persist the whole state in one atomic write; writes are serialized in call order. */
+  /** Records of the derived scripts not yet stored (the last record rewritten as it fills). */
+  private newScriptRecords(): { key: string; value: Uint8Array }[] {
+    const writes: { key: string; value: Uint8Array }[] = [];
+    for (const chain of [EXTERNAL, INTERNAL]) {
+      const cache = this.scriptCache[chain]!;
+      let count = this.storedScripts[chain]!;
+      while (cache.has(count)) count++;
+      if (count === this.storedScripts[chain]) continue;
+      for (
+        let n = Math.floor(this.storedScripts[chain]! / SCRIPTS_PER_RECORD);
+        n * SCRIPTS_PER_RECORD < count;
+        n++
+      ) {
+        const first = n * SCRIPTS_PER_RECORD;
+        const hashes = Array.from({ length: Math.min(count - first, SCRIPTS_PER_RECORD) }, (_, i) =>
+          cache.get(first + i)!.subarray(2),
+        );
+        writes.push({ key: `${SCRIPTS_PREFIX}${chain}/${n}`, value: this.scriptRecord(chain, hashes) });
+      }
+      this.storedScripts[chain] = count;
+    }
+    return writes;
+  }
+
+  private scriptRecord(chain: number, hashes: Uint8Array[]): Uint8Array {
+    const body = new Uint8Array(4 + hashes.length * 20);
+    new DataView(body.buffer).setUint32(0, this.chains[chain]!.fingerprint);
+    for (const [i, h] of hashes.entries()) body.set(h, 4 + i * 20);
+    const record = new Uint8Array(body.length + 4);
+    record.set(body);
+    record.set(sha256(body).subarray(0, 4), body.length);
+    return record;
+  }
+
+  /** The stored scripts of each chain, from position 0 up to the first missing or unreadable record. */
+  private restoreScripts(stored: Map<string, Uint8Array>): void {
+    for (const chain of [EXTERNAL, INTERNAL]) {
+      for (let n = 0; ; n++) {
+        const record = stored.get(`${SCRIPTS_PREFIX}${chain}/${n}`);
+        if (!record || record.length < 8 || (record.length - 8) % 20 !== 0) break;
+        const body = record.subarray(0, record.length - 4);
+        const sum = sha256(body).subarray(0, 4);
+        if (!sum.every((b, i) => b === record[body.length + i])) break;
+        if (new DataView(body.buffer, body.byteOffset).getUint32(0) !== this.chains[chain]!.fingerprint)
+          break;
+        const count = (body.length - 4) / 20;
+        for (let i = 0; i < count; i++) {
+          const script = new Uint8Array(22);
+          script[1] = 0x14; // P2WPKH: OP_0 PUSH20 <key hash>
+          script.set(body.subarray(4 + i * 20, 24 + i * 20), 2);
+          this.scriptCache[chain]!.set(n * SCRIPTS_PER_RECORD + i, script);
+        }
+        this.storedScripts[chain] = n * SCRIPTS_PER_RECORD + count;
+        if (count < SCRIPTS_PER_RECORD) break;
+      }
+    }
+  }
+
   private save(): Promise<void> {
     const store = this.opts.store;
     if (!store) return Promise.resolve();
-    const value = this.serialize();
-    const run = this.saving.then(() => store.commit([{ key: STATE_KEY, value }]));
+    const writes = [{ key: STATE_KEY, value: this.serialize() }, ...this.newScriptRecords()];
+    const run = this.saving.then(() => store.commit(writes));
     this.saving = run.catch(() => {});
     return run;
   }
