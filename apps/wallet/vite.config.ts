@@ -1,4 +1,5 @@
-// Build: React components on Preact, the node's Web Worker (ES module, LDK's unused methods pruned),
+// Build: React components on Preact, the node's Web Worker (ES module, LDK's unused methods pruned,
+// and its WASM cut to what the bundle calls),
 // our service worker (src/sw.ts, which caches a signed release: scripts/release.ts builds and signs;
 // the web app manifest is public/manifest.webmanifest) and the Content-Security-Policy.
 import { fileURLToPath } from 'node:url';
@@ -6,6 +7,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { walletCsp } from './csp.ts';
 import { pruneLdkMethods } from './scripts/ldk-prune.ts';
+import { pruneLdkWasm } from './scripts/ldk-wasm-prune.ts';
 
 /**
  * The node's Web Worker as a second entry of the app's own build (not Vite's separate worker
@@ -110,6 +112,8 @@ export default defineConfig({
       ['src', '../../packages', '../../lsp-server/src'],
       ['../../packages/node/src/gossip-handler.ts', '../../packages/node/src/gossip-utxo.ts'],
     ),
+    // then only the WASM exports the bundled JS still names, and the code they reach
+    pruneLdkWasm(),
     workerInAppBuild(),
     react(),
     contentSecurityPolicy(),

@@ -2,17 +2,28 @@
 // honest wallets' event loop delay the honest wallets' own timers and reads, which the bench would then
 // book to the LSP. Started with its plan on argv; on any message it stops the abusers and sends back their
 // tally and its CPU time.
-import { abuseAll, newTally } from './hostile.ts';
+import { ABUSE_KINDS, type AbuseKind, abuseAll, newTally } from './hostile.ts';
 
-const [url, payeeNodeId, count] = process.argv.slice(2);
+const [url, payeeNodeId, count, kindList, net] = process.argv.slice(2);
 if (!url || !payeeNodeId || !count || !process.send) {
-  throw new Error('usage: fork hostile-abusers.ts <lsp url> <payee node id> <count>');
+  throw new Error('usage: fork hostile-abusers.ts <lsp url> <payee node id> <count> [kind,…] [net]');
 }
+const kinds = kindList ? (kindList.split(',') as AbuseKind[]) : undefined;
+const unknown = kinds?.find((k) => !ABUSE_KINDS.includes(k));
+if (unknown) throw new Error(`hostile-abusers: unknown abuse kind ${unknown}`);
 const send = process.send.bind(process);
 const tally = newTally();
 const stop = new AbortController();
 const cpu0 = process.cpuUsage();
-const abusing = abuseAll({ url, payeeNodeId, count: Number(count), tally, signal: stop.signal });
+const abusing = abuseAll({
+  url,
+  payeeNodeId,
+  count: Number(count),
+  kinds,
+  net: net ? Number(net) : undefined,
+  tally,
+  signal: stop.signal,
+});
 process.once('message', async () => {
   stop.abort();
   await abusing;

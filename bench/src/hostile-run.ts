@@ -8,6 +8,7 @@
 // clocks, and the bench would book that to the LSP. It keeps the LSP's priority: niced, on a busy
 // machine it got almost no CPU and the abuse all but stopped (44 requests in 56 s at nice 10, load 22).
 // BENCH_HOSTILE_ABUSERS=inline runs them in the bench's own process instead, =N at nice N.
+// The LSP runs on a CPU of its own (taskset), the bench and the abusers on the others (`placement`).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, setPriority, tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ import { tcp } from '@lpw/node/tcp';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import {
+  ABUSE_KINDS,
+  type AbuseKind,
   abuseAll,
   errorsOver500,
   type HonestSamples,
@@ -28,6 +31,7 @@ import {
   type Tally,
 } from './hostile.ts';
 import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp } from './lsp.ts';
+import { allowedCpus, pin } from './pin.ts';
 import { initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
@@ -36,6 +40,31 @@ const honestIp = (i: number) => `10.1.${i >> 8}.${i & 255}`;
 
 /** Where the abusers run: their own process at this nice value (default 0), or 'inline'. */
 const abusersWhere = process.env.BENCH_HOSTILE_ABUSERS ?? '0';
+
+/**
+ * Which CPUs the LSP gets, and which the bench's own process (honest wallets, devnet, public nodes)
+ * and the abusers' process share. In a deployment neither wallets nor attackers run on the LSP's
+ * machine, so the LSP gets a CPU to itself and every client goes on the others: the attackers' CPU
+ * is theirs, not taken from the LSP. The honest wallets go with the abusers, not with the LSP,
+ * because sharing the LSP's CPU would make the LSP pay for its clients; they are placed the same in
+ * both runs, so the run without abusers is the same machine less the abusers. Without taskset or a
+ * second CPU nothing is pinned and the report says so.
+ */
+function placement(): { lsp: number[]; clients: number[] } | { unpinned: string } {
+  const cpus = allowedCpus();
+  if (cpus.length < 2) return { unpinned: `${cpus.length} CPU allowed: nothing pinned` };
+  const lsp = cpus.slice(0, 1);
+  const clients = cpus.slice(1);
+  const why = pin(process.pid, clients);
+  return why ? { unpinned: `${why}: nothing pinned` } : { lsp, clients };
+}
+
+/** Pins a process where `place` says (no-op when unpinned); a failure is the bench's. */
+function pinTo(pid: number, cpus: number[] | undefined): void {
+  if (!cpus) return;
+  const why = pin(pid, cpus);
+  if (why) throw new Error(`bench: pinning process ${pid}: ${why}`);
+}
 
 /** What the LSP's own /metrics (open on regtest) says; the event-loop delay is since the last scrape. */
 async function lspFigures(url: string) {
@@ -60,7 +89,14 @@ async function lspFigures(url: string) {
 }
 
 /** The abusers until the returned stop(), which answers with what they saw and the CPU they used. */
-async function startAbusers(o: { url: string; payeeNodeId: string; count: number }) {
+async function startAbusers(o: {
+  url: string;
+  payeeNodeId: string;
+  count: number;
+  kinds?: readonly AbuseKind[];
+  net?: number;
+  cpus?: number[];
+}) {
   if (abusersWhere === 'inline') {
     const tally = newTally();
     const stop = new AbortController();
@@ -75,12 +111,13 @@ async function startAbusers(o: { url: string; payeeNodeId: string; count: number
   }
   const child = fork(
     new URL('./hostile-abusers.ts', import.meta.url),
-    [o.url, o.payeeNodeId, String(o.count)],
+    [o.url, o.payeeNodeId, String(o.count), (o.kinds ?? ABUSE_KINDS).join(','), String(o.net ?? 66)],
     {
       execArgv: ['--import', 'tsx'],
     },
   );
   setPriority(child.pid!, Number(abusersWhere));
+  pinTo(child.pid!, o.cpus);
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`bench: the abusers' process exited (${code})`)));
@@ -122,6 +159,8 @@ async function runLoad(o: {
   graceMs: number;
   routes: number;
   payeeNodeId: string;
+  /** Where the abusers' process runs (unpinned: undefined). */
+  clientCpus?: number[];
 }): Promise<RunResult> {
   const samples = newSamples();
   const tally = newTally();
@@ -129,7 +168,12 @@ async function runLoad(o: {
   // their process has loaded (under load that took tens of seconds, which diluted every share)
   const abusing =
     o.abusers > 0
-      ? await startAbusers({ url: o.lsp.url, payeeNodeId: o.payeeNodeId, count: o.abusers })
+      ? await startAbusers({
+          url: o.lsp.url,
+          payeeNodeId: o.payeeNodeId,
+          count: o.abusers,
+          cpus: o.clientCpus,
+        })
       : undefined;
   const load0 = loadavg()[0]!;
   const lsp0 = await lspFigures(o.lsp.url);
@@ -182,8 +226,45 @@ async function runLoad(o: {
   };
 }
 
+/**
+ * Each abuse kind alone for `seconds` against the otherwise idle LSP (fresh addresses: 10.70.x.y
+ * onwards): the LSP's CPU per abusive request of that kind, its share of a core, and the answers.
+ */
+async function abuseCost(o: {
+  lsp: LspProcess;
+  payeeNodeId: string;
+  count: number;
+  seconds: number;
+  clientCpus?: number[];
+}) {
+  const byKind: Record<string, unknown> = {};
+  for (const [i, kind] of ABUSE_KINDS.entries()) {
+    const abusing = await startAbusers({
+      url: o.lsp.url,
+      payeeNodeId: o.payeeNodeId,
+      count: o.count,
+      kinds: [kind],
+      net: 70 + i,
+      cpus: o.clientCpus,
+    });
+    const cpu0 = cpuMsOf(o.lsp.child.pid!);
+    const t0 = performance.now();
+    await sleep(o.seconds * 1000);
+    const { tally } = await abusing.stop();
+    const cpuMs = cpuMsOf(o.lsp.child.pid!) - cpu0;
+    const seconds = (performance.now() - t0) / 1000;
+    byKind[`hostile_cost_${kind}_requests_per_s`] = tally.requests / seconds;
+    byKind[`hostile_cost_${kind}_statuses`] = tally.statuses;
+    byKind[`hostile_cost_${kind}_lsp_cpu_ms_per_request`] = cpuMs / Math.max(1, tally.requests);
+    byKind[`hostile_cost_${kind}_lsp_cpu_share`] = cpuMs / 1000 / seconds;
+  }
+  return byKind;
+}
+
 /** `wallets` simulated wallets, 5% of them abusers in the second run; arrivals spread over `windowSec`. */
 export async function measureHostile(wallets: number, windowSec: number, routesPerWallet: number) {
+  const place = placement();
+  if ('unpinned' in place) process.stderr.write(`bench: hostile: ${place.unpinned}\n`);
   await initWasm();
   const devnet = await startDevnet({ seed: 'bench-hostile' });
   const dir = mkdtempSync(join(tmpdir(), 'lpw-bench-hostile-'));
@@ -235,6 +316,7 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
         FAIR_LAG_MS: process.env.FAIR_LAG_MS ?? '',
       },
     });
+    if ('lsp' in place) pinTo(lsp.child.pid!, place.lsp);
     const url = lsp.url;
     const payeeNodeId = net.merchant.nodeId;
     // a route to the merchant once the LSP has the router's gossip
@@ -270,16 +352,32 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       graceMs: 10_000,
       routes: routesPerWallet,
       payeeNodeId,
+      clientCpus: 'clients' in place ? place.clients : undefined,
     };
     const before5xx = (await lspFigures(url)).http5xx;
-    const quiet = await runLoad({ ...common, run: 'quiet', abusers: 0 });
+    // BENCH_HOSTILE_COST_ONLY=1 skips the two timed runs: the abuse kinds' cost alone, to try a change
+    const timed = process.env.BENCH_HOSTILE_COST_ONLY === '1' ? 0 : 1;
+    const quiet = await runLoad({ ...common, honest: honest * timed, run: 'quiet', abusers: 0 });
     await sleep(1_000); // let the first run's last writes settle
-    const hostile = await runLoad({ ...common, run: 'hostile', abusers });
+    const hostile = await runLoad({
+      ...common,
+      honest: honest * timed,
+      run: 'hostile',
+      abusers: abusers * timed,
+    });
     if (lsp.child.exitCode !== null) {
       throw new Error(
         `the LSP exited (${lsp.child.exitCode}) under load:\n${lsp.logs.slice(-20).join('\n')}`,
       );
     }
+    // a dozen of each kind, as in the abused run (50 abusers, four kinds)
+    const cost = await abuseCost({
+      lsp,
+      payeeNodeId,
+      count: Math.ceil(abusers / ABUSE_KINDS.length),
+      seconds: 6,
+      clientCpus: common.clientCpus,
+    });
     const lsp5xx = (await lspFigures(url)).http5xx - before5xx;
 
     const p99 = (r: RunResult, op: keyof Pick<HonestSamples, 'info' | 'auth' | 'routesFind'>) =>
@@ -336,6 +434,10 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
     });
     return {
       hostile_abusers_where: abusersWhere === 'inline' ? 'inline' : `own process, nice ${abusersWhere}`,
+      hostile_placement:
+        'unpinned' in place
+          ? place.unpinned
+          : `LSP on CPU ${place.lsp.join(',')}; honest wallets (the bench) and abusers on CPU ${place.clients.join(',')}`,
       hostile_wallets: wallets,
       hostile_abusers: abusers,
       hostile_setup_s: setupSeconds,
@@ -364,6 +466,7 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
         .map((line) => line.slice(0, 400)),
       ...perRun('quiet', quiet),
       ...perRun('abused', hostile),
+      ...cost,
     };
   } finally {
     await lsp?.stop();

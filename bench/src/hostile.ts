@@ -169,17 +169,23 @@ export async function honestWallet(o: {
 
 export const ABUSE_KINDS = ['batch', 'flood', 'identities', 'oversized'] as const;
 
-/** `count` abusers, the kinds in turn, each from its own address (10.66.x.y), until `signal` aborts. */
+/**
+ * `count` abusers, `kinds` in turn (all by default), each from its own address (10.`net`.x.y; 66 by
+ * default), until `signal` aborts.
+ */
 export function abuseAll(o: {
   url: string;
   payeeNodeId: string;
   count: number;
+  kinds?: readonly AbuseKind[];
+  net?: number;
   tally: Tally;
   signal: AbortSignal;
 }): Promise<void> {
+  const kinds = o.kinds ?? ABUSE_KINDS;
   return Promise.all(
     Array.from({ length: o.count }, (_, k) =>
-      abuser(ABUSE_KINDS[k % ABUSE_KINDS.length]!, { ...o, ip: `10.66.${k >> 8}.${k & 255}` }),
+      abuser(kinds[k % kinds.length]!, { ...o, ip: `10.${o.net ?? 66}.${k >> 8}.${k & 255}` }),
     ),
   ).then(() => {});
 }

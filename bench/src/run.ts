@@ -460,6 +460,11 @@ const rows: Array<[string, unknown, string?]> = [
     `ratio ${fmt(num('honest_p99_ratio_info'))} / ${fmt(num('honest_p99_ratio_auth'))} / ${fmt(num('honest_p99_ratio_routes_find'))}; LSP CPU ${fmt(num('hostile_abused_lsp_cpu_ms_per_honest_op'))} ms per honest op, ${fmt(num('hostile_abused_lsp_cpu_ms_per_request'))} per request; failed ${fmt(results.hostile_abused_honest_failed)}, unfinished ${fmt(results.hostile_abused_honest_unfinished)}; 5xx ${fmt(results.lsp_errors_5xx)}`,
   ],
   [
+    '  CPU share (cores) LSP / honest wallets / abusers, with abusers',
+    `${fmt(num('hostile_abused_lsp_cpu_share'))} / ${fmt(num('hostile_abused_bench_cpu_share'))} / ${fmt(num('hostile_abused_abusers_cpu_share'))}`,
+    `alone ${fmt(num('hostile_quiet_lsp_cpu_share'))} / ${fmt(num('hostile_quiet_bench_cpu_share'))}; ${results.hostile_placement ?? '?'}`,
+  ],
+  [
     `crash: ${fmtCount(results.crash_kills)} SIGKILLs mid-payment (+${fmtCount(results.crash_startup_kills)} during restarts)`,
     `${fmt(num('crash_force_closes'))} / ${fmt(num('crash_msat_mismatch'))}`,
     `force closes / msat mismatches; other problems ${fmt(results.crash_other_problems)}; slowest restart ${fmt(results.crash_restart_ms_max)} ms; ${fmt(results.crash_elapsed_s)} s; seed ${results.crash_seed ?? '?'}`,

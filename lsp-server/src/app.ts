@@ -63,7 +63,13 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
       buyPerWallet: new RateLimiter(limits.buyPerMinutePerWallet, deps.clock),
       relayPerWallet: new RateLimiter(deps.config.relay.perMinutePerWallet, deps.clock),
       ordersPerWallet: new RateLimiter(limits.ordersPerMinutePerWallet, deps.clock),
-      routesPerWallet: new RateLimiter(limits.routesPerMinutePerWallet, deps.clock),
+      routesPerWallet: new RateLimiter(
+        limits.routesPerMinutePerWallet,
+        deps.clock,
+        100_000,
+        60_000,
+        Math.min(limits.routesBurstPerWallet, limits.routesPerMinutePerWallet),
+      ),
       // a name is a row; changing it a few times a minute is plenty
       addressPerWallet: new RateLimiter(10, deps.clock),
     },

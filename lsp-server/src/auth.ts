@@ -39,6 +39,14 @@ export function signedByNode(message: string, zbase32Sig: string, nodeId: string
   }
 }
 
+function tooManyNewWallets(wait: number): void {
+  if (wait > 0) {
+    throw new ApiError('RATE_LIMITED', `too many new wallets from this address; retry in ${wait} s`, {
+      retryAfterSec: wait,
+    });
+  }
+}
+
 export const tokenHash = (token: string) => bytesToHex(sha256(new TextEncoder().encode(token)));
 
 export class AuthService {
@@ -68,18 +76,16 @@ export class AuthService {
     ip = 'unknown',
   ): Promise<{ token: string; expires_at: string; nodeId: string }> {
     const now = this.deps.clock();
+    const quota = this.newWalletsPerIp;
+    const isNew = quota !== undefined && !(await this.deps.store.getWallet(input.nodeId));
+    // a throwaway identity past its address's quota is refused before its signature costs a check;
+    // the quota is taken only after the check, so forged logins do not spend an address's quota
+    if (isNew) tooManyNewWallets(quota.wait(ip));
     // verify before consuming: a forged signature must not burn someone else's challenge
     if (!signedByNode(loginMessage(input.challenge), input.signature, input.nodeId)) {
       throw new ApiError('INVALID_SIGNATURE', 'signature does not match nodeId and challenge');
     }
-    if (this.newWalletsPerIp && !(await this.deps.store.getWallet(input.nodeId))) {
-      const wait = this.newWalletsPerIp.take(ip);
-      if (wait > 0) {
-        throw new ApiError('RATE_LIMITED', `too many new wallets from this address; retry in ${wait} s`, {
-          retryAfterSec: wait,
-        });
-      }
-    }
+    if (isNew) tooManyNewWallets(quota.take(ip));
     const token = randomBytes(32).toString('base64url');
     const expiresAtMs = now + this.deps.config.limits.sessionTtlSec * 1000;
     const session = { nodeId: input.nodeId, expiresAtMs };

@@ -103,6 +103,7 @@ describe('config', () => {
       newWalletsPerHourPerIp: 10,
       ordersPerMinutePerWallet: 5,
       routesPerMinutePerWallet: 120,
+      routesBurstPerWallet: 10,
       maxBackupBytesPerWallet: 8 * 1024 * 1024,
       backupBytesPerHourPerIp: 64 * 1024 * 1024,
     });

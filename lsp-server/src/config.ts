@@ -243,6 +243,11 @@ const configSchema = z
          */
         routesPerMinutePerWallet: int('RATE_ROUTES_PER_MIN', 1, 1_000_000).default(120),
         /**
+         * ... of which at most this many at once: a wallet asks one at a time, while a bucket as large
+         * as the minute's let each throwaway session run 120 pathfindings the moment it logged in.
+         */
+        routesBurstPerWallet: int('RATE_ROUTES_BURST', 1, 1_000_000).default(10),
+        /**
          * routes.find and orders.create hold the event loop (pathfinding, invoice signing): at most
          * this many run at once, one event-loop turn apart, whoever asks ...
          */
@@ -529,6 +534,7 @@ const ENV: Record<string, string> = {
   RATE_NEW_WALLETS_PER_HOUR: 'limits.newWalletsPerHourPerIp',
   RATE_ORDERS_PER_MIN: 'limits.ordersPerMinutePerWallet',
   RATE_ROUTES_PER_MIN: 'limits.routesPerMinutePerWallet',
+  RATE_ROUTES_BURST: 'limits.routesBurstPerWallet',
   EXPENSIVE_CONCURRENCY: 'limits.expensiveConcurrency',
   EXPENSIVE_QUEUE: 'limits.expensiveQueue',
   EXPENSIVE_QUEUE_PER_IP: 'limits.expensiveQueuePerIp',

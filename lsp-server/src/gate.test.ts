@@ -67,6 +67,30 @@ describe('Gate', () => {
     expect(order).toEqual(['flood', 'alice', 'bob', 'flood', 'flood']);
   });
 
+  it('a full queue refuses the newest waiter of the client holding the most places, not a newcomer', async () => {
+    const gate = new Gate(1, 4, 3);
+    const order: string[] = [];
+    let first!: Promise<void>;
+    const started = new Promise<() => void>((running) => {
+      first = gate.run(() => new Promise<void>((resolve) => running(resolve)), 'flood');
+    });
+    const job = (client: string) => gate.run(async () => void order.push(client), client);
+    const flood = Array.from({ length: 3 }, () => job('flood').catch((e: unknown) => e));
+    const other = job('other');
+    // the queue (4) is full: alice takes the flood's newest place, which is refused with a retry time
+    const alice = job('alice');
+    expect(await flood[2]).toMatchObject({ code: 'RATE_LIMITED', details: { retryAfterSec: 1 } });
+    // the flood still holds two places more than bob: bob takes its next newest
+    const bob = job('bob');
+    expect(await flood[1]).toMatchObject({ code: 'RATE_LIMITED' });
+    // one place each now: carol is refused, as nobody holds two more than she would
+    await expect(job('carol')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    (await started)();
+    await Promise.all([first, flood[0], other, alice, bob]);
+    expect(order).toEqual(['flood', 'other', 'alice', 'bob']);
+    expect(gate.load).toEqual({ running: 0, waiting: 0 });
+  });
+
   it('a failing job frees its slot', async () => {
     const gate = new Gate(1, 0);
     await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

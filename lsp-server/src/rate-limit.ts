@@ -5,14 +5,15 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
   private readonly ratePerMs: number;
 
-  /** `size` tokens per `windowMs` (a minute by default) per key, bursting up to `size`. */
+  /** `perWindow` tokens per `windowMs` (a minute by default) per key, bursting up to `size`. */
   constructor(
-    private readonly size: number,
+    perWindow: number,
     private readonly clock: () => number = Date.now,
     private readonly maxKeys = 100_000,
     windowMs = 60_000,
+    private readonly size = perWindow,
   ) {
-    this.ratePerMs = size / windowMs;
+    this.ratePerMs = perWindow / windowMs;
   }
 
   /**
@@ -20,6 +21,13 @@ export class RateLimiter {
    * the whole seconds until `count` are available.
    */
   take(key: string, count = 1): number {
+    const wait = this.wait(key, count);
+    if (wait === 0) this.buckets.get(key)!.tokens -= count;
+    return wait;
+  }
+
+  /** What `take` would answer, taking nothing. */
+  wait(key: string, count = 1): number {
     const now = this.clock();
     let b = this.buckets.get(key);
     if (!b) {
@@ -30,10 +38,7 @@ export class RateLimiter {
       b.tokens = Math.min(this.size, b.tokens + Math.max(0, now - b.atMs) * this.ratePerMs);
       b.atMs = now;
     }
-    if (b.tokens >= count) {
-      b.tokens -= count;
-      return 0;
-    }
+    if (b.tokens >= count) return 0;
     return Math.max(1, Math.ceil((count - b.tokens) / this.ratePerMs / 1000));
   }
 

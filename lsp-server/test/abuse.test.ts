@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
+import { loginMessage, signNodeMessage } from '@lpw/api';
 import { waitUntil } from '@lpw/devnet';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import pino from 'pino';
@@ -198,6 +199,30 @@ for (const backend of backends()) {
       expect((await call(s, 'routes.find', { token: other, input: route })).app).toBe('NOT_FOUND');
     });
 
+    it("route queries burst at most RATE_ROUTES_BURST, then come at the minute's rate", async () => {
+      const s = await start({ RATE_ROUTES_PER_MIN: '120', RATE_ROUTES_BURST: '3', RATE_AUTH_PER_MIN: '100' });
+      const token = await s.login(freshKey());
+      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      const codesOf = async (n: number) => {
+        const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, route]));
+        const batch = await call(s, batchOf(n, 'routes.find'), { token, batch: true, input });
+        return {
+          retryAfter: batch.retryAfter,
+          codes: (batch.body as { error?: { data: { app: { code: string } } } }[]).map(
+            (r) => r.error?.data.app.code,
+          ),
+        };
+      };
+      // a fresh session: three pathfinding runs (no route: NOT_FOUND), not 120
+      const first = await codesOf(5);
+      expect(first.codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED', 'RATE_LIMITED']);
+      expect(first.retryAfter).toBe('1');
+      // two a second come back (120 a minute)
+      s.now.ms += 1_000;
+      const second = await codesOf(3);
+      expect(second.codes).toEqual(['NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED']);
+    });
+
     it('routes.find to a node id off the curve is INVALID_INPUT, and the LSP lives on', async () => {
       const s = await start({});
       const token = await s.login(freshKey());
@@ -322,6 +347,51 @@ for (const backend of backends()) {
       expect(s.metrics.httpRequests.get({ status: '5xx' })).toBe(0n);
     });
 
+    it('a full gate refuses the address holding the most places, not a wallet that comes along', async () => {
+      const s = await start({
+        TRUSTED_PROXIES: '127.0.0.1',
+        EXPENSIVE_CONCURRENCY: '1',
+        EXPENSIVE_QUEUE: '3',
+        EXPENSIVE_QUEUE_PER_IP: '3',
+        RATE_ROUTES_PER_MIN: '1000',
+        RATE_ROUTES_BURST: '1000',
+      });
+      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      const find = async (ip: string, token: string) => {
+        const res = await fetch(
+          `${s.url}/trpc/routes.find?input=${encodeURIComponent(JSON.stringify(route))}`,
+          {
+            headers: { 'x-forwarded-for': ip, authorization: `Bearer ${token}` },
+          },
+        );
+        const body = (await res.json()) as { error?: { data?: { app?: { code: string } } } };
+        return {
+          status: res.status,
+          app: body.error?.data?.app?.code,
+          retryAfter: res.headers.get('retry-after'),
+        };
+      };
+      const flood = await s.login(freshKey());
+      const wallet = await s.login(freshKey());
+      // a slow pathfinding holds the one slot; the flood's three queries fill the queue behind it
+      let release!: () => void;
+      const running = s.expensive.run(() => new Promise<void>((resolve) => (release = resolve)), '10.0.0.9');
+      const floods = [1, 2, 3].map(() => find('10.0.0.1', flood));
+      await waitUntil('the queue full of the flood', () => s.expensive.load.waiting === 3, 10_000);
+      // a wallet from another address takes the flood's newest place, which is told to come back
+      const mine = find('10.0.0.2', wallet);
+      const refused = await Promise.race(floods);
+      expect(refused).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '1' });
+      expect(s.expensive.load.waiting).toBe(3);
+      release();
+      await running;
+      // the wallet's query ran (no route: NOT_FOUND), and so did the flood's other two
+      expect(await mine).toMatchObject({ status: 404, app: 'NOT_FOUND' });
+      const answers = await Promise.all(floods);
+      expect(answers.filter((a) => a.app === 'NOT_FOUND')).toHaveLength(2);
+      expect(s.metrics.httpRequests.get({ status: '5xx' })).toBe(0n);
+    });
+
     it("while the loop lags, requests take turns by address: an occasional one starts ahead of a flood's", async () => {
       const s = await start({
         TRUSTED_PROXIES: '127.0.0.1',
@@ -411,6 +481,32 @@ for (const backend of backends()) {
       await s.login(known); // not new: not counted
       s.now.ms += 20 * 60_000; // a third of an hour refills one
       await s.login(freshKey());
+    });
+
+    it('a new identity over the quota is refused before its signature is checked; forged logins spend no quota', async () => {
+      // the clock stands still: the last login comes back within the quota refusal's wait, answered at once
+      const s = await start({
+        RATE_NEW_WALLETS_PER_HOUR: '1',
+        RATE_AUTH_PER_MIN: '100',
+        TARPIT_MAX_SEC: '0',
+      });
+      const known = freshKey();
+      const forged = async (secretKey: Uint8Array) => {
+        const { challenge } = await s.client().auth.challenge.mutate();
+        const nodeId = Buffer.from(secp256k1.getPublicKey(secretKey, true)).toString('hex');
+        // signed by another key: a bad signature for this node id
+        const signature = signNodeMessage(loginMessage(challenge), freshKey());
+        return call(s, 'auth.login', { method: 'POST', input: { nodeId, challenge, signature } });
+      };
+      // with the quota left, a forged new identity is told its signature is bad, and takes nothing
+      expect(await forged(freshKey())).toMatchObject({ status: 401, app: 'INVALID_SIGNATURE' });
+      await s.login(known); // the one new wallet of the hour
+      // now a new identity is refused for the quota whatever it signed: no signature check was made
+      const over = await forged(freshKey());
+      expect(over).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
+      expect(Number(over.retryAfter)).toBeGreaterThan(0);
+      // a known wallet's forged login is still a bad signature, not a quota refusal
+      expect(await forged(known)).toMatchObject({ status: 401, app: 'INVALID_SIGNATURE' });
     });
 
     it('per wallet stored backup bytes, and per IP backup bytes added', async () => {

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { createApp, createServices } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { behind, type Door } from '../src/door.ts';
+import type { Gate } from '../src/gate.ts';
 import { Metrics } from '../src/metrics.ts';
 import type { AppRouter } from '../src/router/index.ts';
 import { deriveSecrets } from '../src/secrets.ts';
@@ -55,6 +56,8 @@ export interface TestServer {
   /** The app and its front door, to serve them again behind a test's own listener. */
   app: ReturnType<typeof createApp>;
   door: Door;
+  /** The gate of the procedures that hold the event loop (route queries, orders). */
+  expensive: Gate;
   now: { ms: number };
   client(token?: string): ReturnType<typeof createTRPCClient<AppRouter>>;
   /** Logs in as the wallet whose node key is `secretKey`; returns its bearer token. */
@@ -102,6 +105,7 @@ export async function startServer(
     metrics,
     app,
     door: services.door,
+    expensive: services.expensive,
     now,
     client,
     async login(secretKey) {

@@ -37,7 +37,7 @@ export {
   JIT_CLTV_MARGIN,
   type JitInvoiceParams,
 } from './invoice/jit.ts';
-export { initLdkFromBinary, initLdkFromUrl, isLdkReady } from './ldk/init.ts';
+export { initLdkFromBinary, initLdkFromModule, initLdkFromUrl, isLdkReady } from './ldk/init.ts';
 export { WASM_MEMORY_WARN_FRACTION, type WasmMemoryUsage, wasmMemoryUsage } from './ldk/memory.ts';
 export type { LogEntry, LogLevel, LogSink } from './ldk/traits.ts';
 export {

@@ -68,8 +68,8 @@ async function sealingSecret(lock: LockChoice, salt: Uint8Array): Promise<Unlock
 const toWallet = (snapshot: WalletSnapshot) => useWallet.getState().receiveSnapshot(snapshot);
 
 /**
- * A worker started as the app starts (and again when it locks): it loads and compiles LDK's WASM while
- * the person types (node.worker.ts starts that at once), so an unlock does not wait for it. No words reach it
+ * A worker started as the app starts (and again when it locks): it loads LDK (the module the page
+ * compiles, worker/ldk-module.ts) while the person types, so an unlock does not wait for it. No words reach it
  * before an unlock, and not at all when an update nobody agreed to took over.
  */
 let spareWorker: NodeWorker | undefined;
@@ -149,8 +149,8 @@ export const useSession = create<SessionState>((setState, getState) => ({
   storage: undefined,
   storageRiskAccepted: false,
   async init() {
-    // LDK's WASM starts compiling before the stored vault is even read: it is the longest step of a
-    // start, and a first visit needs it too (creating a wallet seals in that worker)
+    // the worker loads before the stored vault is even read: LDK is the longest step of a start, and a
+    // first visit needs it too (creating a wallet seals in that worker)
     prewarmWorker();
     await useSettings.getState().load();
     const [vault, storage, accepted] = await Promise.all([

@@ -1,5 +1,7 @@
 // The UI's end of the worker protocol: one typed `call` per command, snapshots handed to a listener.
 // Only stores use this; screens call store actions.
+
+import { compileLdk } from './ldk-module.ts';
 import {
   type Command,
   type CommandResult,
@@ -35,14 +37,17 @@ export function startNodeWorker(onSnapshot: (snapshot: WalletSnapshot) => void):
       reject(new WalletCommandError('WORKER_FAILED', event.message || 'The wallet engine stopped'));
     waiting.clear();
   });
+  const call: NodeWorker['call'] = (command) => {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, command } satisfies ToWorker);
+    });
+  };
+  // a failed load is the error `open` reports
+  void compileLdk().then((module) => call({ type: 'loadLdk', module }).catch(() => {}));
   return {
-    call(command) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        worker.postMessage({ id, command } satisfies ToWorker);
-      });
-    },
+    call,
     terminate() {
       worker.terminate();
       for (const { reject } of waiting.values()) reject(new WalletCommandError('LOCKED', 'Wallet locked'));

@@ -1,6 +1,6 @@
 // The Web Worker that runs the wallet's node. It holds the wallet's Web Lock for as long as it runs:
 // a second tab (or the installed app while a tab has it) gets `locked-elsewhere` and starts nothing.
-import { initLdkFromUrl, nodeIdentity, startMark, wasmMemoryUsage } from '@lpw/node';
+import { initLdkFromModule, initLdkFromUrl, nodeIdentity, startMark, wasmMemoryUsage } from '@lpw/node';
 import { get as idbGet } from 'idb-keyval';
 import wasmUrl from 'lightningdevkit/liblightningjs.wasm?url';
 import { deriveSecrets, openVault, sealMnemonic, type WalletSecrets } from '../lib/vault.ts';
@@ -24,15 +24,20 @@ startMark('worker-loaded');
 // LDK's WASM memory is this worker's alone and never shrinks: a read-only getter on the worker's global
 // lets DevTools (and the bench's long stream, bench/src/pwa-stream-run.ts) watch it; it changes nothing
 Object.assign(self, { lpwWasmMemory: wasmMemoryUsage });
-// LDK's WASM compiles (streamed) while the vault is opened, or the lock screen still shows: `open`
-// awaits the same load. A failure here is the one `open` reports.
-void initLdkFromUrl(wasmUrl).then(
+// LDK's WASM comes compiled from the page (`loadLdk`, ldk-module.ts) while the vault is opened or the
+// lock screen still shows; without a module the worker loads the file. `open` awaits the same load,
+// and a failure here is the one it reports.
+let ldkModuleArrived: (module: WebAssembly.Module | undefined) => void = () => {};
+const ldkLoaded = new Promise<WebAssembly.Module | undefined>((resolve) => {
+  ldkModuleArrived = resolve;
+}).then((module) => (module ? initLdkFromModule(module) : initLdkFromUrl(wasmUrl)));
+void ldkLoaded.then(
   () => startMark('wasm-loaded'),
   () => {},
 );
 
 const runtime = new WalletRuntime(
-  wasmUrl,
+  () => ldkLoaded,
   (snapshot) => post({ type: 'snapshot', snapshot }),
   (level, message) => {
     if (level === 'error' || level === 'warn') post({ type: 'log', level, message });
@@ -71,7 +76,7 @@ function lockedElsewhere(lspUrl: string): WalletSnapshot {
 
 /** Whether the wallet this device holds as `walletId` last ran on this node seed (its saved snapshot says so). */
 async function isWalletOf(walletId: string, nodeSeed: Uint8Array): Promise<boolean> {
-  await initLdkFromUrl(wasmUrl); // the node id comes from LDK's key manager
+  await ldkLoaded; // the node id comes from LDK's key manager
   const nodeId = nodeIdentity(nodeSeed).nodeId;
   const saved = await idbGet<WalletSnapshot>(snapshotKey(walletId)).catch(() => undefined);
   return saved?.nodeId === nodeId;
@@ -80,6 +85,9 @@ async function isWalletOf(walletId: string, nodeSeed: Uint8Array): Promise<boole
 async function run(message: ToWorker): Promise<CommandResult[keyof CommandResult]> {
   const { command } = message;
   switch (command.type) {
+    case 'loadLdk':
+      ldkModuleArrived(command.module);
+      return undefined;
     case 'unlock':
       secrets = await deriveSecrets(await openVault(command.vault, command.secret));
       startMark('unlocked');

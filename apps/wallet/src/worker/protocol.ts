@@ -272,6 +272,8 @@ export interface PaidInvoice {
 }
 
 export type Command =
+  /** LDK's WASM as the page compiled it (undefined: it could not, and the worker loads the file). */
+  | { type: 'loadLdk'; module: WebAssembly.Module | undefined }
   /** Decrypts the words here, in the worker, and keeps the secrets they derive for `open`. */
   | { type: 'unlock'; vault: VaultRecord; secret: UnlockSecret }
   /** Encrypts new or restored words under the chosen lock; the worker keeps their secrets for `open`. */
@@ -317,6 +319,7 @@ export type Command =
   | { type: 'close' };
 
 export interface CommandResult {
+  loadLdk: undefined;
   unlock: undefined;
   seal: VaultRecord;
   revealWords: string[];

@@ -21,7 +21,6 @@ import {
 import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
 import {
   createWalletNode,
-  initLdkFromUrl,
   type LightningNode,
   type Network,
   nodeIdentity,
@@ -82,7 +81,8 @@ export class WalletRuntime {
   private closed = false;
 
   constructor(
-    private readonly wasmUrl: string,
+    /** Resolves once LDK's WASM is loaded in this worker (node.worker.ts). */
+    private readonly ldkLoaded: () => Promise<void>,
     publish: (snapshot: WalletSnapshot) => void,
     private readonly log: (level: string, message: string) => void,
   ) {
@@ -126,7 +126,7 @@ export class WalletRuntime {
     if (this.req) throw new WalletCommandError('ALREADY_OPEN', 'This wallet is already open');
     this.req = req;
     this.snapshot.snap = emptySnapshot(req.lspUrl);
-    await initLdkFromUrl(this.wasmUrl);
+    await this.ldkLoaded();
     startMark('wasm-ready');
     this.nodeId = nodeIdentity(req.nodeSeed).nodeId;
     this.snap.nodeId = this.nodeId;

@@ -10,15 +10,25 @@ let ready = false;
 
 /** Instantiates the bindings from the raw .wasm bytes; later calls return the first promise. */
 export function initLdkFromBinary(wasm: Uint8Array): Promise<void> {
-  loading ??= capturingWasmMemory(() => ldk.initializeWasmFromBinary(wasm), wasm).then(() => {
-    ready = true;
-  });
-  return loading;
+  return loadOnce(() => ldk.initializeWasmFromBinary(wasm), wasm);
 }
 
 /** Browser variant: fetch the .wasm from a URL (served beside the app). */
 export function initLdkFromUrl(url: string): Promise<void> {
-  loading ??= capturingWasmMemory(() => ldk.initializeWasmWebFetch(url)).then(() => {
+  return loadOnce(() => ldk.initializeWasmWebFetch(url));
+}
+
+/**
+ * Browser variant for a `WebAssembly.Module` compiled elsewhere: the wallet's page starts the compile
+ * as the app loads, before its worker's own code has arrived, and posts the module over.
+ */
+export function initLdkFromModule(module: object): Promise<void> {
+  // the bindings hand their argument to WebAssembly.instantiate, which takes a module as well as bytes
+  return loadOnce(() => ldk.initializeWasmFromBinary(module as Uint8Array));
+}
+
+function loadOnce(load: () => Promise<void>, binary?: Uint8Array): Promise<void> {
+  loading ??= capturingWasmMemory(load, binary).then(() => {
     ready = true;
   });
   return loading;

@@ -50,7 +50,8 @@ export async function capturingWasmMemory<T>(load: () => Promise<T>, binary?: Ui
       const instance = (result as { instance?: WasmInstanceLike }).instance ?? result;
       const exported = (instance as WasmInstanceLike).exports?.memory;
       if (exported instanceof wasm.Memory) memory = exported;
-      return result;
+      // instantiate(module) resolves to the instance itself, and the bindings read `{ instance }`
+      return result === instance ? { module: args[0], instance } : result;
     };
   }
   try {
