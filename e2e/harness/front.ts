@@ -4,6 +4,8 @@
 // (connections refused, sockets dropped), `holdBackupAnswers()` loses the answers of backup uploads.
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { Transform } from 'node:stream';
+import { PEER_WS_BACKUP_PROTOCOL } from '@lpw/api';
 import { serveWallet } from '@lpw/lsp-server/wallet-host';
 
 export interface Front {
@@ -16,11 +18,12 @@ export interface Front {
   /** Make the LSP (tRPC, /backup, /peer) unreachable, or reachable again. */
   cut(down: boolean): void;
   /**
-   * While on, a backup upload (PUT /backup/…) reaches the LSP, which stores it, but its answer never
-   * reaches the browser: the moment a page can go away between the two. Counts the uploads held.
+   * While on, a backup upload (PUT /backup/… or a put on the peer socket) reaches the LSP, which
+   * stores it, but its answer never reaches the browser: the moment a page can go away between the
+   * two. Counts the answers held.
    */
   holdBackupAnswers(hold: boolean): void;
-  readonly heldBackupPuts: number;
+  readonly heldBackupAnswers: number;
   close(): Promise<void>;
 }
 
@@ -28,7 +31,7 @@ export async function startFront(options: { distDir: string }): Promise<Front> {
   let lsp: URL | undefined;
   let down = false;
   let holdBackups = false;
-  let heldBackupPuts = 0;
+  let heldBackupAnswers = 0;
   const sockets = new Set<Socket>();
   const proxy = (req: IncomingMessage, res: ServerResponse, target: URL) => {
     const upstream = request(
@@ -36,7 +39,7 @@ export async function startFront(options: { distDir: string }): Promise<Front> {
       { method: req.method, headers: { ...req.headers, host: target.host } },
       (answer) => {
         if (holdBackups && req.method === 'PUT' && target.pathname.startsWith('/backup/')) {
-          heldBackupPuts++;
+          heldBackupAnswers++;
           answer.resume(); // stored at the LSP; the browser never hears back
           return;
         }
@@ -69,7 +72,8 @@ export async function startFront(options: { distDir: string }): Promise<Front> {
         lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) upstream.write(head);
-      upstream.pipe(socket);
+      const held = () => heldBackupAnswers++;
+      upstream.pipe(lspToBrowser(() => holdBackups, held)).pipe(socket);
       socket.pipe(upstream);
     });
     sockets.add(socket).add(upstream);
@@ -99,8 +103,8 @@ export async function startFront(options: { distDir: string }): Promise<Front> {
     holdBackupAnswers(hold) {
       holdBackups = hold;
     },
-    get heldBackupPuts() {
-      return heldBackupPuts;
+    get heldBackupAnswers() {
+      return heldBackupAnswers;
     },
     cut(value) {
       down = value;
@@ -115,4 +119,73 @@ export async function startFront(options: { distDir: string }): Promise<Front> {
       });
     },
   };
+}
+
+/**
+ * The LSP → browser half of a piped WebSocket upgrade. On a socket that negotiated tagged frames the
+ * backup answers ride in it (docs/architecture.md, "The backup on the peer socket"), so holding them
+ * means dropping those frames: each is a whole unfragmented frame whose payload starts with the side
+ * tag. Every other byte passes unchanged; a socket without tagged frames is passed through unread.
+ */
+function lspToBrowser(holding: () => boolean, onHeld: () => void): Transform {
+  let pending = Buffer.alloc(0); // the start of a frame (or of the response head) not yet whole
+  let tagged: boolean | undefined; // known once the upgrade response's head has passed
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (tagged === false) return done(null, chunk);
+      pending = Buffer.concat([pending, chunk]);
+      const out: Buffer[] = [];
+      if (tagged === undefined) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return done();
+        const head = pending.subarray(0, end + 4);
+        tagged = head
+          .toString('latin1')
+          .split('\r\n')
+          .some(
+            (line) =>
+              /^sec-websocket-protocol:/i.test(line) &&
+              line.slice(line.indexOf(':') + 1).trim() === PEER_WS_BACKUP_PROTOCOL,
+          );
+        out.push(head);
+        pending = pending.subarray(end + 4);
+      }
+      for (let frame = tagged ? wholeFrame(pending) : undefined; frame; frame = wholeFrame(pending)) {
+        const bytes = pending.subarray(0, frame.size);
+        pending = pending.subarray(frame.size);
+        if (holding() && frame.sideFrame) onHeld();
+        else out.push(bytes);
+      }
+      if (!tagged) {
+        out.push(pending);
+        pending = Buffer.alloc(0);
+      }
+      if (out.length) this.push(Buffer.concat(out));
+      done();
+    },
+  });
+}
+
+const SIDE_TAG = 1; // packages/node/src/transport/websocket.ts: 0 = BOLT 8, 1 = side frame
+
+/** The WebSocket frame at the start of `bytes` once all of it is there (RFC 6455 §5.2). */
+function wholeFrame(bytes: Buffer): { size: number; sideFrame: boolean } | undefined {
+  if (bytes.length < 2) return undefined;
+  const finalBinary = bytes[0] === 0x82; // FIN, no extension bits, opcode binary
+  const masked = (bytes[1]! & 0x80) !== 0; // never from a server, but sized right if it were
+  let length = bytes[1]! & 0x7f;
+  let at = 2;
+  if (length === 126) {
+    if (bytes.length < 4) return undefined;
+    length = bytes.readUInt16BE(2);
+    at = 4;
+  } else if (length === 127) {
+    if (bytes.length < 10) return undefined;
+    length = Number(bytes.readBigUInt64BE(2));
+    at = 10;
+  }
+  if (masked) at += 4;
+  const size = at + length;
+  if (bytes.length < size) return undefined;
+  return { size, sideFrame: finalBinary && !masked && length > 0 && bytes[at] === SIDE_TAG };
 }

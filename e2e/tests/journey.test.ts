@@ -295,7 +295,7 @@ test.describe('wallet journey', { tag: '@desktop' }, () => {
     paid.catch(() => {}); // awaited below
     await waitUntil(
       'the LSP to store an upload whose answer is held',
-      () => stack.front.heldBackupPuts > 0,
+      () => stack.front.heldBackupAnswers > 0,
       60_000,
     );
     expect(await versionAtLsp()).toBeGreaterThan(before);

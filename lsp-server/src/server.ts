@@ -3,9 +3,11 @@
 // main.ts, dev.ts and the tests start it the same way.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { ApiError } from '@lpw/api';
 import type { TcpListener } from '@lpw/node/tcp';
 import { createApp, createMetricsApp, createServices } from './app.ts';
 import { AuthService } from './auth.ts';
+import { TrustedProxies } from './client-ip.ts';
 import type { Deps } from './deps.ts';
 import { behind } from './door.ts';
 import { type LightningServices, startLightningServices } from './lightning.ts';
@@ -45,6 +47,7 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
   });
   const port = (server.address() as AddressInfo).port;
   const auth = new AuthService(deps);
+  const proxies = new TrustedProxies(config.trustedProxies);
   const peerWs = servePeerWebSocket(server as unknown as import('node:http').Server, {
     path: config.websocketPath,
     origins: config.walletOrigins,
@@ -58,6 +61,26 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
     },
     log,
     clock: deps.clock,
+    backup: {
+      maxBlobBytes: config.limits.maxBackupBlobBytes,
+      // what the HTTP route does for a PUT: the per-IP request budget, then the service's checks
+      store: async (nodeId, put, req) => {
+        const forwarded = req.headers['x-forwarded-for'];
+        const ip = proxies.clientAddress(
+          req.socket.remoteAddress ?? 'unknown',
+          Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+        );
+        const wait = services.limits.requestsPerIp.take(ip);
+        if (wait > 0) {
+          deps.metrics.rateLimited.inc(1, { scope: 'ip' });
+          throw new ApiError('RATE_LIMITED', `too many requests; retry in ${wait} s`, {
+            retryAfterSec: wait,
+          });
+        }
+        const { key, blob, expectedVersion, leaseToken } = put;
+        return services.backup.putV2(nodeId, key, blob, { expectedVersion, leaseToken }, ip);
+      },
+    },
   });
   endPeerSession = (token) => peerWs.endSession(token);
   let metricsServer: ReturnType<typeof serve> | undefined;

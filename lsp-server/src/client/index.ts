@@ -33,6 +33,7 @@ import {
   payTrace,
   type RouteHintHop,
   type SentPayment,
+  type SideFrames,
   type WebSocketConstructor,
   webSocket,
 } from '@lpw/node';
@@ -314,17 +315,18 @@ export function createLspClient(options: LspClientOptions) {
     login,
     session,
 
-    /** Open (or keep) the BOLT 8 link to the LSP over its WebSocket endpoint. */
-    async connect(node: WalletNode): Promise<void> {
+    /**
+     * Open (or keep) the BOLT 8 link to the LSP over its WebSocket endpoint; `backup` (a
+     * PeerBackupLink) offers the backup on that socket, used when the LSP takes it.
+     */
+    async connect(node: WalletNode, link: { backup?: SideFrames } = {}): Promise<void> {
       if (!token) throw new ApiError('SESSION_REQUIRED', 'log in before connecting');
       const lsp = await getInfo();
       if (node.isConnected(lsp.nodeId)) return;
       // the token rides in Sec-WebSocket-Protocol: URLs end up in proxies' logs
       const wsUrl = `${base.replace(/^http/, 'ws')}${lsp.websocketPath}`;
-      await node.connect(
-        lsp.nodeId,
-        webSocket(wsUrl, options.WebSocket, { protocols: peerWebSocketProtocols(token) }),
-      );
+      const protocols = peerWebSocketProtocols(token, { backup: link.backup !== undefined });
+      await node.connect(lsp.nodeId, webSocket(wsUrl, options.WebSocket, { protocols, side: link.backup }));
     },
 
     /** The LSP's fee menu priced for a payment of `amountMsat`: the cheapest offer that takes it. */

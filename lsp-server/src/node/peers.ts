@@ -1,11 +1,19 @@
 // Lightning peer traffic: wallets over a WebSocket on the HTTP server (browsers cannot speak TCP),
 // authenticated by their session token in Sec-WebSocket-Protocol (browsers cannot set headers on a
 // WebSocket, and URLs end up in logs); public peers over TCP, inbound on PEER_LISTEN and outbound to
-// PUBLIC_PEERS, redialled when they drop.
+// PUBLIC_PEERS, redialled when they drop. A wallet that offers PEER_WS_BACKUP_PROTOCOL sends its
+// backup on its socket, ahead of the messages it covers: stored before any later frame reaches LDK.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { PEER_WS_PROTOCOL, PEER_WS_TOKEN_PREFIX } from '@lpw/api';
-import { acceptWebSocket, type LightningNode, type PeerConnection, type WebSocketLike } from '@lpw/node';
+import { ApiError, PEER_WS_BACKUP_PROTOCOL, PEER_WS_PROTOCOL, PEER_WS_TOKEN_PREFIX } from '@lpw/api';
+import { decodePeerPut, encodePeerRefused, encodePeerStored, isBackupError, type PeerPut } from '@lpw/backup';
+import {
+  acceptWebSocket,
+  type LightningNode,
+  type PeerConnection,
+  type SideFrames,
+  type WebSocketLike,
+} from '@lpw/node';
 import { listenTcp, type TcpListener, tcp } from '@lpw/node/tcp';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -36,6 +44,11 @@ export interface PeerWebSocketOptions {
   log: Logger;
   /** Milliseconds since the epoch, the clock sessions expire by. */
   clock?: () => number;
+  /** Backups on the peer socket: the same checks as the HTTP route's PUT. Without it, not offered. */
+  backup?: {
+    store: (nodeId: string, put: PeerPut, req: IncomingMessage) => Promise<{ key: string; version: number }>;
+    maxBlobBytes: number;
+  };
 }
 
 export interface PeerWebSocketServer {
@@ -53,6 +66,47 @@ function offeredToken(req: IncomingMessage): string | undefined {
 }
 
 /**
+ * A wallet socket's backup frames: each put is stored (or refused, with the refusal sent and the
+ * socket closed) before the socket's later frames are read, so LDK never acts on a message the
+ * wallet sent after a state the LSP does not hold.
+ */
+function backupFrames(
+  nodeId: string,
+  req: IncomingMessage,
+  backup: NonNullable<PeerWebSocketOptions['backup']>,
+  log: Logger,
+): SideFrames {
+  let send: ((payload: Uint8Array) => boolean) | undefined;
+  const store = async (payload: Uint8Array) => {
+    try {
+      const stored = await backup.store(nodeId, decodePeerPut(payload), req);
+      send?.(encodePeerStored(stored));
+    } catch (error) {
+      const refused =
+        error instanceof ApiError
+          ? { code: error.code, message: error.message, details: error.details }
+          : isBackupError(error, 'INVALID_INPUT')
+            ? { code: 'INVALID_INPUT', message: error.message }
+            : { code: 'INTERNAL', message: 'internal error' };
+      if (refused.code === 'INTERNAL') log.error({ err: error, nodeId }, 'backup on the peer socket failed');
+      else log.warn({ nodeId, code: refused.code }, 'backup on the peer socket refused; socket closed');
+      send?.(encodePeerRefused(refused));
+      throw error;
+    }
+  };
+  return {
+    protocol: PEER_WS_BACKUP_PROTOCOL,
+    opened: (s) => {
+      send = s;
+    },
+    received: (payload) => store(payload),
+    closed: () => {
+      send = undefined;
+    },
+  };
+}
+
+/**
  * Serves `ws(s)://host/<path>` on `server`, the session token offered as the Sec-WebSocket-Protocol
  * value `lpw-token.<token>` beside `lpw-peer`, and hands each socket to the node. A socket lives only
  * while its session does and carries only the session's node: another node id completing the
@@ -62,11 +116,18 @@ function offeredToken(req: IncomingMessage): string | undefined {
 export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions): PeerWebSocketServer {
   const clock = options.clock ?? Date.now;
   const origins = new Set(options.origins);
+  const backup = options.backup;
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_FRAME_BYTES,
+    // a backup frame carries a whole blob (its tag, header and the blob's limit)
+    maxPayload: Math.max(MAX_FRAME_BYTES, (backup?.maxBlobBytes ?? 0) + 1024),
     // answer with our protocol, never echo the token
-    handleProtocols: (protocols) => (protocols.has(PEER_WS_PROTOCOL) ? PEER_WS_PROTOCOL : false),
+    handleProtocols: (protocols) =>
+      backup && protocols.has(PEER_WS_BACKUP_PROTOCOL)
+        ? PEER_WS_BACKUP_PROTOCOL
+        : protocols.has(PEER_WS_PROTOCOL)
+          ? PEER_WS_PROTOCOL
+          : false,
   });
   /** Open sockets by the SHA-256 of their session token. */
   const bySession = new Map<string, Set<PeerConnection>>();
@@ -156,7 +217,11 @@ export function servePeerWebSocket(server: Server, options: PeerWebSocketOptions
       .then((session) => {
         if (!session) return refuse(socket, '401 Unauthorized');
         wss.handleUpgrade(req, socket, head, (ws) => {
-          const conn = acceptWebSocket(options.node, ws as unknown as WebSocketLike);
+          const side =
+            backup && ws.protocol === PEER_WS_BACKUP_PROTOCOL
+              ? backupFrames(session.nodeId, req, backup, options.log)
+              : undefined;
+          const conn = acceptWebSocket(options.node, ws as unknown as WebSocketLike, { side });
           if (!conn) return;
           options.log.info({ nodeId: session.nodeId }, 'wallet peer connected over WebSocket');
           adopt(conn, token, session);

@@ -15,7 +15,14 @@ export function loginMessage(challenge: string): string {
  */
 export const PEER_WS_PROTOCOL = 'lpw-peer';
 export const PEER_WS_TOKEN_PREFIX = 'lpw-token.';
-export const peerWebSocketProtocols = (token: string): string[] => [
+/**
+ * Offered before `lpw-peer` by a wallet that sends its backup on the peer socket; an LSP that serves
+ * it answers with it, and every frame of that socket is then tagged (BOLT 8 or backup). An older LSP
+ * answers `lpw-peer`, and the wallet keeps the HTTP backup route.
+ */
+export const PEER_WS_BACKUP_PROTOCOL = 'lpw-peer-backup';
+export const peerWebSocketProtocols = (token: string, options: { backup?: boolean } = {}): string[] => [
+  ...(options.backup ? [PEER_WS_BACKUP_PROTOCOL] : []),
   PEER_WS_PROTOCOL,
   `${PEER_WS_TOKEN_PREFIX}${token}`,
 ];

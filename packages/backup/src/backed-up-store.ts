@@ -5,6 +5,9 @@
 // commit). When the LSP does not answer within `timeoutMs`, the commit goes through anyway and the
 // uploader's `behindBy` counts it; until an upload succeeds again, later commits do not wait (a
 // wallet with its LSP down keeps working locally, and knows by how much its backup is behind).
+// With the uploader's peer link, a commit is released once its upload is on the peer socket, ahead of
+// the messages it releases (the LSP stores it before reading them); `beforePeerLink` keeps a new
+// socket from carrying them again before a state whose socket closed unanswered is durable.
 import type { Store, StoreWrite } from '@lpw/node';
 import { payTrace } from './trace.ts';
 import type { BackupUploader } from './uploader.ts';
@@ -64,15 +67,26 @@ export class BackedUpStore implements Store {
       this.degradedAtUploads = undefined;
     }
     if (this.degradedAtUploads !== undefined) return;
-    await this.waitDurable(generation);
+    await this.waitFor(this.uploader.released(generation));
     payTrace('commit:backed-up');
+  }
+
+  /**
+   * Awaited before each new peer connection to the LSP: LDK re-sends what a commit released once it
+   * reconnects, so a state sent ahead on a socket that closed before the LSP answered must first be
+   * durable (through the transport); the same timeout as a commit's applies.
+   */
+  async beforePeerLink(): Promise<void> {
+    const ahead = this.uploader.unconfirmedAhead;
+    if (ahead === undefined || !this.gate || this.degradedAtUploads !== undefined) return;
+    await this.waitFor(this.uploader.durable(ahead));
   }
 
   close(): Promise<void> {
     return this.inner.close();
   }
 
-  private waitDurable(generation: number): Promise<void> {
+  private waitFor(backedUp: Promise<void>): Promise<void> {
     return new Promise<void>((resolve) => {
       let settled = false;
       const timer = this.setTimer(() => {
@@ -81,7 +95,7 @@ export class BackedUpStore implements Store {
         this.degradedAtUploads = this.uploader.status.uploads;
         resolve();
       }, this.timeoutMs);
-      void this.uploader.durable(generation).then(() => {
+      void backedUp.then(() => {
         if (settled) return;
         settled = true;
         this.clearTimer(timer);

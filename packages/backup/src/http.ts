@@ -94,11 +94,16 @@ async function refusal(res: Response): Promise<BackupError> {
   }
   const lspCode = typeof body.code === 'string' ? body.code : `HTTP_${res.status}`;
   const message = typeof body.message === 'string' ? body.message : `LSP answered ${res.status}`;
-  const details = {
-    ...(typeof body.details === 'object' && body.details ? body.details : {}),
-    lspCode,
-    status: res.status,
-  };
+  const details = typeof body.details === 'object' && body.details ? body.details : {};
+  return backupRefusal(lspCode, message, { ...details, status: res.status });
+}
+
+/** The LSP's refusal (over HTTP or the peer socket) as the BackupError the uploader acts on. */
+export function backupRefusal(
+  lspCode: string,
+  message: string,
+  details: Record<string, unknown>,
+): BackupError {
   const code = (KNOWN.has(lspCode) ? lspCode : 'BACKUP_UNAVAILABLE') as BackupErrorCode;
-  return new BackupError(code, message, details);
+  return new BackupError(code, message, { ...details, lspCode });
 }

@@ -32,6 +32,14 @@ export {
 } from './http.ts';
 export { type BackupKeys, backupKeysFrom, deriveBackupKeys } from './keys.ts';
 export {
+  decodePeerPut,
+  encodePeerPut,
+  encodePeerRefused,
+  encodePeerStored,
+  PeerBackupLink,
+  type PeerPut,
+} from './peer-link.ts';
+export {
   type BackupTransport,
   BackupUploader,
   backoffDelayMs,

@@ -2,12 +2,15 @@
 // (`record`), uploads the newest state as one signed blob (commits that arrive during an upload ride
 // the next one), and lets a caller wait until a given commit is durable at the LSP (`durable`).
 // Writes are compare-and-swap on the LSP's version and carry the device's fencing lease; failures
-// retry with capped exponential backoff and jitter.
+// retry with capped exponential backoff and jitter. With a peer link, an upload rides the peer socket
+// ahead of the messages its commit releases, and the commit is released once it is on the socket
+// (`released`); without one, or while its socket is down, uploads use the transport.
 import type { StoreWrite } from '@lpw/node';
 import { encodeBackup } from './codec.ts';
 import { isBackedUpKey } from './content.ts';
 import { BackupError } from './errors.ts';
 import type { BackupKeys } from './keys.ts';
+import type { PeerBackupLink } from './peer-link.ts';
 import { payTrace } from './trace.ts';
 
 export interface LeaseGrant {
@@ -59,6 +62,11 @@ export interface UploaderOptions {
   takeOver: boolean;
   /** The LSP's key for this wallet's blob. */
   key?: string;
+  /**
+   * The peer socket to the LSP, used for puts while it is open. Only for a wallet whose every
+   * channel is with this LSP: the LSP holding the backup's later frames gates no other peer.
+   */
+  peerLink?: PeerBackupLink;
   leaseTtlSec?: number;
   /** Checked before sending; the LSP enforces its own. */
   maxBlobBytes?: number;
@@ -102,7 +110,10 @@ export class BackupUploader {
   private floorVersion = 0;
   private lease: LeaseGrant | undefined;
   private loop: Promise<void> | undefined;
-  private waiters: Array<{ generation: number; resolve: () => void }> = [];
+  /** `ahead`: also released by the state's upload going out on the peer socket (see `released`). */
+  private waiters: Array<{ generation: number; ahead: boolean; resolve: () => void }> = [];
+  /** The newest generation whose upload went out on the peer socket (durable or not). */
+  private aheadGeneration = 0;
   /** The device's last recorded commit, which every upload of the mirror waits for (see `record`). */
   private localCommit: Promise<unknown> = Promise.resolve();
   private failureWaiters: Array<() => void> = [];
@@ -110,9 +121,9 @@ export class BackupUploader {
   /** A put failed without an answer: it may have landed, so one version conflict is expected. */
   private putOutcomeUnknown = false;
   private readonly o: Required<
-    Omit<UploaderOptions, 'onUploading' | 'onDurable' | 'onStatus' | 'maxBlobBytes'>
+    Omit<UploaderOptions, 'onUploading' | 'onDurable' | 'onStatus' | 'maxBlobBytes' | 'peerLink'>
   > &
-    Pick<UploaderOptions, 'onUploading' | 'onDurable' | 'onStatus' | 'maxBlobBytes'>;
+    Pick<UploaderOptions, 'onUploading' | 'onDurable' | 'onStatus' | 'maxBlobBytes' | 'peerLink'>;
 
   constructor(options: UploaderOptions) {
     this.o = {
@@ -192,7 +203,27 @@ export class BackupUploader {
   /** Resolves once the commit of `generation` (and all before it) is durable at the LSP, or we are fenced/closed. */
   durable(generation: number): Promise<void> {
     if (generation <= this.durableGeneration || this.status.fenced || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ generation, resolve }));
+    return new Promise((resolve) => this.waiters.push({ generation, ahead: false, resolve }));
+  }
+
+  /**
+   * Resolves once LDK may send what the commit of `generation` releases: the state is durable at the
+   * LSP, or its upload is on the peer socket ahead of those messages (the LSP stores it before it
+   * reads them, and reads none of them if it cannot).
+   */
+  released(generation: number): Promise<void> {
+    if (generation <= this.aheadGeneration) return Promise.resolve();
+    if (generation <= this.durableGeneration || this.status.fenced || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ generation, ahead: true, resolve }));
+  }
+
+  /**
+   * The newest generation that went out on a peer socket and is not yet durable, if any. Its socket
+   * may have closed before the LSP answered; LDK re-sends on reconnect what that commit released, so
+   * a new peer link must wait until it is durable (BackedUpStore.beforePeerLink).
+   */
+  get unconfirmedAhead(): number | undefined {
+    return this.aheadGeneration > this.durableGeneration ? this.aheadGeneration : undefined;
   }
 
   /** Uploads now if anything is not yet durable, and waits until it is or one attempt has failed. */
@@ -306,11 +337,15 @@ export class BackupUploader {
       );
     }
     payTrace('backup:put');
+    const request = { expectedVersion: this.status.version, leaseToken: this.lease!.fencingToken };
+    const onSocket = this.o.peerLink?.put(key, blob, request);
+    if (onSocket) {
+      this.aheadGeneration = Math.max(this.aheadGeneration, generation);
+      payTrace('backup:ahead');
+      this.releaseWaiters(generation, true);
+    }
     try {
-      const put = await transport.put(key, blob, {
-        expectedVersion: this.status.version,
-        leaseToken: this.lease!.fencingToken,
-      });
+      const put = await (onSocket ?? transport.put(key, blob, request));
       this.status.version = put.version;
     } catch (error) {
       throw await this.afterFailedPut(error);
@@ -380,10 +415,11 @@ export class BackupUploader {
     });
   }
 
-  private releaseWaiters(upTo: number): void {
+  /** `aheadOnly`: resolves only the waiters that the upload going out on the peer socket releases. */
+  private releaseWaiters(upTo: number, aheadOnly = false): void {
     const still: typeof this.waiters = [];
     for (const w of this.waiters) {
-      if (w.generation <= upTo) w.resolve();
+      if (w.generation <= upTo && (w.ahead || !aheadOnly)) w.resolve();
       else still.push(w);
     }
     this.waiters = still;

@@ -104,6 +104,7 @@ export type { ByteSink, Connector, PeerConnection, PeerHost } from './transport/
 export { inMemory } from './transport/memory.ts';
 export {
   acceptWebSocket,
+  type SideFrames,
   type WebSocketConstructor,
   type WebSocketLike,
   webSocket,

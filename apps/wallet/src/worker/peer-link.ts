@@ -2,7 +2,7 @@
 // session token), follow the node's peer events, reconnect with backoff, and note when the LSP was
 // last seen (for the notice that suggests leaving).
 import type { LspClient } from '@lpw/lsp-server/client';
-import { type LightningNode, startMark } from '@lpw/node';
+import { type LightningNode, type SideFrames, startMark } from '@lpw/node';
 import { set as idbSet } from 'idb-keyval';
 import { describeError } from './errors.ts';
 import { WalletCommandError } from './protocol.ts';
@@ -14,6 +14,13 @@ export const RETRY_MS = [2_000, 5_000, 10_000, 30_000];
 
 export const lspSeenKey = (walletId: string) => `lpw-lsp-seen-${walletId}`;
 
+export interface LinkOptions {
+  /** The backup's frames on the peer socket (a PeerBackupLink). */
+  backup?: SideFrames;
+  /** Awaited before each connect (BackedUpStore.beforePeerLink). */
+  beforeConnect?: () => Promise<void>;
+}
+
 export class PeerLink {
   /** The node's link to the LSP is up (its handshake done). */
   connected = false;
@@ -21,7 +28,9 @@ export class PeerLink {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private lspSeenWrittenMs = 0;
   /** The running node's link; `linked` counts its connects (the first reuses the start's login). */
-  private link: { node: LightningNode; lspNodeId: string; client: LspClient; linked: number } | undefined;
+  private link:
+    | { node: LightningNode; lspNodeId: string; client: LspClient; linked: number; with: LinkOptions }
+    | undefined;
 
   constructor(
     private readonly snapshot: Snapshot,
@@ -29,8 +38,8 @@ export class PeerLink {
   ) {}
 
   /** Follow this node's link to the LSP from now on, and connect it. */
-  attach(node: LightningNode, lspNodeId: string, client: LspClient): void {
-    this.link = { node, lspNodeId, client, linked: 0 };
+  attach(node: LightningNode, lspNodeId: string, client: LspClient, options: LinkOptions = {}): void {
+    this.link = { node, lspNodeId, client, linked: 0, with: options };
     this.attempt = 0;
     node.on('peer-connected', (e) => {
       if (e.peerId === lspNodeId && this.link?.node === node) this.state(true);
@@ -86,7 +95,8 @@ export class PeerLink {
         // first link of a start uses the one the start just logged in with: two round trips less)
         if (link.linked++ > 0 || !link.client.token) await link.client.login(link.node);
         startMark('peer-login');
-        await link.client.connect(link.node);
+        await link.with.beforeConnect?.();
+        await link.client.connect(link.node, { backup: link.with.backup });
         startMark('peer-linked');
         this.state(true);
       } catch (error) {

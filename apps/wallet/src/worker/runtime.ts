@@ -4,12 +4,20 @@
 // visible, and the reason is in the snapshot in words.
 import {
   type InfoOutput,
+  PEER_WS_BACKUP_PROTOCOL,
   type RatesOutput,
   type RelayFetchInput,
   type RelayFetchOutput,
   ratesOutput,
 } from '@lpw/api';
-import { BackedUpStore, BackupUploader, chooseNewest, isBackedUpKey, type UploaderStatus } from '@lpw/backup';
+import {
+  BackedUpStore,
+  BackupUploader,
+  chooseNewest,
+  isBackedUpKey,
+  PeerBackupLink,
+  type UploaderStatus,
+} from '@lpw/backup';
 import { createLspClient, type LspClient } from '@lpw/lsp-server/client';
 import {
   createWalletNode,
@@ -58,6 +66,7 @@ export class WalletRuntime {
   /** The one LSP client: session, JIT, routes and payments, backups, relay (made at each start). */
   private client: LspClient | undefined;
   private backup: BackupUploader | undefined;
+  private backupLink: PeerBackupLink | undefined;
   private deviceCopy: DeviceCopy | undefined;
   /** The last snapshot saved on this device (what an offline start knows of the LSP). */
   private cached: WalletSnapshot | undefined;
@@ -124,7 +133,10 @@ export class WalletRuntime {
     this.idb = await IndexedDbStore.open(nodeDbName(req.walletId));
     this.deviceCopy = DeviceCopy.open(req.walletId);
     const deviceCopy = this.deviceCopy;
+    // the backup rides the peer socket ahead of the messages it covers (every channel is the LSP's)
+    this.backupLink = new PeerBackupLink(PEER_WS_BACKUP_PROTOCOL);
     this.backup = new BackupUploader({
+      peerLink: this.backupLink,
       transport: lspBackupTransport(() => this.client),
       nodeId: this.nodeId,
       keys: req.backupKeys,
@@ -301,7 +313,11 @@ export class WalletRuntime {
       this.attempt = 0;
       this.snapshot.setStatus('running', undefined);
       if (online) backup.markDirty(); // a first backup, so a restore finds this wallet even before its first channel
-      this.peer.attach(node, info.nodeId, this.client);
+      const store = this.store!;
+      this.peer.attach(node, info.nodeId, this.client, {
+        backup: this.backupLink,
+        beforeConnect: () => store.beforePeerLink(),
+      });
       this.address.attach(node, info.nodeId, this.client);
       void this.streams.resume();
     } catch (error) {

@@ -432,6 +432,9 @@ class SlowLinkWebSocket implements WebSocketLike {
   set binaryType(value: string) {
     this.inner.binaryType = value as WebSocket['binaryType'];
   }
+  get protocol(): string {
+    return this.inner.protocol;
+  }
   get readyState(): number {
     return this.inner.readyState;
   }
