@@ -7,7 +7,7 @@
 // own (hostile-abusers.ts): in the honest wallets' event loop they would delay the honest wallets' own
 // clocks, and the bench would book that to the LSP. It keeps the LSP's priority: niced, on a busy
 // machine it got almost no CPU and the abuse all but stopped (44 requests in 56 s at nice 10, load 22).
-// BENCH_HOSTILE_ABUSERS=inline runs them in the bench's own process instead, =N at nice N.
+// BENCH_HOSTILE_ABUSERS=inline runs them in the bench's own process instead, =N at nice N (default: abusersNice).
 // The LSP runs on a CPU of its own (taskset), the bench and the abusers on the others (`placement`).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,8 +38,18 @@ import { percentile } from './stats.ts';
 /** Each honest wallet's own address, as the reverse proxy reports it (abusers: 10.66.x.y). */
 const honestIp = (i: number) => `10.1.${i >> 8}.${i & 255}`;
 
-/** Where the abusers run: their own process at this nice value (default 0), or 'inline'. */
-const abusersWhere = process.env.BENCH_HOSTILE_ABUSERS ?? '0';
+/** Where the abusers run: their own process at this nice value, or 'inline'; unset: `abusersNice`. */
+const abusersWhere = process.env.BENCH_HOSTILE_ABUSERS;
+
+/**
+ * The abusers' nice value. Pinned, they share the clients' CPU with the honest wallets, which on
+ * their own phones would not wait for an attacker's CPU: at nice 0 the bench booked that wait to the
+ * LSP (honest p99 936 ms against 172 at nice 10, the LSP using 0.42 and 0.57 of its CPU, quiet
+ * machine). At nice 10 the honest wallets' few requests go first and the abusers take the rest of
+ * that CPU (340 requests a second). Unpinned, on a busy machine, nice 10 all but stopped the abuse.
+ */
+const abusersNice = (pinned: boolean) =>
+  abusersWhere !== undefined ? Number(abusersWhere) : pinned ? 10 : 0;
 
 /**
  * Which CPUs the LSP gets, and which the bench's own process (honest wallets, devnet, public nodes)
@@ -116,7 +126,7 @@ async function startAbusers(o: {
       execArgv: ['--import', 'tsx'],
     },
   );
-  setPriority(child.pid!, Number(abusersWhere));
+  setPriority(child.pid!, abusersNice(o.cpus !== undefined));
   pinTo(child.pid!, o.cpus);
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -433,7 +443,8 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       [`hostile_${name}_load_average`]: r.load,
     });
     return {
-      hostile_abusers_where: abusersWhere === 'inline' ? 'inline' : `own process, nice ${abusersWhere}`,
+      hostile_abusers_where:
+        abusersWhere === 'inline' ? 'inline' : `own process, nice ${abusersNice(!('unpinned' in place))}`,
       hostile_placement:
         'unpinned' in place
           ? place.unpinned
