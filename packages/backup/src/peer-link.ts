@@ -7,6 +7,7 @@
 //   stored   2, JSON { key, version }
 //   refused  3, JSON { code, message, details }
 import type { SideFrames } from '@lpw/node';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { BackupError } from './errors.ts';
 import { backupRefusal } from './http.ts';
 
@@ -23,13 +24,8 @@ export interface PeerPut {
 }
 
 const text = new TextEncoder();
-const json = (type: number, value: unknown) => {
-  const body = text.encode(JSON.stringify(value));
-  const frame = new Uint8Array(1 + body.length);
-  frame[0] = type;
-  frame.set(body, 1);
-  return frame;
-};
+const json = (type: number, value: unknown) =>
+  concatBytes(Uint8Array.of(type), text.encode(JSON.stringify(value)));
 const parse = (bytes: Uint8Array): unknown => {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -43,12 +39,7 @@ export function encodePeerPut(put: PeerPut): Uint8Array {
   const header = text.encode(
     JSON.stringify({ key: put.key, expectedVersion: put.expectedVersion, leaseToken: put.leaseToken }),
   );
-  const frame = new Uint8Array(3 + header.length + put.blob.length);
-  frame[0] = PUT;
-  new DataView(frame.buffer).setUint16(1, header.length);
-  frame.set(header, 3);
-  frame.set(put.blob, 3 + header.length);
-  return frame;
+  return concatBytes(Uint8Array.of(PUT, header.length >> 8, header.length & 0xff), header, put.blob);
 }
 
 /** The LSP's reading of a side frame: a put, or INVALID_INPUT naming what is wrong. */
