@@ -46,8 +46,10 @@ function count(c: Context, header: string): number {
   return n;
 }
 
-function key(c: Context): string {
-  const k = c.req.param('key') ?? '';
+const key = (c: Context): string => checkedBackupKey(c.req.param('key') ?? '');
+
+/** A backup key as the HTTP route and the peer socket take it, or INVALID_INPUT. */
+export function checkedBackupKey(k: string): string {
   if (!backupKey.safeParse(k).success) {
     throw new ApiError('INVALID_INPUT', 'backup key: expected 1–128 of [A-Za-z0-9._-]', { field: 'key' });
   }

@@ -7,6 +7,7 @@ import { ApiError } from '@lpw/api';
 import type { TcpListener } from '@lpw/node/tcp';
 import { createApp, createMetricsApp, createServices } from './app.ts';
 import { AuthService } from './auth.ts';
+import { checkedBackupKey } from './backup-routes.ts';
 import { TrustedProxies } from './client-ip.ts';
 import type { Deps } from './deps.ts';
 import { behind } from './door.ts';
@@ -78,7 +79,13 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
           });
         }
         const { key, blob, expectedVersion, leaseToken } = put;
-        return services.backup.putV2(nodeId, key, blob, { expectedVersion, leaseToken }, ip);
+        return services.backup.putV2(
+          nodeId,
+          checkedBackupKey(key),
+          blob,
+          { expectedVersion, leaseToken },
+          ip,
+        );
       },
     },
   });

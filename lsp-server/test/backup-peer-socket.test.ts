@@ -247,5 +247,17 @@ for (const backend of backends()) {
       expect(['BACKUP_TRUNCATED', 'BACKUP_CORRUPT']).toContain((error as BackupError).code);
       await waitUntil('closed', () => !lsp.node.isConnected(w.node.nodeId), 5_000);
     });
+
+    it('a key the HTTP route would refuse is refused on the socket too, and nothing is stored', async () => {
+      const w = await wallet(0x46);
+      await w.connect();
+      events.length = 0;
+      const put = w.link.put('../channel-state', new Uint8Array(10), { expectedVersion: 0, leaseToken: 1 });
+      const error = await put?.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackupError);
+      expect((error as BackupError).details).toMatchObject({ lspCode: 'INVALID_INPUT', field: 'key' });
+      await waitUntil('closed', () => !lsp.node.isConnected(w.node.nodeId), 5_000);
+      expect(events).toEqual([]);
+    });
   });
 }

@@ -14,7 +14,6 @@ import { backupRefusal } from './http.ts';
 const PUT = 1;
 const STORED = 2;
 const REFUSED = 3;
-const KEY = /^[A-Za-z0-9._-]{1,128}$/;
 
 export interface PeerPut {
   key: string;
@@ -51,7 +50,8 @@ export function decodePeerPut(frame: Uint8Array): PeerPut {
   const header = parse(frame.subarray(3, 3 + headerLength)) as Record<string, unknown> | undefined;
   if (typeof header !== 'object' || header === null) throw invalid('header is not a JSON object');
   const { key, expectedVersion, leaseToken } = header;
-  if (typeof key !== 'string' || !KEY.test(key)) throw invalid('key: expected 1–128 of [A-Za-z0-9._-]');
+  // the key's alphabet is the LSP's to check, as on the HTTP route (`backupKey` of @lpw/api)
+  if (typeof key !== 'string') throw invalid('key: expected a string');
   if (!isCount(expectedVersion)) throw invalid('expectedVersion: expected a whole number');
   if (!isCount(leaseToken)) throw invalid('leaseToken: expected a whole number');
   return { key, expectedVersion, leaseToken, blob: frame.slice(3 + headerLength) };
