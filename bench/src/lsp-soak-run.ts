@@ -10,7 +10,15 @@ import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import type { LightningNode, RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { createLspClient, routeHintFromPath } from '../../lsp-server/src/client/index.ts';
-import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
+import {
+  cpuMsOf,
+  type LspProcess,
+  lspErrorLines,
+  openLspForPrep,
+  rssOf,
+  spawnLsp,
+  walletNode,
+} from './lsp.ts';
 import { initWasm, sleep, wasmMemoryBytes } from './product.ts';
 
 const MB = 1048576;
@@ -185,6 +193,10 @@ export async function measureLspSoak(payments: number, samples: number, deadline
       soak_bench_wasm_mb_end: end.bench_wasm_mb,
       soak_long_progress: progress,
     };
+  } catch (error) {
+    // the LSP's side of a failure (a 500 says only "internal error") is in its own log
+    if (lsp) process.stderr.write(`the LSP's errors:\n${lspErrorLines(lsp).join('\n')}\n`);
+    throw error;
   } finally {
     await lsp?.stop();
     for (const n of wallets) await n.stop().catch(() => {});

@@ -195,3 +195,7 @@ export function walletNode(index: number, lspNodeId: string, esploraUrl: string)
     logLevel: 'error',
   });
 }
+
+/** The LSP process's log lines at pino's error level or above, and whatever it wrote to stderr. */
+export const lspErrorLines = (lsp: LspProcess): string[] =>
+  lsp.logs.filter((line) => /"level":(5|6)\d/.test(line) || !line.startsWith('{'));
