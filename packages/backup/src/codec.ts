@@ -24,7 +24,7 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { countChannels, selectBackedUp } from './content.ts';
 import { BackupError } from './errors.ts';
 import type { BackupKeys } from './keys.ts';
@@ -294,13 +294,21 @@ function decodeEntries(bytes: Uint8Array): Map<string, Uint8Array> {
   return entries;
 }
 
-// Compression Streams are in browsers, workers and Node alike (no Node builtin needed)
+// Compression Streams are in browsers, workers and Node alike (no Node builtin needed). The bytes go
+// in through the stream's own writer: a Blob → Response round trip costs ~8 ms more in a browser
+// worker (measured in Chromium, same bytes out), and every backup of a held commit pays it.
 async function pipeThrough(
   bytes: Uint8Array,
   stream: CompressionStream | DecompressionStream,
 ): Promise<Uint8Array> {
-  const out = new Response(new Blob([bytes as BlobPart]).stream().pipeThrough(stream));
-  return new Uint8Array(await out.arrayBuffer());
+  const writer = stream.writable.getWriter();
+  // a failure (bad input to inflate) surfaces on the reader below; these would repeat it unheard
+  writer.write(bytes as BufferSource).catch(() => {});
+  writer.close().catch(() => {});
+  const chunks: Uint8Array[] = [];
+  const reader = stream.readable.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read()) chunks.push(part.value);
+  return concatBytes(...chunks);
 }
 const deflate = (bytes: Uint8Array) => pipeThrough(bytes, new CompressionStream('deflate-raw'));
 const inflate = (bytes: Uint8Array) => pipeThrough(bytes, new DecompressionStream('deflate-raw'));

@@ -141,6 +141,54 @@ describe('BackupUploader', () => {
     expect(uploader.status).toMatchObject({ behindBy: 0, version: 1 });
   });
 
+  it('never lets the LSP hold a state before the device holds its pending copy, written beside the commit', async () => {
+    const lsp = new LittleLsp();
+    const device = new MemoryStore();
+    let finishCommit!: () => void;
+    const held: Store = {
+      load: () => device.load(),
+      close: () => device.close(),
+      commit: (writes) =>
+        new Promise<void>((resolve) => {
+          finishCommit = () => resolve(device.commit(writes));
+        }),
+    };
+    /** The device's pending copy: a blob counts once its write has finished. */
+    let pendingCopy: Uint8Array | undefined;
+    let finishPending!: () => void;
+    const uploader = new BackupUploader({
+      transport: lsp,
+      nodeId: NODE,
+      keys,
+      deviceId: 'device-one',
+      takeOver: true,
+      sleep: async () => {},
+      onUploading: (blob) =>
+        new Promise<void>((resolve) => {
+          finishPending = () => {
+            pendingCopy = blob;
+            resolve();
+          };
+        }),
+    });
+    const store = new BackedUpStore(held, uploader);
+    await uploader.start();
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+
+    const committed = store.commit(manager(1));
+    await settle();
+    // the pending copy is under way while the device still commits (one wait, not two in a row)
+    expect(finishPending).toBeTypeOf('function');
+    finishCommit();
+    await settle();
+    expect(lsp.puts).toBe(0); // the device holds the state, but not yet its pending copy
+    finishPending();
+    await committed;
+    // what a reload compares: the LSP's newer copy is exactly the device's pending one
+    expect(lsp.version).toBe(1);
+    expect(pendingCopy).toEqual(lsp.blob);
+  });
+
   it('lets a commit through after the bound, counts behindBy, and catches up with backoff', async () => {
     const lsp = new LittleLsp();
     let wake!: () => void;

@@ -74,7 +74,8 @@ export interface UploaderOptions {
   /**
    * Before each put, with the exact blob about to be sent: a device that stops between the LSP
    * storing it and `onDurable` can then recognise the LSP's copy as its own upload, not another
-   * device's. Awaited; an error is reported and the put goes ahead.
+   * device's. Called as soon as the blob is encoded, while the device may still be committing the
+   * state; the put waits for both. Awaited; an error is reported and the put goes ahead.
    */
   onUploading?: (blob: Uint8Array, version: number) => void | Promise<void>;
   /** After each durable upload, e.g. to keep the device's own copy. Errors are reported, not fatal. */
@@ -313,9 +314,17 @@ export class BackupUploader {
       this.o.keys,
     );
     payTrace('backup:encoded');
+    if (this.o.maxBlobBytes !== undefined && blob.length > this.o.maxBlobBytes) {
+      throw tooLarge(blob.length, this.o.maxBlobBytes);
+    }
+    // the pending copy is written while the device's commit is still under way (they do not depend
+    // on each other); the put waits for both. A pending copy whose state the device then fails to
+    // store is never sent, so it can match no copy the LSP holds.
+    const pending = this.writePending(blob, version);
     try {
       await local;
     } catch (cause) {
+      await pending;
       throw new BackupError(
         'BACKUP_UNAVAILABLE',
         'the device did not store this state, so it is not uploaded',
@@ -323,19 +332,7 @@ export class BackupUploader {
         { cause },
       );
     }
-    if (this.o.maxBlobBytes !== undefined && blob.length > this.o.maxBlobBytes) {
-      throw tooLarge(blob.length, this.o.maxBlobBytes);
-    }
-    try {
-      await this.o.onUploading?.(blob, version);
-    } catch (error) {
-      this.status.problem = new BackupError(
-        'BACKUP_UNAVAILABLE',
-        `pending copy not written: ${String(error)}`,
-        {},
-        { cause: error },
-      );
-    }
+    await pending;
     payTrace('backup:put');
     const request = { expectedVersion: this.status.version, leaseToken: this.lease!.fencingToken };
     const onSocket = this.o.peerLink?.put(key, blob, request);
@@ -372,6 +369,21 @@ export class BackupUploader {
     }
     payTrace('backup:device-copy');
     this.emit();
+  }
+
+  /** `onUploading`, awaited; a failure is reported and the put goes ahead (as documented there). */
+  private async writePending(blob: Uint8Array, version: number): Promise<void> {
+    try {
+      await this.o.onUploading?.(blob, version);
+      payTrace('backup:pending');
+    } catch (error) {
+      this.status.problem = new BackupError(
+        'BACKUP_UNAVAILABLE',
+        `pending copy not written: ${String(error)}`,
+        {},
+        { cause: error },
+      );
+    }
   }
 
   /** Learns what a refused put says about the LSP's state; returns the error to report. */

@@ -317,6 +317,32 @@ describe('BOLT 11 examples (valid)', () => {
   });
 });
 
+describe('decoding one invoice again', () => {
+  // a payment's invoice is checked by three layers in turn; they share one decode
+  it('gives the same frozen invoice, which no caller can change for the next', () => {
+    const text = validVectors[0]!.invoice;
+    const first = decodeBolt11(text);
+    expect(decodeBolt11(text)).toBe(first);
+    expect(() => {
+      (first as { amountMsat: bigint | undefined }).amountMsat = 1n;
+    }).toThrow(TypeError);
+    expect(() => (first.routeHints as RouteHintArray).push([])).toThrow(TypeError);
+    expect(() => (first.taggedFields[0]!.words as number[]).push(0)).toThrow(TypeError);
+    expect(decodeBolt11(text).amountMsat).toBe(
+      validVectors[0]!.amount_msat == null ? undefined : BigInt(validVectors[0]!.amount_msat),
+    );
+  });
+
+  it('checks a changed text afresh, and refuses a bad one every time', () => {
+    const good = validVectors[0]!.invoice;
+    decodeBolt11(good);
+    const broken = `${good.slice(0, -1)}${good.endsWith('q') ? 'p' : 'q'}`;
+    expect(() => decodeBolt11(broken)).toThrow(PaymentRequestError);
+    expect(() => decodeBolt11(broken)).toThrow(PaymentRequestError);
+  });
+});
+type RouteHintArray = unknown[][];
+
 describe('BOLT 11 examples of invalid invoices', () => {
   it('has an expected error for every invalid vector', () => {
     expect(invalidVectors.length).toBeGreaterThan(0);

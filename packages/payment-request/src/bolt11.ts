@@ -166,6 +166,28 @@ const TAG = {
  * invoice.amountMsat; // 250000000n
  */
 export function decodeBolt11(text: string): Bolt11Invoice {
+  if (lastDecoded?.text === text) return lastDecoded.invoice;
+  const invoice = deepFreeze(decodeVerified(text));
+  lastDecoded = { text, invoice };
+  return invoice;
+}
+
+/**
+ * The last invoice decoded, frozen (callers share it): a payment passes its invoice through three
+ * layers that each check it (the wallet's command, the LSP client, the node's payment handle), and
+ * the signature's key recovery is most of a decode's cost (~2 ms in a browser worker).
+ */
+let lastDecoded: { text: string; invoice: Bolt11Invoice } | undefined;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function decodeVerified(text: string): Bolt11Invoice {
   if (typeof text !== 'string') {
     throw new PaymentRequestError(
       'INVALID_BECH32',

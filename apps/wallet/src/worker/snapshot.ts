@@ -1,9 +1,11 @@
-// The wallet's snapshot: what the screens show, recomputed from the node at most once per turn of
-// the event loop, published to the page and saved on the device (an offline start shows it at once).
+// The wallet's snapshot: what the screens show, recomputed from the node at most once per task,
+// published to the page and saved on the device (an offline start shows it at once).
 import type { UploaderStatus } from '@lpw/backup';
-import type { LightningNode, PaymentRecord } from '@lpw/node';
+import { defaultScheduler, type LightningNode, type PaymentRecord } from '@lpw/node';
 import { set as idbSet } from 'idb-keyval';
 import type { ChannelView, PaymentView, StreamView, WalletSnapshot } from './protocol.ts';
+
+const nextTask = defaultScheduler().defer;
 
 export const snapshotKey = (walletId: string) => `lpw-snapshot-${walletId}`;
 
@@ -124,11 +126,16 @@ export class Snapshot {
     this.changed();
   }
 
-  /** Recompute from the node and publish, at most once per turn of the event loop. */
+  /**
+   * Recompute from the node and publish, at most once per task. A task, not a microtask: the
+   * recompute (channels, balances, the whole history) and the post take milliseconds, and a payment
+   * calls this as its send returns, when the node's pump step that lets the HTLC leave is already
+   * queued: that step goes first.
+   */
   changed(): void {
     if (this.emitQueued) return;
     this.emitQueued = true;
-    queueMicrotask(() => {
+    nextTask(() => {
       this.emitQueued = false;
       this.refresh();
     });
