@@ -276,7 +276,9 @@ async function abuseCost(o: {
  * Where the time of answered requests went, from the LSP's Server-Timing: waiting in the LSP's line
  * (`queue`: the fair queue, the tarpit), running in it (`app`), and the rest (`outside`: the socket,
  * the LSP's loop before the door saw it, the client's own loop); p50 and p99 of each, and their means
- * over the slowest 1% by the client's time, which is where a p99 comes from.
+ * over the slowest 1% by the client's time, which is where a p99 comes from. `cpu` is the LSP's CPU
+ * from a request's arrival to its answer, whoever it went to: the wait in the LSP's own terms, which
+ * a machine busy with other work stretches far less than wall time.
  */
 function whereTimeWent(prefix: string, timed: ServerTimed[]): Record<string, number> {
   const outside = (t: ServerTimed) => t.totalMs - t.queueMs - t.appMs;
@@ -285,6 +287,7 @@ function whereTimeWent(prefix: string, timed: ServerTimed[]): Record<string, num
     queue: (t: ServerTimed) => t.queueMs,
     app: (t: ServerTimed) => t.appMs,
     outside,
+    cpu: (t: ServerTimed) => t.cpuMs,
   };
   const slowest = [...timed]
     .sort((a, b) => b.totalMs - a.totalMs)
@@ -494,6 +497,16 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       honest_p99_ratio_info: ratios.info,
       honest_p99_ratio_auth: ratios.auth,
       honest_p99_ratio_routes_find: ratios.routes_find,
+      /** The honest requests' LSP CPU from arrival to answer, p99 with abusers over alone. */
+      honest_lsp_cpu_p99_ratio:
+        percentile(
+          hostile.tally.timed.map((t) => t.cpuMs),
+          99,
+        ) /
+        percentile(
+          quiet.tally.timed.map((t) => t.cpuMs),
+          99,
+        ),
       honest_p99_ratio_worst: saturated ? null : Math.max(ratios.info, ratios.auth, ratios.routes_find),
       /** The honest load alone left over 1% of some operation unanswered: the ratio means nothing. */
       hostile_baseline_saturated: saturated,

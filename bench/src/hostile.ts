@@ -20,22 +20,27 @@ export interface Tally {
   timed: ServerTimed[];
 }
 
-/** One answer's time: at the client, in the LSP's line (`queue`), running in the LSP (`app`), in ms. */
+/**
+ * One answer's time: at the client, in the LSP's line (`queue`), running in the LSP (`app`), and the
+ * LSP's CPU (all requests') from its arrival to its answer (`cpuMs`), in ms.
+ */
 export interface ServerTimed {
   totalMs: number;
   queueMs: number;
   appMs: number;
+  cpuMs: number;
 }
 
 export const newTally = (): Tally => ({ requests: 0, statuses: {}, networkErrors: 0, timed: [] });
 
 /** The LSP's Server-Timing header, `queue;dur=1.20, app;dur=3.40`, as durations by name. */
-function serverTiming(header: string | null): { queueMs: number; appMs: number } | undefined {
+function serverTiming(header: string | null): Omit<ServerTimed, 'totalMs'> | undefined {
   if (!header) return undefined;
   const dur = (name: string) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(header)?.[1]);
   const queueMs = dur('queue');
   const appMs = dur('app');
-  return Number.isFinite(queueMs) && Number.isFinite(appMs) ? { queueMs, appMs } : undefined;
+  const cpuMs = dur('cpu');
+  return [queueMs, appMs, cpuMs].every(Number.isFinite) ? { queueMs, appMs, cpuMs } : undefined;
 }
 
 const see = (tally: Tally, status: number) => {

@@ -465,6 +465,11 @@ const rows: Array<[string, unknown, string?]> = [
     `with abusers ${fmt(num('hostile_abused_honest_slowest_1pct_queue_ms_mean'))} / ${fmt(num('hostile_abused_honest_slowest_1pct_app_ms_mean'))} / ${fmt(num('hostile_abused_honest_slowest_1pct_outside_ms_mean'))}; abusers' p99 in line ${fmt(num('hostile_abused_abuser_queue_ms_p99'))}, running ${fmt(num('hostile_abused_abuser_app_ms_p99'))}`,
   ],
   [
+    "  honest requests' LSP CPU ms from arrival to answer, p99 alone / with abusers",
+    `${fmt(num('hostile_quiet_honest_cpu_ms_p99'))} / ${fmt(num('hostile_abused_honest_cpu_ms_p99'))}`,
+    `ratio ${fmt(num('honest_lsp_cpu_p99_ratio'))} (wall time less stretched by other work on the machine)`,
+  ],
+  [
     '  CPU share (cores) LSP / honest wallets / abusers, with abusers',
     `${fmt(num('hostile_abused_lsp_cpu_share'))} / ${fmt(num('hostile_abused_bench_cpu_share'))} / ${fmt(num('hostile_abused_abusers_cpu_share'))}`,
     `alone ${fmt(num('hostile_quiet_lsp_cpu_share'))} / ${fmt(num('hostile_quiet_bench_cpu_share'))}; ${results.hostile_placement ?? '?'}`,

@@ -120,7 +120,10 @@ export class Door {
       const url = req.url ?? '/';
       // a preflight carries no token and is answered by the CORS middleware, before any limit
       if (!url.startsWith('/trpc/') || req.method === 'OPTIONS') return next(req, res);
-      const arrivedMs = performance.now();
+      const arrived = {
+        ms: performance.now(),
+        cpu: this.o.serverTiming ? process.cpuUsage() : { user: 0, system: 0 },
+      };
       const ip = this.clientIp(req);
       const search = url.indexOf('?');
       const path = url.slice('/trpc/'.length, search === -1 ? undefined : search);
@@ -128,8 +131,8 @@ export class Door {
       const request = `${ip} ${req.method} ${req.method === 'GET' ? url : path} ${req.headers.authorization ?? ''}`;
       const early = this.cameEarly(ip, request);
       const refusal = this.decide(req, ip, path, request);
-      if (refusal) return this.refuse(req, res, { ip, path, request, early, arrivedMs }, refusal, next);
-      this.admit(req, res, { ip, path, request, early, arrivedMs }, next);
+      if (refusal) return this.refuse(req, res, { ip, path, request, early, arrived }, refusal, next);
+      this.admit(req, res, { ip, path, request, early, arrived }, next);
     };
   }
 
@@ -181,7 +184,7 @@ export class Door {
       admit: () => {
         if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
         cancel = undefined;
-        if (this.o.serverTiming) timeServer(res, seen.arrivedMs);
+        if (this.o.serverTiming) timeServer(res, seen.arrived);
         next(req, res);
       },
       evict: () => {
@@ -345,20 +348,28 @@ interface Seen {
   path: string;
   request: string;
   early: boolean;
-  /** performance.now() when the door saw it. */
-  arrivedMs: number;
+  /** When the door saw it: performance.now(), and the process's CPU use if SERVER_TIMING. */
+  arrived: { ms: number; cpu: NodeJS.CpuUsage };
 }
 
 /**
  * Adds Server-Timing to the answer: `queue`, the door's arrival to the app's start (held in line or
- * in the tarpit), and `app`, the start to the answer's head (Hono writes it once the body is made).
+ * in the tarpit); `app`, the start to the answer's head (Hono writes it once the body is made); and
+ * `cpu`, the CPU the whole process spent from arrival to head, on this request and on whatever ran
+ * meanwhile — what the request waited for in CPU terms, so unlike wall time it does not grow when
+ * the machine gives the LSP less of a core.
  */
-function timeServer(res: ServerResponse, arrivedMs: number): void {
+function timeServer(res: ServerResponse, arrived: { ms: number; cpu: NodeJS.CpuUsage }): void {
   const startedMs = performance.now();
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+    const cpu = process.cpuUsage(arrived.cpu);
     const ms = (x: number) => x.toFixed(2);
-    const timing = `queue;dur=${ms(startedMs - arrivedMs)}, app;dur=${ms(performance.now() - startedMs)}`;
+    const timing = [
+      `queue;dur=${ms(startedMs - arrived.ms)}`,
+      `app;dur=${ms(performance.now() - startedMs)}`,
+      `cpu;dur=${ms((cpu.user + cpu.system) / 1000)}`,
+    ].join(', ');
     if (!this.headersSent) this.setHeader('server-timing', timing);
     return writeHead.apply(this, args);
   } as typeof writeHead;
