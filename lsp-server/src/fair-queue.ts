@@ -1,7 +1,7 @@
 // Who gets the LSP's one thread next when it is behind: requests then wait per client address, and
 // each turn of the event loop starts one, in order of arrival counted late by the address's recent
-// use past a wallet's allowance (USE_DELAY_MS a call past FREE_CALLS), so a flood waits behind
-// itself, a wallet waits only for the work already started, and wallets are served first come.
+// use (USE_DELAY_MS a call) once past a wallet's (FREE_CALLS), so a flood waits behind itself, a
+// wallet waits only for the work already started, and wallets are served first come.
 // When the loop keeps up, requests start at once and this costs one map update each.
 
 /** A request waiting for its address's turn. */
@@ -32,11 +32,13 @@ const USE_HALF_LIFE_MS = 10_000;
  */
 const USE_DELAY_MS = 10;
 /**
- * Recent use that costs no place in line: a wallet's session (info, a login, a few route queries,
- * a payment's calls) stays under it. Counted late at all, a wallet's request came due 10–40 ms
- * after it arrived, and every flood request coming due before then started ahead of it, one a turn:
- * under the hostile bench, a few turns each as long as the work they started. Due on arrival, it
- * starts in the next turn, behind only the requests already past due.
+ * Recent use (calls, with this request's) up to which a request is due on arrival: a wallet's
+ * session (info, a login, a few route queries, a payment's calls) stays under it; past it all of it
+ * counts. Counted late by its few calls, a wallet's request came due 10–40 ms after it arrived and
+ * every flood request coming due before then started ahead of it, one a turn, each turn as long as
+ * the work started in it; due on arrival, it starts in the next turn, behind only the requests
+ * already due. Among wallets under it the order is arrival (a mid-session wallet is not put behind
+ * new ones, which ranking by use alone did).
  */
 const FREE_CALLS = 16;
 /** The lag probe's period; it runs only while requests arrive. */
@@ -118,10 +120,11 @@ export class FairQueue {
     return () => void this.remove(address, place);
   }
 
-  /** When a request of `calls` from `address` counts as arriving: now, later by the address's use past FREE_CALLS. */
+  /** When a request of `calls` from `address` counts as arriving: now, or later by the address's use past FREE_CALLS. */
   private dueMs(address: string, calls: number): number {
     const now = this.o.clock();
-    return now + Math.max(0, this.recentUse(address, now) + calls - FREE_CALLS) * USE_DELAY_MS;
+    const use = this.recentUse(address, now) + calls;
+    return use > FREE_CALLS ? now + use * USE_DELAY_MS : now;
   }
 
   /**
