@@ -1,8 +1,8 @@
 // Who gets the LSP's one thread next when it is behind: requests then wait per client address, and
 // each turn of the event loop starts one, in order of arrival counted late by the address's recent
-// use (USE_DELAY_MS a call) once past a wallet's (FREE_CALLS), so a flood waits behind itself, a
-// wallet waits only for the work already started, and wallets are served first come.
-// When the loop keeps up, requests start at once and this costs one map update each.
+// use (USE_DELAY_MS a call), so a flood waits behind itself, an occasional wallet waits only for
+// the work already started, and wallets of equal use are served first come. When the loop keeps
+// up, requests start at once and this costs one map update each.
 
 /** A request waiting for its address's turn. */
 export interface Held {
@@ -31,16 +31,6 @@ const USE_HALF_LIFE_MS = 10_000;
  * waits forever (by arrival, a flood's request goes first once it has waited that long).
  */
 const USE_DELAY_MS = 10;
-/**
- * Recent use (calls, with this request's) up to which a request is due on arrival: a wallet's
- * session (info, a login, a few route queries, a payment's calls) stays under it; past it all of it
- * counts. Counted late by its few calls, a wallet's request came due 10–40 ms after it arrived and
- * every flood request coming due before then started ahead of it, one a turn, each turn as long as
- * the work started in it; due on arrival, it starts in the next turn, behind only the requests
- * already due. Among wallets under it the order is arrival (a mid-session wallet is not put behind
- * new ones, which ranking by use alone did).
- */
-const FREE_CALLS = 16;
 /** The lag probe's period; it runs only while requests arrive. */
 const PROBE_MS = 10;
 /** Once lag is seen, requests take turns for this long: going back to arrival order costs a lag. */
@@ -120,17 +110,16 @@ export class FairQueue {
     return () => void this.remove(address, place);
   }
 
-  /** When a request of `calls` from `address` counts as arriving: now, or later by the address's use past FREE_CALLS. */
+  /** When a request of `calls` from `address` counts as arriving: now, later by the address's use. */
   private dueMs(address: string, calls: number): number {
     const now = this.o.clock();
-    const use = this.recentUse(address, now) + calls;
-    return use > FREE_CALLS ? now + use * USE_DELAY_MS : now;
+    return now + (this.recentUse(address, now) + calls) * USE_DELAY_MS;
   }
 
   /**
    * Each event-loop turn starts the first in line, so the turn's new arrivals are ranked before the
-   * next is picked; and with it every request already due, since those rank before anyone who
-   * could still arrive (due at its arrival or later, and after them on a tie): the same order, in fewer turns, and
+   * next is picked; and with it every request already past due, since those rank before anyone who
+   * could still arrive (due at least USE_DELAY_MS after now): the same order, in fewer turns, and
    * logins started together share a commit (group-commit.ts).
    */
   private scheduleTurn(): void {

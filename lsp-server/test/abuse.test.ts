@@ -446,7 +446,7 @@ for (const backend of backends()) {
         const occasional = ['10.0.1.1', '10.0.1.2', '10.0.1.3', '10.0.1.4', '10.0.1.5'];
         const checked: number[] = [];
         for (const ip of occasional) {
-          // a wallet mid-session: a few calls made, still within a wallet's allowance (FREE_CALLS)
+          // a wallet mid-session: a few calls made, so counted a few tens of ms late, not seconds
           for (let i = 0; i < 3; i++)
             expect((await hit(lsp, 'info.get', { 'x-forwarded-for': ip })).status).toBe(200);
           checked.push(seen.length);
