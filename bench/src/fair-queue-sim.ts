@@ -1,15 +1,24 @@
 // The LSP's fair queue (lsp-server/src/fair-queue.ts) under the hostile bench's traffic, in virtual
-// time: the real class, its clock the simulation's, each event-loop turn starting what the queue
-// admits and running it to the end (a request's CPU, then the next turn). No machine in it, so the
-// figures are the admission order's alone, which a shared machine's wall time cannot show.
+// time: the real class, its clock the simulation's; each event-loop turn runs one step of every
+// request started (a request is a few steps of CPU with a turn between them: body read, signature
+// check, commit), then starts what the queue admits. No machine in it, so the figures are the
+// admission order's and the interleaving's alone, which a shared machine's wall time cannot show.
 // `node --import tsx src/fair-queue-sim.ts [path of a fair-queue.ts to compare]`.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { percentile } from './stats.ts';
 
-/** The CPU (ms) each request costs the LSP's thread: a wallet's session, and an abuser's request. */
-const COST_MS = { info: 0.8, challenge: 1.0, login: 3.0, route: 2.0, abuse: 1.5 } as const;
-type Kind = keyof typeof COST_MS;
-const WARMUP_MS = 5_000;
+/** The CPU (ms) of each step of a request, a turn apart: a wallet's session, and an abuser's request. */
+const STEPS_MS = {
+  info: [0.8],
+  challenge: [0.5, 0.5],
+  login: [0.5, 1.5, 1.0],
+  route: [0.5, 1.5],
+  abuse: [0.5, 0.5, 0.5],
+} as const;
+const COST_MS = Object.fromEntries(
+  Object.entries(STEPS_MS).map(([k, steps]) => [k, steps.reduce((a, b) => a + b, 0)]),
+) as Record<keyof typeof STEPS_MS, number>;
+type Kind = keyof typeof STEPS_MS;
 
 interface FairQueueLike {
   check(address: string, calls: number): 'ok' | 'address-full' | 'full';
@@ -26,8 +35,17 @@ interface Request {
 
 async function simulate(
   FairQueue: new (o: object) => FairQueueLike,
-  o: { wallets: number; windowMs: number; abusers: number; abuserRatePerSec: number; lanes: number },
+  o: {
+    wallets: number;
+    windowMs: number;
+    abusers: number;
+    abuserRatePerSec: number;
+    lanes: number;
+    /** How long the abusers run before the first wallet comes (the bench starts both together). */
+    warmupMs: number;
+  },
 ) {
+  const WARMUP_MS = o.warmupMs;
   const clock = { ms: 0 };
   const q = new FairQueue({ lagMs: 0, perAddress: 4, max: 500, clock: () => clock.ms });
   const arrivals: Request[] = [];
@@ -76,9 +94,13 @@ async function simulate(
 
   let waiting = 0;
   const started: Request[] = [];
-  while (arrivals.length > 0 || waiting > 0) {
+  /** Requests started, with their next step. */
+  let running: { r: Request; step: number }[] = [];
+  while (arrivals.length > 0 || waiting > 0 || running.length > 0) {
     arrivals.sort((x, y) => x.arrivedMs - y.arrivedMs);
-    if (waiting === 0 && arrivals[0]!.arrivedMs > clock.ms) clock.ms = arrivals[0]!.arrivedMs;
+    if (waiting === 0 && running.length === 0 && arrivals[0]!.arrivedMs > clock.ms) {
+      clock.ms = arrivals[0]!.arrivedMs;
+    }
     // what arrived by now reaches the door, as Node parses every readable request before the turn
     while (arrivals.length > 0 && arrivals[0]!.arrivedMs <= clock.ms) {
       const r = arrivals.shift()!;
@@ -98,11 +120,18 @@ async function simulate(
         },
       });
     }
-    await nextTurn(); // the queue's turn runs first: it was scheduled before this one
-    for (const r of started.splice(0)) {
-      clock.ms += COST_MS[r.kind];
-      r.then(clock.ms, false);
-    }
+    // this turn: the next step of each request already running, then the queue's turn (scheduled
+    // before this one's end) starts what it admits, which runs its first step
+    const stepping = running;
+    running = [];
+    const step = (x: { r: Request; step: number }) => {
+      clock.ms += STEPS_MS[x.r.kind][x.step]!;
+      if (x.step + 1 < STEPS_MS[x.r.kind].length) running.push({ r: x.r, step: x.step + 1 });
+      else x.r.then(clock.ms, false);
+    };
+    for (const x of stepping) step(x);
+    await nextTurn();
+    for (const r of started.splice(0)) step({ r, step: 0 });
   }
   const p = (xs: number[], n: number) => Number(percentile(xs, n).toFixed(1));
   return {
@@ -119,9 +148,26 @@ const busy = (_l: unknown, abuseServed: number, wallets: number) =>
 
 const path = process.argv[2] ?? new URL('../../lsp-server/src/fair-queue.ts', import.meta.url).pathname;
 const { FairQueue } = (await import(path)) as { FairQueue: new (o: object) => FairQueueLike };
-const plan = { wallets: 950, windowMs: 25_000, lanes: 4 };
-for (const abuserRatePerSec of [0, 4, 7, 10]) {
+// [abusers' rate a second each (0: none), how long they run before wallets come, the wallets'
+// arrival window]: the bench's runs, an attack starting as wallets come (as the bench starts it) and
+// one under way, and wallets alone arriving faster than one thread serves them
+const scenarios = [
+  [0, 0, 25_000],
+  [7, 0, 25_000],
+  [10, 0, 25_000],
+  [7, 5_000, 25_000],
+  [10, 5_000, 25_000],
+  [0, 0, 4_000],
+] as const;
+for (const [abuserRatePerSec, warmupMs, windowMs] of scenarios) {
   const abusers = abuserRatePerSec === 0 ? 0 : 50;
-  const r = await simulate(FairQueue, { ...plan, abusers, abuserRatePerSec: abuserRatePerSec || 1 });
-  console.log(JSON.stringify({ abusers, abuserRatePerSec, ...r }));
+  const r = await simulate(FairQueue, {
+    wallets: 950,
+    lanes: 4,
+    windowMs,
+    abusers,
+    abuserRatePerSec: abuserRatePerSec || 1,
+    warmupMs,
+  });
+  console.log(JSON.stringify({ abusers, abuserRatePerSec, warmupMs, windowMs, ...r }));
 }
