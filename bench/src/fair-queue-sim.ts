@@ -45,7 +45,6 @@ async function simulate(
     warmupMs: number;
   },
 ) {
-  const WARMUP_MS = o.warmupMs;
   const clock = { ms: 0 };
   const q = new FairQueue({ lagMs: 0, perAddress: 4, max: 500, clock: () => clock.ms });
   const arrivals: Request[] = [];
@@ -56,8 +55,7 @@ async function simulate(
   // a wallet: info, then a login (challenge, login), then after 500 ms a route query
   for (let i = 0; i < o.wallets; i++) {
     const address = `wallet ${i}`;
-    // the abusers have been at it for a while when wallets come, as in the bench (their process starts first)
-    const startMs = WARMUP_MS + (i * o.windowMs) / o.wallets;
+    const startMs = o.warmupMs + (i * o.windowMs) / o.wallets;
     const ask = (kind: Kind, atMs: number, done: (endMs: number) => void) =>
       send({ address, kind, arrivedMs: atMs, then: (endMs) => done(endMs) });
     ask('info', startMs, (infoEnd) => {
@@ -78,7 +76,7 @@ async function simulate(
     const lane = (atMs: number) => {
       const sendMs = Math.max(atMs, nextSendMs);
       nextSendMs = sendMs + 1000 / o.abuserRatePerSec;
-      if (sendMs > WARMUP_MS + o.windowMs + 5_000) return;
+      if (sendMs > o.warmupMs + o.windowMs + 5_000) return;
       send({
         address,
         kind: 'abuse',
@@ -137,13 +135,13 @@ async function simulate(
   return {
     ...Object.fromEntries(Object.entries(latency).map(([k, xs]) => [`${k}_p99_ms`, p(xs, 99)])),
     ...Object.fromEntries(Object.entries(latency).map(([k, xs]) => [`${k}_p50_ms`, p(xs, 50)])),
-    abuse_served_per_s: Math.round(abuseServed / ((WARMUP_MS + o.windowMs + 5_000) / 1000)),
-    lsp_busy_share: Number((clock.ms > 0 ? busy(latency, abuseServed, o.wallets) / clock.ms : 0).toFixed(2)),
+    abuse_served_per_s: Math.round(abuseServed / ((o.warmupMs + o.windowMs + 5_000) / 1000)),
+    lsp_busy_share: Number((cpuMs(abuseServed, o.wallets) / Math.max(1, clock.ms)).toFixed(2)),
   };
 }
 
 /** The CPU the simulated LSP spent (ms). */
-const busy = (_l: unknown, abuseServed: number, wallets: number) =>
+const cpuMs = (abuseServed: number, wallets: number) =>
   abuseServed * COST_MS.abuse + wallets * (COST_MS.info + COST_MS.challenge + COST_MS.login + COST_MS.route);
 
 const path = process.argv[2] ?? new URL('../../lsp-server/src/fair-queue.ts', import.meta.url).pathname;

@@ -73,7 +73,7 @@ export interface DoorOptions {
   requestsPerIp: RateLimiter;
   metrics: Pick<Metrics, 'rateLimited' | 'httpRequests' | 'tarpit' | 'fairHeld'>;
   clock: () => number;
-  /** Answers carry Server-Timing: the request's wait for its turn and its run, in ms (SERVER_TIMING). */
+  /** Answers carry Server-Timing: the wait for its turn, the run, and the CPU spent meanwhile, in ms (SERVER_TIMING). */
   serverTiming?: boolean;
 }
 
