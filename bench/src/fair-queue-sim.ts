@@ -30,7 +30,7 @@ interface Request {
   kind: Kind;
   arrivedMs: number;
   /** What the client does once answered (or refused). */
-  then: (endMs: number, refused: boolean) => void;
+  answered: (endMs: number, refused: boolean) => void;
 }
 
 async function simulate(
@@ -57,7 +57,7 @@ async function simulate(
     const address = `wallet ${i}`;
     const startMs = o.warmupMs + (i * o.windowMs) / o.wallets;
     const ask = (kind: Kind, atMs: number, done: (endMs: number) => void) =>
-      send({ address, kind, arrivedMs: atMs, then: (endMs) => done(endMs) });
+      send({ address, kind, arrivedMs: atMs, answered: (endMs) => done(endMs) });
     ask('info', startMs, (infoEnd) => {
       latency.info!.push(infoEnd - startMs);
       ask('challenge', infoEnd, (challengeEnd) =>
@@ -81,7 +81,7 @@ async function simulate(
         address,
         kind: 'abuse',
         arrivedMs: sendMs,
-        then: (endMs, refused) => {
+        answered: (endMs, refused) => {
           if (!refused) abuseServed++;
           lane(refused ? endMs + 1000 : endMs);
         },
@@ -103,7 +103,7 @@ async function simulate(
     while (arrivals.length > 0 && arrivals[0]!.arrivedMs <= clock.ms) {
       const r = arrivals.shift()!;
       if (q.check(r.address, 1) !== 'ok') {
-        r.then(clock.ms, true);
+        r.answered(clock.ms, true);
         continue;
       }
       waiting++;
@@ -114,7 +114,7 @@ async function simulate(
         },
         evict: () => {
           waiting--;
-          r.then(clock.ms, true);
+          r.answered(clock.ms, true);
         },
       });
     }
@@ -125,7 +125,7 @@ async function simulate(
     const step = (x: { r: Request; step: number }) => {
       clock.ms += STEPS_MS[x.r.kind][x.step]!;
       if (x.step + 1 < STEPS_MS[x.r.kind].length) running.push({ r: x.r, step: x.step + 1 });
-      else x.r.then(clock.ms, false);
+      else x.r.answered(clock.ms, false);
     };
     for (const x of stepping) step(x);
     await nextTurn();
