@@ -28,6 +28,7 @@ import {
   newSamples,
   newTally,
   proxiedWallet,
+  type ServerTimed,
   type Tally,
 } from './hostile.ts';
 import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp } from './lsp.ts';
@@ -271,6 +272,37 @@ async function abuseCost(o: {
   return byKind;
 }
 
+/**
+ * Where the time of answered requests went, from the LSP's Server-Timing: waiting in the LSP's line
+ * (`queue`: the fair queue, the tarpit), running in it (`app`), and the rest (`outside`: the socket,
+ * the LSP's loop before the door saw it, the client's own loop); p50 and p99 of each, and their means
+ * over the slowest 1% by the client's time, which is where a p99 comes from. `cpu` is the LSP's CPU
+ * from a request's arrival to its answer, whoever it went to: the wait in the LSP's own terms, which
+ * a machine busy with other work stretches far less than wall time.
+ */
+function whereTimeWent(prefix: string, timed: ServerTimed[]): Record<string, number> {
+  const outside = (t: ServerTimed) => t.totalMs - t.queueMs - t.appMs;
+  const parts = {
+    total: (t: ServerTimed) => t.totalMs,
+    queue: (t: ServerTimed) => t.queueMs,
+    app: (t: ServerTimed) => t.appMs,
+    outside,
+    cpu: (t: ServerTimed) => t.cpuMs,
+  };
+  const slowest = [...timed]
+    .sort((a, b) => b.totalMs - a.totalMs)
+    .slice(0, Math.max(1, Math.ceil(timed.length / 100)));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const figures: Record<string, number> = { [`${prefix}_timed`]: timed.length };
+  for (const [name, of] of Object.entries(parts)) {
+    const all = timed.map(of);
+    figures[`${prefix}_${name}_ms_p50`] = percentile(all, 50);
+    figures[`${prefix}_${name}_ms_p99`] = percentile(all, 99);
+    figures[`${prefix}_slowest_1pct_${name}_ms_mean`] = mean(slowest.map(of));
+  }
+  return figures;
+}
+
 /** `wallets` simulated wallets, 5% of them abusers in the second run; arrivals spread over `windowSec`. */
 export async function measureHostile(wallets: number, windowSec: number, routesPerWallet: number) {
   const place = placement();
@@ -319,6 +351,8 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
         RATE_ROUTES_PER_MIN: '',
         BACKUP_BYTES_PER_HOUR_PER_IP: '',
         TRUSTED_PROXIES: '127.0.0.1',
+        // answers say how long they waited in the LSP's line and ran in it (whereTimeWent)
+        SERVER_TIMING: '1',
         // to weigh the door's parts: TARPIT_MAX_SEC=0 answers every refusal at once
         TARPIT_MAX_SEC: process.env.TARPIT_MAX_SEC ?? '',
         // FAIR_LAG_MS=10000 admits in arrival order (the loop never lags that much): the door without
@@ -441,6 +475,8 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       [`hostile_${name}_lsp_fair_evicted`]: r.lsp.fairEvicted,
       [`hostile_${name}_lsp_rss_mb`]: r.lspRssMb,
       [`hostile_${name}_load_average`]: r.load,
+      ...whereTimeWent(`hostile_${name}_honest`, r.tally.timed),
+      ...whereTimeWent(`hostile_${name}_abuser`, r.abuseTally.timed),
     });
     return {
       hostile_abusers_where:
@@ -461,6 +497,16 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       honest_p99_ratio_info: ratios.info,
       honest_p99_ratio_auth: ratios.auth,
       honest_p99_ratio_routes_find: ratios.routes_find,
+      /** The honest requests' LSP CPU from arrival to answer, p99 with abusers over alone. */
+      honest_lsp_cpu_p99_ratio:
+        percentile(
+          hostile.tally.timed.map((t) => t.cpuMs),
+          99,
+        ) /
+        percentile(
+          quiet.tally.timed.map((t) => t.cpuMs),
+          99,
+        ),
       honest_p99_ratio_worst: saturated ? null : Math.max(ratios.info, ratios.auth, ratios.routes_find),
       /** The honest load alone left over 1% of some operation unanswered: the ratio means nothing. */
       hostile_baseline_saturated: saturated,

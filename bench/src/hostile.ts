@@ -16,9 +16,32 @@ export interface Tally {
   requests: number;
   statuses: Record<number, number>;
   networkErrors: number;
+  /** Answers the LSP timed (SERVER_TIMING): the client's wait for the head, and the LSP's parts of it. */
+  timed: ServerTimed[];
 }
 
-export const newTally = (): Tally => ({ requests: 0, statuses: {}, networkErrors: 0 });
+/**
+ * One answer's time: at the client, in the LSP's line (`queue`), running in the LSP (`app`), and the
+ * LSP's CPU (all requests') from its arrival to its answer (`cpuMs`), in ms.
+ */
+export interface ServerTimed {
+  totalMs: number;
+  queueMs: number;
+  appMs: number;
+  cpuMs: number;
+}
+
+export const newTally = (): Tally => ({ requests: 0, statuses: {}, networkErrors: 0, timed: [] });
+
+/** The LSP's Server-Timing header, `queue;dur=1.20, app;dur=3.40`, as durations by name. */
+function serverTiming(header: string | null): Omit<ServerTimed, 'totalMs'> | undefined {
+  if (!header) return undefined;
+  const dur = (name: string) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(header)?.[1]);
+  const queueMs = dur('queue');
+  const appMs = dur('app');
+  const cpuMs = dur('cpu');
+  return [queueMs, appMs, cpuMs].every(Number.isFinite) ? { queueMs, appMs, cpuMs } : undefined;
+}
 
 const see = (tally: Tally, status: number) => {
   tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
@@ -39,8 +62,11 @@ function viaProxy(ip: string, tally: Tally, session: { token?: string }, signal:
     headers.set('connection', 'close');
     if (session.token) headers.set('authorization', `Bearer ${session.token}`);
     tally.requests++;
+    const t0 = performance.now();
     try {
       const res = await fetch(input, { ...init, headers, signal });
+      const lsp = serverTiming(res.headers.get('server-timing'));
+      if (lsp) tally.timed.push({ totalMs: performance.now() - t0, ...lsp });
       see(tally, res.status);
       return res;
     } catch (error) {

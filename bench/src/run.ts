@@ -460,6 +460,16 @@ const rows: Array<[string, unknown, string?]> = [
     `ratio ${fmt(num('honest_p99_ratio_info'))} / ${fmt(num('honest_p99_ratio_auth'))} / ${fmt(num('honest_p99_ratio_routes_find'))}; LSP CPU ${fmt(num('hostile_abused_lsp_cpu_ms_per_honest_op'))} ms per honest op, ${fmt(num('hostile_abused_lsp_cpu_ms_per_request'))} per request; failed ${fmt(results.hostile_abused_honest_failed)}, unfinished ${fmt(results.hostile_abused_honest_unfinished)}; 5xx ${fmt(results.lsp_errors_5xx)}`,
   ],
   [
+    "  honest requests ms, slowest 1%: in the LSP's line / running / outside, alone",
+    `${fmt(num('hostile_quiet_honest_slowest_1pct_queue_ms_mean'))} / ${fmt(num('hostile_quiet_honest_slowest_1pct_app_ms_mean'))} / ${fmt(num('hostile_quiet_honest_slowest_1pct_outside_ms_mean'))}`,
+    `with abusers ${fmt(num('hostile_abused_honest_slowest_1pct_queue_ms_mean'))} / ${fmt(num('hostile_abused_honest_slowest_1pct_app_ms_mean'))} / ${fmt(num('hostile_abused_honest_slowest_1pct_outside_ms_mean'))}; abusers' p99 in line ${fmt(num('hostile_abused_abuser_queue_ms_p99'))}, running ${fmt(num('hostile_abused_abuser_app_ms_p99'))}`,
+  ],
+  [
+    "  honest requests' LSP CPU ms from arrival to answer, p99 alone / with abusers",
+    `${fmt(num('hostile_quiet_honest_cpu_ms_p99'))} / ${fmt(num('hostile_abused_honest_cpu_ms_p99'))}`,
+    `ratio ${fmt(num('honest_lsp_cpu_p99_ratio'))} (wall time less stretched by other work on the machine)`,
+  ],
+  [
     '  CPU share (cores) LSP / honest wallets / abusers, with abusers',
     `${fmt(num('hostile_abused_lsp_cpu_share'))} / ${fmt(num('hostile_abused_bench_cpu_share'))} / ${fmt(num('hostile_abused_abusers_cpu_share'))}`,
     `alone ${fmt(num('hostile_quiet_lsp_cpu_share'))} / ${fmt(num('hostile_quiet_bench_cpu_share'))}; ${results.hostile_placement ?? '?'}`,

@@ -81,6 +81,7 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
       requestsPerIp,
       metrics: deps.metrics,
       clock: deps.clock,
+      serverTiming: deps.config.serverTiming,
     }),
   };
 }

@@ -104,6 +104,12 @@ const configSchema = z
      * standby. Every process of the LSP gets the same settings plus this one.
      */
     hotStandby: flag('HOT_STANDBY').default(false),
+    /**
+     * /trpc answers carry a Server-Timing header: how long the request waited for its turn (`queue`)
+     * and ran until its answer (`app`), in ms, for measuring where a client's time goes (the hostile
+     * bench). Off by default: it tells any client how busy the LSP is.
+     */
+    serverTiming: flag('SERVER_TIMING').default(false),
     esploraUrl: url('ESPLORA_URL', ['http:', 'https:']).optional(),
     bitcoindRpcUrl: url('BITCOIND_RPC_URL', ['http:', 'https:']).optional(),
     /** A second Esplora whose tip the chain lag alert compares with ours (chain-lag.ts); none by default. */
@@ -550,6 +556,7 @@ const ENV: Record<string, string> = {
   ADMIN_LOCKOUT_AFTER: 'admin.lockoutAfterFailures',
   ADMIN_LOCKOUT_MAX_SEC: 'admin.lockoutMaxSec',
   METRICS_TOKEN: 'metricsToken',
+  SERVER_TIMING: 'serverTiming',
   METRICS_LISTEN: 'metricsListen',
   TRUSTED_PROXIES: 'trustedProxies',
   WALLET_ORIGINS: 'walletOrigins',

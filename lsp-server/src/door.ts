@@ -73,6 +73,8 @@ export interface DoorOptions {
   requestsPerIp: RateLimiter;
   metrics: Pick<Metrics, 'rateLimited' | 'httpRequests' | 'tarpit' | 'fairHeld'>;
   clock: () => number;
+  /** Answers carry Server-Timing: the wait for its turn, the run, and the CPU spent meanwhile, in ms (SERVER_TIMING). */
+  serverTiming?: boolean;
 }
 
 export class Door {
@@ -118,6 +120,10 @@ export class Door {
       const url = req.url ?? '/';
       // a preflight carries no token and is answered by the CORS middleware, before any limit
       if (!url.startsWith('/trpc/') || req.method === 'OPTIONS') return next(req, res);
+      const arrived = {
+        ms: performance.now(),
+        cpu: this.o.serverTiming ? process.cpuUsage() : { user: 0, system: 0 },
+      };
       const ip = this.clientIp(req);
       const search = url.indexOf('?');
       const path = url.slice('/trpc/'.length, search === -1 ? undefined : search);
@@ -125,8 +131,8 @@ export class Door {
       const request = `${ip} ${req.method} ${req.method === 'GET' ? url : path} ${req.headers.authorization ?? ''}`;
       const early = this.cameEarly(ip, request);
       const refusal = this.decide(req, ip, path, request);
-      if (refusal) return this.refuse(req, res, { ip, path, request, early }, refusal, next);
-      this.admit(req, res, { ip, path, request, early }, next);
+      if (refusal) return this.refuse(req, res, { ip, path, request, early, arrived }, refusal, next);
+      this.admit(req, res, { ip, path, request, early, arrived }, next);
     };
   }
 
@@ -159,12 +165,7 @@ export class Door {
    * request counts as open (MAX_IN_FLIGHT_PER_IP) and its body is not read until its turn: Node stops
    * reading the socket of a request nobody reads after one read (64 KiB), so waiting pins no more.
    */
-  private admit(
-    req: IncomingMessage,
-    res: ServerResponse,
-    seen: { ip: string; path: string; request: string; early: boolean },
-    next: RequestListener,
-  ): void {
+  private admit(req: IncomingMessage, res: ServerResponse, seen: Seen, next: RequestListener): void {
     const { ip, request, early } = seen;
     const { metrics } = this.o;
     this.inFlight.set(ip, (this.inFlight.get(ip) ?? 0) + 1);
@@ -183,6 +184,7 @@ export class Door {
       admit: () => {
         if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
         cancel = undefined;
+        if (this.o.serverTiming) timeServer(res, seen.arrived);
         next(req, res);
       },
       evict: () => {
@@ -273,7 +275,7 @@ export class Door {
   private refuse(
     req: IncomingMessage,
     res: ServerResponse,
-    seen: { ip: string; path: string; request: string; early: boolean },
+    seen: Seen,
     refusal: Refusal,
     next: RequestListener,
   ): void {
@@ -338,6 +340,39 @@ export class Door {
     }
     return o;
   }
+}
+
+/** What the door saw of a request: its address, what it asks, whether it came early, when it came. */
+interface Seen {
+  ip: string;
+  path: string;
+  request: string;
+  early: boolean;
+  /** When the door saw it: performance.now(), and the process's CPU use if SERVER_TIMING. */
+  arrived: { ms: number; cpu: NodeJS.CpuUsage };
+}
+
+/**
+ * Adds Server-Timing to the answer: `queue`, the door's arrival to the app's start (held in line or
+ * in the tarpit); `app`, the start to the answer's head (Hono writes it once the body is made); and
+ * `cpu`, the CPU the whole process spent from arrival to head, on this request and on whatever ran
+ * meanwhile — what the request waited for in CPU terms, so unlike wall time it does not grow when
+ * the machine gives the LSP less of a core.
+ */
+function timeServer(res: ServerResponse, arrived: { ms: number; cpu: NodeJS.CpuUsage }): void {
+  const startedMs = performance.now();
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+    const cpu = process.cpuUsage(arrived.cpu);
+    const ms = (x: number) => x.toFixed(2);
+    const timing = [
+      `queue;dur=${ms(startedMs - arrived.ms)}`,
+      `app;dur=${ms(performance.now() - startedMs)}`,
+      `cpu;dur=${ms((cpu.user + cpu.system) / 1000)}`,
+    ].join(', ');
+    if (!this.headersSent) this.setHeader('server-timing', timing);
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
 }
 
 /** The tRPC calls a request makes: its path lists them, comma-separated (a batch). */

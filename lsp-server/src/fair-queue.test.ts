@@ -54,7 +54,7 @@ describe('FairQueue', () => {
     const { q, clock, log, enter } = queue();
     for (let i = 0; i < 20; i++) enter('was-busy', `old ${i}`);
     await turns(21);
-    clock.ms += 120_000; // twelve half-lives: 20 calls are now under one
+    clock.ms += 24_000; // twelve half-lives: 20 calls are now under one
     enter('steady', 's1');
     enter('steady', 's2');
     enter('was-busy', 'back');
@@ -63,6 +63,25 @@ describe('FairQueue', () => {
     // (it would wait for both with its 20 calls still counted)
     expect(log.slice(20)).toEqual(['s1', 'back', 's2']);
     expect(q.held()).toBe(0);
+  });
+
+  it('a flood starting weighs within seconds: a wallet goes ahead of its request that came 300 ms earlier', async () => {
+    const { clock, log, enter } = queue();
+    enter('wallet', 'w0', 3);
+    await turns(1);
+    for (let i = 0; i < 30; i++) {
+      enter('flood', `f${i}`); // 10 a second for 3 s
+      await turns(1);
+      clock.ms += 100;
+    }
+    // the loop is held 300 ms between the flood's request and the wallet's
+    enter('flood', 'early');
+    clock.ms += 300;
+    enter('wallet', 'w1');
+    await turns(2);
+    // the flood's ~19 calls of use put it 950 ms late, the wallet's ~1 call 100 ms (with a 10 s
+    // half-life and 10 ms a call: 280 ms and 334 ms, and the flood's went first)
+    expect(log.slice(-2)).toEqual(['w1', 'early']);
   });
 
   it('bounds what waits: per address, and in all, where the last in line gives way', async () => {
@@ -88,11 +107,11 @@ describe('FairQueue', () => {
 
   it('requests already past due start in one turn, in order; the rest one a turn', async () => {
     const { clock, log, enter } = queue();
-    enter('a', 'a1'); // due at 10 ms
-    enter('b', 'b1'); // 10 ms
-    enter('a', 'a2'); // 20 ms
-    enter('flood', 'f1', 10); // 100 ms
-    clock.ms += 25; // a1, b1 and a2 waited past their due; nobody arriving now can rank before them
+    enter('a', 'a1'); // due at 50 ms
+    enter('b', 'b1'); // 50 ms
+    enter('a', 'a2'); // 100 ms
+    enter('flood', 'f1', 10); // 500 ms
+    clock.ms += 125; // a1, b1 and a2 waited past their due; nobody arriving now can rank before them
     await turns(1);
     expect(log).toEqual(['a1', 'b1', 'a2']);
     await turns(1);

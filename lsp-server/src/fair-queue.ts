@@ -23,14 +23,21 @@ export interface FairQueueOptions {
   clock: () => number;
 }
 
-/** Recent use halves in this time: an address that stopped is light again within a minute. */
-const USE_HALF_LIFE_MS = 10_000;
+/**
+ * Recent use halves in this time: an address that stopped is light again within seconds, and one
+ * that starts a flood is heavy within seconds. With 10 s (and 10 ms a call) a flood starting took
+ * ~10 s to weigh what it weighs later, and meanwhile its requests, due only 10–100 ms late, went
+ * ahead of wallets arriving that much after them: simulated (bench/src/fair-queue-sim.ts), wallets
+ * arriving as 50 abusers start had p99 info / auth / routes.find 20 / 26 / 37 ms, 3.3 / 15 / 6.5 now.
+ */
+const USE_HALF_LIFE_MS = 2_000;
 /**
  * How much later a request counts as arriving per call of recent use: a wallet's few calls move it
- * tens of ms (first come, first served among wallets), a flood's 10 a second over 1 s, and nothing
- * waits forever (by arrival, a flood's request goes first once it has waited that long).
+ * 50–200 ms (wallets are served first come, give or take that), a flood's 10 a second (~29 calls of
+ * use) over 1.4 s, and nothing waits forever (by arrival, a flood's request goes first once it has
+ * waited that long).
  */
-const USE_DELAY_MS = 10;
+const USE_DELAY_MS = 50;
 /** The lag probe's period; it runs only while requests arrive. */
 const PROBE_MS = 10;
 /** Once lag is seen, requests take turns for this long: going back to arrival order costs a lag. */
