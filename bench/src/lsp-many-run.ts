@@ -35,8 +35,6 @@ async function openInBulk(
   wallets: LightningNode[],
   perWallet: number,
   channel: { capacitySat: bigint; pushMsat: bigint },
-  /** Run after every 500 channels ready (mine their funding: see the caller). */
-  settle: () => Promise<void> = async () => {},
 ): Promise<void> {
   const total = wallets.length * perWallet;
   const opened = new Map<string, number>(wallets.map((w) => [w.nodeId, 0]));
@@ -76,12 +74,7 @@ async function openInBulk(
     for (let k = 0; k < OPENS_IN_FLIGHT_PER_WALLET; k++) for (const w of wallets) open(w.nodeId);
     const t0 = performance.now();
     let reported = t0;
-    let settled = 0;
     while (ready < total) {
-      if (ready - settled >= 500) {
-        settled = ready;
-        await settle();
-      }
       if (failure) throw failure;
       if (performance.now() - lastProgressAt > 300_000) {
         const listed = lsp.listChannels();
@@ -172,12 +165,7 @@ export async function measureLspManyChannels(
     }
     await openInBulk(prep.node, [merchant], 1, { capacitySat: merchantCapacitySat, pushMsat: 0n });
     const tOpen = performance.now();
-    // the LSP's on-chain wallet looks through its unconfirmed own txs for every funding it builds:
-    // mined as the opens go, they stay few (as on a live chain)
-    await openInBulk(prep.node, wallets, perWallet, channel, async () => {
-      devnet.mine(1);
-      await prep.node.syncChain();
-    });
+    await openInBulk(prep.node, wallets, perWallet, channel);
     const openSeconds = (performance.now() - tOpen) / 1000;
     progress(`${total} channels open in ${openSeconds.toFixed(0)} s`);
 
