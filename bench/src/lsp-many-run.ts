@@ -13,8 +13,12 @@ import { managerCommitFigures } from './lsp-run.ts';
 import { CountingStore, initWasm, sleep, wasmMemoryBytes } from './product.ts';
 import { percentile } from './stats.ts';
 
-/** LDK refuses a peer's fifth inbound channel while four are still unfunded: opens in flight per wallet. */
-const OPENS_IN_FLIGHT_PER_WALLET = 4;
+/**
+ * Opens in flight across all wallets. 200–400 at once (four per wallet, LDK's limit on a peer's
+ * unfunded inbound channels) made the shared process's event loop stall for tens of seconds under
+ * load: pings went unanswered, peers dropped, and their unfunded channels with them.
+ */
+const OPENS_IN_FLIGHT = 50;
 
 const mb = (bytes: number | undefined) => Math.round((bytes ?? 0) / 1048576);
 
@@ -26,9 +30,9 @@ function progress(what: string) {
 }
 
 /**
- * `perWallet` channels from `lsp` to every wallet, each wallet's opens kept `OPENS_IN_FLIGHT_PER_WALLET`
- * deep, so that every wallet negotiates at once and the LSP's commits group the opens' snapshots.
- * Counts the LSP's channel-ready events (listing 10,000 channels costs seconds a call, so no polling).
+ * `perWallet` channels from `lsp` to every wallet, `OPENS_IN_FLIGHT` at a time round-robin over the
+ * wallets, so the LSP's commits group several opens under one manager snapshot. Counts the LSP's
+ * channel-ready events (listing 10,000 channels costs seconds a call, so no polling).
  */
 async function openInBulk(
   lsp: LightningNode,
@@ -37,14 +41,15 @@ async function openInBulk(
   channel: { capacitySat: bigint; pushMsat: bigint },
 ): Promise<void> {
   const total = wallets.length * perWallet;
-  const opened = new Map<string, number>(wallets.map((w) => [w.nodeId, 0]));
+  const peers = new Set(wallets.map((w) => w.nodeId));
+  const queue = Array.from({ length: perWallet }, () => wallets.map((w) => w.nodeId)).flat();
+  let next = 0;
   let ready = 0;
   let lastProgressAt = performance.now();
   let failure: Error | undefined;
-  const open = (peerId: string) => {
-    const n = opened.get(peerId)!;
-    if (n >= perWallet) return;
-    opened.set(peerId, n + 1);
+  const openNext = () => {
+    const peerId = queue[next++];
+    if (peerId === undefined) return;
     try {
       lsp.openChannel({
         peerId,
@@ -58,10 +63,10 @@ async function openInBulk(
   };
   const offs = [
     lsp.on('channel-ready', (e) => {
-      if (!opened.has(e.peerId)) return;
+      if (!peers.has(e.peerId)) return;
       ready++;
       lastProgressAt = performance.now();
-      open(e.peerId);
+      openNext();
     }),
     lsp.on('error', (e) => {
       failure ??= new Error(`${e.code}: ${e.message}`);
@@ -69,9 +74,13 @@ async function openInBulk(
     lsp.on('channel-closed', (e) => {
       failure ??= new Error(`channel ${e.channelId} closed while opening: ${e.reason}`);
     }),
+    lsp.on('peer-disconnected', (e) => {
+      // its unfunded channels went with it: the run cannot finish
+      if (peers.has(e.peerId)) failure ??= new Error(`wallet ${e.peerId} disconnected while opening`);
+    }),
   ];
   try {
-    for (let k = 0; k < OPENS_IN_FLIGHT_PER_WALLET; k++) for (const w of wallets) open(w.nodeId);
+    for (let k = 0; k < OPENS_IN_FLIGHT; k++) openNext();
     const t0 = performance.now();
     let reported = t0;
     while (ready < total) {

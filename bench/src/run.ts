@@ -55,7 +55,7 @@ const groups = (
 
 // a day at most: the deadline is for a busy machine, the count is the measurement
 const soakLongPlan = { payments: soakLongPayments, samples: 40, deadlineMs: 24 * 3_600_000 };
-// 25 wallets: 100 opens in flight went ~3× faster than 200–400 (the LSP's pump passes grow with them)
+// 25 wallets, N/25 channels each (lsp-many-run.ts keeps 50 opens in flight across them)
 const manyChannelsPlan = { wallets: 25, channelsPerWallet: manyChannelsCount / 25, forwardPayments: 2_000 };
 const plan = quick
   ? {
