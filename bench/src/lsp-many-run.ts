@@ -179,13 +179,18 @@ export async function measureLspManyChannels(
     progress(`${total} channels open in ${openSeconds.toFixed(0)} s`);
 
     const tConfirm = performance.now();
-    // LDK hands each funding tx to the broadcaster once the wallet signed: all in the mempool first
+    // every funding tx in the mempool first: a broadcast that timed out against the busy devnet (it
+    // shares this process) is sent again only by a sync, and the prep node syncs only when asked
     const fundingTxids = new Set(prep.node.listChannels().map((c) => c.fundingTxo!.split(':')[0]!));
     await waitUntil(
       `${fundingTxids.size} funding txs broadcast`,
-      () => [...fundingTxids].every((txid) => devnet.chain.getTransaction(txid) !== undefined),
+      async () => {
+        if ([...fundingTxids].every((txid) => devnet.chain.getTransaction(txid) !== undefined)) return true;
+        await prep.node.syncChain().catch(() => {});
+        return false;
+      },
       300_000,
-      1_000,
+      2_000,
     );
     devnet.mine(6);
     await prep.node.syncChain();
