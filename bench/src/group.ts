@@ -9,6 +9,7 @@ import { measureFloor } from './floor-run.ts';
 import { measureGossip } from './gossip-run.ts';
 import { measureHostile } from './hostile-run.ts';
 import { measureL402 } from './l402-run.ts';
+import { measureLspManyChannels } from './lsp-many-run.ts';
 import { measureLspChannels, measureLspForwards } from './lsp-run.ts';
 import { measureLspSoak } from './lsp-soak-run.ts';
 import { measureProduct } from './product-run.ts';
@@ -42,6 +43,11 @@ switch (name) {
     break;
   case 'lsp-channels':
     reportToParent(await measureLspChannels(num('wallets'), num('channelsPerWallet')));
+    break;
+  case 'lsp-many-channels':
+    reportToParent(
+      await measureLspManyChannels(num('wallets'), num('channelsPerWallet'), num('forwardPayments')),
+    );
     break;
   case 'soak-long':
     reportToParent(await measureLspSoak(num('payments'), num('samples'), num('deadlineMs')));

@@ -27,7 +27,7 @@ import { CountingStore, initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
 /** Coins for the LSP's wallet: `count` outputs of `sats`, a block every 20 (the faucet chains change). */
-async function fundCoins(devnet: Devnet, node: LightningNode, count: number, sats: bigint) {
+export async function fundCoins(devnet: Devnet, node: LightningNode, count: number, sats: bigint) {
   let address = await node.newAddress();
   for (let i = 0; i < count; i++) {
     if (i % 50 === 49) address = await node.newAddress();
@@ -278,7 +278,11 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<v
  * one at a time, each commit's manager bytes counted; beside it the whole snapshot (what every
  * such commit wrote before the chunks) and the CPU of `ChannelManager.write` and of chunking it.
  */
-async function managerCommitFigures(lsp: LightningNode, wallets: LightningNode[], counter: CountingStore) {
+export async function managerCommitFigures(
+  lsp: LightningNode,
+  wallets: LightningNode[],
+  counter: CountingStore,
+) {
   const cm = lsp.ldk.channelManager;
   const writeMs: number[] = [];
   let snapshot: Uint8Array = new Uint8Array();

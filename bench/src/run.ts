@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [--profile] [--groups=floor,product,soak,l402,stream,lsp,lsp-pg,lsp-channels,wallet,fees,backup,chainview,hostile,failover,gossip]`
 // (failover, hot standby's takeover on PostgreSQL, and gossip, a mainnet-sized graph: minutes to make the first
 // time, minutes to sync, only in a full run or when named: failover-run.ts, gossip-run.ts)
-// (or the long modes, flags of their own: `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
+// (or the long modes, flags of their own: `-- --channels[=N]`, the LSP holding N channels, see lsp-many-run.ts;
+// `-- --soak-long[=N]`, the LSP's WASM memory over N payments, see
 // lsp-soak-run.ts; `-- --crash[=N]`, the crash test with N SIGKILLs, see crash-run.ts; `-- --pwa-stream[=MINUTES]`, a
 // per-second stream from the PWA in Chromium, watching the worker's WASM memory, see pwa-stream-run.ts): the floor (our nodes with no I/O), our
 // node (createNode + SQLite), the soak and the L402 overhead, each group in its own process, one after another (two
@@ -30,7 +31,18 @@ const crashKills = crash?.includes('=') ? Number(crash.split('=')[1]) : 1_000;
 // --pwa-stream[=MINUTES]: the PWA streams every second for MINUTES (30 by default), its worker's memory sampled
 const pwaStream = args.find((a) => a === '--pwa-stream' || a.startsWith('--pwa-stream='));
 const pwaStreamMinutes = pwaStream?.includes('=') ? Number(pwaStream.split('=')[1]) : 30;
-const longModes = [soakLong && 'soak-long', crash && 'crash', pwaStream && 'pwa-stream']
+// --channels[=N]: the LSP holding N channels (10,000 by default; 25 wallets, N/25 channels each):
+// restart, RSS, manager bytes per commit and forwards at that size (lsp-many-run.ts); a flag of its own
+const manyChannels = args.find((a) => a === '--channels' || a.startsWith('--channels='));
+const manyChannelsCount = manyChannels?.includes('=') ? Number(manyChannels.split('=')[1]) : 10_000;
+if (!Number.isInteger(manyChannelsCount / 25) || manyChannelsCount < 25)
+  throw new Error(`--channels expected a multiple of 25, got ${manyChannelsCount}`);
+const longModes = [
+  soakLong && 'soak-long',
+  crash && 'crash',
+  pwaStream && 'pwa-stream',
+  manyChannels && 'lsp-many-channels',
+]
   .filter(Boolean)
   .join(',');
 const groups = (
@@ -43,6 +55,8 @@ const groups = (
 
 // a day at most: the deadline is for a busy machine, the count is the measurement
 const soakLongPlan = { payments: soakLongPayments, samples: 40, deadlineMs: 24 * 3_600_000 };
+// 25 wallets, N/25 channels each (lsp-many-run.ts keeps 50 opens in flight across them)
+const manyChannelsPlan = { wallets: 25, channelsPerWallet: manyChannelsCount / 25, forwardPayments: 2_000 };
 const plan = quick
   ? {
       floor: { payments: 200, throughputPayments: 500 },
@@ -66,6 +80,7 @@ const plan = quick
       // the LSP as shipped under 200 wallets' sessions over 10 s, alone and with 5% of them abusing it
       hostile: { wallets: 200, windowSec: 10, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
+      'lsp-many-channels': manyChannelsPlan,
       crash: { kills: crashKills },
       'pwa-stream': { minutes: pwaStreamMinutes },
       // not in a quick run's groups; this size when named with --groups=failover
@@ -88,6 +103,7 @@ const plan = quick
       // mainnet's public graph (packages/devnet/src/gossip-graph.ts), synced by the LSP, then routes.find
       gossip: { nodes: 15_000, channels: 50_000, routeQueries: 200 },
       'soak-long': soakLongPlan,
+      'lsp-many-channels': manyChannelsPlan,
       crash: { kills: crashKills },
       'pwa-stream': { minutes: pwaStreamMinutes },
       // SIGKILLs of the active LSP, each taken over by the standby and followed by a payment
@@ -181,6 +197,20 @@ const goals = [
     goal: '< 10000',
     pass: (r: number) => r < 10_000,
   },
+  ...(results.lsp_many_channels === undefined
+    ? []
+    : (['lsp_restart_ms', 'lsp_forwards_per_s', 'lsp_rss_mb'] as const)
+  ).map((figure) => {
+    // the goals are for 10,000 channels; a smaller --channels run is shown against them, named for its size
+    const at = `${figure}_${results.lsp_many_channels}_channels`;
+    const goal = { lsp_restart_ms: 15_000, lsp_forwards_per_s: 50, lsp_rss_mb: 2_048 }[figure];
+    return {
+      name: `${at}${results.lsp_many_channels === 10_000 ? '' : ' (goal for 10,000)'}`,
+      ratio: num(at),
+      goal: figure === 'lsp_forwards_per_s' ? `≥ ${goal}` : `< ${goal}`,
+      pass: (r: number) => (figure === 'lsp_forwards_per_s' ? r >= goal : r < goal),
+    };
+  }),
   {
     name: 'PWA JS gzip (KB)',
     ratio: num('pwa_js_gzip_kb'),
@@ -370,6 +400,15 @@ const rows: Array<[string, unknown, string?]> = [
     num('lsp_restart_ms'),
     `spawn → listening ${fmt(num('lsp_restart_spawn_to_listening_ms'))} ms`,
   ],
+  ...(results.lsp_many_channels === undefined
+    ? []
+    : [
+        <[string, unknown, string]>[
+          `manager_bytes_per_commit_${results.lsp_many_channels}_channels (--channels)`,
+          num(`manager_bytes_per_commit_${results.lsp_many_channels}_channels`),
+          `snapshot ${fmt(num(`manager_snapshot_bytes_${results.lsp_many_channels}_channels`))} B; setup: open ${fmt(num('lsp_many_open_s'))} s, reconnect ${fmt(num('lsp_many_reconnect_s'))} s`,
+        ],
+      ]),
   [
     'pwa_js_gzip_kb / pwa_wasm_gzip_kb (built wallet)',
     `${fmt(num('pwa_js_gzip_kb'))} / ${fmt(num('pwa_wasm_gzip_kb'))}`,

@@ -24,6 +24,8 @@ export function faucetKey(seed: string): FaucetKey {
 export interface FundOptions {
   /** Mine this many blocks after broadcasting (0 = leave it in the mempool). */
   confirmations?: number;
+  /** Pay `sats` to the address this many times in the one transaction (default 1): many coins, one tx. */
+  outputs?: number;
 }
 
 export class Faucet {
@@ -43,9 +45,16 @@ export class Faucet {
 
   /** Send `sats` to `address` in a signed transaction; returns its txid. */
   fund(address: string, sats: bigint | number, options: FundOptions = {}): string {
-    const amount = BigInt(sats);
-    if (amount <= 0n)
+    const outputs = options.outputs ?? 1;
+    if (!Number.isInteger(outputs) || outputs < 1 || outputs > 2_000)
+      throw new DevnetError(
+        'INVALID_ARGUMENT',
+        `"outputs" expected an integer from 1 to 2000, got ${outputs}`,
+      );
+    const each = BigInt(sats);
+    if (each <= 0n)
       throw new DevnetError('INVALID_ARGUMENT', `"sats" expected a positive amount, got ${sats}`);
+    const amount = each * BigInt(outputs);
     const destination = addressScript(address);
     const feeRate = Math.max(this.chain.minRelayFeeRate, this.chain.estimateFeeRate(1));
     // Largest coins first keeps transactions small; coinbases are 50 BTC on a young regtest chain.
@@ -62,7 +71,7 @@ export class Faucet {
       });
       total += coin.value;
       // P2WPKH vsize: 11 overhead + 68 per input + 31..43 per output (upper bound).
-      fee = BigInt(Math.ceil((11 + 68 * tx.inputsLength + 43 * 2) * feeRate));
+      fee = BigInt(Math.ceil((11 + 68 * tx.inputsLength + 43 * (outputs + 1)) * feeRate));
       if (total >= amount + fee) break;
     }
     if (total < amount + fee) {
@@ -71,7 +80,7 @@ export class Faucet {
         `faucet has ${total} sats spendable, needs ${amount + fee}`,
       );
     }
-    tx.addOutput({ script: destination, amount });
+    for (let i = 0; i < outputs; i++) tx.addOutput({ script: destination, amount: each });
     const change = total - amount - fee;
     if (change >= 294n) tx.addOutput({ script: this.key.script, amount: change });
     tx.sign(this.key.privateKey);

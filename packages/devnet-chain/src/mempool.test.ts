@@ -101,6 +101,17 @@ describe('taproot (verified by bitcore, BIP 341 key path)', () => {
   });
 });
 
+describe('the faucet', () => {
+  it('pays many coins in one transaction, and refuses a count it cannot', () => {
+    const carol = testKey('carol');
+    const txid = devnet.fund(carol.address, 12_345n, { outputs: 300, confirmations: 1 });
+    const coins = devnet.chain.unspentFor(carol.script).filter((c) => c.txid === txid);
+    expect(coins.map((c) => c.value)).toEqual(Array(300).fill(12_345n));
+    for (const outputs of [0, 1.5, 2_001])
+      expect(() => devnet.fund(carol.address, 1_000n, { outputs })).toThrow(/"outputs" expected/);
+  });
+});
+
 describe('inputs and amounts', () => {
   it('rejects spending an immature coinbase', () => {
     const [block] = devnet.mine(1, alice.address);
