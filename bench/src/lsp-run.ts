@@ -23,6 +23,7 @@ import {
   spawnLsp,
   walletNode,
 } from './lsp.ts';
+import { keepChannelStore } from './lsp-restart-run.ts';
 import { CountingStore, initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
 
@@ -332,7 +333,8 @@ export async function managerCommitFigures(
  */
 export async function measureLspChannels(walletCount: number, perWallet: number) {
   await initWasm();
-  const devnet = await startDevnet({ seed: 'bench-lsp-channels' });
+  const seed = 'bench-lsp-channels';
+  const devnet = await startDevnet({ seed });
   const dir = mkdtempSync(join(tmpdir(), 'lpw-bench-lsp-'));
   const databasePath = join(dir, 'lsp.sqlite');
   const total = walletCount * perWallet;
@@ -410,9 +412,17 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
 
     // the restart: from the store the first run left
     lsp = await spawnLsp({ databasePath, dataDir: dir, esploraUrl: devnet.esploraUrl });
-    const second = { restoreMs: lsp.restoreMs, spawnMs: lsp.spawnToListeningMs, channels: lsp.channels };
+    const second = {
+      restoreMs: lsp.restoreMs,
+      restoreCpuMs: lsp.restoreCpuMs,
+      spawnMs: lsp.spawnToListeningMs,
+      channels: lsp.channels,
+    };
     const rssRestarted = rssOf(lsp.child.pid!);
     await lsp.stop();
+    // BENCH_LSP_CHANNELS_KEEP=DIR: keep this store and chain for restarts alone (lsp-restart-run.ts)
+    const keepDir = process.env.BENCH_LSP_CHANNELS_KEEP;
+    if (keepDir) keepChannelStore(keepDir, dir, devnet, seed);
     if (first.channels !== total || second.channels !== total) {
       throw new Error(`bench: restored ${first.channels}/${second.channels} channels, expected ${total}`);
     }
@@ -426,6 +436,7 @@ export async function measureLspChannels(walletCount: number, perWallet: number)
       lsp_rss_mb_at_ready: rssAtReady / 1048576,
       lsp_rss_mb_after_restart: rssRestarted / 1048576,
       lsp_restart_ms: second.restoreMs,
+      lsp_restart_cpu_ms: second.restoreCpuMs,
       lsp_restart_spawn_to_listening_ms: second.spawnMs,
       lsp_first_start_ms: first.restoreMs,
       lsp_first_start_spawn_to_listening_ms: first.spawnMs,

@@ -23,6 +23,8 @@ export interface LspProcess {
   peerPort: number;
   /** createNode restore + first chain sync inside the process (main.ts's "node ready"). */
   restoreMs: number;
+  /** The process's CPU time (user + system) over the same span, when the LSP logs it. */
+  restoreCpuMs: number;
   /** Channels the restored node holds. */
   channels: number;
   /** Spawn to the HTTP server listening: imports, WASM, restore, services. */
@@ -44,13 +46,15 @@ export async function spawnLsp(options: {
   timeoutMs?: number;
   /** Last word on the environment; an empty value leaves that setting at the LSP's default. */
   env?: Record<string, string>;
+  /** Another checkout's lsp-server (a before/after comparison); default: this one's. */
+  serverDir?: string;
 }): Promise<LspProcess> {
   const t0 = performance.now();
   // BENCH_LSP_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the LSP process
   // (NODE_OPTIONS refuses --cpu-prof)
   const nodeFlags = process.env.BENCH_LSP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/main.ts'], {
-    cwd: lspServerDir,
+    cwd: options.serverDir ?? lspServerDir,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -81,7 +85,14 @@ export async function spawnLsp(options: {
   child.once('exit', () => {
     exitedAt = performance.now();
   });
-  const seen: { port?: number; peerPort?: number; restoreMs?: number; channels?: number; at?: number } = {};
+  const seen: {
+    port?: number;
+    peerPort?: number;
+    restoreMs?: number;
+    restoreCpuMs?: number;
+    channels?: number;
+    at?: number;
+  } = {};
   let buffer = '';
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
@@ -99,6 +110,7 @@ export async function spawnLsp(options: {
       }
       if (entry.msg === 'node ready') {
         seen.restoreMs = entry.restoreMs as number;
+        seen.restoreCpuMs = entry.restoreCpuMs as number | undefined;
         seen.channels = entry.channels as number;
       }
       if (entry.msg === 'lsp-server listening') {
@@ -124,6 +136,7 @@ export async function spawnLsp(options: {
     url: `http://127.0.0.1:${seen.port}`,
     peerPort: seen.peerPort!,
     restoreMs: seen.restoreMs ?? Number.NaN,
+    restoreCpuMs: seen.restoreCpuMs ?? Number.NaN,
     channels: seen.channels ?? -1,
     spawnToListeningMs: seen.at - t0,
     logs,

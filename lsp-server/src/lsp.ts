@@ -75,6 +75,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   // and so do its routing fees: the node starts with them, for its channels old and new
   const forwardingFees = await loadRoutingFees(store);
   const restoreStart = performance.now();
+  const restoreCpu = process.cpuUsage();
   const assembled = await assembleNode(config, store, secrets.nodeSeed, log, {
     ...(overrides.devnet ? { esploraUrl: overrides.devnet.esploraUrl } : {}),
     node: { ...(forwardingFees ? { forwardingFees } : {}), ...overrides.node },
@@ -83,9 +84,15 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
   // channels restored with other fees (a crash between storing and applying) take them now
   if (forwardingFees) assembled.node.setForwardingFees(forwardingFees);
   const node = assembled.node;
-  // restart time and size: what an operator (and `npm run bench`) watches as channels pile up
+  // restart time and size: what an operator (and `npm run bench`) watches as channels pile up; the
+  // CPU time beside the wall time tells a slow restore from a busy machine
+  const cpu = process.cpuUsage(restoreCpu);
   log.info(
-    { restoreMs: Math.round(performance.now() - restoreStart), channels: node.listChannels().length },
+    {
+      restoreMs: Math.round(performance.now() - restoreStart),
+      restoreCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      channels: node.listChannels().length,
+    },
     'node ready',
   );
   const unfollow = overrides.devnet?.chain.onBlock(() => void node.syncChain().catch(() => {}));

@@ -25,7 +25,7 @@ import { keysManagerSeed } from './identity.ts';
 import { type CallbackErrorSink, Retainer } from './ldk/callbacks.ts';
 import { assertLdkReady } from './ldk/init.ts';
 import { wasmMemoryWatch } from './ldk/memory.ts';
-import { createWalletSignerProvider } from './ldk/signer-provider.ts';
+import { createWalletSignerProvider, RestoredChannelKeys } from './ldk/signer-provider.ts';
 import { createLogger, type LogSink } from './ldk/traits.ts';
 import { bool, outpointKey } from './ldk/values.ts';
 import { Lifecycle, randomU128 } from './lifecycle.ts';
@@ -272,7 +272,15 @@ function assemble(
   const keys = retainer.keep(
     ldk.KeysManager.constructor_new(ldkSeed, BigInt(Math.floor(startMs / 1000)), nanos),
   );
-  const signerProvider = createWalletSignerProvider(keys, onchain, retainer, onCallbackError, random);
+  const restoredKeys = new RestoredChannelKeys(keys, retainer, onCallbackError);
+  const signerProvider = createWalletSignerProvider(
+    keys,
+    onchain,
+    retainer,
+    onCallbackError,
+    random,
+    restoredKeys,
+  );
 
   const { graph, scorer, router, messageRouter } = openGraph(data, {
     network: network.ldk,
@@ -298,6 +306,7 @@ function assemble(
     logger,
     keys,
     signerProvider,
+    restoredKeys,
     config,
     tip: parts.tip,
     nowMs: now(),

@@ -12,7 +12,7 @@
 // commitment pays a plain output of our own wallet.
 import * as ldk from 'lightningdevkit';
 import { type CallbackErrorSink, guard, type Retainer } from './callbacks.ts';
-import { u128FromLdk } from './values.ts';
+import { toHex, u128FromLdk } from './values.ts';
 
 const U128_ENCODABLE = 1n << 124n;
 const U120_MASK = (1n << 120n) - 1n;
@@ -39,15 +39,14 @@ export function usesStaticPaymentKey(keysId: Uint8Array): boolean {
   return STATIC_KEY_MARK.every((b, i) => keysId[MARK_AT + i] === b);
 }
 
-/** KeysManager's channel keys for `keysId`, with `paymentKey` as the payment key. */
+/** The channel keys KeysManager derived (`derive_channel_keys`), with `paymentKey` as the payment key. */
 export function staticKeySigner(
-  keys: ldk.KeysManager,
+  derived: ldk.InMemorySigner,
   paymentKey: Uint8Array,
   valueSat: bigint,
   keysId: Uint8Array,
   nonceSeed: Uint8Array,
 ): ldk.InMemorySigner {
-  const derived = keys.derive_channel_keys(valueSat, keysId);
   return ldk.InMemorySigner.constructor_new(
     derived.get_funding_key(),
     derived.get_revocation_base_key(),
@@ -61,12 +60,67 @@ export function staticKeySigner(
   );
 }
 
+/**
+ * A restart derives every channel's keys twice: LDK asks for a signer for each ChannelMonitor it
+ * reads, then again for each channel of the manager read after them, and KeysManager's derivation
+ * (a BIP 32 step and six point multiplications) costs ~1 ms in WASM. The monitors are read through
+ * `monitorSignerProvider`, which gives them KeysManager's signer as before and keeps its keys; the
+ * manager's static-payment-key signer for the same channel is then built from those (`take`, once
+ * each) instead of deriving them again. `clear()` when the restore is over drops the rest.
+ */
+export class RestoredChannelKeys {
+  readonly monitorSignerProvider: ldk.SignerProvider;
+  private readonly derived = new Map<string, ldk.InMemorySigner>();
+
+  constructor(keys: ldk.KeysManager, retainer: Retainer, onError: CallbackErrorSink) {
+    const inner = retainer.keep(keys.as_SignerProvider());
+    const impl: ldk.SignerProviderInterface = {
+      generate_channel_keys_id: (inbound, valueSat, userChannelId) =>
+        inner.generate_channel_keys_id(inbound, valueSat, userChannelId),
+      // what KeysManager's own derive_channel_signer returns: derive_channel_keys' signer
+      derive_channel_signer: guard(
+        'SignerProvider.derive_channel_signer (monitor read)',
+        (valueSat: bigint, keysId: Uint8Array) => {
+          const derived = keys.derive_channel_keys(valueSat, keysId);
+          this.derived.set(channelKeysKey(valueSat, keysId), derived);
+          return derived.as_EcdsaChannelSigner();
+        },
+        (valueSat: bigint, keysId: Uint8Array) => inner.derive_channel_signer(valueSat, keysId),
+        onError,
+      ),
+      read_chan_signer: (reader) => inner.read_chan_signer(reader),
+      get_destination_script: (keysId) => inner.get_destination_script(keysId),
+      get_shutdown_scriptpubkey: () => inner.get_shutdown_scriptpubkey(),
+    };
+    retainer.keep(impl);
+    this.monitorSignerProvider = retainer.keep(ldk.SignerProvider.new_impl(impl));
+  }
+
+  /** KeysManager's keys for the channel, when a monitor read derived them and nothing took them yet. */
+  take(valueSat: bigint, keysId: Uint8Array): ldk.InMemorySigner | undefined {
+    const key = channelKeysKey(valueSat, keysId);
+    const derived = this.derived.get(key);
+    this.derived.delete(key);
+    return derived;
+  }
+
+  clear(): void {
+    this.derived.clear();
+  }
+}
+
+function channelKeysKey(valueSat: bigint, keysId: Uint8Array): string {
+  return `${valueSat}:${toHex(keysId)}`;
+}
+
 export function createWalletSignerProvider(
   keys: ldk.KeysManager,
   wallet: ScriptSource,
   retainer: Retainer,
   onError: CallbackErrorSink,
   randomBytes: (length: number) => Uint8Array,
+  /** At a restart: the keys the monitor reads derived, reused for the manager's channels. */
+  restored?: RestoredChannelKeys,
 ): ldk.SignerProvider {
   const inner = retainer.keep(keys.as_SignerProvider());
   const impl: ldk.SignerProviderInterface = {
@@ -90,8 +144,15 @@ export function createWalletSignerProvider(
       (valueSat: bigint, keysId: Uint8Array) => {
         if (!usesStaticPaymentKey(keysId)) return inner.derive_channel_signer(valueSat, keysId);
         const paymentKey = wallet.staticPaymentKey().privateKey;
+        const derived = restored?.take(valueSat, keysId) ?? keys.derive_channel_keys(valueSat, keysId);
         try {
-          return staticKeySigner(keys, paymentKey, valueSat, keysId, randomBytes(32)).as_EcdsaChannelSigner();
+          return staticKeySigner(
+            derived,
+            paymentKey,
+            valueSat,
+            keysId,
+            randomBytes(32),
+          ).as_EcdsaChannelSigner();
         } finally {
           paymentKey.fill(0);
         }

@@ -39,7 +39,6 @@ import {
   monitorInflightKey,
   monitorKey,
   monitorUpdateKey,
-  monitorUpdatePrefix,
 } from './keys.ts';
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -373,12 +372,3 @@ export class MonitorPersister {
 
 export const encodeUpdateId = (id: bigint): Uint8Array => new TextEncoder().encode(id.toString());
 export const decodeUpdateId = (bytes: Uint8Array): bigint => BigInt(new TextDecoder().decode(bytes));
-
-/** The update keys stored for one monitor, in application order. */
-export function storedUpdatesOf(
-  data: Map<string, Uint8Array>,
-  outpoint: string,
-): Array<[string, Uint8Array]> {
-  const prefix = monitorUpdatePrefix(outpoint);
-  return [...data].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}

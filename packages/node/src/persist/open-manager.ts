@@ -6,12 +6,13 @@ import { hashFromDisplay } from '../chain/bytes.ts';
 import type { ChainFeeEstimator } from '../chain/fees.ts';
 import type { BlockRef } from '../chain/source.ts';
 import { NodeError } from '../errors.ts';
+import type { RestoredChannelKeys } from '../ldk/signer-provider.ts';
 import type { LogSink } from '../ldk/traits.ts';
 import { outpointKey, unwrap } from '../ldk/values.ts';
 import { MONITOR_PREFIX } from './keys.ts';
 import { readStoredManager } from './manager-chunks.ts';
 import type { MonitorPersister } from './monitor-persister.ts';
-import { restoreChannelState } from './restore.ts';
+import { type RestoredState, restoreChannelState } from './restore.ts';
 
 export interface ManagerParts {
   network: ldk.Network;
@@ -24,6 +25,8 @@ export interface ManagerParts {
   logger: ldk.Logger;
   keys: ldk.KeysManager;
   signerProvider: ldk.SignerProvider;
+  /** The keys the monitor reads derive, for `signerProvider` to build the channels' signers from. */
+  restoredKeys: RestoredChannelKeys;
   config: ldk.UserConfig;
   /** The chain tip: a new manager's best block. */
   tip: BlockRef;
@@ -65,32 +68,38 @@ export function openChannelManager(data: Map<string, Uint8Array>, p: ManagerPart
   // Restore order: monitors (with their stored updates), then the manager, then watch_channel.
   // restore.ts falls back to leaving the manager's in-flight updates out of the monitors when
   // LDK 0.1.0 refuses the manager (a crash mid-claim): LDK replays them.
-  const restored = restoreChannelState(
-    data,
-    managerBytes,
-    {
-      keys: p.keys,
-      broadcaster: p.broadcaster.ldk,
-      feeEstimator: p.fees.ldk,
-      logger: p.logger,
-    },
-    (monitors) =>
-      ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelManagerZ_read(
-        managerBytes,
-        p.keys.as_EntropySource(),
-        p.keys.as_NodeSigner(),
-        p.signerProvider,
-        p.fees.ldk,
-        p.chainMonitor.as_Watch(),
-        p.broadcaster.ldk,
-        p.router.as_Router(),
-        p.messageRouter.as_MessageRouter(),
-        p.logger,
-        p.config,
-        monitors,
-      ),
-    (message) => p.logSink({ level: 'error', module: 'lpw::persist', line: 0, message }),
-  );
+  let restored: RestoredState;
+  try {
+    restored = restoreChannelState(
+      data,
+      managerBytes,
+      {
+        keys: p.keys,
+        signerProvider: p.restoredKeys.monitorSignerProvider,
+        broadcaster: p.broadcaster.ldk,
+        feeEstimator: p.fees.ldk,
+        logger: p.logger,
+      },
+      (monitors) =>
+        ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelManagerZ_read(
+          managerBytes,
+          p.keys.as_EntropySource(),
+          p.keys.as_NodeSigner(),
+          p.signerProvider,
+          p.fees.ldk,
+          p.chainMonitor.as_Watch(),
+          p.broadcaster.ldk,
+          p.router.as_Router(),
+          p.messageRouter.as_MessageRouter(),
+          p.logger,
+          p.config,
+          monitors,
+        ),
+      (message) => p.logSink({ level: 'error', module: 'lpw::persist', line: 0, message }),
+    );
+  } finally {
+    p.restoredKeys.clear();
+  }
   const monitors = restored.monitors.map((m) => m.monitor);
   const monitorHeights = monitors.map((m) => m.current_best_block().get_height());
   p.persister.restored(restored.monitors.map((m) => m.channel));

@@ -23,11 +23,13 @@
 import * as ldk from 'lightningdevkit';
 import { NodeError } from '../errors.ts';
 import { bool, describeLdkError, errorOf, outpointKey, unwrap } from '../ldk/values.ts';
-import { MONITOR_PREFIX, monitorFallbackKey, monitorInflightKey } from './keys.ts';
-import { decodeUpdateId, type RestoredChannel, storedUpdatesOf } from './monitor-persister.ts';
+import { MONITOR_PREFIX, MONITOR_UPDATE_PREFIX, monitorFallbackKey, monitorInflightKey } from './keys.ts';
+import { decodeUpdateId, type RestoredChannel } from './monitor-persister.ts';
 
 export interface MonitorReadContext {
   keys: ldk.KeysManager;
+  /** Derives each monitor's signer (KeysManager's, keeping its keys for the manager read). */
+  signerProvider: ldk.SignerProvider;
   broadcaster: ldk.BroadcasterInterface;
   feeEstimator: ldk.FeeEstimator;
   logger: ldk.Logger;
@@ -52,12 +54,13 @@ export function readMonitors(
   stopBefore?: Map<string, bigint>,
 ): ReadMonitor[] {
   const read: ReadMonitor[] = [];
+  const stored = storedUpdates(data);
   for (const [key, bytes] of data) {
     if (!key.startsWith(MONITOR_PREFIX)) continue;
     let monitor = readMonitor(bytes, key, ctx);
     const outpoint = outpointKey(monitor.get_funding_txo().get_a());
     const baseId = monitor.get_latest_update_id();
-    const updates = updatesOf(data, outpoint);
+    const updates = stored.get(outpoint) ?? [];
     const stop = stopBefore?.get(outpoint);
     if (stop !== undefined && baseId >= stop) {
       const fallback = data.get(monitorFallbackKey(outpoint));
@@ -176,9 +179,10 @@ function inFlightStarts(
   monitors: ReadMonitor[],
 ): Map<string, bigint> {
   const starts = new Map<string, bigint>();
+  const stored = storedUpdates(data);
   for (const { channel } of monitors) {
     const { outpoint } = channel;
-    const updates = updatesOf(data, outpoint);
+    const updates = stored.get(outpoint) ?? [];
     const inManager = (u: StoredUpdate) => indexOf(managerBytes, u.bytes) >= 0;
     const recorded = data.get(monitorInflightKey(outpoint));
     if (recorded) {
@@ -211,12 +215,19 @@ function inFlightStarts(
   return starts;
 }
 
-function updatesOf(data: Map<string, Uint8Array>, outpoint: string): StoredUpdate[] {
-  return storedUpdatesOf(data, outpoint).map(([key, bytes]) => ({
-    id: BigInt(key.slice(key.lastIndexOf('/') + 1)),
-    key,
-    bytes,
-  }));
+/** Every stored monitor update by outpoint, in the order they apply: one pass over the store. */
+function storedUpdates(data: Map<string, Uint8Array>): Map<string, StoredUpdate[]> {
+  const byOutpoint = new Map<string, StoredUpdate[]>();
+  for (const [key, bytes] of data) {
+    if (!key.startsWith(MONITOR_UPDATE_PREFIX)) continue;
+    const slash = key.lastIndexOf('/');
+    const outpoint = key.slice(MONITOR_UPDATE_PREFIX.length, slash);
+    const updates = byOutpoint.get(outpoint) ?? [];
+    updates.push({ id: BigInt(key.slice(slash + 1)), key, bytes });
+    byOutpoint.set(outpoint, updates);
+  }
+  for (const updates of byOutpoint.values()) updates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return byOutpoint;
 }
 
 function readMonitor(bytes: Uint8Array, key: string, ctx: MonitorReadContext): ldk.ChannelMonitor {
@@ -224,7 +235,7 @@ function readMonitor(bytes: Uint8Array, key: string, ctx: MonitorReadContext): l
     ldk.UtilMethods.constructor_C2Tuple_ThirtyTwoBytesChannelMonitorZ_read(
       bytes,
       ctx.keys.as_EntropySource(),
-      ctx.keys.as_SignerProvider(),
+      ctx.signerProvider,
     ),
     'RESTORE_FAILED',
     `reading ${key}`,

@@ -195,6 +195,8 @@ export class OnchainWallet {
    * then below `next`, so a process's first Esplora sync may ask only the handed-out scripts.
    */
   private scannedFully = false;
+  /** The static payment key (`staticPaymentKey`), once derived. */
+  private staticKey: { privateKey: Uint8Array; publicKey: Uint8Array; script: Uint8Array } | undefined;
   /** This process's first sync is still to come (only it may be a quick one). */
   private firstSync = true;
   private saving: Promise<void> = Promise.resolve();
@@ -229,12 +231,19 @@ export class OnchainWallet {
    * a P2WPKH output this wallet counts and spends like any other.
    */
   staticPaymentKey(): { privateKey: Uint8Array; publicKey: Uint8Array; script: Uint8Array } {
-    const key = this.chains[INTERNAL].deriveChild(STATIC_PAYMENT_INDEX);
-    return {
-      privateKey: Uint8Array.from(key.privateKey!),
-      publicKey: Uint8Array.from(key.publicKey!),
-      script: this.ownScript(INTERNAL, STATIC_PAYMENT_INDEX),
-    };
+    // derived once per process: LDK asks for it with every channel signer, one per channel on a
+    // restart (two BIP 32 derivations in JS each: seconds at 1,000 channels); the chain key that
+    // derives it stays in memory anyway. Callers get copies (the signer provider wipes its copy).
+    if (!this.staticKey) {
+      const key = this.chains[INTERNAL].deriveChild(STATIC_PAYMENT_INDEX);
+      this.staticKey = {
+        privateKey: Uint8Array.from(key.privateKey!),
+        publicKey: Uint8Array.from(key.publicKey!),
+        script: this.ownScript(INTERNAL, STATIC_PAYMENT_INDEX),
+      };
+    }
+    const { privateKey, publicKey, script } = this.staticKey;
+    return { privateKey: privateKey.slice(), publicKey: publicKey.slice(), script: script.slice() };
   }
 
   // --- addresses ---------------------------------------------------------------------------
