@@ -69,6 +69,7 @@ export async function measureLspRestarts(keepDir: string, runs: number, serverDi
           server: serverDir,
           lsp_restart_ms: lsp.restoreMs,
           lsp_restart_cpu_ms: lsp.restoreCpuMs,
+          restore_steps_ms: lsp.restoreSteps,
           spawn_to_listening_ms: Math.round(lsp.spawnToListeningMs),
           process_cpu_ms_at_listening: cpuMsOf(lsp.child.pid!),
           rss_mb: Math.round(rssOf(lsp.child.pid!) / 1048576),

@@ -25,6 +25,8 @@ export interface LspProcess {
   restoreMs: number;
   /** The process's CPU time (user + system) over the same span, when the LSP logs it. */
   restoreCpuMs: number;
+  /** When each step of the restore ended, ms after it began (the LSP's `node ready` line). */
+  restoreSteps: Record<string, number>;
   /** Channels the restored node holds. */
   channels: number;
   /** Spawn to the HTTP server listening: imports, WASM, restore, services. */
@@ -36,6 +38,9 @@ export interface LspProcess {
   /** SIGTERM: the LSP stops cleanly (its node flushes its state). */
   stop(): Promise<void>;
 }
+
+/** The node flags of lsp-server's `start` script (package.json): the bench runs the LSP as operators do. */
+const LSP_START_FLAGS = ['--max-semi-space-size=32'];
 
 /** Starts lsp-server's main.ts on `databasePath`; resolves once it listens. */
 export async function spawnLsp(options: {
@@ -53,33 +58,37 @@ export async function spawnLsp(options: {
   // BENCH_LSP_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": node flags for the LSP process
   // (NODE_OPTIONS refuses --cpu-prof)
   const nodeFlags = process.env.BENCH_LSP_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/main.ts'], {
-    cwd: options.serverDir ?? lspServerDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      PEER_LISTEN: '127.0.0.1:0',
-      DATA_DIR: options.dataDir,
-      DATABASE_URL: options.databasePath,
-      ESPLORA_URL: options.esploraUrl,
-      PUBLIC_PEERS: options.publicPeers ?? '',
-      LSP_SEED: LSP_SEED_HEX,
-      LOG_LEVEL: 'info',
-      RATE_BUY_PER_MIN: '1000000',
-      RATE_AUTH_PER_MIN: '1000000',
-      RATE_REQUESTS_PER_MIN: '10000000',
-      // every bench wallet comes from loopback: the per-IP and per-wallet quotas would measure themselves
-      RATE_NEW_WALLETS_PER_HOUR: '1000000',
-      RATE_ORDERS_PER_MIN: '1000000',
-      RATE_ROUTES_PER_MIN: '1000000',
-      BACKUP_BYTES_PER_HOUR_PER_IP: String(1024 ** 4),
-      SESSION_TTL_SEC: '86400',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...LSP_START_FLAGS, ...nodeFlags, '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: options.serverDir ?? lspServerDir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PEER_LISTEN: '127.0.0.1:0',
+        DATA_DIR: options.dataDir,
+        DATABASE_URL: options.databasePath,
+        ESPLORA_URL: options.esploraUrl,
+        PUBLIC_PEERS: options.publicPeers ?? '',
+        LSP_SEED: LSP_SEED_HEX,
+        LOG_LEVEL: 'info',
+        RATE_BUY_PER_MIN: '1000000',
+        RATE_AUTH_PER_MIN: '1000000',
+        RATE_REQUESTS_PER_MIN: '10000000',
+        // every bench wallet comes from loopback: the per-IP and per-wallet quotas would measure themselves
+        RATE_NEW_WALLETS_PER_HOUR: '1000000',
+        RATE_ORDERS_PER_MIN: '1000000',
+        RATE_ROUTES_PER_MIN: '1000000',
+        BACKUP_BYTES_PER_HOUR_PER_IP: String(1024 ** 4),
+        SESSION_TTL_SEC: '86400',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const logs: string[] = [];
   let exitedAt: number | undefined;
   child.once('exit', () => {
@@ -90,6 +99,7 @@ export async function spawnLsp(options: {
     peerPort?: number;
     restoreMs?: number;
     restoreCpuMs?: number;
+    restoreSteps?: Record<string, number>;
     channels?: number;
     at?: number;
   } = {};
@@ -111,6 +121,7 @@ export async function spawnLsp(options: {
       if (entry.msg === 'node ready') {
         seen.restoreMs = entry.restoreMs as number;
         seen.restoreCpuMs = entry.restoreCpuMs as number | undefined;
+        seen.restoreSteps = entry.steps as Record<string, number> | undefined;
         seen.channels = entry.channels as number;
       }
       if (entry.msg === 'lsp-server listening') {
@@ -137,6 +148,7 @@ export async function spawnLsp(options: {
     peerPort: seen.peerPort!,
     restoreMs: seen.restoreMs ?? Number.NaN,
     restoreCpuMs: seen.restoreCpuMs ?? Number.NaN,
+    restoreSteps: seen.restoreSteps ?? {},
     channels: seen.channels ?? -1,
     spawnToListeningMs: seen.at - t0,
     logs,

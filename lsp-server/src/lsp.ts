@@ -92,6 +92,7 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
       restoreMs: Math.round(performance.now() - restoreStart),
       restoreCpuMs: Math.round((cpu.user + cpu.system) / 1000),
       channels: node.listChannels().length,
+      steps: restoreSteps(restoreStart),
     },
     'node ready',
   );
@@ -151,4 +152,13 @@ export async function createLsp(config: Config, overrides: LspOverrides = {}): P
       return stopped;
     },
   };
+}
+
+/** When each step of the node's start ended (its `lpw:` performance marks), in ms after `since`. */
+function restoreSteps(since: number): Record<string, number> {
+  const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('lpw:'));
+  performance.clearMarks();
+  return Object.fromEntries(
+    marks.filter((m) => m.startTime >= since).map((m) => [m.name.slice(4), Math.round(m.startTime - since)]),
+  );
 }
