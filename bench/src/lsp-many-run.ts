@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
-import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp, walletNode } from './lsp.ts';
+import {
+  cpuMsOf,
+  type LspProcess,
+  openLspForPrep,
+  payAllAtOnce,
+  rssOf,
+  spawnLsp,
+  walletNode,
+} from './lsp.ts';
 import { managerCommitFigures } from './lsp-run.ts';
 import { CountingStore, initWasm, sleep, wasmMemoryBytes } from './product.ts';
 import { percentile } from './stats.ts';
@@ -295,10 +303,6 @@ async function forwardThroughLsp(
   payments: number,
 ) {
   const latencies: number[] = [];
-  const failures: string[] = [];
-  let started = 0;
-  let succeeded = 0;
-  let failed = 0;
   const pay = async (node: LightningNode) => {
     const t = performance.now();
     const invoice = merchant.createInvoice({ amountMsat: 1_000_000n, description: 'fwd', expirySecs: 3600 });
@@ -308,22 +312,7 @@ async function forwardThroughLsp(
   await pay(payers[0]!); // the route works before the clock starts
   latencies.length = 0;
   const lspCpu0 = cpuMsOf(lsp.child.pid!);
-  const t0 = performance.now();
-  await Promise.all(
-    payers.map(async (node) => {
-      while (started < payments) {
-        started++;
-        try {
-          await pay(node);
-          succeeded++;
-        } catch (error) {
-          failed++;
-          if (failures.length < 5) failures.push(error instanceof Error ? error.message : String(error));
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const { succeeded, failed, failures, seconds } = await payAllAtOnce(payers, payments, pay);
   return {
     forwardsPerS: succeeded / seconds,
     failed,

@@ -19,6 +19,7 @@ import {
   type LspProcess,
   lspServerDir,
   openLspForPrep,
+  payAllAtOnce,
   rssOf,
   spawnLsp,
   walletNode,
@@ -169,29 +170,14 @@ export async function measureLspForwards(
     for (const node of funded) await pay(node); // warm-up, one at a time: the unloaded latency
     const sequentialMs = percentile(latencies, 50);
     latencies.length = 0;
-    let started = 0;
-    let succeeded = 0;
-    let failed = 0;
-    const failures: string[] = [];
     const lspCpu0 = cpuMsOf(lsp.child.pid!);
     const benchCpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      funded.map(async (node) => {
-        while (started < forwardPayments) {
-          started++;
-          try {
-            await pay(node);
-            succeeded++;
-          } catch (error) {
-            failed++;
-            if (failures.length < 5) failures.push(error instanceof Error ? error.message : String(error));
-          }
-        }
-      }),
+    const { succeeded, failed, failures, startedAt, seconds } = await payAllAtOnce(
+      funded,
+      forwardPayments,
+      pay,
     );
-    forwardsWindow = [t0, performance.now()];
-    const seconds = (forwardsWindow[1] - t0) / 1000;
+    forwardsWindow = [startedAt, startedAt + seconds * 1000];
     // CPU per forward on each side: on two cores both processes are busy, so forwards/s is bounded
     // by their sum (and by whatever else runs on the machine, see the load average in the report)
     const lspCpuMs = cpuMsOf(lsp.child.pid!) - lspCpu0;

@@ -224,3 +224,34 @@ export function walletNode(index: number, lspNodeId: string, esploraUrl: string)
 /** The LSP process's log lines at pino's error level or above, and whatever it wrote to stderr. */
 export const lspErrorLines = (lsp: LspProcess): string[] =>
   lsp.logs.filter((line) => /"level":(5|6)\d/.test(line) || !line.startsWith('{'));
+
+/**
+ * Every payer pays in a loop, all at once, until `payments` have started (the `lsp` groups' forward
+ * load): how many succeeded, failed (the first five reasons) and the seconds it took.
+ */
+export async function payAllAtOnce(
+  payers: LightningNode[],
+  payments: number,
+  pay: (node: LightningNode) => Promise<void>,
+) {
+  const failures: string[] = [];
+  let started = 0;
+  let succeeded = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    payers.map(async (node) => {
+      while (started < payments) {
+        started++;
+        try {
+          await pay(node);
+          succeeded++;
+        } catch (error) {
+          failed++;
+          if (failures.length < 5) failures.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+    }),
+  );
+  return { succeeded, failed, failures, startedAt: t0, seconds: (performance.now() - t0) / 1000 };
+}
