@@ -314,7 +314,7 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
         <dt>To</dt>
         {/* one dd: a second one would shift every later row of the two-column grid */}
         <dd className="payee">
-          {invoice.payeeName && <span data-testid="review-payee">{invoice.payeeName}</span>}
+          {invoice.payeeName && <span data-testid="review-payee">{breakAfterAt(invoice.payeeName)}</span>}
           {invoice.offer ? (
             <span className="muted small">a BOLT 12 offer (its node stays private)</span>
           ) : (
@@ -524,5 +524,18 @@ function LnurlAmount(props: {
         </div>
       </form>
     </Frame>
+  );
+}
+
+/** A Lightning Address that must wrap breaks after its `@`, not inside its domain or port. */
+function breakAfterAt(name: string) {
+  const at = name.indexOf('@');
+  if (at < 0) return name;
+  return (
+    <>
+      {name.slice(0, at + 1)}
+      <wbr />
+      {name.slice(at + 1)}
+    </>
   );
 }
