@@ -17,6 +17,7 @@ import { ManagerChunker } from '../../packages/node/src/persist/manager-chunks.t
 import {
   cpuMsOf,
   type LspProcess,
+  lspErrorLines,
   lspServerDir,
   openLspForPrep,
   payAllAtOnce,
@@ -213,9 +214,12 @@ export async function measureLspForwards(
     };
     return pg ? Object.fromEntries(Object.entries(figures).map(([k, v]) => [`${k}_pg`, v])) : figures;
   } catch (error) {
-    // a client sees only "internal error": the LSP's own error lines (kept by spawnLsp) say why
-    const errors = lsp?.logs.filter((line) => /"level":(5|6)\d/.test(line)) ?? [];
-    if (errors.length > 0) console.error(`the LSP's error lines:\n${errors.slice(-10).join('\n')}`);
+    // a client sees only "internal error": the LSP's own error lines (kept by spawnLsp) say why,
+    // once it has stopped (its log is written asynchronously, flushed on exit)
+    if (lsp) {
+      await lsp.stop();
+      console.error(`the LSP's error lines:\n${lspErrorLines(lsp).slice(-10).join('\n')}`);
+    }
     throw error;
   } finally {
     await lsp?.stop();

@@ -194,8 +194,11 @@ export async function measureLspSoak(payments: number, samples: number, deadline
       soak_long_progress: progress,
     };
   } catch (error) {
-    // the LSP's side of a failure (a 500 says only "internal error") is in its own log
-    if (lsp) process.stderr.write(`the LSP's errors:\n${lspErrorLines(lsp).join('\n')}\n`);
+    // the LSP's side of a failure (a 500 says only "internal error") is in its own log, flushed on exit
+    if (lsp) {
+      await lsp.stop();
+      process.stderr.write(`the LSP's errors:\n${lspErrorLines(lsp).join('\n')}\n`);
+    }
     throw error;
   } finally {
     await lsp?.stop();

@@ -43,7 +43,7 @@ export class JitService {
       this.deps.secrets.promise,
       now,
     );
-    const scid = this.deps.node.newInterceptScid();
+    const scid = await this.unusedInterceptScid();
     const purchase: JitPurchaseRecord = {
       scid,
       nodeId,
@@ -62,6 +62,20 @@ export class JitService {
       lsp_cltv_expiry_delta: this.deps.config.fee.lspCltvExpiryDelta,
       client_trusts_lsp: false,
     };
+  }
+
+  /**
+   * A fake scid no purchase holds yet. LDK draws them at random from block heights × 2,500 tx
+   * positions and checks them only against real channels: on a young chain (the devnet) the space is
+   * small enough that a stored purchase's scid came back (a bench run in three failed on it with a
+   * 500), and two purchases on one scid would hand one wallet's payment to the other's channel.
+   */
+  private async unusedInterceptScid(): Promise<bigint> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const scid = this.deps.node.newInterceptScid();
+      if (!(await this.deps.store.getJitPurchase(scid))) return scid;
+    }
+    throw new ApiError('INTERNAL', 'no unused intercept scid in 8 draws');
   }
 
   async list(nodeId: string) {
