@@ -35,3 +35,9 @@ export const monitorFallbackKey = (outpoint: string): string => `${MONITOR_FALLB
 export const monitorUpdatePrefix = (outpoint: string): string => `${MONITOR_UPDATE_PREFIX}${outpoint}/`;
 export const monitorUpdateKey = (outpoint: string, updateId: bigint): string =>
   `${monitorUpdatePrefix(outpoint)}${updateId.toString().padStart(20, '0')}`;
+/** `monitorUpdateKey` read back: the outpoint and update id, or undefined for any other key. */
+export function parseMonitorUpdateKey(key: string): { outpoint: string; updateId: bigint } | undefined {
+  if (!key.startsWith(MONITOR_UPDATE_PREFIX)) return undefined;
+  const slash = key.lastIndexOf('/');
+  return { outpoint: key.slice(MONITOR_UPDATE_PREFIX.length, slash), updateId: BigInt(key.slice(slash + 1)) };
+}

@@ -34,11 +34,11 @@ import {
   ARCHIVE_PREFIX,
   MONITOR_FALLBACK_PREFIX,
   MONITOR_INFLIGHT_PREFIX,
-  MONITOR_UPDATE_PREFIX,
   monitorFallbackKey,
   monitorInflightKey,
   monitorKey,
   monitorUpdateKey,
+  parseMonitorUpdateKey,
 } from './keys.ts';
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -107,10 +107,9 @@ export class MonitorPersister {
     this.options = options;
     this.compactEvery = options.compactEvery ?? 64;
     for (const [key, value] of options.initial) {
-      if (key.startsWith(MONITOR_UPDATE_PREFIX)) {
-        const slash = key.lastIndexOf('/');
-        const outpoint = key.slice(MONITOR_UPDATE_PREFIX.length, slash);
-        this.stateOf(outpoint).updates.set(BigInt(key.slice(slash + 1)), key);
+      const update = parseMonitorUpdateKey(key);
+      if (update) {
+        this.stateOf(update.outpoint).updates.set(update.updateId, key);
       } else if (key.startsWith(MONITOR_INFLIGHT_PREFIX)) {
         this.stateOf(key.slice(MONITOR_INFLIGHT_PREFIX.length)).recordedStart = decodeUpdateId(value);
       } else if (key.startsWith(MONITOR_FALLBACK_PREFIX)) {

@@ -23,7 +23,7 @@
 import * as ldk from 'lightningdevkit';
 import { NodeError } from '../errors.ts';
 import { bool, describeLdkError, errorOf, outpointKey, unwrap } from '../ldk/values.ts';
-import { MONITOR_PREFIX, MONITOR_UPDATE_PREFIX, monitorFallbackKey, monitorInflightKey } from './keys.ts';
+import { MONITOR_PREFIX, monitorFallbackKey, monitorInflightKey, parseMonitorUpdateKey } from './keys.ts';
 import { decodeUpdateId, type RestoredChannel } from './monitor-persister.ts';
 
 export interface MonitorReadContext {
@@ -219,12 +219,11 @@ function inFlightStarts(
 function storedUpdates(data: Map<string, Uint8Array>): Map<string, StoredUpdate[]> {
   const byOutpoint = new Map<string, StoredUpdate[]>();
   for (const [key, bytes] of data) {
-    if (!key.startsWith(MONITOR_UPDATE_PREFIX)) continue;
-    const slash = key.lastIndexOf('/');
-    const outpoint = key.slice(MONITOR_UPDATE_PREFIX.length, slash);
-    const updates = byOutpoint.get(outpoint) ?? [];
-    updates.push({ id: BigInt(key.slice(slash + 1)), key, bytes });
-    byOutpoint.set(outpoint, updates);
+    const update = parseMonitorUpdateKey(key);
+    if (!update) continue;
+    const updates = byOutpoint.get(update.outpoint) ?? [];
+    updates.push({ id: update.updateId, key, bytes });
+    byOutpoint.set(update.outpoint, updates);
   }
   for (const updates of byOutpoint.values()) updates.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return byOutpoint;
