@@ -31,7 +31,7 @@ import {
   type ServerTimed,
   type Tally,
 } from './hostile.ts';
-import { cpuMsOf, type LspProcess, openLspForPrep, rssOf, spawnLsp } from './lsp.ts';
+import { cpuMsOf, isLspErrorLine, type LspProcess, openLspForPrep, rssOf, spawnLsp } from './lsp.ts';
 import { allowedCpus, pin } from './pin.ts';
 import { initWasm, sleep } from './product.ts';
 import { percentile } from './stats.ts';
@@ -518,7 +518,7 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       /** The LSP's own count of 5xx answers over both runs (its /metrics), and its error logs. */
       lsp_errors_5xx_counted_by_lsp: lsp5xx,
       hostile_lsp_error_logs: lsp.logs
-        .filter((line) => /"level":(5|6)\d/.test(line))
+        .filter(isLspErrorLine)
         .slice(-8)
         .map((line) => line.slice(0, 400)),
       ...perRun('quiet', quiet),

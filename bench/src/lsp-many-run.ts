@@ -11,6 +11,7 @@ import { tcp } from '@lpw/node/tcp';
 import {
   cpuMsOf,
   type LspProcess,
+  lspErrorLines,
   openLspForPrep,
   payAllAtOnce,
   rssOf,
@@ -283,8 +284,11 @@ export async function measureLspManyChannels(
       lsp_many_reconnect_s: reconnectSeconds,
     };
   } catch (error) {
-    const errors = lsp?.logs.filter((line) => /"level":(5|6)\d/.test(line)) ?? [];
-    if (errors.length > 0) console.error(`the LSP's error lines:\n${errors.slice(-10).join('\n')}`);
+    // the LSP's own error lines say why, once it has stopped (its log is flushed on exit)
+    if (lsp) {
+      await lsp.stop();
+      console.error(`the LSP's error lines:\n${lspErrorLines(lsp).slice(-10).join('\n')}`);
+    }
     throw error;
   } finally {
     await lsp?.stop();

@@ -111,7 +111,7 @@ export async function spawnLsp(options: {
     buffer = lines.pop()!;
     for (const line of lines) {
       // the first lines, and every error after them (pino level 50+): what a failure needs explained
-      if (logs.length < 2_000 || /"level":(5|6)\d/.test(line)) logs.push(line);
+      if (logs.length < 2_000 || isLspErrorLine(line)) logs.push(line);
       let entry: Record<string, unknown>;
       try {
         entry = JSON.parse(line) as Record<string, unknown>;
@@ -223,7 +223,10 @@ export function walletNode(index: number, lspNodeId: string, esploraUrl: string)
 
 /** The LSP process's log lines at pino's error level or above, and whatever it wrote to stderr. */
 export const lspErrorLines = (lsp: LspProcess): string[] =>
-  lsp.logs.filter((line) => /"level":(5|6)\d/.test(line) || !line.startsWith('{'));
+  lsp.logs.filter((line) => isLspErrorLine(line) || !line.startsWith('{'));
+
+/** A pino line at the error level or above (50 error, 60 fatal). */
+export const isLspErrorLine = (line: string): boolean => /"level":(5|6)\d/.test(line);
 
 /**
  * Every payer pays in a loop, all at once, until `payments` have started (the `lsp` groups' forward
