@@ -214,6 +214,14 @@ describe('OnchainWallet', () => {
     await viaRpc.sync();
     expect(viaRpc.utxos().map((u) => u.txid)).toEqual([sent]);
     expect(viaRpc.balance().unconfirmedSat).toBe(0n);
+    // a reorg takes the spend's block away: its change counts as unconfirmed until mined again
+    const change = viaRpc.balance().confirmedSat;
+    devnet.chain.invalidateBlock((await bitcoind.tip()).hash);
+    await viaRpc.sync();
+    expect(viaRpc.balance()).toEqual({ confirmedSat: 0n, unconfirmedSat: change, totalSat: change });
+    devnet.mine(2);
+    await viaRpc.sync();
+    expect(viaRpc.balance()).toEqual({ confirmedSat: change, unconfirmedSat: 0n, totalSat: change });
   });
 
   it('an LSP wallet (block scan over Esplora) reads new blocks, not every script, also after a restart', async () => {
@@ -300,5 +308,72 @@ describe('OnchainWallet', () => {
     expect(other.isMine(btc.OutScript.encode(btc.Address(REGTEST_ADDRESSES).decode(addresses[0]!)))).toBe(
       false,
     );
+  });
+  it('a save writes what changed, not the history before it; a failed one is written again; the old whole-state format still opens', async () => {
+    const fundSeed = sha256(new TextEncoder().encode('many-fundings'));
+    class CountingStore extends MemoryStore {
+      bytes: number[] = [];
+      override commit(writes: { key: string; value: Uint8Array | null }[]) {
+        this.bytes.push(writes.reduce((n, w) => n + w.key.length + (w.value?.length ?? 0), 0));
+        return super.commit(writes);
+      }
+    }
+    const store = new CountingStore();
+    const open = async (from: MemoryStore) =>
+      OnchainWallet.open({
+        seed: fundSeed,
+        network: 'regtest',
+        source: esplora,
+        store: from,
+        stored: await from.load(),
+      });
+    const wallet = await open(store);
+    devnet.fund(await wallet.newAddress(), 30_000n, { outputs: 12, confirmations: 1 });
+    await wallet.sync();
+
+    // an LSP's channel opens: each funding tx spends a coin and pays change back to the wallet
+    const recorded: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const funding = await wallet.buildFundingTx(fundingScript(`many-${i}`), 20_000n, FEERATE);
+      recorded.push(store.bytes.at(-1)!); // the save of the new funding tx
+      await esplora.broadcast(funding.raw);
+      await wallet.sync();
+    }
+    // the whole-state format wrote every earlier tx again (~300 bytes each): 2,700 bytes more by the 10th
+    expect(recorded[9]! - recorded[0]!).toBeLessThan(300);
+
+    // a block confirms them all, but its save fails: the next save writes those statuses again
+    devnet.mine(1);
+    store.failNext = 1;
+    await expect(wallet.sync()).rejects.toThrow();
+    await wallet.sync();
+    // in txid order: transactions() orders by height only
+    const txsOf = (w: OnchainWallet) => w.transactions().sort((a, b) => a.txid.localeCompare(b.txid));
+    const before = txsOf(wallet);
+    expect(before.filter((t) => t.kind === 'funding' && t.status.confirmed)).toHaveLength(10);
+    const reopened = await open(store);
+    expect(txsOf(reopened)).toEqual(before);
+    expect(reopened.balance()).toEqual(wallet.balance());
+
+    // a store written before per-tx records (one state holding the history and kinds) opens the same
+    const stored = await store.load();
+    const legacy = new MemoryStore();
+    const state = JSON.parse(new TextDecoder().decode(stored.get('wallet/onchain/state')));
+    const history = [];
+    const kinds = [];
+    for (const [key, value] of stored) {
+      const text = new TextDecoder().decode(value);
+      if (key.startsWith('wallet/onchain/tx/')) history.push({ txid: key.slice(18), ...JSON.parse(text) });
+      else if (key.startsWith('wallet/onchain/kind/')) kinds.push([key.slice(20), text]);
+      else if (!key.startsWith('wallet/onchain/state')) legacy.data.set(key, value);
+    }
+    expect(history).toHaveLength(11);
+    const v1 = { ...state, v: 1, history, kinds };
+    legacy.data.set('wallet/onchain/state', new TextEncoder().encode(JSON.stringify(v1)));
+    const migrated = await open(legacy);
+    expect(txsOf(migrated)).toEqual(before);
+    await migrated.newAddress(); // a save: the history moves to records of its own
+    expect([...legacy.data.keys()].filter((k) => k.startsWith('wallet/onchain/tx/'))).toHaveLength(11);
+    expect(txsOf(await open(legacy))).toEqual(before);
   });
 });

@@ -25,6 +25,14 @@ type ScriptHistorySource = Pick<EsploraSource, 'scriptHistory'>;
 
 const STATE_KEY = 'wallet/onchain/state';
 /**
+ * One record per transaction of the history (`${TX_PREFIX}${txid}`) and per own transaction's kind
+ * (`${KIND_PREFIX}${txid}`), beside the state: an LSP's wallet holds a funding tx per channel, and a
+ * state that held them all was rewritten whole with each new one (N² bytes over N channel opens). A
+ * save writes the records that changed since the last one and deletes those gone.
+ */
+const TX_PREFIX = 'wallet/onchain/tx/';
+const KIND_PREFIX = 'wallet/onchain/kind/';
+/**
  * Derived scripts, `${SCRIPTS_PREFIX}${chain}/${n}` for positions n·SCRIPTS_PER_RECORD onwards: a
  * BIP 32 derivation costs ~1.5 ms in JS, and an LSP reveals a change script or two per channel open,
  * so deriving them again took seconds of every restart. Each record is the chain key's fingerprint,
@@ -32,7 +40,8 @@ const STATE_KEY = 'wallet/onchain/state';
  */
 const SCRIPTS_PREFIX = 'wallet/onchain/scripts/';
 const SCRIPTS_PER_RECORD = 1024;
-const STATE_VERSION = 1;
+/** 2: history and kinds in records of their own; 1 (read, then rewritten): all in the state. */
+const STATE_VERSION = 2;
 const EXTERNAL = 0;
 const INTERNAL = 1;
 /**
@@ -172,7 +181,7 @@ export class OnchainWallet {
   /** Next unused index per chain (receive, change). */
   private next: [number, number] = [0, 0];
   /** scriptHex → key position, for every revealed script plus the look-ahead. */
-  private readonly scripts = new Map<string, { chain: number; index: number }>();
+  private readonly scripts = new WatchedMap<string, { chain: number; index: number }>(() => this.changed());
   private readonly derived: [number, number] = [0, 0];
   /**
    * Script per key position, per chain: a BIP 32 derivation is two point multiplications in JS, and
@@ -182,11 +191,17 @@ export class OnchainWallet {
   /** Positions per chain whose scripts are in the store (SCRIPTS_PREFIX), from 0 up. */
   private readonly storedScripts: [number, number] = [0, 0];
   /** Transactions touching our scripts, as the chain source last reported them. */
-  private history = new Map<string, WalletTx>();
+  private history = new WatchedMap<string, WalletTx>(() => this.changed());
   /** Own transactions not (yet) reported by the source. */
-  private local = new Map<string, LocalTx>();
+  private local = new WatchedMap<string, LocalTx>(() => this.changed());
   /** What each own transaction was for (kept after it shows up in history; decides RBF eligibility). */
   private kinds = new Map<string, WalletTxKind>();
+  /**
+   * The coin set, derived from the history, the local txs and the scripts, and dropped whenever one
+   * of them changes: an LSP's history holds a funding tx per channel, and each open asks for its
+   * coins several times (the balance checks, coin selection).
+   */
+  private coins: Utxo[] | undefined;
   private scan: ScanState | undefined;
   /** History entries a block scan took from the node's unconfirmed broadcasts (renewed each sync). */
   private readonly unmined = new Set<string>();
@@ -199,6 +214,13 @@ export class OnchainWallet {
   private staticKey: { privateKey: Uint8Array; publicKey: Uint8Array; script: Uint8Array } | undefined;
   /** This process's first sync is still to come (only it may be a quick one). */
   private firstSync = true;
+  /**
+   * What the store holds per history tx (the status written, and that object: statuses are replaced,
+   * never changed in place, so the same object is the same status) and per kind: a save writes the
+   * difference.
+   */
+  private readonly savedTxs = new Map<string, { status: TxStatus; json: string }>();
+  private readonly savedKinds = new Map<string, WalletTxKind>();
   private saving: Promise<void> = Promise.resolve();
   private syncing: Promise<void> | undefined;
 
@@ -217,7 +239,7 @@ export class OnchainWallet {
   static async open(opts: OnchainWalletOptions): Promise<OnchainWallet> {
     const wallet = new OnchainWallet(opts);
     const bytes = opts.stored?.get(STATE_KEY);
-    if (bytes) wallet.restore(bytes);
+    if (bytes) wallet.restore(bytes, opts.stored!);
     if (opts.stored) wallet.restoreScripts(opts.stored);
     // reserved before any change script is handed out (a wallet state from before the reservation
     // may have used it as change once: harmless, it is ours either way)
@@ -344,8 +366,17 @@ export class OnchainWallet {
     return [...this.history.values(), ...this.local.values()];
   }
 
+  private changed(): void {
+    this.coins = undefined;
+  }
+
   /** Unspent outputs paying to our scripts (spent = an input of any counted transaction). */
   utxos(): Utxo[] {
+    return this.coinSet().map((u) => ({ ...u, script: u.script.slice() }));
+  }
+
+  private coinSet(): Utxo[] {
+    if (this.coins) return this.coins;
     const txs = this.allTxs();
     const spent = new Set<string>();
     for (const tx of txs) for (const i of tx.inputs) spent.add(`${i.txid}:${i.vout}`);
@@ -363,13 +394,14 @@ export class OnchainWallet {
           ...pos,
         });
       });
+    this.coins = out;
     return out;
   }
 
   balance(): WalletBalance {
     let confirmedSat = 0n;
     let unconfirmedSat = 0n;
-    for (const u of this.utxos()) {
+    for (const u of this.coinSet()) {
       if (u.confirmed) confirmedSat += u.valueSat;
       else unconfirmedSat += u.valueSat;
     }
@@ -437,13 +469,14 @@ export class OnchainWallet {
       const { chain, index } = positions[i]!;
       answers[i] = await source.scriptHistory(hex.encode(sha256(this.scriptAt(chain, index))));
     });
-    const history = new Map<string, WalletTx>();
+    const history = new WatchedMap<string, WalletTx>(() => this.changed());
     positions.forEach(({ chain, index }, i) => {
       if (answers[i]!.length === 0) return;
       this.markUsed(chain, index);
       for (const t of answers[i]!) history.set(t.txid, fromEsploraTx(t));
     });
     this.history = history;
+    this.changed();
   }
 
   /**
@@ -452,7 +485,7 @@ export class OnchainWallet {
    * may ask a few scripts past the end: their answers are not read).
    */
   private async fullScan(source: ScriptHistorySource): Promise<void> {
-    const history = new Map<string, WalletTx>();
+    const history = new WatchedMap<string, WalletTx>(() => this.changed());
     for (const chain of [EXTERNAL, INTERNAL]) {
       let unusedRun = 0;
       let index = 0;
@@ -474,6 +507,7 @@ export class OnchainWallet {
       }
     }
     this.history = history;
+    this.changed();
     this.scannedFully = true;
   }
 
@@ -499,7 +533,10 @@ export class OnchainWallet {
     if (limit !== undefined && forkIndex < 0) return false;
     for (const [height] of scan.hashes.splice(forkIndex + 1)) scan.height = Math.min(scan.height, height - 1);
     for (const tx of this.history.values())
-      if (tx.status.confirmed && tx.status.height > scan.height) tx.status = { confirmed: false };
+      if (tx.status.confirmed && tx.status.height > scan.height) {
+        tx.status = { confirmed: false };
+        this.changed();
+      }
 
     for (let height = scan.height + 1; height <= tip.height; height++) {
       const hash = await source.blockHash(height);
@@ -882,46 +919,114 @@ export class OnchainWallet {
   // --- persistence -------------------------------------------------------------------------
 
   private serialize(): Uint8Array {
-    const txJson = (t: WalletTx) => ({
-      txid: t.txid,
-      inputs: t.inputs,
-      outputs: t.outputs.map((o) => ({ s: o.scriptHex, v: o.valueSat.toString() })),
-      status: t.status,
-    });
     const state = {
       v: STATE_VERSION,
       network: this.network,
       next: this.next,
-      // unmined broadcasts are asked about again after a restart, not kept (they may be replaced)
-      history: [...this.history.values()].filter((t) => !this.unmined.has(t.txid)).map(txJson),
       local: [...this.local.values()].map((t) => ({
         raw: hex.encode(t.raw),
         kind: t.kind,
         at: t.createdAtMs,
       })),
-      kinds: [...this.kinds],
       scan: this.scan,
       full: this.scannedFully,
     };
     return new TextEncoder().encode(JSON.stringify(state));
   }
 
-  private restore(bytes: Uint8Array): void {
+  /**
+   * The history and kind records that differ from what the store holds, and what to note once they
+   * are durable (a failed commit leaves the notes as they were: the next save writes them again).
+   * Inputs and outputs are fixed by the txid, so a tx record changes only with its status.
+   */
+  private recordChanges(): { writes: { key: string; value: Uint8Array | null }[]; saved: () => void } {
+    const writes: { key: string; value: Uint8Array | null }[] = [];
+    const txs = new Map<string, { status: TxStatus; json: string } | null>();
+    const kinds = new Map<string, WalletTxKind | null>();
+    const encoder = new TextEncoder();
+    // unmined broadcasts are asked about again after a restart, not kept (they may be replaced)
+    const kept = (txid: string) => this.history.has(txid) && !this.unmined.has(txid);
+    for (const tx of this.history.values()) {
+      if (this.unmined.has(tx.txid)) continue;
+      const saved = this.savedTxs.get(tx.txid);
+      if (saved?.status === tx.status) continue;
+      const json = JSON.stringify(tx.status);
+      if (saved?.json === json) {
+        saved.status = tx.status;
+        continue;
+      }
+      const record = {
+        inputs: tx.inputs.map((i) => ({ txid: i.txid, vout: i.vout })),
+        outputs: tx.outputs.map((o) => ({ s: o.scriptHex, v: o.valueSat.toString() })),
+        status: tx.status,
+      };
+      writes.push({ key: `${TX_PREFIX}${tx.txid}`, value: encoder.encode(JSON.stringify(record)) });
+      txs.set(tx.txid, { status: tx.status, json });
+    }
+    for (const txid of this.savedTxs.keys())
+      if (!kept(txid)) {
+        writes.push({ key: `${TX_PREFIX}${txid}`, value: null });
+        txs.set(txid, null);
+      }
+    for (const [txid, kind] of this.kinds)
+      if (this.savedKinds.get(txid) !== kind) {
+        writes.push({ key: `${KIND_PREFIX}${txid}`, value: encoder.encode(kind) });
+        kinds.set(txid, kind);
+      }
+    for (const txid of this.savedKinds.keys())
+      if (!this.kinds.has(txid)) {
+        writes.push({ key: `${KIND_PREFIX}${txid}`, value: null });
+        kinds.set(txid, null);
+      }
+    const saved = () => {
+      for (const [txid, status] of txs)
+        if (status === null) this.savedTxs.delete(txid);
+        else this.savedTxs.set(txid, status);
+      for (const [txid, kind] of kinds)
+        if (kind === null) this.savedKinds.delete(txid);
+        else this.savedKinds.set(txid, kind);
+    };
+    return { writes, saved };
+  }
+
+  private restore(bytes: Uint8Array, stored: ReadonlyMap<string, Uint8Array>): void {
     try {
       const s = JSON.parse(new TextDecoder().decode(bytes));
-      if (s.v !== STATE_VERSION) throw new Error(`unknown version ${s.v}`);
+      if (s.v !== 1 && s.v !== STATE_VERSION) throw new Error(`unknown version ${s.v}`);
       if (s.network !== this.network) throw new Error(`state is for ${s.network}, wallet is ${this.network}`);
       this.next = [Number(s.next[0]), Number(s.next[1])];
-      for (const t of s.history)
-        this.history.set(t.txid, {
-          txid: t.txid,
-          inputs: t.inputs,
-          outputs: t.outputs.map((o: { s: string; v: string }) => ({
-            scriptHex: o.s,
-            valueSat: BigInt(o.v),
-          })),
+      const txFromJson = (
+        txid: string,
+        t: { inputs: WalletTx['inputs']; outputs: { s: string; v: string }[]; status: TxStatus },
+      ) =>
+        this.history.set(txid, {
+          txid,
+          inputs: t.inputs.map((i) => ({ txid: i.txid, vout: i.vout })),
+          outputs: t.outputs.map((o) => ({ scriptHex: o.s, valueSat: BigInt(o.v) })),
           status: t.status,
         });
+      if (s.v === 1) {
+        // the whole history and the kinds in the state: the first save writes them as records
+        for (const t of s.history) txFromJson(t.txid, t);
+        this.kinds = new Map(s.kinds);
+      } else {
+        const decoder = new TextDecoder();
+        for (const [key, value] of stored) {
+          if (key.startsWith(TX_PREFIX)) {
+            const txid = key.slice(TX_PREFIX.length);
+            const t = JSON.parse(decoder.decode(value));
+            txFromJson(txid, t);
+            this.savedTxs.set(txid, {
+              status: this.history.get(txid)!.status,
+              json: JSON.stringify(t.status),
+            });
+          } else if (key.startsWith(KIND_PREFIX)) {
+            const kind = decoder.decode(value) as WalletTxKind;
+            this.kinds.set(key.slice(KIND_PREFIX.length), kind);
+            this.savedKinds.set(key.slice(KIND_PREFIX.length), kind);
+          }
+        }
+      }
       for (const l of s.local) {
         const raw = hex.decode(l.raw);
         const io = parseTxIo(raw);
@@ -936,7 +1041,6 @@ export class OnchainWallet {
           status: { confirmed: false },
         });
       }
-      this.kinds = new Map(s.kinds);
       this.scan = s.scan ?? undefined;
       // states saved before this field: their next sync scans fully once
       this.scannedFully = s.full === true;
@@ -952,7 +1056,6 @@ export class OnchainWallet {
     return this.saving;
   }
 
-  /** Persist the whole state in one atomic write; writes are serialized in call order. */
   /** Records of the derived scripts not yet stored (the last record rewritten as it fills). */
   private newScriptRecords(): { key: string; value: Uint8Array }[] {
     const writes: { key: string; value: Uint8Array }[] = [];
@@ -1011,13 +1114,41 @@ export class OnchainWallet {
     }
   }
 
+  /**
+   * Persist the state, with the records that changed, in one atomic write; writes are serialized in
+   * call order.
+   */
   private save(): Promise<void> {
     const store = this.opts.store;
     if (!store) return Promise.resolve();
-    const writes = [{ key: STATE_KEY, value: this.serialize() }, ...this.newScriptRecords()];
-    const run = this.saving.then(() => store.commit(writes));
+    const records = this.recordChanges();
+    const writes = [
+      { key: STATE_KEY, value: this.serialize() },
+      ...records.writes,
+      ...this.newScriptRecords(),
+    ];
+    const run = this.saving.then(() => store.commit(writes)).then(records.saved);
     this.saving = run.catch(() => {});
     return run;
+  }
+}
+
+/** A Map that reports each set, delete and clear: the wallet's coin set is derived from three of them. */
+class WatchedMap<K, V> extends Map<K, V> {
+  constructor(private readonly onChange: () => void) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    this.onChange();
+    return super.set(key, value);
+  }
+  override delete(key: K): boolean {
+    this.onChange();
+    return super.delete(key);
+  }
+  override clear(): void {
+    this.onChange();
+    super.clear();
   }
 }
 
