@@ -104,13 +104,16 @@ export async function measureLspSoak(payments: number, samples: number, deadline
     }
 
     const lspPid = lsp.child.pid!;
-    const lspWasm = async () => {
+    const lspGauges = async () => {
       const text = await (await fetch(`${lspUrl}/metrics`)).text();
-      return Number(/^lsp_wasm_memory_bytes (\d+)$/m.exec(text)?.[1]);
+      const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+      return { wasm: gauge('lsp_wasm_memory_bytes'), monitorMax: gauge('lsp_channel_monitor_bytes_max') };
     };
     const progress: Array<{
       payments: number;
       lsp_wasm_mb: number;
+      /** The LSP's largest channel monitor: the router channel's, which carries every payment. */
+      lsp_monitor_max_mb: number;
       lsp_rss_mb: number;
       bench_wasm_mb: number;
       per_s: number;
@@ -123,9 +126,11 @@ export async function measureLspSoak(payments: number, samples: number, deadline
       const perS = ((done - lastSample.done) * 1000) / Math.max(1, now - lastSample.at);
       lastSample = { at: now, done };
       sampling = sampling.then(async () => {
+        const { wasm, monitorMax } = await lspGauges();
         progress.push({
           payments: done,
-          lsp_wasm_mb: Math.round(((await lspWasm()) / MB) * 10) / 10,
+          lsp_wasm_mb: Math.round((wasm / MB) * 10) / 10,
+          lsp_monitor_max_mb: Math.round((monitorMax / MB) * 100) / 100,
           lsp_rss_mb: Math.round(rssOf(lspPid) / MB),
           bench_wasm_mb: Math.round(((wasmMemoryBytes() ?? 0) / MB) * 10) / 10,
           per_s: Math.round(perS),
@@ -162,7 +167,7 @@ export async function measureLspSoak(payments: number, samples: number, deadline
     );
     const seconds = (performance.now() - t0) / 1000;
     const lspCpuMs = cpuMsOf(lspPid) - lspCpu0;
-    if (progress.at(-1)?.payments !== succeeded) sample(succeeded);
+    if (lastSample.done !== succeeded) sample(succeeded); // (samples still being taken are not in progress yet)
     await sampling;
     unsubscribe();
 
@@ -187,6 +192,14 @@ export async function measureLspSoak(payments: number, samples: number, deadline
       soak_wasm_mb_end: end.lsp_wasm_mb,
       /** (end − half) / half of the LSP's WASM memory; goal ≤ 0.05. */
       soak_wasm_growth_last_half: (end.lsp_wasm_mb - half.lsp_wasm_mb) / half.lsp_wasm_mb,
+      /**
+       * LDK 0.1 keeps each revoked state's HTLC data in the channel's monitor, so monitors grow with
+       * every payment (and the WASM memory with them): docs/architecture.md, "Monitors grow".
+       */
+      soak_monitor_max_mb_end: end.lsp_monitor_max_mb,
+      /** Payments per second over the first and the last sampled stretch: per-payment work grows with the monitor. */
+      soak_per_s_first: progress[1]?.per_s ?? 0,
+      soak_per_s_last: end.per_s,
       soak_lsp_rss_mb_start: start.lsp_rss_mb,
       soak_lsp_rss_mb_end: end.lsp_rss_mb,
       /** This process's WASM (wallets, router, merchant share one instance). */

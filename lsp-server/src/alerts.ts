@@ -8,6 +8,7 @@ export const ALERT_KINDS = [
   'onchain_low',
   'backup_failing',
   'wasm_memory',
+  'channel_monitor',
   'peer_offline',
   'chain_lag',
 ] as const;
@@ -21,6 +22,7 @@ export interface Alert {
 }
 
 const sat = (n: bigint) => `${n.toLocaleString('en-US')} sat`;
+const kib = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KiB`;
 
 export async function evaluateAlerts(
   deps: Pick<Deps, 'node' | 'config' | 'metrics' | 'clock' | 'secondChain'>,
@@ -38,6 +40,8 @@ export async function evaluateAlerts(
   const failing = metrics.backupHealth.failingWallets();
   const wasm = node.wasmMemory();
   const wasmPercent = wasm ? (wasm.usedBytes / wasm.limitBytes) * 100 : 0;
+  let largest: [string, number] | undefined;
+  for (const entry of node.monitorBytes()) if (!largest || entry[1] > largest[1]) largest = entry;
   const connected = new Set(node.listPeers().map((p) => p.peerId));
   const offline = config.publicPeers.map((p) => p.split('@')[0]!).filter((id) => !connected.has(id));
   const syncedAtMs = node.chainWatch().lastSyncAtMs;
@@ -72,6 +76,13 @@ export async function evaluateAlerts(
       detail: wasm
         ? `WASM memory at ${wasmPercent.toFixed(1)}% of its limit (alert above ${alerts.wasmPercent}%): restart before the limit`
         : 'WASM memory not measured',
+    },
+    {
+      kind: 'channel_monitor',
+      firing: largest !== undefined && largest[1] > alerts.monitorKb * 1024,
+      detail: largest
+        ? `largest channel monitor ${kib(largest[1])} (channel ${largest[0]}; alert above ${kib(alerts.monitorKb * 1024)}): each payment over it copies the whole monitor; close the channel cooperatively and open a new one`
+        : 'no open channel',
     },
     {
       kind: 'peer_offline',

@@ -391,6 +391,8 @@ const configSchema = z
         /** On-chain balance below the reserve plus this many minimum-size channel opens. */
         onchainOpens: int('ALERT_ONCHAIN_OPENS', 0, 1_000_000).default(2),
         wasmPercent: int('ALERT_WASM_PERCENT', 1, 100).default(70),
+        /** A channel's stored monitor above this: each payment over it copies the whole monitor. */
+        monitorKb: int('ALERT_MONITOR_KB', 1, 1_048_576).default(4_096),
         /** The last completed chain sync older than this (the node syncs every 10 s). */
         chainLagSec: int('ALERT_CHAIN_LAG_SEC', 30, 86_400).default(300),
         /** Our synced height this many blocks below ESPLORA_URL_2's tip (a block reaches servers seconds apart). */
@@ -577,6 +579,7 @@ const ENV: Record<string, string> = {
   ALERT_JIT_WALLETS: 'alerts.jitWallets',
   ALERT_ONCHAIN_OPENS: 'alerts.onchainOpens',
   ALERT_WASM_PERCENT: 'alerts.wasmPercent',
+  ALERT_MONITOR_KB: 'alerts.monitorKb',
   ALERT_CHAIN_LAG_SEC: 'alerts.chainLagSec',
   ALERT_CHAIN_BEHIND_BLOCKS: 'alerts.chainBehindBlocks',
 };

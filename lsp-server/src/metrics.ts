@@ -152,6 +152,7 @@ export class Metrics {
     const balances = node.balances();
     const wallets = (await store.listWallets(1_000_000)).length;
     const wasm = node.wasmMemory();
+    const monitors = [...node.monitorBytes().values()];
     return [
       gauge('lsp_channels', 'Open channels', channels.length),
       gauge('lsp_channels_usable', 'Usable channels', channels.filter((c) => c.isUsable).length),
@@ -184,6 +185,17 @@ export class Metrics {
             ),
           ]
         : []),
+      // per-payment work on a channel grows with its monitor (alert channel_monitor)
+      gauge(
+        'lsp_channel_monitor_bytes_max',
+        "The largest channel's stored monitor, bytes: it grows with every payment over the channel",
+        Math.max(0, ...monitors),
+      ),
+      gauge(
+        'lsp_channel_monitor_bytes_total',
+        "Every open channel's stored monitor, bytes",
+        monitors.reduce((a, b) => a + b, 0),
+      ),
       this.jitBuys.render(),
       this.jitChannelsOpened.render(),
       this.jitHtlcsFailed.render(),

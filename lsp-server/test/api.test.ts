@@ -383,6 +383,7 @@ for (const backend of backends()) {
         'lsp_forward_latency_seconds_bucket{le="+Inf"} 0',
         'lsp_wallets 2',
         'lsp_wasm_memory_limit_bytes 1073741824',
+        'lsp_channel_monitor_bytes_max 0',
       ]) {
         expect(text).toContain(name);
       }

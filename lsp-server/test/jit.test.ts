@@ -17,7 +17,11 @@ for (const backend of backends()) {
   describe(`JIT channels on the devnet (${backend.name})`, () => {
     let s: Stack;
     beforeAll(async () => {
-      s = await startStack(backend, { JIT_HOLD_TIMEOUT_SEC: '10' }, `jit-${backend.name}`);
+      s = await startStack(
+        backend,
+        { JIT_HOLD_TIMEOUT_SEC: '10', ALERT_MONITOR_KB: '1' },
+        `jit-${backend.name}`,
+      );
     }, 120_000);
     afterAll(() => s?.stop(), 60_000);
 
@@ -109,6 +113,20 @@ for (const backend of backends()) {
         invoice: invoice.bolt11,
       });
       expect(sentEvents).toEqual([paid.feeMsat]);
+
+      // the operator sees each channel's monitor, which grows with every payment; this suite's
+      // ALERT_MONITOR_KB of 1 makes the alert fire and name the largest channel
+      const after = await (await fetch(`${s.server.url}/metrics`)).text();
+      const monitors = s.lsp.monitorBytes();
+      const largest = Math.max(...monitors.values());
+      expect(largest).toBeGreaterThan(1024);
+      expect(after).toContain(`lsp_channel_monitor_bytes_max ${largest}`);
+      expect(after).toContain(
+        `lsp_channel_monitor_bytes_total ${[...monitors.values()].reduce((a, b) => a + b)}`,
+      );
+      expect(after).toContain('lsp_alert{kind="channel_monitor"} 1');
+      const largestTxo = [...monitors].find(([, bytes]) => bytes === largest)![0];
+      expect(s.lsp.listChannels().map((c) => c.fundingTxo)).toContain(largestTxo);
     }, 120_000);
 
     it('the merchant, two hops away on the public network, pays a wallet behind the LSP', async () => {

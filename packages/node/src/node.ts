@@ -206,6 +206,15 @@ export class LightningNode {
     return this.onchain.newAddress();
   }
 
+  /**
+   * Each open channel's stored monitor size in bytes, by funding outpoint (`txid:vout`). It grows with
+   * every payment over the channel (LDK 0.1 keeps each revoked state's HTLC data), and so does the
+   * work of each payment on it: see docs/architecture.md, "Monitors grow with every payment".
+   */
+  monitorBytes(): Map<string, number> {
+    return this.p.persister.monitorBytes();
+  }
+
   /** When the chain was last watched, against the delay a revoked commitment must be caught in. */
   chainWatch(): ChainWatch {
     return this.p.chain.watch();

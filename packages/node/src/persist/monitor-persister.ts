@@ -36,6 +36,7 @@ import {
   MONITOR_INFLIGHT_PREFIX,
   monitorFallbackKey,
   monitorInflightKey,
+  MONITOR_PREFIX,
   monitorKey,
   monitorUpdateKey,
   parseMonitorUpdateKey,
@@ -166,6 +167,18 @@ export class MonitorPersister {
 
   attach(chainMonitor: ldk.ChainMonitor): void {
     this.chainMonitor = chainMonitor;
+  }
+
+  /**
+   * Each open channel's last full monitor as stored, in bytes, by funding outpoint. LDK 0.1 keeps
+   * the HTLC data of every revoked counterparty commitment in it (~130–250 bytes a payment), and the
+   * bindings copy the whole monitor into every Persist callback: per-payment work grows with it.
+   */
+  monitorBytes(): Map<string, number> {
+    const sizes = new Map<string, number>();
+    for (const [key, value] of this.mirror)
+      if (key.startsWith(MONITOR_PREFIX)) sizes.set(key.slice(MONITOR_PREFIX.length), value.length);
+    return sizes;
   }
 
   /** Restore: the monitors handed to the ChainMonitor, and what the restored manager holds in flight. */

@@ -42,6 +42,9 @@ describe('persistence: async InProgress path and restart from SQLite', () => {
     );
 
     const startOutbound = lsp.listChannels()[0]!.outboundMsat;
+    const fundingTxo = lsp.listChannels()[0]!.fundingTxo!;
+    const monitorAtOpen = lsp.monitorBytes().get(fundingTxo)!;
+    expect(monitorAtOpen).toBeGreaterThan(0);
     // 200 payments, 20 in flight at a time, the receiver's every monitor update acknowledged late
     let receivedMsat = 0n;
     wallet.on('payment-received', (e) => {
@@ -71,6 +74,10 @@ describe('persistence: async InProgress path and restart from SQLite', () => {
       () => lsp.listChannels()[0]!.outboundMsat === startOutbound - expected,
       20_000,
     );
+
+    // the monitor keeps every revoked state's HTLC data: it grew with the payments (~130 B each; the
+    // stored one lags by up to 16 updates, the compaction interval)
+    expect(lsp.monitorBytes().get(fundingTxo)! - monitorAtOpen).toBeGreaterThan(total * 50);
 
     // restart the LSP from its SQLite file mid-life
     const outboundBefore = lsp.listChannels()[0]!.outboundMsat;
