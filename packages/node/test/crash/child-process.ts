@@ -1,8 +1,9 @@
 // The parent's handle on one run of the wallet process: spawn it, wait for its `ready` line, send
 // commands and await their replies, SIGKILL it. Every line the child writes goes to `onLine`.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildConfig } from './child.ts';
 import { type Command, decodeLine, encodeLine, lineReader, type NodeView, type Report } from './protocol.ts';
@@ -14,42 +15,35 @@ let childArgs: string[] | undefined;
 
 /**
  * How to start the child: a restart is dominated by loading it, so it is bundled once per test run
- * with esbuild (installed with vite/tsx) into node_modules/.cache — plain JS, no transpiling per
- * start; LDK and better-sqlite3 stay external and resolve from the package. Without esbuild, tsx.
+ * with esbuild into node_modules/.cache — plain JS, no transpiling per start (tsx costs ~0.5 s of CPU
+ * a start before it transpiles anything); LDK and better-sqlite3 stay external and resolve from the
+ * package. esbuild is tsx's own dependency, so it is found through tsx (pnpm links no esbuild into
+ * this package). Without it, tsx.
  */
 function childCommand(): string[] {
   if (childArgs) return childArgs;
   childArgs = ['--import', 'tsx', CHILD_SCRIPT];
-  for (let dir = PACKAGE_DIR; ; dir = dirname(dir)) {
-    const esbuild = join(dir, 'node_modules', '.bin', 'esbuild');
-    if (existsSync(esbuild)) {
-      try {
-        const cache = join(PACKAGE_DIR, 'node_modules', '.cache');
-        mkdirSync(cache, { recursive: true });
-        const outDir = mkdtempSync(join(cache, 'crash-child-'));
-        process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
-        const out = join(outDir, 'child.mjs');
-        execFileSync(
-          esbuild,
-          [
-            CHILD_SCRIPT,
-            '--bundle',
-            '--platform=node',
-            '--format=esm',
-            '--external:lightningdevkit',
-            '--external:better-sqlite3',
-            '--log-level=error',
-            `--outfile=${out}`,
-          ],
-          { cwd: PACKAGE_DIR, stdio: ['ignore', 'ignore', 'inherit'] },
-        );
-        childArgs = [out];
-      } catch {
-        // keep tsx
-      }
-      break;
-    }
-    if (dirname(dir) === dir) break;
+  try {
+    const fromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
+    const esbuild = fromTsx('esbuild') as { buildSync(options: Record<string, unknown>): unknown };
+    const cache = join(PACKAGE_DIR, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    const outDir = mkdtempSync(join(cache, 'crash-child-'));
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
+    const out = join(outDir, 'child.mjs');
+    esbuild.buildSync({
+      entryPoints: [CHILD_SCRIPT],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['lightningdevkit', 'better-sqlite3'],
+      logLevel: 'error',
+      outfile: out,
+      absWorkingDir: PACKAGE_DIR,
+    });
+    childArgs = [out];
+  } catch (e) {
+    console.warn(`crash child: not bundled (${String(e)}); starting it with tsx`);
   }
   return childArgs;
 }
