@@ -39,8 +39,20 @@ export interface LspProcess {
   stop(): Promise<void>;
 }
 
-/** The node flags of lsp-server's `start` script (package.json): the bench runs the LSP as operators do. */
-const LSP_START_FLAGS = ['--max-semi-space-size=32'];
+/**
+ * The node flags of lsp-server's `start` script, read from its package.json (where they are set, for
+ * operators): the bench runs the LSP as they do.
+ */
+const LSP_START_FLAGS = (() => {
+  const { scripts } = JSON.parse(readFileSync(join(lspServerDir, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const args = scripts.start.split(/\s+/);
+  const end = args.indexOf('--import');
+  if (args[0] !== 'node' || end < 0)
+    throw new Error(`bench: unexpected lsp-server start script: ${scripts.start}`);
+  return args.slice(1, end);
+})();
 
 /** Starts lsp-server's main.ts on `databasePath`; resolves once it listens. */
 export async function spawnLsp(options: {
