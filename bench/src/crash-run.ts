@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const nodePackage = join(root, 'packages', 'node');
 
-export async function measureCrash(kills: number): Promise<Record<string, number>> {
+/** `minutes` (0: none) stops the run after that long, with the kills done by then. */
+export async function measureCrash(kills: number, minutes: number): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'lpw-crash-bench-'));
   const file = join(dir, 'report.json');
   try {
@@ -20,7 +21,12 @@ export async function measureCrash(kills: number): Promise<Record<string, number
         [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/crash/crash.test.ts'],
         {
           cwd: nodePackage,
-          env: { ...process.env, CRASH_KILLS: String(kills), CRASH_REPORT: file },
+          env: {
+            ...process.env,
+            CRASH_KILLS: String(kills),
+            CRASH_REPORT: file,
+            ...(minutes > 0 ? { CRASH_MINUTES: String(minutes) } : {}),
+          },
           // the test's progress goes to the bench's stderr; stdout carries only our result line
           stdio: ['ignore', process.stderr, process.stderr],
         },

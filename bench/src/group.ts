@@ -74,7 +74,7 @@ switch (name) {
     reportToParent(await measureChainView(num('startRuns'), num('blocks'), num('headerSpan')));
     break;
   case 'crash':
-    reportToParent(await measureCrash(num('kills')));
+    reportToParent(await measureCrash(num('kills'), num('minutes')));
     break;
   case 'pwa-stream':
     reportToParent(await measurePwaStream(num('minutes')));

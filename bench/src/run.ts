@@ -28,6 +28,9 @@ const soakLongPayments = soakLong?.includes('=') ? Number(soakLong.split('=')[1]
 // --crash[=N]: the crash test with N SIGKILLs (1,000 by default; CI runs 50), also a flag of its own
 const crash = args.find((a) => a === '--crash' || a.startsWith('--crash='));
 const crashKills = crash?.includes('=') ? Number(crash.split('=')[1]) : 1_000;
+// --crash-minutes=M: stop the crash run after M minutes with the kills done by then (each kill gets
+// slower as the one channel's monitor grows: docs/architecture.md)
+const crashMinutes = Number(args.find((a) => a.startsWith('--crash-minutes='))?.split('=')[1] ?? 0);
 // --pwa-stream[=MINUTES]: the PWA streams every second for MINUTES (30 by default), its worker's memory sampled
 const pwaStream = args.find((a) => a === '--pwa-stream' || a.startsWith('--pwa-stream='));
 const pwaStreamMinutes = pwaStream?.includes('=') ? Number(pwaStream.split('=')[1]) : 30;
@@ -81,7 +84,7 @@ const plan = quick
       hostile: { wallets: 200, windowSec: 10, routesPerWallet: 1 },
       'soak-long': soakLongPlan,
       'lsp-many-channels': manyChannelsPlan,
-      crash: { kills: crashKills },
+      crash: { kills: crashKills, minutes: crashMinutes },
       'pwa-stream': { minutes: pwaStreamMinutes },
       // not in a quick run's groups; this size when named with --groups=failover
       failover: { rounds: 3 },
@@ -104,7 +107,7 @@ const plan = quick
       gossip: { nodes: 15_000, channels: 50_000, routeQueries: 200 },
       'soak-long': soakLongPlan,
       'lsp-many-channels': manyChannelsPlan,
-      crash: { kills: crashKills },
+      crash: { kills: crashKills, minutes: crashMinutes },
       'pwa-stream': { minutes: pwaStreamMinutes },
       // SIGKILLs of the active LSP, each taken over by the standby and followed by a payment
       failover: { rounds: 10 },

@@ -2,7 +2,9 @@
 // is SIGKILLed at random moments and restarted from its file, again and again. After each restart
 // the channel must still be open and usable, every in-flight payment resolved the same way on both
 // sides, and the msat balances exactly what the payment records say. CRASH_SEED replays a run's
-// choices (kill delays, amounts); CRASH_KILLS sets the number of kills (default 50);
+// choices (kill delays, amounts); CRASH_KILLS sets the number of kills (default 50); CRASH_MINUTES
+// stops a run after that long with the kills done so far (the bench's long runs: each payment over
+// the one channel grows its monitor, and with it the time of a kill);
 // CRASH_DIRECTIONS=wallet-pays|lsp-pays restricts the traffic; CRASH_LOG=1 prints the log and
 // keeps the SQLite files; CRASH_REPORT=<file> writes the run's counts there as JSON, passed or failed
 // (the bench's `--crash` mode reads it: bench/src/crash-run.ts).
@@ -25,6 +27,7 @@ import { CrashRig } from './rig.ts';
 
 const SEED = process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
 const KILLS = Number(process.env.CRASH_KILLS ?? 50);
+const MINUTES = process.env.CRASH_MINUTES ? Number(process.env.CRASH_MINUTES) : undefined;
 const CAPACITY_SAT = 2_000_000n;
 const PUSH_MSAT = 1_000_000_000n; // half to the wallet: both can pay from the start
 const WORKERS = 3; // payments in flight per direction
@@ -33,7 +36,7 @@ const DIRECTIONS = (process.env.CRASH_DIRECTIONS ?? 'both') as 'both' | 'wallet-
 const SETTLE_MS = 60_000; // in-flight payments and HTLCs must resolve within this after a restart
 const MINE_EVERY = 10; // cycles between blocks (the channel confirms, heights move under the wallet)
 /** About 6 s a kill on a quiet machine; three times that, and never less than CI's 15 minutes. */
-const TIMEOUT_MS = Math.max(900_000, KILLS * 20_000);
+const TIMEOUT_MS = Math.max(900_000, Math.min(KILLS * 20_000, (MINUTES ?? Infinity) * 60_000 + 300_000));
 
 /** What a run did and found, by kind: the bench reports these, the test fails on any problem. */
 interface CrashStats {
@@ -64,6 +67,7 @@ function report(stats: CrashStats, elapsedMs: number): void {
     crash_restart_ms_max: stats.restartMsMax,
     crash_settle_ms_max: stats.settleMsMax,
     crash_elapsed_s: Math.round(elapsedMs / 1000),
+    crash_stopped_at_minutes: stats.kills < KILLS && MINUTES !== undefined ? MINUTES : 0,
   };
   writeFileSync(file, `${JSON.stringify(result)}\n`);
 }
@@ -109,7 +113,9 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
         await ready;
         await usable(r, child);
 
-        while (stats.kills < KILLS) {
+        const stopAt = MINUTES === undefined ? Infinity : started + MINUTES * 60_000;
+        // each cycle checks the restarted wallet first; the last check follows the last kill
+        for (;;) {
           const cycle = stats.checks;
           if (cycle > 0 && cycle % MINE_EVERY === 0) {
             r.devnet.mine(1);
@@ -153,6 +159,8 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
               `${walletBefore.length} wallet / ${lspBefore.length} lsp records`,
           );
 
+          if (stats.kills >= KILLS || Date.now() >= stopAt) break;
+
           // traffic both ways, steered toward the middle, then the kill at a random moment
           const share = Number((balanceOf(lspView.channels[0]!) * 1000n) / (CAPACITY_SAT * 1000n)) / 1000;
           const maxMsat = (s: number) =>
@@ -192,7 +200,7 @@ describe('crash: the wallet is SIGKILLed mid-payments and restarts from SQLite',
             `lsp payments not sent: ${JSON.stringify(Object.fromEntries(refusals))}`,
         );
         report(stats, elapsed);
-        expect(stats.kills).toBe(KILLS);
+        if (Date.now() < stopAt) expect(stats.kills).toBe(KILLS);
         failed = false;
         if (process.env.CRASH_LOG) console.log(r.dumpLog(SEED, 0));
       } catch (error) {
