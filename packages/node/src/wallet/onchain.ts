@@ -18,7 +18,7 @@ import {
   silentLog,
   type TxStatus,
 } from '../chain/source.ts';
-import type { Store } from '../persist/store.ts';
+import type { Store, StoreWrite } from '../persist/store.ts';
 import { WalletError } from './errors.ts';
 
 type ScriptHistorySource = Pick<EsploraSource, 'scriptHistory'>;
@@ -214,13 +214,8 @@ export class OnchainWallet {
   private staticKey: { privateKey: Uint8Array; publicKey: Uint8Array; script: Uint8Array } | undefined;
   /** This process's first sync is still to come (only it may be a quick one). */
   private firstSync = true;
-  /**
-   * What the store holds per history tx (the status written, and that object: statuses are replaced,
-   * never changed in place, so the same object is the same status) and per kind: a save writes the
-   * difference.
-   */
-  private readonly savedTxs = new Map<string, { status: TxStatus; json: string }>();
-  private readonly savedKinds = new Map<string, WalletTxKind>();
+  /** Per tx and kind record the store holds (by key), what it was written from: a save writes the difference. */
+  private readonly savedRecords = new Map<string, string>();
   private saving: Promise<void> = Promise.resolve();
   private syncing: Promise<void> | undefined;
 
@@ -937,54 +932,32 @@ export class OnchainWallet {
   /**
    * The history and kind records that differ from what the store holds, and what to note once they
    * are durable (a failed commit leaves the notes as they were: the next save writes them again).
-   * Inputs and outputs are fixed by the txid, so a tx record changes only with its status.
+   * Inputs and outputs are fixed by the txid, so a tx record changes only with its block.
    */
-  private recordChanges(): { writes: { key: string; value: Uint8Array | null }[]; saved: () => void } {
-    const writes: { key: string; value: Uint8Array | null }[] = [];
-    const txs = new Map<string, { status: TxStatus; json: string } | null>();
-    const kinds = new Map<string, WalletTxKind | null>();
-    const encoder = new TextEncoder();
+  private recordChanges(): { writes: StoreWrite[]; saved: () => void } {
+    // key → what tells the stored record from another, and the record
+    const wanted = new Map<string, [string, () => string]>();
     // unmined broadcasts are asked about again after a restart, not kept (they may be replaced)
-    const kept = (txid: string) => this.history.has(txid) && !this.unmined.has(txid);
-    for (const tx of this.history.values()) {
-      if (this.unmined.has(tx.txid)) continue;
-      const saved = this.savedTxs.get(tx.txid);
-      if (saved?.status === tx.status) continue;
-      const json = JSON.stringify(tx.status);
-      if (saved?.json === json) {
-        saved.status = tx.status;
-        continue;
+    for (const tx of this.history.values())
+      if (!this.unmined.has(tx.txid))
+        wanted.set(`${TX_PREFIX}${tx.txid}`, [statusMark(tx.status), () => JSON.stringify(txRecord(tx))]);
+    for (const [txid, kind] of this.kinds) wanted.set(`${KIND_PREFIX}${txid}`, [kind, () => kind]);
+    const writes: StoreWrite[] = [];
+    const changes: [string, string | null][] = [];
+    for (const [key, [mark, record]] of wanted)
+      if (this.savedRecords.get(key) !== mark) {
+        writes.push({ key, value: new TextEncoder().encode(record()) });
+        changes.push([key, mark]);
       }
-      const record = {
-        inputs: tx.inputs.map((i) => ({ txid: i.txid, vout: i.vout })),
-        outputs: tx.outputs.map((o) => ({ s: o.scriptHex, v: o.valueSat.toString() })),
-        status: tx.status,
-      };
-      writes.push({ key: `${TX_PREFIX}${tx.txid}`, value: encoder.encode(JSON.stringify(record)) });
-      txs.set(tx.txid, { status: tx.status, json });
-    }
-    for (const txid of this.savedTxs.keys())
-      if (!kept(txid)) {
-        writes.push({ key: `${TX_PREFIX}${txid}`, value: null });
-        txs.set(txid, null);
-      }
-    for (const [txid, kind] of this.kinds)
-      if (this.savedKinds.get(txid) !== kind) {
-        writes.push({ key: `${KIND_PREFIX}${txid}`, value: encoder.encode(kind) });
-        kinds.set(txid, kind);
-      }
-    for (const txid of this.savedKinds.keys())
-      if (!this.kinds.has(txid)) {
-        writes.push({ key: `${KIND_PREFIX}${txid}`, value: null });
-        kinds.set(txid, null);
+    for (const key of this.savedRecords.keys())
+      if (!wanted.has(key)) {
+        writes.push({ key, value: null });
+        changes.push([key, null]);
       }
     const saved = () => {
-      for (const [txid, status] of txs)
-        if (status === null) this.savedTxs.delete(txid);
-        else this.savedTxs.set(txid, status);
-      for (const [txid, kind] of kinds)
-        if (kind === null) this.savedKinds.delete(txid);
-        else this.savedKinds.set(txid, kind);
+      for (const [key, mark] of changes)
+        if (mark === null) this.savedRecords.delete(key);
+        else this.savedRecords.set(key, mark);
     };
     return { writes, saved };
   }
@@ -1012,18 +985,15 @@ export class OnchainWallet {
       } else {
         const decoder = new TextDecoder();
         for (const [key, value] of stored) {
+          const txid = key.slice(key.lastIndexOf('/') + 1);
           if (key.startsWith(TX_PREFIX)) {
-            const txid = key.slice(TX_PREFIX.length);
             const t = JSON.parse(decoder.decode(value));
             txFromJson(txid, t);
-            this.savedTxs.set(txid, {
-              status: this.history.get(txid)!.status,
-              json: JSON.stringify(t.status),
-            });
+            this.savedRecords.set(key, statusMark(t.status));
           } else if (key.startsWith(KIND_PREFIX)) {
             const kind = decoder.decode(value) as WalletTxKind;
-            this.kinds.set(key.slice(KIND_PREFIX.length), kind);
-            this.savedKinds.set(key.slice(KIND_PREFIX.length), kind);
+            this.kinds.set(txid, kind);
+            this.savedRecords.set(key, kind);
           }
         }
       }
@@ -1151,6 +1121,18 @@ class WatchedMap<K, V> extends Map<K, V> {
     super.clear();
   }
 }
+
+/** A history tx as stored (`restore` reads it back). */
+function txRecord(tx: WalletTx) {
+  return {
+    inputs: tx.inputs.map((i) => ({ txid: i.txid, vout: i.vout })),
+    outputs: tx.outputs.map((o) => ({ s: o.scriptHex, v: o.valueSat.toString() })),
+    status: tx.status,
+  };
+}
+
+/** What a tx record is written from besides its txid: its block, or none. */
+const statusMark = (status: TxStatus) => (status.confirmed ? status.blockHash : '');
 
 function fromEsploraTx(t: EsploraTx): WalletTx {
   return {
