@@ -81,7 +81,7 @@ export async function evaluateAlerts(
       kind: 'channel_monitor',
       firing: largest !== undefined && largest[1] > alerts.monitorKb * 1024,
       detail: largest
-        ? `largest channel monitor ${kib(largest[1])} (channel ${largest[0]}; alert above ${kib(alerts.monitorKb * 1024)}): each payment over it copies the whole monitor; close the channel cooperatively and open a new one`
+        ? `largest channel monitor ${kib(largest[1])} (funding ${largest[0].slice(0, 12)}…:${largest[0].split(':')[1]}; alert above ${kib(alerts.monitorKb * 1024)}): each payment over it copies the whole monitor; close the channel cooperatively and open a new one`
         : 'no open channel',
     },
     {
