@@ -207,6 +207,45 @@ function withoutInitGuards(code: string, id: string): string {
   return parts.join('');
 }
 
+// The bindings' 160 enum members, as TypeScript compiles them: `E[E["LDKE_A"] = 0] = "LDKE_A"`, a name
+// for the value and the value's name back (~1.8 KB gzip in all). A member nothing names is cut (its
+// value still arrives from the WASM as a number); the reverse names go too, but for an enum our
+// sources index to print a value (`ldk.PaymentFailureReason[reason]`), which keeps every member.
+const ENUM_MEMBER = /^(\s+)(\w+)\[\2\["(\w+)"\] = (-?\d+)\] = "\3";\n/gm;
+
+interface EnumUse {
+  /** every word of our sources' code and of the bindings' classes */
+  named: Set<string>;
+  /** what our sources index with a value (`Name[x]`, not the type `Name[]`) */
+  indexed: Set<string>;
+}
+
+function enumUse(sourceRoots: string[]): EnumUse {
+  const use: EnumUse = { named: new Set(), indexed: new Set() };
+  for (const root of sourceRoots) {
+    for (const file of sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name))) {
+      valueNames(file, use.named);
+      for (const [, name] of readFileSync(file, 'utf8').matchAll(/\b([A-Z]\w*)\[(?!\])/g))
+        use.indexed.add(name!);
+    }
+  }
+  const ldkRoot = dirname(fileURLToPath(import.meta.resolve('lightningdevkit')));
+  for (const file of sourceFiles(ldkRoot, (name) => name.endsWith('.mjs') && name !== 'bindings.mjs'))
+    for (const [word] of readFileSync(file, 'utf8').matchAll(/\bLDK\w+/g)) use.named.add(word);
+  return use;
+}
+
+function prunedEnums(code: string, id: string, use: EnumUse): string {
+  let count = 0;
+  const out = code.replace(ENUM_MEMBER, (member, indent, name, key, value) => {
+    count++;
+    if (use.indexed.has(name)) return member;
+    return use.named.has(key) ? `${indent}${name}["${key}"] = ${value};\n` : '';
+  });
+  if (count < 100) throw new Error(`lpw-prune-ldk-methods: the enum members of ${id} were not found`);
+  return out;
+}
+
 /**
  * @param sourceRoots folders whose .ts/.tsx files (tests aside: not bundled) may call LDK
  * @param notBundled files under them that the build must leave out (code of the nodes that keep a
@@ -236,7 +275,10 @@ export function pruneLdkMethods(sourceRoots: string[], notBundled: string[] = []
       if (!file) return null;
       // bindings.mjs is the WASM glue (module state, imports object): it keeps its side effects.
       // Every other module only declares classes, so one nothing uses may be left out.
-      if (file === 'bindings.mjs') return { code: withoutInitGuards(code, id), map: null };
+      if (file === 'bindings.mjs') {
+        const pruned = prunedEnums(withoutInitGuards(code, id), id, enumUse(sourceRoots));
+        return { code: pruned, map: null };
+      }
       if (!/^(structs|enums)\//.test(file)) return { code, moduleSideEffects: false };
       reached ??= reachableMethods(sourceRoots, excluded);
       const cuts = classMethods(this.parse(code)).methods.filter(
