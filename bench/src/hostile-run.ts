@@ -13,6 +13,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { tcp } from '@lpw/node/tcp';
@@ -157,6 +158,8 @@ interface RunResult {
   /** The LSP's /metrics at the end of the run less at its start (the delay: over the run). */
   lsp: Awaited<ReturnType<typeof lspFigures>>;
   lspRssMb: number;
+  /** The bench's own event loop (the honest wallets' side of "outside"): delay p99 and max, ms. */
+  benchLoopDelayMs: { p99: number; max: number };
   load: [number, number];
 }
 
@@ -190,6 +193,8 @@ async function runLoad(o: {
   const lsp0 = await lspFigures(o.lsp.url);
   const lspCpu0 = cpuMsOf(o.lsp.child.pid!);
   const benchCpu0 = process.cpuUsage();
+  const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+  benchLoop.enable();
   const t0 = performance.now();
   // the bound on the run's time (from the honest wallets' start: the abusers' process takes a moment
   // to load): an LSP that falls behind leaves sessions unfinished, not a hung bench
@@ -214,6 +219,7 @@ async function runLoad(o: {
     }),
   );
   clearTimeout(deadline);
+  benchLoop.disable();
   const seconds = (performance.now() - t0) / 1000;
   const lspCpuMs = cpuMsOf(o.lsp.child.pid!) - lspCpu0;
   const lsp1 = await lspFigures(o.lsp.url);
@@ -233,6 +239,7 @@ async function runLoad(o: {
       delayMaxMs: lsp1.delayMaxMs,
     } as RunResult['lsp'],
     lspRssMb: rssOf(o.lsp.child.pid!) / 1048576,
+    benchLoopDelayMs: { p99: benchLoop.percentile(99) / 1e6, max: benchLoop.max / 1e6 },
     load: [load0, loadavg()[0]!],
   };
 }
@@ -474,6 +481,8 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       [`hostile_${name}_lsp_fair_served`]: r.lsp.fairServed,
       [`hostile_${name}_lsp_fair_evicted`]: r.lsp.fairEvicted,
       [`hostile_${name}_lsp_rss_mb`]: r.lspRssMb,
+      [`hostile_${name}_bench_loop_delay_p99_ms`]: r.benchLoopDelayMs.p99,
+      [`hostile_${name}_bench_loop_delay_max_ms`]: r.benchLoopDelayMs.max,
       [`hostile_${name}_load_average`]: r.load,
       ...whereTimeWent(`hostile_${name}_honest`, r.tally.timed),
       ...whereTimeWent(`hostile_${name}_abuser`, r.abuseTally.timed),

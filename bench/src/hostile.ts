@@ -57,9 +57,7 @@ function viaProxy(ip: string, tally: Tally, session: { token?: string }, signal:
   return async (input, init) => {
     const headers = new Headers(init?.headers);
     headers.set('x-forwarded-for', ip);
-    // a connection per request, as nginx talks to its upstream by default: a starved client reusing
-    // a keep-alive socket the LSP has just closed fails with ECONNRESET, which measures the bench
-    headers.set('connection', 'close');
+    // kept connections, as the proxy of docs/operating.md keeps its own to the LSP (keep-alive.ts)
     if (session.token) headers.set('authorization', `Bearer ${session.token}`);
     tally.requests++;
     const t0 = performance.now();

@@ -517,6 +517,11 @@ const rows: Array<[string, unknown, string?]> = [
     `alone ${fmt(num('hostile_quiet_lsp_cpu_share'))} / ${fmt(num('hostile_quiet_bench_cpu_share'))}; ${results.hostile_placement ?? '?'}`,
   ],
   [
+    "  event-loop delay p99 / max ms, the LSP's and the honest wallets' (the bench's), with abusers",
+    `${fmt(num('hostile_abused_lsp_loop_delay_p99_ms'))} / ${fmt(num('hostile_abused_lsp_loop_delay_max_ms'))}, ${fmt(num('hostile_abused_bench_loop_delay_p99_ms'))} / ${fmt(num('hostile_abused_bench_loop_delay_max_ms'))}`,
+    `alone ${fmt(num('hostile_quiet_lsp_loop_delay_p99_ms'))} / ${fmt(num('hostile_quiet_lsp_loop_delay_max_ms'))}, ${fmt(num('hostile_quiet_bench_loop_delay_p99_ms'))} / ${fmt(num('hostile_quiet_bench_loop_delay_max_ms'))}`,
+  ],
+  [
     `crash: ${fmtCount(results.crash_kills)} SIGKILLs mid-payment (+${fmtCount(results.crash_startup_kills)} during restarts)`,
     `${fmt(num('crash_force_closes'))} / ${fmt(num('crash_msat_mismatch'))}`,
     `force closes / msat mismatches; other problems ${fmt(results.crash_other_problems)}; slowest restart ${fmt(results.crash_restart_ms_max)} ms; ${fmt(results.crash_elapsed_s)} s; seed ${results.crash_seed ?? '?'}`,

@@ -11,6 +11,7 @@ import { checkedBackupKey } from './backup-routes.ts';
 import { TrustedProxies } from './client-ip.ts';
 import type { Deps } from './deps.ts';
 import { behind } from './door.ts';
+import { keepConnectionsForProxy } from './keep-alive.ts';
 import { type LightningServices, startLightningServices } from './lightning.ts';
 import { LspsServer } from './lsps/server.ts';
 import { keepConnected, listenPublic, parsePeerUri, servePeerWebSocket } from './node/peers.ts';
@@ -46,6 +47,7 @@ export async function startLsp(deps: Deps): Promise<RunningLsp> {
       () => resolve(s),
     );
   });
+  keepConnectionsForProxy(server as unknown as import('node:http').Server);
   const port = (server.address() as AddressInfo).port;
   const auth = new AuthService(deps);
   const proxies = new TrustedProxies(config.trustedProxies);

@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { keepConnectionsForProxy } from './keep-alive.ts';
 import type { Db } from './store/db.ts';
 import { sessionDb } from './store/postgres.ts';
 
@@ -247,6 +248,7 @@ export async function serveStandby(options: { port: number; host: string }): Pro
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
   });
+  keepConnectionsForProxy(server as unknown as import('node:http').Server);
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

@@ -167,6 +167,16 @@ function nginxLocations(conf: string): { path: string; exact: boolean; body: str
   }));
 }
 
+/** An nginx `upstream` block: its servers and its `keepalive` (0 without). */
+function nginxUpstream(conf: string, name: string): { servers: string[]; keepalive: number } {
+  const body = new RegExp(`upstream\\s+${name}\\s*\\{([^}]*)\\}`).exec(conf)?.[1];
+  if (body === undefined) throw new Error(`no upstream ${name} in the guide's nginx block`);
+  return {
+    servers: [...body.matchAll(/^\s*server\s+(\S+);/gm)].map((m) => m[1]!),
+    keepalive: Number(/keepalive\s+(\d+);/.exec(body)?.[1] ?? 0),
+  };
+}
+
 /** The server-level directives of an nginx site: its text without the location blocks. */
 const nginxServerLevel = (conf: string) => conf.replace(/location\s+(=\s+)?\S+\s*\{[^}]*\}/g, '');
 
@@ -355,8 +365,11 @@ describe('docs/operating.md, read against the code', () => {
     const maxBody = nginxSize(/client_max_body_size\s+(\S+);/.exec(nginx!.body)![1]!);
     expect(maxBody).toBeGreaterThanOrEqual(server.limits.bodyLimitBytes);
     expect(maxBody).toBeGreaterThanOrEqual(server.limits.maxBackupBlobBytes);
-    const upstreams = new Set([...nginx!.body.matchAll(/proxy_pass\s+(\S+);/g)].map((m) => m[1]));
-    expect(upstreams).toEqual(new Set([`http://${server.host}:${server.port}`]));
+    // every proxy_pass names the one upstream, which lists the LSP
+    const upstreams = new Set([...nginx!.body.matchAll(/proxy_pass\s+http:\/\/(\S+);/g)].map((m) => m[1]));
+    expect(upstreams.size).toBe(1);
+    const upstream = nginxUpstream(nginx!.body, [...upstreams][0]!);
+    expect(upstream.servers).toEqual([`${server.host}:${server.port}`]);
     const locations = nginxLocations(nginx!.body);
     const peer = locations.filter((l) => l.body.includes('Upgrade'));
     expect(peer.map((l) => l.path)).toEqual([server.websocketPath]);
@@ -365,6 +378,16 @@ describe('docs/operating.md, read against the code', () => {
     expect(peer[0]!.body).toMatch(/proxy_set_header Connection "upgrade";/);
     expect(locations.find((l) => l.path === '/metrics')?.body).toMatch(/deny all;/);
     expect(locations.find((l) => l.path === '/admin')?.body).toMatch(/deny all;/);
+  });
+
+  it('the proxy keeps its connections to the LSP', () => {
+    const [nginx] = blocksOf('nginx');
+    const name = /proxy_pass\s+http:\/\/(\S+);/.exec(nginx!.body)![1]!;
+    expect(nginxUpstream(nginx!.body, name).keepalive).toBeGreaterThan(0);
+    // nginx needs both to keep an upstream connection; the peer location sets its own (the upgrade)
+    const serverLevel = nginxServerLevel(nginx!.body);
+    expect(serverLevel).toMatch(/proxy_http_version 1\.1;/);
+    expect(serverLevel).toMatch(/proxy_set_header Connection "";/);
   });
 
   it('the proxy passes the client address on, and the LSP believes it from the proxy only', () => {
@@ -523,6 +546,25 @@ describe('docs/operating.md and the Grafana dashboard, against a running LSP', (
       expect(metrics.length, expr).toBeGreaterThan(0);
       for (const metric of metrics) expect(exposition.samples.has(metric), `${metric} in ${expr}`).toBe(true);
     }
+  });
+
+  it('the LSP keeps an idle connection longer than the proxy reuses one', async () => {
+    const [nginx] = blocksOf('nginx');
+    // what the LSP tells a client it keeps an idle connection for, over real HTTP
+    const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+      const req = request(`${lsp.url}/health`, { agent: false, headers: { connection: 'keep-alive' } });
+      req.on('response', (res) => {
+        res.resume();
+        res.socket.destroy();
+        resolve(res.headers['keep-alive'] as string | undefined);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const idleSec = Number(/timeout=(\d+)/.exec(keepAlive ?? '')?.[1]);
+    // nginx's upstream keepalive_timeout is 60 s unless the guide's block sets it
+    const nginxIdleSec = Number(/keepalive_timeout\s+(\d+)s?;/.exec(nginx!.body)?.[1] ?? 60);
+    expect(idleSec).toBeGreaterThan(nginxIdleSec);
   });
 
   it("the proxy's paths are the LSP's routes", async () => {
