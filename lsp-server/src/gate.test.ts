@@ -49,7 +49,7 @@ describe('Gate', () => {
     expect(order.indexOf('other request')).toBeLessThan(order.indexOf('c'));
   });
 
-  it('serves waiting clients in turn, and one client holds at most its share of the queue', async () => {
+  it('serves a client with nothing running or waiting first, and one client holds at most its share of the queue', async () => {
     const gate = new Gate(1, 100, 3);
     const order: string[] = [];
     let first!: Promise<void>;
@@ -63,8 +63,24 @@ describe('Gate', () => {
     for (const e of await Promise.all(flood.slice(3))) expect(e).toMatchObject({ code: 'RATE_LIMITED' });
     (await started)();
     await Promise.all([first, ...flood.slice(0, 3), ...honest]);
-    // alice and bob came after three of the flood's requests, yet each waited for one of them only
-    expect(order).toEqual(['flood', 'alice', 'bob', 'flood', 'flood']);
+    // alice and bob came after three of the flood's requests, which had one running: they go first
+    expect(order).toEqual(['alice', 'bob', 'flood', 'flood', 'flood']);
+  });
+
+  it('serves clients already in line in turn, each going to the back once its turn came', async () => {
+    const gate = new Gate(1, 100);
+    const order: string[] = [];
+    let first!: Promise<void>;
+    const started = new Promise<() => void>((running) => {
+      first = gate.run(() => new Promise<void>((resolve) => running(resolve)), 'a');
+    });
+    const job = (client: string) => gate.run(async () => void order.push(client), client);
+    // a is running: its waiters are in line already; b comes with nothing running, then sends more
+    const jobs = [job('a'), job('a'), job('b'), job('b'), job('b')];
+    (await started)();
+    await Promise.all([first, ...jobs]);
+    // b's first went ahead (it had nothing running); then a and b take turns
+    expect(order).toEqual(['b', 'a', 'b', 'a', 'b']);
   });
 
   it('a full queue refuses the newest waiter of the client holding the most places, not a newcomer', async () => {
@@ -87,7 +103,8 @@ describe('Gate', () => {
     await expect(job('carol')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     (await started)();
     await Promise.all([first, flood[0], other, alice, bob]);
-    expect(order).toEqual(['flood', 'other', 'alice', 'bob']);
+    // the flood had a job running, so its one remaining place comes after the newcomers
+    expect(order).toEqual(['other', 'alice', 'bob', 'flood']);
     expect(gate.load).toEqual({ running: 0, waiting: 0 });
   });
 
