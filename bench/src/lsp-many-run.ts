@@ -29,6 +29,15 @@ import { percentile } from './stats.ts';
  */
 const OPENS_IN_FLIGHT = 50;
 
+/**
+ * The devnet's height before any node starts. LDK draws each channel's outbound SCID alias from the
+ * block heights more than a month (4,320 blocks) below its tip, and 2,500 tx indexes at each: on a
+ * younger chain every alias has the same height, so one manager holds at most 2,500 channels, and the
+ * LSP's panicked at ~2,350 ("ran out of possible outbound SCID aliases"). 100 heights more hold 250,000.
+ * Mainnet's height leaves that space ~200 times larger still.
+ */
+const ALIAS_HEIGHT = 4_320 + 100;
+
 const mb = (bytes: number | undefined) => Math.round((bytes ?? 0) / 1048576);
 
 function progress(what: string) {
@@ -153,6 +162,7 @@ export async function measureLspManyChannels(
 ) {
   await initWasm();
   const devnet = await startDevnet({ seed: 'bench-lsp-many' });
+  devnet.mine(ALIAS_HEIGHT - devnet.chain.tipHeight);
   const dir = mkdtempSync(join(tmpdir(), 'lpw-bench-lsp-many-'));
   const databasePath = join(dir, 'lsp.sqlite');
   const total = walletCount * perWallet;
