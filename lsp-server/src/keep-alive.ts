@@ -17,4 +17,12 @@ export const PROXY_IDLE_SEC = 60;
 export function keepConnectionsForProxy(server: Server): void {
   server.keepAliveTimeout = (PROXY_IDLE_SEC + 5) * 1000;
   server.headersTimeout = server.keepAliveTimeout + 1000;
+  // close() ends the idle connections only: one whose answer was still being made would stay open
+  // the whole idle time, and close() wait for it. So once the server stops listening, a connection
+  // ends as soon as its answer is sent.
+  server.on('request', (req, res) => {
+    res.on('finish', () => {
+      if (!server.listening) req.socket.end();
+    });
+  });
 }
