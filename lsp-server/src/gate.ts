@@ -4,11 +4,11 @@
 // caller is told to come back, instead of one client's batch stalling everyone. Waiting jobs are
 // served one client at a time in turn, and one client may hold at most `queuePerClient` places: a
 // flood from one address waits behind itself, not in front of everyone else. A client with nothing
-// running or waiting goes ahead of the clients already in line (FQ-CoDel's "new flows"): a wallet's one
-// route query waits for the jobs running, not for a turn of every flood that holds places; measured
-// under the hostile bench, honest routes.find spent most of its p99 waiting for those turns. A full queue refuses
-// the client with the most places, not the newcomer: else a few floods, each within its share, keep
-// the queue full and every wallet that comes along is told to come back.
+// running or waiting goes ahead of the clients already in line (FQ-CoDel's "new flows"): a wallet's
+// one route query waits for the jobs running, not for a turn of every flood that holds places
+// (under the hostile bench, honest routes.find spent most of its p99 waiting for those turns). A
+// full queue refuses the client with the most places, not the newcomer: else a few floods, each
+// within its share, keep the queue full and every wallet that comes along is told to come back.
 import { ApiError } from '@lpw/api';
 
 const busy = () =>
