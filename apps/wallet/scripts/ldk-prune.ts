@@ -120,12 +120,8 @@ function mayBeCalled(calls: Calls, m: Method): boolean {
  * from what those methods call in turn, until nothing new is reached. A method only an unreachable
  * method calls (ChannelManager's BOLT 12 methods calling offer builders) is not kept.
  */
-function reachableMethods(sourceRoots: string[], notBundled: Set<string>): Set<string> {
-  const calls: Calls = { ours: new Set(), members: new Set(), qualified: new Set() };
-  const ours = sourceRoots
-    .flatMap((root) => sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name)))
-    .filter((file) => !notBundled.has(resolve(file)));
-  for (const file of ours) valueNames(file, calls.ours);
+function reachableMethods(ours: Set<string>): Set<string> {
+  const calls: Calls = { ours, members: new Set(), qualified: new Set() };
   // the bindings' calls, from their syntax tree (their doc comments quote Rust examples)
   const ldkRoot = dirname(fileURLToPath(import.meta.resolve('lightningdevkit')));
   const methods = new Map<string, Method>();
@@ -213,37 +209,49 @@ function withoutInitGuards(code: string, id: string): string {
 // sources index to print a value (`ldk.PaymentFailureReason[reason]`), which keeps every member.
 const ENUM_MEMBER = /^(\s+)(\w+)\[\2\["(\w+)"\] = (-?\d+)\] = "\3";\n/gm;
 
-interface EnumUse {
-  /** every word of our sources' code and of the bindings' classes */
-  named: Set<string>;
-  /** what our sources index with a value (`Name[x]`, not the type `Name[]`) */
-  indexed: Set<string>;
+/** The names our sources index with a value (`Name[x]`, not the type `Name[]`). */
+function indexedNames(files: string[]): Set<string> {
+  const indexed = new Set<string>();
+  for (const file of files)
+    for (const [, name] of readFileSync(file, 'utf8').matchAll(/\b([A-Z]\w*)\[(?!\])/g)) indexed.add(name!);
+  return indexed;
 }
 
-function enumUse(sourceRoots: string[]): EnumUse {
-  const use: EnumUse = { named: new Set(), indexed: new Set() };
-  for (const root of sourceRoots) {
-    for (const file of sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name))) {
-      valueNames(file, use.named);
-      for (const [, name] of readFileSync(file, 'utf8').matchAll(/\b([A-Z]\w*)\[(?!\])/g))
-        use.indexed.add(name!);
-    }
-  }
+/** The `LDK…` words of the bindings' classes (outside bindings.mjs, whose enums are what is pruned). */
+function ldkClassWords(): Set<string> {
+  const words = new Set<string>();
   const ldkRoot = dirname(fileURLToPath(import.meta.resolve('lightningdevkit')));
   for (const file of sourceFiles(ldkRoot, (name) => name.endsWith('.mjs') && name !== 'bindings.mjs'))
-    for (const [word] of readFileSync(file, 'utf8').matchAll(/\bLDK\w+/g)) use.named.add(word);
-  return use;
+    for (const [word] of readFileSync(file, 'utf8').matchAll(/\bLDK\w+/g)) words.add(word);
+  return words;
 }
 
-function prunedEnums(code: string, id: string, use: EnumUse): string {
+function prunedEnums(code: string, id: string, ours: Ours): string {
+  const indexed = indexedNames(ours.files);
+  const ldkWords = ldkClassWords();
   let count = 0;
   const out = code.replace(ENUM_MEMBER, (member, indent, name, key, value) => {
     count++;
-    if (use.indexed.has(name)) return member;
-    return use.named.has(key) ? `${indent}${name}["${key}"] = ${value};\n` : '';
+    if (indexed.has(name)) return member;
+    return ours.names.has(key) || ldkWords.has(key) ? `${indent}${name}["${key}"] = ${value};\n` : '';
   });
   if (count < 100) throw new Error(`lpw-prune-ldk-methods: the enum members of ${id} were not found`);
   return out;
+}
+
+/** Our bundled sources (tests and `notBundled` aside) and every name in their code (`valueNames`). */
+interface Ours {
+  files: string[];
+  names: Set<string>;
+}
+
+function ourSources(sourceRoots: string[], notBundled: Set<string>): Ours {
+  const files = sourceRoots
+    .flatMap((root) => sourceFiles(root, (name) => /(?<!\.test)\.tsx?$/.test(name)))
+    .filter((file) => !notBundled.has(resolve(file)));
+  const names = new Set<string>();
+  for (const file of files) valueNames(file, names);
+  return { files, names };
 }
 
 /**
@@ -254,6 +262,7 @@ function prunedEnums(code: string, id: string, use: EnumUse): string {
  */
 export function pruneLdkMethods(sourceRoots: string[], notBundled: string[] = []): Plugin {
   let reached: Set<string> | undefined;
+  let ours: Ours | undefined;
   const excluded = new Set(notBundled.map((file) => resolve(file)));
   return {
     name: 'lpw-prune-ldk-methods',
@@ -276,11 +285,13 @@ export function pruneLdkMethods(sourceRoots: string[], notBundled: string[] = []
       // bindings.mjs is the WASM glue (module state, imports object): it keeps its side effects.
       // Every other module only declares classes, so one nothing uses may be left out.
       if (file === 'bindings.mjs') {
-        const pruned = prunedEnums(withoutInitGuards(code, id), id, enumUse(sourceRoots));
+        ours ??= ourSources(sourceRoots, excluded);
+        const pruned = prunedEnums(withoutInitGuards(code, id), id, ours);
         return { code: pruned, map: null };
       }
       if (!/^(structs|enums)\//.test(file)) return { code, moduleSideEffects: false };
-      reached ??= reachableMethods(sourceRoots, excluded);
+      ours ??= ourSources(sourceRoots, excluded);
+      reached ??= reachableMethods(ours.names);
       const cuts = classMethods(this.parse(code)).methods.filter(
         (m) => !reached!.has(methodKey(file, m.className, m.isStatic, m.name)),
       );
