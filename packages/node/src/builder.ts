@@ -622,7 +622,7 @@ function assemble(
       ldk.BestBlock.constructor_from_network(network.ldk).get_block_hash(),
     ),
     spontaneousPayment: new SpontaneousPayment(outbound),
-    receive: new ReceivePayments(cm, keys, payments, life, wake),
+    receive: new ReceivePayments(cm, keys, payments, life, wake, now),
     intercept: new HtlcIntercept(cm, () => running.scheduleForwards()),
     channels,
     gossip,

@@ -1,6 +1,6 @@
 // Test harness: nodes on an in-process devnet chain (@lpw/devnet-chain) served over its Esplora API, each with its
 // own on-chain wallet funded by the devnet faucet. Test code only.
-import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
+import { type Devnet, type DevnetOptions, startDevnet, waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { createNode } from '../src/builder.ts';
@@ -28,9 +28,9 @@ export interface TestNet {
   stop(): Promise<void>;
 }
 
-export async function testNet(seed = 'node-tests'): Promise<TestNet> {
+export async function testNet(seed = 'node-tests', devnetOptions: DevnetOptions = {}): Promise<TestNet> {
   await initLdkNode();
-  const devnet = await startDevnet({ seed });
+  const devnet = await startDevnet({ seed, ...devnetOptions });
   const errors: unknown[] = [];
   return {
     devnet,
