@@ -43,6 +43,8 @@ async function simulate(
     lanes: number;
     /** How long the abusers run before the first wallet comes (the bench starts both together). */
     warmupMs: number;
+    /** Each step's CPU times this: a machine shared with other work (the bench at load 4). */
+    slowdown: number;
   },
 ) {
   const clock = { ms: 0 };
@@ -123,7 +125,7 @@ async function simulate(
     const stepping = running;
     running = [];
     const step = (x: { r: Request; step: number }) => {
-      clock.ms += STEPS_MS[x.r.kind][x.step]!;
+      clock.ms += STEPS_MS[x.r.kind][x.step]! * o.slowdown;
       if (x.step + 1 < STEPS_MS[x.r.kind].length) running.push({ r: x.r, step: x.step + 1 });
       else x.r.answered(clock.ms, false);
     };
@@ -136,7 +138,7 @@ async function simulate(
     ...Object.fromEntries(Object.entries(latency).map(([k, xs]) => [`${k}_p99_ms`, p(xs, 99)])),
     ...Object.fromEntries(Object.entries(latency).map(([k, xs]) => [`${k}_p50_ms`, p(xs, 50)])),
     abuse_served_per_s: Math.round(abuseServed / ((o.warmupMs + o.windowMs + 5_000) / 1000)),
-    lsp_busy_share: Number((cpuMs(abuseServed, o.wallets) / Math.max(1, clock.ms)).toFixed(2)),
+    lsp_busy_share: Number(((cpuMs(abuseServed, o.wallets) * o.slowdown) / Math.max(1, clock.ms)).toFixed(2)),
   };
 }
 
@@ -148,16 +150,20 @@ const path = process.argv[2] ?? new URL('../../lsp-server/src/fair-queue.ts', im
 const { FairQueue } = (await import(path)) as { FairQueue: new (o: object) => FairQueueLike };
 // [abusers' rate a second each (0: none), how long they run before wallets come, the wallets'
 // arrival window]: the bench's runs, an attack starting as wallets come (as the bench starts it) and
-// one under way, and wallets alone arriving faster than one thread serves them
+// one under way, and wallets alone arriving faster than one thread serves them; then the same on a
+// machine that gives the LSP half the speed (the bench's run at load 4)
 const scenarios = [
-  [0, 0, 25_000],
-  [7, 0, 25_000],
-  [10, 0, 25_000],
-  [7, 5_000, 25_000],
-  [10, 5_000, 25_000],
-  [0, 0, 4_000],
+  [0, 0, 25_000, 1],
+  [7, 0, 25_000, 1],
+  [10, 0, 25_000, 1],
+  [7, 5_000, 25_000, 1],
+  [10, 5_000, 25_000, 1],
+  [0, 0, 4_000, 1],
+  [0, 0, 25_000, 2],
+  [7, 0, 25_000, 2],
+  [10, 5_000, 25_000, 2],
 ] as const;
-for (const [abuserRatePerSec, warmupMs, windowMs] of scenarios) {
+for (const [abuserRatePerSec, warmupMs, windowMs, slowdown] of scenarios) {
   const abusers = abuserRatePerSec === 0 ? 0 : 50;
   const r = await simulate(FairQueue, {
     wallets: 950,
@@ -166,6 +172,7 @@ for (const [abuserRatePerSec, warmupMs, windowMs] of scenarios) {
     abusers,
     abuserRatePerSec: abuserRatePerSec || 1,
     warmupMs,
+    slowdown,
   });
-  console.log(JSON.stringify({ abusers, abuserRatePerSec, warmupMs, windowMs, ...r }));
+  console.log(JSON.stringify({ abusers, abuserRatePerSec, warmupMs, windowMs, slowdown, ...r }));
 }

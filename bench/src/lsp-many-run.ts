@@ -18,6 +18,7 @@ import {
   spawnLsp,
   walletNode,
 } from './lsp.ts';
+import { keepChannelStore } from './lsp-restart-run.ts';
 import { managerCommitFigures } from './lsp-run.ts';
 import { CountingStore, initWasm, sleep, wasmMemoryBytes } from './product.ts';
 import { percentile } from './stats.ts';
@@ -37,6 +38,8 @@ const OPENS_IN_FLIGHT = 50;
  * Mainnet's height leaves that space ~200 times larger still.
  */
 const ALIAS_HEIGHT = 4_320 + 100;
+
+const DEVNET_SEED = 'bench-lsp-many';
 
 const mb = (bytes: number | undefined) => Math.round((bytes ?? 0) / 1048576);
 
@@ -161,7 +164,7 @@ export async function measureLspManyChannels(
   forwardPayments: number,
 ) {
   await initWasm();
-  const devnet = await startDevnet({ seed: 'bench-lsp-many' });
+  const devnet = await startDevnet({ seed: DEVNET_SEED });
   devnet.mine(ALIAS_HEIGHT - devnet.chain.tipHeight);
   const dir = mkdtempSync(join(tmpdir(), 'lpw-bench-lsp-many-'));
   const databasePath = join(dir, 'lsp.sqlite');
@@ -263,6 +266,9 @@ export async function measureLspManyChannels(
     const second = { restoreMs: lsp.restoreMs, spawnMs: lsp.spawnToListeningMs, channels: lsp.channels };
     const rssRestarted = rssOf(lsp.child.pid!);
     await lsp.stop();
+    // BENCH_LSP_CHANNELS_KEEP=DIR: keep this store and chain for restarts alone (lsp-restart-run.ts)
+    const keepDir = process.env.BENCH_LSP_CHANNELS_KEEP;
+    if (keepDir) keepChannelStore(keepDir, dir, devnet, DEVNET_SEED);
     if (first.channels !== total + 1 || second.channels !== total + 1) {
       throw new Error(`bench: restored ${first.channels}/${second.channels} channels, expected ${total + 1}`);
     }

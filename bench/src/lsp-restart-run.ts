@@ -64,6 +64,7 @@ export async function measureLspRestarts(keepDir: string, runs: number, serverDi
           dataDir: dir,
           esploraUrl: devnet.esploraUrl,
           serverDir,
+          timeoutMs: 900_000, // 10,000 channels restore in minutes
         });
         results.push({
           server: serverDir,
