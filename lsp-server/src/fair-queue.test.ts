@@ -84,6 +84,21 @@ describe('FairQueue', () => {
     expect(log.slice(-2)).toEqual(['w1', 'early']);
   });
 
+  it('past 8 calls of use an address waits behind every light one, for at most 10 s more', async () => {
+    const { clock, log, enter } = queue();
+    enter('flood', 'f1', 20); // due 1 s late by its use alone, 11 s as heavy
+    clock.ms += 2_000;
+    enter('wallet', 'w1', 3); // arrives 2 s later, due 150 ms after
+    await turns(2);
+    expect(log).toEqual(['w1', 'f1']);
+
+    enter('flood', 'f2');
+    clock.ms += 11_100; // f2 has waited its use out
+    enter('wallet', 'w2');
+    await turns(2);
+    expect(log.slice(2)).toEqual(['f2', 'w2']);
+  });
+
   it('bounds what waits: per address, and in all, where the last in line gives way', async () => {
     const { q, log, enter } = queue({ perAddress: 2, max: 3 });
     enter('flood', 'f1');
