@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { cpuMsOf, lspServerDir, rssOf, spawnLsp } from './lsp.ts';
 
-const STORE_DIR = 'store';
+export const STORE_DIR = 'store';
 const CHAIN_FILE = 'chain.json';
 const PREMINE = 101;
 
@@ -35,7 +35,7 @@ export function keepChannelStore(keepDir: string, dataDir: string, devnet: Devne
 }
 
 /** The kept chain again: same seed, the same transactions mined into the same blocks. */
-async function replayChain(keepDir: string): Promise<Devnet> {
+export async function replayChain(keepDir: string): Promise<Devnet> {
   const journal = JSON.parse(readFileSync(join(keepDir, CHAIN_FILE), 'utf8')) as ChainJournal;
   const devnet = await startDevnet({ seed: journal.seed, premine: PREMINE });
   for (const [i, { hash, txs }] of journal.blocks.entries()) {

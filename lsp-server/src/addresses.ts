@@ -178,7 +178,7 @@ export class AddressService {
 
   /** The LSP's own channels with the wallet that can carry a payment to it now. */
   private usableChannels(nodeId: string) {
-    return this.deps.node.listChannels().filter((c) => c.peerId === nodeId && c.isUsable);
+    return this.deps.node.listChannels(nodeId).filter((c) => c.isUsable);
   }
 
   /**

@@ -25,7 +25,7 @@ export async function provideDevnetLiquidity(
   await inbound;
   await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
   devnet.mine(6);
-  const routerChannels = () => node.listChannels().filter((c) => c.peerId === routerId && c.isUsable);
+  const routerChannels = () => node.listChannels(routerId).filter((c) => c.isUsable);
   await waitUntil('LSP ↔ router channels', () => routerChannels().length === 2, 60_000);
   // the merchant routes to wallets behind the LSP over the LSP → router direction: wait for it
   await spreadChannelGossip(

@@ -463,7 +463,7 @@ export function adminRoutes(deps: Deps, clientIp: (c: Context) => string): Hono 
         createdAt: new Date(wallet.createdAtMs).toISOString(),
         lastLoginAt: new Date(wallet.lastLoginAtMs).toISOString(),
         online,
-        channels: deps.node.listChannels().filter((ch) => ch.peerId === wallet.nodeId),
+        channels: deps.node.listChannels(wallet.nodeId),
         purchases: await deps.store.listJitPurchases(wallet.nodeId, 100),
         backups: await deps.store.listBackups(wallet.nodeId),
         backupFailure: deps.metrics.backupHealth.failure(wallet.nodeId),

@@ -16,6 +16,11 @@ export class ForwardLog {
   /** JIT channel id → when its first HTLC was intercepted (latency includes the channel open). */
   private readonly jitStarted = new Map<string, number>();
   private readonly offs: Array<() => void> = [];
+  /**
+   * Private channels' wallet peers by channel id: all channels listed once, at the first need, then
+   * kept by channel events. Listing an LSP's thousands of channels costs seconds, so not per batch.
+   */
+  private walletChannels: Map<string, string> | undefined;
   /** Records not yet written, with the channels whose wallet peer they name. */
   private pending: Array<{ record: ForwardRecord; channelIds: string[] }> = [];
   private flushing: Promise<void> | undefined;
@@ -29,6 +34,12 @@ export class ForwardLog {
     this.offs.push(
       this.node.on('payment-forwarded', (e) => this.add(this.forwarded(e))),
       this.node.on('htlc-handling-failed', (e) => this.add(this.failed(e))),
+      this.node.on('channel-pending', (e) => {
+        if (!this.walletChannels) return;
+        const channel = this.node.listChannels(e.peerId).find((c) => c.channelId === e.channelId);
+        if (channel && !channel.isAnnounced) this.walletChannels.set(e.channelId, e.peerId);
+      }),
+      this.node.on('channel-closed', (e) => void this.walletChannels?.delete(e.channelId)),
     );
   }
 
@@ -63,11 +74,9 @@ export class ForwardLog {
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0);
-        // one channel list per batch: listing every channel per forward grows with the wallets
-        const walletOf = this.walletFinder();
         const records = batch.map(({ record, channelIds }) => ({
           ...record,
-          nodeId: walletOf(channelIds),
+          nodeId: this.walletOf(channelIds),
         }));
         try {
           await this.deps.store.insertForwards(records);
@@ -81,16 +90,18 @@ export class ForwardLog {
   }
 
   /** The wallet a forward served: the peer of the private channel on either side. */
-  private walletFinder(): (channelIds: string[]) => string | null {
-    let byId: Map<string, { peerId: string; isAnnounced: boolean }> | undefined;
-    return (channelIds) => {
-      byId ??= new Map(this.node.listChannels().map((c) => [c.channelId, c]));
-      for (const id of channelIds) {
-        const c = byId.get(id);
-        if (c && !c.isAnnounced) return c.peerId;
-      }
-      return null;
-    };
+  private walletOf(channelIds: string[]): string | null {
+    this.walletChannels ??= new Map(
+      this.node
+        .listChannels()
+        .filter((c) => !c.isAnnounced)
+        .map((c) => [c.channelId, c.peerId]),
+    );
+    for (const id of channelIds) {
+      const peerId = this.walletChannels.get(id);
+      if (peerId !== undefined) return peerId;
+    }
+    return null;
   }
 
   private forwarded(e: EventOf<'payment-forwarded'>): { record: ForwardRecord; channelIds: string[] } {

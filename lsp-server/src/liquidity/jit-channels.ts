@@ -148,7 +148,7 @@ export class JitChannels {
     if (record.state === 'forwarded') {
       // replayed: the forward did not reach LDK's persisted state before the restart
       const channel = await store.getJitChannel(record.scid);
-      const live = channel && this.liveChannel(channel);
+      const live = channel && this.liveChannel(channel, purchase.nodeId);
       if (live?.isUsable && record.forwardedMsat !== null) {
         this.forwardPart(record, live.channelId, purchase.nodeId, record.forwardedMsat);
       } else {
@@ -301,7 +301,7 @@ export class JitChannels {
     if (others.length) await this.failParts(purchase, others, 'other_payment');
     const parts = held.filter((i) => i.paymentHash === channel.paymentHash);
     if (parts.length === 0) return;
-    const live = this.liveChannel(channel);
+    const live = this.liveChannel(channel, purchase.nodeId);
     if (!live) {
       if (channel.channelId === null && purchase.state === 'OPENING') {
         // peer-connected brings us back; LDK fails the HTLCs itself if that comes too late
@@ -380,8 +380,8 @@ export class JitChannels {
       .reduce((a, c) => a + c.capacityMsat / 1000n, 0n);
   }
 
-  private liveChannel(channel: JitChannelRecord) {
-    return this.node.listChannels().find((c) => c.userChannelId === channel.userChannelId);
+  private liveChannel(channel: JitChannelRecord, peerId: string) {
+    return this.node.listChannels(peerId).find((c) => c.userChannelId === channel.userChannelId);
   }
 
   private forwardPart(part: InterceptRecord, channelId: string, peerId: string, amountMsat: bigint): void {

@@ -99,7 +99,7 @@ export class OrderChannels {
     const order = await store.getOrder(orderId);
     if (order?.state !== 'CREATED' || order.body.payment.bolt11?.state !== 'PAID') return;
     if (order.userChannelId != null) {
-      const live = this.node.listChannels().some((c) => c.userChannelId === order.userChannelId);
+      const live = this.node.listChannels(order.nodeId).some((c) => c.userChannelId === order.userChannelId);
       if (live) return; // opening; channel-pending completes the order
       // an unfunded channel is not persisted by LDK: a restart forgot it, ask again below
     }

@@ -53,7 +53,7 @@ export function findLspRoute(node: LightningNode, request: RouteRequest): RouteH
     throw error;
   }
   const payerChannel = request.payerNodeId
-    ? node.listChannels().find((c) => c.peerId === request.payerNodeId && c.isUsable)
+    ? node.listChannels(request.payerNodeId).find((c) => c.isUsable)
     : undefined;
   return paths.map(({ hops, firstHopForwarding: forwarding }) => {
     // what the payer sends us for the first outgoing hop: the path's total

@@ -57,6 +57,7 @@ import { MonitorPersister } from './persist/monitor-persister.ts';
 import { openChannelManager } from './persist/open-manager.ts';
 import { Pump } from './pump.ts';
 import { decodeRecords, RECOVERY_KEY, RecoveryTracker } from './recovery.ts';
+import { ForwardingPeers } from './routing.ts';
 import { defaultRandomBytes, defaultScheduler } from './scheduler.ts';
 import { startMark } from './start-marks.ts';
 import { OnchainWallet } from './wallet/onchain.ts';
@@ -447,7 +448,11 @@ function assemble(
     assertCanSend: (totalMsat) => channels.assertCanSend(totalMsat),
     assertFeesAllow: (amountMsat) => channels.assertFeesAllow(amountMsat),
   };
+  const forwardingPeers = new ForwardingPeers(cm);
+  bus.on('channel-pending', (e) => forwardingPeers.changed(e.peerId));
+  bus.on('channel-closed', (e) => forwardingPeers.changed(e.peerId));
   const gossip = new Gossip({
+    forwardingPeers,
     channelManager: cm,
     peerManager: pm,
     graph,

@@ -184,8 +184,15 @@ export class Channels {
     return defaultForwardingFees(this.c.config);
   }
 
-  list(): ChannelSummary[] {
-    return withLdk((own) => own(this.c.channelManager.list_channels()).map((c) => channelSummary(c, own)));
+  list(peerId?: string): ChannelSummary[] {
+    const cm = this.c.channelManager;
+    return withLdk((own) =>
+      own(
+        peerId === undefined
+          ? cm.list_channels()
+          : cm.list_channels_with_counterparty(nodeIdBytes(peerId, 'peerId')),
+      ).map((c) => channelSummary(c, own)),
+    );
   }
 
   feeWeather(): FeeWeatherReport {

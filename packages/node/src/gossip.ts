@@ -9,7 +9,7 @@ import { bool, describeLdkError, errorOf, isNullPointer, someOf, toHex } from '.
 import type { Lifecycle } from './lifecycle.ts';
 import type { CommitQueue } from './persist/commit-queue.ts';
 import { GRAPH_KEY, SCORER_KEY } from './persist/keys.ts';
-import { type FoundPath, findRoute, type RouteRequest } from './routing.ts';
+import { type ForwardingPeers, type FoundPath, findRoute, type RouteRequest } from './routing.ts';
 
 const NODE_ANNOUNCEMENT_EVERY_MS = 60 * 60_000;
 
@@ -44,6 +44,7 @@ export interface GossipContext {
   /** Node announcement alias (≤ 32 bytes UTF-8) and IPv4 addresses. */
   alias: string | undefined;
   announceAddresses: Array<{ host: string; port: number }> | undefined;
+  forwardingPeers: ForwardingPeers;
 }
 
 export class Gossip {
@@ -61,6 +62,7 @@ export class Gossip {
         scorer: this.c.scorer,
         logger: this.c.logger,
         random: this.c.random,
+        forwardingPeers: this.c.forwardingPeers,
       },
       request,
     );

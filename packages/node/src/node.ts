@@ -313,8 +313,12 @@ export class LightningNode {
     return this.p.channels.forwardingFees();
   }
 
-  listChannels(): ChannelSummary[] {
-    return this.p.channels.list();
+  /**
+   * Our channels, or only those with `peerId`. An LSP holds thousands: listing them all costs
+   * seconds, one peer's costs what that peer has, so per-request code asks for the peer's.
+   */
+  listChannels(peerId?: string): ChannelSummary[] {
+    return this.p.channels.list(peerId);
   }
 
   /** Every balance in its one bucket (balances.ts): what the CLI and the PWA show. */

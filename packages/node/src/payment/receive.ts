@@ -2,7 +2,6 @@
 // an invoice built elsewhere (the JIT invoice carrying the LSP's intercept SCID, invoice/jit.ts).
 // Each invoice gets a pending inbound record unless it is stateless.
 //
-//
 // LDK built without std (as the bindings are) keeps time by its manager's highest seen time: the
 // manager's creation, then block header times only. That lags the clock by the newest block's age
 // (on the devnet, whose headers are old, by the node's age). LDK dates its invoices by that time, so
