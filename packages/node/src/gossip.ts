@@ -4,7 +4,7 @@ import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
 import type { EventBus } from './events.ts';
 import type { Retainer } from './ldk/callbacks.ts';
-import { freeLdk, withLdk } from './ldk/free.ts';
+import { withLdk } from './ldk/free.ts';
 import { bool, describeLdkError, errorOf, isNullPointer, someOf, toHex } from './ldk/values.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { CommitQueue } from './persist/commit-queue.ts';
@@ -111,16 +111,18 @@ export class Gossip {
     if (this.c.life.stopped) return;
     const scids: bigint[] = [];
     const view = this.c.graph.read_only();
-    const open = this.c.channelManager.list_channels();
     try {
-      for (const c of open) {
-        const scid = withLdk((own) => someOf<bigint>(own(c.get_short_channel_id())));
-        if (!bool(c.get_is_announced()) || scid === undefined) continue;
-        if (withLdk((own) => !isNullPointer(own(view.channel(scid))))) scids.push(scid);
-      }
+      // our announced channels are those with the forwarding peers (an LSP's thousands of private
+      // channels are not listed every 2 s)
+      withLdk((own) => {
+        for (const c of this.c.forwardingPeers.channels(own)) {
+          const scid = someOf<bigint>(own(c.get_short_channel_id()));
+          if (!bool(c.get_is_announced()) || scid === undefined) continue;
+          if (!isNullPointer(own(view.channel(scid)))) scids.push(scid);
+        }
+      });
     } finally {
       view.free();
-      freeLdk(open);
     }
     if (scids.length === 0) return;
     const key = scids.sort().join(',');

@@ -5,7 +5,7 @@
 // listing every channel per route cost ~0.1 ms a channel (a second at 10,000), copied twice.
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
-import { withLdk } from './ldk/free.ts';
+import { type Own, withLdk } from './ldk/free.ts';
 import { bool, isNullPointer, someOf, toHex } from './ldk/values.ts';
 import { assertBigint, nodeIdBytes, type PathHop } from './payment/route.ts';
 
@@ -59,6 +59,13 @@ export class ForwardingPeers {
     else this.peers.delete(peerId);
   }
 
+  /** Our channels with these peers (freed with `own`). */
+  channels(own: Own): ldk.ChannelDetails[] {
+    return [...this.list()].flatMap((peer) =>
+      own(this.channelManager.list_channels_with_counterparty(nodeIdBytes(peer, 'peer'))),
+    );
+  }
+
   list(): Set<string> {
     this.peers ??= withLdk(
       (own) =>
@@ -87,10 +94,12 @@ export function findRoute(parts: RoutingParts, request: RouteRequest): FoundPath
         request.amountMsat,
       ),
     );
-    const usable = [toHex(payee), ...parts.forwardingPeers.list()]
-      .filter((peer, i, peers) => peers.indexOf(peer) === i)
-      .flatMap((peer) => own(cm.list_channels_with_counterparty(nodeIdBytes(peer, 'peer'))))
-      .filter((c) => bool(c.get_is_usable()));
+    const payeeChannels = parts.forwardingPeers.list().has(toHex(payee))
+      ? []
+      : own(cm.list_channels_with_counterparty(payee));
+    const usable = [...payeeChannels, ...parts.forwardingPeers.channels(own)].filter((c) =>
+      bool(c.get_is_usable()),
+    );
     const found = own(
       ldk.UtilMethods.constructor_find_route(
         cm.get_our_node_id(),
