@@ -448,7 +448,7 @@ function assemble(
     assertCanSend: (totalMsat) => channels.assertCanSend(totalMsat),
     assertFeesAllow: (amountMsat) => channels.assertFeesAllow(amountMsat),
   };
-  const forwardingPeers = new ForwardingPeers(cm);
+  const forwardingPeers = new ForwardingPeers(cm, graph, now);
   bus.on('channel-pending', (e) => forwardingPeers.changed(e.peerId));
   bus.on('channel-closed', (e) => forwardingPeers.changed(e.peerId));
   const gossip = new Gossip({

@@ -1,8 +1,9 @@
 // Route finding for others (an LSP answers routes.find for wallets that keep no graph): LDK's
 // router over the node's own gossip graph and the scorer that learns from its payments' outcomes.
-// First hops: our usable channels with the payee and with the peers of our announced channels. A
-// private channel leads to a wallet, which forwards nothing, and an LSP holds thousands of them:
-// listing every channel per route cost ~0.1 ms a channel (a second at 10,000), copied twice.
+// First hops: our usable channels with the payee and with the peers that forward: those of our
+// announced channels and those the graph knows (a hub we hold a private channel with). The other
+// peers are wallets, which forward nothing, and an LSP holds thousands of their channels: listing
+// every channel per route cost ~0.1 ms a channel (a second at 10,000), copied twice.
 import * as ldk from 'lightningdevkit';
 import { NodeError } from './errors.ts';
 import { type Own, withLdk } from './ldk/free.ts';
@@ -39,23 +40,29 @@ export interface RoutingParts {
 }
 
 /**
- * The peers of our announced channels: every channel listed once, at the first route, then kept
- * by `changed` on each channel opened or closed (a look at that one peer's channels).
+ * The peers that forward: every channel listed once, at the first need, then kept by `changed` on
+ * each channel opened or closed (a look at that one peer), and listed again every REBUILD_MS for
+ * peers the graph has come to know since.
  */
 export class ForwardingPeers {
   private peers: Set<string> | undefined;
+  private builtAtMs = 0;
 
-  constructor(private readonly channelManager: ldk.ChannelManager) {}
+  constructor(
+    private readonly channelManager: ldk.ChannelManager,
+    private readonly graph: ldk.NetworkGraph,
+    private readonly now: () => number,
+  ) {}
 
   /** A channel with `peerId` was opened or closed. */
   changed(peerId: string): void {
     if (!this.peers) return;
-    const announced = withLdk((own) =>
-      own(this.channelManager.list_channels_with_counterparty(nodeIdBytes(peerId, 'peerId'))).some((c) =>
-        bool(c.get_is_announced()),
-      ),
-    );
-    if (announced) this.peers.add(peerId);
+    const peer = nodeIdBytes(peerId, 'peerId');
+    const forwards = withLdk((own) => {
+      const channels = own(this.channelManager.list_channels_with_counterparty(peer));
+      return channels.length > 0 && this.forwards(own, peer, channels);
+    });
+    if (forwards) this.peers.add(peerId);
     else this.peers.delete(peerId);
   }
 
@@ -67,17 +74,36 @@ export class ForwardingPeers {
   }
 
   list(): Set<string> {
-    this.peers ??= withLdk(
-      (own) =>
-        new Set(
-          own(this.channelManager.list_channels())
-            .filter((c) => bool(c.get_is_announced()))
-            .map((c) => toHex(own(c.get_counterparty()).get_node_id())),
-        ),
-    );
+    if (this.peers && this.now() - this.builtAtMs < REBUILD_MS) return this.peers;
+    this.builtAtMs = this.now();
+    this.peers = withLdk((own) => {
+      const byPeer = new Map<string, ldk.ChannelDetails[]>();
+      for (const c of own(this.channelManager.list_channels())) {
+        const peer = toHex(own(c.get_counterparty()).get_node_id());
+        byPeer.set(peer, [...(byPeer.get(peer) ?? []), c]);
+      }
+      const found = new Set<string>();
+      for (const [peer, channels] of byPeer) {
+        if (this.forwards(own, nodeIdBytes(peer, 'peer'), channels)) found.add(peer);
+      }
+      return found;
+    });
     return this.peers;
   }
+
+  private forwards(own: Own, peer: Uint8Array, channels: ldk.ChannelDetails[]): boolean {
+    if (channels.some((c) => bool(c.get_is_announced()))) return true;
+    const view = this.graph.read_only();
+    try {
+      return !isNullPointer(own(view.node(own(ldk.NodeId.constructor_from_pubkey(peer)))));
+    } finally {
+      view.free();
+    }
+  }
 }
+
+/** Peers the graph came to know after their channel opened count as forwarding within this. */
+const REBUILD_MS = 10 * 60_000;
 
 /** The paths LDK's router finds from this node to the payee; ROUTE_NOT_FOUND when there is none. */
 export function findRoute(parts: RoutingParts, request: RouteRequest): FoundPath[] {
