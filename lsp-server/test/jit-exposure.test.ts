@@ -48,7 +48,10 @@ for (const backend of backends()) {
 
       const c = await receive(0x63);
       await expect(c.paid).rejects.toThrow();
-      await waitUntil('no_liquidity counted', () => s.metrics.jitHtlcsFailed.get({ reason: 'no_liquidity' }) >= 1n);
+      await waitUntil(
+        'no_liquidity counted',
+        () => s.metrics.jitHtlcsFailed.get({ reason: 'no_liquidity' }) >= 1n,
+      );
       expect(c.wallet.listChannels()).toEqual([]);
       expect(unconfirmedSat()).toBe(CAP_SAT);
 
