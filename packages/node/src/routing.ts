@@ -60,7 +60,8 @@ export class ForwardingPeers {
     const peer = nodeIdBytes(peerId, 'peerId');
     const forwards = withLdk((own) => {
       const channels = own(this.channelManager.list_channels_with_counterparty(peer));
-      return channels.length > 0 && this.forwards(own, peer, channels);
+      if (channels.some((c) => bool(c.get_is_announced()))) return true;
+      return channels.length > 0 && this.inGraph(own, peer);
     });
     if (forwards) this.peers.add(peerId);
     else this.peers.delete(peerId);
@@ -77,22 +78,22 @@ export class ForwardingPeers {
     if (this.peers && this.now() - this.builtAtMs < REBUILD_MS) return this.peers;
     this.builtAtMs = this.now();
     this.peers = withLdk((own) => {
-      const byPeer = new Map<string, ldk.ChannelDetails[]>();
+      const peers = new Set<string>();
+      const found = new Set<string>();
       for (const c of own(this.channelManager.list_channels())) {
         const peer = toHex(own(c.get_counterparty()).get_node_id());
-        byPeer.set(peer, [...(byPeer.get(peer) ?? []), c]);
+        peers.add(peer);
+        if (bool(c.get_is_announced())) found.add(peer);
       }
-      const found = new Set<string>();
-      for (const [peer, channels] of byPeer) {
-        if (this.forwards(own, nodeIdBytes(peer, 'peer'), channels)) found.add(peer);
+      for (const peer of peers) {
+        if (!found.has(peer) && this.inGraph(own, nodeIdBytes(peer, 'peer'))) found.add(peer);
       }
       return found;
     });
     return this.peers;
   }
 
-  private forwards(own: Own, peer: Uint8Array, channels: ldk.ChannelDetails[]): boolean {
-    if (channels.some((c) => bool(c.get_is_announced()))) return true;
+  private inGraph(own: Own, peer: Uint8Array): boolean {
     const view = this.graph.read_only();
     try {
       return !isNullPointer(own(view.node(own(ldk.NodeId.constructor_from_pubkey(peer)))));
