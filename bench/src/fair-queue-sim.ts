@@ -21,8 +21,13 @@ const COST_MS = Object.fromEntries(
 type Kind = keyof typeof STEPS_MS;
 
 interface FairQueueLike {
-  check(address: string, calls: number): 'ok' | 'address-full' | 'full';
-  enter(address: string, calls: number, held: { admit(): void; evict(): void }): (() => void) | undefined;
+  check(address: string, calls: number, open: number): 'ok' | 'address-full' | 'full';
+  enter(
+    address: string,
+    calls: number,
+    held: { admit(): void; evict(): void },
+    open: number,
+  ): (() => void) | undefined;
 }
 
 interface Request {
@@ -50,7 +55,16 @@ async function simulate(
   const clock = { ms: 0 };
   const q = new FairQueue({ lagMs: 0, perAddress: 4, max: 500, clock: () => clock.ms });
   const arrivals: Request[] = [];
-  const send = (r: Request) => arrivals.push(r);
+  /** Requests each address has open (at the door, waiting or running), as the door counts them. */
+  const open = new Map<string, number>();
+  const send = (r: Request) => {
+    arrivals.push(r);
+    const answered = r.answered;
+    r.answered = (endMs, refused) => {
+      open.set(r.address, open.get(r.address)! - 1);
+      answered(endMs, refused);
+    };
+  };
   const latency: Record<string, number[]> = { info: [], auth: [], route: [] };
   let abuseServed = 0;
 
@@ -104,21 +118,28 @@ async function simulate(
     // what arrived by now reaches the door, as Node parses every readable request before the turn
     while (arrivals.length > 0 && arrivals[0]!.arrivedMs <= clock.ms) {
       const r = arrivals.shift()!;
-      if (q.check(r.address, 1) !== 'ok') {
+      const opened = (open.get(r.address) ?? 0) + 1;
+      open.set(r.address, opened);
+      if (q.check(r.address, 1, opened) !== 'ok') {
         r.answered(clock.ms, true);
         continue;
       }
       waiting++;
-      q.enter(r.address, 1, {
-        admit: () => {
-          waiting--;
-          started.push(r);
+      q.enter(
+        r.address,
+        1,
+        {
+          admit: () => {
+            waiting--;
+            started.push(r);
+          },
+          evict: () => {
+            waiting--;
+            r.answered(clock.ms, true);
+          },
         },
-        evict: () => {
-          waiting--;
-          r.answered(clock.ms, true);
-        },
-      });
+        opened,
+      );
     }
     // this turn: the next step of each request already running, then the queue's turn (scheduled
     // before this one's end) starts what it admits, which runs its first step

@@ -485,6 +485,15 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
       [`hostile_${name}_bench_loop_delay_max_ms`]: r.benchLoopDelayMs.max,
       [`hostile_${name}_load_average`]: r.load,
       ...whereTimeWent(`hostile_${name}_honest`, r.tally.timed),
+      // by procedure: an operation's p99 comes from its own slowest requests
+      ...whereTimeWent(
+        `hostile_${name}_honest_routes_find`,
+        r.tally.timed.filter((t) => t.procedure === 'routes.find'),
+      ),
+      ...whereTimeWent(
+        `hostile_${name}_honest_info`,
+        r.tally.timed.filter((t) => t.procedure === 'info.get'),
+      ),
       ...whereTimeWent(`hostile_${name}_abuser`, r.abuseTally.timed),
     });
     return {

@@ -25,6 +25,8 @@ export interface Tally {
  * LSP's CPU (all requests') from its arrival to its answer (`cpuMs`), in ms.
  */
 export interface ServerTimed {
+  /** The tRPC path (`routes.find`; a batch's paths joined by commas). */
+  procedure: string;
   totalMs: number;
   queueMs: number;
   appMs: number;
@@ -34,7 +36,7 @@ export interface ServerTimed {
 export const newTally = (): Tally => ({ requests: 0, statuses: {}, networkErrors: 0, timed: [] });
 
 /** The LSP's Server-Timing header, `queue;dur=1.20, app;dur=3.40`, as durations by name. */
-function serverTiming(header: string | null): Omit<ServerTimed, 'totalMs'> | undefined {
+function serverTiming(header: string | null): Omit<ServerTimed, 'totalMs' | 'procedure'> | undefined {
   if (!header) return undefined;
   const dur = (name: string) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(header)?.[1]);
   const queueMs = dur('queue');
@@ -42,6 +44,11 @@ function serverTiming(header: string | null): Omit<ServerTimed, 'totalMs'> | und
   const cpuMs = dur('cpu');
   return [queueMs, appMs, cpuMs].every(Number.isFinite) ? { queueMs, appMs, cpuMs } : undefined;
 }
+
+const procedureOf = (input: string | URL | Request) => {
+  const url = new URL(input instanceof Request ? input.url : input);
+  return url.pathname.slice(url.pathname.indexOf('/trpc/') + '/trpc/'.length);
+};
 
 const see = (tally: Tally, status: number) => {
   tally.statuses[status] = (tally.statuses[status] ?? 0) + 1;
@@ -64,7 +71,7 @@ function viaProxy(ip: string, tally: Tally, session: { token?: string }, signal:
     try {
       const res = await fetch(input, { ...init, headers, signal });
       const lsp = serverTiming(res.headers.get('server-timing'));
-      if (lsp) tally.timed.push({ totalMs: performance.now() - t0, ...lsp });
+      if (lsp) tally.timed.push({ procedure: procedureOf(input), totalMs: performance.now() - t0, ...lsp });
       see(tally, res.status);
       return res;
     } catch (error) {

@@ -4,8 +4,9 @@
 // the whole LSP costs. A client that comes back before the Retry-After it was given gets its next
 // refusal late (held for its wait: sockets are cheap, CPU is not), so its pace is its open requests
 // over the wait, not the LSP's speed; one that keeps doing it is banned for a while. What it lets in
-// starts at once while the event loop keeps up, and by address, lightest first, when it lags
-// (fair-queue.ts): clients within every limit can still ask more than one thread serves.
+// starts at once while the event loop keeps up (a heavy address's in turns), and by address,
+// lightest first, when it lags (fair-queue.ts): clients within every limit can still ask more than
+// one thread serves.
 import {
   createServer,
   type IncomingMessage,
@@ -180,23 +181,33 @@ export class Door {
       if (left === 0) this.inFlight.delete(ip);
       else this.inFlight.set(ip, left);
     });
-    cancel = this.fair.enter(ip, callsIn(seen.path), {
-      admit: () => {
-        if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
-        cancel = undefined;
-        if (this.o.serverTiming) timeServer(res, seen.arrived);
-        next(req, res);
+    cancel = this.fair.enter(
+      ip,
+      callsIn(seen.path),
+      {
+        admit: () => {
+          if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
+          cancel = undefined;
+          if (this.o.serverTiming) timeServer(res, seen.arrived);
+          next(req, res);
+        },
+        evict: () => {
+          cancel = undefined;
+          metrics.fairHeld.inc(1, { outcome: 'evicted' });
+          // last in line (its address the heaviest): coming back within its wait is early, as for in_flight
+          const refusal = waitingFull();
+          this.offender(ip).quietUntil = this.o.clock() + refusal.retryAfterSec! * 1000;
+          metrics.rateLimited.inc(1, { scope: refusal.scope });
+          this.answer(req, res, refusal, false);
+        },
       },
-      evict: () => {
-        cancel = undefined;
-        metrics.fairHeld.inc(1, { outcome: 'evicted' });
-        // last in line (its address the heaviest): coming back within its wait is early, as for in_flight
-        const refusal = waitingFull();
-        this.offender(ip).quietUntil = this.o.clock() + refusal.retryAfterSec! * 1000;
-        metrics.rateLimited.inc(1, { scope: refusal.scope });
-        this.answer(req, res, refusal, false);
-      },
-    });
+      this.open(ip),
+    );
+  }
+
+  /** Requests from `ip` open now: let in (waiting or running) and refusals held unanswered. */
+  private open(ip: string): number {
+    return (this.inFlight.get(ip) ?? 0) + (this.offenders.get(ip)?.held ?? 0);
   }
 
   /** How long to hold a refusal (0: answer now); an early one counts towards a ban. */
@@ -253,7 +264,7 @@ export class Door {
       return rateLimited('in_flight', `${open} requests of yours are open; retry in 1 s`, 1);
     }
     // while the loop lags requests wait for their address's turn, so many at once: bounded here
-    const turn = this.fair.check(ip, calls);
+    const turn = this.fair.check(ip, calls, this.open(ip) + 1);
     if (turn === 'address-full') {
       const held = this.fair.held(ip);
       return rateLimited('held', `${held} requests of yours wait for the LSP; retry in 1 s`, 1);

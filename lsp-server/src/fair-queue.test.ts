@@ -12,11 +12,16 @@ function queue(o: { perAddress?: number; max?: number } = {}) {
     clock: () => clock.ms,
   });
   const log: string[] = [];
-  const enter = (address: string, label: string, calls = 1) =>
-    q.enter(address, calls, {
-      admit: () => log.push(label),
-      evict: () => log.push(`evicted ${label}`),
-    });
+  const enter = (address: string, label: string, calls = 1, open = 1) =>
+    q.enter(
+      address,
+      calls,
+      {
+        admit: () => log.push(label),
+        evict: () => log.push(`evicted ${label}`),
+      },
+      open,
+    );
   return { q, clock, log, enter };
 }
 
@@ -84,6 +89,21 @@ describe('FairQueue', () => {
     expect(log.slice(-2)).toEqual(['w1', 'early']);
   });
 
+  it('an address with three requests open at once is heavy from its first: a new flood waits behind a wallet', async () => {
+    const { clock, log, enter } = queue();
+    enter('wallet', 'w0', 3); // info, challenge, login a moment ago
+    await turns(1);
+    // a flood's first second: three calls of use, like the wallet's, but all open together
+    enter('flood', 'f1', 1, 1);
+    enter('flood', 'f2', 1, 2);
+    enter('flood', 'f3', 1, 3);
+    clock.ms += 300;
+    enter('wallet', 'w1', 1, 1); // its route query, 300 ms after the flood's
+    await turns(4);
+    // by use alone f3 (150 ms of use) comes before w1 (due 300 + 200 ms); open, it waits 10 s more
+    expect(log.slice(1)).toEqual(['f1', 'f2', 'w1', 'f3']);
+  });
+
   it('past 8 calls of use an address waits behind every light one, for at most 10 s more', async () => {
     const { clock, log, enter } = queue();
     enter('flood', 'f1', 20); // due 1 s late by its use alone, 11 s as heavy
@@ -103,19 +123,19 @@ describe('FairQueue', () => {
     const { q, log, enter } = queue({ perAddress: 2, max: 3 });
     enter('flood', 'f1');
     enter('flood', 'f2');
-    expect(q.check('flood', 1)).toBe('address-full');
-    expect(q.check('other', 1)).toBe('ok');
+    expect(q.check('flood', 1, 1)).toBe('address-full');
+    expect(q.check('other', 1, 1)).toBe('ok');
     enter('other', 'o1');
     expect(q.held()).toBe(3);
     // full: a newcomer lighter than the flood takes the flood's newest place
-    expect(q.check('wallet', 1)).toBe('ok');
+    expect(q.check('wallet', 1, 1)).toBe('ok');
     enter('wallet', 'w1');
     expect(log).toEqual(['evicted f2']);
     expect(q.held()).toBe(3);
     // now a newcomer would come last (or tie with the last): refused, the line kept
-    expect(q.check('flood', 1)).toBe('full');
-    expect(q.check('other', 1)).toBe('full');
-    expect(q.check('new', 1)).toBe('full');
+    expect(q.check('flood', 1, 1)).toBe('full');
+    expect(q.check('other', 1, 1)).toBe('full');
+    expect(q.check('new', 1, 1)).toBe('full');
     await turns(4);
     expect(log).toEqual(['evicted f2', 'f1', 'o1', 'w1']);
   });
@@ -148,11 +168,27 @@ describe('FairQueue', () => {
     const q = new FairQueue({ lagMs: 1_000, perAddress: 1, max: 1, clock: () => 0 });
     const log: string[] = [];
     for (let i = 0; i < 3; i++) {
-      expect(q.check('a', 1)).toBe('ok');
-      const cancel = q.enter('a', 1, { admit: () => log.push(`a${i}`), evict: () => log.push('evicted') });
+      expect(q.check('a', 1, 1)).toBe('ok');
+      const cancel = q.enter('a', 1, { admit: () => log.push(`a${i}`), evict: () => log.push('evicted') }, 1);
       expect(cancel).toBeUndefined();
     }
     expect(log).toEqual(['a0', 'a1', 'a2']);
     expect(q.held()).toBe(0);
+  });
+
+  it('while the loop keeps up a heavy address still waits for a turn, and a wallet then goes first', async () => {
+    const q = new FairQueue({ lagMs: 1_000, perAddress: 4, max: 100, clock: () => 0 });
+    const log: string[] = [];
+    const held = (label: string) => ({
+      admit: () => log.push(label),
+      evict: () => log.push(`evicted ${label}`),
+    });
+    // a flood's burst: its third request open at once is heavy (a burst of them all admitted at
+    // once, each a routes.find, held the loop ~60 ms for the wallets that came next)
+    for (let i = 1; i <= 4; i++) q.enter('flood', 1, held(`f${i}`), i);
+    q.enter('wallet', 1, held('w1'), 1);
+    expect(log).toEqual(['f1', 'f2']);
+    await turns(3);
+    expect(log).toEqual(['f1', 'f2', 'w1', 'f3', 'f4']);
   });
 });

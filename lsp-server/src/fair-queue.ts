@@ -1,9 +1,10 @@
 // Who gets the LSP's one thread next when it is behind: requests then wait per client address, and
 // each turn of the event loop starts one, in order of arrival counted late by the address's recent
-// use (USE_DELAY_MS a call, and HEAVY_DELAY_MS more past HEAVY_USE calls), so a flood waits behind
-// itself and behind every wallet, an occasional wallet waits only for the work already started, and
-// wallets of equal use are served first come. When the loop keeps up, requests start at once and
-// this costs one map update each.
+// use (USE_DELAY_MS a call, and HEAVY_DELAY_MS more past HEAVY_USE calls or LIGHT_OPEN requests
+// open at once), so a flood waits behind itself and behind every wallet, an occasional wallet waits
+// only for the work already started, and wallets of equal use are served first come. When the loop
+// keeps up, requests start at once and this costs one map update each; a heavy address's still take
+// turns, so its burst cannot hold the loop for the wallets that come next.
 
 /** A request waiting for its address's turn. */
 export interface Held {
@@ -49,6 +50,13 @@ const USE_DELAY_MS = 50;
  * this class (alone 1.6 / 8 / 4).
  */
 const HEAVY_USE = 8;
+/**
+ * Requests open at once past which an address is heavy from its first call: a wallet waits for each
+ * answer (its client batches what it asks together), a flood keeps several open. Without it a flood
+ * starting weighed as little as a wallet for its first few calls: under the hostile bench 50
+ * abusers' ~150 requests went ahead of wallets already logged in, in the attack's first second.
+ */
+const LIGHT_OPEN = 2;
 const HEAVY_DELAY_MS = 10_000;
 /** The lag probe's period; it runs only while requests arrive. */
 const PROBE_MS = 10;
@@ -96,24 +104,26 @@ export class FairQueue {
    * Whether `address` may have one more request wait: not if it has `perAddress` waiting, nor if
    * the line is full and this one would come last in it (else the last one in line goes).
    */
-  check(address: string, calls: number): FairVerdict {
+  check(address: string, calls: number, open: number): FairVerdict {
     this.watchLag();
-    if (!this.taking) return 'ok';
+    const place = this.rank(address, calls, open);
+    if (!this.taking && !place.heavy) return 'ok';
     if (this.held(address) >= this.o.perAddress) return 'address-full';
     if (this.waitingCount < this.o.max) return 'ok';
     const last = this.lastInLine();
-    return last && last.place.dueMs > this.dueMs(address, calls) ? 'ok' : 'full';
+    return last && last.place.dueMs > place.dueMs ? 'ok' : 'full';
   }
 
   /**
-   * Admits `held` now (the loop keeps up: returns undefined) or in its address's turn (returns the
-   * cancel for a request that goes away while waiting); `calls` are charged to the address either
-   * way. Call `check` first: past the bound, the heaviest address's newest waiting one is evicted.
+   * Admits `held` now (the loop keeps up and its address is light: returns undefined) or in its
+   * address's turn (returns the cancel for a request that goes away while waiting); `calls` are
+   * charged to the address either way. Call `check` first: past the bound, the heaviest address's newest waiting one is evicted.
    */
-  enter(address: string, calls: number, held: Held): (() => void) | undefined {
-    const place = { held, dueMs: this.dueMs(address, calls), seq: this.arrivals++ };
+  enter(address: string, calls: number, held: Held, open: number): (() => void) | undefined {
+    const { dueMs, heavy } = this.rank(address, calls, open);
+    const place = { held, dueMs, seq: this.arrivals++ };
     this.charge(address, calls);
-    if (!this.taking) {
+    if (!this.taking && !heavy) {
       held.admit();
       return undefined;
     }
@@ -129,11 +139,15 @@ export class FairQueue {
     return () => void this.remove(address, place);
   }
 
-  /** When a request of `calls` from `address` counts as arriving: now, later by the address's use. */
-  private dueMs(address: string, calls: number): number {
+  /**
+   * When a request of `calls` from `address` counts as arriving (now, later by the address's use),
+   * and whether its address is heavy.
+   */
+  private rank(address: string, calls: number, open: number): { dueMs: number; heavy: boolean } {
     const now = this.o.clock();
     const use = this.recentUse(address, now) + calls;
-    return now + use * USE_DELAY_MS + (use > HEAVY_USE ? HEAVY_DELAY_MS : 0);
+    const heavy = use > HEAVY_USE || open > LIGHT_OPEN;
+    return { dueMs: now + use * USE_DELAY_MS + (heavy ? HEAVY_DELAY_MS : 0), heavy };
   }
 
   /**
