@@ -52,7 +52,8 @@ const USE_DELAY_MS = 50;
 const HEAVY_USE = 8;
 /**
  * Requests open at once past which an address is heavy from its first call: a wallet waits for each
- * answer (its client batches what it asks together), a flood keeps several open. Without it a flood
+ * answer (through the journey and screen tests the PWA never had two /trpc requests open at once),
+ * a flood keeps several open. Without it a flood
  * starting weighed as little as a wallet for its first few calls: under the hostile bench 50
  * abusers' ~150 requests went ahead of wallets already logged in, in the attack's first second.
  */
