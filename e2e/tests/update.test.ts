@@ -165,14 +165,17 @@ test.describe('updates of the wallet’s code', () => {
       .getByTestId('update-refused')
       .getByText(/sw\.js is not the file the release was signed with/)
       .waitFor({ timeout: 60_000 });
-    // Chromium keeps it waiting here; a browser may activate it whenever it likes: make it so now
+    // Chromium keeps it waiting here; a browser may activate it whenever it likes: make it so now.
+    // Right after ServiceWorker.enable the domain may not know the registration yet, and then
+    // skipWaiting does nothing (a loaded CI run waited 60 s on a page never taken over): ask again
+    // until the page sees the takeover.
     const cdp = await context.newCDPSession(page);
     await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.skipWaiting', { scopeURL: `${front.url}/` });
-    await page
-      .getByTestId('update-refused')
-      .getByText(/did not agree to took over/)
-      .waitFor({ timeout: 60_000 });
+    const takenOver = page.getByTestId('update-refused').getByText(/did not agree to took over/);
+    await expect(async () => {
+      await cdp.send('ServiceWorker.skipWaiting', { scopeURL: `${front.url}/` });
+      await takenOver.waitFor({ timeout: 2_000 });
+    }).toPass({ timeout: 60_000 });
     await page.locator('input[name=pin]').fill(PIN);
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.getByText(/you did not agree to took over this page, so it stays locked/).waitFor();
