@@ -201,12 +201,12 @@ export class Door {
           this.answer(req, res, refusal, false);
         },
       },
-      this.open(ip),
+      this.openWithHeld(ip),
     );
   }
 
   /** Requests from `ip` open now: let in (waiting or running) and refusals held unanswered. */
-  private open(ip: string): number {
+  private openWithHeld(ip: string): number {
     return (this.inFlight.get(ip) ?? 0) + (this.offenders.get(ip)?.held ?? 0);
   }
 
@@ -264,7 +264,7 @@ export class Door {
       return rateLimited('in_flight', `${open} requests of yours are open; retry in 1 s`, 1);
     }
     // while the loop lags requests wait for their address's turn, so many at once: bounded here
-    const turn = this.fair.check(ip, calls, this.open(ip) + 1);
+    const turn = this.fair.check(ip, calls, this.openWithHeld(ip) + 1);
     if (turn === 'address-full') {
       const held = this.fair.held(ip);
       return rateLimited('held', `${held} requests of yours wait for the LSP; retry in 1 s`, 1);

@@ -53,9 +53,9 @@ const HEAVY_USE = 8;
 /**
  * Requests open at once past which an address is heavy from its first call: a wallet waits for each
  * answer (through the journey and screen tests the PWA never had two /trpc requests open at once),
- * a flood keeps several open. Without it a flood
- * starting weighed as little as a wallet for its first few calls: under the hostile bench 50
- * abusers' ~150 requests went ahead of wallets already logged in, in the attack's first second.
+ * a flood keeps several open. Without it a flood starting weighed as little as a wallet for its
+ * first few calls: under the hostile bench 50 abusers' ~150 requests went ahead of wallets already
+ * logged in, in the attack's first second.
  */
 const LIGHT_OPEN = 2;
 const HEAVY_DELAY_MS = 10_000;
@@ -118,7 +118,8 @@ export class FairQueue {
   /**
    * Admits `held` now (the loop keeps up and its address is light: returns undefined) or in its
    * address's turn (returns the cancel for a request that goes away while waiting); `calls` are
-   * charged to the address either way. Call `check` first: past the bound, the heaviest address's newest waiting one is evicted.
+   * charged to the address either way. Call `check` first: past the bound, the heaviest address's
+   * newest waiting one is evicted.
    */
   enter(address: string, calls: number, held: Held, open: number): (() => void) | undefined {
     const { dueMs, heavy } = this.rank(address, calls, open);

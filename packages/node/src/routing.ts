@@ -61,7 +61,7 @@ export class ForwardingPeers {
     const forwards = withLdk((own) => {
       const channels = own(this.channelManager.list_channels_with_counterparty(peer));
       if (channels.some((c) => bool(c.get_is_announced()))) return true;
-      return channels.length > 0 && this.inGraph(own, peer);
+      return channels.length > 0 && this.knownToGraph(own, [peer]).length > 0;
     });
     if (forwards) this.peers.add(peerId);
     else this.peers.delete(peerId);
@@ -85,18 +85,24 @@ export class ForwardingPeers {
         peers.add(peer);
         if (bool(c.get_is_announced())) found.add(peer);
       }
-      for (const peer of peers) {
-        if (!found.has(peer) && this.inGraph(own, nodeIdBytes(peer, 'peer'))) found.add(peer);
-      }
+      const unannounced = [...peers].filter((peer) => !found.has(peer));
+      const known = this.knownToGraph(
+        own,
+        unannounced.map((peer) => nodeIdBytes(peer, 'peer')),
+      );
+      for (const peer of known) found.add(toHex(peer));
       return found;
     });
     return this.peers;
   }
 
-  private inGraph(own: Own, peer: Uint8Array): boolean {
+  /** The `peers` the gossip graph has a node for, through one read view for them all. */
+  private knownToGraph(own: Own, peers: Uint8Array[]): Uint8Array[] {
     const view = this.graph.read_only();
     try {
-      return !isNullPointer(own(view.node(own(ldk.NodeId.constructor_from_pubkey(peer)))));
+      return peers.filter(
+        (peer) => !isNullPointer(own(view.node(own(ldk.NodeId.constructor_from_pubkey(peer))))),
+      );
     } finally {
       view.free();
     }
