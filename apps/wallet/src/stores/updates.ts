@@ -37,16 +37,24 @@ let accepted = false;
 
 /** The page's own check of a waiting version: signed with this build's key, and its sw.js (with its imports) the signed one. */
 async function verifyWaiting(): Promise<void> {
-  const set = useUpdates.setState;
   try {
     if (!RELEASE_KEY) throw new ReleaseError('RELEASE_BAD_SIGNATURE', 'This build has no release key');
     const { manifest } = await fetchSignedRelease(RELEASE_KEY);
     await checkServiceWorkerFiles(manifest);
     if (manifest.version === VERSION) return;
-    set({ state: { kind: 'available', version: manifest.version, notes: manifest.notes } });
+    show({ kind: 'available', version: manifest.version, notes: manifest.notes });
   } catch (error) {
-    set({ state: { kind: 'refused', reason: error instanceof Error ? error.message : String(error) } });
+    show({ kind: 'refused', reason: error instanceof Error ? error.message : String(error) });
   }
+}
+
+/**
+ * What the page tells of updates, unless code nobody agreed to already took over: that is what the
+ * person must see, and a check that ends after it (the browser may activate a waiting worker while
+ * the page is still hashing its sw.js) must not put a lesser reason in its place.
+ */
+function show(state: UpdateState): void {
+  if (!useUpdates.getState().untrusted) useUpdates.setState({ state });
 }
 
 export const useUpdates = create<Updates>(() => ({
@@ -76,8 +84,7 @@ export function followUpdates(container: ServiceWorkerContainer): void {
       });
   });
   container.addEventListener('message', (event: MessageEvent<FromServiceWorker>) => {
-    if (event.data?.type === 'update-refused')
-      useUpdates.setState({ state: { kind: 'refused', reason: event.data.reason } });
+    if (event.data?.type === 'update-refused') show({ kind: 'refused', reason: event.data.reason });
   });
   // an ES module (vite.config.ts): it shares the page's crypto chunk; a browser without module service
   // workers (Firefox before 147) gets no offline start and no checked updates, and the console says so
