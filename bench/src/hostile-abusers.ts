@@ -2,7 +2,7 @@
 // honest wallets' event loop delay the honest wallets' own timers and reads, which the bench would then
 // book to the LSP. Started with its plan on argv; on any message it stops the abusers and sends back their
 // tally and its CPU time.
-import { ABUSE_KINDS, type AbuseKind, abuseAll, newTally } from './hostile.ts';
+import { ABUSE_KINDS, type AbuseKind, abuseAll, newTally, sharedAbort } from './hostile.ts';
 
 const [url, payeeNodeId, count, kindList, net] = process.argv.slice(2);
 if (!url || !payeeNodeId || !count || !process.send) {
@@ -13,7 +13,7 @@ const unknown = kinds?.find((k) => !ABUSE_KINDS.includes(k));
 if (unknown) throw new Error(`hostile-abusers: unknown abuse kind ${unknown}`);
 const send = process.send.bind(process);
 const tally = newTally();
-const stop = new AbortController();
+const stop = sharedAbort();
 const cpu0 = process.cpuUsage();
 const abusing = abuseAll({
   url,

@@ -30,6 +30,7 @@ import {
   newTally,
   proxiedWallet,
   type ServerTimed,
+  sharedAbort,
   type Tally,
 } from './hostile.ts';
 import { cpuMsOf, isLspErrorLine, type LspProcess, openLspForPrep, rssOf, spawnLsp } from './lsp.ts';
@@ -111,7 +112,7 @@ async function startAbusers(o: {
 }) {
   if (abusersWhere === 'inline') {
     const tally = newTally();
-    const stop = new AbortController();
+    const stop = sharedAbort();
     const abusing = abuseAll({ ...o, tally, signal: stop.signal });
     return {
       async stop() {
@@ -198,7 +199,7 @@ async function runLoad(o: {
   const t0 = performance.now();
   // the bound on the run's time (from the honest wallets' start: the abusers' process takes a moment
   // to load): an LSP that falls behind leaves sessions unfinished, not a hung bench
-  const cut = new AbortController();
+  const cut = sharedAbort();
   const deadline = setTimeout(() => cut.abort(), o.windowMs + o.graceMs);
   // open loop: wallet i arrives at i/honest of the window, whatever the LSP's pace
   await Promise.all(
