@@ -173,17 +173,17 @@ test.describe('updates of the wallet’s code', () => {
     await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r?.update()));
     const refused = page.getByTestId('update-refused');
     await refused
-      .getByText(/sw\.js is not the file the release was signed with|did not agree to took over/)
+      .getByText(/sw\.js is not the file the release was signed with|never agreed to has taken over/)
       .waitFor({ timeout: 60_000 });
     // and if that ask came too early for the domain to know the registration, again until it happens
-    const takenOver = refused.getByText(/did not agree to took over/);
+    const takenOver = refused.getByText(/never agreed to has taken over/);
     await expect(async () => {
       await cdp.send('ServiceWorker.skipWaiting', { scopeURL });
       await takenOver.waitFor({ timeout: 2_000 });
     }).toPass({ timeout: 60_000 });
     await page.locator('input[name=pin]').fill(PIN);
     await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByText(/you did not agree to took over this page, so it stays locked/).waitFor();
+    await page.getByText(/you never agreed to has taken over this page, so it stays locked/).waitFor();
     await shot(page, 'update-takeover-refused');
     expect(await page.getByTestId('screen-lock').isVisible()).toBe(true);
     // the check of its sw.js ended long ago, whichever finished first: the takeover is still what it says

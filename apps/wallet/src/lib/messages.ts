@@ -32,7 +32,7 @@ const WORDS: Partial<Record<UiErrorCode, string>> = {
   PASSKEY_FAILED:
     'The passkey did not open the wallet: it was cancelled, or it is not on this device. Try again; your recovery words restore the wallet if the passkey is lost.',
   RELEASE_UNTRUSTED:
-    'A version of this wallet you did not agree to took over this page, so it stays locked. Don’t enter your PIN here: your recovery words restore the wallet elsewhere.',
+    'A version of this wallet you never agreed to has taken over this page, so it stays locked. Don’t enter your PIN here: your recovery words restore the wallet elsewhere.',
   PASSKEY_UNSUPPORTED: 'This passkey cannot lock a wallet. Choose a PIN or a passphrase instead.',
   // on-chain sends and closes
   INSUFFICIENT_FUNDS: 'Your on-chain balance is not enough for this amount plus the network fee.',

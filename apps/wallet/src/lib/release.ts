@@ -26,7 +26,7 @@ export type ReleaseErrorCode =
   | 'RELEASE_MALFORMED'
   | 'RELEASE_BAD_SIGNATURE'
   | 'RELEASE_FILE_MISMATCH'
-  /** Code the person did not agree to took over: nothing secret is handed to it. */
+  /** Code the person never agreed to has taken over: nothing secret is handed to it. */
   | 'RELEASE_UNTRUSTED';
 
 export class ReleaseError extends Error {

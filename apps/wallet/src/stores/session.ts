@@ -92,7 +92,7 @@ async function withUnlockedWorker<T>(
     spareWorker = undefined;
     throw new ReleaseError(
       'RELEASE_UNTRUSTED',
-      'A version you did not agree to took over; the wallet stays locked',
+      'A version you never agreed to has taken over; the wallet stays locked',
     );
   }
   const worker = spareWorker ?? startNodeWorker(toWallet);

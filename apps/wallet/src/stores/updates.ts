@@ -24,7 +24,7 @@ export type UpdateState =
 
 interface Updates {
   state: UpdateState;
-  /** Code the person did not agree to took over this page's origin: unlocking is refused. */
+  /** Code the person never agreed to has taken over this page's origin: unlocking is refused. */
   untrusted: boolean;
   /** Asks the host for a newer release now (Settings); the answer arrives as `state`. */
   check(): Promise<void>;
@@ -80,7 +80,10 @@ export function followUpdates(container: ServiceWorkerContainer): void {
     else
       useUpdates.setState({
         untrusted: true,
-        state: { kind: 'refused', reason: 'A version you did not agree to took over this wallet’s address' },
+        state: {
+          kind: 'refused',
+          reason: 'A version you never agreed to has taken over this wallet’s address',
+        },
       });
   });
   container.addEventListener('message', (event: MessageEvent<FromServiceWorker>) => {
