@@ -186,7 +186,7 @@ function assemble(
   const scheduler = options.scheduler ?? defaultScheduler();
   const now = options.clock ?? (() => Date.now());
   const random = options.randomBytes ?? defaultRandomBytes;
-  const bus = new EventBus((fn) => scheduler.defer(fn));
+  const bus = new EventBus();
   const gossipOn = options.gossip ?? options.role !== 'wallet';
   const life = new Lifecycle();
   const { source, fees, broadcaster, chainSync, wallet: onchain, logSink } = parts;

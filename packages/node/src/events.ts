@@ -120,11 +120,6 @@ export type Listener<K extends NodeEventKind> = (event: EventOf<K>) => void;
 
 export class EventBus {
   private readonly listeners = new Map<NodeEventKind | '*', Set<(e: NodeEvent) => void>>();
-  private readonly defer: (fn: () => void) => void;
-
-  constructor(defer: (fn: () => void) => void) {
-    this.defer = defer;
-  }
 
   on<K extends NodeEventKind>(kind: K, fn: Listener<K>): () => void {
     return this.add(kind, fn as (e: NodeEvent) => void);
@@ -134,9 +129,14 @@ export class EventBus {
     return this.add('*', fn);
   }
 
-  /** Queued delivery: listeners run after the current (LDK) call stack has unwound. */
+  /**
+   * Queued delivery: listeners run once the current (LDK) call stack has unwound, as a microtask.
+   * Not a later task: the pump step that handles an event starts its commit before it returns, and
+   * in a browser the commit's backup encoding then held the thread before the next task, so a payer
+   * saw PaymentSent 5-25 ms late. Microtasks run only on an empty stack, so LDK is never re-entered.
+   */
   emit(event: NodeEvent): void {
-    this.defer(() => this.deliver(event));
+    queueMicrotask(() => this.deliver(event));
   }
 
   /** Resolves with the first event of `kind` matching `match`; NodeError('TIMEOUT') otherwise. */

@@ -88,7 +88,9 @@ describe("without the wallet's fee policy, LDK's defaults force-close", () => {
       await wallet.connect(lsp.nodeId, inMemory(lsp));
       const pending = lsp.waitFor('channel-pending', undefined, 15_000);
       lsp.openChannel({ peerId: wallet.nodeId, capacitySat: WALLET_CHANNEL_SAT, pushMsat: 100_000_000n });
-      await pending;
+      const txid = (await pending).fundingTxo.split(':')[0]!;
+      // channel-pending comes as the funding tx is handed over; it reaches the devnet just after
+      await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
       await net.mine(6, [lsp, wallet]);
       await waitUntil(
         'usable',

@@ -36,7 +36,9 @@ describe('on-chain exit: close, sweep, send out', () => {
     for (let i = 0; i < 2; i++) {
       const pending = f.waitFor('channel-pending', undefined, 15_000);
       f.openChannel({ peerId: g.nodeId, capacitySat: CAPACITY_SAT });
-      await pending;
+      const txid = (await pending).fundingTxo.split(':')[0]!;
+      // channel-pending comes as the funding tx is handed over; it reaches the devnet just after
+      await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
     }
     await mine(6);
     await waitUntil(

@@ -147,7 +147,7 @@ export function Send() {
           </p>
           <Fiat msat={step.paid.amountMsat} />
           <p className="muted">
-            Network fee: <Amount msat={step.paid.feeMsat} round="ceil" />
+            Routing fee: <Amount msat={step.paid.feeMsat} round="ceil" />
           </p>
           <p className="small">Proof of payment (preimage):</p>
           <code className="invoice-text" data-testid="preimage">
@@ -321,7 +321,8 @@ function Review(props: { invoice: PayableInvoice; onBack: () => void; setStep: (
             <span className="mono small">{`${invoice.payeeNodeId.slice(0, 12)}…${invoice.payeeNodeId.slice(-6)}`}</span>
           )}
         </dd>
-        <dt>Network fee</dt>
+        {/* what the Lightning hops take; "network fee" is the on-chain word (Onchain, Channel) */}
+        <dt>Routing fee</dt>
         <dd data-testid="review-fee">
           {estimate?.feeMsat !== undefined ? (
             <>
