@@ -213,11 +213,46 @@ export async function measureWallet(readyRuns: number, payments: number) {
       steps.push(run);
     }
 
-    // payments from the browser: Send → paste → review (the fee estimate is in) → Pay → proof shown
+    // The same payments from a bare Node wallet (createNode, in memory, no backup) through the LSP
+    // address and WebSocket link the browser uses, and from the product's Node wallet, the CLI's
+    // (SQLite, and like the PWA every channel-state save is held until the LSP holds its backup).
+    // All three are set up first and then pay in turn, payment by payment, with the browser open: a
+    // ratio compares payments made in the same minutes. (One wallet's ten after another's compared
+    // a machine whose load rose through the run, and the browser was closed for the Node wallets.)
+    const lspNodeId = stack.lspNode.nodeId;
+    node = await walletNode(0, lspNodeId, stack.devnet.esploraUrl!);
+    const walletNodeRef = node;
+    unfollow = stack.devnet.chain.onBlock(() => void walletNodeRef.syncChain().catch(() => {}));
+    const client = createLspClient({
+      url: front.lspUrl,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    });
+    await client.login(node);
+    await client.connect(node);
+    const jit = await client.receiveJit(node, {
+      amountMsat: BigInt(RECEIVE_SAT) * 1000n,
+      description: 'node',
+    });
+    const received = node.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 90_000);
+    await Promise.all([router.payInvoice(jit.bolt11, { timeoutMs: 90_000 }), received]);
+    initWallet(cliDir);
+    cli = await openWallet({ dir: cliDir, lspUrl: front.lspUrl, logLevel: 'warn' });
+    const cliWallet = cli;
+    const cliJit = await cliWallet.receive({ amountMsat: BigInt(RECEIVE_SAT) * 1000n, description: 'cli' });
+    await Promise.all([
+      router.payInvoice(cliJit.bolt11, { timeoutMs: 90_000 }),
+      cliWallet.waitForPayment(cliJit.paymentHash, 90_000),
+    ]);
+
     const pwaPayMs: number[] = [];
     const pwaSteps: Record<string, number>[] = [];
+    const nodePayMs: number[] = [];
+    const nodeSteps: Record<string, number>[] = [];
+    const cliPayMs: number[] = [];
+    const cliSteps: Record<string, number>[] = [];
     const worker = page.workers().find((w) => w.url().includes('node.worker'));
     for (let i = 0; i < payments; i++) {
+      // from the browser: Send → paste → review (the fee estimate is in) → Pay → proof shown
       const invoice = merchant.createInvoice({
         amountMsat: PAY_MSAT,
         description: `pwa ${i}`,
@@ -280,71 +315,29 @@ export async function measureWallet(readyRuns: number, payments: number) {
       }
       await page.getByRole('button', { name: 'Done' }).click();
       await page.getByTestId('screen-home').waitFor();
-    }
-    await context.close();
-    context = undefined;
 
-    // the same from a Node wallet (createNode, in memory) through the LSP address and WebSocket link the browser uses
-    const lspNodeId = stack.lspNode.nodeId;
-    node = await walletNode(0, lspNodeId, stack.devnet.esploraUrl!);
-    const walletNodeRef = node;
-    unfollow = stack.devnet.chain.onBlock(() => void walletNodeRef.syncChain().catch(() => {}));
-    const client = createLspClient({
-      url: front.lspUrl,
-      WebSocket: WebSocket as unknown as WebSocketConstructor,
-    });
-    await client.login(node);
-    await client.connect(node);
-    const jit = await client.receiveJit(node, {
-      amountMsat: BigInt(RECEIVE_SAT) * 1000n,
-      description: 'node',
-    });
-    const received = node.waitFor('payment-received', (e) => e.paymentHash === jit.paymentHash, 90_000);
-    await Promise.all([router.payInvoice(jit.bolt11, { timeoutMs: 90_000 }), received]);
-    const nodePayMs: number[] = [];
-    const nodeSteps: Record<string, number>[] = [];
-    for (let i = 0; i < payments; i++) {
-      const invoice = merchant.createInvoice({
+      const nodeInvoice = merchant.createInvoice({
         amountMsat: PAY_MSAT,
         description: `node ${i}`,
         expirySecs: 900,
       });
       const paying = walletNodeRef;
       const steps = await tracedNodePay(paying.peerHost, () =>
-        client.payWithRoute(paying, invoice.bolt11, { timeoutMs: 90_000 }),
+        client.payWithRoute(paying, nodeInvoice.bolt11, { timeoutMs: 90_000 }),
       );
       nodePayMs.push(steps['pay:done']!);
       nodeSteps.push(steps);
-    }
 
-    await node.stop();
-    node = undefined;
-    unfollow();
-    unfollow = () => {};
-
-    // the product's Node wallet, the CLI's: SQLite, and like the PWA every channel-state save is held
-    // until the LSP holds its backup (the node above keeps its state in memory and backs up nothing)
-    initWallet(cliDir);
-    cli = await openWallet({ dir: cliDir, lspUrl: front.lspUrl, logLevel: 'warn' });
-    const cliWallet = cli;
-    const cliJit = await cliWallet.receive({ amountMsat: BigInt(RECEIVE_SAT) * 1000n, description: 'cli' });
-    await Promise.all([
-      router.payInvoice(cliJit.bolt11, { timeoutMs: 90_000 }),
-      cliWallet.waitForPayment(cliJit.paymentHash, 90_000),
-    ]);
-    const cliPayMs: number[] = [];
-    const cliSteps: Record<string, number>[] = [];
-    for (let i = 0; i < payments; i++) {
-      const invoice = merchant.createInvoice({
+      const cliInvoice = merchant.createInvoice({
         amountMsat: PAY_MSAT,
         description: `cli ${i}`,
         expirySecs: 900,
       });
-      const steps = await tracedNodePay(cliWallet.node.peerHost, () =>
-        cliWallet.pay(invoice.bolt11, { timeoutMs: 90_000 }),
+      const cliTraced = await tracedNodePay(cliWallet.node.peerHost, () =>
+        cliWallet.pay(cliInvoice.bolt11, { timeoutMs: 90_000 }),
       );
-      cliPayMs.push(steps['pay:done']!);
-      cliSteps.push(steps);
+      cliPayMs.push(cliTraced['pay:done']!);
+      cliSteps.push(cliTraced);
     }
 
     const round = (v: number) => Math.round(v);

@@ -19,11 +19,16 @@ export async function provideDevnetLiquidity(
   await waitUntil('the LSP to connect to the router', () => node.isConnected(routerId), 60_000);
   const out = node.waitFor('channel-pending', (e) => e.peerId === routerId, 30_000);
   node.openChannel({ peerId: routerId, capacitySat: DEVNET_CHANNEL_SAT, announce: true });
-  await out;
+  const outbound = await out;
   const inbound = node.waitFor('channel-pending', (e) => e.peerId === routerId, 30_000);
   net.router.node.openChannel({ peerId: node.nodeId, capacitySat: DEVNET_CHANNEL_SAT, announce: true });
-  await inbound;
-  await new Promise((r) => setTimeout(r, 500)); // both funding transactions into the mempool
+  const fundings = [outbound, await inbound].map((e) => e.fundingTxo.split(':')[0]!);
+  // channel-pending comes as a funding tx is handed to the broadcaster, which sends it just after
+  await waitUntil(
+    'both funding transactions in the mempool',
+    () => fundings.every((txid) => devnet.chain.mempool.get(txid) !== undefined),
+    30_000,
+  );
   devnet.mine(6);
   const routerChannels = () => node.listChannels(routerId).filter((c) => c.isUsable);
   await waitUntil('LSP ↔ router channels', () => routerChannels().length === 2, 60_000);
