@@ -251,13 +251,11 @@ export async function measureWallet(readyRuns: number, payments: number) {
     const cliPayMs: number[] = [];
     const cliSteps: Record<string, number>[] = [];
     const worker = page.workers().find((w) => w.url().includes('node.worker'));
+    const merchantInvoice = (description: string) =>
+      merchant.createInvoice({ amountMsat: PAY_MSAT, description, expirySecs: 900 });
     for (let i = 0; i < payments; i++) {
       // from the browser: Send → paste → review (the fee estimate is in) → Pay → proof shown
-      const invoice = merchant.createInvoice({
-        amountMsat: PAY_MSAT,
-        description: `pwa ${i}`,
-        expirySecs: 900,
-      });
+      const invoice = merchantInvoice(`pwa ${i}`);
       await page.getByRole('button', { name: 'Send' }).click();
       await page.locator('textarea[name=invoice]').fill(invoice.bolt11);
       await page.getByRole('button', { name: 'Continue' }).click();
@@ -316,11 +314,7 @@ export async function measureWallet(readyRuns: number, payments: number) {
       await page.getByRole('button', { name: 'Done' }).click();
       await page.getByTestId('screen-home').waitFor();
 
-      const nodeInvoice = merchant.createInvoice({
-        amountMsat: PAY_MSAT,
-        description: `node ${i}`,
-        expirySecs: 900,
-      });
+      const nodeInvoice = merchantInvoice(`node ${i}`);
       const paying = walletNodeRef;
       const steps = await tracedNodePay(paying.peerHost, () =>
         client.payWithRoute(paying, nodeInvoice.bolt11, { timeoutMs: 90_000 }),
@@ -328,11 +322,7 @@ export async function measureWallet(readyRuns: number, payments: number) {
       nodePayMs.push(steps['pay:done']!);
       nodeSteps.push(steps);
 
-      const cliInvoice = merchant.createInvoice({
-        amountMsat: PAY_MSAT,
-        description: `cli ${i}`,
-        expirySecs: 900,
-      });
+      const cliInvoice = merchantInvoice(`cli ${i}`);
       const cliTraced = await tracedNodePay(cliWallet.node.peerHost, () =>
         cliWallet.pay(cliInvoice.bolt11, { timeoutMs: 90_000 }),
       );
