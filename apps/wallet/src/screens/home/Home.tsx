@@ -171,6 +171,8 @@ function PaymentRow(props: { p: PaymentView }) {
   const sign = p.direction === 'inbound' ? '+' : '−';
   const label = p.description || (p.direction === 'inbound' ? 'Received' : 'Sent');
   const status = p.status === 'succeeded' ? '' : p.status === 'pending' ? 'Pending' : 'Failed';
+  // an inbound fee is the LSP's for opening the channel: the Receive screen's words for it
+  const feeWord = p.direction === 'inbound' ? 'channel fee' : 'fee';
   return (
     <li className={`payment ${p.status}`} data-testid="payment-row">
       <div className="what">
@@ -181,7 +183,7 @@ function PaymentRow(props: { p: PaymentView }) {
           {p.feeMsat !== undefined && p.feeMsat > 0n && (
             <>
               {' '}
-              · fee <Amount msat={p.feeMsat} round="ceil" />
+              · {feeWord} <Amount msat={p.feeMsat} round="ceil" />
             </>
           )}
         </span>
