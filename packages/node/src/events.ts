@@ -133,7 +133,7 @@ export class EventBus {
    * Queued delivery: listeners run once the current (LDK) call stack has unwound, as a microtask.
    * Not a later task: the pump step that handles an event starts its commit before it returns, and
    * in a browser the commit's backup encoding then held the thread before the next task, so a payer
-   * saw PaymentSent 5-25 ms late. Microtasks run only on an empty stack, so LDK is never re-entered.
+   * saw PaymentSent 8-35 ms late. Microtasks run only on an empty stack, so LDK is never re-entered.
    */
   emit(event: NodeEvent): void {
     queueMicrotask(() => this.deliver(event));
