@@ -30,7 +30,8 @@ status=0
 pnpm -r --workspace-concurrency=1 --no-bail run test 2>&1 | tee "$log" || status=$?
 if [ "$status" != 0 ]; then
   echo "=== failed tests (from the whole run above) ==="
-  grep -aE ' FAIL | × |✘|AssertionError' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sort -u | head -60
+  # each failure with the three lines after it (vitest prints the error there), each line once
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -aE -A3 ' FAIL | × |✘' | grep -av '^--$' | awk '!seen[$0]++' | head -80
 fi
 rm -f "$log"
 exit "$status"

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevnet, waitUntil } from '@lpw/devnet';
+import { fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet';
 import { fundGossipGraph, graphCount } from '@lpw/devnet/gossip-graph';
 import { createNode, MemoryStore } from '@lpw/node';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -89,11 +89,7 @@ export async function measureGossip(nodes: number, channels: number, routeQuerie
     const pending = lsp.waitFor('channel-pending', (e) => e.peerId === hub.ready.nodeId, 30_000);
     lsp.openChannel({ peerId: hub.ready.nodeId, capacitySat: 4_000_000n });
     const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      30_000,
-    );
+    await fundingBroadcast(devnet.chain, fundingTxo);
     devnet.mine(6);
     await lsp.syncChain();
     await waitUntil('LSP → hub usable', () => lsp.listChannels().some((c) => c.isUsable), 120_000, 100);

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startDevnet, waitUntil } from '@lpw/devnet';
+import { fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { tcp } from '@lpw/node/tcp';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -334,11 +334,7 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
     const pending = router.node.waitFor('channel-pending', (e) => e.peerId === lspNodeId, 30_000);
     prep.node.openChannel({ peerId: router.nodeId, capacitySat: 4_000_000n });
     const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      20_000,
-    );
+    await fundingBroadcast(devnet.chain, fundingTxo);
     devnet.mine(6);
     await Promise.all([prep.node.syncChain(), router.node.syncChain(), net.merchant.node.syncChain()]);
     await waitUntil('LSP → router usable', () => prep.node.listChannels().some((c) => c.isUsable), 20_000);

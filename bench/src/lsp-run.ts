@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
+import { type Devnet, fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import { inMemory, type LightningNode, type RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
@@ -76,11 +76,7 @@ export async function measureLspForwards(
       const pending = prep.node.waitFor('channel-pending', (e) => e.peerId === router.nodeId, 30_000);
       router.node.openChannel({ peerId: lspNodeId, capacitySat: 8_000_000n, announce: true });
       const { fundingTxo } = await pending;
-      await waitUntil(
-        'funding broadcast',
-        () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-        20_000,
-      );
+      await fundingBroadcast(devnet.chain, fundingTxo);
       devnet.mine(1);
       await Promise.all([prep.node.syncChain(), syncPublic()]);
     }

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
+import { type Devnet, fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, startPublicNetwork } from '@lpw/devnet/network';
 import type { LightningNode, RouteHintHop } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
@@ -56,11 +56,7 @@ export async function measureLspSoak(payments: number, samples: number, deadline
     const pending = prep.node.waitFor('channel-pending', (e) => e.peerId === router.nodeId, 30_000);
     router.node.openChannel({ peerId: lspNodeId, capacitySat: 8_000_000n, announce: true });
     const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      20_000,
-    );
+    await fundingBroadcast(devnet.chain, fundingTxo);
     devnet.mine(7);
     await Promise.all([prep.node.syncChain(), router.node.syncChain(), merchant.node.syncChain()]);
     await waitUntil('router → LSP usable', () => prep.node.listChannels().some((c) => c.isUsable), 20_000);

@@ -2,7 +2,7 @@
 // on-chain coins from the faucet, then an announced channel to the devnet router and one from it,
 // both confirmed and known both ways to every node's graph, so wallets behind the LSP can pay out and
 // the merchant can pay them. Devnet only.
-import { type Devnet, waitUntil } from '@lpw/devnet';
+import { type Devnet, fundingBroadcast, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, spreadChannelGossip } from '@lpw/devnet/network';
 import type { LightningNode } from '@lpw/node';
 
@@ -22,13 +22,7 @@ export async function provideDevnetLiquidity(
   const outbound = await out;
   const inbound = node.waitFor('channel-pending', (e) => e.peerId === routerId, 30_000);
   net.router.node.openChannel({ peerId: node.nodeId, capacitySat: DEVNET_CHANNEL_SAT, announce: true });
-  const fundings = [outbound, await inbound].map((e) => e.fundingTxo.split(':')[0]!);
-  // channel-pending comes as a funding tx is handed to the broadcaster, which sends it just after
-  await waitUntil(
-    'both funding transactions in the mempool',
-    () => fundings.every((txid) => devnet.chain.mempool.get(txid) !== undefined),
-    30_000,
-  );
+  for (const pending of [outbound, await inbound]) await fundingBroadcast(devnet.chain, pending.fundingTxo);
   devnet.mine(6);
   const routerChannels = () => node.listChannels(routerId).filter((c) => c.isUsable);
   await waitUntil('LSP ↔ router channels', () => routerChannels().length === 2, 60_000);

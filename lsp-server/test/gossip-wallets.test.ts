@@ -4,7 +4,7 @@
 // whose routing handler counts the gossip it ignores. The LSP sees the same init from both, and
 // neither sends it anything gossip-related, so what the twin receives (zero) is what the wallet
 // receives. The router counts what the LSP relays to it; the wallet still pays on the LSP's routes.
-import { waitUntil } from '@lpw/devnet';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet';
 import { spreadChannelGossip } from '@lpw/devnet/network';
 import { tcp } from '@lpw/node/tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,11 +51,7 @@ describe('gossip to wallets', () => {
     const pending = s.lsp.waitFor('channel-pending', (e) => e.peerId === merchant.nodeId, 15_000);
     s.lsp.openChannel({ peerId: merchant.nodeId, capacitySat: 1_000_000n, announce: true });
     const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => s.devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      30_000,
-    );
+    await fundingBroadcast(s.devnet.chain, fundingTxo);
     await s.mine(6);
     const fresh = () =>
       s.lsp.listChannels().find((c) => c.fundingTxo === fundingTxo && c.isUsable && c.shortChannelId);

@@ -1,7 +1,7 @@
 // The whole picture for Lightning tests: a devnet chain, its public network (router + merchant on
 // TCP), an LSP (real store backend, real node, startLsp: HTTP + WebSocket peers + JIT) connected to
 // the router with channels both ways, and wallets that talk to it through the client module.
-import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
+import { type Devnet, fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet';
 import { type PublicNetwork, spreadChannelGossip, startPublicNetwork } from '@lpw/devnet/network';
 import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -81,11 +81,7 @@ export async function startStack(
     const pending = lsp.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
     net.router.node.openChannel({ peerId: lsp.nodeId, capacitySat: 2_500_000n, announce: true });
     const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      30_000,
-    );
+    await fundingBroadcast(devnet.chain, fundingTxo);
     await mine(1);
   }
   await mine(6);

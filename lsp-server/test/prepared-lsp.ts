@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Devnet } from '@lpw/devnet';
-import { waitUntil } from '@lpw/devnet';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet';
 import type { PublicNetwork } from '@lpw/devnet/network';
 import {
   createNode,
@@ -47,11 +47,7 @@ export async function prepareLspNode(opts: {
   const pending = prep.waitFor('channel-pending', (e) => e.peerId === net.router.nodeId, 15_000);
   net.router.node.openChannel({ peerId: prep.nodeId, capacitySat: 4_000_000n, announce: true });
   const { fundingTxo } = await pending;
-  await waitUntil(
-    'funding broadcast',
-    () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-    30_000,
-  );
+  await fundingBroadcast(devnet.chain, fundingTxo);
   devnet.mine(6);
   await Promise.all([prep.syncChain(), net.router.node.syncChain(), net.merchant.node.syncChain()]);
   await waitUntil('router → LSP usable', () => prep.listChannels().some((c) => c.isUsable), 30_000);

@@ -18,5 +18,5 @@ export { Faucet, faucetKey } from './faucet.ts';
 export { type FeeShape, FeeWeather, type FeeWeatherOptions, FLAT, MARKET } from './fee-weather.ts';
 export { type Lie, type LyingEsplora, startLyingEsplora } from './lying-esplora.ts';
 export type { Coin } from './mempool.ts';
-export { waitUntil } from './testkit.ts';
+export { fundingBroadcast, waitUntil } from './testkit.ts';
 export { addressScript, decodeTx, REGTEST, scriptAddress, type Tx } from './tx.ts';

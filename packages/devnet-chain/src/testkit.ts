@@ -1,5 +1,5 @@
 // The tests' kit: `waitUntil`, the one poll every package's tests share (this package has no workspace
-// dependencies, so all of them can import it); a throwaway key that signs real P2WPKH spends with
+// dependencies, so all of them can import it), and `fundingBroadcast` on it; a throwaway key that signs real P2WPKH spends with
 // @scure/btc-signer, and raw transaction building for custom witness scripts, independent of the
 // devnet's own codec.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -25,6 +25,21 @@ export async function waitUntil(
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * Waits until `chain` holds the funding tx of `fundingTxo` ("txid:vout"), in its mempool or a block,
+ * and returns its txid. A node reports `channel-pending` as it hands the funding tx to its
+ * broadcaster, which sends it just after: mining before this would leave the channel unconfirmed.
+ */
+export async function fundingBroadcast(
+  chain: { getTransaction(txid: string): unknown },
+  fundingTxo: string,
+  ms = 30_000,
+): Promise<string> {
+  const txid = fundingTxo.split(':')[0]!;
+  await waitUntil(`funding tx ${txid} broadcast`, () => chain.getTransaction(txid) !== undefined, ms);
+  return txid;
 }
 
 export const NET = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet-chain';
+import { type Devnet, fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet-chain';
 import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
 import { tcp } from '@lpw/node/tcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,11 +78,7 @@ describe('the devnet gossip hub', () => {
     const pending = newcomer.waitFor('channel-pending', (e) => e.peerId === hub.nodeId, 15_000);
     newcomer.openChannel({ peerId: hub.nodeId, capacitySat: 1_000_000n, announce: false });
     const { fundingTxo } = await pending;
-    await waitUntil(
-      'funding broadcast',
-      () => devnet.chain.mempool.get(fundingTxo.split(':')[0]!) !== undefined,
-      30_000,
-    );
+    await fundingBroadcast(devnet.chain, fundingTxo);
     devnet.mine(6);
     await Promise.all([newcomer.syncChain(), hub.node.syncChain()]);
     await waitUntil('channel usable', () => newcomer.listChannels()[0]?.isUsable === true, 30_000);

@@ -2,7 +2,7 @@
 // an announced channel funded on the devnet chain, listening on TCP, so gossip and multi-hop routing
 // are real in development and tests. Its state lives as long as the devnet's chain does (memory).
 
-import { type Devnet, waitUntil } from '@lpw/devnet-chain';
+import { type Devnet, fundingBroadcast, waitUntil } from '@lpw/devnet-chain';
 import { createNode, type LightningNode, MemoryStore } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { listenTcp, type TcpListener, tcp } from '@lpw/node/tcp';
@@ -94,8 +94,7 @@ export async function startPublicNetwork(
       announce: true,
     });
     const { fundingTxo } = await pending;
-    const fundingTxid = fundingTxo.split(':')[0]!;
-    await waitUntil('funding broadcast', () => devnet.chain.mempool.get(fundingTxid) !== undefined, 30_000);
+    await fundingBroadcast(devnet.chain, fundingTxo);
     devnet.mine(6);
     await Promise.all([router.node.syncChain(), merchant.node.syncChain()]);
     const channel = () => router.node.listChannels().find((ch) => ch.peerId === merchant.nodeId);

@@ -3,7 +3,7 @@
 // `chainWatch().failure`), and picks up the true chain once the source is honest again. A checks
 // one source alone; B also compares a second source, which catches what one source cannot.
 
-import { type LyingEsplora, startLyingEsplora, waitUntil } from '@lpw/devnet-chain';
+import { fundingBroadcast, type LyingEsplora, startLyingEsplora, waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainErrorCode } from '../src/chain/errors.ts';
 import { isChainError } from '../src/chain/errors.ts';
@@ -42,8 +42,7 @@ describe('a node on a lying chain source', () => {
       await node.connect(peer.nodeId, inMemory(peer));
       const pending = node.waitFor('channel-pending', undefined, 15_000);
       node.openChannel({ peerId: peer.nodeId, capacitySat: 300_000n });
-      const txid = (await pending).fundingTxo.split(':')[0]!;
-      await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
+      const txid = await fundingBroadcast(net.devnet.chain, (await pending).fundingTxo);
       fundingTxids.push(txid);
     }
   }, 60_000);

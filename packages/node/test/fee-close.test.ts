@@ -7,7 +7,7 @@
 // is lost: the tree of spends from the funding output ends in coins of the wallet and the LSP, and
 // with the fees paid along it sums to the capacity.
 
-import { waitUntil } from '@lpw/devnet-chain';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
@@ -62,10 +62,7 @@ describe('a force close during a ×100 spike with an HTLC in flight', () => {
       const pending = from.waitFor('channel-pending', (e) => e.peerId === to.nodeId, 15_000);
       from.openChannel({ peerId: to.nodeId, capacitySat, pushMsat: (capacitySat * 1000n) / 2n });
       const { fundingTxo } = await pending;
-      await waitUntil(
-        'funding',
-        () => net.devnet.chain.getTransaction(fundingTxo.split(':')[0]!) !== undefined,
-      );
+      await fundingBroadcast(net.devnet.chain, fundingTxo);
     }
     await mine(6);
     await waitUntil('usable', () => all().every((n) => n.listChannels().every((c) => c.isUsable)), 20_000);

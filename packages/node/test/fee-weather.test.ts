@@ -5,7 +5,7 @@
 // output), every failed payment has a typed reason, and the msat ledgers of the three balance
 // exactly. The last test shows LDK's default dust limit force-closing the wallet's channel.
 
-import { waitUntil } from '@lpw/devnet-chain';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet-chain';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inMemory } from '../src/transport/memory.ts';
@@ -88,9 +88,8 @@ describe("without the wallet's fee policy, LDK's defaults force-close", () => {
       await wallet.connect(lsp.nodeId, inMemory(lsp));
       const pending = lsp.waitFor('channel-pending', undefined, 15_000);
       lsp.openChannel({ peerId: wallet.nodeId, capacitySat: WALLET_CHANNEL_SAT, pushMsat: 100_000_000n });
-      const txid = (await pending).fundingTxo.split(':')[0]!;
       // channel-pending comes as the funding tx is handed over; it reaches the devnet just after
-      await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
+      await fundingBroadcast(net.devnet.chain, (await pending).fundingTxo);
       await net.mine(6, [lsp, wallet]);
       await waitUntil(
         'usable',

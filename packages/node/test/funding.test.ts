@@ -2,7 +2,7 @@
 // when the confirmed balance is short of the capacity, a FUNDING_FAILED event (channel dropped,
 // nothing broadcast, no coin left reserved) when only the fee is missing.
 
-import { waitUntil } from '@lpw/devnet-chain';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet-chain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightningNode } from '../src/node.ts';
 import { inMemory } from '../src/transport/memory.ts';
@@ -41,8 +41,7 @@ describe('funding from the on-chain wallet', () => {
     // the coin was not left reserved: a smaller channel is funded from it
     const pending = f.waitFor('channel-pending', undefined, 15_000);
     f.openChannel({ peerId: g.nodeId, capacitySat: 60_000n });
-    const txid = (await pending).fundingTxo.split(':')[0]!;
-    await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
+    const txid = await fundingBroadcast(net.devnet.chain, (await pending).fundingTxo);
     expect(net.devnet.chain.getTransaction(txid)!.spent.map((o) => o.value)).toEqual([100_000n]);
   }, 30_000);
 });

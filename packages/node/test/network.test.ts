@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tx } from '@lpw/devnet-chain';
-import { waitUntil } from '@lpw/devnet-chain';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet-chain';
 import { decodeBolt11 } from '@lpw/payment-request';
 import * as ldk from 'lightningdevkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,8 +58,7 @@ describe('A–B–C: public channels from on-chain wallets, gossip, routing, res
     const pending = from.waitFor('channel-pending', (e) => e.peerId === to.nodeId, 15_000);
     from.openChannel({ peerId: to.nodeId, capacitySat: CAPACITY_SAT, announce: true });
     const { fundingTxo } = await pending;
-    const txid = fundingTxo.split(':')[0]!;
-    await waitUntil('funding tx broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
+    await fundingBroadcast(net.devnet.chain, fundingTxo);
     return fundingTxo;
   };
 

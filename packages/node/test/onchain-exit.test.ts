@@ -4,7 +4,7 @@
 // with nothing spent, and everything sent to an outside address that the chain's UTXO set then
 // holds, less the fee shown first.
 
-import { waitUntil } from '@lpw/devnet-chain';
+import { fundingBroadcast, waitUntil } from '@lpw/devnet-chain';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
 import * as btc from '@scure/btc-signer';
@@ -36,9 +36,8 @@ describe('on-chain exit: close, sweep, send out', () => {
     for (let i = 0; i < 2; i++) {
       const pending = f.waitFor('channel-pending', undefined, 15_000);
       f.openChannel({ peerId: g.nodeId, capacitySat: CAPACITY_SAT });
-      const txid = (await pending).fundingTxo.split(':')[0]!;
       // channel-pending comes as the funding tx is handed over; it reaches the devnet just after
-      await waitUntil('funding broadcast', () => net.devnet.chain.getTransaction(txid) !== undefined);
+      await fundingBroadcast(net.devnet.chain, (await pending).fundingTxo);
     }
     await mine(6);
     await waitUntil(

@@ -4,7 +4,7 @@
 // closed with it): the stream waits with the node's typed FEES_TOO_HIGH reason, reserves nothing,
 // fails no period and closes nothing; when fees crash back and the LSP lowers the feerate, it pays
 // again. Every period is paid once or skipped (not billed), to the msat.
-import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
+import { type Devnet, fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet';
 import { createNode, inMemory, type LightningNode, MemoryStore } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,10 +60,7 @@ beforeAll(async () => {
   const pending = lsp.waitFor('channel-pending', undefined, 15_000);
   lsp.openChannel({ peerId: wallet.nodeId, capacitySat: 500_000n, pushMsat: 250_000_000n });
   const { fundingTxo } = await pending;
-  await waitUntil(
-    'funding broadcast',
-    () => devnet.chain.getTransaction(fundingTxo.split(':')[0]!) !== undefined,
-  );
+  await fundingBroadcast(devnet.chain, fundingTxo);
   devnet.mine(6);
   await syncBoth();
   await waitUntil(
