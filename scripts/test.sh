@@ -30,8 +30,8 @@ status=0
 pnpm -r --workspace-concurrency=1 --no-bail run test 2>&1 | tee "$log" || status=$?
 if [ "$status" != 0 ]; then
   echo "=== failed tests (from the whole run above) ==="
-  # each failure with the three lines after it (vitest prints the error there), each line once
-  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -aE -A3 ' FAIL | × |✘' | grep -av '^--$' | awk '!seen[$0]++' | head -80
+  # each failure with the four lines after it (vitest prints the error there), each line once
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -aE -A4 ' FAIL | × |✘|^ +[0-9]+\) \[' | grep -av '^--$' | awk '!seen[$0]++' | head -80
 fi
 rm -f "$log"
 exit "$status"
