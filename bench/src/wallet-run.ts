@@ -315,9 +315,8 @@ export async function measureWallet(readyRuns: number, payments: number) {
       await page.getByTestId('screen-home').waitFor();
 
       const nodeInvoice = merchantInvoice(`node ${i}`);
-      const paying = walletNodeRef;
-      const steps = await tracedNodePay(paying.peerHost, () =>
-        client.payWithRoute(paying, nodeInvoice.bolt11, { timeoutMs: 90_000 }),
+      const steps = await tracedNodePay(walletNodeRef.peerHost, () =>
+        client.payWithRoute(walletNodeRef, nodeInvoice.bolt11, { timeoutMs: 90_000 }),
       );
       nodePayMs.push(steps['pay:done']!);
       nodeSteps.push(steps);
