@@ -1,9 +1,9 @@
 // The person's journey on a phone-sized Chromium against the real stack: create, receive through a
 // JIT channel, pay by camera scan, reload, second tab, offline, restore on a fresh profile from its
 // words and an exported backup file while the LSP serves an old backup.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { type OpeningFeeParamsWire, openingFeeMsat, openingFeeParamsInput } from '@lpw/api';
 import { readBackupHeader } from '@lpw/backup';
 import { waitUntil } from '@lpw/devnet';
@@ -59,6 +59,7 @@ test.afterAll(async () => {
   await context?.close();
   await stack?.stop();
   for (const dir of profiles) removeProfile(dir);
+  if (profiles[0]) rmSync(`${profiles[0]}-qr.y4m`, { force: true }); // the fake camera's video
 });
 
 // also on the desktop project: the main journey is the smoke test of that layout
@@ -148,7 +149,7 @@ test.describe('wallet journey', { tag: '@desktop' }, () => {
       description: 'Coffee',
       expirySecs: 900,
     });
-    const video = join(profiles[0]!, '..', `${basename(profiles[0]!)}-qr.y4m`);
+    const video = `${profiles[0]}-qr.y4m`;
     writeQrVideo(video, invoice.bolt11.toUpperCase());
     // the fake camera is chosen at launch: reopen the same profile with it (the wallet locks)
     await context.close();

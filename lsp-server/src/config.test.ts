@@ -1,7 +1,7 @@
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../test/temp-dir.ts';
 import { ConfigError, loadConfig, loadOrCreateSeed } from './config.ts';
 
 const problems = (env: Record<string, string>) => {
@@ -114,7 +114,7 @@ describe('config', () => {
     expect(problems({ METRICS_LISTEN: 'nowhere' })).toEqual(['METRICS_LISTEN must be host:port']);
   });
   it('reads a JSON file; the environment wins; unknown keys are refused', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lsp-config-'));
+    const dir = tempDir('lsp-config-');
     const file = join(dir, 'lsp.json');
     writeFileSync(file, JSON.stringify({ port: 9000, fee: { proportional: 1000 }, jitTokens: ['a'] }));
     const c = loadConfig({ CONFIG_FILE: file, DATABASE_URL: 'postgres://u@h/db' });
@@ -128,13 +128,13 @@ describe('config', () => {
     expect(problems({ CONFIG_FILE: join(dir, 'missing.json') })[0]).toContain('cannot be read');
   });
   it('creates the seed file once, mode 0600, and refuses one others can read', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'lsp-seed-'));
+    const dataDir = tempDir('lsp-seed-');
     const a = loadOrCreateSeed({ dataDir });
     expect(a).toHaveLength(32);
     expect(statSync(join(dataDir, 'lsp-seed')).mode & 0o777).toBe(0o600);
     expect(loadOrCreateSeed({ dataDir })).toEqual(a);
     expect(loadOrCreateSeed({ dataDir, lspSeed: '11'.repeat(32) })).toEqual(new Uint8Array(32).fill(0x11));
-    const loose = mkdtempSync(join(tmpdir(), 'lsp-seed-'));
+    const loose = tempDir('lsp-seed-');
     writeFileSync(join(loose, 'lsp-seed'), '22'.repeat(32), { mode: 0o644 });
     expect(() => loadOrCreateSeed({ dataDir: loose })).toThrow(/chmod 600/);
   });

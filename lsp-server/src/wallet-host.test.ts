@@ -1,17 +1,17 @@
 // The wallet's static host over real HTTP: its CSP on every page, caching that lets a new version in
 // (html, sw.js, config.json revalidated; hashed assets immutable), app routes as the single page, the
 // LSP it offers in config.json.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../test/temp-dir.ts';
 import { serveWallet, type WalletHost } from './wallet-host.ts';
 
 const POLICY = "default-src 'self'; connect-src 'self' https: wss:";
 let host: WalletHost;
 
 beforeAll(async () => {
-  const dist = mkdtempSync(join(tmpdir(), 'wallet-dist-'));
+  const dist = tempDir('wallet-dist-');
   mkdirSync(join(dist, 'assets'));
   const meta = POLICY.replaceAll("'", '&#39;');
   writeFileSync(

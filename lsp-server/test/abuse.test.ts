@@ -1,10 +1,5 @@
-// The LSP under abuse (issue 12): every limit proven over real HTTP against a running LSP, on both
-// store backends. Over a limit the answer is typed, carries a retry time, and is never a 500.
-import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { loginMessage, signNodeMessage } from '@lpw/api';
 import { waitUntil } from '@lpw/devnet';
@@ -15,6 +10,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLsp } from '../src/lsp.ts';
 import { startLightning, startServer, type TestLightning, type TestServer } from './server.ts';
 import { backends } from './stores.ts';
+import { tempDir } from './temp-dir.ts';
 
 interface Refusal {
   status: number;
@@ -649,7 +645,7 @@ describe('admin and metrics fit for mainnet', () => {
       LOG_LEVEL: 'silent',
       PORT: '0',
       HOST: '127.0.0.1',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-metrics-')),
+      DATA_DIR: tempDir('lsp-metrics-'),
       METRICS_LISTEN: '127.0.0.1:0',
     });
     const lsp = await createLsp(config, {

@@ -1,9 +1,3 @@
-// What the operator set and saw on the admin page outlives a restart, on both stores: the routing
-// fees (the node starts with them), the action log, and a wallet whose backups were failing. Real
-// HTTP against a real LSP (createLsp: store, LDK node on the devnet, admin routes).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loginMessage, signNodeMessage } from '@lpw/api';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -15,6 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
 import type { AppRouter } from '../src/router/index.ts';
 import { backends } from './stores.ts';
+import { tempDir } from './temp-dir.ts';
 
 const PASSWORD = 'operator password 16';
 const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
@@ -37,7 +32,7 @@ for (const backend of backends()) {
           LOG_LEVEL: 'silent',
           PORT: '0',
           HOST: '127.0.0.1',
-          DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-admin-restart-')),
+          DATA_DIR: tempDir('lsp-admin-restart-'),
           ADMIN_PASSWORD: PASSWORD,
           HISTORY_SAMPLE_SEC: '3600',
         }),

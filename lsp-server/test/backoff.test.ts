@@ -1,10 +1,3 @@
-// Clients back off when the LSP says RATE_LIMITED (src/client/backoff.ts, used by createLspClient,
-// the CLI and the wallet's worker): against a running LSP with tiny limits over real HTTP, a refused
-// call waits what the LSP asked and goes through; a wait too long to sit out, or a refusal that
-// outlasts the retries, ends in LspBusyError saying when to come back.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loginMessage, signNodeMessage } from '@lpw/api';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -15,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
 import { startLightning, startServer, type TestLightning } from './server.ts';
 import { backends } from './stores.ts';
+import { tempDir } from './temp-dir.ts';
 
 /** Single info.get calls until the LSP refuses one: the caller's per-IP bucket is empty. */
 async function drainRequests(url: string): Promise<void> {
@@ -45,7 +39,7 @@ describe('a client backs off when the LSP is rate limiting', () => {
       LOG_LEVEL: 'silent',
       PORT: '0',
       HOST: '127.0.0.1',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-backoff-')),
+      DATA_DIR: tempDir('lsp-backoff-'),
       // a token every 3 s per IP once the burst of 20 is spent; one new identity per hour
       RATE_REQUESTS_PER_MIN: '20',
       RATE_NEW_WALLETS_PER_HOUR: '1',

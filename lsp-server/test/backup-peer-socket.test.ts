@@ -1,11 +1,3 @@
-// The wallet's backup on its peer WebSocket (issue 11 item 7), against a running LSP (real LDK on both
-// ends, real sockets, both store backends): a commit is released once its backup is on the socket,
-// the LSP stores it before it reads the wallet's next message, a refused store closes the socket with
-// nothing after it read, the HTTP route takes over while no socket is open, and a socket lost between
-// the store and its answer loses nothing.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PEER_WS_BACKUP_PROTOCOL } from '@lpw/api';
 import {
   BackedUpStore,
@@ -30,6 +22,7 @@ import { createLsp, type Lsp } from '../src/lsp.ts';
 import type { LspStore, PutBackupResult } from '../src/store/types.ts';
 import { walletOf } from './prepared-lsp.ts';
 import { backends } from './stores.ts';
+import { tempDir } from './temp-dir.ts';
 
 /** Every wallet socket the tests open, to cut one as a network would. */
 const sockets: WebSocket[] = [];
@@ -104,7 +97,7 @@ for (const backend of backends()) {
           LOG_LEVEL: 'silent',
           PORT: '0',
           HOST: '127.0.0.1',
-          DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-backup-socket-')),
+          DATA_DIR: tempDir('lsp-backup-socket-'),
         }),
         {
           store,

@@ -1,14 +1,9 @@
-// The chain lag alert with a second chain source (ESPLORA_URL_2): an LSP whose own Esplora holds its
-// tip back still syncs "fine" (its sync age stays low), and only the second source shows it is
-// behind. No store is involved beyond what createLsp needs: SQLite only.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Devnet, type LyingEsplora, startDevnet, startLyingEsplora, waitUntil } from '@lpw/devnet';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
+import { tempDir } from './temp-dir.ts';
 
 const PASSWORD = 'operator password 16';
 const AUTH = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
@@ -25,7 +20,7 @@ describe('chain lag against a second chain source', () => {
         LOG_LEVEL: 'silent',
         PORT: '0',
         HOST: '127.0.0.1',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-chain-lag-')),
+        DATA_DIR: tempDir('lsp-chain-lag-'),
         ADMIN_PASSWORD: PASSWORD,
         ESPLORA_URL: primary.url,
         ESPLORA_URL_2: devnet.esploraUrl,

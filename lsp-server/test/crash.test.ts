@@ -1,9 +1,3 @@
-// The LSP process is SIGKILLed during a JIT channel open and during a burst of forwards, then
-// restarted from its SQLite file: every payment settles (none stuck past its timeout), the JIT
-// payment is delivered or failed back, the wallet's ledger matches the payer's, nothing was
-// force-closed, and the purchase is still on record.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScid } from '@lpw/api';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
@@ -14,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LspClient } from '../src/client/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { type LspProcess, linkedClient, prepareLspNode, spawnLsp, walletOf } from './prepared-lsp.ts';
+import { tempDir } from './temp-dir.ts';
 
 const LSP_SEED = '77'.repeat(32);
 
 describe('LSP SIGKILLed during JIT opens and forwards (SQLite)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lsp-crash-'));
+  const dir = tempDir('lsp-crash-');
   const dbPath = join(dir, 'lsp.sqlite');
   let devnet: Devnet;
   let net: PublicNetwork;

@@ -3,8 +3,6 @@
 // SQLite file, and on one PostgreSQL schema); an unpaid challenge stores nothing, neither a payment
 // record on the invoicing node nor a row in the database.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { paidApiApp } from '@lpw/devnet/paid-api';
@@ -16,6 +14,7 @@ import { l402UsageStore } from '../src/l402-usage.ts';
 import { openStore } from '../src/store/index.ts';
 import type { LspStore } from '../src/store/types.ts';
 import { startLightning, type TestLightning } from './server.ts';
+import { tempDir } from './temp-dir.ts';
 
 const rootKey: RootKey = { id: 'l402-usage-test', secret: new Uint8Array(32).fill(0x42) };
 
@@ -48,7 +47,7 @@ beforeAll(async () => {
 afterAll(() => ln?.stop());
 
 const databases: { name: string; url: () => string; schema?: string }[] = [
-  { name: 'one SQLite file', url: () => join(mkdtempSync(join(tmpdir(), 'lsp-l402-')), 'lsp.sqlite') },
+  { name: 'one SQLite file', url: () => join(tempDir('lsp-l402-'), 'lsp.sqlite') },
 ];
 const pgUrl = inject('pgUrl');
 if (pgUrl)

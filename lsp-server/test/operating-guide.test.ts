@@ -3,9 +3,8 @@
 // (createLsp on a devnet chain, configured by the guide's own settings); so is the Grafana dashboard.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { API_ERRORS, openingFeeMsat } from '@lpw/api';
@@ -25,6 +24,7 @@ import {
 } from '../src/config.ts';
 import { feeMenu } from '../src/liquidity/fees.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
+import { tempDir } from './temp-dir.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 const GUIDE = readFileSync(new URL('docs/operating.md', ROOT), 'utf8');
@@ -350,7 +350,7 @@ describe('docs/operating.md, read against the code', () => {
 
   it('the seed backup command prints the seed the LSP created', () => {
     const [block] = blocksOf('seed-backup');
-    const dataDir = mkdtempSync(join(tmpdir(), 'guide-seed-'));
+    const dataDir = tempDir('guide-seed-');
     const seed = loadOrCreateSeed({ dataDir });
     const printed = execFileSync('bash', ['-c', block!.body], {
       encoding: 'utf8',
@@ -464,7 +464,7 @@ describe('docs/operating.md and the Grafana dashboard, against a running LSP', (
     else
       console.warn('operating guide: no PostgreSQL here, so its SQL is untested and the LSP runs on SQLite');
     devnet = await startDevnet({ seed: 'operating-guide' });
-    const dataDir = mkdtempSync(join(tmpdir(), 'guide-lsp-'));
+    const dataDir = tempDir('guide-lsp-');
     // the guide's settings, on this machine: the devnet's chain, a free port, no public peer port
     const config: Config = loadConfig({
       ...guideEnv,

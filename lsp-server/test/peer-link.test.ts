@@ -1,10 +1,3 @@
-// The wallets' WebSocket peer link (issue 12, item 4), against a running LSP (createLsp, real LDK on
-// both ends, real sockets) on both store backends: the token travels in Sec-WebSocket-Protocol, the
-// node that completes the BOLT 8 handshake must be the session's, and a socket ends with its session
-// (logout, expiry).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type LightningNode, type WebSocketConstructor, webSocket } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -16,6 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
 import { walletOf } from './prepared-lsp.ts';
 import { backends } from './stores.ts';
+import { tempDir } from './temp-dir.ts';
 
 const WS = WebSocket as unknown as WebSocketConstructor;
 
@@ -45,7 +39,7 @@ for (const backend of backends()) {
         LOG_LEVEL: 'silent',
         PORT: '0',
         HOST: '127.0.0.1',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-peer-link-')),
+        DATA_DIR: tempDir('lsp-peer-link-'),
         SESSION_TTL_SEC: '60',
       });
       lsp = await createLsp(config, {

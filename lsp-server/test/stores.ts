@@ -1,12 +1,11 @@
 // The store backends every storage test runs against: SQLite in a temp dir, and PostgreSQL (a fresh
 // schema per store) when global setup found one.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { openStore } from '../src/store/index.ts';
 import type { LspStore } from '../src/store/types.ts';
+import { tempDir } from './temp-dir.ts';
 
 export interface Backend {
   name: 'sqlite' | 'postgres';
@@ -19,9 +18,9 @@ export function backends(): Backend[] {
   const list: Backend[] = [
     {
       name: 'sqlite',
-      open: () => openStore(join(mkdtempSync(join(tmpdir(), 'lsp-store-')), 'lsp.sqlite')),
+      open: () => openStore(join(tempDir('lsp-store-'), 'lsp.sqlite')),
       database() {
-        const path = join(mkdtempSync(join(tmpdir(), 'lsp-store-')), 'lsp.sqlite');
+        const path = join(tempDir('lsp-store-'), 'lsp.sqlite');
         return () => openStore(path);
       },
     },

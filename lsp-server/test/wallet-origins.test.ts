@@ -1,9 +1,3 @@
-// The wallet is served from its own origin (issue 10, item 1): a running LSP (createLsp, real HTTP and
-// WebSocket) answers the origins in WALLET_ORIGINS with CORS, preflights included, and no other; its
-// /peer WebSocket takes a browser's socket only from those origins, even with a valid session.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
@@ -14,6 +8,7 @@ import { createLspClient } from '../src/client/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLsp, type Lsp } from '../src/lsp.ts';
 import { walletOf } from './prepared-lsp.ts';
+import { tempDir } from './temp-dir.ts';
 
 const WALLET = 'http://127.0.0.1:8081';
 const OTHER = 'http://127.0.0.1:9999';
@@ -29,7 +24,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     PORT: '0',
     HOST: '127.0.0.1',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'lsp-wallet-origins-')),
+    DATA_DIR: tempDir('lsp-wallet-origins-'),
     WALLET_ORIGINS: `https://wallet.example, ${WALLET}`,
   });
   lsp = await createLsp(config, {

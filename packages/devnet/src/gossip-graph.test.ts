@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Devnet, fundingBroadcast, startDevnet, waitUntil } from '@lpw/devnet-chain';
@@ -43,6 +43,7 @@ describe('the devnet gossip hub', () => {
   afterAll(async () => {
     for (const s of started.reverse()) await s.stop();
     await devnet?.stop();
+    rmSync(cacheDir, { recursive: true, force: true });
   }, 60_000);
 
   it('makes the graph once (LDK takes every signature), then starts from the cache with the same graph', async () => {
