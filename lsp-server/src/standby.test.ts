@@ -1,10 +1,8 @@
-// The standby lock on a real PostgreSQL: one holder at a time, the waiter takes over when the holder's
-// session ends, and a holder whose session was cut can write no node state and broadcast nothing.
-import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@lpw/devnet';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { testSchema } from '../test/stores.ts';
 import { type ActiveLease, acquireActiveLease, LeaseError } from './standby.ts';
 import { openStore } from './store/index.ts';
 import type { LspStore } from './store/types.ts';
@@ -15,7 +13,7 @@ const seed = new Uint8Array(32).fill(7);
 const fast = { pollMs: 50, heartbeatMs: 200, lostAfterMs: 1_000, serverSilenceMs: 3_000 };
 
 describe.skipIf(!pgUrl)('hot standby lock (PostgreSQL)', () => {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const schema = testSchema();
   let store: LspStore;
   let admin: pg.Client;
   const held: ActiveLease[] = [];

@@ -14,6 +14,7 @@ import { l402UsageStore } from '../src/l402-usage.ts';
 import { openStore } from '../src/store/index.ts';
 import type { LspStore } from '../src/store/types.ts';
 import { startLightning, type TestLightning } from './server.ts';
+import { testSchema } from './stores.ts';
 import { tempDir } from './temp-dir.ts';
 
 const rootKey: RootKey = { id: 'l402-usage-test', secret: new Uint8Array(32).fill(0x42) };
@@ -54,7 +55,7 @@ if (pgUrl)
   databases.push({
     name: 'one PostgreSQL database',
     url: () => pgUrl,
-    schema: `t_${randomBytes(6).toString('hex')}`,
+    schema: testSchema(),
   });
 
 for (const database of databases) {

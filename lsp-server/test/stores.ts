@@ -14,6 +14,11 @@ export interface Backend {
   database(): () => Promise<LspStore>;
 }
 
+/** A fresh PostgreSQL schema name, dropped after the run (global-setup.ts). */
+export function testSchema(): string {
+  return `${inject('pgSchemaPrefix')}${randomBytes(6).toString('hex')}`;
+}
+
 export function backends(): Backend[] {
   const list: Backend[] = [
     {
@@ -29,9 +34,9 @@ export function backends(): Backend[] {
   if (pgUrl) {
     list.push({
       name: 'postgres',
-      open: () => openStore(pgUrl, { schema: `t_${randomBytes(6).toString('hex')}` }),
+      open: () => openStore(pgUrl, { schema: testSchema() }),
       database() {
-        const schema = `t_${randomBytes(6).toString('hex')}`;
+        const schema = testSchema();
         return () => openStore(pgUrl, { schema });
       },
     });
