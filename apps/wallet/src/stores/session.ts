@@ -68,9 +68,10 @@ async function sealingSecret(lock: LockChoice, salt: Uint8Array): Promise<Unlock
 const toWallet = (snapshot: WalletSnapshot) => useWallet.getState().receiveSnapshot(snapshot);
 
 /**
- * A worker started as the app starts (and again when it locks): it loads LDK (the module the page
- * compiles, worker/ldk-module.ts) while the person types, so an unlock does not wait for it. No words reach it
- * before an unlock, and not at all when an update nobody agreed to took over.
+ * A worker started as the app starts (and again when it locks): it loads LDK (the module the page has
+ * compiled in a worker of its own, worker/ldk-module.ts) while the person types, so an unlock does
+ * not wait for it. No words reach it before an unlock, and not at all when an update nobody agreed to
+ * took over.
  */
 let spareWorker: NodeWorker | undefined;
 

@@ -24,9 +24,9 @@ startMark('worker-loaded');
 // LDK's WASM memory is this worker's alone and never shrinks: a read-only getter on the worker's global
 // lets DevTools (and the bench's long stream, bench/src/pwa-stream-run.ts) watch it; it changes nothing
 Object.assign(self, { lpwWasmMemory: wasmMemoryUsage });
-// LDK's WASM comes compiled from the page (`loadLdk`, ldk-module.ts) while the vault is opened or the
-// lock screen still shows; without a module the worker loads the file. `open` awaits the same load,
-// and a failure here is the one it reports.
+// LDK's WASM comes from the page (`loadLdk`), compiled in a worker of its own (ldk-module.ts), while
+// the vault is opened or the lock screen still shows; without a module the worker loads the file.
+// `open` awaits the same load, and a failure here is the one it reports.
 let ldkModuleArrived: (module: WebAssembly.Module | undefined) => void = () => {};
 const ldkLoaded = new Promise<WebAssembly.Module | undefined>((resolve) => {
   ldkModuleArrived = resolve;
