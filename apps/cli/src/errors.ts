@@ -193,7 +193,11 @@ export function toCliError(e: unknown): CliError {
       RPC_ERROR: 'CHAIN_SOURCE_FAILED',
       REJECTED: 'BROADCAST_FAILED',
     };
-    return new CliError(map[e.code] ?? 'INTERNAL', e.message, { cause: e });
+    const code = map[e.code] ?? 'INTERNAL';
+    // a NodeError's message starts with its code: said once when the CLI's code is the same
+    const same = `${e.code}: `;
+    const message = code === e.code && e.message.startsWith(same) ? e.message.slice(same.length) : e.message;
+    return new CliError(code, message, { cause: e });
   }
   if (isApiError(e)) {
     const code: CliErrorCode = e.code === 'INVALID_OPENING_FEE_PARAMS' ? 'FEE_TOO_HIGH' : 'INVALID_INPUT';
