@@ -1,11 +1,13 @@
 // `l402 fetch`: @lpw/l402's paying fetch with this wallet's pay(), its refusals as CliErrors.
-import { fetchWithL402, L402ClientError, type L402Receipt } from '@lpw/l402';
+import { fetchWithL402, L402ClientError, type L402Offer, type L402Receipt } from '@lpw/l402';
 import { CliError } from './errors.ts';
 
 export interface L402Result {
   response: Response;
   /** Set when a payment was made for this request. */
   paid?: { amountMsat: bigint; feeMsat: bigint; paymentHash: string; authorization: string };
+  /** A token bought earlier was accepted: nothing was paid. */
+  reused: boolean;
 }
 
 export async function l402Fetch(
@@ -14,6 +16,12 @@ export async function l402Fetch(
     maxSats: bigint;
     pay: (bolt11: string) => Promise<{ preimage: string; feeMsat: bigint }>;
     init?: RequestInit;
+    /** A token bought earlier, tried first. */
+    authorization?: string;
+    /** Before paying: a durable note of the purchase. */
+    approve?: (offer: L402Offer) => void;
+    /** After paying, before the retry: the token, durably. */
+    onPaid?: (receipt: L402Receipt) => void;
   },
 ): Promise<L402Result> {
   if (options.maxSats > BigInt(Number.MAX_SAFE_INTEGER))
@@ -24,6 +32,8 @@ export async function l402Fetch(
     const response = await fetchWithL402(url, {
       maxSats: Number(options.maxSats),
       ...(options.init ? { init: options.init } : {}),
+      ...(options.authorization ? { authorization: options.authorization } : {}),
+      ...(options.approve ? { approve: options.approve } : {}),
       pay: async (bolt11) => {
         const paid = await options.pay(bolt11);
         feeMsat = paid.feeMsat;
@@ -31,12 +41,15 @@ export async function l402Fetch(
       },
       onPaid: (r) => {
         receipt = r;
+        options.onPaid?.(r);
       },
     });
     if (receipt && (response.status === 401 || response.status === 402))
       throw new CliError('L402_FAILED', `${url} refused the paid token (HTTP ${response.status})`);
+    const refused = response.status === 401 || response.status === 402;
     return {
       response,
+      reused: options.authorization !== undefined && !receipt && !refused,
       ...(receipt
         ? {
             paid: {

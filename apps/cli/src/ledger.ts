@@ -1,7 +1,7 @@
 // The CLI's ledger (SQLite, synchronous=FULL): streams, as a StreamLedger of @lpw/stream with its
 // rules (a period is RESERVED durably before its payment is handed to LDK, then settled or failed;
 // a settled period leaves only aggregates behind, so a month of per-second payments is one row), and
-// single BOLT 11 payments, recorded before they are sent.
+// single BOLT 11 payments, recorded before they are sent, and the L402 tokens those payments bought.
 import { randomBytes } from 'node:crypto';
 import {
   newStreamRecord,
@@ -66,6 +66,13 @@ CREATE TABLE IF NOT EXISTS periods (
   reserved_ms INTEGER NOT NULL,
   failure_reason TEXT,
   PRIMARY KEY (stream_id, period)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS l402_tokens (
+  payment_hash TEXT PRIMARY KEY NOT NULL,
+  origin TEXT NOT NULL,
+  macaroon TEXT NOT NULL,
+  authorization TEXT,
+  bought_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
 
@@ -354,9 +361,58 @@ export class SqliteLedger implements StreamLedger {
     }));
   }
 
+  // ------------------------------------------------------------ L402 tokens
+
+  /** A token about to be bought, written before its invoice is paid: a crash after the payment keeps it. */
+  recordL402Purchase(t: { origin: string; paymentHash: string; macaroon: string }, now = Date.now()): void {
+    this.db
+      .prepare(
+        `INSERT INTO l402_tokens (payment_hash, origin, macaroon, authorization, bought_ms)
+         VALUES (?, ?, ?, NULL, ?) ON CONFLICT (payment_hash) DO NOTHING`,
+      )
+      .run(t.paymentHash, t.origin, t.macaroon, now);
+  }
+
+  /** The purchase paid: its token (`L402 <macaroon>:<preimage>`) can be used. */
+  l402Paid(paymentHash: string, authorization: string): void {
+    this.db
+      .prepare('UPDATE l402_tokens SET authorization = ? WHERE payment_hash = ?')
+      .run(authorization, paymentHash);
+  }
+
+  /** Tokens bought from `origin` (paid or not yet known to be), newest first. */
+  l402Tokens(origin: string): L402Token[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM l402_tokens WHERE origin = ? ORDER BY bought_ms DESC')
+        .all(origin) as Row[]
+    ).map((r) => ({
+      paymentHash: r.payment_hash as string,
+      origin: r.origin as string,
+      macaroon: r.macaroon as string,
+      authorization: (r.authorization as string | null) ?? null,
+      boughtMs: Number(r.bought_ms),
+    }));
+  }
+
+  /** A token the site refused, or a purchase whose payment failed. */
+  forgetL402(paymentHash: string): void {
+    this.db.prepare('DELETE FROM l402_tokens WHERE payment_hash = ?').run(paymentHash);
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+export interface L402Token {
+  paymentHash: string;
+  origin: string;
+  /** Base64, as the challenge sent it. */
+  macaroon: string;
+  /** `L402 <macaroon>:<preimage>`; null until the payment is known to have succeeded. */
+  authorization: string | null;
+  boughtMs: number;
 }
 
 export interface SinglePayment {

@@ -443,12 +443,17 @@ async function run(
       });
       const body = await result.response.text();
       if (flags.json)
-        out.emit('l402', { status: result.response.status, paid: result.paid ?? null, body }, '');
+        out.emit(
+          'l402',
+          { status: result.response.status, paid: result.paid ?? null, reused: result.reused, body },
+          '',
+        );
       else {
         if (result.paid)
           process.stderr.write(
             `paid ${sat(result.paid.amountMsat)} sat + ${sat(result.paid.feeMsat)} fee for access\n`,
           );
+        if (result.reused) process.stderr.write('used a token bought earlier: nothing paid\n');
         process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
       }
       return result.response.ok ? 0 : 1;

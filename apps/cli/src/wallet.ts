@@ -24,6 +24,7 @@ import {
   readBackupHeader,
   type UploaderStatus,
 } from '@lpw/backup';
+import { formatAuthorization, tokenCovers, tokenScope } from '@lpw/l402';
 import { createLspClient, type LspClient, payableInvoice } from '@lpw/lsp-server/client';
 import {
   createNode,
@@ -1051,16 +1052,50 @@ export class Wallet {
   // ------------------------------------------------------------------ L402
 
   /** GET (or `init`) a URL, paying its L402 challenge if it costs at most `maxSats`. */
+  /**
+   * Fetches `url`, paying its L402 challenge within `maxSats`. Tokens are kept per site in the
+   * ledger: the newest one that may cover the path is tried first, and one the site refuses (used
+   * up, expired) makes way for the one bought then. A purchase is written down before its invoice
+   * is paid, so a crash after the payment still keeps its token (the next fetch reads the preimage
+   * from the payment).
+   */
   async l402Fetch(
     url: string,
     options: { maxSats: bigint; maxFeeMsat?: bigint; init?: RequestInit },
   ): Promise<L402Result> {
-    return l402Fetch(url, {
+    let origin: string;
+    let path: string;
+    try {
+      ({ origin, pathname: path } = new URL(url));
+    } catch {
+      throw new CliError('INVALID_INPUT', `not a URL: ${url}`);
+    }
+    const nowSec = Math.floor(Date.now() / 1000);
+    for (const t of this.ledger.l402Tokens(origin)) {
+      const payment = this.node.payment(t.paymentHash);
+      const { expiresAtSec } = tokenScope(t.macaroon);
+      if (expiresAtSec !== undefined && expiresAtSec <= nowSec) this.ledger.forgetL402(t.paymentHash);
+      else if (t.authorization) continue;
+      else if (payment?.status === 'succeeded' && payment.preimage)
+        this.ledger.l402Paid(t.paymentHash, formatAuthorization(t.macaroon, payment.preimage));
+      // never sent, or failed: nothing was bought (a payment still in flight stays for the next fetch)
+      else if (payment === undefined || payment.status === 'failed') this.ledger.forgetL402(t.paymentHash);
+    }
+    const token = this.ledger
+      .l402Tokens(origin)
+      .find((t) => t.authorization !== null && tokenCovers(tokenScope(t.macaroon), path, nowSec));
+    const result = await l402Fetch(url, {
       maxSats: options.maxSats,
       ...(options.init ? { init: options.init } : {}),
+      ...(token?.authorization ? { authorization: token.authorization } : {}),
+      approve: (offer) =>
+        this.ledger.recordL402Purchase({ origin, paymentHash: offer.paymentHash, macaroon: offer.macaroon }),
+      onPaid: (receipt) => this.ledger.l402Paid(receipt.paymentHash, receipt.authorization),
       pay: (bolt11) =>
         this.pay(bolt11, options.maxFeeMsat !== undefined ? { maxFeeMsat: options.maxFeeMsat } : {}),
     });
+    if (token && result.paid) this.ledger.forgetL402(token.paymentHash);
+    return result;
   }
 
   // ------------------------------------------------------------------ life cycle

@@ -14,6 +14,7 @@ import { l402 } from '@lpw/l402';
 import { periodSecrets } from '@lpw/stream';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveSecrets } from '../src/seed.ts';
@@ -109,25 +110,56 @@ describe('lpw-wallet on the devnet', () => {
     expect(s.net.merchant.node.payment(paymentHash)?.status).toBe('succeeded');
   });
 
-  it('l402 fetch pays the challenge of an @lpw/l402 service and gets the resource with the token', async () => {
+  it('l402 fetch pays the challenge of an @lpw/l402 service, then reuses the token until the service refuses it', async () => {
     const app = new Hono();
     const rootKeys = [{ id: 'cli-test', secret: new Uint8Array(32).fill(3) }];
-    app.get('/data', l402({ node: s.net.merchant.node, rootKeys, priceSat: 21 }), (c) =>
+    app.get('/data', l402({ node: s.net.merchant.node, rootKeys, priceSat: 21, maxUses: 2 }), (c) =>
       c.text('the paid resource'),
     );
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise<void>((r) => server.once('listening', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data`;
+    const paidBy = (r: { lines: Array<Record<string, unknown>> }) =>
+      r.lines[0]!.paid as { amountMsat: string; paymentHash: string } | null;
     try {
       const tooDear = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '20']);
       expect(tooDear.code).toBe(5);
       expect(tooDear.stderr).toMatch(/FEE_TOO_HIGH/);
       const r = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '21']);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.lines[0]).toMatchObject({ event: 'l402', status: 200, body: 'the paid resource' });
-      const paid = r.lines[0]!.paid as { amountMsat: string; paymentHash: string };
+      expect(r.lines[0]).toMatchObject({
+        event: 'l402',
+        status: 200,
+        body: 'the paid resource',
+        reused: false,
+      });
+      const paid = paidBy(r)!;
       expect(paid.amountMsat).toBe('21000');
       expect(s.net.merchant.node.payment(paid.paymentHash)?.status).toBe('succeeded');
+      const spent = (await balance()).lightningMsat;
+      // the token bought for two uses serves the second fetch, in another process, paying nothing
+      const again = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '21']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.lines[0]).toMatchObject({
+        status: 200,
+        body: 'the paid resource',
+        reused: true,
+        paid: null,
+      });
+      expect((await balance()).lightningMsat).toBe(spent);
+      // used up: the service answers 402 with a new challenge, which is paid, and its token kept
+      const third = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '21']);
+      expect(third.code, third.stderr).toBe(0);
+      expect(third.lines[0]).toMatchObject({ status: 200, reused: false });
+      expect(paidBy(third)!.paymentHash).not.toBe(paid.paymentHash);
+      // as if that process died between its payment and keeping the token: the purchase was written
+      // down before paying, and the next fetch reads the token's preimage from the payment
+      const ledger = new Database(join(dir, 'streams.sqlite'));
+      ledger.prepare('UPDATE l402_tokens SET authorization = NULL').run();
+      ledger.close();
+      const fourth = await cliDone(s, dir, ['l402', 'fetch', url, '--max-sats', '21']);
+      expect(fourth.code, fourth.stderr).toBe(0);
+      expect(fourth.lines[0]).toMatchObject({ status: 200, reused: true, paid: null });
     } finally {
       server.close();
     }

@@ -6,7 +6,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { decodeBase64, formatAuthorization, parseChallenge } from './header.ts';
 import { decodeMacaroon } from './macaroon.ts';
-import { decodeIdentifier } from './token.ts';
+import { decodeIdentifier, parseCaveats, pathCovered } from './token.ts';
 
 export type L402ClientErrorCode =
   /** 402 without a usable `WWW-Authenticate: L402 macaroon=…, invoice=…`. */
@@ -129,4 +129,30 @@ export async function fetchWithL402(url: string | URL, options: FetchWithL402Opt
   const authorization = formatAuthorization(challenge.macaroon, preimage);
   await options.onPaid?.({ authorization, bolt11: challenge.invoice, paymentHash, amountMsat });
   return send(authorization);
+}
+
+/** Where and until when a token we bought is good, read from its macaroon (caveats unknown here: anywhere, no end). */
+export interface TokenScope {
+  paths: string[];
+  expiresAtSec: number | undefined;
+}
+
+/** The scope of a token bought with `macaroon` (base64, as the challenge sent it). */
+export function tokenScope(macaroon: string): TokenScope {
+  try {
+    const bytes = decodeBase64(macaroon);
+    if (!bytes) return { paths: [], expiresAtSec: undefined };
+    const caveats = parseCaveats(decodeMacaroon(bytes).caveats);
+    return { paths: caveats.paths, expiresAtSec: caveats.expiresAtSec };
+  } catch {
+    return { paths: [], expiresAtSec: undefined }; // caveats another service speaks: try it, the site decides
+  }
+}
+
+/** Whether a token of `scope` may be good for `path` at `nowSec` (5 s of margin before it expires). */
+export function tokenCovers(scope: TokenScope, path: string, nowSec: number): boolean {
+  return (
+    (scope.expiresAtSec === undefined || scope.expiresAtSec > nowSec + 5) &&
+    scope.paths.every((p) => pathCovered(p, path))
+  );
 }

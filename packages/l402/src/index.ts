@@ -6,6 +6,9 @@ export {
   type L402ClientErrorCode,
   type L402Offer,
   type L402Receipt,
+  type TokenScope,
+  tokenCovers,
+  tokenScope,
 } from './client.ts';
 export { L402Error, type L402ErrorCode } from './errors.ts';
 export {

@@ -5,14 +5,12 @@
 // first time), what was spent, tokens kept and reused — all stored before the step that depends on
 // them, so a reload neither pays twice for a token already bought nor forgets money spent.
 import {
-  decodeBase64,
-  decodeMacaroon,
   fetchWithL402,
   formatAuthorization,
   L402ClientError,
   type L402Offer,
-  parseCaveats,
-  pathCovered,
+  tokenCovers,
+  tokenScope,
 } from '@lpw/l402';
 import { maxRoutingFeeMsat } from './send-input.ts';
 import { routeOf } from './web-fetch.ts';
@@ -144,23 +142,10 @@ export const budgetLeftMsat = (site: PaidSite): bigint | undefined =>
       ? site.budgetMsat - site.spentMsat
       : 0n;
 
-/** Path and expiry caveats of a token we bought, read from its macaroon (unknown: none). */
-function caveatsOf(macaroon: string): { paths: string[]; expiresAtSec: number | undefined } {
-  try {
-    const bytes = decodeBase64(macaroon);
-    if (!bytes) return { paths: [], expiresAtSec: undefined };
-    const caveats = parseCaveats(decodeMacaroon(bytes).caveats);
-    return { paths: caveats.paths, expiresAtSec: caveats.expiresAtSec };
-  } catch {
-    return { paths: [], expiresAtSec: undefined }; // caveats another service speaks: try it, the site decides
-  }
-}
-
 /** A stored token that may be good for `url` now: its paths cover it and it has not expired. */
 export function tokenFor(site: PaidSite, url: URL, nowSec: number): SiteToken | undefined {
   return site.tokens
-    .filter((t) => t.expiresAtSec === undefined || t.expiresAtSec > nowSec + 5)
-    .filter((t) => t.paths.every((p) => pathCovered(p, url.pathname)))
+    .filter((t) => tokenCovers(t, url.pathname, nowSec))
     .sort((a, b) => b.boughtAt - a.boughtAt)[0];
 }
 
@@ -185,7 +170,7 @@ function withToken(site: PaidSite, bought: PendingPurchase, preimage: string, no
     authorization: formatAuthorization(bought.macaroon, preimage),
     paymentHash: bought.paymentHash,
     amountMsat: bought.amountMsat,
-    ...caveatsOf(bought.macaroon),
+    ...tokenScope(bought.macaroon),
     boughtAt: nowMs,
   };
   const nowSec = Math.floor(nowMs / 1000);
