@@ -44,9 +44,9 @@ export async function l402Fetch(
         options.onPaid?.(r);
       },
     });
-    if (receipt && (response.status === 401 || response.status === 402))
-      throw new CliError('L402_FAILED', `${url} refused the paid token (HTTP ${response.status})`);
     const refused = response.status === 401 || response.status === 402;
+    if (receipt && refused)
+      throw new CliError('L402_FAILED', `${url} refused the paid token (HTTP ${response.status})`);
     return {
       response,
       reused: options.authorization !== undefined && !receipt && !refused,

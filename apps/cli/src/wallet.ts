@@ -1051,9 +1051,8 @@ export class Wallet {
 
   // ------------------------------------------------------------------ L402
 
-  /** GET (or `init`) a URL, paying its L402 challenge if it costs at most `maxSats`. */
   /**
-   * Fetches `url`, paying its L402 challenge within `maxSats`. Tokens are kept per site in the
+   * GETs (or `init`) `url`, paying its L402 challenge within `maxSats`. Tokens are kept per site in the
    * ledger: the newest one that may cover the path is tried first, and one the site refuses (used
    * up, expired) makes way for the one bought then. A purchase is written down before its invoice
    * is paid, so a crash after the payment still keeps its token (the next fetch reads the preimage
