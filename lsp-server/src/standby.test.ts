@@ -1,3 +1,5 @@
+// The standby lock on a real PostgreSQL: one holder at a time, the waiter takes over when the holder's
+// session ends, and a holder whose session was cut can write no node state and broadcast nothing.
 import { waitUntil } from '@lpw/devnet';
 import pg from 'pg';
 import pino from 'pino';

@@ -1,3 +1,5 @@
+// The LSP under abuse (issue 12): every limit proven over real HTTP against a running LSP, on both
+// store backends. Over a limit the answer is typed, carries a retry time, and is never a 500.
 import { createServer, type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';

@@ -1,3 +1,6 @@
+// What the operator set and saw on the admin page outlives a restart, on both stores: the routing
+// fees (the node starts with them), the action log, and a wallet whose backups were failing. Real
+// HTTP against a real LSP (createLsp: store, LDK node on the devnet, admin routes).
 import { loginMessage, signNodeMessage } from '@lpw/api';
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import { secp256k1 } from '@noble/curves/secp256k1.js';

@@ -1,3 +1,7 @@
+// Clients back off when the LSP says RATE_LIMITED (src/client/backoff.ts, used by createLspClient,
+// the CLI and the wallet's worker): against a running LSP with tiny limits over real HTTP, a refused
+// call waits what the LSP asked and goes through; a wait too long to sit out, or a refusal that
+// outlasts the retries, ends in LspBusyError saying when to come back.
 import { loginMessage, signNodeMessage } from '@lpw/api';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';

@@ -1,3 +1,8 @@
+// The wallet's backup on its peer WebSocket (issue 11 item 7), against a running LSP (real LDK on both
+// ends, real sockets, both store backends): a commit is released once its backup is on the socket,
+// the LSP stores it before it reads the wallet's next message, a refused store closes the socket with
+// nothing after it read, the HTTP route takes over while no socket is open, and a socket lost between
+// the store and its answer loses nothing.
 import { PEER_WS_BACKUP_PROTOCOL } from '@lpw/api';
 import {
   BackedUpStore,

@@ -1,3 +1,6 @@
+// The chain lag alert with a second chain source (ESPLORA_URL_2): an LSP whose own Esplora holds its
+// tip back still syncs "fine" (its sync age stays low), and only the second source shows it is
+// behind. No store is involved beyond what createLsp needs: SQLite only.
 import { type Devnet, type LyingEsplora, startDevnet, startLyingEsplora, waitUntil } from '@lpw/devnet';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

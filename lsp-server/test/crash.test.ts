@@ -1,3 +1,7 @@
+// The LSP process is SIGKILLed during a JIT channel open and during a burst of forwards, then
+// restarted from its SQLite file: every payment settles (none stuck past its timeout), the JIT
+// payment is delivered or failed back, the wallet's ledger matches the payer's, nothing was
+// force-closed, and the purchase is still on record.
 import { join } from 'node:path';
 import { parseScid } from '@lpw/api';
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';

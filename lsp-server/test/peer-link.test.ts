@@ -1,3 +1,7 @@
+// The wallets' WebSocket peer link (issue 12, item 4), against a running LSP (createLsp, real LDK on
+// both ends, real sockets) on both store backends: the token travels in Sec-WebSocket-Protocol, the
+// node that completes the BOLT 8 handshake must be the session's, and a socket ends with its session
+// (logout, expiry).
 import { type Devnet, startDevnet, waitUntil } from '@lpw/devnet';
 import { type LightningNode, type WebSocketConstructor, webSocket } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';

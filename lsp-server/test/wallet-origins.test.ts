@@ -1,3 +1,6 @@
+// The wallet is served from its own origin (issue 10, item 1): a running LSP (createLsp, real HTTP and
+// WebSocket) answers the origins in WALLET_ORIGINS with CORS, preflights included, and no other; its
+// /peer WebSocket takes a browser's socket only from those origins, even with a valid session.
 import { type Devnet, startDevnet } from '@lpw/devnet';
 import type { LightningNode, WebSocketConstructor } from '@lpw/node';
 import { initLdkNode } from '@lpw/node/node-wasm';
