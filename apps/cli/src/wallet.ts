@@ -1071,11 +1071,14 @@ export class Wallet {
     }
     const nowSec = Math.floor(Date.now() / 1000);
     for (const t of this.ledger.l402Tokens(origin)) {
-      const payment = this.node.payment(t.paymentHash);
       const { expiresAtSec } = tokenScope(t.macaroon);
-      if (expiresAtSec !== undefined && expiresAtSec <= nowSec) this.ledger.forgetL402(t.paymentHash);
-      else if (t.authorization) continue;
-      else if (payment?.status === 'succeeded' && payment.preimage)
+      if (expiresAtSec !== undefined && expiresAtSec <= nowSec) {
+        this.ledger.forgetL402(t.paymentHash);
+        continue;
+      }
+      if (t.authorization) continue;
+      const payment = this.node.payment(t.paymentHash);
+      if (payment?.status === 'succeeded' && payment.preimage)
         this.ledger.l402Paid(t.paymentHash, formatAuthorization(t.macaroon, payment.preimage));
       // never sent, or failed: nothing was bought (a payment still in flight stays for the next fetch)
       else if (payment === undefined || payment.status === 'failed') this.ledger.forgetL402(t.paymentHash);

@@ -1,7 +1,7 @@
 // The tests' kit: `waitUntil`, the one poll every package's tests share (this package has no workspace
-// dependencies, so all of them can import it), and `fundingBroadcast` on it; a throwaway key that signs real P2WPKH spends with
-// @scure/btc-signer, and raw transaction building for custom witness scripts, independent of the
-// devnet's own codec.
+// dependencies, so all of them can import it), and `fundingBroadcast` on it; a throwaway key that
+// signs real P2WPKH spends with @scure/btc-signer, and raw transaction building for custom witness
+// scripts, independent of the devnet's own codec.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hex } from '@scure/base';
