@@ -25,7 +25,7 @@ interface FairQueueLike {
   enter(
     address: string,
     calls: number,
-    held: { admit(): void; evict(): void },
+    held: { admit(done: () => void): void; evict(): void },
     open: number,
   ): (() => void) | undefined;
 }
@@ -36,6 +36,8 @@ interface Request {
   arrivedMs: number;
   /** What the client does once answered (or refused). */
   answered: (endMs: number, refused: boolean) => void;
+  /** Tells the queue it no longer runs (set when started). */
+  done?: () => void;
 }
 
 async function simulate(
@@ -53,7 +55,13 @@ async function simulate(
   },
 ) {
   const clock = { ms: 0 };
-  const q = new FairQueue({ lagMs: 0, perAddress: 4, max: 500, clock: () => clock.ms });
+  const q = new FairQueue({
+    lagMs: 0,
+    perAddress: 4,
+    max: 500,
+    clock: () => clock.ms,
+    turnClock: () => clock.ms,
+  });
   const arrivals: Request[] = [];
   /** Requests each address has open (at the door, waiting or running), as the door counts them. */
   const open = new Map<string, number>();
@@ -129,8 +137,9 @@ async function simulate(
         r.address,
         1,
         {
-          admit: () => {
+          admit: (done) => {
             waiting--;
+            r.done = done;
             started.push(r);
           },
           evict: () => {
@@ -148,7 +157,10 @@ async function simulate(
     const step = (x: { r: Request; step: number }) => {
       clock.ms += STEPS_MS[x.r.kind][x.step]! * o.slowdown;
       if (x.step + 1 < STEPS_MS[x.r.kind].length) running.push({ r: x.r, step: x.step + 1 });
-      else x.r.answered(clock.ms, false);
+      else {
+        x.r.done?.();
+        x.r.answered(clock.ms, false);
+      }
     };
     for (const x of stepping) step(x);
     await nextTurn();

@@ -311,6 +311,18 @@ function whereTimeWent(prefix: string, timed: ServerTimed[]): Record<string, num
   return figures;
 }
 
+/** Requests the LSP let in (they carry Server-Timing), by tRPC path: how many, and their summed app time. */
+function admittedByProcedure(timed: ServerTimed[]): Record<string, { count: number; appMs: number }> {
+  const by: Record<string, { count: number; appMs: number }> = {};
+  for (const t of timed) {
+    const p = by[t.procedure] ?? { count: 0, appMs: 0 };
+    p.count++;
+    p.appMs += t.appMs;
+    by[t.procedure] = p;
+  }
+  return by;
+}
+
 /** `wallets` simulated wallets, 5% of them abusers in the second run; arrivals spread over `windowSec`. */
 export async function measureHostile(wallets: number, windowSec: number, routesPerWallet: number) {
   const place = placement();
@@ -495,6 +507,8 @@ export async function measureHostile(wallets: number, windowSec: number, routesP
         r.tally.timed.filter((t) => t.procedure === 'info.get'),
       ),
       ...whereTimeWent(`hostile_${name}_abuser`, r.abuseTally.timed),
+      /** What the abusers got the LSP to run (answers with Server-Timing), by procedure: count and app ms. */
+      [`hostile_${name}_abuser_admitted`]: admittedByProcedure(r.abuseTally.timed),
     });
     return {
       hostile_abusers_where:

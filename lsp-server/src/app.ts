@@ -41,7 +41,13 @@ export interface AppHooks {
 export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
   const { limits } = deps.config;
   // one per-IP budget for every way in over HTTP: /trpc (at the door), backups, Lightning Addresses
-  const requestsPerIp = new RateLimiter(limits.requestsPerMinutePerIp, deps.clock);
+  const requestsPerIp = new RateLimiter(
+    limits.requestsPerMinutePerIp,
+    deps.clock,
+    100_000,
+    60_000,
+    Math.min(limits.requestsBurstPerIp, limits.requestsPerMinutePerIp),
+  );
   return {
     auth: new AuthService(
       deps,
@@ -188,11 +194,12 @@ export function createApp(deps: Deps, hooks: AppHooks = {}, services = createSer
   // the refusals at the front door of /trpc are made before Hono runs (door.ts, in node:http's
   // listener); a refusal made inside (a procedure's quota, the busy gate) is told to the door, which
   // answers the same query itself until its wait is over, and holds the answer of a client that came
-  // back too early
+  // back too early. A batch refused in part (a 207 with Retry-After) is told too: asked again within
+  // its wait it would be refused again, and a batch abuser repeating one ran its refusals every time
   app.use('/trpc/*', async (c, next) => {
     await next();
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    if (c.res.status !== 429 || !incoming) return;
+    if ((c.res.status !== 429 && !c.res.headers.has('retry-after')) || !incoming) return;
     const holdMs = services.door.refusedLater(incoming, Number(c.res.headers.get('retry-after')));
     if (holdMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, holdMs));

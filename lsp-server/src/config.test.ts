@@ -100,6 +100,8 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c.limits).toMatchObject({
       maxBatchCalls: 10,
+      requestsPerMinutePerIp: 600,
+      requestsBurstPerIp: 60,
       newWalletsPerHourPerIp: 10,
       ordersPerMinutePerWallet: 5,
       routesPerMinutePerWallet: 120,

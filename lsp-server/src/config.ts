@@ -208,6 +208,12 @@ const configSchema = z
         /** Every tRPC call (and backup request) per client IP. */
         requestsPerMinutePerIp: int('RATE_REQUESTS_PER_MIN', 1, 10_000_000).default(600),
         /**
+         * ... of which at most this many at once. A wallet's session is a handful of calls, and many
+         * wallets behind one carrier NAT arrive spread out; a bucket as large as the minute's let a
+         * flood take 600 calls in its first seconds at ~90 a second per address.
+         */
+        requestsBurstPerIp: int('RATE_REQUESTS_BURST', 1, 10_000_000).default(60),
+        /**
          * tRPC requests one client IP may have open at once; the next is TOO_MANY_REQUESTS (retry in
          * 1 s) before anything else runs. Our client sends one call per request, so a wallet
          * starting up has a few open; a flood keeping many open is refused, not queued.
@@ -535,6 +541,7 @@ const ENV: Record<string, string> = {
   RATE_AUTH_PER_MIN: 'limits.authPerMinutePerIp',
   RATE_BUY_PER_MIN: 'limits.buyPerMinutePerWallet',
   RATE_REQUESTS_PER_MIN: 'limits.requestsPerMinutePerIp',
+  RATE_REQUESTS_BURST: 'limits.requestsBurstPerIp',
   SESSION_TTL_SEC: 'limits.sessionTtlSec',
   MAX_BACKUP_BLOB_BYTES: 'limits.maxBackupBlobBytes',
   MAX_BACKUP_KEYS: 'limits.maxBackupKeys',

@@ -90,7 +90,10 @@ export class Door {
   /** Early returns per address; an empty bucket bans it. */
   private readonly earlyReturns: RateLimiter;
   /** What the door saw of a request it let in, for `refusedLater`. */
-  private readonly admitted = new WeakMap<IncomingMessage, { ip: string; request: string; early: boolean }>();
+  private readonly admitted = new WeakMap<
+    IncomingMessage,
+    { ip: string; request: string; early: boolean; done: () => void }
+  >();
   /** Who goes next when the loop lags. */
   readonly fair: FairQueue;
 
@@ -145,6 +148,8 @@ export class Door {
   refusedLater(req: IncomingMessage, retryAfterSec: number): number {
     const seen = this.admitted.get(req);
     if (!seen) return 0;
+    // held for its wait, it no longer runs
+    seen.done();
     const waitSec = retryAfterSec > 0 ? retryAfterSec : 1;
     const now = this.o.clock();
     if (this.refusedInside.size >= MAX_KEYS) sweep(this.refusedInside, now, (until) => until);
@@ -170,9 +175,11 @@ export class Door {
     const { ip, request, early } = seen;
     const { metrics } = this.o;
     this.inFlight.set(ip, (this.inFlight.get(ip) ?? 0) + 1);
-    this.admitted.set(req, { ip, request, early });
+    const admitted = { ip, request, early, done: () => {} };
+    this.admitted.set(req, admitted);
     let cancel: (() => void) | undefined;
     res.once('close', () => {
+      admitted.done();
       if (cancel) {
         cancel();
         metrics.fairHeld.inc(1, { outcome: 'gone' });
@@ -185,7 +192,8 @@ export class Door {
       ip,
       callsIn(seen.path),
       {
-        admit: () => {
+        admit: (done) => {
+          admitted.done = done;
           if (cancel) metrics.fairHeld.inc(1, { outcome: 'served' });
           cancel = undefined;
           if (this.o.serverTiming) timeServer(res, seen.arrived);

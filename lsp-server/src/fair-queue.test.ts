@@ -1,28 +1,39 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FairQueue } from './fair-queue.ts';
 
-/** A queue that always takes turns (FAIR_LAG_MS=0), its clock held still, and what it did, in order. */
-function queue(o: { perAddress?: number; max?: number } = {}) {
+/**
+ * A queue that always takes turns (FAIR_LAG_MS=0), its clock held still (turns take no time: one
+ * starts a turn), and what it did, in order. Requests are done once started, unless `running` keeps
+ * them: then their `done` is there by label.
+ */
+function queue(o: { perAddress?: number; max?: number; running?: boolean } = {}) {
   const clock = { ms: 0 };
   const q = new FairQueue({
     lagMs: 0,
     perAddress: o.perAddress ?? 8,
     max: o.max ?? 100,
     clock: () => clock.ms,
+    turnClock: () => clock.ms,
   });
   const log: string[] = [];
-  const enter = (address: string, label: string, calls = 1, open = 1) =>
+  const done = new Map<string, () => void>();
+  const enter = (address: string, label: string, calls = 1, open = 1, onAdmit?: () => void) =>
     q.enter(
       address,
       calls,
       {
-        admit: () => log.push(label),
+        admit: (finished) => {
+          log.push(label);
+          if (o.running) done.set(label, finished);
+          else finished();
+          onAdmit?.();
+        },
         evict: () => log.push(`evicted ${label}`),
       },
       open,
     );
-  return { q, clock, log, enter };
+  return { q, clock, log, enter, done };
 }
 
 /** Lets `n` event-loop turns pass (one request starts per turn). */
@@ -180,7 +191,10 @@ describe('FairQueue', () => {
     const q = new FairQueue({ lagMs: 1_000, perAddress: 4, max: 100, clock: () => 0 });
     const log: string[] = [];
     const held = (label: string) => ({
-      admit: () => log.push(label),
+      admit: (done: () => void) => {
+        log.push(label);
+        done();
+      },
       evict: () => log.push(`evicted ${label}`),
     });
     // a flood's burst: its third request open at once is heavy (a burst of them all admitted at
@@ -190,5 +204,50 @@ describe('FairQueue', () => {
     expect(log).toEqual(['f1', 'f2']);
     await turns(3);
     expect(log).toEqual(['f1', 'f2', 'w1', 'f3', 'f4']);
+  });
+
+  it('heavy requests run one at a time; light ones pass meanwhile', async () => {
+    const { log, enter, done } = queue({ running: true });
+    enter('flood', 'f1', 20); // heavy by its use
+    enter('flood', 'f2');
+    await turns(3);
+    expect(log).toEqual(['f1']); // f2 waits while f1 runs
+    enter('wallet', 'w1');
+    enter('wallet', 'w2');
+    await turns(3);
+    expect(log).toEqual(['f1', 'w1', 'w2']);
+    done.get('f1')!();
+    await turns(2);
+    expect(log).toEqual(['f1', 'w1', 'w2', 'f2']);
+  });
+
+  it('a heavy request that does not say it is done stops counting as running after its lease', async () => {
+    const { log, enter } = queue({ running: true });
+    enter('flood', 'f1', 20);
+    enter('flood', 'f2');
+    await turns(3);
+    expect(log).toEqual(['f1']);
+    // the lease is 100 ms of the process's own timers: f2 starts after it, without f1's done
+    await vi.waitFor(() => expect(log).toEqual(['f1', 'f2']), { timeout: 5_000, interval: 20 });
+  });
+
+  it('after a long turn, the next starts a light request per slice of it, in order', async () => {
+    const { clock, log, enter } = queue();
+    // w0's turn takes 12 ms (2 ms a light request's slice), w6's 40 ms
+    enter('w0', 'w0', 1, 1, () => {
+      clock.ms += 12;
+    });
+    // five calls each: due 250 ms on, so none is past due in these turns (those would all start)
+    for (let i = 1; i <= 20; i++) {
+      enter(`w${i}`, `w${i}`, 5, 1, () => {
+        if (i === 6) clock.ms += 40;
+      });
+    }
+    await turns(1);
+    expect(log).toEqual(['w0']);
+    await turns(1);
+    expect(log).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'w6']); // 12 ms: six
+    await turns(1);
+    expect(log.slice(7)).toEqual(['w7', 'w8', 'w9', 'w10', 'w11', 'w12', 'w13', 'w14']); // at most eight
   });
 });

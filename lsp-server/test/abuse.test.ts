@@ -120,6 +120,16 @@ for (const backend of backends()) {
       expect((await call(s, 'info.get')).status).toBe(200);
     });
 
+    it("per IP: at most RATE_REQUESTS_BURST at once, then the minute's rate", async () => {
+      const s = await start({ RATE_REQUESTS_PER_MIN: '600', RATE_REQUESTS_BURST: '5', TARPIT_MAX_SEC: '0' });
+      for (let i = 0; i < 5; i++) expect((await call(s, 'info.get')).status).toBe(200);
+      expect(await call(s, 'info.get')).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '1' });
+      // ten a second come back, not the minute's 600
+      s.now.ms += 200;
+      for (let i = 0; i < 2; i++) expect((await call(s, 'info.get')).status).toBe(200);
+      expect((await call(s, 'info.get')).status).toBe(429);
+    });
+
     it('refused at the door, before any body is read: too many open, a body of unknown size, too large a body', async () => {
       const s = await start({ MAX_IN_FLIGHT_PER_IP: '2', BODY_LIMIT_BYTES: '2048', TARPIT_MAX_SEC: '0' });
       const { port } = new URL(s.url);
@@ -226,6 +236,34 @@ for (const backend of backends()) {
       s.now.ms += 1_000;
       const second = await codesOf(3);
       expect(second.codes.sort()).toEqual(['NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED']);
+    });
+
+    it('a batch refused in part, asked again within its wait, is refused whole at the door', async () => {
+      const s = await start({
+        RATE_ROUTES_PER_MIN: '120',
+        RATE_ROUTES_BURST: '2',
+        RATE_AUTH_PER_MIN: '100',
+        TARPIT_MAX_SEC: '0',
+      });
+      const token = await s.login(freshKey());
+      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      const input = Object.fromEntries([0, 1, 2, 3].map((i) => [i, route]));
+      const ask = () => call(s, batchOf(4, 'routes.find'), { token, batch: true, input });
+      const first = await ask();
+      expect(Array.isArray(first.body)).toBe(true); // two ran, two refused
+      expect(first.retryAfter).toBe('1');
+      // the same batch again at once: the door's own refusal, none of its calls run
+      const again = await ask();
+      expect(again).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '1' });
+      expect(Array.isArray(again.body)).toBe(false);
+      expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(1n);
+      // after its wait it runs again: two pathfinding runs refilled, two refused
+      s.now.ms += 1_000;
+      const later = await ask();
+      const codes = (later.body as { error?: { data: { app: { code: string } } } }[]).map(
+        (r) => r.error?.data.app.code,
+      );
+      expect(codes.sort()).toEqual(['NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED', 'RATE_LIMITED']);
     });
 
     it('routes.find to a node id off the curve is INVALID_INPUT, and the LSP lives on', async () => {
