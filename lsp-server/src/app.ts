@@ -40,14 +40,11 @@ export interface AppHooks {
 
 export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
   const { limits } = deps.config;
+  /** `perMinute` a minute, at most `burst` of them at once (never more than the minute's). */
+  const bursting = (perMinute: number, burst: number) =>
+    new RateLimiter(perMinute, deps.clock, 100_000, 60_000, Math.min(burst, perMinute));
   // one per-IP budget for every way in over HTTP: /trpc (at the door), backups, Lightning Addresses
-  const requestsPerIp = new RateLimiter(
-    limits.requestsPerMinutePerIp,
-    deps.clock,
-    100_000,
-    60_000,
-    Math.min(limits.requestsBurstPerIp, limits.requestsPerMinutePerIp),
-  );
+  const requestsPerIp = bursting(limits.requestsPerMinutePerIp, limits.requestsBurstPerIp);
   return {
     auth: new AuthService(
       deps,
@@ -69,13 +66,7 @@ export function createServices(deps: Deps, hooks: AppHooks = {}): Services {
       buyPerWallet: new RateLimiter(limits.buyPerMinutePerWallet, deps.clock),
       relayPerWallet: new RateLimiter(deps.config.relay.perMinutePerWallet, deps.clock),
       ordersPerWallet: new RateLimiter(limits.ordersPerMinutePerWallet, deps.clock),
-      routesPerWallet: new RateLimiter(
-        limits.routesPerMinutePerWallet,
-        deps.clock,
-        100_000,
-        60_000,
-        Math.min(limits.routesBurstPerWallet, limits.routesPerMinutePerWallet),
-      ),
+      routesPerWallet: bursting(limits.routesPerMinutePerWallet, limits.routesBurstPerWallet),
       // a name is a row; changing it a few times a minute is plenty
       addressPerWallet: new RateLimiter(10, deps.clock),
     },

@@ -73,6 +73,9 @@ function spin(ms: number): void {
 }
 
 const batchOf = (n: number, procedure: string) => Array(n).fill(procedure).join(',');
+/** The error code of each call in a batch's answer (undefined: the call succeeded). */
+const codesIn = (body: unknown) =>
+  (body as { error?: { data: { app: { code: string } } } }[]).map((r) => r.error?.data.app.code);
 const freshKey = () => secp256k1.utils.randomSecretKey();
 /** A payee on the curve but outside the LSP's graph: each query runs pathfinding and finds nothing. */
 const nowhere = Buffer.from(secp256k1.getPublicKey(new Uint8Array(32).fill(0x5e), true)).toString('hex');
@@ -195,9 +198,7 @@ for (const backend of backends()) {
       };
       const input = Object.fromEntries([0, 1, 2, 3, 4].map((i) => [i, route]));
       const batch = await call(s, batchOf(5, 'routes.find'), { token, batch: true, input });
-      const codes = (batch.body as { error?: { data: { app: { code: string } } } }[]).map(
-        (r) => r.error?.data.app.code,
-      );
+      const codes = codesIn(batch.body);
       // three pathfinding runs (no route: NOT_FOUND), the other two refused without running
       expect(codes.filter((c) => c === 'NOT_FOUND')).toHaveLength(3);
       expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(2);
@@ -216,9 +217,7 @@ for (const backend of backends()) {
         const batch = await call(s, batchOf(n, 'routes.find'), { token, batch: true, input });
         return {
           retryAfter: batch.retryAfter,
-          codes: (batch.body as { error?: { data: { app: { code: string } } } }[]).map(
-            (r) => r.error?.data.app.code,
-          ),
+          codes: codesIn(batch.body),
         };
       };
       // a fresh session: three pathfinding runs (no route: NOT_FOUND), not 120; which of the batch's
@@ -260,10 +259,7 @@ for (const backend of backends()) {
       // after its wait it runs again: two pathfinding runs refilled, two refused
       s.now.ms += 1_000;
       const later = await ask();
-      const codes = (later.body as { error?: { data: { app: { code: string } } } }[]).map(
-        (r) => r.error?.data.app.code,
-      );
-      expect(codes.sort()).toEqual(['NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED', 'RATE_LIMITED']);
+      expect(codesIn(later.body).sort()).toEqual(['NOT_FOUND', 'NOT_FOUND', 'RATE_LIMITED', 'RATE_LIMITED']);
     });
 
     it('routes.find to a node id off the curve is INVALID_INPUT, and the LSP lives on', async () => {
