@@ -99,7 +99,8 @@ export class AuthService {
     ) {
       throw new ApiError('INVALID_CHALLENGE', 'challenge unknown, already used, or expired');
     }
-    this.deps.log.info({ nodeId: input.nodeId }, 'wallet logged in');
+    // debug: every wallet logs in each session; the count is in /metrics (lsp_wallets, requests)
+    this.deps.log.debug({ nodeId: input.nodeId }, 'wallet logged in');
     return { token, expires_at: new Date(expiresAtMs).toISOString(), nodeId: input.nodeId };
   }
 

@@ -274,6 +274,9 @@ for (const backend of backends()) {
       });
       const good = { ...bad, payee_node_id: nowhere };
       expect((await call(s, 'routes.find', { token, input: good })).app).toBe('NOT_FOUND');
+      // the node remembers the keys it found on the curve (nodeIdBytes), never one that was not
+      expect((await call(s, 'routes.find', { token, input: good })).app).toBe('NOT_FOUND');
+      expect((await call(s, 'routes.find', { token, input: bad })).app).toBe('INVALID_INPUT');
     });
 
     it('a client that ignores 429 gets its refusals late, then is banned; others are answered at once', async () => {

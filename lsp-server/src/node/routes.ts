@@ -3,8 +3,7 @@
 // channel to us, our forwarding fee and CLTV delta on the outgoing channel) is put in front, so a
 // wallet without a graph can pay along it.
 import { ApiError } from '@lpw/api';
-import { isNodeError, type LightningNode } from '@lpw/node';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { isNodeError, type LightningNode, nodeIdBytes } from '@lpw/node';
 
 export interface RouteRequest {
   /** The wallet that will pay (its channel with us is the first hop). */
@@ -31,10 +30,10 @@ const DEFAULT_CLTV_EXPIRY_DELTA = 72;
 
 /** Routes on our graph for a wallet that has none, each starting with the hop to us. */
 export function findLspRoute(node: LightningNode, request: RouteRequest): RouteHop[][] {
-  // LDK panics on a key that is not a curve point, and the panic kills the WASM instance: the
-  // whole LSP. The schema checks only the shape; the curve is checked here, before LDK sees it.
+  // The schema checks only the shape; the node checks the curve before LDK sees the key (LDK
+  // panics on one that is not a point, killing the whole LSP), and this names the field.
   try {
-    secp256k1.Point.fromHex(request.payeeNodeId).assertValidity();
+    nodeIdBytes(request.payeeNodeId, 'payee_node_id');
   } catch {
     throw new ApiError('INVALID_INPUT', 'payee_node_id is not a secp256k1 public key', {
       field: 'payee_node_id',

@@ -65,6 +65,9 @@ function appData(error: TRPCError): ApiErrorData | undefined {
 }
 
 const t = initTRPC.context<Context>().create({
+  // tRPC's default (NODE_ENV not 'production') puts each error's stack in its shape: formatting one
+  // (through source maps) cost more than the refusal it described, and the formatter drops it anyway
+  isDev: false,
   errorFormatter({ shape, error }) {
     const app = appData(error);
     // never leak internals: a 500's message is generic, the log has the cause

@@ -85,6 +85,10 @@ export class ApiError extends Error {
     readonly details: ApiErrorDetails = {},
   ) {
     super(message ? `${code}: ${message}` : code);
+    // A typed answer, not a bug: where it was thrown says nothing its code does not. tRPC copies
+    // every thrown error's stack, and formatting one (through source maps) cost more than the LSP's
+    // refusal it carried; a stack set here is never formatted.
+    this.stack = `${this.name}: ${this.message}`;
   }
   get trpcCode(): TrpcErrorCode {
     return API_ERRORS[this.code].trpc;

@@ -75,6 +75,7 @@ export {
 } from './payment/outbound.ts';
 export {
   defaultMaxFeeMsat,
+  nodeIdBytes,
   type PathHints,
   type PathHop,
   pathHints,
