@@ -236,27 +236,31 @@ export type AbuseKind = (typeof ABUSE_KINDS)[number];
 
 /** Over the default 6 MiB body limit. */
 const OVERSIZED_BYTES = 7 * 1024 * 1024;
-const OVERSIZED = Buffer.alloc(OVERSIZED_BYTES, 0x61);
-const CHUNK = OVERSIZED.subarray(0, 64 * 1024);
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 
-/** A body over the limit with no Content-Length (chunked): the LSP must count while it reads. */
-function chunkedUpload(url: string, ip: string, tally: Tally, signal: AbortSignal): Promise<void> {
+/**
+ * A body of OVERSIZED_BYTES, declared (`Content-Length`) or not (chunked: the LSP must count while
+ * it reads), written 64 KiB at a time until the LSP answers or closes, as a client on a real link
+ * would be cut off. fetch with the whole body took the abusers' process ~20 ms of CPU a request
+ * (the honest wallets' CPU in this bench) for bytes the LSP never reads.
+ */
+function oversizedUpload(
+  url: string,
+  ip: string,
+  declared: boolean,
+  tally: Tally,
+  signal: AbortSignal,
+): Promise<void> {
   tally.requests++;
   return new Promise((resolve) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
-        signal,
-      },
-      (res) => {
-        see(tally, res.statusCode ?? 0);
-        res.resume();
-        res.on('end', resolve);
-        res.on('error', () => resolve());
-      },
-    );
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-for': ip };
+    if (declared) headers['content-length'] = String(OVERSIZED_BYTES);
+    const req = request(url, { method: 'POST', headers, signal }, (res) => {
+      see(tally, res.statusCode ?? 0);
+      res.resume();
+      res.on('end', resolve);
+      res.on('error', () => resolve());
+    });
     req.on('error', () => {
       // the LSP may close the socket mid-upload once it has refused: that is its answer
       resolve();
@@ -348,12 +352,8 @@ export async function abuser(
       return;
     case 'oversized':
       while (running()) {
-        await call('auth.login', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: OVERSIZED,
-        });
-        if (running()) await chunkedUpload(`${o.url}/trpc/auth.login`, o.ip, o.tally, o.signal);
+        await oversizedUpload(`${o.url}/trpc/auth.login`, o.ip, true, o.tally, o.signal);
+        if (running()) await oversizedUpload(`${o.url}/trpc/auth.login`, o.ip, false, o.tally, o.signal);
       }
       return;
   }

@@ -34,7 +34,15 @@ describe('Gate', () => {
     expect(gate.load).toEqual({ running: 0, waiting: 0 });
   });
 
-  it('starts each job on a fresh event-loop turn, so work already waiting runs between jobs', async () => {
+  it('starts a job that finds a slot free at once, in the turn it came in', async () => {
+    const gate = new Gate(1, 100);
+    const order: string[] = [];
+    setImmediate(() => order.push('next turn'));
+    await gate.run(async () => void order.push('job'));
+    expect(order).toEqual(['job']);
+  });
+
+  it('starts each job that waited on a fresh event-loop turn, so work already waiting runs between jobs', async () => {
     const gate = new Gate(1, 100);
     const order: string[] = [];
     const busy = (name: string) =>
