@@ -79,6 +79,8 @@ const codesIn = (body: unknown) =>
 const freshKey = () => secp256k1.utils.randomSecretKey();
 /** A payee on the curve but outside the LSP's graph: each query runs pathfinding and finds nothing. */
 const nowhere = Buffer.from(secp256k1.getPublicKey(new Uint8Array(32).fill(0x5e), true)).toString('hex');
+/** A route query's input for a payee on no channel (the answer is NOT_FOUND, or a refusal). */
+const routeToNowhere = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
 const order = {
   lsp_balance_sat: '1000000',
   client_balance_sat: '0',
@@ -191,12 +193,7 @@ for (const backend of backends()) {
       const third = await call(s, 'orders.create', { token, method: 'POST', input: order });
       expect(third).toMatchObject({ status: 429, app: 'RATE_LIMITED' });
       expect(Number(third.retryAfter)).toBe(third.details?.retryAfterSec);
-      const route = {
-        payee_node_id: nowhere,
-        amount_msat: '1000',
-        final_cltv_expiry_delta: 18,
-      };
-      const input = Object.fromEntries([0, 1, 2, 3, 4].map((i) => [i, route]));
+      const input = Object.fromEntries([0, 1, 2, 3, 4].map((i) => [i, routeToNowhere]));
       const batch = await call(s, batchOf(5, 'routes.find'), { token, batch: true, input });
       const codes = codesIn(batch.body);
       // three pathfinding runs (no route: NOT_FOUND), the other two refused without running
@@ -205,15 +202,14 @@ for (const backend of backends()) {
       expect(batch.retryAfter).not.toBeNull();
       // another wallet has its own allowance
       const other = await s.login(freshKey());
-      expect((await call(s, 'routes.find', { token: other, input: route })).app).toBe('NOT_FOUND');
+      expect((await call(s, 'routes.find', { token: other, input: routeToNowhere })).app).toBe('NOT_FOUND');
     });
 
     it("route queries burst at most RATE_ROUTES_BURST, then come at the minute's rate", async () => {
       const s = await start({ RATE_ROUTES_PER_MIN: '120', RATE_ROUTES_BURST: '3', RATE_AUTH_PER_MIN: '100' });
       const token = await s.login(freshKey());
-      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
       const codesOf = async (n: number) => {
-        const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, route]));
+        const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, routeToNowhere]));
         const batch = await call(s, batchOf(n, 'routes.find'), { token, batch: true, input });
         return {
           retryAfter: batch.retryAfter,
@@ -245,8 +241,7 @@ for (const backend of backends()) {
         TARPIT_MAX_SEC: '0',
       });
       const token = await s.login(freshKey());
-      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
-      const input = Object.fromEntries([0, 1, 2, 3].map((i) => [i, route]));
+      const input = Object.fromEntries([0, 1, 2, 3].map((i) => [i, routeToNowhere]));
       const ask = () => call(s, batchOf(4, 'routes.find'), { token, batch: true, input });
       const first = await ask();
       expect(Array.isArray(first.body)).toBe(true); // two ran, two refused
@@ -266,13 +261,13 @@ for (const backend of backends()) {
       const s = await start({});
       const token = await s.login(freshKey());
       const offCurve = `02${'11'.repeat(32)}`; // LDK would panic on it, killing the WASM instance
-      const bad = { payee_node_id: offCurve, amount_msat: '1000', final_cltv_expiry_delta: 18 };
+      const bad = { ...routeToNowhere, payee_node_id: offCurve };
       expect(await call(s, 'routes.find', { token, input: bad })).toMatchObject({
         status: 400,
         app: 'INVALID_INPUT',
         details: { field: 'payee_node_id' },
       });
-      const good = { ...bad, payee_node_id: nowhere };
+      const good = routeToNowhere;
       expect((await call(s, 'routes.find', { token, input: good })).app).toBe('NOT_FOUND');
       // the node remembers the keys it found on the curve (nodeIdBytes), never one that was not
       expect((await call(s, 'routes.find', { token, input: good })).app).toBe('NOT_FOUND');
@@ -335,18 +330,17 @@ for (const backend of backends()) {
     it('a query refused inside is answered at the door until its wait is over; a mutation is not', async () => {
       const s = await start({ RATE_ROUTES_PER_MIN: '1', RATE_ORDERS_PER_MIN: '1', TARPIT_MAX_SEC: '0' });
       const token = await s.login(freshKey());
-      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
-      expect((await call(s, 'routes.find', { token, input: route })).app).toBe('NOT_FOUND');
-      const inside = await call(s, 'routes.find', { token, input: route });
+      expect((await call(s, 'routes.find', { token, input: routeToNowhere })).app).toBe('NOT_FOUND');
+      const inside = await call(s, 'routes.find', { token, input: routeToNowhere });
       expect(inside).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '60' });
       expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(0n);
       // the same query again: the door answers it, with the wait left, before tRPC runs
-      const atDoor = await call(s, 'routes.find', { token, input: route });
+      const atDoor = await call(s, 'routes.find', { token, input: routeToNowhere });
       expect(atDoor).toMatchObject({ status: 429, app: 'RATE_LIMITED', retryAfter: '60' });
       expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(1n);
       // another wallet asking the same is not refused for the first one's quota
       const other = await s.login(freshKey());
-      expect((await call(s, 'routes.find', { token: other, input: route })).app).toBe('NOT_FOUND');
+      expect((await call(s, 'routes.find', { token: other, input: routeToNowhere })).app).toBe('NOT_FOUND');
       // a mutation's body may decide whether it fits (a known wallet's login, a smaller backup):
       // each one reaches the procedure, which refuses it itself
       for (const expected of [200, 429, 429]) {
@@ -356,7 +350,7 @@ for (const backend of backends()) {
       }
       expect(s.metrics.rateLimited.get({ scope: 'repeat' })).toBe(1n);
       s.now.ms += 60_000;
-      expect((await call(s, 'routes.find', { token, input: route })).app).toBe('NOT_FOUND');
+      expect((await call(s, 'routes.find', { token, input: routeToNowhere })).app).toBe('NOT_FOUND');
     });
 
     it('expensive procedures queue behind a small gate; a full queue is TOO_MANY_REQUESTS, never a 500', async () => {
@@ -367,12 +361,7 @@ for (const backend of backends()) {
         MAX_BATCH_CALLS: '10',
       });
       const token = await s.login(freshKey());
-      const route = {
-        payee_node_id: nowhere,
-        amount_msat: '1000',
-        final_cltv_expiry_delta: 18,
-      };
-      const input = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i, route]));
+      const input = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i, routeToNowhere]));
       const [batch, info] = await Promise.all([
         call(s, batchOf(10, 'routes.find'), { token, batch: true, input }),
         call(s, 'info.get'),
@@ -398,10 +387,9 @@ for (const backend of backends()) {
         RATE_ROUTES_PER_MIN: '1000',
         RATE_ROUTES_BURST: '1000',
       });
-      const route = { payee_node_id: nowhere, amount_msat: '1000', final_cltv_expiry_delta: 18 };
       const find = async (ip: string, token: string) => {
         const res = await fetch(
-          `${s.url}/trpc/routes.find?input=${encodeURIComponent(JSON.stringify(route))}`,
+          `${s.url}/trpc/routes.find?input=${encodeURIComponent(JSON.stringify(routeToNowhere))}`,
           {
             headers: { 'x-forwarded-for': ip, authorization: `Bearer ${token}` },
           },
