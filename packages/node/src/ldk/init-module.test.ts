@@ -1,8 +1,9 @@
 // A module compiled elsewhere (the wallet's page compiles LDK's WASM and posts it to its worker):
-// instantiating it gives working bindings with their memory in sight, and later loads reuse it.
+// instantiating it gives working bindings with their memory in sight, prints nothing, and later
+// loads reuse it.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { nodeIdentity } from '../identity.ts';
 import { initLdkFromBinary, initLdkFromModule, isLdkReady } from './init.ts';
 import { wasmMemoryUsage } from './memory.ts';
@@ -13,8 +14,12 @@ it('runs LDK from a WebAssembly.Module compiled before it was asked for', async 
     .replace(/index\.mjs$/, 'liblightningjs.wasm');
   const module = await WebAssembly.compile(await readFile(wasmPath));
   expect(isLdkReady()).toBe(false);
+  const log = vi.spyOn(console, 'log');
   await initLdkFromModule(module);
   expect(isLdkReady()).toBe(true);
+  // the bindings' banner is not printed (the CLI's output, the LSP's JSON log)
+  expect(log.mock.calls.flat().join(' ')).not.toContain('Loaded LDK');
+  log.mockRestore();
   expect(wasmMemoryUsage()?.usedBytes).toBeGreaterThanOrEqual(16 * 1_048_576);
   // a node key from LDK's key manager: the instance answers
   expect(nodeIdentity(new Uint8Array(32).fill(7)).nodeId).toMatch(/^0[23][0-9a-f]{64}$/);

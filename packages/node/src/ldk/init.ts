@@ -28,10 +28,27 @@ export function initLdkFromModule(module: object): Promise<void> {
 }
 
 function loadOnce(load: () => Promise<void>, binary?: Uint8Array): Promise<void> {
-  loading ??= capturingWasmMemory(load, binary).then(() => {
+  loading ??= capturingWasmMemory(() => withoutBanner(load), binary).then(() => {
     ready = true;
   });
   return loading;
+}
+
+/**
+ * The bindings print "Loaded LDK-Java Bindings with LDK …" on every load: a line in each CLI
+ * command's output and a line that is not JSON in the LSP's JSON log. That one line is dropped.
+ */
+async function withoutBanner(load: () => Promise<void>): Promise<void> {
+  const log = console.log;
+  console.log = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('Loaded LDK-Java Bindings')) return;
+    log(...args);
+  };
+  try {
+    await load();
+  } finally {
+    console.log = log;
+  }
 }
 
 export function isLdkReady(): boolean {
